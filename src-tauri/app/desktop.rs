@@ -1,0 +1,51 @@
+//! The window: opens the database, registers commands, runs the Tauri event loop.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cremmy_core::endpoints::Endpoints;
+use cremmy_core::{Database, HasErrorCode};
+use cremmy_protocol::ApiError;
+use tauri::Manager;
+
+use crate::commands;
+
+/// What the commands work on: the opened core, or why it could not be opened (shown by the UI as
+/// a full-window error instead of silently starting on an empty database).
+pub struct Backend {
+    opened: Result<Opened, ApiError>,
+}
+
+pub struct Opened {
+    pub db: Database,
+    pub endpoints: Endpoints,
+}
+
+impl Backend {
+    pub fn opened(&self) -> Result<&Opened, ApiError> {
+        self.opened.as_ref().map_err(Clone::clone)
+    }
+}
+
+pub fn run(data_dir: PathBuf) -> ExitCode {
+    let result = tauri::Builder::default()
+        .setup(move |app| {
+            let opened = tauri::async_runtime::block_on(Database::open_in(&data_dir))
+                .map(|db| Opened { db, endpoints: Endpoints::from_process_env() })
+                .map_err(|e| {
+                    eprintln!("error: {e}");
+                    e.to_api_error()
+                });
+            app.manage(Backend { opened });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![commands::app_status, commands::doctor])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the window could not start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The desktop shell: parses the command line, then either runs a headless CLI command or opens
+//! the window. It wires the core to Tauri and holds no domain logic.
+
+mod cli;
+mod commands;
+mod desktop;
+mod system_clock;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub fn main_entry() -> ExitCode {
+    let args = cli::Args::parse();
+    let data_dir = cremmy_core::paths::resolve_data_dir(args.data_dir.clone());
+    match args.command {
+        Some(command) => cli::run(command, &data_dir),
+        None => desktop::run(data_dir),
+    }
+}

@@ -1,0 +1,160 @@
+//! Opening the local SQLite database: WAL, `synchronous=NORMAL`, foreign keys, embedded
+//! migrations. A file that is not a readable Cremmy database is reported, never replaced.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use cremmy_protocol::DatabaseStatus;
+
+use crate::paths;
+
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("Cannot create the data directory {path}: {source}. Choose another one with --data-dir or CREMMY_DATA_DIR.")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a readable Cremmy database ({source}). Cremmy has not changed it. Restore it from a backup, or start Cremmy with another data directory (--data-dir).")]
+    Unreadable { path: PathBuf, source: sqlx::Error },
+    #[error("{path} was written by a newer version of Cremmy (schema {found}; this version knows up to {known}). Update Cremmy to open it.")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("Cannot open {path}: {source}. Check that the file and its folder are readable and writable.")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("Updating the database schema of {path} failed: {source}")]
+    Migrate { path: PathBuf, source: MigrateError },
+    #[error("Database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+impl DbError {
+    /// Whether trying the same thing again later may succeed (e.g. the file was busy).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DbError::Query(e) | DbError::Open { source: e, .. } => is_busy(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    // SQLITE_BUSY (5) and SQLITE_LOCKED (6): another process holds the file.
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5") | Some("6")))
+        || matches!(e, sqlx::Error::PoolTimedOut)
+}
+
+/// SQLITE_NOTADB (26) and SQLITE_CORRUPT (11): the bytes on disk are not a usable database.
+fn is_unreadable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("26") | Some("11")))
+}
+
+/// The open database. Cheap to clone (a pool handle).
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Database {
+    /// Opens (creating if missing) `cremmy.sqlite3` in `data_dir` and brings its schema up to date.
+    pub async fn open_in(data_dir: &Path) -> Result<Database, DbError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        Database::open_file(&paths::database_path(data_dir)).await
+    }
+
+    /// Opens (creating if missing) the database at `path` and runs pending migrations.
+    pub async fn open_file(path: &Path) -> Result<Database, DbError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|source| DbError::Open { path: path.to_path_buf(), source })?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| classify_open_error(path, source))?;
+        // Touch the schema before migrating so garbage is reported as such, not as a failed migration.
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&pool)
+            .await
+            .map_err(|source| classify_open_error(path, source))?;
+        let db = Database { pool, path: path.to_path_buf() };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), DbError> {
+        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let found = self
+            .applied_version()
+            .await
+            .map_err(|source| classify_open_error(&self.path, source))?;
+        if found > known {
+            return Err(DbError::TooNew { path: self.path.clone(), found, known });
+        }
+        MIGRATOR.run(&self.pool).await.map_err(|source| match source {
+            MigrateError::Execute(e) if is_unreadable(&e) => {
+                DbError::Unreadable { path: self.path.clone(), source: e }
+            }
+            source => DbError::Migrate { path: self.path.clone(), source },
+        })
+    }
+
+    /// Highest successfully applied migration; 0 for a database never migrated.
+    async fn applied_version(&self) -> Result<i64, sqlx::Error> {
+        let exists: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if exists.is_none() {
+            return Ok(0);
+        }
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn status(&self) -> Result<DatabaseStatus, DbError> {
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&self.pool).await?;
+        Ok(DatabaseStatus {
+            data_dir: self.path.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+            database_path: self.path.display().to_string(),
+            schema_version: self.applied_version().await?,
+            journal_mode,
+        })
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn classify_open_error(path: &Path, source: sqlx::Error) -> DbError {
+    if is_unreadable(&source) {
+        DbError::Unreadable { path: path.to_path_buf(), source }
+    } else {
+        DbError::Open { path: path.to_path_buf(), source }
+    }
+}

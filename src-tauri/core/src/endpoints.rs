@@ -1,0 +1,64 @@
+//! Where each provider's API lives. Production uses the real hosts; `CREMMY_<PROVIDER>_BASE_URL`
+//! (or a setting) points a provider at another origin, such as the provider sandbox.
+
+use cremmy_protocol::Provider;
+
+/// The real origin of each provider's API.
+pub fn default_base_url(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Google => "https://www.googleapis.com/",
+        Provider::Microsoft => "https://graph.microsoft.com/",
+        Provider::Twilio => "https://api.twilio.com/",
+        Provider::Hubspot => "https://api.hubapi.com/",
+        Provider::Pipedrive => "https://api.pipedrive.com/",
+        Provider::Salesforce => "https://login.salesforce.com/",
+        Provider::Stripe => "https://api.stripe.com/",
+        Provider::Webhooks => "",
+    }
+}
+
+/// The environment variable that overrides a provider's base URL.
+pub fn override_variable(provider: Provider) -> String {
+    let name = format!("{provider:?}").to_ascii_uppercase();
+    format!("CREMMY_{name}_BASE_URL")
+}
+
+/// Base URLs for every provider, read once from a variable lookup (the process environment in
+/// the app, a map in tests). Values always end in `/`, as the Google hubs require.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    urls: Vec<(Provider, String)>,
+}
+
+impl Endpoints {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Endpoints {
+        let urls = Provider::ALL
+            .iter()
+            .map(|&p| {
+                let url = lookup(&override_variable(p))
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .map(|v| if v.ends_with('/') { v } else { format!("{v}/") })
+                    .unwrap_or_else(|| default_base_url(p).to_string());
+                (p, url)
+            })
+            .collect();
+        Endpoints { urls }
+    }
+
+    pub fn from_process_env() -> Endpoints {
+        Endpoints::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn base_url(&self, provider: Provider) -> &str {
+        self.urls
+            .iter()
+            .find(|(p, _)| *p == provider)
+            .map(|(_, u)| u.as_str())
+            .unwrap_or_else(|| default_base_url(provider))
+    }
+
+    pub fn is_overridden(&self, provider: Provider) -> bool {
+        self.base_url(provider) != default_base_url(provider)
+    }
+}

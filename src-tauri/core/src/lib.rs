@@ -1,0 +1,34 @@
+//! Cremmy's core: domain, database, providers and sync. It knows nothing of Tauri, the webview or
+//! any transport; the desktop shell and the CLI are thin callers of what is exported here.
+
+pub mod clock;
+pub mod db;
+pub mod doctor;
+pub mod endpoints;
+pub mod keychain;
+pub mod paths;
+
+pub use clock::{Clock, Timestamp};
+pub use db::{Database, DbError};
+
+use cremmy_protocol::{ApiError, ErrorCode};
+
+/// Every core error enum states which stable code the UI sees for it.
+pub trait HasErrorCode: std::fmt::Display {
+    fn code(&self) -> ErrorCode;
+
+    fn to_api_error(&self) -> ApiError {
+        ApiError { code: self.code(), message: self.to_string() }
+    }
+}
+
+impl HasErrorCode for DbError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            DbError::DataDir { .. } | DbError::Open { .. } => ErrorCode::DataDirUnavailable,
+            DbError::Unreadable { .. } => ErrorCode::DatabaseUnreadable,
+            DbError::TooNew { .. } => ErrorCode::DatabaseTooNew,
+            DbError::Migrate { .. } | DbError::Query(_) => ErrorCode::Internal,
+        }
+    }
+}

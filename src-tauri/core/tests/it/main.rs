@@ -1,0 +1,4 @@
+//! The core's single integration-test binary: real SQLite files in temp directories.
+
+mod database;
+mod endpoints;

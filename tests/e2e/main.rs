@@ -1,0 +1,8 @@
+//! End-to-end tests of the installed shape of Cremmy: the `cremmy` binary as a process (CLI), and
+//! the real window in the real webview driven over WebDriver (tauri-driver + WebKitWebDriver).
+//! Window tests need an X display (Xvfb in CI, see .ci/test) and save a screenshot of their final
+//! state under `test-output/screenshots/`.
+
+mod cli;
+mod support;
+mod window;

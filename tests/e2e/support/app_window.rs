@@ -1,0 +1,145 @@
+//! Drives the real Cremmy window: starts `tauri-driver` on free ports, opens a WebDriver session
+//! that launches the app binary with its own data dir, and offers wait-then-act helpers.
+//! Sessions run one at a time (two webviews on a 2-core CI machine only slow each other down).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use super::{cremmy_bin, output_dir};
+
+static ONE_WINDOW_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// How long the UI may take to show an element (cold webview start under Xvfb included).
+const UI_WAIT: Duration = Duration::from_secs(30);
+
+pub struct AppWindow {
+    client: Option<Client>,
+    driver: Child,
+    name: String,
+    _turn: MutexGuard<'static, ()>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn require_display() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "window tests need an X display: run them through .ci/test (which starts Xvfb) or set DISPLAY"
+    );
+}
+
+impl AppWindow {
+    /// Launches Cremmy on `data_dir`. `name` names the screenshot.
+    pub async fn launch(name: &str, data_dir: &Path) -> AppWindow {
+        require_display();
+        let turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("CREMMY_DATA_DIR", data_dir)
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver must be installed (.ci/setup installs it)");
+        let mut window = AppWindow { client: None, driver, name: name.to_string(), _turn: turn };
+        let capabilities = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": {
+                "application": cremmy_bin(),
+                "args": ["--data-dir", data_dir.to_str().unwrap()],
+            }
+        });
+        let capabilities = capabilities.as_object().unwrap().clone();
+        let started = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < UI_WAIT => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("no WebDriver session with the app within {UI_WAIT:?}: {e}"),
+            }
+        };
+        window.client = Some(client);
+        window
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("session is open")
+    }
+
+    /// Waits for the element and returns its visible text.
+    pub async fn text(&self, css: &str) -> String {
+        let element = self.wait_for(css).await;
+        element.text().await.unwrap_or_else(|e| panic!("cannot read the text of {css}: {e}"))
+    }
+
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client()
+            .wait()
+            .at_most(UI_WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear within {UI_WAIT:?}: {e}"))
+    }
+
+    /// Saves a PNG of the X display (WebDriver's own screenshot hangs on WebKitGTK).
+    pub async fn screenshot(&self) -> PathBuf {
+        // Let the last paint land before grabbing the screen.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let path = output_dir("screenshots").join(format!("{}.png", self.name));
+        let status = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .status()
+            .expect("imagemagick's `import` must be installed (.ci/setup installs it)");
+        assert!(status.success(), "taking the screenshot {} failed", path.display());
+        path
+    }
+
+    /// Ends the session (which quits the app) and stops tauri-driver gently, so WebKitWebDriver
+    /// is not orphaned.
+    pub async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+        stop_gently(&mut self.driver);
+    }
+}
+
+fn stop_gently(driver: &mut Child) {
+    let _ = Command::new("kill").args(["-TERM", &driver.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = driver.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+impl Drop for AppWindow {
+    fn drop(&mut self) {
+        // A test that panicked never reached close(): do not leave drivers behind.
+        if let Ok(None) = self.driver.try_wait() {
+            stop_gently(&mut self.driver);
+        }
+    }
+}
