@@ -2,6 +2,7 @@
 //! any transport; the desktop shell and the CLI are thin callers of what is exported here.
 
 pub mod clock;
+pub mod crm;
 pub mod db;
 pub mod doctor;
 pub mod endpoints;

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 pub mod commands;
+pub mod crm;
+pub mod csv;
 
 /// An error as the UI sees it: a stable machine code to match on and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

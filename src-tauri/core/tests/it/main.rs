@@ -1,4 +1,11 @@
 //! The core's single integration-test binary: real SQLite files in temp directories.
 
+mod crm_clients;
+mod crm_csv;
+mod crm_pipeline;
+mod crm_sample_data;
+mod crm_search;
+mod crm_tasks;
 mod database;
 mod endpoints;
+mod support;

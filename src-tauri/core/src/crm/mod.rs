@@ -1,0 +1,144 @@
+//! The CRM: clients, contacts, pipeline, activities, tasks, documents, search, CSV. Each file adds
+//! the operations on one part of the data to `Crm`; all writes that touch several rows are one
+//! transaction.
+
+mod activities;
+mod clients;
+mod contacts;
+mod csv_export;
+mod csv_import;
+mod dates;
+mod documents;
+mod pipeline;
+mod rows;
+mod sample_data;
+mod search;
+mod tasks;
+mod validate;
+
+use std::sync::Arc;
+
+use cremmy_protocol::crm::CrmEvent;
+use cremmy_protocol::ErrorCode;
+use sqlx::SqlitePool;
+use tokio::sync::broadcast;
+
+use crate::clock::{Clock, Timestamp};
+use crate::db::Database;
+use crate::HasErrorCode;
+
+pub use activities::ExternalActivity;
+pub use csv_export::iso_utc;
+pub use csv_import::{guess_field, CsvError};
+pub use documents::DocumentLocation;
+pub use dates::{civil_from_days, days_from_civil, Date};
+pub use sample_data::ScaleSpec;
+
+/// Kinds of records, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Client,
+    Contact,
+    Stage,
+    Deal,
+    Activity,
+    Task,
+    Document,
+    CustomField,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Entity::Client => "client",
+            Entity::Contact => "contact",
+            Entity::Stage => "stage",
+            Entity::Deal => "deal",
+            Entity::Activity => "activity",
+            Entity::Task => "task",
+            Entity::Document => "document",
+            Entity::CustomField => "custom field",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CrmError {
+    #[error("That {entity} (#{id}) no longer exists; it may have been deleted. Refresh the view.")]
+    NotFound { entity: Entity, id: i64 },
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
+    #[error("{email} already belongs to {owner}; an email address can belong to only one contact.")]
+    EmailTaken { email: String, owner: String },
+    #[error("The stage \"{stage}\" still holds {deals} deal(s); move them to another stage first.")]
+    StageNotEmpty { stage: String, deals: i64 },
+    #[error("A pipeline needs at least one open stage, one won stage and one lost stage.")]
+    PipelineIncomplete,
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    #[error("Writing the export failed: {0}. Check that the folder exists and is writable.")]
+    Export(#[source] std::io::Error),
+    #[error("Database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl CrmError {
+    pub fn invalid(field: &'static str, problem: impl Into<String>) -> CrmError {
+        CrmError::Invalid { field, problem: problem.into() }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, CrmError::Db(sqlx::Error::PoolTimedOut))
+            || matches!(self, CrmError::Db(sqlx::Error::Database(d)) if d.code().as_deref() == Some("5"))
+    }
+}
+
+impl HasErrorCode for CrmError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            CrmError::NotFound { .. } => ErrorCode::NotFound,
+            CrmError::Invalid { .. } | CrmError::PipelineIncomplete | CrmError::Csv(_) => ErrorCode::InvalidInput,
+            CrmError::EmailTaken { .. } | CrmError::StageNotEmpty { .. } => ErrorCode::Conflict,
+            CrmError::Export(_) | CrmError::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+pub type CrmResult<T> = Result<T, CrmError>;
+
+/// The open CRM: the database, the injected clock and the event bus. Cheap to clone.
+#[derive(Clone)]
+pub struct Crm {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    events: broadcast::Sender<CrmEvent>,
+}
+
+impl Crm {
+    pub fn new(db: Database, clock: Arc<dyn Clock>) -> Crm {
+        let (events, _) = broadcast::channel(256);
+        Crm { db, clock, events }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Events published after the transaction that caused them has committed.
+    pub fn subscribe(&self) -> broadcast::Receiver<CrmEvent> {
+        self.events.subscribe()
+    }
+
+    fn pool(&self) -> &SqlitePool {
+        self.db.pool()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn publish(&self, event: CrmEvent) {
+        // No subscriber is fine: the event is also recorded as a system activity.
+        let _ = self.events.send(event);
+    }
+}

@@ -1,0 +1,80 @@
+//! Full-text search (SQLite FTS5) across clients, contacts, deals and activities, plus the client
+//! page that assembles everything about one client.
+
+use cremmy_protocol::crm::{ClientPage, Id, SearchHit, SearchKind};
+
+use super::{Crm, CrmResult};
+
+pub const SEARCH_LIMIT: i64 = 30;
+
+/// Turns what the user typed into an FTS5 query: every word must match, as a prefix. Quotes and
+/// operators in the input are treated as text, never as syntax. `None` when nothing searchable.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .take(8)
+        .map(|t| format!("\"{}\"*", t.to_lowercase()))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+impl Crm {
+    pub async fn search(&self, text: &str, limit: i64) -> CrmResult<Vec<SearchHit>> {
+        let Some(query) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        let limit = if limit <= 0 { SEARCH_LIMIT } else { limit.min(100) };
+        let rows: Vec<(i64, i64, Option<i64>, Option<String>, Option<String>, String)> = sqlx::query_as(
+            "WITH hits AS (
+                SELECT rowid AS r, rank, snippet(search_index, 1, '', '', '…', 12) AS snip
+                FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ?
+            ), resolved AS (
+                SELECT r % 8 AS kind, r / 8 AS id, rank, snip,
+                    CASE r % 8
+                        WHEN 1 THEN r / 8
+                        WHEN 2 THEN (SELECT client_id FROM contacts WHERE id = r / 8)
+                        WHEN 3 THEN (SELECT client_id FROM deals WHERE id = r / 8)
+                        ELSE (SELECT client_id FROM activities WHERE id = r / 8)
+                    END AS client_id,
+                    CASE r % 8
+                        WHEN 1 THEN (SELECT name FROM clients WHERE id = r / 8)
+                        WHEN 2 THEN (SELECT name FROM contacts WHERE id = r / 8)
+                        WHEN 3 THEN (SELECT title FROM deals WHERE id = r / 8)
+                        ELSE (SELECT subject FROM activities WHERE id = r / 8)
+                    END AS title
+                FROM hits
+            )
+            SELECT kind, id, client_id, title, (SELECT name FROM clients WHERE id = client_id), snip
+            FROM resolved ORDER BY rank",
+        )
+        .bind(query)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kind, id, client_id, title, client_name, snippet)| {
+                let kind = match kind {
+                    1 => SearchKind::Client,
+                    2 => SearchKind::Contact,
+                    3 => SearchKind::Deal,
+                    _ => SearchKind::Activity,
+                };
+                Some(SearchHit { kind, id, client_id: client_id?, client_name: client_name?, title: title?, snippet })
+            })
+            .collect())
+    }
+
+    /// Everything the client page shows, with the first timeline page.
+    pub async fn client_page(&self, client_id: Id) -> CrmResult<ClientPage> {
+        Ok(ClientPage {
+            client: self.client(client_id).await?,
+            contacts: self.contacts_of(client_id).await?,
+            deals: self.deals_of(client_id).await?,
+            open_tasks: self.open_tasks_of(client_id).await?,
+            documents: self.documents_of(client_id).await?,
+            timeline: self.timeline(client_id, None, 0).await?,
+        })
+    }
+}

@@ -1,0 +1,42 @@
+use std::sync::Arc;
+
+use cremmy_core::clock::ManualClock;
+use cremmy_core::crm::Crm;
+use cremmy_core::Database;
+use cremmy_protocol::crm::{Client, ClientInput, Contact, ContactInput};
+
+/// 2026-03-02T09:00:00Z
+pub const T0: i64 = 1_772_442_000_000;
+
+pub struct TestCrm {
+    pub crm: Crm,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+/// A CRM on a fresh database file, with a clock the test controls.
+pub async fn test_crm() -> TestCrm {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open_in(dir.path()).await.unwrap();
+    let clock = Arc::new(ManualClock::at(T0));
+    TestCrm { crm: Crm::new(db, clock.clone()), clock, _dir: dir }
+}
+
+pub async fn client(crm: &Crm, name: &str) -> Client {
+    crm.create_client(&ClientInput { name: name.to_string(), ..ClientInput::default() }).await.unwrap()
+}
+
+pub async fn contact(crm: &Crm, client_id: i64, name: &str, emails: &[&str]) -> Contact {
+    crm.create_contact(&ContactInput {
+        client_id,
+        name: name.to_string(),
+        emails: emails.iter().map(|e| e.to_string()).collect(),
+        ..ContactInput::default()
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn count(crm: &Crm, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(crm.database().pool()).await.unwrap()
+}
