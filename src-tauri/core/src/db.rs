@@ -55,7 +55,12 @@ fn is_unreadable(e: &sqlx::Error) -> bool {
 /// The open database. Cheap to clone (a pool handle).
 #[derive(Debug, Clone)]
 pub struct Database {
+    /// Readers: several connections, each reading a consistent WAL snapshot.
     pool: SqlitePool,
+    /// The one writer: every write and every transaction goes through this single connection,
+    /// so Cremmy's own writes queue in order instead of failing with SQLITE_BUSY, and a
+    /// transaction abandoned on an error path is rolled back before the next write begins.
+    writer: SqlitePool,
     path: PathBuf,
 }
 
@@ -80,17 +85,22 @@ impl Database {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|source| classify_open_error(path, source))?;
+        // Touch the schema before migrating so garbage is reported as such, not as a failed migration.
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&writer)
+            .await
+            .map_err(|source| classify_open_error(path, source))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await
             .map_err(|source| classify_open_error(path, source))?;
-        // Touch the schema before migrating so garbage is reported as such, not as a failed migration.
-        sqlx::query("SELECT count(*) FROM sqlite_master")
-            .execute(&pool)
-            .await
-            .map_err(|source| classify_open_error(path, source))?;
-        let db = Database { pool, path: path.to_path_buf() };
+        let db = Database { pool, writer, path: path.to_path_buf() };
         db.migrate().await?;
         Ok(db)
     }
@@ -104,7 +114,7 @@ impl Database {
         if found > known {
             return Err(DbError::TooNew { path: self.path.clone(), found, known });
         }
-        MIGRATOR.run(&self.pool).await.map_err(|source| match source {
+        MIGRATOR.run(&self.writer).await.map_err(|source| match source {
             MigrateError::Execute(e) if is_unreadable(&e) => {
                 DbError::Unreadable { path: self.path.clone(), source: e }
             }
@@ -127,8 +137,14 @@ impl Database {
             .await
     }
 
+    /// For reads.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// For writes and transactions (a single connection; see the field's note).
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 
     pub fn path(&self) -> &Path {
@@ -148,6 +164,7 @@ impl Database {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

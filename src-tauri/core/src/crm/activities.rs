@@ -56,7 +56,7 @@ impl Crm {
         }
         let subject: String = body.lines().next().unwrap_or("").chars().take(120).collect();
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let id: Id = sqlx::query_scalar(
             "INSERT INTO activities (client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, source, created_at) \
              VALUES (?, ?, ?, 'note', 'none', ?, ?, ?, 'local', ?) RETURNING id",
@@ -97,7 +97,7 @@ impl Crm {
         .bind(&a.source)
         .bind(&a.external_id)
         .bind(self.now())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.writer())
         .await?)
     }
 

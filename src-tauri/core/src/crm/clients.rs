@@ -69,7 +69,7 @@ impl Crm {
     pub async fn create_client(&self, input: &ClientInput) -> CrmResult<Client> {
         let c = clean(input)?;
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let id: Id = sqlx::query_scalar(
             "INSERT INTO clients (name, kind, website, domain, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
@@ -90,7 +90,7 @@ impl Crm {
 
     pub async fn update_client(&self, id: Id, input: &ClientInput) -> CrmResult<Client> {
         let c = clean(input)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let updated = sqlx::query("UPDATE clients SET name = ?, kind = ?, website = ?, domain = ?, notes = ?, updated_at = ? WHERE id = ?")
             .bind(&c.name)
             .bind(c.kind.as_db())
@@ -116,7 +116,7 @@ impl Crm {
             .bind(archived)
             .bind(self.now())
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         if updated.rows_affected() == 0 {
             return Err(CrmError::NotFound { entity: Entity::Client, id });
@@ -242,7 +242,7 @@ impl Crm {
         )
         .bind(&name)
         .bind(value_type.as_db())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.writer())
         .await?
         .ok_or_else(|| CrmError::invalid("field name", format!("a field called \"{name}\" already exists")))?;
         Ok(CustomField { id, name, value_type })

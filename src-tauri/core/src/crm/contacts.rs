@@ -78,7 +78,7 @@ impl Crm {
     pub async fn create_contact(&self, input: &ContactInput) -> CrmResult<Contact> {
         let c = clean(input)?;
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let client_exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM clients WHERE id = ?").bind(input.client_id).fetch_optional(&mut *tx).await?;
         if client_exists.is_none() {
@@ -105,7 +105,7 @@ impl Crm {
     pub async fn update_contact(&self, id: Id, input: &ContactInput) -> CrmResult<Contact> {
         let c = clean(input)?;
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         check_emails_free(&mut tx, Some(id), &c.emails).await?;
         let updated = sqlx::query("UPDATE contacts SET client_id = ?, name = ?, title = ?, updated_at = ? WHERE id = ?")
             .bind(input.client_id)
@@ -133,7 +133,7 @@ impl Crm {
             .bind(archived)
             .bind(self.now())
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         if updated.rows_affected() == 0 {
             return Err(CrmError::NotFound { entity: Entity::Contact, id });

@@ -269,14 +269,14 @@ fn summarise(plan: &Plan) -> ImportPreview {
 impl Crm {
     /// What importing `text` would do, row by row. Writes nothing.
     pub async fn preview_import(&self, text: &[u8], mapping: Option<&[ColumnMapping]>) -> CrmResult<ImportPreview> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.writer().acquire().await?;
         Ok(summarise(&plan(&mut conn, text, mapping).await?))
     }
 
     /// Imports `text` in one transaction: every valid row, or nothing if any row has an error.
     pub async fn commit_import(&self, text: &[u8], mapping: Option<&[ColumnMapping]>) -> CrmResult<ImportResult> {
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let plan = plan(&mut tx, text, mapping).await?;
         if let Some(first) = plan.reports.iter().find_map(|r| match &r.outcome {
             RowOutcome::Error { message } => Some((r.row, message.clone())),

@@ -61,7 +61,7 @@ impl Crm {
         .bind(external_id)
         .bind(url)
         .bind(self.now())
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound { entity: Entity::Client, id: client_id },

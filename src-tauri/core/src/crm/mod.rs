@@ -129,8 +129,14 @@ impl Crm {
         self.events.subscribe()
     }
 
+    /// For reads.
     fn pool(&self) -> &SqlitePool {
         self.db.pool()
+    }
+
+    /// For writes and transactions: the database's single writer connection.
+    fn writer(&self) -> &SqlitePool {
+        self.db.writer()
     }
 
     fn now(&self) -> Timestamp {

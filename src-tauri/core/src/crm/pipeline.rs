@@ -44,16 +44,16 @@ impl Crm {
         )
         .bind(&name)
         .bind(kind.as_db())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.writer())
         .await?;
         let id = id.ok_or_else(|| CrmError::invalid("stage name", format!("a stage called \"{name}\" already exists")))?;
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.writer().acquire().await?;
         stage_in(&mut conn, id).await
     }
 
     pub async fn rename_stage(&self, id: Id, name: &str) -> CrmResult<Stage> {
         let name = validate::name("stage name", name)?;
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.writer().acquire().await?;
         let result = sqlx::query("UPDATE stages SET name = ? WHERE id = ?").bind(&name).bind(id).execute(&mut *conn).await;
         match result {
             Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
@@ -67,7 +67,7 @@ impl Crm {
 
     /// Sets the pipeline order: `ids` must name every stage exactly once.
     pub async fn reorder_stages(&self, ids: &[Id]) -> CrmResult<Vec<Stage>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let mut existing: Vec<Id> = sqlx::query_scalar("SELECT id FROM stages").fetch_all(&mut *tx).await?;
         let mut wanted = ids.to_vec();
         existing.sort_unstable();
@@ -84,7 +84,7 @@ impl Crm {
 
     /// Deletes an empty stage, keeping at least one open, one won and one lost stage.
     pub async fn delete_stage(&self, id: Id) -> CrmResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let stage = stage_in(&mut tx, id).await?;
         let deals: i64 = sqlx::query_scalar("SELECT count(*) FROM deals WHERE stage_id = ?").bind(id).fetch_one(&mut *tx).await?;
         if deals > 0 {
@@ -111,7 +111,7 @@ impl Crm {
             None => None,
         };
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let stage_id = match input.stage_id {
             Some(id) => stage_in(&mut tx, id).await?.id,
             None => sqlx::query_scalar("SELECT id FROM stages ORDER BY position, id LIMIT 1").fetch_one(&mut *tx).await?,
@@ -169,7 +169,7 @@ impl Crm {
     /// "Stage changed: A → B", sets or clears won/lost times, and publishes `DealStageChanged`.
     pub async fn move_deal(&self, m: DealMove) -> CrmResult<Deal> {
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let (client_id, from_stage, from_position, title): (i64, i64, i64, String) =
             sqlx::query_as("SELECT client_id, stage_id, position, title FROM deals WHERE id = ?")
                 .bind(m.deal_id)

@@ -150,7 +150,7 @@ impl Crm {
         let mut rng = Rng(spec.seed.max(1));
         let now = self.now();
         let stages: Vec<i64> = self.stages().await?.iter().map(|s| s.id).collect();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let first_client: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM clients").fetch_one(&mut *tx).await?;
         for i in 0..spec.clients {
             let name = format!("{} {} {}", capitalise(rng.pick(WORDS)), capitalise(rng.pick(WORDS)), rng.pick(SUFFIXES));

@@ -46,7 +46,7 @@ impl Crm {
         .bind(input.client_id)
         .bind(input.deal_id)
         .bind(self.now())
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await
         .map_err(|e| fk_to_not_found(e, input))?;
         self.task(id).await
@@ -65,7 +65,7 @@ impl Crm {
         .bind(input.client_id)
         .bind(input.deal_id)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(|e| fk_to_not_found(e, input))?;
         if updated.rows_affected() == 0 {
@@ -77,7 +77,7 @@ impl Crm {
     /// Completes (or reopens) a task.
     pub async fn set_task_done(&self, id: Id, done: bool) -> CrmResult<Task> {
         let done_at = done.then(|| self.now());
-        let updated = sqlx::query("UPDATE tasks SET done_at = ? WHERE id = ?").bind(done_at).bind(id).execute(self.pool()).await?;
+        let updated = sqlx::query("UPDATE tasks SET done_at = ? WHERE id = ?").bind(done_at).bind(id).execute(self.writer()).await?;
         if updated.rows_affected() == 0 {
             return Err(CrmError::NotFound { entity: Entity::Task, id });
         }
@@ -85,7 +85,7 @@ impl Crm {
     }
 
     pub async fn delete_task(&self, id: Id) -> CrmResult<()> {
-        let deleted = sqlx::query("DELETE FROM tasks WHERE id = ?").bind(id).execute(self.pool()).await?;
+        let deleted = sqlx::query("DELETE FROM tasks WHERE id = ?").bind(id).execute(self.writer()).await?;
         if deleted.rows_affected() == 0 {
             return Err(CrmError::NotFound { entity: Entity::Task, id });
         }
