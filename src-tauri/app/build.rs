@@ -1,14 +1,38 @@
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+// The command list comes from the protocol crate, so the build declares exactly the commands the UI
+// knows about (least privilege: Tauri then requires each to be granted by a capability).
 fn main() {
-    // Every command the UI may call is listed here; Tauri then requires each to be granted by a
-    // capability file (least privilege), instead of allowing all app commands by default.
-    let manifest = tauri_build::AppManifest::new().commands(&["app_status", "doctor"]);
+    let manifest = tauri_build::AppManifest::new().commands(cremmy_protocol::commands::ALL);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")
         .app_manifest(manifest);
-    if !std::path::Path::new("ui/dist/index.html").exists() {
+    stamp_ui_dist(Path::new("ui/dist"));
+    tauri_build::try_build(attributes).expect("tauri build script failed");
+}
+
+/// The window's assets are embedded by `tauri::generate_context!`, but cargo does not know the
+/// crate depends on ui/dist's contents: after a new Trunk build it could keep serving the old
+/// embedding (a new index.html naming a wasm file that was never embedded). A fingerprint of the
+/// folder, passed as a compile-time variable, makes every UI change recompile and re-embed.
+fn stamp_ui_dist(dist: &Path) {
+    println!("cargo:rerun-if-changed={}", dist.display());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dist).map(|d| d.flatten().collect()).unwrap_or_default();
+    if entries.is_empty() {
         println!(
-            "cargo:warning=ui/dist is missing: build the UI first (`trunk build --config ui/Trunk.toml`, done by .ci/start and .ci/test)"
+            "cargo:warning=ui/dist is missing: build the UI first (`cd ui && trunk build --offline`, done by .ci/start and .ci/test)"
         );
     }
-    tauri_build::try_build(attributes).expect("tauri build script failed");
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        println!("cargo:rerun-if-changed={}", entry.path().display());
+        entry.file_name().hash(&mut hasher);
+        if let Ok(meta) = entry.metadata() {
+            meta.len().hash(&mut hasher);
+            meta.modified().ok().hash(&mut hasher);
+        }
+    }
+    println!("cargo:rustc-env=CREMMY_UI_DIST_STAMP={:016x}", hasher.finish());
 }

@@ -3,10 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cremmy_core::crm::{Crm, Date, ScaleSpec};
 use cremmy_core::endpoints::Endpoints;
-use cremmy_core::{doctor, Database};
+use cremmy_core::{doctor, Clock, Database};
+use cremmy_protocol::csv::{ExportTable, RowOutcome};
 use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
+
+use crate::system_clock::SystemClock;
 
 #[derive(Debug, Parser)]
 #[command(name = "cremmy", version, about = "Cremmy: a local-first CRM for solo consultants and small agencies.\n\nWithout a command, opens the desktop window.")]
@@ -26,6 +32,54 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Load a small realistic sample dataset (only into an empty database).
+    Demo,
+    /// Generate a large deterministic dataset for benchmarks.
+    Generate {
+        #[arg(long, default_value_t = 10_000)]
+        clients: u64,
+        #[arg(long, default_value_t = 50_000)]
+        deals: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        activities: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Import clients and contacts from a CSV file (all rows or none).
+    Import {
+        /// The CSV file (UTF-8, header row first).
+        file: PathBuf,
+        /// Show what would be imported, row by row, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export a table as CSV.
+    Export {
+        #[arg(value_enum)]
+        table: Table,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Table {
+    Clients,
+    Contacts,
+    Deals,
+    Activities,
+}
+
+impl From<Table> for ExportTable {
+    fn from(t: Table) -> ExportTable {
+        match t {
+            Table::Clients => ExportTable::Clients,
+            Table::Contacts => ExportTable::Contacts,
+            Table::Deals => ExportTable::Deals,
+            Table::Activities => ExportTable::Activities,
+        }
+    }
 }
 
 /// Exit status of a CLI command: 0 all good, 1 something needs attention, 2 the data is unusable.
@@ -48,12 +102,104 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                 return ExitCode::from(DATA_UNUSABLE);
             }
         };
+        let crm = Crm::new(db.clone(), Arc::new(SystemClock));
         let code = match command {
             Command::Doctor { json } => run_doctor(&db, json).await,
+            Command::Demo => report(crm.load_demo(utc_today()).await.map(|n| format!("Loaded demo data: {n} clients."))),
+            Command::Generate { clients, deals, activities, seed } => report(
+                crm.generate_dataset(ScaleSpec { clients, deals, activities, seed })
+                    .await
+                    .map(|()| format!("Generated {clients} clients, {deals} deals, {activities} activities (seed {seed}).")),
+            ),
+            Command::Import { file, dry_run } => run_import(&crm, &file, dry_run).await,
+            Command::Export { table, out } => run_export(&crm, table.into(), out.as_deref()).await,
         };
         db.close().await;
         code
     })
+}
+
+/// Today's date in UTC (the CLI has no time zone database; the window uses the local date).
+fn utc_today() -> Date {
+    Date::from_days(SystemClock.now().div_euclid(86_400_000))
+}
+
+fn report(result: Result<String, impl std::fmt::Display>) -> ExitCode {
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(NEEDS_ATTENTION)
+        }
+    }
+}
+
+async fn run_import(crm: &Crm, file: &Path, dry_run: bool) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return ExitCode::from(NEEDS_ATTENTION);
+        }
+    };
+    if !dry_run {
+        return report(crm.commit_import(&bytes, None).await.map(|r| {
+            format!(
+                "Imported {} new clients and {} contacts; {} rows were already in Cremmy.",
+                r.clients_created, r.contacts_created, r.rows_skipped
+            )
+        }));
+    }
+    let preview = match crm.preview_import(&bytes, None).await {
+        Ok(p) => p,
+        Err(e) => return report(Err(e)),
+    };
+    for m in &preview.mapping {
+        println!("column {:?} -> {:?}", m.header, m.field);
+    }
+    for r in &preview.rows {
+        let line = match &r.outcome {
+            RowOutcome::NewClient { client, contact } => format!("new client {client}{}", with_contact(contact)),
+            RowOutcome::ExistingClient { client, contact } => format!("existing client {client}{}", with_contact(contact)),
+            RowOutcome::AlreadyPresent { email } => format!("skip: {email} is already in Cremmy"),
+            RowOutcome::Error { message } => format!("ERROR: {message}"),
+        };
+        println!("row {:>5}  {line}", r.row);
+    }
+    println!(
+        "dry run: {} new clients, {} new contacts, {} errors; nothing was written.",
+        preview.clients_to_create, preview.contacts_to_create, preview.errors
+    );
+    if preview.errors > 0 {
+        ExitCode::from(NEEDS_ATTENTION)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn with_contact(contact: &Option<String>) -> String {
+    contact.as_ref().map(|c| format!(" with contact {c}")).unwrap_or_default()
+}
+
+async fn run_export(crm: &Crm, table: ExportTable, out: Option<&Path>) -> ExitCode {
+    let result = match out {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => crm.export_csv(table, std::io::BufWriter::new(file)).await.map(|n| Some((n, path))),
+            Err(e) => {
+                eprintln!("error: cannot create {}: {e}", path.display());
+                return ExitCode::from(NEEDS_ATTENTION);
+            }
+        },
+        None => crm.export_csv(table, std::io::stdout().lock()).await.map(|_| None),
+    };
+    match result {
+        Ok(Some((n, path))) => report(Ok::<_, String>(format!("Exported {n} rows to {}.", path.display()))),
+        Ok(None) => ExitCode::SUCCESS,
+        Err(e) => report(Err(e)),
+    }
 }
 
 async fn run_doctor(db: &Database, json: bool) -> ExitCode {

@@ -1,19 +1,186 @@
-//! Tauri commands: each parses its input, calls one core function and maps the error to the
-//! stable `{code, message}` the UI matches on.
+//! Tauri commands: each takes its named arguments, calls one core function and maps the error to
+//! the stable `{code, message}` the UI matches on. No logic lives here.
 
+use cremmy_core::crm::Date;
 use cremmy_core::{doctor, HasErrorCode};
+use cremmy_protocol::crm::*;
+use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
 use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport};
 use tauri::State;
 
 use crate::desktop::Backend;
 
-#[tauri::command]
-pub async fn app_status(backend: State<'_, Backend>) -> Result<DatabaseStatus, ApiError> {
-    backend.opened()?.db.status().await.map_err(|e| e.to_api_error())
+type Reply<T> = Result<T, ApiError>;
+
+fn api<E: HasErrorCode>(e: E) -> ApiError {
+    e.to_api_error()
 }
 
 #[tauri::command]
-pub async fn doctor(backend: State<'_, Backend>) -> Result<DoctorReport, ApiError> {
-    let opened = backend.opened()?;
-    doctor::report(env!("CARGO_PKG_VERSION"), &opened.db, &opened.endpoints).await.map_err(|e| e.to_api_error())
+pub async fn app_status(b: State<'_, Backend>) -> Reply<DatabaseStatus> {
+    b.opened()?.crm.database().status().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn doctor(b: State<'_, Backend>) -> Reply<DoctorReport> {
+    let o = b.opened()?;
+    doctor::report(env!("CARGO_PKG_VERSION"), o.crm.database(), &o.endpoints).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn list_clients(b: State<'_, Backend>, query: ClientQuery) -> Reply<ClientList> {
+    b.opened()?.crm.list_clients(&query).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn client_page(b: State<'_, Backend>, id: Id) -> Reply<ClientPage> {
+    b.opened()?.crm.client_page(id).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn create_client(b: State<'_, Backend>, input: ClientInput) -> Reply<Client> {
+    b.opened()?.crm.create_client(&input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn update_client(b: State<'_, Backend>, id: Id, input: ClientInput) -> Reply<Client> {
+    b.opened()?.crm.update_client(id, &input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn set_client_archived(b: State<'_, Backend>, id: Id, archived: bool) -> Reply<Client> {
+    b.opened()?.crm.set_client_archived(id, archived).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn tags(b: State<'_, Backend>) -> Reply<Vec<String>> {
+    b.opened()?.crm.tags().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn create_contact(b: State<'_, Backend>, input: ContactInput) -> Reply<Contact> {
+    b.opened()?.crm.create_contact(&input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn update_contact(b: State<'_, Backend>, id: Id, input: ContactInput) -> Reply<Contact> {
+    b.opened()?.crm.update_contact(id, &input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn stages(b: State<'_, Backend>) -> Reply<Vec<Stage>> {
+    b.opened()?.crm.stages().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn create_stage(b: State<'_, Backend>, name: String, kind: StageKind) -> Reply<Stage> {
+    b.opened()?.crm.create_stage(&name, kind).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn rename_stage(b: State<'_, Backend>, id: Id, name: String) -> Reply<Stage> {
+    b.opened()?.crm.rename_stage(id, &name).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn reorder_stages(b: State<'_, Backend>, ids: Vec<Id>) -> Reply<Vec<Stage>> {
+    b.opened()?.crm.reorder_stages(&ids).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn delete_stage(b: State<'_, Backend>, id: Id) -> Reply<()> {
+    b.opened()?.crm.delete_stage(id).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn board(b: State<'_, Backend>) -> Reply<Board> {
+    b.opened()?.crm.board(0).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn stage_deals(b: State<'_, Backend>, id: Id, offset: i64) -> Reply<Vec<Deal>> {
+    b.opened()?.crm.stage_deals(id, offset, 50).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn create_deal(b: State<'_, Backend>, input: DealInput) -> Reply<Deal> {
+    b.opened()?.crm.create_deal(&input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn move_deal(b: State<'_, Backend>, input: DealMove) -> Reply<Deal> {
+    b.opened()?.crm.move_deal(input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn log_note(b: State<'_, Backend>, input: NoteInput) -> Reply<Activity> {
+    b.opened()?.crm.log_note(&input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn timeline(b: State<'_, Backend>, id: Id, after: Option<TimelineCursor>) -> Reply<TimelinePage> {
+    b.opened()?.crm.timeline(id, after, 0).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn task_board(b: State<'_, Backend>, today: String) -> Reply<TaskBoard> {
+    b.opened()?.crm.task_board(&today).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn create_task(b: State<'_, Backend>, input: TaskInput) -> Reply<Task> {
+    b.opened()?.crm.create_task(&input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn set_task_done(b: State<'_, Backend>, id: Id, done: bool) -> Reply<Task> {
+    b.opened()?.crm.set_task_done(id, done).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn search(b: State<'_, Backend>, text: String) -> Reply<Vec<SearchHit>> {
+    b.opened()?.crm.search(&text, 0).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn load_demo(b: State<'_, Backend>, today: String) -> Reply<u64> {
+    let today = Date::parse("today", &today).map_err(api)?;
+    b.opened()?.crm.load_demo(today).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn preview_import(b: State<'_, Backend>, csv: String, mapping: Option<Vec<ColumnMapping>>) -> Reply<ImportPreview> {
+    b.opened()?.crm.preview_import(csv.as_bytes(), mapping.as_deref()).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn commit_import(b: State<'_, Backend>, csv: String, mapping: Option<Vec<ColumnMapping>>) -> Reply<ImportResult> {
+    b.opened()?.crm.commit_import(csv.as_bytes(), mapping.as_deref()).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn settings(b: State<'_, Backend>) -> Reply<AppSettings> {
+    b.opened()?.crm.settings().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<AppSettings> {
+    b.opened()?.crm.set_sync_interval(minutes).await.map_err(api)
+}
+
+/// Every command handler, registered in one place (desktop.rs).
+#[macro_export]
+macro_rules! all_commands {
+    () => {
+        tauri::generate_handler![
+            commands::app_status, commands::doctor, commands::list_clients, commands::client_page,
+            commands::create_client, commands::update_client, commands::set_client_archived, commands::tags,
+            commands::create_contact, commands::update_contact, commands::stages, commands::create_stage,
+            commands::rename_stage, commands::reorder_stages, commands::delete_stage, commands::board,
+            commands::stage_deals, commands::create_deal, commands::move_deal, commands::log_note,
+            commands::timeline, commands::task_board, commands::create_task, commands::set_task_done,
+            commands::search, commands::load_demo, commands::preview_import, commands::commit_import,
+            commands::settings, commands::set_sync_interval
+        ]
+    };
 }

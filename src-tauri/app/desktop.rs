@@ -3,12 +3,16 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use cremmy_core::crm::Crm;
 use cremmy_core::endpoints::Endpoints;
 use cremmy_core::{Database, HasErrorCode};
 use cremmy_protocol::ApiError;
 use tauri::Manager;
 
 use crate::commands;
+use crate::system_clock::SystemClock;
 
 /// What the commands work on: the opened core, or why it could not be opened (shown by the UI as
 /// a full-window error instead of silently starting on an empty database).
@@ -17,7 +21,7 @@ pub struct Backend {
 }
 
 pub struct Opened {
-    pub db: Database,
+    pub crm: Crm,
     pub endpoints: Endpoints,
 }
 
@@ -31,7 +35,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
     let result = tauri::Builder::default()
         .setup(move |app| {
             let opened = tauri::async_runtime::block_on(Database::open_in(&data_dir))
-                .map(|db| Opened { db, endpoints: Endpoints::from_process_env() })
+                .map(|db| Opened { crm: Crm::new(db, Arc::new(SystemClock)), endpoints: Endpoints::from_process_env() })
                 .map_err(|e| {
                     eprintln!("error: {e}");
                     e.to_api_error()
@@ -39,7 +43,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             app.manage(Backend { opened });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::app_status, commands::doctor])
+        .invoke_handler(crate::all_commands!())
         .run(tauri::generate_context!());
     match result {
         Ok(()) => ExitCode::SUCCESS,

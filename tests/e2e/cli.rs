@@ -50,3 +50,67 @@ fn doctor_on_a_corrupt_database_fails_clearly_and_changes_nothing() {
     assert!(err.contains("not a readable Cremmy database"), "stderr must say what is wrong:\n{err}");
     assert_eq!(std::fs::read(&file).unwrap(), garbage, "the corrupt file must be left byte for byte");
 }
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn clients_csv(data_dir: &std::path::Path) -> String {
+    let out = run_cremmy(data_dir, &["export", "clients"]);
+    assert!(out.status.success(), "export must succeed: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn import_dry_run_then_commit_then_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "leads.csv", "Company,Name,Email\nAcme,Dana,dana@acme.example\nBrightwater,Luis,luis@bw.example\n");
+    let data = dir.path().join("data");
+    let dry = run_cremmy(&data, &["import", "--dry-run", csv.to_str().unwrap()]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let text = stdout(&dry);
+    assert!(text.contains("row     2  new client Acme with contact Dana") && text.contains("nothing was written"), "{text}");
+    assert_eq!(clients_csv(&data).lines().count(), 1, "a dry run writes no client (header only)");
+
+    let real = run_cremmy(&data, &["import", csv.to_str().unwrap()]);
+    assert!(real.status.success(), "{}", stderr(&real));
+    assert!(stdout(&real).contains("Imported 2 new clients and 2 contacts"), "{}", stdout(&real));
+    let again = run_cremmy(&data, &["import", csv.to_str().unwrap()]);
+    assert!(stdout(&again).contains("Imported 0 new clients and 0 contacts; 2 rows were already in Cremmy"), "{}", stdout(&again));
+
+    let out_file = dir.path().join("contacts.csv");
+    let exported = run_cremmy(&data, &["export", "contacts", "--out", out_file.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let contacts = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(contacts.lines().count(), 3, "header + 2 contacts:\n{contacts}");
+    assert!(contacts.contains("dana@acme.example"));
+}
+
+#[test]
+fn import_of_a_malformed_file_reports_rows_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = write(dir.path(), "bad.csv", "Company,Email\nGood Co,good@good.example\nBad Co,not-an-email\n,x@y.example\n");
+    let out = run_cremmy(&data, &["import", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "a file with bad rows must fail");
+    let err = stderr(&out);
+    assert!(err.contains("2 row(s) have errors, so nothing was imported") && err.contains("Row 3"), "{err}");
+    assert_eq!(clients_csv(&data).lines().count(), 1, "not even the good row was written");
+    let garbage = dir.path().join("garbage.csv");
+    std::fs::write(&garbage, [0xffu8, 0xfe, 0x00, 0x41, b'\n', 0x80, 0x81]).unwrap();
+    let out = run_cremmy(&data, &["import", garbage.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not valid CSV") || stderr(&out).contains("UTF-8") || stderr(&out).contains("client name"), "{}", stderr(&out));
+}
+
+#[test]
+fn demo_loads_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_cremmy(dir.path(), &["demo"]);
+    assert!(stdout(&first).contains("Loaded demo data: 10 clients"), "{}", stderr(&first));
+    let second = run_cremmy(dir.path(), &["demo"]);
+    assert_eq!(second.status.code(), Some(1), "demo data never goes into a database that has clients");
+    assert!(stderr(&second).contains("empty database"), "{}", stderr(&second));
+}

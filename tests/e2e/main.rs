@@ -4,5 +4,7 @@
 //! state under `test-output/screenshots/`.
 
 mod cli;
+mod scenarios;
+mod security;
 mod support;
 mod window;

@@ -9,8 +9,9 @@ async fn window_shows_the_ui_fed_by_the_backend() {
     let schema = app.text("#schema-version").await;
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap().count();
     assert_eq!(schema, format!("schema v{migrations}"), "the status bar must show the schema the backend reports");
+    app.click("#nav-settings").await;
     let data_dir = app.text("#data-dir").await;
-    assert_eq!(data_dir, dir.path().display().to_string(), "the overview must show the data dir in use");
+    assert_eq!(data_dir, dir.path().display().to_string(), "Settings must show the data dir in use");
     app.screenshot().await;
     app.close().await;
 }

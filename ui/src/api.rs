@@ -1,7 +1,10 @@
 //! The only place the UI talks to the backend: one typed function per command. Every call returns
 //! `Result<T, ApiError>`; a failed IPC call becomes `ErrorCode::Transport`, never a panic.
 
-use cremmy_protocol::{commands, ApiError, DatabaseStatus, DoctorReport, ErrorCode};
+use cremmy_protocol::commands as cmd;
+use cremmy_protocol::crm::*;
+use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
+use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -12,14 +15,13 @@ extern "C" {
     async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 }
 
-#[derive(Serialize)]
-struct NoArgs {}
+pub type Reply<T> = Result<T, ApiError>;
 
 fn transport_error(detail: impl std::fmt::Debug) -> ApiError {
     ApiError { code: ErrorCode::Transport, message: format!("The app's backend did not answer as expected: {detail:?}") }
 }
 
-async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Result<T, ApiError> {
+async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Reply<T> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let args = args.serialize(&serializer).map_err(transport_error)?;
     match tauri_invoke(command, args).await {
@@ -28,10 +30,162 @@ async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Res
     }
 }
 
-pub async fn app_status() -> Result<DatabaseStatus, ApiError> {
-    call(commands::APP_STATUS, &NoArgs {}).await
+#[derive(Serialize)]
+struct NoArgs {}
+#[derive(Serialize)]
+struct IdArg {
+    id: Id,
+}
+#[derive(Serialize)]
+struct InputArg<'a, T> {
+    input: &'a T,
 }
 
-pub async fn doctor() -> Result<DoctorReport, ApiError> {
-    call(commands::DOCTOR, &NoArgs {}).await
+pub async fn app_status() -> Reply<DatabaseStatus> {
+    call(cmd::APP_STATUS, &NoArgs {}).await
+}
+pub async fn doctor() -> Reply<DoctorReport> {
+    call(cmd::DOCTOR, &NoArgs {}).await
+}
+
+pub async fn list_clients(query: ClientQuery) -> Reply<ClientList> {
+    #[derive(Serialize)]
+    struct A {
+        query: ClientQuery,
+    }
+    call(cmd::LIST_CLIENTS, &A { query }).await
+}
+pub async fn client_page(id: Id) -> Reply<ClientPage> {
+    call(cmd::CLIENT_PAGE, &IdArg { id }).await
+}
+pub async fn create_client(input: ClientInput) -> Reply<Client> {
+    call(cmd::CREATE_CLIENT, &InputArg { input: &input }).await
+}
+pub async fn update_client(id: Id, input: ClientInput) -> Reply<Client> {
+    #[derive(Serialize)]
+    struct A {
+        id: Id,
+        input: ClientInput,
+    }
+    call(cmd::UPDATE_CLIENT, &A { id, input }).await
+}
+pub async fn set_client_archived(id: Id, archived: bool) -> Reply<Client> {
+    #[derive(Serialize)]
+    struct A {
+        id: Id,
+        archived: bool,
+    }
+    call(cmd::SET_CLIENT_ARCHIVED, &A { id, archived }).await
+}
+pub async fn tags() -> Reply<Vec<String>> {
+    call(cmd::TAGS, &NoArgs {}).await
+}
+pub async fn create_contact(input: ContactInput) -> Reply<Contact> {
+    call(cmd::CREATE_CONTACT, &InputArg { input: &input }).await
+}
+
+pub async fn stages() -> Reply<Vec<Stage>> {
+    call(cmd::STAGES, &NoArgs {}).await
+}
+pub async fn create_stage(name: String, kind: StageKind) -> Reply<Stage> {
+    #[derive(Serialize)]
+    struct A {
+        name: String,
+        kind: StageKind,
+    }
+    call(cmd::CREATE_STAGE, &A { name, kind }).await
+}
+pub async fn rename_stage(id: Id, name: String) -> Reply<Stage> {
+    #[derive(Serialize)]
+    struct A {
+        id: Id,
+        name: String,
+    }
+    call(cmd::RENAME_STAGE, &A { id, name }).await
+}
+pub async fn reorder_stages(ids: Vec<Id>) -> Reply<Vec<Stage>> {
+    #[derive(Serialize)]
+    struct A {
+        ids: Vec<Id>,
+    }
+    call(cmd::REORDER_STAGES, &A { ids }).await
+}
+pub async fn delete_stage(id: Id) -> Reply<()> {
+    call(cmd::DELETE_STAGE, &IdArg { id }).await
+}
+pub async fn board() -> Reply<Board> {
+    call(cmd::BOARD, &NoArgs {}).await
+}
+pub async fn create_deal(input: DealInput) -> Reply<Deal> {
+    call(cmd::CREATE_DEAL, &InputArg { input: &input }).await
+}
+pub async fn move_deal(input: DealMove) -> Reply<Deal> {
+    call(cmd::MOVE_DEAL, &InputArg { input: &input }).await
+}
+
+pub async fn log_note(input: NoteInput) -> Reply<Activity> {
+    call(cmd::LOG_NOTE, &InputArg { input: &input }).await
+}
+pub async fn timeline(id: Id, after: Option<TimelineCursor>) -> Reply<TimelinePage> {
+    #[derive(Serialize)]
+    struct A {
+        id: Id,
+        after: Option<TimelineCursor>,
+    }
+    call(cmd::TIMELINE, &A { id, after }).await
+}
+pub async fn task_board(today: String) -> Reply<TaskBoard> {
+    #[derive(Serialize)]
+    struct A {
+        today: String,
+    }
+    call(cmd::TASK_BOARD, &A { today }).await
+}
+pub async fn create_task(input: TaskInput) -> Reply<Task> {
+    call(cmd::CREATE_TASK, &InputArg { input: &input }).await
+}
+pub async fn set_task_done(id: Id, done: bool) -> Reply<Task> {
+    #[derive(Serialize)]
+    struct A {
+        id: Id,
+        done: bool,
+    }
+    call(cmd::SET_TASK_DONE, &A { id, done }).await
+}
+pub async fn search(text: String) -> Reply<Vec<SearchHit>> {
+    #[derive(Serialize)]
+    struct A {
+        text: String,
+    }
+    call(cmd::SEARCH, &A { text }).await
+}
+pub async fn load_demo(today: String) -> Reply<u64> {
+    #[derive(Serialize)]
+    struct A {
+        today: String,
+    }
+    call(cmd::LOAD_DEMO, &A { today }).await
+}
+
+#[derive(Serialize)]
+struct ImportArgs {
+    csv: String,
+    mapping: Option<Vec<ColumnMapping>>,
+}
+pub async fn preview_import(csv: String) -> Reply<ImportPreview> {
+    call(cmd::PREVIEW_IMPORT, &ImportArgs { csv, mapping: None }).await
+}
+pub async fn commit_import(csv: String) -> Reply<ImportResult> {
+    call(cmd::COMMIT_IMPORT, &ImportArgs { csv, mapping: None }).await
+}
+
+pub async fn settings() -> Reply<AppSettings> {
+    call(cmd::SETTINGS, &NoArgs {}).await
+}
+pub async fn set_sync_interval(minutes: u32) -> Reply<AppSettings> {
+    #[derive(Serialize)]
+    struct A {
+        minutes: u32,
+    }
+    call(cmd::SET_SYNC_INTERVAL, &A { minutes }).await
 }

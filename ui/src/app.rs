@@ -1,15 +1,14 @@
-//! The window's frame: sidebar navigation, the current page, a status bar, and the full-window
-//! error shown when the database cannot be opened.
+//! The window's frame: sidebar navigation, the current page, toasts, the command palette, global
+//! shortcuts, and the full-window error shown when the database cannot be opened.
 
-use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport, ErrorCode, IntegrationState, KeychainStatus};
+use cremmy_protocol::{ApiError, DatabaseStatus, ErrorCode};
+use leptos::ev;
 use leptos::prelude::*;
 
 use crate::api;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    Overview,
-}
+use crate::pages::{board::BoardPage, client_page::ClientPageView, clients::ClientsPage, integrations::IntegrationsPage, settings::SettingsPage, tasks::TasksPage};
+use crate::palette::Palette;
+use crate::ui_state::{Route, Ui};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -42,79 +41,90 @@ fn StartupError(error: ApiError) -> impl IntoView {
     }
 }
 
+const NAV: &[(Route, &str, &str)] = &[
+    (Route::Clients, "Clients", "Alt+1"),
+    (Route::Board, "Pipeline", "Alt+2"),
+    (Route::Tasks, "Tasks", "Alt+3"),
+    (Route::Integrations, "Integrations", "Alt+4"),
+    (Route::Settings, "Settings", "Alt+5"),
+];
+
 #[component]
 fn Shell(db: DatabaseStatus) -> impl IntoView {
-    let page = RwSignal::new(Page::Overview);
-    let nav_item = move |target: Page, label: &'static str| {
-        view! {
-            <button
-                class="nav-item"
-                class:active=move || page.get() == target
-                on:click=move |_| page.set(target)
-            >
-                {label}
-            </button>
+    let ui = Ui::new();
+    provide_context(ui);
+    provide_context(db.clone());
+    let _shortcuts = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        let modifier = e.ctrl_key() || e.meta_key();
+        match e.key().as_str() {
+            "k" | "K" if modifier => {
+                e.prevent_default();
+                ui.palette_open.update(|o| *o = !*o);
+            }
+            "n" | "N" if modifier => {
+                e.prevent_default();
+                ui.go(Route::Clients);
+                ui.new_client_open.set(true);
+            }
+            "Escape" => ui.palette_open.set(false),
+            digit if e.alt_key() && digit.len() == 1 => {
+                if let Some(&(route, ..)) = digit.parse::<usize>().ok().and_then(|n| NAV.get(n.wrapping_sub(1))) {
+                    e.prevent_default();
+                    ui.go(route);
+                }
+            }
+            _ => {}
         }
+    });
+    let active = move |r: Route| {
+        let current = ui.route.get();
+        current == r || (r == Route::Clients && matches!(current, Route::Client(_)))
     };
-    let db_path = db.database_path.clone();
     view! {
         <div class="shell">
-            <nav class="sidebar">
+            <nav class="sidebar" aria-label="Main">
                 <div class="brand">"Cremmy"</div>
-                {nav_item(Page::Overview, "Overview")}
+                <button class="palette-hint" on:click=move |_| ui.palette_open.set(true) title="Search and commands">
+                    "Search…" <kbd>"Ctrl K"</kbd>
+                </button>
+                {NAV.iter().map(|&(route, label, key)| view! {
+                    <button
+                        class="nav-item"
+                        class:active=move || active(route)
+                        id=format!("nav-{}", label.to_lowercase())
+                        title=key
+                        on:click=move |_| ui.go(route)
+                    >
+                        {label}
+                    </button>
+                }).collect_view()}
+                <div class="spacer"></div>
+                <button class="nav-item theme-toggle" on:click=move |_| ui.toggle_theme()>
+                    {move || if ui.dark.get() { "Light theme" } else { "Dark theme" }}
+                </button>
             </nav>
             <main class="content">
-                {move || match page.get() {
-                    Page::Overview => view! { <Overview /> }.into_any(),
+                {move || match ui.route.get() {
+                    Route::Clients => view! { <ClientsPage /> }.into_any(),
+                    Route::Client(id) => view! { <ClientPageView id=id /> }.into_any(),
+                    Route::Board => view! { <BoardPage /> }.into_any(),
+                    Route::Tasks => view! { <TasksPage /> }.into_any(),
+                    Route::Integrations => view! { <IntegrationsPage /> }.into_any(),
+                    Route::Settings => view! { <SettingsPage /> }.into_any(),
                 }}
             </main>
             <footer class="statusbar">
-                <span id="db-path" title="Database file">{db_path}</span>
+                <span id="db-path" title="Database file">{db.database_path.clone()}</span>
                 <span id="schema-version">{format!("schema v{}", db.schema_version)}</span>
             </footer>
+            <Show when=move || ui.palette_open.get()>
+                <Palette />
+            </Show>
+            <div class="toasts" role="status" aria-live="polite">
+                <For each=move || ui.toasts.get() key=|t| t.id let:toast>
+                    <div class="toast" class:error=toast.error>{toast.text}</div>
+                </For>
+            </div>
         </div>
-    }
-}
-
-#[component]
-fn Overview() -> impl IntoView {
-    let report = LocalResource::new(api::doctor);
-    view! {
-        <h1>"Overview"</h1>
-        <Suspense fallback=|| view! { <p>"Checking…"</p> }>
-            {move || report.get().map(|r| match r {
-                Ok(report) => view! { <DoctorView report=report /> }.into_any(),
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn DoctorView(report: DoctorReport) -> impl IntoView {
-    let keychain = match report.keychain {
-        KeychainStatus::Reachable { backend } => format!("Reachable ({backend})"),
-        KeychainStatus::Unreachable { backend, reason } => format!("Unreachable ({backend}): {reason}"),
-    };
-    view! {
-        <section class="card">
-            <h2>"Your data"</h2>
-            <dl class="facts">
-                <dt>"Data folder"</dt><dd id="data-dir">{report.database.data_dir}</dd>
-                <dt>"Database"</dt><dd>{report.database.database_path}</dd>
-                <dt>"Schema"</dt><dd>{format!("version {} · journal {}", report.database.schema_version, report.database.journal_mode)}</dd>
-                <dt>"Keychain"</dt><dd id="keychain">{keychain}</dd>
-                <dt>"Version"</dt><dd>{report.app_version}</dd>
-            </dl>
-        </section>
-        <section class="card">
-            <h2>"Integrations"</h2>
-            <ul class="integrations">
-                {report.integrations.into_iter().map(|i| {
-                    let state = match i.state { IntegrationState::NotConfigured => "Not configured" };
-                    view! { <li><span class="name">{i.provider.display_name()}</span><span class="state">{state}</span></li> }
-                }).collect_view()}
-            </ul>
-        </section>
     }
 }

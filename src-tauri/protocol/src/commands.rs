@@ -1,4 +1,46 @@
-//! Names of the backend commands, shared so the shell registers and the UI invokes the same string.
+//! Names of the backend commands, shared so the shell registers and the UI invokes the same
+//! string. Every command takes named arguments (`input`, `query`, `id`…) as one JSON object.
 
 pub const APP_STATUS: &str = "app_status";
 pub const DOCTOR: &str = "doctor";
+
+pub const LIST_CLIENTS: &str = "list_clients";
+pub const CLIENT_PAGE: &str = "client_page";
+pub const CREATE_CLIENT: &str = "create_client";
+pub const UPDATE_CLIENT: &str = "update_client";
+pub const SET_CLIENT_ARCHIVED: &str = "set_client_archived";
+pub const TAGS: &str = "tags";
+pub const CREATE_CONTACT: &str = "create_contact";
+pub const UPDATE_CONTACT: &str = "update_contact";
+
+pub const STAGES: &str = "stages";
+pub const CREATE_STAGE: &str = "create_stage";
+pub const RENAME_STAGE: &str = "rename_stage";
+pub const REORDER_STAGES: &str = "reorder_stages";
+pub const DELETE_STAGE: &str = "delete_stage";
+pub const BOARD: &str = "board";
+pub const STAGE_DEALS: &str = "stage_deals";
+pub const CREATE_DEAL: &str = "create_deal";
+pub const MOVE_DEAL: &str = "move_deal";
+
+pub const LOG_NOTE: &str = "log_note";
+pub const TIMELINE: &str = "timeline";
+pub const TASK_BOARD: &str = "task_board";
+pub const CREATE_TASK: &str = "create_task";
+pub const SET_TASK_DONE: &str = "set_task_done";
+pub const SEARCH: &str = "search";
+pub const LOAD_DEMO: &str = "load_demo";
+pub const PREVIEW_IMPORT: &str = "preview_import";
+pub const COMMIT_IMPORT: &str = "commit_import";
+pub const SETTINGS: &str = "settings";
+pub const SET_SYNC_INTERVAL: &str = "set_sync_interval";
+
+/// Every command, in one list: the shell's build script grants exactly these (see
+/// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
+/// capability file agree.
+pub const ALL: &[&str] = &[
+    APP_STATUS, DOCTOR, LIST_CLIENTS, CLIENT_PAGE, CREATE_CLIENT, UPDATE_CLIENT, SET_CLIENT_ARCHIVED, TAGS,
+    CREATE_CONTACT, UPDATE_CONTACT, STAGES, CREATE_STAGE, RENAME_STAGE, REORDER_STAGES, DELETE_STAGE, BOARD,
+    STAGE_DEALS, CREATE_DEAL, MOVE_DEAL, LOG_NOTE, TIMELINE, TASK_BOARD, CREATE_TASK, SET_TASK_DONE, SEARCH,
+    LOAD_DEMO, PREVIEW_IMPORT, COMMIT_IMPORT, SETTINGS, SET_SYNC_INTERVAL,
+];

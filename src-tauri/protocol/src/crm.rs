@@ -383,3 +383,10 @@ pub struct SearchHit {
 pub enum CrmEvent {
     DealStageChanged { deal_id: Id, client_id: Id, from_stage: Id, to_stage: Id, at: Millis },
 }
+
+/// Preferences stored with the data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSettings {
+    /// How often background sync runs, in minutes (1 to 1440; default 5).
+    pub sync_interval_minutes: u32,
+}

@@ -79,6 +79,12 @@ impl AppWindow {
         window
     }
 
+    /// The same session, saving its next screenshots under another name.
+    pub fn renamed(mut self, name: &str) -> AppWindow {
+        self.name = name.to_string();
+        self
+    }
+
     fn client(&self) -> &Client {
         self.client.as_ref().expect("session is open")
     }
@@ -96,6 +102,105 @@ impl AppWindow {
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} did not appear within {UI_WAIT:?}: {e}"))
+    }
+
+    /// Clicks the element once it is there, finding it again if the page re-rendered it between
+    /// finding and clicking (a stale element).
+    pub async fn click(&self, css: &str) {
+        let started = Instant::now();
+        loop {
+            let element = self.wait_for(css).await;
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) if started.elapsed() < UI_WAIT => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot click {css}: {e:?}"),
+            }
+        }
+    }
+
+    /// Types into the element (which receives real key events, so `input` handlers run).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let element = self.wait_for(css).await;
+        element.send_keys(text).await.unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
+    /// Waits until the element's text contains `expected`; returns the text.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> String {
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < UI_WAIT {
+            if let Ok(element) = self.client().find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(expected) {
+                        return text;
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never contained {expected:?} within {UI_WAIT:?}; last text: {last:?}");
+    }
+
+    /// Waits until `css` matches exactly `n` elements.
+    pub async fn wait_for_count(&self, css: &str, n: usize) {
+        let started = Instant::now();
+        let mut last = 0;
+        while started.elapsed() < UI_WAIT {
+            last = self.client().find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0);
+            if last == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected {n} elements matching {css}, found {last} after {UI_WAIT:?}");
+    }
+
+    /// Whether an element matching `css` exists right now.
+    pub async fn exists(&self, css: &str) -> bool {
+        self.client().find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Presses keys with the focus wherever it is (WebDriver key codes, e.g. "\u{E014}" = right).
+    pub async fn press(&self, keys: &[&str]) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".to_string());
+        for key in keys {
+            let mut chars = key.chars();
+            let (Some(first), None) = (chars.next(), chars.next()) else {
+                panic!("press takes single characters, got {key:?}");
+            };
+            actions = actions.then(KeyAction::Down { value: first }).then(KeyAction::Up { value: first });
+        }
+        self.client().perform_actions(actions).await.unwrap_or_else(|e| panic!("key actions failed: {e}"));
+    }
+
+    /// Presses a chord: holds `modifier` (e.g. Control) while pressing `key`.
+    pub async fn chord(&self, modifier: char, key: char) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let actions = KeyActions::new("keyboard".to_string())
+            .then(KeyAction::Down { value: modifier })
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+            .then(KeyAction::Up { value: modifier });
+        self.client().perform_actions(actions).await.unwrap_or_else(|e| panic!("chord failed: {e}"));
+    }
+
+    /// Drags with the mouse from one element to another (pointer down, move, up).
+    pub async fn drag(&self, from_css: &str, to_css: &str) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let from = self.wait_for(from_css).await;
+        let to = self.wait_for(to_css).await;
+        let actions = MouseActions::new("mouse".to_string())
+            .then(PointerAction::MoveToElement { element: from, duration: None, x: 0.0, y: 0.0 })
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(100)), x: 5.0, y: 5.0 })
+            .then(PointerAction::MoveToElement { element: to, duration: Some(Duration::from_millis(300)), x: 0.0, y: 0.0 })
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.client().perform_actions(actions).await.unwrap_or_else(|e| panic!("drag {from_css} -> {to_css} failed: {e}"));
     }
 
     /// Saves a PNG of the X display (WebDriver's own screenshot hangs on WebKitGTK).

@@ -10,6 +10,7 @@ mod csv_import;
 mod dates;
 mod documents;
 mod pipeline;
+mod preferences;
 mod rows;
 mod sample_data;
 mod search;

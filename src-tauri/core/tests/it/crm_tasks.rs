@@ -86,3 +86,14 @@ fn calendar_dates_round_trip_and_reject_impossible_days() {
         assert!(Date::parse("d", bad).is_err(), "{bad:?} must be rejected");
     }
 }
+
+#[tokio::test]
+async fn sync_interval_defaults_to_five_minutes_and_is_validated() {
+    let t = test_crm().await;
+    assert_eq!(t.crm.settings().await.unwrap().sync_interval_minutes, 5);
+    assert_eq!(t.crm.set_sync_interval(15).await.unwrap().sync_interval_minutes, 15);
+    for bad in [0, 1441] {
+        assert!(t.crm.set_sync_interval(bad).await.is_err(), "{bad} minutes must be rejected");
+    }
+    assert_eq!(t.crm.settings().await.unwrap().sync_interval_minutes, 15, "a rejected value changes nothing");
+}

@@ -1,0 +1,119 @@
+//! User scenarios in the real window (issue 8): each ends with a screenshot of its final state.
+
+use crate::support::app_window::AppWindow;
+use crate::support::run_cremmy;
+
+const RIGHT: &str = "\u{E014}";
+const CONTROL: char = '\u{E009}';
+const ENTER: &str = "\u{E007}";
+
+fn demo_data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_cremmy(dir.path(), &["demo"]);
+    assert!(out.status.success(), "cremmy demo must load: {}", String::from_utf8_lossy(&out.stderr));
+    dir
+}
+
+#[tokio::test]
+async fn s1_first_run_explains_what_to_do_and_loads_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = AppWindow::launch("s1-first-run-empty", dir.path()).await;
+    let empty = app.text("#empty-state").await;
+    assert!(empty.contains("No clients yet") && empty.contains("Load demo data"), "the empty state must tell a newcomer what to do: {empty}");
+    app.screenshot().await;
+    app.click("#load-demo").await;
+    app.wait_for_count(".client-row", 10).await;
+    app.wait_for_text("#clients-count", "of 10").await;
+    let first = app.text(".client-row .client-name").await;
+    assert_eq!(first, "Acme Analytics", "the list is sorted by name");
+    let app = app.renamed("s1-first-run-demo-loaded");
+    app.screenshot().await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn s2_create_a_client_with_a_contact_and_find_it_in_the_palette() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = AppWindow::launch("s2-create-client", dir.path()).await;
+    app.click("#new-client").await;
+    app.type_into("#client-name", "Northwind Consulting").await;
+    app.type_into("#client-website", "https://www.northwind.example").await;
+    app.type_into("#client-tags", "referral, retainer").await;
+    app.type_into("#contact-name", "Nadia Novak").await;
+    app.type_into("#contact-email", "Nadia@Northwind.example").await;
+    app.click("#save-client").await;
+    app.wait_for_text("#client-title", "Northwind Consulting").await;
+    let contacts = app.wait_for_text("#contacts", "Nadia Novak").await;
+    assert!(contacts.contains("nadia@northwind.example"), "the email is stored lower-case and shown: {contacts}");
+    app.click("#nav-clients").await;
+    app.wait_for_count(".client-row", 1).await;
+    let row = app.text(".client-row").await;
+    assert!(row.contains("northwind.example") && row.contains("Nadia Novak") && row.contains("referral"), "the list shows domain, contact, tags: {row}");
+
+    app.chord(CONTROL, 'k').await;
+    app.type_into("#palette-input", "nadia").await;
+    let hit = app.wait_for_text(".palette-item.selected", "Nadia Novak").await;
+    assert!(hit.to_lowercase().contains("contact") && hit.contains("Northwind Consulting"), "the hit names its kind and client: {hit}");
+    let app = app.renamed("s2-command-palette");
+    app.screenshot().await;
+    app.press(&[ENTER]).await;
+    app.wait_for_text("#client-title", "Northwind Consulting").await;
+    assert!(!app.exists(".palette").await, "choosing a hit closes the palette");
+    let app = app.renamed("s2-client-page");
+    app.screenshot().await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn s3_move_deals_by_mouse_and_keyboard_and_see_the_history() {
+    let dir = demo_data_dir();
+    let app = AppWindow::launch("s3-pipeline", dir.path()).await;
+    app.click("#nav-pipeline").await;
+    let proposal_before = app.text("[data-stage=Proposal] .total").await;
+    assert_eq!(proposal_before, "$26,000", "demo Proposal total (USD 18,000 + 8,000)");
+    // Mouse: the Lead column's "Route cost review" (EUR 12,000) onto the Proposal column.
+    app.drag("[data-title='Route cost review']", "[data-stage=Proposal] .column-end").await;
+    app.wait_for_text("[data-stage=Proposal] .cards", "Route cost review").await;
+    let total = app.wait_for_text("[data-stage=Proposal] .total", "€12,000").await;
+    assert_eq!(total, "$26,000 + €12,000", "totals are per currency and update after the move");
+    let lead = app.text("[data-stage=Lead] .cards").await;
+    assert!(!lead.contains("Route cost review"), "the deal left Lead: {lead}");
+
+    // Keyboard: focus it, Space to lift, → to move to Negotiation, Space to drop.
+    app.click("[data-title='Route cost review']").await;
+    app.press(&[" "]).await;
+    app.press(&[RIGHT]).await;
+    app.wait_for_text("[data-stage=Negotiation] .cards", "Route cost review").await;
+    app.press(&[" "]).await;
+    app.wait_for_text("[data-stage=Negotiation] .total", "€36,000").await;
+    app.screenshot().await;
+
+    // The client's timeline shows both stage changes, newest first.
+    app.click("#nav-clients").await;
+    app.type_into("#client-search", "driftwood").await;
+    app.wait_for_count(".client-row", 1).await;
+    app.click(".client-row .client-name").await;
+    let timeline = app.wait_for_text("#timeline", "Stage changed: Proposal → Negotiation").await;
+    let newer = timeline.find("Proposal → Negotiation").unwrap();
+    let older = timeline.find("Lead → Proposal").expect("the first move is on the timeline too");
+    assert!(newer < older, "newest first: {timeline}");
+    let app = app.renamed("s3-timeline");
+    app.screenshot().await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn s8_create_a_task_due_today_and_complete_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = AppWindow::launch("s8-tasks", dir.path()).await;
+    app.click("#nav-tasks").await;
+    app.wait_for("#tasks-empty").await;
+    app.type_into("#task-title", "Call Nadia about the proposal").await;
+    app.click("#add-task").await;
+    app.wait_for_text("#tasks-today", "Call Nadia about the proposal").await;
+    app.click("#tasks-today .task-done").await;
+    app.wait_for_text("#tasks-done", "Call Nadia about the proposal").await;
+    assert!(!app.exists("#tasks-today").await, "the completed task left Today");
+    app.screenshot().await;
+    app.close().await;
+}

@@ -1,0 +1,237 @@
+//! The clients list: search, tag filter, sort, paging, the new-client dialog and CSV import.
+
+use cremmy_protocol::crm::{ClientInput, ClientQuery, ClientSort, ContactInput};
+use cremmy_protocol::csv::{ImportPreview, RowOutcome};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::forms::{split_list, Field};
+use crate::api;
+use crate::format::{local_today, relative};
+use crate::ui_state::{run, use_ui, Route};
+
+const PAGE: i64 = 50;
+
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    let ui = use_ui();
+    let text = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
+    let sort = RwSignal::new(ClientSort::Name);
+    let archived = RwSignal::new(false);
+    let offset = RwSignal::new(0i64);
+    let list = LocalResource::new(move || {
+        ui.revision.track();
+        let query = ClientQuery {
+            text: text.get(),
+            tag: Some(tag.get()).filter(|t| !t.is_empty()),
+            sort: sort.get(),
+            include_archived: archived.get(),
+            offset: offset.get(),
+            limit: PAGE,
+        };
+        api::list_clients(query)
+    });
+    let tags = LocalResource::new(move || {
+        ui.revision.track();
+        api::tags()
+    });
+    let importing = RwSignal::new(None::<(String, ImportPreview)>);
+    view! {
+        <header class="page-header">
+            <h1>"Clients"</h1>
+            <div class="actions">
+                <label class="button secondary file-button">
+                    "Import CSV"
+                    <input type="file" accept=".csv,text/csv" id="import-file" on:change=move |e| {
+                        let Some(file) = e.target()
+                            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                            .and_then(|i| i.files())
+                            .and_then(|f| f.get(0)) else { return };
+                        leptos::task::spawn_local(async move {
+                            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()).unwrap_or_default();
+                            match api::preview_import(text.clone()).await {
+                                Ok(preview) => importing.set(Some((text, preview))),
+                                Err(err) => ui.error(&err),
+                            }
+                        });
+                    } />
+                </label>
+                <button class="button primary" id="new-client" on:click=move |_| ui.new_client_open.set(true)>"New client"</button>
+            </div>
+        </header>
+        <div class="toolbar">
+            <input class="search" id="client-search" type="search" placeholder="Filter by name, domain, contact or email"
+                prop:value=move || text.get()
+                on:input=move |e| { text.set(event_target_value(&e)); offset.set(0); } />
+            <select id="tag-filter" on:change=move |e| { tag.set(event_target_value(&e)); offset.set(0); }>
+                <option value="">"All tags"</option>
+                {move || tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+            </select>
+            <select id="sort" on:change=move |e| sort.set(match event_target_value(&e).as_str() {
+                "updated" => ClientSort::RecentlyUpdated,
+                "created" => ClientSort::RecentlyCreated,
+                _ => ClientSort::Name,
+            })>
+                <option value="name">"Name"</option>
+                <option value="updated">"Recently updated"</option>
+                <option value="created">"Recently added"</option>
+            </select>
+            <label class="check"><input type="checkbox" on:change=move |e| archived.set(event_target_checked(&e)) />"Show archived"</label>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || list.get().map(|result| match result {
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                Ok(list) if list.total == 0 && text.get().is_empty() && tag.get().is_empty() => view! { <EmptyState /> }.into_any(),
+                Ok(list) if list.total == 0 => view! { <p class="muted" id="no-matches">"No clients match. Clear the filter or create one."</p> }.into_any(),
+                Ok(list) => {
+                    let total = list.total;
+                    view! {
+                        <table class="table" id="clients-table">
+                            <thead><tr><th>"Name"</th><th>"Primary contact"</th><th>"Tags"</th><th class="num">"Open deals"</th><th>"Updated"</th></tr></thead>
+                            <tbody>
+                                {list.rows.into_iter().map(|row| {
+                                    let id = row.id;
+                                    view! {
+                                        <tr class="client-row" class:archived=row.archived tabindex="0"
+                                            on:click=move |_| ui.go(Route::Client(id))
+                                            on:keydown=move |e: web_sys::KeyboardEvent| if e.key() == "Enter" { ui.go(Route::Client(id)) }>
+                                            <td><span class="client-name">{row.name}</span><span class="muted small">{" "}{row.domain}</span></td>
+                                            <td>{row.primary_contact.unwrap_or_default()}</td>
+                                            <td>{row.tags.into_iter().map(|t| view! { <span class="tag">{t}</span> }).collect_view()}</td>
+                                            <td class="num">{row.open_deals}</td>
+                                            <td class="muted">{relative(row.updated_at)}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <div class="pager">
+                            <span class="muted" id="clients-count">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + PAGE).min(total))}</span>
+                            <button class="button secondary" disabled={move || offset.get() == 0} on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous"</button>
+                            <button class="button secondary" disabled={move || offset.get() + PAGE >= total} on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+        <Show when=move || ui.new_client_open.get()>
+            <NewClientDialog />
+        </Show>
+        {move || importing.get().map(|(text, preview)| view! { <ImportDialog text=text preview=preview close=move || importing.set(None) /> })}
+    }
+}
+
+#[component]
+fn EmptyState() -> impl IntoView {
+    let ui = use_ui();
+    view! {
+        <div class="empty" id="empty-state">
+            <h2>"No clients yet"</h2>
+            <p>"Add your first client, import a CSV from your spreadsheet, or explore Cremmy with sample data."</p>
+            <div class="actions">
+                <button class="button primary" on:click=move |_| ui.new_client_open.set(true)>"Add a client"</button>
+                <button class="button secondary" id="load-demo" on:click=move |_| run(ui, api::load_demo(local_today()), move |n| {
+                    ui.ok(format!("Loaded {n} demo clients"));
+                    ui.changed();
+                })>"Load demo data"</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn NewClientDialog() -> impl IntoView {
+    let ui = use_ui();
+    let name = RwSignal::new(String::new());
+    let website = RwSignal::new(String::new());
+    let tags = RwSignal::new(String::new());
+    let contact = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let close = move || ui.new_client_open.set(false);
+    let save = move || {
+        let input = ClientInput { name: name.get(), website: website.get(), tags: split_list(&tags.get()), ..ClientInput::default() };
+        let (contact, email, phone) = (contact.get(), email.get(), phone.get());
+        run(ui, api::create_client(input), move |client| {
+            close();
+            ui.changed();
+            ui.go(Route::Client(client.id));
+            if contact.trim().is_empty() && email.trim().is_empty() {
+                ui.ok(format!("Created {}", client.name));
+                return;
+            }
+            let name = if contact.trim().is_empty() { email.clone() } else { contact };
+            let input = ContactInput { client_id: client.id, name, emails: vec![email], phones: vec![phone], ..ContactInput::default() };
+            run(ui, api::create_contact(input), move |_| {
+                ui.ok(format!("Created {}", client.name));
+                ui.changed();
+            });
+        });
+    };
+    view! {
+        <div class="overlay" on:click=move |_| close()>
+            <form class="dialog" id="new-client-dialog" on:click=|e| e.stop_propagation() on:submit=move |e| { e.prevent_default(); save(); }>
+                <h2>"New client"</h2>
+                <Field label="Name" value=name id="client-name" placeholder="Acme Ltd" />
+                <Field label="Website" value=website id="client-website" placeholder="https://acme.example" />
+                <Field label="Tags" value=tags id="client-tags" placeholder="retainer, referral" />
+                <h3>"First contact (optional)"</h3>
+                <Field label="Contact name" value=contact id="contact-name" />
+                <Field label="Email" value=email id="contact-email" kind="email" />
+                <Field label="Phone" value=phone id="contact-phone" kind="tel" />
+                <div class="actions">
+                    <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                    <button type="submit" class="button primary" id="save-client">"Create client"</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn ImportDialog(text: String, preview: ImportPreview, close: impl Fn() + Copy + 'static) -> impl IntoView {
+    let ui = use_ui();
+    let errors = preview.errors;
+    let summary = format!(
+        "{} new clients, {} new contacts, {} rows with errors",
+        preview.clients_to_create, preview.contacts_to_create, preview.errors
+    );
+    let commit = move |_: leptos::ev::MouseEvent| {
+        let text = text.clone();
+        run(ui, api::commit_import(text), move |r| {
+            close();
+            ui.ok(format!("Imported {} clients and {} contacts", r.clients_created, r.contacts_created));
+            ui.changed();
+        });
+    };
+    view! {
+        <div class="overlay" on:click=move |_| close()>
+            <div class="dialog wide" id="import-dialog" on:click=|e| e.stop_propagation()>
+                <h2>"Import preview"</h2>
+                <p>{summary}</p>
+                <p class="muted small">{preview.mapping.iter().map(|m| format!("{} → {:?}", m.header, m.field)).collect::<Vec<_>>().join(" · ")}</p>
+                <div class="import-rows">
+                    <table class="table">
+                        <tbody>
+                            {preview.rows.into_iter().map(|r| {
+                                let (class, text) = match r.outcome {
+                                    RowOutcome::NewClient { client, contact } => ("", format!("New client {client}{}", contact.map(|c| format!(" · {c}")).unwrap_or_default())),
+                                    RowOutcome::ExistingClient { client, contact } => ("", format!("Add to {client}{}", contact.map(|c| format!(" · {c}")).unwrap_or_default())),
+                                    RowOutcome::AlreadyPresent { email } => ("muted", format!("Skip: {email} is already in Cremmy")),
+                                    RowOutcome::Error { message } => ("error", message),
+                                };
+                                view! { <tr class=class><td class="num">{r.row}</td><td>{text}</td></tr> }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <div class="actions">
+                    <button class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                    <button class="button primary" id="commit-import" disabled={errors > 0} on:click=commit
+                        title={if errors > 0 { "Fix the rows with errors in your file first: nothing is imported while any row has an error" } else { "" }}>"Import"</button>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,87 @@
+//! Tasks: overdue, today, upcoming and someday, each completed in one click.
+
+use cremmy_protocol::crm::{Task, TaskInput};
+use leptos::prelude::*;
+
+use crate::api;
+use crate::format::local_today;
+use crate::ui_state::{run, use_ui, Route};
+
+#[component]
+pub fn TasksPage() -> impl IntoView {
+    let ui = use_ui();
+    let board = LocalResource::new(move || {
+        ui.revision.track();
+        api::task_board(local_today())
+    });
+    let title = RwSignal::new(String::new());
+    let due = RwSignal::new(local_today());
+    let time = RwSignal::new(String::new());
+    let add = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let input = TaskInput {
+            title: title.get(),
+            due_date: Some(due.get()).filter(|d| !d.is_empty()),
+            due_time: Some(time.get()).filter(|t| !t.is_empty()),
+            ..TaskInput::default()
+        };
+        run(ui, api::create_task(input), move |t| {
+            title.set(String::new());
+            ui.ok(format!("Added {}", t.title));
+            ui.changed();
+        });
+    };
+    view! {
+        <header class="page-header"><h1>"Tasks"</h1></header>
+        <form class="inline-row new-task" id="new-task" on:submit=add>
+            <input id="task-title" placeholder="What needs doing?" prop:value=move || title.get() on:input=move |e| title.set(event_target_value(&e)) />
+            <input id="task-due" type="date" prop:value=move || due.get() on:input=move |e| due.set(event_target_value(&e)) />
+            <input id="task-time" type="time" prop:value=move || time.get() on:input=move |e| time.set(event_target_value(&e)) />
+            <button type="submit" class="button primary" id="add-task">"Add task"</button>
+        </form>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || board.get().map(|r| match r {
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                Ok(b) => {
+                    let empty = b.overdue.is_empty() && b.due_today.is_empty() && b.upcoming.is_empty() && b.someday.is_empty();
+                    view! {
+                        {empty.then(|| view! { <p class="empty" id="tasks-empty">"Nothing to do. Add a task above, or from a client's page."</p> })}
+                        <Bucket id="overdue" title="Overdue" tasks=b.overdue />
+                        <Bucket id="today" title="Today" tasks=b.due_today />
+                        <Bucket id="upcoming" title="Upcoming" tasks=b.upcoming />
+                        <Bucket id="someday" title="No date" tasks=b.someday />
+                        <Bucket id="done" title="Done this week" tasks=b.recently_done />
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Bucket(id: &'static str, title: &'static str, tasks: Vec<Task>) -> impl IntoView {
+    let ui = use_ui();
+    (!tasks.is_empty()).then(|| {
+        view! {
+            <section class="card bucket" id=format!("tasks-{id}")>
+                <h2>{title}<span class="count">{tasks.len()}</span></h2>
+                <ul class="list">
+                    {tasks.into_iter().map(|t| {
+                        let task_id = t.id;
+                        let done = t.done_at.is_some();
+                        let client = t.client_id.zip(t.client_name.clone());
+                        view! {
+                            <li class="task-line" class:done=done data-title=t.title.clone()>
+                                <input type="checkbox" class="task-done" checked=done title=if done { "Reopen" } else { "Mark done" }
+                                    on:change=move |_| run(ui, api::set_task_done(task_id, !done), move |_| ui.changed()) />
+                                <span class="task-title">{t.title.clone()}</span>
+                                <span class="muted small">{[t.due_date.clone(), t.due_time.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ")}</span>
+                                {client.map(|(cid, name)| view! { <button class="link small" on:click=move |_| ui.go(Route::Client(cid))>{name}</button> })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}

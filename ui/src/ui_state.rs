@@ -1,0 +1,122 @@
+//! State shared across pages: where the user is, toasts, theme, and a "data changed" counter that
+//! pages watch to refetch after a write anywhere.
+
+use cremmy_protocol::crm::Id;
+use cremmy_protocol::ApiError;
+use leptos::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Clients,
+    Client(Id),
+    Board,
+    Tasks,
+    Integrations,
+    Settings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u64,
+    pub error: bool,
+    pub text: String,
+}
+
+/// Everything pages share; `Copy` because it is only signals.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub route: RwSignal<Route>,
+    pub toasts: RwSignal<Vec<Toast>>,
+    next_toast: RwSignal<u64>,
+    /// Bumped after every successful write; resources that show data depend on it.
+    pub revision: RwSignal<u64>,
+    pub palette_open: RwSignal<bool>,
+    pub new_client_open: RwSignal<bool>,
+    pub dark: RwSignal<bool>,
+}
+
+impl Ui {
+    pub fn new() -> Ui {
+        let dark = stored_theme().unwrap_or_else(prefers_dark);
+        let ui = Ui {
+            route: RwSignal::new(Route::Clients),
+            toasts: RwSignal::new(Vec::new()),
+            next_toast: RwSignal::new(0),
+            revision: RwSignal::new(0),
+            palette_open: RwSignal::new(false),
+            new_client_open: RwSignal::new(false),
+            dark: RwSignal::new(dark),
+        };
+        apply_theme(dark);
+        ui
+    }
+
+    pub fn go(&self, route: Route) {
+        self.route.set(route);
+        self.palette_open.set(false);
+    }
+
+    pub fn changed(&self) {
+        self.revision.update(|r| *r += 1);
+    }
+
+    pub fn ok(&self, text: impl Into<String>) {
+        self.push(false, text.into());
+    }
+
+    pub fn error(&self, error: &ApiError) {
+        self.push(true, error.message.clone());
+    }
+
+    fn push(&self, error: bool, text: String) {
+        let id = self.next_toast.get_untracked();
+        self.next_toast.set(id + 1);
+        self.toasts.update(|t| t.push(Toast { id, error, text }));
+        let toasts = self.toasts;
+        set_timeout(
+            move || toasts.update(|t| t.retain(|x| x.id != id)),
+            std::time::Duration::from_millis(if error { 8000 } else { 4000 }),
+        );
+    }
+
+    pub fn toggle_theme(&self) {
+        let dark = !self.dark.get_untracked();
+        self.dark.set(dark);
+        apply_theme(dark);
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item("cremmy-theme", if dark { "dark" } else { "light" });
+        }
+    }
+}
+
+pub fn use_ui() -> Ui {
+    expect_context::<Ui>()
+}
+
+fn stored_theme() -> Option<bool> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    storage.get_item("cremmy-theme").ok()?.map(|t| t == "dark")
+}
+
+fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .map(|m| m.matches())
+        .unwrap_or(false)
+}
+
+fn apply_theme(dark: bool) {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
+    }
+}
+
+/// Runs a backend call; on error shows a toast, on success runs `then`.
+pub fn run<T: 'static>(ui: Ui, call: impl std::future::Future<Output = Result<T, ApiError>> + 'static, then: impl FnOnce(T) + 'static) {
+    leptos::task::spawn_local(async move {
+        match call.await {
+            Ok(value) => then(value),
+            Err(error) => ui.error(&error),
+        }
+    });
+}
