@@ -1,0 +1,203 @@
+//! The sandbox's own controls under `/_sandbox/` (settings, seeding, injected mail, faults, the
+//! request log, counters, reset), and the middleware that logs every request and injects faults.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::faults::{Fault, FaultRule};
+use crate::google::errors::{api_error, default_message, default_reason};
+use crate::google::gmail::NewMessage;
+use crate::state::{GoogleSettings, Shared};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/_sandbox/reset", post(reset))
+        .route("/_sandbox/log", get(log))
+        .route("/_sandbox/counters", get(counters))
+        .route("/_sandbox/faults", post(set_faults))
+        .route("/_sandbox/faults", delete(clear_faults))
+        .route("/_sandbox/google/settings", get(google_settings).post(set_google_settings))
+        .route("/_sandbox/google/seed", post(seed_gmail))
+        .route("/_sandbox/google/messages", post(inject_message))
+        .route("/_sandbox/google/history/trim", post(trim_history))
+        .route("/_sandbox/google/tokens/expire", post(expire_tokens))
+        .route("/_sandbox/google/grants/revoke", post(revoke_grants))
+}
+
+/// Logs the request and its answer; applies the first matching fault rule (not to `/_sandbox/`).
+pub async fn record_and_inject(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or("").to_string();
+    if path.starts_with("/_sandbox/") {
+        return next.run(request).await;
+    }
+    let fault = shared.lock().faults.take(&method, &path);
+    let (response, label) = match fault {
+        None => (next.run(request).await, None),
+        Some(Fault::Delay { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            (next.run(request).await, Some(format!("delay {ms}ms")))
+        }
+        Some(Fault::Status { status, retry_after_secs, reason }) => {
+            let reason = reason.unwrap_or_else(|| default_reason(status).to_string());
+            (api_error(status, &reason, default_message(status), retry_after_secs), Some(format!("status {status}")))
+        }
+        Some(Fault::MalformedJson) => {
+            let body = Body::from("{\"error\": {\"code\": 200, \"message\": \"truncated");
+            (([("content-type", "application/json; charset=UTF-8")], body).into_response(), Some("malformed json".to_string()))
+        }
+        Some(Fault::Drop) => {
+            shared.lock().log.record(&method, &path, &query, 0, Some("dropped connection".into()));
+            // Panicking in the connection's task closes it without an answer, as a network cut would.
+            panic!("sandbox: dropping the connection for {method} {path} as a fault rule asked");
+        }
+    };
+    shared.lock().log.record(&method, &path, &query, response.status().as_u16(), label);
+    response
+}
+
+async fn reset(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    *shared.lock() = Default::default();
+    Json(json!({ "reset": true }))
+}
+
+async fn log(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    Json(json!({ "requests": shared.lock().log.entries }))
+}
+
+async fn counters(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    Json(json!(shared.lock().log.counters))
+}
+
+#[derive(Deserialize)]
+struct FaultsBody {
+    rules: Vec<FaultRule>,
+    #[serde(default)]
+    seed: u64,
+}
+
+async fn set_faults(State(shared): State<Shared>, Json(body): Json<FaultsBody>) -> Json<serde_json::Value> {
+    let n = body.rules.len();
+    shared.lock().faults.set(body.rules, body.seed);
+    Json(json!({ "rules": n }))
+}
+
+async fn clear_faults(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    shared.lock().faults.clear();
+    Json(json!({ "rules": 0 }))
+}
+
+async fn google_settings(State(shared): State<Shared>) -> Json<GoogleSettings> {
+    Json(shared.lock().google.settings.clone())
+}
+
+async fn set_google_settings(State(shared): State<Shared>, Json(settings): Json<GoogleSettings>) -> Json<GoogleSettings> {
+    shared.lock().google.settings = settings.clone();
+    Json(settings)
+}
+
+#[derive(Deserialize)]
+pub struct SeedBody {
+    /// The mailbox to fill (default: the consenting account).
+    #[serde(default)]
+    pub account: Option<String>,
+    pub clients: u64,
+    pub messages_per_client: u64,
+    #[serde(default)]
+    pub seed: u64,
+    /// The newest message's time (ms); older ones step back an hour each.
+    #[serde(default)]
+    pub newest_at: Option<i64>,
+}
+
+/// Deterministic mail for `clients` clients, each with one contact `contact<i>@client<i>.example`,
+/// alternating inbound and outbound. Returns the contact addresses.
+pub async fn seed_gmail(State(shared): State<Shared>, Json(body): Json<SeedBody>) -> Json<serde_json::Value> {
+    let mut world = shared.lock();
+    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
+    let newest = body.newest_at.unwrap_or_else(|| (crate::unix_nanos() / 1_000_000) as i64);
+    let total = body.clients * body.messages_per_client;
+    let mut rng = body.seed.max(1);
+    let topics = ["proposal", "invoice", "kickoff", "workshop", "follow-up", "contract", "timeline", "budget"];
+    let mailbox = world.google.mailbox(&account);
+    for n in 0..total {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let client = n % body.clients.max(1);
+        let contact = format!("contact{client}@client{client}.example");
+        let inbound = n % 2 == 0;
+        let topic = topics[(rng % topics.len() as u64) as usize];
+        mailbox.add(
+            &account,
+            NewMessage {
+                from: if inbound { contact.clone() } else { account.clone() },
+                to: if inbound { account.clone() } else { contact.clone() },
+                subject: format!("Re: {topic} #{n}"),
+                body: format!("About the {topic}: message {n} between {account} and {contact}."),
+                internal_date: Some(newest - (total - 1 - n) as i64 * 3_600_000),
+                sent: !inbound,
+                ..NewMessage::default()
+            },
+        );
+    }
+    let contacts: Vec<String> = (0..body.clients).map(|c| format!("contact{c}@client{c}.example")).collect();
+    Json(json!({ "account": account, "messages": total, "contacts": contacts, "historyId": mailbox.history_id.to_string() }))
+}
+
+#[derive(Deserialize)]
+struct InjectBody {
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(flatten)]
+    message: NewMessage,
+}
+
+/// Delivers a message "now" (it appears in messages.list and as a new history record).
+async fn inject_message(State(shared): State<Shared>, Json(body): Json<InjectBody>) -> Json<serde_json::Value> {
+    let mut world = shared.lock();
+    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
+    let m = world.google.mailbox(&account).add(&account, body.message);
+    Json(json!({ "id": m.id, "threadId": m.thread_id, "historyId": m.history_id.to_string(), "messageId": m.header("Message-ID") }))
+}
+
+#[derive(Deserialize)]
+struct TrimBody {
+    #[serde(default)]
+    account: Option<String>,
+    keep_from: u64,
+}
+
+/// Forgets mail history older than `keep_from`, so older startHistoryIds answer 404.
+async fn trim_history(State(shared): State<Shared>, Json(body): Json<TrimBody>) -> Json<serde_json::Value> {
+    let mut world = shared.lock();
+    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
+    world.google.mailbox(&account).trim_history(body.keep_from);
+    Json(json!({ "historyFloor": body.keep_from }))
+}
+
+/// Makes every issued access token expired now (refresh tokens keep working).
+async fn expire_tokens(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    let mut world = shared.lock();
+    for token in world.google.access_tokens.values_mut() {
+        token.expires_at = 0;
+    }
+    Json(json!({ "expired": world.google.access_tokens.len() }))
+}
+
+/// Revokes every grant, as a user removing the app's access in their Google account would:
+/// refresh then fails with `invalid_grant`, access tokens with 401.
+async fn revoke_grants(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    let mut world = shared.lock();
+    let n = world.google.refresh_tokens.len();
+    world.google.refresh_tokens.clear();
+    world.google.access_tokens.clear();
+    Json(json!({ "revoked": n }))
+}

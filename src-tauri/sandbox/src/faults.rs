@@ -1,0 +1,90 @@
+//! Fault injection: rules that make matching requests fail the way real providers fail.
+
+use serde::{Deserialize, Serialize};
+
+/// What a matching request gets instead of its normal answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// An HTTP error in the provider's shape, e.g. 429 with `Retry-After`, 500, 503, 401, 403.
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+        /// Google's `errors[0].reason`, e.g. "rateLimitExceeded", "userRateLimitExceeded", "backendError".
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The normal answer, after a delay.
+    Delay { ms: u64 },
+    /// The connection is closed without an answer.
+    Drop,
+    /// A 200 whose body is not valid JSON.
+    MalformedJson,
+}
+
+/// Applies `fault` to requests whose path contains `path` (and whose method matches, if given):
+/// the next `times` of them (a scripted sequence is several rules in order), or each with
+/// `probability` (a fraction, 0.0 to 1.0, drawn from a seeded generator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRule {
+    pub path: String,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub times: Option<u32>,
+    #[serde(default)]
+    pub probability: Option<f64>,
+    pub fault: Fault,
+}
+
+/// The installed rules and the generator for probabilistic ones.
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Vec<FaultRule>,
+    rng: u64,
+}
+
+impl Faults {
+    pub fn set(&mut self, rules: Vec<FaultRule>, seed: u64) {
+        self.rules = rules;
+        self.rng = seed.max(1);
+    }
+
+    pub fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    fn next_fraction(&mut self) -> f64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The fault for this request, if any; counted rules are used up in order.
+    pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
+        let index = self.rules.iter().position(|r| {
+            path.contains(&r.path)
+                && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && r.times != Some(0)
+        })?;
+        let rule = &mut self.rules[index];
+        if let Some(p) = rule.probability {
+            let p = p.clamp(0.0, 1.0);
+            let fault = rule.fault.clone();
+            return (self.next_fraction() < p).then_some(fault);
+        }
+        let fault = rule.fault.clone();
+        match &mut rule.times {
+            Some(n) => {
+                *n -= 1;
+                if *n == 0 {
+                    self.rules.remove(index);
+                }
+            }
+            None => {}
+        }
+        Some(fault)
+    }
+}

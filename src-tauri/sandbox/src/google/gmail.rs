@@ -1,0 +1,322 @@
+//! Gmail API v1: profile, messages.list (with the `q` filters Cremmy uses), messages.get
+//! (`minimal`, `metadata` with chosen headers, `full`), history.list with real historyId
+//! semantics (increasing ids, 404 below the retained window).
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{bearer, charge_gmail};
+use super::errors::api_error;
+use crate::state::Shared;
+
+pub const READ_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/gmail.readonly",
+    "https://www.googleapis.com/auth/gmail.modify",
+    "https://mail.google.com/",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GmailMessage {
+    pub id: String,
+    pub thread_id: String,
+    pub label_ids: Vec<String>,
+    pub internal_date: i64,
+    pub headers: Vec<(String, String)>,
+    pub snippet: String,
+    pub body: String,
+    pub history_id: u64,
+}
+
+impl GmailMessage {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a caller provides to put a message into a mailbox.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewMessage {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub cc: String,
+    pub subject: String,
+    #[serde(default)]
+    pub body: String,
+    /// Milliseconds since the epoch; default: now.
+    #[serde(default)]
+    pub internal_date: Option<i64>,
+    #[serde(default)]
+    pub thread_id: Option<String>,
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    /// Mark as sent by the mailbox owner (label SENT instead of INBOX).
+    #[serde(default)]
+    pub sent: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Mailbox {
+    pub messages: Vec<GmailMessage>,
+    /// (history id, message id) for every messageAdded event.
+    pub history: Vec<(u64, String)>,
+    pub history_id: u64,
+    /// History ids below this are no longer retained: history.list answers 404.
+    pub history_floor: u64,
+    next_message: u64,
+}
+
+impl Mailbox {
+    pub fn add(&mut self, account: &str, m: NewMessage) -> GmailMessage {
+        self.next_message += 1;
+        self.history_id += 1;
+        if self.history_floor == 0 {
+            self.history_floor = 1;
+        }
+        let id = format!("{:016x}", 0x18c0_0000_0000_0000u64 + self.next_message * 7919);
+        let internal_date = m.internal_date.unwrap_or_else(|| (crate::unix_nanos() / 1_000_000) as i64);
+        let message_id = format!("<sbx-{}-{}@mail.sandbox.example>", self.next_message, account.split('@').next().unwrap_or("x"));
+        let thread_id = m
+            .thread_id
+            .clone()
+            .or_else(|| {
+                let parent = m.in_reply_to.as_deref()?;
+                self.messages.iter().find(|x| x.header("Message-ID") == Some(parent)).map(|x| x.thread_id.clone())
+            })
+            .unwrap_or_else(|| id.clone());
+        let mut headers = vec![
+            ("From".to_string(), m.from.clone()),
+            ("To".to_string(), m.to.clone()),
+            ("Subject".to_string(), m.subject.clone()),
+            ("Date".to_string(), crate::rfc2822_date(internal_date)),
+            ("Message-ID".to_string(), message_id),
+        ];
+        if !m.cc.is_empty() {
+            headers.push(("Cc".to_string(), m.cc.clone()));
+        }
+        if let Some(parent) = &m.in_reply_to {
+            headers.push(("In-Reply-To".to_string(), parent.clone()));
+            headers.push(("References".to_string(), parent.clone()));
+        }
+        let message = GmailMessage {
+            id: id.clone(),
+            thread_id,
+            label_ids: if m.sent { vec!["SENT".into()] } else { vec!["INBOX".into(), "UNREAD".into()] },
+            internal_date,
+            headers,
+            snippet: m.body.chars().take(140).collect(),
+            body: m.body,
+            history_id: self.history_id,
+        };
+        self.messages.push(message.clone());
+        self.history.push((self.history_id, id));
+        message
+    }
+
+    /// Forgets history before `keep_from` (as Google does after about a week).
+    pub fn trim_history(&mut self, keep_from: u64) {
+        self.history_floor = keep_from;
+        self.history.retain(|(h, _)| *h >= keep_from);
+    }
+}
+
+/// Matches the subset of Gmail search Cremmy uses: `from:`, `to:` (To and Cc), `after:` and
+/// `before:` (YYYY/MM/DD or epoch seconds), `in:sent`, `in:inbox`; terms are ANDed.
+pub fn matches_query(m: &GmailMessage, q: &str) -> bool {
+    q.split_whitespace().all(|term| {
+        let (key, value) = term.split_once(':').unwrap_or(("", term));
+        let value = value.trim_matches(|c| c == '"' || c == '(' || c == ')').to_lowercase();
+        let contains = |h: &str| m.header(h).is_some_and(|v| v.to_lowercase().contains(&value));
+        match key.to_lowercase().as_str() {
+            "from" => contains("From"),
+            "to" => contains("To") || contains("Cc"),
+            "after" => parse_query_date(&value).is_some_and(|t| m.internal_date >= t),
+            "before" => parse_query_date(&value).is_some_and(|t| m.internal_date < t),
+            "in" => match value.as_str() {
+                "sent" => m.label_ids.iter().any(|l| l == "SENT"),
+                "inbox" => m.label_ids.iter().any(|l| l == "INBOX"),
+                _ => true,
+            },
+            _ => {
+                let needle = term.to_lowercase();
+                m.snippet.to_lowercase().contains(&needle) || contains("Subject")
+            }
+        }
+    })
+}
+
+fn parse_query_date(v: &str) -> Option<i64> {
+    if let Ok(secs) = v.parse::<i64>() {
+        return Some(secs * 1000);
+    }
+    let parts: Vec<i64> = v.split(['/', '-']).filter_map(|p| p.parse().ok()).collect();
+    let [y, m, d] = parts[..] else { return None };
+    Some(crate::days_from_civil(y, m, d) * 86_400_000)
+}
+
+fn message_json(m: &GmailMessage, format: &str, wanted: &[String]) -> Value {
+    let mut out = json!({
+        "id": m.id,
+        "threadId": m.thread_id,
+        "labelIds": m.label_ids,
+        "snippet": m.snippet,
+        "historyId": m.history_id.to_string(),
+        "internalDate": m.internal_date.to_string(),
+        "sizeEstimate": 512 + m.body.len(),
+    });
+    if format == "minimal" {
+        return out;
+    }
+    let headers: Vec<Value> = m
+        .headers
+        .iter()
+        .filter(|(k, _)| format == "full" || wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| json!({ "name": k, "value": v }))
+        .collect();
+    let mut payload = json!({ "mimeType": "text/plain", "headers": headers });
+    if format == "full" {
+        use base64::Engine;
+        payload["body"] = json!({
+            "size": m.body.len(),
+            "data": base64::engine::general_purpose::URL_SAFE.encode(m.body.as_bytes()),
+        });
+    }
+    out["payload"] = payload;
+    out
+}
+
+pub async fn profile(State(shared): State<Shared>, headers: HeaderMap, Path(user): Path<String>) -> Response {
+    let mut world = shared.lock();
+    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 1).map(|()| a)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if user != "me" && user != account {
+        return api_error(403, "forbidden", "Delegation denied", None);
+    }
+    let mailbox = world.google.mailbox(&account);
+    Json(json!({
+        "emailAddress": account,
+        "messagesTotal": mailbox.messages.len(),
+        "threadsTotal": mailbox.messages.iter().map(|m| &m.thread_id).collect::<std::collections::HashSet<_>>().len(),
+        "historyId": mailbox.history_id.max(1).to_string(),
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default, rename = "maxResults")]
+    max_results: Option<usize>,
+    #[serde(default, rename = "pageToken")]
+    page_token: Option<String>,
+}
+
+pub async fn list_messages(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
+    let mut world = shared.lock();
+    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 5).map(|()| a)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let max = p.max_results.unwrap_or(100).clamp(1, 500);
+    let offset: usize = match p.page_token.as_deref().map(str::parse) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return api_error(400, "invalidArgument", "Invalid pageToken", None),
+    };
+    let q = p.q.unwrap_or_default();
+    let mailbox = world.google.mailbox(&account);
+    let mut found: Vec<&GmailMessage> = mailbox.messages.iter().filter(|m| matches_query(m, &q)).collect();
+    found.sort_by(|a, b| b.internal_date.cmp(&a.internal_date).then_with(|| b.id.cmp(&a.id)));
+    let page: Vec<Value> = found.iter().skip(offset).take(max).map(|m| json!({ "id": m.id, "threadId": m.thread_id })).collect();
+    let mut out = json!({ "resultSizeEstimate": found.len() });
+    if !page.is_empty() {
+        out["messages"] = json!(page);
+    }
+    if offset + max < found.len() {
+        out["nextPageToken"] = json!((offset + max).to_string());
+    }
+    Json(out).into_response()
+}
+
+/// Query parameters that may repeat (`metadataHeaders=From&metadataHeaders=To`).
+fn repeated(query: &str, key: &str) -> Vec<String> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == key)
+        .map(|(_, v)| crate::urldecode(v))
+        .collect()
+}
+
+pub async fn get_message(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((_user, id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Response {
+    let mut world = shared.lock();
+    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 5).map(|()| a)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let query = uri.query().unwrap_or("");
+    let format = repeated(query, "format").pop().unwrap_or_else(|| "full".into());
+    let wanted = repeated(query, "metadataHeaders");
+    match world.google.mailbox(&account).messages.iter().find(|m| m.id == id) {
+        Some(m) => Json(message_json(m, &format, &wanted)).into_response(),
+        None => api_error(404, "notFound", "Requested entity was not found.", None),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryParams {
+    #[serde(rename = "startHistoryId")]
+    start_history_id: Option<u64>,
+    #[serde(default, rename = "maxResults")]
+    max_results: Option<usize>,
+    #[serde(default, rename = "pageToken")]
+    page_token: Option<String>,
+}
+
+pub async fn history(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<HistoryParams>) -> Response {
+    let mut world = shared.lock();
+    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 2).map(|()| a)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(start) = p.start_history_id else {
+        return api_error(400, "invalidArgument", "startHistoryId is required", None);
+    };
+    let mailbox = world.google.mailbox(&account);
+    if start < mailbox.history_floor || start > mailbox.history_id {
+        return api_error(404, "notFound", "Requested entity was not found.", None);
+    }
+    let max = p.max_results.unwrap_or(100).clamp(1, 500);
+    let offset: usize = p.page_token.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let records: Vec<&(u64, String)> = mailbox.history.iter().filter(|(h, _)| *h > start).collect();
+    let page: Vec<Value> = records
+        .iter()
+        .skip(offset)
+        .take(max)
+        .filter_map(|(h, id)| {
+            let m = mailbox.messages.iter().find(|m| &m.id == id)?;
+            let brief = json!({ "id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids });
+            Some(json!({ "id": h.to_string(), "messages": [{ "id": m.id, "threadId": m.thread_id }], "messagesAdded": [{ "message": brief }] }))
+        })
+        .collect();
+    let mut out = json!({ "historyId": mailbox.history_id.to_string() });
+    if !page.is_empty() {
+        out["history"] = json!(page);
+    }
+    if offset + max < records.len() {
+        out["nextPageToken"] = json!((offset + max).to_string());
+    }
+    Json(out).into_response()
+}

@@ -1,0 +1,6 @@
+//! Google: OAuth and the Workspace APIs, all on the sandbox's one origin.
+
+pub mod auth;
+pub mod errors;
+pub mod gmail;
+pub mod oauth;

@@ -1,0 +1,96 @@
+//! `cremmy-sandbox`: a local HTTP server that speaks the providers' wire formats (paths, JSON
+//! shapes, OAuth, errors with Retry-After), keeps state in memory, injects faults and logs every
+//! request. Tests start it in-process on an ephemeral loopback port; people run the binary.
+//! It binds loopback addresses only.
+
+pub mod control;
+pub mod faults;
+pub mod google;
+pub mod log;
+pub mod state;
+mod wire;
+
+use std::net::SocketAddr;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use state::Shared;
+pub use wire::{days_from_civil, rfc2822_date, unix_nanos, unix_secs, urldecode, urlencode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("the sandbox binds loopback addresses only (127.0.0.0/8 or ::1), not {0}")]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    pub addr: SocketAddr,
+    pub shared: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Sandbox {
+    /// Starts on `addr` (port 0 = any free port) in the current tokio runtime.
+    pub async fn start(addr: SocketAddr) -> Result<Sandbox, SandboxError> {
+        if !addr.ip().is_loopback() {
+            return Err(SandboxError::NotLoopback(addr));
+        }
+        let listener = TcpListener::bind(addr).await.map_err(|source| SandboxError::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind { addr, source })?;
+        let shared = Shared::default();
+        let app = router(shared.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Sandbox { addr, shared, stop: Some(stop) })
+    }
+
+    /// The origin every provider is served on, ending in `/` (what `CREMMY_<PROVIDER>_BASE_URL` takes).
+    pub fn base_url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The environment lines that point Cremmy at this sandbox.
+    pub fn env_lines(&self) -> Vec<String> {
+        ["GOOGLE", "MICROSOFT", "TWILIO", "HUBSPOT", "PIPEDRIVE", "STRIPE"]
+            .iter()
+            .map(|p| format!("CREMMY_{p}_BASE_URL={}", self.base_url()))
+            .collect()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Every route: the providers' paths, then the sandbox's own controls under `/_sandbox/`.
+pub fn router(shared: Shared) -> Router {
+    use google::{gmail, oauth};
+    Router::new()
+        // Google OAuth (accounts.google.com / oauth2.googleapis.com in production).
+        .route("/o/oauth2/v2/auth", get(oauth::authorize))
+        .route("/token", post(oauth::token))
+        .route("/revoke", post(oauth::revoke))
+        // Gmail.
+        .route("/gmail/v1/users/{user}/profile", get(gmail::profile))
+        .route("/gmail/v1/users/{user}/messages", get(gmail::list_messages))
+        .route("/gmail/v1/users/{user}/messages/{id}", get(gmail::get_message))
+        .route("/gmail/v1/users/{user}/history", get(gmail::history))
+        .merge(control::routes())
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), control::record_and_inject))
+        .with_state(shared)
+}
