@@ -180,9 +180,9 @@ impl Crm {
                     .push(")");
             }
             if let Some(fts) = &fts {
-                b.push(" AND c.id IN (SELECT rowid / 8 FROM search_index WHERE search_index MATCH ")
+                b.push(" AND c.id IN (SELECT rowid / 8 FROM search_entities WHERE search_entities MATCH ")
                     .push_bind(fts.clone())
-                    .push(" AND rowid % 8 = 1 UNION SELECT client_id FROM contacts WHERE id IN (SELECT rowid / 8 FROM search_index WHERE search_index MATCH ")
+                    .push(" AND rowid % 8 = 1 UNION SELECT client_id FROM contacts WHERE id IN (SELECT rowid / 8 FROM search_entities WHERE search_entities MATCH ")
                     .push_bind(fts.clone())
                     .push(" AND rowid % 8 = 2))");
             }

@@ -19,41 +19,62 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// One raw hit: (kind code, id, client id, title, client name, snippet).
+type HitRow = (i64, i64, Option<i64>, Option<String>, Option<String>, String);
+
 impl Crm {
+    /// Clients, contacts and deals ranked by relevance, then activities newest first, up to
+    /// `limit` hits in all (activities get at least a third of the places when they match).
     pub async fn search(&self, text: &str, limit: i64) -> CrmResult<Vec<SearchHit>> {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
         let limit = if limit <= 0 { SEARCH_LIMIT } else { limit.min(100) };
-        let rows: Vec<(i64, i64, Option<i64>, Option<String>, Option<String>, String)> = sqlx::query_as(
+        let activity_places = (limit / 3).max(1);
+        // Entities: a small index, so ranking every match by bm25 stays cheap.
+        let entities: Vec<HitRow> = sqlx::query_as(
             "WITH hits AS (
-                SELECT rowid AS r, rank, snippet(search_index, 1, '', '', '…', 12) AS snip
-                FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ?
+                SELECT rowid AS r, rank, snippet(search_entities, 1, '', '', '…', 12) AS snip
+                FROM search_entities WHERE search_entities MATCH ? ORDER BY rank LIMIT ?
             ), resolved AS (
                 SELECT r % 8 AS kind, r / 8 AS id, rank, snip,
                     CASE r % 8
                         WHEN 1 THEN r / 8
                         WHEN 2 THEN (SELECT client_id FROM contacts WHERE id = r / 8)
-                        WHEN 3 THEN (SELECT client_id FROM deals WHERE id = r / 8)
-                        ELSE (SELECT client_id FROM activities WHERE id = r / 8)
+                        ELSE (SELECT client_id FROM deals WHERE id = r / 8)
                     END AS client_id,
                     CASE r % 8
                         WHEN 1 THEN (SELECT name FROM clients WHERE id = r / 8)
                         WHEN 2 THEN (SELECT name FROM contacts WHERE id = r / 8)
-                        WHEN 3 THEN (SELECT title FROM deals WHERE id = r / 8)
-                        ELSE (SELECT subject FROM activities WHERE id = r / 8)
+                        ELSE (SELECT title FROM deals WHERE id = r / 8)
                     END AS title
                 FROM hits
             )
             SELECT kind, id, client_id, title, (SELECT name FROM clients WHERE id = client_id), snip
             FROM resolved ORDER BY rank",
         )
-        .bind(query)
-        .bind(limit)
+        .bind(&query)
+        .bind(limit - activity_places)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
+        // Activities: up to a million rows; newest first walks the index in rowid order and
+        // stops at the limit instead of scoring every match.
+        let activities: Vec<HitRow> = sqlx::query_as(
+            "WITH hits AS (
+                SELECT rowid AS id, snippet(search_activities, 1, '', '', '…', 12) AS snip
+                FROM search_activities WHERE search_activities MATCH ? ORDER BY rowid DESC LIMIT ?
+            )
+            SELECT 4, h.id, a.client_id, a.subject, c.name, h.snip
+            FROM hits h JOIN activities a ON a.id = h.id JOIN clients c ON c.id = a.client_id
+            ORDER BY h.id DESC",
+        )
+        .bind(&query)
+        .bind(limit - entities.len() as i64)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(entities
             .into_iter()
+            .chain(activities)
             .filter_map(|(kind, id, client_id, title, client_name, snippet)| {
                 let kind = match kind {
                     1 => SearchKind::Client,

@@ -35,8 +35,10 @@ async fn search_finds_every_kind_by_prefix_and_follows_edits_and_deletes() {
     for q in ["acme", "okoro", "warehouse", "zeppelin"] {
         assert!(t.crm.search(q, 0).await.unwrap().is_empty(), "deleting the client must remove {q:?} hits (cascades keep the index in step)");
     }
-    let leftover: i64 = sqlx::query_scalar("SELECT count(*) FROM search_index").fetch_one(t.crm.database().pool()).await.unwrap();
-    assert_eq!(leftover, 0, "no orphan index rows after cascading deletes");
+    for index in ["search_entities", "search_activities"] {
+        let leftover: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {index}")).fetch_one(t.crm.database().pool()).await.unwrap();
+        assert_eq!(leftover, 0, "no orphan rows in {index} after cascading deletes");
+    }
 }
 
 #[tokio::test]
