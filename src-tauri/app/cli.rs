@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cremmy_core::crm::{Crm, Date, ScaleSpec};
+use cremmy_core::crm::{field_named, guessed_mapping, Crm, Date, ScaleSpec};
 use cremmy_core::endpoints::Endpoints;
 use cremmy_core::{doctor, Clock, Database};
-use cremmy_protocol::csv::{ExportTable, RowOutcome};
+use cremmy_protocol::csv::{ColumnMapping, ExportTable, RowOutcome};
 use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
 
 use crate::system_clock::SystemClock;
@@ -52,6 +52,10 @@ pub enum Command {
         /// Show what would be imported, row by row, and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Override what a column means: HEADER=FIELD (client_name, website, tags, client_notes,
+        /// contact_name, contact_title, email, phone, ignore). Repeatable; other columns are guessed.
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        maps: Vec<String>,
     },
     /// Export a table as CSV.
     Export {
@@ -111,7 +115,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                     .await
                     .map(|()| format!("Generated {clients} clients, {deals} deals, {activities} activities (seed {seed}).")),
             ),
-            Command::Import { file, dry_run } => run_import(&crm, &file, dry_run).await,
+            Command::Import { file, dry_run, maps } => run_import(&crm, &file, dry_run, &maps).await,
             Command::Export { table, out } => run_export(&crm, table.into(), out.as_deref()).await,
         };
         db.close().await;
@@ -137,7 +141,25 @@ fn report(result: Result<String, impl std::fmt::Display>) -> ExitCode {
     }
 }
 
-async fn run_import(crm: &Crm, file: &Path, dry_run: bool) -> ExitCode {
+/// The guessed mapping with the user's `HEADER=FIELD` overrides applied (None: guess everything).
+fn import_mapping(bytes: &[u8], maps: &[String]) -> Result<Option<Vec<ColumnMapping>>, String> {
+    if maps.is_empty() {
+        return Ok(None);
+    }
+    let mut mapping = guessed_mapping(bytes).map_err(|e| e.to_string())?;
+    for m in maps {
+        let (header, field) = m.rsplit_once('=').ok_or_else(|| format!("--map {m:?}: write HEADER=FIELD"))?;
+        let field = field_named(field).ok_or_else(|| format!("--map {m:?}: unknown field {field:?}"))?;
+        let column = mapping
+            .iter_mut()
+            .find(|c| c.header == header.trim())
+            .ok_or_else(|| format!("--map {m:?}: the file has no column {header:?}"))?;
+        column.field = field;
+    }
+    Ok(Some(mapping))
+}
+
+async fn run_import(crm: &Crm, file: &Path, dry_run: bool, maps: &[String]) -> ExitCode {
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
@@ -145,15 +167,20 @@ async fn run_import(crm: &Crm, file: &Path, dry_run: bool) -> ExitCode {
             return ExitCode::from(NEEDS_ATTENTION);
         }
     };
+    let mapping = match import_mapping(&bytes, maps) {
+        Ok(m) => m,
+        Err(e) => return report(Err(e)),
+    };
+    let mapping = mapping.as_deref();
     if !dry_run {
-        return report(crm.commit_import(&bytes, None).await.map(|r| {
+        return report(crm.commit_import(&bytes, mapping).await.map(|r| {
             format!(
                 "Imported {} new clients and {} contacts; {} rows were already in Cremmy.",
                 r.clients_created, r.contacts_created, r.rows_skipped
             )
         }));
     }
-    let preview = match crm.preview_import(&bytes, None).await {
+    let preview = match crm.preview_import(&bytes, mapping).await {
         Ok(p) => p,
         Err(e) => return report(Err(e)),
     };

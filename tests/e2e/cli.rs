@@ -114,3 +114,17 @@ fn demo_loads_once() {
     assert_eq!(second.status.code(), Some(1), "demo data never goes into a database that has clients");
     assert!(stderr(&second).contains("empty database"), "{}", stderr(&second));
 }
+
+#[test]
+fn import_columns_can_be_mapped_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = write(dir.path(), "firms.csv", "Firm,Person,Mail\nAcme,Dana,dana@acme.example\n");
+    let guessed = run_cremmy(&data, &["import", "--dry-run", csv.to_str().unwrap()]);
+    assert!(stderr(&guessed).contains("No column holds the client name"), "nothing to guess from: {}", stderr(&guessed));
+    let mapped = run_cremmy(&data, &["import", csv.to_str().unwrap(), "--map", "Firm=client_name", "--map", "Person=contact_name", "--map", "Mail=email"]);
+    assert!(mapped.status.success(), "{}", stderr(&mapped));
+    assert!(stdout(&mapped).contains("Imported 1 new clients and 1 contacts"), "{}", stdout(&mapped));
+    let bad = run_cremmy(&data, &["import", csv.to_str().unwrap(), "--map", "Nope=email"]);
+    assert!(stderr(&bad).contains("no column \"Nope\""), "{}", stderr(&bad));
+}

@@ -172,11 +172,12 @@ struct ImportArgs {
     csv: String,
     mapping: Option<Vec<ColumnMapping>>,
 }
-pub async fn preview_import(csv: String) -> Reply<ImportPreview> {
-    call(cmd::PREVIEW_IMPORT, &ImportArgs { csv, mapping: None }).await
+/// `mapping: None` lets the backend guess each column from its header.
+pub async fn preview_import(csv: String, mapping: Option<Vec<ColumnMapping>>) -> Reply<ImportPreview> {
+    call(cmd::PREVIEW_IMPORT, &ImportArgs { csv, mapping }).await
 }
-pub async fn commit_import(csv: String) -> Reply<ImportResult> {
-    call(cmd::COMMIT_IMPORT, &ImportArgs { csv, mapping: None }).await
+pub async fn commit_import(csv: String, mapping: Vec<ColumnMapping>) -> Reply<ImportResult> {
+    call(cmd::COMMIT_IMPORT, &ImportArgs { csv, mapping: Some(mapping) }).await
 }
 
 pub async fn settings() -> Reply<AppSettings> {

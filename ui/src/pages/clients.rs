@@ -1,7 +1,7 @@
 //! The clients list: search, tag filter, sort, paging, the new-client dialog and CSV import.
 
 use cremmy_protocol::crm::{ClientInput, ClientQuery, ClientSort, ContactInput};
-use cremmy_protocol::csv::{ImportPreview, RowOutcome};
+use cremmy_protocol::csv::{ColumnMapping, ImportField, ImportPreview, RowOutcome};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -50,7 +50,7 @@ pub fn ClientsPage() -> impl IntoView {
                             .and_then(|f| f.get(0)) else { return };
                         leptos::task::spawn_local(async move {
                             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()).unwrap_or_default();
-                            match api::preview_import(text.clone()).await {
+                            match api::preview_import(text.clone(), None).await {
                                 Ok(preview) => importing.set(Some((text, preview))),
                                 Err(err) => ui.error(&err),
                             }
@@ -189,32 +189,65 @@ fn NewClientDialog() -> impl IntoView {
     }
 }
 
+const FIELDS: &[(ImportField, &str)] = &[
+    (ImportField::Ignore, "Do not import"),
+    (ImportField::ClientName, "Client name"),
+    (ImportField::Website, "Website"),
+    (ImportField::Tags, "Tags"),
+    (ImportField::ClientNotes, "Client notes"),
+    (ImportField::ContactName, "Contact name"),
+    (ImportField::ContactTitle, "Contact title"),
+    (ImportField::Email, "Email"),
+    (ImportField::Phone, "Phone"),
+];
+
+/// The import preview: what each column means (editable), what each row will do, and the button
+/// that imports every row or, while any row has an error, nothing.
 #[component]
-fn ImportDialog(text: String, preview: ImportPreview, close: impl Fn() + Copy + 'static) -> impl IntoView {
+fn ImportDialog(text: String, preview: ImportPreview, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let ui = use_ui();
-    let errors = preview.errors;
-    let summary = format!(
-        "{} new clients, {} new contacts, {} rows with errors",
-        preview.clients_to_create, preview.contacts_to_create, preview.errors
-    );
+    let text = StoredValue::new(text);
+    let preview = RwSignal::new(preview);
+    let remap = move |column: usize, field: ImportField| {
+        let mut mapping: Vec<ColumnMapping> = preview.with_untracked(|p| p.mapping.clone());
+        mapping[column].field = field;
+        run(ui, api::preview_import(text.get_value(), Some(mapping)), move |p| preview.set(p));
+    };
     let commit = move |_: leptos::ev::MouseEvent| {
-        let text = text.clone();
-        run(ui, api::commit_import(text), move |r| {
+        let mapping = preview.with_untracked(|p| p.mapping.clone());
+        run(ui, api::commit_import(text.get_value(), mapping), move |r| {
             close();
             ui.ok(format!("Imported {} clients and {} contacts", r.clients_created, r.contacts_created));
             ui.changed();
         });
     };
+    let errors = move || preview.with(|p| p.errors);
     view! {
         <div class="overlay" on:click=move |_| close()>
             <div class="dialog wide" id="import-dialog" on:click=|e| e.stop_propagation()>
                 <h2>"Import preview"</h2>
-                <p>{summary}</p>
-                <p class="muted small">{preview.mapping.iter().map(|m| format!("{} → {:?}", m.header, m.field)).collect::<Vec<_>>().join(" · ")}</p>
+                <p id="import-summary">{move || preview.with(|p| format!(
+                    "{} new clients, {} new contacts, {} rows with errors", p.clients_to_create, p.contacts_to_create, p.errors
+                ))}</p>
+                <div class="mapping">
+                    {move || preview.with(|p| p.mapping.clone()).into_iter().enumerate().map(|(i, m)| view! {
+                        <label class="field">
+                            <span>{m.header.clone()}</span>
+                            <select class="mapping-select" on:change=move |e| {
+                                let chosen = event_target_value(&e);
+                                if let Some((field, _)) = FIELDS.iter().find(|(_, label)| *label == chosen) {
+                                    remap(i, *field);
+                                }
+                            }>
+                                {FIELDS.iter().map(|(field, label)| view! { <option selected={*field == m.field}>{*label}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    }).collect_view()}
+                </div>
                 <div class="import-rows">
                     <table class="table">
                         <tbody>
-                            {preview.rows.into_iter().map(|r| {
+                            {move || preview.with(|p| p.rows.clone()).into_iter().map(|r| {
                                 let (class, text) = match r.outcome {
                                     RowOutcome::NewClient { client, contact } => ("", format!("New client {client}{}", contact.map(|c| format!(" · {c}")).unwrap_or_default())),
                                     RowOutcome::ExistingClient { client, contact } => ("", format!("Add to {client}{}", contact.map(|c| format!(" · {c}")).unwrap_or_default())),
@@ -228,8 +261,8 @@ fn ImportDialog(text: String, preview: ImportPreview, close: impl Fn() + Copy + 
                 </div>
                 <div class="actions">
                     <button class="button secondary" on:click=move |_| close()>"Cancel"</button>
-                    <button class="button primary" id="commit-import" disabled={errors > 0} on:click=commit
-                        title={if errors > 0 { "Fix the rows with errors in your file first: nothing is imported while any row has an error" } else { "" }}>"Import"</button>
+                    <button class="button primary" id="commit-import" disabled={move || errors() > 0} on:click=commit
+                        title={move || if errors() > 0 { "Fix the rows with errors in your file first: nothing is imported while any row has an error" } else { "" }}>"Import"</button>
                 </div>
             </div>
         </div>

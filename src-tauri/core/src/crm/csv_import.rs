@@ -89,6 +89,27 @@ fn parse(bytes: &[u8]) -> Result<Parsed, CsvError> {
     Ok(Parsed { headers, records })
 }
 
+/// Each header of the file with the field its name suggests (for editing before a preview).
+pub fn guessed_mapping(bytes: &[u8]) -> Result<Vec<ColumnMapping>, CsvError> {
+    Ok(parse(bytes)?.headers.iter().map(|h| ColumnMapping { header: h.clone(), field: guess_field(h) }).collect())
+}
+
+/// An import field by its snake_case name ("client_name", "email", "ignore"…).
+pub fn field_named(name: &str) -> Option<ImportField> {
+    Some(match name.trim().to_lowercase().replace(['-', ' '], "_").as_str() {
+        "client_name" | "client" | "company" => ImportField::ClientName,
+        "website" => ImportField::Website,
+        "tags" => ImportField::Tags,
+        "client_notes" | "notes" => ImportField::ClientNotes,
+        "contact_name" | "name" => ImportField::ContactName,
+        "contact_title" | "title" => ImportField::ContactTitle,
+        "email" => ImportField::Email,
+        "phone" => ImportField::Phone,
+        "ignore" => ImportField::Ignore,
+        _ => return None,
+    })
+}
+
 fn resolve_mapping(headers: &[String], given: Option<&[ColumnMapping]>) -> Result<Vec<ColumnMapping>, CsvError> {
     let mapping: Vec<ColumnMapping> = match given {
         Some(given) => {
