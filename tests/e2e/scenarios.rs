@@ -117,3 +117,32 @@ async fn s8_create_a_task_due_today_and_complete_it() {
     app.screenshot().await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn s9_import_a_csv_with_a_corrected_column_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(&csv, "Company,Who,Mail\nAcme Analytics,Dana Whitfield,dana@acme.example\nBrightwater,Luis Moreno,not-an-email\n").unwrap();
+    let data = dir.path().join("data");
+    let app = AppWindow::launch("s9-import-preview", &data).await;
+    app.upload("#import-file", &csv).await;
+    let summary = app.wait_for_text("#import-summary", "with errors").await;
+    assert_eq!(summary, "1 new client, 1 new contact, 1 row with errors", "the row with a bad email is an error, not a client");
+    let rows = app.text("#import-dialog .import-rows").await;
+    assert!(rows.contains("not-an-email") && rows.contains("New client Acme Analytics · dana@acme.example"), "\"Who\" is not guessed, so the contact is named by its email: {rows}");
+    // Map "Who" to the contact name: the preview is recomputed.
+    app.select("#import-dialog .mapping .field:nth-child(2) select", "Contact name").await;
+    app.wait_for_text("#import-dialog .import-rows", "New client Acme Analytics · Dana Whitfield").await;
+    let disabled = app.wait_for("#commit-import").await.attr("disabled").await.unwrap();
+    assert!(disabled.is_some(), "nothing can be imported while a row has an error");
+    app.screenshot().await;
+    // Ignore the email column: no more errors, the import goes through.
+    app.select("#import-dialog .mapping .field:nth-child(3) select", "Do not import").await;
+    let summary = app.wait_for_text("#import-summary", "0 rows with errors").await;
+    assert_eq!(summary, "2 new clients, 2 new contacts, 0 rows with errors");
+    app.click("#commit-import").await;
+    app.wait_for_count(".client-row", 2).await;
+    let first = app.text(".client-row").await;
+    assert!(first.contains("Acme Analytics") && first.contains("Dana Whitfield"), "the mapped contact name was imported: {first}");
+    app.close().await;
+}

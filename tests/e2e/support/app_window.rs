@@ -127,6 +127,18 @@ impl AppWindow {
         element.send_keys(text).await.unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
     }
 
+    /// Chooses the option with this visible label in a `<select>`.
+    pub async fn select(&self, css: &str, label: &str) {
+        let element = self.wait_for(css).await;
+        element.select_by_label(label).await.unwrap_or_else(|e| panic!("cannot select {label:?} in {css}: {e:?}"));
+    }
+
+    /// Puts a file into an `<input type=file>` as if the user picked it.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let element = self.wait_for(css).await;
+        element.send_keys(&path.display().to_string()).await.unwrap_or_else(|e| panic!("cannot upload to {css}: {e:?}"));
+    }
+
     /// Waits until the element's text contains `expected`; returns the text.
     pub async fn wait_for_text(&self, css: &str, expected: &str) -> String {
         let started = Instant::now();

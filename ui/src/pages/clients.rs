@@ -189,6 +189,10 @@ fn NewClientDialog() -> impl IntoView {
     }
 }
 
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 const FIELDS: &[(ImportField, &str)] = &[
     (ImportField::Ignore, "Do not import"),
     (ImportField::ClientName, "Client name"),
@@ -217,7 +221,7 @@ fn ImportDialog(text: String, preview: ImportPreview, close: impl Fn() + Copy + 
         let mapping = preview.with_untracked(|p| p.mapping.clone());
         run(ui, api::commit_import(text.get_value(), mapping), move |r| {
             close();
-            ui.ok(format!("Imported {} clients and {} contacts", r.clients_created, r.contacts_created));
+            ui.ok(format!("Imported {} and {}", plural(r.clients_created, "client", "clients"), plural(r.contacts_created, "contact", "contacts")));
             ui.changed();
         });
     };
@@ -227,7 +231,10 @@ fn ImportDialog(text: String, preview: ImportPreview, close: impl Fn() + Copy + 
             <div class="dialog wide" id="import-dialog" on:click=|e| e.stop_propagation()>
                 <h2>"Import preview"</h2>
                 <p id="import-summary">{move || preview.with(|p| format!(
-                    "{} new clients, {} new contacts, {} rows with errors", p.clients_to_create, p.contacts_to_create, p.errors
+                    "{}, {}, {}",
+                    plural(p.clients_to_create, "new client", "new clients"),
+                    plural(p.contacts_to_create, "new contact", "new contacts"),
+                    plural(p.errors, "row with errors", "rows with errors"),
                 ))}</p>
                 <div class="mapping">
                     {move || preview.with(|p| p.mapping.clone()).into_iter().enumerate().map(|(i, m)| view! {
