@@ -112,15 +112,7 @@ impl Crm {
 
     /// Archived clients leave the list and the board's new-deal pickers; their history stays.
     pub async fn set_client_archived(&self, id: Id, archived: bool) -> CrmResult<Client> {
-        let updated = sqlx::query("UPDATE clients SET archived = ?, updated_at = ? WHERE id = ?")
-            .bind(archived)
-            .bind(self.now())
-            .bind(id)
-            .execute(self.writer())
-            .await?;
-        if updated.rows_affected() == 0 {
-            return Err(CrmError::NotFound { entity: Entity::Client, id });
-        }
+        self.set_archived(Entity::Client, id, archived).await?;
         self.client(id).await
     }
 

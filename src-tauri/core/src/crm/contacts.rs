@@ -129,15 +129,7 @@ impl Crm {
     }
 
     pub async fn set_contact_archived(&self, id: Id, archived: bool) -> CrmResult<Contact> {
-        let updated = sqlx::query("UPDATE contacts SET archived = ?, updated_at = ? WHERE id = ?")
-            .bind(archived)
-            .bind(self.now())
-            .bind(id)
-            .execute(self.writer())
-            .await?;
-        if updated.rows_affected() == 0 {
-            return Err(CrmError::NotFound { entity: Entity::Contact, id });
-        }
+        self.set_archived(Entity::Contact, id, archived).await?;
         self.contact(id).await
     }
 

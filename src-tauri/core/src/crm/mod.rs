@@ -144,6 +144,20 @@ impl Crm {
         self.clock.now()
     }
 
+    /// Archives or restores a client or contact (the records that can be archived).
+    async fn set_archived(&self, entity: Entity, id: i64, archived: bool) -> CrmResult<()> {
+        let sql = match entity {
+            Entity::Client => "UPDATE clients SET archived = ?, updated_at = ? WHERE id = ?",
+            Entity::Contact => "UPDATE contacts SET archived = ?, updated_at = ? WHERE id = ?",
+            other => return Err(CrmError::invalid("archive", format!("a {other} cannot be archived"))),
+        };
+        let updated = sqlx::query(sql).bind(archived).bind(self.now()).bind(id).execute(self.writer()).await?;
+        if updated.rows_affected() == 0 {
+            return Err(CrmError::NotFound { entity, id });
+        }
+        Ok(())
+    }
+
     fn publish(&self, event: CrmEvent) {
         // No subscriber is fine: the event is also recorded as a system activity.
         let _ = self.events.send(event);

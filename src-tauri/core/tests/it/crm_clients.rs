@@ -107,6 +107,12 @@ async fn contact_emails_are_unique_case_insensitively_with_one_primary() {
     assert_eq!(found.id, dana.id);
     assert!(t.crm.contact_by_email("dana@acme.example").await.unwrap().is_none(), "a removed address no longer matches");
 
+    let archived = t.crm.set_contact_archived(dana.id, true).await.unwrap();
+    assert!(archived.archived, "contacts can be archived");
+    let listed = t.crm.contacts_of(other.id).await.unwrap();
+    assert_eq!((listed.len(), listed[0].archived), (1, true), "archived contacts stay on their client, marked");
+    assert!(t.crm.set_contact_archived(424242, true).await.is_err(), "archiving a missing contact is NotFound");
+
     for (bad, why) in [("no-at-sign", "has no @"), ("a@b", "not a valid"), ("sp ace@x.example", "not a valid")] {
         let err = t
             .crm
