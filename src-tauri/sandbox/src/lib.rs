@@ -79,7 +79,7 @@ impl Drop for Sandbox {
 
 /// Every route: the providers' paths, then the sandbox's own controls under `/_sandbox/`.
 pub fn router(shared: Shared) -> Router {
-    use google::{gmail, oauth};
+    use google::{gmail, gmail_write, oauth};
     Router::new()
         // Google OAuth (accounts.google.com / oauth2.googleapis.com in production).
         .route("/o/oauth2/v2/auth", get(oauth::authorize))
@@ -90,6 +90,9 @@ pub fn router(shared: Shared) -> Router {
         .route("/gmail/v1/users/{user}/messages", get(gmail::list_messages))
         .route("/gmail/v1/users/{user}/messages/{id}", get(gmail::get_message))
         .route("/gmail/v1/users/{user}/history", get(gmail::history))
+        .route("/gmail/v1/users/{user}/threads/{id}", get(gmail_write::get_thread))
+        .route("/upload/gmail/v1/users/{user}/messages/send", post(gmail_write::send))
+        .route("/upload/gmail/v1/users/{user}/drafts", post(gmail_write::create_draft))
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(shared.clone(), control::record_and_inject))
         .with_state(shared)

@@ -57,6 +57,12 @@ pub struct NewMessage {
     /// Mark as sent by the mailbox owner (label SENT instead of INBOX).
     #[serde(default)]
     pub sent: bool,
+    /// The sender's own Message-ID header, kept as given (else the sandbox makes one).
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// A draft: label DRAFT, and no history record until it is sent.
+    #[serde(skip)]
+    pub draft: bool,
 }
 
 #[derive(Debug, Default)]
@@ -79,7 +85,11 @@ impl Mailbox {
         }
         let id = format!("{:016x}", 0x18c0_0000_0000_0000u64 + self.next_message * 7919);
         let internal_date = m.internal_date.unwrap_or_else(|| (crate::unix_nanos() / 1_000_000) as i64);
-        let message_id = format!("<sbx-{}-{}@mail.sandbox.example>", self.next_message, account.split('@').next().unwrap_or("x"));
+        let message_id = m
+            .message_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .unwrap_or_else(|| format!("<sbx-{}-{}@mail.sandbox.example>", self.next_message, account.split('@').next().unwrap_or("x")));
         let thread_id = m
             .thread_id
             .clone()
@@ -105,7 +115,13 @@ impl Mailbox {
         let message = GmailMessage {
             id: id.clone(),
             thread_id,
-            label_ids: if m.sent { vec!["SENT".into()] } else { vec!["INBOX".into(), "UNREAD".into()] },
+            label_ids: if m.draft {
+                vec!["DRAFT".into()]
+            } else if m.sent {
+                vec!["SENT".into()]
+            } else {
+                vec!["INBOX".into(), "UNREAD".into()]
+            },
             internal_date,
             headers,
             snippet: m.body.chars().take(140).collect(),
@@ -113,7 +129,9 @@ impl Mailbox {
             history_id: self.history_id,
         };
         self.messages.push(message.clone());
-        self.history.push((self.history_id, id));
+        if !m.draft {
+            self.history.push((self.history_id, id));
+        }
         message
     }
 

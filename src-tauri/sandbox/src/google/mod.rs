@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod errors;
 pub mod gmail;
+pub mod gmail_write;
 pub mod oauth;

@@ -101,3 +101,74 @@ async fn tokens_and_scopes_are_checked_on_every_call() {
     let expired = hub(&sb, &json_of(&token, "access_token")).users().get_profile("me").doit().await.expect_err("expired");
     assert_eq!(status_of(&expired), Some(401), "an expired access token is 401 (refresh, then retry once)");
 }
+
+const SEND: &str = "https://www.googleapis.com/auth/gmail.send https://www.googleapis.com/auth/gmail.compose https://www.googleapis.com/auth/gmail.readonly";
+
+fn rfc2822(to: &str, subject: &str, in_reply_to: Option<&str>, body: &str) -> std::io::Cursor<Vec<u8>> {
+    let mut text = format!("From: consultant@sandbox.example\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <reply-1@cremmy.example>\r\n");
+    if let Some(parent) = in_reply_to {
+        text.push_str(&format!("In-Reply-To: {parent}\r\nReferences: {parent}\r\n"));
+    }
+    text.push_str(&format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"));
+    std::io::Cursor::new(text.into_bytes())
+}
+
+#[tokio::test]
+async fn send_threads_replies_and_drafts_stay_out_of_history() {
+    let sb = sandbox().await;
+    let incoming = control(&sb, "google/messages", json!({ "from": "Dana <dana@acme.example>", "to": "consultant@sandbox.example", "subject": "Proposal?", "body": "Can you send it?" })).await;
+    let parent = incoming["messageId"].as_str().unwrap().to_string();
+    let token = connect(&sb, SEND).await;
+    let hub = hub(&sb, &json_of(&token, "access_token"));
+    let rfc822: mime::Mime = "message/rfc822".parse().unwrap();
+    let (_, profile) = hub.users().get_profile("me").doit().await.unwrap();
+
+    let (_, sent) = hub
+        .users()
+        .messages_send(google_gmail1::api::Message::default(), "me")
+        .upload(rfc2822("dana@acme.example", "Re: Proposal?", Some(&parent), "Attached."), rfc822.clone())
+        .await
+        .expect("send through the multipart upload path");
+    assert_eq!(sent.thread_id.as_deref(), incoming["threadId"].as_str(), "In-Reply-To threads the reply");
+    assert_eq!(sent.label_ids, Some(vec!["SENT".to_string()]));
+
+    let (_, thread) = hub.users().threads_get("me", sent.thread_id.as_deref().unwrap()).doit().await.expect("thread");
+    let messages = thread.messages.unwrap();
+    assert_eq!(messages.len(), 2, "the thread holds the question and the reply");
+    let reply_headers = messages[1].payload.as_ref().unwrap().headers.as_ref().unwrap();
+    let header = |n: &str| reply_headers.iter().find(|h| h.name.as_deref() == Some(n)).and_then(|h| h.value.clone());
+    assert_eq!(header("In-Reply-To").as_deref(), Some(parent.as_str()));
+    assert_eq!(header("Message-ID").as_deref(), Some("<reply-1@cremmy.example>"), "the sender's Message-ID is kept");
+
+    let draft = google_gmail1::api::Draft { message: Some(google_gmail1::api::Message { thread_id: sent.thread_id.clone(), ..Default::default() }), ..Default::default() };
+    let (_, created) = hub
+        .users()
+        .drafts_create(draft, "me")
+        .upload(rfc2822("dana@acme.example", "Proposal for Acme", None, "Draft body"), rfc822.clone())
+        .await
+        .expect("draft");
+    assert!(created.id.unwrap().starts_with("r-"));
+    let draft_message = created.message.unwrap();
+    assert_eq!((draft_message.label_ids, draft_message.thread_id), (Some(vec!["DRAFT".to_string()]), sent.thread_id.clone()));
+
+    let (_, history) = hub.users().history_list("me").start_history_id(profile.history_id.unwrap()).doit().await.unwrap();
+    let added: Vec<String> = history.history.unwrap_or_default().into_iter().flat_map(|h| h.messages_added.unwrap_or_default()).filter_map(|a| a.message?.id).collect();
+    assert_eq!(added, vec![sent.id.clone().unwrap()], "the sent reply is history; the draft is not");
+
+    let no_recipient = hub
+        .users()
+        .messages_send(google_gmail1::api::Message::default(), "me")
+        .upload(rfc2822("", "x", None, "y"), rfc822.clone())
+        .await
+        .expect_err("no recipient");
+    assert_eq!(status_of(&no_recipient), Some(400));
+    let read_only = connect(&sb, GMAIL_READ).await;
+    let denied = super::support::hub(&sb, &json_of(&read_only, "access_token"))
+        .users()
+        .messages_send(google_gmail1::api::Message::default(), "me")
+        .upload(rfc2822("dana@acme.example", "x", None, "y"), rfc822)
+        .await
+        .expect_err("scope");
+    assert_eq!(status_of(&denied), Some(403), "sending needs a send scope");
+    assert_eq!(get_json(&sb, "counters").await["calls"]["POST /upload/gmail/v1/users/me/messages/send"], 3);
+}

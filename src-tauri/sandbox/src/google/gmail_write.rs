@@ -1,0 +1,150 @@
+//! Gmail's write paths: messages.send and drafts.create through the upload endpoint
+//! (`uploadType=multipart` with JSON metadata + `message/rfc822`, or `uploadType=media`), the
+//! RFC 2822 parsed with a MIME library, threaded by In-Reply-To/References; and threads.get.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mailparse::MailHeaderMap;
+use serde_json::{json, Value};
+
+use super::auth::{bearer, charge_gmail};
+use super::errors::api_error;
+use super::gmail::{GmailMessage, NewMessage, READ_SCOPES};
+use crate::state::Shared;
+
+const SEND_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/gmail.send",
+    "https://www.googleapis.com/auth/gmail.compose",
+    "https://www.googleapis.com/auth/gmail.modify",
+    "https://mail.google.com/",
+];
+const COMPOSE_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/gmail.compose",
+    "https://www.googleapis.com/auth/gmail.modify",
+    "https://mail.google.com/",
+];
+
+/// The RFC 2822 message and the JSON metadata (e.g. `threadId`) of an upload request.
+fn split_upload(headers: &HeaderMap, body: &[u8]) -> Result<(Vec<u8>, Value), String> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("multipart/") {
+        return Ok((body.to_vec(), json!({})));
+    }
+    let boundary = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+        .map(|b| b.trim_matches('"').to_string())
+        .ok_or("multipart upload without a boundary")?;
+    // Parse the body as a MIME entity with its own Content-Type, as the client framed it.
+    let mut framed = format!("Content-Type: multipart/related; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
+    framed.extend_from_slice(body);
+    let parsed = mailparse::parse_mail(&framed).map_err(|e| format!("bad multipart body: {e}"))?;
+    let mut metadata = json!({});
+    let mut raw = None;
+    for part in &parsed.subparts {
+        let mime = part.ctype.mimetype.to_lowercase();
+        if mime == "application/json" {
+            metadata = serde_json::from_slice(&part.get_body_raw().map_err(|e| e.to_string())?).map_err(|e| format!("bad metadata JSON: {e}"))?;
+        } else {
+            raw = Some(part.get_body_raw().map_err(|e| e.to_string())?);
+        }
+    }
+    Ok((raw.ok_or("multipart upload without the message part")?, metadata))
+}
+
+/// Reads an RFC 2822 message into what the mailbox stores.
+fn parse_rfc2822(raw: &[u8], thread_id: Option<String>, draft: bool) -> Result<NewMessage, String> {
+    let mail = mailparse::parse_mail(raw).map_err(|e| format!("the message is not RFC 2822: {e}"))?;
+    let h = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
+    if h("To").is_empty() && !draft {
+        return Err("Recipient address required".into());
+    }
+    let text_part = if mail.subparts.is_empty() {
+        Some(&mail)
+    } else {
+        mail.subparts.iter().find(|p| p.ctype.mimetype == "text/plain").or(mail.subparts.first())
+    };
+    let body = text_part.and_then(|p| p.get_body().ok()).unwrap_or_default();
+    let references = h("References");
+    let in_reply_to = Some(h("In-Reply-To")).filter(|v| !v.is_empty()).or_else(|| references.split_whitespace().last().map(str::to_string));
+    Ok(NewMessage {
+        from: h("From"),
+        to: h("To"),
+        cc: h("Cc"),
+        subject: h("Subject"),
+        body: body.trim_end().to_string(),
+        internal_date: None,
+        thread_id,
+        in_reply_to,
+        sent: true,
+        message_id: Some(h("Message-ID")).filter(|v| !v.is_empty()),
+        draft,
+    })
+}
+
+fn brief(m: &GmailMessage) -> Value {
+    json!({ "id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids })
+}
+
+async fn store_upload(shared: &Shared, headers: &HeaderMap, body: &[u8], draft: bool) -> Result<GmailMessage, Response> {
+    let (scopes, units) = if draft { (COMPOSE_SCOPES, 10) } else { (SEND_SCOPES, 100) };
+    let mut world = shared.lock();
+    let account = bearer(&world, headers, scopes).and_then(|a| charge_gmail(&mut world, &a, units).map(|()| a))?;
+    let (raw, metadata) = split_upload(headers, body).map_err(|e| api_error(400, "invalidArgument", &e, None))?;
+    let meta = if draft { &metadata["message"] } else { &metadata };
+    let thread_id = meta["threadId"].as_str().map(str::to_string);
+    let message = parse_rfc2822(&raw, thread_id, draft).map_err(|e| api_error(400, "invalidArgument", &e, None))?;
+    let mailbox = world.google.mailbox(&account);
+    if let Some(t) = &message.thread_id {
+        if !mailbox.messages.iter().any(|m| &m.thread_id == t) {
+            return Err(api_error(404, "notFound", "Requested entity was not found.", None));
+        }
+    }
+    Ok(mailbox.add(&account, message))
+}
+
+/// POST /upload/gmail/v1/users/{user}/messages/send
+pub async fn send(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    match store_upload(&shared, &headers, &body, false).await {
+        Ok(m) => Json(brief(&m)).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// POST /upload/gmail/v1/users/{user}/drafts
+pub async fn create_draft(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    match store_upload(&shared, &headers, &body, true).await {
+        Ok(m) => Json(json!({ "id": format!("r-{}", m.id), "message": brief(&m) })).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// GET /gmail/v1/users/{user}/threads/{id}: the thread's messages, oldest first.
+pub async fn get_thread(State(shared): State<Shared>, headers: HeaderMap, Path((_user, id)): Path<(String, String)>) -> Response {
+    let mut world = shared.lock();
+    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 10).map(|()| a)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mailbox = world.google.mailbox(&account);
+    let mut messages: Vec<&GmailMessage> = mailbox.messages.iter().filter(|m| m.thread_id == id).collect();
+    if messages.is_empty() {
+        return api_error(404, "notFound", "Requested entity was not found.", None);
+    }
+    messages.sort_by_key(|m| (m.internal_date, m.history_id));
+    let history_id = messages.iter().map(|m| m.history_id).max().unwrap_or(0);
+    let list: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            let headers: Vec<Value> = m.headers.iter().map(|(k, v)| json!({ "name": k, "value": v })).collect();
+            json!({ "id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids, "snippet": m.snippet,
+                    "historyId": m.history_id.to_string(), "internalDate": m.internal_date.to_string(),
+                    "payload": { "mimeType": "text/plain", "headers": headers } })
+        })
+        .collect();
+    Json(json!({ "id": id, "historyId": history_id.to_string(), "messages": list })).into_response()
+}
