@@ -28,6 +28,8 @@ pub fn routes() -> Router<Shared> {
         .route("/_sandbox/google/history/trim", post(trim_history))
         .route("/_sandbox/google/tokens/expire", post(expire_tokens))
         .route("/_sandbox/google/grants/revoke", post(revoke_grants))
+        .route("/_sandbox/google/calendar/events", post(inject_event))
+        .route("/_sandbox/google/calendar/sync-tokens/invalidate", post(invalidate_sync_tokens))
 }
 
 /// Logs the request and its answer; applies the first matching fault rule (not to `/_sandbox/`).
@@ -200,4 +202,30 @@ async fn revoke_grants(State(shared): State<Shared>) -> Json<serde_json::Value> 
     world.google.refresh_tokens.clear();
     world.google.access_tokens.clear();
     Json(json!({ "revoked": n }))
+}
+
+#[derive(Deserialize)]
+struct InjectEvent {
+    #[serde(default)]
+    account: Option<String>,
+    /// The event as Calendar's JSON (summary, start, end, attendees…).
+    event: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Puts an event on an account's primary calendar "now", as if someone invited them.
+async fn inject_event(State(shared): State<Shared>, Json(body): Json<InjectEvent>) -> Json<serde_json::Value> {
+    let mut world = shared.lock();
+    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
+    let stored = world.google.calendars.entry(account).or_default().insert(body.event);
+    Json(serde_json::Value::Object(stored))
+}
+
+/// Makes every sync token issued so far invalid: the next incremental list answers 410 Gone.
+async fn invalidate_sync_tokens(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    let mut world = shared.lock();
+    for cal in world.google.calendars.values_mut() {
+        cal.change_counter += 1;
+        cal.token_floor = cal.change_counter;
+    }
+    Json(json!({ "invalidated": true }))
 }

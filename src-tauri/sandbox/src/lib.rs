@@ -17,7 +17,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use state::Shared;
-pub use wire::{days_from_civil, rfc2822_date, unix_nanos, unix_secs, urldecode, urlencode};
+pub use wire::{days_from_civil, rfc2822_date, rfc3339, unix_nanos, unix_secs, urldecode, urlencode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -79,7 +79,7 @@ impl Drop for Sandbox {
 
 /// Every route: the providers' paths, then the sandbox's own controls under `/_sandbox/`.
 pub fn router(shared: Shared) -> Router {
-    use google::{gmail, gmail_write, oauth};
+    use google::{calendar, gmail, gmail_write, oauth};
     Router::new()
         // Google OAuth (accounts.google.com / oauth2.googleapis.com in production).
         .route("/o/oauth2/v2/auth", get(oauth::authorize))
@@ -93,6 +93,9 @@ pub fn router(shared: Shared) -> Router {
         .route("/gmail/v1/users/{user}/threads/{id}", get(gmail_write::get_thread))
         .route("/upload/gmail/v1/users/{user}/messages/send", post(gmail_write::send))
         .route("/upload/gmail/v1/users/{user}/drafts", post(gmail_write::create_draft))
+        // Calendar.
+        .route("/calendar/v3/calendars/{calendar}/events", get(calendar::list).post(calendar::insert))
+        .route("/calendar/v3/calendars/{calendar}/events/{id}", get(calendar::get).patch(calendar::patch).delete(calendar::delete))
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(shared.clone(), control::record_and_inject))
         .with_state(shared)

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::faults::Faults;
+use crate::google::calendar::Calendar;
 use crate::google::gmail::Mailbox;
 use crate::log::RequestLog;
 
@@ -82,6 +83,8 @@ pub struct GoogleState {
     pub refresh_tokens: HashMap<String, TokenGrant>,
     pub access_tokens: HashMap<String, AccessToken>,
     pub mailboxes: BTreeMap<String, Mailbox>,
+    /// Each account's primary calendar.
+    pub calendars: BTreeMap<String, Calendar>,
     /// Quota window: (second, units spent in it) per account.
     pub quota_window: HashMap<String, (u64, u64)>,
     secrets_issued: u64,

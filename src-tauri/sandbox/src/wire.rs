@@ -50,6 +50,19 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
 }
 
+/// `2026-03-03T09:00:00.000Z` for Unix milliseconds (RFC 3339, as Google's JSON APIs write times).
+pub fn rfc3339(ms: i64) -> String {
+    let date = rfc2822_date(ms);
+    // Reuse the calendar arithmetic: "Tue, 03 Mar 2026 09:00:00 +0000".
+    let parts: Vec<&str> = date.split_whitespace().collect();
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == parts[2])
+        .unwrap_or(0)
+        + 1;
+    format!("{}-{month:02}-{}T{}.{:03}Z", parts[3], parts[1], parts[4], ms.rem_euclid(1000))
+}
+
 /// `Tue, 03 Mar 2026 09:00:00 +0000` for Unix milliseconds.
 pub fn rfc2822_date(ms: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
