@@ -79,7 +79,7 @@ impl Drop for Sandbox {
 
 /// Every route: the providers' paths, then the sandbox's own controls under `/_sandbox/`.
 pub fn router(shared: Shared) -> Router {
-    use google::{calendar, gmail, gmail_write, oauth};
+    use google::{calendar, drive, gmail, gmail_write, oauth};
     Router::new()
         // Google OAuth (accounts.google.com / oauth2.googleapis.com in production).
         .route("/o/oauth2/v2/auth", get(oauth::authorize))
@@ -96,6 +96,11 @@ pub fn router(shared: Shared) -> Router {
         // Calendar.
         .route("/calendar/v3/calendars/{calendar}/events", get(calendar::list).post(calendar::insert))
         .route("/calendar/v3/calendars/{calendar}/events/{id}", get(calendar::get).patch(calendar::patch).delete(calendar::delete))
+        // Drive.
+        .route("/drive/v3/files", get(drive::list).post(drive::create))
+        .route("/upload/drive/v3/files", post(drive::create))
+        .route("/drive/v3/files/{id}", get(drive::get).patch(drive::update))
+        .route("/drive/v3/files/{id}/copy", post(drive::copy))
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(shared.clone(), control::record_and_inject))
         .with_state(shared)

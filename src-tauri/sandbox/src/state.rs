@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::faults::Faults;
 use crate::google::calendar::Calendar;
+use crate::google::drive::Drive;
 use crate::google::gmail::Mailbox;
 use crate::log::RequestLog;
 
@@ -85,6 +86,7 @@ pub struct GoogleState {
     pub mailboxes: BTreeMap<String, Mailbox>,
     /// Each account's primary calendar.
     pub calendars: BTreeMap<String, Calendar>,
+    pub drives: BTreeMap<String, Drive>,
     /// Quota window: (second, units spent in it) per account.
     pub quota_window: HashMap<String, (u64, u64)>,
     secrets_issued: u64,

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod drive;
 pub mod errors;
 pub mod gmail;
 pub mod gmail_write;

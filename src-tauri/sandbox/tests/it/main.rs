@@ -2,6 +2,7 @@
 //! hub, faults, quotas and controls.
 
 mod calendar;
+mod drive;
 mod faults;
 mod gmail;
 mod oauth;

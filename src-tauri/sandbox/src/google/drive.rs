@@ -1,0 +1,255 @@
+//! Drive API v3: files.list with the `q` grammar Cremmy uses (`name = '…'`, `mimeType = '…'`,
+//! `'<id>' in parents`, `trashed = false`, joined by `and`), files.create (metadata-only JSON or
+//! multipart upload), files.copy, files.get, files.update with addParents/removeParents.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::auth::bearer;
+use super::errors::api_error;
+use crate::state::Shared;
+
+const SCOPES: &[&str] = &["https://www.googleapis.com/auth/drive", "https://www.googleapis.com/auth/drive.file"];
+pub const FOLDER: &str = "application/vnd.google-apps.folder";
+
+#[derive(Debug, Clone)]
+pub struct DriveFile {
+    pub id: String,
+    pub name: String,
+    pub mime_type: String,
+    pub parents: Vec<String>,
+    pub trashed: bool,
+    pub content: Vec<u8>,
+}
+
+impl DriveFile {
+    fn json(&self) -> Value {
+        json!({
+            "kind": "drive#file",
+            "id": self.id,
+            "name": self.name,
+            "mimeType": self.mime_type,
+            "parents": self.parents,
+            "trashed": self.trashed,
+            "webViewLink": format!("https://drive.google.com/file/d/{}/view", self.id),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Drive {
+    pub files: Vec<DriveFile>,
+    next_file: u64,
+}
+
+impl Drive {
+    pub fn create(&mut self, name: &str, mime_type: &str, parents: Vec<String>, content: Vec<u8>) -> DriveFile {
+        self.next_file += 1;
+        let file = DriveFile {
+            id: format!("1sbx{:08}{}", self.next_file, "A".repeat(20)),
+            name: name.to_string(),
+            mime_type: mime_type.to_string(),
+            parents: if parents.is_empty() { vec!["root".to_string()] } else { parents },
+            trashed: false,
+            content,
+        };
+        self.files.push(file.clone());
+        file
+    }
+}
+
+/// One condition of a `q` expression.
+enum Condition {
+    Name(String),
+    MimeType(String),
+    InParents(String),
+    Trashed(bool),
+}
+
+/// Parses `name = 'Acme' and mimeType = '…' and 'root' in parents and trashed = false`.
+fn parse_q(q: &str) -> Result<Vec<Condition>, String> {
+    let mut out = Vec::new();
+    for clause in q.split(" and ").map(str::trim).filter(|c| !c.is_empty()) {
+        let quoted = |s: &str| -> Result<String, String> {
+            let s = s.trim();
+            s.strip_prefix('\'')
+                .and_then(|s| s.strip_suffix('\''))
+                .map(|s| s.replace("\\'", "'"))
+                .ok_or_else(|| format!("Invalid Value: expected a quoted string in {clause:?}"))
+        };
+        if let Some(v) = clause.strip_prefix("name =") {
+            out.push(Condition::Name(quoted(v)?));
+        } else if let Some(v) = clause.strip_prefix("mimeType =") {
+            out.push(Condition::MimeType(quoted(v)?));
+        } else if let Some(v) = clause.strip_suffix("in parents") {
+            out.push(Condition::InParents(quoted(v)?));
+        } else if let Some(v) = clause.strip_prefix("trashed =") {
+            out.push(Condition::Trashed(v.trim() == "true"));
+        } else {
+            return Err(format!("Invalid Value: unsupported query term {clause:?}"));
+        }
+    }
+    Ok(out)
+}
+
+fn matches(f: &DriveFile, conditions: &[Condition]) -> bool {
+    conditions.iter().all(|c| match c {
+        Condition::Name(n) => &f.name == n,
+        Condition::MimeType(m) => &f.mime_type == m,
+        Condition::InParents(p) => f.parents.contains(p),
+        Condition::Trashed(t) => f.trashed == *t,
+    })
+}
+
+fn drive_account(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+    bearer(&shared.lock(), headers, SCOPES)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default, rename = "pageSize")]
+    page_size: Option<usize>,
+    #[serde(default, rename = "pageToken")]
+    page_token: Option<String>,
+}
+
+pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
+    let account = match drive_account(&shared, &headers) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let conditions = match parse_q(p.q.as_deref().unwrap_or("")) {
+        Ok(c) => c,
+        Err(e) => return api_error(400, "invalid", &e, None),
+    };
+    let mut world = shared.lock();
+    let drive = world.google.drives.entry(account).or_default();
+    let found: Vec<&DriveFile> = drive.files.iter().filter(|f| matches(f, &conditions)).collect();
+    let size = p.page_size.unwrap_or(100).clamp(1, 1000);
+    let offset: usize = p.page_token.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let mut out = json!({ "kind": "drive#fileList", "files": found.iter().skip(offset).take(size).map(|f| f.json()).collect::<Vec<_>>() });
+    if offset + size < found.len() {
+        out["nextPageToken"] = json!((offset + size).to_string());
+    }
+    Json(out).into_response()
+}
+
+fn metadata_fields(meta: &Map<String, Value>) -> (String, String, Vec<String>) {
+    let name = meta.get("name").and_then(Value::as_str).unwrap_or("Untitled").to_string();
+    let mime = meta.get("mimeType").and_then(Value::as_str).unwrap_or("application/octet-stream").to_string();
+    let parents = meta.get("parents").and_then(Value::as_array).map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    (name, mime, parents)
+}
+
+/// POST /drive/v3/files (metadata only) and POST /upload/drive/v3/files (multipart or media).
+pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let account = match drive_account(&shared, &headers) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (meta, content) = if content_type.starts_with("multipart/") {
+        let boundary = content_type.split(';').filter_map(|p| p.trim().strip_prefix("boundary=")).next().unwrap_or("").trim_matches('"').to_string();
+        let mut framed = format!("Content-Type: multipart/related; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
+        framed.extend_from_slice(&body);
+        let Ok(parsed) = mailparse::parse_mail(&framed) else {
+            return api_error(400, "badContent", "Malformed multipart body.", None);
+        };
+        let mut meta = Map::new();
+        let mut content = Vec::new();
+        for part in &parsed.subparts {
+            let raw = part.get_body_raw().unwrap_or_default();
+            if part.ctype.mimetype == "application/json" {
+                meta = serde_json::from_slice(&raw).unwrap_or_default();
+            } else {
+                content = raw;
+            }
+        }
+        (meta, content)
+    } else if content_type.starts_with("application/json") || body.is_empty() {
+        (serde_json::from_slice(&body).unwrap_or_default(), Vec::new())
+    } else {
+        (Map::new(), body.to_vec())
+    };
+    let (name, mime, parents) = metadata_fields(&meta);
+    let mut world = shared.lock();
+    let drive = world.google.drives.entry(account).or_default();
+    if let Some(missing) = parents.iter().find(|p| *p != "root" && !drive.files.iter().any(|f| &f.id == *p)) {
+        return api_error(404, "notFound", &format!("File not found: {missing}."), None);
+    }
+    Json(drive.create(&name, &mime, parents, content).json()).into_response()
+}
+
+pub async fn get(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let account = match drive_account(&shared, &headers) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut world = shared.lock();
+    match world.google.drives.entry(account).or_default().files.iter().find(|f| f.id == id) {
+        Some(f) => Json(f.json()).into_response(),
+        None => api_error(404, "notFound", &format!("File not found: {id}."), None),
+    }
+}
+
+/// POST /drive/v3/files/{id}/copy: a new file with the same content (name and parents from the body).
+pub async fn copy(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let account = match drive_account(&shared, &headers) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let meta: Map<String, Value> = serde_json::from_slice(&body).unwrap_or_default();
+    let mut world = shared.lock();
+    let drive = world.google.drives.entry(account).or_default();
+    let Some(source) = drive.files.iter().find(|f| f.id == id).cloned() else {
+        return api_error(404, "notFound", &format!("File not found: {id}."), None);
+    };
+    let name = meta.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or(format!("Copy of {}", source.name));
+    let (_, _, parents) = metadata_fields(&meta);
+    let parents = if parents.is_empty() { source.parents.clone() } else { parents };
+    Json(drive.create(&name, &source.mime_type, parents, source.content.clone()).json()).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateParams {
+    #[serde(default, rename = "addParents")]
+    add_parents: Option<String>,
+    #[serde(default, rename = "removeParents")]
+    remove_parents: Option<String>,
+}
+
+/// PATCH /drive/v3/files/{id}: rename (`name` in the body), move (add/removeParents), trash.
+pub async fn update(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>, Query(p): Query<UpdateParams>, body: Bytes) -> Response {
+    let account = match drive_account(&shared, &headers) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let meta: Map<String, Value> = serde_json::from_slice(&body).unwrap_or_default();
+    let mut world = shared.lock();
+    let drive = world.google.drives.entry(account).or_default();
+    let Some(file) = drive.files.iter_mut().find(|f| f.id == id) else {
+        return api_error(404, "notFound", &format!("File not found: {id}."), None);
+    };
+    if let Some(name) = meta.get("name").and_then(Value::as_str) {
+        file.name = name.to_string();
+    }
+    if let Some(trashed) = meta.get("trashed").and_then(Value::as_bool) {
+        file.trashed = trashed;
+    }
+    for remove in p.remove_parents.iter().flat_map(|r| r.split(',')) {
+        file.parents.retain(|x| x != remove.trim());
+    }
+    for add in p.add_parents.iter().flat_map(|a| a.split(',')) {
+        if !file.parents.iter().any(|x| x == add.trim()) {
+            file.parents.push(add.trim().to_string());
+        }
+    }
+    Json(file.json()).into_response()
+}
