@@ -8,6 +8,7 @@ pub mod faults;
 pub mod google;
 pub mod log;
 pub mod state;
+mod upload;
 mod wire;
 
 use std::net::SocketAddr;

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -154,30 +154,11 @@ pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Byte
         Ok(a) => a,
         Err(r) => return r,
     };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let (meta, content) = if content_type.starts_with("multipart/") {
-        let boundary = content_type.split(';').filter_map(|p| p.trim().strip_prefix("boundary=")).next().unwrap_or("").trim_matches('"').to_string();
-        let mut framed = format!("Content-Type: multipart/related; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
-        framed.extend_from_slice(&body);
-        let Ok(parsed) = mailparse::parse_mail(&framed) else {
-            return api_error(400, "badContent", "Malformed multipart body.", None);
-        };
-        let mut meta = Map::new();
-        let mut content = Vec::new();
-        for part in &parsed.subparts {
-            let raw = part.get_body_raw().unwrap_or_default();
-            if part.ctype.mimetype == "application/json" {
-                meta = serde_json::from_slice(&raw).unwrap_or_default();
-            } else {
-                content = raw;
-            }
-        }
-        (meta, content)
-    } else if content_type.starts_with("application/json") || body.is_empty() {
-        (serde_json::from_slice(&body).unwrap_or_default(), Vec::new())
-    } else {
-        (Map::new(), body.to_vec())
+    let upload = match crate::upload::split(&headers, &body) {
+        Ok(u) => u,
+        Err(e) => return api_error(400, "badContent", &e, None),
     };
+    let (meta, content) = (upload.metadata, upload.media.unwrap_or_default());
     let (name, mime, parents) = metadata_fields(&meta);
     let mut world = shared.lock();
     let drive = world.google.drives.entry(account).or_default();

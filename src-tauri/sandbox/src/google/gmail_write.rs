@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use mailparse::MailHeaderMap;
@@ -26,35 +26,6 @@ const COMPOSE_SCOPES: &[&str] = &[
     "https://www.googleapis.com/auth/gmail.modify",
     "https://mail.google.com/",
 ];
-
-/// The RFC 2822 message and the JSON metadata (e.g. `threadId`) of an upload request.
-fn split_upload(headers: &HeaderMap, body: &[u8]) -> Result<(Vec<u8>, Value), String> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.starts_with("multipart/") {
-        return Ok((body.to_vec(), json!({})));
-    }
-    let boundary = content_type
-        .split(';')
-        .filter_map(|p| p.trim().strip_prefix("boundary="))
-        .next()
-        .map(|b| b.trim_matches('"').to_string())
-        .ok_or("multipart upload without a boundary")?;
-    // Parse the body as a MIME entity with its own Content-Type, as the client framed it.
-    let mut framed = format!("Content-Type: multipart/related; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
-    framed.extend_from_slice(body);
-    let parsed = mailparse::parse_mail(&framed).map_err(|e| format!("bad multipart body: {e}"))?;
-    let mut metadata = json!({});
-    let mut raw = None;
-    for part in &parsed.subparts {
-        let mime = part.ctype.mimetype.to_lowercase();
-        if mime == "application/json" {
-            metadata = serde_json::from_slice(&part.get_body_raw().map_err(|e| e.to_string())?).map_err(|e| format!("bad metadata JSON: {e}"))?;
-        } else {
-            raw = Some(part.get_body_raw().map_err(|e| e.to_string())?);
-        }
-    }
-    Ok((raw.ok_or("multipart upload without the message part")?, metadata))
-}
 
 /// Reads an RFC 2822 message into what the mailbox stores.
 fn parse_rfc2822(raw: &[u8], thread_id: Option<String>, draft: bool) -> Result<NewMessage, String> {
@@ -94,7 +65,9 @@ async fn store_upload(shared: &Shared, headers: &HeaderMap, body: &[u8], draft: 
     let (scopes, units) = if draft { (COMPOSE_SCOPES, 10) } else { (SEND_SCOPES, 100) };
     let mut world = shared.lock();
     let account = bearer(&world, headers, scopes).and_then(|a| charge_gmail(&mut world, &a, units).map(|()| a))?;
-    let (raw, metadata) = split_upload(headers, body).map_err(|e| api_error(400, "invalidArgument", &e, None))?;
+    let upload = crate::upload::split(headers, body).map_err(|e| api_error(400, "invalidArgument", &e, None))?;
+    let raw = upload.media.ok_or_else(|| api_error(400, "invalidArgument", "The upload has no message part.", None))?;
+    let metadata = Value::Object(upload.metadata);
     let meta = if draft { &metadata["message"] } else { &metadata };
     let thread_id = meta["threadId"].as_str().map(str::to_string);
     let message = parse_rfc2822(&raw, thread_id, draft).map_err(|e| api_error(400, "invalidArgument", &e, None))?;
