@@ -19,7 +19,9 @@ fn main() {
 fn stamp_ui_dist(dist: &Path) {
     println!("cargo:rerun-if-changed={}", dist.display());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dist).map(|d| d.flatten().collect()).unwrap_or_default();
+    let mut entries: Vec<_> = std::fs::read_dir(dist)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
     if entries.is_empty() {
         println!(
             "cargo:warning=ui/dist is missing: build the UI first (`cd ui && trunk build --offline`, done by .ci/start and .ci/test)"
@@ -34,5 +36,8 @@ fn stamp_ui_dist(dist: &Path) {
             meta.modified().ok().hash(&mut hasher);
         }
     }
-    println!("cargo:rustc-env=CREMMY_UI_DIST_STAMP={:016x}", hasher.finish());
+    println!(
+        "cargo:rustc-env=CREMMY_UI_DIST_STAMP={:016x}",
+        hasher.finish()
+    );
 }

@@ -15,7 +15,11 @@ use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
 use crate::system_clock::SystemClock;
 
 #[derive(Debug, Parser)]
-#[command(name = "cremmy", version, about = "Cremmy: a local-first CRM for solo consultants and small agencies.\n\nWithout a command, opens the desktop window.")]
+#[command(
+    name = "cremmy",
+    version,
+    about = "Cremmy: a local-first CRM for solo consultants and small agencies.\n\nWithout a command, opens the desktop window."
+)]
 pub struct Args {
     /// Where Cremmy keeps its database (default: the OS's app-data directory).
     #[arg(long, global = true, env = "CREMMY_DATA_DIR", value_name = "DIR")]
@@ -148,8 +152,11 @@ fn import_mapping(bytes: &[u8], maps: &[String]) -> Result<Option<Vec<ColumnMapp
     }
     let mut mapping = guessed_mapping(bytes).map_err(|e| e.to_string())?;
     for m in maps {
-        let (header, field) = m.rsplit_once('=').ok_or_else(|| format!("--map {m:?}: write HEADER=FIELD"))?;
-        let field = field_named(field).ok_or_else(|| format!("--map {m:?}: unknown field {field:?}"))?;
+        let (header, field) = m
+            .rsplit_once('=')
+            .ok_or_else(|| format!("--map {m:?}: write HEADER=FIELD"))?;
+        let field =
+            field_named(field).ok_or_else(|| format!("--map {m:?}: unknown field {field:?}"))?;
         let column = mapping
             .iter_mut()
             .find(|c| c.header == header.trim())
@@ -189,8 +196,12 @@ async fn run_import(crm: &Crm, file: &Path, dry_run: bool, maps: &[String]) -> E
     }
     for r in &preview.rows {
         let line = match &r.outcome {
-            RowOutcome::NewClient { client, contact } => format!("new client {client}{}", with_contact(contact)),
-            RowOutcome::ExistingClient { client, contact } => format!("existing client {client}{}", with_contact(contact)),
+            RowOutcome::NewClient { client, contact } => {
+                format!("new client {client}{}", with_contact(contact))
+            }
+            RowOutcome::ExistingClient { client, contact } => {
+                format!("existing client {client}{}", with_contact(contact))
+            }
             RowOutcome::AlreadyPresent { email } => format!("skip: {email} is already in Cremmy"),
             RowOutcome::Error { message } => format!("ERROR: {message}"),
         };
@@ -208,29 +219,47 @@ async fn run_import(crm: &Crm, file: &Path, dry_run: bool, maps: &[String]) -> E
 }
 
 fn with_contact(contact: &Option<String>) -> String {
-    contact.as_ref().map(|c| format!(" with contact {c}")).unwrap_or_default()
+    contact
+        .as_ref()
+        .map(|c| format!(" with contact {c}"))
+        .unwrap_or_default()
 }
 
 async fn run_export(crm: &Crm, table: ExportTable, out: Option<&Path>) -> ExitCode {
     let result = match out {
         Some(path) => match std::fs::File::create(path) {
-            Ok(file) => crm.export_csv(table, std::io::BufWriter::new(file)).await.map(|n| Some((n, path))),
+            Ok(file) => crm
+                .export_csv(table, std::io::BufWriter::new(file))
+                .await
+                .map(|n| Some((n, path))),
             Err(e) => {
                 eprintln!("error: cannot create {}: {e}", path.display());
                 return ExitCode::from(NEEDS_ATTENTION);
             }
         },
-        None => crm.export_csv(table, std::io::stdout().lock()).await.map(|_| None),
+        None => crm
+            .export_csv(table, std::io::stdout().lock())
+            .await
+            .map(|_| None),
     };
     match result {
-        Ok(Some((n, path))) => report(Ok::<_, String>(format!("Exported {n} rows to {}.", path.display()))),
+        Ok(Some((n, path))) => report(Ok::<_, String>(format!(
+            "Exported {n} rows to {}.",
+            path.display()
+        ))),
         Ok(None) => ExitCode::SUCCESS,
         Err(e) => report(Err(e)),
     }
 }
 
 async fn run_doctor(db: &Database, json: bool) -> ExitCode {
-    let report = match doctor::report(env!("CARGO_PKG_VERSION"), db, &Endpoints::from_process_env()).await {
+    let report = match doctor::report(
+        env!("CARGO_PKG_VERSION"),
+        db,
+        &Endpoints::from_process_env(),
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -257,11 +286,19 @@ fn render_doctor(r: &DoctorReport) -> String {
     line("version", &r.app_version);
     line("data dir", &r.database.data_dir);
     line("database", &r.database.database_path);
-    line("schema", &format!("version {} (journal: {})", r.database.schema_version, r.database.journal_mode));
+    line(
+        "schema",
+        &format!(
+            "version {} (journal: {})",
+            r.database.schema_version, r.database.journal_mode
+        ),
+    );
     let keychain = match &r.keychain {
         KeychainStatus::Reachable { backend } => format!("reachable ({backend})"),
         KeychainStatus::Unreachable { backend, reason } => {
-            format!("UNREACHABLE ({backend}): {reason}. Connected accounts cannot store their tokens.")
+            format!(
+                "UNREACHABLE ({backend}): {reason}. Connected accounts cannot store their tokens."
+            )
         }
     };
     line("keychain", &keychain);
@@ -270,7 +307,11 @@ fn render_doctor(r: &DoctorReport) -> String {
             IntegrationState::NotConfigured => "not configured",
         };
         let label = format!("{:?}", i.provider).to_lowercase();
-        let url = if i.base_url.is_empty() { String::new() } else { format!(" [{}]", i.base_url) };
+        let url = if i.base_url.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", i.base_url)
+        };
         line(&label, &format!("{state}{url}"));
     }
     out

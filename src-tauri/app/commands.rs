@@ -24,7 +24,9 @@ pub async fn app_status(b: State<'_, Backend>) -> Reply<DatabaseStatus> {
 #[tauri::command]
 pub async fn doctor(b: State<'_, Backend>) -> Reply<DoctorReport> {
     let o = b.opened()?;
-    doctor::report(env!("CARGO_PKG_VERSION"), o.crm.database(), &o.endpoints).await.map_err(api)
+    doctor::report(env!("CARGO_PKG_VERSION"), o.crm.database(), &o.endpoints)
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
@@ -49,7 +51,11 @@ pub async fn update_client(b: State<'_, Backend>, id: Id, input: ClientInput) ->
 
 #[tauri::command]
 pub async fn set_client_archived(b: State<'_, Backend>, id: Id, archived: bool) -> Reply<Client> {
-    b.opened()?.crm.set_client_archived(id, archived).await.map_err(api)
+    b.opened()?
+        .crm
+        .set_client_archived(id, archived)
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
@@ -64,7 +70,11 @@ pub async fn create_contact(b: State<'_, Backend>, input: ContactInput) -> Reply
 
 #[tauri::command]
 pub async fn update_contact(b: State<'_, Backend>, id: Id, input: ContactInput) -> Reply<Contact> {
-    b.opened()?.crm.update_contact(id, &input).await.map_err(api)
+    b.opened()?
+        .crm
+        .update_contact(id, &input)
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
@@ -99,7 +109,11 @@ pub async fn board(b: State<'_, Backend>) -> Reply<Board> {
 
 #[tauri::command]
 pub async fn stage_deals(b: State<'_, Backend>, id: Id, offset: i64) -> Reply<Vec<Deal>> {
-    b.opened()?.crm.stage_deals(id, offset, 50).await.map_err(api)
+    b.opened()?
+        .crm
+        .stage_deals(id, offset, 50)
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
@@ -118,7 +132,11 @@ pub async fn log_note(b: State<'_, Backend>, input: NoteInput) -> Reply<Activity
 }
 
 #[tauri::command]
-pub async fn timeline(b: State<'_, Backend>, id: Id, after: Option<TimelineCursor>) -> Reply<TimelinePage> {
+pub async fn timeline(
+    b: State<'_, Backend>,
+    id: Id,
+    after: Option<TimelineCursor>,
+) -> Reply<TimelinePage> {
     b.opened()?.crm.timeline(id, after, 0).await.map_err(api)
 }
 
@@ -149,13 +167,29 @@ pub async fn load_demo(b: State<'_, Backend>, today: String) -> Reply<u64> {
 }
 
 #[tauri::command]
-pub async fn preview_import(b: State<'_, Backend>, csv: String, mapping: Option<Vec<ColumnMapping>>) -> Reply<ImportPreview> {
-    b.opened()?.crm.preview_import(csv.as_bytes(), mapping.as_deref()).await.map_err(api)
+pub async fn preview_import(
+    b: State<'_, Backend>,
+    csv: String,
+    mapping: Option<Vec<ColumnMapping>>,
+) -> Reply<ImportPreview> {
+    b.opened()?
+        .crm
+        .preview_import(csv.as_bytes(), mapping.as_deref())
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
-pub async fn commit_import(b: State<'_, Backend>, csv: String, mapping: Option<Vec<ColumnMapping>>) -> Reply<ImportResult> {
-    b.opened()?.crm.commit_import(csv.as_bytes(), mapping.as_deref()).await.map_err(api)
+pub async fn commit_import(
+    b: State<'_, Backend>,
+    csv: String,
+    mapping: Option<Vec<ColumnMapping>>,
+) -> Reply<ImportResult> {
+    b.opened()?
+        .crm
+        .commit_import(csv.as_bytes(), mapping.as_deref())
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
@@ -165,7 +199,11 @@ pub async fn settings(b: State<'_, Backend>) -> Reply<AppSettings> {
 
 #[tauri::command]
 pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<AppSettings> {
-    b.opened()?.crm.set_sync_interval(minutes).await.map_err(api)
+    b.opened()?
+        .crm
+        .set_sync_interval(minutes)
+        .await
+        .map_err(api)
 }
 
 /// Every command handler, registered in one place (desktop.rs).
@@ -173,14 +211,36 @@ pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<App
 macro_rules! all_commands {
     () => {
         tauri::generate_handler![
-            commands::app_status, commands::doctor, commands::list_clients, commands::client_page,
-            commands::create_client, commands::update_client, commands::set_client_archived, commands::tags,
-            commands::create_contact, commands::update_contact, commands::stages, commands::create_stage,
-            commands::rename_stage, commands::reorder_stages, commands::delete_stage, commands::board,
-            commands::stage_deals, commands::create_deal, commands::move_deal, commands::log_note,
-            commands::timeline, commands::task_board, commands::create_task, commands::set_task_done,
-            commands::search, commands::load_demo, commands::preview_import, commands::commit_import,
-            commands::settings, commands::set_sync_interval
+            commands::app_status,
+            commands::doctor,
+            commands::list_clients,
+            commands::client_page,
+            commands::create_client,
+            commands::update_client,
+            commands::set_client_archived,
+            commands::tags,
+            commands::create_contact,
+            commands::update_contact,
+            commands::stages,
+            commands::create_stage,
+            commands::rename_stage,
+            commands::reorder_stages,
+            commands::delete_stage,
+            commands::board,
+            commands::stage_deals,
+            commands::create_deal,
+            commands::move_deal,
+            commands::log_note,
+            commands::timeline,
+            commands::task_board,
+            commands::create_task,
+            commands::set_task_done,
+            commands::search,
+            commands::load_demo,
+            commands::preview_import,
+            commands::commit_import,
+            commands::settings,
+            commands::set_sync_interval
         ]
     };
 }

@@ -35,7 +35,10 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
     let result = tauri::Builder::default()
         .setup(move |app| {
             let opened = tauri::async_runtime::block_on(Database::open_in(&data_dir))
-                .map(|db| Opened { crm: Crm::new(db, Arc::new(SystemClock)), endpoints: Endpoints::from_process_env() })
+                .map(|db| Opened {
+                    crm: Crm::new(db, Arc::new(SystemClock)),
+                    endpoints: Endpoints::from_process_env(),
+                })
                 .map_err(|e| {
                     eprintln!("error: {e}");
                     e.to_api_error()

@@ -6,10 +6,17 @@ use crate::support::{run_cremmy, stderr, stdout};
 fn help_lists_the_commands() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_cremmy(dir.path(), &["--help"]);
-    assert!(out.status.success(), "--help must succeed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "--help must succeed: {}",
+        stderr(&out)
+    );
     let text = stdout(&out);
     for expected in ["doctor", "--data-dir", "desktop window"] {
-        assert!(text.contains(expected), "--help must mention {expected:?}:\n{text}");
+        assert!(
+            text.contains(expected),
+            "--help must mention {expected:?}:\n{text}"
+        );
     }
 }
 
@@ -19,12 +26,31 @@ fn doctor_on_a_fresh_data_dir_creates_and_reports_the_database() {
     let data_dir = dir.path().join("fresh");
     let out = run_cremmy(&data_dir, &["doctor"]);
     let text = stdout(&out);
-    assert!(out.status.success(), "doctor must pass on a fresh dir with a keychain (run via .ci/test):\n{text}\n{}", stderr(&out));
-    assert!(data_dir.join("cremmy.sqlite3").is_file(), "doctor must create the database in the data dir");
-    assert!(text.contains(&data_dir.display().to_string()), "doctor must print the data dir:\n{text}");
-    assert!(text.contains("journal: wal"), "doctor must show the WAL journal:\n{text}");
-    assert!(text.contains("keychain       reachable"), "doctor must find the keychain reachable:\n{text}");
-    assert!(text.contains("google") && text.contains("not configured"), "doctor must list integrations:\n{text}");
+    assert!(
+        out.status.success(),
+        "doctor must pass on a fresh dir with a keychain (run via .ci/test):\n{text}\n{}",
+        stderr(&out)
+    );
+    assert!(
+        data_dir.join("cremmy.sqlite3").is_file(),
+        "doctor must create the database in the data dir"
+    );
+    assert!(
+        text.contains(&data_dir.display().to_string()),
+        "doctor must print the data dir:\n{text}"
+    );
+    assert!(
+        text.contains("journal: wal"),
+        "doctor must show the WAL journal:\n{text}"
+    );
+    assert!(
+        text.contains("keychain       reachable"),
+        "doctor must find the keychain reachable:\n{text}"
+    );
+    assert!(
+        text.contains("google") && text.contains("not configured"),
+        "doctor must list integrations:\n{text}"
+    );
 }
 
 #[test]
@@ -33,8 +59,13 @@ fn doctor_json_reports_the_latest_schema() {
     let out = run_cremmy(dir.path(), &["doctor", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("doctor --json must print JSON ({e}):\n{}", stdout(&out)));
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap().count() as i64;
-    assert_eq!(report["database"]["schema_version"], migrations, "schema version must be the newest migration");
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(
+        report["database"]["schema_version"], migrations,
+        "schema version must be the newest migration"
+    );
     assert_eq!(report["keychain"]["state"], "reachable");
 }
 
@@ -45,10 +76,21 @@ fn doctor_on_a_corrupt_database_fails_clearly_and_changes_nothing() {
     let garbage = b"this is not a sqlite database, it is a user's precious file ".repeat(200);
     std::fs::write(&file, &garbage).unwrap();
     let out = run_cremmy(dir.path(), &["doctor"]);
-    assert_eq!(out.status.code(), Some(2), "an unusable database must exit with status 2");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unusable database must exit with status 2"
+    );
     let err = stderr(&out);
-    assert!(err.contains("not a readable Cremmy database"), "stderr must say what is wrong:\n{err}");
-    assert_eq!(std::fs::read(&file).unwrap(), garbage, "the corrupt file must be left byte for byte");
+    assert!(
+        err.contains("not a readable Cremmy database"),
+        "stderr must say what is wrong:\n{err}"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        garbage,
+        "the corrupt file must be left byte for byte"
+    );
 }
 
 fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
@@ -59,32 +101,64 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
 
 fn clients_csv(data_dir: &std::path::Path) -> String {
     let out = run_cremmy(data_dir, &["export", "clients"]);
-    assert!(out.status.success(), "export must succeed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "export must succeed: {}",
+        stderr(&out)
+    );
     stdout(&out)
 }
 
 #[test]
 fn import_dry_run_then_commit_then_export() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = write(dir.path(), "leads.csv", "Company,Name,Email\nAcme,Dana,dana@acme.example\nBrightwater,Luis,luis@bw.example\n");
+    let csv = write(
+        dir.path(),
+        "leads.csv",
+        "Company,Name,Email\nAcme,Dana,dana@acme.example\nBrightwater,Luis,luis@bw.example\n",
+    );
     let data = dir.path().join("data");
     let dry = run_cremmy(&data, &["import", "--dry-run", csv.to_str().unwrap()]);
     assert!(dry.status.success(), "{}", stderr(&dry));
     let text = stdout(&dry);
-    assert!(text.contains("row     2  new client Acme with contact Dana") && text.contains("nothing was written"), "{text}");
-    assert_eq!(clients_csv(&data).lines().count(), 1, "a dry run writes no client (header only)");
+    assert!(
+        text.contains("row     2  new client Acme with contact Dana")
+            && text.contains("nothing was written"),
+        "{text}"
+    );
+    assert_eq!(
+        clients_csv(&data).lines().count(),
+        1,
+        "a dry run writes no client (header only)"
+    );
 
     let real = run_cremmy(&data, &["import", csv.to_str().unwrap()]);
     assert!(real.status.success(), "{}", stderr(&real));
-    assert!(stdout(&real).contains("Imported 2 new clients and 2 contacts"), "{}", stdout(&real));
+    assert!(
+        stdout(&real).contains("Imported 2 new clients and 2 contacts"),
+        "{}",
+        stdout(&real)
+    );
     let again = run_cremmy(&data, &["import", csv.to_str().unwrap()]);
-    assert!(stdout(&again).contains("Imported 0 new clients and 0 contacts; 2 rows were already in Cremmy"), "{}", stdout(&again));
+    assert!(
+        stdout(&again)
+            .contains("Imported 0 new clients and 0 contacts; 2 rows were already in Cremmy"),
+        "{}",
+        stdout(&again)
+    );
 
     let out_file = dir.path().join("contacts.csv");
-    let exported = run_cremmy(&data, &["export", "contacts", "--out", out_file.to_str().unwrap()]);
+    let exported = run_cremmy(
+        &data,
+        &["export", "contacts", "--out", out_file.to_str().unwrap()],
+    );
     assert!(exported.status.success(), "{}", stderr(&exported));
     let contacts = std::fs::read_to_string(&out_file).unwrap();
-    assert_eq!(contacts.lines().count(), 3, "header + 2 contacts:\n{contacts}");
+    assert_eq!(
+        contacts.lines().count(),
+        3,
+        "header + 2 contacts:\n{contacts}"
+    );
     assert!(contacts.contains("dana@acme.example"));
 }
 
@@ -92,39 +166,99 @@ fn import_dry_run_then_commit_then_export() {
 fn import_of_a_malformed_file_reports_rows_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let csv = write(dir.path(), "bad.csv", "Company,Email\nGood Co,good@good.example\nBad Co,not-an-email\n,x@y.example\n");
+    let csv = write(
+        dir.path(),
+        "bad.csv",
+        "Company,Email\nGood Co,good@good.example\nBad Co,not-an-email\n,x@y.example\n",
+    );
     let out = run_cremmy(&data, &["import", csv.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "a file with bad rows must fail");
     let err = stderr(&out);
-    assert!(err.contains("2 row(s) have errors, so nothing was imported") && err.contains("Row 3"), "{err}");
-    assert_eq!(clients_csv(&data).lines().count(), 1, "not even the good row was written");
+    assert!(
+        err.contains("2 row(s) have errors, so nothing was imported") && err.contains("Row 3"),
+        "{err}"
+    );
+    assert_eq!(
+        clients_csv(&data).lines().count(),
+        1,
+        "not even the good row was written"
+    );
     let garbage = dir.path().join("garbage.csv");
     std::fs::write(&garbage, [0xffu8, 0xfe, 0x00, 0x41, b'\n', 0x80, 0x81]).unwrap();
     let out = run_cremmy(&data, &["import", garbage.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("not valid CSV") || stderr(&out).contains("UTF-8") || stderr(&out).contains("client name"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not valid CSV")
+            || stderr(&out).contains("UTF-8")
+            || stderr(&out).contains("client name"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn demo_loads_once() {
     let dir = tempfile::tempdir().unwrap();
     let first = run_cremmy(dir.path(), &["demo"]);
-    assert!(stdout(&first).contains("Loaded demo data: 10 clients"), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("Loaded demo data: 10 clients"),
+        "{}",
+        stderr(&first)
+    );
     let second = run_cremmy(dir.path(), &["demo"]);
-    assert_eq!(second.status.code(), Some(1), "demo data never goes into a database that has clients");
-    assert!(stderr(&second).contains("empty database"), "{}", stderr(&second));
+    assert_eq!(
+        second.status.code(),
+        Some(1),
+        "demo data never goes into a database that has clients"
+    );
+    assert!(
+        stderr(&second).contains("empty database"),
+        "{}",
+        stderr(&second)
+    );
 }
 
 #[test]
 fn import_columns_can_be_mapped_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let csv = write(dir.path(), "firms.csv", "Firm,Person,Mail\nAcme,Dana,dana@acme.example\n");
+    let csv = write(
+        dir.path(),
+        "firms.csv",
+        "Firm,Person,Mail\nAcme,Dana,dana@acme.example\n",
+    );
     let guessed = run_cremmy(&data, &["import", "--dry-run", csv.to_str().unwrap()]);
-    assert!(stderr(&guessed).contains("No column holds the client name"), "nothing to guess from: {}", stderr(&guessed));
-    let mapped = run_cremmy(&data, &["import", csv.to_str().unwrap(), "--map", "Firm=client_name", "--map", "Person=contact_name", "--map", "Mail=email"]);
+    assert!(
+        stderr(&guessed).contains("No column holds the client name"),
+        "nothing to guess from: {}",
+        stderr(&guessed)
+    );
+    let mapped = run_cremmy(
+        &data,
+        &[
+            "import",
+            csv.to_str().unwrap(),
+            "--map",
+            "Firm=client_name",
+            "--map",
+            "Person=contact_name",
+            "--map",
+            "Mail=email",
+        ],
+    );
     assert!(mapped.status.success(), "{}", stderr(&mapped));
-    assert!(stdout(&mapped).contains("Imported 1 new clients and 1 contacts"), "{}", stdout(&mapped));
-    let bad = run_cremmy(&data, &["import", csv.to_str().unwrap(), "--map", "Nope=email"]);
-    assert!(stderr(&bad).contains("no column \"Nope\""), "{}", stderr(&bad));
+    assert!(
+        stdout(&mapped).contains("Imported 1 new clients and 1 contacts"),
+        "{}",
+        stdout(&mapped)
+    );
+    let bad = run_cremmy(
+        &data,
+        &["import", csv.to_str().unwrap(), "--map", "Nope=email"],
+    );
+    assert!(
+        stderr(&bad).contains("no column \"Nope\""),
+        "{}",
+        stderr(&bad)
+    );
 }

@@ -18,7 +18,10 @@ extern "C" {
 pub type Reply<T> = Result<T, ApiError>;
 
 fn transport_error(detail: impl std::fmt::Debug) -> ApiError {
-    ApiError { code: ErrorCode::Transport, message: format!("The app's backend did not answer as expected: {detail:?}") }
+    ApiError {
+        code: ErrorCode::Transport,
+        message: format!("The app's backend did not answer as expected: {detail:?}"),
+    }
 }
 
 async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Reply<T> {
@@ -26,7 +29,8 @@ async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Rep
     let args = args.serialize(&serializer).map_err(transport_error)?;
     match tauri_invoke(command, args).await {
         Ok(value) => serde_wasm_bindgen::from_value(value).map_err(transport_error),
-        Err(error) => Err(serde_wasm_bindgen::from_value::<ApiError>(error.clone()).unwrap_or_else(|_| transport_error(error))),
+        Err(error) => Err(serde_wasm_bindgen::from_value::<ApiError>(error.clone())
+            .unwrap_or_else(|_| transport_error(error))),
     }
 }
 
@@ -173,11 +177,21 @@ struct ImportArgs {
     mapping: Option<Vec<ColumnMapping>>,
 }
 /// `mapping: None` lets the backend guess each column from its header.
-pub async fn preview_import(csv: String, mapping: Option<Vec<ColumnMapping>>) -> Reply<ImportPreview> {
+pub async fn preview_import(
+    csv: String,
+    mapping: Option<Vec<ColumnMapping>>,
+) -> Reply<ImportPreview> {
     call(cmd::PREVIEW_IMPORT, &ImportArgs { csv, mapping }).await
 }
 pub async fn commit_import(csv: String, mapping: Vec<ColumnMapping>) -> Reply<ImportResult> {
-    call(cmd::COMMIT_IMPORT, &ImportArgs { csv, mapping: Some(mapping) }).await
+    call(
+        cmd::COMMIT_IMPORT,
+        &ImportArgs {
+            csv,
+            mapping: Some(mapping),
+        },
+    )
+    .await
 }
 
 pub async fn settings() -> Reply<AppSettings> {

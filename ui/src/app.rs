@@ -6,7 +6,10 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::pages::{board::BoardPage, client_page::ClientPageView, clients::ClientsPage, integrations::IntegrationsPage, settings::SettingsPage, tasks::TasksPage};
+use crate::pages::{
+    board::BoardPage, client_page::ClientPageView, clients::ClientsPage,
+    integrations::IntegrationsPage, settings::SettingsPage, tasks::TasksPage,
+};
 use crate::palette::Palette;
 use crate::ui_state::{Route, Ui};
 
@@ -68,7 +71,11 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
             }
             "Escape" => ui.palette_open.set(false),
             digit if e.alt_key() && digit.len() == 1 => {
-                if let Some(&(route, ..)) = digit.parse::<usize>().ok().and_then(|n| NAV.get(n.wrapping_sub(1))) {
+                if let Some(&(route, ..)) = digit
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| NAV.get(n.wrapping_sub(1)))
+                {
                     e.prevent_default();
                     ui.go(route);
                 }

@@ -42,15 +42,25 @@ pub fn grouped(n: i64) -> String {
 
 /// Parses "12,500.50" into minor units.
 pub fn parse_money(text: &str) -> Option<i64> {
-    let clean: String = text.chars().filter(|c| !matches!(c, ',' | ' ' | '$' | '€' | '£')).collect();
+    let clean: String = text
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '$' | '€' | '£'))
+        .collect();
     if clean.is_empty() {
         return Some(0);
     }
     let (whole, frac) = clean.split_once('.').unwrap_or((&clean, ""));
-    if frac.len() > 2 || !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if frac.len() > 2
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let frac: i64 = format!("{frac:0<2}").parse().ok()?;
     whole.checked_mul(100)?.checked_add(frac)
 }
@@ -58,7 +68,12 @@ pub fn parse_money(text: &str) -> Option<i64> {
 /// The user's local date, 'YYYY-MM-DD'.
 pub fn local_today() -> String {
     let d = js_sys::Date::new_0();
-    format!("{:04}-{:02}-{:02}", d.get_full_year(), d.get_month() + 1, d.get_date())
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
 }
 
 /// A local date and time for a Unix-milliseconds instant.

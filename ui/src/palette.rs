@@ -124,7 +124,9 @@ pub fn Palette() -> impl IntoView {
             }
             "Enter" => {
                 e.prevent_default();
-                if let Some(item) = items.with_untracked(|i| i.get(selected.get_untracked()).cloned()) {
+                if let Some(item) =
+                    items.with_untracked(|i| i.get(selected.get_untracked()).cloned())
+                {
                     perform(ui, &item);
                 }
             }

@@ -106,13 +106,20 @@ fn prefers_dark() -> bool {
 }
 
 fn apply_theme(dark: bool) {
-    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
         let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
     }
 }
 
 /// Runs a backend call; on error shows a toast, on success runs `then`.
-pub fn run<T: 'static>(ui: Ui, call: impl std::future::Future<Output = Result<T, ApiError>> + 'static, then: impl FnOnce(T) + 'static) {
+pub fn run<T: 'static>(
+    ui: Ui,
+    call: impl std::future::Future<Output = Result<T, ApiError>> + 'static,
+    then: impl FnOnce(T) + 'static,
+) {
     leptos::task::spawn_local(async move {
         match call.await {
             Ok(value) => then(value),

@@ -18,11 +18,18 @@ static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("Cannot create the data directory {path}: {source}. Choose another one with --data-dir or CREMMY_DATA_DIR.")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a readable Cremmy database ({source}). Cremmy has not changed it. Restore it from a backup, or start Cremmy with another data directory (--data-dir).")]
     Unreadable { path: PathBuf, source: sqlx::Error },
     #[error("{path} was written by a newer version of Cremmy (schema {found}; this version knows up to {known}). Update Cremmy to open it.")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("Cannot open {path}: {source}. Check that the file and its folder are readable and writable.")]
     Open { path: PathBuf, source: sqlx::Error },
     #[error("Updating the database schema of {path} failed: {source}")]
@@ -77,7 +84,10 @@ impl Database {
     /// Opens (creating if missing) the database at `path` and runs pending migrations.
     pub async fn open_file(path: &Path) -> Result<Database, DbError> {
         let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(|source| DbError::Open { path: path.to_path_buf(), source })?
+            .map_err(|source| DbError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -100,7 +110,11 @@ impl Database {
             .connect_with(options)
             .await
             .map_err(|source| classify_open_error(path, source))?;
-        let db = Database { pool, writer, path: path.to_path_buf() };
+        let db = Database {
+            pool,
+            writer,
+            path: path.to_path_buf(),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -112,14 +126,25 @@ impl Database {
             .await
             .map_err(|source| classify_open_error(&self.path, source))?;
         if found > known {
-            return Err(DbError::TooNew { path: self.path.clone(), found, known });
+            return Err(DbError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
         }
-        MIGRATOR.run(&self.writer).await.map_err(|source| match source {
-            MigrateError::Execute(e) if is_unreadable(&e) => {
-                DbError::Unreadable { path: self.path.clone(), source: e }
-            }
-            source => DbError::Migrate { path: self.path.clone(), source },
-        })
+        MIGRATOR
+            .run(&self.writer)
+            .await
+            .map_err(|source| match source {
+                MigrateError::Execute(e) if is_unreadable(&e) => DbError::Unreadable {
+                    path: self.path.clone(),
+                    source: e,
+                },
+                source => DbError::Migrate {
+                    path: self.path.clone(),
+                    source,
+                },
+            })
     }
 
     /// Highest successfully applied migration; 0 for a database never migrated.
@@ -132,9 +157,11 @@ impl Database {
         if exists.is_none() {
             return Ok(0);
         }
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = 1")
-            .fetch_one(&self.pool)
-            .await
+        sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = 1",
+        )
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// For reads.
@@ -152,9 +179,15 @@ impl Database {
     }
 
     pub async fn status(&self) -> Result<DatabaseStatus, DbError> {
-        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&self.pool).await?;
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(DatabaseStatus {
-            data_dir: self.path.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+            data_dir: self
+                .path
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             database_path: self.path.display().to_string(),
             schema_version: self.applied_version().await?,
             journal_mode,
@@ -170,8 +203,14 @@ impl Database {
 
 fn classify_open_error(path: &Path, source: sqlx::Error) -> DbError {
     if is_unreadable(&source) {
-        DbError::Unreadable { path: path.to_path_buf(), source }
+        DbError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        }
     } else {
-        DbError::Open { path: path.to_path_buf(), source }
+        DbError::Open {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

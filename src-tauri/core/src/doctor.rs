@@ -6,7 +6,11 @@ use crate::db::{Database, DbError};
 use crate::endpoints::Endpoints;
 use crate::keychain;
 
-pub async fn report(app_version: &str, db: &Database, endpoints: &Endpoints) -> Result<DoctorReport, DbError> {
+pub async fn report(
+    app_version: &str,
+    db: &Database,
+    endpoints: &Endpoints,
+) -> Result<DoctorReport, DbError> {
     let database = db.status().await?;
     let keychain = keychain::probe().await;
     let integrations = Provider::ALL
@@ -17,5 +21,10 @@ pub async fn report(app_version: &str, db: &Database, endpoints: &Endpoints) -> 
             base_url: endpoints.base_url(provider).to_string(),
         })
         .collect();
-    Ok(DoctorReport { app_version: app_version.to_string(), database, keychain, integrations })
+    Ok(DoctorReport {
+        app_version: app_version.to_string(),
+        database,
+        keychain,
+        integrations,
+    })
 }

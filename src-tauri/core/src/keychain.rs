@@ -35,7 +35,9 @@ pub fn install_platform_store() -> Result<(), String> {
             #[cfg(target_os = "windows")]
             let store = windows_native_keyring_store::Store::new();
             #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
-            return store.map(|s| keyring_core::set_default_store(s)).map_err(|e| e.to_string());
+            return store
+                .map(|s| keyring_core::set_default_store(s))
+                .map_err(|e| e.to_string());
             #[allow(unreachable_code)]
             Err("no credential store for this platform".to_string())
         })
@@ -46,17 +48,25 @@ pub fn install_platform_store() -> Result<(), String> {
 pub async fn probe() -> KeychainStatus {
     let attempt = tokio::task::spawn_blocking(|| -> Result<(), String> {
         install_platform_store()?;
-        let entry = keyring_core::Entry::new(SERVICE, "cremmy-doctor-probe").map_err(|e| e.to_string())?;
+        let entry =
+            keyring_core::Entry::new(SERVICE, "cremmy-doctor-probe").map_err(|e| e.to_string())?;
         match entry.get_password() {
             Ok(_) | Err(keyring_core::Error::NoEntry) => Ok(()),
             Err(e) => Err(e.to_string()),
         }
     });
     let reason = match tokio::time::timeout(PROBE_TIMEOUT, attempt).await {
-        Ok(Ok(Ok(()))) => return KeychainStatus::Reachable { backend: BACKEND.to_string() },
+        Ok(Ok(Ok(()))) => {
+            return KeychainStatus::Reachable {
+                backend: BACKEND.to_string(),
+            }
+        }
         Ok(Ok(Err(reason))) => reason,
         Ok(Err(join)) => format!("the keychain call crashed: {join}"),
         Err(_) => format!("no answer within {} s", PROBE_TIMEOUT.as_secs()),
     };
-    KeychainStatus::Unreachable { backend: BACKEND.to_string(), reason }
+    KeychainStatus::Unreachable {
+        backend: BACKEND.to_string(),
+        reason,
+    }
 }

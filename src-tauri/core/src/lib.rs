@@ -19,7 +19,10 @@ pub trait HasErrorCode: std::fmt::Display {
     fn code(&self) -> ErrorCode;
 
     fn to_api_error(&self) -> ApiError {
-        ApiError { code: self.code(), message: self.to_string() }
+        ApiError {
+            code: self.code(),
+            message: self.to_string(),
+        }
     }
 }
 

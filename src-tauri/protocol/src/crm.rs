@@ -381,7 +381,13 @@ pub struct SearchHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CrmEvent {
-    DealStageChanged { deal_id: Id, client_id: Id, from_stage: Id, to_stage: Id, at: Millis },
+    DealStageChanged {
+        deal_id: Id,
+        client_id: Id,
+        from_stage: Id,
+        to_stage: Id,
+        at: Millis,
+    },
 }
 
 /// Preferences stored with the data.

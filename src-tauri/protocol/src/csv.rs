@@ -28,11 +28,21 @@ pub struct ColumnMapping {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum RowOutcome {
-    NewClient { client: String, contact: Option<String> },
-    ExistingClient { client: String, contact: Option<String> },
+    NewClient {
+        client: String,
+        contact: Option<String>,
+    },
+    ExistingClient {
+        client: String,
+        contact: Option<String>,
+    },
     /// Nothing to do: the row's email already belongs to a contact in Cremmy.
-    AlreadyPresent { email: String },
-    Error { message: String },
+    AlreadyPresent {
+        email: String,
+    },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

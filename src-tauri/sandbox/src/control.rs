@@ -1,4 +1,4 @@
-//! The sandbox's own controls under `/_sandbox/` (settings, seeding, injected mail, faults, the
+//! The sandbox's own controls under `/_sandbox/` (settings, seeding, injected mail and events, faults, the
 //! request log, counters, reset), and the middleware that logs every request and injects faults.
 
 use axum::body::Body;
@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::faults::{Fault, FaultRule};
 use crate::google::errors::{api_error, default_message, default_reason};
 use crate::google::gmail::NewMessage;
+use crate::seed::SeedBody;
 use crate::state::{GoogleSettings, Shared};
 
 pub fn routes() -> Router<Shared> {
@@ -22,18 +23,28 @@ pub fn routes() -> Router<Shared> {
         .route("/_sandbox/counters", get(counters))
         .route("/_sandbox/faults", post(set_faults))
         .route("/_sandbox/faults", delete(clear_faults))
-        .route("/_sandbox/google/settings", get(google_settings).post(set_google_settings))
-        .route("/_sandbox/google/seed", post(seed_gmail))
+        .route(
+            "/_sandbox/google/settings",
+            get(google_settings).post(set_google_settings),
+        )
+        .route("/_sandbox/google/seed", post(seed))
         .route("/_sandbox/google/messages", post(inject_message))
         .route("/_sandbox/google/history/trim", post(trim_history))
         .route("/_sandbox/google/tokens/expire", post(expire_tokens))
         .route("/_sandbox/google/grants/revoke", post(revoke_grants))
         .route("/_sandbox/google/calendar/events", post(inject_event))
-        .route("/_sandbox/google/calendar/sync-tokens/invalidate", post(invalidate_sync_tokens))
+        .route(
+            "/_sandbox/google/calendar/sync-tokens/invalidate",
+            post(invalidate_sync_tokens),
+        )
 }
 
 /// Logs the request and its answer; applies the first matching fault rule (not to `/_sandbox/`).
-pub async fn record_and_inject(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+pub async fn record_and_inject(
+    State(shared): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
@@ -47,21 +58,37 @@ pub async fn record_and_inject(State(shared): State<Shared>, request: Request, n
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
             (next.run(request).await, Some(format!("delay {ms}ms")))
         }
-        Some(Fault::Status { status, retry_after_secs, reason }) => {
+        Some(Fault::Status {
+            status,
+            retry_after_secs,
+            reason,
+        }) => {
             let reason = reason.unwrap_or_else(|| default_reason(status).to_string());
-            (api_error(status, &reason, default_message(status), retry_after_secs), Some(format!("status {status}")))
+            (
+                api_error(status, &reason, default_message(status), retry_after_secs),
+                Some(format!("status {status}")),
+            )
         }
         Some(Fault::MalformedJson) => {
             let body = Body::from("{\"error\": {\"code\": 200, \"message\": \"truncated");
-            (([("content-type", "application/json; charset=UTF-8")], body).into_response(), Some("malformed json".to_string()))
+            (
+                ([("content-type", "application/json; charset=UTF-8")], body).into_response(),
+                Some("malformed json".to_string()),
+            )
         }
         Some(Fault::Drop) => {
-            shared.lock().log.record(&method, &path, &query, 0, Some("dropped connection".into()));
+            shared
+                .lock()
+                .log
+                .record(&method, &path, &query, 0, Some("dropped connection".into()));
             // Panicking in the connection's task closes it without an answer, as a network cut would.
             panic!("sandbox: dropping the connection for {method} {path} as a fault rule asked");
         }
     };
-    shared.lock().log.record(&method, &path, &query, response.status().as_u16(), label);
+    shared
+        .lock()
+        .log
+        .record(&method, &path, &query, response.status().as_u16(), label);
     response
 }
 
@@ -85,7 +112,10 @@ struct FaultsBody {
     seed: u64,
 }
 
-async fn set_faults(State(shared): State<Shared>, Json(body): Json<FaultsBody>) -> Json<serde_json::Value> {
+async fn set_faults(
+    State(shared): State<Shared>,
+    Json(body): Json<FaultsBody>,
+) -> Json<serde_json::Value> {
     let n = body.rules.len();
     shared.lock().faults.set(body.rules, body.seed);
     Json(json!({ "rules": n }))
@@ -100,58 +130,20 @@ async fn google_settings(State(shared): State<Shared>) -> Json<GoogleSettings> {
     Json(shared.lock().google.settings.clone())
 }
 
-async fn set_google_settings(State(shared): State<Shared>, Json(settings): Json<GoogleSettings>) -> Json<GoogleSettings> {
+async fn set_google_settings(
+    State(shared): State<Shared>,
+    Json(settings): Json<GoogleSettings>,
+) -> Json<GoogleSettings> {
     shared.lock().google.settings = settings.clone();
     Json(settings)
 }
 
-#[derive(Deserialize)]
-pub struct SeedBody {
-    /// The mailbox to fill (default: the consenting account).
-    #[serde(default)]
-    pub account: Option<String>,
-    pub clients: u64,
-    pub messages_per_client: u64,
-    #[serde(default)]
-    pub seed: u64,
-    /// The newest message's time (ms); older ones step back an hour each.
-    #[serde(default)]
-    pub newest_at: Option<i64>,
-}
-
-/// Deterministic mail for `clients` clients, each with one contact `contact<i>@client<i>.example`,
-/// alternating inbound and outbound. Returns the contact addresses.
-pub async fn seed_gmail(State(shared): State<Shared>, Json(body): Json<SeedBody>) -> Json<serde_json::Value> {
-    let mut world = shared.lock();
-    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
-    let newest = body.newest_at.unwrap_or_else(|| (crate::unix_nanos() / 1_000_000) as i64);
-    let total = body.clients * body.messages_per_client;
-    let mut rng = body.seed.max(1);
-    let topics = ["proposal", "invoice", "kickoff", "workshop", "follow-up", "contract", "timeline", "budget"];
-    let mailbox = world.google.mailbox(&account);
-    for n in 0..total {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let client = n % body.clients.max(1);
-        let contact = format!("contact{client}@client{client}.example");
-        let inbound = n % 2 == 0;
-        let topic = topics[(rng % topics.len() as u64) as usize];
-        mailbox.add(
-            &account,
-            NewMessage {
-                from: if inbound { contact.clone() } else { account.clone() },
-                to: if inbound { account.clone() } else { contact.clone() },
-                subject: format!("Re: {topic} #{n}"),
-                body: format!("About the {topic}: message {n} between {account} and {contact}."),
-                internal_date: Some(newest - (total - 1 - n) as i64 * 3_600_000),
-                sent: !inbound,
-                ..NewMessage::default()
-            },
-        );
+/// Fills mailboxes, calendars and a lead sheet deterministically (see [`crate::seed`]).
+async fn seed(State(shared): State<Shared>, Json(body): Json<SeedBody>) -> Response {
+    match crate::seed::seed(&mut shared.lock(), &body) {
+        Ok(summary) => Json(summary).into_response(),
+        Err(e) => api_error(400, "badRequest", &e, None),
     }
-    let contacts: Vec<String> = (0..body.clients).map(|c| format!("contact{c}@client{c}.example")).collect();
-    Json(json!({ "account": account, "messages": total, "contacts": contacts, "historyId": mailbox.history_id.to_string() }))
 }
 
 #[derive(Deserialize)]
@@ -163,11 +155,18 @@ struct InjectBody {
 }
 
 /// Delivers a message "now" (it appears in messages.list and as a new history record).
-async fn inject_message(State(shared): State<Shared>, Json(body): Json<InjectBody>) -> Json<serde_json::Value> {
+async fn inject_message(
+    State(shared): State<Shared>,
+    Json(body): Json<InjectBody>,
+) -> Json<serde_json::Value> {
     let mut world = shared.lock();
-    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
+    let account = body
+        .account
+        .unwrap_or_else(|| world.google.settings.account.clone());
     let m = world.google.mailbox(&account).add(&account, body.message);
-    Json(json!({ "id": m.id, "threadId": m.thread_id, "historyId": m.history_id.to_string(), "messageId": m.header("Message-ID") }))
+    Json(
+        json!({ "id": m.id, "threadId": m.thread_id, "historyId": m.history_id.to_string(), "messageId": m.header("Message-ID") }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -178,9 +177,14 @@ struct TrimBody {
 }
 
 /// Forgets mail history older than `keep_from`, so older startHistoryIds answer 404.
-async fn trim_history(State(shared): State<Shared>, Json(body): Json<TrimBody>) -> Json<serde_json::Value> {
+async fn trim_history(
+    State(shared): State<Shared>,
+    Json(body): Json<TrimBody>,
+) -> Json<serde_json::Value> {
     let mut world = shared.lock();
-    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
+    let account = body
+        .account
+        .unwrap_or_else(|| world.google.settings.account.clone());
     world.google.mailbox(&account).trim_history(body.keep_from);
     Json(json!({ "historyFloor": body.keep_from }))
 }
@@ -213,10 +217,20 @@ struct InjectEvent {
 }
 
 /// Puts an event on an account's primary calendar "now", as if someone invited them.
-async fn inject_event(State(shared): State<Shared>, Json(body): Json<InjectEvent>) -> Json<serde_json::Value> {
+async fn inject_event(
+    State(shared): State<Shared>,
+    Json(body): Json<InjectEvent>,
+) -> Json<serde_json::Value> {
     let mut world = shared.lock();
-    let account = body.account.unwrap_or_else(|| world.google.settings.account.clone());
-    let stored = world.google.calendars.entry(account).or_default().insert(body.event);
+    let account = body
+        .account
+        .unwrap_or_else(|| world.google.settings.account.clone());
+    let stored = world
+        .google
+        .calendars
+        .entry(account)
+        .or_default()
+        .insert(body.event);
     Json(serde_json::Value::Object(stored))
 }
 

@@ -66,7 +66,9 @@ impl Faults {
     pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
         let index = self.rules.iter().position(|r| {
             path.contains(&r.path)
-                && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && r.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && r.times != Some(0)
         })?;
         let rule = &mut self.rules[index];

@@ -7,6 +7,7 @@ pub mod control;
 pub mod faults;
 pub mod google;
 pub mod log;
+pub mod seed;
 pub mod state;
 mod upload;
 mod wire;
@@ -18,14 +19,19 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use state::Shared;
-pub use wire::{days_from_civil, rfc2822_date, rfc3339, unix_nanos, unix_secs, urldecode, urlencode};
+pub use wire::{
+    days_from_civil, rfc2822_date, rfc3339, unix_nanos, unix_secs, urldecode, urlencode,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     #[error("the sandbox binds loopback addresses only (127.0.0.0/8 or ::1), not {0}")]
     NotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -41,8 +47,12 @@ impl Sandbox {
         if !addr.ip().is_loopback() {
             return Err(SandboxError::NotLoopback(addr));
         }
-        let listener = TcpListener::bind(addr).await.map_err(|source| SandboxError::Bind { addr, source })?;
-        let addr = listener.local_addr().map_err(|source| SandboxError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Bind { addr, source })?;
         let shared = Shared::default();
         let app = router(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -53,7 +63,11 @@ impl Sandbox {
                 })
                 .await;
         });
-        Ok(Sandbox { addr, shared, stop: Some(stop) })
+        Ok(Sandbox {
+            addr,
+            shared,
+            stop: Some(stop),
+        })
     }
 
     /// The origin every provider is served on, ending in `/` (what `CREMMY_<PROVIDER>_BASE_URL` takes).
@@ -63,10 +77,17 @@ impl Sandbox {
 
     /// The environment lines that point Cremmy at this sandbox.
     pub fn env_lines(&self) -> Vec<String> {
-        ["GOOGLE", "MICROSOFT", "TWILIO", "HUBSPOT", "PIPEDRIVE", "STRIPE"]
-            .iter()
-            .map(|p| format!("CREMMY_{p}_BASE_URL={}", self.base_url()))
-            .collect()
+        [
+            "GOOGLE",
+            "MICROSOFT",
+            "TWILIO",
+            "HUBSPOT",
+            "PIPEDRIVE",
+            "STRIPE",
+        ]
+        .iter()
+        .map(|p| format!("CREMMY_{p}_BASE_URL={}", self.base_url()))
+        .collect()
     }
 }
 
@@ -80,29 +101,79 @@ impl Drop for Sandbox {
 
 /// Every route: the providers' paths, then the sandbox's own controls under `/_sandbox/`.
 pub fn router(shared: Shared) -> Router {
-    use google::{calendar, drive, gmail, gmail_write, oauth};
+    use google::{calendar, docs, drive, gmail, gmail_write, oauth, sheets_api};
     Router::new()
         // Google OAuth (accounts.google.com / oauth2.googleapis.com in production).
         .route("/o/oauth2/v2/auth", get(oauth::authorize))
         .route("/token", post(oauth::token))
         .route("/revoke", post(oauth::revoke))
+        .route("/v1/userinfo", get(oauth::userinfo))
         // Gmail.
         .route("/gmail/v1/users/{user}/profile", get(gmail::profile))
         .route("/gmail/v1/users/{user}/messages", get(gmail::list_messages))
-        .route("/gmail/v1/users/{user}/messages/{id}", get(gmail::get_message))
+        .route(
+            "/gmail/v1/users/{user}/messages/{id}",
+            get(gmail::get_message),
+        )
         .route("/gmail/v1/users/{user}/history", get(gmail::history))
-        .route("/gmail/v1/users/{user}/threads/{id}", get(gmail_write::get_thread))
-        .route("/upload/gmail/v1/users/{user}/messages/send", post(gmail_write::send))
-        .route("/upload/gmail/v1/users/{user}/drafts", post(gmail_write::create_draft))
+        .route(
+            "/gmail/v1/users/{user}/threads/{id}",
+            get(gmail_write::get_thread),
+        )
+        .route(
+            "/upload/gmail/v1/users/{user}/messages/send",
+            post(gmail_write::send),
+        )
+        .route(
+            "/upload/gmail/v1/users/{user}/drafts",
+            post(gmail_write::create_draft),
+        )
         // Calendar.
-        .route("/calendar/v3/calendars/{calendar}/events", get(calendar::list).post(calendar::insert))
-        .route("/calendar/v3/calendars/{calendar}/events/{id}", get(calendar::get).patch(calendar::patch).delete(calendar::delete))
+        .route(
+            "/calendar/v3/calendars/{calendar}/events",
+            get(calendar::list).post(calendar::insert),
+        )
+        .route(
+            "/calendar/v3/calendars/{calendar}/events/{id}",
+            get(calendar::get)
+                .patch(calendar::patch)
+                .delete(calendar::delete),
+        )
         // Drive.
         .route("/drive/v3/files", get(drive::list).post(drive::create))
         .route("/upload/drive/v3/files", post(drive::create))
         .route("/drive/v3/files/{id}", get(drive::get).patch(drive::update))
         .route("/drive/v3/files/{id}/copy", post(drive::copy))
+        // Docs.
+        .route("/v1/documents", post(docs::create))
+        .route(
+            "/v1/documents/{id}",
+            get(docs::get).post(docs::batch_update),
+        )
+        // Sheets.
+        .route("/v4/spreadsheets", post(sheets_api::create))
+        .route(
+            "/v4/spreadsheets/{id}",
+            get(sheets_api::get).post(sheets_api::batch_update),
+        )
+        .route(
+            "/v4/spreadsheets/{id}/values/{range}",
+            get(sheets_api::values_get)
+                .put(sheets_api::values_update)
+                .post(sheets_api::values_append_or_clear),
+        )
+        .route(
+            "/v4/spreadsheets/{id}/values:batchGet",
+            get(sheets_api::values_batch_get),
+        )
+        .route(
+            "/v4/spreadsheets/{id}/values:batchUpdate",
+            post(sheets_api::values_batch_update),
+        )
         .merge(control::routes())
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), control::record_and_inject))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            control::record_and_inject,
+        ))
         .with_state(shared)
 }

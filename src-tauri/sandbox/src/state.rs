@@ -8,6 +8,8 @@ use crate::faults::Faults;
 use crate::google::calendar::Calendar;
 use crate::google::drive::Drive;
 use crate::google::gmail::Mailbox;
+use crate::google::quota::QuotaWindows;
+use crate::google::sheets::Spreadsheet;
 use crate::log::RequestLog;
 
 #[derive(Clone, Default)]
@@ -16,7 +18,9 @@ pub struct Shared(Arc<Mutex<World>>);
 impl Shared {
     pub fn lock(&self) -> MutexGuard<'_, World> {
         // A handler that panicked (the "dropped connection" fault) must not wedge the sandbox.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -38,6 +42,16 @@ pub struct GoogleSettings {
     pub account: String,
     /// Gmail per-user quota units per second (Google: 250); `None` = unlimited.
     pub gmail_units_per_second: Option<u64>,
+    /// Sheets requests per minute per user (Google: 60 reads, 60 writes); `None` = unlimited.
+    #[serde(default)]
+    pub sheets_reads_per_minute: Option<u64>,
+    #[serde(default)]
+    pub sheets_writes_per_minute: Option<u64>,
+    /// Docs requests per minute per user (Google: 300 reads, 60 writes); `None` = unlimited.
+    #[serde(default)]
+    pub docs_reads_per_minute: Option<u64>,
+    #[serde(default)]
+    pub docs_writes_per_minute: Option<u64>,
 }
 
 impl Default for GoogleSettings {
@@ -49,7 +63,23 @@ impl Default for GoogleSettings {
             access_token_ttl_secs: 3599,
             account: "consultant@sandbox.example".into(),
             gmail_units_per_second: None,
+            sheets_reads_per_minute: None,
+            sheets_writes_per_minute: None,
+            docs_reads_per_minute: None,
+            docs_writes_per_minute: None,
         }
+    }
+}
+
+impl GoogleSettings {
+    /// Google's published per-user limits (provider-limits.md), for runs that must feel them.
+    pub fn with_real_quotas(mut self) -> Self {
+        self.gmail_units_per_second = Some(250);
+        self.sheets_reads_per_minute = Some(60);
+        self.sheets_writes_per_minute = Some(60);
+        self.docs_reads_per_minute = Some(300);
+        self.docs_writes_per_minute = Some(60);
+        self
     }
 }
 
@@ -87,8 +117,8 @@ pub struct GoogleState {
     /// Each account's primary calendar.
     pub calendars: BTreeMap<String, Calendar>,
     pub drives: BTreeMap<String, Drive>,
-    /// Quota window: (second, units spent in it) per account.
-    pub quota_window: HashMap<String, (u64, u64)>,
+    pub spreadsheets: BTreeMap<String, Spreadsheet>,
+    pub quota: QuotaWindows,
     secrets_issued: u64,
 }
 
@@ -102,7 +132,10 @@ impl GoogleState {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            out.push(char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[(x % 64) as usize]));
+            out.push(char::from(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                    [(x % 64) as usize],
+            ));
         }
         out
     }
@@ -110,15 +143,27 @@ impl GoogleState {
     pub fn issue_access_token(&mut self, grant: &TokenGrant) -> (String, u64) {
         let token = self.new_secret("ya29.sbx");
         let ttl = self.settings.access_token_ttl_secs;
-        let refresh_token = self.refresh_tokens.iter().find(|(_, g)| *g == grant).map(|(t, _)| t.clone());
-        self.access_tokens.insert(token.clone(), AccessToken { grant: grant.clone(), expires_at: crate::unix_secs() + ttl, refresh_token });
+        let refresh_token = self
+            .refresh_tokens
+            .iter()
+            .find(|(_, g)| *g == grant)
+            .map(|(t, _)| t.clone());
+        self.access_tokens.insert(
+            token.clone(),
+            AccessToken {
+                grant: grant.clone(),
+                expires_at: crate::unix_secs() + ttl,
+                refresh_token,
+            },
+        );
         (token, ttl)
     }
 
     /// Revokes a refresh token with its access tokens, or a single access token.
     pub fn revoke(&mut self, token: &str) -> bool {
         if self.refresh_tokens.remove(token).is_some() {
-            self.access_tokens.retain(|_, a| a.refresh_token.as_deref() != Some(token));
+            self.access_tokens
+                .retain(|_, a| a.refresh_token.as_deref() != Some(token));
             return true;
         }
         self.access_tokens.remove(token).is_some()

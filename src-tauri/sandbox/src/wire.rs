@@ -4,7 +4,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -34,7 +36,10 @@ pub fn urldecode(s: &str) -> String {
 }
 
 pub fn unix_nanos() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 pub fn unix_secs() -> u64 {
@@ -55,18 +60,28 @@ pub fn rfc3339(ms: i64) -> String {
     let date = rfc2822_date(ms);
     // Reuse the calendar arithmetic: "Tue, 03 Mar 2026 09:00:00 +0000".
     let parts: Vec<&str> = date.split_whitespace().collect();
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == parts[2])
-        .unwrap_or(0)
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])
+    .unwrap_or(0)
         + 1;
-    format!("{}-{month:02}-{}T{}.{:03}Z", parts[3], parts[1], parts[4], ms.rem_euclid(1000))
+    format!(
+        "{}-{month:02}-{}T{}.{:03}Z",
+        parts[3],
+        parts[1],
+        parts[4],
+        ms.rem_euclid(1000)
+    )
 }
 
 /// `Tue, 03 Mar 2026 09:00:00 +0000` for Unix milliseconds.
 pub fn rfc2822_date(ms: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

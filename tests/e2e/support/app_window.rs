@@ -24,7 +24,11 @@ pub struct AppWindow {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn require_display() {
@@ -38,11 +42,18 @@ impl AppWindow {
     /// Launches Cremmy on `data_dir`. `name` names the screenshot.
     pub async fn launch(name: &str, data_dir: &Path) -> AppWindow {
         require_display();
-        let turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let turn = ONE_WINDOW_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("CREMMY_DATA_DIR", data_dir)
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
@@ -50,7 +61,12 @@ impl AppWindow {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("tauri-driver must be installed (.ci/setup installs it)");
-        let mut window = AppWindow { client: None, driver, name: name.to_string(), _turn: turn };
+        let mut window = AppWindow {
+            client: None,
+            driver,
+            name: name.to_string(),
+            _turn: turn,
+        };
         let capabilities = serde_json::json!({
             "browserName": "wry",
             "tauri:options": {
@@ -92,7 +108,10 @@ impl AppWindow {
     /// Waits for the element and returns its visible text.
     pub async fn text(&self, css: &str) -> String {
         let element = self.wait_for(css).await;
-        element.text().await.unwrap_or_else(|e| panic!("cannot read the text of {css}: {e}"))
+        element
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("cannot read the text of {css}: {e}"))
     }
 
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
@@ -124,19 +143,28 @@ impl AppWindow {
     /// Types into the element (which receives real key events, so `input` handlers run).
     pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.wait_for(css).await;
-        element.send_keys(text).await.unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+        element
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
     }
 
     /// Chooses the option with this visible label in a `<select>`.
     pub async fn select(&self, css: &str, label: &str) {
         let element = self.wait_for(css).await;
-        element.select_by_label(label).await.unwrap_or_else(|e| panic!("cannot select {label:?} in {css}: {e:?}"));
+        element
+            .select_by_label(label)
+            .await
+            .unwrap_or_else(|e| panic!("cannot select {label:?} in {css}: {e:?}"));
     }
 
     /// Puts a file into an `<input type=file>` as if the user picked it.
     pub async fn upload(&self, css: &str, path: &std::path::Path) {
         let element = self.wait_for(css).await;
-        element.send_keys(&path.display().to_string()).await.unwrap_or_else(|e| panic!("cannot upload to {css}: {e:?}"));
+        element
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("cannot upload to {css}: {e:?}"));
     }
 
     /// Waits until the element's text contains `expected`; returns the text.
@@ -162,7 +190,12 @@ impl AppWindow {
         let started = Instant::now();
         let mut last = 0;
         while started.elapsed() < UI_WAIT {
-            last = self.client().find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0);
+            last = self
+                .client()
+                .find_all(Locator::Css(css))
+                .await
+                .map(|v| v.len())
+                .unwrap_or(0);
             if last == n {
                 return;
             }
@@ -185,9 +218,14 @@ impl AppWindow {
             let (Some(first), None) = (chars.next(), chars.next()) else {
                 panic!("press takes single characters, got {key:?}");
             };
-            actions = actions.then(KeyAction::Down { value: first }).then(KeyAction::Up { value: first });
+            actions = actions
+                .then(KeyAction::Down { value: first })
+                .then(KeyAction::Up { value: first });
         }
-        self.client().perform_actions(actions).await.unwrap_or_else(|e| panic!("key actions failed: {e}"));
+        self.client()
+            .perform_actions(actions)
+            .await
+            .unwrap_or_else(|e| panic!("key actions failed: {e}"));
     }
 
     /// Presses a chord: holds `modifier` (e.g. Control) while pressing `key`.
@@ -198,7 +236,10 @@ impl AppWindow {
             .then(KeyAction::Down { value: key })
             .then(KeyAction::Up { value: key })
             .then(KeyAction::Up { value: modifier });
-        self.client().perform_actions(actions).await.unwrap_or_else(|e| panic!("chord failed: {e}"));
+        self.client()
+            .perform_actions(actions)
+            .await
+            .unwrap_or_else(|e| panic!("chord failed: {e}"));
     }
 
     /// Drags with the mouse from one element to another (pointer down, move, up).
@@ -207,12 +248,33 @@ impl AppWindow {
         let from = self.wait_for(from_css).await;
         let to = self.wait_for(to_css).await;
         let actions = MouseActions::new("mouse".to_string())
-            .then(PointerAction::MoveToElement { element: from, duration: None, x: 0.0, y: 0.0 })
-            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
-            .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(100)), x: 5.0, y: 5.0 })
-            .then(PointerAction::MoveToElement { element: to, duration: Some(Duration::from_millis(300)), x: 0.0, y: 0.0 })
-            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
-        self.client().perform_actions(actions).await.unwrap_or_else(|e| panic!("drag {from_css} -> {to_css} failed: {e}"));
+            .then(PointerAction::MoveToElement {
+                element: from,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(100)),
+                x: 5.0,
+                y: 5.0,
+            })
+            .then(PointerAction::MoveToElement {
+                element: to,
+                duration: Some(Duration::from_millis(300)),
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client()
+            .perform_actions(actions)
+            .await
+            .unwrap_or_else(|e| panic!("drag {from_css} -> {to_css} failed: {e}"));
     }
 
     /// Saves a PNG of the X display (WebDriver's own screenshot hangs on WebKitGTK).
@@ -225,7 +287,11 @@ impl AppWindow {
             .arg(&path)
             .status()
             .expect("imagemagick's `import` must be installed (.ci/setup installs it)");
-        assert!(status.success(), "taking the screenshot {} failed", path.display());
+        assert!(
+            status.success(),
+            "taking the screenshot {} failed",
+            path.display()
+        );
         path
     }
 
@@ -240,7 +306,9 @@ impl AppWindow {
 }
 
 fn stop_gently(driver: &mut Child) {
-    let _ = Command::new("kill").args(["-TERM", &driver.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &driver.id().to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = driver.try_wait() {

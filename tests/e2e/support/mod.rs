@@ -32,7 +32,9 @@ pub fn stderr(output: &Output) -> String {
 
 /// Where tests leave artifacts (screenshots) for people and CI logs to look at.
 pub fn output_dir(kind: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-output").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test-output")
+        .join(kind);
     std::fs::create_dir_all(&dir).expect("test-output must be writable");
     dir
 }

@@ -26,10 +26,18 @@ struct Drag {
 }
 
 fn move_to(ui: Ui, deal_id: Id, target: Target, then: impl FnOnce() + 'static) {
-    run(ui, api::move_deal(DealMove { deal_id, stage_id: target.stage_id, index: target.index }), move |_| {
-        ui.changed();
-        then();
-    });
+    run(
+        ui,
+        api::move_deal(DealMove {
+            deal_id,
+            stage_id: target.stage_id,
+            index: target.index,
+        }),
+        move |_| {
+            ui.changed();
+            then();
+        },
+    );
 }
 
 #[component]
@@ -39,10 +47,17 @@ pub fn BoardPage() -> impl IntoView {
         ui.revision.track();
         api::board()
     });
-    let drag = Drag { dragging: RwSignal::new(None), over: RwSignal::new(None), lifted: RwSignal::new(None), announce: RwSignal::new(String::new()) };
+    let drag = Drag {
+        dragging: RwSignal::new(None),
+        over: RwSignal::new(None),
+        lifted: RwSignal::new(None),
+        announce: RwSignal::new(String::new()),
+    };
     provide_context(drag);
     let _drop = window_event_listener(ev::pointerup, move |_| {
-        if let (Some(deal), Some(target)) = (drag.dragging.get_untracked(), drag.over.get_untracked()) {
+        if let (Some(deal), Some(target)) =
+            (drag.dragging.get_untracked(), drag.over.get_untracked())
+        {
             move_to(ui, deal, target, || {});
         }
         drag.dragging.set(None);
@@ -78,7 +93,10 @@ fn BoardView(board: Board) -> impl IntoView {
 
 fn totals_text(totals: &[Money]) -> String {
     if totals.is_empty() {
-        return money(&Money { minor: 0, currency: "USD".into() });
+        return money(&Money {
+            minor: 0,
+            currency: "USD".into(),
+        });
     }
     totals.iter().map(money).collect::<Vec<_>>().join(" + ")
 }
@@ -124,7 +142,10 @@ fn Card(deal: Deal, index: i64, stage_ids: Vec<Id>) -> impl IntoView {
             " " | "Enter" if !lifted => {
                 e.prevent_default();
                 drag.lifted.set(Some(id));
-                drag.announce.set(format!("Lifted {}. Use the arrow keys to move it, Space to drop.", title));
+                drag.announce.set(format!(
+                    "Lifted {}. Use the arrow keys to move it, Space to drop.",
+                    title
+                ));
             }
             " " | "Enter" | "Escape" if lifted => {
                 e.prevent_default();
@@ -135,10 +156,22 @@ fn Card(deal: Deal, index: i64, stage_ids: Vec<Id>) -> impl IntoView {
                 e.prevent_default();
                 let column = stage_ids.iter().position(|s| *s == stage_id).unwrap_or(0) as i64;
                 let target = match key.as_str() {
-                    "ArrowLeft" if column > 0 => Target { stage_id: stage_ids[(column - 1) as usize], index: 0 },
-                    "ArrowRight" if column + 1 < stage_ids.len() as i64 => Target { stage_id: stage_ids[(column + 1) as usize], index: 0 },
-                    "ArrowUp" if index > 0 => Target { stage_id, index: index - 1 },
-                    "ArrowDown" => Target { stage_id, index: index + 1 },
+                    "ArrowLeft" if column > 0 => Target {
+                        stage_id: stage_ids[(column - 1) as usize],
+                        index: 0,
+                    },
+                    "ArrowRight" if column + 1 < stage_ids.len() as i64 => Target {
+                        stage_id: stage_ids[(column + 1) as usize],
+                        index: 0,
+                    },
+                    "ArrowUp" if index > 0 => Target {
+                        stage_id,
+                        index: index - 1,
+                    },
+                    "ArrowDown" => Target {
+                        stage_id,
+                        index: index + 1,
+                    },
                     _ => return,
                 };
                 let title = title.clone();
@@ -207,7 +240,16 @@ fn ValueChart(board: Board) -> impl IntoView {
     let bars: Vec<(String, i64)> = board
         .columns
         .iter()
-        .map(|c| (c.stage.name.clone(), c.totals.iter().filter(|m| m.currency == currency).map(|m| m.minor).sum()))
+        .map(|c| {
+            (
+                c.stage.name.clone(),
+                c.totals
+                    .iter()
+                    .filter(|m| m.currency == currency)
+                    .map(|m| m.minor)
+                    .sum(),
+            )
+        })
         .collect();
     let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let width = 640.0;

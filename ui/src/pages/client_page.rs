@@ -1,7 +1,10 @@
 //! One client: contacts, deals, open tasks, documents and the timeline, with the actions a
 //! consultant takes from here.
 
-use cremmy_protocol::crm::{Activity, ActivityKind, Client, ClientInput, ClientPage, ContactInput, DealInput, Direction, Id, NoteInput, TaskInput, TimelineCursor};
+use cremmy_protocol::crm::{
+    Activity, ActivityKind, Client, ClientInput, ClientPage, ContactInput, DealInput, Direction,
+    Id, NoteInput, TaskInput, TimelineCursor,
+};
 use leptos::prelude::*;
 
 use super::forms::{split_list, Field};
@@ -163,7 +166,12 @@ fn EditClient(client: Client, close: impl Fn() + Copy + Send + Sync + 'static) -
 #[component]
 fn AddContact(client_id: Id) -> impl IntoView {
     let ui = use_ui();
-    let (name, title, emails, phones) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (name, title, emails, phones) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
     let open = RwSignal::new(false);
     view! {
         <Show when=move || open.get() fallback=move || view! { <button class="button small secondary" id="add-contact" on:click=move |_| open.set(true)>"Add contact"</button> }>
@@ -185,7 +193,11 @@ fn AddContact(client_id: Id) -> impl IntoView {
 #[component]
 fn AddDeal(client_id: Id) -> impl IntoView {
     let ui = use_ui();
-    let (title, value, currency) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new("USD".to_string()));
+    let (title, value, currency) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new("USD".to_string()),
+    );
     let open = RwSignal::new(false);
     view! {
         <Show when=move || open.get() fallback=move || view! { <button class="button small secondary" id="add-deal" on:click=move |_| open.set(true)>"New deal"</button> }>

@@ -151,7 +151,12 @@ fn NewClientDialog() -> impl IntoView {
     let phone = RwSignal::new(String::new());
     let close = move || ui.new_client_open.set(false);
     let save = move || {
-        let input = ClientInput { name: name.get(), website: website.get(), tags: split_list(&tags.get()), ..ClientInput::default() };
+        let input = ClientInput {
+            name: name.get(),
+            website: website.get(),
+            tags: split_list(&tags.get()),
+            ..ClientInput::default()
+        };
         let (contact, email, phone) = (contact.get(), email.get(), phone.get());
         run(ui, api::create_client(input), move |client| {
             close();
@@ -161,8 +166,18 @@ fn NewClientDialog() -> impl IntoView {
                 ui.ok(format!("Created {}", client.name));
                 return;
             }
-            let name = if contact.trim().is_empty() { email.clone() } else { contact };
-            let input = ContactInput { client_id: client.id, name, emails: vec![email], phones: vec![phone], ..ContactInput::default() };
+            let name = if contact.trim().is_empty() {
+                email.clone()
+            } else {
+                contact
+            };
+            let input = ContactInput {
+                client_id: client.id,
+                name,
+                emails: vec![email],
+                phones: vec![phone],
+                ..ContactInput::default()
+            };
             run(ui, api::create_contact(input), move |_| {
                 ui.ok(format!("Created {}", client.name));
                 ui.changed();
@@ -208,22 +223,38 @@ const FIELDS: &[(ImportField, &str)] = &[
 /// The import preview: what each column means (editable), what each row will do, and the button
 /// that imports every row or, while any row has an error, nothing.
 #[component]
-fn ImportDialog(text: String, preview: ImportPreview, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn ImportDialog(
+    text: String,
+    preview: ImportPreview,
+    close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let ui = use_ui();
     let text = StoredValue::new(text);
     let preview = RwSignal::new(preview);
     let remap = move |column: usize, field: ImportField| {
         let mut mapping: Vec<ColumnMapping> = preview.with_untracked(|p| p.mapping.clone());
         mapping[column].field = field;
-        run(ui, api::preview_import(text.get_value(), Some(mapping)), move |p| preview.set(p));
+        run(
+            ui,
+            api::preview_import(text.get_value(), Some(mapping)),
+            move |p| preview.set(p),
+        );
     };
     let commit = move |_: leptos::ev::MouseEvent| {
         let mapping = preview.with_untracked(|p| p.mapping.clone());
-        run(ui, api::commit_import(text.get_value(), mapping), move |r| {
-            close();
-            ui.ok(format!("Imported {} and {}", plural(r.clients_created, "client", "clients"), plural(r.contacts_created, "contact", "contacts")));
-            ui.changed();
-        });
+        run(
+            ui,
+            api::commit_import(text.get_value(), mapping),
+            move |r| {
+                close();
+                ui.ok(format!(
+                    "Imported {} and {}",
+                    plural(r.clients_created, "client", "clients"),
+                    plural(r.contacts_created, "contact", "contacts")
+                ));
+                ui.changed();
+            },
+        );
     };
     let errors = move || preview.with(|p| p.errors);
     view! {

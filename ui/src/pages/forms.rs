@@ -27,5 +27,9 @@ pub fn Field(
 
 /// Splits "a, b; c" into trimmed non-empty parts.
 pub fn split_list(text: &str) -> Vec<String> {
-    text.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    text.split([',', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }

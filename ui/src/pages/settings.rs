@@ -16,16 +16,17 @@ pub fn SettingsPage() -> impl IntoView {
         api::stages()
     });
     let new_stage = RwSignal::new(String::new());
-    let save_interval = move |e: leptos::ev::Event| match event_target_value(&e).trim().parse::<u32>() {
-        Ok(m) => run(ui, api::set_sync_interval(m), move |s| {
-            ui.ok(format!("Sync runs every {} min", s.sync_interval_minutes));
-            ui.changed();
-        }),
-        Err(_) => ui.error(&cremmy_protocol::ApiError {
-            code: cremmy_protocol::ErrorCode::InvalidInput,
-            message: "sync interval: enter a whole number of minutes".into(),
-        }),
-    };
+    let save_interval =
+        move |e: leptos::ev::Event| match event_target_value(&e).trim().parse::<u32>() {
+            Ok(m) => run(ui, api::set_sync_interval(m), move |s| {
+                ui.ok(format!("Sync runs every {} min", s.sync_interval_minutes));
+                ui.changed();
+            }),
+            Err(_) => ui.error(&cremmy_protocol::ApiError {
+                code: cremmy_protocol::ErrorCode::InvalidInput,
+                message: "sync interval: enter a whole number of minutes".into(),
+            }),
+        };
     let settings = LocalResource::new(move || {
         ui.revision.track();
         api::settings()

@@ -1,7 +1,9 @@
 //! Activities: the client's timeline (notes, emails, meetings, calls, stage changes…), newest
 //! first, paged by keyset so new items never shift a page.
 
-use cremmy_protocol::crm::{Activity, ActivityKind, Direction, Id, NoteInput, TimelineCursor, TimelinePage};
+use cremmy_protocol::crm::{
+    Activity, ActivityKind, Direction, Id, NoteInput, TimelineCursor, TimelinePage,
+};
 use sqlx::SqliteConnection;
 
 use super::contacts::touch_client;
@@ -54,7 +56,13 @@ impl Crm {
         if body.is_empty() {
             return Err(CrmError::invalid("note", "is empty"));
         }
-        let subject: String = body.lines().next().unwrap_or("").chars().take(120).collect();
+        let subject: String = body
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(120)
+            .collect();
         let now = self.now();
         let mut tx = self.writer().begin().await?;
         let id: Id = sqlx::query_scalar(
@@ -106,14 +114,29 @@ impl Crm {
             .bind(id)
             .fetch_optional(self.pool())
             .await?
-            .ok_or(CrmError::NotFound { entity: Entity::Activity, id })?;
+            .ok_or(CrmError::NotFound {
+                entity: Entity::Activity,
+                id,
+            })?;
         Ok(row.into())
     }
 
     /// A client's activities, newest first, starting after `after` (None = the newest).
-    pub async fn timeline(&self, client_id: Id, after: Option<TimelineCursor>, limit: i64) -> CrmResult<TimelinePage> {
-        let limit = if limit <= 0 { TIMELINE_PAGE } else { limit.min(200) };
-        let cursor = after.unwrap_or(TimelineCursor { occurred_at: i64::MAX, id: i64::MAX });
+    pub async fn timeline(
+        &self,
+        client_id: Id,
+        after: Option<TimelineCursor>,
+        limit: i64,
+    ) -> CrmResult<TimelinePage> {
+        let limit = if limit <= 0 {
+            TIMELINE_PAGE
+        } else {
+            limit.min(200)
+        };
+        let cursor = after.unwrap_or(TimelineCursor {
+            occurred_at: i64::MAX,
+            id: i64::MAX,
+        });
         let rows: Vec<ActivityRow> = sqlx::query_as(&format!(
             "SELECT {ACTIVITY_COLUMNS} WHERE client_id = ? AND (occurred_at, id) < (?, ?) ORDER BY occurred_at DESC, id DESC LIMIT ?"
         ))
@@ -126,7 +149,10 @@ impl Crm {
         let mut items: Vec<Activity> = rows.into_iter().map(Activity::from).collect();
         let next = if items.len() as i64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|a| TimelineCursor { occurred_at: a.occurred_at, id: a.id })
+            items.last().map(|a| TimelineCursor {
+                occurred_at: a.occurred_at,
+                id: a.id,
+            })
         } else {
             None
         };

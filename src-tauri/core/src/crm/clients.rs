@@ -1,8 +1,8 @@
 //! Clients: create, edit, archive, list (search, tag filter, sort, paging), tags, custom fields.
 
 use cremmy_protocol::crm::{
-    Client, ClientInput, ClientKind, ClientList, ClientQuery, ClientRow, ClientSort, CustomField, CustomFieldValue,
-    FieldType, Id,
+    Client, ClientInput, ClientKind, ClientList, ClientQuery, ClientRow, ClientSort, CustomField,
+    CustomFieldValue, FieldType, Id,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -46,7 +46,14 @@ fn clean(input: &ClientInput) -> CrmResult<CleanClient> {
             tags.push(tag);
         }
     }
-    Ok(CleanClient { name, kind: input.kind, domain: validate::domain_of(&website), website, notes, tags })
+    Ok(CleanClient {
+        name,
+        kind: input.kind,
+        domain: validate::domain_of(&website),
+        website,
+        notes,
+        tags,
+    })
 }
 
 fn check_field_value(field: &CustomField, value: &str) -> CrmResult<()> {
@@ -61,7 +68,13 @@ fn check_field_value(field: &CustomField, value: &str) -> CrmResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(CrmError::invalid("custom field", format!("{}: \"{v}\" is not a valid {:?} value", field.name, field.value_type)))
+        Err(CrmError::invalid(
+            "custom field",
+            format!(
+                "{}: \"{v}\" is not a valid {:?} value",
+                field.name, field.value_type
+            ),
+        ))
     }
 }
 
@@ -83,7 +96,8 @@ impl Crm {
         .fetch_one(&mut *tx)
         .await?;
         set_tags(&mut tx, id, &c.tags).await?;
-        self.set_field_values(&mut tx, id, &input.custom_fields).await?;
+        self.set_field_values(&mut tx, id, &input.custom_fields)
+            .await?;
         tx.commit().await?;
         self.client(id).await
     }
@@ -102,10 +116,14 @@ impl Crm {
             .execute(&mut *tx)
             .await?;
         if updated.rows_affected() == 0 {
-            return Err(CrmError::NotFound { entity: Entity::Client, id });
+            return Err(CrmError::NotFound {
+                entity: Entity::Client,
+                id,
+            });
         }
         set_tags(&mut tx, id, &c.tags).await?;
-        self.set_field_values(&mut tx, id, &input.custom_fields).await?;
+        self.set_field_values(&mut tx, id, &input.custom_fields)
+            .await?;
         tx.commit().await?;
         self.client(id).await
     }
@@ -147,7 +165,12 @@ impl Crm {
             tags,
             custom_fields: fields
                 .into_iter()
-                .map(|(field_id, name, t, value)| CustomFieldValue { field_id, name, value_type: FieldType::from_db(&t), value })
+                .map(|(field_id, name, t, value)| CustomFieldValue {
+                    field_id,
+                    name,
+                    value_type: FieldType::from_db(&t),
+                    value,
+                })
                 .collect(),
             archived: row.archived,
             created_at: row.created_at,
@@ -156,10 +179,17 @@ impl Crm {
     }
 
     pub async fn list_clients(&self, q: &ClientQuery) -> CrmResult<ClientList> {
-        let limit = if q.limit <= 0 { DEFAULT_PAGE } else { q.limit.min(MAX_PAGE) };
+        let limit = if q.limit <= 0 {
+            DEFAULT_PAGE
+        } else {
+            q.limit.min(MAX_PAGE)
+        };
         let fts = fts_query(&q.text);
         if !q.text.trim().is_empty() && fts.is_none() {
-            return Ok(ClientList { rows: Vec::new(), total: 0 });
+            return Ok(ClientList {
+                rows: Vec::new(),
+                total: 0,
+            });
         }
         let filters = |b: &mut QueryBuilder<'_, Sqlite>| {
             b.push(" WHERE 1 = 1");
@@ -196,22 +226,47 @@ impl Crm {
             ClientSort::RecentlyUpdated => " ORDER BY c.updated_at DESC, c.id DESC",
             ClientSort::RecentlyCreated => " ORDER BY c.created_at DESC, c.id DESC",
         });
-        select.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(q.offset.max(0));
-        let rows: Vec<(i64, String, String, bool, i64, Option<String>, Option<String>, i64)> =
-            select.build_query_as().fetch_all(self.pool()).await?;
+        select
+            .push(" LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(q.offset.max(0));
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            bool,
+            i64,
+            Option<String>,
+            Option<String>,
+            i64,
+        )> = select.build_query_as().fetch_all(self.pool()).await?;
         Ok(ClientList {
             rows: rows
                 .into_iter()
-                .map(|(id, name, domain, archived, updated_at, tags, primary_contact, open_deals)| ClientRow {
-                    id,
-                    name,
-                    domain,
-                    tags: tags.map(|t| t.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default(),
-                    primary_contact,
-                    open_deals,
-                    archived,
-                    updated_at,
-                })
+                .map(
+                    |(
+                        id,
+                        name,
+                        domain,
+                        archived,
+                        updated_at,
+                        tags,
+                        primary_contact,
+                        open_deals,
+                    )| ClientRow {
+                        id,
+                        name,
+                        domain,
+                        tags: tags
+                            .map(|t| t.split('\u{1f}').map(str::to_string).collect())
+                            .unwrap_or_default(),
+                        primary_contact,
+                        open_deals,
+                        archived,
+                        updated_at,
+                    },
+                )
                 .collect(),
             total,
         })
@@ -226,7 +281,11 @@ impl Crm {
         .await?)
     }
 
-    pub async fn create_custom_field(&self, name: &str, value_type: FieldType) -> CrmResult<CustomField> {
+    pub async fn create_custom_field(
+        &self,
+        name: &str,
+        value_type: FieldType,
+    ) -> CrmResult<CustomField> {
         let name = validate::name("field name", name)?;
         let id: Id = sqlx::query_scalar(
             "INSERT INTO custom_fields (name, value_type, position) VALUES (?, ?, (SELECT coalesce(max(position), -1) + 1 FROM custom_fields)) \
@@ -237,23 +296,50 @@ impl Crm {
         .fetch_optional(self.writer())
         .await?
         .ok_or_else(|| CrmError::invalid("field name", format!("a field called \"{name}\" already exists")))?;
-        Ok(CustomField { id, name, value_type })
+        Ok(CustomField {
+            id,
+            name,
+            value_type,
+        })
     }
 
     pub async fn custom_fields(&self) -> CrmResult<Vec<CustomField>> {
         let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, name, value_type FROM custom_fields ORDER BY position, id").fetch_all(self.pool()).await?;
-        Ok(rows.into_iter().map(|(id, name, t)| CustomField { id, name, value_type: FieldType::from_db(&t) }).collect())
+            sqlx::query_as("SELECT id, name, value_type FROM custom_fields ORDER BY position, id")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, t)| CustomField {
+                id,
+                name,
+                value_type: FieldType::from_db(&t),
+            })
+            .collect())
     }
 
-    async fn set_field_values(&self, tx: &mut SqliteConnection, client_id: Id, values: &[(Id, String)]) -> CrmResult<()> {
+    async fn set_field_values(
+        &self,
+        tx: &mut SqliteConnection,
+        client_id: Id,
+        values: &[(Id, String)],
+    ) -> CrmResult<()> {
         for (field_id, value) in values {
-            let field = sqlx::query_as::<_, (i64, String, String)>("SELECT id, name, value_type FROM custom_fields WHERE id = ?")
-                .bind(field_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|(id, name, t)| CustomField { id, name, value_type: FieldType::from_db(&t) })
-                .ok_or(CrmError::NotFound { entity: Entity::CustomField, id: *field_id })?;
+            let field = sqlx::query_as::<_, (i64, String, String)>(
+                "SELECT id, name, value_type FROM custom_fields WHERE id = ?",
+            )
+            .bind(field_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|(id, name, t)| CustomField {
+                id,
+                name,
+                value_type: FieldType::from_db(&t),
+            })
+            .ok_or(CrmError::NotFound {
+                entity: Entity::CustomField,
+                id: *field_id,
+            })?;
             if value.trim().is_empty() {
                 sqlx::query("DELETE FROM client_field_values WHERE client_id = ? AND field_id = ?")
                     .bind(client_id)
@@ -275,10 +361,20 @@ impl Crm {
 }
 
 /// Replaces a client's tags, creating tags that do not exist yet.
-pub(super) async fn set_tags(tx: &mut SqliteConnection, client_id: Id, tags: &[String]) -> CrmResult<()> {
-    sqlx::query("DELETE FROM client_tags WHERE client_id = ?").bind(client_id).execute(&mut *tx).await?;
+pub(super) async fn set_tags(
+    tx: &mut SqliteConnection,
+    client_id: Id,
+    tags: &[String],
+) -> CrmResult<()> {
+    sqlx::query("DELETE FROM client_tags WHERE client_id = ?")
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
     for tag in tags {
-        sqlx::query("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING").bind(tag).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING")
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT OR IGNORE INTO client_tags (client_id, tag_id) SELECT ?, id FROM tags WHERE name = ?")
             .bind(client_id)
             .bind(tag)

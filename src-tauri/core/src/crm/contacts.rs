@@ -30,11 +30,20 @@ fn clean(input: &ContactInput) -> CrmResult<CleanContact> {
             phones.push(phone);
         }
     }
-    Ok(CleanContact { name, title, emails, phones })
+    Ok(CleanContact {
+        name,
+        title,
+        emails,
+        phones,
+    })
 }
 
 /// Fails with `EmailTaken` if any address belongs to a contact other than `contact_id`.
-async fn check_emails_free(tx: &mut SqliteConnection, contact_id: Option<Id>, emails: &[String]) -> CrmResult<()> {
+async fn check_emails_free(
+    tx: &mut SqliteConnection,
+    contact_id: Option<Id>,
+    emails: &[String],
+) -> CrmResult<()> {
     for email in emails {
         let owner: Option<(i64, String, String)> = sqlx::query_as(
             "SELECT c.id, c.name, cl.name FROM contact_emails e JOIN contacts c ON c.id = e.contact_id \
@@ -45,15 +54,25 @@ async fn check_emails_free(tx: &mut SqliteConnection, contact_id: Option<Id>, em
         .await?;
         if let Some((id, name, client)) = owner {
             if Some(id) != contact_id {
-                return Err(CrmError::EmailTaken { email: email.clone(), owner: format!("{name} ({client})") });
+                return Err(CrmError::EmailTaken {
+                    email: email.clone(),
+                    owner: format!("{name} ({client})"),
+                });
             }
         }
     }
     Ok(())
 }
 
-async fn replace_addresses(tx: &mut SqliteConnection, contact_id: Id, c: &CleanContact) -> CrmResult<()> {
-    sqlx::query("DELETE FROM contact_emails WHERE contact_id = ?").bind(contact_id).execute(&mut *tx).await?;
+async fn replace_addresses(
+    tx: &mut SqliteConnection,
+    contact_id: Id,
+    c: &CleanContact,
+) -> CrmResult<()> {
+    sqlx::query("DELETE FROM contact_emails WHERE contact_id = ?")
+        .bind(contact_id)
+        .execute(&mut *tx)
+        .await?;
     for (i, email) in c.emails.iter().enumerate() {
         sqlx::query("INSERT INTO contact_emails (contact_id, email, is_primary) VALUES (?, ?, ?)")
             .bind(contact_id)
@@ -62,7 +81,10 @@ async fn replace_addresses(tx: &mut SqliteConnection, contact_id: Id, c: &CleanC
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("DELETE FROM contact_phones WHERE contact_id = ?").bind(contact_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM contact_phones WHERE contact_id = ?")
+        .bind(contact_id)
+        .execute(&mut *tx)
+        .await?;
     for (i, phone) in c.phones.iter().enumerate() {
         sqlx::query("INSERT INTO contact_phones (contact_id, phone, is_primary) VALUES (?, ?, ?)")
             .bind(contact_id)
@@ -79,10 +101,15 @@ impl Crm {
         let c = clean(input)?;
         let now = self.now();
         let mut tx = self.writer().begin().await?;
-        let client_exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM clients WHERE id = ?").bind(input.client_id).fetch_optional(&mut *tx).await?;
+        let client_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM clients WHERE id = ?")
+            .bind(input.client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if client_exists.is_none() {
-            return Err(CrmError::NotFound { entity: Entity::Client, id: input.client_id });
+            return Err(CrmError::NotFound {
+                entity: Entity::Client,
+                id: input.client_id,
+            });
         }
         check_emails_free(&mut tx, None, &c.emails).await?;
         let id: Id = sqlx::query_scalar(
@@ -107,20 +134,28 @@ impl Crm {
         let now = self.now();
         let mut tx = self.writer().begin().await?;
         check_emails_free(&mut tx, Some(id), &c.emails).await?;
-        let updated = sqlx::query("UPDATE contacts SET client_id = ?, name = ?, title = ?, updated_at = ? WHERE id = ?")
-            .bind(input.client_id)
-            .bind(&c.name)
-            .bind(&c.title)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound { entity: Entity::Client, id: input.client_id },
-                _ => CrmError::Db(e),
-            })?;
+        let updated = sqlx::query(
+            "UPDATE contacts SET client_id = ?, name = ?, title = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(input.client_id)
+        .bind(&c.name)
+        .bind(&c.title)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound {
+                entity: Entity::Client,
+                id: input.client_id,
+            },
+            _ => CrmError::Db(e),
+        })?;
         if updated.rows_affected() == 0 {
-            return Err(CrmError::NotFound { entity: Entity::Contact, id });
+            return Err(CrmError::NotFound {
+                entity: Entity::Contact,
+                id,
+            });
         }
         replace_addresses(&mut tx, id, &c).await?;
         touch_client(&mut tx, input.client_id, now).await?;
@@ -134,12 +169,16 @@ impl Crm {
     }
 
     pub async fn contact(&self, id: Id) -> CrmResult<Contact> {
-        let row: (i64, i64, String, String, bool) =
-            sqlx::query_as("SELECT id, client_id, name, title, archived FROM contacts WHERE id = ?")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?
-                .ok_or(CrmError::NotFound { entity: Entity::Contact, id })?;
+        let row: (i64, i64, String, String, bool) = sqlx::query_as(
+            "SELECT id, client_id, name, title, archived FROM contacts WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(CrmError::NotFound {
+            entity: Entity::Contact,
+            id,
+        })?;
         let mut contacts = self.assemble_contacts(vec![row]).await?;
         Ok(contacts.remove(0))
     }
@@ -156,17 +195,21 @@ impl Crm {
 
     /// The contact an address belongs to (any case), if any.
     pub async fn contact_by_email(&self, email: &str) -> CrmResult<Option<Contact>> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT contact_id FROM contact_emails WHERE email = ?")
-            .bind(email.trim().to_lowercase())
-            .fetch_optional(self.pool())
-            .await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT contact_id FROM contact_emails WHERE email = ?")
+                .bind(email.trim().to_lowercase())
+                .fetch_optional(self.pool())
+                .await?;
         match id {
             Some(id) => Ok(Some(self.contact(id).await?)),
             None => Ok(None),
         }
     }
 
-    async fn assemble_contacts(&self, rows: Vec<(i64, i64, String, String, bool)>) -> CrmResult<Vec<Contact>> {
+    async fn assemble_contacts(
+        &self,
+        rows: Vec<(i64, i64, String, String, bool)>,
+    ) -> CrmResult<Vec<Contact>> {
         let mut out = Vec::with_capacity(rows.len());
         for (id, client_id, name, title, archived) in rows {
             let emails = sqlx::query_scalar("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY is_primary DESC, id")
@@ -177,13 +220,29 @@ impl Crm {
                 .bind(id)
                 .fetch_all(self.pool())
                 .await?;
-            out.push(Contact { id, client_id, name, title, emails, phones, archived });
+            out.push(Contact {
+                id,
+                client_id,
+                name,
+                title,
+                emails,
+                phones,
+                archived,
+            });
         }
         Ok(out)
     }
 }
 
-pub(super) async fn touch_client(tx: &mut SqliteConnection, client_id: Id, now: i64) -> CrmResult<()> {
-    sqlx::query("UPDATE clients SET updated_at = ? WHERE id = ?").bind(now).bind(client_id).execute(&mut *tx).await?;
+pub(super) async fn touch_client(
+    tx: &mut SqliteConnection,
+    client_id: Id,
+    now: i64,
+) -> CrmResult<()> {
+    sqlx::query("UPDATE clients SET updated_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }

@@ -14,7 +14,12 @@ pub fn iso_utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// What a column holds, so one streaming loop can write every table.
@@ -78,7 +83,10 @@ impl Crm {
                     Col::Text => row.try_get::<String, _>(i)?,
                     Col::OptText => row.try_get::<Option<String>, _>(i)?.unwrap_or_default(),
                     Col::Time => iso_utc(row.try_get::<i64, _>(i)?),
-                    Col::OptTime => row.try_get::<Option<i64>, _>(i)?.map(iso_utc).unwrap_or_default(),
+                    Col::OptTime => row
+                        .try_get::<Option<i64>, _>(i)?
+                        .map(iso_utc)
+                        .unwrap_or_default(),
                     Col::Bool => row.try_get::<bool, _>(i)?.to_string(),
                 });
             }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use cremmy_protocol::csv::{ColumnMapping, ImportField, ImportPreview, ImportResult, RowOutcome, RowReport};
+use cremmy_protocol::csv::{
+    ColumnMapping, ImportField, ImportPreview, ImportResult, RowOutcome, RowReport,
+};
 use sqlx::SqliteConnection;
 
 use super::clients::set_tags;
@@ -23,23 +25,37 @@ pub enum CsvError {
     #[error("No column holds the client name; map one column (e.g. \"Company\") to Client name.")]
     NoClientColumn,
     #[error("Both \"{first}\" and \"{second}\" are mapped to {field:?}; map each field once.")]
-    FieldMappedTwice { field: ImportField, first: String, second: String },
+    FieldMappedTwice {
+        field: ImportField,
+        first: String,
+        second: String,
+    },
     #[error("The mapping names a column \"{0}\" that the file does not have.")]
     UnknownColumn(String),
-    #[error("{errors} row(s) have errors, so nothing was imported. Row {first_row}: {first_message}")]
-    RowErrors { errors: u64, first_row: u64, first_message: String },
+    #[error(
+        "{errors} row(s) have errors, so nothing was imported. Row {first_row}: {first_message}"
+    )]
+    RowErrors {
+        errors: u64,
+        first_row: u64,
+        first_message: String,
+    },
 }
 
 fn normalise(header: &str) -> String {
-    header.trim().to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect()
+    header
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
 }
 
 /// Guesses what a header means from its usual spellings.
 pub fn guess_field(header: &str) -> ImportField {
     match normalise(header).as_str() {
-        "company" | "client" | "clientname" | "companyname" | "organisation" | "organization" | "account" | "accountname" => {
-            ImportField::ClientName
-        }
+        "company" | "client" | "clientname" | "companyname" | "organisation" | "organization"
+        | "account" | "accountname" => ImportField::ClientName,
         "website" | "url" | "web" | "domain" | "homepage" => ImportField::Website,
         "tags" | "tag" | "labels" => ImportField::Tags,
         "notes" | "note" | "description" | "comments" => ImportField::ClientNotes,
@@ -59,18 +75,30 @@ struct Parsed {
 
 fn parse(bytes: &[u8]) -> Result<Parsed, CsvError> {
     if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(CsvError::TooLarge { max_mb: MAX_IMPORT_BYTES / (1024 * 1024) });
+        return Err(CsvError::TooLarge {
+            max_mb: MAX_IMPORT_BYTES / (1024 * 1024),
+        });
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(bytes);
     let malformed = |e: csv::Error| CsvError::Malformed {
         line: e.position().map(|p| p.line()).unwrap_or(0),
         reason: match e.kind() {
-            csv::ErrorKind::Utf8 { .. } => "the text is not UTF-8 (save the file as \"CSV UTF-8\")".to_string(),
+            csv::ErrorKind::Utf8 { .. } => {
+                "the text is not UTF-8 (save the file as \"CSV UTF-8\")".to_string()
+            }
             _ => e.to_string(),
         },
     };
-    let headers: Vec<String> = reader.headers().map_err(malformed)?.iter().map(|h| h.trim().to_string()).collect();
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(malformed)?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     if headers.iter().all(String::is_empty) {
         return Err(CsvError::Empty);
     }
@@ -91,26 +119,38 @@ fn parse(bytes: &[u8]) -> Result<Parsed, CsvError> {
 
 /// Each header of the file with the field its name suggests (for editing before a preview).
 pub fn guessed_mapping(bytes: &[u8]) -> Result<Vec<ColumnMapping>, CsvError> {
-    Ok(parse(bytes)?.headers.iter().map(|h| ColumnMapping { header: h.clone(), field: guess_field(h) }).collect())
+    Ok(parse(bytes)?
+        .headers
+        .iter()
+        .map(|h| ColumnMapping {
+            header: h.clone(),
+            field: guess_field(h),
+        })
+        .collect())
 }
 
 /// An import field by its snake_case name ("client_name", "email", "ignore"…).
 pub fn field_named(name: &str) -> Option<ImportField> {
-    Some(match name.trim().to_lowercase().replace(['-', ' '], "_").as_str() {
-        "client_name" | "client" | "company" => ImportField::ClientName,
-        "website" => ImportField::Website,
-        "tags" => ImportField::Tags,
-        "client_notes" | "notes" => ImportField::ClientNotes,
-        "contact_name" | "name" => ImportField::ContactName,
-        "contact_title" | "title" => ImportField::ContactTitle,
-        "email" => ImportField::Email,
-        "phone" => ImportField::Phone,
-        "ignore" => ImportField::Ignore,
-        _ => return None,
-    })
+    Some(
+        match name.trim().to_lowercase().replace(['-', ' '], "_").as_str() {
+            "client_name" | "client" | "company" => ImportField::ClientName,
+            "website" => ImportField::Website,
+            "tags" => ImportField::Tags,
+            "client_notes" | "notes" => ImportField::ClientNotes,
+            "contact_name" | "name" => ImportField::ContactName,
+            "contact_title" | "title" => ImportField::ContactTitle,
+            "email" => ImportField::Email,
+            "phone" => ImportField::Phone,
+            "ignore" => ImportField::Ignore,
+            _ => return None,
+        },
+    )
 }
 
-fn resolve_mapping(headers: &[String], given: Option<&[ColumnMapping]>) -> Result<Vec<ColumnMapping>, CsvError> {
+fn resolve_mapping(
+    headers: &[String],
+    given: Option<&[ColumnMapping]>,
+) -> Result<Vec<ColumnMapping>, CsvError> {
     let mapping: Vec<ColumnMapping> = match given {
         Some(given) => {
             for m in given {
@@ -122,16 +162,30 @@ fn resolve_mapping(headers: &[String], given: Option<&[ColumnMapping]>) -> Resul
                 .iter()
                 .map(|h| ColumnMapping {
                     header: h.clone(),
-                    field: given.iter().find(|m| &m.header == h).map(|m| m.field).unwrap_or(ImportField::Ignore),
+                    field: given
+                        .iter()
+                        .find(|m| &m.header == h)
+                        .map(|m| m.field)
+                        .unwrap_or(ImportField::Ignore),
                 })
                 .collect()
         }
-        None => headers.iter().map(|h| ColumnMapping { header: h.clone(), field: guess_field(h) }).collect(),
+        None => headers
+            .iter()
+            .map(|h| ColumnMapping {
+                header: h.clone(),
+                field: guess_field(h),
+            })
+            .collect(),
     };
     let mut seen: HashMap<ImportField, &str> = HashMap::new();
     for m in mapping.iter().filter(|m| m.field != ImportField::Ignore) {
         if let Some(first) = seen.insert(m.field, &m.header) {
-            return Err(CsvError::FieldMappedTwice { field: m.field, first: first.to_string(), second: m.header.clone() });
+            return Err(CsvError::FieldMappedTwice {
+                field: m.field,
+                first: first.to_string(),
+                second: m.header.clone(),
+            });
         }
     }
     if !seen.contains_key(&ImportField::ClientName) {
@@ -164,7 +218,11 @@ struct Plan {
     existing_clients: HashMap<String, i64>,
 }
 
-async fn plan(conn: &mut SqliteConnection, text: &[u8], mapping: Option<&[ColumnMapping]>) -> CrmResult<Plan> {
+async fn plan(
+    conn: &mut SqliteConnection,
+    text: &[u8],
+    mapping: Option<&[ColumnMapping]>,
+) -> CrmResult<Plan> {
     let parsed = parse(text)?;
     let mapping = resolve_mapping(&parsed.headers, mapping)?;
     let column = |field: ImportField| mapping.iter().position(|m| m.field == field);
@@ -188,7 +246,12 @@ async fn plan(conn: &mut SqliteConnection, text: &[u8], mapping: Option<&[Column
     let mut new_clients: HashMap<String, ()> = HashMap::new();
     let mut emails_in_file: HashMap<String, u64> = HashMap::new();
     for (row, fields) in &parsed.records {
-        let get = |f: ImportField| cols.get(&f).and_then(|&i| fields.get(i)).map(String::as_str).unwrap_or("");
+        let get = |f: ImportField| {
+            cols.get(&f)
+                .and_then(|&i| fields.get(i))
+                .map(String::as_str)
+                .unwrap_or("")
+        };
         let outcome = async {
             if fields.len() != parsed.headers.len() {
                 return Err(format!("has {} fields but the header has {}", fields.len(), parsed.headers.len()));
@@ -240,7 +303,9 @@ async fn plan(conn: &mut SqliteConnection, text: &[u8], mapping: Option<&[Column
         .await;
         let outcome = match outcome {
             Err(message) => RowOutcome::Error { message },
-            Ok(None) => RowOutcome::AlreadyPresent { email: get(ImportField::Email).trim().to_lowercase() },
+            Ok(None) => RowOutcome::AlreadyPresent {
+                email: get(ImportField::Email).trim().to_lowercase(),
+            },
             Ok(Some(planned)) => {
                 if let Some(email) = planned.contact.as_ref().and_then(|c| c.email.clone()) {
                     emails_in_file.insert(email, *row);
@@ -262,10 +327,16 @@ async fn plan(conn: &mut SqliteConnection, text: &[u8], mapping: Option<&[Column
                 };
                 let contact = planned.contact.as_ref().map(|c| c.name.clone());
                 let outcome = if existing.is_some() || new_clients.contains_key(&key) {
-                    RowOutcome::ExistingClient { client: planned.client_name.clone(), contact }
+                    RowOutcome::ExistingClient {
+                        client: planned.client_name.clone(),
+                        contact,
+                    }
                 } else {
                     new_clients.insert(key, ());
-                    RowOutcome::NewClient { client: planned.client_name.clone(), contact }
+                    RowOutcome::NewClient {
+                        client: planned.client_name.clone(),
+                        contact,
+                    }
                 };
                 rows.push(planned);
                 outcome
@@ -273,11 +344,17 @@ async fn plan(conn: &mut SqliteConnection, text: &[u8], mapping: Option<&[Column
         };
         reports.push(RowReport { row: *row, outcome });
     }
-    Ok(Plan { mapping, reports, rows, existing_clients })
+    Ok(Plan {
+        mapping,
+        reports,
+        rows,
+        existing_clients,
+    })
 }
 
 fn summarise(plan: &Plan) -> ImportPreview {
-    let count = |f: fn(&RowOutcome) -> bool| plan.reports.iter().filter(|r| f(&r.outcome)).count() as u64;
+    let count =
+        |f: fn(&RowOutcome) -> bool| plan.reports.iter().filter(|r| f(&r.outcome)).count() as u64;
     ImportPreview {
         mapping: plan.mapping.clone(),
         rows: plan.reports.clone(),
@@ -289,13 +366,21 @@ fn summarise(plan: &Plan) -> ImportPreview {
 
 impl Crm {
     /// What importing `text` would do, row by row. Writes nothing.
-    pub async fn preview_import(&self, text: &[u8], mapping: Option<&[ColumnMapping]>) -> CrmResult<ImportPreview> {
+    pub async fn preview_import(
+        &self,
+        text: &[u8],
+        mapping: Option<&[ColumnMapping]>,
+    ) -> CrmResult<ImportPreview> {
         let mut conn = self.writer().acquire().await?;
         Ok(summarise(&plan(&mut conn, text, mapping).await?))
     }
 
     /// Imports `text` in one transaction: every valid row, or nothing if any row has an error.
-    pub async fn commit_import(&self, text: &[u8], mapping: Option<&[ColumnMapping]>) -> CrmResult<ImportResult> {
+    pub async fn commit_import(
+        &self,
+        text: &[u8],
+        mapping: Option<&[ColumnMapping]>,
+    ) -> CrmResult<ImportResult> {
         let now = self.now();
         let mut tx = self.writer().begin().await?;
         let plan = plan(&mut tx, text, mapping).await?;
@@ -304,11 +389,23 @@ impl Crm {
             _ => None,
         }) {
             let errors = summarise(&plan).errors;
-            return Err(CrmError::Csv(CsvError::RowErrors { errors, first_row: first.0, first_message: first.1 }));
+            return Err(CrmError::Csv(CsvError::RowErrors {
+                errors,
+                first_row: first.0,
+                first_message: first.1,
+            }));
         }
         let mut client_ids = plan.existing_clients.clone();
-        let mut result = ImportResult { clients_created: 0, contacts_created: 0, rows_skipped: 0 };
-        result.rows_skipped = plan.reports.iter().filter(|r| matches!(r.outcome, RowOutcome::AlreadyPresent { .. })).count() as u64;
+        let mut result = ImportResult {
+            clients_created: 0,
+            contacts_created: 0,
+            rows_skipped: 0,
+        };
+        result.rows_skipped = plan
+            .reports
+            .iter()
+            .filter(|r| matches!(r.outcome, RowOutcome::AlreadyPresent { .. }))
+            .count() as u64;
         for row in &plan.rows {
             let key = row.client_name.to_lowercase();
             let client_id = match client_ids.get(&key) {

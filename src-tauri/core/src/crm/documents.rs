@@ -8,11 +8,28 @@ use super::{validate, Crm, CrmError, CrmResult, Entity};
 /// Where a document lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentLocation {
-    Local { path: String },
-    Provider { provider: String, external_id: String, url: String },
+    Local {
+        path: String,
+    },
+    Provider {
+        provider: String,
+        external_id: String,
+        url: String,
+    },
 }
 
-type DocumentDbRow = (i64, i64, Option<i64>, String, String, Option<String>, Option<String>, Option<String>, Option<String>, i64);
+type DocumentDbRow = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
 
 const DOCUMENT_COLUMNS: &str =
     "id, client_id, deal_id, title, kind, local_path, provider, external_id, url, created_at FROM documents";
@@ -44,9 +61,16 @@ impl Crm {
         let title = validate::name("title", title)?;
         let (path, provider, external_id, url) = match location {
             DocumentLocation::Local { path } => (Some(path.clone()), None, None, None),
-            DocumentLocation::Provider { provider, external_id, url } => {
-                (None, Some(provider.clone()), Some(external_id.clone()), Some(url.clone()))
-            }
+            DocumentLocation::Provider {
+                provider,
+                external_id,
+                url,
+            } => (
+                None,
+                Some(provider.clone()),
+                Some(external_id.clone()),
+                Some(url.clone()),
+            ),
         };
         let id: Id = sqlx::query_scalar(
             "INSERT INTO documents (client_id, deal_id, title, kind, local_path, provider, external_id, url, created_at) \
@@ -67,17 +91,20 @@ impl Crm {
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound { entity: Entity::Client, id: client_id },
             _ => CrmError::Db(e),
         })?;
-        let row: DocumentDbRow =
-            sqlx::query_as(&format!("SELECT {DOCUMENT_COLUMNS} WHERE id = ?")).bind(id).fetch_one(self.pool()).await?;
+        let row: DocumentDbRow = sqlx::query_as(&format!("SELECT {DOCUMENT_COLUMNS} WHERE id = ?"))
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
         Ok(from_row(row))
     }
 
     pub async fn documents_of(&self, client_id: Id) -> CrmResult<Vec<Document>> {
-        let rows: Vec<DocumentDbRow> =
-            sqlx::query_as(&format!("SELECT {DOCUMENT_COLUMNS} WHERE client_id = ? ORDER BY created_at DESC, id DESC"))
-                .bind(client_id)
-                .fetch_all(self.pool())
-                .await?;
+        let rows: Vec<DocumentDbRow> = sqlx::query_as(&format!(
+            "SELECT {DOCUMENT_COLUMNS} WHERE client_id = ? ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(client_id)
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.into_iter().map(from_row).collect())
     }
 }

@@ -31,8 +31,8 @@ use crate::HasErrorCode;
 pub use activities::ExternalActivity;
 pub use csv_export::iso_utc;
 pub use csv_import::{field_named, guess_field, guessed_mapping, CsvError};
-pub use documents::DocumentLocation;
 pub use dates::{civil_from_days, days_from_civil, Date};
+pub use documents::DocumentLocation;
 pub use sample_data::ScaleSpec;
 
 /// Kinds of records, for messages.
@@ -68,10 +68,17 @@ pub enum CrmError {
     #[error("That {entity} (#{id}) no longer exists; it may have been deleted. Refresh the view.")]
     NotFound { entity: Entity, id: i64 },
     #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
-    #[error("{email} already belongs to {owner}; an email address can belong to only one contact.")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error(
+        "{email} already belongs to {owner}; an email address can belong to only one contact."
+    )]
     EmailTaken { email: String, owner: String },
-    #[error("The stage \"{stage}\" still holds {deals} deal(s); move them to another stage first.")]
+    #[error(
+        "The stage \"{stage}\" still holds {deals} deal(s); move them to another stage first."
+    )]
     StageNotEmpty { stage: String, deals: i64 },
     #[error("A pipeline needs at least one open stage, one won stage and one lost stage.")]
     PipelineIncomplete,
@@ -85,7 +92,10 @@ pub enum CrmError {
 
 impl CrmError {
     pub fn invalid(field: &'static str, problem: impl Into<String>) -> CrmError {
-        CrmError::Invalid { field, problem: problem.into() }
+        CrmError::Invalid {
+            field,
+            problem: problem.into(),
+        }
     }
 
     pub fn is_retryable(&self) -> bool {
@@ -98,7 +108,9 @@ impl HasErrorCode for CrmError {
     fn code(&self) -> ErrorCode {
         match self {
             CrmError::NotFound { .. } => ErrorCode::NotFound,
-            CrmError::Invalid { .. } | CrmError::PipelineIncomplete | CrmError::Csv(_) => ErrorCode::InvalidInput,
+            CrmError::Invalid { .. } | CrmError::PipelineIncomplete | CrmError::Csv(_) => {
+                ErrorCode::InvalidInput
+            }
             CrmError::EmailTaken { .. } | CrmError::StageNotEmpty { .. } => ErrorCode::Conflict,
             CrmError::Export(_) | CrmError::Db(_) => ErrorCode::Internal,
         }
@@ -149,9 +161,19 @@ impl Crm {
         let sql = match entity {
             Entity::Client => "UPDATE clients SET archived = ?, updated_at = ? WHERE id = ?",
             Entity::Contact => "UPDATE contacts SET archived = ?, updated_at = ? WHERE id = ?",
-            other => return Err(CrmError::invalid("archive", format!("a {other} cannot be archived"))),
+            other => {
+                return Err(CrmError::invalid(
+                    "archive",
+                    format!("a {other} cannot be archived"),
+                ))
+            }
         };
-        let updated = sqlx::query(sql).bind(archived).bind(self.now()).bind(id).execute(self.writer()).await?;
+        let updated = sqlx::query(sql)
+            .bind(archived)
+            .bind(self.now())
+            .bind(id)
+            .execute(self.writer())
+            .await?;
         if updated.rows_affected() == 0 {
             return Err(CrmError::NotFound { entity, id });
         }

@@ -1,7 +1,9 @@
 //! The pipeline: ordered stages, deals placed in them, moves between and within stages, and the
 //! board (per-stage counts and totals, the first deals of each column).
 
-use cremmy_protocol::crm::{Board, BoardColumn, CrmEvent, Deal, DealInput, DealMove, Id, Money, Stage, StageKind};
+use cremmy_protocol::crm::{
+    Board, BoardColumn, CrmEvent, Deal, DealInput, DealMove, Id, Money, Stage, StageKind,
+};
 use sqlx::SqliteConnection;
 
 use super::activities::insert_system_activity;
@@ -13,12 +15,21 @@ use super::{validate, Crm, CrmError, CrmResult, Date, Entity};
 pub const BOARD_COLUMN_PAGE: i64 = 50;
 
 async fn stage_in(tx: &mut SqliteConnection, id: Id) -> CrmResult<Stage> {
-    let row: (i64, String, i64, String) = sqlx::query_as("SELECT id, name, position, kind FROM stages WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(CrmError::NotFound { entity: Entity::Stage, id })?;
-    Ok(Stage { id: row.0, name: row.1, position: row.2, kind: StageKind::from_db(&row.3) })
+    let row: (i64, String, i64, String) =
+        sqlx::query_as("SELECT id, name, position, kind FROM stages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(CrmError::NotFound {
+                entity: Entity::Stage,
+                id,
+            })?;
+    Ok(Stage {
+        id: row.0,
+        name: row.1,
+        position: row.2,
+        kind: StageKind::from_db(&row.3),
+    })
 }
 
 fn money_value(value_minor: i64) -> CrmResult<i64> {
@@ -31,8 +42,18 @@ fn money_value(value_minor: i64) -> CrmResult<i64> {
 impl Crm {
     pub async fn stages(&self) -> CrmResult<Vec<Stage>> {
         let rows: Vec<(i64, String, i64, String)> =
-            sqlx::query_as("SELECT id, name, position, kind FROM stages ORDER BY position, id").fetch_all(self.pool()).await?;
-        Ok(rows.into_iter().map(|(id, name, position, kind)| Stage { id, name, position, kind: StageKind::from_db(&kind) }).collect())
+            sqlx::query_as("SELECT id, name, position, kind FROM stages ORDER BY position, id")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, position, kind)| Stage {
+                id,
+                name,
+                position,
+                kind: StageKind::from_db(&kind),
+            })
+            .collect())
     }
 
     /// Adds a stage at the end of the pipeline.
@@ -46,7 +67,12 @@ impl Crm {
         .bind(kind.as_db())
         .fetch_optional(self.writer())
         .await?;
-        let id = id.ok_or_else(|| CrmError::invalid("stage name", format!("a stage called \"{name}\" already exists")))?;
+        let id = id.ok_or_else(|| {
+            CrmError::invalid(
+                "stage name",
+                format!("a stage called \"{name}\" already exists"),
+            )
+        })?;
         let mut conn = self.writer().acquire().await?;
         stage_in(&mut conn, id).await
     }
@@ -54,13 +80,21 @@ impl Crm {
     pub async fn rename_stage(&self, id: Id, name: &str) -> CrmResult<Stage> {
         let name = validate::name("stage name", name)?;
         let mut conn = self.writer().acquire().await?;
-        let result = sqlx::query("UPDATE stages SET name = ? WHERE id = ?").bind(&name).bind(id).execute(&mut *conn).await;
+        let result = sqlx::query("UPDATE stages SET name = ? WHERE id = ?")
+            .bind(&name)
+            .bind(id)
+            .execute(&mut *conn)
+            .await;
         match result {
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                Err(CrmError::invalid("stage name", format!("a stage called \"{name}\" already exists")))
-            }
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Err(CrmError::invalid(
+                "stage name",
+                format!("a stage called \"{name}\" already exists"),
+            )),
             Err(e) => Err(e.into()),
-            Ok(r) if r.rows_affected() == 0 => Err(CrmError::NotFound { entity: Entity::Stage, id }),
+            Ok(r) if r.rows_affected() == 0 => Err(CrmError::NotFound {
+                entity: Entity::Stage,
+                id,
+            }),
             Ok(_) => stage_in(&mut conn, id).await,
         }
     }
@@ -68,15 +102,24 @@ impl Crm {
     /// Sets the pipeline order: `ids` must name every stage exactly once.
     pub async fn reorder_stages(&self, ids: &[Id]) -> CrmResult<Vec<Stage>> {
         let mut tx = self.writer().begin().await?;
-        let mut existing: Vec<Id> = sqlx::query_scalar("SELECT id FROM stages").fetch_all(&mut *tx).await?;
+        let mut existing: Vec<Id> = sqlx::query_scalar("SELECT id FROM stages")
+            .fetch_all(&mut *tx)
+            .await?;
         let mut wanted = ids.to_vec();
         existing.sort_unstable();
         wanted.sort_unstable();
         if existing != wanted {
-            return Err(CrmError::invalid("stages", "the new order must list every stage exactly once"));
+            return Err(CrmError::invalid(
+                "stages",
+                "the new order must list every stage exactly once",
+            ));
         }
         for (position, id) in ids.iter().enumerate() {
-            sqlx::query("UPDATE stages SET position = ? WHERE id = ?").bind(position as i64).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE stages SET position = ? WHERE id = ?")
+                .bind(position as i64)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         self.stages().await
@@ -86,16 +129,27 @@ impl Crm {
     pub async fn delete_stage(&self, id: Id) -> CrmResult<()> {
         let mut tx = self.writer().begin().await?;
         let stage = stage_in(&mut tx, id).await?;
-        let deals: i64 = sqlx::query_scalar("SELECT count(*) FROM deals WHERE stage_id = ?").bind(id).fetch_one(&mut *tx).await?;
+        let deals: i64 = sqlx::query_scalar("SELECT count(*) FROM deals WHERE stage_id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         if deals > 0 {
-            return Err(CrmError::StageNotEmpty { stage: stage.name, deals });
+            return Err(CrmError::StageNotEmpty {
+                stage: stage.name,
+                deals,
+            });
         }
-        let same_kind: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM stages WHERE kind = ?").bind(stage.kind.as_db()).fetch_one(&mut *tx).await?;
+        let same_kind: i64 = sqlx::query_scalar("SELECT count(*) FROM stages WHERE kind = ?")
+            .bind(stage.kind.as_db())
+            .fetch_one(&mut *tx)
+            .await?;
         if same_kind <= 1 {
             return Err(CrmError::PipelineIncomplete);
         }
-        sqlx::query("DELETE FROM stages WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM stages WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -106,7 +160,12 @@ impl Crm {
         let currency = validate::currency(&input.currency)?;
         let value = money_value(input.value_minor)?;
         let owner = validate::text("owner", &input.owner)?;
-        let expected_close = match input.expected_close.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let expected_close = match input
+            .expected_close
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(d) => Some(Date::parse("expected close", d)?.to_string()),
             None => None,
         };
@@ -114,13 +173,22 @@ impl Crm {
         let mut tx = self.writer().begin().await?;
         let stage_id = match input.stage_id {
             Some(id) => stage_in(&mut tx, id).await?.id,
-            None => sqlx::query_scalar("SELECT id FROM stages ORDER BY position, id LIMIT 1").fetch_one(&mut *tx).await?,
+            None => {
+                sqlx::query_scalar("SELECT id FROM stages ORDER BY position, id LIMIT 1")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
         };
         let stage = stage_in(&mut tx, stage_id).await?;
-        let client: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM clients WHERE id = ?").bind(input.client_id).fetch_optional(&mut *tx).await?;
+        let client: Option<i64> = sqlx::query_scalar("SELECT id FROM clients WHERE id = ?")
+            .bind(input.client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if client.is_none() {
-            return Err(CrmError::NotFound { entity: Entity::Client, id: input.client_id });
+            return Err(CrmError::NotFound {
+                entity: Entity::Client,
+                id: input.client_id,
+            });
         }
         let (won_at, lost_at) = outcome_times(stage.kind, now);
         let id: Id = sqlx::query_scalar(
@@ -151,7 +219,10 @@ impl Crm {
             .bind(id)
             .fetch_optional(self.pool())
             .await?
-            .ok_or(CrmError::NotFound { entity: Entity::Deal, id })?;
+            .ok_or(CrmError::NotFound {
+                entity: Entity::Deal,
+                id,
+            })?;
         Ok(row.into())
     }
 
@@ -175,7 +246,10 @@ impl Crm {
                 .bind(m.deal_id)
                 .fetch_optional(&mut *tx)
                 .await?
-                .ok_or(CrmError::NotFound { entity: Entity::Deal, id: m.deal_id })?;
+                .ok_or(CrmError::NotFound {
+                    entity: Entity::Deal,
+                    id: m.deal_id,
+                })?;
         let target = stage_in(&mut tx, m.stage_id).await?;
         // Close the gap where the deal was, then open one where it goes.
         sqlx::query("UPDATE deals SET position = position - 1 WHERE stage_id = ? AND position > ?")
@@ -183,11 +257,12 @@ impl Crm {
             .bind(from_position)
             .execute(&mut *tx)
             .await?;
-        let others: i64 = sqlx::query_scalar("SELECT count(*) FROM deals WHERE stage_id = ? AND id <> ?")
-            .bind(target.id)
-            .bind(m.deal_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let others: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM deals WHERE stage_id = ? AND id <> ?")
+                .bind(target.id)
+                .bind(m.deal_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let index = m.index.clamp(0, others);
         sqlx::query("UPDATE deals SET position = position + 1 WHERE stage_id = ? AND position >= ? AND id <> ?")
             .bind(target.id)
@@ -209,14 +284,25 @@ impl Crm {
                 .await?;
             let from = stage_in(&mut tx, from_stage).await?;
             let subject = format!("Stage changed: {} → {}", from.name, target.name);
-            insert_system_activity(&mut tx, client_id, Some(m.deal_id), &subject, &title, now).await?;
+            insert_system_activity(&mut tx, client_id, Some(m.deal_id), &subject, &title, now)
+                .await?;
             touch_client(&mut tx, client_id, now).await?;
         } else {
-            sqlx::query("UPDATE deals SET position = ? WHERE id = ?").bind(index).bind(m.deal_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE deals SET position = ? WHERE id = ?")
+                .bind(index)
+                .bind(m.deal_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         if stage_changed {
-            self.publish(CrmEvent::DealStageChanged { deal_id: m.deal_id, client_id, from_stage, to_stage: target.id, at: now });
+            self.publish(CrmEvent::DealStageChanged {
+                deal_id: m.deal_id,
+                client_id,
+                from_stage,
+                to_stage: target.id,
+                at: now,
+            });
         }
         self.deal(m.deal_id).await
     }
@@ -224,7 +310,11 @@ impl Crm {
     /// The pipeline board: every stage with its deal count, totals per currency, and its first
     /// `per_column` deals (0 = the default page).
     pub async fn board(&self, per_column: i64) -> CrmResult<Board> {
-        let per_column = if per_column <= 0 { BOARD_COLUMN_PAGE } else { per_column.min(500) };
+        let per_column = if per_column <= 0 {
+            BOARD_COLUMN_PAGE
+        } else {
+            per_column.min(500)
+        };
         let stages = self.stages().await?;
         let sums: Vec<(i64, String, i64, i64)> = sqlx::query_as(
             "SELECT stage_id, currency, count(*), sum(value_minor) FROM deals GROUP BY stage_id, currency",
@@ -236,25 +326,42 @@ impl Crm {
             let mut totals: Vec<Money> = sums
                 .iter()
                 .filter(|(s, ..)| *s == stage.id)
-                .map(|(_, currency, _, sum)| Money { minor: *sum, currency: currency.clone() })
+                .map(|(_, currency, _, sum)| Money {
+                    minor: *sum,
+                    currency: currency.clone(),
+                })
                 .collect();
-            totals.sort_by(|a, b| b.minor.cmp(&a.minor).then_with(|| a.currency.cmp(&b.currency)));
-            let deal_count = sums.iter().filter(|(s, ..)| *s == stage.id).map(|(_, _, n, _)| n).sum();
+            totals.sort_by(|a, b| {
+                b.minor
+                    .cmp(&a.minor)
+                    .then_with(|| a.currency.cmp(&b.currency))
+            });
+            let deal_count = sums
+                .iter()
+                .filter(|(s, ..)| *s == stage.id)
+                .map(|(_, _, n, _)| n)
+                .sum();
             let deals = self.stage_deals(stage.id, 0, per_column).await?;
-            columns.push(BoardColumn { stage, deal_count, totals, deals });
+            columns.push(BoardColumn {
+                stage,
+                deal_count,
+                totals,
+                deals,
+            });
         }
         Ok(Board { columns })
     }
 
     /// One page of a stage's deals in board order.
     pub async fn stage_deals(&self, stage_id: Id, offset: i64, limit: i64) -> CrmResult<Vec<Deal>> {
-        let rows: Vec<DealRow> =
-            sqlx::query_as(&format!("SELECT {DEAL_COLUMNS} WHERE d.stage_id = ? ORDER BY d.position, d.id LIMIT ? OFFSET ?"))
-                .bind(stage_id)
-                .bind(limit.clamp(1, 500))
-                .bind(offset.max(0))
-                .fetch_all(self.pool())
-                .await?;
+        let rows: Vec<DealRow> = sqlx::query_as(&format!(
+            "SELECT {DEAL_COLUMNS} WHERE d.stage_id = ? ORDER BY d.position, d.id LIMIT ? OFFSET ?"
+        ))
+        .bind(stage_id)
+        .bind(limit.clamp(1, 500))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.into_iter().map(Deal::from).collect())
     }
 }

@@ -1,7 +1,8 @@
 //! How protocol enums are spelled in SQLite, and row types read back from queries.
 
 use cremmy_protocol::crm::{
-    Activity, ActivityKind, ClientKind, Deal, Direction, DocumentKind, FieldType, Money, StageKind, Task,
+    Activity, ActivityKind, ClientKind, Deal, Direction, DocumentKind, FieldType, Money, StageKind,
+    Task,
 };
 
 /// A protocol enum stored as TEXT.
@@ -12,21 +13,35 @@ pub trait Stored: Sized + Copy + 'static {
     where
         Self: PartialEq,
     {
-        Self::ALL.iter().find(|(v, _)| *v == self).map(|(_, s)| *s).unwrap_or("")
+        Self::ALL
+            .iter()
+            .find(|(v, _)| *v == self)
+            .map(|(_, s)| *s)
+            .unwrap_or("")
     }
 
     /// Unknown text (a newer Cremmy wrote it) falls back to the first variant rather than failing.
     fn from_db(text: &str) -> Self {
-        Self::ALL.iter().find(|(_, s)| *s == text).map(|(v, _)| *v).unwrap_or(Self::ALL[0].0)
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s == text)
+            .map(|(v, _)| *v)
+            .unwrap_or(Self::ALL[0].0)
     }
 }
 
 impl Stored for ClientKind {
-    const ALL: &'static [(Self, &'static str)] =
-        &[(ClientKind::Organisation, "organisation"), (ClientKind::Individual, "individual")];
+    const ALL: &'static [(Self, &'static str)] = &[
+        (ClientKind::Organisation, "organisation"),
+        (ClientKind::Individual, "individual"),
+    ];
 }
 impl Stored for StageKind {
-    const ALL: &'static [(Self, &'static str)] = &[(StageKind::Open, "open"), (StageKind::Won, "won"), (StageKind::Lost, "lost")];
+    const ALL: &'static [(Self, &'static str)] = &[
+        (StageKind::Open, "open"),
+        (StageKind::Won, "won"),
+        (StageKind::Lost, "lost"),
+    ];
 }
 impl Stored for ActivityKind {
     const ALL: &'static [(Self, &'static str)] = &[
@@ -41,8 +56,11 @@ impl Stored for ActivityKind {
     ];
 }
 impl Stored for Direction {
-    const ALL: &'static [(Self, &'static str)] =
-        &[(Direction::None, "none"), (Direction::Inbound, "inbound"), (Direction::Outbound, "outbound")];
+    const ALL: &'static [(Self, &'static str)] = &[
+        (Direction::None, "none"),
+        (Direction::Inbound, "inbound"),
+        (Direction::Outbound, "outbound"),
+    ];
 }
 impl Stored for DocumentKind {
     const ALL: &'static [(Self, &'static str)] = &[
@@ -80,7 +98,8 @@ pub struct DealRow {
     created_at: i64,
 }
 
-pub const DEAL_COLUMNS: &str = "d.id, d.client_id, c.name AS client_name, d.title, d.value_minor, d.currency, d.stage_id, \
+pub const DEAL_COLUMNS: &str =
+    "d.id, d.client_id, c.name AS client_name, d.title, d.value_minor, d.currency, d.stage_id, \
      d.owner, d.expected_close, d.position, d.won_at, d.lost_at, d.created_at \
      FROM deals d JOIN clients c ON c.id = d.client_id";
 
@@ -91,7 +110,10 @@ impl From<DealRow> for Deal {
             client_id: r.client_id,
             client_name: r.client_name,
             title: r.title,
-            value: Money { minor: r.value_minor, currency: r.currency },
+            value: Money {
+                minor: r.value_minor,
+                currency: r.currency,
+            },
             stage_id: r.stage_id,
             owner: r.owner,
             expected_close: r.expected_close,
@@ -151,7 +173,8 @@ pub struct TaskRow {
     deal_id: Option<i64>,
 }
 
-pub const TASK_COLUMNS: &str = "t.id, t.title, t.notes, t.due_date, t.due_time, t.reminder_at, t.done_at, t.client_id, \
+pub const TASK_COLUMNS: &str =
+    "t.id, t.title, t.notes, t.due_date, t.due_time, t.reminder_at, t.done_at, t.client_id, \
      c.name AS client_name, t.deal_id FROM tasks t LEFT JOIN clients c ON c.id = t.client_id";
 
 impl From<TaskRow> for Task {

@@ -7,28 +7,112 @@ use super::{Crm, CrmError, CrmResult, Date};
 
 const DEMO: &[(&str, &str, &str, &str, &str, &str)] = &[
     // client, website, tags, contact, title, email
-    ("Acme Analytics", "https://acme-analytics.example", "saas;retainer", "Dana Whitfield", "Head of Data", "dana@acme-analytics.example"),
-    ("Brightwater Hotels", "https://brightwater.example", "hospitality", "Luis Moreno", "Operations Director", "luis.moreno@brightwater.example"),
-    ("Copperleaf Studio", "https://copperleaf.example", "design;referral", "Mei Tanaka", "Founder", "mei@copperleaf.example"),
-    ("Driftwood Logistics", "https://driftwood-logistics.example", "logistics", "Ola Nordmann", "CFO", "ola@driftwood-logistics.example"),
-    ("Evergreen Dental", "https://evergreen-dental.example", "healthcare;local", "Priya Raman", "Practice Manager", "priya@evergreen-dental.example"),
-    ("Foxglove Publishing", "https://foxglove.example", "media", "Tom Becker", "Managing Editor", "tom.becker@foxglove.example"),
-    ("Granite & Co Legal", "https://granite-legal.example", "legal;retainer", "Amara Okafor", "Partner", "amara@granite-legal.example"),
-    ("Harbor Fitness", "https://harborfit.example", "local", "Jake Sullivan", "Owner", "jake@harborfit.example"),
-    ("Iris Biotech", "https://irisbio.example", "healthcare;saas", "Sofia Lindqvist", "VP Product", "sofia@irisbio.example"),
-    ("Juniper Foods", "https://juniperfoods.example", "retail", "Marco Rossi", "Marketing Lead", "marco@juniperfoods.example"),
+    (
+        "Acme Analytics",
+        "https://acme-analytics.example",
+        "saas;retainer",
+        "Dana Whitfield",
+        "Head of Data",
+        "dana@acme-analytics.example",
+    ),
+    (
+        "Brightwater Hotels",
+        "https://brightwater.example",
+        "hospitality",
+        "Luis Moreno",
+        "Operations Director",
+        "luis.moreno@brightwater.example",
+    ),
+    (
+        "Copperleaf Studio",
+        "https://copperleaf.example",
+        "design;referral",
+        "Mei Tanaka",
+        "Founder",
+        "mei@copperleaf.example",
+    ),
+    (
+        "Driftwood Logistics",
+        "https://driftwood-logistics.example",
+        "logistics",
+        "Ola Nordmann",
+        "CFO",
+        "ola@driftwood-logistics.example",
+    ),
+    (
+        "Evergreen Dental",
+        "https://evergreen-dental.example",
+        "healthcare;local",
+        "Priya Raman",
+        "Practice Manager",
+        "priya@evergreen-dental.example",
+    ),
+    (
+        "Foxglove Publishing",
+        "https://foxglove.example",
+        "media",
+        "Tom Becker",
+        "Managing Editor",
+        "tom.becker@foxglove.example",
+    ),
+    (
+        "Granite & Co Legal",
+        "https://granite-legal.example",
+        "legal;retainer",
+        "Amara Okafor",
+        "Partner",
+        "amara@granite-legal.example",
+    ),
+    (
+        "Harbor Fitness",
+        "https://harborfit.example",
+        "local",
+        "Jake Sullivan",
+        "Owner",
+        "jake@harborfit.example",
+    ),
+    (
+        "Iris Biotech",
+        "https://irisbio.example",
+        "healthcare;saas",
+        "Sofia Lindqvist",
+        "VP Product",
+        "sofia@irisbio.example",
+    ),
+    (
+        "Juniper Foods",
+        "https://juniperfoods.example",
+        "retail",
+        "Marco Rossi",
+        "Marketing Lead",
+        "marco@juniperfoods.example",
+    ),
 ];
 
 /// (client index, title, value in major units, currency, stage name, days until close)
 const DEMO_DEALS: &[(usize, &str, i64, &str, &str, i64)] = &[
     (0, "Data platform audit", 18_000, "USD", "Proposal", 21),
     (0, "Quarterly analytics retainer", 9_000, "USD", "Won", -10),
-    (1, "Guest experience strategy", 24_000, "EUR", "Negotiation", 14),
+    (
+        1,
+        "Guest experience strategy",
+        24_000,
+        "EUR",
+        "Negotiation",
+        14,
+    ),
     (2, "Brand workshop series", 6_500, "USD", "Qualified", 30),
     (3, "Route cost review", 12_000, "EUR", "Lead", 45),
     (4, "Patient intake redesign", 8_000, "USD", "Proposal", 18),
     (5, "Editorial workflow", 15_000, "GBP", "Lead", 60),
-    (6, "Knowledge base migration", 22_000, "USD", "Qualified", 35),
+    (
+        6,
+        "Knowledge base migration",
+        22_000,
+        "USD",
+        "Qualified",
+        35,
+    ),
     (7, "Membership pricing study", 4_000, "USD", "Lost", -5),
     (8, "Go-to-market plan", 30_000, "USD", "Negotiation", 9),
     (9, "Loyalty programme pilot", 11_000, "EUR", "Lead", 50),
@@ -62,20 +146,51 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "north", "blue", "summit", "harbor", "maple", "quantum", "silver", "cedar", "atlas", "nova", "pioneer", "river",
-    "granite", "orbit", "lumen", "vertex", "willow", "ember", "crest", "delta",
+    "north", "blue", "summit", "harbor", "maple", "quantum", "silver", "cedar", "atlas", "nova",
+    "pioneer", "river", "granite", "orbit", "lumen", "vertex", "willow", "ember", "crest", "delta",
 ];
-const SUFFIXES: &[&str] = &["Labs", "Partners", "Group", "Studio", "Systems", "Consulting", "Foods", "Health", "Logistics", "Media"];
-const FIRST: &[&str] = &["Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kai", "Lena"];
-const LAST: &[&str] = &["Adams", "Baker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Huang", "Ivanov", "Jensen"];
-const TOPICS: &[&str] = &["proposal", "invoice", "kickoff", "workshop", "follow-up", "contract", "renewal", "roadmap", "budget", "timeline"];
+const SUFFIXES: &[&str] = &[
+    "Labs",
+    "Partners",
+    "Group",
+    "Studio",
+    "Systems",
+    "Consulting",
+    "Foods",
+    "Health",
+    "Logistics",
+    "Media",
+];
+const FIRST: &[&str] = &[
+    "Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kai", "Lena",
+];
+const LAST: &[&str] = &[
+    "Adams", "Baker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Huang", "Ivanov", "Jensen",
+];
+const TOPICS: &[&str] = &[
+    "proposal",
+    "invoice",
+    "kickoff",
+    "workshop",
+    "follow-up",
+    "contract",
+    "renewal",
+    "roadmap",
+    "budget",
+    "timeline",
+];
 
 impl Crm {
     /// Loads the demo dataset into an empty database; `today` anchors due dates.
     pub async fn load_demo(&self, today: Date) -> CrmResult<u64> {
-        let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients").fetch_one(self.pool()).await?;
+        let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+            .fetch_one(self.pool())
+            .await?;
         if clients > 0 {
-            return Err(CrmError::invalid("demo data", "can only be loaded into an empty database; this one already has clients"));
+            return Err(CrmError::invalid(
+                "demo data",
+                "can only be loaded into an empty database; this one already has clients",
+            ));
         }
         let stages = self.stages().await?;
         let mut ids = Vec::new();
@@ -113,14 +228,22 @@ impl Crm {
                 .await?;
             if let Some(target) = stages.iter().find(|s| s.name == *stage) {
                 if target.id != deal.stage_id {
-                    self.move_deal(DealMove { deal_id: deal.id, stage_id: target.id, index: i64::MAX }).await?;
+                    self.move_deal(DealMove {
+                        deal_id: deal.id,
+                        stage_id: target.id,
+                        index: i64::MAX,
+                    })
+                    .await?;
                 }
             }
         }
         for (i, client_id) in ids.iter().enumerate() {
             self.log_note(&NoteInput {
                 client_id: *client_id,
-                body: format!("Intro call went well.\nThey want a {} by next month.", TOPICS[i % TOPICS.len()]),
+                body: format!(
+                    "Intro call went well.\nThey want a {} by next month.",
+                    TOPICS[i % TOPICS.len()]
+                ),
                 ..NoteInput::default()
             })
             .await?;
@@ -151,10 +274,21 @@ impl Crm {
         let now = self.now();
         let stages: Vec<i64> = self.stages().await?.iter().map(|s| s.id).collect();
         let mut tx = self.writer().begin().await?;
-        let first_client: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM clients").fetch_one(&mut *tx).await?;
+        let first_client: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM clients")
+            .fetch_one(&mut *tx)
+            .await?;
         for i in 0..spec.clients {
-            let name = format!("{} {} {}", capitalise(rng.pick(WORDS)), capitalise(rng.pick(WORDS)), rng.pick(SUFFIXES));
-            let domain = format!("{}{}.example", name.split(' ').next().unwrap_or("x").to_lowercase(), i);
+            let name = format!(
+                "{} {} {}",
+                capitalise(rng.pick(WORDS)),
+                capitalise(rng.pick(WORDS)),
+                rng.pick(SUFFIXES)
+            );
+            let domain = format!(
+                "{}{}.example",
+                name.split(' ').next().unwrap_or("x").to_lowercase(),
+                i
+            );
             let created = now - rng.below(3 * 365 * 86_400_000) as i64;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO clients (name, website, domain, notes, created_at, updated_at) VALUES (?, ?, ?, '', ?, ?) RETURNING id",
@@ -176,11 +310,17 @@ impl Crm {
             .bind(created)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO contact_emails (contact_id, email, is_primary) VALUES (?, ?, 1)")
-                .bind(contact)
-                .bind(format!("{}.{}@{domain}", person.split(' ').next().unwrap_or("p").to_lowercase(), i))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO contact_emails (contact_id, email, is_primary) VALUES (?, ?, 1)",
+            )
+            .bind(contact)
+            .bind(format!(
+                "{}.{}@{domain}",
+                person.split(' ').next().unwrap_or("p").to_lowercase(),
+                i
+            ))
+            .execute(&mut *tx)
+            .await?;
         }
         let clients = spec.clients.max(1);
         let mut positions = vec![0i64; stages.len()];
@@ -229,5 +369,7 @@ impl Crm {
 
 fn capitalise(word: &str) -> String {
     let mut c = word.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }

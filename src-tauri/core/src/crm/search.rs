@@ -20,7 +20,14 @@ pub fn fts_query(text: &str) -> Option<String> {
 }
 
 /// One raw hit: (kind code, id, client id, title, client name, snippet).
-type HitRow = (i64, i64, Option<i64>, Option<String>, Option<String>, String);
+type HitRow = (
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    String,
+);
 
 impl Crm {
     /// Clients, contacts and deals ranked by relevance, then activities newest first, up to
@@ -29,7 +36,11 @@ impl Crm {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
-        let limit = if limit <= 0 { SEARCH_LIMIT } else { limit.min(100) };
+        let limit = if limit <= 0 {
+            SEARCH_LIMIT
+        } else {
+            limit.min(100)
+        };
         let activity_places = (limit / 3).max(1);
         // Entities: a small index, so ranking every match by bm25 stays cheap.
         let entities: Vec<HitRow> = sqlx::query_as(
@@ -82,7 +93,14 @@ impl Crm {
                     3 => SearchKind::Deal,
                     _ => SearchKind::Activity,
                 };
-                Some(SearchHit { kind, id, client_id: client_id?, client_name: client_name?, title: title?, snippet })
+                Some(SearchHit {
+                    kind,
+                    id,
+                    client_id: client_id?,
+                    client_name: client_name?,
+                    title: title?,
+                    snippet,
+                })
             })
             .collect())
     }

@@ -19,16 +19,33 @@ struct CleanTask {
 fn clean(input: &TaskInput) -> CrmResult<CleanTask> {
     let title = validate::name("title", &input.title)?;
     let notes = validate::text("notes", &input.notes)?;
-    let due_date = match input.due_date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let due_date = match input
+        .due_date
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(d) => Some(Date::parse("due date", d)?.to_string()),
         None => None,
     };
-    let due_time = match input.due_time.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(_) if due_date.is_none() => return Err(CrmError::invalid("due time", "needs a due date")),
+    let due_time = match input
+        .due_time
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(_) if due_date.is_none() => {
+            return Err(CrmError::invalid("due time", "needs a due date"))
+        }
         Some(t) => Some(validate::wall_time(t)?),
         None => None,
     };
-    Ok(CleanTask { title, notes, due_date, due_time })
+    Ok(CleanTask {
+        title,
+        notes,
+        due_date,
+        due_time,
+    })
 }
 
 impl Crm {
@@ -69,7 +86,10 @@ impl Crm {
         .await
         .map_err(|e| fk_to_not_found(e, input))?;
         if updated.rows_affected() == 0 {
-            return Err(CrmError::NotFound { entity: Entity::Task, id });
+            return Err(CrmError::NotFound {
+                entity: Entity::Task,
+                id,
+            });
         }
         self.task(id).await
     }
@@ -77,17 +97,30 @@ impl Crm {
     /// Completes (or reopens) a task.
     pub async fn set_task_done(&self, id: Id, done: bool) -> CrmResult<Task> {
         let done_at = done.then(|| self.now());
-        let updated = sqlx::query("UPDATE tasks SET done_at = ? WHERE id = ?").bind(done_at).bind(id).execute(self.writer()).await?;
+        let updated = sqlx::query("UPDATE tasks SET done_at = ? WHERE id = ?")
+            .bind(done_at)
+            .bind(id)
+            .execute(self.writer())
+            .await?;
         if updated.rows_affected() == 0 {
-            return Err(CrmError::NotFound { entity: Entity::Task, id });
+            return Err(CrmError::NotFound {
+                entity: Entity::Task,
+                id,
+            });
         }
         self.task(id).await
     }
 
     pub async fn delete_task(&self, id: Id) -> CrmResult<()> {
-        let deleted = sqlx::query("DELETE FROM tasks WHERE id = ?").bind(id).execute(self.writer()).await?;
+        let deleted = sqlx::query("DELETE FROM tasks WHERE id = ?")
+            .bind(id)
+            .execute(self.writer())
+            .await?;
         if deleted.rows_affected() == 0 {
-            return Err(CrmError::NotFound { entity: Entity::Task, id });
+            return Err(CrmError::NotFound {
+                entity: Entity::Task,
+                id,
+            });
         }
         Ok(())
     }
@@ -97,7 +130,10 @@ impl Crm {
             .bind(id)
             .fetch_optional(self.pool())
             .await?
-            .ok_or(CrmError::NotFound { entity: Entity::Task, id })?;
+            .ok_or(CrmError::NotFound {
+                entity: Entity::Task,
+                id,
+            })?;
         Ok(row.into())
     }
 
@@ -105,17 +141,38 @@ impl Crm {
     pub async fn task_board(&self, today: &str) -> CrmResult<TaskBoard> {
         let today = Date::parse("today", today)?.to_string();
         let bucket = |condition: &'static str, order: &'static str| {
-            let sql = format!("SELECT {TASK_COLUMNS} WHERE {condition} ORDER BY {order} LIMIT {BUCKET_LIMIT}");
+            let sql = format!(
+                "SELECT {TASK_COLUMNS} WHERE {condition} ORDER BY {order} LIMIT {BUCKET_LIMIT}"
+            );
             let today = today.clone();
             async move {
-                let rows: Vec<TaskRow> = sqlx::query_as(&sql).bind(today).fetch_all(self.pool()).await?;
+                let rows: Vec<TaskRow> = sqlx::query_as(&sql)
+                    .bind(today)
+                    .fetch_all(self.pool())
+                    .await?;
                 Ok::<Vec<Task>, CrmError>(rows.into_iter().map(Task::from).collect())
             }
         };
-        let overdue = bucket("t.done_at IS NULL AND t.due_date < ?", "t.due_date, t.due_time, t.id").await?;
-        let due_today = bucket("t.done_at IS NULL AND t.due_date = ?", "t.due_time IS NULL, t.due_time, t.id").await?;
-        let upcoming = bucket("t.done_at IS NULL AND t.due_date > ?", "t.due_date, t.due_time, t.id").await?;
-        let someday = bucket("t.done_at IS NULL AND t.due_date IS NULL AND ? IS NOT NULL", "t.created_at DESC, t.id DESC").await?;
+        let overdue = bucket(
+            "t.done_at IS NULL AND t.due_date < ?",
+            "t.due_date, t.due_time, t.id",
+        )
+        .await?;
+        let due_today = bucket(
+            "t.done_at IS NULL AND t.due_date = ?",
+            "t.due_time IS NULL, t.due_time, t.id",
+        )
+        .await?;
+        let upcoming = bucket(
+            "t.done_at IS NULL AND t.due_date > ?",
+            "t.due_date, t.due_time, t.id",
+        )
+        .await?;
+        let someday = bucket(
+            "t.done_at IS NULL AND t.due_date IS NULL AND ? IS NOT NULL",
+            "t.created_at DESC, t.id DESC",
+        )
+        .await?;
         let rows: Vec<TaskRow> = sqlx::query_as(&format!(
             "SELECT {TASK_COLUMNS} WHERE t.done_at >= ? ORDER BY t.done_at DESC LIMIT {BUCKET_LIMIT}"
         ))
@@ -123,7 +180,14 @@ impl Crm {
         .fetch_all(self.pool())
         .await?;
         let recently_done = rows.into_iter().map(Task::from).collect();
-        Ok(TaskBoard { today, overdue, due_today, upcoming, someday, recently_done })
+        Ok(TaskBoard {
+            today,
+            overdue,
+            due_today,
+            upcoming,
+            someday,
+            recently_done,
+        })
     }
 
     pub async fn open_tasks_of(&self, client_id: Id) -> CrmResult<Vec<Task>> {
@@ -139,11 +203,19 @@ impl Crm {
 
 fn fk_to_not_found(e: sqlx::Error, input: &TaskInput) -> CrmError {
     match &e {
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => match (input.client_id, input.deal_id) {
-            (_, Some(deal)) => CrmError::NotFound { entity: Entity::Deal, id: deal },
-            (Some(client), None) => CrmError::NotFound { entity: Entity::Client, id: client },
-            (None, None) => CrmError::Db(e),
-        },
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            match (input.client_id, input.deal_id) {
+                (_, Some(deal)) => CrmError::NotFound {
+                    entity: Entity::Deal,
+                    id: deal,
+                },
+                (Some(client), None) => CrmError::NotFound {
+                    entity: Entity::Client,
+                    id: client,
+                },
+                (None, None) => CrmError::Db(e),
+            }
+        }
         _ => CrmError::Db(e),
     }
 }

@@ -12,7 +12,10 @@ pub fn name(field: &'static str, value: &str) -> CrmResult<String> {
         return Err(CrmError::invalid(field, "is required"));
     }
     if value.chars().count() > MAX_NAME {
-        return Err(CrmError::invalid(field, format!("is longer than {MAX_NAME} characters")));
+        return Err(CrmError::invalid(
+            field,
+            format!("is longer than {MAX_NAME} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(CrmError::invalid(field, "must be a single line of text"));
@@ -22,7 +25,10 @@ pub fn name(field: &'static str, value: &str) -> CrmResult<String> {
 
 pub fn text(field: &'static str, value: &str) -> CrmResult<String> {
     if value.chars().count() > MAX_TEXT {
-        return Err(CrmError::invalid(field, format!("is longer than {MAX_TEXT} characters")));
+        return Err(CrmError::invalid(
+            field,
+            format!("is longer than {MAX_TEXT} characters"),
+        ));
     }
     Ok(value.trim().to_string())
 }
@@ -30,7 +36,12 @@ pub fn text(field: &'static str, value: &str) -> CrmResult<String> {
 /// A plausible address, lower-cased: one `@`, a non-empty local part, a dotted domain, no spaces.
 pub fn email(value: &str) -> CrmResult<String> {
     let email = value.trim().to_lowercase();
-    let bad = |why: &str| Err(CrmError::invalid("email", format!("\"{}\" {why}", value.trim())));
+    let bad = |why: &str| {
+        Err(CrmError::invalid(
+            "email",
+            format!("\"{}\" {why}", value.trim()),
+        ))
+    };
     if email.is_empty() {
         return bad("is empty");
     }
@@ -40,7 +51,13 @@ pub fn email(value: &str) -> CrmResult<String> {
     let Some((local, domain)) = email.split_once('@') else {
         return bad("has no @");
     };
-    if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
         return bad("is not a valid email address");
     }
     Ok(email)
@@ -49,8 +66,15 @@ pub fn email(value: &str) -> CrmResult<String> {
 pub fn phone(value: &str) -> CrmResult<String> {
     let phone = value.trim();
     let digits = phone.chars().filter(char::is_ascii_digit).count();
-    if digits < 3 || !phone.chars().all(|c| c.is_ascii_digit() || " +-().x/".contains(c)) {
-        return Err(CrmError::invalid("phone", format!("\"{phone}\" is not a phone number")));
+    if digits < 3
+        || !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().x/".contains(c))
+    {
+        return Err(CrmError::invalid(
+            "phone",
+            format!("\"{phone}\" is not a phone number"),
+        ));
     }
     Ok(phone.to_string())
 }
@@ -71,7 +95,10 @@ pub fn currency(value: &str) -> CrmResult<String> {
         return Ok("USD".to_string());
     }
     if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_uppercase()) {
-        return Err(CrmError::invalid("currency", format!("\"{value}\" is not a three-letter ISO 4217 code")));
+        return Err(CrmError::invalid(
+            "currency",
+            format!("\"{value}\" is not a three-letter ISO 4217 code"),
+        ));
     }
     Ok(c)
 }
@@ -84,7 +111,10 @@ pub fn wall_time(value: &str) -> CrmResult<String> {
         && v[..2].parse::<u8>().is_ok_and(|h| h < 24)
         && v[3..].parse::<u8>().is_ok_and(|m| m < 60);
     if !ok {
-        return Err(CrmError::invalid("due time", format!("\"{v}\" is not a time like 09:30")));
+        return Err(CrmError::invalid(
+            "due time",
+            format!("\"{v}\" is not a time like 09:30"),
+        ));
     }
     Ok(v.to_string())
 }

@@ -11,7 +11,12 @@ Brightwater,brightwater.example,Luis Moreno,luis@brightwater.example,,hotel\n\
 Copperleaf,,,,,\n";
 
 async fn snapshot(crm: &cremmy_core::crm::Crm) -> [i64; 4] {
-    [count(crm, "clients").await, count(crm, "contacts").await, count(crm, "contact_emails").await, count(crm, "tags").await]
+    [
+        count(crm, "clients").await,
+        count(crm, "contacts").await,
+        count(crm, "contact_emails").await,
+        count(crm, "tags").await,
+    ]
 }
 
 #[tokio::test]
@@ -20,30 +25,102 @@ async fn preview_guesses_the_mapping_and_writes_nothing_then_commit_imports_once
     let existing = client(&t.crm, "brightwater").await;
     let preview = t.crm.preview_import(GOOD.as_bytes(), None).await.unwrap();
     let fields: Vec<ImportField> = preview.mapping.iter().map(|m| m.field).collect();
-    assert_eq!(fields, [ImportField::ClientName, ImportField::Website, ImportField::ContactName, ImportField::Email, ImportField::Phone, ImportField::Tags]);
+    assert_eq!(
+        fields,
+        [
+            ImportField::ClientName,
+            ImportField::Website,
+            ImportField::ContactName,
+            ImportField::Email,
+            ImportField::Phone,
+            ImportField::Tags
+        ]
+    );
     assert_eq!(preview.rows.len(), 4, "the blank line is skipped");
-    assert_eq!(preview.rows[0].row, 2, "rows are numbered as a spreadsheet shows them (header = 1)");
-    assert!(matches!(&preview.rows[1].outcome, RowOutcome::ExistingClient { client, .. } if client == "Acme"), "the second Acme row joins the first: {:?}", preview.rows[1]);
-    assert!(matches!(&preview.rows[2].outcome, RowOutcome::ExistingClient { .. }), "Brightwater matches an existing client ignoring case");
-    assert_eq!((preview.clients_to_create, preview.contacts_to_create, preview.errors), (2, 3, 0));
-    assert_eq!(snapshot(&t.crm).await, [1, 0, 0, 0], "a preview writes nothing");
+    assert_eq!(
+        preview.rows[0].row, 2,
+        "rows are numbered as a spreadsheet shows them (header = 1)"
+    );
+    assert!(
+        matches!(&preview.rows[1].outcome, RowOutcome::ExistingClient { client, .. } if client == "Acme"),
+        "the second Acme row joins the first: {:?}",
+        preview.rows[1]
+    );
+    assert!(
+        matches!(&preview.rows[2].outcome, RowOutcome::ExistingClient { .. }),
+        "Brightwater matches an existing client ignoring case"
+    );
+    assert_eq!(
+        (
+            preview.clients_to_create,
+            preview.contacts_to_create,
+            preview.errors
+        ),
+        (2, 3, 0)
+    );
+    assert_eq!(
+        snapshot(&t.crm).await,
+        [1, 0, 0, 0],
+        "a preview writes nothing"
+    );
 
     let result = t.crm.commit_import(GOOD.as_bytes(), None).await.unwrap();
-    assert_eq!((result.clients_created, result.contacts_created, result.rows_skipped), (2, 3, 0));
-    let dana = t.crm.contact_by_email("dana@acme.example").await.unwrap().expect("emails are stored lower-case");
+    assert_eq!(
+        (
+            result.clients_created,
+            result.contacts_created,
+            result.rows_skipped
+        ),
+        (2, 3, 0)
+    );
+    let dana = t
+        .crm
+        .contact_by_email("dana@acme.example")
+        .await
+        .unwrap()
+        .expect("emails are stored lower-case");
     assert_eq!(dana.phones, ["+1 555 0100"]);
-    let luis = t.crm.contact_by_email("luis@brightwater.example").await.unwrap().unwrap();
-    assert_eq!(luis.client_id, existing.id, "contacts attach to the existing client");
+    let luis = t
+        .crm
+        .contact_by_email("luis@brightwater.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        luis.client_id, existing.id,
+        "contacts attach to the existing client"
+    );
     let acme = t.crm.client(dana.client_id).await.unwrap();
-    assert_eq!((acme.domain.as_str(), acme.tags.clone()), ("acme.example", vec!["retainer".to_string(), "vip".to_string()]));
+    assert_eq!(
+        (acme.domain.as_str(), acme.tags.clone()),
+        (
+            "acme.example",
+            vec!["retainer".to_string(), "vip".to_string()]
+        )
+    );
 
     let before = snapshot(&t.crm).await;
     let again = t.crm.preview_import(GOOD.as_bytes(), None).await.unwrap();
-    assert_eq!(again.rows.iter().filter(|r| matches!(r.outcome, RowOutcome::AlreadyPresent { .. })).count(), 3, "known emails are recognised");
+    assert_eq!(
+        again
+            .rows
+            .iter()
+            .filter(|r| matches!(r.outcome, RowOutcome::AlreadyPresent { .. }))
+            .count(),
+        3,
+        "known emails are recognised"
+    );
     let result = t.crm.commit_import(GOOD.as_bytes(), None).await.unwrap();
-    assert_eq!(result.contacts_created, 0, "re-importing the same file creates no contacts");
+    assert_eq!(
+        result.contacts_created, 0,
+        "re-importing the same file creates no contacts"
+    );
     assert_eq!(result.rows_skipped, 3);
-    assert_eq!(snapshot(&t.crm).await, before, "a re-import creates no duplicate clients or contacts");
+    assert_eq!(
+        snapshot(&t.crm).await,
+        before,
+        "a re-import creates no duplicate clients or contacts"
+    );
 }
 
 #[tokio::test]
@@ -68,17 +145,47 @@ Short row\n";
             _ => None,
         })
         .collect();
-    let expect = [(3, "client name: is required"), (4, "not-an-email"), (6, "also appears on row 5"), (7, "not a phone number"), (8, "has 1 fields but the header has 3")];
+    let expect = [
+        (3, "client name: is required"),
+        (4, "not-an-email"),
+        (6, "also appears on row 5"),
+        (7, "not a phone number"),
+        (8, "has 1 fields but the header has 3"),
+    ];
     assert_eq!(errors.len(), expect.len(), "errors: {errors:?}");
     for ((row, message), (want_row, want)) in errors.iter().zip(expect) {
-        assert_eq!(*row, want_row, "row numbers must point at the offending line: {message}");
-        assert!(message.contains(want), "row {row}: expected {want:?} in {message:?}");
+        assert_eq!(
+            *row, want_row,
+            "row numbers must point at the offending line: {message}"
+        );
+        assert!(
+            message.contains(want),
+            "row {row}: expected {want:?} in {message:?}"
+        );
     }
     let before = snapshot(&t.crm).await;
-    let err = t.crm.commit_import(bad.as_bytes(), None).await.expect_err("rows with errors block the commit");
-    assert!(matches!(err, CrmError::Csv(CsvError::RowErrors { errors: 5, first_row: 3, .. })), "{err:?}");
+    let err = t
+        .crm
+        .commit_import(bad.as_bytes(), None)
+        .await
+        .expect_err("rows with errors block the commit");
+    assert!(
+        matches!(
+            err,
+            CrmError::Csv(CsvError::RowErrors {
+                errors: 5,
+                first_row: 3,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("nothing was imported"), "{err}");
-    assert_eq!(snapshot(&t.crm).await, before, "all or nothing: the valid rows were not written either");
+    assert_eq!(
+        snapshot(&t.crm).await,
+        before,
+        "all or nothing: the valid rows were not written either"
+    );
 }
 
 #[tokio::test]
@@ -87,21 +194,64 @@ async fn malformed_files_and_mappings_are_rejected_clearly() {
     let cases: Vec<(Vec<u8>, Option<Vec<ColumnMapping>>, &str)> = vec![
         (b"".to_vec(), None, "empty"),
         (b"company\n".to_vec(), None, "empty"),
-        (b"name,email\nDana,dana@x.example\n".to_vec(), None, "client name"),
-        (b"company,client\nA,B\n".to_vec(), None, "mapped to ClientName"),
-        (b"company,email\nAcme,\xff\xfe@x.example\n".to_vec(), None, "UTF-8"),
-        (b"company\nAcme\n".to_vec(), Some(vec![ColumnMapping { header: "Firm".into(), field: ImportField::ClientName }]), "\"Firm\""),
+        (
+            b"name,email\nDana,dana@x.example\n".to_vec(),
+            None,
+            "client name",
+        ),
+        (
+            b"company,client\nA,B\n".to_vec(),
+            None,
+            "mapped to ClientName",
+        ),
+        (
+            b"company,email\nAcme,\xff\xfe@x.example\n".to_vec(),
+            None,
+            "UTF-8",
+        ),
+        (
+            b"company\nAcme\n".to_vec(),
+            Some(vec![ColumnMapping {
+                header: "Firm".into(),
+                field: ImportField::ClientName,
+            }]),
+            "\"Firm\"",
+        ),
     ];
     for (bytes, mapping, expected) in cases {
-        let err = t.crm.preview_import(&bytes, mapping.as_deref()).await.expect_err("must be rejected");
-        assert!(err.to_string().contains(expected), "{:?}: expected {expected:?} in {err}", String::from_utf8_lossy(&bytes));
+        let err = t
+            .crm
+            .preview_import(&bytes, mapping.as_deref())
+            .await
+            .expect_err("must be rejected");
+        assert!(
+            err.to_string().contains(expected),
+            "{:?}: expected {expected:?} in {err}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
     let mapped = t
         .crm
-        .commit_import(b"Firm,Person\nAcme,Dana\n", Some(&[ColumnMapping { header: "Firm".into(), field: ImportField::ClientName }, ColumnMapping { header: "Person".into(), field: ImportField::ContactName }]))
+        .commit_import(
+            b"Firm,Person\nAcme,Dana\n",
+            Some(&[
+                ColumnMapping {
+                    header: "Firm".into(),
+                    field: ImportField::ClientName,
+                },
+                ColumnMapping {
+                    header: "Person".into(),
+                    field: ImportField::ContactName,
+                },
+            ]),
+        )
         .await
         .unwrap();
-    assert_eq!((mapped.clients_created, mapped.contacts_created), (1, 1), "an explicit mapping overrides the guess");
+    assert_eq!(
+        (mapped.clients_created, mapped.contacts_created),
+        (1, 1),
+        "an explicit mapping overrides the guess"
+    );
 }
 
 #[tokio::test]
@@ -109,19 +259,38 @@ async fn export_writes_every_table_with_headers() {
     let t = test_crm().await;
     t.crm.commit_import(GOOD.as_bytes(), None).await.unwrap();
     let mut out = Vec::new();
-    let rows = t.crm.export_csv(ExportTable::Contacts, &mut out).await.unwrap();
+    let rows = t
+        .crm
+        .export_csv(ExportTable::Contacts, &mut out)
+        .await
+        .unwrap();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(rows, 3);
-    assert!(text.starts_with("id,client_id,client,name,title,emails,phones,archived\n"), "{text}");
-    assert!(text.contains("Dana Whitfield,,dana@acme.example,+1 555 0100,false"), "{text}");
+    assert!(
+        text.starts_with("id,client_id,client,name,title,emails,phones,archived\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Dana Whitfield,,dana@acme.example,+1 555 0100,false"),
+        "{text}"
+    );
     let mut clients = Vec::new();
-    t.crm.export_csv(ExportTable::Clients, &mut clients).await.unwrap();
+    t.crm
+        .export_csv(ExportTable::Clients, &mut clients)
+        .await
+        .unwrap();
     let clients = String::from_utf8(clients).unwrap();
-    assert!(clients.contains("retainer; vip") && clients.contains("2026-03-02T09:00:00Z"), "tags joined, times ISO UTC:\n{clients}");
+    assert!(
+        clients.contains("retainer; vip") && clients.contains("2026-03-02T09:00:00Z"),
+        "tags joined, times ISO UTC:\n{clients}"
+    );
     // An exported contacts file is importable again (round trip through the mapping guesses).
     for table in [ExportTable::Deals, ExportTable::Activities] {
         let mut out = Vec::new();
         assert_eq!(t.crm.export_csv(table, &mut out).await.unwrap(), 0);
-        assert!(String::from_utf8(out).unwrap().starts_with("id,client_id,"), "empty tables still get a header");
+        assert!(
+            String::from_utf8(out).unwrap().starts_with("id,client_id,"),
+            "empty tables still get a header"
+        );
     }
 }

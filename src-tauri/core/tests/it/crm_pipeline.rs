@@ -1,14 +1,29 @@
 use cremmy_core::crm::CrmError;
-use cremmy_protocol::crm::{ActivityKind, CrmEvent, DealInput, DealMove, NoteInput, StageKind, TimelineCursor};
+use cremmy_protocol::crm::{
+    ActivityKind, CrmEvent, DealInput, DealMove, NoteInput, StageKind, TimelineCursor,
+};
 
 use crate::support::{client, count, test_crm, T0};
 
 async fn stage_id(t: &crate::support::TestCrm, name: &str) -> i64 {
-    t.crm.stages().await.unwrap().into_iter().find(|s| s.name == name).unwrap().id
+    t.crm
+        .stages()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .id
 }
 
 fn deal(client_id: i64, title: &str, value_minor: i64, currency: &str) -> DealInput {
-    DealInput { client_id, title: title.into(), value_minor, currency: currency.into(), ..DealInput::default() }
+    DealInput {
+        client_id,
+        title: title.into(),
+        value_minor,
+        currency: currency.into(),
+        ..DealInput::default()
+    }
 }
 
 #[tokio::test]
@@ -18,7 +33,14 @@ async fn default_pipeline_has_terminal_won_and_lost_stages() {
     let shape: Vec<(&str, StageKind)> = stages.iter().map(|s| (s.name.as_str(), s.kind)).collect();
     assert_eq!(
         shape,
-        [("Lead", StageKind::Open), ("Qualified", StageKind::Open), ("Proposal", StageKind::Open), ("Negotiation", StageKind::Open), ("Won", StageKind::Won), ("Lost", StageKind::Lost)]
+        [
+            ("Lead", StageKind::Open),
+            ("Qualified", StageKind::Open),
+            ("Proposal", StageKind::Open),
+            ("Negotiation", StageKind::Open),
+            ("Won", StageKind::Won),
+            ("Lost", StageKind::Lost)
+        ]
     );
 }
 
@@ -29,44 +51,152 @@ async fn moving_deals_reorders_records_the_change_and_publishes_an_event() {
     let lead = stage_id(&t, "Lead").await;
     let proposal = stage_id(&t, "Proposal").await;
     let won = stage_id(&t, "Won").await;
-    let a = t.crm.create_deal(&deal(acme.id, "A", 1000, "usd")).await.unwrap();
-    let b = t.crm.create_deal(&deal(acme.id, "B", 2000, "USD")).await.unwrap();
-    let c = t.crm.create_deal(&deal(acme.id, "C", 500, "EUR")).await.unwrap();
-    assert_eq!((a.stage_id, a.value.currency.as_str()), (lead, "USD"), "no stage means the first; currency upper-cased");
-    assert_eq!([a.position, b.position, c.position], [0, 1, 2], "new deals go to the bottom");
+    let a = t
+        .crm
+        .create_deal(&deal(acme.id, "A", 1000, "usd"))
+        .await
+        .unwrap();
+    let b = t
+        .crm
+        .create_deal(&deal(acme.id, "B", 2000, "USD"))
+        .await
+        .unwrap();
+    let c = t
+        .crm
+        .create_deal(&deal(acme.id, "C", 500, "EUR"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.stage_id, a.value.currency.as_str()),
+        (lead, "USD"),
+        "no stage means the first; currency upper-cased"
+    );
+    assert_eq!(
+        [a.position, b.position, c.position],
+        [0, 1, 2],
+        "new deals go to the bottom"
+    );
 
     let mut events = t.crm.subscribe();
     t.clock.set(T0 + 60_000);
     // Within a stage: C to the top.
-    t.crm.move_deal(DealMove { deal_id: c.id, stage_id: lead, index: 0 }).await.unwrap();
-    assert!(events.try_recv().is_err(), "a move within a stage is not a stage change");
+    t.crm
+        .move_deal(DealMove {
+            deal_id: c.id,
+            stage_id: lead,
+            index: 0,
+        })
+        .await
+        .unwrap();
+    assert!(
+        events.try_recv().is_err(),
+        "a move within a stage is not a stage change"
+    );
     // Across stages: B to Proposal.
-    let moved = t.crm.move_deal(DealMove { deal_id: b.id, stage_id: proposal, index: 99 }).await.unwrap();
-    assert_eq!((moved.stage_id, moved.position), (proposal, 0), "an index past the end lands at the bottom");
+    let moved = t
+        .crm
+        .move_deal(DealMove {
+            deal_id: b.id,
+            stage_id: proposal,
+            index: 99,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.stage_id, moved.position),
+        (proposal, 0),
+        "an index past the end lands at the bottom"
+    );
     assert_eq!(
         events.try_recv().unwrap(),
-        CrmEvent::DealStageChanged { deal_id: b.id, client_id: acme.id, from_stage: lead, to_stage: proposal, at: T0 + 60_000 }
+        CrmEvent::DealStageChanged {
+            deal_id: b.id,
+            client_id: acme.id,
+            from_stage: lead,
+            to_stage: proposal,
+            at: T0 + 60_000
+        }
     );
 
     let board = t.crm.board(0).await.unwrap();
     let lead_col = &board.columns[0];
     let titles: Vec<&str> = lead_col.deals.iter().map(|d| d.title.as_str()).collect();
-    assert_eq!(titles, ["C", "A"], "the lead column keeps its order with no gaps");
-    assert_eq!(lead_col.deals.iter().map(|d| d.position).collect::<Vec<_>>(), [0, 1], "positions stay dense");
+    assert_eq!(
+        titles,
+        ["C", "A"],
+        "the lead column keeps its order with no gaps"
+    );
+    assert_eq!(
+        lead_col
+            .deals
+            .iter()
+            .map(|d| d.position)
+            .collect::<Vec<_>>(),
+        [0, 1],
+        "positions stay dense"
+    );
     assert_eq!(lead_col.deal_count, 2);
-    let totals: Vec<(i64, &str)> = lead_col.totals.iter().map(|m| (m.minor, m.currency.as_str())).collect();
-    assert_eq!(totals, [(1000, "USD"), (500, "EUR")], "one total per currency, never summed across currencies");
+    let totals: Vec<(i64, &str)> = lead_col
+        .totals
+        .iter()
+        .map(|m| (m.minor, m.currency.as_str()))
+        .collect();
+    assert_eq!(
+        totals,
+        [(1000, "USD"), (500, "EUR")],
+        "one total per currency, never summed across currencies"
+    );
     assert_eq!(board.columns[2].deal_count, 1);
 
     let timeline = t.crm.timeline(acme.id, None, 0).await.unwrap();
-    let system: Vec<&str> = timeline.items.iter().filter(|a| a.kind == ActivityKind::System).map(|a| a.subject.as_str()).collect();
-    assert_eq!(system, ["Stage changed: Lead → Proposal"], "the stage change is on the client's timeline");
+    let system: Vec<&str> = timeline
+        .items
+        .iter()
+        .filter(|a| a.kind == ActivityKind::System)
+        .map(|a| a.subject.as_str())
+        .collect();
+    assert_eq!(
+        system,
+        ["Stage changed: Lead → Proposal"],
+        "the stage change is on the client's timeline"
+    );
 
-    let closed = t.crm.move_deal(DealMove { deal_id: b.id, stage_id: won, index: 0 }).await.unwrap();
-    assert_eq!((closed.won_at, closed.lost_at), (Some(T0 + 60_000), None), "moving to a won stage stamps won_at");
-    let reopened = t.crm.move_deal(DealMove { deal_id: b.id, stage_id: lead, index: 1 }).await.unwrap();
-    assert_eq!((reopened.won_at, reopened.position), (None, 1), "reopening clears won_at");
-    let order: Vec<String> = t.crm.stage_deals(lead, 0, 10).await.unwrap().into_iter().map(|d| d.title).collect();
+    let closed = t
+        .crm
+        .move_deal(DealMove {
+            deal_id: b.id,
+            stage_id: won,
+            index: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (closed.won_at, closed.lost_at),
+        (Some(T0 + 60_000), None),
+        "moving to a won stage stamps won_at"
+    );
+    let reopened = t
+        .crm
+        .move_deal(DealMove {
+            deal_id: b.id,
+            stage_id: lead,
+            index: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (reopened.won_at, reopened.position),
+        (None, 1),
+        "reopening clears won_at"
+    );
+    let order: Vec<String> = t
+        .crm
+        .stage_deals(lead, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.title)
+        .collect();
     assert_eq!(order, ["C", "B", "A"]);
 }
 
@@ -78,13 +208,32 @@ async fn deal_input_is_validated() {
         (deal(acme.id, "", 1, "USD"), "title"),
         (deal(acme.id, "X", -5, "USD"), "negative"),
         (deal(acme.id, "X", 1, "dollars"), "ISO 4217"),
-        (DealInput { expected_close: Some("2026-02-30".into()), ..deal(acme.id, "X", 1, "USD") }, "not a date"),
+        (
+            DealInput {
+                expected_close: Some("2026-02-30".into()),
+                ..deal(acme.id, "X", 1, "USD")
+            },
+            "not a date",
+        ),
         (deal(424242, "X", 1, "USD"), "no longer exists"),
-        (DealInput { stage_id: Some(999), ..deal(acme.id, "X", 1, "USD") }, "stage"),
+        (
+            DealInput {
+                stage_id: Some(999),
+                ..deal(acme.id, "X", 1, "USD")
+            },
+            "stage",
+        ),
     ];
     for (input, expected) in cases {
-        let err = t.crm.create_deal(&input).await.expect_err("must be rejected");
-        assert!(err.to_string().contains(expected), "{input:?}: expected {expected:?} in {err}");
+        let err = t
+            .crm
+            .create_deal(&input)
+            .await
+            .expect_err("must be rejected");
+        assert!(
+            err.to_string().contains(expected),
+            "{input:?}: expected {expected:?} in {err}"
+        );
     }
     assert_eq!(count(&t.crm, "deals").await, 0);
 }
@@ -93,24 +242,60 @@ async fn deal_input_is_validated() {
 async fn stages_can_be_added_renamed_reordered_and_deleted_safely() {
     let t = test_crm().await;
     let acme = client(&t.crm, "Acme").await;
-    let discovery = t.crm.create_stage("Discovery", StageKind::Open).await.unwrap();
+    let discovery = t
+        .crm
+        .create_stage("Discovery", StageKind::Open)
+        .await
+        .unwrap();
     assert_eq!(discovery.position, 6, "new stages go last");
-    let renamed = t.crm.rename_stage(discovery.id, "Discovery call").await.unwrap();
+    let renamed = t
+        .crm
+        .rename_stage(discovery.id, "Discovery call")
+        .await
+        .unwrap();
     assert_eq!(renamed.name, "Discovery call");
-    assert!(t.crm.rename_stage(discovery.id, "lead").await.is_err(), "stage names are unique, ignoring case");
+    assert!(
+        t.crm.rename_stage(discovery.id, "lead").await.is_err(),
+        "stage names are unique, ignoring case"
+    );
     let mut ids: Vec<i64> = t.crm.stages().await.unwrap().iter().map(|s| s.id).collect();
     ids.rotate_right(1);
     let reordered = t.crm.reorder_stages(&ids).await.unwrap();
     assert_eq!(reordered[0].name, "Discovery call");
-    assert!(t.crm.reorder_stages(&ids[1..]).await.is_err(), "a partial order is rejected");
+    assert!(
+        t.crm.reorder_stages(&ids[1..]).await.is_err(),
+        "a partial order is rejected"
+    );
 
-    t.crm.create_deal(&DealInput { stage_id: Some(discovery.id), ..deal(acme.id, "D", 1, "USD") }).await.unwrap();
-    let err = t.crm.delete_stage(discovery.id).await.expect_err("a stage with deals cannot be deleted");
-    assert!(matches!(err, CrmError::StageNotEmpty { deals: 1, .. }), "{err:?}");
+    t.crm
+        .create_deal(&DealInput {
+            stage_id: Some(discovery.id),
+            ..deal(acme.id, "D", 1, "USD")
+        })
+        .await
+        .unwrap();
+    let err = t
+        .crm
+        .delete_stage(discovery.id)
+        .await
+        .expect_err("a stage with deals cannot be deleted");
+    assert!(
+        matches!(err, CrmError::StageNotEmpty { deals: 1, .. }),
+        "{err:?}"
+    );
     let won = stage_id(&t, "Won").await;
-    assert!(matches!(t.crm.delete_stage(won).await, Err(CrmError::PipelineIncomplete)), "the only won stage must stay");
+    assert!(
+        matches!(
+            t.crm.delete_stage(won).await,
+            Err(CrmError::PipelineIncomplete)
+        ),
+        "the only won stage must stay"
+    );
     let qualified = stage_id(&t, "Qualified").await;
-    t.crm.delete_stage(qualified).await.expect("an empty open stage can go");
+    t.crm
+        .delete_stage(qualified)
+        .await
+        .expect("an empty open stage can go");
 }
 
 #[tokio::test]
@@ -120,7 +305,14 @@ async fn timeline_pages_newest_first_without_gaps_or_repeats() {
     for i in 0..7 {
         // Two notes share each timestamp, so paging must break ties by id.
         t.clock.set(T0 + (i / 2) * 1000);
-        t.crm.log_note(&NoteInput { client_id: acme.id, body: format!("note {i}\nmore"), ..NoteInput::default() }).await.unwrap();
+        t.crm
+            .log_note(&NoteInput {
+                client_id: acme.id,
+                body: format!("note {i}\nmore"),
+                ..NoteInput::default()
+            })
+            .await
+            .unwrap();
     }
     let mut seen = Vec::new();
     let mut cursor: Option<TimelineCursor> = None;
@@ -134,8 +326,18 @@ async fn timeline_pages_newest_first_without_gaps_or_repeats() {
         }
     }
     let expected: Vec<String> = (0..7).rev().map(|i| format!("note {i}")).collect();
-    assert_eq!(seen, expected, "every note once, newest first, subject = first line");
-    let err = t.crm.log_note(&NoteInput { client_id: acme.id, body: "  ".into(), ..NoteInput::default() }).await;
+    assert_eq!(
+        seen, expected,
+        "every note once, newest first, subject = first line"
+    );
+    let err = t
+        .crm
+        .log_note(&NoteInput {
+            client_id: acme.id,
+            body: "  ".into(),
+            ..NoteInput::default()
+        })
+        .await;
     assert!(err.is_err(), "an empty note is rejected");
 }
 
@@ -157,9 +359,31 @@ async fn external_activities_are_stored_once_per_source_and_id() {
         source: "gmail".into(),
         external_id: "<m1@example>".into(),
     };
-    assert!(t.crm.record_external_activity(&item).await.unwrap().is_some());
-    assert!(t.crm.record_external_activity(&item).await.unwrap().is_none(), "the same message again is a no-op");
-    let other_source = ExternalActivity { source: "outlook".into(), ..item.clone() };
-    assert!(t.crm.record_external_activity(&other_source).await.unwrap().is_some(), "uniqueness is per source");
+    assert!(t
+        .crm
+        .record_external_activity(&item)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(
+        t.crm
+            .record_external_activity(&item)
+            .await
+            .unwrap()
+            .is_none(),
+        "the same message again is a no-op"
+    );
+    let other_source = ExternalActivity {
+        source: "outlook".into(),
+        ..item.clone()
+    };
+    assert!(
+        t.crm
+            .record_external_activity(&other_source)
+            .await
+            .unwrap()
+            .is_some(),
+        "uniqueness is per source"
+    );
     assert_eq!(count(&t.crm, "activities").await, 2);
 }

@@ -1,5 +1,7 @@
 use cremmy_core::crm::ExternalActivity;
-use cremmy_protocol::crm::{ActivityKind, ContactInput, DealInput, Direction, NoteInput, SearchKind};
+use cremmy_protocol::crm::{
+    ActivityKind, ContactInput, DealInput, Direction, NoteInput, SearchKind,
+};
 
 use crate::support::{client, contact, test_crm, T0};
 
@@ -8,36 +10,106 @@ async fn search_finds_every_kind_by_prefix_and_follows_edits_and_deletes() {
     let t = test_crm().await;
     let acme = client(&t.crm, "Acme Analytics").await;
     let dana = contact(&t.crm, acme.id, "Dana Whitfield", &["dana@oldmail.example"]).await;
-    t.crm.create_deal(&DealInput { client_id: acme.id, title: "Warehouse audit".into(), ..DealInput::default() }).await.unwrap();
-    t.crm.log_note(&NoteInput { client_id: acme.id, body: "Discussed the zeppelin budget".into(), ..NoteInput::default() }).await.unwrap();
-
-    let kinds = |hits: &[cremmy_protocol::crm::SearchHit]| hits.iter().map(|h| (h.kind, h.title.clone())).collect::<Vec<_>>();
-    assert_eq!(kinds(&t.crm.search("analy", 0).await.unwrap()), [(SearchKind::Client, "Acme Analytics".to_string())]);
-    assert_eq!(kinds(&t.crm.search("whit", 0).await.unwrap()), [(SearchKind::Contact, "Dana Whitfield".to_string())]);
-    assert_eq!(kinds(&t.crm.search("dana@oldmail", 0).await.unwrap()), [(SearchKind::Contact, "Dana Whitfield".to_string())], "contacts are found by email");
-    assert_eq!(kinds(&t.crm.search("warehouse", 0).await.unwrap()), [(SearchKind::Deal, "Warehouse audit".to_string())]);
-    let note = t.crm.search("zeppelin", 0).await.unwrap();
-    assert_eq!((note[0].kind, note[0].client_name.as_str()), (SearchKind::Activity, "Acme Analytics"), "hits carry their client");
-    assert!(note[0].snippet.contains("zeppelin"), "the snippet shows the match: {:?}", note[0].snippet);
-
     t.crm
-        .update_contact(dana.id, &ContactInput { client_id: acme.id, name: "Dana Okoro".into(), emails: vec!["d.okoro@acme.example".into()], ..ContactInput::default() })
+        .create_deal(&DealInput {
+            client_id: acme.id,
+            title: "Warehouse audit".into(),
+            ..DealInput::default()
+        })
         .await
         .unwrap();
-    assert!(t.crm.search("whitfield", 0).await.unwrap().is_empty(), "the old name is gone from the index");
-    assert!(t.crm.search("oldmail", 0).await.unwrap().is_empty(), "the removed email is gone from the index");
+    t.crm
+        .log_note(&NoteInput {
+            client_id: acme.id,
+            body: "Discussed the zeppelin budget".into(),
+            ..NoteInput::default()
+        })
+        .await
+        .unwrap();
+
+    let kinds = |hits: &[cremmy_protocol::crm::SearchHit]| {
+        hits.iter()
+            .map(|h| (h.kind, h.title.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(&t.crm.search("analy", 0).await.unwrap()),
+        [(SearchKind::Client, "Acme Analytics".to_string())]
+    );
+    assert_eq!(
+        kinds(&t.crm.search("whit", 0).await.unwrap()),
+        [(SearchKind::Contact, "Dana Whitfield".to_string())]
+    );
+    assert_eq!(
+        kinds(&t.crm.search("dana@oldmail", 0).await.unwrap()),
+        [(SearchKind::Contact, "Dana Whitfield".to_string())],
+        "contacts are found by email"
+    );
+    assert_eq!(
+        kinds(&t.crm.search("warehouse", 0).await.unwrap()),
+        [(SearchKind::Deal, "Warehouse audit".to_string())]
+    );
+    let note = t.crm.search("zeppelin", 0).await.unwrap();
+    assert_eq!(
+        (note[0].kind, note[0].client_name.as_str()),
+        (SearchKind::Activity, "Acme Analytics"),
+        "hits carry their client"
+    );
+    assert!(
+        note[0].snippet.contains("zeppelin"),
+        "the snippet shows the match: {:?}",
+        note[0].snippet
+    );
+
+    t.crm
+        .update_contact(
+            dana.id,
+            &ContactInput {
+                client_id: acme.id,
+                name: "Dana Okoro".into(),
+                emails: vec!["d.okoro@acme.example".into()],
+                ..ContactInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        t.crm.search("whitfield", 0).await.unwrap().is_empty(),
+        "the old name is gone from the index"
+    );
+    assert!(
+        t.crm.search("oldmail", 0).await.unwrap().is_empty(),
+        "the removed email is gone from the index"
+    );
     let renamed = t.crm.search("okoro", 0).await.unwrap();
     assert_eq!(renamed.len(), 1, "one contact, one hit: {renamed:?}");
     assert_eq!(renamed[0].title, "Dana Okoro", "the new name is indexed");
-    assert_eq!(t.crm.search("d.okoro@acme", 0).await.unwrap().len(), 1, "the new email is indexed");
+    assert_eq!(
+        t.crm.search("d.okoro@acme", 0).await.unwrap().len(),
+        1,
+        "the new email is indexed"
+    );
 
-    sqlx::query("DELETE FROM clients WHERE id = ?").bind(acme.id).execute(t.crm.database().pool()).await.unwrap();
+    sqlx::query("DELETE FROM clients WHERE id = ?")
+        .bind(acme.id)
+        .execute(t.crm.database().pool())
+        .await
+        .unwrap();
     for q in ["acme", "okoro", "warehouse", "zeppelin"] {
-        assert!(t.crm.search(q, 0).await.unwrap().is_empty(), "deleting the client must remove {q:?} hits (cascades keep the index in step)");
+        assert!(
+            t.crm.search(q, 0).await.unwrap().is_empty(),
+            "deleting the client must remove {q:?} hits (cascades keep the index in step)"
+        );
     }
     for index in ["search_entities", "search_activities"] {
-        let leftover: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {index}")).fetch_one(t.crm.database().pool()).await.unwrap();
-        assert_eq!(leftover, 0, "no orphan rows in {index} after cascading deletes");
+        let leftover: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {index}"))
+            .fetch_one(t.crm.database().pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            leftover, 0,
+            "no orphan rows in {index} after cascading deletes"
+        );
     }
 }
 
@@ -45,12 +117,28 @@ async fn search_finds_every_kind_by_prefix_and_follows_edits_and_deletes() {
 async fn search_input_is_text_never_query_syntax() {
     let t = test_crm().await;
     let acme = client(&t.crm, "Acme \"Quoted\" OR Co").await;
-    for input in ["\"", "acme OR", "NEAR(", "*", "-acme", "acme\"); DROP TABLE clients; --", "   ", "ünïcödé"] {
+    for input in [
+        "\"",
+        "acme OR",
+        "NEAR(",
+        "*",
+        "-acme",
+        "acme\"); DROP TABLE clients; --",
+        "   ",
+        "ünïcödé",
+    ] {
         let result = t.crm.search(input, 0).await;
-        assert!(result.is_ok(), "{input:?} must not be an FTS syntax error: {result:?}");
+        assert!(
+            result.is_ok(),
+            "{input:?} must not be an FTS syntax error: {result:?}"
+        );
     }
     assert_eq!(t.crm.search("quoted", 0).await.unwrap()[0].id, acme.id);
-    assert_eq!(t.crm.search("acme\"); DROP", 0).await.unwrap().len(), 0, "all words must match");
+    assert_eq!(
+        t.crm.search("acme\"); DROP", 0).await.unwrap().len(),
+        0,
+        "all words must match"
+    );
     let _ = T0;
 }
 
@@ -75,6 +163,10 @@ async fn system_activities_are_not_indexed_but_provider_mail_is() {
         .unwrap();
     assert_eq!(t.crm.search("quasar", 0).await.unwrap().len(), 1);
     let page = t.crm.client_page(acme.id).await.unwrap();
-    assert_eq!(page.timeline.items.len(), 1, "the client page includes the first timeline page");
+    assert_eq!(
+        page.timeline.items.len(),
+        1,
+        "the client page includes the first timeline page"
+    );
     assert_eq!(page.client.name, "Acme");
 }

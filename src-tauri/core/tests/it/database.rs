@@ -3,24 +3,55 @@ use std::path::Path;
 use cremmy_core::{paths, Database, DbError};
 
 async fn pragma(db: &Database, name: &str) -> String {
-    let value: sqlx::sqlite::SqliteRow = sqlx::query(&format!("PRAGMA {name}")).fetch_one(db.pool()).await.unwrap();
+    let value: sqlx::sqlite::SqliteRow = sqlx::query(&format!("PRAGMA {name}"))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     use sqlx::Row;
-    value.try_get::<String, _>(0).or_else(|_| value.try_get::<i64, _>(0).map(|v| v.to_string())).unwrap()
+    value
+        .try_get::<String, _>(0)
+        .or_else(|_| value.try_get::<i64, _>(0).map(|v| v.to_string()))
+        .unwrap()
 }
 
 #[tokio::test]
 async fn fresh_data_dir_gets_a_migrated_wal_database() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("nested/data");
-    let db = Database::open_in(&data_dir).await.expect("a missing data dir must be created");
-    assert!(paths::database_path(&data_dir).is_file(), "the database file must exist after opening");
-    assert_eq!(pragma(&db, "journal_mode").await, "wal", "WAL must be set explicitly (sqlx does not default to it)");
-    assert_eq!(pragma(&db, "synchronous").await, "1", "synchronous must be NORMAL (1)");
-    assert_eq!(pragma(&db, "foreign_keys").await, "1", "foreign keys must be enforced");
+    let db = Database::open_in(&data_dir)
+        .await
+        .expect("a missing data dir must be created");
+    assert!(
+        paths::database_path(&data_dir).is_file(),
+        "the database file must exist after opening"
+    );
+    assert_eq!(
+        pragma(&db, "journal_mode").await,
+        "wal",
+        "WAL must be set explicitly (sqlx does not default to it)"
+    );
+    assert_eq!(
+        pragma(&db, "synchronous").await,
+        "1",
+        "synchronous must be NORMAL (1)"
+    );
+    assert_eq!(
+        pragma(&db, "foreign_keys").await,
+        "1",
+        "foreign keys must be enforced"
+    );
     let status = db.status().await.unwrap();
-    assert!(status.schema_version >= 1, "migrations must have run, got schema {}", status.schema_version);
+    assert!(
+        status.schema_version >= 1,
+        "migrations must have run, got schema {}",
+        status.schema_version
+    );
     assert_eq!(status.journal_mode, "wal");
-    assert_eq!(Path::new(&status.data_dir), data_dir.as_path(), "status must report the data dir in use");
+    assert_eq!(
+        Path::new(&status.data_dir),
+        data_dir.as_path(),
+        "status must report the data dir in use"
+    );
 }
 
 #[tokio::test]
@@ -33,27 +64,57 @@ async fn reopening_keeps_data_and_schema() {
         .unwrap();
     let version = db.status().await.unwrap().schema_version;
     db.close().await;
-    let again = Database::open_in(dir.path()).await.expect("a second open must succeed");
+    let again = Database::open_in(dir.path())
+        .await
+        .expect("a second open must succeed");
     let theme: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'theme'")
         .fetch_one(again.pool())
         .await
         .unwrap();
-    assert_eq!(theme, "dark", "data written before closing must survive reopening");
-    assert_eq!(again.status().await.unwrap().schema_version, version, "reopening must not change the schema");
+    assert_eq!(
+        theme, "dark",
+        "data written before closing must survive reopening"
+    );
+    assert_eq!(
+        again.status().await.unwrap().schema_version,
+        version,
+        "reopening must not change the schema"
+    );
 }
 
 #[tokio::test]
 async fn a_file_that_is_not_a_database_is_reported_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let file = paths::database_path(dir.path());
-    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(&file, &garbage).unwrap();
-    let err = Database::open_in(dir.path()).await.expect_err("garbage must not open as a database");
-    assert!(matches!(err, DbError::Unreadable { .. }), "expected Unreadable, got {err:?}");
+    let err = Database::open_in(dir.path())
+        .await
+        .expect_err("garbage must not open as a database");
+    assert!(
+        matches!(err, DbError::Unreadable { .. }),
+        "expected Unreadable, got {err:?}"
+    );
     let message = err.to_string();
-    assert!(message.contains("not a readable Cremmy database") && message.contains("--data-dir"), "the message must say what happened and what to do: {message}");
-    assert_eq!(std::fs::read(&file).unwrap(), garbage, "the user's file must not be modified");
-    assert!(!dir.path().join("cremmy.sqlite3-wal").exists() || std::fs::metadata(dir.path().join("cremmy.sqlite3-wal")).unwrap().len() == 0, "no WAL content may be written next to an unreadable file");
+    assert!(
+        message.contains("not a readable Cremmy database") && message.contains("--data-dir"),
+        "the message must say what happened and what to do: {message}"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        garbage,
+        "the user's file must not be modified"
+    );
+    assert!(
+        !dir.path().join("cremmy.sqlite3-wal").exists()
+            || std::fs::metadata(dir.path().join("cremmy.sqlite3-wal"))
+                .unwrap()
+                .len()
+                == 0,
+        "no WAL content may be written next to an unreadable file"
+    );
 }
 
 #[tokio::test]
@@ -65,11 +126,16 @@ async fn a_database_from_a_newer_cremmy_is_refused() {
         .await
         .unwrap();
     db.close().await;
-    let err = Database::open_in(dir.path()).await.expect_err("a newer schema must be refused");
+    let err = Database::open_in(dir.path())
+        .await
+        .expect_err("a newer schema must be refused");
     match err {
         DbError::TooNew { found, known, .. } => {
             assert_eq!(found, 99999);
-            assert!(known < found, "known schema {known} must be older than the file's");
+            assert!(
+                known < found,
+                "known schema {known} must be older than the file's"
+            );
         }
         other => panic!("expected TooNew, got {other:?}"),
     }
@@ -80,7 +146,15 @@ async fn a_data_dir_that_is_a_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let not_a_dir = dir.path().join("occupied");
     std::fs::write(&not_a_dir, b"x").unwrap();
-    let err = Database::open_in(&not_a_dir).await.expect_err("a file cannot be a data dir");
-    assert!(matches!(err, DbError::DataDir { .. }), "expected DataDir, got {err:?}");
-    assert!(err.to_string().contains("--data-dir"), "the message must name the way out: {err}");
+    let err = Database::open_in(&not_a_dir)
+        .await
+        .expect_err("a file cannot be a data dir");
+    assert!(
+        matches!(err, DbError::DataDir { .. }),
+        "expected DataDir, got {err:?}"
+    );
+    assert!(
+        err.to_string().contains("--data-dir"),
+        "the message must name the way out: {err}"
+    );
 }

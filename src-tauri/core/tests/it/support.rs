@@ -19,11 +19,20 @@ pub async fn test_crm() -> TestCrm {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open_in(dir.path()).await.unwrap();
     let clock = Arc::new(ManualClock::at(T0));
-    TestCrm { crm: Crm::new(db, clock.clone()), clock, _dir: dir }
+    TestCrm {
+        crm: Crm::new(db, clock.clone()),
+        clock,
+        _dir: dir,
+    }
 }
 
 pub async fn client(crm: &Crm, name: &str) -> Client {
-    crm.create_client(&ClientInput { name: name.to_string(), ..ClientInput::default() }).await.unwrap()
+    crm.create_client(&ClientInput {
+        name: name.to_string(),
+        ..ClientInput::default()
+    })
+    .await
+    .unwrap()
 }
 
 pub async fn contact(crm: &Crm, client_id: i64, name: &str, emails: &[&str]) -> Contact {
@@ -38,5 +47,8 @@ pub async fn contact(crm: &Crm, client_id: i64, name: &str, emails: &[&str]) -> 
 }
 
 pub async fn count(crm: &Crm, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(crm.database().pool()).await.unwrap()
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(crm.database().pool())
+        .await
+        .unwrap()
 }

@@ -1,4 +1,4 @@
-//! Bearer-token and scope checks, and Gmail's per-user quota.
+//! Bearer-token and scope checks.
 
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
@@ -13,30 +13,26 @@ pub fn bearer(world: &World, headers: &HeaderMap, scopes: &[&str]) -> Result<Str
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| api_error(401, "required", "Login Required.", None))?;
-    let access = world.google.access_tokens.get(token.trim()).ok_or_else(|| api_error(401, "authError", default_message(401), None))?;
+    let access = world
+        .google
+        .access_tokens
+        .get(token.trim())
+        .ok_or_else(|| api_error(401, "authError", default_message(401), None))?;
     if access.expires_at <= crate::unix_secs() {
         return Err(api_error(401, "authError", default_message(401), None));
     }
-    if !access.grant.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
-        return Err(api_error(403, "insufficientPermissions", default_message(403), None));
+    if !access
+        .grant
+        .scopes
+        .iter()
+        .any(|s| scopes.contains(&s.as_str()))
+    {
+        return Err(api_error(
+            403,
+            "insufficientPermissions",
+            default_message(403),
+            None,
+        ));
     }
     Ok(access.grant.account.clone())
-}
-
-/// Spends Gmail quota units; over the per-second budget answers 429 `rateLimitExceeded`.
-pub fn charge_gmail(world: &mut World, account: &str, units: u64) -> Result<(), Response> {
-    world.log.counters.gmail_quota_units += units;
-    let Some(limit) = world.google.settings.gmail_units_per_second else {
-        return Ok(());
-    };
-    let second = crate::unix_secs();
-    let window = world.google.quota_window.entry(account.to_string()).or_insert((second, 0));
-    if window.0 != second {
-        *window = (second, 0);
-    }
-    if window.1 + units > limit {
-        return Err(api_error(429, "rateLimitExceeded", "User-rate limit exceeded. Retry after 1s", Some(1)));
-    }
-    window.1 += units;
-    Ok(())
 }

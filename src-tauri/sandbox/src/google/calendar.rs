@@ -19,7 +19,10 @@ const READ: &[&str] = &[
     "https://www.googleapis.com/auth/calendar.events",
     "https://www.googleapis.com/auth/calendar.events.readonly",
 ];
-const WRITE: &[&str] = &["https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/calendar.events"];
+const WRITE: &[&str] = &[
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/calendar.events",
+];
 
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
@@ -47,13 +50,21 @@ impl Calendar {
         event.insert("kind".into(), json!("calendar#event"));
         event.insert("id".into(), json!(id));
         event.entry("status").or_insert(json!("confirmed"));
-        event.entry("iCalUID").or_insert(json!(format!("{id}@google.com")));
-        event.insert("htmlLink".into(), json!(format!("https://www.google.com/calendar/event?eid={id}")));
+        event
+            .entry("iCalUID")
+            .or_insert(json!(format!("{id}@google.com")));
+        event.insert(
+            "htmlLink".into(),
+            json!(format!("https://www.google.com/calendar/event?eid={id}")),
+        );
         event.insert("created".into(), json!(now));
         event.insert("updated".into(), json!(now));
         event.insert("sequence".into(), json!(0));
         event.insert("etag".into(), json!(format!("\"{}\"", self.change_counter)));
-        self.events.push(StoredEvent { json: event.clone(), changed_at: self.change_counter });
+        self.events.push(StoredEvent {
+            json: event.clone(),
+            changed_at: self.change_counter,
+        });
         event
     }
 
@@ -61,16 +72,29 @@ impl Calendar {
     pub fn patch(&mut self, id: &str, changes: Map<String, Value>) -> Option<Map<String, Value>> {
         self.change_counter += 1;
         let counter = self.change_counter;
-        let stored = self.events.iter_mut().find(|e| e.json.get("id").and_then(Value::as_str) == Some(id))?;
+        let stored = self
+            .events
+            .iter_mut()
+            .find(|e| e.json.get("id").and_then(Value::as_str) == Some(id))?;
         for (k, v) in changes {
             if !matches!(k.as_str(), "id" | "iCalUID" | "created" | "kind") {
                 stored.json.insert(k, v);
             }
         }
-        let sequence = stored.json.get("sequence").and_then(Value::as_i64).unwrap_or(0) + 1;
+        let sequence = stored
+            .json
+            .get("sequence")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
         stored.json.insert("sequence".into(), json!(sequence));
-        stored.json.insert("updated".into(), json!(crate::rfc3339((crate::unix_nanos() / 1_000_000) as i64)));
-        stored.json.insert("etag".into(), json!(format!("\"{counter}\"")));
+        stored.json.insert(
+            "updated".into(),
+            json!(crate::rfc3339((crate::unix_nanos() / 1_000_000) as i64)),
+        );
+        stored
+            .json
+            .insert("etag".into(), json!(format!("\"{counter}\"")));
         stored.changed_at = counter;
         Some(stored.json.clone())
     }
@@ -94,7 +118,12 @@ pub struct ListParams {
     time_min: Option<String>,
 }
 
-fn account_and_calendar(shared: &Shared, headers: &HeaderMap, calendar: &str, scopes: &[&str]) -> Result<String, Response> {
+fn account_and_calendar(
+    shared: &Shared,
+    headers: &HeaderMap,
+    calendar: &str,
+    scopes: &[&str],
+) -> Result<String, Response> {
     let world = shared.lock();
     let account = bearer(&world, headers, scopes)?;
     if calendar != "primary" && calendar != account {
@@ -103,7 +132,12 @@ fn account_and_calendar(shared: &Shared, headers: &HeaderMap, calendar: &str, sc
     Ok(account)
 }
 
-pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Path(calendar): Path<String>, Query(p): Query<ListParams>) -> Response {
+pub async fn list(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(calendar): Path<String>,
+    Query(p): Query<ListParams>,
+) -> Response {
     let account = match account_and_calendar(&shared, &headers, &calendar, READ) {
         Ok(a) => a,
         Err(r) => return r,
@@ -123,9 +157,17 @@ pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Path(calenda
         }
         (None, Some(token)) => {
             if p.time_min.is_some() {
-                return api_error(400, "invalid", "Sync token cannot be used with timeMin.", None);
+                return api_error(
+                    400,
+                    "invalid",
+                    "Sync token cannot be used with timeMin.",
+                    None,
+                );
             }
-            match token.strip_prefix("sbxsync-").and_then(|n| n.parse::<u64>().ok()) {
+            match token
+                .strip_prefix("sbxsync-")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 Some(n) if n >= cal.token_floor && n <= cal.change_counter => (n, 0),
                 _ => return api_error(410, "fullSyncRequired", default_message(410), None),
             }
@@ -139,10 +181,17 @@ pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Path(calenda
         .events
         .iter()
         .filter(|e| e.changed_at > since)
-        .filter(|e| show_deleted || e.json.get("status").and_then(Value::as_str) != Some("cancelled"))
+        .filter(|e| {
+            show_deleted || e.json.get("status").and_then(Value::as_str) != Some("cancelled")
+        })
         .collect();
     changed.sort_by_key(|e| e.changed_at);
-    let items: Vec<Value> = changed.iter().skip(offset).take(max).map(|e| Value::Object(e.json.clone())).collect();
+    let items: Vec<Value> = changed
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|e| Value::Object(e.json.clone()))
+        .collect();
     let mut out = json!({
         "kind": "calendar#events",
         "etag": format!("\"{}\"", cal.change_counter),
@@ -160,20 +209,33 @@ pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Path(calenda
     Json(out).into_response()
 }
 
-pub async fn get(State(shared): State<Shared>, headers: HeaderMap, Path((calendar, id)): Path<(String, String)>) -> Response {
+pub async fn get(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((calendar, id)): Path<(String, String)>,
+) -> Response {
     let account = match account_and_calendar(&shared, &headers, &calendar, READ) {
         Ok(a) => a,
         Err(r) => return r,
     };
     let mut world = shared.lock();
     let cal = world.google.calendars.entry(account).or_default();
-    match cal.events.iter().find(|e| e.json.get("id").and_then(Value::as_str) == Some(id.as_str())) {
+    match cal
+        .events
+        .iter()
+        .find(|e| e.json.get("id").and_then(Value::as_str) == Some(id.as_str()))
+    {
         Some(e) => Json(Value::Object(e.json.clone())).into_response(),
         None => api_error(404, "notFound", "Not Found", None),
     }
 }
 
-pub async fn insert(State(shared): State<Shared>, headers: HeaderMap, Path(calendar): Path<String>, Json(body): Json<Value>) -> Response {
+pub async fn insert(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(calendar): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
     let account = match account_and_calendar(&shared, &headers, &calendar, WRITE) {
         Ok(a) => a,
         Err(r) => return r,
@@ -192,7 +254,12 @@ pub async fn insert(State(shared): State<Shared>, headers: HeaderMap, Path(calen
     Json(Value::Object(stored)).into_response()
 }
 
-pub async fn patch(State(shared): State<Shared>, headers: HeaderMap, Path((calendar, id)): Path<(String, String)>, Json(body): Json<Value>) -> Response {
+pub async fn patch(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((calendar, id)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
     let account = match account_and_calendar(&shared, &headers, &calendar, WRITE) {
         Ok(a) => a,
         Err(r) => return r,
@@ -201,20 +268,33 @@ pub async fn patch(State(shared): State<Shared>, headers: HeaderMap, Path((calen
         return api_error(400, "invalid", "The patch must be a JSON object.", None);
     };
     let mut world = shared.lock();
-    match world.google.calendars.entry(account).or_default().patch(&id, changes) {
+    match world
+        .google
+        .calendars
+        .entry(account)
+        .or_default()
+        .patch(&id, changes)
+    {
         Some(e) => Json(Value::Object(e)).into_response(),
         None => api_error(404, "notFound", "Not Found", None),
     }
 }
 
-pub async fn delete(State(shared): State<Shared>, headers: HeaderMap, Path((calendar, id)): Path<(String, String)>) -> Response {
+pub async fn delete(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((calendar, id)): Path<(String, String)>,
+) -> Response {
     let account = match account_and_calendar(&shared, &headers, &calendar, WRITE) {
         Ok(a) => a,
         Err(r) => return r,
     };
     let mut world = shared.lock();
     let cal = world.google.calendars.entry(account).or_default();
-    let already = cal.events.iter().any(|e| e.json.get("id").and_then(Value::as_str) == Some(id.as_str()) && e.json.get("status").and_then(Value::as_str) == Some("cancelled"));
+    let already = cal.events.iter().any(|e| {
+        e.json.get("id").and_then(Value::as_str) == Some(id.as_str())
+            && e.json.get("status").and_then(Value::as_str) == Some("cancelled")
+    });
     if already {
         return api_error(410, "deleted", "Resource has been deleted", None);
     }

@@ -14,7 +14,10 @@ use super::auth::bearer;
 use super::errors::api_error;
 use crate::state::Shared;
 
-const SCOPES: &[&str] = &["https://www.googleapis.com/auth/drive", "https://www.googleapis.com/auth/drive.file"];
+const SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+];
 pub const FOLDER: &str = "application/vnd.google-apps.folder";
 
 #[derive(Debug, Clone)]
@@ -25,9 +28,24 @@ pub struct DriveFile {
     pub parents: Vec<String>,
     pub trashed: bool,
     pub content: Vec<u8>,
+    /// Drive's `version`: bumped by each content change (Docs derives its revision id from it).
+    pub version: u64,
 }
 
 impl DriveFile {
+    /// Where a person opens it: Docs and Sheets have their own editors.
+    pub fn web_view_link(&self) -> String {
+        match self.mime_type.as_str() {
+            super::docs::DOCUMENT_MIME => {
+                format!("https://docs.google.com/document/d/{}/edit", self.id)
+            }
+            super::sheets_api::SPREADSHEET_MIME => {
+                format!("https://docs.google.com/spreadsheets/d/{}/edit", self.id)
+            }
+            _ => format!("https://drive.google.com/file/d/{}/view", self.id),
+        }
+    }
+
     fn json(&self) -> Value {
         json!({
             "kind": "drive#file",
@@ -36,7 +54,8 @@ impl DriveFile {
             "mimeType": self.mime_type,
             "parents": self.parents,
             "trashed": self.trashed,
-            "webViewLink": format!("https://drive.google.com/file/d/{}/view", self.id),
+            "version": self.version.to_string(),
+            "webViewLink": self.web_view_link(),
         })
     }
 }
@@ -48,15 +67,26 @@ pub struct Drive {
 }
 
 impl Drive {
-    pub fn create(&mut self, name: &str, mime_type: &str, parents: Vec<String>, content: Vec<u8>) -> DriveFile {
+    pub fn create(
+        &mut self,
+        name: &str,
+        mime_type: &str,
+        parents: Vec<String>,
+        content: Vec<u8>,
+    ) -> DriveFile {
         self.next_file += 1;
         let file = DriveFile {
             id: format!("1sbx{:08}{}", self.next_file, "A".repeat(20)),
             name: name.to_string(),
             mime_type: mime_type.to_string(),
-            parents: if parents.is_empty() { vec!["root".to_string()] } else { parents },
+            parents: if parents.is_empty() {
+                vec!["root".to_string()]
+            } else {
+                parents
+            },
             trashed: false,
             content,
+            version: 1,
         };
         self.files.push(file.clone());
         file
@@ -120,7 +150,11 @@ pub struct ListParams {
     page_token: Option<String>,
 }
 
-pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
+pub async fn list(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> Response {
     let account = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
@@ -131,9 +165,17 @@ pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Query(p): Qu
     };
     let mut world = shared.lock();
     let drive = world.google.drives.entry(account).or_default();
-    let found: Vec<&DriveFile> = drive.files.iter().filter(|f| matches(f, &conditions)).collect();
+    let found: Vec<&DriveFile> = drive
+        .files
+        .iter()
+        .filter(|f| matches(f, &conditions))
+        .collect();
     let size = p.page_size.unwrap_or(100).clamp(1, 1000);
-    let offset: usize = p.page_token.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let offset: usize = p
+        .page_token
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
     let mut out = json!({ "kind": "drive#fileList", "files": found.iter().skip(offset).take(size).map(|f| f.json()).collect::<Vec<_>>() });
     if offset + size < found.len() {
         out["nextPageToken"] = json!((offset + size).to_string());
@@ -142,9 +184,25 @@ pub async fn list(State(shared): State<Shared>, headers: HeaderMap, Query(p): Qu
 }
 
 fn metadata_fields(meta: &Map<String, Value>) -> (String, String, Vec<String>) {
-    let name = meta.get("name").and_then(Value::as_str).unwrap_or("Untitled").to_string();
-    let mime = meta.get("mimeType").and_then(Value::as_str).unwrap_or("application/octet-stream").to_string();
-    let parents = meta.get("parents").and_then(Value::as_array).map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let name = meta
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("Untitled")
+        .to_string();
+    let mime = meta
+        .get("mimeType")
+        .and_then(Value::as_str)
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let parents = meta
+        .get("parents")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     (name, mime, parents)
 }
 
@@ -162,26 +220,51 @@ pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Byte
     let (name, mime, parents) = metadata_fields(&meta);
     let mut world = shared.lock();
     let drive = world.google.drives.entry(account).or_default();
-    if let Some(missing) = parents.iter().find(|p| *p != "root" && !drive.files.iter().any(|f| &f.id == *p)) {
-        return api_error(404, "notFound", &format!("File not found: {missing}."), None);
+    if let Some(missing) = parents
+        .iter()
+        .find(|p| *p != "root" && !drive.files.iter().any(|f| &f.id == *p))
+    {
+        return api_error(
+            404,
+            "notFound",
+            &format!("File not found: {missing}."),
+            None,
+        );
     }
     Json(drive.create(&name, &mime, parents, content).json()).into_response()
 }
 
-pub async fn get(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let account = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
     };
     let mut world = shared.lock();
-    match world.google.drives.entry(account).or_default().files.iter().find(|f| f.id == id) {
+    match world
+        .google
+        .drives
+        .entry(account)
+        .or_default()
+        .files
+        .iter()
+        .find(|f| f.id == id)
+    {
         Some(f) => Json(f.json()).into_response(),
         None => api_error(404, "notFound", &format!("File not found: {id}."), None),
     }
 }
 
 /// POST /drive/v3/files/{id}/copy: a new file with the same content (name and parents from the body).
-pub async fn copy(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn copy(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let account = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
@@ -192,10 +275,25 @@ pub async fn copy(State(shared): State<Shared>, headers: HeaderMap, Path(id): Pa
     let Some(source) = drive.files.iter().find(|f| f.id == id).cloned() else {
         return api_error(404, "notFound", &format!("File not found: {id}."), None);
     };
-    let name = meta.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or(format!("Copy of {}", source.name));
+    let name = meta
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or(format!("Copy of {}", source.name));
     let (_, _, parents) = metadata_fields(&meta);
-    let parents = if parents.is_empty() { source.parents.clone() } else { parents };
-    Json(drive.create(&name, &source.mime_type, parents, source.content.clone()).json()).into_response()
+    let parents = if parents.is_empty() {
+        source.parents.clone()
+    } else {
+        parents
+    };
+    let copy = drive.create(&name, &source.mime_type, parents, source.content.clone());
+    // A copied spreadsheet keeps its grid.
+    if let Some(mut grid) = world.google.spreadsheets.get(&id).cloned() {
+        grid.id = copy.id.clone();
+        grid.title = copy.name.clone();
+        world.google.spreadsheets.insert(copy.id.clone(), grid);
+    }
+    Json(copy.json()).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,7 +305,13 @@ pub struct UpdateParams {
 }
 
 /// PATCH /drive/v3/files/{id}: rename (`name` in the body), move (add/removeParents), trash.
-pub async fn update(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>, Query(p): Query<UpdateParams>, body: Bytes) -> Response {
+pub async fn update(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<UpdateParams>,
+    body: Bytes,
+) -> Response {
     let account = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,

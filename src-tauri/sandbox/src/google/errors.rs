@@ -6,7 +6,12 @@ use axum::Json;
 use serde_json::json;
 
 /// An API error: `{"error": {"code", "message", "errors": [{domain, reason, message}], "status"}}`.
-pub fn api_error(status: u16, reason: &str, message: &str, retry_after_secs: Option<u64>) -> Response {
+pub fn api_error(
+    status: u16,
+    reason: &str,
+    message: &str,
+    retry_after_secs: Option<u64>,
+) -> Response {
     let (domain, grpc_status) = match status {
         400 => ("global", "INVALID_ARGUMENT"),
         401 => ("global", "UNAUTHENTICATED"),
@@ -30,10 +35,17 @@ pub fn api_error(status: u16, reason: &str, message: &str, retry_after_secs: Opt
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (code, Json(body)).into_response();
     if let Some(secs) = retry_after_secs {
-        response.headers_mut().insert("retry-after", HeaderValue::from(secs));
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(secs));
     }
     if status == 401 {
-        response.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\""));
+        response.headers_mut().insert(
+            "www-authenticate",
+            HeaderValue::from_static(
+                "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"",
+            ),
+        );
     }
     response
 }
@@ -67,5 +79,9 @@ pub fn default_reason(status: u16) -> &'static str {
 
 /// An OAuth endpoint error: `{"error": "invalid_grant", "error_description": "..."}`.
 pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({ "error": error, "error_description": description }))).into_response()
+    (
+        status,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
 }

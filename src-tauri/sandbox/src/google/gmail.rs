@@ -9,8 +9,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{bearer, charge_gmail};
+use super::auth::bearer;
 use super::errors::api_error;
+use super::quota::{charge, Budget};
 use crate::state::Shared;
 
 pub const READ_SCOPES: &[&str] = &[
@@ -33,7 +34,10 @@ pub struct GmailMessage {
 
 impl GmailMessage {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -83,19 +87,33 @@ impl Mailbox {
         if self.history_floor == 0 {
             self.history_floor = 1;
         }
-        let id = format!("{:016x}", 0x18c0_0000_0000_0000u64 + self.next_message * 7919);
-        let internal_date = m.internal_date.unwrap_or_else(|| (crate::unix_nanos() / 1_000_000) as i64);
+        let id = format!(
+            "{:016x}",
+            0x18c0_0000_0000_0000u64 + self.next_message * 7919
+        );
+        let internal_date = m
+            .internal_date
+            .unwrap_or_else(|| (crate::unix_nanos() / 1_000_000) as i64);
         let message_id = m
             .message_id
             .clone()
             .filter(|id| !id.trim().is_empty())
-            .unwrap_or_else(|| format!("<sbx-{}-{}@mail.sandbox.example>", self.next_message, account.split('@').next().unwrap_or("x")));
+            .unwrap_or_else(|| {
+                format!(
+                    "<sbx-{}-{}@mail.sandbox.example>",
+                    self.next_message,
+                    account.split('@').next().unwrap_or("x")
+                )
+            });
         let thread_id = m
             .thread_id
             .clone()
             .or_else(|| {
                 let parent = m.in_reply_to.as_deref()?;
-                self.messages.iter().find(|x| x.header("Message-ID") == Some(parent)).map(|x| x.thread_id.clone())
+                self.messages
+                    .iter()
+                    .find(|x| x.header("Message-ID") == Some(parent))
+                    .map(|x| x.thread_id.clone())
             })
             .unwrap_or_else(|| id.clone());
         let mut headers = vec![
@@ -147,8 +165,13 @@ impl Mailbox {
 pub fn matches_query(m: &GmailMessage, q: &str) -> bool {
     q.split_whitespace().all(|term| {
         let (key, value) = term.split_once(':').unwrap_or(("", term));
-        let value = value.trim_matches(|c| c == '"' || c == '(' || c == ')').to_lowercase();
-        let contains = |h: &str| m.header(h).is_some_and(|v| v.to_lowercase().contains(&value));
+        let value = value
+            .trim_matches(|c| c == '"' || c == '(' || c == ')')
+            .to_lowercase();
+        let contains = |h: &str| {
+            m.header(h)
+                .is_some_and(|v| v.to_lowercase().contains(&value))
+        };
         match key.to_lowercase().as_str() {
             "from" => contains("From"),
             "to" => contains("To") || contains("Cc"),
@@ -192,7 +215,11 @@ fn message_json(m: &GmailMessage, format: &str, wanted: &[String]) -> Value {
     let headers: Vec<Value> = m
         .headers
         .iter()
-        .filter(|(k, _)| format == "full" || wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(k)))
+        .filter(|(k, _)| {
+            format == "full"
+                || wanted.is_empty()
+                || wanted.iter().any(|w| w.eq_ignore_ascii_case(k))
+        })
         .map(|(k, v)| json!({ "name": k, "value": v }))
         .collect();
     let mut payload = json!({ "mimeType": "text/plain", "headers": headers });
@@ -207,9 +234,15 @@ fn message_json(m: &GmailMessage, format: &str, wanted: &[String]) -> Value {
     out
 }
 
-pub async fn profile(State(shared): State<Shared>, headers: HeaderMap, Path(user): Path<String>) -> Response {
+pub async fn profile(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(user): Path<String>,
+) -> Response {
     let mut world = shared.lock();
-    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 1).map(|()| a)) {
+    let account = match bearer(&world, &headers, READ_SCOPES)
+        .and_then(|a| charge(&mut world, Budget::Gmail, &a, 1).map(|()| a))
+    {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -236,9 +269,15 @@ pub struct ListParams {
     page_token: Option<String>,
 }
 
-pub async fn list_messages(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
+pub async fn list_messages(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> Response {
     let mut world = shared.lock();
-    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 5).map(|()| a)) {
+    let account = match bearer(&world, &headers, READ_SCOPES)
+        .and_then(|a| charge(&mut world, Budget::Gmail, &a, 5).map(|()| a))
+    {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -250,9 +289,22 @@ pub async fn list_messages(State(shared): State<Shared>, headers: HeaderMap, Que
     };
     let q = p.q.unwrap_or_default();
     let mailbox = world.google.mailbox(&account);
-    let mut found: Vec<&GmailMessage> = mailbox.messages.iter().filter(|m| matches_query(m, &q)).collect();
-    found.sort_by(|a, b| b.internal_date.cmp(&a.internal_date).then_with(|| b.id.cmp(&a.id)));
-    let page: Vec<Value> = found.iter().skip(offset).take(max).map(|m| json!({ "id": m.id, "threadId": m.thread_id })).collect();
+    let mut found: Vec<&GmailMessage> = mailbox
+        .messages
+        .iter()
+        .filter(|m| matches_query(m, &q))
+        .collect();
+    found.sort_by(|a, b| {
+        b.internal_date
+            .cmp(&a.internal_date)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let page: Vec<Value> = found
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|m| json!({ "id": m.id, "threadId": m.thread_id }))
+        .collect();
     let mut out = json!({ "resultSizeEstimate": found.len() });
     if !page.is_empty() {
         out["messages"] = json!(page);
@@ -280,14 +332,24 @@ pub async fn get_message(
     uri: axum::http::Uri,
 ) -> Response {
     let mut world = shared.lock();
-    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 5).map(|()| a)) {
+    let account = match bearer(&world, &headers, READ_SCOPES)
+        .and_then(|a| charge(&mut world, Budget::Gmail, &a, 5).map(|()| a))
+    {
         Ok(a) => a,
         Err(r) => return r,
     };
     let query = uri.query().unwrap_or("");
-    let format = repeated(query, "format").pop().unwrap_or_else(|| "full".into());
+    let format = repeated(query, "format")
+        .pop()
+        .unwrap_or_else(|| "full".into());
     let wanted = repeated(query, "metadataHeaders");
-    match world.google.mailbox(&account).messages.iter().find(|m| m.id == id) {
+    match world
+        .google
+        .mailbox(&account)
+        .messages
+        .iter()
+        .find(|m| m.id == id)
+    {
         Some(m) => Json(message_json(m, &format, &wanted)).into_response(),
         None => api_error(404, "notFound", "Requested entity was not found.", None),
     }
@@ -303,9 +365,15 @@ pub struct HistoryParams {
     page_token: Option<String>,
 }
 
-pub async fn history(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<HistoryParams>) -> Response {
+pub async fn history(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(p): Query<HistoryParams>,
+) -> Response {
     let mut world = shared.lock();
-    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 2).map(|()| a)) {
+    let account = match bearer(&world, &headers, READ_SCOPES)
+        .and_then(|a| charge(&mut world, Budget::Gmail, &a, 2).map(|()| a))
+    {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -317,7 +385,11 @@ pub async fn history(State(shared): State<Shared>, headers: HeaderMap, Query(p):
         return api_error(404, "notFound", "Requested entity was not found.", None);
     }
     let max = p.max_results.unwrap_or(100).clamp(1, 500);
-    let offset: usize = p.page_token.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let offset: usize = p
+        .page_token
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
     let records: Vec<&(u64, String)> = mailbox.history.iter().filter(|(h, _)| *h > start).collect();
     let page: Vec<Value> = records
         .iter()

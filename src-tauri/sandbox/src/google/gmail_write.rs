@@ -10,9 +10,10 @@ use axum::Json;
 use mailparse::MailHeaderMap;
 use serde_json::{json, Value};
 
-use super::auth::{bearer, charge_gmail};
+use super::auth::bearer;
 use super::errors::api_error;
 use super::gmail::{GmailMessage, NewMessage, READ_SCOPES};
+use super::quota::{charge, Budget};
 use crate::state::Shared;
 
 const SEND_SCOPES: &[&str] = &[
@@ -29,7 +30,8 @@ const COMPOSE_SCOPES: &[&str] = &[
 
 /// Reads an RFC 2822 message into what the mailbox stores.
 fn parse_rfc2822(raw: &[u8], thread_id: Option<String>, draft: bool) -> Result<NewMessage, String> {
-    let mail = mailparse::parse_mail(raw).map_err(|e| format!("the message is not RFC 2822: {e}"))?;
+    let mail =
+        mailparse::parse_mail(raw).map_err(|e| format!("the message is not RFC 2822: {e}"))?;
     let h = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
     if h("To").is_empty() && !draft {
         return Err("Recipient address required".into());
@@ -37,11 +39,18 @@ fn parse_rfc2822(raw: &[u8], thread_id: Option<String>, draft: bool) -> Result<N
     let text_part = if mail.subparts.is_empty() {
         Some(&mail)
     } else {
-        mail.subparts.iter().find(|p| p.ctype.mimetype == "text/plain").or(mail.subparts.first())
+        mail.subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/plain")
+            .or(mail.subparts.first())
     };
-    let body = text_part.and_then(|p| p.get_body().ok()).unwrap_or_default();
+    let body = text_part
+        .and_then(|p| p.get_body().ok())
+        .unwrap_or_default();
     let references = h("References");
-    let in_reply_to = Some(h("In-Reply-To")).filter(|v| !v.is_empty()).or_else(|| references.split_whitespace().last().map(str::to_string));
+    let in_reply_to = Some(h("In-Reply-To"))
+        .filter(|v| !v.is_empty())
+        .or_else(|| references.split_whitespace().last().map(str::to_string));
     Ok(NewMessage {
         from: h("From"),
         to: h("To"),
@@ -61,20 +70,48 @@ fn brief(m: &GmailMessage) -> Value {
     json!({ "id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids })
 }
 
-async fn store_upload(shared: &Shared, headers: &HeaderMap, body: &[u8], draft: bool) -> Result<GmailMessage, Response> {
-    let (scopes, units) = if draft { (COMPOSE_SCOPES, 10) } else { (SEND_SCOPES, 100) };
+async fn store_upload(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+    draft: bool,
+) -> Result<GmailMessage, Response> {
+    let (scopes, units) = if draft {
+        (COMPOSE_SCOPES, 10)
+    } else {
+        (SEND_SCOPES, 100)
+    };
     let mut world = shared.lock();
-    let account = bearer(&world, headers, scopes).and_then(|a| charge_gmail(&mut world, &a, units).map(|()| a))?;
-    let upload = crate::upload::split(headers, body).map_err(|e| api_error(400, "invalidArgument", &e, None))?;
-    let raw = upload.media.ok_or_else(|| api_error(400, "invalidArgument", "The upload has no message part.", None))?;
+    let account = bearer(&world, headers, scopes)
+        .and_then(|a| charge(&mut world, Budget::Gmail, &a, units).map(|()| a))?;
+    let upload = crate::upload::split(headers, body)
+        .map_err(|e| api_error(400, "invalidArgument", &e, None))?;
+    let raw = upload.media.ok_or_else(|| {
+        api_error(
+            400,
+            "invalidArgument",
+            "The upload has no message part.",
+            None,
+        )
+    })?;
     let metadata = Value::Object(upload.metadata);
-    let meta = if draft { &metadata["message"] } else { &metadata };
+    let meta = if draft {
+        &metadata["message"]
+    } else {
+        &metadata
+    };
     let thread_id = meta["threadId"].as_str().map(str::to_string);
-    let message = parse_rfc2822(&raw, thread_id, draft).map_err(|e| api_error(400, "invalidArgument", &e, None))?;
+    let message = parse_rfc2822(&raw, thread_id, draft)
+        .map_err(|e| api_error(400, "invalidArgument", &e, None))?;
     let mailbox = world.google.mailbox(&account);
     if let Some(t) = &message.thread_id {
         if !mailbox.messages.iter().any(|m| &m.thread_id == t) {
-            return Err(api_error(404, "notFound", "Requested entity was not found.", None));
+            return Err(api_error(
+                404,
+                "notFound",
+                "Requested entity was not found.",
+                None,
+            ));
         }
     }
     Ok(mailbox.add(&account, message))
@@ -89,7 +126,11 @@ pub async fn send(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
 }
 
 /// POST /upload/gmail/v1/users/{user}/drafts
-pub async fn create_draft(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn create_draft(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match store_upload(&shared, &headers, &body, true).await {
         Ok(m) => Json(json!({ "id": format!("r-{}", m.id), "message": brief(&m) })).into_response(),
         Err(r) => r,
@@ -97,14 +138,24 @@ pub async fn create_draft(State(shared): State<Shared>, headers: HeaderMap, body
 }
 
 /// GET /gmail/v1/users/{user}/threads/{id}: the thread's messages, oldest first.
-pub async fn get_thread(State(shared): State<Shared>, headers: HeaderMap, Path((_user, id)): Path<(String, String)>) -> Response {
+pub async fn get_thread(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((_user, id)): Path<(String, String)>,
+) -> Response {
     let mut world = shared.lock();
-    let account = match bearer(&world, &headers, READ_SCOPES).and_then(|a| charge_gmail(&mut world, &a, 10).map(|()| a)) {
+    let account = match bearer(&world, &headers, READ_SCOPES)
+        .and_then(|a| charge(&mut world, Budget::Gmail, &a, 10).map(|()| a))
+    {
         Ok(a) => a,
         Err(r) => return r,
     };
     let mailbox = world.google.mailbox(&account);
-    let mut messages: Vec<&GmailMessage> = mailbox.messages.iter().filter(|m| m.thread_id == id).collect();
+    let mut messages: Vec<&GmailMessage> = mailbox
+        .messages
+        .iter()
+        .filter(|m| m.thread_id == id)
+        .collect();
     if messages.is_empty() {
         return api_error(404, "notFound", "Requested entity was not found.", None);
     }

@@ -44,7 +44,11 @@ fn found(location: String) -> Response {
 fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
     let mut out = uri.to_string();
     for (i, (k, v)) in params.iter().enumerate() {
-        out.push(if i == 0 && !uri.contains('?') { '?' } else { '&' });
+        out.push(if i == 0 && !uri.contains('?') {
+            '?'
+        } else {
+            '&'
+        });
         out.push_str(k);
         out.push('=');
         out.push_str(&crate::urlencode(v));
@@ -57,22 +61,52 @@ pub async fn authorize(State(shared): State<Shared>, Query(p): Query<AuthorizePa
     let mut world = shared.lock();
     let g = &mut world.google;
     if p.client_id != g.settings.client_id {
-        return (StatusCode::BAD_REQUEST, "Error 401: invalid_client. The OAuth client was not found.").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "Error 401: invalid_client. The OAuth client was not found.",
+        )
+            .into_response();
     }
-    if !p.redirect_uri.starts_with("http://127.0.0.1:") && !p.redirect_uri.starts_with("http://localhost") && !p.redirect_uri.starts_with("http://[::1]") {
-        return (StatusCode::BAD_REQUEST, "Error 400: redirect_uri_mismatch. Desktop clients must use a loopback redirect.").into_response();
+    if !p.redirect_uri.starts_with("http://127.0.0.1:")
+        && !p.redirect_uri.starts_with("http://localhost")
+        && !p.redirect_uri.starts_with("http://[::1]")
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Error 400: redirect_uri_mismatch. Desktop clients must use a loopback redirect.",
+        )
+            .into_response();
     }
     let state = p.state.clone().unwrap_or_default();
     if p.response_type != "code" {
-        return found(with_params(&p.redirect_uri, &[("error", "unsupported_response_type"), ("state", &state)]));
+        return found(with_params(
+            &p.redirect_uri,
+            &[("error", "unsupported_response_type"), ("state", &state)],
+        ));
     }
     if !g.settings.consent {
-        return found(with_params(&p.redirect_uri, &[("error", "access_denied"), ("state", &state)]));
+        return found(with_params(
+            &p.redirect_uri,
+            &[("error", "access_denied"), ("state", &state)],
+        ));
     }
-    if p.code_challenge.as_deref().is_none_or(str::is_empty) || p.code_challenge_method.as_deref() != Some("S256") {
-        return found(with_params(&p.redirect_uri, &[("error", "invalid_request"), ("error_description", "PKCE S256 is required"), ("state", &state)]));
+    if p.code_challenge.as_deref().is_none_or(str::is_empty)
+        || p.code_challenge_method.as_deref() != Some("S256")
+    {
+        return found(with_params(
+            &p.redirect_uri,
+            &[
+                ("error", "invalid_request"),
+                ("error_description", "PKCE S256 is required"),
+                ("state", &state),
+            ],
+        ));
     }
-    let account = p.login_hint.clone().filter(|a| g.mailboxes.contains_key(a)).unwrap_or_else(|| g.settings.account.clone());
+    let account = p
+        .login_hint
+        .clone()
+        .filter(|a| g.mailboxes.contains_key(a))
+        .unwrap_or_else(|| g.settings.account.clone());
     let code = g.new_secret("4/0Sbx");
     let now = crate::unix_secs();
     g.codes.insert(
@@ -86,12 +120,19 @@ pub async fn authorize(State(shared): State<Shared>, Query(p): Query<AuthorizePa
             expires_at: now + CODE_LIFETIME_SECS,
         },
     );
-    found(with_params(&p.redirect_uri, &[("state", &state), ("code", &code), ("scope", &p.scope)]))
+    found(with_params(
+        &p.redirect_uri,
+        &[("state", &state), ("code", &code), ("scope", &p.scope)],
+    ))
 }
 
 /// Client credentials from HTTP Basic auth or the form body (Google accepts both).
 fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (String, String) {
-    if let Some(basic) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ")) {
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
         if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim()) {
             let text = String::from_utf8_lossy(&decoded).to_string();
             if let Some((id, secret)) = text.split_once(':') {
@@ -99,7 +140,10 @@ fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (S
             }
         }
     }
-    (form.get("client_id").cloned().unwrap_or_default(), form.get("client_secret").cloned().unwrap_or_default())
+    (
+        form.get("client_id").cloned().unwrap_or_default(),
+        form.get("client_secret").cloned().unwrap_or_default(),
+    )
 }
 
 fn pkce_matches(verifier: &str, challenge: &str) -> bool {
@@ -108,30 +152,58 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 }
 
 /// POST /token: `authorization_code` (with PKCE) and `refresh_token` grants.
-pub async fn token(State(shared): State<Shared>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn token(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let (client_id, client_secret) = client_credentials(&headers, &form);
     let mut world = shared.lock();
     let g = &mut world.google;
     if client_id != g.settings.client_id || client_secret != g.settings.client_secret {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "The OAuth client was not found.");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The OAuth client was not found.",
+        );
     }
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     match field("grant_type") {
         "authorization_code" => {
             // Single use: the code is gone whatever happens next.
             let Some(pending) = g.codes.remove(field("code")) else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Malformed auth code.");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Malformed auth code.",
+                );
             };
             if pending.expires_at < crate::unix_secs() {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Auth code expired.");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Auth code expired.",
+                );
             }
             if pending.client_id != client_id || pending.redirect_uri != field("redirect_uri") {
-                return oauth_error(StatusCode::BAD_REQUEST, "redirect_uri_mismatch", "Bad Request");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "redirect_uri_mismatch",
+                    "Bad Request",
+                );
             }
             if !pkce_matches(field("code_verifier"), &pending.challenge) {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid code verifier.");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Invalid code verifier.",
+                );
             }
-            let grant = TokenGrant { client_id, account: pending.account, scopes: pending.scopes };
+            let grant = TokenGrant {
+                client_id,
+                account: pending.account,
+                scopes: pending.scopes,
+            };
             let refresh = g.new_secret("1//0sbx");
             g.refresh_tokens.insert(refresh.clone(), grant.clone());
             let (access, ttl) = g.issue_access_token(&grant);
@@ -146,27 +218,71 @@ pub async fn token(State(shared): State<Shared>, headers: HeaderMap, Form(form):
         }
         "refresh_token" => {
             let Some(grant) = g.refresh_tokens.get(field("refresh_token")).cloned() else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Token has been expired or revoked.");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Token has been expired or revoked.",
+                );
             };
             if grant.client_id != client_id {
-                return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client", "Unauthorized");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "unauthorized_client",
+                    "Unauthorized",
+                );
             }
             let (access, ttl) = g.issue_access_token(&grant);
             // Google does not send a new refresh token on refresh.
             Json(json!({ "access_token": access, "expires_in": ttl, "scope": grant.scopes.join(" "), "token_type": "Bearer" })).into_response()
         }
-        other => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("Invalid grant_type: {other}")),
+        other => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!("Invalid grant_type: {other}"),
+        ),
     }
 }
 
 /// POST /revoke?token=…: revokes a refresh token (and its access tokens) or one access token.
-pub async fn revoke(State(shared): State<Shared>, Query(q): Query<HashMap<String, String>>, body: String) -> Response {
-    let from_body = body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "token").map(|(_, v)| crate::urldecode(v));
+pub async fn revoke(
+    State(shared): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    body: String,
+) -> Response {
+    let from_body = body
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| crate::urldecode(v));
     let token = q.get("token").cloned().or(from_body).unwrap_or_default();
     let mut world = shared.lock();
     if world.google.revoke(&token) {
         StatusCode::OK.into_response()
     } else {
-        oauth_error(StatusCode::BAD_REQUEST, "invalid_token", "Token expired or revoked")
+        oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_token",
+            "Token expired or revoked",
+        )
+    }
+}
+
+/// GET /v1/userinfo (openidconnect.googleapis.com): who the token belongs to. Needs `openid`,
+/// `email` or `userinfo.email`.
+pub async fn userinfo(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    let world = shared.lock();
+    let scopes = [
+        "openid",
+        "email",
+        "https://www.googleapis.com/auth/userinfo.email",
+    ];
+    match super::auth::bearer(&world, &headers, &scopes) {
+        Ok(account) => {
+            let sub: u64 = account.bytes().fold(1_000_000_007u64, |h, b| {
+                h.wrapping_mul(31).wrapping_add(u64::from(b))
+            });
+            Json(json!({ "sub": format!("1{:019}", sub % 10u64.pow(19)), "email": account, "email_verified": true })).into_response()
+        }
+        Err(r) => r,
     }
 }

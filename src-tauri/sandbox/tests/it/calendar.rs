@@ -8,7 +8,8 @@ use crate::support::*;
 const CALENDAR: &str = "https://www.googleapis.com/auth/calendar.events";
 
 fn calendar_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> CalendarHub<HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(HttpConnector::new());
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(HttpConnector::new());
     let mut hub = CalendarHub::new(client, token.to_string());
     hub.base_url(format!("{}calendar/v3/", sb.base_url()));
     hub.root_url(sb.base_url());
@@ -16,7 +17,10 @@ fn calendar_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> CalendarHub<HttpCo
 }
 
 fn at(rfc3339: &str) -> EventDateTime {
-    EventDateTime { date_time: Some(rfc3339.parse().unwrap()), ..Default::default() }
+    EventDateTime {
+        date_time: Some(rfc3339.parse().unwrap()),
+        ..Default::default()
+    }
 }
 
 fn meeting(summary: &str, attendee: &str) -> Event {
@@ -24,7 +28,10 @@ fn meeting(summary: &str, attendee: &str) -> Event {
         summary: Some(summary.into()),
         start: Some(at("2026-03-03T10:00:00Z")),
         end: Some(at("2026-03-03T11:00:00Z")),
-        attendees: Some(vec![EventAttendee { email: Some(attendee.into()), ..Default::default() }]),
+        attendees: Some(vec![EventAttendee {
+            email: Some(attendee.into()),
+            ..Default::default()
+        }]),
         ..Default::default()
     }
 }
@@ -42,38 +49,136 @@ async fn incremental_sync_with_tokens_pages_and_cancellations() {
     let token = connect(&sb, CALENDAR).await;
     let hub = calendar_hub(&sb, &json_of(&token, "access_token"));
     let mut ids = Vec::new();
-    for (summary, who) in [("Kickoff", "dana@acme.example"), ("Review", "luis@bw.example"), ("Workshop", "mei@cl.example")] {
-        let (_, created) = hub.events().insert(meeting(summary, who), "primary").doit().await.expect("insert");
-        assert!(created.i_cal_uid.as_deref().unwrap().ends_with("@google.com"), "events get an iCalUID");
+    for (summary, who) in [
+        ("Kickoff", "dana@acme.example"),
+        ("Review", "luis@bw.example"),
+        ("Workshop", "mei@cl.example"),
+    ] {
+        let (_, created) = hub
+            .events()
+            .insert(meeting(summary, who), "primary")
+            .doit()
+            .await
+            .expect("insert");
+        assert!(
+            created
+                .i_cal_uid
+                .as_deref()
+                .unwrap()
+                .ends_with("@google.com"),
+            "events get an iCalUID"
+        );
         ids.push(created.id.unwrap());
     }
 
     // Full sync in pages of 2: the sync token comes only with the last page.
-    let (_, page1) = hub.events().list("primary").max_results(2).doit().await.unwrap();
+    let (_, page1) = hub
+        .events()
+        .list("primary")
+        .max_results(2)
+        .doit()
+        .await
+        .unwrap();
     assert_eq!(page1.items.as_ref().unwrap().len(), 2);
-    assert!(page1.next_sync_token.is_none(), "no sync token before the last page");
-    let (_, page2) = hub.events().list("primary").max_results(2).page_token(page1.next_page_token.as_deref().unwrap()).doit().await.unwrap();
+    assert!(
+        page1.next_sync_token.is_none(),
+        "no sync token before the last page"
+    );
+    let (_, page2) = hub
+        .events()
+        .list("primary")
+        .max_results(2)
+        .page_token(page1.next_page_token.as_deref().unwrap())
+        .doit()
+        .await
+        .unwrap();
     assert_eq!(page2.items.as_ref().unwrap().len(), 1);
-    let sync = page2.next_sync_token.expect("the last page carries the sync token");
+    let sync = page2
+        .next_sync_token
+        .expect("the last page carries the sync token");
     let first = &page1.items.unwrap()[0];
-    assert_eq!(first.attendees.as_ref().unwrap()[0].email.as_deref(), Some("dana@acme.example"));
-    assert_eq!(first.start.as_ref().unwrap().date_time.unwrap().to_rfc3339(), "2026-03-03T10:00:00+00:00", "times come back as UTC");
+    assert_eq!(
+        first.attendees.as_ref().unwrap()[0].email.as_deref(),
+        Some("dana@acme.example")
+    );
+    assert_eq!(
+        first
+            .start
+            .as_ref()
+            .unwrap()
+            .date_time
+            .unwrap()
+            .to_rfc3339(),
+        "2026-03-03T10:00:00+00:00",
+        "times come back as UTC"
+    );
 
     // Nothing changed: an empty incremental page with a fresh token.
-    let (_, quiet) = hub.events().list("primary").sync_token(&sync).doit().await.unwrap();
+    let (_, quiet) = hub
+        .events()
+        .list("primary")
+        .sync_token(&sync)
+        .doit()
+        .await
+        .unwrap();
     assert!(quiet.items.unwrap_or_default().is_empty());
 
-    hub.events().patch(Event { summary: Some("Kickoff (moved)".into()), ..Default::default() }, "primary", &ids[0]).doit().await.expect("patch");
-    hub.events().delete("primary", &ids[1]).doit().await.expect("delete");
-    let (_, changes) = hub.events().list("primary").sync_token(&sync).doit().await.unwrap();
+    hub.events()
+        .patch(
+            Event {
+                summary: Some("Kickoff (moved)".into()),
+                ..Default::default()
+            },
+            "primary",
+            &ids[0],
+        )
+        .doit()
+        .await
+        .expect("patch");
+    hub.events()
+        .delete("primary", &ids[1])
+        .doit()
+        .await
+        .expect("delete");
+    let (_, changes) = hub
+        .events()
+        .list("primary")
+        .sync_token(&sync)
+        .doit()
+        .await
+        .unwrap();
     let items = changes.items.unwrap();
-    let seen: Vec<(String, String)> = items.iter().map(|e| (e.summary.clone().unwrap_or_default(), e.status.clone().unwrap_or_default())).collect();
-    assert_eq!(seen, [("Kickoff (moved)".to_string(), "confirmed".to_string()), ("Review".to_string(), "cancelled".to_string())], "changed and cancelled events only");
+    let seen: Vec<(String, String)> = items
+        .iter()
+        .map(|e| {
+            (
+                e.summary.clone().unwrap_or_default(),
+                e.status.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("Kickoff (moved)".to_string(), "confirmed".to_string()),
+            ("Review".to_string(), "cancelled".to_string())
+        ],
+        "changed and cancelled events only"
+    );
     assert_eq!(items[0].sequence, Some(1), "a patch bumps the sequence");
 
     let (_, full) = hub.events().list("primary").doit().await.unwrap();
-    assert_eq!(full.items.unwrap().len(), 2, "a full list hides cancelled events unless showDeleted");
-    let gone = hub.events().delete("primary", &ids[1]).doit().await.expect_err("already deleted");
+    assert_eq!(
+        full.items.unwrap().len(),
+        2,
+        "a full list hides cancelled events unless showDeleted"
+    );
+    let gone = hub
+        .events()
+        .delete("primary", &ids[1])
+        .doit()
+        .await
+        .expect_err("already deleted");
     assert_eq!(status_of(&gone), Some(410));
 }
 
@@ -87,14 +192,38 @@ async fn an_invalidated_sync_token_answers_410_gone() {
     assert_eq!(full.items.unwrap()[0].summary.as_deref(), Some("Invited"));
     let sync = full.next_sync_token.unwrap();
     control(&sb, "google/calendar/sync-tokens/invalidate", json!({})).await;
-    let stale = hub.events().list("primary").sync_token(&sync).doit().await.expect_err("stale token");
-    assert_eq!(status_of(&stale), Some(410), "an invalid sync token means: wipe and full sync");
-    let garbage = hub.events().list("primary").sync_token("not-a-token").doit().await.expect_err("garbage token");
+    let stale = hub
+        .events()
+        .list("primary")
+        .sync_token(&sync)
+        .doit()
+        .await
+        .expect_err("stale token");
+    assert_eq!(
+        status_of(&stale),
+        Some(410),
+        "an invalid sync token means: wipe and full sync"
+    );
+    let garbage = hub
+        .events()
+        .list("primary")
+        .sync_token("not-a-token")
+        .doit()
+        .await
+        .expect_err("garbage token");
     assert_eq!(status_of(&garbage), Some(410));
     let (_, again) = hub.events().list("primary").doit().await.unwrap();
-    assert!(again.next_sync_token.is_some(), "a full sync gets a working token again");
+    assert!(
+        again.next_sync_token.is_some(),
+        "a full sync gets a working token again"
+    );
 
     let read_only = connect(&sb, GMAIL_READ).await;
-    let denied = calendar_hub(&sb, &json_of(&read_only, "access_token")).events().list("primary").doit().await.expect_err("scope");
+    let denied = calendar_hub(&sb, &json_of(&read_only, "access_token"))
+        .events()
+        .list("primary")
+        .doit()
+        .await
+        .expect_err("scope");
     assert_eq!(status_of(&denied), Some(403));
 }

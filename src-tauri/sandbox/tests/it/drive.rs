@@ -9,7 +9,8 @@ const DRIVE: &str = "https://www.googleapis.com/auth/drive.file";
 const FOLDER: &str = "application/vnd.google-apps.folder";
 
 fn drive_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> DriveHub<HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(HttpConnector::new());
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(HttpConnector::new());
     let mut hub = DriveHub::new(client, token.to_string());
     hub.base_url(format!("{}drive/v3/", sb.base_url()));
     hub.root_url(sb.base_url());
@@ -24,15 +25,46 @@ async fn folders_are_found_by_query_created_copied_and_moved() {
     let hub = drive_hub(&sb, &access);
     let octet: mime::Mime = "application/octet-stream".parse().unwrap();
 
-    let find = |name: &str, parent: &str| format!("name = '{name}' and mimeType = '{FOLDER}' and '{parent}' in parents and trashed = false");
-    let (_, none) = hub.files().list().q(&find("Cremmy CRM", "root")).doit().await.expect("list");
-    assert!(none.files.unwrap_or_default().is_empty(), "nothing before it is created");
+    let find = |name: &str, parent: &str| {
+        format!("name = '{name}' and mimeType = '{FOLDER}' and '{parent}' in parents and trashed = false")
+    };
+    let (_, none) = hub
+        .files()
+        .list()
+        .q(&find("Cremmy CRM", "root"))
+        .doit()
+        .await
+        .expect("list");
+    assert!(
+        none.files.unwrap_or_default().is_empty(),
+        "nothing before it is created"
+    );
 
-    let folder = File { name: Some("Cremmy CRM".into()), mime_type: Some(FOLDER.into()), parents: Some(vec!["root".into()]), ..Default::default() };
-    let (_, top) = hub.files().create(folder).upload(std::io::Cursor::new(Vec::new()), octet.clone()).await.expect("multipart create");
+    let folder = File {
+        name: Some("Cremmy CRM".into()),
+        mime_type: Some(FOLDER.into()),
+        parents: Some(vec!["root".into()]),
+        ..Default::default()
+    };
+    let (_, top) = hub
+        .files()
+        .create(folder)
+        .upload(std::io::Cursor::new(Vec::new()), octet.clone())
+        .await
+        .expect("multipart create");
     let top_id = top.id.unwrap();
-    let (_, found) = hub.files().list().q(&find("Cremmy CRM", "root")).doit().await.unwrap();
-    assert_eq!(found.files.unwrap()[0].id.as_deref(), Some(top_id.as_str()), "the query finds the folder just made");
+    let (_, found) = hub
+        .files()
+        .list()
+        .q(&find("Cremmy CRM", "root"))
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(
+        found.files.unwrap()[0].id.as_deref(),
+        Some(top_id.as_str()),
+        "the query finds the folder just made"
+    );
 
     // Google's own docs create folders by a metadata-only POST; the sandbox takes that too.
     let direct: serde_json::Value = http()
@@ -46,14 +78,52 @@ async fn folders_are_found_by_query_created_copied_and_moved() {
         .await
         .unwrap();
     let clients_id = direct["id"].as_str().unwrap().to_string();
-    let (_, in_top) = hub.files().list().q(&find("Clients", &top_id)).doit().await.unwrap();
+    let (_, in_top) = hub
+        .files()
+        .list()
+        .q(&find("Clients", &top_id))
+        .doit()
+        .await
+        .unwrap();
     assert_eq!(in_top.files.unwrap().len(), 1, "parents are matched");
-    let (_, quoted) = hub.files().list().q(&find("O\\'Brien & Sons", &clients_id)).doit().await.unwrap();
-    assert!(quoted.files.unwrap_or_default().is_empty(), "escaped quotes in names parse");
+    let (_, quoted) = hub
+        .files()
+        .list()
+        .q(&find("O\\'Brien & Sons", &clients_id))
+        .doit()
+        .await
+        .unwrap();
+    assert!(
+        quoted.files.unwrap_or_default().is_empty(),
+        "escaped quotes in names parse"
+    );
 
-    let template = File { name: Some("Proposal template".into()), mime_type: Some("application/vnd.google-apps.document".into()), ..Default::default() };
-    let (_, template) = hub.files().create(template).upload(std::io::Cursor::new(b"Dear {{client_name}}".to_vec()), octet.clone()).await.unwrap();
-    let (_, copy) = hub.files().copy(File { name: Some("Proposal - Acme".into()), ..Default::default() }, template.id.as_deref().unwrap()).doit().await.expect("copy");
+    let template = File {
+        name: Some("Proposal template".into()),
+        mime_type: Some("application/vnd.google-apps.document".into()),
+        ..Default::default()
+    };
+    let (_, template) = hub
+        .files()
+        .create(template)
+        .upload(
+            std::io::Cursor::new(b"Dear {{client_name}}".to_vec()),
+            octet.clone(),
+        )
+        .await
+        .unwrap();
+    let (_, copy) = hub
+        .files()
+        .copy(
+            File {
+                name: Some("Proposal - Acme".into()),
+                ..Default::default()
+            },
+            template.id.as_deref().unwrap(),
+        )
+        .doit()
+        .await
+        .expect("copy");
     assert_eq!(copy.name.as_deref(), Some("Proposal - Acme"));
     assert_ne!(copy.id, template.id, "a copy is a new file");
     let (_, moved) = hub
@@ -64,10 +134,31 @@ async fn folders_are_found_by_query_created_copied_and_moved() {
         .doit_without_upload()
         .await
         .expect("move");
-    assert_eq!(moved.parents, Some(vec![clients_id.clone()]), "moved out of root into the client's folder");
+    assert_eq!(
+        moved.parents,
+        Some(vec![clients_id.clone()]),
+        "moved out of root into the client's folder"
+    );
 
-    let missing = hub.files().get("nope").doit().await.expect_err("unknown file");
-    assert!(matches!(missing, google_drive3::Error::BadRequest(ref v) if v["error"]["code"] == 404), "{missing:?}");
-    let bad_q = hub.files().list().q("fullText contains 'x'").doit().await.expect_err("unsupported");
-    assert!(matches!(bad_q, google_drive3::Error::BadRequest(ref v) if v["error"]["code"] == 400), "{bad_q:?}");
+    let missing = hub
+        .files()
+        .get("nope")
+        .doit()
+        .await
+        .expect_err("unknown file");
+    assert!(
+        matches!(missing, google_drive3::Error::BadRequest(ref v) if v["error"]["code"] == 404),
+        "{missing:?}"
+    );
+    let bad_q = hub
+        .files()
+        .list()
+        .q("fullText contains 'x'")
+        .doit()
+        .await
+        .expect_err("unsupported");
+    assert!(
+        matches!(bad_q, google_drive3::Error::BadRequest(ref v) if v["error"]["code"] == 400),
+        "{bad_q:?}"
+    );
 }

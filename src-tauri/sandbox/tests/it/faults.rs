@@ -15,25 +15,58 @@ async fn scripted_faults_answer_in_order_with_googles_error_shapes() {
         { "path": "/gmail/v1/users/me/profile", "times": 1, "fault": { "kind": "malformed_json" } },
         { "path": "/gmail/v1/users/me/profile", "times": 1, "fault": { "kind": "status", "status": 403, "reason": "userRateLimitExceeded" } },
     ]})).await;
-    let call = || async { http().get(format!("{}gmail/v1/users/me/profile", sb.base_url())).bearer_auth(&access).send().await.unwrap() };
+    let call = || async {
+        http()
+            .get(format!("{}gmail/v1/users/me/profile", sb.base_url()))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+    };
 
     let r = call().await;
     assert_eq!(r.status().as_u16(), 429);
     assert_eq!(r.headers()["retry-after"], "7");
     let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!((body["error"]["errors"][0]["reason"].as_str(), body["error"]["status"].as_str()), (Some("rateLimitExceeded"), Some("RESOURCE_EXHAUSTED")));
+    assert_eq!(
+        (
+            body["error"]["errors"][0]["reason"].as_str(),
+            body["error"]["status"].as_str()
+        ),
+        (Some("rateLimitExceeded"), Some("RESOURCE_EXHAUSTED"))
+    );
     assert_eq!(call().await.status().as_u16(), 503);
     let garbage = call().await;
     assert_eq!(garbage.status().as_u16(), 200);
-    assert!(garbage.json::<serde_json::Value>().await.is_err(), "malformed JSON must not parse");
+    assert!(
+        garbage.json::<serde_json::Value>().await.is_err(),
+        "malformed JSON must not parse"
+    );
     let r = call().await;
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["errors"][0]["domain"], "usageLimits");
-    assert_eq!(call().await.status().as_u16(), 200, "the script is used up: normal answers again");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["errors"][0]["domain"],
+        "usageLimits"
+    );
+    assert_eq!(
+        call().await.status().as_u16(),
+        200,
+        "the script is used up: normal answers again"
+    );
 
     let log = get_json(&sb, "log").await;
-    let statuses: Vec<u64> = log["requests"].as_array().unwrap().iter().filter(|r| r["path"] == "/gmail/v1/users/me/profile").map(|r| r["status"].as_u64().unwrap()).collect();
-    assert_eq!(statuses, [429, 503, 200, 403, 200], "the log records every answer in order");
+    let statuses: Vec<u64> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/gmail/v1/users/me/profile")
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [429, 503, 200, 403, 200],
+        "the log records every answer in order"
+    );
     let counters = get_json(&sb, "counters").await;
     assert_eq!(counters["calls"]["GET /gmail/v1/users/me/profile"], 5);
     assert_eq!(counters["rate_limited"], 1);
@@ -42,13 +75,32 @@ async fn scripted_faults_answer_in_order_with_googles_error_shapes() {
 #[tokio::test]
 async fn dropped_connections_and_delays_are_injected() {
     let sb = sandbox().await;
-    control(&sb, "faults", json!({ "rules": [
-        { "path": "/gmail/", "times": 1, "fault": { "kind": "drop" } },
-    ]})).await;
-    let dropped = http().get(format!("{}gmail/v1/users/me/profile", sb.base_url())).send().await;
-    assert!(dropped.is_err(), "the connection closes without an answer: {dropped:?}");
-    let after = http().get(format!("{}gmail/v1/users/me/profile", sb.base_url())).send().await.unwrap();
-    assert_eq!(after.status().as_u16(), 401, "the sandbox keeps serving after a dropped connection");
+    control(
+        &sb,
+        "faults",
+        json!({ "rules": [
+            { "path": "/gmail/", "times": 1, "fault": { "kind": "drop" } },
+        ]}),
+    )
+    .await;
+    let dropped = http()
+        .get(format!("{}gmail/v1/users/me/profile", sb.base_url()))
+        .send()
+        .await;
+    assert!(
+        dropped.is_err(),
+        "the connection closes without an answer: {dropped:?}"
+    );
+    let after = http()
+        .get(format!("{}gmail/v1/users/me/profile", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status().as_u16(),
+        401,
+        "the sandbox keeps serving after a dropped connection"
+    );
 }
 
 #[tokio::test]
@@ -60,20 +112,42 @@ async fn gmail_quota_is_enforced_per_second_with_429() {
     let mut statuses = Vec::new();
     // messages.list costs 5 units: at most two fit in one second's budget of 10.
     for _ in 0..3 {
-        statuses.push(http().get(format!("{}gmail/v1/users/me/messages", sb.base_url())).bearer_auth(&access).send().await.unwrap().status().as_u16());
+        statuses.push(
+            http()
+                .get(format!("{}gmail/v1/users/me/messages", sb.base_url()))
+                .bearer_auth(&access)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
     }
     if statuses.contains(&429) {
-        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 2, "two calls fit the budget: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            2,
+            "two calls fit the budget: {statuses:?}"
+        );
     } else {
         // The three calls straddled a second boundary; the budget resets each second.
         assert_eq!(statuses, [200, 200, 200]);
     }
-    assert!(get_json(&sb, "counters").await["gmail_quota_units"].as_u64().unwrap() >= 15, "units are counted as Google's costs");
+    assert!(
+        get_json(&sb, "counters").await["gmail_quota_units"]
+            .as_u64()
+            .unwrap()
+            >= 15,
+        "units are counted as Google's costs"
+    );
 }
 
 #[tokio::test]
 async fn only_loopback_addresses_can_be_bound() {
-    let err = cremmy_sandbox::Sandbox::start(SocketAddr::from(([0, 0, 0, 0], 0))).await.err().expect("0.0.0.0 refused");
+    let err = cremmy_sandbox::Sandbox::start(SocketAddr::from(([0, 0, 0, 0], 0)))
+        .await
+        .err()
+        .expect("0.0.0.0 refused");
     assert!(err.to_string().contains("loopback"), "{err}");
     let ok = cremmy_sandbox::Sandbox::start(SocketAddr::from(([127, 0, 0, 2], 0))).await;
     assert!(ok.is_ok(), "any 127/8 address is loopback");

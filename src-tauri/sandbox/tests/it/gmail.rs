@@ -16,23 +16,61 @@ fn status_of(e: &GmailError) -> Option<i64> {
 #[tokio::test]
 async fn list_get_and_profile_parse_in_the_real_gmail_client() {
     let sb = sandbox().await;
-    let seeded = control(&sb, "google/seed", json!({ "clients": 3, "messages_per_client": 4, "seed": 9, "newest_at": NEWEST })).await;
+    let seeded = control(
+        &sb,
+        "google/seed",
+        json!({ "clients": 3, "messages_per_client": 4, "seed": 9, "newest_at": NEWEST }),
+    )
+    .await;
     assert_eq!(seeded["messages"], 12);
     let token = connect(&sb, GMAIL_READ).await;
     let hub = hub(&sb, &json_of(&token, "access_token"));
 
     let (_, profile) = hub.users().get_profile("me").doit().await.expect("profile");
-    assert_eq!(profile.email_address.as_deref(), Some("consultant@sandbox.example"));
+    assert_eq!(
+        profile.email_address.as_deref(),
+        Some("consultant@sandbox.example")
+    );
     assert_eq!(profile.messages_total, Some(12));
-    assert_eq!(profile.history_id, Some(12), "one history id per delivered message");
+    assert_eq!(
+        profile.history_id,
+        Some(12),
+        "one history id per delivered message"
+    );
 
-    let (_, page1) = hub.users().messages_list("me").max_results(5).doit().await.expect("list");
-    let ids: Vec<String> = page1.messages.unwrap().into_iter().filter_map(|m| m.id).collect();
+    let (_, page1) = hub
+        .users()
+        .messages_list("me")
+        .max_results(5)
+        .doit()
+        .await
+        .expect("list");
+    let ids: Vec<String> = page1
+        .messages
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.id)
+        .collect();
     assert_eq!(ids.len(), 5);
     let token2 = page1.next_page_token.expect("more pages");
-    let (_, page2) = hub.users().messages_list("me").max_results(5).page_token(&token2).doit().await.unwrap();
-    let more: Vec<String> = page2.messages.unwrap().into_iter().filter_map(|m| m.id).collect();
-    assert!(ids.iter().all(|id| !more.contains(id)), "pages do not overlap");
+    let (_, page2) = hub
+        .users()
+        .messages_list("me")
+        .max_results(5)
+        .page_token(&token2)
+        .doit()
+        .await
+        .unwrap();
+    let more: Vec<String> = page2
+        .messages
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.id)
+        .collect();
+    assert!(
+        ids.iter().all(|id| !more.contains(id)),
+        "pages do not overlap"
+    );
 
     let (_, first) = hub
         .users()
@@ -43,73 +81,184 @@ async fn list_get_and_profile_parse_in_the_real_gmail_client() {
         .doit()
         .await
         .expect("get");
-    assert_eq!(first.internal_date, Some(NEWEST), "newest first, internalDate in ms");
+    assert_eq!(
+        first.internal_date,
+        Some(NEWEST),
+        "newest first, internalDate in ms"
+    );
     let headers = first.payload.unwrap().headers.unwrap();
     let names: Vec<String> = headers.iter().filter_map(|h| h.name.clone()).collect();
-    assert_eq!(names, ["From", "Message-ID"], "metadata returns only the requested headers");
+    assert_eq!(
+        names,
+        ["From", "Message-ID"],
+        "metadata returns only the requested headers"
+    );
 
-    let (_, from_one) = hub.users().messages_list("me").q("from:contact1@client1.example").doit().await.unwrap();
-    assert_eq!(from_one.result_size_estimate, Some(2), "`from:` filters (inbound mail only)");
-    let (_, sent) = hub.users().messages_list("me").q("in:sent to:contact1@client1.example").doit().await.unwrap();
+    let (_, from_one) = hub
+        .users()
+        .messages_list("me")
+        .q("from:contact1@client1.example")
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(
+        from_one.result_size_estimate,
+        Some(2),
+        "`from:` filters (inbound mail only)"
+    );
+    let (_, sent) = hub
+        .users()
+        .messages_list("me")
+        .q("in:sent to:contact1@client1.example")
+        .doit()
+        .await
+        .unwrap();
     assert_eq!(sent.result_size_estimate, Some(2), "`in:sent` + `to:`");
-    let (_, recent) = hub.users().messages_list("me").q("after:1772431200").doit().await.unwrap();
-    assert_eq!(recent.result_size_estimate, Some(4), "`after:` takes epoch seconds (the last 3 hours here)");
+    let (_, recent) = hub
+        .users()
+        .messages_list("me")
+        .q("after:1772431200")
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(
+        recent.result_size_estimate,
+        Some(4),
+        "`after:` takes epoch seconds (the last 3 hours here)"
+    );
 
-    let missing = hub.users().messages_get("me", "0000000000000000").doit().await.expect_err("unknown id");
+    let missing = hub
+        .users()
+        .messages_get("me", "0000000000000000")
+        .doit()
+        .await
+        .expect_err("unknown id");
     assert_eq!(status_of(&missing), Some(404));
 }
 
 #[tokio::test]
 async fn history_lists_new_mail_and_404s_below_the_retained_window() {
     let sb = sandbox().await;
-    control(&sb, "google/seed", json!({ "clients": 2, "messages_per_client": 2, "newest_at": NEWEST })).await;
+    control(
+        &sb,
+        "google/seed",
+        json!({ "clients": 2, "messages_per_client": 2, "newest_at": NEWEST }),
+    )
+    .await;
     let token = connect(&sb, GMAIL_READ).await;
     let hub = hub(&sb, &json_of(&token, "access_token"));
     let (_, profile) = hub.users().get_profile("me").doit().await.unwrap();
     let start = profile.history_id.unwrap();
-    let (_, nothing) = hub.users().history_list("me").start_history_id(start).doit().await.unwrap();
+    let (_, nothing) = hub
+        .users()
+        .history_list("me")
+        .start_history_id(start)
+        .doit()
+        .await
+        .unwrap();
     assert!(nothing.history.is_none(), "no new mail, no records");
     assert_eq!(nothing.history_id, Some(start));
 
     let injected = control(&sb, "google/messages", json!({ "from": "dana@acme.example", "to": "consultant@sandbox.example", "subject": "New brief", "body": "Hello" })).await;
-    let (_, added) = hub.users().history_list("me").start_history_id(start).add_history_types("messageAdded").doit().await.unwrap();
+    let (_, added) = hub
+        .users()
+        .history_list("me")
+        .start_history_id(start)
+        .add_history_types("messageAdded")
+        .doit()
+        .await
+        .unwrap();
     let records = added.history.unwrap();
     assert_eq!(records.len(), 1);
-    let message = records[0].messages_added.as_ref().unwrap()[0].message.as_ref().unwrap();
+    let message = records[0].messages_added.as_ref().unwrap()[0]
+        .message
+        .as_ref()
+        .unwrap();
     assert_eq!(message.id.as_deref(), injected["id"].as_str());
     assert_eq!(added.history_id, Some(start + 1), "history ids increase");
 
-    control(&sb, "google/history/trim", json!({ "keep_from": start + 1 })).await;
-    let stale = hub.users().history_list("me").start_history_id(start - 1).doit().await.expect_err("stale id");
-    assert_eq!(status_of(&stale), Some(404), "an id older than the retained history is 404 (full sync needed)");
+    control(
+        &sb,
+        "google/history/trim",
+        json!({ "keep_from": start + 1 }),
+    )
+    .await;
+    let stale = hub
+        .users()
+        .history_list("me")
+        .start_history_id(start - 1)
+        .doit()
+        .await
+        .expect_err("stale id");
+    assert_eq!(
+        status_of(&stale),
+        Some(404),
+        "an id older than the retained history is 404 (full sync needed)"
+    );
 }
 
 #[tokio::test]
 async fn tokens_and_scopes_are_checked_on_every_call() {
     let sb = sandbox().await;
-    let no_auth = http().get(format!("{}gmail/v1/users/me/profile", sb.base_url())).send().await.unwrap();
+    let no_auth = http()
+        .get(format!("{}gmail/v1/users/me/profile", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_auth.status().as_u16(), 401);
-    let bad = hub(&sb, "ya29.not-a-token").users().get_profile("me").doit().await.expect_err("bad token");
+    let bad = hub(&sb, "ya29.not-a-token")
+        .users()
+        .get_profile("me")
+        .doit()
+        .await
+        .expect_err("bad token");
     assert_eq!(status_of(&bad), Some(401));
 
     let calendar_only = connect(&sb, "https://www.googleapis.com/auth/calendar.readonly").await;
-    let wrong_scope = hub(&sb, &json_of(&calendar_only, "access_token")).users().get_profile("me").doit().await.expect_err("scope");
-    assert_eq!(status_of(&wrong_scope), Some(403), "a token without a Gmail scope gets 403");
+    let wrong_scope = hub(&sb, &json_of(&calendar_only, "access_token"))
+        .users()
+        .get_profile("me")
+        .doit()
+        .await
+        .expect_err("scope");
+    assert_eq!(
+        status_of(&wrong_scope),
+        Some(403),
+        "a token without a Gmail scope gets 403"
+    );
 
     let token = connect(&sb, GMAIL_READ).await;
     control(&sb, "google/tokens/expire", json!({})).await;
-    let expired = hub(&sb, &json_of(&token, "access_token")).users().get_profile("me").doit().await.expect_err("expired");
-    assert_eq!(status_of(&expired), Some(401), "an expired access token is 401 (refresh, then retry once)");
+    let expired = hub(&sb, &json_of(&token, "access_token"))
+        .users()
+        .get_profile("me")
+        .doit()
+        .await
+        .expect_err("expired");
+    assert_eq!(
+        status_of(&expired),
+        Some(401),
+        "an expired access token is 401 (refresh, then retry once)"
+    );
 }
 
 const SEND: &str = "https://www.googleapis.com/auth/gmail.send https://www.googleapis.com/auth/gmail.compose https://www.googleapis.com/auth/gmail.readonly";
 
-fn rfc2822(to: &str, subject: &str, in_reply_to: Option<&str>, body: &str) -> std::io::Cursor<Vec<u8>> {
+fn rfc2822(
+    to: &str,
+    subject: &str,
+    in_reply_to: Option<&str>,
+    body: &str,
+) -> std::io::Cursor<Vec<u8>> {
     let mut text = format!("From: consultant@sandbox.example\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <reply-1@cremmy.example>\r\n");
     if let Some(parent) = in_reply_to {
-        text.push_str(&format!("In-Reply-To: {parent}\r\nReferences: {parent}\r\n"));
+        text.push_str(&format!(
+            "In-Reply-To: {parent}\r\nReferences: {parent}\r\n"
+        ));
     }
-    text.push_str(&format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"));
+    text.push_str(&format!(
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ));
     std::io::Cursor::new(text.into_bytes())
 }
 
@@ -126,34 +275,98 @@ async fn send_threads_replies_and_drafts_stay_out_of_history() {
     let (_, sent) = hub
         .users()
         .messages_send(google_gmail1::api::Message::default(), "me")
-        .upload(rfc2822("dana@acme.example", "Re: Proposal?", Some(&parent), "Attached."), rfc822.clone())
+        .upload(
+            rfc2822(
+                "dana@acme.example",
+                "Re: Proposal?",
+                Some(&parent),
+                "Attached.",
+            ),
+            rfc822.clone(),
+        )
         .await
         .expect("send through the multipart upload path");
-    assert_eq!(sent.thread_id.as_deref(), incoming["threadId"].as_str(), "In-Reply-To threads the reply");
+    assert_eq!(
+        sent.thread_id.as_deref(),
+        incoming["threadId"].as_str(),
+        "In-Reply-To threads the reply"
+    );
     assert_eq!(sent.label_ids, Some(vec!["SENT".to_string()]));
 
-    let (_, thread) = hub.users().threads_get("me", sent.thread_id.as_deref().unwrap()).doit().await.expect("thread");
+    let (_, thread) = hub
+        .users()
+        .threads_get("me", sent.thread_id.as_deref().unwrap())
+        .doit()
+        .await
+        .expect("thread");
     let messages = thread.messages.unwrap();
-    assert_eq!(messages.len(), 2, "the thread holds the question and the reply");
-    let reply_headers = messages[1].payload.as_ref().unwrap().headers.as_ref().unwrap();
-    let header = |n: &str| reply_headers.iter().find(|h| h.name.as_deref() == Some(n)).and_then(|h| h.value.clone());
+    assert_eq!(
+        messages.len(),
+        2,
+        "the thread holds the question and the reply"
+    );
+    let reply_headers = messages[1]
+        .payload
+        .as_ref()
+        .unwrap()
+        .headers
+        .as_ref()
+        .unwrap();
+    let header = |n: &str| {
+        reply_headers
+            .iter()
+            .find(|h| h.name.as_deref() == Some(n))
+            .and_then(|h| h.value.clone())
+    };
     assert_eq!(header("In-Reply-To").as_deref(), Some(parent.as_str()));
-    assert_eq!(header("Message-ID").as_deref(), Some("<reply-1@cremmy.example>"), "the sender's Message-ID is kept");
+    assert_eq!(
+        header("Message-ID").as_deref(),
+        Some("<reply-1@cremmy.example>"),
+        "the sender's Message-ID is kept"
+    );
 
-    let draft = google_gmail1::api::Draft { message: Some(google_gmail1::api::Message { thread_id: sent.thread_id.clone(), ..Default::default() }), ..Default::default() };
+    let draft = google_gmail1::api::Draft {
+        message: Some(google_gmail1::api::Message {
+            thread_id: sent.thread_id.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
     let (_, created) = hub
         .users()
         .drafts_create(draft, "me")
-        .upload(rfc2822("dana@acme.example", "Proposal for Acme", None, "Draft body"), rfc822.clone())
+        .upload(
+            rfc2822("dana@acme.example", "Proposal for Acme", None, "Draft body"),
+            rfc822.clone(),
+        )
         .await
         .expect("draft");
     assert!(created.id.unwrap().starts_with("r-"));
     let draft_message = created.message.unwrap();
-    assert_eq!((draft_message.label_ids, draft_message.thread_id), (Some(vec!["DRAFT".to_string()]), sent.thread_id.clone()));
+    assert_eq!(
+        (draft_message.label_ids, draft_message.thread_id),
+        (Some(vec!["DRAFT".to_string()]), sent.thread_id.clone())
+    );
 
-    let (_, history) = hub.users().history_list("me").start_history_id(profile.history_id.unwrap()).doit().await.unwrap();
-    let added: Vec<String> = history.history.unwrap_or_default().into_iter().flat_map(|h| h.messages_added.unwrap_or_default()).filter_map(|a| a.message?.id).collect();
-    assert_eq!(added, vec![sent.id.clone().unwrap()], "the sent reply is history; the draft is not");
+    let (_, history) = hub
+        .users()
+        .history_list("me")
+        .start_history_id(profile.history_id.unwrap())
+        .doit()
+        .await
+        .unwrap();
+    let added: Vec<String> = history
+        .history
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|h| h.messages_added.unwrap_or_default())
+        .filter_map(|a| a.message?.id)
+        .collect();
+    assert_eq!(
+        added,
+        vec![sent.id.clone().unwrap()],
+        "the sent reply is history; the draft is not"
+    );
 
     let no_recipient = hub
         .users()
@@ -170,5 +383,8 @@ async fn send_threads_replies_and_drafts_stay_out_of_history() {
         .await
         .expect_err("scope");
     assert_eq!(status_of(&denied), Some(403), "sending needs a send scope");
-    assert_eq!(get_json(&sb, "counters").await["calls"]["POST /upload/gmail/v1/users/me/messages/send"], 3);
+    assert_eq!(
+        get_json(&sb, "counters").await["calls"]["POST /upload/gmail/v1/users/me/messages/send"],
+        3
+    );
 }

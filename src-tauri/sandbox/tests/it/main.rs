@@ -1,9 +1,12 @@
 //! The sandbox's fidelity tests: OAuth at the wire level, Gmail through the real google-gmail1
 //! hub, faults, quotas and controls.
 
+mod a1;
 mod calendar;
+mod docs;
 mod drive;
 mod faults;
 mod gmail;
 mod oauth;
+mod sheets;
 mod support;

@@ -9,21 +9,33 @@ pub const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 pub const GMAIL_READ: &str = "https://www.googleapis.com/auth/gmail.readonly";
 
 pub async fn sandbox() -> Sandbox {
-    Sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("the sandbox starts on a free loopback port")
+    Sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("the sandbox starts on a free loopback port")
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub fn pkce_pair(verifier: &str) -> (String, String) {
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
     (verifier.to_string(), challenge)
 }
 
 /// Query parameters of a redirect's Location.
 pub fn location_params(response: &reqwest::Response) -> Vec<(String, String)> {
-    let location = response.headers().get("location").expect("a redirect").to_str().unwrap().to_string();
+    let location = response
+        .headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .unwrap()
+        .to_string();
     let query = location.split_once('?').map(|(_, q)| q).unwrap_or("");
     query
         .split('&')
@@ -33,11 +45,19 @@ pub fn location_params(response: &reqwest::Response) -> Vec<(String, String)> {
 }
 
 pub fn param(params: &[(String, String)], key: &str) -> Option<String> {
-    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
 }
 
 /// Consent screen → code, as the browser would follow it.
-pub async fn authorize(sb: &Sandbox, challenge: &str, scope: &str, state: &str) -> reqwest::Response {
+pub async fn authorize(
+    sb: &Sandbox,
+    challenge: &str,
+    scope: &str,
+    state: &str,
+) -> reqwest::Response {
     let client_id = sb.shared.lock().google.settings.client_id.clone();
     http()
         .get(format!("{}o/oauth2/v2/auth", sb.base_url()))
@@ -61,7 +81,12 @@ pub async fn exchange(sb: &Sandbox, code: &str, verifier: &str) -> (u16, Value) 
     let r = http()
         .post(format!("{}token", sb.base_url()))
         .basic_auth(&s.client_id, Some(&s.client_secret))
-        .form(&[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
         .send()
         .await
         .unwrap();
@@ -79,14 +104,32 @@ pub async fn connect(sb: &Sandbox, scope: &str) -> Value {
 }
 
 pub async fn control(sb: &Sandbox, path: &str, body: Value) -> Value {
-    http().post(format!("{}_sandbox/{path}", sb.base_url())).json(&body).send().await.unwrap().json().await.unwrap()
+    http()
+        .post(format!("{}_sandbox/{path}", sb.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 pub async fn get_json(sb: &Sandbox, path: &str) -> Value {
-    http().get(format!("{}_sandbox/{path}", sb.base_url())).send().await.unwrap().json().await.unwrap()
+    http()
+        .get(format!("{}_sandbox/{path}", sb.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
-pub fn hub(sb: &Sandbox, token: &str) -> google_gmail1::Gmail<hyper_util::client::legacy::connect::HttpConnector> {
+pub fn hub(
+    sb: &Sandbox,
+    token: &str,
+) -> google_gmail1::Gmail<hyper_util::client::legacy::connect::HttpConnector> {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build(hyper_util::client::legacy::connect::HttpConnector::new());
     let mut hub = google_gmail1::Gmail::new(client, token.to_string());
@@ -98,4 +141,3 @@ pub fn hub(sb: &Sandbox, token: &str) -> google_gmail1::Gmail<hyper_util::client
 pub fn json_of(v: &Value, k: &str) -> String {
     v[k].as_str().unwrap_or_default().to_string()
 }
-

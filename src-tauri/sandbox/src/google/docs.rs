@@ -1,0 +1,306 @@
+//! Docs API v1 over the sandbox's Drive: a Google Doc is a Drive file of the Docs mime type whose
+//! content is its text, so a template copied in Drive is then filled through Docs. documents.create,
+//! documents.get (body as paragraphs with UTF-16 indices, as Google counts them) and
+//! documents.batchUpdate (replaceAllText with occurrence counts, insertText, deleteContentRange,
+//! writeControl revision checks), with the per-minute Docs budgets.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::auth::bearer;
+use super::drive::DriveFile;
+use super::errors::api_error;
+use super::quota::{charge, Budget};
+use crate::state::{Shared, World};
+
+pub const DOCUMENT_MIME: &str = "application/vnd.google-apps.document";
+const WRITE_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/documents",
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+];
+const READ_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/documents",
+    "https://www.googleapis.com/auth/documents.readonly",
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.readonly",
+    "https://www.googleapis.com/auth/drive.file",
+];
+
+fn caller(world: &mut World, headers: &HeaderMap, budget: Budget) -> Result<String, Response> {
+    let account = bearer(
+        world,
+        headers,
+        if budget == Budget::DocsWrite {
+            WRITE_SCOPES
+        } else {
+            READ_SCOPES
+        },
+    )?;
+    charge(world, budget, &account, 1)?;
+    Ok(account)
+}
+
+fn document<'w>(
+    world: &'w mut World,
+    account: &str,
+    id: &str,
+) -> Result<&'w mut DriveFile, Response> {
+    let file = world
+        .google
+        .drives
+        .entry(account.to_string())
+        .or_default()
+        .files
+        .iter_mut()
+        .find(|f| f.id == id && !f.trashed);
+    match file {
+        None => Err(api_error(
+            404,
+            "notFound",
+            "Requested entity was not found.",
+            None,
+        )),
+        Some(f) if f.mime_type != DOCUMENT_MIME => Err(api_error(
+            400,
+            "failedPrecondition",
+            "This operation is not supported for this document",
+            None,
+        )),
+        Some(f) => Ok(f),
+    }
+}
+
+/// The document's text as Docs sees it: always ending in a newline.
+fn text_of(file: &DriveFile) -> String {
+    let mut text = String::from_utf8_lossy(&file.content).replace("\r\n", "\n");
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+fn revision_id(file: &DriveFile) -> String {
+    format!("ALm37BVsbx{:06}", file.version)
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// The byte offset of a Docs index (UTF-16 units, the body starting at 1).
+fn byte_offset(text: &str, index: i64) -> Option<usize> {
+    let mut units = 1i64;
+    for (byte, c) in text.char_indices() {
+        if units == index {
+            return Some(byte);
+        }
+        units += c.len_utf16() as i64;
+    }
+    (units == index).then_some(text.len())
+}
+
+fn document_json(file: &DriveFile) -> Value {
+    let text = text_of(file);
+    let mut content = vec![
+        json!({ "endIndex": 1, "sectionBreak": { "sectionStyle": { "columnSeparatorStyle": "NONE", "contentDirection": "LEFT_TO_RIGHT", "sectionType": "CONTINUOUS" } } }),
+    ];
+    let mut start = 1;
+    for line in text.split_inclusive('\n') {
+        let end = start + utf16_len(line);
+        content.push(json!({
+            "startIndex": start,
+            "endIndex": end,
+            "paragraph": {
+                "elements": [{ "startIndex": start, "endIndex": end, "textRun": { "content": line, "textStyle": {} } }],
+                "paragraphStyle": { "namedStyleType": "NORMAL_TEXT", "direction": "LEFT_TO_RIGHT" },
+            },
+        }));
+        start = end;
+    }
+    json!({
+        "documentId": file.id,
+        "title": file.name,
+        "body": { "content": content },
+        "revisionId": revision_id(file),
+        "suggestionsViewMode": "SUGGESTIONS_INLINE",
+    })
+}
+
+/// POST /v1/documents: a new empty document in the caller's Drive root.
+pub async fn create(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut world = shared.lock();
+    let account = match caller(&mut world, &headers, Budget::DocsWrite) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let title = body["title"].as_str().unwrap_or("Untitled document");
+    let file = world.google.drives.entry(account).or_default().create(
+        title,
+        DOCUMENT_MIME,
+        Vec::new(),
+        Vec::new(),
+    );
+    Json(document_json(&file)).into_response()
+}
+
+/// GET /v1/documents/{id}
+pub async fn get(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut world = shared.lock();
+    let account = match caller(&mut world, &headers, Budget::DocsRead) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match document(&mut world, &account, &id) {
+        Ok(file) => Json(document_json(file)).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// POST /v1/documents/{id}:batchUpdate: the requests apply in order to a draft; any failure
+/// leaves the document untouched.
+pub async fn batch_update(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id_and_verb): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(id) = id_and_verb.strip_suffix(":batchUpdate") else {
+        return api_error(404, "notFound", "Requested entity was not found.", None);
+    };
+    let mut world = shared.lock();
+    let account = match caller(&mut world, &headers, Budget::DocsWrite) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let file = match document(&mut world, &account, id) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if let Some(required) = body["writeControl"]["requiredRevisionId"].as_str() {
+        if required != revision_id(file) {
+            return api_error(
+                400,
+                "failedPrecondition",
+                "The document has been modified since the required revision ID was issued.",
+                None,
+            );
+        }
+    }
+    let mut text = text_of(file);
+    let mut replies = Vec::new();
+    for (i, request) in body["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        match apply(&mut text, request) {
+            Ok(reply) => replies.push(reply),
+            Err(e) => {
+                return api_error(
+                    400,
+                    "badRequest",
+                    &format!("Invalid requests[{i}]: {e}"),
+                    None,
+                )
+            }
+        }
+    }
+    if text != text_of(file) {
+        file.content = text.into_bytes();
+        file.version += 1;
+    }
+    Json(json!({ "documentId": file.id, "replies": replies, "writeControl": { "requiredRevisionId": revision_id(file) } })).into_response()
+}
+
+fn apply(text: &mut String, request: &Value) -> Result<Value, String> {
+    if let Some(replace) = request.get("replaceAllText") {
+        let find = replace["containsText"]["text"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .ok_or("replaceAllText.containsText.text must not be empty")?;
+        let with = replace["replaceText"].as_str().unwrap_or("");
+        let match_case = replace["containsText"]["matchCase"]
+            .as_bool()
+            .unwrap_or(false);
+        let (replaced, n) = replace_all(text, find, with, match_case);
+        *text = replaced;
+        // proto3 JSON leaves a zero count out.
+        return Ok(if n == 0 {
+            json!({ "replaceAllText": {} })
+        } else {
+            json!({ "replaceAllText": { "occurrencesChanged": n } })
+        });
+    }
+    if let Some(insert) = request.get("insertText") {
+        let new = insert["text"].as_str().unwrap_or("");
+        let at = if insert.get("endOfSegmentLocation").is_some() {
+            text.len() - 1
+        } else {
+            let index = insert["location"]["index"]
+                .as_i64()
+                .ok_or("insertText needs a location or endOfSegmentLocation")?;
+            match byte_offset(text, index) {
+                Some(at) if at < text.len() => at,
+                _ => return Err(format!(
+                    "Index {index} must be less than the end index of the referenced segment, {}.",
+                    utf16_len(text) + 1
+                )),
+            }
+        };
+        text.insert_str(at, new);
+        return Ok(json!({}));
+    }
+    if let Some(delete) = request.get("deleteContentRange") {
+        let (start, end) = (
+            delete["range"]["startIndex"].as_i64().unwrap_or(0),
+            delete["range"]["endIndex"].as_i64().unwrap_or(0),
+        );
+        let (Some(a), Some(b)) = (byte_offset(text, start), byte_offset(text, end)) else {
+            return Err(format!("The range {start}..{end} is outside the document."));
+        };
+        if a >= b || b >= text.len() {
+            return Err(
+                "Invalid deletion range: the final newline of a segment cannot be deleted.".into(),
+            );
+        }
+        text.replace_range(a..b, "");
+        return Ok(json!({}));
+    }
+    let kind = request
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .unwrap_or_default();
+    Err(format!("the sandbox does not model the '{kind}' request"))
+}
+
+/// Replaces every occurrence (ASCII case folded unless `match_case`); returns the count.
+fn replace_all(text: &str, find: &str, with: &str, match_case: bool) -> (String, usize) {
+    let (hay, needle) = if match_case {
+        (text.to_string(), find.to_string())
+    } else {
+        (text.to_ascii_lowercase(), find.to_ascii_lowercase())
+    };
+    let mut out = String::with_capacity(text.len());
+    let (mut n, mut last) = (0, 0);
+    for (at, _) in hay.match_indices(&needle) {
+        out.push_str(&text[last..at]);
+        out.push_str(with);
+        last = at + find.len();
+        n += 1;
+    }
+    out.push_str(&text[last..]);
+    (out, n)
+}
