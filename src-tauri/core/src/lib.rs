@@ -1,11 +1,14 @@
 //! Cremmy's core: domain, database, providers and sync. It knows nothing of Tauri, the webview or
 //! any transport; the desktop shell and the CLI are thin callers of what is exported here.
 
+pub mod accounts;
 pub mod clock;
 pub mod crm;
 pub mod db;
+pub mod deep_link;
 pub mod doctor;
 pub mod endpoints;
+pub mod http;
 pub mod keychain;
 pub mod paths;
 

@@ -34,6 +34,9 @@ pub const PREVIEW_IMPORT: &str = "preview_import";
 pub const COMMIT_IMPORT: &str = "commit_import";
 pub const SETTINGS: &str = "settings";
 pub const SET_SYNC_INTERVAL: &str = "set_sync_interval";
+pub const ACCOUNTS: &str = "accounts";
+pub const CONNECT_ACCOUNT: &str = "connect_account";
+pub const DISCONNECT_ACCOUNT: &str = "disconnect_account";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -69,4 +72,7 @@ pub const ALL: &[&str] = &[
     COMMIT_IMPORT,
     SETTINGS,
     SET_SYNC_INTERVAL,
+    ACCOUNTS,
+    CONNECT_ACCOUNT,
+    DISCONNECT_ACCOUNT,
 ];

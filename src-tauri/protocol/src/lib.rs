@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod accounts;
 pub mod commands;
 pub mod crm;
 pub mod csv;
@@ -40,6 +41,16 @@ pub enum ErrorCode {
     Internal,
     /// The backend could not be reached at all (UI side only: the IPC call itself failed).
     Transport,
+    /// The user cancelled (e.g. declined on the provider's consent screen). Nothing changed.
+    Cancelled,
+    /// The provider no longer accepts the account's grant: reconnect it.
+    ReconnectNeeded,
+    /// The provider could not be reached or answered with an error; trying again may work.
+    ProviderUnavailable,
+    /// A provider integration lacks its setup (e.g. no OAuth client id); the message says what.
+    NotConfigured,
+    /// The user did not finish in time (e.g. the browser sign-in); start again.
+    TimedOut,
 }
 
 /// What the status bar and `cremmy doctor` show about the local database.

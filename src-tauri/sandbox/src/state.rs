@@ -42,6 +42,10 @@ pub struct GoogleSettings {
     pub account: String,
     /// Gmail per-user quota units per second (Google: 250); `None` = unlimited.
     pub gmail_units_per_second: Option<u64>,
+    /// Accept `cremmy://` redirect URIs, as a provider client configured with a custom scheme
+    /// does (Google's Desktop clients do not: loopback only).
+    #[serde(default)]
+    pub custom_scheme_redirects: bool,
     /// Sheets requests per minute per user (Google: 60 reads, 60 writes); `None` = unlimited.
     #[serde(default)]
     pub sheets_reads_per_minute: Option<u64>,
@@ -63,6 +67,7 @@ impl Default for GoogleSettings {
             access_token_ttl_secs: 3599,
             account: "consultant@sandbox.example".into(),
             gmail_units_per_second: None,
+            custom_scheme_redirects: false,
             sheets_reads_per_minute: None,
             sheets_writes_per_minute: None,
             docs_reads_per_minute: None,

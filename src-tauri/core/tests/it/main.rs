@@ -1,5 +1,8 @@
 //! The core's single integration-test binary: real SQLite files in temp directories.
 
+mod accounts;
+mod accounts_support;
+mod accounts_tokens;
 mod crm_clients;
 mod crm_csv;
 mod crm_pipeline;

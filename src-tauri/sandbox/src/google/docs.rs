@@ -254,10 +254,12 @@ fn apply(text: &mut String, request: &Value) -> Result<Value, String> {
                 .ok_or("insertText needs a location or endOfSegmentLocation")?;
             match byte_offset(text, index) {
                 Some(at) if at < text.len() => at,
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "Index {index} must be less than the end index of the referenced segment, {}.",
                     utf16_len(text) + 1
-                )),
+                ))
+                }
             }
         };
         text.insert_str(at, new);

@@ -67,10 +67,12 @@ pub async fn authorize(State(shared): State<Shared>, Query(p): Query<AuthorizePa
         )
             .into_response();
     }
-    if !p.redirect_uri.starts_with("http://127.0.0.1:")
-        && !p.redirect_uri.starts_with("http://localhost")
-        && !p.redirect_uri.starts_with("http://[::1]")
-    {
+    let loopback = ["http://127.0.0.1:", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|prefix| p.redirect_uri.starts_with(prefix));
+    let custom_scheme =
+        g.settings.custom_scheme_redirects && p.redirect_uri.starts_with("cremmy://");
+    if !loopback && !custom_scheme {
         return (
             StatusCode::BAD_REQUEST,
             "Error 400: redirect_uri_mismatch. Desktop clients must use a loopback redirect.",

@@ -232,16 +232,48 @@ async fn an_invalidated_sync_token_answers_410_gone() {
 async fn seeded_meetings_invite_each_clients_contact() {
     let sb = sandbox().await;
     let newest = 1_780_000_000_000i64;
-    control(&sb, "google/seed", json!({ "clients": 3, "events_per_client": 4, "seed": 2, "newest_at": newest })).await;
+    control(
+        &sb,
+        "google/seed",
+        json!({ "clients": 3, "events_per_client": 4, "seed": 2, "newest_at": newest }),
+    )
+    .await;
     let access = json_of(&connect(&sb, CALENDAR).await, "access_token");
-    let (_, page) = calendar_hub(&sb, &access).events().list("primary").max_results(50).doit().await.expect("events.list");
+    let (_, page) = calendar_hub(&sb, &access)
+        .events()
+        .list("primary")
+        .max_results(50)
+        .doit()
+        .await
+        .expect("events.list");
     let events = page.items.unwrap_or_default();
     assert_eq!(events.len(), 12, "3 clients x 4 meetings");
     for client in 0..3 {
         let contact = format!("contact{client}@client{client}.example");
-        let theirs = events.iter().filter(|e| e.attendees.iter().flatten().any(|a| a.email.as_deref() == Some(contact.as_str()))).count();
+        let theirs = events
+            .iter()
+            .filter(|e| {
+                e.attendees
+                    .iter()
+                    .flatten()
+                    .any(|a| a.email.as_deref() == Some(contact.as_str()))
+            })
+            .count();
         assert_eq!(theirs, 4, "{contact} is invited to each of their meetings");
     }
-    let starts: Vec<i64> = events.iter().map(|e| e.start.as_ref().unwrap().date_time.unwrap().timestamp_millis()).collect();
-    assert!(starts.iter().any(|s| *s < newest) && starts.iter().any(|s| *s > newest), "meetings both before and after the seed time");
+    let starts: Vec<i64> = events
+        .iter()
+        .map(|e| {
+            e.start
+                .as_ref()
+                .unwrap()
+                .date_time
+                .unwrap()
+                .timestamp_millis()
+        })
+        .collect();
+    assert!(
+        starts.iter().any(|s| *s < newest) && starts.iter().any(|s| *s > newest),
+        "meetings both before and after the seed time"
+    );
 }

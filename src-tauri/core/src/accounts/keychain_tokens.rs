@@ -1,0 +1,110 @@
+//! Where tokens live: one OS-keychain entry per token (service `app.cremmy.crm`, user
+//! `<install id>/<provider>/<email>/<refresh|access>`). Separate entries keep each secret far
+//! under Windows Credential Manager's 2,560-byte cap.
+
+use cremmy_protocol::Provider;
+
+use super::{AccountsError, AccountsResult};
+use crate::keychain::{install_platform_store, SERVICE};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Refresh,
+    Access,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenVault {
+    install_id: String,
+}
+
+impl TokenVault {
+    pub fn new(install_id: String) -> TokenVault {
+        TokenVault { install_id }
+    }
+
+    fn user(&self, provider: Provider, email: &str, kind: TokenKind) -> String {
+        let kind = match kind {
+            TokenKind::Refresh => "refresh",
+            TokenKind::Access => "access",
+        };
+        format!(
+            "{}/{}/{}/{kind}",
+            self.install_id,
+            format!("{provider:?}").to_ascii_lowercase(),
+            email.to_ascii_lowercase()
+        )
+    }
+
+    /// Runs a keychain call off the async threads (Secret Service and Keychain calls block).
+    async fn call<T: Send + 'static>(
+        &self,
+        action: &'static str,
+        user: String,
+        f: impl FnOnce(&keyring_core::Entry) -> Result<T, keyring_core::Error> + Send + 'static,
+    ) -> AccountsResult<T> {
+        tokio::task::spawn_blocking(move || {
+            install_platform_store().map_err(|e| AccountsError::Keychain {
+                action,
+                source: keyring_core::Error::NoStorageAccess(e.into()),
+            })?;
+            let entry = keyring_core::Entry::new(SERVICE, &user)
+                .map_err(|source| AccountsError::Keychain { action, source })?;
+            f(&entry).map_err(|source| AccountsError::Keychain { action, source })
+        })
+        .await
+        .map_err(|e| AccountsError::KeychainTask(e.to_string()))?
+    }
+
+    pub async fn get(
+        &self,
+        provider: Provider,
+        email: &str,
+        kind: TokenKind,
+    ) -> AccountsResult<Option<String>> {
+        self.call(
+            "read a token",
+            self.user(provider, email, kind),
+            |e| match e.get_password() {
+                Ok(secret) => Ok(Some(secret)),
+                Err(keyring_core::Error::NoEntry) => Ok(None),
+                Err(other) => Err(other),
+            },
+        )
+        .await
+    }
+
+    pub async fn set(
+        &self,
+        provider: Provider,
+        email: &str,
+        kind: TokenKind,
+        secret: &str,
+    ) -> AccountsResult<()> {
+        let secret = secret.to_string();
+        self.call(
+            "store a token",
+            self.user(provider, email, kind),
+            move |e| e.set_password(&secret),
+        )
+        .await
+    }
+
+    /// Deletes a token; one that is already gone is fine.
+    pub async fn delete(
+        &self,
+        provider: Provider,
+        email: &str,
+        kind: TokenKind,
+    ) -> AccountsResult<()> {
+        self.call(
+            "delete a token",
+            self.user(provider, email, kind),
+            |e| match e.delete_credential() {
+                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+                Err(other) => Err(other),
+            },
+        )
+        .await
+    }
+}

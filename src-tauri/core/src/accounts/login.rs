@@ -1,0 +1,362 @@
+//! Signing in: start (PKCE S256 + a random single-use state that expires), the browser round
+//! trip (loopback listener or deep link), finish (code exchange, who signed in, tokens into the
+//! keychain, the account row), and disconnect.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use cremmy_protocol::accounts::{Account, AccountStatus, ConnectRequest};
+use cremmy_protocol::Provider;
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
+    TokenUrl,
+};
+
+use super::callback::{self, Answer, CallbackRejection};
+use super::keychain_tokens::TokenKind;
+use super::loopback::LoopbackListener;
+use super::oauth_http;
+use super::providers::{scopes_for, OAuthEndpoints};
+use super::store::Granted;
+use super::{Accounts, AccountsError, AccountsResult};
+use crate::clock::Timestamp;
+
+/// How long a started sign-in stays valid.
+pub const PENDING_LIFETIME_MS: i64 = 10 * 60 * 1000;
+/// At most this many sign-ins wait at once; older ones are dropped.
+const MAX_PENDING: usize = 8;
+/// Refresh this long before expiry (or at half the lifetime, for short-lived tokens).
+pub(super) const REFRESH_AHEAD_MS: i64 = 5 * 60 * 1000;
+
+pub(super) type ConfiguredClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+struct Attempt {
+    provider: Provider,
+    verifier: String,
+    redirect_uri: String,
+    started_at: Timestamp,
+}
+
+#[derive(Default)]
+pub(super) struct PendingLogins(HashMap<String, Attempt>);
+
+impl PendingLogins {
+    fn insert(&mut self, state: String, attempt: Attempt, now: Timestamp) {
+        self.0
+            .retain(|_, a| now - a.started_at < PENDING_LIFETIME_MS);
+        while self.0.len() >= MAX_PENDING {
+            let oldest = self
+                .0
+                .iter()
+                .min_by_key(|(_, a)| a.started_at)
+                .map(|(s, _)| s.clone());
+            oldest.map(|s| self.0.remove(&s));
+        }
+        self.0.insert(state, attempt);
+    }
+
+    /// Single use: the attempt is gone after this, whatever the outcome.
+    fn take(&mut self, state: &str, now: Timestamp) -> Result<Attempt, CallbackRejection> {
+        let attempt = self
+            .0
+            .remove(state)
+            .ok_or(CallbackRejection::UnknownState)?;
+        if now - attempt.started_at >= PENDING_LIFETIME_MS {
+            return Err(CallbackRejection::UnknownState);
+        }
+        Ok(attempt)
+    }
+}
+
+/// A started sign-in: open `authorize_url` in the system browser.
+#[derive(Debug, Clone)]
+pub struct LoginStart {
+    pub authorize_url: String,
+    pub state: String,
+    pub redirect_uri: String,
+}
+
+/// Who signed in, from OpenID userinfo.
+#[derive(serde::Deserialize)]
+struct UserInfo {
+    email: String,
+}
+
+/// Time to refresh a token that lives `lifetime_ms` from `now`.
+pub(super) fn refresh_time(now: Timestamp, lifetime_ms: i64) -> Timestamp {
+    now + (lifetime_ms - REFRESH_AHEAD_MS).max(lifetime_ms / 2)
+}
+
+impl Accounts {
+    pub(super) fn oauth(
+        &self,
+        provider: Provider,
+    ) -> AccountsResult<(OAuthEndpoints, ConfiguredClient)> {
+        let endpoints = OAuthEndpoints::of(provider, &self.endpoints)
+            .ok_or(AccountsError::Unsupported(provider))?;
+        let app = self.apps.get(provider)?;
+        let bad_url = |_| AccountsError::Unsupported(provider);
+        let client = BasicClient::new(ClientId::new(app.client_id.clone()))
+            .set_client_secret(ClientSecret::new(app.client_secret.clone()))
+            .set_auth_uri(AuthUrl::new(endpoints.authorize.clone()).map_err(bad_url)?)
+            .set_token_uri(TokenUrl::new(endpoints.token.clone()).map_err(bad_url)?);
+        Ok((endpoints, client))
+    }
+
+    /// Starts a sign-in that will come back to `redirect_uri` (a loopback address or the
+    /// `cremmy://oauth/callback` deep link). Asks for identity plus the features' scopes, keeping
+    /// those granted before (incremental authorization).
+    pub fn begin_login(
+        &self,
+        request: &ConnectRequest,
+        redirect_uri: &str,
+    ) -> AccountsResult<LoginStart> {
+        let (_, client) = self.oauth(request.provider)?;
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|_| AccountsError::Callback(CallbackRejection::Malformed))?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let client = client.set_redirect_uri(redirect);
+        let mut auth = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(
+                scopes_for(request.provider, &request.features)
+                    .into_iter()
+                    .map(Scope::new),
+            )
+            .set_pkce_challenge(challenge)
+            .add_extra_param("access_type", "offline")
+            .add_extra_param("prompt", "consent")
+            .add_extra_param("include_granted_scopes", "true");
+        if let Some(hint) = request.login_hint.as_deref().filter(|h| !h.is_empty()) {
+            auth = auth.add_extra_param("login_hint", hint.to_string());
+        }
+        let (url, state) = auth.url();
+        let now = self.clock.now();
+        let attempt = Attempt {
+            provider: request.provider,
+            verifier: verifier.secret().clone(),
+            redirect_uri: redirect_uri.to_string(),
+            started_at: now,
+        };
+        self.lock_pending()
+            .insert(state.secret().clone(), attempt, now);
+        Ok(LoginStart {
+            authorize_url: url.to_string(),
+            state: state.secret().clone(),
+            redirect_uri: redirect_uri.to_string(),
+        })
+    }
+
+    /// Forgets a started sign-in (timed out or abandoned): its callback will be refused.
+    pub fn abandon_login(&self, state: &str) {
+        self.lock_pending().0.remove(state);
+    }
+
+    /// Finishes a sign-in from the URL the browser was redirected to.
+    pub async fn finish_login(&self, callback_url: &str) -> AccountsResult<Account> {
+        let callback = callback::parse(callback_url)?;
+        let attempt = self
+            .lock_pending()
+            .take(&callback.state, self.clock.now())?;
+        if attempt.redirect_uri != callback.redirect_uri {
+            return Err(CallbackRejection::RedirectMismatch.into());
+        }
+        let provider = attempt.provider;
+        let code = match callback.answer {
+            Answer::Code(code) => code,
+            Answer::Denied => return Err(AccountsError::Cancelled(provider)),
+            Answer::Error { error, description } => {
+                return Err(AccountsError::SignInRefused {
+                    provider,
+                    error,
+                    description,
+                })
+            }
+        };
+        let (endpoints, client) = self.oauth(provider)?;
+        let redirect = RedirectUrl::new(attempt.redirect_uri.clone())
+            .map_err(|_| AccountsError::Callback(CallbackRejection::Malformed))?;
+        let http = oauth_http::OAuthHttp(self.http.clone());
+        let client = client.set_redirect_uri(redirect);
+        let token = client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(PkceCodeVerifier::new(attempt.verifier))
+            .request_async(&http)
+            .await
+            .map_err(|e| token_error(provider, "the sign-in", e))?;
+        let access = token.access_token().secret().clone();
+        let Some(refresh) = token.refresh_token().map(|r| r.secret().clone()) else {
+            return Err(AccountsError::SignInRefused {
+                provider,
+                error: "no_refresh_token".into(),
+                description: Some("the provider granted no offline access".into()),
+            });
+        };
+        let email = self.who(&endpoints, &access).await?;
+        let scopes: Vec<String> = token
+            .scopes()
+            .map(|s| s.iter().map(|x| x.to_string()).collect())
+            .unwrap_or_default();
+        let now = self.clock.now();
+        let lifetime = token.expires_in().map(|d| d.as_millis() as i64);
+        self.keychain
+            .set(provider, &email, TokenKind::Refresh, &refresh)
+            .await?;
+        self.keychain
+            .set(provider, &email, TokenKind::Access, &access)
+            .await?;
+        let granted = Granted {
+            provider,
+            email: &email,
+            scopes: &scopes,
+            expires_at: lifetime.map(|l| now + l),
+            refresh_at: lifetime.map(|l| refresh_time(now, l)),
+        };
+        self.save_grant(granted).await
+    }
+
+    async fn who(&self, endpoints: &OAuthEndpoints, access: &str) -> AccountsResult<String> {
+        let provider = endpoints.provider;
+        let response = self
+            .http
+            .get(&endpoints.userinfo)
+            .bearer_auth(access)
+            .send()
+            .await
+            .map_err(|source| AccountsError::Network { provider, source })?;
+        if !response.status().is_success() {
+            return Err(AccountsError::ProviderStatus {
+                provider,
+                what: "userinfo",
+                status: response.status().as_u16(),
+            });
+        }
+        let info: UserInfo = response
+            .json()
+            .await
+            .map_err(|_| AccountsError::ProviderGarbled {
+                provider,
+                what: "userinfo",
+            })?;
+        Ok(info.email.trim().to_ascii_lowercase())
+    }
+
+    /// The whole loopback sign-in: listen on 127.0.0.1, let `open` show the authorize URL (the
+    /// system browser, or print it), wait up to `timeout` for the redirect, finish.
+    pub async fn connect_with_loopback(
+        &self,
+        request: &ConnectRequest,
+        open: impl FnOnce(&str) -> Result<(), String>,
+        timeout: Duration,
+    ) -> AccountsResult<Account> {
+        let listener = LoopbackListener::bind()
+            .await
+            .map_err(AccountsError::Loopback)?;
+        let start = self.begin_login(request, &listener.redirect_uri())?;
+        if let Err(e) = open(&start.authorize_url) {
+            self.abandon_login(&start.state);
+            return Err(AccountsError::Browser(e));
+        }
+        let outcome = tokio::time::timeout(timeout, async {
+            loop {
+                let (url, reply) = listener
+                    .next_callback()
+                    .await
+                    .map_err(AccountsError::Loopback)?;
+                // A callback for another (or no) state is someone else's: refuse it and keep waiting.
+                if callback::parse(&url).map(|c| c.state) != Ok(start.state.clone()) {
+                    reply
+                        .finish(
+                            false,
+                            "This address is not part of the sign-in Cremmy is waiting for.",
+                        )
+                        .await;
+                    continue;
+                }
+                let result = self.finish_login(&url).await;
+                match &result {
+                    Ok(account) => {
+                        reply
+                            .finish(
+                                true,
+                                &format!(
+                                    "Cremmy is connected to {} as {}.",
+                                    account.provider.display_name(),
+                                    account.email
+                                ),
+                            )
+                            .await
+                    }
+                    Err(e) => reply.finish(false, &e.to_string()).await,
+                }
+                return result;
+            }
+        })
+        .await;
+        match outcome {
+            Ok(result) => result,
+            Err(_) => {
+                self.abandon_login(&start.state);
+                Err(AccountsError::TimedOut(timeout.as_secs()))
+            }
+        }
+    }
+
+    /// Disconnects: revokes the grant at the provider (best effort: offline is fine), deletes
+    /// the keychain entries, marks the account disconnected. Its synced data stays.
+    pub async fn disconnect(&self, id: i64) -> AccountsResult<Account> {
+        let account = self.get(id).await?;
+        let refresh = self
+            .keychain
+            .get(account.provider, &account.email, TokenKind::Refresh)
+            .await?;
+        if let (Some(token), Some(endpoints)) = (
+            refresh,
+            OAuthEndpoints::of(account.provider, &self.endpoints),
+        ) {
+            let revoke = self
+                .http
+                .post(&endpoints.revoke)
+                .form(&[("token", token.as_str())])
+                .timeout(Duration::from_secs(10))
+                .send();
+            // Best effort: a network failure must not keep the tokens around.
+            let _ = revoke.await;
+        }
+        self.keychain
+            .delete(account.provider, &account.email, TokenKind::Refresh)
+            .await?;
+        self.keychain
+            .delete(account.provider, &account.email, TokenKind::Access)
+            .await?;
+        self.set_status(id, AccountStatus::Disconnected, None)
+            .await?;
+        self.get(id).await
+    }
+}
+
+/// Maps a token-endpoint failure: `invalid_grant` and friends are the user's to fix, transport and
+/// garbled answers are retryable.
+pub(super) fn token_error(
+    provider: Provider,
+    what: &'static str,
+    e: RequestTokenError<reqwest::Error, oauth2::basic::BasicErrorResponse>,
+) -> AccountsError {
+    match e {
+        RequestTokenError::ServerResponse(r) => AccountsError::SignInRefused {
+            provider,
+            error: match r.error() {
+                BasicErrorResponseType::InvalidGrant => "invalid_grant".to_string(),
+                other => other.to_string(),
+            },
+            description: r.error_description().cloned(),
+        },
+        RequestTokenError::Request(source) => AccountsError::Network { provider, source },
+        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
+            AccountsError::ProviderGarbled { provider, what }
+        }
+    }
+}

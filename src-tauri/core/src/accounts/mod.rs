@@ -1,0 +1,226 @@
+//! Provider accounts: OAuth sign-in (PKCE S256, single-use expiring state, loopback or deep-link
+//! redirect), tokens in the OS keychain only, refresh ahead of expiry shared by concurrent
+//! callers, `invalid_grant` → "reconnect", disconnect with best-effort revoke.
+
+mod callback;
+mod keychain_tokens;
+mod login;
+mod loopback;
+mod oauth_http;
+pub mod providers;
+mod store;
+mod tokens;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cremmy_protocol::{ErrorCode, Provider};
+
+use crate::clock::Clock;
+use crate::db::Database;
+use crate::endpoints::Endpoints;
+use crate::HasErrorCode;
+
+pub use callback::CallbackRejection;
+pub use login::{LoginStart, PENDING_LIFETIME_MS};
+pub use loopback::LOOPBACK_PATH;
+
+/// A provider's OAuth client (a Google "Desktop app" client: its secret is not confidential,
+/// but Google still wants it at the token endpoint).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthApp {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for OAuthApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthApp")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// OAuth clients per provider, from `CREMMY_<PROVIDER>_CLIENT_ID` / `_CLIENT_SECRET`.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthApps(HashMap<Provider, OAuthApp>);
+
+impl OAuthApps {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> OAuthApps {
+        let mut apps = HashMap::new();
+        for provider in Provider::ALL {
+            let name = format!("{provider:?}").to_ascii_uppercase();
+            let id = lookup(&format!("CREMMY_{name}_CLIENT_ID"))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty());
+            let secret = lookup(&format!("CREMMY_{name}_CLIENT_SECRET"))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default();
+            if let Some(client_id) = id {
+                apps.insert(
+                    provider,
+                    OAuthApp {
+                        client_id,
+                        client_secret: secret,
+                    },
+                );
+            }
+        }
+        OAuthApps(apps)
+    }
+
+    pub fn from_process_env() -> OAuthApps {
+        OAuthApps::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn with(mut self, provider: Provider, app: OAuthApp) -> OAuthApps {
+        self.0.insert(provider, app);
+        self
+    }
+
+    fn get(&self, provider: Provider) -> Result<&OAuthApp, AccountsError> {
+        self.0
+            .get(&provider)
+            .ok_or(AccountsError::NoOAuthApp { provider })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    #[error("Cremmy cannot sign in to {} yet.", .0.display_name())]
+    Unsupported(Provider),
+    #[error(
+        "No OAuth client is set up for {}. Create a \"Desktop app\" OAuth client and set {var}_ID and {var}_SECRET (see README, \"Connecting Google\").",
+        provider.display_name(),
+        var = format!("CREMMY_{}_CLIENT", format!("{provider:?}").to_ascii_uppercase())
+    )]
+    NoOAuthApp { provider: Provider },
+    #[error("The sign-in callback was refused: {0}")]
+    Callback(#[from] CallbackRejection),
+    #[error("Sign-in was cancelled at {}. Nothing was changed.", .0.display_name())]
+    Cancelled(Provider),
+    #[error("{} refused the sign-in ({error}{}). Start again from Integrations.", provider.display_name(), description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    SignInRefused {
+        provider: Provider,
+        error: String,
+        description: Option<String>,
+    },
+    #[error("{} no longer accepts Cremmy's access for {email} (revoked or expired). Reconnect the account.", provider.display_name())]
+    ReconnectNeeded { provider: Provider, email: String },
+    #[error("The account {email} is disconnected. Connect it again to use it.")]
+    NotConnected { email: String },
+    #[error("No connected account #{0}.")]
+    NotFound(i64),
+    #[error("The browser sign-in did not finish within {0} seconds. Start again.")]
+    TimedOut(u64),
+    #[error("Cannot open the browser for sign-in: {0}. Open the address shown instead.")]
+    Browser(String),
+    #[error("Cannot listen for the sign-in redirect on 127.0.0.1: {0}")]
+    Loopback(std::io::Error),
+    #[error("{} could not be reached: {source}. Check the connection; Cremmy will try again.", provider.display_name())]
+    Network {
+        provider: Provider,
+        source: reqwest::Error,
+    },
+    #[error("{} answered {status} to {what}. Cremmy will try again.", provider.display_name())]
+    ProviderStatus {
+        provider: Provider,
+        what: &'static str,
+        status: u16,
+    },
+    #[error("{} sent an answer Cremmy cannot read ({what}). Cremmy will try again.", provider.display_name())]
+    ProviderGarbled {
+        provider: Provider,
+        what: &'static str,
+    },
+    #[error(
+        "Cannot {action} in the OS keychain: {source}. Unlock the keychain or run `cremmy doctor`."
+    )]
+    Keychain {
+        action: &'static str,
+        source: keyring_core::Error,
+    },
+    #[error("The keychain call did not finish: {0}")]
+    KeychainTask(String),
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpSetupError),
+    #[error("Database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl AccountsError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AccountsError::Network { .. } | AccountsError::ProviderGarbled { .. } => true,
+            AccountsError::ProviderStatus { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+impl HasErrorCode for AccountsError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            AccountsError::Unsupported(_)
+            | AccountsError::Callback(_)
+            | AccountsError::SignInRefused { .. } => ErrorCode::InvalidInput,
+            AccountsError::NoOAuthApp { .. } => ErrorCode::NotConfigured,
+            AccountsError::Cancelled(_) => ErrorCode::Cancelled,
+            AccountsError::ReconnectNeeded { .. } | AccountsError::NotConnected { .. } => {
+                ErrorCode::ReconnectNeeded
+            }
+            AccountsError::NotFound(_) => ErrorCode::NotFound,
+            AccountsError::TimedOut(_) => ErrorCode::TimedOut,
+            AccountsError::Network { .. }
+            | AccountsError::ProviderStatus { .. }
+            | AccountsError::ProviderGarbled { .. } => ErrorCode::ProviderUnavailable,
+            AccountsError::Browser(_)
+            | AccountsError::Loopback(_)
+            | AccountsError::Keychain { .. }
+            | AccountsError::KeychainTask(_)
+            | AccountsError::Http(_)
+            | AccountsError::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+pub type AccountsResult<T> = Result<T, AccountsError>;
+
+/// Accounts of one Cremmy database. Cheap to clone.
+#[derive(Clone)]
+pub struct Accounts {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    endpoints: Endpoints,
+    apps: OAuthApps,
+    http: reqwest::Client,
+    keychain: keychain_tokens::TokenVault,
+    pending: Arc<Mutex<login::PendingLogins>>,
+    refreshing: Arc<tokens::RefreshLocks>,
+}
+
+impl Accounts {
+    /// Opens the accounts of `db`; tokens are filed in the keychain under the database's install id.
+    pub async fn open(
+        db: Database,
+        clock: Arc<dyn Clock>,
+        endpoints: Endpoints,
+        apps: OAuthApps,
+    ) -> AccountsResult<Accounts> {
+        let install_id = store::install_id(&db).await?;
+        Ok(Accounts {
+            db,
+            clock,
+            endpoints,
+            apps,
+            http: crate::http::client()?,
+            keychain: keychain_tokens::TokenVault::new(install_id),
+            pending: Arc::default(),
+            refreshing: Arc::default(),
+        })
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, login::PendingLogins> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

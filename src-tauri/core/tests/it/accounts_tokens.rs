@@ -1,0 +1,194 @@
+//! Access tokens after sign-in: refresh ahead of expiry shared by concurrent callers, refresh
+//! after a 401, `invalid_grant` → reconnect, disconnect with revoke (online or not).
+
+use cremmy_core::accounts::AccountsError;
+use cremmy_core::HasErrorCode;
+use cremmy_protocol::accounts::{AccountStatus, Feature};
+use cremmy_protocol::ErrorCode;
+
+use crate::accounts_support::*;
+
+#[tokio::test]
+async fn tokens_refresh_ahead_of_expiry_once_for_concurrent_callers() {
+    let t = test_accounts().await;
+    t.sandbox
+        .shared
+        .lock()
+        .google
+        .settings
+        .access_token_ttl_secs = 60;
+    let account = connect(&t, &[Feature::MailIngest]).await;
+    let first = t.accounts.access_token(account.id).await.unwrap();
+    let calls = token_calls(&t).await;
+    assert_eq!(
+        t.accounts.access_token(account.id).await.unwrap(),
+        first,
+        "a fresh token is reused"
+    );
+    assert_eq!(token_calls(&t).await, calls, "no refresh while fresh");
+
+    t.clock.advance(31_000); // past half of a 60 s lifetime
+    let callers: Vec<_> = (0..8)
+        .map(|_| {
+            let a = t.accounts.clone();
+            tokio::spawn(async move { a.access_token(account.id).await })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for c in callers {
+        tokens.push(c.await.unwrap().expect("a token"));
+    }
+    assert_eq!(
+        token_calls(&t).await,
+        calls + 1,
+        "eight callers, one refresh"
+    );
+    assert!(
+        tokens.iter().all(|x| *x == tokens[0] && *x != first),
+        "all got the same new token"
+    );
+    let refreshed = t.accounts.get(account.id).await.unwrap();
+    assert_eq!(refreshed.access_expires_at, Some(t.clock_now() + 60_000));
+}
+
+trait ClockNow {
+    fn clock_now(&self) -> i64;
+}
+
+impl ClockNow for TestAccounts {
+    fn clock_now(&self) -> i64 {
+        use cremmy_core::clock::Clock;
+        self.clock.now()
+    }
+}
+
+#[tokio::test]
+async fn a_401_refreshes_once_and_other_callers_get_the_new_token() {
+    let t = test_accounts().await;
+    let account = connect(&t, &[Feature::MailIngest]).await;
+    let old = t.accounts.access_token(account.id).await.unwrap();
+    crate::accounts_support::http()
+        .post(format!(
+            "{}_sandbox/google/tokens/expire",
+            t.sandbox.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let rejected = http()
+        .get(format!("{}gmail/v1/users/me/profile", t.sandbox.base_url()))
+        .bearer_auth(&old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status().as_u16(), 401);
+    let calls = token_calls(&t).await;
+    let (a, b) = tokio::join!(
+        t.accounts.access_token_after_401(account.id, &old),
+        t.accounts.access_token_after_401(account.id, &old)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b, "both callers end up with the one new token");
+    assert_ne!(a, old);
+    assert_eq!(token_calls(&t).await, calls + 1, "two 401s, one refresh");
+    let ok = http()
+        .get(format!("{}gmail/v1/users/me/profile", t.sandbox.base_url()))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn invalid_grant_asks_for_reconnect_and_reconnecting_heals() {
+    let t = test_accounts().await;
+    t.sandbox
+        .shared
+        .lock()
+        .google
+        .settings
+        .access_token_ttl_secs = 60;
+    let account = connect(&t, &[Feature::MailIngest]).await;
+    crate::accounts_support::http()
+        .post(format!(
+            "{}_sandbox/google/grants/revoke",
+            t.sandbox.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    t.clock.advance(60_000);
+    let err = t
+        .accounts
+        .access_token(account.id)
+        .await
+        .expect_err("the grant is gone");
+    assert_eq!(err.code(), ErrorCode::ReconnectNeeded, "{err}");
+    let after = t.accounts.get(account.id).await.unwrap();
+    assert_eq!(after.status, AccountStatus::NeedsReauth);
+    assert!(
+        after
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Reconnect"),
+        "{:?}",
+        after.problem
+    );
+
+    let calls = token_calls(&t).await;
+    assert!(matches!(
+        t.accounts.access_token(account.id).await,
+        Err(AccountsError::ReconnectNeeded { .. })
+    ));
+    assert_eq!(
+        token_calls(&t).await,
+        calls,
+        "a paused account does not hammer the provider"
+    );
+
+    let healed = connect(&t, &[Feature::MailIngest]).await;
+    assert_eq!(
+        (healed.id, healed.status, healed.problem.as_deref()),
+        (account.id, AccountStatus::Connected, None)
+    );
+    t.accounts
+        .access_token(account.id)
+        .await
+        .expect("works again");
+}
+
+#[tokio::test]
+async fn disconnect_revokes_forgets_tokens_and_works_offline() {
+    let t = test_accounts().await;
+    let account = connect(&t, &[Feature::MailIngest]).await;
+    let gone = t.accounts.disconnect(account.id).await.unwrap();
+    assert_eq!(gone.status, AccountStatus::Disconnected);
+    assert!(
+        t.sandbox.shared.lock().google.refresh_tokens.is_empty(),
+        "revoked at the provider"
+    );
+    let err = t
+        .accounts
+        .access_token(account.id)
+        .await
+        .expect_err("disconnected");
+    assert_eq!(err.code(), ErrorCode::ReconnectNeeded);
+
+    let back = connect(&t, &[Feature::MailIngest]).await;
+    assert_eq!(back.status, AccountStatus::Connected);
+    let base = t.sandbox.base_url();
+    drop(t.sandbox);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let offline = t
+        .accounts
+        .disconnect(back.id)
+        .await
+        .expect("disconnecting offline still forgets the tokens");
+    assert_eq!(offline.status, AccountStatus::Disconnected);
+    assert!(
+        reqwest::get(format!("{base}token")).await.is_err(),
+        "sanity: the provider really was unreachable"
+    );
+}

@@ -1,0 +1,105 @@
+//! Connected provider accounts as the UI sees them. Tokens never appear here: they live only in
+//! the OS keychain.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Provider;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Connected,
+    /// The provider refused the stored grant (revoked, expired): the user must sign in again.
+    /// Syncs for the account pause until then.
+    NeedsReauth,
+    Disconnected,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Connected => "connected",
+            AccountStatus::NeedsReauth => "needs_reauth",
+            AccountStatus::Disconnected => "disconnected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountStatus> {
+        [
+            AccountStatus::Connected,
+            AccountStatus::NeedsReauth,
+            AccountStatus::Disconnected,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+/// What an account is used for; each asks for its own minimal scopes, added when first needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// Reading mail to and from clients.
+    MailIngest,
+    /// Sending mail and creating drafts.
+    MailSend,
+    /// A Drive folder per client (files Cremmy creates).
+    Drive,
+    /// Proposals and contracts from Docs templates.
+    Docs,
+    /// Pipeline export and lead import.
+    Sheets,
+    /// Meetings.
+    Calendar,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 6] = [
+        Feature::MailIngest,
+        Feature::MailSend,
+        Feature::Drive,
+        Feature::Docs,
+        Feature::Sheets,
+        Feature::Calendar,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Feature::MailIngest => "Read client email",
+            Feature::MailSend => "Send email and drafts",
+            Feature::Drive => "Client folders in Drive",
+            Feature::Docs => "Proposals from Docs templates",
+            Feature::Sheets => "Sheets export and lead import",
+            Feature::Calendar => "Meetings from Calendar",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: i64,
+    pub provider: Provider,
+    /// The account's identifier at the provider (its email address).
+    pub email: String,
+    /// Scopes the provider granted.
+    pub scopes: Vec<String>,
+    /// Features whose scopes are all granted.
+    pub features: Vec<Feature>,
+    pub status: AccountStatus,
+    /// Unix ms.
+    pub connected_at: i64,
+    /// When the current access token expires (Unix ms), if one is held.
+    pub access_expires_at: Option<i64>,
+    /// Why the account needs attention, in words for the user.
+    pub problem: Option<String>,
+}
+
+/// Starting a connection: which provider and what for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectRequest {
+    pub provider: Provider,
+    pub features: Vec<Feature>,
+    /// Suggests which account to sign in with (reconnecting, adding a feature).
+    #[serde(default)]
+    pub login_hint: Option<String>,
+}
