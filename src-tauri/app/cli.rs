@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cremmy_core::accounts::{Accounts, OAuthApps};
 use cremmy_core::crm::{field_named, guessed_mapping, Crm, Date, ScaleSpec};
 use cremmy_core::endpoints::Endpoints;
 use cremmy_core::{doctor, Clock, Database};
@@ -61,6 +62,24 @@ pub enum Command {
         #[arg(long = "map", value_name = "HEADER=FIELD")]
         maps: Vec<String>,
     },
+    /// Connect an account through the browser sign-in (loopback redirect).
+    Connect {
+        #[arg(value_enum)]
+        provider: crate::cli_accounts::ProviderArg,
+        /// What the account is for (repeatable; default: mail-ingest). Each asks only its own scopes.
+        #[arg(long = "feature", value_enum)]
+        features: Vec<crate::cli_accounts::FeatureArg>,
+        /// Print the sign-in address instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// The account to sign in with.
+        #[arg(long)]
+        login_hint: Option<String>,
+    },
+    /// List connected accounts and their state.
+    Accounts,
+    /// Disconnect an account: revoke its grant and delete its tokens from the keychain.
+    Disconnect { id: i64 },
     /// Export a table as CSV.
     Export {
         #[arg(value_enum)]
@@ -111,7 +130,20 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             }
         };
         let crm = Crm::new(db.clone(), Arc::new(SystemClock));
+        let accounts = || Accounts::open(db.clone(), Arc::new(SystemClock), Endpoints::from_process_env(), OAuthApps::from_process_env());
         let code = match command {
+            Command::Connect { provider, features, no_browser, login_hint } => match accounts().await {
+                Ok(a) => crate::cli_accounts::connect(&a, provider, &features, no_browser, login_hint).await,
+                Err(e) => report(Err::<String, _>(e)),
+            },
+            Command::Accounts => match accounts().await {
+                Ok(a) => crate::cli_accounts::list(&a).await,
+                Err(e) => report(Err::<String, _>(e)),
+            },
+            Command::Disconnect { id } => match accounts().await {
+                Ok(a) => crate::cli_accounts::disconnect(&a, id).await,
+                Err(e) => report(Err::<String, _>(e)),
+            },
             Command::Doctor { json } => run_doctor(&db, json).await,
             Command::Demo => report(crm.load_demo(utc_today()).await.map(|n| format!("Loaded demo data: {n} clients."))),
             Command::Generate { clients, deals, activities, seed } => report(
@@ -132,7 +164,7 @@ fn utc_today() -> Date {
     Date::from_days(SystemClock.now().div_euclid(86_400_000))
 }
 
-fn report(result: Result<String, impl std::fmt::Display>) -> ExitCode {
+pub(crate) fn report(result: Result<String, impl std::fmt::Display>) -> ExitCode {
     match result {
         Ok(message) => {
             println!("{message}");

@@ -3,6 +3,7 @@
 
 use cremmy_core::crm::Date;
 use cremmy_core::{doctor, HasErrorCode};
+use cremmy_protocol::accounts::{Account, ConnectRequest};
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
 use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport};
@@ -207,6 +208,30 @@ pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<App
 }
 
 /// Every command handler, registered in one place (desktop.rs).
+#[tauri::command]
+pub async fn accounts(b: State<'_, Backend>) -> Reply<Vec<Account>> {
+    b.opened()?.accounts.list().await.map_err(api)
+}
+
+/// Signs in through the system browser and the loopback redirect (waits for the user).
+#[tauri::command]
+pub async fn connect_account(b: State<'_, Backend>, request: ConnectRequest) -> Reply<Account> {
+    b.opened()?
+        .accounts
+        .connect_with_loopback(
+            &request,
+            crate::browser::open,
+            crate::browser::SIGN_IN_TIMEOUT,
+        )
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn disconnect_account(b: State<'_, Backend>, id: Id) -> Reply<Account> {
+    b.opened()?.accounts.disconnect(id).await.map_err(api)
+}
+
 #[macro_export]
 macro_rules! all_commands {
     () => {
@@ -240,7 +265,10 @@ macro_rules! all_commands {
             commands::preview_import,
             commands::commit_import,
             commands::settings,
-            commands::set_sync_interval
+            commands::set_sync_interval,
+            commands::accounts,
+            commands::connect_account,
+            commands::disconnect_account
         ]
     };
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use cremmy_core::accounts::{Accounts, OAuthApps};
 use cremmy_core::crm::Crm;
 use cremmy_core::endpoints::Endpoints;
 use cremmy_core::{Database, HasErrorCode};
@@ -22,7 +23,30 @@ pub struct Backend {
 
 pub struct Opened {
     pub crm: Crm,
+    pub accounts: Accounts,
     pub endpoints: Endpoints,
+}
+
+/// Opens the database and everything that works on it.
+pub async fn open_backend(data_dir: &std::path::Path) -> Result<Opened, ApiError> {
+    let db = Database::open_in(data_dir)
+        .await
+        .map_err(|e| e.to_api_error())?;
+    let clock = Arc::new(SystemClock);
+    let endpoints = Endpoints::from_process_env();
+    let accounts = Accounts::open(
+        db.clone(),
+        clock.clone(),
+        endpoints.clone(),
+        OAuthApps::from_process_env(),
+    )
+    .await
+    .map_err(|e| e.to_api_error())?;
+    Ok(Opened {
+        crm: Crm::new(db, clock),
+        accounts,
+        endpoints,
+    })
 }
 
 impl Backend {
@@ -34,15 +58,8 @@ impl Backend {
 pub fn run(data_dir: PathBuf) -> ExitCode {
     let result = tauri::Builder::default()
         .setup(move |app| {
-            let opened = tauri::async_runtime::block_on(Database::open_in(&data_dir))
-                .map(|db| Opened {
-                    crm: Crm::new(db, Arc::new(SystemClock)),
-                    endpoints: Endpoints::from_process_env(),
-                })
-                .map_err(|e| {
-                    eprintln!("error: {e}");
-                    e.to_api_error()
-                });
+            let opened = tauri::async_runtime::block_on(open_backend(&data_dir))
+                .inspect_err(|e| eprintln!("error: {}", e.message));
             app.manage(Backend { opened });
             Ok(())
         })

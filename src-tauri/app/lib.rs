@@ -1,7 +1,9 @@
 //! The desktop shell: parses the command line, then either runs a headless CLI command or opens
 //! the window. It wires the core to Tauri and holds no domain logic.
 
+mod browser;
 mod cli;
+mod cli_accounts;
 mod commands;
 mod desktop;
 mod system_clock;

@@ -3,6 +3,7 @@
 //! Window tests need an X display (Xvfb in CI, see .ci/test) and save a screenshot of their final
 //! state under `test-output/screenshots/`.
 
+mod accounts;
 mod cli;
 mod scenarios;
 mod security;

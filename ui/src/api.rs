@@ -204,3 +204,20 @@ pub async fn set_sync_interval(minutes: u32) -> Reply<AppSettings> {
     }
     call(cmd::SET_SYNC_INTERVAL, &A { minutes }).await
 }
+
+pub async fn accounts() -> Reply<Vec<cremmy_protocol::accounts::Account>> {
+    call(cmd::ACCOUNTS, &NoArgs {}).await
+}
+/// Waits while the user signs in in the system browser.
+pub async fn connect_account(
+    request: cremmy_protocol::accounts::ConnectRequest,
+) -> Reply<cremmy_protocol::accounts::Account> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::accounts::ConnectRequest,
+    }
+    call(cmd::CONNECT_ACCOUNT, &A { request }).await
+}
+pub async fn disconnect_account(id: Id) -> Reply<cremmy_protocol::accounts::Account> {
+    call(cmd::DISCONNECT_ACCOUNT, &IdArg { id }).await
+}

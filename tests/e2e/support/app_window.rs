@@ -41,6 +41,15 @@ fn require_display() {
 impl AppWindow {
     /// Launches Cremmy on `data_dir`. `name` names the screenshot.
     pub async fn launch(name: &str, data_dir: &Path) -> AppWindow {
+        AppWindow::launch_with_env(name, data_dir, &[]).await
+    }
+
+    /// Launches Cremmy with extra environment (provider base URLs, OAuth client, `$BROWSER`).
+    pub async fn launch_with_env(
+        name: &str,
+        data_dir: &Path,
+        env: &[(String, String)],
+    ) -> AppWindow {
         require_display();
         let turn = ONE_WINDOW_AT_A_TIME
             .lock()
@@ -57,6 +66,7 @@ impl AppWindow {
             .env("CREMMY_DATA_DIR", data_dir)
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,13 +1,21 @@
-//! One card per integration with its real state (from the backend).
+//! One card per integration with its real state. Google lists its connected accounts with
+//! Connect / Reconnect / Disconnect; sign-in happens in the system browser.
 
-use cremmy_protocol::IntegrationState;
+use cremmy_protocol::accounts::{Account, AccountStatus, ConnectRequest, Feature};
+use cremmy_protocol::{ErrorCode, IntegrationState, Provider};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::ui_state::use_ui;
 
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
+    let ui = use_ui();
     let report = LocalResource::new(api::doctor);
+    let accounts = LocalResource::new(move || {
+        ui.revision.track();
+        api::accounts()
+    });
     view! {
         <header class="page-header"><h1>"Integrations"</h1></header>
         <Transition fallback=|| view! { <p class="muted">"Checking…"</p> }>
@@ -16,6 +24,9 @@ pub fn IntegrationsPage() -> impl IntoView {
                 Ok(report) => view! {
                     <div class="integration-grid">
                         {report.integrations.into_iter().map(|i| {
+                            if i.provider == Provider::Google {
+                                return view! { <GoogleCard accounts=accounts base_url=i.base_url /> }.into_any();
+                            }
                             let state = match i.state { IntegrationState::NotConfigured => "Not configured" };
                             view! {
                                 <section class="card integration" data-provider=format!("{:?}", i.provider).to_lowercase()>
@@ -23,11 +34,106 @@ pub fn IntegrationsPage() -> impl IntoView {
                                     <p class="state">{state}</p>
                                     {(!i.base_url.is_empty()).then(|| view! { <p class="muted small">{i.base_url}</p> })}
                                 </section>
-                            }
+                            }.into_any()
                         }).collect_view()}
                     </div>
                 }.into_any(),
             })}
         </Transition>
+    }
+}
+
+fn status_label(a: &Account) -> &'static str {
+    match a.status {
+        AccountStatus::Connected => "Connected",
+        AccountStatus::NeedsReauth => "Reconnect needed",
+        AccountStatus::Disconnected => "Disconnected",
+    }
+}
+
+#[component]
+fn GoogleCard(
+    accounts: LocalResource<api::Reply<Vec<Account>>>,
+    base_url: String,
+) -> impl IntoView {
+    let ui = use_ui();
+    let busy = RwSignal::new(false);
+    let connect = move |login_hint: Option<String>, features: Vec<Feature>| {
+        busy.set(true);
+        let request = ConnectRequest {
+            provider: Provider::Google,
+            features,
+            login_hint,
+        };
+        leptos::task::spawn_local(async move {
+            match api::connect_account(request).await {
+                Ok(account) => ui.ok(format!(
+                    "Connected {} as {}",
+                    account.provider.display_name(),
+                    account.email
+                )),
+                Err(e) if e.code == ErrorCode::Cancelled => {
+                    ui.ok("Sign-in cancelled: nothing changed.")
+                }
+                Err(e) => ui.error(&e),
+            }
+            busy.set(false);
+            ui.changed();
+        });
+    };
+    let disconnect = move |id: i64| {
+        crate::ui_state::run(ui, api::disconnect_account(id), move |a| {
+            ui.ok(format!("Disconnected {}", a.email));
+            ui.changed();
+        });
+    };
+    view! {
+        <section class="card integration google" data-provider="google">
+            <h2>{Provider::Google.display_name()}</h2>
+            <p class="muted small">"Gmail, Drive, Docs, Sheets and Calendar. You sign in in your browser; Cremmy keeps the keys in your system keychain."</p>
+            {move || accounts.get().map(|r| match r {
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                Ok(list) => {
+                    let shown: Vec<Account> = list.into_iter().filter(|a| a.status != AccountStatus::Disconnected).collect();
+                    if shown.is_empty() {
+                        return view! { <p class="state">"Not connected"</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="accounts">
+                            {shown.into_iter().map(|a| {
+                                let (id, email, features) = (a.id, a.email.clone(), a.features.clone());
+                                let needs_reauth = a.status == AccountStatus::NeedsReauth;
+                                let hint = email.clone();
+                                view! {
+                                    <li class="account" data-status=a.status.as_str() data-email=email.clone()>
+                                        <div>
+                                            <strong>{email.clone()}</strong>
+                                            <span class=if needs_reauth { "badge warn" } else { "badge ok" }>{status_label(&a)}</span>
+                                            <p class="muted small">{a.features.iter().map(|f| f.label()).collect::<Vec<_>>().join(" · ")}</p>
+                                            {a.problem.clone().map(|p| view! { <p class="error small">{p}</p> })}
+                                        </div>
+                                        <div class="actions">
+                                            {needs_reauth.then(|| view! {
+                                                <button class="button primary small reconnect" disabled=move || busy.get()
+                                                    on:click=move |_| connect(Some(hint.clone()), features.clone())>"Reconnect"</button>
+                                            })}
+                                            <button class="button secondary small disconnect" on:click=move |_| disconnect(id)>"Disconnect"</button>
+                                        </div>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            })}
+            <button class="button primary connect" disabled=move || busy.get()
+                on:click=move |_| connect(None, vec![Feature::MailIngest])>
+                {move || {
+                    let connected = accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.status != AccountStatus::Disconnected));
+                    if busy.get() { "Waiting for the browser…" } else if connected { "Add another Google account" } else { "Connect Google" }
+                }}
+            </button>
+            {(!base_url.is_empty()).then(|| view! { <p class="muted small">{base_url}</p> })}
+        </section>
     }
 }

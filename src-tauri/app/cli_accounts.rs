@@ -1,0 +1,123 @@
+//! `cremmy connect`, `cremmy accounts`, `cremmy disconnect`: the same core calls as the
+//! Integrations page.
+
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use cremmy_core::accounts::Accounts;
+use cremmy_protocol::accounts::{AccountStatus, ConnectRequest, Feature};
+use cremmy_protocol::Provider;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProviderArg {
+    Google,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FeatureArg {
+    MailIngest,
+    MailSend,
+    Drive,
+    Docs,
+    Sheets,
+    Calendar,
+}
+
+impl From<FeatureArg> for Feature {
+    fn from(f: FeatureArg) -> Feature {
+        match f {
+            FeatureArg::MailIngest => Feature::MailIngest,
+            FeatureArg::MailSend => Feature::MailSend,
+            FeatureArg::Drive => Feature::Drive,
+            FeatureArg::Docs => Feature::Docs,
+            FeatureArg::Sheets => Feature::Sheets,
+            FeatureArg::Calendar => Feature::Calendar,
+        }
+    }
+}
+
+pub async fn connect(
+    accounts: &Accounts,
+    provider: ProviderArg,
+    features: &[FeatureArg],
+    no_browser: bool,
+    login_hint: Option<String>,
+) -> ExitCode {
+    let provider = match provider {
+        ProviderArg::Google => Provider::Google,
+    };
+    let features: Vec<Feature> = if features.is_empty() {
+        vec![Feature::MailIngest]
+    } else {
+        features.iter().map(|f| (*f).into()).collect()
+    };
+    let request = ConnectRequest {
+        provider,
+        features,
+        login_hint,
+    };
+    let open = |url: &str| {
+        println!(
+            "Sign in to {} in your browser:\n{url}",
+            provider.display_name()
+        );
+        if no_browser {
+            return Ok(());
+        }
+        crate::browser::open(url)
+    };
+    println!(
+        "Waiting for the sign-in (up to {} minutes)…",
+        crate::browser::SIGN_IN_TIMEOUT.as_secs() / 60
+    );
+    crate::cli::report(
+        accounts
+            .connect_with_loopback(&request, open, crate::browser::SIGN_IN_TIMEOUT)
+            .await
+            .map(|a| {
+                let features: Vec<&str> = a.features.iter().map(|f| f.label()).collect();
+                format!(
+                    "Connected {} as {} ({}).",
+                    a.provider.display_name(),
+                    a.email,
+                    features.join(", ")
+                )
+            }),
+    )
+}
+
+pub async fn list(accounts: &Accounts) -> ExitCode {
+    let all = match accounts.list().await {
+        Ok(all) => all,
+        Err(e) => return crate::cli::report(Err::<String, _>(e)),
+    };
+    if all.is_empty() {
+        println!("No accounts. Connect one with `cremmy connect google`.");
+    }
+    for a in all {
+        let status = match a.status {
+            AccountStatus::Connected => "connected".to_string(),
+            AccountStatus::NeedsReauth => {
+                format!("needs reconnect: {}", a.problem.unwrap_or_default())
+            }
+            AccountStatus::Disconnected => "disconnected".to_string(),
+        };
+        println!(
+            "#{} {} {} — {status}",
+            a.id,
+            a.provider.display_name(),
+            a.email
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+pub async fn disconnect(accounts: &Accounts, id: i64) -> ExitCode {
+    crate::cli::report(accounts.disconnect(id).await.map(|a| {
+        format!(
+            "Disconnected {} ({}); its tokens are deleted from the keychain.",
+            a.email,
+            a.provider.display_name()
+        )
+    }))
+}
