@@ -10,10 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::auth::bearer;
 use super::drive::DriveFile;
 use super::errors::api_error;
-use super::quota::{charge, Budget};
+use super::quota::{admit, Budget};
 use crate::state::{Shared, World};
 
 pub const DOCUMENT_MIME: &str = "application/vnd.google-apps.document";
@@ -31,7 +30,7 @@ const READ_SCOPES: &[&str] = &[
 ];
 
 fn caller(world: &mut World, headers: &HeaderMap, budget: Budget) -> Result<String, Response> {
-    let account = bearer(
+    admit(
         world,
         headers,
         if budget == Budget::DocsWrite {
@@ -39,9 +38,8 @@ fn caller(world: &mut World, headers: &HeaderMap, budget: Budget) -> Result<Stri
         } else {
             READ_SCOPES
         },
-    )?;
-    charge(world, budget, &account, 1)?;
-    Ok(account)
+        budget,
+    )
 }
 
 fn document<'w>(

@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
+use axum::http::HeaderMap;
 use axum::response::Response;
 
+use super::auth::bearer;
 use super::errors::api_error;
 use crate::state::World;
 
@@ -92,4 +94,16 @@ pub fn charge(
     }
     spent.1 += amount;
     Ok(())
+}
+
+/// The caller's account after the bearer-token and scope checks, with one request of `budget` spent.
+pub fn admit(
+    world: &mut World,
+    headers: &HeaderMap,
+    scopes: &[&str],
+    budget: Budget,
+) -> Result<String, Response> {
+    let account = bearer(world, headers, scopes)?;
+    charge(world, budget, &account, 1)?;
+    Ok(account)
 }

@@ -9,9 +9,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::bearer;
 use super::errors::api_error;
-use super::quota::{charge, Budget};
+use super::quota::{admit, Budget};
 use super::sheets::{Invalid, Spreadsheet, Written};
 use crate::state::{Shared, World};
 
@@ -35,14 +34,16 @@ fn invalid(e: Invalid) -> Response {
 
 /// The caller's account after the token, scope and quota checks.
 fn caller(world: &mut World, headers: &HeaderMap, budget: Budget) -> Result<String, Response> {
-    let scopes = if budget == Budget::SheetsWrite {
-        WRITE_SCOPES
-    } else {
-        READ_SCOPES
-    };
-    let account = bearer(world, headers, scopes)?;
-    charge(world, budget, &account, 1)?;
-    Ok(account)
+    admit(
+        world,
+        headers,
+        if budget == Budget::SheetsWrite {
+            WRITE_SCOPES
+        } else {
+            READ_SCOPES
+        },
+        budget,
+    )
 }
 
 /// The caller's spreadsheet: 404 if there is none with this id, 403 if it is someone else's.

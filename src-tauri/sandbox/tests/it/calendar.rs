@@ -8,8 +8,7 @@ use crate::support::*;
 const CALENDAR: &str = "https://www.googleapis.com/auth/calendar.events";
 
 fn calendar_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> CalendarHub<HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(HttpConnector::new());
+    let client = connector();
     let mut hub = CalendarHub::new(client, token.to_string());
     hub.base_url(format!("{}calendar/v3/", sb.base_url()));
     hub.root_url(sb.base_url());

@@ -13,19 +13,9 @@ const DRIVE_FILE: &str = "https://www.googleapis.com/auth/drive.file";
 const DOC_MIME: &str = "application/vnd.google-apps.document";
 
 fn docs_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> Docs<HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(HttpConnector::new());
+    let client = connector();
     let mut hub = Docs::new(client, token.to_string());
     hub.base_url(sb.base_url());
-    hub.root_url(sb.base_url());
-    hub
-}
-
-fn drive_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> google_drive3::DriveHub<HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(HttpConnector::new());
-    let mut hub = google_drive3::DriveHub::new(client, token.to_string());
-    hub.base_url(format!("{}drive/v3/", sb.base_url()));
     hub.root_url(sb.base_url());
     hub
 }

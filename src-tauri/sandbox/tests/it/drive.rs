@@ -1,21 +1,10 @@
 use google_drive3::api::File;
-use google_drive3::DriveHub;
-use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use crate::support::*;
 
 const DRIVE: &str = "https://www.googleapis.com/auth/drive.file";
 const FOLDER: &str = "application/vnd.google-apps.folder";
-
-fn drive_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> DriveHub<HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(HttpConnector::new());
-    let mut hub = DriveHub::new(client, token.to_string());
-    hub.base_url(format!("{}drive/v3/", sb.base_url()));
-    hub.root_url(sb.base_url());
-    hub
-}
 
 #[tokio::test]
 async fn folders_are_found_by_query_created_copied_and_moved() {

@@ -13,8 +13,7 @@ use crate::support::*;
 const SHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
 
 fn sheets_hub(sb: &cremmy_sandbox::Sandbox, token: &str) -> Sheets<HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(HttpConnector::new());
+    let client = connector();
     let mut hub = Sheets::new(client, token.to_string());
     hub.base_url(sb.base_url());
     hub.root_url(sb.base_url());

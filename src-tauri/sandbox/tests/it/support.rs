@@ -130,8 +130,7 @@ pub fn hub(
     sb: &Sandbox,
     token: &str,
 ) -> google_gmail1::Gmail<hyper_util::client::legacy::connect::HttpConnector> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(hyper_util::client::legacy::connect::HttpConnector::new());
+    let client = connector();
     let mut hub = google_gmail1::Gmail::new(client, token.to_string());
     hub.base_url(sb.base_url());
     hub.root_url(sb.base_url());
@@ -140,4 +139,21 @@ pub fn hub(
 
 pub fn json_of(v: &Value, k: &str) -> String {
     v[k].as_str().unwrap_or_default().to_string()
+}
+
+/// A plain-HTTP connector for the hubs (the sandbox is http://127.0.0.1).
+pub fn connector(
+) -> google_drive3::common::Client<hyper_util::client::legacy::connect::HttpConnector> {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(hyper_util::client::legacy::connect::HttpConnector::new())
+}
+
+pub fn drive_hub(
+    sb: &Sandbox,
+    token: &str,
+) -> google_drive3::DriveHub<hyper_util::client::legacy::connect::HttpConnector> {
+    let mut hub = google_drive3::DriveHub::new(connector(), token.to_string());
+    hub.base_url(format!("{}drive/v3/", sb.base_url()));
+    hub.root_url(sb.base_url());
+    hub
 }
