@@ -3,9 +3,10 @@
 
 use cremmy_core::crm::Date;
 use cremmy_core::{doctor, HasErrorCode};
-use cremmy_protocol::accounts::{Account, ConnectRequest};
+use cremmy_protocol::accounts::{Account, ConnectRequest, OAuthClientInput, OAuthClientSetup};
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
+use cremmy_protocol::Provider;
 use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport};
 use tauri::State;
 
@@ -232,6 +233,27 @@ pub async fn disconnect_account(b: State<'_, Backend>, id: Id) -> Reply<Account>
     b.opened()?.accounts.disconnect(id).await.map_err(api)
 }
 
+#[tauri::command]
+pub async fn oauth_client(b: State<'_, Backend>, provider: Provider) -> Reply<OAuthClientSetup> {
+    b.opened()?
+        .accounts
+        .oauth_client_setup(provider)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn save_oauth_client(
+    b: State<'_, Backend>,
+    input: OAuthClientInput,
+) -> Reply<OAuthClientSetup> {
+    b.opened()?
+        .accounts
+        .save_oauth_client(&input)
+        .await
+        .map_err(api)
+}
+
 #[macro_export]
 macro_rules! all_commands {
     () => {
@@ -268,7 +290,9 @@ macro_rules! all_commands {
             commands::set_sync_interval,
             commands::accounts,
             commands::connect_account,
-            commands::disconnect_account
+            commands::disconnect_account,
+            commands::oauth_client,
+            commands::save_oauth_client
         ]
     };
 }

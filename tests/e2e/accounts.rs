@@ -177,15 +177,28 @@ async fn s4_connect_google_from_the_integrations_page() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let mut env = sandbox_env(&sb);
-    env.push(("BROWSER".into(), browser.display().to_string()));
+    // Launched from the desktop menu: no OAuth client in the environment, only the base URL.
+    let client = sb.shared.lock().google.settings.clone();
+    let env = vec![
+        ("CREMMY_GOOGLE_BASE_URL".to_string(), sb.base_url()),
+        ("BROWSER".to_string(), browser.display().to_string()),
+    ];
     let data = dir.path().join("data");
     let app = AppWindow::launch_with_env("s4-connect-google", &data, &env).await;
     app.click("#nav-integrations").await;
     let card = app
         .wait_for_text(".integration.google", "Not connected")
         .await;
-    assert!(card.contains("Connect Google"), "{card}");
+    assert!(
+        card.contains("Desktop app") && card.contains("Connect Google"),
+        "the card explains which OAuth client to create: {card}"
+    );
+    app.type_into("#oauth-client-id", &client.client_id).await;
+    app.type_into("#oauth-client-secret", &client.client_secret)
+        .await;
+    app.click("#save-oauth-client").await;
+    app.wait_for_text(".integration.google .oauth-client", "saved in Cremmy")
+        .await;
     app.click(".integration.google .connect").await;
     let account = app
         .wait_for_text(".integration.google .account", "consultant@sandbox.example")

@@ -221,3 +221,17 @@ pub async fn connect_account(
 pub async fn disconnect_account(id: Id) -> Reply<cremmy_protocol::accounts::Account> {
     call(cmd::DISCONNECT_ACCOUNT, &IdArg { id }).await
 }
+pub async fn oauth_client(
+    provider: cremmy_protocol::Provider,
+) -> Reply<cremmy_protocol::accounts::OAuthClientSetup> {
+    #[derive(Serialize)]
+    struct A {
+        provider: cremmy_protocol::Provider,
+    }
+    call(cmd::OAUTH_CLIENT, &A { provider }).await
+}
+pub async fn save_oauth_client(
+    input: cremmy_protocol::accounts::OAuthClientInput,
+) -> Reply<cremmy_protocol::accounts::OAuthClientSetup> {
+    call(cmd::SAVE_OAUTH_CLIENT, &InputArg { input: &input }).await
+}

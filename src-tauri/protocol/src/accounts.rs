@@ -103,3 +103,19 @@ pub struct ConnectRequest {
     #[serde(default)]
     pub login_hint: Option<String>,
 }
+
+/// Which OAuth client Cremmy signs in to a provider with. The secret never comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthClientSetup {
+    pub provider: Provider,
+    pub client_id: Option<String>,
+    /// Set by `CREMMY_<PROVIDER>_CLIENT_ID` (which wins over Settings).
+    pub from_environment: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthClientInput {
+    pub provider: Provider,
+    pub client_id: String,
+    pub client_secret: String,
+}

@@ -37,6 +37,8 @@ pub const SET_SYNC_INTERVAL: &str = "set_sync_interval";
 pub const ACCOUNTS: &str = "accounts";
 pub const CONNECT_ACCOUNT: &str = "connect_account";
 pub const DISCONNECT_ACCOUNT: &str = "disconnect_account";
+pub const OAUTH_CLIENT: &str = "oauth_client";
+pub const SAVE_OAUTH_CLIENT: &str = "save_oauth_client";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -75,4 +77,6 @@ pub const ALL: &[&str] = &[
     ACCOUNTS,
     CONNECT_ACCOUNT,
     DISCONNECT_ACCOUNT,
+    OAUTH_CLIENT,
+    SAVE_OAUTH_CLIENT,
 ];

@@ -1,11 +1,14 @@
 //! One card per integration with its real state. Google lists its connected accounts with
 //! Connect / Reconnect / Disconnect; sign-in happens in the system browser.
 
-use cremmy_protocol::accounts::{Account, AccountStatus, ConnectRequest, Feature};
+use cremmy_protocol::accounts::{
+    Account, AccountStatus, ConnectRequest, Feature, OAuthClientInput,
+};
 use cremmy_protocol::{ErrorCode, IntegrationState, Provider};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::pages::forms::Field;
 use crate::ui_state::use_ui;
 
 #[component]
@@ -126,6 +129,7 @@ fn GoogleCard(
                     }.into_any()
                 }
             })}
+            <OAuthClientForm />
             <button class="button primary connect" disabled=move || busy.get()
                 on:click=move |_| connect(None, vec![Feature::MailIngest])>
                 {move || {
@@ -135,5 +139,53 @@ fn GoogleCard(
             </button>
             {(!base_url.is_empty()).then(|| view! { <p class="muted small">{base_url}</p> })}
         </section>
+    }
+}
+
+/// The user's own Google OAuth client ("Desktop app"): shown until one is set, then folded into
+/// one line. The secret goes to the keychain and is never shown again.
+#[component]
+fn OAuthClientForm() -> impl IntoView {
+    let ui = use_ui();
+    let setup = LocalResource::new(move || {
+        ui.revision.track();
+        api::oauth_client(Provider::Google)
+    });
+    let editing = RwSignal::new(false);
+    let (client_id, client_secret) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let save = move |_| {
+        let input = OAuthClientInput {
+            provider: Provider::Google,
+            client_id: client_id.get_untracked(),
+            client_secret: client_secret.get_untracked(),
+        };
+        crate::ui_state::run(ui, api::save_oauth_client(input), move |_| {
+            client_secret.set(String::new());
+            editing.set(false);
+            ui.ok("Saved the Google OAuth client. The secret is in your system keychain.");
+            ui.changed();
+        });
+    };
+    view! {
+        {move || setup.get().and_then(Result::ok).map(|s| {
+            let configured = s.client_id.is_some();
+            if configured && !editing.get() {
+                let source = if s.from_environment { "from CREMMY_GOOGLE_CLIENT_ID" } else { "saved in Cremmy" };
+                return view! {
+                    <p class="muted small oauth-client">
+                        {format!("OAuth client {} ({source})", s.client_id.unwrap_or_default())}
+                        {(!s.from_environment).then(|| view! { " " <button class="link small" on:click=move |_| editing.set(true)>"Change"</button> })}
+                    </p>
+                }.into_any();
+            }
+            view! {
+                <div class="oauth-client-form">
+                    <p class="small">"Cremmy signs in with your own Google OAuth client: in the Google Cloud console create an OAuth client of type " <strong>"Desktop app"</strong> " and paste its ID and secret here."</p>
+                    <Field label="Client ID" value=client_id id="oauth-client-id" placeholder="…apps.googleusercontent.com" />
+                    <Field label="Client secret" value=client_secret id="oauth-client-secret" kind="password" />
+                    <button class="button secondary small" id="save-oauth-client" on:click=save>"Save client"</button>
+                </div>
+            }.into_any()
+        })}
     }
 }

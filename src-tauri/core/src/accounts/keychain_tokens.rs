@@ -56,22 +56,52 @@ impl TokenVault {
         .map_err(|e| AccountsError::KeychainTask(e.to_string()))?
     }
 
+    fn client_secret_user(&self, provider: Provider) -> String {
+        let provider = format!("{provider:?}").to_ascii_lowercase();
+        format!("{}/{provider}/oauth-client-secret", self.install_id)
+    }
+
+    async fn read(&self, action: &'static str, user: String) -> AccountsResult<Option<String>> {
+        self.call(action, user, |e| match e.get_password() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(other) => Err(other),
+        })
+        .await
+    }
+
+    async fn write(&self, action: &'static str, user: String, secret: &str) -> AccountsResult<()> {
+        let secret = secret.to_string();
+        self.call(action, user, move |e| e.set_password(&secret))
+            .await
+    }
+
+    /// The OAuth client secret saved in Settings (not a token, but kept as carefully).
+    pub async fn client_secret(&self, provider: Provider) -> AccountsResult<Option<String>> {
+        self.read(
+            "read the OAuth client secret",
+            self.client_secret_user(provider),
+        )
+        .await
+    }
+
+    pub async fn set_client_secret(&self, provider: Provider, secret: &str) -> AccountsResult<()> {
+        self.write(
+            "store the OAuth client secret",
+            self.client_secret_user(provider),
+            secret,
+        )
+        .await
+    }
+
     pub async fn get(
         &self,
         provider: Provider,
         email: &str,
         kind: TokenKind,
     ) -> AccountsResult<Option<String>> {
-        self.call(
-            "read a token",
-            self.user(provider, email, kind),
-            |e| match e.get_password() {
-                Ok(secret) => Ok(Some(secret)),
-                Err(keyring_core::Error::NoEntry) => Ok(None),
-                Err(other) => Err(other),
-            },
-        )
-        .await
+        self.read("read a token", self.user(provider, email, kind))
+            .await
     }
 
     pub async fn set(
@@ -81,16 +111,10 @@ impl TokenVault {
         kind: TokenKind,
         secret: &str,
     ) -> AccountsResult<()> {
-        let secret = secret.to_string();
-        self.call(
-            "store a token",
-            self.user(provider, email, kind),
-            move |e| e.set_password(&secret),
-        )
-        .await
+        self.write("store a token", self.user(provider, email, kind), secret)
+            .await
     }
 
-    /// Deletes a token; one that is already gone is fine.
     pub async fn delete(
         &self,
         provider: Provider,

@@ -91,13 +91,13 @@ pub(super) fn refresh_time(now: Timestamp, lifetime_ms: i64) -> Timestamp {
 }
 
 impl Accounts {
-    pub(super) fn oauth(
+    pub(super) async fn oauth(
         &self,
         provider: Provider,
     ) -> AccountsResult<(OAuthEndpoints, ConfiguredClient)> {
         let endpoints = OAuthEndpoints::of(provider, &self.endpoints)
             .ok_or(AccountsError::Unsupported(provider))?;
-        let app = self.apps.get(provider)?;
+        let app = self.oauth_app(provider).await?;
         let bad_url = |_| AccountsError::Unsupported(provider);
         let client = BasicClient::new(ClientId::new(app.client_id.clone()))
             .set_client_secret(ClientSecret::new(app.client_secret.clone()))
@@ -109,12 +109,12 @@ impl Accounts {
     /// Starts a sign-in that will come back to `redirect_uri` (a loopback address or the
     /// `cremmy://oauth/callback` deep link). Asks for identity plus the features' scopes, keeping
     /// those granted before (incremental authorization).
-    pub fn begin_login(
+    pub async fn begin_login(
         &self,
         request: &ConnectRequest,
         redirect_uri: &str,
     ) -> AccountsResult<LoginStart> {
-        let (_, client) = self.oauth(request.provider)?;
+        let (_, client) = self.oauth(request.provider).await?;
         let redirect = RedirectUrl::new(redirect_uri.to_string())
             .map_err(|_| AccountsError::Callback(CallbackRejection::Malformed))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -176,7 +176,7 @@ impl Accounts {
                 })
             }
         };
-        let (endpoints, client) = self.oauth(provider)?;
+        let (endpoints, client) = self.oauth(provider).await?;
         let redirect = RedirectUrl::new(attempt.redirect_uri.clone())
             .map_err(|_| AccountsError::Callback(CallbackRejection::Malformed))?;
         let http = oauth_http::OAuthHttp(self.http.clone());
@@ -255,7 +255,7 @@ impl Accounts {
         let listener = LoopbackListener::bind()
             .await
             .map_err(AccountsError::Loopback)?;
-        let start = self.begin_login(request, &listener.redirect_uri())?;
+        let start = self.begin_login(request, &listener.redirect_uri()).await?;
         if let Err(e) = open(&start.authorize_url) {
             self.abandon_login(&start.state);
             return Err(AccountsError::Browser(e));

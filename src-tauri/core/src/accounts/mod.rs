@@ -6,6 +6,7 @@ mod callback;
 mod keychain_tokens;
 mod login;
 mod loopback;
+mod oauth_client;
 mod oauth_http;
 pub mod providers;
 mod store;
@@ -90,11 +91,13 @@ pub enum AccountsError {
     #[error("Cremmy cannot sign in to {} yet.", .0.display_name())]
     Unsupported(Provider),
     #[error(
-        "No OAuth client is set up for {}. Create a \"Desktop app\" OAuth client and set {var}_ID and {var}_SECRET (see README, \"Connecting Google\").",
+        "No OAuth client is set up for {}. Create a \"Desktop app\" OAuth client and enter its ID and secret on the Integrations page (or set {var}_ID and {var}_SECRET); see README, \"Connecting Google\".",
         provider.display_name(),
         var = format!("CREMMY_{}_CLIENT", format!("{provider:?}").to_ascii_uppercase())
     )]
     NoOAuthApp { provider: Provider },
+    #[error("{}: {problem}.", provider.display_name())]
+    InvalidOAuthClient { provider: Provider, problem: String },
     #[error("The sign-in callback was refused: {0}")]
     Callback(#[from] CallbackRejection),
     #[error("Sign-in was cancelled at {}. Nothing was changed.", .0.display_name())]
@@ -162,6 +165,7 @@ impl HasErrorCode for AccountsError {
     fn code(&self) -> ErrorCode {
         match self {
             AccountsError::Unsupported(_)
+            | AccountsError::InvalidOAuthClient { .. }
             | AccountsError::Callback(_)
             | AccountsError::SignInRefused { .. } => ErrorCode::InvalidInput,
             AccountsError::NoOAuthApp { .. } => ErrorCode::NotConfigured,

@@ -91,7 +91,7 @@ impl Accounts {
                 )
                 .await;
         };
-        let (_, client) = self.oauth(provider)?;
+        let (_, client) = self.oauth(provider).await?;
         let http = oauth_http::OAuthHttp(self.http.clone());
         let answer = client
             .exchange_refresh_token(&RefreshToken::new(refresh))

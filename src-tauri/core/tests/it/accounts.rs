@@ -96,6 +96,7 @@ async fn state_is_single_use_bound_to_the_attempt_and_expires() {
     let start = t
         .accounts
         .begin_login(&google(&[]), "http://127.0.0.1:53682/callback")
+        .await
         .unwrap();
     let callback = consent(&start.authorize_url).await;
     assert!(
@@ -128,6 +129,7 @@ async fn state_is_single_use_bound_to_the_attempt_and_expires() {
     let late = t
         .accounts
         .begin_login(&google(&[]), "http://127.0.0.1:53682/callback")
+        .await
         .unwrap();
     let late_callback = consent(&late.authorize_url).await;
     t.clock.advance(PENDING_LIFETIME_MS);
@@ -147,6 +149,7 @@ async fn state_is_single_use_bound_to_the_attempt_and_expires() {
     let other_port = t
         .accounts
         .begin_login(&google(&[]), "http://127.0.0.1:53682/callback")
+        .await
         .unwrap();
     let moved = consent(&other_port.authorize_url)
         .await
@@ -227,6 +230,7 @@ async fn a_pkce_mismatch_and_a_denial_connect_nothing() {
     let start = t
         .accounts
         .begin_login(&google(&[]), "http://127.0.0.1:53682/callback")
+        .await
         .unwrap();
     // Someone swapped the challenge on the way to the provider: the verifier no longer matches.
     let tampered = regex_free_replace(
@@ -309,6 +313,7 @@ async fn deep_link_sign_in_and_classification() {
     let start = t
         .accounts
         .begin_login(&google(&[Feature::Calendar]), "cremmy://oauth/callback")
+        .await
         .unwrap();
     let delivered = consent(&start.authorize_url).await;
     let Ok(DeepLink::OAuthCallback(url)) = deep_link::classify(&delivered) else {
@@ -324,6 +329,7 @@ async fn deep_link_sign_in_and_classification() {
     let loopback = t
         .accounts
         .begin_login(&google(&[]), "http://127.0.0.1:53682/callback")
+        .await
         .unwrap();
     let as_deep_link = format!("cremmy://oauth/callback?state={}&code=c", loopback.state);
     let err = t
@@ -391,4 +397,76 @@ async fn several_google_accounts_and_incremental_scopes() {
         "the added feature's scope is granted"
     );
     assert_eq!(t.accounts.list().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_oauth_client_saved_in_settings_is_used_and_its_secret_stays_in_the_keychain() {
+    let t = test_accounts_with(false).await;
+    let missing = t
+        .accounts
+        .connect_with_loopback(&google(&[]), |_: &str| Ok(()), Duration::from_secs(5))
+        .await
+        .expect_err("no client yet");
+    assert_eq!(missing.code(), ErrorCode::NotConfigured, "{missing}");
+    assert!(
+        missing.to_string().contains("Integrations page"),
+        "the message says where to fix it: {missing}"
+    );
+    let setup = t
+        .accounts
+        .oauth_client_setup(cremmy_protocol::Provider::Google)
+        .await
+        .unwrap();
+    assert_eq!((setup.client_id, setup.from_environment), (None, false));
+
+    let sandbox_client = t.sandbox.shared.lock().google.settings.clone();
+    let input = |id: &str, secret: &str| cremmy_protocol::accounts::OAuthClientInput {
+        provider: cremmy_protocol::Provider::Google,
+        client_id: id.to_string(),
+        client_secret: secret.to_string(),
+    };
+    for (id, secret) in [
+        ("", "s"),
+        ("123-abc", "s"),
+        ("x.apps.googleusercontent.com", ""),
+        ("has space.apps.googleusercontent.com", "s"),
+    ] {
+        let err = t
+            .accounts
+            .save_oauth_client(&input(id, secret))
+            .await
+            .expect_err(id);
+        assert_eq!(
+            err.code(),
+            ErrorCode::InvalidInput,
+            "{id:?}/{secret:?}: {err}"
+        );
+    }
+    let saved = t
+        .accounts
+        .save_oauth_client(&input(
+            &format!(" {} ", sandbox_client.client_id),
+            &sandbox_client.client_secret,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        saved.client_id.as_deref(),
+        Some(sandbox_client.client_id.as_str()),
+        "saved trimmed"
+    );
+    let account = connect(&t, &[Feature::MailIngest]).await;
+    assert_eq!(
+        account.status,
+        AccountStatus::Connected,
+        "the saved client signs in"
+    );
+    sqlx::query("PRAGMA wal_checkpoint(FULL)")
+        .execute(t.db.writer())
+        .await
+        .unwrap();
+    assert!(
+        !contains(&data_dir_bytes(&t), &sandbox_client.client_secret),
+        "the client secret is not in the data directory"
+    );
 }

@@ -24,6 +24,12 @@ pub struct TestAccounts {
 }
 
 pub async fn test_accounts() -> TestAccounts {
+    test_accounts_with(true).await
+}
+
+/// With `env_client` false, no OAuth client comes from the environment (as when Cremmy is
+/// launched from the desktop menu).
+pub async fn test_accounts_with(env_client: bool) -> TestAccounts {
     let sandbox = Sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("sandbox");
@@ -34,13 +40,17 @@ pub async fn test_accounts() -> TestAccounts {
     let endpoints =
         Endpoints::from_lookup(|k| (k == "CREMMY_GOOGLE_BASE_URL").then(|| base.clone()));
     let settings = sandbox.shared.lock().google.settings.clone();
-    let apps = OAuthApps::default().with(
-        Provider::Google,
-        OAuthApp {
-            client_id: settings.client_id,
-            client_secret: settings.client_secret,
-        },
-    );
+    let apps = if !env_client {
+        OAuthApps::default()
+    } else {
+        OAuthApps::default().with(
+            Provider::Google,
+            OAuthApp {
+                client_id: settings.client_id,
+                client_secret: settings.client_secret,
+            },
+        )
+    };
     let accounts = Accounts::open(db.clone(), clock.clone(), endpoints, apps)
         .await
         .expect("accounts open");

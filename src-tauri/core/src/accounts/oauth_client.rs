@@ -1,0 +1,99 @@
+//! Which OAuth client Cremmy signs in with, per provider: the environment's
+//! (`CREMMY_<PROVIDER>_CLIENT_ID` / `_SECRET`, which wins when set) or the one saved in Settings
+//! (the id in the settings table, the secret in the OS keychain). A desktop app launched from the
+//! menu has no environment, so Settings is how most people set it.
+
+use cremmy_protocol::accounts::{OAuthClientInput, OAuthClientSetup};
+use cremmy_protocol::Provider;
+
+use super::providers::OAuthEndpoints;
+use super::{Accounts, AccountsError, AccountsResult, OAuthApp};
+
+fn client_id_key(provider: Provider) -> String {
+    format!(
+        "oauth.{}.client_id",
+        format!("{provider:?}").to_ascii_lowercase()
+    )
+}
+
+/// What a provider's client ids look like, to catch a pasted secret or URL early.
+fn check(input: &OAuthClientInput) -> Result<(), AccountsError> {
+    let invalid = |problem: &str| AccountsError::InvalidOAuthClient {
+        provider: input.provider,
+        problem: problem.to_string(),
+    };
+    let id = input.client_id.trim();
+    if id.is_empty() || input.client_secret.trim().is_empty() {
+        return Err(invalid(
+            "both the client ID and the client secret are needed",
+        ));
+    }
+    if id.len() > 200
+        || input.client_secret.trim().len() > 200
+        || id.chars().any(char::is_whitespace)
+    {
+        return Err(invalid("that does not look like a client ID and secret; copy them from the OAuth client's page"));
+    }
+    if input.provider == Provider::Google && !id.ends_with(".apps.googleusercontent.com") {
+        return Err(invalid(
+            "a Google client ID ends in .apps.googleusercontent.com",
+        ));
+    }
+    Ok(())
+}
+
+impl Accounts {
+    /// The client sign-ins use: the environment's, else the saved one.
+    pub(super) async fn oauth_app(&self, provider: Provider) -> AccountsResult<OAuthApp> {
+        if let Ok(app) = self.apps.get(provider) {
+            return Ok(app.clone());
+        }
+        let id: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(client_id_key(provider))
+            .fetch_optional(self.db.pool())
+            .await?;
+        let Some(client_id) = id else {
+            return Err(AccountsError::NoOAuthApp { provider });
+        };
+        let client_secret = self
+            .keychain
+            .client_secret(provider)
+            .await?
+            .unwrap_or_default();
+        Ok(OAuthApp {
+            client_id,
+            client_secret,
+        })
+    }
+
+    pub async fn oauth_client_setup(&self, provider: Provider) -> AccountsResult<OAuthClientSetup> {
+        let from_environment = self.apps.get(provider).is_ok();
+        let client_id = self.oauth_app(provider).await.ok().map(|a| a.client_id);
+        Ok(OAuthClientSetup {
+            provider,
+            client_id,
+            from_environment,
+        })
+    }
+
+    /// Saves the client from Settings: the id in the database, the secret in the keychain.
+    pub async fn save_oauth_client(
+        &self,
+        input: &OAuthClientInput,
+    ) -> AccountsResult<OAuthClientSetup> {
+        if OAuthEndpoints::of(input.provider, &self.endpoints).is_none() {
+            return Err(AccountsError::Unsupported(input.provider));
+        }
+        check(input)?;
+        self.keychain
+            .set_client_secret(input.provider, input.client_secret.trim())
+            .await?;
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+            .bind(client_id_key(input.provider))
+            .bind(input.client_id.trim())
+            .bind(self.clock.now())
+            .execute(self.db.writer())
+            .await?;
+        self.oauth_client_setup(input.provider).await
+    }
+}
