@@ -3,6 +3,7 @@
 //! callers, `invalid_grant` → "reconnect", disconnect with best-effort revoke.
 
 mod callback;
+mod connect;
 mod keychain_tokens;
 mod login;
 mod loopback;
@@ -42,9 +43,14 @@ impl std::fmt::Debug for OAuthApp {
     }
 }
 
-/// OAuth clients per provider, from `CREMMY_<PROVIDER>_CLIENT_ID` / `_CLIENT_SECRET`.
+/// OAuth clients per provider, from `CREMMY_<PROVIDER>_CLIENT_ID` / `_CLIENT_SECRET`, and the
+/// redirect strategy where the client was registered with another one (`CREMMY_<PROVIDER>_REDIRECT`
+/// = `loopback` or `deep-link`).
 #[derive(Debug, Clone, Default)]
-pub struct OAuthApps(HashMap<Provider, OAuthApp>);
+pub struct OAuthApps(
+    HashMap<Provider, OAuthApp>,
+    HashMap<Provider, providers::RedirectStrategy>,
+);
 
 impl OAuthApps {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> OAuthApps {
@@ -67,7 +73,23 @@ impl OAuthApps {
                 );
             }
         }
-        OAuthApps(apps)
+        let mut redirects = HashMap::new();
+        for provider in Provider::ALL {
+            let name = format!("{provider:?}").to_ascii_uppercase();
+            match lookup(&format!("CREMMY_{name}_REDIRECT"))
+                .as_deref()
+                .map(str::trim)
+            {
+                Some("deep-link") => {
+                    redirects.insert(provider, providers::RedirectStrategy::DeepLink)
+                }
+                Some("loopback") => {
+                    redirects.insert(provider, providers::RedirectStrategy::Loopback)
+                }
+                _ => None,
+            };
+        }
+        OAuthApps(apps, redirects)
     }
 
     pub fn from_process_env() -> OAuthApps {
@@ -76,6 +98,15 @@ impl OAuthApps {
 
     pub fn with(mut self, provider: Provider, app: OAuthApp) -> OAuthApps {
         self.0.insert(provider, app);
+        self
+    }
+
+    pub fn with_redirect(
+        mut self,
+        provider: Provider,
+        redirect: providers::RedirectStrategy,
+    ) -> OAuthApps {
+        self.1.insert(provider, redirect);
         self
     }
 
@@ -200,6 +231,7 @@ pub struct Accounts {
     http: reqwest::Client,
     keychain: keychain_tokens::TokenVault,
     pending: Arc<Mutex<login::PendingLogins>>,
+    waiting: Arc<connect::DeepLinkWaiters>,
     refreshing: Arc<tokens::RefreshLocks>,
 }
 
@@ -220,6 +252,7 @@ impl Accounts {
             http: crate::http::client()?,
             keychain: keychain_tokens::TokenVault::new(install_id),
             pending: Arc::default(),
+            waiting: Arc::default(),
             refreshing: Arc::default(),
         })
     }

@@ -470,3 +470,64 @@ async fn an_oauth_client_saved_in_settings_is_used_and_its_secret_stays_in_the_k
         "the client secret is not in the data directory"
     );
 }
+
+#[tokio::test]
+async fn a_deep_link_sign_in_waits_for_the_os_to_deliver_its_callback() {
+    let t = test_accounts().await;
+    t.sandbox
+        .shared
+        .lock()
+        .google
+        .settings
+        .custom_scheme_redirects = true;
+    let deliverer = t.accounts.clone();
+    let delivered = Arc::new(std::sync::Mutex::new(None));
+    let seen = delivered.clone();
+    // The browser consents; the OS then hands the cremmy:// URL to the running app.
+    let open = move |url: &str| {
+        let url = url.to_string();
+        tokio::spawn(async move {
+            let link = consent(&url).await;
+            *seen.lock().unwrap() = Some(deliverer.deliver_callback(&link).await.is_none());
+        });
+        Ok(())
+    };
+    let account = t
+        .accounts
+        .connect_with_deep_link(
+            &google(&[Feature::MailIngest]),
+            open,
+            Duration::from_secs(20),
+        )
+        .await
+        .expect("the deep link finishes the waiting sign-in");
+    assert_eq!(account.status, AccountStatus::Connected);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        *delivered.lock().unwrap(),
+        Some(true),
+        "the outcome went to the waiting sign-in, not back to the link handler"
+    );
+
+    let stray = t
+        .accounts
+        .deliver_callback("cremmy://oauth/callback?state=nobody&code=c")
+        .await;
+    assert!(
+        matches!(
+            stray,
+            Some(Err(AccountsError::Callback(
+                CallbackRejection::UnknownState
+            )))
+        ),
+        "{stray:?}"
+    );
+    let waiting = t
+        .accounts
+        .connect_with_deep_link(&google(&[]), |_: &str| Ok(()), Duration::from_millis(200))
+        .await;
+    assert_eq!(
+        waiting.expect_err("nobody delivers").code(),
+        ErrorCode::TimedOut
+    );
+}
