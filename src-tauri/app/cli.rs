@@ -19,9 +19,13 @@ use crate::system_clock::SystemClock;
 #[command(
     name = "cremmy",
     version,
-    about = "Cremmy: a local-first CRM for solo consultants and small agencies.\n\nWithout a command, opens the desktop window."
+    about = "Cremmy: a local-first CRM for solo consultants and small agencies.\n\nWithout a command, opens the desktop window.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Args {
+    /// A cremmy:// link, as the OS passes it when one is opened (handled by the window).
+    #[arg(value_name = "LINK", hide = true)]
+    pub link: Option<String>,
     /// Where Cremmy keeps its database (default: the OS's app-data directory).
     #[arg(long, global = true, env = "CREMMY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

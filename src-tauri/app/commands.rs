@@ -3,7 +3,9 @@
 
 use cremmy_core::crm::Date;
 use cremmy_core::{doctor, HasErrorCode};
-use cremmy_protocol::accounts::{Account, ConnectRequest, OAuthClientInput, OAuthClientSetup};
+use cremmy_protocol::accounts::{
+    Account, AppEvent, ConnectRequest, OAuthClientInput, OAuthClientSetup,
+};
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
 use cremmy_protocol::Provider;
@@ -214,12 +216,12 @@ pub async fn accounts(b: State<'_, Backend>) -> Reply<Vec<Account>> {
     b.opened()?.accounts.list().await.map_err(api)
 }
 
-/// Signs in through the system browser and the loopback redirect (waits for the user).
+/// Signs in through the system browser and the provider's redirect (waits for the user).
 #[tauri::command]
 pub async fn connect_account(b: State<'_, Backend>, request: ConnectRequest) -> Reply<Account> {
     b.opened()?
         .accounts
-        .connect_with_loopback(
+        .connect(
             &request,
             crate::browser::open,
             crate::browser::SIGN_IN_TIMEOUT,
@@ -252,6 +254,16 @@ pub async fn save_oauth_client(
         .save_oauth_client(&input)
         .await
         .map_err(api)
+}
+
+/// The window subscribes to backend events (opened links, finished sign-ins).
+#[tauri::command]
+pub async fn app_events(
+    events: State<'_, crate::links::WindowEvents>,
+    on_event: tauri::ipc::Channel<AppEvent>,
+) -> Reply<()> {
+    events.subscribe(on_event);
+    Ok(())
 }
 
 #[macro_export]
@@ -292,7 +304,8 @@ macro_rules! all_commands {
             commands::connect_account,
             commands::disconnect_account,
             commands::oauth_client,
-            commands::save_oauth_client
+            commands::save_oauth_client,
+            commands::app_events
         ]
     };
 }

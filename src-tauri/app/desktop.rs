@@ -11,6 +11,9 @@ use cremmy_core::endpoints::Endpoints;
 use cremmy_core::{Database, HasErrorCode};
 use cremmy_protocol::ApiError;
 use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
+
+use crate::links::{self, WindowEvents};
 
 use crate::commands;
 use crate::system_clock::SystemClock;
@@ -57,10 +60,37 @@ impl Backend {
 
 pub fn run(data_dir: PathBuf) -> ExitCode {
     let result = tauri::Builder::default()
+        // First: a second `cremmy` (e.g. the OS opening a cremmy:// link) hands its arguments to
+        // this instance and exits. One instance per data folder.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance_id(&data_dir))
+                .callback(|app, _argv, _cwd| {
+                    if let Some(w) = app.get_webview_window("main") {
+                        let _ = w.unminimize();
+                        let _ = w.set_focus();
+                    }
+                })
+                .build(),
+        )
+        .plugin(tauri_plugin_deep_link::init())
+        .manage(WindowEvents::default())
         .setup(move |app| {
             let opened = tauri::async_runtime::block_on(open_backend(&data_dir))
                 .inspect_err(|e| eprintln!("error: {}", e.message));
             app.manage(Backend { opened });
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                for url in event.urls() {
+                    links::handle(&handle, url.as_str());
+                }
+            });
+            // A link that started the app.
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                for url in urls {
+                    links::handle(app.handle(), url.as_str());
+                }
+            }
             Ok(())
         })
         .invoke_handler(crate::all_commands!())
@@ -72,4 +102,14 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The D-Bus name that makes Cremmy single-instance per data folder (Linux; other platforms use
+/// the app identifier).
+fn instance_id(data_dir: &std::path::Path) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data_dir.to_string_lossy().bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("app.cremmy.crm.data{hash:016x}")
 }

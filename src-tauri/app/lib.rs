@@ -6,6 +6,7 @@ mod cli;
 mod cli_accounts;
 mod commands;
 mod desktop;
+mod links;
 mod system_clock;
 
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ pub fn main_entry() -> ExitCode {
     let data_dir = cremmy_core::paths::resolve_data_dir(args.data_dir.clone());
     match args.command {
         Some(command) => cli::run(command, &data_dir),
+        // `cremmy cremmy://…` is how the OS opens a link: the window handles it.
         None => desktop::run(data_dir),
     }
 }

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod cli;
+mod deep_links;
 mod scenarios;
 mod security;
 mod support;

@@ -8,6 +8,7 @@ use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -234,4 +235,40 @@ pub async fn save_oauth_client(
     input: cremmy_protocol::accounts::OAuthClientInput,
 ) -> Reply<cremmy_protocol::accounts::OAuthClientSetup> {
     call(cmd::SAVE_OAUTH_CLIENT, &InputArg { input: &input }).await
+}
+
+/// Subscribes the window to backend events over a Tauri channel (`window.__TAURI__.core.Channel`);
+/// `handler` runs for each. Events that fail to parse are dropped with a console warning.
+pub async fn subscribe_events(
+    handler: impl Fn(cremmy_protocol::accounts::AppEvent) + 'static,
+) -> Reply<()> {
+    let core = js_sys::Reflect::get(&js_sys::global(), &"__TAURI__".into())
+        .and_then(|t| js_sys::Reflect::get(&t, &"core".into()))
+        .map_err(transport_error)?;
+    let constructor: js_sys::Function = js_sys::Reflect::get(&core, &"Channel".into())
+        .map_err(transport_error)?
+        .dyn_into()
+        .map_err(transport_error)?;
+    let channel =
+        js_sys::Reflect::construct(&constructor, &js_sys::Array::new()).map_err(transport_error)?;
+    let on_message =
+        Closure::<dyn Fn(JsValue)>::new(
+            move |message: JsValue| match serde_wasm_bindgen::from_value(message) {
+                Ok(event) => handler(event),
+                Err(e) => web_sys::console::warn_1(
+                    &format!("Cremmy: an event from the backend did not parse: {e}").into(),
+                ),
+            },
+        );
+    js_sys::Reflect::set(&channel, &"onmessage".into(), on_message.as_ref())
+        .map_err(transport_error)?;
+    // The window keeps listening for as long as it lives.
+    on_message.forget();
+    let args = js_sys::Object::new();
+    js_sys::Reflect::set(&args, &"onEvent".into(), &channel).map_err(transport_error)?;
+    match tauri_invoke(cmd::APP_EVENTS, args.into()).await {
+        Ok(_) => Ok(()),
+        Err(error) => Err(serde_wasm_bindgen::from_value::<ApiError>(error.clone())
+            .unwrap_or_else(|_| transport_error(error))),
+    }
 }

@@ -1,6 +1,7 @@
 //! The window's frame: sidebar navigation, the current page, toasts, the command palette, global
 //! shortcuts, and the full-window error shown when the database cannot be opened.
 
+use cremmy_protocol::accounts::AppEvent;
 use cremmy_protocol::{ApiError, DatabaseStatus, ErrorCode};
 use leptos::ev;
 use leptos::prelude::*;
@@ -57,6 +58,31 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
     let ui = Ui::new();
     provide_context(ui);
     provide_context(db.clone());
+    leptos::task::spawn_local(async move {
+        let subscribed = api::subscribe_events(move |event| match event {
+            AppEvent::OpenClient { id } => ui.go(Route::Client(id)),
+            AppEvent::Connected { account } => {
+                ui.ok(format!(
+                    "Connected {} as {}",
+                    account.provider.display_name(),
+                    account.email
+                ));
+                ui.changed();
+            }
+            AppEvent::SignInFailed { error } => {
+                ui.error(&error);
+                ui.changed();
+            }
+            AppEvent::LinkRefused { message } => ui.error(&ApiError {
+                code: ErrorCode::InvalidInput,
+                message,
+            }),
+        })
+        .await;
+        if let Err(e) = subscribed {
+            ui.error(&e);
+        }
+    });
     let _shortcuts = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
         let modifier = e.ctrl_key() || e.meta_key();
         match e.key().as_str() {

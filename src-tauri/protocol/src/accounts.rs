@@ -119,3 +119,24 @@ pub struct OAuthClientInput {
     pub client_id: String,
     pub client_secret: String,
 }
+
+/// What the backend tells the window on its own initiative (over the `app_events` channel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppEvent {
+    /// A `cremmy://client/<id>` link: show that client.
+    OpenClient {
+        id: i64,
+    },
+    /// A sign-in finished by a deep link that no Connect button was waiting for.
+    Connected {
+        account: Account,
+    },
+    SignInFailed {
+        error: crate::ApiError,
+    },
+    /// A `cremmy://` link that was refused (unknown, malformed, too long).
+    LinkRefused {
+        message: String,
+    },
+}

@@ -39,6 +39,8 @@ pub const CONNECT_ACCOUNT: &str = "connect_account";
 pub const DISCONNECT_ACCOUNT: &str = "disconnect_account";
 pub const OAUTH_CLIENT: &str = "oauth_client";
 pub const SAVE_OAUTH_CLIENT: &str = "save_oauth_client";
+/// The window subscribes to [`crate::accounts::AppEvent`]s (a Tauri channel: no event permission).
+pub const APP_EVENTS: &str = "app_events";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -79,4 +81,5 @@ pub const ALL: &[&str] = &[
     DISCONNECT_ACCOUNT,
     OAUTH_CLIENT,
     SAVE_OAUTH_CLIENT,
+    APP_EVENTS,
 ];

@@ -241,7 +241,7 @@ impl Crm {
             self.log_note(&NoteInput {
                 client_id: *client_id,
                 body: format!(
-                    "Intro call went well.\nThey want a {} by next month.",
+                    "Intro call went well.\nThey want the {} by next month.",
                     TOPICS[i % TOPICS.len()]
                 ),
                 ..NoteInput::default()
