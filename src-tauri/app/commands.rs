@@ -266,6 +266,12 @@ pub async fn app_events(
     Ok(())
 }
 
+/// Checks that an account still works (a refused grant turns it to "needs reauth").
+#[tauri::command]
+pub async fn check_account(b: State<'_, Backend>, id: Id) -> Reply<Account> {
+    b.opened()?.accounts.check(id).await.map_err(api)
+}
+
 #[macro_export]
 macro_rules! all_commands {
     () => {
@@ -305,7 +311,8 @@ macro_rules! all_commands {
             commands::disconnect_account,
             commands::oauth_client,
             commands::save_oauth_client,
-            commands::app_events
+            commands::app_events,
+            commands::check_account
         ]
     };
 }

@@ -131,6 +131,20 @@ async fn cli_connect_lists_and_disconnects_a_google_account() {
             .any(|w| w == refresh.as_bytes()),
         "the refresh token is not in the database file"
     );
+    let printed = format!("{rest:?}{}", stdout(&listed));
+    assert!(
+        !printed.contains(&refresh),
+        "nor in anything the CLI printed"
+    );
+    for access in sb.shared.lock().google.access_tokens.keys() {
+        assert!(
+            !printed.contains(access.as_str())
+                && !database
+                    .windows(access.len())
+                    .any(|w| w == access.as_bytes()),
+            "access tokens are in neither"
+        );
+    }
 
     // The sandbox runs on this test's runtime: wait for the process off it.
     let mut disconnect = cremmy(dir.path(), &env, &["disconnect", "1"]);
@@ -219,5 +233,32 @@ async fn s4_connect_google_from_the_integrations_page() {
         "one grant at the provider"
     );
     app.screenshot().await;
+
+    // The user removes Cremmy's access in their Google account: the check finds it, the card asks
+    // to reconnect, and reconnecting heals the same account.
+    let app = app.renamed("s4-reconnect-needed");
+    reqwest_post(&format!("{}_sandbox/google/grants/revoke", sb.base_url())).await;
+    app.click(".integration.google .account .check").await;
+    let card = app
+        .wait_for_text(".integration.google .account", "Reconnect needed")
+        .await;
+    assert!(card.contains("Reconnect"), "{card}");
+    app.wait_for_text(".toast.error", "no longer accepts").await;
+    app.screenshot().await;
+    app.click(".integration.google .account .reconnect").await;
+    let healed = app
+        .wait_for_text(".integration.google .account", "Connected")
+        .await;
+    assert!(!healed.contains("Reconnect needed"), "{healed}");
     app.close().await;
+}
+
+async fn reqwest_post(url: &str) {
+    cremmy_core::http::install_crypto_provider();
+    let r = reqwest::Client::new()
+        .post(url)
+        .send()
+        .await
+        .expect("the sandbox answers");
+    assert!(r.status().is_success(), "{url}: {}", r.status());
 }

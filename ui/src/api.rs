@@ -272,3 +272,6 @@ pub async fn subscribe_events(
             .unwrap_or_else(|_| transport_error(error))),
     }
 }
+pub async fn check_account(id: Id) -> Reply<cremmy_protocol::accounts::Account> {
+    call(cmd::CHECK_ACCOUNT, &IdArg { id }).await
+}

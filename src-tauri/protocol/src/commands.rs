@@ -41,6 +41,7 @@ pub const OAUTH_CLIENT: &str = "oauth_client";
 pub const SAVE_OAUTH_CLIENT: &str = "save_oauth_client";
 /// The window subscribes to [`crate::accounts::AppEvent`]s (a Tauri channel: no event permission).
 pub const APP_EVENTS: &str = "app_events";
+pub const CHECK_ACCOUNT: &str = "check_account";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -82,4 +83,5 @@ pub const ALL: &[&str] = &[
     OAUTH_CLIENT,
     SAVE_OAUTH_CLIENT,
     APP_EVENTS,
+    CHECK_ACCOUNT,
 ];

@@ -84,6 +84,15 @@ fn GoogleCard(
             ui.changed();
         });
     };
+    let check = move |id: i64| {
+        leptos::task::spawn_local(async move {
+            match api::check_account(id).await {
+                Ok(a) => ui.ok(format!("{} works.", a.email)),
+                Err(e) => ui.error(&e),
+            }
+            ui.changed();
+        });
+    };
     let disconnect = move |id: i64| {
         crate::ui_state::run(ui, api::disconnect_account(id), move |a| {
             ui.ok(format!("Disconnected {}", a.email));
@@ -119,6 +128,9 @@ fn GoogleCard(
                                             {needs_reauth.then(|| view! {
                                                 <button class="button primary small reconnect" disabled=move || busy.get()
                                                     on:click=move |_| connect(Some(hint.clone()), features.clone())>"Reconnect"</button>
+                                            })}
+                                            {(!needs_reauth).then(|| view! {
+                                                <button class="button secondary small check" on:click=move |_| check(id)>"Check"</button>
                                             })}
                                             <button class="button secondary small disconnect" on:click=move |_| disconnect(id)>"Disconnect"</button>
                                         </div>

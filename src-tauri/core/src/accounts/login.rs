@@ -218,7 +218,11 @@ impl Accounts {
         self.save_grant(granted).await
     }
 
-    async fn who(&self, endpoints: &OAuthEndpoints, access: &str) -> AccountsResult<String> {
+    pub(super) async fn who(
+        &self,
+        endpoints: &OAuthEndpoints,
+        access: &str,
+    ) -> AccountsResult<String> {
         let provider = endpoints.provider;
         let response = self
             .http

@@ -139,3 +139,25 @@ impl Accounts {
         Err(AccountsError::ReconnectNeeded { provider, email })
     }
 }
+
+impl Accounts {
+    /// Checks that the account still works: a token (refreshed if due, and once more after a
+    /// 401) that the provider accepts. A refused grant leaves the account "needs reauth".
+    pub async fn check(&self, id: i64) -> AccountsResult<cremmy_protocol::accounts::Account> {
+        let row = self.usable_row(id).await?;
+        let provider = row.account.provider;
+        let endpoints = super::providers::OAuthEndpoints::of(provider, &self.endpoints)
+            .ok_or(AccountsError::Unsupported(provider))?;
+        let token = self.access_token(id).await?;
+        match self.who(&endpoints, &token).await {
+            Err(AccountsError::ProviderStatus { status: 401, .. }) => {
+                let fresh = self.access_token_after_401(id, &token).await?;
+                self.who(&endpoints, &fresh).await?;
+            }
+            other => {
+                other?;
+            }
+        }
+        self.get(id).await
+    }
+}

@@ -192,3 +192,36 @@ async fn disconnect_revokes_forgets_tokens_and_works_offline() {
         "sanity: the provider really was unreachable"
     );
 }
+
+#[tokio::test]
+async fn checking_an_account_finds_a_revoked_grant() {
+    let t = test_accounts().await;
+    let account = connect(&t, &[Feature::MailIngest]).await;
+    assert_eq!(
+        t.accounts
+            .check(account.id)
+            .await
+            .expect("a healthy account checks out")
+            .status,
+        AccountStatus::Connected
+    );
+    crate::accounts_support::http()
+        .post(format!(
+            "{}_sandbox/google/grants/revoke",
+            t.sandbox.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let err = t
+        .accounts
+        .check(account.id)
+        .await
+        .expect_err("the grant is gone");
+    assert_eq!(err.code(), ErrorCode::ReconnectNeeded, "{err}");
+    assert_eq!(
+        t.accounts.get(account.id).await.unwrap().status,
+        AccountStatus::NeedsReauth,
+        "a 401, then invalid_grant on refresh"
+    );
+}
