@@ -146,3 +146,17 @@ pub async fn token_calls(t: &TestAccounts) -> u64 {
         .copied()
         .unwrap_or(0)
 }
+
+/// Calls a sandbox control (`google/grants/revoke`, `google/tokens/expire`, …).
+pub async fn sandbox_control(t: &TestAccounts, path: &str) {
+    let r = http()
+        .post(format!("{}_sandbox/{path}", t.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success(),
+        "sandbox control {path}: {}",
+        r.status()
+    );
+}

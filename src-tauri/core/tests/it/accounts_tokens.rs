@@ -67,14 +67,7 @@ async fn a_401_refreshes_once_and_other_callers_get_the_new_token() {
     let t = test_accounts().await;
     let account = connect(&t, &[Feature::MailIngest]).await;
     let old = t.accounts.access_token(account.id).await.unwrap();
-    crate::accounts_support::http()
-        .post(format!(
-            "{}_sandbox/google/tokens/expire",
-            t.sandbox.base_url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    sandbox_control(&t, "google/tokens/expire").await;
     let rejected = http()
         .get(format!("{}gmail/v1/users/me/profile", t.sandbox.base_url()))
         .bearer_auth(&old)
@@ -110,14 +103,7 @@ async fn invalid_grant_asks_for_reconnect_and_reconnecting_heals() {
         .settings
         .access_token_ttl_secs = 60;
     let account = connect(&t, &[Feature::MailIngest]).await;
-    crate::accounts_support::http()
-        .post(format!(
-            "{}_sandbox/google/grants/revoke",
-            t.sandbox.base_url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    sandbox_control(&t, "google/grants/revoke").await;
     t.clock.advance(60_000);
     let err = t
         .accounts
@@ -205,14 +191,7 @@ async fn checking_an_account_finds_a_revoked_grant() {
             .status,
         AccountStatus::Connected
     );
-    crate::accounts_support::http()
-        .post(format!(
-            "{}_sandbox/google/grants/revoke",
-            t.sandbox.base_url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    sandbox_control(&t, "google/grants/revoke").await;
     let err = t
         .accounts
         .check(account.id)
