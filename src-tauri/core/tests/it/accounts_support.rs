@@ -72,6 +72,7 @@ pub fn google(features: &[Feature]) -> ConnectRequest {
 }
 
 pub fn http() -> reqwest::Client {
+    cremmy_core::http::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

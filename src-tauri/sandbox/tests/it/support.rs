@@ -14,7 +14,10 @@ pub async fn sandbox() -> Sandbox {
         .expect("the sandbox starts on a free loopback port")
 }
 
+/// A client that does not follow redirects (the tests look at them). In a workspace build the
+/// app's `rustls-no-provider` feature is unified into this reqwest, so install ring first.
 pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
