@@ -65,12 +65,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         .plugin(
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(instance_id(&data_dir))
-                .callback(|app, _argv, _cwd| {
-                    if let Some(w) = app.get_webview_window("main") {
-                        let _ = w.unminimize();
-                        let _ = w.set_focus();
-                    }
-                })
+                .callback(|app, _argv, _cwd| links::focus_main(app))
                 .build(),
         )
         .plugin(tauri_plugin_deep_link::init())

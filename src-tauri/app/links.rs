@@ -43,12 +43,17 @@ impl WindowEvents {
     }
 }
 
-/// Handles one link from the OS.
-pub fn handle(app: &AppHandle, url: &str) {
+/// Brings the main window to the front (a link arrived, or a second `cremmy` was started).
+pub fn focus_main(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.set_focus();
     }
+}
+
+/// Handles one link from the OS.
+pub fn handle(app: &AppHandle, url: &str) {
+    focus_main(app);
     let events = app.state::<WindowEvents>();
     match deep_link::classify(url) {
         Err(e) => events.send(AppEvent::LinkRefused {

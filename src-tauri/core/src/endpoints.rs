@@ -17,10 +17,14 @@ pub fn default_base_url(provider: Provider) -> &'static str {
     }
 }
 
+/// A provider's environment variable: `CREMMY_<PROVIDER>_<SUFFIX>`.
+pub fn provider_variable(provider: Provider, suffix: &str) -> String {
+    format!("CREMMY_{}_{suffix}", provider.key().to_ascii_uppercase())
+}
+
 /// The environment variable that overrides a provider's base URL.
 pub fn override_variable(provider: Provider) -> String {
-    let name = format!("{provider:?}").to_ascii_uppercase();
-    format!("CREMMY_{name}_BASE_URL")
+    provider_variable(provider, "BASE_URL")
 }
 
 /// Base URLs for every provider, read once from a variable lookup (the process environment in

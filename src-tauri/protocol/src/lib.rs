@@ -112,6 +112,21 @@ impl Provider {
         Provider::Webhooks,
     ];
 
+    /// The stable lower-case name used in stored rows, keychain entries and settings keys (the
+    /// same as its serde name).
+    pub fn key(self) -> &'static str {
+        match self {
+            Provider::Google => "google",
+            Provider::Microsoft => "microsoft",
+            Provider::Twilio => "twilio",
+            Provider::Hubspot => "hubspot",
+            Provider::Pipedrive => "pipedrive",
+            Provider::Salesforce => "salesforce",
+            Provider::Stripe => "stripe",
+            Provider::Webhooks => "webhooks",
+        }
+    }
+
     pub fn display_name(self) -> &'static str {
         match self {
             Provider::Google => "Google Workspace",

@@ -7,7 +7,8 @@ use url::Url;
 use super::loopback::LOOPBACK_PATH;
 use super::providers::DEEP_LINK_REDIRECT;
 
-pub const MAX_CALLBACK_LENGTH: usize = 4096;
+/// The same cap as any other `cremmy://` link.
+use crate::deep_link::MAX_LENGTH as MAX_CALLBACK_LENGTH;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackRejection {

@@ -40,9 +40,7 @@ impl Accounts {
             .ok_or(AccountsError::Unsupported(request.provider))?;
         Ok(self
             .apps
-            .1
-            .get(&request.provider)
-            .copied()
+            .redirect(request.provider)
             .unwrap_or(endpoints.redirect))
     }
 

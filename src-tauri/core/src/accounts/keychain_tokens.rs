@@ -31,7 +31,7 @@ impl TokenVault {
         format!(
             "{}/{}/{}/{kind}",
             self.install_id,
-            format!("{provider:?}").to_ascii_lowercase(),
+            provider.key(),
             email.to_ascii_lowercase()
         )
     }
@@ -57,8 +57,7 @@ impl TokenVault {
     }
 
     fn client_secret_user(&self, provider: Provider) -> String {
-        let provider = format!("{provider:?}").to_ascii_lowercase();
-        format!("{}/{provider}/oauth-client-secret", self.install_id)
+        format!("{}/{}/oauth-client-secret", self.install_id, provider.key())
     }
 
     async fn read(&self, action: &'static str, user: String) -> AccountsResult<Option<String>> {

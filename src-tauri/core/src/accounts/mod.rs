@@ -20,7 +20,7 @@ use cremmy_protocol::{ErrorCode, Provider};
 
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::endpoints::Endpoints;
+use crate::endpoints::{provider_variable, Endpoints};
 use crate::HasErrorCode;
 
 pub use callback::CallbackRejection;
@@ -47,49 +47,38 @@ impl std::fmt::Debug for OAuthApp {
 /// redirect strategy where the client was registered with another one (`CREMMY_<PROVIDER>_REDIRECT`
 /// = `loopback` or `deep-link`).
 #[derive(Debug, Clone, Default)]
-pub struct OAuthApps(
-    HashMap<Provider, OAuthApp>,
-    HashMap<Provider, providers::RedirectStrategy>,
-);
+pub struct OAuthApps {
+    clients: HashMap<Provider, OAuthApp>,
+    redirects: HashMap<Provider, providers::RedirectStrategy>,
+}
 
 impl OAuthApps {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> OAuthApps {
-        let mut apps = HashMap::new();
+        let mut apps = OAuthApps::default();
         for provider in Provider::ALL {
-            let name = format!("{provider:?}").to_ascii_uppercase();
-            let id = lookup(&format!("CREMMY_{name}_CLIENT_ID"))
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty());
-            let secret = lookup(&format!("CREMMY_{name}_CLIENT_SECRET"))
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default();
-            if let Some(client_id) = id {
-                apps.insert(
+            let var = |suffix: &str| {
+                lookup(&provider_variable(provider, suffix)).map(|v| v.trim().to_string())
+            };
+            if let Some(client_id) = var("CLIENT_ID").filter(|v| !v.is_empty()) {
+                let client_secret = var("CLIENT_SECRET").unwrap_or_default();
+                apps.clients.insert(
                     provider,
                     OAuthApp {
                         client_id,
-                        client_secret: secret,
+                        client_secret,
                     },
                 );
             }
-        }
-        let mut redirects = HashMap::new();
-        for provider in Provider::ALL {
-            let name = format!("{provider:?}").to_ascii_uppercase();
-            match lookup(&format!("CREMMY_{name}_REDIRECT"))
-                .as_deref()
-                .map(str::trim)
-            {
-                Some("deep-link") => {
-                    redirects.insert(provider, providers::RedirectStrategy::DeepLink)
-                }
-                Some("loopback") => {
-                    redirects.insert(provider, providers::RedirectStrategy::Loopback)
-                }
+            let redirect = match var("REDIRECT").as_deref() {
+                Some("deep-link") => Some(providers::RedirectStrategy::DeepLink),
+                Some("loopback") => Some(providers::RedirectStrategy::Loopback),
                 _ => None,
             };
+            if let Some(redirect) = redirect {
+                apps.redirects.insert(provider, redirect);
+            }
         }
-        OAuthApps(apps, redirects)
+        apps
     }
 
     pub fn from_process_env() -> OAuthApps {
@@ -97,7 +86,7 @@ impl OAuthApps {
     }
 
     pub fn with(mut self, provider: Provider, app: OAuthApp) -> OAuthApps {
-        self.0.insert(provider, app);
+        self.clients.insert(provider, app);
         self
     }
 
@@ -106,12 +95,17 @@ impl OAuthApps {
         provider: Provider,
         redirect: providers::RedirectStrategy,
     ) -> OAuthApps {
-        self.1.insert(provider, redirect);
+        self.redirects.insert(provider, redirect);
         self
     }
 
+    /// The redirect strategy the environment chose for this provider's client, if any.
+    fn redirect(&self, provider: Provider) -> Option<providers::RedirectStrategy> {
+        self.redirects.get(&provider).copied()
+    }
+
     fn get(&self, provider: Provider) -> Result<&OAuthApp, AccountsError> {
-        self.0
+        self.clients
             .get(&provider)
             .ok_or(AccountsError::NoOAuthApp { provider })
     }
@@ -124,7 +118,7 @@ pub enum AccountsError {
     #[error(
         "No OAuth client is set up for {}. Create a \"Desktop app\" OAuth client and enter its ID and secret on the Integrations page (or set {var}_ID and {var}_SECRET); see README, \"Connecting Google\".",
         provider.display_name(),
-        var = format!("CREMMY_{}_CLIENT", format!("{provider:?}").to_ascii_uppercase())
+        var = provider_variable(*provider, "CLIENT")
     )]
     NoOAuthApp { provider: Provider },
     #[error("{}: {problem}.", provider.display_name())]

@@ -10,10 +10,7 @@ use super::providers::OAuthEndpoints;
 use super::{Accounts, AccountsError, AccountsResult, OAuthApp};
 
 fn client_id_key(provider: Provider) -> String {
-    format!(
-        "oauth.{}.client_id",
-        format!("{provider:?}").to_ascii_lowercase()
-    )
+    format!("oauth.{}.client_id", provider.key())
 }
 
 /// What a provider's client ids look like, to catch a pasted secret or URL early.

@@ -32,12 +32,8 @@ pub async fn install_id(db: &Database) -> Result<String, sqlx::Error> {
         .await
 }
 
-fn provider_key(p: Provider) -> String {
-    format!("{p:?}").to_ascii_lowercase()
-}
-
 fn parse_provider(s: &str) -> Option<Provider> {
-    Provider::ALL.into_iter().find(|p| provider_key(*p) == s)
+    Provider::ALL.into_iter().find(|p| p.key() == s)
 }
 
 /// What the token code needs besides the public view.
@@ -118,7 +114,7 @@ impl Accounts {
                updated_at = excluded.updated_at
              RETURNING id",
         )
-        .bind(provider_key(g.provider))
+        .bind(g.provider.key())
         .bind(g.email)
         .bind(g.scopes.join(" "))
         .bind(g.expires_at)
