@@ -2,15 +2,20 @@
 //! any transport; the desktop shell and the CLI are thin callers of what is exported here.
 
 pub mod accounts;
+pub mod backoff;
 pub mod clock;
 pub mod crm;
 pub mod db;
 pub mod deep_link;
 pub mod doctor;
 pub mod endpoints;
+pub mod google;
 pub mod http;
 pub mod keychain;
+pub mod mail;
+pub mod pacing;
 pub mod paths;
+pub mod sync;
 
 pub use clock::{Clock, Timestamp};
 pub use db::{Database, DbError};

@@ -42,6 +42,8 @@ pub const SAVE_OAUTH_CLIENT: &str = "save_oauth_client";
 /// The window subscribes to [`crate::accounts::AppEvent`]s (a Tauri channel: no event permission).
 pub const APP_EVENTS: &str = "app_events";
 pub const CHECK_ACCOUNT: &str = "check_account";
+pub const SYNC_NOW: &str = "sync_now";
+pub const SYNC_RUNS: &str = "sync_runs";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -84,4 +86,6 @@ pub const ALL: &[&str] = &[
     SAVE_OAUTH_CLIENT,
     APP_EVENTS,
     CHECK_ACCOUNT,
+    SYNC_NOW,
+    SYNC_RUNS,
 ];

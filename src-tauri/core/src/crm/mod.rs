@@ -11,7 +11,7 @@ mod dates;
 mod documents;
 mod pipeline;
 mod preferences;
-mod rows;
+pub(crate) mod rows;
 mod sample_data;
 mod search;
 mod tasks;

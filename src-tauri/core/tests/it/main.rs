@@ -11,4 +11,6 @@ mod crm_search;
 mod crm_tasks;
 mod database;
 mod endpoints;
+mod mail_sync;
 mod support;
+mod sync_rules;

@@ -160,34 +160,67 @@ impl Mailbox {
     }
 }
 
-/// Matches the subset of Gmail search Cremmy uses: `from:`, `to:` (To and Cc), `after:` and
-/// `before:` (YYYY/MM/DD or epoch seconds), `in:sent`, `in:inbox`; terms are ANDed.
+/// Matches the subset of Gmail search Cremmy uses: `from:`, `to:` (To and Cc), `cc:`, `after:` and
+/// `before:` (YYYY/MM/DD or epoch seconds), `in:sent`, `in:inbox`, and `{a b c}` groups (any of
+/// the terms, Gmail's OR braces); terms are ANDed.
 pub fn matches_query(m: &GmailMessage, q: &str) -> bool {
-    q.split_whitespace().all(|term| {
-        let (key, value) = term.split_once(':').unwrap_or(("", term));
-        let value = value
-            .trim_matches(|c| c == '"' || c == '(' || c == ')')
-            .to_lowercase();
-        let contains = |h: &str| {
-            m.header(h)
-                .is_some_and(|v| v.to_lowercase().contains(&value))
-        };
-        match key.to_lowercase().as_str() {
-            "from" => contains("From"),
-            "to" => contains("To") || contains("Cc"),
-            "after" => parse_query_date(&value).is_some_and(|t| m.internal_date >= t),
-            "before" => parse_query_date(&value).is_some_and(|t| m.internal_date < t),
-            "in" => match value.as_str() {
-                "sent" => m.label_ids.iter().any(|l| l == "SENT"),
-                "inbox" => m.label_ids.iter().any(|l| l == "INBOX"),
-                _ => true,
-            },
-            _ => {
-                let needle = term.to_lowercase();
-                m.snippet.to_lowercase().contains(&needle) || contains("Subject")
+    let mut group: Option<Vec<&str>> = None;
+    let mut all = true;
+    for token in q.split_whitespace() {
+        if let Some(open) = group.as_mut() {
+            let (term, closed) = match token.strip_suffix('}') {
+                Some(t) => (t, true),
+                None => (token, false),
+            };
+            if !term.is_empty() {
+                open.push(term);
             }
+            if closed {
+                let terms = group.take().unwrap_or_default();
+                all &= terms.iter().any(|t| matches_term(m, t));
+            }
+            continue;
         }
-    })
+        if let Some(rest) = token.strip_prefix('{') {
+            match rest.strip_suffix('}') {
+                Some(single) => all &= single.is_empty() || matches_term(m, single),
+                None => group = Some(if rest.is_empty() { vec![] } else { vec![rest] }),
+            }
+            continue;
+        }
+        all &= matches_term(m, token);
+    }
+    if let Some(unclosed) = group {
+        all &= unclosed.iter().any(|t| matches_term(m, t));
+    }
+    all
+}
+
+fn matches_term(m: &GmailMessage, term: &str) -> bool {
+    let (key, value) = term.split_once(':').unwrap_or(("", term));
+    let value = value
+        .trim_matches(|c| c == '"' || c == '(' || c == ')')
+        .to_lowercase();
+    let contains = |h: &str| {
+        m.header(h)
+            .is_some_and(|v| v.to_lowercase().contains(&value))
+    };
+    match key.to_lowercase().as_str() {
+        "from" => contains("From"),
+        "to" => contains("To") || contains("Cc"),
+        "cc" => contains("Cc"),
+        "after" => parse_query_date(&value).is_some_and(|t| m.internal_date >= t),
+        "before" => parse_query_date(&value).is_some_and(|t| m.internal_date < t),
+        "in" => match value.as_str() {
+            "sent" => m.label_ids.iter().any(|l| l == "SENT"),
+            "inbox" => m.label_ids.iter().any(|l| l == "INBOX"),
+            _ => true,
+        },
+        _ => {
+            let needle = term.to_lowercase();
+            m.snippet.to_lowercase().contains(&needle) || contains("Subject")
+        }
+    }
 }
 
 fn parse_query_date(v: &str) -> Option<i64> {
@@ -381,7 +414,8 @@ pub async fn history(
         return api_error(400, "invalidArgument", "startHistoryId is required", None);
     };
     let mailbox = world.google.mailbox(&account);
-    if start < mailbox.history_floor || start > mailbox.history_id {
+    // The mailbox's current historyId is always a valid start, however much was trimmed.
+    if start < mailbox.history_floor.min(mailbox.history_id) || start > mailbox.history_id {
         return api_error(404, "notFound", "Requested entity was not found.", None);
     }
     let max = p.max_results.unwrap_or(100).clamp(1, 500);

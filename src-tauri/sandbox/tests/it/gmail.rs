@@ -114,6 +114,18 @@ async fn list_get_and_profile_parse_in_the_real_gmail_client() {
         .await
         .unwrap();
     assert_eq!(sent.result_size_estimate, Some(2), "`in:sent` + `to:`");
+    let (_, either) = hub
+        .users()
+        .messages_list("me")
+        .q("{from:contact1@client1.example to:contact1@client1.example from:contact2@client2.example}")
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(
+        either.result_size_estimate,
+        Some(6),
+        "`{a b c}` is Gmail's OR: both directions of client 1 plus client 2's inbound"
+    );
     let (_, recent) = hub
         .users()
         .messages_list("me")

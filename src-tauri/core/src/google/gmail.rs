@@ -1,0 +1,240 @@
+//! Gmail as a [`MailSource`]: messages.list with a search query, history.list for changes,
+//! messages.get with only the headers Cremmy reads. Every call is paced to the account's quota.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use google_gmail1::api::Message;
+
+use super::{Connector, GoogleError, Session};
+use crate::mail::{addresses, Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
+use crate::pacing::Pacer;
+use crate::sync::SourceError;
+
+/// Quota units per call (Gmail's published costs).
+mod cost {
+    pub const PROFILE: u32 = 1;
+    pub const LIST: u32 = 5;
+    pub const GET: u32 = 5;
+    pub const HISTORY: u32 = 2;
+}
+
+/// A call that has not answered in this long is abandoned (the hubs set no timeout).
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+const PAGE_SIZE: u32 = 500;
+const HEADERS: [&str; 6] = ["From", "To", "Cc", "Subject", "Message-ID", "In-Reply-To"];
+
+/// One account's mailbox.
+pub struct GmailMailbox {
+    session: Session,
+    hub: google_gmail1::Gmail<Connector>,
+    owner: String,
+    pacer: Arc<Pacer>,
+}
+
+impl GmailMailbox {
+    pub fn new(session: &Session, owner: &str) -> GmailMailbox {
+        GmailMailbox {
+            session: session.clone(),
+            hub: session.gmail(),
+            owner: owner.to_lowercase(),
+            pacer: session.gmail_pacer(),
+        }
+    }
+
+    /// Waits for quota, then runs `call` with a timeout; maps its error.
+    async fn call<T, F>(&self, api: &'static str, units: u32, call: F) -> Result<T, SourceError>
+    where
+        F: Future<Output = google_gmail1::Result<(google_gmail1::common::Response, T)>>,
+    {
+        let wait = self.pacer.reserve(units, self.session.clock().now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        match tokio::time::timeout(CALL_TIMEOUT, call).await {
+            Err(_) => Err(SourceError::TimedOut {
+                api,
+                seconds: CALL_TIMEOUT.as_secs(),
+            }),
+            Ok(Err(e)) => Err(SourceError::Google(GoogleError::from_call(api, e))),
+            Ok(Ok((_, value))) => Ok(value),
+        }
+    }
+}
+
+/// Gmail search syntax for a query: `after:<epoch s>` and `{from:a to:a cc:a …}` (OR braces).
+pub fn search_query(query: &MailQuery) -> String {
+    let mut q = format!("after:{}", query.after.div_euclid(1000));
+    if !query.addresses.is_empty() {
+        let terms: Vec<String> = query
+            .addresses
+            .iter()
+            .flat_map(|a| [format!("from:{a}"), format!("to:{a}"), format!("cc:{a}")])
+            .collect();
+        q.push_str(&format!(" {{{}}}", terms.join(" ")));
+    }
+    q
+}
+
+fn message_ref(m: &Message) -> Option<MessageRef> {
+    Some(MessageRef {
+        provider_id: m.id.clone()?,
+        thread_id: m.thread_id.clone().unwrap_or_default(),
+    })
+}
+
+fn headers_of(m: Message) -> Option<MailHeaders> {
+    let provider_id = m.id?;
+    let header = |name: &str| -> Option<String> {
+        m.payload
+            .as_ref()?
+            .headers
+            .as_ref()?
+            .iter()
+            .find(|h| {
+                h.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+            .and_then(|h| h.value.clone())
+    };
+    let labels = m.label_ids.unwrap_or_default();
+    Some(MailHeaders {
+        thread_id: m.thread_id.unwrap_or_else(|| provider_id.clone()),
+        received_at: m.internal_date.unwrap_or(0),
+        from: header("From").map(|v| addresses(&v)).unwrap_or_default(),
+        to: header("To").map(|v| addresses(&v)).unwrap_or_default(),
+        cc: header("Cc").map(|v| addresses(&v)).unwrap_or_default(),
+        subject: header("Subject").unwrap_or_default(),
+        snippet: m.snippet.unwrap_or_default(),
+        message_id: header("Message-ID")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        in_reply_to: header("In-Reply-To")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        sent: labels.iter().any(|l| l == "SENT"),
+        provider_id,
+    })
+}
+
+impl MailSource for GmailMailbox {
+    fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    async fn current_cursor(&self) -> Result<String, SourceError> {
+        let mut policy = self.session.meter().policy();
+        let profile = self
+            .call(
+                "gmail users.getProfile",
+                cost::PROFILE,
+                self.hub
+                    .users()
+                    .get_profile("me")
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
+        Ok(profile.history_id.unwrap_or(1).to_string())
+    }
+
+    async fn search(
+        &self,
+        query: &MailQuery,
+        page: Option<String>,
+    ) -> Result<Page<MessageRef>, SourceError> {
+        let mut policy = self.session.meter().policy();
+        let q = search_query(query);
+        let mut call = self
+            .hub
+            .users()
+            .messages_list("me")
+            .q(&q)
+            .max_results(PAGE_SIZE)
+            .delegate(&mut policy);
+        if let Some(token) = &page {
+            call = call.page_token(token);
+        }
+        let found = self
+            .call("gmail messages.list", cost::LIST, call.doit())
+            .await?;
+        Ok(Page {
+            items: found
+                .messages
+                .unwrap_or_default()
+                .iter()
+                .filter_map(message_ref)
+                .collect(),
+            next: found.next_page_token.filter(|t| !t.is_empty()),
+        })
+    }
+
+    async fn changes_since(
+        &self,
+        cursor: &str,
+        page: Option<String>,
+    ) -> Result<Changes, SourceError> {
+        let Ok(start) = cursor.parse::<u64>() else {
+            return Err(SourceError::CursorExpired);
+        };
+        let mut policy = self.session.meter().policy();
+        let mut call = self
+            .hub
+            .users()
+            .history_list("me")
+            .start_history_id(start)
+            .add_history_types("messageAdded")
+            .max_results(PAGE_SIZE)
+            .delegate(&mut policy);
+        if let Some(token) = &page {
+            call = call.page_token(token);
+        }
+        let listed = match self
+            .call("gmail history.list", cost::HISTORY, call.doit())
+            .await
+        {
+            Err(SourceError::Google(e)) if e.is_not_found() => {
+                return Err(SourceError::CursorExpired)
+            }
+            other => other?,
+        };
+        let added = listed
+            .history
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|h| h.messages_added.unwrap_or_default())
+            .filter_map(|a| a.message.as_ref().and_then(message_ref))
+            .collect();
+        Ok(Changes {
+            added,
+            next_page: listed.next_page_token.filter(|t| !t.is_empty()),
+            cursor: listed
+                .history_id
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| cursor.to_string()),
+        })
+    }
+
+    async fn headers(&self, id: &str) -> Result<Option<MailHeaders>, SourceError> {
+        let mut policy = self.session.meter().policy();
+        let mut call = self
+            .hub
+            .users()
+            .messages_get("me", id)
+            .format("metadata")
+            .delegate(&mut policy);
+        for h in HEADERS {
+            call = call.add_metadata_headers(h);
+        }
+        match self
+            .call("gmail messages.get", cost::GET, call.doit())
+            .await
+        {
+            Ok(m) => Ok(headers_of(m)),
+            Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Google Workspace through the generated google-* clients: one hyper client (HTTPS to Google,
+//! plain HTTP to the provider sandbox), tokens from [`Accounts`], one policy for retries
+//! (backoff + jitter, `Retry-After`, one token refresh after a 401) and a count of the calls each
+//! run makes.
+
+mod call;
+pub mod gmail;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cremmy_protocol::{ErrorCode, Provider};
+
+use crate::accounts::{Accounts, AccountsError};
+use crate::clock::Clock;
+use crate::endpoints::Endpoints;
+use crate::pacing::{Pacer, Quota};
+use crate::HasErrorCode;
+
+pub use call::{CallMeter, CallPolicy};
+
+/// The connector every hub uses.
+pub type Connector =
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+pub type HttpClient = google_gmail1::common::Client<Connector>;
+
+/// Where each Google API lives: the real hosts, or every API on one origin (the sandbox).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleUrls {
+    pub gmail: String,
+    pub upload_root: String,
+}
+
+impl GoogleUrls {
+    pub fn of(endpoints: &Endpoints) -> GoogleUrls {
+        if endpoints.is_overridden(Provider::Google) {
+            let r = endpoints.base_url(Provider::Google).to_string();
+            GoogleUrls {
+                gmail: r.clone(),
+                upload_root: r,
+            }
+        } else {
+            GoogleUrls {
+                gmail: "https://gmail.googleapis.com/".into(),
+                upload_root: "https://www.googleapis.com/".into(),
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GoogleError {
+    #[error(transparent)]
+    Account(#[from] AccountsError),
+    #[error("Google could not be reached ({api}): {source}. Check the connection; Cremmy will try again.")]
+    Unreachable {
+        api: &'static str,
+        source: hyper_util::client::legacy::Error,
+    },
+    #[error("Google is limiting how fast Cremmy may call {api}. Cremmy will try again later.")]
+    RateLimited { api: &'static str },
+    #[error("Google answered {status} to {api}: {message}")]
+    Status {
+        api: &'static str,
+        status: u16,
+        /// Google's machine reason (`notFound`, `rateLimitExceeded`, `failedPrecondition`…).
+        reason: String,
+        message: String,
+    },
+    #[error("Google's answer to {api} could not be read: {source}")]
+    Garbled {
+        api: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("The call to Google ({api}) failed: {source}")]
+    Call {
+        api: &'static str,
+        source: google_gmail1::Error,
+    },
+    #[error("Cannot set up HTTPS for Google: {0}")]
+    Setup(std::io::Error),
+}
+
+impl GoogleError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            GoogleError::Account(e) => e.is_retryable(),
+            GoogleError::Unreachable { .. } | GoogleError::RateLimited { .. } => true,
+            GoogleError::Status { status, .. } => *status == 429 || *status >= 500,
+            GoogleError::Garbled { .. } | GoogleError::Call { .. } | GoogleError::Setup(_) => false,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, GoogleError::Status { status: 404, .. })
+    }
+
+    /// The account must be signed in again before anything else will work.
+    pub fn needs_reconnect(&self) -> bool {
+        matches!(
+            self,
+            GoogleError::Account(
+                AccountsError::ReconnectNeeded { .. } | AccountsError::NotConnected { .. }
+            )
+        )
+    }
+
+    /// Classifies a failed hub call.
+    pub fn from_call(api: &'static str, error: google_gmail1::Error) -> GoogleError {
+        use google_gmail1::Error as E;
+        match error {
+            E::MissingToken(inner) => match inner.downcast::<AccountsError>() {
+                Ok(account) => GoogleError::Account(*account),
+                Err(other) => GoogleError::Call {
+                    api,
+                    source: E::MissingToken(other),
+                },
+            },
+            E::BadRequest(body) => {
+                let e = &body["error"];
+                let status = e["code"].as_u64().unwrap_or(400) as u16;
+                let reason = e["errors"][0]["reason"]
+                    .as_str()
+                    .or(e["status"].as_str())
+                    .unwrap_or("")
+                    .to_string();
+                if status == 429 || reason.contains("ateLimitExceeded") {
+                    return GoogleError::RateLimited { api };
+                }
+                GoogleError::Status {
+                    api,
+                    status,
+                    reason,
+                    message: e["message"].as_str().unwrap_or("no details").to_string(),
+                }
+            }
+            E::Failure(response) => {
+                let status = response.status().as_u16();
+                if status == 429 {
+                    return GoogleError::RateLimited { api };
+                }
+                GoogleError::Status {
+                    api,
+                    status,
+                    reason: String::new(),
+                    message: "an answer that was not JSON".into(),
+                }
+            }
+            E::HttpError(source) => GoogleError::Unreachable { api, source },
+            E::JsonDecodeError(_, source) => GoogleError::Garbled { api, source },
+            other => GoogleError::Call { api, source: other },
+        }
+    }
+}
+
+impl HasErrorCode for GoogleError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            GoogleError::Account(e) => e.code(),
+            GoogleError::Unreachable { .. } | GoogleError::RateLimited { .. } => {
+                ErrorCode::ProviderUnavailable
+            }
+            GoogleError::Status { status: 404, .. } => ErrorCode::NotFound,
+            GoogleError::Status { .. } | GoogleError::Garbled { .. } | GoogleError::Call { .. } => {
+                ErrorCode::ProviderUnavailable
+            }
+            GoogleError::Setup(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+pub type GoogleResult<T> = Result<T, GoogleError>;
+
+/// Google for the whole app: the hyper client and where the APIs live. Cheap to clone.
+#[derive(Clone)]
+pub struct Google {
+    accounts: Accounts,
+    clock: Arc<dyn Clock>,
+    urls: GoogleUrls,
+    http: HttpClient,
+    /// Gmail quota buckets per account, kept across runs.
+    gmail_pacers: Arc<Mutex<HashMap<i64, Arc<Pacer>>>>,
+}
+
+impl Google {
+    pub fn new(
+        accounts: Accounts,
+        clock: Arc<dyn Clock>,
+        endpoints: &Endpoints,
+    ) -> GoogleResult<Google> {
+        crate::http::install_crypto_provider();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(GoogleError::Setup)?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let http =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+        Ok(Google {
+            accounts,
+            clock,
+            urls: GoogleUrls::of(endpoints),
+            http,
+            gmail_pacers: Arc::default(),
+        })
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// A session for one account: its hubs share the account's token and one call meter.
+    pub fn session(&self, account_id: i64) -> Session {
+        let meter = CallMeter::new(self.accounts.clone(), account_id);
+        Session {
+            google: self.clone(),
+            meter,
+        }
+    }
+}
+
+/// One account's calls during one run.
+#[derive(Clone)]
+pub struct Session {
+    google: Google,
+    meter: CallMeter,
+}
+
+impl Session {
+    pub fn meter(&self) -> &CallMeter {
+        &self.meter
+    }
+
+    pub fn gmail(&self) -> google_gmail1::Gmail<Connector> {
+        let mut hub =
+            google_gmail1::Gmail::new(self.google.http.clone(), self.meter.token_source());
+        hub.base_url(self.google.urls.gmail.clone());
+        hub.root_url(self.google.urls.upload_root.clone());
+        hub
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.google.clock
+    }
+
+    /// The account's Gmail quota bucket.
+    pub fn gmail_pacer(&self) -> Arc<Pacer> {
+        self.google
+            .gmail_pacers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(self.meter.account_id())
+            .or_insert_with(|| Arc::new(Pacer::new(Quota::GMAIL)))
+            .clone()
+    }
+}

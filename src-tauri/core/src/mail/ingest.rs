@@ -1,0 +1,210 @@
+//! Carries out a mail plan against a [`MailSource`]: lists message ids, fetches the headers of the
+//! ones this account has not imported, matches them locally and commits each batch with the
+//! cursor or addresses it covers.
+
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use super::plan::{plan, MailOp, MailPlanInput, MailSettings};
+use super::store::{self, Advance};
+use super::{
+    match_message, ContactBook, MailHeaders, MailMatch, MailQuery, MailSource, MessageRef,
+};
+use crate::clock::Clock;
+use crate::db::Database;
+use crate::sync::{SourceError, SyncError};
+
+/// Header fetches in flight at once (the pacer still spaces them to the quota).
+const CONCURRENT_FETCHES: usize = 8;
+
+/// What one mail run did, for its sync-log row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailRun {
+    /// The leading step: `full`, `incremental`, `backfill` or `reconcile`.
+    pub kind: &'static str,
+    pub fetched: i64,
+    pub created: i64,
+    pub skipped: i64,
+    /// Messages the reconciliation found missing and imported.
+    pub recovered: i64,
+    /// The stored cursor had expired at the provider, so the run did a full sync instead.
+    pub cursor_expired: bool,
+}
+
+/// One account's mail sync.
+pub struct MailSync<'a, S: MailSource> {
+    pub db: &'a Database,
+    pub clock: &'a dyn Clock,
+    pub source: &'a S,
+    pub account_id: i64,
+    pub settings: MailSettings,
+}
+
+impl<S: MailSource> MailSync<'_, S> {
+    /// Runs the plan, counting into `run` (which keeps what was done when a step fails: every
+    /// committed batch stays committed).
+    pub async fn run(&self, reconcile_requested: bool, run: &mut MailRun) -> Result<(), SyncError> {
+        let stored = store::cursor(self.db, self.account_id).await?;
+        let uncovered = store::uncovered_addresses(self.db, self.account_id).await?;
+        let ops = plan(
+            &MailPlanInput {
+                cursor: stored.cursor.as_deref(),
+                reconciled_at: stored.reconciled_at,
+                uncovered: &uncovered,
+                reconcile_requested,
+                now: self.clock.now(),
+            },
+            &self.settings,
+        );
+        run.kind = ops
+            .iter()
+            .max_by_key(|op| op.weight())
+            .map_or("incremental", MailOp::kind);
+        for op in ops {
+            match op {
+                MailOp::Full { since } => self.full(since, run).await?,
+                MailOp::Changes { cursor } => match self.changes(&cursor, run).await {
+                    Err(SyncError::Source(SourceError::CursorExpired)) => {
+                        // The mailbox forgot that far back: start over; stored ids prevent duplicates.
+                        store::drop_cursor(self.db, self.account_id).await?;
+                        run.kind = MailOp::Full { since: 0 }.kind();
+                        run.cursor_expired = true;
+                        self.full(self.settings.since(self.clock.now()), run)
+                            .await?;
+                    }
+                    other => other?,
+                },
+                MailOp::Backfill { since, addresses } => {
+                    let found = self.search_all(since, &addresses).await?;
+                    self.import(&found, &addresses, Advance::Nothing, run)
+                        .await?;
+                }
+                MailOp::Reconcile { since } => {
+                    let book = store::contact_book(self.db).await?;
+                    let mut addresses: Vec<String> = book.keys().cloned().collect();
+                    addresses.sort();
+                    let mut found = Vec::new();
+                    for chunk in addresses.chunks(self.settings.addresses_per_query.max(1)) {
+                        found.extend(self.search_all(since, chunk).await?);
+                    }
+                    let before = run.created;
+                    self.import(&found, &addresses, Advance::Reconciled, run)
+                        .await?;
+                    run.recovered += run.created - before;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn full(&self, since: i64, run: &mut MailRun) -> Result<(), SyncError> {
+        // The cursor is read before listing: mail arriving meanwhile is picked up by the next
+        // incremental run (and deduplicated if the listing saw it too).
+        let cursor = self.source.current_cursor().await?;
+        let addresses: Vec<String> = store::contact_book(self.db).await?.into_keys().collect();
+        let query = MailQuery {
+            after: since,
+            addresses: Vec::new(),
+        };
+        let mut page = None;
+        loop {
+            let found = self.source.search(&query, page).await?;
+            self.import(&found.items, &[], Advance::Nothing, run)
+                .await?;
+            page = found.next;
+            if page.is_none() {
+                break;
+            }
+        }
+        store::commit(
+            self.db,
+            self.account_id,
+            &[],
+            &addresses,
+            Advance::FullSync {
+                cursor: &cursor,
+                since,
+            },
+            self.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn changes(&self, cursor: &str, run: &mut MailRun) -> Result<(), SyncError> {
+        let mut added: Vec<MessageRef> = Vec::new();
+        let mut page = None;
+        let newest = loop {
+            let changes = self.source.changes_since(cursor, page).await?;
+            added.extend(changes.added);
+            page = changes.next_page;
+            if page.is_none() {
+                break changes.cursor;
+            }
+        };
+        self.import(&added, &[], Advance::Cursor(&newest), run)
+            .await
+    }
+
+    async fn search_all(
+        &self,
+        since: i64,
+        addresses: &[String],
+    ) -> Result<Vec<MessageRef>, SyncError> {
+        let query = MailQuery {
+            after: since,
+            addresses: addresses.to_vec(),
+        };
+        let mut all = Vec::new();
+        let mut page = None;
+        loop {
+            let found = self.source.search(&query, page).await?;
+            all.extend(found.items);
+            page = found.next;
+            if page.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Fetches the headers of the messages not yet imported, matches them and commits them with
+    /// `covered` and `advance` in one transaction.
+    async fn import(
+        &self,
+        refs: &[MessageRef],
+        covered: &[String],
+        advance: Advance<'_>,
+        run: &mut MailRun,
+    ) -> Result<(), SyncError> {
+        let mut ids: Vec<String> = refs.iter().map(|r| r.provider_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let known = store::known_ids(self.db, self.account_id, &ids).await?;
+        ids.retain(|id| !known.contains(id));
+        let fetched: Vec<Option<MailHeaders>> = stream::iter(ids.iter())
+            .map(|id| self.source.headers(id))
+            .buffered(CONCURRENT_FETCHES)
+            .try_collect()
+            .await?;
+        let book: ContactBook = store::contact_book(self.db).await?;
+        let mut batch: Vec<(MailHeaders, MailMatch)> = Vec::new();
+        for headers in fetched.into_iter().flatten() {
+            run.fetched += 1;
+            match match_message(&headers, self.source.owner(), &book) {
+                Some(m) => batch.push((headers, m)),
+                None => run.skipped += 1,
+            }
+        }
+        let saved = store::commit(
+            self.db,
+            self.account_id,
+            &batch,
+            covered,
+            advance,
+            self.clock.now(),
+        )
+        .await?;
+        run.created += saved.created;
+        run.skipped += saved.linked;
+        Ok(())
+    }
+}

@@ -1,0 +1,263 @@
+//! Mail in the database: the contact book to match against, which provider messages an account
+//! already imported, and storing a batch of matched messages together with the cursor or the
+//! addresses it covers, in one transaction.
+
+use std::collections::HashSet;
+
+use cremmy_protocol::crm::Direction;
+
+use crate::crm::rows::Stored;
+use sqlx::SqliteConnection;
+
+use super::{ContactBook, ContactRef, MailHeaders, MailMatch};
+use crate::clock::Timestamp;
+use crate::db::Database;
+
+pub const STREAM: &str = "gmail";
+
+pub async fn contact_book(db: &Database) -> Result<ContactBook, sqlx::Error> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT e.email, c.id, c.client_id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(email, contact_id, client_id)| {
+            (
+                email.to_lowercase(),
+                ContactRef {
+                    contact_id,
+                    client_id,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Contact addresses this account has not searched its past mail for.
+pub async fn uncovered_addresses(
+    db: &Database,
+    account_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT e.email FROM contact_emails e \
+         WHERE NOT EXISTS (SELECT 1 FROM mail_covered_addresses m WHERE m.account_id = ? AND m.email = e.email) \
+         ORDER BY e.email",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Which of `ids` this account already imported.
+pub async fn known_ids(
+    db: &Database,
+    account_id: i64,
+    ids: &[String],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut known = HashSet::new();
+    for chunk in ids.chunks(400) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let sql = format!(
+            "SELECT gmail_id FROM gmail_messages WHERE account_id = ? AND gmail_id IN ({marks})"
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(account_id);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        known.extend(q.fetch_all(db.pool()).await?);
+    }
+    Ok(known)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CursorRow {
+    pub cursor: Option<String>,
+    pub reconciled_at: Option<Timestamp>,
+}
+
+pub async fn cursor(db: &Database, account_id: i64) -> Result<CursorRow, sqlx::Error> {
+    let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT cursor, reconciled_at FROM sync_cursors WHERE account_id = ? AND stream = ?",
+    )
+    .bind(account_id)
+    .bind(STREAM)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row
+        .map(|(cursor, reconciled_at)| CursorRow {
+            cursor,
+            reconciled_at,
+        })
+        .unwrap_or_default())
+}
+
+/// What a committed batch changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Saved {
+    /// New activities.
+    pub created: i64,
+    /// Messages already stored through another account (or an earlier run): linked, not added.
+    pub linked: i64,
+}
+
+/// The cursor bookkeeping a batch commits with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Advance<'a> {
+    Nothing,
+    /// A finished full sync: the cursor from before the listing; it also counts as a reconciliation.
+    FullSync {
+        cursor: &'a str,
+        since: Timestamp,
+    },
+    Cursor(&'a str),
+    Reconciled,
+}
+
+/// Stores matched messages, marks `covered` addresses as searched and advances the cursor, all
+/// in one transaction: a crash leaves either all of it or none.
+pub async fn commit(
+    db: &Database,
+    account_id: i64,
+    batch: &[(MailHeaders, MailMatch)],
+    covered: &[String],
+    advance: Advance<'_>,
+    now: Timestamp,
+) -> Result<Saved, sqlx::Error> {
+    let mut tx = db.writer().begin().await?;
+    let mut saved = Saved::default();
+    for (m, matched) in batch {
+        if save_message(&mut tx, account_id, m, matched, now).await? {
+            saved.created += 1;
+        } else {
+            saved.linked += 1;
+        }
+    }
+    for email in covered {
+        sqlx::query(
+            "INSERT OR IGNORE INTO mail_covered_addresses (account_id, email) VALUES (?, ?)",
+        )
+        .bind(account_id)
+        .bind(email.to_lowercase())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let (cursor, full_since, reconciled) = match advance {
+        Advance::Nothing => (None, None, false),
+        Advance::FullSync { cursor, since } => (Some(cursor), Some(since), true),
+        Advance::Cursor(c) => (Some(c), None, false),
+        Advance::Reconciled => (None, None, true),
+    };
+    if advance != Advance::Nothing {
+        sqlx::query(
+            "INSERT INTO sync_cursors (account_id, stream, cursor, full_since, full_synced_at, reconciled_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE ?5 END, CASE WHEN ?6 THEN ?5 END, ?5) \
+             ON CONFLICT (account_id, stream) DO UPDATE SET \
+               cursor = coalesce(?3, cursor), \
+               full_since = coalesce(?4, full_since), \
+               full_synced_at = CASE WHEN ?4 IS NULL THEN full_synced_at ELSE ?5 END, \
+               reconciled_at = CASE WHEN ?6 THEN ?5 ELSE reconciled_at END, \
+               updated_at = ?5",
+        )
+        .bind(account_id)
+        .bind(STREAM)
+        .bind(cursor)
+        .bind(full_since)
+        .bind(now)
+        .bind(reconciled)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Forgets the cursor (the mailbox no longer remembers it): the next step is a full sync.
+pub async fn drop_cursor(db: &Database, account_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sync_cursors SET cursor = NULL WHERE account_id = ? AND stream = ?")
+        .bind(account_id)
+        .bind(STREAM)
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
+/// Returns whether the activity is new.
+async fn save_message(
+    tx: &mut SqliteConnection,
+    account_id: i64,
+    m: &MailHeaders,
+    matched: &MailMatch,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    // Without a Message-ID the message cannot be recognised across accounts; it is still kept once
+    // per account.
+    let key = m
+        .message_id
+        .clone()
+        .unwrap_or_else(|| format!("<no-message-id:{account_id}:{}>", m.provider_id));
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO activities (client_id, contact_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
+         VALUES (?, ?, 'email', ?, ?, ?, ?, 'email', ?, ?) ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
+    )
+    .bind(matched.contact.client_id)
+    .bind(matched.contact.contact_id)
+    .bind(matched.direction.as_db())
+    .bind(&m.subject)
+    .bind(&m.snippet)
+    .bind(m.received_at)
+    .bind(&key)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let activity_id = match inserted {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "SELECT id FROM activities WHERE source = 'email' AND external_id = ?",
+            )
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    sqlx::query(
+        "INSERT OR IGNORE INTO emails (activity_id, message_id, thread_id, from_addr, to_addrs, in_reply_to) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(activity_id)
+    .bind(&key)
+    .bind(&m.thread_id)
+    .bind(m.from.join(", "))
+    .bind(m.to.iter().chain(&m.cc).cloned().collect::<Vec<_>>().join(", "))
+    .bind(&m.in_reply_to)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO gmail_messages (account_id, gmail_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
+    )
+    .bind(account_id)
+    .bind(&m.provider_id)
+    .bind(&m.thread_id)
+    .bind(activity_id)
+    .execute(&mut *tx)
+    .await?;
+    if matched.direction == Direction::Inbound {
+        // An answer to tracked outgoing mail: by In-Reply-To, or in the same thread of this mailbox.
+        sqlx::query(
+            "UPDATE emails SET replied_at = ?1 WHERE tracked = 1 AND replied_at IS NULL AND activity_id <> ?2 \
+             AND activity_id IN (SELECT id FROM activities WHERE occurred_at <= ?3) \
+             AND (message_id = ?4 OR activity_id IN (SELECT activity_id FROM gmail_messages WHERE account_id = ?5 AND thread_id = ?6))",
+        )
+        .bind(m.received_at)
+        .bind(activity_id)
+        .bind(m.received_at)
+        .bind(&m.in_reply_to)
+        .bind(account_id)
+        .bind(&m.thread_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(inserted.is_some())
+}

@@ -1,0 +1,147 @@
+//! The sync log: a row per run (started, finished, counts, calls, error), read by the Sync history
+//! view and the Integrations cards, pruned by age.
+
+use cremmy_protocol::sync::{SyncRun, SyncRunQuery, SyncRunStatus, SyncTrigger};
+use cremmy_protocol::ErrorCode;
+
+use crate::clock::Timestamp;
+use crate::db::Database;
+
+/// Rows older than this are pruned.
+pub const KEEP_MS: i64 = 30 * 86_400_000;
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub kind: String,
+    pub fetched: i64,
+    pub created: i64,
+    pub skipped: i64,
+    pub recovered: i64,
+    pub api_calls: i64,
+    pub error: Option<(ErrorCode, String)>,
+}
+
+pub async fn start(
+    db: &Database,
+    account_id: Option<i64>,
+    integration: &str,
+    kind: &str,
+    trigger: SyncTrigger,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO sync_runs (account_id, integration, kind, trigger, started_at, status) \
+         VALUES (?, ?, ?, ?, ?, 'running') RETURNING id",
+    )
+    .bind(account_id)
+    .bind(integration)
+    .bind(kind)
+    .bind(trigger.as_str())
+    .bind(now)
+    .fetch_one(db.writer())
+    .await
+}
+
+pub async fn finish(
+    db: &Database,
+    id: i64,
+    outcome: &RunOutcome,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let status = if outcome.error.is_some() {
+        SyncRunStatus::Failed
+    } else {
+        SyncRunStatus::Ok
+    };
+    let code = outcome
+        .error
+        .as_ref()
+        .and_then(|(code, _)| serde_json::to_value(code).ok())
+        .and_then(|v| v.as_str().map(str::to_string));
+    sqlx::query(
+        "UPDATE sync_runs SET kind = ?, finished_at = ?, status = ?, fetched = ?, created = ?, skipped = ?, \
+         recovered = ?, api_calls = ?, error_code = ?, error = ? WHERE id = ?",
+    )
+    .bind(&outcome.kind)
+    .bind(now)
+    .bind(status.as_str())
+    .bind(outcome.fetched)
+    .bind(outcome.created)
+    .bind(outcome.skipped)
+    .bind(outcome.recovered)
+    .bind(outcome.api_calls)
+    .bind(code)
+    .bind(outcome.error.as_ref().map(|(_, m)| m.as_str()))
+    .bind(id)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// Runs left `running` by a process that died: they are marked failed when the app starts.
+pub async fn close_abandoned(db: &Database, now: Timestamp) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE sync_runs SET status = 'failed', finished_at = ?, error_code = 'internal', \
+         error = 'Cremmy stopped before this run finished; the next run picks up where it left off.' \
+         WHERE status = 'running'",
+    )
+    .bind(now)
+    .execute(db.writer())
+    .await?
+    .rows_affected())
+}
+
+pub async fn prune(db: &Database, now: Timestamp) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM sync_runs WHERE started_at < ? AND status <> 'running'")
+            .bind(now - KEEP_MS)
+            .execute(db.writer())
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub async fn runs(db: &Database, query: &SyncRunQuery) -> Result<Vec<SyncRun>, sqlx::Error> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let rows: Vec<sqlx::sqlite::SqliteRow> = sqlx::query(
+        "SELECT r.id, r.account_id, a.email, r.integration, r.kind, r.trigger, r.started_at, r.finished_at, r.status, \
+                r.fetched, r.created, r.skipped, r.recovered, r.api_calls, r.error_code, r.error \
+         FROM sync_runs r LEFT JOIN accounts a ON a.id = r.account_id \
+         WHERE (?1 IS NULL OR r.account_id = ?1) AND (?2 IS NULL OR r.integration = ?2) \
+           AND (?3 = 0 OR r.status = 'failed') \
+         ORDER BY r.started_at DESC, r.id DESC LIMIT ?4",
+    )
+    .bind(query.account_id)
+    .bind(query.integration.as_deref())
+    .bind(query.failed_only)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter().map(|r| to_run(&r)).collect()
+}
+
+fn to_run(r: &sqlx::sqlite::SqliteRow) -> Result<SyncRun, sqlx::Error> {
+    use sqlx::Row;
+    let trigger: String = r.try_get("trigger")?;
+    let status: String = r.try_get("status")?;
+    let code: Option<String> = r.try_get("error_code")?;
+    Ok(SyncRun {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        account_email: r.try_get("email")?,
+        integration: r.try_get("integration")?,
+        kind: r.try_get("kind")?,
+        trigger: SyncTrigger::parse(&trigger).unwrap_or(SyncTrigger::Manual),
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        status: SyncRunStatus::parse(&status).unwrap_or(SyncRunStatus::Failed),
+        fetched: r.try_get("fetched")?,
+        created: r.try_get("created")?,
+        skipped: r.try_get("skipped")?,
+        recovered: r.try_get("recovered")?,
+        api_calls: r.try_get("api_calls")?,
+        error_code: code.and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok()),
+        error: r.try_get("error")?,
+    })
+}

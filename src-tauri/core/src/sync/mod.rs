@@ -1,0 +1,205 @@
+//! Syncing connected accounts: each run of each integration is planned from stored state, carried
+//! out against the provider, and logged (one `sync_runs` row per run, with counts, calls and the
+//! error the user can act on).
+
+pub mod log;
+
+use std::sync::Arc;
+
+use cremmy_protocol::accounts::{AccountStatus, Feature};
+use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
+use cremmy_protocol::{ErrorCode, Provider};
+
+use crate::accounts::AccountsError;
+use crate::clock::Clock;
+use crate::db::Database;
+use crate::google::{gmail::GmailMailbox, Google, GoogleError};
+use crate::mail::{MailRun, MailSettings, MailSync};
+use crate::HasErrorCode;
+
+/// A provider-side failure of a sync source.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The stored cursor is older than the provider remembers (Gmail 404, Calendar 410).
+    #[error("The provider no longer remembers the last sync position; a full sync follows.")]
+    CursorExpired,
+    #[error(transparent)]
+    Google(#[from] GoogleError),
+    #[error("{api} did not answer within {seconds} s. Cremmy will try again.")]
+    TimedOut { api: &'static str, seconds: u64 },
+}
+
+impl SourceError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SourceError::CursorExpired | SourceError::TimedOut { .. } => true,
+            SourceError::Google(e) => e.is_retryable(),
+        }
+    }
+}
+
+impl HasErrorCode for SourceError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            SourceError::CursorExpired | SourceError::TimedOut { .. } => {
+                ErrorCode::ProviderUnavailable
+            }
+            SourceError::Google(e) => e.code(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error("Database error during sync: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<GoogleError> for SyncError {
+    fn from(e: GoogleError) -> Self {
+        SyncError::Source(SourceError::Google(e))
+    }
+}
+
+impl SyncError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Source(e) => e.is_retryable(),
+            SyncError::Accounts(e) => e.is_retryable(),
+            SyncError::Db(_) => true,
+        }
+    }
+}
+
+impl HasErrorCode for SyncError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            SyncError::Source(e) => e.code(),
+            SyncError::Accounts(e) => e.code(),
+            SyncError::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+pub type SyncResult<T> = Result<T, SyncError>;
+
+/// Runs syncs and reads the sync log. Cheap to clone.
+#[derive(Clone)]
+pub struct SyncRunner {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    google: Google,
+    mail: MailSettings,
+    /// One run at a time per database: overlapping "Sync now" clicks wait for the running one.
+    running: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl SyncRunner {
+    pub fn new(db: Database, clock: Arc<dyn Clock>, google: Google) -> SyncRunner {
+        SyncRunner {
+            db,
+            clock,
+            google,
+            mail: MailSettings::default(),
+            running: Arc::default(),
+        }
+    }
+
+    pub fn with_mail_settings(mut self, settings: MailSettings) -> SyncRunner {
+        self.mail = settings;
+        self
+    }
+
+    /// Syncs every connected account (or the one asked for) once; one logged run per account and
+    /// integration. A failing account does not stop the others: its run is logged as failed.
+    pub async fn sync_now(
+        &self,
+        request: &SyncRequest,
+        trigger: SyncTrigger,
+    ) -> SyncResult<Vec<SyncRun>> {
+        let _one_at_a_time = self.running.lock().await;
+        let now = self.clock.now();
+        log::prune(&self.db, now).await?;
+        let accounts = self.google.accounts().list().await?;
+        let mut run_ids = Vec::new();
+        for account in accounts {
+            if request.account_id.is_some_and(|id| id != account.id)
+                || account.provider != Provider::Google
+                || account.status != AccountStatus::Connected
+                || !account.features.contains(&Feature::MailIngest)
+            {
+                continue;
+            }
+            run_ids.push(
+                self.sync_gmail(account.id, &account.email, request.reconcile, trigger)
+                    .await?,
+            );
+        }
+        let runs = log::runs(
+            &self.db,
+            &SyncRunQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(runs
+            .into_iter()
+            .filter(|r| run_ids.contains(&r.id))
+            .collect())
+    }
+
+    pub async fn runs(&self, query: &SyncRunQuery) -> SyncResult<Vec<SyncRun>> {
+        Ok(log::runs(&self.db, query).await?)
+    }
+
+    /// Marks runs a dead process left `running` as failed (call once at start-up).
+    pub async fn close_abandoned_runs(&self) -> SyncResult<u64> {
+        Ok(log::close_abandoned(&self.db, self.clock.now()).await?)
+    }
+
+    async fn sync_gmail(
+        &self,
+        account_id: i64,
+        email: &str,
+        reconcile: bool,
+        trigger: SyncTrigger,
+    ) -> SyncResult<i64> {
+        let run_id = log::start(
+            &self.db,
+            Some(account_id),
+            "gmail",
+            "incremental",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account_id);
+        let mailbox = GmailMailbox::new(&session, email);
+        let mut run = MailRun::default();
+        let result = MailSync {
+            db: &self.db,
+            clock: self.clock.as_ref(),
+            source: &mailbox,
+            account_id,
+            settings: self.mail,
+        }
+        .run(reconcile, &mut run)
+        .await;
+        let outcome = log::RunOutcome {
+            kind: run.kind.to_string(),
+            fetched: run.fetched,
+            created: run.created,
+            skipped: run.skipped,
+            recovered: run.recovered,
+            api_calls: i64::from(session.meter().calls()),
+            error: result.err().map(|e| (e.code(), e.to_string())),
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        Ok(run_id)
+    }
+}

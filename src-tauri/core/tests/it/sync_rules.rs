@@ -1,0 +1,276 @@
+//! The pure parts of sync: the mail planner, backoff and quota pacing, as tables.
+
+use std::time::Duration;
+
+use cremmy_core::backoff::{parse_retry_after, Backoff};
+use cremmy_core::mail::ContactRef;
+use cremmy_core::mail::{
+    addresses, match_message, plan, ContactBook, MailHeaders, MailOp, MailPlanInput, MailSettings,
+};
+use cremmy_core::pacing::{Bucket, Quota};
+use cremmy_protocol::crm::Direction;
+
+const NOW: i64 = 1_772_442_000_000;
+const DAY: i64 = 86_400_000;
+
+#[test]
+fn the_mail_plan_follows_the_stored_state() {
+    let settings = MailSettings::default();
+    let since = NOW - 90 * DAY;
+    let two = ["a@x.com".to_string(), "b@x.com".to_string()];
+    let many: Vec<String> = (0..25).map(|i| format!("c{i}@x.com")).collect();
+    let changes = || MailOp::Changes {
+        cursor: "42".into(),
+    };
+    struct Case<'a> {
+        why: &'a str,
+        cursor: Option<&'a str>,
+        reconciled_at: Option<i64>,
+        uncovered: &'a [String],
+        requested: bool,
+        expected: Vec<MailOp>,
+    }
+    let cases = [
+        Case {
+            why: "never synced: one full sync over the look-back window, nothing else",
+            cursor: None,
+            reconciled_at: None,
+            uncovered: &two,
+            requested: true,
+            expected: vec![MailOp::Full { since }],
+        },
+        Case {
+            why: "synced and reconciled an hour ago, no new contacts: only the changes",
+            cursor: Some("42"),
+            reconciled_at: Some(NOW - 3_600_000),
+            uncovered: &[],
+            requested: false,
+            expected: vec![changes()],
+        },
+        Case {
+            why: "a contact added since: its past mail is back-filled",
+            cursor: Some("42"),
+            reconciled_at: Some(NOW - 3_600_000),
+            uncovered: &two,
+            requested: false,
+            expected: vec![
+                changes(),
+                MailOp::Backfill {
+                    since,
+                    addresses: two.to_vec(),
+                },
+            ],
+        },
+        Case {
+            why: "25 new addresses: back-filled 10 per query",
+            cursor: Some("42"),
+            reconciled_at: Some(NOW - 3_600_000),
+            uncovered: &many,
+            requested: false,
+            expected: vec![
+                changes(),
+                MailOp::Backfill {
+                    since,
+                    addresses: many[..10].to_vec(),
+                },
+                MailOp::Backfill {
+                    since,
+                    addresses: many[10..20].to_vec(),
+                },
+                MailOp::Backfill {
+                    since,
+                    addresses: many[20..].to_vec(),
+                },
+            ],
+        },
+        Case {
+            why: "last reconciliation a day ago: reconcile (which covers new addresses too)",
+            cursor: Some("42"),
+            reconciled_at: Some(NOW - DAY),
+            uncovered: &two,
+            requested: false,
+            expected: vec![changes(), MailOp::Reconcile { since }],
+        },
+        Case {
+            why: "the user asked for a reconciliation",
+            cursor: Some("42"),
+            reconciled_at: Some(NOW - 60_000),
+            uncovered: &[],
+            requested: true,
+            expected: vec![changes(), MailOp::Reconcile { since }],
+        },
+    ];
+    for case in cases {
+        let ops = plan(
+            &MailPlanInput {
+                cursor: case.cursor,
+                reconciled_at: case.reconciled_at,
+                uncovered: case.uncovered,
+                reconcile_requested: case.requested,
+                now: NOW,
+            },
+            &settings,
+        );
+        assert_eq!(ops, case.expected, "{}", case.why);
+    }
+}
+
+fn headers(from: &str, to: &str, cc: &str, sent: bool) -> MailHeaders {
+    MailHeaders {
+        provider_id: "m1".into(),
+        thread_id: "t1".into(),
+        received_at: NOW,
+        from: addresses(from),
+        to: addresses(to),
+        cc: addresses(cc),
+        subject: "s".into(),
+        snippet: String::new(),
+        message_id: Some("<m1@x>".into()),
+        in_reply_to: None,
+        sent,
+    }
+}
+
+#[test]
+fn messages_match_the_contact_they_involve() {
+    let mut book = ContactBook::new();
+    book.insert(
+        "ann@client.com".into(),
+        ContactRef {
+            contact_id: 1,
+            client_id: 10,
+        },
+    );
+    book.insert(
+        "bob@other.com".into(),
+        ContactRef {
+            contact_id: 2,
+            client_id: 20,
+        },
+    );
+    let me = "me@consultant.com";
+    let cases: [(&str, MailHeaders, Option<(i64, Direction)>); 7] = [
+        (
+            "mail from a contact is inbound on their client",
+            headers("Ann <ANN@client.com>", me, "", false),
+            Some((1, Direction::Inbound)),
+        ),
+        (
+            "mail to a contact is outbound",
+            headers(me, "\"Doe, Ann\" <ann@client.com>", "", false),
+            Some((1, Direction::Outbound)),
+        ),
+        (
+            "filed as sent counts as outbound even from an alias",
+            headers("alias@consultant.com", "bob@other.com", "", true),
+            Some((2, Direction::Outbound)),
+        ),
+        (
+            "outbound goes to the first contact in To, then Cc",
+            headers(me, "nobody@x.com", "bob@other.com, ann@client.com", false),
+            Some((2, Direction::Outbound)),
+        ),
+        (
+            "a colleague writing with the contact in copy lands on the contact's client",
+            headers("colleague@client.com", me, "ann@client.com", false),
+            Some((1, Direction::Inbound)),
+        ),
+        (
+            "mail involving no contact is skipped",
+            headers("news@shop.com", me, "", false),
+            None,
+        ),
+        (
+            "a group address list is read",
+            headers("team: ann@client.com, x@y.z;", me, "", false),
+            Some((1, Direction::Inbound)),
+        ),
+    ];
+    for (why, m, expected) in cases {
+        let got = match_message(&m, me, &book).map(|x| (x.contact.contact_id, x.direction));
+        assert_eq!(got, expected, "{why}");
+    }
+}
+
+#[test]
+fn backoff_doubles_to_a_cap_and_honours_retry_after() {
+    let b = Backoff::PROVIDER_CALL;
+    let s = Duration::from_secs;
+    let cases: [(&str, u32, Option<Duration>, f64, Option<Duration>); 8] = [
+        ("first failure waits the base", 1, None, 0.0, Some(s(1))),
+        ("then doubles", 2, None, 0.0, Some(s(2))),
+        ("and doubles again", 3, None, 0.0, Some(s(4))),
+        (
+            "jitter adds up to max_jitter",
+            3,
+            None,
+            0.5,
+            Some(Duration::from_millis(4500)),
+        ),
+        (
+            "Retry-After is waited exactly (plus jitter)",
+            1,
+            Some(s(7)),
+            0.0,
+            Some(s(7)),
+        ),
+        (
+            "a Retry-After beyond the inline limit gives up for now",
+            1,
+            Some(s(600)),
+            0.0,
+            None,
+        ),
+        ("no attempt is left after max_attempts", 5, None, 0.0, None),
+        ("nothing failed, nothing to wait", 0, None, 0.0, None),
+    ];
+    for (why, failed, retry_after, jitter, expected) in cases {
+        assert_eq!(b.delay(failed, retry_after, jitter), expected, "{why}");
+    }
+    let capped = Backoff {
+        max_attempts: 30,
+        ..Backoff::PROVIDER_CALL
+    };
+    assert_eq!(
+        capped.delay(20, None, 0.0),
+        Some(s(32)),
+        "the computed wait is capped"
+    );
+    assert_eq!(parse_retry_after(" 12 "), Some(s(12)));
+    assert_eq!(
+        parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"),
+        None,
+        "HTTP dates are not used"
+    );
+}
+
+#[test]
+fn pacing_spreads_a_big_import_over_the_quota() {
+    let quota = Quota {
+        units_per_minute: 600, // 10 units a second
+    };
+    let bucket = Bucket::full(quota, NOW);
+    let (bucket, wait) = bucket.take(quota, 600, NOW);
+    assert_eq!(
+        wait,
+        Duration::ZERO,
+        "a full bucket pays a minute's worth at once"
+    );
+    let (bucket, wait) = bucket.take(quota, 5, NOW);
+    assert_eq!(
+        wait,
+        Duration::from_millis(500),
+        "then 5 units wait half a second"
+    );
+    let (_, wait) = bucket.take(quota, 5, NOW + 1_000);
+    assert_eq!(
+        wait,
+        Duration::ZERO,
+        "a second later 10 units came back: 5 for the waiting call, 5 for this one"
+    );
+    let (refilled, _) = Bucket::full(quota, NOW).take(quota, 0, NOW + 3_600_000);
+    assert_eq!(
+        refilled.available, 600.0,
+        "an idle bucket holds at most one minute's quota"
+    );
+}
