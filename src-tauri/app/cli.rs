@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cremmy_core::accounts::{Accounts, OAuthApps};
+use cremmy_core::accounts::{Accounts, AccountsError, OAuthApps};
 use cremmy_core::crm::{field_named, guessed_mapping, Crm, Date, ScaleSpec};
 use cremmy_core::endpoints::Endpoints;
+use cremmy_core::google::Google;
+use cremmy_core::sync::SyncRunner;
 use cremmy_core::{doctor, Clock, Database};
 use cremmy_protocol::csv::{ColumnMapping, ExportTable, RowOutcome};
 use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
@@ -84,6 +86,26 @@ pub enum Command {
     Accounts,
     /// Disconnect an account: revoke its grant and delete its tokens from the keychain.
     Disconnect { id: i64 },
+    /// Sync connected accounts with their providers (mail now; more integrations later).
+    Sync {
+        /// One pass over every connected account, then exit (the app syncs in the background).
+        #[arg(long)]
+        once: bool,
+        /// Only this account (see `cremmy accounts`).
+        #[arg(long)]
+        account: Option<i64>,
+        /// Also compare the mailbox with what is stored over the look-back window now.
+        #[arg(long)]
+        reconcile: bool,
+    },
+    /// The sync history: one line per run, newest first.
+    SyncLog {
+        /// Only failed runs.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// Export a table as CSV.
     Export {
         #[arg(value_enum)]
@@ -148,6 +170,17 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                 Ok(a) => crate::cli_accounts::disconnect(&a, id).await,
                 Err(e) => report(Err::<String, _>(e)),
             },
+            Command::Sync { once: false, .. } => report(Err::<String, _>(
+                "`cremmy sync` needs --once: background sync runs in the Cremmy window and tray.",
+            )),
+            Command::Sync { once: true, account, reconcile } => match syncer(&db, accounts().await) {
+                Ok(s) => crate::cli_sync::sync_once(&s, account, reconcile).await,
+                Err(e) => report(Err::<String, _>(e)),
+            },
+            Command::SyncLog { failed, limit } => match syncer(&db, accounts().await) {
+                Ok(s) => crate::cli_sync::sync_log(&s, failed, limit).await,
+                Err(e) => report(Err::<String, _>(e)),
+            },
             Command::Doctor { json } => run_doctor(&db, json).await,
             Command::Demo => report(crm.load_demo(utc_today()).await.map(|n| format!("Loaded demo data: {n} clients."))),
             Command::Generate { clients, deals, activities, seed } => report(
@@ -161,6 +194,15 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
         db.close().await;
         code
     })
+}
+
+/// The sync runner over opened accounts.
+fn syncer(db: &Database, accounts: Result<Accounts, AccountsError>) -> Result<SyncRunner, String> {
+    let accounts = accounts.map_err(|e| e.to_string())?;
+    let endpoints = Endpoints::from_process_env();
+    let google = Google::new(accounts.clone(), Arc::new(SystemClock), &endpoints)
+        .map_err(|e| e.to_string())?;
+    Ok(SyncRunner::new(db.clone(), Arc::new(SystemClock), google))
 }
 
 /// Today's date in UTC (the CLI has no time zone database; the window uses the local date).

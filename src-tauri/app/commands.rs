@@ -8,6 +8,7 @@ use cremmy_protocol::accounts::{
 };
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
+use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
 use cremmy_protocol::Provider;
 use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport};
 use tauri::State;
@@ -272,6 +273,21 @@ pub async fn check_account(b: State<'_, Backend>, id: Id) -> Reply<Account> {
     b.opened()?.accounts.check(id).await.map_err(api)
 }
 
+/// "Sync now": one run per connected account; the runs come back for the card and the toast.
+#[tauri::command]
+pub async fn sync_now(b: State<'_, Backend>, request: SyncRequest) -> Reply<Vec<SyncRun>> {
+    b.opened()?
+        .sync
+        .sync_now(&request, SyncTrigger::Manual)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn sync_runs(b: State<'_, Backend>, query: SyncRunQuery) -> Reply<Vec<SyncRun>> {
+    b.opened()?.sync.runs(&query).await.map_err(api)
+}
+
 #[macro_export]
 macro_rules! all_commands {
     () => {
@@ -312,7 +328,9 @@ macro_rules! all_commands {
             commands::oauth_client,
             commands::save_oauth_client,
             commands::app_events,
-            commands::check_account
+            commands::check_account,
+            commands::sync_now,
+            commands::sync_runs
         ]
     };
 }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use cremmy_core::accounts::{Accounts, OAuthApps};
 use cremmy_core::crm::Crm;
 use cremmy_core::endpoints::Endpoints;
+use cremmy_core::google::Google;
+use cremmy_core::sync::SyncRunner;
 use cremmy_core::{Database, HasErrorCode};
 use cremmy_protocol::ApiError;
 use tauri::Manager;
@@ -27,6 +29,7 @@ pub struct Backend {
 pub struct Opened {
     pub crm: Crm,
     pub accounts: Accounts,
+    pub sync: SyncRunner,
     pub endpoints: Endpoints,
 }
 
@@ -45,9 +48,17 @@ pub async fn open_backend(data_dir: &std::path::Path) -> Result<Opened, ApiError
     )
     .await
     .map_err(|e| e.to_api_error())?;
+    let google =
+        Google::new(accounts.clone(), clock.clone(), &endpoints).map_err(|e| e.to_api_error())?;
+    let sync = SyncRunner::new(db.clone(), clock.clone(), google);
+    // A run left "running" by a process that died is closed; the next run resumes from the cursor.
+    sync.close_abandoned_runs()
+        .await
+        .map_err(|e| e.to_api_error())?;
     Ok(Opened {
         crm: Crm::new(db, clock),
         accounts,
+        sync,
         endpoints,
     })
 }

@@ -11,14 +11,14 @@ use cremmy_sandbox::Sandbox;
 use crate::support::app_window::AppWindow;
 use crate::support::{cremmy_bin, stdout};
 
-async fn sandbox() -> Sandbox {
+pub(crate) async fn sandbox() -> Sandbox {
     Sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("the sandbox starts")
 }
 
 /// The variables that point Cremmy at the sandbox, as `cremmy-sandbox` prints them.
-fn sandbox_env(sb: &Sandbox) -> Vec<(String, String)> {
+pub(crate) fn sandbox_env(sb: &Sandbox) -> Vec<(String, String)> {
     let s = sb.shared.lock().google.settings.clone();
     vec![
         ("CREMMY_GOOGLE_BASE_URL".into(), sb.base_url()),
@@ -27,7 +27,11 @@ fn sandbox_env(sb: &Sandbox) -> Vec<(String, String)> {
     ]
 }
 
-fn cremmy(data_dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> Command {
+pub(crate) fn cremmy(
+    data_dir: &std::path::Path,
+    env: &[(String, String)],
+    args: &[&str],
+) -> Command {
     let mut c = Command::new(cremmy_bin());
     c.args(args).env("CREMMY_DATA_DIR", data_dir);
     for (k, v) in env {
@@ -253,7 +257,7 @@ async fn s4_connect_google_from_the_integrations_page() {
     app.close().await;
 }
 
-async fn reqwest_post(url: &str) {
+pub(crate) async fn reqwest_post(url: &str) {
     cremmy_core::http::install_crypto_provider();
     let r = reqwest::Client::new()
         .post(url)

@@ -9,4 +9,5 @@ mod deep_links;
 mod scenarios;
 mod security;
 mod support;
+mod sync;
 mod window;

@@ -275,3 +275,23 @@ pub async fn subscribe_events(
 pub async fn check_account(id: Id) -> Reply<cremmy_protocol::accounts::Account> {
     call(cmd::CHECK_ACCOUNT, &IdArg { id }).await
 }
+
+/// "Sync now": waits for the runs and returns them (failed ones carry their error).
+pub async fn sync_now(
+    request: cremmy_protocol::sync::SyncRequest,
+) -> Reply<Vec<cremmy_protocol::sync::SyncRun>> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::sync::SyncRequest,
+    }
+    call(cmd::SYNC_NOW, &A { request }).await
+}
+pub async fn sync_runs(
+    query: cremmy_protocol::sync::SyncRunQuery,
+) -> Reply<Vec<cremmy_protocol::sync::SyncRun>> {
+    #[derive(Serialize)]
+    struct A {
+        query: cremmy_protocol::sync::SyncRunQuery,
+    }
+    call(cmd::SYNC_RUNS, &A { query }).await
+}

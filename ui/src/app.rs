@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use crate::api;
 use crate::pages::{
     board::BoardPage, client_page::ClientPageView, clients::ClientsPage,
-    integrations::IntegrationsPage, settings::SettingsPage, tasks::TasksPage,
+    integrations::IntegrationsPage, settings::SettingsPage, sync_history::SyncHistoryPage,
+    tasks::TasksPage,
 };
 use crate::palette::Palette;
 use crate::ui_state::{Route, Ui};
@@ -51,6 +52,7 @@ const NAV: &[(Route, &str, &str)] = &[
     (Route::Tasks, "Tasks", "Alt+3"),
     (Route::Integrations, "Integrations", "Alt+4"),
     (Route::Settings, "Settings", "Alt+5"),
+    (Route::SyncHistory, "Sync history", "Alt+6"),
 ];
 
 #[component]
@@ -124,7 +126,7 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
                     <button
                         class="nav-item"
                         class:active=move || active(route)
-                        id=format!("nav-{}", label.to_lowercase())
+                        id=format!("nav-{}", label.to_lowercase().replace(' ', "-"))
                         title=key
                         on:click=move |_| ui.go(route)
                     >
@@ -143,6 +145,7 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
                     Route::Board => view! { <BoardPage /> }.into_any(),
                     Route::Tasks => view! { <TasksPage /> }.into_any(),
                     Route::Integrations => view! { <IntegrationsPage /> }.into_any(),
+                    Route::SyncHistory => view! { <SyncHistoryPage /> }.into_any(),
                     Route::Settings => view! { <SettingsPage /> }.into_any(),
                 }}
             </main>

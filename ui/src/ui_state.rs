@@ -12,6 +12,7 @@ pub enum Route {
     Board,
     Tasks,
     Integrations,
+    SyncHistory,
     Settings,
 }
 

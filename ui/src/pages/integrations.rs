@@ -4,12 +4,15 @@
 use cremmy_protocol::accounts::{
     Account, AccountStatus, ConnectRequest, Feature, OAuthClientInput,
 };
-use cremmy_protocol::{ErrorCode, IntegrationState, Provider};
+use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncRunStatus};
+use cremmy_protocol::{ApiError, ErrorCode, IntegrationState, Provider};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::format::relative;
 use crate::pages::forms::Field;
-use crate::ui_state::use_ui;
+use crate::pages::sync_history::run_summary;
+use crate::ui_state::{use_ui, Route, Ui};
 
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
@@ -44,6 +47,36 @@ pub fn IntegrationsPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The toast after "Sync now": what came in, or the first problem (e.g. "Reconnect").
+fn report_sync(ui: Ui, runs: &[SyncRun]) {
+    if let Some(failed) = runs.iter().find(|r| r.status == SyncRunStatus::Failed) {
+        ui.error(&ApiError {
+            code: failed.error_code.unwrap_or(ErrorCode::ProviderUnavailable),
+            message: match failed.error_code {
+                Some(ErrorCode::ReconnectNeeded) => format!(
+                    "Google access for {} expired — Reconnect it on this page.",
+                    failed.account_email.clone().unwrap_or_default()
+                ),
+                _ => failed
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "Sync failed.".into()),
+            },
+        });
+        return;
+    }
+    if runs.is_empty() {
+        ui.ok("Nothing to sync: no connected account reads mail.");
+        return;
+    }
+    let created: i64 = runs.iter().map(|r| r.created).sum();
+    ui.ok(match created {
+        0 => "Synced: nothing new.".to_string(),
+        1 => "Synced: 1 new email.".to_string(),
+        n => format!("Synced: {n} new emails."),
+    });
 }
 
 fn status_label(a: &Account) -> &'static str {
@@ -93,6 +126,32 @@ fn GoogleCard(
             ui.changed();
         });
     };
+    // The newest run per account, for the "Last sync" line.
+    let runs = LocalResource::new(move || {
+        ui.revision.track();
+        api::sync_runs(SyncRunQuery {
+            integration: Some("gmail".into()),
+            limit: Some(50),
+            ..SyncRunQuery::default()
+        })
+    });
+    let syncing = RwSignal::new(false);
+    let sync_now = move |_| {
+        syncing.set(true);
+        leptos::task::spawn_local(async move {
+            match api::sync_now(SyncRequest::default()).await {
+                Ok(done) => report_sync(ui, &done),
+                Err(e) => ui.error(&e),
+            }
+            syncing.set(false);
+            ui.changed();
+        });
+    };
+    let last_run = move |id: i64| -> Option<SyncRun> {
+        runs.get()
+            .and_then(Result::ok)
+            .and_then(|list| list.into_iter().find(|r| r.account_id == Some(id)))
+    };
     let disconnect = move |id: i64| {
         crate::ui_state::run(ui, api::disconnect_account(id), move |a| {
             ui.ok(format!("Disconnected {}", a.email));
@@ -123,6 +182,17 @@ fn GoogleCard(
                                             <span class=if needs_reauth { "badge warn" } else { "badge ok" }>{status_label(&a)}</span>
                                             <p class="muted small">{a.features.iter().map(|f| f.label()).collect::<Vec<_>>().join(" · ")}</p>
                                             {a.problem.clone().map(|p| view! { <p class="error small">{p}</p> })}
+                                            {move || last_run(id).map(|run| {
+                                                let failed = run.status == SyncRunStatus::Failed;
+                                                let when = run.finished_at.unwrap_or(run.started_at);
+                                                view! {
+                                                    <p class="small last-sync" class:error=failed class:muted=!failed data-status=run.status.as_str()>
+                                                        {format!("Last sync {} · {}", relative(when), run_summary(&run))}
+                                                        // A refused grant is already said above the line.
+                                                        {failed.then(|| if needs_reauth { " · failed".to_string() } else { format!(" · failed: {}", run.error.clone().unwrap_or_default()) })}
+                                                    </p>
+                                                }
+                                            })}
                                         </div>
                                         <div class="actions">
                                             {needs_reauth.then(|| view! {
@@ -142,13 +212,21 @@ fn GoogleCard(
                 }
             })}
             <OAuthClientForm />
-            <button class="button primary connect" disabled=move || busy.get()
-                on:click=move |_| connect(None, vec![Feature::MailIngest])>
-                {move || {
-                    let connected = accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.status != AccountStatus::Disconnected));
-                    if busy.get() { "Waiting for the browser…" } else if connected { "Add another Google account" } else { "Connect Google" }
-                }}
-            </button>
+            <div class="card-actions">
+                <button class="button primary connect" disabled=move || busy.get()
+                    on:click=move |_| connect(None, vec![Feature::MailIngest])>
+                    {move || {
+                        let connected = accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.status != AccountStatus::Disconnected));
+                        if busy.get() { "Waiting for the browser…" } else if connected { "Add another Google account" } else { "Connect Google" }
+                    }}
+                </button>
+                {move || accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.status == AccountStatus::Connected)).then(|| view! {
+                    <button class="button secondary" id="sync-now" disabled=move || syncing.get() on:click=sync_now>
+                        {move || if syncing.get() { "Syncing…" } else { "Sync now" }}
+                    </button>
+                    <button class="link small" id="open-sync-history" on:click=move |_| ui.go(Route::SyncHistory)>"Sync history"</button>
+                })}
+            </div>
             {(!base_url.is_empty()).then(|| view! { <p class="muted small">{base_url}</p> })}
         </section>
     }

@@ -4,4 +4,5 @@ pub mod clients;
 pub mod forms;
 pub mod integrations;
 pub mod settings;
+pub mod sync_history;
 pub mod tasks;

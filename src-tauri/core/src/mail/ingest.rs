@@ -180,8 +180,10 @@ impl<S: MailSource> MailSync<'_, S> {
         ids.dedup();
         let known = store::known_ids(self.db, self.account_id, &ids).await?;
         ids.retain(|id| !known.contains(id));
-        let fetched: Vec<Option<MailHeaders>> = stream::iter(ids.iter())
-            .map(|id| self.source.headers(id))
+        // The futures are made up front (not by a closure inside the stream), which keeps the
+        // whole sync future `Send` for the app's command handlers.
+        let requests: Vec<_> = ids.iter().map(|id| self.source.headers(id)).collect();
+        let fetched: Vec<Option<MailHeaders>> = stream::iter(requests)
             .buffered(CONCURRENT_FETCHES)
             .try_collect()
             .await?;

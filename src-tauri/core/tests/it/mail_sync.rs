@@ -71,17 +71,14 @@ async fn two_clients(w: &MailWorld) -> (i64, i64) {
 }
 
 pub async fn sync_once(w: &MailWorld, reconcile: bool) -> SyncRun {
-    let runs = w
-        .sync
-        .sync_now(
-            &SyncRequest {
-                account_id: None,
-                reconcile,
-            },
-            SyncTrigger::Cli,
-        )
-        .await
-        .expect("sync runs");
+    let request = SyncRequest {
+        account_id: None,
+        reconcile,
+    };
+    let running = w.sync.sync_now(&request, SyncTrigger::Cli);
+    fn must_be_send<T: Send>(_: &T) {}
+    must_be_send(&running); // the app's command handlers run it on any thread
+    let runs = running.await.expect("sync runs");
     assert_eq!(runs.len(), 1, "one run for the one account: {runs:?}");
     runs.into_iter().next().unwrap()
 }

@@ -124,7 +124,7 @@ async fn list_get_and_profile_parse_in_the_real_gmail_client() {
     assert_eq!(
         either.result_size_estimate,
         Some(6),
-        "`{a b c}` is Gmail's OR: both directions of client 1 plus client 2's inbound"
+        "`{{a b c}}` is Gmail's OR: both directions of client 1 plus client 2's inbound"
     );
     let (_, recent) = hub
         .users()
