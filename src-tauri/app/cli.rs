@@ -13,6 +13,7 @@ use cremmy_core::google::Google;
 use cremmy_core::sync::SyncRunner;
 use cremmy_core::{doctor, Clock, Database};
 use cremmy_protocol::csv::{ColumnMapping, ExportTable, RowOutcome};
+use cremmy_protocol::sync::SyncTrigger;
 use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
 
 use crate::system_clock::SystemClock;
@@ -98,6 +99,13 @@ pub enum Command {
         #[arg(long)]
         reconcile: bool,
     },
+    /// Export the pipeline to the "Pipeline Dump" Google spreadsheet (created the first time).
+    ExportSheets,
+    /// Find or make a client's Google Drive folder (Cremmy CRM/Clients/<name>) and print its link.
+    ClientFolder {
+        /// The client's id (see `cremmy export clients`).
+        client_id: i64,
+    },
     /// The sync history: one line per run, newest first.
     SyncLog {
         /// Only failed runs.
@@ -175,6 +183,26 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             )),
             Command::Sync { once: true, account, reconcile } => match syncer(&db, accounts().await) {
                 Ok(s) => crate::cli_sync::sync_once(&s, account, reconcile).await,
+                Err(e) => report(Err::<String, _>(e)),
+            },
+            Command::ExportSheets => match syncer(&db, accounts().await) {
+                Ok(s) => report(s.export_sheets(SyncTrigger::Cli).await.map(|e| {
+                    format!(
+                        "Exported {} deals to \"Pipeline Dump\" ({}) for {}: {}",
+                        e.deals,
+                        if e.created_new { "new spreadsheet" } else { "updated" },
+                        e.account_email,
+                        e.url
+                    )
+                })),
+                Err(e) => report(Err::<String, _>(e)),
+            },
+            Command::ClientFolder { client_id } => match syncer(&db, accounts().await) {
+                Ok(s) => report(
+                    s.client_folder(client_id, SyncTrigger::Cli)
+                        .await
+                        .map(|f| format!("Drive folder of client {client_id} ({}): {}", f.account_email, f.url)),
+                ),
                 Err(e) => report(Err::<String, _>(e)),
             },
             Command::SyncLog { failed, limit } => match syncer(&db, accounts().await) {

@@ -8,7 +8,8 @@ use cremmy_protocol::accounts::{
 };
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
-use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
+use cremmy_protocol::mail::{SendEmailInput, SentEmail};
+use cremmy_protocol::sync::{SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
 use cremmy_protocol::Provider;
 use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport};
 use tauri::State;
@@ -46,7 +47,11 @@ pub async fn client_page(b: State<'_, Backend>, id: Id) -> Reply<ClientPage> {
 
 #[tauri::command]
 pub async fn create_client(b: State<'_, Backend>, input: ClientInput) -> Reply<Client> {
-    b.opened()?.crm.create_client(&input).await.map_err(api)
+    let o = b.opened()?;
+    let client = o.crm.create_client(&input).await.map_err(api)?;
+    // The folder (if the setting asks for one) is made in the background; its run is logged.
+    o.sync.after_client_created(client.id).await;
+    Ok(client)
 }
 
 #[tauri::command]
@@ -211,6 +216,15 @@ pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<App
         .map_err(api)
 }
 
+#[tauri::command]
+pub async fn set_client_folder_on_create(b: State<'_, Backend>, on: bool) -> Reply<AppSettings> {
+    b.opened()?
+        .crm
+        .set_client_folder_on_create(on)
+        .await
+        .map_err(api)
+}
+
 /// Every command handler, registered in one place (desktop.rs).
 #[tauri::command]
 pub async fn accounts(b: State<'_, Backend>) -> Reply<Vec<Account>> {
@@ -288,6 +302,51 @@ pub async fn sync_runs(b: State<'_, Backend>, query: SyncRunQuery) -> Reply<Vec<
     b.opened()?.sync.runs(&query).await.map_err(api)
 }
 
+/// "Export to Sheets" on the board.
+#[tauri::command]
+pub async fn export_sheets(b: State<'_, Backend>) -> Reply<SheetsExport> {
+    b.opened()?
+        .sync
+        .export_sheets(SyncTrigger::Manual)
+        .await
+        .map_err(api)
+}
+
+/// "Create Drive folder" on the client page.
+#[tauri::command]
+pub async fn create_client_folder(b: State<'_, Backend>, client_id: Id) -> Reply<ClientFolder> {
+    b.opened()?
+        .sync
+        .client_folder(client_id, SyncTrigger::Manual)
+        .await
+        .map_err(api)
+}
+
+/// "Send email" / "Reply" on the client page.
+#[tauri::command]
+pub async fn send_email(b: State<'_, Backend>, input: SendEmailInput) -> Reply<SentEmail> {
+    b.opened()?
+        .sync
+        .send_email(&input, SyncTrigger::Manual)
+        .await
+        .map_err(api)
+}
+
+/// Opens a document or spreadsheet Cremmy made in the system browser (provider pages only).
+#[tauri::command]
+pub async fn open_provider_page(b: State<'_, Backend>, url: String) -> Reply<()> {
+    if !b.opened()?.endpoints.is_provider_page(&url) {
+        return Err(ApiError {
+            code: cremmy_protocol::ErrorCode::InvalidInput,
+            message: "Cremmy only opens Google Docs, Sheets and Drive pages.".into(),
+        });
+    }
+    crate::browser::open(&url).map_err(|message| ApiError {
+        code: cremmy_protocol::ErrorCode::Internal,
+        message,
+    })
+}
+
 #[macro_export]
 macro_rules! all_commands {
     () => {
@@ -322,6 +381,7 @@ macro_rules! all_commands {
             commands::commit_import,
             commands::settings,
             commands::set_sync_interval,
+            commands::set_client_folder_on_create,
             commands::accounts,
             commands::connect_account,
             commands::disconnect_account,
@@ -330,7 +390,11 @@ macro_rules! all_commands {
             commands::app_events,
             commands::check_account,
             commands::sync_now,
-            commands::sync_runs
+            commands::sync_runs,
+            commands::export_sheets,
+            commands::open_provider_page,
+            commands::create_client_folder,
+            commands::send_email
         ]
     };
 }

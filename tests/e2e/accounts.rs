@@ -266,3 +266,14 @@ pub(crate) async fn reqwest_post(url: &str) {
         .expect("the sandbox answers");
     assert!(r.status().is_success(), "{url}: {}", r.status());
 }
+
+pub(crate) async fn reqwest_post_json(url: &str, body: serde_json::Value) {
+    cremmy_core::http::install_crypto_provider();
+    let r = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .expect("the sandbox answers");
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+}

@@ -11,3 +11,4 @@ mod security;
 mod support;
 mod sync;
 mod window;
+mod workspace;

@@ -14,7 +14,7 @@ use crate::support::stdout;
 const WORKSHOP: &str = "Scope for the Q3 workshop";
 
 /// A data folder with one client whose contact is the seed's `contact1@client1.example`.
-fn data_with_client(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn data_with_client(dir: &Path) -> std::path::PathBuf {
     let data = dir.join("data");
     let csv = dir.join("clients.csv");
     std::fs::write(
@@ -70,7 +70,12 @@ fn browser_script(dir: &Path) -> String {
 }
 
 /// Launches the window pointed at the sandbox and connects Google from the Integrations page.
-async fn connected_window(name: &str, sb: &Sandbox, dir: &Path, data: &Path) -> AppWindow {
+pub(crate) async fn connected_window(
+    name: &str,
+    sb: &Sandbox,
+    dir: &Path,
+    data: &Path,
+) -> AppWindow {
     let mut env = sandbox_env(sb);
     env.push(("BROWSER".into(), browser_script(dir)));
     let app = AppWindow::launch_with_env(name, data, &env).await;
@@ -214,6 +219,66 @@ async fn s7_a_revoked_grant_asks_to_reconnect_and_the_app_keeps_working() {
         .await;
     app.click("#add-task").await;
     app.wait_for_text("#tasks-today", "Ask Contact One").await;
+    app.screenshot().await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn s6_export_the_board_to_sheets() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = cremmy(&data, &[], &["demo"]).output().unwrap();
+    assert!(demo.status.success(), "{}", stdout(&demo));
+    let app = connected_window("s6-export-to-sheets", &sb, dir.path(), &data).await;
+    app.click("#nav-pipeline").await;
+    app.click("#export-sheets").await;
+    let toast = app.wait_for_text(".toast", "Pipeline Dump").await;
+    assert!(
+        toast.contains("new spreadsheet") && toast.contains("Open"),
+        "a success toast with a link: {toast}"
+    );
+    let link = app
+        .wait_for(".toast .toast-link")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let (id, rows, title) = {
+        let world = sb.shared.lock();
+        let (id, sheet) = world
+            .google
+            .spreadsheets
+            .iter()
+            .next()
+            .expect("the sandbox holds the spreadsheet");
+        let rows = sheet.sheets[0]
+            .rows
+            .iter()
+            .filter(|r| {
+                r.first()
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|s| !s.is_empty())
+            })
+            .count();
+        (id.clone(), rows, sheet.title.clone())
+    };
+    assert!(
+        link.contains(&id),
+        "the link opens that spreadsheet: {link}"
+    );
+    assert_eq!(title, "Pipeline Dump");
+    let deals = toast
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("the toast counts deals");
+    assert_eq!(
+        rows,
+        deals + 1,
+        "the sandbox holds a header and one row per deal"
+    );
     app.screenshot().await;
     app.close().await;
 }

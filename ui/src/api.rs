@@ -206,6 +206,15 @@ pub async fn set_sync_interval(minutes: u32) -> Reply<AppSettings> {
     call(cmd::SET_SYNC_INTERVAL, &A { minutes }).await
 }
 
+/// Whether creating a client also makes its Google Drive folder.
+pub async fn set_client_folder_on_create(on: bool) -> Reply<AppSettings> {
+    #[derive(Serialize)]
+    struct A {
+        on: bool,
+    }
+    call(cmd::SET_CLIENT_FOLDER_ON_CREATE, &A { on }).await
+}
+
 pub async fn accounts() -> Reply<Vec<cremmy_protocol::accounts::Account>> {
     call(cmd::ACCOUNTS, &NoArgs {}).await
 }
@@ -294,4 +303,30 @@ pub async fn sync_runs(
         query: cremmy_protocol::sync::SyncRunQuery,
     }
     call(cmd::SYNC_RUNS, &A { query }).await
+}
+pub async fn export_sheets() -> Reply<cremmy_protocol::sync::SheetsExport> {
+    call(cmd::EXPORT_SHEETS, &NoArgs {}).await
+}
+/// Opens a Google document or spreadsheet Cremmy made in the system browser.
+pub async fn open_provider_page(url: String) -> Reply<()> {
+    #[derive(Serialize)]
+    struct A {
+        url: String,
+    }
+    call(cmd::OPEN_PROVIDER_PAGE, &A { url }).await
+}
+/// Finds or makes the client's Drive folder (Cremmy CRM/Clients/<name>).
+pub async fn create_client_folder(client_id: Id) -> Reply<cremmy_protocol::crm::ClientFolder> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        client_id: Id,
+    }
+    call(cmd::CREATE_CLIENT_FOLDER, &A { client_id }).await
+}
+/// Sends an email (or a reply) to a client's contact through the connected Google account.
+pub async fn send_email(
+    input: cremmy_protocol::mail::SendEmailInput,
+) -> Reply<cremmy_protocol::mail::SentEmail> {
+    call(cmd::SEND_EMAIL, &InputArg { input: &input }).await
 }

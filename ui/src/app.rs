@@ -158,7 +158,18 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
             </Show>
             <div class="toasts" role="status" aria-live="polite">
                 <For each=move || ui.toasts.get() key=|t| t.id let:toast>
-                    <div class="toast" class:error=toast.error>{toast.text}</div>
+                    <div class="toast" class:error=toast.error>
+                        {toast.text}
+                        {toast.link.map(|link| {
+                            let href = link.clone();
+                            view! {
+                                " " <a class="toast-link" href=href on:click=move |e| {
+                                    e.prevent_default();
+                                    crate::ui_state::run(ui, api::open_provider_page(link.clone()), |()| {});
+                                }>"Open"</a>
+                            }
+                        })}
+                    </div>
                 </For>
             </div>
         </div>

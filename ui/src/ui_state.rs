@@ -21,6 +21,8 @@ pub struct Toast {
     pub id: u64,
     pub error: bool,
     pub text: String,
+    /// A provider page to open from the toast (a spreadsheet just exported…).
+    pub link: Option<String>,
 }
 
 /// Everything pages share; `Copy` because it is only signals.
@@ -62,21 +64,34 @@ impl Ui {
     }
 
     pub fn ok(&self, text: impl Into<String>) {
-        self.push(false, text.into());
+        self.push(false, text.into(), None);
+    }
+
+    /// A success toast with an "Open" link (kept on screen longer).
+    pub fn ok_with_link(&self, text: impl Into<String>, link: String) {
+        self.push(false, text.into(), Some(link));
     }
 
     pub fn error(&self, error: &ApiError) {
-        self.push(true, error.message.clone());
+        self.push(true, error.message.clone(), None);
     }
 
-    fn push(&self, error: bool, text: String) {
+    fn push(&self, error: bool, text: String, link: Option<String>) {
         let id = self.next_toast.get_untracked();
         self.next_toast.set(id + 1);
-        self.toasts.update(|t| t.push(Toast { id, error, text }));
+        let lasting = error || link.is_some();
+        self.toasts.update(|t| {
+            t.push(Toast {
+                id,
+                error,
+                text,
+                link,
+            })
+        });
         let toasts = self.toasts;
         set_timeout(
             move || toasts.update(|t| t.retain(|x| x.id != id)),
-            std::time::Duration::from_millis(if error { 8000 } else { 4000 }),
+            std::time::Duration::from_millis(if lasting { 8000 } else { 4000 }),
         );
     }
 

@@ -62,6 +62,17 @@ impl Endpoints {
             .unwrap_or_else(|| default_base_url(provider))
     }
 
+    /// Whether `url` is a provider page Cremmy may open in the browser for the user (a document or
+    /// spreadsheet it made): Google Docs/Drive, or the overriding origin (the sandbox).
+    pub fn is_provider_page(&self, url: &str) -> bool {
+        const PAGES: [&str; 2] = ["https://docs.google.com/", "https://drive.google.com/"];
+        let under = |prefix: &str| {
+            url.len() <= 2048 && url.starts_with(prefix) && !url.contains(char::is_whitespace)
+        };
+        PAGES.iter().any(|p| under(p))
+            || (self.is_overridden(Provider::Google) && under(self.base_url(Provider::Google)))
+    }
+
     pub fn is_overridden(&self, provider: Provider) -> bool {
         self.base_url(provider) != default_base_url(provider)
     }

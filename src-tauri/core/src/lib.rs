@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod backoff;
+pub mod client_folder;
 pub mod clock;
 pub mod crm;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod keychain;
 pub mod mail;
 pub mod pacing;
 pub mod paths;
+pub mod pipeline_export;
 pub mod sync;
 
 pub use clock::{Clock, Timestamp};

@@ -34,6 +34,7 @@ pub const PREVIEW_IMPORT: &str = "preview_import";
 pub const COMMIT_IMPORT: &str = "commit_import";
 pub const SETTINGS: &str = "settings";
 pub const SET_SYNC_INTERVAL: &str = "set_sync_interval";
+pub const SET_CLIENT_FOLDER_ON_CREATE: &str = "set_client_folder_on_create";
 pub const ACCOUNTS: &str = "accounts";
 pub const CONNECT_ACCOUNT: &str = "connect_account";
 pub const DISCONNECT_ACCOUNT: &str = "disconnect_account";
@@ -44,6 +45,10 @@ pub const APP_EVENTS: &str = "app_events";
 pub const CHECK_ACCOUNT: &str = "check_account";
 pub const SYNC_NOW: &str = "sync_now";
 pub const SYNC_RUNS: &str = "sync_runs";
+pub const EXPORT_SHEETS: &str = "export_sheets";
+pub const OPEN_PROVIDER_PAGE: &str = "open_provider_page";
+pub const CREATE_CLIENT_FOLDER: &str = "create_client_folder";
+pub const SEND_EMAIL: &str = "send_email";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -79,6 +84,7 @@ pub const ALL: &[&str] = &[
     COMMIT_IMPORT,
     SETTINGS,
     SET_SYNC_INTERVAL,
+    SET_CLIENT_FOLDER_ON_CREATE,
     ACCOUNTS,
     CONNECT_ACCOUNT,
     DISCONNECT_ACCOUNT,
@@ -88,4 +94,8 @@ pub const ALL: &[&str] = &[
     CHECK_ACCOUNT,
     SYNC_NOW,
     SYNC_RUNS,
+    EXPORT_SHEETS,
+    OPEN_PROVIDER_PAGE,
+    CREATE_CLIENT_FOLDER,
+    SEND_EMAIL,
 ];

@@ -198,6 +198,9 @@ pub struct Deal {
     pub won_at: Option<Millis>,
     pub lost_at: Option<Millis>,
     pub created_at: Millis,
+    /// The latest answer to tracked mail about this deal ("replied 2 h ago").
+    #[serde(default)]
+    pub replied_at: Option<Millis>,
 }
 
 /// Put a deal into `stage_id` at `index` (0 = top); an index past the end means the bottom.
@@ -257,6 +260,12 @@ pub struct Activity {
     pub body: String,
     pub occurred_at: Millis,
     pub source: String,
+    /// Outgoing mail Cremmy watches for an answer.
+    #[serde(default)]
+    pub tracked: bool,
+    /// When the client answered tracked mail.
+    #[serde(default)]
+    pub replied_at: Option<Millis>,
 }
 
 /// Where the next timeline page starts (keyset paging: stable while new items arrive).
@@ -356,6 +365,18 @@ pub struct ClientPage {
     pub open_tasks: Vec<Task>,
     pub documents: Vec<Document>,
     pub timeline: TimelinePage,
+    /// The client's Google Drive folder, once made.
+    #[serde(default)]
+    pub folder: Option<ClientFolder>,
+}
+
+/// A client's Drive folder (`Cremmy CRM/Clients/<name>`), tracked by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFolder {
+    pub folder_id: String,
+    pub url: String,
+    /// The Google account whose Drive holds it.
+    pub account_email: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,4 +416,7 @@ pub enum CrmEvent {
 pub struct AppSettings {
     /// How often background sync runs, in minutes (1 to 1440; default 5).
     pub sync_interval_minutes: u32,
+    /// Creating a client also makes its Google Drive folder.
+    #[serde(default)]
+    pub client_folder_on_create: bool,
 }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod commands;
 pub mod crm;
 pub mod csv;
+pub mod mail;
 pub mod sync;
 
 /// An error as the UI sees it: a stable machine code to match on and a message for people.

@@ -123,3 +123,15 @@ pub struct SyncRequest {
     #[serde(default)]
     pub reconcile: bool,
 }
+
+/// The answer to "Export to Sheets".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetsExport {
+    pub spreadsheet_id: String,
+    /// Opens the spreadsheet in the browser.
+    pub url: String,
+    pub deals: i64,
+    /// A new spreadsheet was made (the first export, or the old one was deleted).
+    pub created_new: bool,
+    pub account_email: String,
+}

@@ -33,6 +33,7 @@ pub fn routes() -> Router<Shared> {
         .route("/_sandbox/google/tokens/expire", post(expire_tokens))
         .route("/_sandbox/google/grants/revoke", post(revoke_grants))
         .route("/_sandbox/google/calendar/events", post(inject_event))
+        .route("/_sandbox/google/drive/trash", post(trash_file))
         .route(
             "/_sandbox/google/calendar/sync-tokens/invalidate",
             post(invalidate_sync_tokens),
@@ -242,4 +243,22 @@ async fn invalidate_sync_tokens(State(shared): State<Shared>) -> Json<serde_json
         cal.token_floor = cal.change_counter;
     }
     Json(json!({ "invalidated": true }))
+}
+
+#[derive(Deserialize)]
+struct TrashBody {
+    id: String,
+}
+
+/// Moves a file to the trash, as the user would in Drive (Sheets still answers for a trashed
+/// spreadsheet, as Google's does).
+async fn trash_file(State(shared): State<Shared>, Json(body): Json<TrashBody>) -> Response {
+    let mut world = shared.lock();
+    for drive in world.google.drives.values_mut() {
+        if let Some(file) = drive.files.iter_mut().find(|f| f.id == body.id) {
+            file.trashed = true;
+            return Json(json!({ "id": body.id, "trashed": true })).into_response();
+        }
+    }
+    api_error(404, "notFound", "File not found.", None)
 }

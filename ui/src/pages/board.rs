@@ -63,10 +63,35 @@ pub fn BoardPage() -> impl IntoView {
         drag.dragging.set(None);
         drag.over.set(None);
     });
+    let exporting = RwSignal::new(false);
+    let export = move |_| {
+        exporting.set(true);
+        leptos::task::spawn_local(async move {
+            match api::export_sheets().await {
+                Ok(done) => ui.ok_with_link(
+                    format!(
+                        "Exported {} deals to \"Pipeline Dump\"{}.",
+                        done.deals,
+                        if done.created_new {
+                            " (new spreadsheet)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    done.url,
+                ),
+                Err(e) => ui.error(&e),
+            }
+            exporting.set(false);
+        });
+    };
     view! {
         <header class="page-header">
             <h1>"Pipeline"</h1>
             <p class="muted small">"Drag cards between stages, or focus a card and press Space, then the arrow keys."</p>
+            <button class="button secondary" id="export-sheets" disabled=move || exporting.get() on:click=export>
+                {move || if exporting.get() { "Exporting…" } else { "Export to Sheets" }}
+            </button>
         </header>
         <div class="sr-only" aria-live="assertive">{move || drag.announce.get()}</div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -2,11 +2,12 @@
 //! consultant takes from here.
 
 use cremmy_protocol::crm::{
-    Activity, ActivityKind, Client, ClientInput, ClientPage, ContactInput, DealInput, Direction,
-    Id, NoteInput, TaskInput, TimelineCursor,
+    Activity, ActivityKind, Client, ClientFolder, ClientInput, ClientPage, ContactInput, DealInput,
+    Direction, Id, NoteInput, TaskInput, TimelineCursor,
 };
 use leptos::prelude::*;
 
+use super::email_composer::{Compose, Composer, EmailComposer};
 use super::forms::{split_list, Field};
 use crate::api;
 use crate::format::{datetime, money, parse_money, relative};
@@ -41,10 +42,13 @@ fn ClientView(page: ClientPage) -> impl IntoView {
     let needs_google = "Connect Google on the Integrations page to use this";
     let editing = RwSignal::new(false);
     let for_edit = client.clone();
+    let composer = Composer(RwSignal::new(None));
+    provide_context(composer);
     view! {
         <Show when=move || editing.get()>
             <EditClient client=for_edit.clone() close=move || editing.set(false) />
         </Show>
+        <EmailComposer contacts=page.contacts.clone() />
         <header class="page-header">
             <div>
                 <button class="link" on:click=move |_| ui.go(Route::Clients)>"← Clients"</button>
@@ -55,9 +59,9 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                 </p>
             </div>
             <div class="actions">
-                <button class="button secondary" disabled title=needs_google>"Send email"</button>
+                <button class="button secondary" id="send-email" on:click=move |_| composer.0.set(Some(Compose::default()))>"Send email"</button>
                 <button class="button secondary" disabled title=needs_google>"Generate proposal"</button>
-                <button class="button secondary" disabled title=needs_google>"Create folder"</button>
+                <FolderButton client_id=id folder=page.folder.clone() />
                 <button class="button secondary" disabled title="Connect Twilio on the Integrations page to use this">"Send SMS"</button>
                 <button class="button secondary" id="edit-client" on:click=move |_| editing.set(true)>"Edit"</button>
                 <button class="button secondary" on:click=move |_| run(ui, api::set_client_archived(id, !archived), move |c| {
@@ -91,7 +95,11 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                     <h2>"Deals"</h2>
                     <ul class="list">
                         {page.deals.iter().map(|d| view! {
-                            <li class="deal-line"><span>{d.title.clone()}</span><span class="num">{money(&d.value)}</span></li>
+                            <li class="deal-line">
+                                <span>{d.title.clone()}</span>
+                                {d.replied_at.map(|at| view! { <span class="badge replied" title=datetime(at)>{format!("replied {}", relative(at))}</span> })}
+                                <span class="num">{money(&d.value)}</span>
+                            </li>
                         }).collect_view()}
                     </ul>
                     <AddDeal client_id=id />
@@ -128,6 +136,39 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                 <Timeline client_id=id first=page.timeline.items next=page.timeline.next />
             </section>
         </div>
+    }
+}
+
+/// "Drive folder" when the client has one (opens it), else "Create Drive folder".
+#[component]
+fn FolderButton(client_id: Id, folder: Option<ClientFolder>) -> impl IntoView {
+    let ui = use_ui();
+    let busy = RwSignal::new(false);
+    match folder {
+        Some(f) => {
+            let url = f.url.clone();
+            view! {
+                <button class="button secondary" id="open-drive-folder" title=format!("In the Google Drive of {}", f.account_email)
+                    on:click=move |_| run(ui, api::open_provider_page(url.clone()), |()| {})>"Drive folder"</button>
+            }
+            .into_any()
+        }
+        None => view! {
+            <button class="button secondary" id="create-folder" disabled=move || busy.get() on:click=move |_| {
+                busy.set(true);
+                leptos::task::spawn_local(async move {
+                    match api::create_client_folder(client_id).await {
+                        Ok(f) => {
+                            ui.ok_with_link("Drive folder ready in Cremmy CRM/Clients.", f.url);
+                            ui.changed();
+                        }
+                        Err(e) => ui.error(&e),
+                    }
+                    busy.set(false);
+                });
+            }>{move || if busy.get() { "Creating folder…" } else { "Create Drive folder" }}</button>
+        }
+        .into_any(),
     }
 }
 
@@ -277,6 +318,7 @@ fn body_after_subject(a: &Activity) -> String {
 #[component]
 fn Timeline(client_id: Id, first: Vec<Activity>, next: Option<TimelineCursor>) -> impl IntoView {
     let ui = use_ui();
+    let composer = expect_context::<Composer>();
     let items = RwSignal::new(first);
     let cursor = RwSignal::new(next);
     let more = move |_| {
@@ -297,7 +339,15 @@ fn Timeline(client_id: Id, first: Vec<Activity>, next: Option<TimelineCursor>) -
                     <div>
                         <div class="subject">{a.subject.clone()}</div>
                         {Some(body_after_subject(&a)).filter(|b| !b.is_empty()).map(|b| view! { <div class="body">{b}</div> })}
-                        <div class="muted small" title=datetime(a.occurred_at)>{relative(a.occurred_at)}</div>
+                        <div class="muted small activity-meta">
+                            <span title=datetime(a.occurred_at)>{relative(a.occurred_at)}</span>
+                            {a.replied_at.map(|at| view! { <span class="badge replied" title=datetime(at)>{format!("Replied {}", relative(at))}</span> })}
+                            {(a.tracked && a.replied_at.is_none()).then(|| view! { <span class="badge waiting">"Awaiting reply"</span> })}
+                            {(a.kind == ActivityKind::Email && a.contact_id.is_some()).then(|| {
+                                let reply = Compose::reply(&a);
+                                view! { <button class="link small reply" on:click=move |_| composer.0.set(Some(reply.clone()))>"Reply"</button> }
+                            })}
+                        </div>
                     </div>
                 </li>
             </For>

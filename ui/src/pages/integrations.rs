@@ -214,7 +214,7 @@ fn GoogleCard(
             <OAuthClientForm />
             <div class="card-actions">
                 <button class="button primary connect" disabled=move || busy.get()
-                    on:click=move |_| connect(None, vec![Feature::MailIngest])>
+                    on:click=move |_| connect(None, vec![Feature::MailIngest, Feature::MailSend, Feature::Drive, Feature::Sheets])>
                     {move || {
                         let connected = accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.status != AccountStatus::Disconnected));
                         if busy.get() { "Waiting for the browser…" } else if connected { "Add another Google account" } else { "Connect Google" }

@@ -84,7 +84,11 @@ pub fn feature_scopes(provider: Provider, feature: Feature) -> &'static [&'stati
         (Provider::Google, Feature::Drive | Feature::Docs) => {
             &["https://www.googleapis.com/auth/drive.file"]
         }
-        (Provider::Google, Feature::Sheets) => &["https://www.googleapis.com/auth/spreadsheets"],
+        // drive.file too: to see that an exported spreadsheet was moved to the trash.
+        (Provider::Google, Feature::Sheets) => &[
+            "https://www.googleapis.com/auth/spreadsheets",
+            "https://www.googleapis.com/auth/drive.file",
+        ],
         (Provider::Google, Feature::Calendar) => {
             &["https://www.googleapis.com/auth/calendar.events"]
         }

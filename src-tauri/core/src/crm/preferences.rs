@@ -5,6 +5,7 @@ use cremmy_protocol::crm::AppSettings;
 use super::{Crm, CrmError, CrmResult};
 
 const SYNC_INTERVAL: &str = "sync_interval_minutes";
+const FOLDER_ON_CREATE: &str = "drive.folder_on_create";
 pub const DEFAULT_SYNC_INTERVAL_MINUTES: u32 = 5;
 
 impl Crm {
@@ -17,9 +18,32 @@ impl Crm {
             .and_then(|v| v.parse().ok())
             .filter(|m| (1..=1440).contains(m))
             .unwrap_or(DEFAULT_SYNC_INTERVAL_MINUTES);
+        let folder_on_create: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(FOLDER_ON_CREATE)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(AppSettings {
             sync_interval_minutes,
+            client_folder_on_create: folder_on_create.as_deref() == Some("true"),
         })
+    }
+
+    /// Whether creating a client also makes its Drive folder.
+    pub async fn set_client_folder_on_create(&self, on: bool) -> CrmResult<AppSettings> {
+        self.put_setting(FOLDER_ON_CREATE, if on { "true" } else { "false" })
+            .await?;
+        self.settings().await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> CrmResult<()> {
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+            .bind(key)
+            .bind(value)
+            .bind(self.now())
+            .execute(self.writer())
+            .await?;
+        Ok(())
     }
 
     pub async fn set_sync_interval(&self, minutes: u32) -> CrmResult<AppSettings> {
@@ -29,11 +53,7 @@ impl Crm {
                 "must be between 1 and 1440 minutes",
             ));
         }
-        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-            .bind(SYNC_INTERVAL)
-            .bind(minutes.to_string())
-            .bind(self.now())
-            .execute(self.writer())
+        self.put_setting(SYNC_INTERVAL, &minutes.to_string())
             .await?;
         self.settings().await
     }

@@ -96,11 +96,14 @@ pub struct DealRow {
     won_at: Option<i64>,
     lost_at: Option<i64>,
     created_at: i64,
+    replied_at: Option<i64>,
 }
 
 pub const DEAL_COLUMNS: &str =
     "d.id, d.client_id, c.name AS client_name, d.title, d.value_minor, d.currency, d.stage_id, \
-     d.owner, d.expected_close, d.position, d.won_at, d.lost_at, d.created_at \
+     d.owner, d.expected_close, d.position, d.won_at, d.lost_at, d.created_at, \
+     (SELECT max(e.replied_at) FROM activities a JOIN emails e ON e.activity_id = a.id \
+      WHERE a.deal_id = d.id AND e.tracked = 1) AS replied_at \
      FROM deals d JOIN clients c ON c.id = d.client_id";
 
 impl From<DealRow> for Deal {
@@ -121,6 +124,7 @@ impl From<DealRow> for Deal {
             won_at: r.won_at,
             lost_at: r.lost_at,
             created_at: r.created_at,
+            replied_at: r.replied_at,
         }
     }
 }
@@ -137,10 +141,15 @@ pub struct ActivityRow {
     body: String,
     occurred_at: i64,
     source: String,
+    tracked: bool,
+    replied_at: Option<i64>,
 }
 
+/// An activity with its email's tracking state (emails share no column names with activities).
 pub const ACTIVITY_COLUMNS: &str =
-    "id, client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, source FROM activities";
+    "id, client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, source, \
+     coalesce(emails.tracked, 0) AS tracked, emails.replied_at AS replied_at \
+     FROM activities LEFT JOIN emails ON emails.activity_id = activities.id";
 
 impl From<ActivityRow> for Activity {
     fn from(r: ActivityRow) -> Activity {
@@ -155,6 +164,8 @@ impl From<ActivityRow> for Activity {
             body: r.body,
             occurred_at: r.occurred_at,
             source: r.source,
+            tracked: r.tracked,
+            replied_at: r.replied_at,
         }
     }
 }

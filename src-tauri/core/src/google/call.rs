@@ -162,3 +162,70 @@ impl Delegate for CallPolicy {
         }
     }
 }
+
+/// A JSON request the generated clients cannot make (Drive's metadata-only folder create), under
+/// the same token, retry and counting rules as every hub call.
+pub(super) async fn json_call(
+    http: &super::HttpClient,
+    meter: &CallMeter,
+    api: &'static str,
+    method: &str,
+    url: &str,
+    body: &serde_json::Value,
+) -> super::GoogleResult<serde_json::Value> {
+    use super::GoogleError;
+    use google_gmail1::common::{to_body, to_bytes};
+    use google_gmail1::hyper;
+
+    let payload =
+        serde_json::to_vec(body).map_err(|source| GoogleError::Garbled { api, source })?;
+    let token = meter.token_source();
+    let mut policy = meter.policy();
+    loop {
+        policy.pre_request();
+        let bearer = match token.get_token(&[]).await {
+            Ok(t) => t.unwrap_or_default(),
+            Err(e) => {
+                return Err(GoogleError::from_call(
+                    api,
+                    google_gmail1::Error::MissingToken(e),
+                ))
+            }
+        };
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(url)
+            .header(hyper::header::AUTHORIZATION, format!("Bearer {bearer}"))
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(to_body(Some(payload.clone())))
+            .map_err(|source| GoogleError::Request { api, source })?;
+        let response = match http.request(request).await {
+            Ok(r) => r,
+            Err(e) => match policy.http_error(&e) {
+                Retry::After(wait) => {
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Retry::Abort => return Err(GoogleError::Unreachable { api, source: e }),
+            },
+        };
+        let (parts, answer) = response.into_parts();
+        let answer = to_bytes(answer).await.unwrap_or_default();
+        if parts.status.is_success() {
+            return serde_json::from_slice(&answer)
+                .map_err(|source| GoogleError::Garbled { api, source });
+        }
+        let error: Option<serde_json::Value> = serde_json::from_slice(&answer).ok();
+        let response = hyper::Response::from_parts(parts, to_body(Some(answer)));
+        match policy.http_failure(&response, error.as_ref()) {
+            Retry::After(wait) => tokio::time::sleep(wait).await,
+            Retry::Abort => {
+                let failure = match error {
+                    Some(json) => google_gmail1::Error::BadRequest(json),
+                    None => google_gmail1::Error::Failure(response),
+                };
+                return Err(GoogleError::from_call(api, failure));
+            }
+        }
+    }
+}

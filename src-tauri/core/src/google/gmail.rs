@@ -1,13 +1,14 @@
 //! Gmail as a [`MailSource`]: messages.list with a search query, history.list for changes,
-//! messages.get with only the headers Cremmy reads. Every call is paced to the account's quota.
+//! messages.get with only the headers Cremmy reads; and as a [`MailOutbox`]: messages.send through
+//! the upload endpoint (`message/rfc822`). Every call is paced to the account's quota.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use google_gmail1::api::Message;
 
-use super::{Connector, GoogleError, Session};
+use super::{Connector, Session};
+use crate::mail::send::{MailOutbox, Sent};
 use crate::mail::{addresses, Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
 use crate::pacing::Pacer;
 use crate::sync::SourceError;
@@ -18,10 +19,9 @@ mod cost {
     pub const LIST: u32 = 5;
     pub const GET: u32 = 5;
     pub const HISTORY: u32 = 2;
+    pub const SEND: u32 = 100;
 }
 
-/// A call that has not answered in this long is abandoned (the hubs set no timeout).
-const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 const PAGE_SIZE: u32 = 500;
 const HEADERS: [&str; 6] = ["From", "To", "Cc", "Subject", "Message-ID", "In-Reply-To"];
 
@@ -31,6 +31,8 @@ pub struct GmailMailbox {
     hub: google_gmail1::Gmail<Connector>,
     owner: String,
     pacer: Arc<Pacer>,
+    /// The grant includes reading mail (not only composing it).
+    can_read: bool,
 }
 
 impl GmailMailbox {
@@ -40,7 +42,14 @@ impl GmailMailbox {
             hub: session.gmail(),
             owner: owner.to_lowercase(),
             pacer: session.gmail_pacer(),
+            can_read: true,
         }
+    }
+
+    /// An outbox for an account that may only compose: sent messages are not read back.
+    pub fn without_read_access(mut self) -> GmailMailbox {
+        self.can_read = false;
+        self
     }
 
     /// Waits for quota, then runs `call` with a timeout; maps its error.
@@ -52,14 +61,7 @@ impl GmailMailbox {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        match tokio::time::timeout(CALL_TIMEOUT, call).await {
-            Err(_) => Err(SourceError::TimedOut {
-                api,
-                seconds: CALL_TIMEOUT.as_secs(),
-            }),
-            Ok(Err(e)) => Err(SourceError::Google(GoogleError::from_call(api, e))),
-            Ok(Ok((_, value))) => Ok(value),
-        }
+        super::timed(api, call).await
     }
 }
 
@@ -236,5 +238,51 @@ impl MailSource for GmailMailbox {
             Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+impl MailOutbox for GmailMailbox {
+    fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    async fn send(&self, raw: Vec<u8>, thread_id: Option<&str>) -> Result<Sent, SourceError> {
+        let api = "gmail messages.send";
+        let mut policy = self.session.meter().policy();
+        let metadata = Message {
+            thread_id: thread_id.map(str::to_string),
+            ..Default::default()
+        };
+        let rfc822: mime::Mime = "message/rfc822"
+            .parse()
+            .expect("message/rfc822 is a MIME type");
+        let sent = self
+            .call(
+                api,
+                cost::SEND,
+                self.hub
+                    .users()
+                    .messages_send(metadata, "me")
+                    .delegate(&mut policy)
+                    .upload(std::io::Cursor::new(raw), rfc822),
+            )
+            .await?;
+        match (sent.id, sent.thread_id) {
+            (Some(provider_id), Some(thread_id)) => Ok(Sent {
+                provider_id,
+                thread_id,
+            }),
+            _ => Err(super::incomplete(
+                api,
+                "the sent message came back without its id",
+            )),
+        }
+    }
+
+    async fn stored_message_id(&self, provider_id: &str) -> Result<Option<String>, SourceError> {
+        if !self.can_read {
+            return Ok(None);
+        }
+        Ok(self.headers(provider_id).await?.and_then(|h| h.message_id))
     }
 }

@@ -4,7 +4,9 @@
 //! run makes.
 
 mod call;
+pub mod drive;
 pub mod gmail;
+pub mod sheets;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,8 @@ pub type HttpClient = google_gmail1::common::Client<Connector>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GoogleUrls {
     pub gmail: String,
+    pub sheets: String,
+    pub drive: String,
     pub upload_root: String,
 }
 
@@ -37,11 +41,15 @@ impl GoogleUrls {
             let r = endpoints.base_url(Provider::Google).to_string();
             GoogleUrls {
                 gmail: r.clone(),
+                sheets: r.clone(),
+                drive: format!("{r}drive/v3/"),
                 upload_root: r,
             }
         } else {
             GoogleUrls {
                 gmail: "https://gmail.googleapis.com/".into(),
+                sheets: "https://sheets.googleapis.com/".into(),
+                drive: "https://www.googleapis.com/drive/v3/".into(),
                 upload_root: "https://www.googleapis.com/".into(),
             }
         }
@@ -75,7 +83,12 @@ pub enum GoogleError {
     #[error("The call to Google ({api}) failed: {source}")]
     Call {
         api: &'static str,
-        source: google_gmail1::Error,
+        source: Box<google_gmail1::Error>,
+    },
+    #[error("Cannot build the request to {api}: {source}")]
+    Request {
+        api: &'static str,
+        source: google_gmail1::hyper::http::Error,
     },
     #[error("Cannot set up HTTPS for Google: {0}")]
     Setup(std::io::Error),
@@ -87,7 +100,10 @@ impl GoogleError {
             GoogleError::Account(e) => e.is_retryable(),
             GoogleError::Unreachable { .. } | GoogleError::RateLimited { .. } => true,
             GoogleError::Status { status, .. } => *status == 429 || *status >= 500,
-            GoogleError::Garbled { .. } | GoogleError::Call { .. } | GoogleError::Setup(_) => false,
+            GoogleError::Garbled { .. }
+            | GoogleError::Call { .. }
+            | GoogleError::Request { .. }
+            | GoogleError::Setup(_) => false,
         }
     }
 
@@ -113,7 +129,7 @@ impl GoogleError {
                 Ok(account) => GoogleError::Account(*account),
                 Err(other) => GoogleError::Call {
                     api,
-                    source: E::MissingToken(other),
+                    source: Box::new(E::MissingToken(other)),
                 },
             },
             E::BadRequest(body) => {
@@ -148,7 +164,10 @@ impl GoogleError {
             }
             E::HttpError(source) => GoogleError::Unreachable { api, source },
             E::JsonDecodeError(_, source) => GoogleError::Garbled { api, source },
-            other => GoogleError::Call { api, source: other },
+            other => GoogleError::Call {
+                api,
+                source: Box::new(other),
+            },
         }
     }
 }
@@ -164,12 +183,44 @@ impl HasErrorCode for GoogleError {
             GoogleError::Status { .. } | GoogleError::Garbled { .. } | GoogleError::Call { .. } => {
                 ErrorCode::ProviderUnavailable
             }
-            GoogleError::Setup(_) => ErrorCode::Internal,
+            GoogleError::Request { .. } | GoogleError::Setup(_) => ErrorCode::Internal,
         }
     }
 }
 
 pub type GoogleResult<T> = Result<T, GoogleError>;
+
+/// A 200 answer that lacks what the call is for (`what` says what was missing).
+pub(crate) fn incomplete(api: &'static str, what: &str) -> crate::sync::SourceError {
+    crate::sync::SourceError::Google(GoogleError::Status {
+        api,
+        status: 200,
+        reason: "missingFields".into(),
+        message: what.to_string(),
+    })
+}
+
+/// A call that has not answered in this long is abandoned (the hubs set no timeout).
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs a generated hub's call with [`CALL_TIMEOUT`] and classifies its error. Every google-*
+/// crate shares google-apis-common, so one signature serves Gmail, Drive and Sheets.
+pub(crate) async fn timed<T>(
+    api: &'static str,
+    call: impl std::future::Future<
+        Output = google_gmail1::common::Result<(google_gmail1::common::Response, T)>,
+    >,
+) -> Result<T, crate::sync::SourceError> {
+    use crate::sync::SourceError;
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Err(_) => Err(SourceError::TimedOut {
+            api,
+            seconds: CALL_TIMEOUT.as_secs(),
+        }),
+        Ok(Err(e)) => Err(SourceError::Google(GoogleError::from_call(api, e))),
+        Ok(Ok((_, v))) => Ok(v),
+    }
+}
 
 /// Google for the whole app: the hyper client and where the APIs live. Cheap to clone.
 #[derive(Clone)]
@@ -246,8 +297,40 @@ impl Session {
         hub
     }
 
+    pub fn sheets(&self) -> google_sheets4::Sheets<Connector> {
+        let mut hub =
+            google_sheets4::Sheets::new(self.google.http.clone(), self.meter.token_source());
+        hub.base_url(self.google.urls.sheets.clone());
+        hub.root_url(self.google.urls.sheets.clone());
+        hub
+    }
+
+    pub fn drive(&self) -> google_drive3::DriveHub<Connector> {
+        let mut hub =
+            google_drive3::DriveHub::new(self.google.http.clone(), self.meter.token_source());
+        hub.base_url(self.google.urls.drive.clone());
+        hub.root_url(self.google.urls.upload_root.clone());
+        hub
+    }
+
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.google.clock
+    }
+
+    /// Drive's base URL (ends in `/`).
+    pub fn drive_base(&self) -> &str {
+        &self.google.urls.drive
+    }
+
+    /// A JSON request the generated clients cannot make; same tokens, retries and counting.
+    pub async fn json_call(
+        &self,
+        api: &'static str,
+        method: &str,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> GoogleResult<serde_json::Value> {
+        call::json_call(&self.google.http, &self.meter, api, method, url, body).await
     }
 
     /// The account's Gmail quota bucket.

@@ -4,6 +4,7 @@
 
 mod ingest;
 pub mod plan;
+pub mod send;
 mod store;
 
 use std::collections::HashMap;

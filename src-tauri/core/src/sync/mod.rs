@@ -7,14 +7,21 @@ pub mod log;
 use std::sync::Arc;
 
 use cremmy_protocol::accounts::{AccountStatus, Feature};
-use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
+use cremmy_protocol::crm::ClientFolder;
+use cremmy_protocol::mail::{SendEmailInput, SentEmail};
+use cremmy_protocol::sync::{SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
 use cremmy_protocol::{ErrorCode, Provider};
 
 use crate::accounts::AccountsError;
+use crate::client_folder::{ensure_client_folder, FolderRun};
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::google::{gmail::GmailMailbox, Google, GoogleError};
+use crate::google::{
+    drive::GoogleDrive, gmail::GmailMailbox, sheets::GoogleSheets, Google, GoogleError,
+};
+use crate::mail::send::send_email;
 use crate::mail::{MailRun, MailSettings, MailSync};
+use crate::pipeline_export::export_pipeline;
 use crate::HasErrorCode;
 
 /// A provider-side failure of a sync source.
@@ -55,6 +62,15 @@ pub enum SyncError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
+    #[error("No connected {} account has {}. Connect one (or reconnect it) on the Integrations page.", provider.display_name(), feature.label())]
+    NoAccountFor {
+        provider: Provider,
+        feature: Feature,
+    },
+    #[error("Check the {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("Client {client_id} does not exist (it may have been deleted).")]
+    NoSuchClient { client_id: i64 },
     #[error("Database error during sync: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -70,6 +86,9 @@ impl SyncError {
         match self {
             SyncError::Source(e) => e.is_retryable(),
             SyncError::Accounts(e) => e.is_retryable(),
+            SyncError::NoAccountFor { .. }
+            | SyncError::NoSuchClient { .. }
+            | SyncError::Invalid { .. } => false,
             SyncError::Db(_) => true,
         }
     }
@@ -80,6 +99,9 @@ impl HasErrorCode for SyncError {
         match self {
             SyncError::Source(e) => e.code(),
             SyncError::Accounts(e) => e.code(),
+            SyncError::NoAccountFor { .. } => ErrorCode::NotConfigured,
+            SyncError::NoSuchClient { .. } => ErrorCode::NotFound,
+            SyncError::Invalid { .. } => ErrorCode::InvalidInput,
             SyncError::Db(_) => ErrorCode::Internal,
         }
     }
@@ -96,6 +118,8 @@ pub struct SyncRunner {
     mail: MailSettings,
     /// One run at a time per database: overlapping "Sync now" clicks wait for the running one.
     running: Arc<tokio::sync::Mutex<()>>,
+    /// Folder creation one at a time, so two clicks cannot both find nothing and both create.
+    folders: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SyncRunner {
@@ -106,6 +130,7 @@ impl SyncRunner {
             google,
             mail: MailSettings::default(),
             running: Arc::default(),
+            folders: Arc::default(),
         }
     }
 
@@ -151,6 +176,167 @@ impl SyncRunner {
             .into_iter()
             .filter(|r| run_ids.contains(&r.id))
             .collect())
+    }
+
+    /// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
+    /// Google account with Sheets access; logged as a run.
+    pub async fn export_sheets(&self, trigger: SyncTrigger) -> SyncResult<SheetsExport> {
+        let account = self.google_account_with(Feature::Sheets).await?;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "sheets",
+            "export",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let sink = GoogleSheets::new(&session);
+        let result = export_pipeline(&self.db, &sink, account.id, self.clock.now()).await;
+        let outcome = log::RunOutcome {
+            kind: "export".into(),
+            created: result.as_ref().map_or(0, |r| i64::from(r.deals)),
+            api_calls: i64::from(session.meter().calls()),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let done = result?;
+        Ok(SheetsExport {
+            spreadsheet_id: done.spreadsheet_id,
+            url: done.url,
+            deals: i64::from(done.deals),
+            created_new: done.created_new,
+            account_email: account.email,
+        })
+    }
+
+    /// The client's Drive folder (`Cremmy CRM/Clients/<name>`), found or made in the first
+    /// connected Google account with Drive access; logged as a run.
+    pub async fn client_folder(
+        &self,
+        client_id: i64,
+        trigger: SyncTrigger,
+    ) -> SyncResult<ClientFolder> {
+        let account = self.google_account_with(Feature::Drive).await?;
+        let _one_at_a_time = self.folders.lock().await;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "drive",
+            "folder",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let tree = GoogleDrive::new(&session);
+        let mut run = FolderRun::default();
+        let result = ensure_client_folder(
+            &self.db,
+            &tree,
+            account.id,
+            client_id,
+            self.clock.now(),
+            &mut run,
+        )
+        .await;
+        let outcome = log::RunOutcome {
+            kind: "folder".into(),
+            created: run.created,
+            skipped: run.trashed,
+            api_calls: i64::from(session.meter().calls()),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        result
+    }
+
+    /// "Send email": from the first connected Google account allowed to send, recorded as a tracked
+    /// outgoing activity; logged as a run.
+    pub async fn send_email(
+        &self,
+        input: &SendEmailInput,
+        trigger: SyncTrigger,
+    ) -> SyncResult<SentEmail> {
+        let account = self.google_account_with(Feature::MailSend).await?;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "gmail",
+            "send",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let mut outbox = GmailMailbox::new(&session, &account.email);
+        if !account.features.contains(&Feature::MailIngest) {
+            outbox = outbox.without_read_access();
+        }
+        let result = send_email(
+            &self.db,
+            &outbox,
+            account.id,
+            input,
+            self.clock.now(),
+            crate::mail::send::random_part(),
+        )
+        .await;
+        let outcome = log::RunOutcome {
+            kind: "send".into(),
+            created: i64::from(result.is_ok()),
+            api_calls: i64::from(session.meter().calls()),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        result
+    }
+
+    /// After a client is created: if the user asked for a folder per new client and a Google
+    /// account has Drive access, makes it in the background (the run, and any error, goes to the
+    /// sync log). Returns the task, or `None` when there is nothing to do (or the settings and
+    /// accounts cannot be read, which the next explicit "Create folder" will report).
+    pub async fn after_client_created(
+        &self,
+        client_id: i64,
+    ) -> Option<tokio::task::JoinHandle<SyncResult<ClientFolder>>> {
+        let wanted = crate::crm::Crm::new(self.db.clone(), self.clock.clone())
+            .settings()
+            .await
+            .map(|s| s.client_folder_on_create)
+            .unwrap_or(false);
+        if !wanted || self.google_account_with(Feature::Drive).await.is_err() {
+            return None;
+        }
+        let runner = self.clone();
+        Some(tokio::spawn(async move {
+            runner.client_folder(client_id, SyncTrigger::Manual).await
+        }))
+    }
+
+    /// The first connected Google account that granted `feature`.
+    async fn google_account_with(
+        &self,
+        feature: Feature,
+    ) -> SyncResult<cremmy_protocol::accounts::Account> {
+        self.google
+            .accounts()
+            .list()
+            .await?
+            .into_iter()
+            .find(|a| {
+                a.provider == Provider::Google
+                    && a.status == AccountStatus::Connected
+                    && a.features.contains(&feature)
+            })
+            .ok_or(SyncError::NoAccountFor {
+                provider: Provider::Google,
+                feature,
+            })
     }
 
     pub async fn runs(&self, query: &SyncRunQuery) -> SyncResult<Vec<SyncRun>> {

@@ -393,8 +393,13 @@ async fn several_google_accounts_and_incremental_scopes() {
     );
     assert_eq!(
         more.features,
-        vec![Feature::MailIngest, Feature::Sheets],
-        "the added feature's scope is granted"
+        vec![
+            Feature::MailIngest,
+            Feature::Drive,
+            Feature::Docs,
+            Feature::Sheets
+        ],
+        "the added feature's scopes are granted (Sheets' drive.file also covers Drive and Docs)"
     );
     assert_eq!(t.accounts.list().await.unwrap().len(), 2);
 }

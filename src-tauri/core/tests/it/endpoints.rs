@@ -66,3 +66,50 @@ fn override_variable_names_follow_the_documented_pattern() {
         "https://graph.microsoft.com/"
     );
 }
+
+#[test]
+fn only_provider_pages_may_be_opened_from_the_window() {
+    let real = Endpoints::from_lookup(|_| None);
+    let sandboxed = Endpoints::from_lookup(|k| {
+        (k == "CREMMY_GOOGLE_BASE_URL").then(|| "http://127.0.0.1:9/".to_string())
+    });
+    let cases = [
+        (
+            &real,
+            "https://docs.google.com/spreadsheets/d/abc/edit",
+            true,
+            "a Google spreadsheet",
+        ),
+        (
+            &real,
+            "https://drive.google.com/drive/folders/xyz",
+            true,
+            "a Drive folder",
+        ),
+        (
+            &real,
+            "https://docs.google.com.evil.example/x",
+            false,
+            "a look-alike host",
+        ),
+        (&real, "file:///etc/passwd", false, "a local file"),
+        (&real, "https://docs.google.com/a b", false, "whitespace"),
+        (
+            &real,
+            "http://127.0.0.1:9/spreadsheets/d/abc",
+            false,
+            "the sandbox when not configured",
+        ),
+        (
+            &sandboxed,
+            "http://127.0.0.1:9/spreadsheets/d/abc",
+            true,
+            "the configured sandbox",
+        ),
+    ];
+    for (endpoints, url, allowed, why) in cases {
+        assert_eq!(endpoints.is_provider_page(url), allowed, "{why}: {url}");
+    }
+    let long = format!("https://docs.google.com/{}", "a".repeat(3000));
+    assert!(!real.is_provider_page(&long), "a length cap");
+}

@@ -98,16 +98,21 @@ async fn emails_on(w: &MailWorld, client_id: i64) -> i64 {
         .unwrap()
 }
 
-async fn gmail_requests(w: &MailWorld) -> Vec<String> {
+/// "METHOD /path" of every request the sandbox logged whose method and path satisfy `keep`.
+pub fn requests(w: &MailWorld, keep: impl Fn(&str, &str) -> bool) -> Vec<String> {
     w.t.sandbox
         .shared
         .lock()
         .log
         .entries
         .iter()
-        .filter(|e| e.path.starts_with("/gmail/"))
+        .filter(|e| keep(&e.method, &e.path))
         .map(|e| format!("{} {}", e.method, e.path))
         .collect()
+}
+
+async fn gmail_requests(w: &MailWorld) -> Vec<String> {
+    requests(w, |_, path| path.starts_with("/gmail/"))
 }
 
 async fn inject(w: &MailWorld, body: Value) -> Value {

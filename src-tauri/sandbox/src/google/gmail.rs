@@ -58,6 +58,9 @@ pub struct NewMessage {
     pub thread_id: Option<String>,
     #[serde(default)]
     pub in_reply_to: Option<String>,
+    /// The References header as sent (default: the In-Reply-To alone).
+    #[serde(default)]
+    pub references: Option<String>,
     /// Mark as sent by the mailbox owner (label SENT instead of INBOX).
     #[serde(default)]
     pub sent: bool,
@@ -128,7 +131,10 @@ impl Mailbox {
         }
         if let Some(parent) = &m.in_reply_to {
             headers.push(("In-Reply-To".to_string(), parent.clone()));
-            headers.push(("References".to_string(), parent.clone()));
+            headers.push((
+                "References".to_string(),
+                m.references.clone().unwrap_or_else(|| parent.clone()),
+            ));
         }
         let message = GmailMessage {
             id: id.clone(),

@@ -60,6 +60,7 @@ fn parse_rfc2822(raw: &[u8], thread_id: Option<String>, draft: bool) -> Result<N
         internal_date: None,
         thread_id,
         in_reply_to,
+        references: Some(references).filter(|r| !r.trim().is_empty()),
         sent: true,
         message_id: Some(h("Message-ID")).filter(|v| !v.is_empty()),
         draft,

@@ -1,0 +1,186 @@
+//! Google Sheets as a [`SpreadsheetSink`]: create a spreadsheet sized for the rows, read a sheet's
+//! grid, grow it, write a block of values. Drive tells whether the file is still there (not
+//! trashed), since Sheets keeps answering for a trashed spreadsheet.
+
+use serde_json::json;
+
+use super::{incomplete, timed, Connector, GoogleError, Session};
+use crate::pipeline_export::{Grid, SheetCell, SpreadsheetSink};
+use crate::sync::SourceError;
+
+pub struct GoogleSheets {
+    session: Session,
+    sheets: google_sheets4::Sheets<Connector>,
+    drive: google_drive3::DriveHub<Connector>,
+}
+
+impl GoogleSheets {
+    pub fn new(session: &Session) -> GoogleSheets {
+        GoogleSheets {
+            session: session.clone(),
+            sheets: session.sheets(),
+            drive: session.drive(),
+        }
+    }
+}
+
+fn grid_of(s: &google_sheets4::api::Spreadsheet) -> Option<Grid> {
+    let first = s.sheets.as_ref()?.first()?.properties.as_ref()?;
+    let grid = first.grid_properties.as_ref();
+    Some(Grid {
+        spreadsheet_id: s.spreadsheet_id.clone()?,
+        url: s.spreadsheet_url.clone().unwrap_or_default(),
+        sheet_id: first.sheet_id.unwrap_or(0),
+        sheet_title: first.title.clone().unwrap_or_else(|| "Sheet1".into()),
+        rows: grid.and_then(|g| g.row_count).unwrap_or(1000).max(0) as u32,
+        columns: grid.and_then(|g| g.column_count).unwrap_or(26).max(0) as u32,
+    })
+}
+
+/// The range as it goes into the URL path: characters that would end the path are escaped.
+fn path_range(range: &str) -> String {
+    range
+        .chars()
+        .map(|c| match c {
+            '%' => "%25".to_string(),
+            '#' => "%23".to_string(),
+            '?' => "%3F".to_string(),
+            '/' => "%2F".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+impl SpreadsheetSink for GoogleSheets {
+    async fn live_grid(&self, id: &str) -> Result<Option<Grid>, SourceError> {
+        let mut policy = self.session.meter().policy();
+        let file = timed(
+            "drive files.get",
+            self.drive
+                .files()
+                .get(id)
+                .param("fields", "id,trashed")
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await;
+        match file {
+            Err(SourceError::Google(e)) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+            Ok(f) if f.trashed == Some(true) => return Ok(None),
+            Ok(_) => {}
+        }
+        let mut policy = self.session.meter().policy();
+        let found = timed(
+            "sheets spreadsheets.get",
+            self.sheets
+                .spreadsheets()
+                .get(id)
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await;
+        match found {
+            Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+            Ok(s) => grid_of(&s).map(Some).ok_or_else(|| {
+                incomplete(
+                    "sheets spreadsheets.get",
+                    "the spreadsheet came back without its sheets",
+                )
+            }),
+        }
+    }
+
+    async fn create(
+        &self,
+        title: &str,
+        sheet_title: &str,
+        rows: u32,
+        columns: u32,
+    ) -> Result<Grid, SourceError> {
+        let request: google_sheets4::api::Spreadsheet = serde_json::from_value(json!({
+            "properties": { "title": title },
+            "sheets": [{ "properties": {
+                "title": sheet_title,
+                "gridProperties": { "rowCount": rows, "columnCount": columns, "frozenRowCount": 1 }
+            } }]
+        }))
+        .map_err(|source| {
+            SourceError::Google(GoogleError::Garbled {
+                api: "sheets spreadsheets.create",
+                source,
+            })
+        })?;
+        let mut policy = self.session.meter().policy();
+        let created = timed(
+            "sheets spreadsheets.create",
+            self.sheets
+                .spreadsheets()
+                .create(request)
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        grid_of(&created).ok_or_else(|| {
+            incomplete(
+                "sheets spreadsheets.create",
+                "the spreadsheet came back without its sheets",
+            )
+        })
+    }
+
+    async fn add_rows(&self, grid: &Grid, rows: u32) -> Result<(), SourceError> {
+        let request: google_sheets4::api::BatchUpdateSpreadsheetRequest = serde_json::from_value(json!({
+            "requests": [{ "appendDimension": { "sheetId": grid.sheet_id, "dimension": "ROWS", "length": rows } }]
+        }))
+        .map_err(|source| SourceError::Google(GoogleError::Garbled { api: "sheets batchUpdate", source }))?;
+        let mut policy = self.session.meter().policy();
+        timed(
+            "sheets batchUpdate",
+            self.sheets
+                .spreadsheets()
+                .batch_update(request, &grid.spreadsheet_id)
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn write(
+        &self,
+        grid: &Grid,
+        range: &str,
+        values: Vec<Vec<SheetCell>>,
+    ) -> Result<(), SourceError> {
+        let values: Vec<Vec<serde_json::Value>> = values
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|c| match c {
+                        SheetCell::Text(t) => json!(t),
+                        SheetCell::Number(n) => json!(n),
+                    })
+                    .collect()
+            })
+            .collect();
+        let body = google_sheets4::api::ValueRange {
+            range: Some(range.to_string()),
+            major_dimension: Some("ROWS".into()),
+            values: Some(values),
+        };
+        let mut policy = self.session.meter().policy();
+        timed(
+            "sheets values.update",
+            self.sheets
+                .spreadsheets()
+                .values_update(body, &grid.spreadsheet_id, &path_range(range))
+                .value_input_option("RAW")
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,296 @@
+//! "Send email": an RFC 5322 message built with a MIME library (mail-builder), sent through the
+//! account's outbox, then recorded as an outgoing, tracked `email` activity in one transaction.
+//! A reply keeps its thread: In-Reply-To and References name the message it answers, and the
+//! provider's thread id goes with the send. When the client answers, mail ingest marks the
+//! activity replied (see `store::save_message`).
+
+use std::future::Future;
+
+use cremmy_protocol::crm::Id;
+use cremmy_protocol::mail::{SendEmailInput, SentEmail};
+
+use crate::clock::Timestamp;
+use crate::db::Database;
+use crate::sync::{SourceError, SyncError};
+
+/// What the provider answered to a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub provider_id: String,
+    pub thread_id: String,
+}
+
+/// Where outgoing mail goes (Gmail; Outlook could follow).
+pub trait MailOutbox: Sync {
+    /// The sending address.
+    fn owner(&self) -> &str;
+    fn send(
+        &self,
+        raw: Vec<u8>,
+        thread_id: Option<&str>,
+    ) -> impl Future<Output = Result<Sent, SourceError>> + Send;
+    /// The Message-ID the provider stored for a sent message (a provider may replace the
+    /// sender's); `None` when the account may not read mail.
+    fn stored_message_id(
+        &self,
+        provider_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
+}
+
+/// The message an outgoing email answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Original {
+    message_id: String,
+    in_reply_to: Option<String>,
+    subject: String,
+    thread_id: Option<String>,
+}
+
+/// `<id@domain>` → `id@domain` (mail-builder adds the brackets).
+fn bare(id: &str) -> &str {
+    id.trim().trim_start_matches('<').trim_end_matches('>')
+}
+
+/// "Re: " once, however many times the subject was answered already.
+pub fn reply_subject(subject: &str) -> String {
+    let s = subject.trim();
+    if s.len() >= 3 && s[..3].eq_ignore_ascii_case("re:") {
+        s.to_string()
+    } else {
+        format!("Re: {s}")
+    }
+}
+
+/// The random part of a Message-ID (the OS random source; 0 if it is unavailable, which still
+/// leaves the millisecond timestamp).
+pub fn random_part() -> u64 {
+    let mut bytes = [0u8; 8];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => 0,
+    }
+}
+
+/// A Message-ID unique to this send: the time, a random part and the sender's domain.
+pub fn new_message_id(sender: &str, now: Timestamp, random: u64) -> String {
+    let domain = sender.rsplit_once('@').map_or("cremmy.local", |(_, d)| d);
+    format!("<cremmy.{now}.{random:016x}@{domain}>")
+}
+
+/// The RFC 5322 bytes of one outgoing message.
+pub struct Outgoing<'a> {
+    pub from: &'a str,
+    pub to_name: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub message_id: &'a str,
+    /// The message answered and the chain before it (oldest first).
+    pub references: Vec<String>,
+    pub sent_at: Timestamp,
+}
+
+impl Outgoing<'_> {
+    pub fn to_rfc5322(&self) -> std::io::Result<Vec<u8>> {
+        let mut m = mail_builder::MessageBuilder::new()
+            .from(self.from)
+            .to((self.to_name, self.to))
+            .subject(self.subject)
+            .message_id(bare(self.message_id))
+            .date(self.sent_at.div_euclid(1000))
+            .text_body(self.body);
+        if let Some(last) = self.references.last() {
+            m = m.in_reply_to(bare(last)).references(
+                self.references
+                    .iter()
+                    .map(|r| bare(r).to_string())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        m.write_to_vec()
+    }
+}
+
+async fn original(
+    db: &Database,
+    account_id: i64,
+    client_id: Id,
+    activity_id: Id,
+) -> Result<Original, SyncError> {
+    let row: Option<(String, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT e.message_id, e.in_reply_to, a.subject, \
+           (SELECT g.thread_id FROM gmail_messages g WHERE g.activity_id = a.id AND g.account_id = ?) \
+         FROM activities a JOIN emails e ON e.activity_id = a.id WHERE a.id = ? AND a.client_id = ?",
+    )
+    .bind(account_id)
+    .bind(activity_id)
+    .bind(client_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let (message_id, in_reply_to, subject, thread_id) = row.ok_or(SyncError::Invalid {
+        field: "reply to",
+        reason: "that email is not on this client's timeline".into(),
+    })?;
+    Ok(Original {
+        message_id,
+        in_reply_to,
+        subject,
+        thread_id,
+    })
+}
+
+/// Sends `input` from `account_id`'s outbox and records the outgoing, tracked activity.
+pub async fn send_email(
+    db: &Database,
+    outbox: &impl MailOutbox,
+    account_id: i64,
+    input: &SendEmailInput,
+    now: Timestamp,
+    random: u64,
+) -> Result<SentEmail, SyncError> {
+    let subject = input.subject.trim();
+    if subject.is_empty() && input.reply_to.is_none() {
+        return Err(SyncError::Invalid {
+            field: "subject",
+            reason: "write a subject".into(),
+        });
+    }
+    if input.body.trim().is_empty() {
+        return Err(SyncError::Invalid {
+            field: "message",
+            reason: "the message is empty".into(),
+        });
+    }
+    let contact: Option<(Id, String, Option<String>)> = sqlx::query_as(
+        "SELECT c.client_id, c.name, (SELECT e.email FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.is_primary DESC, e.id LIMIT 1) \
+         FROM contacts c WHERE c.id = ?",
+    )
+    .bind(input.contact_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let (client_id, name, email) = contact.ok_or(SyncError::Invalid {
+        field: "to",
+        reason: "that contact no longer exists".into(),
+    })?;
+    let to = email.ok_or(SyncError::Invalid {
+        field: "to",
+        reason: format!("{name} has no email address; add one on the client page"),
+    })?;
+    let replying = match input.reply_to {
+        Some(id) => Some(original(db, account_id, client_id, id).await?),
+        None => None,
+    };
+    let subject = match (&replying, subject.is_empty()) {
+        (Some(o), true) => reply_subject(&o.subject),
+        (Some(_), false) => reply_subject(subject),
+        (None, _) => subject.to_string(),
+    };
+    let references: Vec<String> = replying
+        .iter()
+        .flat_map(|o| o.in_reply_to.iter().chain([&o.message_id]).cloned())
+        .collect();
+    let message_id = new_message_id(outbox.owner(), now, random);
+    let raw = Outgoing {
+        from: outbox.owner(),
+        to_name: &name,
+        to: &to,
+        subject: &subject,
+        body: &input.body,
+        message_id: &message_id,
+        references: references.clone(),
+        sent_at: now,
+    }
+    .to_rfc5322()
+    .map_err(|e| SyncError::Invalid {
+        field: "message",
+        reason: format!("it could not be encoded: {e}"),
+    })?;
+    let thread = replying.as_ref().and_then(|o| o.thread_id.as_deref());
+    let sent = outbox.send(raw, thread).await?;
+    // What the provider kept is what ingest will see later; fall back to ours.
+    let message_id = match outbox.stored_message_id(&sent.provider_id).await {
+        Ok(Some(kept)) => kept,
+        Ok(None) | Err(_) => message_id,
+    };
+    record(
+        db,
+        account_id,
+        client_id,
+        input,
+        &Recorded {
+            subject: &subject,
+            to: &to,
+            from: outbox.owner(),
+            message_id: &message_id,
+            in_reply_to: references.last().map(String::as_str),
+            sent: &sent,
+        },
+        now,
+    )
+    .await
+    .map(|activity_id| SentEmail {
+        activity_id,
+        message_id,
+        thread_id: sent.thread_id.clone(),
+        account_email: outbox.owner().to_string(),
+    })
+}
+
+struct Recorded<'a> {
+    subject: &'a str,
+    to: &'a str,
+    from: &'a str,
+    message_id: &'a str,
+    in_reply_to: Option<&'a str>,
+    sent: &'a Sent,
+}
+
+/// The activity, its email row (tracked) and the mailbox id, in one transaction.
+async fn record(
+    db: &Database,
+    account_id: i64,
+    client_id: Id,
+    input: &SendEmailInput,
+    r: &Recorded<'_>,
+    now: Timestamp,
+) -> Result<Id, SyncError> {
+    let snippet: String = input.body.trim().chars().take(200).collect();
+    let mut tx = db.writer().begin().await?;
+    let activity_id: Id = sqlx::query_scalar(
+        "INSERT INTO activities (client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
+         VALUES (?, ?, ?, 'email', 'outbound', ?, ?, ?, 'email', ?, ?) RETURNING id",
+    )
+    .bind(client_id)
+    .bind(input.contact_id)
+    .bind(input.deal_id)
+    .bind(r.subject)
+    .bind(&snippet)
+    .bind(now)
+    .bind(r.message_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO emails (activity_id, message_id, thread_id, from_addr, to_addrs, in_reply_to, tracked) \
+         VALUES (?, ?, ?, ?, ?, ?, 1)",
+    )
+    .bind(activity_id)
+    .bind(r.message_id)
+    .bind(&r.sent.thread_id)
+    .bind(r.from)
+    .bind(r.to)
+    .bind(r.in_reply_to)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO gmail_messages (account_id, gmail_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
+    )
+    .bind(account_id)
+    .bind(&r.sent.provider_id)
+    .bind(&r.sent.thread_id)
+    .bind(activity_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(activity_id)
+}

@@ -1,0 +1,274 @@
+//! "Export to Sheets": the pipeline as a "Pipeline Dump" spreadsheet, one row per deal under a
+//! header, created the first time and overwritten after, in at most two write requests whatever
+//! the number of deals. The spreadsheet is remembered; if the user deleted it, a new one is made.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::crm::iso_utc;
+use crate::db::Database;
+use crate::sync::{SourceError, SyncError};
+
+pub const TITLE: &str = "Pipeline Dump";
+pub const SHEET: &str = "Pipeline";
+pub const HEADER: [&str; 8] = [
+    "Deal",
+    "Stage",
+    "Value",
+    "Currency",
+    "Client",
+    "Owner",
+    "Expected close",
+    "Last activity",
+];
+/// A new spreadsheet gets at least this many rows, so small pipelines can grow without a resize.
+const MIN_ROWS: u32 = 200;
+const SETTING: &str = "export.pipeline_dump";
+/// ISO 4217 currencies without minor units.
+const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
+
+/// The first sheet of a spreadsheet and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    pub spreadsheet_id: String,
+    pub url: String,
+    pub sheet_id: i32,
+    pub sheet_title: String,
+    pub rows: u32,
+    pub columns: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SheetCell {
+    Text(String),
+    Number(f64),
+}
+
+/// Where spreadsheets go (Google Sheets; Excel online could follow).
+pub trait SpreadsheetSink: Sync {
+    /// The spreadsheet's first sheet, or `None` if it was deleted or trashed.
+    fn live_grid(&self, id: &str)
+        -> impl Future<Output = Result<Option<Grid>, SourceError>> + Send;
+    fn create(
+        &self,
+        title: &str,
+        sheet_title: &str,
+        rows: u32,
+        columns: u32,
+    ) -> impl Future<Output = Result<Grid, SourceError>> + Send;
+    fn add_rows(
+        &self,
+        grid: &Grid,
+        rows: u32,
+    ) -> impl Future<Output = Result<(), SourceError>> + Send;
+    fn write(
+        &self,
+        grid: &Grid,
+        range: &str,
+        values: Vec<Vec<SheetCell>>,
+    ) -> impl Future<Output = Result<(), SourceError>> + Send;
+}
+
+/// What the last export left, kept in settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredExport {
+    pub account_id: i64,
+    pub spreadsheet_id: String,
+    /// Rows written (header included): a shorter export blanks the rest.
+    pub rows: u32,
+}
+
+/// The writes an export makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportPlan {
+    /// Make a new spreadsheet with this many rows.
+    pub create_rows: Option<u32>,
+    /// Grow the existing sheet by this many rows first.
+    pub add_rows: u32,
+    /// Rows the value write covers (data plus blanks over the previous export's extra rows).
+    pub write_rows: u32,
+}
+
+impl ExportPlan {
+    pub fn write_requests(&self) -> u32 {
+        u32::from(self.create_rows.is_some()) + u32::from(self.add_rows > 0) + 1
+    }
+}
+
+/// `needed` rows (header included) into `live` (None: no usable spreadsheet), whose previous
+/// export wrote `previous` rows.
+pub fn plan_export(live: Option<&Grid>, needed: u32, previous: u32) -> ExportPlan {
+    match live {
+        None => ExportPlan {
+            create_rows: Some(needed.max(MIN_ROWS)),
+            add_rows: 0,
+            write_rows: needed,
+        },
+        Some(grid) => {
+            let write_rows = needed.max(previous);
+            ExportPlan {
+                create_rows: None,
+                add_rows: write_rows.saturating_sub(grid.rows),
+                write_rows,
+            }
+        }
+    }
+}
+
+/// `'Sheet name'!A1:H12`, the sheet name quoted as A1 notation wants.
+pub fn a1_range(sheet: &str, rows: u32, columns: u32) -> String {
+    format!(
+        "'{}'!A1:{}{}",
+        sheet.replace('\'', "''"),
+        column_name(columns),
+        rows.max(1)
+    )
+}
+
+fn column_name(mut n: u32) -> String {
+    let mut name = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        name.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_else(|_| "A".into())
+}
+
+/// One row per deal in board order (stage, then position), under the header.
+pub async fn pipeline_rows(db: &Database) -> Result<Vec<Vec<SheetCell>>, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+    );
+    let deals: Vec<Row> = sqlx::query_as(
+        "SELECT d.title, s.name, d.value_minor, d.currency, c.name, d.owner, d.expected_close, \
+                (SELECT max(a.occurred_at) FROM activities a WHERE a.client_id = d.client_id) \
+         FROM deals d JOIN stages s ON s.id = d.stage_id JOIN clients c ON c.id = d.client_id \
+         ORDER BY s.position, d.position, d.id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut rows = vec![HEADER
+        .iter()
+        .map(|h| SheetCell::Text(h.to_string()))
+        .collect()];
+    for (title, stage, minor, currency, client, owner, close, last) in deals {
+        let divisor = if ZERO_DECIMAL.contains(&currency.as_str()) {
+            1.0
+        } else {
+            100.0
+        };
+        rows.push(vec![
+            SheetCell::Text(title),
+            SheetCell::Text(stage),
+            SheetCell::Number(minor as f64 / divisor),
+            SheetCell::Text(currency),
+            SheetCell::Text(client),
+            SheetCell::Text(owner),
+            SheetCell::Text(close.unwrap_or_default()),
+            SheetCell::Text(
+                last.map(|t| iso_utc(t)[..10].to_string())
+                    .unwrap_or_default(),
+            ),
+        ]);
+    }
+    Ok(rows)
+}
+
+pub async fn stored(db: &Database) -> Result<Option<StoredExport>, sqlx::Error> {
+    let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(SETTING)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+async fn remember(db: &Database, export: &StoredExport, now: Timestamp) -> Result<(), sqlx::Error> {
+    let value = serde_json::to_string(export).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(SETTING)
+    .bind(value)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// What an export did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportOutcome {
+    pub spreadsheet_id: String,
+    pub url: String,
+    pub deals: u32,
+    pub created_new: bool,
+    pub write_requests: u32,
+}
+
+/// Exports the pipeline through `sink` for `account_id`.
+pub async fn export_pipeline<S: SpreadsheetSink>(
+    db: &Database,
+    sink: &S,
+    account_id: i64,
+    now: Timestamp,
+) -> Result<ExportOutcome, SyncError> {
+    let rows = pipeline_rows(db).await?;
+    let needed = rows.len() as u32;
+    let previous = stored(db).await?.filter(|s| s.account_id == account_id);
+    let live = match &previous {
+        Some(p) => sink.live_grid(&p.spreadsheet_id).await?,
+        None => None,
+    };
+    let plan = plan_export(
+        live.as_ref(),
+        needed,
+        previous.as_ref().map_or(0, |p| p.rows),
+    );
+    let grid = match (live, plan.create_rows) {
+        (Some(grid), None) => {
+            if plan.add_rows > 0 {
+                sink.add_rows(&grid, plan.add_rows).await?;
+            }
+            grid
+        }
+        (_, rows) => {
+            sink.create(TITLE, SHEET, rows.unwrap_or(MIN_ROWS), HEADER.len() as u32)
+                .await?
+        }
+    };
+    let mut values = rows;
+    while (values.len() as u32) < plan.write_rows {
+        values.push(vec![SheetCell::Text(String::new()); HEADER.len()]);
+    }
+    let range = a1_range(&grid.sheet_title, plan.write_rows, HEADER.len() as u32);
+    sink.write(&grid, &range, values).await?;
+    remember(
+        db,
+        &StoredExport {
+            account_id,
+            spreadsheet_id: grid.spreadsheet_id.clone(),
+            rows: needed,
+        },
+        now,
+    )
+    .await?;
+    Ok(ExportOutcome {
+        spreadsheet_id: grid.spreadsheet_id,
+        url: grid.url,
+        deals: needed - 1,
+        created_new: plan.create_rows.is_some(),
+        write_requests: plan.write_requests(),
+    })
+}

@@ -1,0 +1,288 @@
+//! A Drive folder per client against the provider sandbox, through google-drive3 and the same
+//! runner the app calls.
+
+use cremmy_core::google::Google;
+use cremmy_core::sync::SyncRunner;
+use cremmy_core::HasErrorCode;
+use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::crm::ClientInput;
+use cremmy_protocol::sync::{SyncRunQuery, SyncRunStatus, SyncTrigger};
+use cremmy_protocol::ErrorCode;
+use serde_json::json;
+
+use crate::accounts_support::connect;
+use crate::mail_sync::{mail_world, post, requests, MailWorld};
+use crate::support::client;
+
+const FOLDER: &str = "application/vnd.google-apps.folder";
+
+/// The live (not trashed) folders in the sandbox's Drive: (id, name, parent).
+fn live_folders(w: &MailWorld) -> Vec<(String, String, String)> {
+    let world = w.t.sandbox.shared.lock();
+    world
+        .google
+        .drives
+        .values()
+        .flat_map(|d| d.files.iter())
+        .filter(|f| f.mime_type == FOLDER && !f.trashed)
+        .map(|f| (f.id.clone(), f.name.clone(), f.parents[0].clone()))
+        .collect()
+}
+
+/// The one live folder called `name`, failing if there are none or several.
+fn only_folder(w: &MailWorld, name: &str) -> (String, String) {
+    let found: Vec<_> = live_folders(w)
+        .into_iter()
+        .filter(|(_, n, _)| n == name)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "exactly one live folder {name:?}: {found:?}"
+    );
+    (found[0].0.clone(), found[0].2.clone())
+}
+
+fn folder_creates(w: &MailWorld) -> usize {
+    requests(w, |method, path| {
+        method == "POST" && path == "/drive/v3/files"
+    })
+    .len()
+}
+
+#[tokio::test]
+async fn a_client_folder_is_found_or_made_under_cremmy_crm_clients() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Drive]).await;
+    let acme = client(&w.crm, "Acme & Co").await;
+
+    let made = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .expect("folder");
+    let (crm, crm_parent) = only_folder(&w, "Cremmy CRM");
+    let (clients, clients_parent) = only_folder(&w, "Clients");
+    let (acme_folder, acme_parent) = only_folder(&w, "Acme & Co");
+    assert_eq!(
+        (crm_parent.as_str(), clients_parent, acme_parent),
+        ("root", crm.clone(), clients.clone()),
+        "Cremmy CRM/Clients/Acme & Co from the top of My Drive"
+    );
+    assert_eq!(made.folder_id, acme_folder);
+    assert!(made.url.contains(&acme_folder), "{}", made.url);
+    assert_eq!(folder_creates(&w), 3);
+    let page = w.crm.client_page(acme.id).await.unwrap();
+    assert_eq!(
+        page.folder.as_ref(),
+        Some(&made),
+        "the client page shows the folder"
+    );
+
+    // Again: found by id, nothing created.
+    let again = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(again, made);
+    assert_eq!(folder_creates(&w), 3, "a second click makes nothing");
+
+    // A second client reuses the parents; a quote in the name survives Drive's query syntax.
+    let obrien = client(&w.crm, "O'Brien Ltd").await;
+    w.sync
+        .client_folder(obrien.id, SyncTrigger::Manual)
+        .await
+        .unwrap();
+    let (_, parent) = only_folder(&w, "O'Brien Ltd");
+    assert_eq!(parent, clients);
+    assert_eq!(folder_creates(&w), 4, "only the client's own folder is new");
+    // Its lookup is not confused by a same-named folder: asking again finds, not makes.
+    let other = w.crm.client_page(obrien.id).await.unwrap().folder.unwrap();
+    sqlx::query("DELETE FROM client_folders WHERE client_id = ?")
+        .bind(obrien.id)
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+    let found = w
+        .sync
+        .client_folder(obrien.id, SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(found.folder_id, other.folder_id, "found before made");
+    assert_eq!(folder_creates(&w), 4);
+
+    let runs = w
+        .sync
+        .runs(&SyncRunQuery {
+            limit: Some(10),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(runs
+        .iter()
+        .all(|r| r.integration == "drive" && r.status == SyncRunStatus::Ok));
+    assert_eq!(
+        runs.iter().map(|r| r.created).collect::<Vec<_>>(),
+        [0, 1, 0, 3],
+        "newest first: found, O'Brien's folder, found, the first three"
+    );
+}
+
+#[tokio::test]
+async fn renames_keep_the_folder_and_a_trashed_one_is_replaced() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Drive]).await;
+    let acme = client(&w.crm, "Acme").await;
+    let first = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .unwrap();
+
+    // The client is renamed in Cremmy, the folder in Drive: still the same folder.
+    w.crm
+        .update_client(
+            acme.id,
+            &ClientInput {
+                name: "Acme Holdings".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    {
+        let mut world = w.t.sandbox.shared.lock();
+        for d in world.google.drives.values_mut() {
+            for f in d.files.iter_mut().filter(|f| f.id == first.folder_id) {
+                f.name = "Acme (old)".into();
+            }
+        }
+    }
+    let renamed = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(renamed, first, "tracked by id, not by name");
+    assert_eq!(folder_creates(&w), 3);
+
+    // The user trashed it: a new one, under the current name, in the same Clients folder.
+    post(&w, "google/drive/trash", json!({ "id": first.folder_id })).await;
+    let replaced = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_ne!(replaced.folder_id, first.folder_id);
+    let (id, _) = only_folder(&w, "Acme Holdings");
+    assert_eq!(replaced.folder_id, id);
+    only_folder(&w, "Clients");
+    assert_eq!(folder_creates(&w), 4);
+}
+
+#[tokio::test]
+async fn two_racing_runs_leave_one_folder_per_level() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Drive]).await;
+    let acme = client(&w.crm, "Racing Client").await;
+    // A second runner (another window or process): it does not share the first one's lock.
+    let base = w.t.sandbox.base_url();
+    let endpoints = cremmy_core::endpoints::Endpoints::from_lookup(|k| {
+        (k == "CREMMY_GOOGLE_BASE_URL").then(|| base.clone())
+    });
+    let other = SyncRunner::new(
+        w.t.db.clone(),
+        w.t.clock.clone(),
+        Google::new(w.t.accounts.clone(), w.t.clock.clone(), &endpoints).unwrap(),
+    );
+    let (a, b) = tokio::join!(
+        w.sync.client_folder(acme.id, SyncTrigger::Manual),
+        other.client_folder(acme.id, SyncTrigger::Schedule)
+    );
+    let (a, b) = (a.expect("first run"), b.expect("second run"));
+    assert_eq!(a.folder_id, b.folder_id, "both runs settle on one folder");
+    only_folder(&w, "Cremmy CRM");
+    only_folder(&w, "Clients");
+    let (id, _) = only_folder(&w, "Racing Client");
+    assert_eq!(a.folder_id, id);
+    let stored = w.crm.client_page(acme.id).await.unwrap().folder.unwrap();
+    assert_eq!(stored.folder_id, id);
+    let runs = w.sync.runs(&SyncRunQuery::default()).await.unwrap();
+    let trashed: i64 = runs.iter().map(|r| r.skipped).sum();
+    assert!(
+        trashed >= 1,
+        "the runs really raced (a duplicate was made, then trashed): {runs:?}"
+    );
+}
+
+#[tokio::test]
+async fn faults_are_retried_and_missing_access_says_what_to_do() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::MailIngest]).await;
+    let acme = client(&w.crm, "Acme").await;
+    let e = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .expect_err("no account with Drive");
+    assert_eq!(e.code(), ErrorCode::NotConfigured);
+    assert!(e.to_string().contains("Drive"), "{e}");
+    assert!(live_folders(&w).is_empty(), "nothing was made");
+
+    connect(&w.t, &[Feature::Drive]).await;
+    post(
+        &w,
+        "faults",
+        json!({ "rules": [
+            { "path": "/drive/v3/files", "method": "POST", "times": 1, "fault": { "kind": "status", "status": 429, "retry_after_secs": 1, "reason": "userRateLimitExceeded" } },
+            { "path": "/drive/v3/files", "method": "GET", "times": 1, "fault": { "kind": "status", "status": 503 } },
+        ] }),
+    )
+    .await;
+    let made = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .expect("retried through a 429 and a 503");
+    let (id, _) = only_folder(&w, "Acme");
+    assert_eq!(made.folder_id, id);
+
+    let missing = w
+        .sync
+        .client_folder(999_999, SyncTrigger::Manual)
+        .await
+        .expect_err("no such client");
+    assert_eq!(missing.code(), ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn new_clients_get_a_folder_when_the_setting_is_on() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Drive]).await;
+    let before = client(&w.crm, "Before the setting").await;
+    assert!(
+        w.sync.after_client_created(before.id).await.is_none(),
+        "off by default: nothing happens"
+    );
+    let settings = w.crm.set_client_folder_on_create(true).await.unwrap();
+    assert!(settings.client_folder_on_create);
+    let after = client(&w.crm, "After the setting").await;
+    let made = w
+        .sync
+        .after_client_created(after.id)
+        .await
+        .expect("a folder task starts")
+        .await
+        .unwrap()
+        .expect("the folder is made");
+    let (id, _) = only_folder(&w, "After the setting");
+    assert_eq!(made.folder_id, id);
+    assert!(
+        live_folders(&w)
+            .iter()
+            .all(|(_, n, _)| n != "Before the setting"),
+        "only the new client got one"
+    );
+}

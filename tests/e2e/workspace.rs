@@ -1,0 +1,92 @@
+//! Google Workspace from the client page, end to end in the real window against the sandbox:
+//! "Send email" reaches Gmail and lands on the timeline as tracked mail; the client's answer,
+//! picked up by "Sync now", marks it replied on the timeline; "Create Drive
+//! folder" makes Cremmy CRM/Clients/<name> once and turns into a link to it.
+
+use crate::accounts::sandbox;
+use crate::sync::{connected_window, data_with_client};
+
+const OWNER: &str = "consultant@sandbox.example";
+
+#[tokio::test]
+async fn send_email_reply_tracking_and_drive_folder_from_the_client_page() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_client(dir.path());
+    let app = connected_window("s9-send-email-and-drive-folder", &sb, dir.path(), &data).await;
+    app.click("#nav-clients").await;
+    app.click(".client-row .client-name").await;
+    app.wait_for_text("#client-title", "Client One").await;
+
+    // Send email.
+    app.click("#send-email").await;
+    app.wait_for("#email-composer").await;
+    app.type_into("#email-subject", "Proposal for the Q3 workshop")
+        .await;
+    app.type_into("#email-body", "Hi, the proposal is attached. Best, C.")
+        .await;
+    app.click("#email-send").await;
+    app.wait_for_text(".toast", "Email sent from consultant@sandbox.example")
+        .await;
+    app.wait_for_text("#timeline", "Proposal for the Q3 workshop")
+        .await;
+    app.wait_for_text("#timeline", "Awaiting reply").await;
+    let sent_id = {
+        let world = sb.shared.lock();
+        let sent: Vec<_> = world.google.mailboxes[OWNER]
+            .messages
+            .iter()
+            .filter(|m| m.label_ids.iter().any(|l| l == "SENT"))
+            .collect();
+        assert_eq!(sent.len(), 1, "Gmail received the message");
+        assert!(sent[0]
+            .header("To")
+            .unwrap_or_default()
+            .contains("contact1@client1.example"));
+        sent[0].header("Message-ID").unwrap().to_string()
+    };
+
+    // The client answers; Sync now picks it up and marks the email replied.
+    crate::accounts::reqwest_post_json(
+        &format!("{}_sandbox/google/messages", sb.base_url()),
+        serde_json::json!({ "from": "Contact One <contact1@client1.example>", "to": OWNER,
+            "subject": "Re: Proposal for the Q3 workshop", "body": "Looks great, let's go.", "in_reply_to": sent_id }),
+    )
+    .await;
+    app.click("#nav-integrations").await;
+    app.click("#sync-now").await;
+    app.wait_for_text(".integration.google .last-sync", "1 new")
+        .await;
+    app.click("#nav-clients").await;
+    app.click(".client-row .client-name").await;
+    app.wait_for_text("#timeline", "Replied").await;
+    app.wait_for_text("#timeline", "Looks great").await;
+
+    // Create Drive folder, once; then the button opens it.
+    app.click("#create-folder").await;
+    app.wait_for_text(".toast", "Drive folder ready").await;
+    app.wait_for("#open-drive-folder").await;
+    let folders: Vec<(String, String)> = {
+        let world = sb.shared.lock();
+        world
+            .google
+            .drives
+            .values()
+            .flat_map(|d| d.files.iter())
+            .filter(|f| f.mime_type == "application/vnd.google-apps.folder" && !f.trashed)
+            .map(|f| (f.name.clone(), f.id.clone()))
+            .collect()
+    };
+    let names: Vec<&str> = folders.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Cremmy CRM", "Clients", "Client One"],
+        "the folder path, once"
+    );
+    assert!(
+        !app.exists("#create-folder").await,
+        "no second create button"
+    );
+    app.screenshot().await;
+    app.close().await;
+}
