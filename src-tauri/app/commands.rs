@@ -8,7 +8,7 @@ use cremmy_protocol::accounts::{
 };
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
-use cremmy_protocol::mail::{SendEmailInput, SentEmail};
+use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
 use cremmy_protocol::Provider;
 use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport};
@@ -133,7 +133,11 @@ pub async fn create_deal(b: State<'_, Backend>, input: DealInput) -> Reply<Deal>
 
 #[tauri::command]
 pub async fn move_deal(b: State<'_, Backend>, input: DealMove) -> Reply<Deal> {
-    b.opened()?.crm.move_deal(input).await.map_err(api)
+    let o = b.opened()?;
+    let deal = o.crm.move_deal(input).await.map_err(api)?;
+    // Entering the drafting stage writes the Gmail draft in the background; its run is logged.
+    o.sync.after_deal_moved(deal.id).await;
+    Ok(deal)
 }
 
 #[tauri::command]
@@ -322,6 +326,23 @@ pub async fn create_client_folder(b: State<'_, Backend>, client_id: Id) -> Reply
         .map_err(api)
 }
 
+#[tauri::command]
+pub async fn draft_template(b: State<'_, Backend>) -> Reply<DraftTemplate> {
+    b.opened()?.sync.draft_template().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn save_draft_template(
+    b: State<'_, Backend>,
+    input: DraftTemplate,
+) -> Reply<DraftTemplate> {
+    b.opened()?
+        .sync
+        .save_draft_template(&input)
+        .await
+        .map_err(api)
+}
+
 /// "Send email" / "Reply" on the client page.
 #[tauri::command]
 pub async fn send_email(b: State<'_, Backend>, input: SendEmailInput) -> Reply<SentEmail> {
@@ -394,7 +415,9 @@ macro_rules! all_commands {
             commands::export_sheets,
             commands::open_provider_page,
             commands::create_client_folder,
-            commands::send_email
+            commands::send_email,
+            commands::draft_template,
+            commands::save_draft_template
         ]
     };
 }

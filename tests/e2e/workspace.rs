@@ -90,3 +90,55 @@ async fn send_email_reply_tracking_and_drive_folder_from_the_client_page() {
     app.screenshot().await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn moving_a_deal_into_proposal_drafts_the_email_in_gmail() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = crate::accounts::cremmy(&data, &[], &["demo"])
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let app = connected_window("s10-proposal-draft", &sb, dir.path(), &data).await;
+    app.click("#nav-pipeline").await;
+    app.drag(
+        "[data-title='Route cost review']",
+        "[data-stage=Proposal] .column-end",
+    )
+    .await;
+    app.wait_for_text("[data-stage=Proposal] .cards", "Route cost review")
+        .await;
+    // The draft is written in the background: the task to review it appears with it.
+    let mut drafts = Vec::new();
+    for _ in 0..100 {
+        drafts = {
+            let world = sb.shared.lock();
+            world
+                .google
+                .mailboxes
+                .get(OWNER)
+                .map(|m| {
+                    m.messages
+                        .iter()
+                        .filter(|m| m.label_ids.iter().any(|l| l == "DRAFT"))
+                        .map(|m| m.header("Subject").unwrap_or_default().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        if !drafts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        drafts,
+        ["Proposal for Route cost review"],
+        "one Gmail draft"
+    );
+    app.click("#nav-tasks").await;
+    app.wait_for_text("body", "Review and send the draft").await;
+    app.screenshot().await;
+    app.close().await;
+}

@@ -330,3 +330,11 @@ pub async fn send_email(
 ) -> Reply<cremmy_protocol::mail::SentEmail> {
     call(cmd::SEND_EMAIL, &InputArg { input: &input }).await
 }
+pub async fn draft_template() -> Reply<cremmy_protocol::mail::DraftTemplate> {
+    call(cmd::DRAFT_TEMPLATE, &NoArgs {}).await
+}
+pub async fn save_draft_template(
+    input: cremmy_protocol::mail::DraftTemplate,
+) -> Reply<cremmy_protocol::mail::DraftTemplate> {
+    call(cmd::SAVE_DRAFT_TEMPLATE, &InputArg { input: &input }).await
+}

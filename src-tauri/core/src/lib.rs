@@ -18,6 +18,7 @@ pub mod pacing;
 pub mod paths;
 pub mod pipeline_export;
 pub mod sync;
+pub mod templates;
 
 pub use clock::{Clock, Timestamp};
 pub use db::{Database, DbError};

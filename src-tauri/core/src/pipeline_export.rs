@@ -10,6 +10,7 @@ use crate::clock::Timestamp;
 use crate::crm::iso_utc;
 use crate::db::Database;
 use crate::sync::{SourceError, SyncError};
+use crate::templates::ZERO_DECIMAL;
 
 pub const TITLE: &str = "Pipeline Dump";
 pub const SHEET: &str = "Pipeline";
@@ -26,8 +27,6 @@ pub const HEADER: [&str; 8] = [
 /// A new spreadsheet gets at least this many rows, so small pipelines can grow without a resize.
 const MIN_ROWS: u32 = 200;
 const SETTING: &str = "export.pipeline_dump";
-/// ISO 4217 currencies without minor units.
-const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
 
 /// The first sheet of a spreadsheet and its size.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,6 +49,8 @@ pub const EXPORT_SHEETS: &str = "export_sheets";
 pub const OPEN_PROVIDER_PAGE: &str = "open_provider_page";
 pub const CREATE_CLIENT_FOLDER: &str = "create_client_folder";
 pub const SEND_EMAIL: &str = "send_email";
+pub const DRAFT_TEMPLATE: &str = "draft_template";
+pub const SAVE_DRAFT_TEMPLATE: &str = "save_draft_template";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -98,4 +100,6 @@ pub const ALL: &[&str] = &[
     OPEN_PROVIDER_PAGE,
     CREATE_CLIENT_FOLDER,
     SEND_EMAIL,
+    DRAFT_TEMPLATE,
+    SAVE_DRAFT_TEMPLATE,
 ];

@@ -28,3 +28,15 @@ pub struct SentEmail {
     /// The Google account it was sent from.
     pub account_email: String,
 }
+
+/// The email drafted in Gmail when a deal enters a stage (default: Proposal). Subject and body are
+/// templates with `{{client_name}}`, `{{deal_title}}`, `{{deal_value}}`, `{{date}}`,
+/// `{{contact_name}}`, `{{contact_first_name}}`, `{{stage}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftTemplate {
+    pub enabled: bool,
+    /// The stage (by name) whose deals get a draft.
+    pub stage: String,
+    pub subject: String,
+    pub body: String,
+}

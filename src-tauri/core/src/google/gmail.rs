@@ -20,6 +20,7 @@ mod cost {
     pub const GET: u32 = 5;
     pub const HISTORY: u32 = 2;
     pub const SEND: u32 = 100;
+    pub const DRAFT: u32 = 10;
 }
 
 const PAGE_SIZE: u32 = 500;
@@ -277,6 +278,28 @@ impl MailOutbox for GmailMailbox {
                 "the sent message came back without its id",
             )),
         }
+    }
+
+    async fn create_draft(&self, raw: Vec<u8>) -> Result<String, SourceError> {
+        let api = "gmail drafts.create";
+        let mut policy = self.session.meter().policy();
+        let rfc822: mime::Mime = "message/rfc822"
+            .parse()
+            .expect("message/rfc822 is a MIME type");
+        let draft = self
+            .call(
+                api,
+                cost::DRAFT,
+                self.hub
+                    .users()
+                    .drafts_create(Default::default(), "me")
+                    .delegate(&mut policy)
+                    .upload(std::io::Cursor::new(raw), rfc822),
+            )
+            .await?;
+        draft
+            .id
+            .ok_or_else(|| super::incomplete(api, "the draft came back without its id"))
     }
 
     async fn stored_message_id(&self, provider_id: &str) -> Result<Option<String>, SourceError> {

@@ -2,6 +2,7 @@
 //! once, whichever account saw it and however often it is synced. Matching happens locally
 //! against every contact address, so the mailbox is read once whatever the number of clients.
 
+pub mod drafts;
 mod ingest;
 pub mod plan;
 pub mod send;

@@ -29,6 +29,11 @@ pub trait MailOutbox: Sync {
         raw: Vec<u8>,
         thread_id: Option<&str>,
     ) -> impl Future<Output = Result<Sent, SourceError>> + Send;
+    /// Saves an unsent draft; returns the provider's draft id.
+    fn create_draft(
+        &self,
+        raw: Vec<u8>,
+    ) -> impl Future<Output = Result<String, SourceError>> + Send;
     /// The Message-ID the provider stored for a sent message (a provider may replace the
     /// sender's); `None` when the account may not read mail.
     fn stored_message_id(
@@ -80,8 +85,8 @@ pub fn new_message_id(sender: &str, now: Timestamp, random: u64) -> String {
 /// The RFC 5322 bytes of one outgoing message.
 pub struct Outgoing<'a> {
     pub from: &'a str,
-    pub to_name: &'a str,
-    pub to: &'a str,
+    /// (name, address); a draft may have no recipient yet.
+    pub to: Option<(&'a str, &'a str)>,
     pub subject: &'a str,
     pub body: &'a str,
     pub message_id: &'a str,
@@ -94,11 +99,13 @@ impl Outgoing<'_> {
     pub fn to_rfc5322(&self) -> std::io::Result<Vec<u8>> {
         let mut m = mail_builder::MessageBuilder::new()
             .from(self.from)
-            .to((self.to_name, self.to))
             .subject(self.subject)
             .message_id(bare(self.message_id))
             .date(self.sent_at.div_euclid(1000))
             .text_body(self.body);
+        if let Some(to) = self.to {
+            m = m.to(to);
+        }
         if let Some(last) = self.references.last() {
             m = m.in_reply_to(bare(last)).references(
                 self.references
@@ -192,8 +199,7 @@ pub async fn send_email(
     let message_id = new_message_id(outbox.owner(), now, random);
     let raw = Outgoing {
         from: outbox.owner(),
-        to_name: &name,
-        to: &to,
+        to: Some((&name, &to)),
         subject: &subject,
         body: &input.body,
         message_id: &message_id,

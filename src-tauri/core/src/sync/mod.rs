@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use cremmy_protocol::accounts::{AccountStatus, Feature};
 use cremmy_protocol::crm::ClientFolder;
-use cremmy_protocol::mail::{SendEmailInput, SentEmail};
+use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
 use cremmy_protocol::{ErrorCode, Provider};
 
@@ -19,6 +19,7 @@ use crate::db::Database;
 use crate::google::{
     drive::GoogleDrive, gmail::GmailMailbox, sheets::GoogleSheets, Google, GoogleError,
 };
+use crate::mail::drafts::{self, Drafted};
 use crate::mail::send::send_email;
 use crate::mail::{MailRun, MailSettings, MailSync};
 use crate::pipeline_export::export_pipeline;
@@ -294,6 +295,59 @@ impl SyncRunner {
         };
         log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
         result
+    }
+
+    /// After a deal moved: if it entered the drafting stage (default Proposal) and has no draft
+    /// yet, writes the Gmail draft in the background (logged as a run; a template that cannot be
+    /// filled leaves a task saying why). `None` when there is nothing to do.
+    pub async fn after_deal_moved(
+        &self,
+        deal_id: i64,
+    ) -> Option<tokio::task::JoinHandle<SyncResult<Drafted>>> {
+        let due = drafts::due(&self.db, deal_id, self.clock.now())
+            .await
+            .ok()??;
+        let account = self.google_account_with(Feature::MailSend).await.ok()?;
+        let runner = self.clone();
+        Some(tokio::spawn(async move {
+            let run_id = log::start(
+                &runner.db,
+                Some(account.id),
+                "gmail",
+                "draft",
+                SyncTrigger::Manual,
+                runner.clock.now(),
+            )
+            .await?;
+            let session = runner.google.session(account.id);
+            let outbox = GmailMailbox::new(&session, &account.email);
+            let result = drafts::create(
+                &runner.db,
+                &outbox,
+                account.id,
+                &due,
+                runner.clock.now(),
+                crate::mail::send::random_part(),
+            )
+            .await;
+            let outcome = log::RunOutcome {
+                kind: "draft".into(),
+                created: i64::from(result.is_ok()),
+                api_calls: i64::from(session.meter().calls()),
+                error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+                ..Default::default()
+            };
+            log::finish(&runner.db, run_id, &outcome, runner.clock.now()).await?;
+            result
+        }))
+    }
+
+    pub async fn draft_template(&self) -> SyncResult<DraftTemplate> {
+        Ok(drafts::template(&self.db).await?)
+    }
+
+    pub async fn save_draft_template(&self, t: &DraftTemplate) -> SyncResult<DraftTemplate> {
+        drafts::save_template(&self.db, t, self.clock.now()).await
     }
 
     /// After a client is created: if the user asked for a folder per new client and a Google

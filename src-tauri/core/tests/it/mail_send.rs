@@ -64,8 +64,7 @@ mod sandbox_message {
 fn the_message_is_rfc5322_built_by_a_mime_library() {
     let raw = Outgoing {
         from: OWNER,
-        to_name: "Zoë Müller",
-        to: "zoe@client.example",
+        to: Some(("Zoë Müller", "zoe@client.example")),
         subject: "Angebot für Q3 — next steps",
         body: "Hello Zoë,\n\nline two",
         message_id: "<cremmy.1.ab@sandbox.example>",

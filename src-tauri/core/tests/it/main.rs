@@ -12,6 +12,7 @@ mod crm_tasks;
 mod database;
 mod drive_folders;
 mod endpoints;
+mod mail_drafts;
 mod mail_send;
 mod mail_sync;
 mod sheets_export;

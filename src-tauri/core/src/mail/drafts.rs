@@ -1,0 +1,274 @@
+//! A Gmail draft when a deal enters the drafting stage (default Proposal): "Proposal for <deal>"
+//! rendered from an editable template. A variable with no value stops the draft and says which
+//! (a task tells the user); a deal gets one draft however often it re-enters the stage.
+
+use std::collections::BTreeMap;
+
+use cremmy_protocol::crm::Id;
+use cremmy_protocol::mail::DraftTemplate;
+
+use super::send::{new_message_id, MailOutbox, Outgoing};
+use crate::clock::Timestamp;
+use crate::crm::Date;
+use crate::db::Database;
+use crate::sync::SyncError;
+use crate::templates::{self, money_text, TemplateError};
+
+const SETTING: &str = "drafts.proposal";
+
+/// Every variable a draft template may use.
+pub const VARIABLES: [&str; 7] = [
+    "client_name",
+    "deal_title",
+    "deal_value",
+    "date",
+    "contact_name",
+    "contact_first_name",
+    "stage",
+];
+
+pub fn default_template() -> DraftTemplate {
+    DraftTemplate {
+        enabled: true,
+        stage: "Proposal".into(),
+        subject: "Proposal for {{deal_title}}".into(),
+        body: "Hi {{contact_first_name}},\n\nThank you for your time. As discussed, here is my proposal \
+               for {{deal_title}} ({{deal_value}}).\n\nI look forward to hearing from you.\n\nBest regards"
+            .into(),
+    }
+}
+
+pub async fn template(db: &Database) -> Result<DraftTemplate, sqlx::Error> {
+    let stored: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(SETTING)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(stored
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_else(default_template))
+}
+
+/// Saves the template after checking it: it parses, and uses only known variables.
+pub async fn save_template(
+    db: &Database,
+    t: &DraftTemplate,
+    now: Timestamp,
+) -> Result<DraftTemplate, SyncError> {
+    let invalid = |field, reason: String| SyncError::Invalid { field, reason };
+    if t.stage.trim().is_empty() {
+        return Err(invalid(
+            "stage",
+            "name the stage whose deals get a draft".into(),
+        ));
+    }
+    for (field, text) in [("subject", &t.subject), ("body", &t.body)] {
+        let used = templates::variables(text).map_err(|e| invalid(field, e.to_string()))?;
+        let unknown: Vec<String> = used
+            .into_iter()
+            .filter(|v| !VARIABLES.contains(&v.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(invalid(
+                field,
+                format!(
+                    "unknown variables {}; use {}",
+                    unknown.join(", "),
+                    VARIABLES.map(|v| format!("{{{{{v}}}}}")).join(", ")
+                ),
+            ));
+        }
+    }
+    let json = serde_json::to_string(t).map_err(|e| invalid("template", e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(SETTING)
+    .bind(json)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(t.clone())
+}
+
+/// A deal that should get a draft now, with its template's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftDue {
+    pub deal_id: Id,
+    pub client_id: Id,
+    pub deal_title: String,
+    pub template: DraftTemplate,
+    pub values: BTreeMap<String, String>,
+    /// (name, address) of the client's first contact with an email.
+    pub to: Option<(String, String)>,
+}
+
+/// Whether the deal sits in the drafting stage and has no draft yet (no provider call).
+pub async fn due(
+    db: &Database,
+    deal_id: Id,
+    now: Timestamp,
+) -> Result<Option<DraftDue>, SyncError> {
+    let template = template(db).await?;
+    if !template.enabled {
+        return Ok(None);
+    }
+    let deal: Option<(Id, String, i64, String, String, String)> = sqlx::query_as(
+        "SELECT d.client_id, d.title, d.value_minor, d.currency, s.name, c.name FROM deals d \
+         JOIN stages s ON s.id = d.stage_id JOIN clients c ON c.id = d.client_id \
+         WHERE d.id = ? AND NOT EXISTS (SELECT 1 FROM deal_drafts x WHERE x.deal_id = d.id)",
+    )
+    .bind(deal_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((client_id, title, minor, currency, stage, client)) = deal else {
+        return Ok(None);
+    };
+    if !stage.trim().eq_ignore_ascii_case(template.stage.trim()) {
+        return Ok(None);
+    }
+    let contact: Option<(String, String)> = sqlx::query_as(
+        "SELECT c.name, e.email FROM contacts c JOIN contact_emails e ON e.contact_id = c.id \
+         WHERE c.client_id = ? AND c.archived = 0 ORDER BY e.is_primary DESC, c.id, e.id LIMIT 1",
+    )
+    .bind(client_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let mut values = BTreeMap::from([
+        ("client_name".to_string(), client),
+        ("deal_title".to_string(), title.clone()),
+        ("deal_value".to_string(), money_text(minor, &currency)),
+        (
+            "date".to_string(),
+            Date::from_days(now.div_euclid(86_400_000)).to_string(),
+        ),
+        ("stage".to_string(), stage),
+    ]);
+    if let Some((name, _)) = &contact {
+        values.insert("contact_name".into(), name.clone());
+        let first = name.split_whitespace().next().unwrap_or(name).to_string();
+        values.insert("contact_first_name".into(), first);
+    }
+    Ok(Some(DraftDue {
+        deal_id,
+        client_id,
+        deal_title: title,
+        template,
+        values,
+        to: contact,
+    }))
+}
+
+/// What a draft run made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drafted {
+    pub draft_id: String,
+    pub subject: String,
+    pub task_id: Id,
+}
+
+/// Renders and saves the draft, then records it (task, activity, deal_drafts) in one
+/// transaction. A template that cannot be filled makes a task saying why, and no draft.
+pub async fn create(
+    db: &Database,
+    outbox: &impl MailOutbox,
+    account_id: i64,
+    due: &DraftDue,
+    now: Timestamp,
+    random: u64,
+) -> Result<Drafted, SyncError> {
+    let rendered = templates::render(&due.template.subject, &due.values).and_then(|subject| {
+        templates::render(&due.template.body, &due.values).map(|body| (subject, body))
+    });
+    let (subject, body) = match rendered {
+        Ok(r) => r,
+        Err(e) => {
+            report_unfilled(db, due, &e, now).await?;
+            return Err(SyncError::Invalid {
+                field: "draft template",
+                reason: e.to_string(),
+            });
+        }
+    };
+    let message_id = new_message_id(outbox.owner(), now, random);
+    let raw = Outgoing {
+        from: outbox.owner(),
+        to: due.to.as_ref().map(|(n, a)| (n.as_str(), a.as_str())),
+        subject: &subject,
+        body: &body,
+        message_id: &message_id,
+        references: Vec::new(),
+        sent_at: now,
+    }
+    .to_rfc5322()
+    .map_err(|e| SyncError::Invalid {
+        field: "draft",
+        reason: format!("it could not be encoded: {e}"),
+    })?;
+    let draft_id = outbox.create_draft(raw).await?;
+    let mut tx = db.writer().begin().await?;
+    let task_id: Id = sqlx::query_scalar(
+        "INSERT INTO tasks (title, notes, due_date, client_id, deal_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(format!("Review and send the draft \u{201c}{subject}\u{201d}"))
+    .bind(format!("Gmail draft {draft_id} in {}.", outbox.owner()))
+    .bind(Date::from_days(now.div_euclid(86_400_000)).to_string())
+    .bind(due.client_id)
+    .bind(due.deal_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let activity_id: Id = sqlx::query_scalar(
+        "INSERT INTO activities (client_id, deal_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
+         VALUES (?, ?, 'system', 'none', ?, ?, ?, 'gmail-draft', ?, ?) RETURNING id",
+    )
+    .bind(due.client_id)
+    .bind(due.deal_id)
+    .bind(format!("Gmail draft created: {subject}"))
+    .bind(&body)
+    .bind(now)
+    .bind(&draft_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO deal_drafts (deal_id, account_id, draft_id, message_id, task_id, activity_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(due.deal_id)
+    .bind(account_id)
+    .bind(&draft_id)
+    .bind(&message_id)
+    .bind(task_id)
+    .bind(activity_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Drafted {
+        draft_id,
+        subject,
+        task_id,
+    })
+}
+
+/// The user learns why no draft was made: a task on the deal, due today.
+async fn report_unfilled(
+    db: &Database,
+    due: &DraftDue,
+    error: &TemplateError,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO tasks (title, notes, due_date, client_id, deal_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(format!("Write the proposal email for {}", due.deal_title))
+    .bind(format!("No Gmail draft was made: {error}"))
+    .bind(Date::from_days(now.div_euclid(86_400_000)).to_string())
+    .bind(due.client_id)
+    .bind(due.deal_id)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
