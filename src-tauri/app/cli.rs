@@ -13,7 +13,7 @@ use cremmy_core::google::Google;
 use cremmy_core::sync::SyncRunner;
 use cremmy_core::{doctor, Clock, Database};
 use cremmy_protocol::csv::{ColumnMapping, ExportTable, RowOutcome};
-use cremmy_protocol::sync::SyncTrigger;
+use cremmy_protocol::sync::{LeadSheet, SyncTrigger};
 use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
 
 use crate::system_clock::SystemClock;
@@ -101,6 +101,17 @@ pub enum Command {
     },
     /// Export the pipeline to the "Pipeline Dump" Google spreadsheet (created the first time).
     ExportSheets,
+    /// Show or set the Google "Leads" sheet read on each sync (new rows become clients).
+    LeadsSheet {
+        /// The spreadsheet's link or id; omit to show the current one.
+        link: Option<String>,
+        /// The sheet (tab) name.
+        #[arg(long, default_value = "Leads")]
+        sheet: String,
+        /// Stop reading a Leads sheet.
+        #[arg(long, conflicts_with = "link")]
+        off: bool,
+    },
     /// Find or make a client's Google Drive folder (Cremmy CRM/Clients/<name>) and print its link.
     ClientFolder {
         /// The client's id (see `cremmy export clients`).
@@ -195,6 +206,24 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                         e.url
                     )
                 })),
+                Err(e) => report(Err::<String, _>(e)),
+            },
+            Command::LeadsSheet { link, sheet, off } => match syncer(&db, accounts().await) {
+                Ok(s) => {
+                    let set = match (link, off) {
+                        (Some(link), _) => Some(LeadSheet { spreadsheet: link, sheet }),
+                        (None, true) => Some(LeadSheet::default()),
+                        (None, false) => None,
+                    };
+                    let result = match set {
+                        Some(input) => s.set_lead_sheet(&input).await,
+                        None => s.lead_sheet().await,
+                    };
+                    report(result.map(|current| match current {
+                        Some(l) => format!("Leads sheet: spreadsheet {} (sheet \"{}\"), read on each sync.", l.spreadsheet, l.sheet),
+                        None => "No Leads sheet is set.".to_string(),
+                    }))
+                }
                 Err(e) => report(Err::<String, _>(e)),
             },
             Command::ClientFolder { client_id } => match syncer(&db, accounts().await) {

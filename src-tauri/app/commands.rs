@@ -9,7 +9,9 @@ use cremmy_protocol::accounts::{
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
 use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
-use cremmy_protocol::sync::{SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
+use cremmy_protocol::sync::{
+    LeadSheet, SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger,
+};
 use cremmy_protocol::Provider;
 use cremmy_protocol::{ApiError, DatabaseStatus, DoctorReport};
 use tauri::State;
@@ -343,6 +345,17 @@ pub async fn save_draft_template(
         .map_err(api)
 }
 
+#[tauri::command]
+pub async fn lead_sheet(b: State<'_, Backend>) -> Reply<Option<LeadSheet>> {
+    b.opened()?.sync.lead_sheet().await.map_err(api)
+}
+
+/// Sets the Leads sheet read on each sync (an empty link turns it off).
+#[tauri::command]
+pub async fn set_lead_sheet(b: State<'_, Backend>, input: LeadSheet) -> Reply<Option<LeadSheet>> {
+    b.opened()?.sync.set_lead_sheet(&input).await.map_err(api)
+}
+
 /// "Send email" / "Reply" on the client page.
 #[tauri::command]
 pub async fn send_email(b: State<'_, Backend>, input: SendEmailInput) -> Reply<SentEmail> {
@@ -417,7 +430,9 @@ macro_rules! all_commands {
             commands::create_client_folder,
             commands::send_email,
             commands::draft_template,
-            commands::save_draft_template
+            commands::save_draft_template,
+            commands::lead_sheet,
+            commands::set_lead_sheet
         ]
     };
 }

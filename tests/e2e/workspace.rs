@@ -142,3 +142,80 @@ async fn moving_a_deal_into_proposal_drafts_the_email_in_gmail() {
     app.screenshot().await;
     app.close().await;
 }
+
+/// A "Leads" spreadsheet in the consultant's sandbox Drive holding `rows`.
+fn leads_spreadsheet(sb: &cremmy_sandbox::Sandbox, rows: &[&[&str]]) -> String {
+    use cremmy_sandbox::google::sheets::Spreadsheet;
+    let mut world = sb.shared.lock();
+    let file = world.google.drives.entry(OWNER.into()).or_default().create(
+        "Inbound leads",
+        cremmy_sandbox::google::sheets_api::SPREADSHEET_MIME,
+        Vec::new(),
+        Vec::new(),
+    );
+    let mut sheet = Spreadsheet::new(
+        file.id.clone(),
+        OWNER.into(),
+        "Inbound leads".into(),
+        vec![("Leads".into(), Some((50, 6)))],
+    )
+    .unwrap();
+    let values: Vec<Vec<serde_json::Value>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| serde_json::json!(c)).collect())
+        .collect();
+    let (index, cells) = sheet.resolve("'Leads'!A1").unwrap();
+    sheet.write(index, cells, &values, false).unwrap();
+    world.google.spreadsheets.insert(file.id.clone(), sheet);
+    file.id
+}
+
+#[tokio::test]
+async fn a_leads_sheet_set_on_the_integrations_page_fills_the_clients_list() {
+    let sb = sandbox().await;
+    let id = leads_spreadsheet(
+        &sb,
+        &[
+            &["Name", "Company", "Email"],
+            &["Ada Lovelace", "Analytical Ltd", "ada@analytical.example"],
+            &["Nobody", "", "not an email"],
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let app = connected_window("s11-leads-sheet", &sb, dir.path(), &data).await;
+    app.type_into(
+        "#lead-sheet-link",
+        &format!("https://docs.google.com/spreadsheets/d/{id}/edit#gid=0"),
+    )
+    .await;
+    app.click("#lead-sheet-save").await;
+    app.wait_for_text("#lead-sheet-current", &id).await;
+    app.click("#sync-now").await;
+    app.click("#nav-clients").await;
+    app.wait_for_text(".client-row", "Analytical Ltd").await;
+    let statuses: Vec<String> = {
+        let world = sb.shared.lock();
+        world.google.spreadsheets[&id].sheets[0]
+            .rows
+            .iter()
+            .take(3)
+            .map(|r| {
+                r.get(3)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        statuses[..2],
+        ["Status".to_string(), "Imported".to_string()]
+    );
+    assert!(
+        statuses[2].starts_with("Error: "),
+        "the bad row says why: {statuses:?}"
+    );
+    app.screenshot().await;
+    app.close().await;
+}

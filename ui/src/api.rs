@@ -338,3 +338,11 @@ pub async fn save_draft_template(
 ) -> Reply<cremmy_protocol::mail::DraftTemplate> {
     call(cmd::SAVE_DRAFT_TEMPLATE, &InputArg { input: &input }).await
 }
+pub async fn lead_sheet() -> Reply<Option<cremmy_protocol::sync::LeadSheet>> {
+    call(cmd::LEAD_SHEET, &NoArgs {}).await
+}
+pub async fn set_lead_sheet(
+    input: cremmy_protocol::sync::LeadSheet,
+) -> Reply<Option<cremmy_protocol::sync::LeadSheet>> {
+    call(cmd::SET_LEAD_SHEET, &InputArg { input: &input }).await
+}

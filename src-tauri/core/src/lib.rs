@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod google;
 pub mod http;
 pub mod keychain;
+pub mod leads;
 pub mod mail;
 pub mod pacing;
 pub mod paths;

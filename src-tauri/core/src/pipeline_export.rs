@@ -118,11 +118,18 @@ pub fn plan_export(live: Option<&Grid>, needed: u32, previous: u32) -> ExportPla
 
 /// `'Sheet name'!A1:H12`, the sheet name quoted as A1 notation wants.
 pub fn a1_range(sheet: &str, rows: u32, columns: u32) -> String {
+    a1_range_from(sheet, 0, 0, rows.max(1), columns)
+}
+
+/// A block of `rows` × `columns` cells whose top-left cell is (`row`, `column`), zero-based.
+pub fn a1_range_from(sheet: &str, row: u32, column: u32, rows: u32, columns: u32) -> String {
     format!(
-        "'{}'!A1:{}{}",
+        "'{}'!{}{}:{}{}",
         sheet.replace('\'', "''"),
-        column_name(columns),
-        rows.max(1)
+        column_name(column + 1),
+        row + 1,
+        column_name(column + columns.max(1)),
+        row + rows.max(1)
     )
 }
 

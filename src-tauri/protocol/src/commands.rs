@@ -51,6 +51,8 @@ pub const CREATE_CLIENT_FOLDER: &str = "create_client_folder";
 pub const SEND_EMAIL: &str = "send_email";
 pub const DRAFT_TEMPLATE: &str = "draft_template";
 pub const SAVE_DRAFT_TEMPLATE: &str = "save_draft_template";
+pub const LEAD_SHEET: &str = "lead_sheet";
+pub const SET_LEAD_SHEET: &str = "set_lead_sheet";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -102,4 +104,6 @@ pub const ALL: &[&str] = &[
     SEND_EMAIL,
     DRAFT_TEMPLATE,
     SAVE_DRAFT_TEMPLATE,
+    LEAD_SHEET,
+    SET_LEAD_SHEET,
 ];

@@ -135,3 +135,13 @@ pub struct SheetsExport {
     pub created_new: bool,
     pub account_email: String,
 }
+
+/// The Google spreadsheet new leads come from, read on each sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LeadSheet {
+    /// The spreadsheet's id (a pasted link is accepted when saving).
+    pub spreadsheet: String,
+    /// The sheet (tab) name; default "Leads".
+    #[serde(default)]
+    pub sheet: String,
+}

@@ -71,11 +71,31 @@ fn report_sync(ui: Ui, runs: &[SyncRun]) {
         ui.ok("Nothing to sync: no connected account reads mail.");
         return;
     }
-    let created: i64 = runs.iter().map(|r| r.created).sum();
-    ui.ok(match created {
-        0 => "Synced: nothing new.".to_string(),
-        1 => "Synced: 1 new email.".to_string(),
-        n => format!("Synced: {n} new emails."),
+    let count = |integration: &str| -> i64 {
+        runs.iter()
+            .filter(|r| r.integration == integration)
+            .map(|r| r.created)
+            .sum()
+    };
+    let plural = |n: i64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let news: Vec<String> = [
+        (count("gmail"), "new email", "new emails"),
+        (count("sheets"), "new lead", "new leads"),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| plural(n, one, many))
+    .collect();
+    ui.ok(if news.is_empty() {
+        "Synced: nothing new.".to_string()
+    } else {
+        format!("Synced: {}.", news.join(", "))
     });
 }
 
@@ -150,7 +170,17 @@ fn GoogleCard(
     let last_run = move |id: i64| -> Option<SyncRun> {
         runs.get()
             .and_then(Result::ok)
-            .and_then(|list| list.into_iter().find(|r| r.account_id == Some(id)))
+            // The last mail sync: sends, drafts, folders and exports are jobs, not syncs.
+            .and_then(|list| {
+                list.into_iter().find(|r| {
+                    r.account_id == Some(id)
+                        && r.integration == "gmail"
+                        && matches!(
+                            r.kind.as_str(),
+                            "full" | "incremental" | "backfill" | "reconcile"
+                        )
+                })
+            })
     };
     let disconnect = move |id: i64| {
         crate::ui_state::run(ui, api::disconnect_account(id), move |a| {
@@ -212,6 +242,7 @@ fn GoogleCard(
                 }
             })}
             <OAuthClientForm />
+            <super::lead_sheet_form::LeadSheetForm />
             <div class="card-actions">
                 <button class="button primary connect" disabled=move || busy.get()
                     on:click=move |_| connect(None, vec![Feature::MailIngest, Feature::MailSend, Feature::Drive, Feature::Sheets])>

@@ -5,6 +5,7 @@ pub mod draft_settings;
 pub mod email_composer;
 pub mod forms;
 pub mod integrations;
+pub mod lead_sheet_form;
 pub mod settings;
 pub mod sync_history;
 pub mod tasks;

@@ -34,6 +34,7 @@ pub use csv_import::{field_named, guess_field, guessed_mapping, CsvError};
 pub use dates::{civil_from_days, days_from_civil, Date};
 pub use documents::DocumentLocation;
 pub use sample_data::ScaleSpec;
+pub use validate::email as validate_email;
 
 /// Kinds of records, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::{incomplete, timed, Connector, GoogleError, Session};
+use crate::leads::SheetTable;
 use crate::pipeline_export::{Grid, SheetCell, SpreadsheetSink};
 use crate::sync::SourceError;
 
@@ -177,6 +178,76 @@ impl SpreadsheetSink for GoogleSheets {
                 .spreadsheets()
                 .values_update(body, &grid.spreadsheet_id, &path_range(range))
                 .value_input_option("RAW")
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A cell as the sheet shows it.
+fn cell_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl SheetTable for GoogleSheets {
+    async fn rows(
+        &self,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> Result<Vec<Vec<String>>, SourceError> {
+        let range = format!("'{}'!A:AZ", sheet.replace('\'', "''"));
+        let mut policy = self.session.meter().policy();
+        let values = timed(
+            "sheets values.get",
+            self.sheets
+                .spreadsheets()
+                .values_get(spreadsheet_id, &path_range(&range))
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        Ok(values
+            .values
+            .unwrap_or_default()
+            .iter()
+            .map(|row| row.iter().map(cell_text).collect())
+            .collect())
+    }
+
+    async fn write_blocks(
+        &self,
+        spreadsheet_id: &str,
+        blocks: Vec<(String, Vec<Vec<String>>)>,
+    ) -> Result<(), SourceError> {
+        let data = blocks
+            .into_iter()
+            .map(|(range, rows)| google_sheets4::api::ValueRange {
+                range: Some(range),
+                major_dimension: Some("ROWS".into()),
+                values: Some(
+                    rows.into_iter()
+                        .map(|r| r.into_iter().map(serde_json::Value::String).collect())
+                        .collect(),
+                ),
+            })
+            .collect();
+        let request = google_sheets4::api::BatchUpdateValuesRequest {
+            data: Some(data),
+            value_input_option: Some("RAW".into()),
+            ..Default::default()
+        };
+        let mut policy = self.session.meter().policy();
+        timed(
+            "sheets values.batchUpdate",
+            self.sheets
+                .spreadsheets()
+                .values_batch_update(request, spreadsheet_id)
                 .delegate(&mut policy)
                 .doit(),
         )

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use cremmy_protocol::accounts::{AccountStatus, Feature};
 use cremmy_protocol::crm::ClientFolder;
 use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
-use cremmy_protocol::sync::{SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
+use cremmy_protocol::sync::{
+    LeadSheet, SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger,
+};
 use cremmy_protocol::{ErrorCode, Provider};
 
 use crate::accounts::AccountsError;
@@ -19,6 +21,7 @@ use crate::db::Database;
 use crate::google::{
     drive::GoogleDrive, gmail::GmailMailbox, sheets::GoogleSheets, Google, GoogleError,
 };
+use crate::leads::{self, LeadRun};
 use crate::mail::drafts::{self, Drafted};
 use crate::mail::send::send_email;
 use crate::mail::{MailRun, MailSettings, MailSync};
@@ -165,6 +168,11 @@ impl SyncRunner {
                     .await?,
             );
         }
+        if request.account_id.is_none() {
+            if let Some(sheet) = leads::configured(&self.db).await? {
+                run_ids.push(self.sync_leads(&sheet, trigger).await?);
+            }
+        }
         let runs = log::runs(
             &self.db,
             &SyncRunQuery {
@@ -295,6 +303,60 @@ impl SyncRunner {
         };
         log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
         result
+    }
+
+    /// The Leads sheet read on each sync, if one is set.
+    pub async fn lead_sheet(&self) -> SyncResult<Option<LeadSheet>> {
+        Ok(leads::configured(&self.db).await?)
+    }
+
+    /// Sets the Leads sheet (a link or an id); an empty link turns lead ingest off.
+    pub async fn set_lead_sheet(&self, sheet: &LeadSheet) -> SyncResult<Option<LeadSheet>> {
+        leads::configure(&self.db, sheet, self.clock.now()).await
+    }
+
+    /// One pass over the Leads sheet with the first account allowed to use Sheets; logged as a
+    /// run (a missing account is a failed run, so the user sees why nothing is imported).
+    async fn sync_leads(&self, sheet: &LeadSheet, trigger: SyncTrigger) -> SyncResult<i64> {
+        let account = self.google_account_with(Feature::Sheets).await;
+        let run_id = log::start(
+            &self.db,
+            account.as_ref().ok().map(|a| a.id),
+            "sheets",
+            "leads",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let mut run = LeadRun::default();
+        let mut calls = 0;
+        let result = match account {
+            Err(e) => Err(e),
+            Ok(account) => {
+                let session = self.google.session(account.id);
+                let result = leads::ingest(
+                    &self.db,
+                    &GoogleSheets::new(&session),
+                    sheet,
+                    self.clock.now(),
+                    &mut run,
+                )
+                .await;
+                calls = session.meter().calls();
+                result
+            }
+        };
+        let outcome = log::RunOutcome {
+            kind: "leads".into(),
+            fetched: run.rows,
+            created: run.imported,
+            skipped: run.skipped + run.errors,
+            api_calls: i64::from(calls),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        Ok(run_id)
     }
 
     /// After a deal moved: if it entered the drafting stage (default Proposal) and has no draft

@@ -12,6 +12,7 @@ mod crm_tasks;
 mod database;
 mod drive_folders;
 mod endpoints;
+mod leads_sheet;
 mod mail_drafts;
 mod mail_send;
 mod mail_sync;

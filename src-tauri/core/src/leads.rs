@@ -1,0 +1,353 @@
+//! Lead ingest from a "Leads" sheet, read on each sync. Rows whose email is new to the CRM become a
+//! client, a contact and a deal in the first stage (Lead); every row handled gets a status
+//! ("Imported", "Already in Cremmy", "Error: …") in one batch write, so re-runs import nothing
+//! twice. The plan is pure; the executor commits the imports (and a record of them) before the
+//! statuses are written, so a crash in between is resolved by the record on the next run.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+use cremmy_protocol::sync::LeadSheet;
+
+use crate::clock::Timestamp;
+use crate::crm::{guess_field, validate_email};
+use crate::db::Database;
+use crate::pipeline_export::a1_range_from;
+use crate::sync::{SourceError, SyncError};
+use cremmy_protocol::csv::ImportField;
+
+const SETTING: &str = "sheets.leads";
+pub const IMPORTED: &str = "Imported";
+pub const ALREADY: &str = "Already in Cremmy";
+
+/// A sheet read and written as a table of text (Google Sheets; Excel online could follow).
+pub trait SheetTable: Sync {
+    /// Every non-empty row of the sheet, header first, as displayed.
+    fn rows(
+        &self,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> impl Future<Output = Result<Vec<Vec<String>>, SourceError>> + Send;
+    /// Writes several A1 blocks in one request.
+    fn write_blocks(
+        &self,
+        spreadsheet_id: &str,
+        blocks: Vec<(String, Vec<Vec<String>>)>,
+    ) -> impl Future<Output = Result<(), SourceError>> + Send;
+}
+
+/// One row to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lead {
+    /// Zero-based row in the sheet (0 is the header).
+    pub row: usize,
+    pub email: String,
+    pub contact_name: String,
+    pub client_name: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LeadPlan {
+    /// Where statuses go (zero-based column).
+    pub status_column: usize,
+    /// The sheet has no status column yet: write its header too.
+    pub add_status_header: bool,
+    pub imports: Vec<Lead>,
+    /// (row, status) for every row handled this run, imports included.
+    pub statuses: Vec<(usize, String)>,
+    /// Rows that already had a status (handled by an earlier run).
+    pub untouched: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LeadSheetError {
+    #[error("The Leads sheet has no Email column. Add a header row with an \"Email\" column.")]
+    NoEmailColumn,
+}
+
+/// Reads the header and decides each row. `known` are emails already in the CRM; `imported`
+/// are emails this sheet imported before (their row may lack its status after a crash).
+pub fn plan(
+    rows: &[Vec<String>],
+    known: &HashSet<String>,
+    imported: &HashSet<String>,
+) -> Result<LeadPlan, LeadSheetError> {
+    let header = rows.first().map(Vec::as_slice).unwrap_or_default();
+    let find = |field: ImportField| header.iter().position(|h| guess_field(h) == field);
+    let email_col = find(ImportField::Email).ok_or(LeadSheetError::NoEmailColumn)?;
+    let status = header.iter().position(|h| {
+        matches!(
+            h.trim().to_lowercase().as_str(),
+            "status" | "cremmy" | "cremmy status" | "imported"
+        )
+    });
+    let (name_col, client_col, phone_col) = (
+        find(ImportField::ContactName),
+        find(ImportField::ClientName),
+        find(ImportField::Phone),
+    );
+    let mut out = LeadPlan {
+        status_column: status.unwrap_or(header.len()),
+        add_status_header: status.is_none(),
+        ..Default::default()
+    };
+    let cell = |row: &[String], col: Option<usize>| -> String {
+        col.and_then(|c| row.get(c))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut first_row_of: HashMap<String, usize> = HashMap::new();
+    for (i, row) in rows.iter().enumerate().skip(1) {
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if !cell(row, Some(out.status_column)).is_empty() {
+            out.untouched += 1;
+            continue;
+        }
+        let raw = cell(row, Some(email_col));
+        let email = match validate_email(&raw) {
+            Ok(e) => e,
+            Err(e) => {
+                let reason = e.to_string();
+                out.statuses.push((i, format!("Error: {reason}")));
+                continue;
+            }
+        };
+        if let Some(first) = first_row_of.get(&email) {
+            out.statuses
+                .push((i, format!("Duplicate of row {}", first + 1)));
+            continue;
+        }
+        first_row_of.insert(email.clone(), i);
+        if imported.contains(&email) {
+            out.statuses.push((i, IMPORTED.into()));
+            continue;
+        }
+        if known.contains(&email) {
+            out.statuses.push((i, ALREADY.into()));
+            continue;
+        }
+        let contact_name = Some(cell(row, name_col))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
+        let client_name = Some(cell(row, client_col))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| contact_name.clone());
+        let phone = Some(cell(row, phone_col)).filter(|p| !p.is_empty());
+        out.statuses.push((i, IMPORTED.into()));
+        out.imports.push(Lead {
+            row: i,
+            email,
+            contact_name,
+            client_name,
+            phone,
+        });
+    }
+    Ok(out)
+}
+
+/// The spreadsheet id from a pasted link (`…/spreadsheets/d/<id>/edit`) or the id itself.
+pub fn spreadsheet_id(link_or_id: &str) -> Option<String> {
+    let s = link_or_id.trim();
+    let id = match s.split_once("/spreadsheets/d/") {
+        Some((_, rest)) => rest.split(['/', '?', '#']).next().unwrap_or(""),
+        None => s,
+    };
+    (id.len() >= 10
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    .then(|| id.to_string())
+}
+
+pub async fn configured(db: &Database) -> Result<Option<LeadSheet>, sqlx::Error> {
+    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(SETTING)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(v.and_then(|v| serde_json::from_str(&v).ok()))
+}
+
+/// Saves (or with an empty link, removes) the Leads sheet.
+pub async fn configure(
+    db: &Database,
+    input: &LeadSheet,
+    now: Timestamp,
+) -> Result<Option<LeadSheet>, SyncError> {
+    if input.spreadsheet.trim().is_empty() {
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(SETTING)
+            .execute(db.writer())
+            .await?;
+        return Ok(None);
+    }
+    let id = spreadsheet_id(&input.spreadsheet).ok_or(SyncError::Invalid {
+        field: "Leads sheet",
+        reason: "paste the spreadsheet's link (https://docs.google.com/spreadsheets/d/…) or its id"
+            .into(),
+    })?;
+    let sheet = match input.sheet.trim() {
+        "" => "Leads".to_string(),
+        s => s.to_string(),
+    };
+    let saved = LeadSheet {
+        spreadsheet: id,
+        sheet,
+    };
+    let json = serde_json::to_string(&saved).map_err(|e| SyncError::Invalid {
+        field: "Leads sheet",
+        reason: e.to_string(),
+    })?;
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(SETTING)
+    .bind(json)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(Some(saved))
+}
+
+/// What a lead run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadRun {
+    pub rows: i64,
+    pub imported: i64,
+    pub skipped: i64,
+    pub errors: i64,
+}
+
+/// Reads the sheet, imports new leads in one transaction, then marks every handled row in one
+/// write.
+pub async fn ingest(
+    db: &Database,
+    table: &impl SheetTable,
+    sheet: &LeadSheet,
+    now: Timestamp,
+    run: &mut LeadRun,
+) -> Result<(), SyncError> {
+    let rows = table.rows(&sheet.spreadsheet, &sheet.sheet).await?;
+    run.rows = rows.len().saturating_sub(1) as i64;
+    let known: HashSet<String> =
+        sqlx::query_scalar::<_, String>("SELECT email FROM contact_emails")
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let imported: HashSet<String> = sqlx::query_scalar::<_, String>(
+        "SELECT lower(email) FROM lead_imports WHERE spreadsheet_id = ?",
+    )
+    .bind(&sheet.spreadsheet)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .collect();
+    let plan = plan(&rows, &known, &imported).map_err(|e| SyncError::Invalid {
+        field: "Leads sheet",
+        reason: e.to_string(),
+    })?;
+    run.imported = plan.imports.len() as i64;
+    run.errors = plan
+        .statuses
+        .iter()
+        .filter(|(_, s)| s.starts_with("Error") || s.starts_with("Duplicate"))
+        .count() as i64;
+    run.skipped = plan.statuses.len() as i64 - run.imported - run.errors + plan.untouched as i64;
+    if plan.statuses.is_empty() {
+        return Ok(());
+    }
+    commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
+    let mut blocks: Vec<(String, Vec<Vec<String>>)> = plan
+        .statuses
+        .iter()
+        .map(|(row, status)| {
+            (
+                a1_range_from(&sheet.sheet, *row as u32, plan.status_column as u32, 1, 1),
+                vec![vec![status.clone()]],
+            )
+        })
+        .collect();
+    if plan.add_status_header {
+        blocks.push((
+            a1_range_from(&sheet.sheet, 0, plan.status_column as u32, 1, 1),
+            vec![vec!["Status".into()]],
+        ));
+    }
+    table.write_blocks(&sheet.spreadsheet, blocks).await?;
+    Ok(())
+}
+
+async fn commit_imports(
+    db: &Database,
+    spreadsheet_id: &str,
+    leads: &[Lead],
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.writer().begin().await?;
+    let first_stage: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM stages WHERE kind = 'open' ORDER BY position LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    for lead in leads {
+        let client_id: i64 = sqlx::query_scalar(
+            "INSERT INTO clients (name, notes, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&lead.client_name)
+        .bind("Imported from the Leads sheet.")
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let contact_id: i64 = sqlx::query_scalar(
+            "INSERT INTO contacts (client_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(client_id)
+        .bind(&lead.contact_name)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO contact_emails (contact_id, email, is_primary) VALUES (?, ?, 1)")
+            .bind(contact_id)
+            .bind(&lead.email)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(phone) = &lead.phone {
+            sqlx::query(
+                "INSERT INTO contact_phones (contact_id, phone, is_primary) VALUES (?, ?, 1)",
+            )
+            .bind(contact_id)
+            .bind(phone)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(stage) = first_stage {
+            sqlx::query(
+                "INSERT INTO deals (client_id, title, stage_id, position, created_at, updated_at) \
+                 VALUES (?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM deals WHERE stage_id = ?), ?, ?)",
+            )
+            .bind(client_id)
+            .bind(&lead.client_name)
+            .bind(stage)
+            .bind(stage)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT OR IGNORE INTO lead_imports (spreadsheet_id, email, client_id, imported_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(spreadsheet_id)
+        .bind(&lead.email)
+        .bind(client_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
