@@ -8,6 +8,7 @@ use cremmy_protocol::accounts::{
 };
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
+use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
 use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{
     LeadSheet, SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger,
@@ -356,6 +357,36 @@ pub async fn set_lead_sheet(b: State<'_, Backend>, input: LeadSheet) -> Reply<Op
     b.opened()?.sync.set_lead_sheet(&input).await.map_err(api)
 }
 
+#[tauri::command]
+pub async fn doc_templates(b: State<'_, Backend>) -> Reply<DocTemplates> {
+    b.opened()?.sync.doc_templates().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn set_doc_templates(b: State<'_, Backend>, input: DocTemplates) -> Reply<DocTemplates> {
+    b.opened()?
+        .sync
+        .set_doc_templates(&input)
+        .await
+        .map_err(api)
+}
+
+/// The template's variables and what is missing, before "Generate".
+#[tauri::command]
+pub async fn preview_document(b: State<'_, Backend>, input: DocRequest) -> Reply<DocPreview> {
+    b.opened()?.sync.preview_document(&input).await.map_err(api)
+}
+
+/// "Generate proposal/contract" on the client page.
+#[tauri::command]
+pub async fn generate_document(b: State<'_, Backend>, input: DocRequest) -> Reply<GeneratedDoc> {
+    b.opened()?
+        .sync
+        .generate_document(&input)
+        .await
+        .map_err(api)
+}
+
 /// "Send email" / "Reply" on the client page.
 #[tauri::command]
 pub async fn send_email(b: State<'_, Backend>, input: SendEmailInput) -> Reply<SentEmail> {
@@ -432,7 +463,11 @@ macro_rules! all_commands {
             commands::draft_template,
             commands::save_draft_template,
             commands::lead_sheet,
-            commands::set_lead_sheet
+            commands::set_lead_sheet,
+            commands::doc_templates,
+            commands::set_doc_templates,
+            commands::preview_document,
+            commands::generate_document
         ]
     };
 }

@@ -219,3 +219,65 @@ async fn a_leads_sheet_set_on_the_integrations_page_fills_the_clients_list() {
     app.screenshot().await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn generate_a_proposal_from_the_template_set_in_settings() {
+    let sb = sandbox().await;
+    let template = {
+        let mut world = sb.shared.lock();
+        world
+            .google
+            .drives
+            .entry(OWNER.into())
+            .or_default()
+            .create(
+                "Proposal template",
+                cremmy_sandbox::google::docs::DOCUMENT_MIME,
+                Vec::new(),
+                b"Dear {{contact_first_name}},\nOur proposal for {{client_name}}, {{date}}.\n"
+                    .to_vec(),
+            )
+            .id
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_client(dir.path());
+    let app = connected_window("s12-generate-proposal", &sb, dir.path(), &data).await;
+    app.click("#nav-settings").await;
+    app.type_into(
+        "#template-proposal",
+        &format!("https://docs.google.com/document/d/{template}/edit"),
+    )
+    .await;
+    app.click("#templates-save").await;
+    app.wait_for_text(".toast", "Document templates saved")
+        .await;
+    app.click("#nav-clients").await;
+    app.click(".client-row .client-name").await;
+    app.click("#generate-proposal").await;
+    let needs = app
+        .wait_for_text("#document-variables", "{{client_name}}")
+        .await;
+    assert!(needs.contains("{{contact_first_name}}"), "{needs}");
+    app.click("#document-generate").await;
+    app.wait_for_text(".toast", "Proposal - Client One is ready")
+        .await;
+    app.wait_for_text("#documents", "Proposal - Client One")
+        .await;
+    let filled: Vec<String> = {
+        let world = sb.shared.lock();
+        world.google.drives[OWNER]
+            .files
+            .iter()
+            .filter(|f| f.name == "Proposal - Client One")
+            .map(|f| String::from_utf8_lossy(&f.content).to_string())
+            .collect()
+    };
+    assert_eq!(filled.len(), 1, "one copy");
+    assert!(
+        filled[0].starts_with("Dear Contact,\nOur proposal for Client One, "),
+        "filled in: {}",
+        filled[0]
+    );
+    app.screenshot().await;
+    app.close().await;
+}

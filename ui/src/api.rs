@@ -346,3 +346,21 @@ pub async fn set_lead_sheet(
 ) -> Reply<Option<cremmy_protocol::sync::LeadSheet>> {
     call(cmd::SET_LEAD_SHEET, &InputArg { input: &input }).await
 }
+pub async fn doc_templates() -> Reply<cremmy_protocol::docs::DocTemplates> {
+    call(cmd::DOC_TEMPLATES, &NoArgs {}).await
+}
+pub async fn set_doc_templates(
+    input: cremmy_protocol::docs::DocTemplates,
+) -> Reply<cremmy_protocol::docs::DocTemplates> {
+    call(cmd::SET_DOC_TEMPLATES, &InputArg { input: &input }).await
+}
+pub async fn preview_document(
+    input: cremmy_protocol::docs::DocRequest,
+) -> Reply<cremmy_protocol::docs::DocPreview> {
+    call(cmd::PREVIEW_DOCUMENT, &InputArg { input: &input }).await
+}
+pub async fn generate_document(
+    input: cremmy_protocol::docs::DocRequest,
+) -> Reply<cremmy_protocol::docs::GeneratedDoc> {
+    call(cmd::GENERATE_DOCUMENT, &InputArg { input: &input }).await
+}

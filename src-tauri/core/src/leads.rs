@@ -150,16 +150,7 @@ pub fn plan(
 
 /// The spreadsheet id from a pasted link (`…/spreadsheets/d/<id>/edit`) or the id itself.
 pub fn spreadsheet_id(link_or_id: &str) -> Option<String> {
-    let s = link_or_id.trim();
-    let id = match s.split_once("/spreadsheets/d/") {
-        Some((_, rest)) => rest.split(['/', '?', '#']).next().unwrap_or(""),
-        None => s,
-    };
-    (id.len() >= 10
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-    .then(|| id.to_string())
+    crate::google::file_id_from_link(link_or_id)
 }
 
 pub async fn configured(db: &Database) -> Result<Option<LeadSheet>, sqlx::Error> {

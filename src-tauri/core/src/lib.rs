@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crm;
 pub mod db;
 pub mod deep_link;
+pub mod doc_templates;
 pub mod doctor;
 pub mod endpoints;
 pub mod google;

@@ -34,6 +34,23 @@ fn parts(template: &str) -> Result<Vec<(bool, &str)>, TemplateError> {
     Ok(out)
 }
 
+/// Each distinct placeholder as written (`{{ name }}` included) with its variable name, in order.
+pub fn placeholders(template: &str) -> Result<Vec<(String, String)>, TemplateError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let raw = &rest[start..start + 2 + end + 2];
+        if !out.iter().any(|(r, _)| r == raw) {
+            out.push((raw.to_string(), after[..end].trim().to_string()));
+        }
+        rest = &rest[start + 2 + end + 2..];
+    }
+    parts(template)?;
+    Ok(out)
+}
+
 /// The variables a template uses, each once, in order of appearance.
 pub fn variables(template: &str) -> Result<Vec<String>, TemplateError> {
     let mut names: Vec<String> = Vec::new();

@@ -53,6 +53,10 @@ pub const DRAFT_TEMPLATE: &str = "draft_template";
 pub const SAVE_DRAFT_TEMPLATE: &str = "save_draft_template";
 pub const LEAD_SHEET: &str = "lead_sheet";
 pub const SET_LEAD_SHEET: &str = "set_lead_sheet";
+pub const DOC_TEMPLATES: &str = "doc_templates";
+pub const SET_DOC_TEMPLATES: &str = "set_doc_templates";
+pub const PREVIEW_DOCUMENT: &str = "preview_document";
+pub const GENERATE_DOCUMENT: &str = "generate_document";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -106,4 +110,8 @@ pub const ALL: &[&str] = &[
     SAVE_DRAFT_TEMPLATE,
     LEAD_SHEET,
     SET_LEAD_SHEET,
+    DOC_TEMPLATES,
+    SET_DOC_TEMPLATES,
+    PREVIEW_DOCUMENT,
+    GENERATE_DOCUMENT,
 ];

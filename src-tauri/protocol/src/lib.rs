@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod commands;
 pub mod crm;
 pub mod csv;
+pub mod docs;
 pub mod mail;
 pub mod sync;
 

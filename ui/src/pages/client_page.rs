@@ -39,16 +39,19 @@ fn ClientView(page: ClientPage) -> impl IntoView {
     let client = page.client.clone();
     let id = client.id;
     let archived = client.archived;
-    let needs_google = "Connect Google on the Integrations page to use this";
     let editing = RwSignal::new(false);
     let for_edit = client.clone();
     let composer = Composer(RwSignal::new(None));
+    let generating = RwSignal::new(false);
     provide_context(composer);
     view! {
         <Show when=move || editing.get()>
             <EditClient client=for_edit.clone() close=move || editing.set(false) />
         </Show>
         <EmailComposer contacts=page.contacts.clone() />
+        <Show when=move || generating.get()>
+            <super::documents::GenerateDocument client_id=id open=generating />
+        </Show>
         <header class="page-header">
             <div>
                 <button class="link" on:click=move |_| ui.go(Route::Clients)>"← Clients"</button>
@@ -60,7 +63,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
             </div>
             <div class="actions">
                 <button class="button secondary" id="send-email" on:click=move |_| composer.0.set(Some(Compose::default()))>"Send email"</button>
-                <button class="button secondary" disabled title=needs_google>"Generate proposal"</button>
+                <button class="button secondary" id="generate-proposal" on:click=move |_| generating.set(true)>"Generate proposal"</button>
                 <FolderButton client_id=id folder=page.folder.clone() />
                 <button class="button secondary" disabled title="Connect Twilio on the Integrations page to use this">"Send SMS"</button>
                 <button class="button secondary" id="edit-client" on:click=move |_| editing.set(true)>"Edit"</button>
@@ -124,8 +127,17 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                     <h2>"Documents"</h2>
                     {if page.documents.is_empty() { Some(view! { <p class="muted">"Proposals and contracts generated for this client appear here."</p> }) } else { None }}
                     <ul class="list">
-                        {page.documents.iter().map(|d| view! {
-                            <li>{d.title.clone()}<span class="muted small">{" "}{d.url.clone().or(d.local_path.clone()).unwrap_or_default()}</span></li>
+                        {page.documents.iter().map(|d| {
+                            let url = d.url.clone();
+                            view! {
+                                <li class="document">
+                                    <span>{d.title.clone()}</span>
+                                    {match url {
+                                        Some(url) => view! { <button class="link small" on:click=move |_| run(ui, api::open_provider_page(url.clone()), |()| {})>"Open"</button> }.into_any(),
+                                        None => view! { <span class="muted small">{d.local_path.clone().unwrap_or_default()}</span> }.into_any(),
+                                    }}
+                                </li>
+                            }
                         }).collect_view()}
                     </ul>
                 </section>

@@ -84,6 +84,7 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
         </section>
         <super::draft_settings::DraftSettings />
+        <super::documents::DocTemplateSettings />
         <section class="card">
             <h2>"Appearance"</h2>
             <button class="button secondary" on:click=move |_| ui.toggle_theme()>{move || if ui.dark.get() { "Use light theme" } else { "Use dark theme" }}</button>

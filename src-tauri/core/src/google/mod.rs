@@ -4,6 +4,7 @@
 //! run makes.
 
 mod call;
+pub mod docs;
 pub mod drive;
 pub mod gmail;
 pub mod sheets;
@@ -32,6 +33,7 @@ pub struct GoogleUrls {
     pub gmail: String,
     pub sheets: String,
     pub drive: String,
+    pub docs: String,
     pub upload_root: String,
 }
 
@@ -43,6 +45,7 @@ impl GoogleUrls {
                 gmail: r.clone(),
                 sheets: r.clone(),
                 drive: format!("{r}drive/v3/"),
+                docs: r.clone(),
                 upload_root: r,
             }
         } else {
@@ -50,6 +53,7 @@ impl GoogleUrls {
                 gmail: "https://gmail.googleapis.com/".into(),
                 sheets: "https://sheets.googleapis.com/".into(),
                 drive: "https://www.googleapis.com/drive/v3/".into(),
+                docs: "https://docs.googleapis.com/".into(),
                 upload_root: "https://www.googleapis.com/".into(),
             }
         }
@@ -190,6 +194,21 @@ impl HasErrorCode for GoogleError {
 
 pub type GoogleResult<T> = Result<T, GoogleError>;
 
+/// A Drive file id from a pasted link (`https://docs.google.com/<app>/d/<id>/edit…`,
+/// `https://drive.google.com/file/d/<id>/view`) or the id itself.
+pub fn file_id_from_link(link_or_id: &str) -> Option<String> {
+    let s = link_or_id.trim();
+    let id = match s.split_once("/d/") {
+        Some((_, rest)) => rest.split(['/', '?', '#']).next().unwrap_or(""),
+        None => s,
+    };
+    (id.len() >= 10
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    .then(|| id.to_string())
+}
+
 /// A 200 answer that lacks what the call is for (`what` says what was missing).
 pub(crate) fn incomplete(api: &'static str, what: &str) -> crate::sync::SourceError {
     crate::sync::SourceError::Google(GoogleError::Status {
@@ -310,6 +329,13 @@ impl Session {
             google_drive3::DriveHub::new(self.google.http.clone(), self.meter.token_source());
         hub.base_url(self.google.urls.drive.clone());
         hub.root_url(self.google.urls.upload_root.clone());
+        hub
+    }
+
+    pub fn docs(&self) -> google_docs1::Docs<Connector> {
+        let mut hub = google_docs1::Docs::new(self.google.http.clone(), self.meter.token_source());
+        hub.base_url(self.google.urls.docs.clone());
+        hub.root_url(self.google.urls.docs.clone());
         hub
     }
 

@@ -10,6 +10,7 @@ mod crm_sample_data;
 mod crm_search;
 mod crm_tasks;
 mod database;
+mod docs_generation;
 mod drive_folders;
 mod endpoints;
 mod leads_sheet;

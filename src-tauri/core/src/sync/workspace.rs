@@ -1,0 +1,343 @@
+//! What Cremmy does in the user's Google Workspace on request (not a sync): export the pipeline,
+//! make a client's Drive folder, send mail, write proposal drafts, generate documents, and the
+//! Leads sheet read on each sync. Each is logged as a run like a sync.
+
+use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::crm::ClientFolder;
+use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
+use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
+use cremmy_protocol::sync::{LeadSheet, SheetsExport, SyncTrigger};
+
+use super::{log, SyncError, SyncResult, SyncRunner};
+use crate::client_folder::{ensure_client_folder, FolderRun};
+use crate::doc_templates;
+use crate::google::{
+    docs::GoogleDocs, drive::GoogleDrive, gmail::GmailMailbox, sheets::GoogleSheets,
+};
+use crate::leads::{self, LeadRun};
+use crate::mail::drafts::{self, Drafted};
+use crate::mail::send::send_email;
+use crate::pipeline_export::export_pipeline;
+use crate::HasErrorCode;
+
+impl SyncRunner {
+    /// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
+    /// Google account with Sheets access; logged as a run.
+    pub async fn export_sheets(&self, trigger: SyncTrigger) -> SyncResult<SheetsExport> {
+        let account = self.google_account_with(Feature::Sheets).await?;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "sheets",
+            "export",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let sink = GoogleSheets::new(&session);
+        let result = export_pipeline(&self.db, &sink, account.id, self.clock.now()).await;
+        let outcome = log::RunOutcome {
+            kind: "export".into(),
+            created: result.as_ref().map_or(0, |r| i64::from(r.deals)),
+            api_calls: i64::from(session.meter().calls()),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let done = result?;
+        Ok(SheetsExport {
+            spreadsheet_id: done.spreadsheet_id,
+            url: done.url,
+            deals: i64::from(done.deals),
+            created_new: done.created_new,
+            account_email: account.email,
+        })
+    }
+
+    /// The client's Drive folder (`Cremmy CRM/Clients/<name>`), found or made in the first
+    /// connected Google account with Drive access; logged as a run.
+    pub async fn client_folder(
+        &self,
+        client_id: i64,
+        trigger: SyncTrigger,
+    ) -> SyncResult<ClientFolder> {
+        let account = self.google_account_with(Feature::Drive).await?;
+        let _one_at_a_time = self.folders.lock().await;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "drive",
+            "folder",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let tree = GoogleDrive::new(&session);
+        let mut run = FolderRun::default();
+        let result = ensure_client_folder(
+            &self.db,
+            &tree,
+            account.id,
+            client_id,
+            self.clock.now(),
+            &mut run,
+        )
+        .await;
+        let outcome = log::RunOutcome {
+            kind: "folder".into(),
+            created: run.created,
+            skipped: run.trashed,
+            api_calls: i64::from(session.meter().calls()),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        result
+    }
+
+    /// "Send email": from the first connected Google account allowed to send, recorded as a tracked
+    /// outgoing activity; logged as a run.
+    pub async fn send_email(
+        &self,
+        input: &SendEmailInput,
+        trigger: SyncTrigger,
+    ) -> SyncResult<SentEmail> {
+        let account = self.google_account_with(Feature::MailSend).await?;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "gmail",
+            "send",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let mut outbox = GmailMailbox::new(&session, &account.email);
+        if !account.features.contains(&Feature::MailIngest) {
+            outbox = outbox.without_read_access();
+        }
+        let result = send_email(
+            &self.db,
+            &outbox,
+            account.id,
+            input,
+            self.clock.now(),
+            crate::mail::send::random_part(),
+        )
+        .await;
+        let outcome = log::RunOutcome {
+            kind: "send".into(),
+            created: i64::from(result.is_ok()),
+            api_calls: i64::from(session.meter().calls()),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        result
+    }
+
+    pub async fn doc_templates(&self) -> SyncResult<DocTemplates> {
+        Ok(doc_templates::configured(&self.db).await?)
+    }
+
+    pub async fn set_doc_templates(&self, t: &DocTemplates) -> SyncResult<DocTemplates> {
+        doc_templates::configure(&self.db, t, self.clock.now()).await
+    }
+
+    /// What the template asks for, before "Generate".
+    pub async fn preview_document(&self, request: &DocRequest) -> SyncResult<DocPreview> {
+        let account = self.google_account_with(Feature::Docs).await?;
+        let session = self.google.session(account.id);
+        let crm = crate::crm::Crm::new(self.db.clone(), self.clock.clone());
+        doc_templates::preview(&crm, &GoogleDocs::new(&session), request, self.clock.now()).await
+    }
+
+    /// "Generate proposal/contract": into the client's Drive folder (made if needed); logged.
+    pub async fn generate_document(&self, request: &DocRequest) -> SyncResult<GeneratedDoc> {
+        let account = self.google_account_with(Feature::Docs).await?;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "docs",
+            "generate",
+            SyncTrigger::Manual,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let crm = crate::crm::Crm::new(self.db.clone(), self.clock.clone());
+        let mut folders = FolderRun::default();
+        let result = async {
+            let folder = {
+                let _one_at_a_time = self.folders.lock().await;
+                ensure_client_folder(
+                    &self.db,
+                    &GoogleDrive::new(&session),
+                    account.id,
+                    request.client_id,
+                    self.clock.now(),
+                    &mut folders,
+                )
+                .await?
+            };
+            let document = doc_templates::generate(
+                &crm,
+                &GoogleDocs::new(&session),
+                request,
+                &folder.folder_id,
+                self.clock.now(),
+            )
+            .await?;
+            Ok::<_, SyncError>(GeneratedDoc {
+                document,
+                folder_url: folder.url,
+            })
+        }
+        .await;
+        let outcome = log::RunOutcome {
+            kind: "generate".into(),
+            created: i64::from(result.is_ok()),
+            api_calls: i64::from(session.meter().calls()),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        result
+    }
+
+    /// The Leads sheet read on each sync, if one is set.
+    pub async fn lead_sheet(&self) -> SyncResult<Option<LeadSheet>> {
+        Ok(leads::configured(&self.db).await?)
+    }
+
+    /// Sets the Leads sheet (a link or an id); an empty link turns lead ingest off.
+    pub async fn set_lead_sheet(&self, sheet: &LeadSheet) -> SyncResult<Option<LeadSheet>> {
+        leads::configure(&self.db, sheet, self.clock.now()).await
+    }
+
+    /// One pass over the Leads sheet with the first account allowed to use Sheets; logged as a
+    /// run (a missing account is a failed run, so the user sees why nothing is imported).
+    pub(super) async fn sync_leads(
+        &self,
+        sheet: &LeadSheet,
+        trigger: SyncTrigger,
+    ) -> SyncResult<i64> {
+        let account = self.google_account_with(Feature::Sheets).await;
+        let run_id = log::start(
+            &self.db,
+            account.as_ref().ok().map(|a| a.id),
+            "sheets",
+            "leads",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let mut run = LeadRun::default();
+        let mut calls = 0;
+        let result = match account {
+            Err(e) => Err(e),
+            Ok(account) => {
+                let session = self.google.session(account.id);
+                let result = leads::ingest(
+                    &self.db,
+                    &GoogleSheets::new(&session),
+                    sheet,
+                    self.clock.now(),
+                    &mut run,
+                )
+                .await;
+                calls = session.meter().calls();
+                result
+            }
+        };
+        let outcome = log::RunOutcome {
+            kind: "leads".into(),
+            fetched: run.rows,
+            created: run.imported,
+            skipped: run.skipped + run.errors,
+            api_calls: i64::from(calls),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        Ok(run_id)
+    }
+
+    /// After a deal moved: if it entered the drafting stage (default Proposal) and has no draft
+    /// yet, writes the Gmail draft in the background (logged as a run; a template that cannot be
+    /// filled leaves a task saying why). `None` when there is nothing to do.
+    pub async fn after_deal_moved(
+        &self,
+        deal_id: i64,
+    ) -> Option<tokio::task::JoinHandle<SyncResult<Drafted>>> {
+        let due = drafts::due(&self.db, deal_id, self.clock.now())
+            .await
+            .ok()??;
+        let account = self.google_account_with(Feature::MailSend).await.ok()?;
+        let runner = self.clone();
+        Some(tokio::spawn(async move {
+            let run_id = log::start(
+                &runner.db,
+                Some(account.id),
+                "gmail",
+                "draft",
+                SyncTrigger::Manual,
+                runner.clock.now(),
+            )
+            .await?;
+            let session = runner.google.session(account.id);
+            let outbox = GmailMailbox::new(&session, &account.email);
+            let result = drafts::create(
+                &runner.db,
+                &outbox,
+                account.id,
+                &due,
+                runner.clock.now(),
+                crate::mail::send::random_part(),
+            )
+            .await;
+            let outcome = log::RunOutcome {
+                kind: "draft".into(),
+                created: i64::from(result.is_ok()),
+                api_calls: i64::from(session.meter().calls()),
+                error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+                ..Default::default()
+            };
+            log::finish(&runner.db, run_id, &outcome, runner.clock.now()).await?;
+            result
+        }))
+    }
+
+    pub async fn draft_template(&self) -> SyncResult<DraftTemplate> {
+        Ok(drafts::template(&self.db).await?)
+    }
+
+    pub async fn save_draft_template(&self, t: &DraftTemplate) -> SyncResult<DraftTemplate> {
+        drafts::save_template(&self.db, t, self.clock.now()).await
+    }
+
+    /// After a client is created: if the user asked for a folder per new client and a Google
+    /// account has Drive access, makes it in the background (the run, and any error, goes to the
+    /// sync log). Returns the task, or `None` when there is nothing to do (or the settings and
+    /// accounts cannot be read, which the next explicit "Create folder" will report).
+    pub async fn after_client_created(
+        &self,
+        client_id: i64,
+    ) -> Option<tokio::task::JoinHandle<SyncResult<ClientFolder>>> {
+        let wanted = crate::crm::Crm::new(self.db.clone(), self.clock.clone())
+            .settings()
+            .await
+            .map(|s| s.client_folder_on_create)
+            .unwrap_or(false);
+        if !wanted || self.google_account_with(Feature::Drive).await.is_err() {
+            return None;
+        }
+        let runner = self.clone();
+        Some(tokio::spawn(async move {
+            runner.client_folder(client_id, SyncTrigger::Manual).await
+        }))
+    }
+}

@@ -1,0 +1,257 @@
+//! "Generate proposal/contract" against the provider sandbox: the template's variables listed
+//! first, the copy in the client's folder filled in one batchUpdate, and a failure midway leaving
+//! nothing recorded and no half-filled copy.
+
+use cremmy_core::HasErrorCode;
+use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::crm::{DealInput, DocumentKind};
+use cremmy_protocol::docs::{DocRequest, DocTemplates};
+use cremmy_protocol::ErrorCode;
+use serde_json::json;
+
+use crate::accounts_support::connect;
+use crate::mail_sync::{mail_world, post, requests, MailWorld};
+use crate::support::{client, contact};
+
+const OWNER: &str = "consultant@sandbox.example";
+const DOC: &str = "application/vnd.google-apps.document";
+
+/// A Google Doc in the consultant's sandbox Drive with this text.
+fn template_doc(w: &MailWorld, text: &str) -> String {
+    let mut world = w.t.sandbox.shared.lock();
+    world
+        .google
+        .drives
+        .entry(OWNER.into())
+        .or_default()
+        .create(
+            "Proposal template",
+            DOC,
+            Vec::new(),
+            text.as_bytes().to_vec(),
+        )
+        .id
+}
+
+/// Live documents other than the templates: (name, parent, text).
+fn generated(w: &MailWorld) -> Vec<(String, String, String)> {
+    let world = w.t.sandbox.shared.lock();
+    world.google.drives[OWNER]
+        .files
+        .iter()
+        .filter(|f| f.mime_type == DOC && !f.trashed && f.name != "Proposal template")
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.parents[0].clone(),
+                String::from_utf8_lossy(&f.content).to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn count(w: &MailWorld, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap()
+}
+
+const TEMPLATE: &str = "Proposal for {{client_name}}\nDear {{ contact_first_name }},\n\
+    We propose {{deal_title}} for {{deal_value}}.\nValid from {{date}}. {{client_name}} signs below.\n";
+
+#[tokio::test]
+async fn a_proposal_is_copied_into_the_client_folder_and_filled_in_one_request() {
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    connect(&w.t, &[Feature::Docs]).await;
+    let template = template_doc(&w, TEMPLATE);
+    let saved = w
+        .sync
+        .set_doc_templates(&DocTemplates {
+            proposal: format!("https://docs.google.com/document/d/{template}/edit"),
+            contract: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(saved.proposal, template);
+    let request = DocRequest {
+        client_id: acme.id,
+        kind: DocumentKind::Proposal,
+        deal_id: None,
+    };
+
+    // No deal yet: the preview says what is missing, and generating refuses before copying.
+    let preview = w.sync.preview_document(&request).await.unwrap();
+    assert_eq!(preview.template_title, "Proposal template");
+    assert_eq!(
+        preview.variables,
+        [
+            "client_name",
+            "contact_first_name",
+            "deal_title",
+            "deal_value",
+            "date"
+        ]
+    );
+    assert_eq!(preview.missing, ["deal_title", "deal_value"]);
+    assert!(preview.unknown.is_empty());
+    let refused = w
+        .sync
+        .generate_document(&request)
+        .await
+        .expect_err("no deal to fill in");
+    assert_eq!(refused.code(), ErrorCode::InvalidInput);
+    assert!(refused.to_string().contains("deal_title"), "{refused}");
+    assert!(generated(&w).is_empty(), "nothing was copied");
+
+    w.crm
+        .create_deal(&DealInput {
+            client_id: acme.id,
+            title: "Website relaunch".into(),
+            value_minor: 1_250_000,
+            currency: "EUR".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let done = w.sync.generate_document(&request).await.expect("generated");
+    let docs = generated(&w);
+    assert_eq!(docs.len(), 1);
+    let (name, parent, text) = &docs[0];
+    assert_eq!(name, "Proposal - Acme");
+    let folder = w
+        .crm
+        .client_page(acme.id)
+        .await
+        .unwrap()
+        .folder
+        .expect("the client's folder was made");
+    assert_eq!(parent, &folder.folder_id, "inside Cremmy CRM/Clients/Acme");
+    assert!(!text.contains("{{"), "every variable replaced: {text}");
+    assert!(
+        text.contains("Dear Zoë,")
+            && text.contains("Website relaunch for 12,500.00 EUR")
+            && text.contains("Acme signs"),
+        "{text}"
+    );
+    assert_eq!(
+        requests(&w, |m, p| m == "POST" && p.ends_with(":batchUpdate")).len(),
+        1,
+        "one batchUpdate"
+    );
+    assert_eq!(done.document.title, "Proposal - Acme");
+    assert_eq!(done.folder_url, folder.url);
+    let page = w.crm.client_page(acme.id).await.unwrap();
+    assert_eq!(page.documents.len(), 1, "a Document linked to the client");
+    assert!(page.documents[0]
+        .url
+        .as_deref()
+        .unwrap_or_default()
+        .contains(done.document.external_id.as_deref().unwrap()));
+    assert!(page
+        .timeline
+        .items
+        .iter()
+        .any(|a| a.subject == "Proposal generated: Proposal - Acme"));
+}
+
+#[tokio::test]
+async fn unknown_variables_and_a_failure_midway_leave_nothing_behind() {
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    w.crm
+        .create_deal(&DealInput {
+            client_id: acme.id,
+            title: "Audit".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let request = DocRequest {
+        client_id: acme.id,
+        kind: DocumentKind::Contract,
+        deal_id: None,
+    };
+
+    connect(&w.t, &[Feature::MailIngest]).await;
+    let e = w
+        .sync
+        .generate_document(&request)
+        .await
+        .expect_err("no Docs access");
+    assert_eq!(e.code(), ErrorCode::NotConfigured);
+    connect(&w.t, &[Feature::Docs]).await;
+    let e = w
+        .sync
+        .generate_document(&request)
+        .await
+        .expect_err("no contract template");
+    assert!(e.to_string().contains("contract template"), "{e}");
+
+    let typo = template_doc(&w, "Contract with {{client_name}} for {{budjet}}.\n");
+    w.sync
+        .set_doc_templates(&DocTemplates {
+            proposal: String::new(),
+            contract: typo.clone(),
+        })
+        .await
+        .unwrap();
+    let preview = w.sync.preview_document(&request).await.unwrap();
+    assert_eq!(preview.unknown, ["budjet"], "listed before generation");
+    let e = w
+        .sync
+        .generate_document(&request)
+        .await
+        .expect_err("unknown variable");
+    assert!(
+        e.to_string().contains("budjet") && e.to_string().contains("nothing was generated"),
+        "{e}"
+    );
+    assert!(generated(&w).is_empty());
+
+    let good = template_doc(&w, "Contract with {{client_name}} about {{deal_title}}.\n");
+    w.sync
+        .set_doc_templates(&DocTemplates {
+            proposal: String::new(),
+            contract: good.clone(),
+        })
+        .await
+        .unwrap();
+    post(
+        &w,
+        "faults",
+        json!({ "rules": [ { "path": ":batchUpdate", "times": 1, "fault": { "kind": "status", "status": 400, "reason": "badRequest" } } ] }),
+    )
+    .await;
+    let e = w
+        .sync
+        .generate_document(&request)
+        .await
+        .expect_err("the fill failed");
+    assert_eq!(e.code(), ErrorCode::ProviderUnavailable, "{e}");
+    assert!(generated(&w).is_empty(), "the half-filled copy was trashed");
+    assert_eq!(
+        count(&w, "SELECT count(*) FROM documents").await,
+        0,
+        "nothing recorded as done"
+    );
+    assert_eq!(
+        count(
+            &w,
+            "SELECT count(*) FROM activities WHERE kind = 'document'"
+        )
+        .await,
+        0
+    );
+
+    let done = w
+        .sync
+        .generate_document(&request)
+        .await
+        .expect("the retry works");
+    assert_eq!(done.document.title, "Contract - Acme");
+    assert_eq!(generated(&w).len(), 1);
+}

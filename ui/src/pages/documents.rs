@@ -1,0 +1,153 @@
+//! Proposals and contracts from Google Docs templates: the client page's "Generate" dialog (the
+//! template's variables are shown first; unknown or unfilled ones block generation) and the
+//! Settings card where the template documents are chosen.
+
+use cremmy_protocol::crm::{DocumentKind, Id};
+use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates};
+use leptos::prelude::*;
+
+use super::forms::Field;
+use crate::api;
+use crate::ui_state::{run, use_ui};
+
+#[component]
+pub fn GenerateDocument(client_id: Id, open: RwSignal<bool>) -> impl IntoView {
+    let ui = use_ui();
+    let kind = RwSignal::new(DocumentKind::Proposal);
+    let preview = LocalResource::new(move || {
+        let kind = kind.get();
+        async move {
+            if !open.get_untracked() {
+                return None;
+            }
+            Some(
+                api::preview_document(DocRequest {
+                    client_id,
+                    kind,
+                    deal_id: None,
+                })
+                .await,
+            )
+        }
+    });
+    let busy = RwSignal::new(false);
+    let generate = move |_| {
+        busy.set(true);
+        let request = DocRequest {
+            client_id,
+            kind: kind.get_untracked(),
+            deal_id: None,
+        };
+        leptos::task::spawn_local(async move {
+            match api::generate_document(request).await {
+                Ok(done) => {
+                    open.set(false);
+                    ui.ok_with_link(
+                        format!(
+                            "{} is ready in the client's Drive folder.",
+                            done.document.title
+                        ),
+                        done.document.url.unwrap_or_default(),
+                    );
+                    ui.changed();
+                }
+                Err(e) => ui.error(&e),
+            }
+            busy.set(false);
+        });
+    };
+    let blocked = move || {
+        preview.get().flatten().is_none_or(|r| {
+            r.is_err()
+                || r.as_ref()
+                    .is_ok_and(|p| !p.unknown.is_empty() || !p.missing.is_empty())
+        })
+    };
+    view! {
+        <div class="overlay" on:click=move |_| open.set(false)>
+            <div class="dialog wide" id="generate-document" on:click=|e| e.stop_propagation()>
+                <h2>"Generate a document"</h2>
+                <label class="field"><span>"Kind"</span>
+                    <select id="document-kind" on:change=move |e| kind.set(if event_target_value(&e) == "contract" { DocumentKind::Contract } else { DocumentKind::Proposal })>
+                        <option value="proposal">"Proposal"</option>
+                        <option value="contract">"Contract"</option>
+                    </select>
+                </label>
+                <Transition fallback=|| view! { <p class="muted">"Reading the template…"</p> }>
+                    {move || preview.get().flatten().map(|r| match r {
+                        Err(e) => view! { <p class="error" id="document-problem">{e.message}</p> }.into_any(),
+                        Ok(p) => view! { <PreviewView preview=p /> }.into_any(),
+                    })}
+                </Transition>
+                <div class="actions">
+                    <button type="button" class="button secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="button" class="button primary" id="document-generate" disabled=move || busy.get() || blocked() on:click=generate>
+                        {move || if busy.get() { "Generating…" } else { "Generate" }}
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn PreviewView(preview: DocPreview) -> impl IntoView {
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|n| format!("{{{{{n}}}}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <p class="small">"Template: "<strong>{preview.template_title.clone()}</strong></p>
+        <p class="muted small" id="document-variables">{format!("Fills in: {}", if preview.variables.is_empty() { "nothing".to_string() } else { list(&preview.variables) })}</p>
+        {(!preview.unknown.is_empty()).then(|| view! { <p class="error small" id="document-unknown">{format!("Unknown variables (fix the template): {}", list(&preview.unknown))}</p> })}
+        {(!preview.missing.is_empty()).then(|| view! { <p class="error small" id="document-missing">{format!("No value yet for: {}. Add a contact or a deal first.", list(&preview.missing))}</p> })}
+    }
+}
+
+#[component]
+pub fn DocTemplateSettings() -> impl IntoView {
+    let ui = use_ui();
+    let stored = LocalResource::new(move || {
+        ui.revision.track();
+        api::doc_templates()
+    });
+    view! {
+        <section class="card" id="doc-template-settings">
+            <h2>"Document templates"</h2>
+            <Transition fallback=|| ()>
+                {move || stored.get().map(|r| match r {
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Ok(t) => view! { <TemplateLinks templates=t /> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TemplateLinks(templates: DocTemplates) -> impl IntoView {
+    let ui = use_ui();
+    let proposal = RwSignal::new(templates.proposal);
+    let contract = RwSignal::new(templates.contract);
+    let save = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let input = DocTemplates {
+            proposal: proposal.get_untracked(),
+            contract: contract.get_untracked(),
+        };
+        run(ui, api::set_doc_templates(input), move |_| {
+            ui.ok("Document templates saved");
+            ui.changed();
+        });
+    };
+    view! {
+        <form on:submit=save>
+            <Field label="Proposal template (Google Doc link)" value=proposal id="template-proposal" />
+            <Field label="Contract template (Google Doc link)" value=contract id="template-contract" />
+            <p class="muted small">"Write {{client_name}}, {{client_website}}, {{contact_name}}, {{contact_first_name}}, {{contact_email}}, {{deal_title}}, {{deal_value}}, {{date}} or {{document_type}} where the values go. Each document is a copy in Cremmy CRM/Clients/<client>."</p>
+            <div class="actions"><button type="submit" class="button primary small" id="templates-save">"Save templates"</button></div>
+        </form>
+    }
+}
