@@ -72,6 +72,50 @@ pub struct Database {
 }
 
 impl Database {
+    /// A value from the `settings` table.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await
+    }
+
+    /// A JSON setting, or `None` if unset or no longer readable.
+    pub async fn json_setting<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, sqlx::Error> {
+        Ok(self
+            .setting(key)
+            .await?
+            .and_then(|v| serde_json::from_str(&v).ok()))
+    }
+
+    /// Sets (or with `None`, removes) a setting.
+    pub async fn put_setting(
+        &self,
+        key: &str,
+        value: Option<&str>,
+        now: crate::clock::Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        match value {
+            Some(v) => sqlx::query(
+                "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(v)
+            .bind(now)
+            .execute(self.writer())
+            .await?,
+            None => sqlx::query("DELETE FROM settings WHERE key = ?")
+                .bind(key)
+                .execute(self.writer())
+                .await?,
+        };
+        Ok(())
+    }
+
     /// Opens (creating if missing) `cremmy.sqlite3` in `data_dir` and brings its schema up to date.
     pub async fn open_in(data_dir: &Path) -> Result<Database, DbError> {
         std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {

@@ -55,12 +55,7 @@ pub trait DocStore: Sync {
 }
 
 pub async fn configured(db: &Database) -> Result<DocTemplates, sqlx::Error> {
-    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-        .bind(SETTING)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(v.and_then(|v| serde_json::from_str(&v).ok())
-        .unwrap_or_default())
+    Ok(db.json_setting(SETTING).await?.unwrap_or_default())
 }
 
 /// Saves the template links (as ids).
@@ -87,15 +82,7 @@ pub async fn configure(
         field: "templates",
         reason: e.to_string(),
     })?;
-    sqlx::query(
-        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(SETTING)
-    .bind(json)
-    .bind(now)
-    .execute(db.writer())
-    .await?;
+    db.put_setting(SETTING, Some(&json), now).await?;
     Ok(saved)
 }
 

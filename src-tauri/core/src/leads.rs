@@ -154,11 +154,7 @@ pub fn spreadsheet_id(link_or_id: &str) -> Option<String> {
 }
 
 pub async fn configured(db: &Database) -> Result<Option<LeadSheet>, sqlx::Error> {
-    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-        .bind(SETTING)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(v.and_then(|v| serde_json::from_str(&v).ok()))
+    db.json_setting(SETTING).await
 }
 
 /// Saves (or with an empty link, removes) the Leads sheet.
@@ -168,10 +164,7 @@ pub async fn configure(
     now: Timestamp,
 ) -> Result<Option<LeadSheet>, SyncError> {
     if input.spreadsheet.trim().is_empty() {
-        sqlx::query("DELETE FROM settings WHERE key = ?")
-            .bind(SETTING)
-            .execute(db.writer())
-            .await?;
+        db.put_setting(SETTING, None, now).await?;
         return Ok(None);
     }
     let id = spreadsheet_id(&input.spreadsheet).ok_or(SyncError::Invalid {
@@ -191,15 +184,7 @@ pub async fn configure(
         field: "Leads sheet",
         reason: e.to_string(),
     })?;
-    sqlx::query(
-        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(SETTING)
-    .bind(json)
-    .bind(now)
-    .execute(db.writer())
-    .await?;
+    db.put_setting(SETTING, Some(&json), now).await?;
     Ok(Some(saved))
 }
 

@@ -192,25 +192,12 @@ pub async fn pipeline_rows(db: &Database) -> Result<Vec<Vec<SheetCell>>, sqlx::E
 }
 
 pub async fn stored(db: &Database) -> Result<Option<StoredExport>, sqlx::Error> {
-    let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-        .bind(SETTING)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    db.json_setting(SETTING).await
 }
 
 async fn remember(db: &Database, export: &StoredExport, now: Timestamp) -> Result<(), sqlx::Error> {
     let value = serde_json::to_string(export).unwrap_or_default();
-    sqlx::query(
-        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(SETTING)
-    .bind(value)
-    .bind(now)
-    .execute(db.writer())
-    .await?;
-    Ok(())
+    db.put_setting(SETTING, Some(&value), now).await
 }
 
 /// What an export did.

@@ -10,19 +10,14 @@ pub const DEFAULT_SYNC_INTERVAL_MINUTES: u32 = 5;
 
 impl Crm {
     pub async fn settings(&self) -> CrmResult<AppSettings> {
-        let stored: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(SYNC_INTERVAL)
-            .fetch_optional(self.pool())
-            .await?;
-        let sync_interval_minutes = stored
+        let db = self.database();
+        let sync_interval_minutes = db
+            .setting(SYNC_INTERVAL)
+            .await?
             .and_then(|v| v.parse().ok())
             .filter(|m| (1..=1440).contains(m))
             .unwrap_or(DEFAULT_SYNC_INTERVAL_MINUTES);
-        let folder_on_create: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(FOLDER_ON_CREATE)
-                .fetch_optional(self.pool())
-                .await?;
+        let folder_on_create = db.setting(FOLDER_ON_CREATE).await?;
         Ok(AppSettings {
             sync_interval_minutes,
             client_folder_on_create: folder_on_create.as_deref() == Some("true"),
@@ -37,13 +32,10 @@ impl Crm {
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> CrmResult<()> {
-        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-            .bind(key)
-            .bind(value)
-            .bind(self.now())
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        Ok(self
+            .database()
+            .put_setting(key, Some(value), self.now())
+            .await?)
     }
 
     pub async fn set_sync_interval(&self, minutes: u32) -> CrmResult<AppSettings> {

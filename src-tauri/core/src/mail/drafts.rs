@@ -39,12 +39,9 @@ pub fn default_template() -> DraftTemplate {
 }
 
 pub async fn template(db: &Database) -> Result<DraftTemplate, sqlx::Error> {
-    let stored: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-        .bind(SETTING)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(stored
-        .and_then(|v| serde_json::from_str(&v).ok())
+    Ok(db
+        .json_setting(SETTING)
+        .await?
         .unwrap_or_else(default_template))
 }
 
@@ -79,15 +76,7 @@ pub async fn save_template(
         }
     }
     let json = serde_json::to_string(t).map_err(|e| invalid("template", e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(SETTING)
-    .bind(json)
-    .bind(now)
-    .execute(db.writer())
-    .await?;
+    db.put_setting(SETTING, Some(&json), now).await?;
     Ok(t.clone())
 }
 

@@ -22,6 +22,23 @@ pub struct RunOutcome {
     pub error: Option<(ErrorCode, String)>,
 }
 
+impl RunOutcome {
+    /// A one-shot job (send, draft, generate): one item made when it succeeded.
+    pub fn of_job<T, E: crate::HasErrorCode>(
+        kind: &str,
+        result: &Result<T, E>,
+        api_calls: u32,
+    ) -> RunOutcome {
+        RunOutcome {
+            kind: kind.to_string(),
+            created: i64::from(result.is_ok()),
+            api_calls: i64::from(api_calls),
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        }
+    }
+}
+
 pub async fn start(
     db: &Database,
     account_id: Option<i64>,

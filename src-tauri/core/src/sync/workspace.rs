@@ -128,13 +128,7 @@ impl SyncRunner {
             crate::mail::send::random_part(),
         )
         .await;
-        let outcome = log::RunOutcome {
-            kind: "send".into(),
-            created: i64::from(result.is_ok()),
-            api_calls: i64::from(session.meter().calls()),
-            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
-            ..Default::default()
-        };
+        let outcome = log::RunOutcome::of_job("send", &result, session.meter().calls());
         log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
         result
     }
@@ -197,13 +191,7 @@ impl SyncRunner {
             })
         }
         .await;
-        let outcome = log::RunOutcome {
-            kind: "generate".into(),
-            created: i64::from(result.is_ok()),
-            api_calls: i64::from(session.meter().calls()),
-            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
-            ..Default::default()
-        };
+        let outcome = log::RunOutcome::of_job("generate", &result, session.meter().calls());
         log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
         result
     }
@@ -299,13 +287,7 @@ impl SyncRunner {
                 crate::mail::send::random_part(),
             )
             .await;
-            let outcome = log::RunOutcome {
-                kind: "draft".into(),
-                created: i64::from(result.is_ok()),
-                api_calls: i64::from(session.meter().calls()),
-                error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
-                ..Default::default()
-            };
+            let outcome = log::RunOutcome::of_job("draft", &result, session.meter().calls());
             log::finish(&runner.db, run_id, &outcome, runner.clock.now()).await?;
             result
         }))
