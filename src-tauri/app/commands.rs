@@ -172,6 +172,25 @@ pub async fn set_task_done(b: State<'_, Backend>, id: Id, done: bool) -> Reply<T
     b.opened()?.crm.set_task_done(id, done).await.map_err(api)
 }
 
+/// Edits a task; if it is on the calendar and its time moved, the event follows (in the background).
+#[tauri::command]
+pub async fn update_task(b: State<'_, Backend>, id: Id, input: TaskInput) -> Reply<Task> {
+    let o = b.opened()?;
+    let task = o.crm.update_task(id, &input).await.map_err(api)?;
+    o.sync.after_task_changed(task.id).await;
+    Ok(task)
+}
+
+/// "Add to calendar" on a task with a due time, in the user's IANA time zone.
+#[tauri::command]
+pub async fn add_task_to_calendar(b: State<'_, Backend>, id: Id, time_zone: String) -> Reply<()> {
+    b.opened()?
+        .sync
+        .add_task_to_calendar(id, &time_zone)
+        .await
+        .map_err(api)
+}
+
 #[tauri::command]
 pub async fn search(b: State<'_, Backend>, text: String) -> Reply<Vec<SearchHit>> {
     b.opened()?.crm.search(&text, 0).await.map_err(api)
@@ -440,6 +459,8 @@ macro_rules! all_commands {
             commands::task_board,
             commands::create_task,
             commands::set_task_done,
+            commands::update_task,
+            commands::add_task_to_calendar,
             commands::search,
             commands::load_demo,
             commands::preview_import,

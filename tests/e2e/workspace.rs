@@ -281,3 +281,68 @@ async fn generate_a_proposal_from_the_template_set_in_settings() {
     app.screenshot().await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn meetings_sync_into_the_timeline_and_a_task_goes_on_the_calendar() {
+    let sb = sandbox().await;
+    {
+        let start = cremmy_core::crm::iso_utc(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64
+                + 86_400_000,
+        );
+        let mut world = sb.shared.lock();
+        let event = serde_json::json!({ "summary": "Contract walkthrough", "start": { "dateTime": start }, "end": { "dateTime": start },
+            "attendees": [{ "email": OWNER }, { "email": "luis.moreno@brightwater.example" }] });
+        world
+            .google
+            .calendars
+            .entry(OWNER.into())
+            .or_default()
+            .insert(event.as_object().unwrap().clone());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = crate::accounts::cremmy(&data, &[], &["demo"])
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let app = connected_window("s13-calendar", &sb, dir.path(), &data).await;
+    app.click("#sync-now").await;
+    app.wait_for_text(".toast", "1 new meeting").await;
+    app.click("#nav-clients").await;
+    app.type_into("#client-search", "brightwater").await;
+    app.wait_for_count(".client-row", 1).await;
+    app.click(".client-row .client-name").await;
+    app.wait_for_text("#timeline", "Contract walkthrough").await;
+
+    // "Call Luis about contract terms" is due today at 14:30 in the demo.
+    app.click("#nav-tasks").await;
+    app.click("[data-title='Call Luis about contract terms'] .add-to-calendar")
+        .await;
+    app.wait_for("[data-title='Call Luis about contract terms'] .on-calendar")
+        .await;
+    let events: Vec<serde_json::Value> = {
+        let world = sb.shared.lock();
+        world.google.calendars[OWNER]
+            .events
+            .iter()
+            .map(|e| serde_json::Value::Object(e.json.clone()))
+            .filter(|e| e["summary"] == "Call Luis about contract terms")
+            .collect()
+    };
+    assert_eq!(events.len(), 1, "one event for the task");
+    assert!(
+        events[0]["start"]["dateTime"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("T14:30:00"),
+        "at the task's wall-clock time: {}",
+        events[0]["start"]
+    );
+    assert!(events[0]["start"]["timeZone"].is_string());
+    app.screenshot().await;
+    app.close().await;
+}

@@ -157,6 +157,24 @@ pub async fn set_task_done(id: Id, done: bool) -> Reply<Task> {
     }
     call(cmd::SET_TASK_DONE, &A { id, done }).await
 }
+pub async fn update_task(id: Id, input: TaskInput) -> Reply<Task> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        id: Id,
+        input: &'a TaskInput,
+    }
+    call(cmd::UPDATE_TASK, &A { id, input: &input }).await
+}
+/// Puts a task with a due time on the calendar, in this machine's time zone.
+pub async fn add_task_to_calendar(id: Id, time_zone: String) -> Reply<()> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        id: Id,
+        time_zone: String,
+    }
+    call(cmd::ADD_TASK_TO_CALENDAR, &A { id, time_zone }).await
+}
 pub async fn search(text: String) -> Reply<Vec<SearchHit>> {
     #[derive(Serialize)]
     struct A {

@@ -104,3 +104,14 @@ pub fn relative(ms: i64) -> String {
         format!("in {n} {unit}{plural}")
     }
 }
+
+/// This machine's IANA time zone (`Europe/Berlin`), as the browser engine reports it; "UTC" if it
+/// cannot say.
+pub fn time_zone() -> String {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "UTC".into())
+}

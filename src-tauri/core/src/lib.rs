@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod backoff;
+pub mod calendar;
 pub mod client_folder;
 pub mod clock;
 pub mod crm;
@@ -20,6 +21,7 @@ pub mod pacing;
 pub mod paths;
 pub mod pipeline_export;
 pub mod sync;
+pub mod task_calendar;
 pub mod templates;
 
 pub use clock::{Clock, Timestamp};

@@ -28,6 +28,8 @@ pub const TIMELINE: &str = "timeline";
 pub const TASK_BOARD: &str = "task_board";
 pub const CREATE_TASK: &str = "create_task";
 pub const SET_TASK_DONE: &str = "set_task_done";
+pub const UPDATE_TASK: &str = "update_task";
+pub const ADD_TASK_TO_CALENDAR: &str = "add_task_to_calendar";
 pub const SEARCH: &str = "search";
 pub const LOAD_DEMO: &str = "load_demo";
 pub const PREVIEW_IMPORT: &str = "preview_import";
@@ -86,6 +88,8 @@ pub const ALL: &[&str] = &[
     TASK_BOARD,
     CREATE_TASK,
     SET_TASK_DONE,
+    UPDATE_TASK,
+    ADD_TASK_TO_CALENDAR,
     SEARCH,
     LOAD_DEMO,
     PREVIEW_IMPORT,

@@ -320,6 +320,9 @@ pub struct Task {
     pub client_id: Option<Id>,
     pub client_name: Option<String>,
     pub deal_id: Option<Id>,
+    /// Put on the calendar with "Add to calendar" (moving the due time moves the event).
+    #[serde(default)]
+    pub on_calendar: bool,
 }
 
 /// The Tasks screen: open tasks split around the user's local "today", plus recently completed.

@@ -87,6 +87,7 @@ fn report_sync(ui: Ui, runs: &[SyncRun]) {
     let news: Vec<String> = [
         (count("gmail"), "new email", "new emails"),
         (count("sheets"), "new lead", "new leads"),
+        (count("calendar"), "new meeting", "new meetings"),
     ]
     .into_iter()
     .filter(|(n, _, _)| *n > 0)
@@ -245,7 +246,7 @@ fn GoogleCard(
             <super::lead_sheet_form::LeadSheetForm />
             <div class="card-actions">
                 <button class="button primary connect" disabled=move || busy.get()
-                    on:click=move |_| connect(None, vec![Feature::MailIngest, Feature::MailSend, Feature::Drive, Feature::Sheets])>
+                    on:click=move |_| connect(None, vec![Feature::MailIngest, Feature::MailSend, Feature::Drive, Feature::Sheets, Feature::Calendar])>
                     {move || {
                         let connected = accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.status != AccountStatus::Disconnected));
                         if busy.get() { "Waiting for the browser…" } else if connected { "Add another Google account" } else { "Connect Google" }

@@ -4,7 +4,7 @@ use cremmy_protocol::crm::{Task, TaskInput};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::format::local_today;
+use crate::format::{local_today, time_zone};
 use crate::ui_state::{run, use_ui, Route};
 
 #[component]
@@ -75,7 +75,35 @@ fn Bucket(id: &'static str, title: &'static str, tasks: Vec<Task>) -> impl IntoV
                                 <input type="checkbox" class="task-done" checked=done title=if done { "Reopen" } else { "Mark done" }
                                     on:change=move |_| run(ui, api::set_task_done(task_id, !done), move |_| ui.changed()) />
                                 <span class="task-title">{t.title.clone()}</span>
-                                <span class="muted small">{[t.due_date.clone(), t.due_time.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ")}</span>
+                                <span class="muted small">{t.due_date.clone().unwrap_or_default()}</span>
+                                {t.due_date.is_some().then(|| {
+                                    let task = t.clone();
+                                    view! {
+                                        <input type="time" class="task-time" title="Move the due time" value=t.due_time.clone().unwrap_or_default()
+                                            on:change=move |e| {
+                                                let input = TaskInput {
+                                                    title: task.title.clone(),
+                                                    notes: task.notes.clone(),
+                                                    due_date: task.due_date.clone(),
+                                                    due_time: Some(event_target_value(&e)).filter(|v| !v.is_empty()),
+                                                    reminder_at: task.reminder_at,
+                                                    client_id: task.client_id,
+                                                    deal_id: task.deal_id,
+                                                };
+                                                run(ui, api::update_task(task.id, input), move |_| { ui.ok("Task moved"); ui.changed(); });
+                                            } />
+                                    }
+                                })}
+                                {match (t.on_calendar, t.due_time.is_some()) {
+                                    (true, _) => Some(view! { <span class="badge ok on-calendar">"On calendar"</span> }.into_any()),
+                                    (false, true) => Some(view! {
+                                        <button class="link small add-to-calendar" on:click=move |_| run(ui, api::add_task_to_calendar(task_id, time_zone()), move |()| {
+                                            ui.ok("Added to your calendar");
+                                            ui.changed();
+                                        })>"Add to calendar"</button>
+                                    }.into_any()),
+                                    (false, false) => None,
+                                }}
                                 {client.map(|(cid, name)| view! { <button class="link small" on:click=move |_| ui.go(Route::Client(cid))>{name}</button> })}
                             </li>
                         }

@@ -182,11 +182,14 @@ pub struct TaskRow {
     client_id: Option<i64>,
     client_name: Option<String>,
     deal_id: Option<i64>,
+    on_calendar: bool,
 }
 
 pub const TASK_COLUMNS: &str =
     "t.id, t.title, t.notes, t.due_date, t.due_time, t.reminder_at, t.done_at, t.client_id, \
-     c.name AS client_name, t.deal_id FROM tasks t LEFT JOIN clients c ON c.id = t.client_id";
+     c.name AS client_name, t.deal_id, \
+     EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.id) AS on_calendar \
+     FROM tasks t LEFT JOIN clients c ON c.id = t.client_id";
 
 impl From<TaskRow> for Task {
     fn from(r: TaskRow) -> Task {
@@ -201,6 +204,7 @@ impl From<TaskRow> for Task {
             client_id: r.client_id,
             client_name: r.client_name,
             deal_id: r.deal_id,
+            on_calendar: r.on_calendar,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! (backoff + jitter, `Retry-After`, one token refresh after a 401) and a count of the calls each
 //! run makes.
 
+pub mod calendar;
 mod call;
 pub mod docs;
 pub mod drive;
@@ -34,6 +35,7 @@ pub struct GoogleUrls {
     pub sheets: String,
     pub drive: String,
     pub docs: String,
+    pub calendar: String,
     pub upload_root: String,
 }
 
@@ -46,6 +48,7 @@ impl GoogleUrls {
                 sheets: r.clone(),
                 drive: format!("{r}drive/v3/"),
                 docs: r.clone(),
+                calendar: format!("{r}calendar/v3/"),
                 upload_root: r,
             }
         } else {
@@ -54,6 +57,7 @@ impl GoogleUrls {
                 sheets: "https://sheets.googleapis.com/".into(),
                 drive: "https://www.googleapis.com/drive/v3/".into(),
                 docs: "https://docs.googleapis.com/".into(),
+                calendar: "https://www.googleapis.com/calendar/v3/".into(),
                 upload_root: "https://www.googleapis.com/".into(),
             }
         }
@@ -113,6 +117,11 @@ impl GoogleError {
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, GoogleError::Status { status: 404, .. })
+    }
+
+    /// 410 Gone: a sync token the provider no longer accepts.
+    pub fn is_gone(&self) -> bool {
+        matches!(self, GoogleError::Status { status: 410, .. })
     }
 
     /// The account must be signed in again before anything else will work.
@@ -332,6 +341,14 @@ impl Session {
         hub
     }
 
+    pub fn calendar(&self) -> google_calendar3::CalendarHub<Connector> {
+        let mut hub =
+            google_calendar3::CalendarHub::new(self.google.http.clone(), self.meter.token_source());
+        hub.base_url(self.google.urls.calendar.clone());
+        hub.root_url(self.google.urls.upload_root.clone());
+        hub
+    }
+
     pub fn docs(&self) -> google_docs1::Docs<Connector> {
         let mut hub = google_docs1::Docs::new(self.google.http.clone(), self.meter.token_source());
         hub.base_url(self.google.urls.docs.clone());
@@ -341,6 +358,11 @@ impl Session {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.google.clock
+    }
+
+    /// Calendar's base URL (ends in `/`).
+    pub fn calendar_base(&self) -> &str {
+        &self.google.urls.calendar
     }
 
     /// Drive's base URL (ends in `/`).

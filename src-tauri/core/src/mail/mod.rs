@@ -18,6 +18,7 @@ use crate::sync::SourceError;
 
 pub use ingest::{MailRun, MailSync};
 pub use plan::{plan, MailOp, MailPlanInput, MailSettings};
+pub use store::contact_book;
 
 /// What Cremmy reads of a message: its headers and snippet, never the body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,9 +12,10 @@ use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
 use cremmy_protocol::{ErrorCode, Provider};
 
 use crate::accounts::AccountsError;
+use crate::calendar;
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::google::{gmail::GmailMailbox, Google, GoogleError};
+use crate::google::{calendar::GoogleCalendar, gmail::GmailMailbox, Google, GoogleError};
 use crate::leads;
 use crate::mail::{MailRun, MailSettings, MailSync};
 use crate::HasErrorCode;
@@ -150,14 +151,21 @@ impl SyncRunner {
             if request.account_id.is_some_and(|id| id != account.id)
                 || account.provider != Provider::Google
                 || account.status != AccountStatus::Connected
-                || !account.features.contains(&Feature::MailIngest)
             {
                 continue;
             }
-            run_ids.push(
-                self.sync_gmail(account.id, &account.email, request.reconcile, trigger)
-                    .await?,
-            );
+            if account.features.contains(&Feature::MailIngest) {
+                run_ids.push(
+                    self.sync_gmail(account.id, &account.email, request.reconcile, trigger)
+                        .await?,
+                );
+            }
+            if account.features.contains(&Feature::Calendar) {
+                run_ids.push(
+                    self.sync_calendar(account.id, &account.email, trigger)
+                        .await?,
+                );
+            }
         }
         if request.account_id.is_none() {
             if let Some(sheet) = leads::configured(&self.db).await? {
@@ -206,6 +214,50 @@ impl SyncRunner {
     /// Marks runs a dead process left `running` as failed (call once at start-up).
     pub async fn close_abandoned_runs(&self) -> SyncResult<u64> {
         Ok(log::close_abandoned(&self.db, self.clock.now()).await?)
+    }
+
+    async fn sync_calendar(
+        &self,
+        account_id: i64,
+        email: &str,
+        trigger: SyncTrigger,
+    ) -> SyncResult<i64> {
+        let run_id = log::start(
+            &self.db,
+            Some(account_id),
+            "calendar",
+            "incremental",
+            trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account_id);
+        let mut run = calendar::CalendarRun::default();
+        let result = calendar::sync(
+            &self.db,
+            &GoogleCalendar::new(&session),
+            account_id,
+            &email.to_lowercase(),
+            self.clock.now(),
+            &mut run,
+        )
+        .await;
+        let outcome = log::RunOutcome {
+            kind: if run.kind.is_empty() {
+                "incremental"
+            } else {
+                run.kind
+            }
+            .to_string(),
+            fetched: run.fetched,
+            created: run.created,
+            skipped: run.updated + run.cancelled,
+            api_calls: i64::from(session.meter().calls()),
+            error: result.err().map(|e| (e.code(), e.to_string())),
+            ..Default::default()
+        };
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        Ok(run_id)
     }
 
     async fn sync_gmail(

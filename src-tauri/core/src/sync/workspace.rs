@@ -12,12 +12,14 @@ use super::{log, SyncError, SyncResult, SyncRunner};
 use crate::client_folder::{ensure_client_folder, FolderRun};
 use crate::doc_templates;
 use crate::google::{
-    docs::GoogleDocs, drive::GoogleDrive, gmail::GmailMailbox, sheets::GoogleSheets,
+    calendar::GoogleCalendar, docs::GoogleDocs, drive::GoogleDrive, gmail::GmailMailbox,
+    sheets::GoogleSheets,
 };
 use crate::leads::{self, LeadRun};
 use crate::mail::drafts::{self, Drafted};
 use crate::mail::send::send_email;
 use crate::pipeline_export::export_pipeline;
+use crate::task_calendar;
 use crate::HasErrorCode;
 
 impl SyncRunner {
@@ -321,5 +323,50 @@ impl SyncRunner {
         Some(tokio::spawn(async move {
             runner.client_folder(client_id, SyncTrigger::Manual).await
         }))
+    }
+
+    /// "Add to calendar" on a task with a due time (again: the event is brought up to date).
+    pub async fn add_task_to_calendar(&self, task_id: i64, time_zone: &str) -> SyncResult<()> {
+        let account = self.google_account_with(Feature::Calendar).await?;
+        self.write_task_event(account.id, task_id, time_zone).await
+    }
+
+    /// After a task changed: if it is on the calendar and its time or title moved, the event
+    /// follows in the background. `None` when there is nothing to do.
+    pub async fn after_task_changed(
+        &self,
+        task_id: i64,
+    ) -> Option<tokio::task::JoinHandle<SyncResult<()>>> {
+        let (account_id, zone) = task_calendar::stale(&self.db, task_id).await.ok()??;
+        let runner = self.clone();
+        Some(tokio::spawn(async move {
+            runner.write_task_event(account_id, task_id, &zone).await
+        }))
+    }
+
+    async fn write_task_event(&self, account_id: i64, task_id: i64, zone: &str) -> SyncResult<()> {
+        let run_id = log::start(
+            &self.db,
+            Some(account_id),
+            "calendar",
+            "task",
+            SyncTrigger::Manual,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account_id);
+        let result = task_calendar::add(
+            &self.db,
+            &GoogleCalendar::new(&session),
+            account_id,
+            task_id,
+            zone,
+            self.clock.now(),
+        )
+        .await
+        .map(|_| ());
+        let outcome = log::RunOutcome::of_job("task", &result, session.meter().calls());
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        result
     }
 }

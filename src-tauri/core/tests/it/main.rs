@@ -3,6 +3,7 @@
 mod accounts;
 mod accounts_support;
 mod accounts_tokens;
+mod calendar_sync;
 mod crm_clients;
 mod crm_csv;
 mod crm_pipeline;

@@ -1,0 +1,261 @@
+//! Meetings from the calendar: events whose attendees include a contact become `meeting`
+//! activities on that contact's client (time, title, attendees, link). The first sync lists the
+//! look-back window; later ones ask only for changes since the stored sync token (a 410 means a
+//! full resync, without duplicates). A cancelled event updates its activity. The same meeting
+//! seen through two accounts is one activity: it is keyed by its iCalendar UID. Each page is
+//! committed together with the cursor it leads to.
+
+use std::future::Future;
+
+use crate::clock::Timestamp;
+use crate::db::Database;
+use crate::mail::{contact_book, ContactBook, ContactRef};
+use crate::sync::{SourceError, SyncError};
+
+pub const STREAM: &str = "calendar:primary";
+/// How far back the first sync looks.
+pub const LOOKBACK_MS: i64 = 90 * 86_400_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CalendarEvent {
+    pub id: String,
+    /// RFC 5545 UID: the same meeting in every attendee's calendar.
+    pub ical_uid: Option<String>,
+    pub title: String,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    pub attendees: Vec<String>,
+    /// The video call link, else the event's page.
+    pub link: Option<String>,
+    pub cancelled: bool,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventPage {
+    pub events: Vec<CalendarEvent>,
+    pub next_page: Option<String>,
+    /// On the last page: where the next incremental sync starts.
+    pub next_sync_token: Option<String>,
+}
+
+/// A calendar to read meetings from (Google Calendar; Outlook could follow).
+pub trait CalendarSource: Sync {
+    /// With a sync token: changes since (cancellations included), [`SourceError::CursorExpired`]
+    /// when the provider no longer knows it. Without: every event since `since`.
+    fn events(
+        &self,
+        sync_token: Option<&str>,
+        since: Timestamp,
+        page: Option<String>,
+    ) -> impl Future<Output = Result<EventPage, SourceError>> + Send;
+}
+
+/// What to do with one event (pure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventAction {
+    /// Not about any contact (or no start time): nothing to record.
+    Ignore,
+    /// Record (or update) the meeting on this contact's client.
+    Record(ContactRef),
+    /// The meeting was cancelled: mark the activity, if there is one.
+    Cancel,
+}
+
+pub fn decide(event: &CalendarEvent, owner: &str, book: &ContactBook) -> EventAction {
+    if event.cancelled {
+        return EventAction::Cancel;
+    }
+    if event.start.is_none() {
+        return EventAction::Ignore;
+    }
+    event
+        .attendees
+        .iter()
+        .map(|a| a.to_lowercase())
+        .filter(|a| a != owner)
+        .find_map(|a| book.get(&a).copied())
+        .map_or(EventAction::Ignore, EventAction::Record)
+}
+
+/// What a calendar run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarRun {
+    pub kind: &'static str,
+    pub fetched: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub cancelled: i64,
+}
+
+async fn cursor(db: &Database, account_id: i64) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT cursor FROM sync_cursors WHERE account_id = ? AND stream = ?",
+    )
+    .bind(account_id)
+    .bind(STREAM)
+    .fetch_optional(db.pool())
+    .await?
+    .flatten())
+}
+
+/// One sync of `account_id`'s primary calendar.
+pub async fn sync(
+    db: &Database,
+    source: &impl CalendarSource,
+    account_id: i64,
+    owner: &str,
+    now: Timestamp,
+    run: &mut CalendarRun,
+) -> Result<(), SyncError> {
+    let book = contact_book(db).await?;
+    let mut token = cursor(db, account_id).await?;
+    run.kind = if token.is_some() {
+        "incremental"
+    } else {
+        "full"
+    };
+    let mut page = None;
+    loop {
+        let listed = match source
+            .events(token.as_deref(), now - LOOKBACK_MS, page.clone())
+            .await
+        {
+            Err(SourceError::CursorExpired) if token.is_some() => {
+                // The provider forgot our position: start over; keys keep it duplicate-free.
+                token = None;
+                page = None;
+                run.kind = "full";
+                continue;
+            }
+            other => other?,
+        };
+        run.fetched += listed.events.len() as i64;
+        commit_page(db, account_id, owner, &book, &listed, now, run).await?;
+        match listed.next_page {
+            Some(next) => page = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+async fn commit_page(
+    db: &Database,
+    account_id: i64,
+    owner: &str,
+    book: &ContactBook,
+    page: &EventPage,
+    now: Timestamp,
+    run: &mut CalendarRun,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.writer().begin().await?;
+    for event in &page.events {
+        let known: Option<i64> = sqlx::query_scalar(
+            "SELECT activity_id FROM calendar_events WHERE account_id = ? AND event_id = ?",
+        )
+        .bind(account_id)
+        .bind(&event.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match decide(event, owner, book) {
+            EventAction::Ignore => {}
+            EventAction::Cancel => {
+                if let Some(activity) = known {
+                    let changed = sqlx::query(
+                        "UPDATE activities SET subject = 'Cancelled: ' || subject \
+                         WHERE id = ? AND subject NOT LIKE 'Cancelled: %'",
+                    )
+                    .bind(activity)
+                    .execute(&mut *tx)
+                    .await?;
+                    run.cancelled += changed.rows_affected() as i64;
+                }
+            }
+            EventAction::Record(contact) => {
+                let key = event
+                    .ical_uid
+                    .clone()
+                    .unwrap_or_else(|| format!("{account_id}:{}", event.id));
+                let start = event.start.unwrap_or(now);
+                let body = describe(event);
+                let inserted: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO activities (client_id, contact_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
+                     VALUES (?, ?, 'meeting', 'none', ?, ?, ?, 'calendar', ?, ?) \
+                     ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
+                )
+                .bind(contact.client_id)
+                .bind(contact.contact_id)
+                .bind(&event.title)
+                .bind(&body)
+                .bind(start)
+                .bind(&key)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let activity: i64 = match inserted {
+                    Some(id) => {
+                        run.created += 1;
+                        id
+                    }
+                    None => {
+                        // Seen before (here or through another account): bring it up to date.
+                        let id: i64 = sqlx::query_scalar(
+                            "UPDATE activities SET subject = ?, body = ?, occurred_at = ? \
+                             WHERE source = 'calendar' AND external_id = ? RETURNING id",
+                        )
+                        .bind(&event.title)
+                        .bind(&body)
+                        .bind(start)
+                        .bind(&key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        run.updated += 1;
+                        id
+                    }
+                };
+                sqlx::query(
+                    "INSERT INTO calendar_events (account_id, event_id, ical_uid, activity_id) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (account_id, event_id) DO UPDATE SET activity_id = excluded.activity_id",
+                )
+                .bind(account_id)
+                .bind(&event.id)
+                .bind(&key)
+                .bind(activity)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    if let Some(token) = &page.next_sync_token {
+        sqlx::query(
+            "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (account_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        )
+        .bind(account_id)
+        .bind(STREAM)
+        .bind(token)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// The activity body: when, who, where to join.
+fn describe(event: &CalendarEvent) -> String {
+    let mut lines = Vec::new();
+    if let (Some(start), Some(end)) = (event.start, event.end) {
+        lines.push(format!(
+            "{} – {} UTC",
+            crate::crm::iso_utc(start)[..16].replace('T', " "),
+            &crate::crm::iso_utc(end)[11..16]
+        ));
+    }
+    if !event.attendees.is_empty() {
+        lines.push(format!("Attendees: {}", event.attendees.join(", ")));
+    }
+    if let Some(link) = &event.link {
+        lines.push(link.clone());
+    }
+    lines.join("\n")
+}
