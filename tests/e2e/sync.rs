@@ -141,6 +141,85 @@ async fn cli_sync_once_imports_client_mail_and_logs_the_run() {
 }
 
 #[tokio::test]
+async fn cli_sync_through_faults_loses_nothing_and_duplicates_nothing() {
+    let sb = sandbox().await;
+    seed_mail(&sb).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_client(dir.path());
+    let mut env = sandbox_env(&sb);
+    env.push(("BROWSER".into(), browser_script(dir.path())));
+    let run = |args: &'static [&'static str]| {
+        let mut c = cremmy(&data, &env, args);
+        async move {
+            tokio::task::spawn_blocking(move || c.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    assert!(run(&["connect", "google"]).await.status.success());
+    // Rate limits with Retry-After, a 503 and a dropped connection on the message reads; then the
+    // whole history endpoint unreachable for the second run.
+    crate::accounts::reqwest_post_json(
+        &format!("{}_sandbox/faults", sb.base_url()),
+        serde_json::json!({ "rules": [
+            { "path": "/gmail/v1/users/me/messages/", "times": 2, "fault": { "kind": "status", "status": 429, "retry_after_secs": 1, "reason": "rateLimitExceeded" } },
+            { "path": "/gmail/v1/users/me/messages/", "times": 1, "fault": { "kind": "status", "status": 503 } },
+            { "path": "/gmail/v1/users/me/messages/", "times": 1, "fault": { "kind": "drop" } },
+        ] }),
+    )
+    .await;
+    let faulty = run(&["sync", "--once"]).await;
+    assert!(
+        faulty.status.success(),
+        "retried through the faults: {}",
+        stdout(&faulty)
+    );
+    assert!(stdout(&faulty).contains("created 3"), "{}", stdout(&faulty));
+    crate::accounts::reqwest_post_json(
+        &format!("{}_sandbox/google/messages", sb.base_url()),
+        serde_json::json!({ "from": "contact1@client1.example", "to": "consultant@sandbox.example", "subject": "During the outage" }),
+    )
+    .await;
+    crate::accounts::reqwest_post_json(
+        &format!("{}_sandbox/faults", sb.base_url()),
+        serde_json::json!({ "rules": [ { "path": "/gmail/v1/users/me/history", "times": 10, "fault": { "kind": "drop" } } ] }),
+    )
+    .await;
+    let offline = run(&["sync", "--once"]).await;
+    assert_eq!(
+        offline.status.code(),
+        Some(1),
+        "a failed run says so: {}",
+        stdout(&offline)
+    );
+    // Back online.
+    crate::accounts::reqwest_post_json(
+        &format!("{}_sandbox/faults", sb.base_url()),
+        serde_json::json!({ "rules": [] }),
+    )
+    .await;
+    let healed = run(&["sync", "--once", "--reconcile"]).await;
+    assert!(healed.status.success(), "{}", stdout(&healed));
+    let activities = stdout(&run(&["export", "activities"]).await);
+    let emails = activities.lines().filter(|l| l.contains(",email,")).count();
+    assert_eq!(
+        emails, 4,
+        "3 from before and the one sent during the outage, once each: {activities}"
+    );
+    assert_eq!(
+        activities.matches("During the outage").count(),
+        1,
+        "nothing duplicated"
+    );
+    let failed = stdout(&run(&["sync-log", "--failed"]).await);
+    assert_eq!(
+        failed.lines().count(),
+        1,
+        "the offline run is in the log: {failed}"
+    );
+}
+
+#[tokio::test]
 async fn s5_sync_now_brings_client_email_into_the_timeline() {
     let sb = sandbox().await;
     seed_mail(&sb).await;
