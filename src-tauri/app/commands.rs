@@ -9,7 +9,7 @@ use cremmy_protocol::accounts::{
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
 use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
-use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
+use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{
     LeadSheet, SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger,
 };
@@ -348,6 +348,20 @@ pub async fn create_client_folder(b: State<'_, Backend>, client_id: Id) -> Reply
         .map_err(api)
 }
 
+/// The composer's "Template": the proposal template filled in for this contact.
+#[tauri::command]
+pub async fn render_email_template(
+    b: State<'_, Backend>,
+    contact_id: Id,
+    deal_id: Option<Id>,
+) -> Reply<RenderedEmail> {
+    b.opened()?
+        .sync
+        .render_email_template(contact_id, deal_id)
+        .await
+        .map_err(api)
+}
+
 #[tauri::command]
 pub async fn draft_template(b: State<'_, Backend>) -> Reply<DraftTemplate> {
     b.opened()?.sync.draft_template().await.map_err(api)
@@ -482,6 +496,7 @@ macro_rules! all_commands {
             commands::create_client_folder,
             commands::send_email,
             commands::draft_template,
+            commands::render_email_template,
             commands::save_draft_template,
             commands::lead_sheet,
             commands::set_lead_sheet,

@@ -21,12 +21,17 @@ async fn send_email_reply_tracking_and_drive_folder_from_the_client_page() {
     // Send email.
     app.click("#send-email").await;
     app.wait_for("#email-composer").await;
+    // The proposal template needs a deal this client does not have yet: it says which values.
+    app.select("#email-template", "Proposal (Settings → Proposal drafts)")
+        .await;
+    let missing = app.wait_for_text(".toast.error", "deal_title").await;
+    assert!(missing.contains("deal_value"), "{missing}");
     app.type_into("#email-subject", "Proposal for the Q3 workshop")
         .await;
     app.type_into("#email-body", "Hi, the proposal is attached. Best, C.")
         .await;
     app.click("#email-send").await;
-    app.wait_for_text(".toast", "Email sent from consultant@sandbox.example")
+    app.wait_for_text(".toasts", "Email sent from consultant@sandbox.example")
         .await;
     app.wait_for_text("#timeline", "Proposal for the Q3 workshop")
         .await;
@@ -64,7 +69,7 @@ async fn send_email_reply_tracking_and_drive_folder_from_the_client_page() {
 
     // Create Drive folder, once; then the button opens it.
     app.click("#create-folder").await;
-    app.wait_for_text(".toast", "Drive folder ready").await;
+    app.wait_for_text(".toasts", "Drive folder ready").await;
     app.wait_for("#open-drive-folder").await;
     let folders: Vec<(String, String)> = {
         let world = sb.shared.lock();

@@ -348,6 +348,26 @@ pub async fn send_email(
 ) -> Reply<cremmy_protocol::mail::SentEmail> {
     call(cmd::SEND_EMAIL, &InputArg { input: &input }).await
 }
+/// The proposal template filled in for a contact (and a deal, else their latest open one).
+pub async fn render_email_template(
+    contact_id: Id,
+    deal_id: Option<Id>,
+) -> Reply<cremmy_protocol::mail::RenderedEmail> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        contact_id: Id,
+        deal_id: Option<Id>,
+    }
+    call(
+        cmd::RENDER_EMAIL_TEMPLATE,
+        &A {
+            contact_id,
+            deal_id,
+        },
+    )
+    .await
+}
 pub async fn draft_template() -> Reply<cremmy_protocol::mail::DraftTemplate> {
     call(cmd::DRAFT_TEMPLATE, &NoArgs {}).await
 }

@@ -63,15 +63,18 @@ pub fn wall_clock_span(date: &str, time: &str, minutes: i64) -> Option<(String, 
     Some((format(start), format(start + minutes)))
 }
 
+/// A task's title, notes, due date, due time and client name.
+type TaskFields = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// The event a task should have now.
 async fn event_for(db: &Database, task_id: Id, time_zone: &str) -> Result<TimedEvent, SyncError> {
-    let task: Option<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let task: Option<TaskFields> = sqlx::query_as(
         "SELECT t.title, t.notes, t.due_date, t.due_time, c.name FROM tasks t \
          LEFT JOIN clients c ON c.id = t.client_id WHERE t.id = ?",
     )

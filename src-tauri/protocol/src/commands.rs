@@ -52,6 +52,7 @@ pub const OPEN_PROVIDER_PAGE: &str = "open_provider_page";
 pub const CREATE_CLIENT_FOLDER: &str = "create_client_folder";
 pub const SEND_EMAIL: &str = "send_email";
 pub const DRAFT_TEMPLATE: &str = "draft_template";
+pub const RENDER_EMAIL_TEMPLATE: &str = "render_email_template";
 pub const SAVE_DRAFT_TEMPLATE: &str = "save_draft_template";
 pub const LEAD_SHEET: &str = "lead_sheet";
 pub const SET_LEAD_SHEET: &str = "set_lead_sheet";
@@ -111,6 +112,7 @@ pub const ALL: &[&str] = &[
     CREATE_CLIENT_FOLDER,
     SEND_EMAIL,
     DRAFT_TEMPLATE,
+    RENDER_EMAIL_TEMPLATE,
     SAVE_DRAFT_TEMPLATE,
     LEAD_SHEET,
     SET_LEAD_SHEET,

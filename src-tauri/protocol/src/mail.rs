@@ -40,3 +40,10 @@ pub struct DraftTemplate {
     pub subject: String,
     pub body: String,
 }
+
+/// A template filled in for one contact: what the "Send email" form starts from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub body: String,
+}

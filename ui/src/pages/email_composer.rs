@@ -104,6 +104,28 @@ fn ComposeDialog(start: Compose, contacts: Vec<Contact>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
+                {reply_to.is_none().then(|| view! {
+                    <label class="field"><span>"Template"</span>
+                        <select id="email-template" on:change=move |e| {
+                            if event_target_value(&e) != "proposal" {
+                                return;
+                            }
+                            let Some(contact_id) = to.get_untracked() else { return };
+                            leptos::task::spawn_local(async move {
+                                match api::render_email_template(contact_id, deal_id).await {
+                                    Ok(filled) => {
+                                        subject.set(filled.subject);
+                                        body.set(filled.body);
+                                    }
+                                    Err(e) => ui.error(&e),
+                                }
+                            });
+                        }>
+                            <option value="">"None"</option>
+                            <option value="proposal">"Proposal (Settings → Proposal drafts)"</option>
+                        </select>
+                    </label>
+                })}
                 <Field label="Subject" value=subject id="email-subject" />
                 <label class="field"><span>"Message"</span>
                     <textarea id="email-body" rows="9" prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use cremmy_protocol::crm::Id;
-use cremmy_protocol::mail::DraftTemplate;
+use cremmy_protocol::mail::{DraftTemplate, RenderedEmail};
 
 use super::send::{new_message_id, MailOutbox, Outgoing};
 use crate::clock::Timestamp;
@@ -148,6 +148,65 @@ pub async fn due(
     }))
 }
 
+/// The proposal template filled in for a message to `contact_id` ("Send email" → Template), about
+/// `deal_id` or else the client's most recent open deal. Missing values are an error naming them.
+pub async fn render_for_contact(
+    db: &Database,
+    contact_id: Id,
+    deal_id: Option<Id>,
+    now: Timestamp,
+) -> Result<RenderedEmail, SyncError> {
+    let template = template(db).await?;
+    let contact: Option<(Id, String, String)> = sqlx::query_as(
+        "SELECT c.client_id, c.name, k.name FROM contacts c JOIN clients k ON k.id = c.client_id WHERE c.id = ?",
+    )
+    .bind(contact_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let (client_id, name, client) = contact.ok_or(SyncError::Invalid {
+        field: "to",
+        reason: "that contact no longer exists".into(),
+    })?;
+    let deal: Option<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT d.title, d.value_minor, d.currency, s.name FROM deals d JOIN stages s ON s.id = d.stage_id \
+         WHERE d.client_id = ?1 AND (d.id = ?2 OR (?2 IS NULL AND d.won_at IS NULL AND d.lost_at IS NULL)) \
+         ORDER BY d.created_at DESC LIMIT 1",
+    )
+    .bind(client_id)
+    .bind(deal_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let first = name.split_whitespace().next().unwrap_or(&name).to_string();
+    let mut values = BTreeMap::from([
+        ("client_name".to_string(), client),
+        ("contact_name".to_string(), name.clone()),
+        ("contact_first_name".to_string(), first),
+        (
+            "date".to_string(),
+            Date::from_days(now.div_euclid(86_400_000)).to_string(),
+        ),
+    ]);
+    if let Some((title, minor, currency, stage)) = deal {
+        values.insert("deal_title".into(), title);
+        values.insert("deal_value".into(), money_text(minor, &currency));
+        values.insert("stage".into(), stage);
+    }
+    // Subject and body together, so every missing variable is named at once.
+    let both = templates::render(
+        &format!("{}\u{0}{}", template.subject, template.body),
+        &values,
+    )
+    .map_err(|e| SyncError::Invalid {
+        field: "template",
+        reason: e.to_string().trim_end_matches('.').to_string(),
+    })?;
+    let (subject, body) = both.split_once('\u{0}').unwrap_or((&both, ""));
+    Ok(RenderedEmail {
+        subject: subject.to_string(),
+        body: body.to_string(),
+    })
+}
+
 /// What a draft run made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drafted {
@@ -166,16 +225,20 @@ pub async fn create(
     now: Timestamp,
     random: u64,
 ) -> Result<Drafted, SyncError> {
-    let rendered = templates::render(&due.template.subject, &due.values).and_then(|subject| {
-        templates::render(&due.template.body, &due.values).map(|body| (subject, body))
-    });
+    let rendered = templates::render(
+        &format!("{}\u{0}{}", due.template.subject, due.template.body),
+        &due.values,
+    );
     let (subject, body) = match rendered {
-        Ok(r) => r,
+        Ok(both) => {
+            let (s, b) = both.split_once('\u{0}').unwrap_or((&both, ""));
+            (s.to_string(), b.to_string())
+        }
         Err(e) => {
             report_unfilled(db, due, &e, now).await?;
             return Err(SyncError::Invalid {
                 field: "draft template",
-                reason: e.to_string(),
+                reason: e.to_string().trim_end_matches('.').to_string(),
             });
         }
     };

@@ -5,7 +5,7 @@
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::crm::ClientFolder;
 use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
-use cremmy_protocol::mail::{DraftTemplate, SendEmailInput, SentEmail};
+use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{LeadSheet, SheetsExport, SyncTrigger};
 
 use super::{log, SyncError, SyncResult, SyncRunner};
@@ -293,6 +293,15 @@ impl SyncRunner {
             log::finish(&runner.db, run_id, &outcome, runner.clock.now()).await?;
             result
         }))
+    }
+
+    /// The proposal template filled in for a contact (the composer's "Template").
+    pub async fn render_email_template(
+        &self,
+        contact_id: i64,
+        deal_id: Option<i64>,
+    ) -> SyncResult<RenderedEmail> {
+        drafts::render_for_contact(&self.db, contact_id, deal_id, self.clock.now()).await
     }
 
     pub async fn draft_template(&self) -> SyncResult<DraftTemplate> {

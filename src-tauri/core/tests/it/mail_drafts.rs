@@ -245,3 +245,41 @@ async fn a_template_that_cannot_be_filled_makes_a_task_not_a_blank_draft() {
     assert_eq!(refused.code(), ErrorCode::InvalidInput);
     assert!(refused.to_string().contains("deal_titel"), "{refused}");
 }
+
+#[tokio::test]
+async fn the_send_email_form_can_start_from_the_template() {
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    let zoe = contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    let e = w
+        .sync
+        .render_email_template(zoe.id, None)
+        .await
+        .expect_err("no deal yet");
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(
+        e.to_string().contains("deal_title") && e.to_string().contains("deal_value"),
+        "names what is missing: {e}"
+    );
+    w.crm
+        .create_deal(&DealInput {
+            client_id: acme.id,
+            title: "Website relaunch".into(),
+            value_minor: 900_000,
+            currency: "GBP".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let filled = w
+        .sync
+        .render_email_template(zoe.id, None)
+        .await
+        .expect("filled");
+    assert_eq!(filled.subject, "Proposal for Website relaunch");
+    assert!(
+        filled.body.starts_with("Hi Zoë,") && filled.body.contains("9,000.00 GBP"),
+        "{}",
+        filled.body
+    );
+}
