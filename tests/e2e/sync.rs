@@ -220,6 +220,56 @@ async fn cli_sync_through_faults_loses_nothing_and_duplicates_nothing() {
 }
 
 #[tokio::test]
+async fn cli_export_sheets_creates_then_updates_the_pipeline_dump() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = cremmy(&data, &[], &["demo"]).output().unwrap();
+    assert!(demo.status.success(), "{}", stdout(&demo));
+    let mut env = sandbox_env(&sb);
+    env.push(("BROWSER".into(), browser_script(dir.path())));
+    let run = |args: &'static [&'static str]| {
+        let mut c = cremmy(&data, &env, args);
+        async move {
+            tokio::task::spawn_blocking(move || c.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let before = run(&["export-sheets"]).await;
+    assert_eq!(
+        before.status.code(),
+        Some(1),
+        "no account yet: {}",
+        stdout(&before)
+    );
+    assert!(
+        crate::support::stderr(&before).contains("Integrations"),
+        "says what to do: {}",
+        crate::support::stderr(&before)
+    );
+    assert!(run(&["connect", "google", "--feature", "sheets"])
+        .await
+        .status
+        .success());
+    let first = stdout(&run(&["export-sheets"]).await);
+    assert!(
+        first.contains("(new spreadsheet)") && first.contains("docs.google.com/spreadsheets/d/"),
+        "{first}"
+    );
+    let second = stdout(&run(&["export-sheets"]).await);
+    assert!(
+        second.contains("(updated)"),
+        "the same spreadsheet the second time: {second}"
+    );
+    assert_eq!(
+        sb.shared.lock().google.spreadsheets.len(),
+        1,
+        "one spreadsheet in the sandbox"
+    );
+}
+
+#[tokio::test]
 async fn s5_sync_now_brings_client_email_into_the_timeline() {
     let sb = sandbox().await;
     seed_mail(&sb).await;

@@ -18,22 +18,50 @@ async fn send_email_reply_tracking_and_drive_folder_from_the_client_page() {
     app.click(".client-row .client-name").await;
     app.wait_for_text("#client-title", "Client One").await;
 
-    // Send email.
+    // A deal, then Send email (about that deal).
+    app.click("#add-deal").await;
+    app.type_into("#new-deal-title", "Q3 workshop").await;
+    app.type_into("#new-deal-value", "4800").await;
+    app.click("#deals button[type=submit]").await;
+    app.wait_for_text("#deals", "Q3 workshop").await;
     app.click("#send-email").await;
     app.wait_for("#email-composer").await;
-    // The proposal template needs a deal this client does not have yet: it says which values.
+    // Start from the proposal template: filled in for this contact and the deal.
     app.select("#email-template", "Proposal (Settings → Proposal drafts)")
         .await;
-    let missing = app.wait_for_text(".toast.error", "deal_title").await;
-    assert!(missing.contains("deal_value"), "{missing}");
-    app.type_into("#email-subject", "Proposal for the Q3 workshop")
-        .await;
-    app.type_into("#email-body", "Hi, the proposal is attached. Best, C.")
-        .await;
+    let mut subject = String::new();
+    for _ in 0..50 {
+        subject = app
+            .wait_for("#email-subject")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if !subject.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        subject, "Proposal for Q3 workshop",
+        "the template's subject, filled in"
+    );
+    let body = app
+        .wait_for("#email-body")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        body.starts_with("Hi Contact,") && body.contains("4,800.00 USD"),
+        "the template's body, filled in: {body}"
+    );
     app.click("#email-send").await;
     app.wait_for_text(".toasts", "Email sent from consultant@sandbox.example")
         .await;
-    app.wait_for_text("#timeline", "Proposal for the Q3 workshop")
+    app.wait_for_text("#timeline", "Proposal for Q3 workshop")
         .await;
     app.wait_for_text("#timeline", "Awaiting reply").await;
     let sent_id = {
@@ -55,7 +83,7 @@ async fn send_email_reply_tracking_and_drive_folder_from_the_client_page() {
     crate::accounts::reqwest_post_json(
         &format!("{}_sandbox/google/messages", sb.base_url()),
         serde_json::json!({ "from": "Contact One <contact1@client1.example>", "to": OWNER,
-            "subject": "Re: Proposal for the Q3 workshop", "body": "Looks great, let's go.", "in_reply_to": sent_id }),
+            "subject": "Re: Proposal for Q3 workshop", "body": "Looks great, let's go.", "in_reply_to": sent_id }),
     )
     .await;
     app.click("#nav-integrations").await;
@@ -65,6 +93,7 @@ async fn send_email_reply_tracking_and_drive_folder_from_the_client_page() {
     app.click("#nav-clients").await;
     app.click(".client-row .client-name").await;
     app.wait_for_text("#timeline", "Replied").await;
+    app.wait_for_text("#deals", "replied").await;
     app.wait_for_text("#timeline", "Looks great").await;
 
     // Create Drive folder, once; then the button opens it.

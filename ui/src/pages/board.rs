@@ -7,7 +7,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::format::{grouped, money};
+use crate::format::{datetime, grouped, money, relative};
 use crate::ui_state::{run, use_ui, Route, Ui};
 
 /// Where a dragged deal would land.
@@ -227,6 +227,7 @@ fn Card(deal: Deal, index: i64, stage_ids: Vec<Id>) -> impl IntoView {
             <div class="deal-title">{deal.title.clone()}</div>
             <div class="deal-meta"><span>{deal.client_name.clone()}</span><span class="num">{money(&deal.value)}</span></div>
             {deal.expected_close.clone().map(|d| view! { <div class="muted small">{format!("Close {d}")}</div> })}
+            {deal.replied_at.map(|at| view! { <div class="small replied-line" title=datetime(at)>{format!("Replied {}", relative(at))}</div> })}
         </article>
     }
 }

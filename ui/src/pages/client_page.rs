@@ -43,6 +43,13 @@ fn ClientView(page: ClientPage) -> impl IntoView {
     let for_edit = client.clone();
     let composer = Composer(RwSignal::new(None));
     let generating = RwSignal::new(false);
+    // New mail is about the client's most recent open deal, so a reply shows on that deal.
+    let latest_open_deal = page
+        .deals
+        .iter()
+        .filter(|d| d.won_at.is_none() && d.lost_at.is_none())
+        .max_by_key(|d| d.created_at)
+        .map(|d| d.id);
     provide_context(composer);
     view! {
         <Show when=move || editing.get()>
@@ -62,7 +69,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                 </p>
             </div>
             <div class="actions">
-                <button class="button secondary" id="send-email" on:click=move |_| composer.0.set(Some(Compose::default()))>"Send email"</button>
+                <button class="button secondary" id="send-email" on:click=move |_| composer.0.set(Some(Compose { deal_id: latest_open_deal, ..Compose::default() }))>"Send email"</button>
                 <button class="button secondary" id="generate-proposal" on:click=move |_| generating.set(true)>"Generate proposal"</button>
                 <FolderButton client_id=id folder=page.folder.clone() />
                 <button class="button secondary" disabled title="Connect Twilio on the Integrations page to use this">"Send SMS"</button>
