@@ -290,7 +290,9 @@ async fn s5_sync_now_brings_client_email_into_the_timeline() {
 
     let app = app.renamed("s5-sync-history");
     app.click("#open-sync-history").await;
-    let row = app.wait_for_text(".sync-run", "gmail full (manual)").await;
+    let row = app
+        .wait_for_text(".sync-run[data-integration=gmail]", "gmail full (manual)")
+        .await;
     assert!(
         row.contains("consultant@sandbox.example") && row.contains("3 new"),
         "{row}"

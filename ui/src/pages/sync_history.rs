@@ -62,7 +62,7 @@ pub fn SyncHistoryPage() -> impl IntoView {
                                 let failed = run.status == SyncRunStatus::Failed;
                                 let took = run.finished_at.map(|f| format!("{:.1} s", (f - run.started_at) as f64 / 1000.0)).unwrap_or_else(|| "running".into());
                                 view! {
-                                    <tr class="sync-run" class:failed=failed data-status=run.status.as_str()>
+                                    <tr class="sync-run" class:failed=failed data-status=run.status.as_str() data-integration=run.integration.clone()>
                                         <td>{datetime(run.started_at)}</td>
                                         <td>{run.account_email.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td>{format!("{} {} ({})", run.integration, run.kind, run.trigger.as_str())}</td>
