@@ -377,6 +377,34 @@ async fn meetings_sync_into_the_timeline_and_a_task_goes_on_the_calendar() {
         events[0]["start"]
     );
     assert!(events[0]["start"]["timeZone"].is_string());
+
+    // Moving the task's time moves the event.
+    app.set_value(
+        "[data-title='Call Luis about contract terms'] .task-time",
+        "16:00",
+    )
+    .await;
+    app.wait_for_text(".toasts", "Task moved").await;
+    let mut moved = String::new();
+    for _ in 0..100 {
+        moved = {
+            let world = sb.shared.lock();
+            world.google.calendars[OWNER]
+                .events
+                .iter()
+                .find(|e| e.json["summary"] == "Call Luis about contract terms")
+                .and_then(|e| e.json["start"]["dateTime"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        if moved.ends_with("T16:00:00") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        moved.ends_with("T16:00:00"),
+        "the event followed the task: {moved}"
+    );
     app.screenshot().await;
     app.close().await;
 }

@@ -159,6 +159,21 @@ impl AppWindow {
             .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
     }
 
+    /// Sets a native date/time field's value and fires `change`, as picking in its widget does
+    /// (WebDriver cannot type into WebKitGTK's time widget reliably).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let element = self.wait_for(css).await;
+        let arg = serde_json::to_value(&element).expect("an element serializes");
+        self.client()
+            .execute(
+                "arguments[0].value = arguments[1]; \
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![arg, serde_json::json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot set {css} to {value}: {e}"));
+    }
+
     /// Chooses the option with this visible label in a `<select>`.
     pub async fn select(&self, css: &str, label: &str) {
         let element = self.wait_for(css).await;
