@@ -127,22 +127,6 @@ impl DocStore for GoogleDocs {
     }
 
     async fn trash(&self, id: &str) -> Result<(), SourceError> {
-        let mut policy = self.session.meter().policy();
-        timed(
-            "drive files.update",
-            self.drive
-                .files()
-                .update(
-                    File {
-                        trashed: Some(true),
-                        ..Default::default()
-                    },
-                    id,
-                )
-                .delegate(&mut policy)
-                .doit_without_upload(),
-        )
-        .await?;
-        Ok(())
+        super::drive::trash_file(&self.session, &self.drive, id).await
     }
 }

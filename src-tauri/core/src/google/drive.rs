@@ -42,25 +42,63 @@ fn folder_of(file: File) -> Option<Folder> {
     })
 }
 
+/// The file with these `fields`, or `None` if it was deleted or is in the trash (Docs and Sheets
+/// keep answering for a trashed file, so Drive is asked).
+pub(super) async fn live_file(
+    session: &Session,
+    drive: &google_drive3::DriveHub<Connector>,
+    id: &str,
+    fields: &str,
+) -> Result<Option<File>, SourceError> {
+    let mut policy = session.meter().policy();
+    let found = timed(
+        "drive files.get",
+        drive
+            .files()
+            .get(id)
+            .param("fields", fields)
+            .delegate(&mut policy)
+            .doit(),
+    )
+    .await;
+    match found {
+        Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+        Ok(f) if f.trashed == Some(true) => Ok(None),
+        Ok(f) => Ok(Some(f)),
+    }
+}
+
+/// Moves a file to the trash.
+pub(super) async fn trash_file(
+    session: &Session,
+    drive: &google_drive3::DriveHub<Connector>,
+    id: &str,
+) -> Result<(), SourceError> {
+    let mut policy = session.meter().policy();
+    timed(
+        "drive files.update",
+        drive
+            .files()
+            .update(
+                File {
+                    trashed: Some(true),
+                    ..Default::default()
+                },
+                id,
+            )
+            .delegate(&mut policy)
+            .doit_without_upload(),
+    )
+    .await?;
+    Ok(())
+}
+
 impl FolderTree for GoogleDrive {
     async fn folder(&self, id: &str) -> Result<Option<Folder>, SourceError> {
-        let mut policy = self.session.meter().policy();
-        let found = timed(
-            "drive files.get",
-            self.drive
-                .files()
-                .get(id)
-                .param("fields", FIELDS)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await;
-        match found {
-            Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-            Ok(f) if f.trashed == Some(true) => Ok(None),
-            Ok(f) => Ok(folder_of(f)),
-        }
+        Ok(live_file(&self.session, &self.drive, id, FIELDS)
+            .await?
+            .and_then(folder_of))
     }
 
     async fn children_named(
@@ -120,22 +158,6 @@ impl FolderTree for GoogleDrive {
     }
 
     async fn trash(&self, id: &str) -> Result<(), SourceError> {
-        let mut policy = self.session.meter().policy();
-        timed(
-            "drive files.update",
-            self.drive
-                .files()
-                .update(
-                    File {
-                        trashed: Some(true),
-                        ..Default::default()
-                    },
-                    id,
-                )
-                .delegate(&mut policy)
-                .doit_without_upload(),
-        )
-        .await?;
-        Ok(())
+        trash_file(&self.session, &self.drive, id).await
     }
 }

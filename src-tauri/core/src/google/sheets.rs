@@ -54,22 +54,11 @@ fn path_range(range: &str) -> String {
 
 impl SpreadsheetSink for GoogleSheets {
     async fn live_grid(&self, id: &str) -> Result<Option<Grid>, SourceError> {
-        let mut policy = self.session.meter().policy();
-        let file = timed(
-            "drive files.get",
-            self.drive
-                .files()
-                .get(id)
-                .param("fields", "id,trashed")
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await;
-        match file {
-            Err(SourceError::Google(e)) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-            Ok(f) if f.trashed == Some(true) => return Ok(None),
-            Ok(_) => {}
+        if super::drive::live_file(&self.session, &self.drive, id, "id,trashed")
+            .await?
+            .is_none()
+        {
+            return Ok(None);
         }
         let mut policy = self.session.meter().policy();
         let found = timed(

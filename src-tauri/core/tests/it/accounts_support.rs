@@ -118,6 +118,17 @@ pub async fn connect(t: &TestAccounts, features: &[Feature]) -> Account {
         .expect("sign-in completes")
 }
 
+/// The same sign-in as another sandbox user (`login_hint`); the sandbox learns the user first.
+pub async fn connect_as(t: &TestAccounts, email: &str, features: &[Feature]) -> Account {
+    t.sandbox.shared.lock().google.mailbox(email);
+    let mut request = google(features);
+    request.login_hint = Some(email.into());
+    t.accounts
+        .connect_with_loopback(&request, browser(Arc::default()), Duration::from_secs(20))
+        .await
+        .expect("sign-in as the second user completes")
+}
+
 /// Every byte Cremmy keeps in its data directory (the database, its WAL and shm files).
 pub fn data_dir_bytes(t: &TestAccounts) -> Vec<u8> {
     let mut all = Vec::new();

@@ -2,8 +2,6 @@
 //! incremental sync, cancellations, 410 → full resync without duplicates, one activity for a
 //! meeting seen through two accounts.
 
-use std::sync::Arc;
-
 use cremmy_core::calendar::{decide, CalendarEvent, EventAction};
 use cremmy_core::mail::ContactRef;
 use cremmy_protocol::accounts::Feature;
@@ -187,19 +185,7 @@ async fn a_meeting_seen_through_two_accounts_is_one_activity() {
         .await;
     }
     connect(&w.t, &[Feature::Calendar]).await;
-    w.t.sandbox.shared.lock().google.mailbox(PARTNER); // the sandbox knows the second user
-    w.t.accounts
-        .connect_with_loopback(
-            &cremmy_protocol::accounts::ConnectRequest {
-                provider: cremmy_protocol::Provider::Google,
-                features: vec![Feature::Calendar],
-                login_hint: Some(PARTNER.into()),
-            },
-            crate::accounts_support::browser(Arc::default()),
-            std::time::Duration::from_secs(20),
-        )
-        .await
-        .expect("second account");
+    crate::accounts_support::connect_as(&w.t, PARTNER, &[Feature::Calendar]).await;
     let runs = w
         .sync
         .sync_now(&SyncRequest::default(), SyncTrigger::Manual)

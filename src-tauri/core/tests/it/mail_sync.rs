@@ -1,8 +1,6 @@
 //! Gmail ingest against the provider sandbox, through the same code the app runs: a real SQLite
 //! file, the real keychain, the google-gmail1 client over HTTP.
 
-use std::sync::Arc;
-
 use cremmy_core::crm::Crm;
 use cremmy_core::google::Google;
 use cremmy_core::sync::SyncRunner;
@@ -327,19 +325,7 @@ async fn the_same_mail_seen_by_two_accounts_is_one_activity() {
         .await;
     }
     connect(&w.t, &[Feature::MailIngest]).await;
-    let page = Arc::default();
-    w.t.accounts
-        .connect_with_loopback(
-            &cremmy_protocol::accounts::ConnectRequest {
-                provider: cremmy_protocol::Provider::Google,
-                features: vec![Feature::MailIngest],
-                login_hint: Some(PARTNER.into()),
-            },
-            crate::accounts_support::browser(page),
-            std::time::Duration::from_secs(20),
-        )
-        .await
-        .expect("second account");
+    crate::accounts_support::connect_as(&w.t, PARTNER, &[Feature::MailIngest]).await;
     let runs = w
         .sync
         .sync_now(&SyncRequest::default(), SyncTrigger::Manual)
