@@ -53,6 +53,15 @@ async fn seed_mail(sb: &Sandbox) {
     }
 }
 
+/// `cremmy ARGS` as a process on this data folder and environment. The sandbox answers on the
+/// test's runtime, so the process is waited for off it.
+async fn cli(data: &Path, env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let mut c = cremmy(data, env, args);
+    tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap()
+}
+
 /// A `$BROWSER` that consents and follows the redirect to Cremmy's loopback listener.
 fn browser_script(dir: &Path) -> String {
     let browser = dir.join("browser.sh");
@@ -94,15 +103,7 @@ async fn cli_sync_once_imports_client_mail_and_logs_the_run() {
     let data = data_with_client(dir.path());
     let mut env = sandbox_env(&sb);
     env.push(("BROWSER".into(), browser_script(dir.path())));
-    let run = |args: &'static [&'static str]| {
-        let mut c = cremmy(&data, &env, args);
-        // The sandbox answers on this test's runtime: wait for the process off it.
-        async move {
-            tokio::task::spawn_blocking(move || c.output().unwrap())
-                .await
-                .unwrap()
-        }
-    };
+    let run = |args: &'static [&'static str]| cli(&data, &env, args);
     let connected = run(&["connect", "google"]).await;
     assert!(connected.status.success(), "{}", stdout(&connected));
 
@@ -148,14 +149,7 @@ async fn cli_sync_through_faults_loses_nothing_and_duplicates_nothing() {
     let data = data_with_client(dir.path());
     let mut env = sandbox_env(&sb);
     env.push(("BROWSER".into(), browser_script(dir.path())));
-    let run = |args: &'static [&'static str]| {
-        let mut c = cremmy(&data, &env, args);
-        async move {
-            tokio::task::spawn_blocking(move || c.output().unwrap())
-                .await
-                .unwrap()
-        }
-    };
+    let run = |args: &'static [&'static str]| cli(&data, &env, args);
     assert!(run(&["connect", "google"]).await.status.success());
     // Rate limits with Retry-After, a 503 and a dropped connection on the message reads; then the
     // whole history endpoint unreachable for the second run.
@@ -228,14 +222,7 @@ async fn cli_export_sheets_creates_then_updates_the_pipeline_dump() {
     assert!(demo.status.success(), "{}", stdout(&demo));
     let mut env = sandbox_env(&sb);
     env.push(("BROWSER".into(), browser_script(dir.path())));
-    let run = |args: &'static [&'static str]| {
-        let mut c = cremmy(&data, &env, args);
-        async move {
-            tokio::task::spawn_blocking(move || c.output().unwrap())
-                .await
-                .unwrap()
-        }
-    };
+    let run = |args: &'static [&'static str]| cli(&data, &env, args);
     let before = run(&["export-sheets"]).await;
     assert_eq!(
         before.status.code(),
@@ -278,7 +265,7 @@ async fn s5_sync_now_brings_client_email_into_the_timeline() {
     let app = connected_window("s5-sync-now-integrations", &sb, dir.path(), &data).await;
 
     app.click("#sync-now").await;
-    app.wait_for_text(".toast", "Synced: 3 new emails").await;
+    app.wait_for_text(".toasts", "Synced: 3 new emails").await;
     let last = app
         .wait_for_text(".integration.google .last-sync", "3 new")
         .await;
@@ -319,7 +306,7 @@ async fn s7_a_revoked_grant_asks_to_reconnect_and_the_app_keeps_working() {
     let data = data_with_client(dir.path());
     let app = connected_window("s7-reconnect-after-sync", &sb, dir.path(), &data).await;
     app.click("#sync-now").await;
-    app.wait_for_text(".toast", "Synced: 3 new emails").await;
+    app.wait_for_text(".toasts", "Synced: 3 new emails").await;
 
     // The user removes Cremmy's access in their Google account; the access token runs out.
     reqwest_post(&format!("{}_sandbox/google/grants/revoke", sb.base_url())).await;
@@ -364,7 +351,9 @@ async fn s6_export_the_board_to_sheets() {
     let app = connected_window("s6-export-to-sheets", &sb, dir.path(), &data).await;
     app.click("#nav-pipeline").await;
     app.click("#export-sheets").await;
-    let toast = app.wait_for_text(".toast", "Pipeline Dump").await;
+    let toast = app
+        .wait_for_text(".toasts .toast:last-child", "Pipeline Dump")
+        .await;
     assert!(
         toast.contains("new spreadsheet") && toast.contains("Open"),
         "a success toast with a link: {toast}"

@@ -283,7 +283,7 @@ async fn generate_a_proposal_from_the_template_set_in_settings() {
     )
     .await;
     app.click("#templates-save").await;
-    app.wait_for_text(".toast", "Document templates saved")
+    app.wait_for_text(".toasts", "Document templates saved")
         .await;
     app.click("#nav-clients").await;
     app.click(".client-row .client-name").await;
@@ -293,7 +293,7 @@ async fn generate_a_proposal_from_the_template_set_in_settings() {
         .await;
     assert!(needs.contains("{{contact_first_name}}"), "{needs}");
     app.click("#document-generate").await;
-    app.wait_for_text(".toast", "Proposal - Client One is ready")
+    app.wait_for_text(".toasts", "Proposal - Client One is ready")
         .await;
     app.wait_for_text("#documents", "Proposal - Client One")
         .await;
@@ -345,7 +345,7 @@ async fn meetings_sync_into_the_timeline_and_a_task_goes_on_the_calendar() {
     assert!(demo.status.success());
     let app = connected_window("s13-calendar", &sb, dir.path(), &data).await;
     app.click("#sync-now").await;
-    app.wait_for_text(".toast", "1 new meeting").await;
+    app.wait_for_text(".toasts", "1 new meeting").await;
     app.click("#nav-clients").await;
     app.type_into("#client-search", "brightwater").await;
     app.wait_for_count(".client-row", 1).await;
