@@ -139,4 +139,8 @@ pub enum AppEvent {
     LinkRefused {
         message: String,
     },
+    /// The background engine changed (a run started, progressed or ended; paused; jobs).
+    Engine {
+        status: crate::engine::EngineStatus,
+    },
 }

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod crm;
 pub mod csv;
 pub mod docs;
+pub mod engine;
 pub mod mail;
 pub mod sync;
 

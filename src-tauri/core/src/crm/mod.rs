@@ -33,6 +33,7 @@ pub use csv_export::iso_utc;
 pub use csv_import::{field_named, guess_field, guessed_mapping, CsvError};
 pub use dates::{civil_from_days, days_from_civil, Date};
 pub use documents::DocumentLocation;
+pub use preferences::DEFAULT_SYNC_INTERVAL_MINUTES;
 pub use sample_data::ScaleSpec;
 pub use validate::email as validate_email;
 

@@ -20,6 +20,9 @@ struct TokenState {
     last: Option<String>,
     /// The provider answered 401 to `last`: get a new one before the next attempt.
     rejected: bool,
+    /// The last `Retry-After` the provider sent during this run (a job that gives up reschedules
+    /// itself no sooner than this).
+    retry_after: Option<Duration>,
 }
 
 /// Counts one account's requests during one run and serves its tokens. Cheap to clone.
@@ -48,6 +51,11 @@ impl CallMeter {
     /// HTTP requests made so far (retries included).
     pub fn calls(&self) -> u32 {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// The last `Retry-After` the provider asked for during this run, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.lock().retry_after
     }
 
     pub fn token_source(&self) -> AccountToken {
@@ -156,6 +164,9 @@ impl Delegate for CallPolicy {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
+        if retry_after.is_some() {
+            self.meter.lock().retry_after = retry_after;
+        }
         match Backoff::PROVIDER_CALL.delay(self.failures, retry_after, random_jitter()) {
             Some(wait) => Retry::After(wait),
             None => Retry::Abort,

@@ -308,4 +308,36 @@ impl MailOutbox for GmailMailbox {
         }
         Ok(self.headers(provider_id).await?.and_then(|h| h.message_id))
     }
+
+    async fn find_sent(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
+        if !self.can_read {
+            return Ok(None);
+        }
+        let mut policy = self.session.meter().policy();
+        let q = format!("rfc822msgid:{}", message_id.trim_matches(['<', '>']));
+        let found = self
+            .call(
+                "gmail messages.list",
+                cost::LIST,
+                self.hub
+                    .users()
+                    .messages_list("me")
+                    .q(&q)
+                    .include_spam_trash(true)
+                    .max_results(1)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
+        Ok(found
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|m| {
+                Some(Sent {
+                    provider_id: m.id?,
+                    thread_id: m.thread_id?,
+                })
+            }))
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail};
 
-use super::send::{new_message_id, MailOutbox, Outgoing};
+use super::send::{MailOutbox, Outgoing};
 use crate::clock::Timestamp;
 use crate::crm::Date;
 use crate::db::Database;
@@ -208,7 +208,7 @@ pub async fn render_for_contact(
 }
 
 /// What a draft run made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Drafted {
     pub draft_id: String,
     pub subject: String,
@@ -223,7 +223,7 @@ pub async fn create(
     account_id: i64,
     due: &DraftDue,
     now: Timestamp,
-    random: u64,
+    message_id: &str,
 ) -> Result<Drafted, SyncError> {
     let rendered = templates::render(
         &format!("{}\u{0}{}", due.template.subject, due.template.body),
@@ -242,13 +242,12 @@ pub async fn create(
             });
         }
     };
-    let message_id = new_message_id(outbox.owner(), now, random);
     let raw = Outgoing {
         from: outbox.owner(),
         to: due.to.as_ref().map(|(n, a)| (n.as_str(), a.as_str())),
         subject: &subject,
         body: &body,
-        message_id: &message_id,
+        message_id,
         references: Vec::new(),
         sent_at: now,
     }
@@ -290,7 +289,7 @@ pub async fn create(
     .bind(due.deal_id)
     .bind(account_id)
     .bind(&draft_id)
-    .bind(&message_id)
+    .bind(message_id)
     .bind(task_id)
     .bind(activity_id)
     .bind(now)

@@ -40,6 +40,12 @@ pub trait MailOutbox: Sync {
         &self,
         provider_id: &str,
     ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
+    /// The message with this Message-ID the mailbox already holds (an earlier attempt that got
+    /// through before a crash); `None` when there is none or the account may not read mail.
+    fn find_sent(
+        &self,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Option<Sent>, SourceError>> + Send;
 }
 
 /// The message an outgoing email answers.
@@ -76,10 +82,29 @@ pub fn random_part() -> u64 {
     }
 }
 
-/// A Message-ID unique to this send: the time, a random part and the sender's domain.
-pub fn new_message_id(sender: &str, now: Timestamp, random: u64) -> String {
+/// The Message-ID of the email a job sends: the same for every attempt of the job, so an attempt
+/// after a crash can ask the mailbox whether an earlier one got through.
+pub fn job_message_id(sender: &str, job_key: &str) -> String {
     let domain = sender.rsplit_once('@').map_or("cremmy.local", |(_, d)| d);
-    format!("<cremmy.{now}.{random:016x}@{domain}>")
+    let left: String = job_key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("<cremmy.{left}@{domain}>")
+}
+
+/// One attempt at sending: the Message-ID it uses and whether an earlier attempt (cut off by a
+/// crash or a lost connection) may already have reached the provider.
+#[derive(Debug, Clone)]
+pub struct SendAttempt {
+    pub message_id: String,
+    pub maybe_sent: bool,
 }
 
 /// The RFC 5322 bytes of one outgoing message.
@@ -153,7 +178,7 @@ pub async fn send_email(
     account_id: i64,
     input: &SendEmailInput,
     now: Timestamp,
-    random: u64,
+    attempt: &SendAttempt,
 ) -> Result<SentEmail, SyncError> {
     let subject = input.subject.trim();
     if subject.is_empty() && input.reply_to.is_none() {
@@ -196,7 +221,10 @@ pub async fn send_email(
         .iter()
         .flat_map(|o| o.in_reply_to.iter().chain([&o.message_id]).cloned())
         .collect();
-    let message_id = new_message_id(outbox.owner(), now, random);
+    let message_id = attempt.message_id.clone();
+    if let Some(done) = recorded_send(db, &message_id, outbox.owner()).await? {
+        return Ok(done);
+    }
     let raw = Outgoing {
         from: outbox.owner(),
         to: Some((&name, &to)),
@@ -212,7 +240,14 @@ pub async fn send_email(
         reason: format!("it could not be encoded: {e}"),
     })?;
     let thread = replying.as_ref().and_then(|o| o.thread_id.as_deref());
-    let sent = outbox.send(raw, thread).await?;
+    let earlier = match attempt.maybe_sent {
+        true => outbox.find_sent(&message_id).await?,
+        false => None,
+    };
+    let sent = match earlier {
+        Some(sent) => sent,
+        None => outbox.send(raw, thread).await?,
+    };
     // What the provider kept is what ingest will see later; fall back to ours.
     let message_id = match outbox.stored_message_id(&sent.provider_id).await {
         Ok(Some(kept)) => kept,
@@ -240,6 +275,28 @@ pub async fn send_email(
         thread_id: sent.thread_id.clone(),
         account_email: outbox.owner().to_string(),
     })
+}
+
+/// The email this Message-ID already recorded (the job's attempt got through and was recorded,
+/// but the job was not marked done before the process died).
+async fn recorded_send(
+    db: &Database,
+    message_id: &str,
+    owner: &str,
+) -> Result<Option<SentEmail>, SyncError> {
+    let row: Option<(Id, String)> = sqlx::query_as(
+        "SELECT activity_id, thread_id FROM emails WHERE message_id = ? AND from_addr = ?",
+    )
+    .bind(message_id)
+    .bind(owner)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|(activity_id, thread_id)| SentEmail {
+        activity_id,
+        message_id: message_id.to_string(),
+        thread_id,
+        account_email: owner.to_string(),
+    }))
 }
 
 struct Recorded<'a> {

@@ -3,11 +3,13 @@
 //! error the user can act on).
 
 pub mod log;
+pub mod outbox;
 mod workspace;
 
 use std::sync::Arc;
 
 use cremmy_protocol::accounts::{AccountStatus, Feature};
+use cremmy_protocol::engine::{LastSync, SyncProgress};
 use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
 use cremmy_protocol::{ErrorCode, Provider};
 
@@ -67,6 +69,10 @@ pub enum SyncError {
     Invalid { field: &'static str, reason: String },
     #[error("Client {client_id} does not exist (it may have been deleted).")]
     NoSuchClient { client_id: i64 },
+    #[error("{cause} It is queued: Cremmy tries again on its own (Sync history → Outbox).")]
+    Queued { cause: Box<SyncError>, job_id: i64 },
+    #[error("Job {id} is not waiting to run (it is running, done, or gone).")]
+    JobNotQueued { id: i64 },
     #[error("Database error during sync: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -86,6 +92,28 @@ impl SyncError {
             | SyncError::NoSuchClient { .. }
             | SyncError::Invalid { .. } => false,
             SyncError::Db(_) => true,
+            SyncError::Queued { .. } | SyncError::JobNotQueued { .. } => false,
+        }
+    }
+
+    /// The input was wrong (nothing reached a provider): the user fixes it, no retry helps.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Invalid { .. } | SyncError::NoSuchClient { .. }
+        )
+    }
+
+    /// The provider could not be reached at all: the machine is probably offline.
+    pub fn is_offline(&self) -> bool {
+        match self {
+            SyncError::Source(SourceError::Google(GoogleError::Unreachable { .. })) => true,
+            SyncError::Source(SourceError::Google(GoogleError::Account(e)))
+            | SyncError::Accounts(e) => {
+                matches!(e, AccountsError::Network { .. })
+            }
+            SyncError::Queued { cause, .. } => cause.is_offline(),
+            _ => false,
         }
     }
 }
@@ -99,11 +127,30 @@ impl HasErrorCode for SyncError {
             SyncError::NoSuchClient { .. } => ErrorCode::NotFound,
             SyncError::Invalid { .. } => ErrorCode::InvalidInput,
             SyncError::Db(_) => ErrorCode::Internal,
+            SyncError::Queued { cause, .. } => cause.code(),
+            SyncError::JobNotQueued { .. } => ErrorCode::Conflict,
         }
     }
 }
 
 pub type SyncResult<T> = Result<T, SyncError>;
+
+/// One integration of one account in a sync.
+enum Step {
+    Gmail { id: i64, email: String },
+    Calendar { id: i64, email: String },
+    Leads(cremmy_protocol::sync::LeadSheet),
+}
+
+impl Step {
+    fn phase(&self) -> String {
+        match self {
+            Step::Gmail { email, .. } => format!("Gmail · {email}"),
+            Step::Calendar { email, .. } => format!("Calendar · {email}"),
+            Step::Leads(_) => "Leads sheet".into(),
+        }
+    }
+}
 
 /// Runs syncs and reads the sync log. Cheap to clone.
 #[derive(Clone)]
@@ -116,7 +163,12 @@ pub struct SyncRunner {
     running: Arc<tokio::sync::Mutex<()>>,
     /// Folder creation one at a time, so two clicks cannot both find nothing and both create.
     folders: Arc<tokio::sync::Mutex<()>>,
+    /// Where the running sync is (`None` between runs).
+    progress: Arc<tokio::sync::watch::Sender<Option<SyncProgress>>>,
 }
+
+/// The settings key of the last finished sync ([`LastSync`] as JSON).
+pub const LAST_SYNC: &str = "sync.last";
 
 impl SyncRunner {
     pub fn new(db: Database, clock: Arc<dyn Clock>, google: Google) -> SyncRunner {
@@ -127,6 +179,7 @@ impl SyncRunner {
             mail: MailSettings::default(),
             running: Arc::default(),
             folders: Arc::default(),
+            progress: Arc::new(tokio::sync::watch::channel(None).0),
         }
     }
 
@@ -145,33 +198,33 @@ impl SyncRunner {
         let _one_at_a_time = self.running.lock().await;
         let now = self.clock.now();
         log::prune(&self.db, now).await?;
-        let accounts = self.google.accounts().list().await?;
+        crate::jobs::prune(&self.db, now).await?;
+        let steps = self.steps(request).await?;
+        let total = steps.len() as u32;
         let mut run_ids = Vec::new();
-        for account in accounts {
-            if request.account_id.is_some_and(|id| id != account.id)
-                || account.provider != Provider::Google
-                || account.status != AccountStatus::Connected
-            {
-                continue;
-            }
-            if account.features.contains(&Feature::MailIngest) {
-                run_ids.push(
-                    self.sync_gmail(account.id, &account.email, request.reconcile, trigger)
-                        .await?,
-                );
-            }
-            if account.features.contains(&Feature::Calendar) {
-                run_ids.push(
-                    self.sync_calendar(account.id, &account.email, trigger)
-                        .await?,
-                );
-            }
-        }
-        if request.account_id.is_none() {
-            if let Some(sheet) = leads::configured(&self.db).await? {
-                run_ids.push(self.sync_leads(&sheet, trigger).await?);
+        for (done, step) in steps.iter().enumerate() {
+            self.progress.send_replace(Some(SyncProgress {
+                phase: step.phase(),
+                done: done as u32,
+                total,
+            }));
+            let run = match step {
+                Step::Gmail { id, email } => {
+                    self.sync_gmail(*id, email, request.reconcile, trigger)
+                        .await
+                }
+                Step::Calendar { id, email } => self.sync_calendar(*id, email, trigger).await,
+                Step::Leads(sheet) => self.sync_leads(sheet, trigger).await,
+            };
+            match run {
+                Ok(id) => run_ids.push(id),
+                Err(e) => {
+                    self.progress.send_replace(None);
+                    return Err(e);
+                }
             }
         }
+        self.progress.send_replace(None);
         let runs = log::runs(
             &self.db,
             &SyncRunQuery {
@@ -180,10 +233,70 @@ impl SyncRunner {
             },
         )
         .await?;
-        Ok(runs
+        let runs: Vec<SyncRun> = runs
             .into_iter()
             .filter(|r| run_ids.contains(&r.id))
-            .collect())
+            .collect();
+        let last = LastSync {
+            finished_at: self.clock.now(),
+            ok: runs.iter().all(|r| r.error.is_none()),
+            error: runs.iter().find_map(|r| r.error.clone()),
+            needs_reconnect: runs
+                .iter()
+                .any(|r| r.error_code == Some(ErrorCode::ReconnectNeeded)),
+        };
+        if request.account_id.is_none() {
+            let json = serde_json::to_string(&last).unwrap_or_default();
+            self.db
+                .put_setting(LAST_SYNC, Some(&json), self.clock.now())
+                .await?;
+        }
+        Ok(runs)
+    }
+
+    /// What a sync of `request` will do, in order.
+    async fn steps(&self, request: &SyncRequest) -> SyncResult<Vec<Step>> {
+        let mut steps = Vec::new();
+        for account in self.google.accounts().list().await? {
+            if request.account_id.is_some_and(|id| id != account.id)
+                || account.provider != Provider::Google
+                || account.status != AccountStatus::Connected
+            {
+                continue;
+            }
+            if account.features.contains(&Feature::MailIngest) {
+                steps.push(Step::Gmail {
+                    id: account.id,
+                    email: account.email.clone(),
+                });
+            }
+            if account.features.contains(&Feature::Calendar) {
+                steps.push(Step::Calendar {
+                    id: account.id,
+                    email: account.email.clone(),
+                });
+            }
+        }
+        if request.account_id.is_none() {
+            if let Some(sheet) = leads::configured(&self.db).await? {
+                steps.push(Step::Leads(sheet));
+            }
+        }
+        Ok(steps)
+    }
+
+    /// Where the running sync is; `None` between runs.
+    pub fn progress(&self) -> tokio::sync::watch::Receiver<Option<SyncProgress>> {
+        self.progress.subscribe()
+    }
+
+    /// How the last full sync ended (every account), if one has.
+    pub async fn last_sync(&self) -> SyncResult<Option<LastSync>> {
+        Ok(self.db.json_setting(LAST_SYNC).await?)
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// The first connected Google account that granted `feature`.

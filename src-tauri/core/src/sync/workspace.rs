@@ -1,6 +1,7 @@
-//! What Cremmy does in the user's Google Workspace on request (not a sync): export the pipeline,
-//! make a client's Drive folder, send mail, write proposal drafts, generate documents, and the
-//! Leads sheet read on each sync. Each is logged as a run like a sync.
+//! What Cremmy does in the user's Google Workspace on request (not a sync): the bodies of the
+//! outbox's jobs (export the pipeline, make a client's Drive folder, send mail, write proposal
+//! drafts, generate documents, put tasks on the calendar), and the Leads sheet read on each sync.
+//! Each attempt is logged as a run like a sync.
 
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::crm::ClientFolder;
@@ -8,6 +9,7 @@ use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{LeadSheet, SheetsExport, SyncTrigger};
 
+use super::outbox::{expect_drafted, expect_folder, JobRun};
 use super::{log, SyncError, SyncResult, SyncRunner};
 use crate::client_folder::{ensure_client_folder, FolderRun};
 use crate::doc_templates;
@@ -15,9 +17,10 @@ use crate::google::{
     calendar::GoogleCalendar, docs::GoogleDocs, drive::GoogleDrive, gmail::GmailMailbox,
     sheets::GoogleSheets,
 };
+use crate::jobs::JobSpec;
 use crate::leads::{self, LeadRun};
 use crate::mail::drafts::{self, Drafted};
-use crate::mail::send::send_email;
+use crate::mail::send::{job_message_id, send_email, SendAttempt};
 use crate::pipeline_export::export_pipeline;
 use crate::task_calendar;
 use crate::HasErrorCode;
@@ -25,7 +28,8 @@ use crate::HasErrorCode;
 impl SyncRunner {
     /// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
     /// Google account with Sheets access; logged as a run.
-    pub async fn export_sheets(&self, trigger: SyncTrigger) -> SyncResult<SheetsExport> {
+    pub(super) async fn do_export_sheets(&self, job: &mut JobRun) -> SyncResult<SheetsExport> {
+        let trigger = job.trigger;
         let account = self.google_account_with(Feature::Sheets).await?;
         let run_id = log::start(
             &self.db,
@@ -39,6 +43,7 @@ impl SyncRunner {
         let session = self.google.session(account.id);
         let sink = GoogleSheets::new(&session);
         let result = export_pipeline(&self.db, &sink, account.id, self.clock.now()).await;
+        job.retry_after = session.meter().retry_after();
         let outcome = log::RunOutcome {
             kind: "export".into(),
             created: result.as_ref().map_or(0, |r| i64::from(r.deals)),
@@ -59,11 +64,12 @@ impl SyncRunner {
 
     /// The client's Drive folder (`Cremmy CRM/Clients/<name>`), found or made in the first
     /// connected Google account with Drive access; logged as a run.
-    pub async fn client_folder(
+    pub(super) async fn do_client_folder(
         &self,
         client_id: i64,
-        trigger: SyncTrigger,
+        job: &mut JobRun,
     ) -> SyncResult<ClientFolder> {
+        let trigger = job.trigger;
         let account = self.google_account_with(Feature::Drive).await?;
         let _one_at_a_time = self.folders.lock().await;
         let run_id = log::start(
@@ -87,6 +93,7 @@ impl SyncRunner {
             &mut run,
         )
         .await;
+        job.retry_after = session.meter().retry_after();
         let outcome = log::RunOutcome {
             kind: "folder".into(),
             created: run.created,
@@ -101,11 +108,12 @@ impl SyncRunner {
 
     /// "Send email": from the first connected Google account allowed to send, recorded as a tracked
     /// outgoing activity; logged as a run.
-    pub async fn send_email(
+    pub(super) async fn do_send_email(
         &self,
         input: &SendEmailInput,
-        trigger: SyncTrigger,
+        job: &mut JobRun,
     ) -> SyncResult<SentEmail> {
+        let trigger = job.trigger;
         let account = self.google_account_with(Feature::MailSend).await?;
         let run_id = log::start(
             &self.db,
@@ -121,15 +129,20 @@ impl SyncRunner {
         if !account.features.contains(&Feature::MailIngest) {
             outbox = outbox.without_read_access();
         }
+        let attempt = SendAttempt {
+            message_id: job_message_id(&account.email, &job.key),
+            maybe_sent: job.maybe_done_before(),
+        };
         let result = send_email(
             &self.db,
             &outbox,
             account.id,
             input,
             self.clock.now(),
-            crate::mail::send::random_part(),
+            &attempt,
         )
         .await;
+        job.retry_after = session.meter().retry_after();
         let outcome = log::RunOutcome::of_job("send", &result, session.meter().calls());
         log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
         result
@@ -152,14 +165,18 @@ impl SyncRunner {
     }
 
     /// "Generate proposal/contract": into the client's Drive folder (made if needed); logged.
-    pub async fn generate_document(&self, request: &DocRequest) -> SyncResult<GeneratedDoc> {
+    pub(super) async fn do_generate_document(
+        &self,
+        request: &DocRequest,
+        job: &mut JobRun,
+    ) -> SyncResult<GeneratedDoc> {
         let account = self.google_account_with(Feature::Docs).await?;
         let run_id = log::start(
             &self.db,
             Some(account.id),
             "docs",
             "generate",
-            SyncTrigger::Manual,
+            job.trigger,
             self.clock.now(),
         )
         .await?;
@@ -193,6 +210,7 @@ impl SyncRunner {
             })
         }
         .await;
+        job.retry_after = session.meter().retry_after();
         let outcome = log::RunOutcome::of_job("generate", &result, session.meter().calls());
         log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
         result
@@ -257,8 +275,8 @@ impl SyncRunner {
     }
 
     /// After a deal moved: if it entered the drafting stage (default Proposal) and has no draft
-    /// yet, writes the Gmail draft in the background (logged as a run; a template that cannot be
-    /// filled leaves a task saying why). `None` when there is nothing to do.
+    /// yet, queues the Gmail draft (one job per deal) and writes it in the background (a template
+    /// that cannot be filled leaves a task saying why). `None` when there is nothing to do.
     pub async fn after_deal_moved(
         &self,
         deal_id: i64,
@@ -266,33 +284,61 @@ impl SyncRunner {
         let due = drafts::due(&self.db, deal_id, self.clock.now())
             .await
             .ok()??;
-        let account = self.google_account_with(Feature::MailSend).await.ok()?;
-        let runner = self.clone();
-        Some(tokio::spawn(async move {
-            let run_id = log::start(
-                &runner.db,
-                Some(account.id),
-                "gmail",
-                "draft",
-                SyncTrigger::Manual,
-                runner.clock.now(),
+        self.google_account_with(Feature::MailSend).await.ok()?;
+        let title = format!("Proposal draft for {}", due.deal_title);
+        let job = self
+            .submit_background(
+                JobSpec::DealDraft { deal_id },
+                &format!("deal_draft:{deal_id}"),
+                &title,
             )
             .await?;
-            let session = runner.google.session(account.id);
-            let outbox = GmailMailbox::new(&session, &account.email);
-            let result = drafts::create(
-                &runner.db,
-                &outbox,
-                account.id,
-                &due,
-                runner.clock.now(),
-                crate::mail::send::random_part(),
-            )
-            .await;
-            let outcome = log::RunOutcome::of_job("draft", &result, session.meter().calls());
-            log::finish(&runner.db, run_id, &outcome, runner.clock.now()).await?;
-            result
+        Some(tokio::spawn(async move {
+            let done = job.await.map_err(|e| SyncError::Invalid {
+                field: "draft",
+                reason: format!("the background task stopped: {e}"),
+            })?;
+            expect_drafted(done)?.ok_or(SyncError::Invalid {
+                field: "draft",
+                reason: "the deal no longer needs one".into(),
+            })
         }))
+    }
+
+    /// The draft job's body: `None` if the deal no longer needs a draft.
+    pub(super) async fn do_deal_draft(
+        &self,
+        deal_id: i64,
+        job: &mut JobRun,
+    ) -> SyncResult<Option<Drafted>> {
+        let Some(due) = drafts::due(&self.db, deal_id, self.clock.now()).await? else {
+            return Ok(None);
+        };
+        let account = self.google_account_with(Feature::MailSend).await?;
+        let run_id = log::start(
+            &self.db,
+            Some(account.id),
+            "gmail",
+            "draft",
+            job.trigger,
+            self.clock.now(),
+        )
+        .await?;
+        let session = self.google.session(account.id);
+        let outbox = GmailMailbox::new(&session, &account.email);
+        let result = drafts::create(
+            &self.db,
+            &outbox,
+            account.id,
+            &due,
+            self.clock.now(),
+            &job_message_id(&account.email, &job.key),
+        )
+        .await;
+        job.retry_after = session.meter().retry_after();
+        let outcome = log::RunOutcome::of_job("draft", &result, session.meter().calls());
+        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        result.map(Some)
     }
 
     /// The proposal template filled in for a contact (the composer's "Template").
@@ -328,16 +374,17 @@ impl SyncRunner {
         if !wanted || self.google_account_with(Feature::Drive).await.is_err() {
             return None;
         }
-        let runner = self.clone();
+        let title = format!("Drive folder for {}", self.client_name(client_id).await);
+        let key = crate::jobs::new_key("client_folder", self.clock.now());
+        let job = self
+            .submit_background(JobSpec::ClientFolder { client_id }, &key, &title)
+            .await?;
         Some(tokio::spawn(async move {
-            runner.client_folder(client_id, SyncTrigger::Manual).await
+            expect_folder(job.await.map_err(|e| SyncError::Invalid {
+                field: "folder",
+                reason: format!("the background task stopped: {e}"),
+            })?)
         }))
-    }
-
-    /// "Add to calendar" on a task with a due time (again: the event is brought up to date).
-    pub async fn add_task_to_calendar(&self, task_id: i64, time_zone: &str) -> SyncResult<()> {
-        let account = self.google_account_with(Feature::Calendar).await?;
-        self.write_task_event(account.id, task_id, time_zone).await
     }
 
     /// After a task changed: if it is on the calendar and its time or title moved, the event
@@ -346,20 +393,45 @@ impl SyncRunner {
         &self,
         task_id: i64,
     ) -> Option<tokio::task::JoinHandle<SyncResult<()>>> {
-        let (account_id, zone) = task_calendar::stale(&self.db, task_id).await.ok()??;
-        let runner = self.clone();
+        let (_, time_zone) = task_calendar::stale(&self.db, task_id).await.ok()??;
+        let key = crate::jobs::new_key("task_event", self.clock.now());
+        let spec = JobSpec::TaskEvent { task_id, time_zone };
+        let job = self
+            .submit_background(spec, &key, &format!("Task #{task_id} on the calendar"))
+            .await?;
         Some(tokio::spawn(async move {
-            runner.write_task_event(account_id, task_id, &zone).await
+            job.await
+                .map_err(|e| SyncError::Invalid {
+                    field: "calendar",
+                    reason: format!("the background task stopped: {e}"),
+                })?
+                .map(|_| ())
         }))
     }
 
-    async fn write_task_event(&self, account_id: i64, task_id: i64, zone: &str) -> SyncResult<()> {
+    /// The calendar job's body: the task's event written to the first account with Calendar
+    /// access (the one it is on, when it is on one).
+    pub(super) async fn do_task_event(
+        &self,
+        task_id: i64,
+        zone: &str,
+        job: &mut JobRun,
+    ) -> SyncResult<()> {
+        let on: Option<i64> =
+            sqlx::query_scalar("SELECT account_id FROM task_events WHERE task_id = ?")
+                .bind(task_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        let account_id = match on {
+            Some(account_id) => account_id,
+            None => self.google_account_with(Feature::Calendar).await?.id,
+        };
         let run_id = log::start(
             &self.db,
             Some(account_id),
             "calendar",
             "task",
-            SyncTrigger::Manual,
+            job.trigger,
             self.clock.now(),
         )
         .await?;
@@ -374,6 +446,7 @@ impl SyncRunner {
         )
         .await
         .map(|_| ());
+        job.retry_after = session.meter().retry_after();
         let outcome = log::RunOutcome::of_job("task", &result, session.meter().calls());
         log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
         result

@@ -166,7 +166,7 @@ impl Mailbox {
     }
 }
 
-/// Matches the subset of Gmail search Cremmy uses: `from:`, `to:` (To and Cc), `cc:`, `after:` and
+/// Matches the subset of Gmail search Cremmy uses: `from:`, `to:` (To and Cc), `cc:`, `rfc822msgid:`, `after:` and
 /// `before:` (YYYY/MM/DD or epoch seconds), `in:sent`, `in:inbox`, and `{a b c}` groups (any of
 /// the terms, Gmail's OR braces); terms are ANDed.
 pub fn matches_query(m: &GmailMessage, q: &str) -> bool {
@@ -215,6 +215,14 @@ fn matches_term(m: &GmailMessage, term: &str) -> bool {
         "from" => contains("From"),
         "to" => contains("To") || contains("Cc"),
         "cc" => contains("Cc"),
+        // Gmail's exact Message-ID search (with or without the angle brackets).
+        "rfc822msgid" => m.header("Message-ID").is_some_and(|v| {
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_lowercase()
+                == value.trim_start_matches('<').trim_end_matches('>')
+        }),
         "after" => parse_query_date(&value).is_some_and(|t| m.internal_date >= t),
         "before" => parse_query_date(&value).is_some_and(|t| m.internal_date < t),
         "in" => match value.as_str() {

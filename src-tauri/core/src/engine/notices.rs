@@ -1,0 +1,65 @@
+//! What the user should hear about now, as native notifications: an account that needs
+//! reconnecting, a client's reply to a tracked email, a task's reminder. Each is announced once.
+
+use cremmy_protocol::engine::Notice;
+
+use crate::clock::Timestamp;
+use crate::db::Database;
+
+/// Notices for what happened in (`from`, `to`]; replies are marked announced.
+pub async fn since(
+    db: &Database,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Notice>, sqlx::Error> {
+    let mut notices = Vec::new();
+    let reconnect: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT a.email FROM sync_runs r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.error_code = 'reconnect_needed' AND r.finished_at > ? AND r.finished_at <= ? ORDER BY a.email",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    notices.extend(reconnect.into_iter().map(|email| Notice {
+        title: "Cremmy cannot sync".into(),
+        body: format!("Reconnect {email} on the Integrations page."),
+    }));
+
+    let mut tx = db.writer().begin().await?;
+    let replies: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT e.activity_id, c.name, a.subject FROM emails e JOIN activities a ON a.id = e.activity_id \
+         JOIN clients c ON c.id = a.client_id \
+         WHERE e.tracked = 1 AND e.replied_at IS NOT NULL AND e.reply_announced = 0 ORDER BY e.replied_at",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (activity_id, client, subject) in &replies {
+        sqlx::query("UPDATE emails SET reply_announced = 1 WHERE activity_id = ?")
+            .bind(activity_id)
+            .execute(&mut *tx)
+            .await?;
+        notices.push(Notice {
+            title: format!("{client} replied"),
+            body: format!("Re: {}", subject.trim_start_matches("Re: ")),
+        });
+    }
+    tx.commit().await?;
+
+    let reminders: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT t.title, c.name FROM tasks t LEFT JOIN clients c ON c.id = t.client_id \
+         WHERE t.done_at IS NULL AND t.reminder_at > ? AND t.reminder_at <= ? ORDER BY t.reminder_at, t.id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    notices.extend(reminders.into_iter().map(|(title, client)| Notice {
+        title: "Task due".into(),
+        body: match client {
+            Some(c) => format!("{title} ({c})"),
+            None => title,
+        },
+    }));
+    Ok(notices)
+}

@@ -1,0 +1,368 @@
+//! The durable job queue behind outgoing work, against the provider sandbox: offline waits that
+//! cost no attempt, Retry-After, the dead-letter state and "Retry", and a crash after Gmail
+//! accepted a message that must not send it twice. The planner is table-tested.
+
+use std::time::Duration;
+
+use cremmy_core::jobs::{after_failure, AfterFailure, Failure, OFFLINE_RETRY};
+use cremmy_core::sync::SyncError;
+use cremmy_core::{Clock, HasErrorCode};
+use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::engine::{JobQuery, JobStatus};
+use cremmy_protocol::mail::SendEmailInput;
+use cremmy_protocol::sync::SyncTrigger;
+use cremmy_protocol::ErrorCode;
+use serde_json::json;
+
+use crate::accounts_support::connect;
+use crate::mail_sync::{mail_world, post, requests, MailWorld};
+use crate::support::{client, contact};
+
+const MIN: i64 = 60_000;
+
+#[test]
+fn the_job_planner_backs_off_honours_retry_after_and_gives_up() {
+    let now = 1_000_000;
+    let failure = |retryable, offline, retry_after: Option<u64>| Failure {
+        retryable,
+        offline,
+        retry_after: retry_after.map(Duration::from_secs),
+    };
+    // (why, attempt, max, failure, jitter, expected)
+    let cases = [
+        (
+            "a permanent error is dead at once",
+            1,
+            8,
+            failure(false, false, None),
+            0.0,
+            AfterFailure::Dead,
+        ),
+        (
+            "the first retry waits 30 s",
+            1,
+            8,
+            failure(true, false, None),
+            0.0,
+            AfterFailure::RetryAt {
+                at: now + 30_000,
+                refund: false,
+            },
+        ),
+        (
+            "then doubles",
+            3,
+            8,
+            failure(true, false, None),
+            0.0,
+            AfterFailure::RetryAt {
+                at: now + 120_000,
+                refund: false,
+            },
+        ),
+        (
+            "capped at an hour",
+            9,
+            20,
+            failure(true, false, None),
+            0.0,
+            AfterFailure::RetryAt {
+                at: now + 3_600_000,
+                refund: false,
+            },
+        ),
+        (
+            "jitter adds up to 15 s",
+            1,
+            8,
+            failure(true, false, None),
+            0.5,
+            AfterFailure::RetryAt {
+                at: now + 37_500,
+                refund: false,
+            },
+        ),
+        (
+            "Retry-After wins over the backoff",
+            1,
+            8,
+            failure(true, false, Some(600)),
+            0.0,
+            AfterFailure::RetryAt {
+                at: now + 600_000,
+                refund: false,
+            },
+        ),
+        (
+            "no attempt left",
+            8,
+            8,
+            failure(true, false, None),
+            0.0,
+            AfterFailure::Dead,
+        ),
+        (
+            "offline costs no attempt, even the last",
+            8,
+            8,
+            failure(true, true, None),
+            0.0,
+            AfterFailure::RetryAt {
+                at: now + OFFLINE_RETRY.as_millis() as i64,
+                refund: true,
+            },
+        ),
+    ];
+    for (why, attempt, max, f, jitter, expected) in cases {
+        assert_eq!(
+            after_failure(attempt, max, f, now, jitter),
+            expected,
+            "{why}"
+        );
+    }
+}
+
+async fn world_with_zoe() -> (MailWorld, i64) {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::MailIngest, Feature::MailSend]).await;
+    let acme = client(&w.crm, "Acme").await;
+    let zoe = contact(&w.crm, acme.id, "Zoë", &["zoe@acme.example"]).await;
+    (w, zoe.id)
+}
+
+fn hello(contact_id: i64) -> SendEmailInput {
+    SendEmailInput {
+        contact_id,
+        subject: "Proposal".into(),
+        body: "Hello Zoë".into(),
+        ..Default::default()
+    }
+}
+
+fn sends(w: &MailWorld) -> usize {
+    requests(w, |m, p| m == "POST" && p.ends_with("/messages/send")).len()
+}
+
+fn sent_in_mailbox(w: &MailWorld) -> usize {
+    let world = w.t.sandbox.shared.lock();
+    world
+        .google
+        .mailboxes
+        .values()
+        .flat_map(|m| m.messages.iter())
+        .filter(|m| m.label_ids.iter().any(|l| l == "SENT"))
+        .count()
+}
+
+async fn outgoing_activities(w: &MailWorld) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM activities WHERE kind = 'email' AND direction = 'outbound'",
+    )
+    .fetch_one(w.t.db.pool())
+    .await
+    .unwrap()
+}
+
+async fn only_job(w: &MailWorld) -> cremmy_protocol::engine::Job {
+    let jobs = w.sync.jobs(&JobQuery::default()).await.unwrap();
+    assert_eq!(jobs.len(), 1, "one job: {jobs:?}");
+    jobs.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn an_email_written_offline_waits_and_is_sent_once_when_the_network_returns() {
+    let (w, zoe) = world_with_zoe().await;
+    post(
+        &w,
+        "faults",
+        json!({ "rules": [
+        { "path": "/messages/send", "fault": { "kind": "drop" } },
+    ] }),
+    )
+    .await;
+    let e = w
+        .sync
+        .send_email(&hello(zoe), SyncTrigger::Manual)
+        .await
+        .expect_err("the network is down");
+    assert!(
+        matches!(e, SyncError::Queued { .. }),
+        "queued, not lost: {e:?}"
+    );
+    assert_eq!(e.code(), ErrorCode::ProviderUnavailable);
+    let job = only_job(&w).await;
+    assert_eq!(job.status, JobStatus::Queued);
+    assert_eq!(job.attempts, 0, "being offline used up no attempt");
+    assert!(job.last_error.is_some(), "the outbox says why it waits");
+
+    // Still offline a while later: tried again, still waiting, nothing recorded.
+    w.t.clock.advance(2 * MIN);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    assert_eq!(only_job(&w).await.status, JobStatus::Queued);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 0, "not due again yet");
+    assert_eq!(outgoing_activities(&w).await, 0);
+
+    post(&w, "faults", json!({ "rules": [] })).await;
+    w.t.clock.advance(2 * MIN);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    let job = only_job(&w).await;
+    assert_eq!(job.status, JobStatus::Done, "{job:?}");
+    assert_eq!(sent_in_mailbox(&w), 1, "sent exactly once");
+    assert_eq!(outgoing_activities(&w).await, 1, "recorded exactly once");
+    assert_eq!(
+        w.sync.run_due_jobs().await.unwrap(),
+        0,
+        "nothing left to do"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_after_gmail_accepted_the_message_does_not_send_it_twice() {
+    let (w, zoe) = world_with_zoe().await;
+    let sent = w
+        .sync
+        .send_email(&hello(zoe), SyncTrigger::Manual)
+        .await
+        .expect("sent");
+    assert_eq!(sends(&w), 1);
+    // The state a crash between Gmail's answer and the database commit leaves: the message is in
+    // Gmail, the transaction that records it never committed, the job is still "running".
+    sqlx::query("DELETE FROM activities WHERE id = ?")
+        .bind(sent.activity_id)
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'running'")
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+
+    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    assert_eq!(
+        sends(&w),
+        1,
+        "the second attempt found the message instead of sending it again"
+    );
+    assert_eq!(sent_in_mailbox(&w), 1);
+    assert_eq!(
+        outgoing_activities(&w).await,
+        1,
+        "recorded by the second attempt"
+    );
+    let message_id: String = sqlx::query_scalar("SELECT message_id FROM emails")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        message_id, sent.message_id,
+        "the same Message-ID for every attempt"
+    );
+    assert_eq!(only_job(&w).await.status, JobStatus::Done);
+    assert!(
+        !requests(&w, |_, p| p.ends_with("/messages")).is_empty(),
+        "the mailbox was asked for the Message-ID"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_a_permanent_error_waits_in_the_dead_letter_state() {
+    let (w, zoe) = world_with_zoe().await;
+    // A pause longer than a call waits inline: the job is rescheduled no sooner than asked.
+    post(&w, "faults", json!({ "rules": [
+        { "path": "/messages/send", "times": 1, "fault": { "kind": "status", "status": 429, "retry_after_secs": 600 } },
+    ] }))
+    .await;
+    let before = w.t.clock.now();
+    let e = w
+        .sync
+        .send_email(&hello(zoe), SyncTrigger::Manual)
+        .await
+        .expect_err("rate limited");
+    assert!(matches!(e, SyncError::Queued { .. }), "{e:?}");
+    let job = only_job(&w).await;
+    assert!(
+        job.next_run_at >= before + 600_000,
+        "waits out Retry-After: {job:?}"
+    );
+    assert_eq!(job.attempts, 1);
+    w.t.clock.advance(5 * MIN);
+    assert_eq!(
+        w.sync.run_due_jobs().await.unwrap(),
+        0,
+        "not before Retry-After"
+    );
+    w.t.clock.advance(6 * MIN);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    assert_eq!(only_job(&w).await.status, JobStatus::Done);
+    assert_eq!(sent_in_mailbox(&w), 1);
+
+    // 403 is not going to pass by waiting: dead at once, kept for "Retry".
+    post(&w, "faults", json!({ "rules": [
+        { "path": "/messages/send", "fault": { "kind": "status", "status": 403, "reason": "forbidden" } },
+    ] }))
+    .await;
+    let e = w
+        .sync
+        .send_email(&hello(zoe), SyncTrigger::Manual)
+        .await
+        .expect_err("forbidden");
+    assert!(!matches!(e, SyncError::Queued { .. }), "not retried: {e:?}");
+    let open = w
+        .sync
+        .jobs(&JobQuery {
+            open_only: true,
+            limit: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].status, JobStatus::Dead);
+    assert!(
+        open[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|m| m.contains("403")),
+        "{open:?}"
+    );
+    w.t.clock.advance(120 * MIN);
+    assert_eq!(
+        w.sync.run_due_jobs().await.unwrap(),
+        0,
+        "a dead job stays put"
+    );
+
+    post(&w, "faults", json!({ "rules": [] })).await;
+    w.sync.retry_job(open[0].id).await.expect("Retry sends it");
+    assert_eq!(sent_in_mailbox(&w), 2);
+    assert!(w
+        .sync
+        .jobs(&JobQuery {
+            open_only: true,
+            limit: None
+        })
+        .await
+        .unwrap()
+        .is_empty());
+    let again = w
+        .sync
+        .retry_job(open[0].id)
+        .await
+        .expect_err("a done job is not retried");
+    assert_eq!(again.code(), ErrorCode::Conflict);
+}
+
+#[tokio::test]
+async fn wrong_input_is_refused_without_leaving_a_job() {
+    let (w, _) = world_with_zoe().await;
+    let e = w
+        .sync
+        .send_email(&hello(999_999), SyncTrigger::Manual)
+        .await
+        .expect_err("no such contact");
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(
+        w.sync.jobs(&JobQuery::default()).await.unwrap().is_empty(),
+        "nothing to retry"
+    );
+}
