@@ -29,6 +29,9 @@ pub struct Args {
     /// A cremmy:// link, as the OS passes it when one is opened (handled by the window).
     #[arg(value_name = "LINK", hide = true)]
     pub link: Option<String>,
+    /// Start in the tray without showing the window (how "Start at login" starts Cremmy).
+    #[arg(long)]
+    pub minimized: bool,
     /// Where Cremmy keeps its database (default: the OS's app-data directory).
     #[arg(long, global = true, env = "CREMMY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

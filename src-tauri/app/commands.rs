@@ -235,11 +235,11 @@ pub async fn settings(b: State<'_, Backend>) -> Reply<AppSettings> {
 
 #[tauri::command]
 pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<AppSettings> {
-    b.opened()?
-        .crm
-        .set_sync_interval(minutes)
-        .await
-        .map_err(api)
+    let o = b.opened()?;
+    let settings = o.crm.set_sync_interval(minutes).await.map_err(api)?;
+    o.engine
+        .send(cremmy_core::engine::EngineCommand::SettingsChanged);
+    Ok(settings)
 }
 
 #[tauri::command]
@@ -503,7 +503,13 @@ macro_rules! all_commands {
             commands::doc_templates,
             commands::set_doc_templates,
             commands::preview_document,
-            commands::generate_document
+            commands::generate_document,
+            desktop_commands::engine_status,
+            desktop_commands::set_sync_paused,
+            desktop_commands::jobs,
+            desktop_commands::retry_job,
+            desktop_commands::desktop_state,
+            desktop_commands::set_desktop_settings
         ]
     };
 }

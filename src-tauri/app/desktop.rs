@@ -1,29 +1,47 @@
-//! The window: opens the database, registers commands, runs the Tauri event loop.
+//! The window: opens the database, starts the background engine, the tray and notifications,
+//! registers commands, runs the Tauri event loop, and stops the engine cleanly on quit.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use cremmy_core::accounts::{Accounts, OAuthApps};
 use cremmy_core::crm::Crm;
 use cremmy_core::endpoints::Endpoints;
+use cremmy_core::engine::{Engine, EngineHandle};
 use cremmy_core::google::Google;
 use cremmy_core::sync::SyncRunner;
 use cremmy_core::{Database, HasErrorCode};
+use cremmy_protocol::accounts::AppEvent;
+use cremmy_protocol::engine::{DesktopSettings, DesktopState, Notice};
 use cremmy_protocol::ApiError;
-use tauri::Manager;
+use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
+use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_deep_link::DeepLinkExt;
+use tauri_plugin_notification::NotificationExt;
+use tokio::sync::mpsc;
 
 use crate::links::{self, WindowEvents};
 
-use crate::commands;
 use crate::system_clock::SystemClock;
+use crate::tray::{self, Tray};
+use crate::{commands, desktop_commands};
+
+/// How often the engine looks at the schedule and the outbox.
+const ENGINE_TICK: Duration = Duration::from_secs(5);
+/// How long quitting waits for a running sync to finish.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// What the commands work on: the opened core, or why it could not be opened (shown by the UI as
 /// a full-window error instead of silently starting on an empty database).
 pub struct Backend {
     opened: Result<Opened, ApiError>,
+    engine: Mutex<Option<Engine>>,
+    /// The desktop choices, for the close button (which cannot wait for the database).
+    desktop: Mutex<DesktopSettings>,
+    /// Whether a tray icon is showing, and why not.
+    tray: OnceLock<(bool, Option<String>)>,
 }
 
 pub struct Opened {
@@ -31,10 +49,14 @@ pub struct Opened {
     pub accounts: Accounts,
     pub sync: SyncRunner,
     pub endpoints: Endpoints,
+    pub engine: EngineHandle,
 }
 
-/// Opens the database and everything that works on it.
-pub async fn open_backend(data_dir: &std::path::Path) -> Result<Opened, ApiError> {
+/// Opens the database and everything that works on it, and starts the engine.
+async fn open_backend(
+    data_dir: &std::path::Path,
+    notices: mpsc::UnboundedSender<Notice>,
+) -> Result<(Opened, Engine), ApiError> {
     let db = Database::open_in(data_dir)
         .await
         .map_err(|e| e.to_api_error())?;
@@ -51,16 +73,23 @@ pub async fn open_backend(data_dir: &std::path::Path) -> Result<Opened, ApiError
     let google =
         Google::new(accounts.clone(), clock.clone(), &endpoints).map_err(|e| e.to_api_error())?;
     let sync = SyncRunner::new(db.clone(), clock.clone(), google);
-    // A run left "running" by a process that died is closed; the next run resumes from the cursor.
+    // A run or job left "running" by a process that died is closed or queued again; the next run
+    // resumes from the cursor, the job checks the provider before doing anything twice.
     sync.close_abandoned_runs()
         .await
         .map_err(|e| e.to_api_error())?;
-    Ok(Opened {
+    sync.requeue_interrupted_jobs()
+        .await
+        .map_err(|e| e.to_api_error())?;
+    let engine = Engine::start(sync.clone(), clock.clone(), ENGINE_TICK, notices);
+    let opened = Opened {
         crm: Crm::new(db, clock),
         accounts,
         sync,
         endpoints,
-    })
+        engine: engine.handle(),
+    };
+    Ok((opened, engine))
 }
 
 impl Backend {
@@ -69,8 +98,35 @@ impl Backend {
     }
 }
 
-pub fn run(data_dir: PathBuf) -> ExitCode {
-    let result = tauri::Builder::default()
+/// What Settings shows about the desktop integration.
+pub fn desktop_state(b: &Backend, settings: DesktopSettings) -> DesktopState {
+    *b.desktop.lock().unwrap_or_else(|p| p.into_inner()) = settings.clone();
+    let (tray, tray_note) = b.tray.get().cloned().unwrap_or((false, None));
+    DesktopState {
+        settings,
+        tray,
+        tray_note,
+    }
+}
+
+/// Registers or removes Cremmy as a login item.
+pub fn apply_start_at_login(app: &AppHandle, on: bool) -> Result<(), ApiError> {
+    let launcher = app.autolaunch();
+    let done = if on {
+        launcher.enable()
+    } else if launcher.is_enabled().unwrap_or(false) {
+        launcher.disable()
+    } else {
+        Ok(())
+    };
+    done.map_err(|e| ApiError {
+        code: cremmy_protocol::ErrorCode::Internal,
+        message: format!("Cannot change the login item: {e}"),
+    })
+}
+
+pub fn run(data_dir: PathBuf, minimized: bool) -> ExitCode {
+    let built = tauri::Builder::default()
         // First: a second `cremmy` (e.g. the OS opening a cremmy:// link) hands its arguments to
         // this instance and exits. One instance per data folder.
         .plugin(
@@ -80,11 +136,48 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
                 .build(),
         )
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--minimized"]),
+        ))
         .manage(WindowEvents::default())
         .setup(move |app| {
-            let opened = tauri::async_runtime::block_on(open_backend(&data_dir))
+            let (notices, notices_out) = mpsc::unbounded_channel();
+            let opened = tauri::async_runtime::block_on(open_backend(&data_dir, notices))
                 .inspect_err(|e| eprintln!("error: {}", e.message));
-            app.manage(Backend { opened });
+            let desktop = match &opened {
+                Ok((o, _)) => {
+                    tauri::async_runtime::block_on(o.crm.desktop_settings()).unwrap_or_default()
+                }
+                Err(_) => DesktopSettings::default(),
+            };
+            let (opened, engine) = match opened {
+                Ok((o, e)) => (Ok(o), Some(e)),
+                Err(e) => (Err(e), None),
+            };
+            let engine_handle = opened.as_ref().ok().map(|o| o.engine.clone());
+            app.manage(Backend {
+                opened,
+                engine: Mutex::new(engine),
+                desktop: Mutex::new(desktop),
+                tray: OnceLock::new(),
+            });
+            if let Some(engine) = engine_handle {
+                let shown = tray::build(app.handle(), &engine);
+                let backend = app.state::<Backend>();
+                let _ = backend.tray.set((shown.tray.is_some(), shown.note.clone()));
+                if let Some(note) = &shown.note {
+                    eprintln!("note: {note}");
+                }
+                forward_engine(app.handle(), &engine, shown.tray);
+                forward_notices(app.handle(), notices_out);
+                if minimized && backend.tray.get().is_some_and(|(t, _)| *t) {
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.hide();
+                    }
+                }
+            }
             let handle = app.handle().clone();
             app.deep_link().on_open_url(move |event| {
                 for url in event.urls() {
@@ -99,15 +192,88 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             }
             Ok(())
         })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let backend = window.state::<Backend>();
+                let tray = backend.tray.get().is_some_and(|(t, _)| *t);
+                let keep = backend
+                    .desktop
+                    .lock()
+                    .map(|d| d.close_to_tray)
+                    .unwrap_or(false);
+                if tray && keep {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
         .invoke_handler(crate::all_commands!())
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+        .build(tauri::generate_context!());
+    let app = match built {
+        Ok(app) => app,
         Err(e) => {
             eprintln!("error: the window could not start: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            let engine = app
+                .state::<Backend>()
+                .engine
+                .lock()
+                .ok()
+                .and_then(|mut e| e.take());
+            if let Some(engine) = engine {
+                tauri::async_runtime::block_on(engine.stop(STOP_GRACE));
+            }
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+/// Engine status → the window (status bar, Integrations) and the tray line.
+fn forward_engine(app: &AppHandle, engine: &EngineHandle, tray: Option<Tray>) {
+    let mut status = engine.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let now = status.borrow_and_update().clone();
+            if let Some(tray) = &tray {
+                tray.show(&now);
+            }
+            app.state::<WindowEvents>()
+                .send_live(AppEvent::Engine { status: now });
+            if status.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// Notices → native notifications, when the user wants them.
+fn forward_notices(app: &AppHandle, mut notices: mpsc::UnboundedReceiver<Notice>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        while let Some(notice) = notices.recv().await {
+            let backend = app.state::<Backend>();
+            let wanted = backend.desktop.lock().map(|d| d.notify).unwrap_or(true);
+            if wanted {
+                let shown = app
+                    .notification()
+                    .builder()
+                    .title(&notice.title)
+                    .body(&notice.body)
+                    .show();
+                if let Err(e) = shown {
+                    eprintln!(
+                        "note: a notification could not be shown ({e}): {}",
+                        notice.title
+                    );
+                }
+            }
+        }
+    });
 }
 
 /// The D-Bus name that makes Cremmy single-instance per data folder (Linux; other platforms use

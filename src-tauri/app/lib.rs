@@ -7,8 +7,10 @@ mod cli_accounts;
 mod cli_sync;
 mod commands;
 mod desktop;
+mod desktop_commands;
 mod links;
 mod system_clock;
+mod tray;
 
 use std::process::ExitCode;
 
@@ -20,6 +22,6 @@ pub fn main_entry() -> ExitCode {
     match args.command {
         Some(command) => cli::run(command, &data_dir),
         // `cremmy cremmy://…` is how the OS opens a link: the window handles it.
-        None => desktop::run(data_dir),
+        None => desktop::run(data_dir, args.minimized),
     }
 }

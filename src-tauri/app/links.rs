@@ -32,6 +32,15 @@ impl WindowEvents {
         }
     }
 
+    /// A state update: only a subscribed window wants it (the next one is as good when it
+    /// subscribes later), so it is never kept in the backlog.
+    pub fn send_live(&self, event: AppEvent) {
+        let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = channel.as_ref() {
+            let _ = c.send(event);
+        }
+    }
+
     /// A (re)loaded window subscribes; it gets the backlog first.
     pub fn subscribe(&self, channel: Channel<AppEvent>) {
         let backlog: Vec<AppEvent> =

@@ -6,6 +6,7 @@
 mod accounts;
 mod cli;
 mod deep_links;
+mod engine;
 mod scenarios;
 mod security;
 mod support;

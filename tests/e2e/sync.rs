@@ -55,7 +55,11 @@ async fn seed_mail(sb: &Sandbox) {
 
 /// `cremmy ARGS` as a process on this data folder and environment. The sandbox answers on the
 /// test's runtime, so the process is waited for off it.
-async fn cli(data: &Path, env: &[(String, String)], args: &[&str]) -> std::process::Output {
+pub(crate) async fn cli(
+    data: &Path,
+    env: &[(String, String)],
+    args: &[&str],
+) -> std::process::Output {
     let mut c = cremmy(data, env, args);
     tokio::task::spawn_blocking(move || c.output().unwrap())
         .await
@@ -63,7 +67,7 @@ async fn cli(data: &Path, env: &[(String, String)], args: &[&str]) -> std::proce
 }
 
 /// A `$BROWSER` that consents and follows the redirect to Cremmy's loopback listener.
-fn browser_script(dir: &Path) -> String {
+pub(crate) fn browser_script(dir: &Path) -> String {
     let browser = dir.join("browser.sh");
     std::fs::write(
         &browser,

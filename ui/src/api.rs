@@ -402,3 +402,41 @@ pub async fn generate_document(
 ) -> Reply<cremmy_protocol::docs::GeneratedDoc> {
     call(cmd::GENERATE_DOCUMENT, &InputArg { input: &input }).await
 }
+
+// The background engine, the outbox and the desktop integration.
+
+pub async fn engine_status() -> Reply<cremmy_protocol::engine::EngineStatus> {
+    call(cmd::ENGINE_STATUS, &NoArgs {}).await
+}
+/// Pauses or resumes background sync (answers at once; the new status arrives as an event).
+pub async fn set_sync_paused(paused: bool) -> Reply<()> {
+    #[derive(Serialize)]
+    struct A {
+        paused: bool,
+    }
+    call(cmd::SET_SYNC_PAUSED, &A { paused }).await
+}
+pub async fn jobs(
+    query: cremmy_protocol::engine::JobQuery,
+) -> Reply<Vec<cremmy_protocol::engine::Job>> {
+    #[derive(Serialize)]
+    struct A {
+        query: cremmy_protocol::engine::JobQuery,
+    }
+    call(cmd::JOBS, &A { query }).await
+}
+pub async fn retry_job(id: Id) -> Reply<()> {
+    call(cmd::RETRY_JOB, &IdArg { id }).await
+}
+pub async fn desktop_state() -> Reply<cremmy_protocol::engine::DesktopState> {
+    call(cmd::DESKTOP_STATE, &NoArgs {}).await
+}
+pub async fn set_desktop_settings(
+    input: cremmy_protocol::engine::DesktopSettings,
+) -> Reply<cremmy_protocol::engine::DesktopState> {
+    #[derive(Serialize)]
+    struct A {
+        input: cremmy_protocol::engine::DesktopSettings,
+    }
+    call(cmd::SET_DESKTOP_SETTINGS, &A { input }).await
+}

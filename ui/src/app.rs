@@ -79,10 +79,22 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
                 code: ErrorCode::InvalidInput,
                 message,
             }),
+            AppEvent::Engine { status } => {
+                let finished =
+                    ui.engine.with_untracked(|s| s.running.is_some()) && status.running.is_none();
+                ui.engine.set(status);
+                if finished {
+                    // A background run ended: what it imported shows everywhere.
+                    ui.changed();
+                }
+            }
         })
         .await;
         if let Err(e) = subscribed {
             ui.error(&e);
+        }
+        if let Ok(status) = api::engine_status().await {
+            ui.engine.set(status);
         }
     });
     let _shortcuts = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
@@ -152,6 +164,7 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
             <footer class="statusbar">
                 <span id="db-path" title="Database file">{db.database_path.clone()}</span>
                 <span id="schema-version">{format!("schema v{}", db.schema_version)}</span>
+                <SyncStatus />
             </footer>
             <Show when=move || ui.palette_open.get()>
                 <Palette />
@@ -173,5 +186,49 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
                 </For>
             </div>
         </div>
+    }
+}
+
+/// The status bar's sync line: progress while a run goes, else the last sync and the next one,
+/// with Pause/Resume.
+#[component]
+fn SyncStatus() -> impl IntoView {
+    let ui = crate::ui_state::use_ui();
+    let text = move || {
+        ui.engine.with(|s| {
+            if let Some(p) = &s.running {
+                return format!("Syncing {} ({}/{})", p.phase, p.done + 1, p.total.max(1));
+            }
+            let last = match &s.last_sync {
+                None => "Not synced yet".to_string(),
+                Some(l) if l.ok => format!("Synced {}", crate::format::relative(l.finished_at)),
+                Some(l) if l.needs_reconnect => "Sync needs you: reconnect an account".to_string(),
+                Some(l) => format!(
+                    "Last sync failed {}",
+                    crate::format::relative(l.finished_at)
+                ),
+            };
+            let mut parts = vec![last];
+            if s.paused {
+                parts.push("paused".into());
+            }
+            if s.queued_jobs > 0 {
+                parts.push(format!("{} waiting in the outbox", s.queued_jobs));
+            }
+            if s.dead_jobs > 0 {
+                parts.push(format!("{} failed (see Sync history)", s.dead_jobs));
+            }
+            parts.join(" · ")
+        })
+    };
+    view! {
+        <span class="sync-status" id="sync-status" class:running=move || ui.engine.with(|s| s.running.is_some())>
+            {text}
+            " "
+            <button class="link-button" id="sync-pause" on:click=move |_| {
+                let paused = ui.engine.with_untracked(|s| s.paused);
+                crate::ui_state::run(ui, api::set_sync_paused(!paused), |()| {});
+            }>{move || if ui.engine.with(|s| s.paused) { "Resume" } else { "Pause" }}</button>
+        </span>
     }
 }

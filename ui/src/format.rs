@@ -115,3 +115,17 @@ pub fn time_zone() -> String {
         .and_then(|v| v.as_string())
         .unwrap_or_else(|| "UTC".into())
 }
+
+/// The instant of a local date ('YYYY-MM-DD') and wall time ('HH:MM'; 09:00 when empty), in Unix
+/// ms; `None` when the date is malformed.
+pub fn local_instant(date: &str, time: &str) -> Option<i64> {
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let (h, min) = match time.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+        None => (9, 0),
+    };
+    let at = js_sys::Date::new_with_year_month_day_hr_min(y as u32, m - 1, day, h, min);
+    let ms = at.get_time();
+    (!ms.is_nan()).then_some(ms as i64)
+}

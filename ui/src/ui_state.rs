@@ -36,6 +36,8 @@ pub struct Ui {
     pub palette_open: RwSignal<bool>,
     pub new_client_open: RwSignal<bool>,
     pub dark: RwSignal<bool>,
+    /// The background engine (status bar, Integrations, outbox), pushed by the backend.
+    pub engine: RwSignal<cremmy_protocol::engine::EngineStatus>,
 }
 
 impl Ui {
@@ -49,6 +51,7 @@ impl Ui {
             palette_open: RwSignal::new(false),
             new_client_open: RwSignal::new(false),
             dark: RwSignal::new(dark),
+            engine: RwSignal::new(Default::default()),
         };
         apply_theme(dark);
         ui

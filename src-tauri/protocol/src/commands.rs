@@ -60,6 +60,12 @@ pub const DOC_TEMPLATES: &str = "doc_templates";
 pub const SET_DOC_TEMPLATES: &str = "set_doc_templates";
 pub const PREVIEW_DOCUMENT: &str = "preview_document";
 pub const GENERATE_DOCUMENT: &str = "generate_document";
+pub const ENGINE_STATUS: &str = "engine_status";
+pub const SET_SYNC_PAUSED: &str = "set_sync_paused";
+pub const JOBS: &str = "jobs";
+pub const RETRY_JOB: &str = "retry_job";
+pub const DESKTOP_STATE: &str = "desktop_state";
+pub const SET_DESKTOP_SETTINGS: &str = "set_desktop_settings";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -120,4 +126,10 @@ pub const ALL: &[&str] = &[
     SET_DOC_TEMPLATES,
     PREVIEW_DOCUMENT,
     GENERATE_DOCUMENT,
+    ENGINE_STATUS,
+    SET_SYNC_PAUSED,
+    JOBS,
+    RETRY_JOB,
+    DESKTOP_STATE,
+    SET_DESKTOP_SETTINGS,
 ];

@@ -126,7 +126,7 @@ impl Default for DesktopSettings {
 /// What the desktop could set up (reported to Settings, so a missing tray is explained).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DesktopState {
-    pub settings: Option<DesktopSettings>,
+    pub settings: DesktopSettings,
     /// A tray icon is showing (false where the desktop has no tray host: the window stays the way
     /// in, and closing it quits).
     pub tray: bool,

@@ -131,7 +131,7 @@ fn ComposeDialog(start: Compose, contacts: Vec<Contact>) -> impl IntoView {
                     <textarea id="email-body" rows="9" prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>
                 </label>
                 <div class="actions">
-                    <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                    <button type="button" class="button secondary" id="email-cancel" on:click=move |_| close()>"Cancel"</button>
                     <button type="submit" class="button primary" id="email-send" disabled=move || sending.get() || no_contacts>
                         {move || if sending.get() { "Sending…" } else { "Send" }}
                     </button>

@@ -24,6 +24,12 @@ pub fn IntegrationsPage() -> impl IntoView {
     });
     view! {
         <header class="page-header"><h1>"Integrations"</h1></header>
+        {move || ui.engine.with(|s| s.running.clone()).map(|p| view! {
+            <p class="sync-progress" id="sync-progress">
+                {format!("Syncing {} — step {} of {}", p.phase, p.done + 1, p.total.max(1))}
+                <progress max=p.total.max(1) value=p.done></progress>
+            </p>
+        })}
         <Transition fallback=|| view! { <p class="muted">"Checking…"</p> }>
             {move || report.get().map(|r| match r {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),

@@ -83,6 +83,7 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <super::desktop_settings::DesktopSettingsCard />
         <super::draft_settings::DraftSettings />
         <super::documents::DocTemplateSettings />
         <section class="card">

@@ -1,11 +1,13 @@
-//! Sync history: every run, newest first, filtered by account, integration or failures.
+//! Sync history: the outbox (outgoing jobs waiting or given up, with "Retry"), then every run,
+//! newest first, filtered by account, integration or failures.
 
+use cremmy_protocol::engine::{Job, JobQuery, JobStatus};
 use cremmy_protocol::sync::{SyncRun, SyncRunQuery, SyncRunStatus};
 use leptos::prelude::*;
 
 use crate::api;
 use crate::format::datetime;
-use crate::ui_state::use_ui;
+use crate::ui_state::{run, use_ui};
 
 /// One line saying what a run did ("3 new · 40 read · 41 API calls").
 pub fn run_summary(run: &SyncRun) -> String {
@@ -37,6 +39,8 @@ pub fn SyncHistoryPage() -> impl IntoView {
     });
     view! {
         <header class="page-header"><h1>"Sync history"</h1></header>
+        <Outbox />
+        <h2>"Runs"</h2>
         <div class="filters">
             <label class="small">"Account "
                 <select id="sync-history-account" on:change=move |e| account.set(event_target_value(&e).parse().ok())>
@@ -79,5 +83,62 @@ pub fn SyncHistoryPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// Outgoing jobs still to do or given up; done ones are only in the runs below.
+#[component]
+fn Outbox() -> impl IntoView {
+    let ui = use_ui();
+    let jobs = LocalResource::new(move || {
+        ui.revision.track();
+        // Follows the engine: a job finishing or failing in the background shows up here.
+        let _ = ui.engine.with(|s| (s.queued_jobs, s.dead_jobs));
+        api::jobs(JobQuery {
+            open_only: true,
+            limit: Some(100),
+        })
+    });
+    view! {
+        <section class="card" id="outbox">
+            <h2>"Outbox"</h2>
+            <Transition fallback=|| ()>
+                {move || jobs.get().map(|r| match r {
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted small" id="outbox-empty">"Nothing waiting: every email, draft, folder and export went through."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="list jobs">{list.into_iter().map(|job| view! { <JobLine job=job /> }).collect_view()}</ul>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn JobLine(job: Job) -> impl IntoView {
+    let ui = use_ui();
+    let id = job.id;
+    let state = match job.status {
+        JobStatus::Dead => format!("Gave up after {} attempt(s)", job.attempts),
+        JobStatus::Running => "Running…".to_string(),
+        _ => format!("Waiting · next try {}", datetime(job.next_run_at)),
+    };
+    view! {
+        <li class="job-row" data-status=job.status.as_str() data-kind=job.kind.clone()>
+            <div>
+                <strong>{job.title.clone()}</strong>
+                <span class="muted small">" · " {state}</span>
+                {job.last_error.clone().map(|e| view! { <p class="error small">{e}</p> })}
+            </div>
+            <button class="button small secondary job-retry" disabled=job.status == JobStatus::Running on:click=move |_| {
+                run(ui, api::retry_job(id), move |()| {
+                    ui.ok("Done: the job went through");
+                    ui.changed();
+                });
+            }>{if job.status == JobStatus::Dead { "Retry" } else { "Try now" }}</button>
+        </li>
     }
 }

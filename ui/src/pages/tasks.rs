@@ -4,7 +4,7 @@ use cremmy_protocol::crm::{Task, TaskInput};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::format::{local_today, time_zone};
+use crate::format::{local_instant, local_today, time_zone};
 use crate::ui_state::{run, use_ui, Route};
 
 #[component]
@@ -17,12 +17,18 @@ pub fn TasksPage() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let due = RwSignal::new(local_today());
     let time = RwSignal::new(String::new());
+    // Minutes before the due time to be reminded (a native notification); empty: no reminder.
+    let remind = RwSignal::new(String::new());
     let add = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
+        let reminder_at = remind.get().parse::<i64>().ok().and_then(|before| {
+            local_instant(&due.get(), &time.get()).map(|at| at - before * 60_000)
+        });
         let input = TaskInput {
             title: title.get(),
             due_date: Some(due.get()).filter(|d| !d.is_empty()),
             due_time: Some(time.get()).filter(|t| !t.is_empty()),
+            reminder_at,
             ..TaskInput::default()
         };
         run(ui, api::create_task(input), move |t| {
@@ -37,6 +43,13 @@ pub fn TasksPage() -> impl IntoView {
             <input id="task-title" placeholder="What needs doing?" prop:value=move || title.get() on:input=move |e| title.set(event_target_value(&e)) />
             <input id="task-due" type="date" prop:value=move || due.get() on:input=move |e| due.set(event_target_value(&e)) />
             <input id="task-time" type="time" prop:value=move || time.get() on:input=move |e| time.set(event_target_value(&e)) />
+            <select id="task-remind" title="Remind me (a notification)" on:change=move |e| remind.set(event_target_value(&e))>
+                <option value="">"No reminder"</option>
+                <option value="0">"Remind at the due time"</option>
+                <option value="15">"15 min before"</option>
+                <option value="60">"1 hour before"</option>
+                <option value="1440">"1 day before"</option>
+            </select>
             <button type="submit" class="button primary" id="add-task">"Add task"</button>
         </form>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -1,11 +1,13 @@
 //! Preferences kept in the `settings` table, typed and validated here (one key each).
 
 use cremmy_protocol::crm::AppSettings;
+use cremmy_protocol::engine::DesktopSettings;
 
 use super::{Crm, CrmError, CrmResult};
 
 const SYNC_INTERVAL: &str = "sync_interval_minutes";
 const FOLDER_ON_CREATE: &str = "drive.folder_on_create";
+const DESKTOP: &str = "desktop";
 pub const DEFAULT_SYNC_INTERVAL_MINUTES: u32 = 5;
 
 impl Crm {
@@ -48,5 +50,21 @@ impl Crm {
         self.put_setting(SYNC_INTERVAL, &minutes.to_string())
             .await?;
         self.settings().await
+    }
+
+    /// Tray, start-at-login and notification choices (defaults until the user changes one).
+    pub async fn desktop_settings(&self) -> CrmResult<DesktopSettings> {
+        Ok(self
+            .database()
+            .json_setting(DESKTOP)
+            .await?
+            .unwrap_or_default())
+    }
+
+    pub async fn set_desktop_settings(&self, s: &DesktopSettings) -> CrmResult<DesktopSettings> {
+        let json =
+            serde_json::to_string(s).map_err(|e| CrmError::invalid("settings", e.to_string()))?;
+        self.put_setting(DESKTOP, &json).await?;
+        self.desktop_settings().await
     }
 }

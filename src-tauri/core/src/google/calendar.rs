@@ -3,7 +3,7 @@
 
 use google_calendar3::api::{Event, EventDateTime};
 
-use super::{timed, Connector, Session};
+use super::{timed, Connector, GoogleError, Session};
 use crate::calendar::{CalendarEvent, CalendarSource, EventPage};
 use crate::clock::Timestamp;
 use crate::sync::SourceError;
@@ -109,18 +109,20 @@ fn wire(event: &TimedEvent) -> serde_json::Value {
 }
 
 impl CalendarWriter for GoogleCalendar {
-    async fn insert(&self, event: &TimedEvent) -> Result<String, SourceError> {
+    async fn insert(&self, id: &str, event: &TimedEvent) -> Result<String, SourceError> {
         let api = "calendar events.insert";
         let url = format!("{}calendars/primary/events", self.session.calendar_base());
-        let made = self
-            .session
-            .json_call(api, "POST", &url, &wire(event))
-            .await
-            .map_err(SourceError::Google)?;
-        made["id"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| super::incomplete(api, "the event came back without an id"))
+        let mut body = wire(event);
+        body["id"] = serde_json::Value::String(id.to_string());
+        match self.session.json_call(api, "POST", &url, &body).await {
+            Ok(made) => made["id"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| super::incomplete(api, "the event came back without an id")),
+            // An earlier attempt of the same job made it: it is the one.
+            Err(GoogleError::Status { status: 409, .. }) => Ok(id.to_string()),
+            Err(e) => Err(SourceError::Google(e)),
+        }
     }
 
     async fn update(&self, id: &str, event: &TimedEvent) -> Result<bool, SourceError> {

@@ -245,7 +245,8 @@ impl SyncRunner {
                 .iter()
                 .any(|r| r.error_code == Some(ErrorCode::ReconnectNeeded)),
         };
-        if request.account_id.is_none() {
+        // Only a sync of everything that did something is "the last sync" (none without accounts).
+        if request.account_id.is_none() && total > 0 {
             let json = serde_json::to_string(&last).unwrap_or_default();
             self.db
                 .put_setting(LAST_SYNC, Some(&json), self.clock.now())

@@ -443,6 +443,7 @@ impl SyncRunner {
             task_id,
             zone,
             self.clock.now(),
+            &task_calendar::job_event_id(&job.key),
         )
         .await
         .map(|_| ());

@@ -232,7 +232,7 @@ fn a_task_event_spans_thirty_wall_clock_minutes() {
     }
 }
 
-fn task_events(w: &MailWorld) -> Vec<Value> {
+pub fn task_events(w: &MailWorld) -> Vec<Value> {
     let world = w.t.sandbox.shared.lock();
     world
         .google

@@ -366,3 +366,56 @@ async fn wrong_input_is_refused_without_leaving_a_job() {
         "nothing to retry"
     );
 }
+
+#[tokio::test]
+async fn a_crash_after_calendar_made_the_event_does_not_make_a_second_one() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Calendar]).await;
+    let acme = client(&w.crm, "Acme").await;
+    let task = w
+        .crm
+        .create_task(&cremmy_protocol::crm::TaskInput {
+            title: "Call Zoë".into(),
+            due_date: Some("2026-03-03".into()),
+            due_time: Some("14:30".into()),
+            client_id: Some(acme.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.sync
+        .add_task_to_calendar(task.id, "Europe/Berlin")
+        .await
+        .expect("added");
+    let events = crate::calendar_sync::task_events(&w);
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0]["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("crtask")),
+        "Cremmy chose the event id: {}",
+        events[0]["id"]
+    );
+    // Calendar made the event, the process died before recording it.
+    sqlx::query("DELETE FROM task_events")
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'running'")
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    assert_eq!(only_job(&w).await.status, JobStatus::Done);
+    assert_eq!(
+        crate::calendar_sync::task_events(&w).len(),
+        1,
+        "the second attempt got 409 for its id and took the existing event"
+    );
+    let recorded: String = sqlx::query_scalar("SELECT event_id FROM task_events")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(recorded, events[0]["id"].as_str().unwrap());
+}

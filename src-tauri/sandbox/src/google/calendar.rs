@@ -45,7 +45,11 @@ impl Calendar {
     pub fn insert(&mut self, mut event: Map<String, Value>) -> Map<String, Value> {
         self.next_event += 1;
         self.change_counter += 1;
-        let id = format!("sbxevt{:010}", self.next_event);
+        // A client may choose the id (base32hex, 5–1024 characters), as Google allows.
+        let id = match event.get("id").and_then(Value::as_str) {
+            Some(chosen) => chosen.to_string(),
+            None => format!("sbxevt{:010}", self.next_event),
+        };
         let now = crate::rfc3339((crate::unix_nanos() / 1_000_000) as i64);
         event.insert("kind".into(), json!("calendar#event"));
         event.insert("id".into(), json!(id));
@@ -246,9 +250,33 @@ pub async fn insert(
     if event.get("start").is_none() || event.get("end").is_none() {
         return api_error(400, "required", "Missing end time.", None);
     }
+    if let Some(id) = event.get("id") {
+        let valid = id.as_str().is_some_and(|id| {
+            (5..=1024).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || (b'a'..=b'v').contains(&c))
+        });
+        if !valid {
+            return api_error(400, "invalid", "Invalid resource id value.", None);
+        }
+    }
     let mut world = shared.lock();
     let organizer = json!({ "email": account, "self": true });
     let cal = world.google.calendars.entry(account).or_default();
+    let chosen = event.get("id").and_then(Value::as_str);
+    if chosen.is_some_and(|id| {
+        cal.events
+            .iter()
+            .any(|e| e.json.get("id").and_then(Value::as_str) == Some(id))
+    }) {
+        return api_error(
+            409,
+            "duplicate",
+            "The requested identifier already exists.",
+            None,
+        );
+    }
     let mut stored = cal.insert(event);
     stored.entry("organizer").or_insert(organizer);
     Json(Value::Object(stored)).into_response()
