@@ -44,11 +44,7 @@ async fn without_a_tray_host_the_window_stays_the_way_in_and_pause_survives_a_re
 #[tokio::test]
 async fn the_background_engine_imports_a_seeded_mailbox_on_start_without_a_click() {
     let sb = sandbox().await;
-    reqwest_post_json(
-        &format!("{}_sandbox/google/seed", sb.base_url()),
-        serde_json::json!({ "clients": 4, "messages_per_client": 30, "seed": 5 }),
-    )
-    .await;
+    seed_mailbox(&sb, 4, 30, 5).await;
     let dir = tempfile::tempdir().unwrap();
     let data = data_with_clients(dir.path(), 4);
     let mut env = sandbox_env(&sb);
@@ -155,6 +151,15 @@ fn autostart_entries(home: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// `clients` × `per_client` messages in the sandbox's mailbox (deterministic for `seed`).
+async fn seed_mailbox(sb: &cremmy_sandbox::Sandbox, clients: u32, per_client: u32, seed: u64) {
+    reqwest_post_json(
+        &format!("{}_sandbox/google/seed", sb.base_url()),
+        serde_json::json!({ "clients": clients, "messages_per_client": per_client, "seed": seed }),
+    )
+    .await;
+}
+
 /// A data folder whose clients are the sandbox seed's first `n` (contactK@clientK.example).
 fn data_with_clients(dir: &Path, n: usize) -> PathBuf {
     let data = dir.join("data");
@@ -201,11 +206,7 @@ async fn synced_state(data: &Path) -> Vec<String> {
 async fn a_sync_killed_midway_and_restarted_under_faults_ends_like_a_clean_one() {
     let sb = sandbox().await;
     // 1,600 messages: four pages of Gmail's listing, each committed on its own.
-    reqwest_post_json(
-        &format!("{}_sandbox/google/seed", sb.base_url()),
-        serde_json::json!({ "clients": 8, "messages_per_client": 200, "seed": 11 }),
-    )
-    .await;
+    seed_mailbox(&sb, 8, 200, 11).await;
     let mut env = sandbox_env(&sb);
 
     let clean_dir = tempfile::tempdir().unwrap();
