@@ -509,7 +509,8 @@ macro_rules! all_commands {
             desktop_commands::jobs,
             desktop_commands::retry_job,
             desktop_commands::desktop_state,
-            desktop_commands::set_desktop_settings
+            desktop_commands::set_desktop_settings,
+            desktop_commands::window_ready
         ]
     };
 }

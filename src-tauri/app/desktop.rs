@@ -125,7 +125,24 @@ pub fn apply_start_at_login(app: &AppHandle, on: bool) -> Result<(), ApiError> {
     })
 }
 
+/// When the process started (for the start-up time the benchmark reads).
+static STARTED: OnceLock<std::time::Instant> = OnceLock::new();
+
+/// Prints the time from process start to the window's first frame, once, if asked to.
+pub fn report_startup() {
+    static REPORTED: OnceLock<()> = OnceLock::new();
+    if std::env::var_os("CREMMY_REPORT_STARTUP").is_some() && REPORTED.set(()).is_ok() {
+        if let Some(started) = STARTED.get() {
+            eprintln!(
+                "cremmy: first render {} ms after start",
+                started.elapsed().as_millis()
+            );
+        }
+    }
+}
+
 pub fn run(data_dir: PathBuf, minimized: bool) -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let built = tauri::Builder::default()
         // First: a second `cremmy` (e.g. the OS opening a cremmy:// link) hands its arguments to
         // this instance and exits. One instance per data folder.

@@ -66,3 +66,11 @@ pub async fn set_desktop_settings(
     crate::desktop::apply_start_at_login(&app, settings.start_at_login)?;
     Ok(crate::desktop::desktop_state(&b, settings))
 }
+
+/// The UI's first frame is up. With `CREMMY_REPORT_STARTUP` set, the time since the process
+/// started goes to stderr (docs/benchmarks.md, figure 6).
+#[tauri::command]
+pub async fn window_ready() -> Reply<()> {
+    crate::desktop::report_startup();
+    Ok(())
+}

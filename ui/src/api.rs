@@ -440,3 +440,7 @@ pub async fn set_desktop_settings(
     }
     call(cmd::SET_DESKTOP_SETTINGS, &A { input }).await
 }
+/// The first frame is up (the backend may log the start-up time).
+pub async fn window_ready() -> Reply<()> {
+    call(cmd::WINDOW_READY, &NoArgs {}).await
+}

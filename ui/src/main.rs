@@ -14,4 +14,7 @@ fn main() {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark("cremmy-first-render");
     }
+    leptos::task::spawn_local(async {
+        let _ = api::window_ready().await;
+    });
 }

@@ -6,22 +6,28 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 
-/// A per-minute quota in the provider's units (Gmail: 15,000 units per user per minute; a
-/// messages.get costs 5).
+/// A rate in the provider's units (Gmail: 250 units per user per second, 15,000 a minute; a
+/// messages.get costs 5), and how many units may go at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
     pub units_per_minute: u32,
+    /// The bucket's size: an idle client may spend this much at once, never more. Gmail counts
+    /// per second, so the burst plus a second's refill must stay within the per-second limit.
+    pub burst_units: u32,
 }
 
 impl Quota {
-    /// Gmail's per-user quota, with a margin for the user's other mail clients.
+    /// Gmail: 230 units a second with a 20-unit burst, so no second ever sees more than the 250
+    /// Google allows (a 429-free import at ~46 messages a second, ~8 % left for the user's
+    /// other mail clients).
     pub const GMAIL: Quota = Quota {
-        units_per_minute: 12_000,
+        units_per_minute: 230 * 60,
+        burst_units: 20,
     };
 }
 
-/// Bucket state: `available` units at time `at` (ms). The bucket holds at most one minute's
-/// quota and refills continuously.
+/// Bucket state: `available` units at time `at` (ms). The bucket holds at most the quota's burst
+/// and refills continuously.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
     pub available: f64,
@@ -31,7 +37,7 @@ pub struct Bucket {
 impl Bucket {
     pub fn full(quota: Quota, now: Timestamp) -> Bucket {
         Bucket {
-            available: f64::from(quota.units_per_minute),
+            available: f64::from(quota.burst_units),
             at: now,
         }
     }
@@ -41,7 +47,7 @@ impl Bucket {
     pub fn take(self, quota: Quota, cost: u32, now: Timestamp) -> (Bucket, Duration) {
         let per_ms = f64::from(quota.units_per_minute) / 60_000.0;
         let elapsed = (now - self.at).max(0) as f64;
-        let capacity = f64::from(quota.units_per_minute);
+        let capacity = f64::from(quota.burst_units);
         let available = (self.available + elapsed * per_ms).min(capacity) - f64::from(cost);
         let wait = if available >= 0.0 {
             Duration::ZERO

@@ -66,6 +66,8 @@ pub const JOBS: &str = "jobs";
 pub const RETRY_JOB: &str = "retry_job";
 pub const DESKTOP_STATE: &str = "desktop_state";
 pub const SET_DESKTOP_SETTINGS: &str = "set_desktop_settings";
+/// The window's first frame is up (start-up time, reported by the benchmark harness).
+pub const WINDOW_READY: &str = "window_ready";
 
 /// Every command, in one list: the shell's build script grants exactly these (see
 /// src-tauri/app/build.rs) and a test checks that the list, the registrations and the
@@ -132,4 +134,5 @@ pub const ALL: &[&str] = &[
     RETRY_JOB,
     DESKTOP_STATE,
     SET_DESKTOP_SETTINGS,
+    WINDOW_READY,
 ];

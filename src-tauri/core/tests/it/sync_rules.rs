@@ -248,14 +248,11 @@ fn backoff_doubles_to_a_cap_and_honours_retry_after() {
 fn pacing_spreads_a_big_import_over_the_quota() {
     let quota = Quota {
         units_per_minute: 600, // 10 units a second
+        burst_units: 10,
     };
     let bucket = Bucket::full(quota, NOW);
-    let (bucket, wait) = bucket.take(quota, 600, NOW);
-    assert_eq!(
-        wait,
-        Duration::ZERO,
-        "a full bucket pays a minute's worth at once"
-    );
+    let (bucket, wait) = bucket.take(quota, 10, NOW);
+    assert_eq!(wait, Duration::ZERO, "a full bucket pays its burst at once");
     let (bucket, wait) = bucket.take(quota, 5, NOW);
     assert_eq!(
         wait,
@@ -270,7 +267,13 @@ fn pacing_spreads_a_big_import_over_the_quota() {
     );
     let (refilled, _) = Bucket::full(quota, NOW).take(quota, 0, NOW + 3_600_000);
     assert_eq!(
-        refilled.available, 600.0,
-        "an idle bucket holds at most one minute's quota"
+        refilled.available, 10.0,
+        "an idle bucket holds only its burst, never a minute's quota at once"
+    );
+    // Gmail's limit is per second: the burst plus one second of refill stays within 250.
+    let gmail = Quota::GMAIL;
+    assert!(
+        gmail.burst_units + gmail.units_per_minute / 60 <= 250,
+        "no second can see more than 250 units: {gmail:?}"
     );
 }

@@ -1,0 +1,314 @@
+//! The figures of docs/benchmarks.md, each measured next to its reference in the same run.
+
+use std::time::{Duration, Instant};
+
+use cremmy_core::crm::ScaleSpec;
+use cremmy_core::google::gmail::GmailMailbox;
+use cremmy_core::mail::{MailQuery, MailSource};
+use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::sync::{LeadSheet, SyncRequest, SyncRun, SyncTrigger};
+use serde_json::json;
+
+use crate::world::{clients_matching_seed, connect, control, counters, world, Quotas, World};
+use crate::Row;
+
+const DAY_MS: i64 = 86_400_000;
+
+async fn sync(w: &World) -> Vec<SyncRun> {
+    w.sync
+        .sync_now(&SyncRequest::default(), SyncTrigger::Cli)
+        .await
+        .expect("sync runs")
+}
+
+async fn seed_mail(w: &World, clients: u64, per_client: u64) {
+    control(
+        w,
+        "google/seed",
+        json!({ "clients": clients, "messages_per_client": per_client, "seed": 42 }),
+    )
+    .await;
+}
+
+/// 1. An idle Gmail poll: Cremmy's history.list against one search per client.
+pub async fn idle_poll(rows: &mut Vec<Row>, sizes: &[u64]) {
+    for &n in sizes {
+        let w = world(Quotas::Off).await;
+        clients_matching_seed(&w, n).await;
+        seed_mail(&w, n.min(50), 2).await;
+        let account = connect(&w, &[Feature::MailIngest]).await;
+        sync(&w).await;
+        let (units0, ..) = counters(&w);
+        let runs = sync(&w).await;
+        let (units1, ..) = counters(&w);
+        let calls: i64 = runs.iter().map(|r| r.api_calls).sum();
+
+        let session = w.google.session(account.id);
+        let mailbox = GmailMailbox::new(&session, &account.email);
+        let addresses: Vec<String> = (0..n).map(cremmy_sandbox::seed::contact_address).collect();
+        let since = cremmy_core::Clock::now(&crate::world::SystemClock) - 90 * DAY_MS;
+        for address in &addresses {
+            let query = MailQuery {
+                after: since,
+                addresses: vec![address.clone()],
+            };
+            mailbox.search(&query, None).await.expect("naive search");
+        }
+        let naive_calls = session.meter().calls();
+        let (units2, ..) = counters(&w);
+        rows.push(Row::new(
+            1,
+            &format!("idle Gmail poll, {n} clients: API calls"),
+            calls as f64,
+            "calls",
+            &format!("naive search per client: {naive_calls} calls"),
+            Some(("= 1", calls == 1)),
+        ));
+        rows.push(Row::new(
+            1,
+            &format!("idle Gmail poll, {n} clients: quota units"),
+            (units1 - units0) as f64,
+            "units",
+            &format!("naive: {} units", units2 - units1),
+            None,
+        ));
+    }
+}
+
+/// 2 and 3. A first import of `messages` messages: with Google's quota enforced, and with no
+/// quota at all (Cremmy's own overhead).
+pub async fn first_import(rows: &mut Vec<Row>, messages: u64) {
+    let clients = 100.min(messages / 10).max(1);
+    let per_client = messages / clients;
+    for quotas in [Quotas::Real, Quotas::Off] {
+        let w = world(quotas).await;
+        clients_matching_seed(&w, clients).await;
+        seed_mail(&w, clients, per_client).await;
+        connect(&w, &[Feature::MailIngest]).await;
+        let (_, limited0, ..) = counters(&w);
+        let started = Instant::now();
+        let runs = sync(&w).await;
+        let took = started.elapsed();
+        let (_, limited1, ..) = counters(&w);
+        let fetched: i64 = runs.iter().map(|r| r.created).sum();
+        assert!(
+            runs.iter().all(|r| r.error.is_none()),
+            "the import failed: {runs:?}"
+        );
+        let n = fetched.max(1) as f64;
+        match quotas {
+            Quotas::Real => {
+                let per_min = n / took.as_secs_f64() * 60.0;
+                let limited = limited1 - limited0;
+                rows.push(Row::new(
+                    2,
+                    &format!("first import of {fetched} messages at 250 units/s: messages/min"),
+                    per_min,
+                    "msg/min",
+                    "physical limit ≈ 3,000/min; Twenty ≈ 400/min",
+                    Some(("≥ 2,700", per_min >= 2_700.0)),
+                ));
+                rows.push(Row::new(
+                    2,
+                    "first import under quota: 429 answers",
+                    limited as f64,
+                    "429s",
+                    "0",
+                    Some(("= 0", limited == 0)),
+                ));
+            }
+            Quotas::Off => {
+                let per_s = n / took.as_secs_f64();
+                rows.push(Row::new(
+                    3,
+                    &format!("local ingest of {fetched} messages (no quota): fetch, match, insert"),
+                    per_s,
+                    "msg/s",
+                    "target 5,000/s",
+                    Some(("≥ 5,000", per_s >= 5_000.0)),
+                ));
+            }
+        }
+    }
+}
+
+/// 4. Export `deals` deals to Sheets; ingest `leads` rows from a Leads sheet.
+pub async fn sheets(rows: &mut Vec<Row>, deals: u64, leads: u64) {
+    let w = world(Quotas::Real).await;
+    w.crm
+        .generate_dataset(ScaleSpec {
+            clients: (deals / 5).max(1),
+            deals,
+            activities: 0,
+            seed: 7,
+        })
+        .await
+        .unwrap();
+    connect(&w, &[Feature::Sheets]).await;
+    let (.., writes0, _) = counters(&w);
+    let started = Instant::now();
+    let export = w
+        .sync
+        .export_sheets(SyncTrigger::Cli)
+        .await
+        .expect("export");
+    let took = started.elapsed();
+    let (.., writes1, _) = counters(&w);
+    rows.push(Row::new(
+        4,
+        &format!("export {} deals to Sheets: write requests", export.deals),
+        (writes1 - writes0) as f64,
+        "requests",
+        &format!("wall time {}", secs(took)),
+        Some(("≤ 2", writes1 - writes0 <= 2)),
+    ));
+
+    let seeded = control(
+        &w,
+        "google/seed",
+        json!({ "clients": 0, "messages_per_client": 0, "lead_rows": leads, "seed": 3 }),
+    )
+    .await;
+    let sheet = seeded["leadSheetId"]
+        .as_str()
+        .expect("a leads sheet")
+        .to_string();
+    w.sync
+        .set_lead_sheet(&LeadSheet {
+            spreadsheet: sheet,
+            sheet: String::new(),
+        })
+        .await
+        .unwrap();
+    let (.., calls0) = counters(&w);
+    let started = Instant::now();
+    let runs = sync(&w).await;
+    let took = started.elapsed();
+    let (.., calls1) = counters(&w);
+    let imported: i64 = runs.iter().map(|r| r.created).sum();
+    rows.push(Row::new(
+        4,
+        &format!("lead ingest of {leads} sheet rows ({imported} imported): requests"),
+        (calls1 - calls0) as f64,
+        "requests",
+        &format!("wall time {}", secs(took)),
+        Some(("≤ 3", calls1 - calls0 <= 3)),
+    ));
+}
+
+/// 5. The database at scale: generation time, then p50/p95 of the board, a client page and search.
+pub async fn scale(rows: &mut Vec<Row>, clients: u64, deals: u64, activities: u64, samples: usize) {
+    let w = world(Quotas::Off).await;
+    let started = Instant::now();
+    w.crm
+        .generate_dataset(ScaleSpec {
+            clients,
+            deals,
+            activities,
+            seed: 1,
+        })
+        .await
+        .unwrap();
+    rows.push(Row::new(
+        5,
+        &format!("generate {clients} clients, {deals} deals, {activities} activities"),
+        started.elapsed().as_secs_f64(),
+        "s",
+        "one transaction",
+        None,
+    ));
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM clients ORDER BY id")
+        .fetch_all(w.db.pool())
+        .await
+        .unwrap();
+    let words = [
+        "acme", "proposal", "smith", "workshop", "renewal", "berlin", "q3", "audit",
+    ];
+    let mut board = Vec::new();
+    let mut page = Vec::new();
+    let mut search = Vec::new();
+    for i in 0..samples {
+        let t = Instant::now();
+        w.crm.board(0).await.unwrap();
+        board.push(t.elapsed());
+        let t = Instant::now();
+        w.crm
+            .client_page(ids[(i * 7919) % ids.len()])
+            .await
+            .unwrap();
+        page.push(t.elapsed());
+        let t = Instant::now();
+        w.crm.search(words[i % words.len()], 20).await.unwrap();
+        search.push(t.elapsed());
+    }
+    for (name, mut times, target) in [
+        ("pipeline board", board, Some(30.0)),
+        ("client page (timeline first page)", page, None),
+        ("search", search, Some(10.0)),
+    ] {
+        times.sort();
+        let p = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0;
+        let (p50, p95) = (p(0.5), p(0.95));
+        rows.push(Row::new(
+            5,
+            &format!("{name}: p50 / p95"),
+            p95,
+            "ms p95",
+            &format!("p50 {p50:.2} ms"),
+            target.map(|t| (if t == 30.0 { "< 30 ms" } else { "< 10 ms" }, p95 < t)),
+        ));
+    }
+}
+
+/// 7. CPU used by background sync with nothing new, over `window` (the engine at a 1-minute
+/// interval, so it polls more often than the default five).
+pub async fn idle_cpu(rows: &mut Vec<Row>, window: Duration) {
+    use cremmy_core::engine::Engine;
+    let w = world(Quotas::Off).await;
+    clients_matching_seed(&w, 100).await;
+    seed_mail(&w, 20, 5).await;
+    connect(&w, &[Feature::MailIngest, Feature::Calendar]).await;
+    sync(&w).await;
+    w.crm.set_sync_interval(1).await.unwrap();
+    let (tx, _notices) = tokio::sync::mpsc::unbounded_channel();
+    let clock: std::sync::Arc<dyn cremmy_core::Clock> =
+        std::sync::Arc::new(crate::world::SystemClock);
+    let before = cpu_seconds();
+    let engine = Engine::start(w.sync.clone(), clock, Duration::from_secs(5), tx);
+    tokio::time::sleep(window).await;
+    engine.stop(Duration::from_secs(5)).await;
+    let used = cpu_seconds() - before;
+    let share = used / window.as_secs_f64() * 100.0;
+    rows.push(Row::new(
+        7,
+        &format!(
+            "idle background sync over {} s (polls every minute)",
+            window.as_secs()
+        ),
+        share,
+        "% of one core",
+        &format!("{used:.2} s CPU, sandbox included"),
+        None,
+    ));
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+/// This process's user + system CPU time (Linux /proc; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields after the command: state is 0, utime is 11, stime is 12; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
+}
