@@ -128,6 +128,10 @@ pub fn router(shared: Shared) -> Router {
             "/upload/gmail/v1/users/{user}/drafts",
             post(gmail_write::create_draft),
         )
+        .route(
+            "/gmail/v1/users/{user}/drafts",
+            get(gmail_write::list_drafts),
+        )
         // Calendar.
         .route(
             "/calendar/v3/calendars/{calendar}/events",

@@ -309,6 +309,29 @@ impl MailOutbox for GmailMailbox {
         Ok(self.headers(provider_id).await?.and_then(|h| h.message_id))
     }
 
+    async fn find_draft(&self, message_id: &str) -> Result<Option<String>, SourceError> {
+        let mut policy = self.session.meter().policy();
+        let q = format!("rfc822msgid:{}", message_id.trim_matches(['<', '>']));
+        let found = self
+            .call(
+                "gmail drafts.list",
+                cost::LIST,
+                self.hub
+                    .users()
+                    .drafts_list("me")
+                    .q(&q)
+                    .max_results(1)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
+        Ok(found
+            .drafts
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|d| d.id))
+    }
+
     async fn find_sent(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
         if !self.can_read {
             return Ok(None);

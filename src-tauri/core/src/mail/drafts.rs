@@ -224,6 +224,7 @@ pub async fn create(
     due: &DraftDue,
     now: Timestamp,
     message_id: &str,
+    maybe_made: bool,
 ) -> Result<Drafted, SyncError> {
     let rendered = templates::render(
         &format!("{}\u{0}{}", due.template.subject, due.template.body),
@@ -256,7 +257,15 @@ pub async fn create(
         field: "draft",
         reason: format!("it could not be encoded: {e}"),
     })?;
-    let draft_id = outbox.create_draft(raw).await?;
+    // An earlier attempt of this job may have made the draft before the process died.
+    let earlier = match maybe_made {
+        true => outbox.find_draft(message_id).await?,
+        false => None,
+    };
+    let draft_id = match earlier {
+        Some(id) => id,
+        None => outbox.create_draft(raw).await?,
+    };
     let mut tx = db.writer().begin().await?;
     let task_id: Id = sqlx::query_scalar(
         "INSERT INTO tasks (title, notes, due_date, client_id, deal_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",

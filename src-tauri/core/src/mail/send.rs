@@ -46,6 +46,11 @@ pub trait MailOutbox: Sync {
         &self,
         message_id: &str,
     ) -> impl Future<Output = Result<Option<Sent>, SourceError>> + Send;
+    /// The id of the draft whose message has this Message-ID (an earlier attempt's draft).
+    fn find_draft(
+        &self,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
 }
 
 /// The message an outgoing email answers.

@@ -333,6 +333,7 @@ impl SyncRunner {
             &due,
             self.clock.now(),
             &job_message_id(&account.email, &job.key),
+            job.maybe_done_before(),
         )
         .await;
         job.retry_after = session.meter().retry_after();

@@ -60,7 +60,7 @@ fn templates_fill_every_variable_or_name_the_missing_ones() {
 }
 
 /// Drafts in the sandbox mailbox: (subject, To, body).
-fn drafts(w: &MailWorld) -> Vec<(String, String, String)> {
+pub fn drafts(w: &MailWorld) -> Vec<(String, String, String)> {
     let world = w.t.sandbox.shared.lock();
     world
         .google
@@ -93,7 +93,7 @@ async fn stage(w: &MailWorld, name: &str) -> Id {
         .id
 }
 
-async fn move_to(w: &MailWorld, deal: Id, stage_name: &str) -> bool {
+pub async fn move_to(w: &MailWorld, deal: Id, stage_name: &str) -> bool {
     let stage_id = stage(w, stage_name).await;
     w.crm
         .move_deal(DealMove {

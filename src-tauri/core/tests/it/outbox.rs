@@ -419,3 +419,49 @@ async fn a_crash_after_calendar_made_the_event_does_not_make_a_second_one() {
         .unwrap();
     assert_eq!(recorded, events[0]["id"].as_str().unwrap());
 }
+
+#[tokio::test]
+async fn a_crash_after_gmail_saved_the_draft_does_not_make_a_second_one() {
+    let (w, _) = world_with_zoe().await;
+    let acme_id: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE name = 'Acme'")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    let deal = w
+        .crm
+        .create_deal(&cremmy_protocol::crm::DealInput {
+            client_id: acme_id,
+            title: "Relaunch".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        crate::mail_drafts::move_to(&w, deal.id, "Proposal").await,
+        "a draft was due"
+    );
+    assert_eq!(crate::mail_drafts::drafts(&w).len(), 1);
+    // Gmail saved the draft; the transaction recording it (task, activity, deal_drafts) never
+    // committed; the job was still running.
+    for sql in [
+        "DELETE FROM deal_drafts",
+        "DELETE FROM tasks",
+        "DELETE FROM activities WHERE source = 'gmail-draft'",
+        "UPDATE jobs SET status = 'running'",
+    ] {
+        sqlx::query(sql).execute(w.t.db.writer()).await.unwrap();
+    }
+    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    assert_eq!(
+        crate::mail_drafts::drafts(&w).len(),
+        1,
+        "the second attempt found the draft instead of writing another"
+    );
+    let draft_id: String = sqlx::query_scalar("SELECT draft_id FROM deal_drafts")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    assert!(draft_id.starts_with("r-"), "Gmail's draft id: {draft_id}");
+    assert_eq!(only_job(&w).await.status, JobStatus::Done);
+}

@@ -173,3 +173,35 @@ pub async fn get_thread(
         .collect();
     Json(json!({ "id": id, "historyId": history_id.to_string(), "messages": list })).into_response()
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct DraftListParams {
+    #[serde(default)]
+    q: Option<String>,
+}
+
+/// GET /gmail/v1/users/{user}/drafts: the drafts whose message matches `q` (Gmail search).
+pub async fn list_drafts(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(p): axum::extract::Query<DraftListParams>,
+) -> Response {
+    let mut world = shared.lock();
+    let account = match bearer(&world, &headers, COMPOSE_SCOPES)
+        .and_then(|a| charge(&mut world, Budget::Gmail, &a, 5).map(|()| a))
+    {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let q = p.q.unwrap_or_default();
+    let mailbox = world.google.mailbox(&account);
+    let drafts: Vec<Value> = mailbox
+        .messages
+        .iter()
+        .filter(|m| m.label_ids.iter().any(|l| l == "DRAFT"))
+        .filter(|m| super::gmail::matches_query(m, &q))
+        .map(|m| json!({ "id": format!("r-{}", m.id), "message": brief(m) }))
+        .collect();
+    let n = drafts.len();
+    Json(json!({ "drafts": drafts, "resultSizeEstimate": n })).into_response()
+}
