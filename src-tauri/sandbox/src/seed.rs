@@ -18,6 +18,9 @@ pub struct SeedBody {
     pub clients: u64,
     #[serde(default)]
     pub messages_per_client: u64,
+    /// Minutes between consecutive messages (default 60: one an hour, going back from `newest_at`).
+    #[serde(default)]
+    pub spacing_minutes: Option<u64>,
     /// Meetings per client on the primary calendar, one a day around `newest_at`.
     #[serde(default)]
     pub events_per_client: u64,
@@ -78,6 +81,7 @@ pub fn seed(world: &mut World, body: &SeedBody) -> Result<Value, String> {
     ];
 
     let total = body.clients * body.messages_per_client;
+    let spacing_ms = body.spacing_minutes.unwrap_or(60).max(1) as i64 * 60_000;
     let mailbox = world.google.mailbox(&account);
     for n in 0..total {
         let client = n % body.clients.max(1);
@@ -99,7 +103,7 @@ pub fn seed(world: &mut World, body: &SeedBody) -> Result<Value, String> {
                 },
                 subject: format!("Re: {topic} #{n}"),
                 body: format!("About the {topic}: message {n} between {account} and {contact}."),
-                internal_date: Some(newest - (total - 1 - n) as i64 * 3_600_000),
+                internal_date: Some(newest - (total - 1 - n) as i64 * spacing_ms),
                 sent: !inbound,
                 ..NewMessage::default()
             },

@@ -21,11 +21,12 @@ async fn sync(w: &World) -> Vec<SyncRun> {
         .expect("sync runs")
 }
 
+/// `clients` × `per_client` messages, ten minutes apart (10,000 fit the 90-day look-back).
 async fn seed_mail(w: &World, clients: u64, per_client: u64) {
     control(
         w,
         "google/seed",
-        json!({ "clients": clients, "messages_per_client": per_client, "seed": 42 }),
+        json!({ "clients": clients, "messages_per_client": per_client, "seed": 42, "spacing_minutes": 10 }),
     )
     .await;
 }

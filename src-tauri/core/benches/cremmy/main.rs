@@ -65,7 +65,19 @@ impl Row {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--only 2,3`: just those figures.
+    let only: Option<Vec<u8>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        });
+    let run = |figure: u8| only.as_ref().is_none_or(|o| o.contains(&figure));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,20 +89,24 @@ fn main() {
         } else {
             &[10, 1_000, 10_000]
         };
-        figures::idle_poll(&mut rows, sizes).await;
-        figures::first_import(&mut rows, if quick { 2_000 } else { 10_000 }).await;
-        figures::sheets(
-            &mut rows,
-            if quick { 2_000 } else { 10_000 },
-            if quick { 2_000 } else { 10_000 },
-        )
-        .await;
-        if quick {
+        if run(1) {
+            figures::idle_poll(&mut rows, sizes).await;
+        }
+        if run(2) || run(3) {
+            figures::first_import(&mut rows, if quick { 2_000 } else { 10_000 }).await;
+        }
+        if run(4) {
+            let n = if quick { 2_000 } else { 10_000 };
+            figures::sheets(&mut rows, n, n).await;
+        }
+        if run(5) && quick {
             figures::scale(&mut rows, 2_000, 10_000, 100_000, 50).await;
-        } else {
+        } else if run(5) {
             figures::scale(&mut rows, 10_000, 50_000, 1_000_000, 200).await;
         }
-        figures::idle_cpu(&mut rows, Duration::from_secs(if quick { 60 } else { 300 })).await;
+        if run(7) {
+            figures::idle_cpu(&mut rows, Duration::from_secs(if quick { 60 } else { 300 })).await;
+        }
         rows
     });
     println!("| # | figure | value | reference | target |");
@@ -102,7 +118,13 @@ fn main() {
     let _ = std::fs::create_dir_all(&out);
     let out = out.canonicalize().unwrap_or(out);
     let json = serde_json::json!({ "quick": quick, "rows": rows });
-    let path = out.join("cremmy.json");
+    let path = out.join(match &only {
+        Some(o) => format!(
+            "cremmy-only-{}.json",
+            o.iter().map(u8::to_string).collect::<Vec<_>>().join("-")
+        ),
+        None => "cremmy.json".to_string(),
+    });
     std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
     println!("\nwritten: {}", path.display());
 }
