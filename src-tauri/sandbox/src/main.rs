@@ -63,6 +63,7 @@ async fn main() -> ExitCode {
             account: None,
             clients: args.seed_clients,
             messages_per_client: args.messages_per_client,
+            spacing_minutes: None,
             events_per_client: args.events_per_client,
             lead_rows: args.lead_rows,
             seed: args.seed,
