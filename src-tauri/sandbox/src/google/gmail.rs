@@ -81,9 +81,19 @@ pub struct Mailbox {
     /// History ids below this are no longer retained: history.list answers 404.
     pub history_floor: u64,
     next_message: u64,
+    /// Message id → position in `messages` (a benchmark mailbox holds tens of thousands).
+    by_id: std::collections::HashMap<String, usize>,
 }
 
 impl Mailbox {
+    /// The message with this id.
+    pub fn message(&self, id: &str) -> Option<&GmailMessage> {
+        match self.by_id.get(id).and_then(|&i| self.messages.get(i)) {
+            Some(m) if m.id == id => Some(m),
+            _ => self.messages.iter().find(|m| m.id == id),
+        }
+    }
+
     pub fn add(&mut self, account: &str, m: NewMessage) -> GmailMessage {
         self.next_message += 1;
         self.history_id += 1;
@@ -152,6 +162,7 @@ impl Mailbox {
             body: m.body,
             history_id: self.history_id,
         };
+        self.by_id.insert(message.id.clone(), self.messages.len());
         self.messages.push(message.clone());
         if !m.draft {
             self.history.push((self.history_id, id));
@@ -390,13 +401,7 @@ pub async fn get_message(
         .pop()
         .unwrap_or_else(|| "full".into());
     let wanted = repeated(query, "metadataHeaders");
-    match world
-        .google
-        .mailbox(&account)
-        .messages
-        .iter()
-        .find(|m| m.id == id)
-    {
+    match world.google.mailbox(&account).message(&id) {
         Some(m) => Json(message_json(m, &format, &wanted)).into_response(),
         None => api_error(404, "notFound", "Requested entity was not found.", None),
     }
@@ -444,7 +449,7 @@ pub async fn history(
         .skip(offset)
         .take(max)
         .filter_map(|(h, id)| {
-            let m = mailbox.messages.iter().find(|m| &m.id == id)?;
+            let m = mailbox.message(id)?;
             let brief = json!({ "id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids });
             Some(json!({ "id": h.to_string(), "messages": [{ "id": m.id, "threadId": m.thread_id }], "messagesAdded": [{ "message": brief }] }))
         })
