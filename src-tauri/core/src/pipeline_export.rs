@@ -50,6 +50,12 @@ pub trait SpreadsheetSink: Sync {
     /// The spreadsheet's first sheet, or `None` if it was deleted or trashed.
     fn live_grid(&self, id: &str)
         -> impl Future<Output = Result<Option<Grid>, SourceError>> + Send;
+    /// The id of a live spreadsheet with this title that Cremmy made (an earlier attempt's, when
+    /// a crash hid whether it got through).
+    fn find_made(
+        &self,
+        title: &str,
+    ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
     fn create(
         &self,
         title: &str,
@@ -216,10 +222,22 @@ pub async fn export_pipeline<S: SpreadsheetSink>(
     sink: &S,
     account_id: i64,
     now: Timestamp,
+    maybe_made: bool,
 ) -> Result<ExportOutcome, SyncError> {
     let rows = pipeline_rows(db).await?;
     let needed = rows.len() as u32;
-    let previous = stored(db).await?.filter(|s| s.account_id == account_id);
+    let mut previous = stored(db).await?.filter(|s| s.account_id == account_id);
+    if previous.is_none() && maybe_made {
+        // An earlier attempt may have made the spreadsheet and died before remembering it.
+        previous = sink
+            .find_made(TITLE)
+            .await?
+            .map(|spreadsheet_id| StoredExport {
+                account_id,
+                spreadsheet_id,
+                rows: 0,
+            });
+    }
     let live = match &previous {
         Some(p) => sink.live_grid(&p.spreadsheet_id).await?,
         None => None,

@@ -53,6 +53,33 @@ fn path_range(range: &str) -> String {
 }
 
 impl SpreadsheetSink for GoogleSheets {
+    async fn find_made(&self, title: &str) -> Result<Option<String>, SourceError> {
+        // With the drive.file scope Drive lists only files Cremmy made.
+        let q = format!(
+            "name = '{}' and mimeType = 'application/vnd.google-apps.spreadsheet' and trashed = false",
+            title.replace('\\', "\\\\").replace('\'', "\\'")
+        );
+        let mut policy = self.session.meter().policy();
+        let list = timed(
+            "drive files.list",
+            self.drive
+                .files()
+                .list()
+                .q(&q)
+                .order_by("createdTime")
+                .page_size(1)
+                .param("fields", "files(id)")
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        Ok(list
+            .files
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|f| f.id))
+    }
+
     async fn live_grid(&self, id: &str) -> Result<Option<Grid>, SourceError> {
         if super::drive::live_file(&self.session, &self.drive, id, "id,trashed")
             .await?

@@ -42,7 +42,14 @@ impl SyncRunner {
         .await?;
         let session = self.google.session(account.id);
         let sink = GoogleSheets::new(&session);
-        let result = export_pipeline(&self.db, &sink, account.id, self.clock.now()).await;
+        let result = export_pipeline(
+            &self.db,
+            &sink,
+            account.id,
+            self.clock.now(),
+            job.maybe_done_before(),
+        )
+        .await;
         job.retry_after = session.meter().retry_after();
         let outcome = log::RunOutcome {
             kind: "export".into(),

@@ -465,3 +465,44 @@ async fn a_crash_after_gmail_saved_the_draft_does_not_make_a_second_one() {
     assert!(draft_id.starts_with("r-"), "Gmail's draft id: {draft_id}");
     assert_eq!(only_job(&w).await.status, JobStatus::Done);
 }
+
+#[tokio::test]
+async fn a_crash_after_sheets_made_the_spreadsheet_does_not_make_a_second_one() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Sheets]).await;
+    client(&w.crm, "Acme").await;
+    let first = w
+        .sync
+        .export_sheets(SyncTrigger::Manual)
+        .await
+        .expect("exported");
+    // Sheets made the spreadsheet; the process died before Cremmy remembered it.
+    for sql in [
+        "DELETE FROM settings WHERE key = 'export.pipeline_dump'",
+        "UPDATE jobs SET status = 'running'",
+    ] {
+        sqlx::query(sql).execute(w.t.db.writer()).await.unwrap();
+    }
+    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    assert_eq!(only_job(&w).await.status, JobStatus::Done);
+    let dumps = {
+        let world = w.t.sandbox.shared.lock();
+        world
+            .google
+            .drives
+            .values()
+            .flat_map(|d| d.files.iter())
+            .filter(|f| f.name == "Pipeline Dump" && !f.trashed)
+            .count()
+    };
+    assert_eq!(
+        dumps, 1,
+        "the second attempt adopted the spreadsheet instead of making another"
+    );
+    let again = w.sync.export_sheets(SyncTrigger::Manual).await.unwrap();
+    assert_eq!(
+        again.spreadsheet_id, first.spreadsheet_id,
+        "and remembered it"
+    );
+}
