@@ -26,25 +26,28 @@ pub async fn since(
         body: format!("Reconnect {email} on the Integrations page."),
     }));
 
-    let mut tx = db.writer().begin().await?;
+    // Read first: the engine asks every tick, and the writer is only needed when a reply is new.
     let replies: Vec<(i64, String, String)> = sqlx::query_as(
         "SELECT e.activity_id, c.name, a.subject FROM emails e JOIN activities a ON a.id = e.activity_id \
          JOIN clients c ON c.id = a.client_id \
          WHERE e.tracked = 1 AND e.replied_at IS NOT NULL AND e.reply_announced = 0 ORDER BY e.replied_at",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(db.pool())
     .await?;
-    for (activity_id, client, subject) in &replies {
-        sqlx::query("UPDATE emails SET reply_announced = 1 WHERE activity_id = ?")
-            .bind(activity_id)
-            .execute(&mut *tx)
-            .await?;
-        notices.push(Notice {
-            title: format!("{client} replied"),
-            body: format!("Re: {}", subject.trim_start_matches("Re: ")),
-        });
+    if !replies.is_empty() {
+        let mut tx = db.writer().begin().await?;
+        for (activity_id, ..) in &replies {
+            sqlx::query("UPDATE emails SET reply_announced = 1 WHERE activity_id = ?")
+                .bind(activity_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
+    notices.extend(replies.into_iter().map(|(_, client, subject)| Notice {
+        title: format!("{client} replied"),
+        body: format!("Re: {}", subject.trim_start_matches("Re: ")),
+    }));
 
     let reminders: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT t.title, c.name FROM tasks t LEFT JOIN clients c ON c.id = t.client_id \

@@ -69,6 +69,49 @@ pub(super) async fn live_file(
     }
 }
 
+/// Live files with this name and type (in `parent`, if given), oldest first: Drive's files.list.
+pub(super) struct NamedFiles<'a> {
+    pub name: &'a str,
+    pub mime_type: &'a str,
+    pub parent: Option<&'a str>,
+    /// The `fields` selector, e.g. `files(id)`.
+    pub fields: &'a str,
+    pub limit: i32,
+}
+
+impl NamedFiles<'_> {
+    pub async fn list(
+        &self,
+        session: &Session,
+        drive: &google_drive3::DriveHub<Connector>,
+    ) -> Result<Vec<File>, SourceError> {
+        let mut q = format!(
+            "name = {} and mimeType = {}",
+            quoted(self.name),
+            quoted(self.mime_type)
+        );
+        if let Some(parent) = self.parent {
+            q.push_str(&format!(" and {} in parents", quoted(parent)));
+        }
+        q.push_str(" and trashed = false");
+        let mut policy = session.meter().policy();
+        let list = timed(
+            "drive files.list",
+            drive
+                .files()
+                .list()
+                .q(&q)
+                .order_by("createdTime")
+                .page_size(self.limit)
+                .param("fields", self.fields)
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        Ok(list.files.unwrap_or_default())
+    }
+}
+
 /// Moves a file to the trash.
 pub(super) async fn trash_file(
     session: &Session,
@@ -106,29 +149,16 @@ impl FolderTree for GoogleDrive {
         parent: Option<&str>,
         name: &str,
     ) -> Result<Vec<Folder>, SourceError> {
-        let q = format!(
-            "name = {} and mimeType = {} and {} in parents and trashed = false",
-            quoted(name),
-            quoted(FOLDER_MIME),
-            quoted(parent.unwrap_or("root"))
-        );
-        let mut policy = self.session.meter().policy();
-        let list = timed(
-            "drive files.list",
-            self.drive
-                .files()
-                .list()
-                .q(&q)
-                .order_by("createdTime")
-                .page_size(10)
-                .param("fields", "files(id,name,trashed,webViewLink)")
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
-        Ok(list
-            .files
-            .unwrap_or_default()
+        let named = NamedFiles {
+            name,
+            mime_type: FOLDER_MIME,
+            parent: Some(parent.unwrap_or("root")),
+            fields: "files(id,name,trashed,webViewLink)",
+            limit: 10,
+        };
+        Ok(named
+            .list(&self.session, &self.drive)
+            .await?
             .into_iter()
             .filter_map(folder_of)
             .collect())

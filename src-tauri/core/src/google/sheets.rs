@@ -55,27 +55,16 @@ fn path_range(range: &str) -> String {
 impl SpreadsheetSink for GoogleSheets {
     async fn find_made(&self, title: &str) -> Result<Option<String>, SourceError> {
         // With the drive.file scope Drive lists only files Cremmy made.
-        let q = format!(
-            "name = '{}' and mimeType = 'application/vnd.google-apps.spreadsheet' and trashed = false",
-            title.replace('\\', "\\\\").replace('\'', "\\'")
-        );
-        let mut policy = self.session.meter().policy();
-        let list = timed(
-            "drive files.list",
-            self.drive
-                .files()
-                .list()
-                .q(&q)
-                .order_by("createdTime")
-                .page_size(1)
-                .param("fields", "files(id)")
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
-        Ok(list
-            .files
-            .unwrap_or_default()
+        let named = super::drive::NamedFiles {
+            name: title,
+            mime_type: "application/vnd.google-apps.spreadsheet",
+            parent: None,
+            fields: "files(id)",
+            limit: 1,
+        };
+        Ok(named
+            .list(&self.session, &self.drive)
+            .await?
             .into_iter()
             .find_map(|f| f.id))
     }

@@ -237,3 +237,47 @@ async fn a_task_reminder_becomes_a_notice_once() {
     assert!(r.notices.try_recv().is_err(), "announced once");
     r.engine.stop(Duration::from_secs(5)).await;
 }
+
+#[tokio::test]
+async fn a_client_reply_and_a_grant_that_needs_reconnecting_are_announced_once() {
+    use cremmy_core::engine::notices;
+    let w = mail_world().await;
+    let account = connect(&w.t, &[Feature::MailIngest]).await;
+    let acme = crate::support::client(&w.crm, "Acme").await;
+    let db = &w.t.db;
+    let activity: i64 = sqlx::query_scalar(
+        "INSERT INTO activities (client_id, kind, direction, subject, body, occurred_at, source, created_at) \
+         VALUES (?, 'email', 'outbound', 'Proposal', '', 0, 'email', 0) RETURNING id",
+    )
+    .bind(acme.id)
+    .fetch_one(db.writer())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO emails (activity_id, message_id, thread_id, from_addr, to_addrs, tracked, replied_at) \
+         VALUES (?, '<m@x>', 't', 'me@x', 'ada@acme.example', 1, 5)",
+    )
+    .bind(activity)
+    .execute(db.writer())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO sync_runs (account_id, integration, kind, trigger, started_at, finished_at, status, error_code) \
+         VALUES (?, 'gmail', 'incremental', 'schedule', 10, 20, 'failed', 'reconnect_needed')",
+    )
+    .bind(account.id)
+    .execute(db.writer())
+    .await
+    .unwrap();
+
+    let first = notices::since(db, 0, 100).await.unwrap();
+    let titles: Vec<&str> = first.iter().map(|n| n.title.as_str()).collect();
+    assert_eq!(titles, ["Cremmy cannot sync", "Acme replied"], "{first:?}");
+    assert!(
+        first[0].body.contains(&account.email),
+        "names the account: {first:?}"
+    );
+    assert_eq!(first[1].body, "Re: Proposal");
+    let later = notices::since(db, 100, 200).await.unwrap();
+    assert!(later.is_empty(), "each is announced once: {later:?}");
+}

@@ -216,6 +216,29 @@ async fn an_email_written_offline_waits_and_is_sent_once_when_the_network_return
     );
 }
 
+/// The state a crash between the provider's answer and the database commit leaves: `lost` undoes
+/// what the commit wrote, the job is left "running". Then the app starts again: the job is
+/// queued again and runs once more.
+async fn crash_before_commit_then_restart(w: &MailWorld, lost: &[&str]) {
+    for sql in lost
+        .iter()
+        .copied()
+        .chain(["UPDATE jobs SET status = 'running'"])
+    {
+        sqlx::query(sql).execute(w.t.db.writer()).await.unwrap();
+    }
+    assert_eq!(
+        w.sync.requeue_interrupted_jobs().await.unwrap(),
+        1,
+        "the job is queued again"
+    );
+    assert_eq!(
+        w.sync.run_due_jobs().await.unwrap(),
+        1,
+        "and runs once more"
+    );
+}
+
 #[tokio::test]
 async fn a_crash_after_gmail_accepted_the_message_does_not_send_it_twice() {
     let (w, zoe) = world_with_zoe().await;
@@ -227,18 +250,8 @@ async fn a_crash_after_gmail_accepted_the_message_does_not_send_it_twice() {
     assert_eq!(sends(&w), 1);
     // The state a crash between Gmail's answer and the database commit leaves: the message is in
     // Gmail, the transaction that records it never committed, the job is still "running".
-    sqlx::query("DELETE FROM activities WHERE id = ?")
-        .bind(sent.activity_id)
-        .execute(w.t.db.writer())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE jobs SET status = 'running'")
-        .execute(w.t.db.writer())
-        .await
-        .unwrap();
-
-    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
-    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    let lost = format!("DELETE FROM activities WHERE id = {}", sent.activity_id);
+    crash_before_commit_then_restart(&w, &[&lost]).await;
     assert_eq!(
         sends(&w),
         1,
@@ -397,16 +410,7 @@ async fn a_crash_after_calendar_made_the_event_does_not_make_a_second_one() {
         events[0]["id"]
     );
     // Calendar made the event, the process died before recording it.
-    sqlx::query("DELETE FROM task_events")
-        .execute(w.t.db.writer())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE jobs SET status = 'running'")
-        .execute(w.t.db.writer())
-        .await
-        .unwrap();
-    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
-    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    crash_before_commit_then_restart(&w, &["DELETE FROM task_events"]).await;
     assert_eq!(only_job(&w).await.status, JobStatus::Done);
     assert_eq!(
         crate::calendar_sync::task_events(&w).len(),
@@ -443,16 +447,15 @@ async fn a_crash_after_gmail_saved_the_draft_does_not_make_a_second_one() {
     assert_eq!(crate::mail_drafts::drafts(&w).len(), 1);
     // Gmail saved the draft; the transaction recording it (task, activity, deal_drafts) never
     // committed; the job was still running.
-    for sql in [
-        "DELETE FROM deal_drafts",
-        "DELETE FROM tasks",
-        "DELETE FROM activities WHERE source = 'gmail-draft'",
-        "UPDATE jobs SET status = 'running'",
-    ] {
-        sqlx::query(sql).execute(w.t.db.writer()).await.unwrap();
-    }
-    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
-    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    crash_before_commit_then_restart(
+        &w,
+        &[
+            "DELETE FROM deal_drafts",
+            "DELETE FROM tasks",
+            "DELETE FROM activities WHERE source = 'gmail-draft'",
+        ],
+    )
+    .await;
     assert_eq!(
         crate::mail_drafts::drafts(&w).len(),
         1,
@@ -477,14 +480,11 @@ async fn a_crash_after_sheets_made_the_spreadsheet_does_not_make_a_second_one() 
         .await
         .expect("exported");
     // Sheets made the spreadsheet; the process died before Cremmy remembered it.
-    for sql in [
-        "DELETE FROM settings WHERE key = 'export.pipeline_dump'",
-        "UPDATE jobs SET status = 'running'",
-    ] {
-        sqlx::query(sql).execute(w.t.db.writer()).await.unwrap();
-    }
-    assert_eq!(w.sync.requeue_interrupted_jobs().await.unwrap(), 1);
-    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    crash_before_commit_then_restart(
+        &w,
+        &["DELETE FROM settings WHERE key = 'export.pipeline_dump'"],
+    )
+    .await;
     assert_eq!(only_job(&w).await.status, JobStatus::Done);
     let dumps = {
         let world = w.t.sandbox.shared.lock();
