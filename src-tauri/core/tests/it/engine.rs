@@ -281,3 +281,44 @@ async fn a_client_reply_and_a_grant_that_needs_reconnecting_are_announced_once()
     let later = notices::since(db, 100, 200).await.unwrap();
     assert!(later.is_empty(), "each is announced once: {later:?}");
 }
+
+#[tokio::test]
+async fn a_running_sync_reports_its_phase_and_steps() {
+    let w = mail_world().await;
+    let account = connect(&w.t, &[Feature::MailIngest, Feature::Calendar]).await;
+    let mut progress = w.sync.progress();
+    let seen = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while progress.changed().await.is_ok() {
+            let now = progress.borrow_and_update().clone();
+            let done = now.is_none();
+            seen.push(now);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    w.sync
+        .sync_now(&Default::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(10), seen)
+        .await
+        .expect("the run ends")
+        .unwrap();
+    let steps: Vec<(String, u32, u32)> = seen
+        .iter()
+        .flatten()
+        .map(|p| (p.phase.clone(), p.done, p.total))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (format!("Gmail · {}", account.email), 0, 2),
+            (format!("Calendar · {}", account.email), 1, 2),
+        ],
+        "one step per integration, in order"
+    );
+    assert_eq!(seen.last(), Some(&None), "cleared when the run ends");
+}
