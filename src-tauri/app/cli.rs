@@ -6,12 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cremmy_core::accounts::{Accounts, AccountsError, OAuthApps};
 use cremmy_core::crm::{field_named, guessed_mapping, Crm, Date, ScaleSpec};
 use cremmy_core::endpoints::Endpoints;
-use cremmy_core::google::Google;
-use cremmy_core::sync::SyncRunner;
-use cremmy_core::{doctor, Clock, Database};
+use cremmy_core::{doctor, Clock, Core, Database, Environment};
 use cremmy_protocol::csv::{ColumnMapping, ExportTable, RowOutcome};
 use cremmy_protocol::sync::{LeadSheet, SyncTrigger};
 use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
@@ -170,99 +167,67 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let db = match Database::open_in(data_dir).await {
-            Ok(db) => db,
+        let core = match Core::open(data_dir, Arc::new(SystemClock), Environment::from_process_env()).await {
+            Ok(core) => core,
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(DATA_UNUSABLE);
+                return ExitCode::from(if e.is_data_unusable() { DATA_UNUSABLE } else { NEEDS_ATTENTION });
             }
         };
-        let crm = Crm::new(db.clone(), Arc::new(SystemClock));
-        let accounts = || Accounts::open(db.clone(), Arc::new(SystemClock), Endpoints::from_process_env(), OAuthApps::from_process_env());
+        let (crm, accounts, sync) = (core.crm(), core.accounts(), core.sync());
         let code = match command {
-            Command::Connect { provider, features, no_browser, login_hint } => match accounts().await {
-                Ok(a) => crate::cli_accounts::connect(&a, provider, &features, no_browser, login_hint).await,
-                Err(e) => report(Err::<String, _>(e)),
-            },
-            Command::Accounts => match accounts().await {
-                Ok(a) => crate::cli_accounts::list(&a).await,
-                Err(e) => report(Err::<String, _>(e)),
-            },
-            Command::Disconnect { id } => match accounts().await {
-                Ok(a) => crate::cli_accounts::disconnect(&a, id).await,
-                Err(e) => report(Err::<String, _>(e)),
-            },
+            Command::Connect { provider, features, no_browser, login_hint } => {
+                crate::cli_accounts::connect(accounts, provider, &features, no_browser, login_hint).await
+            }
+            Command::Accounts => crate::cli_accounts::list(accounts).await,
+            Command::Disconnect { id } => crate::cli_accounts::disconnect(accounts, id).await,
             Command::Sync { once: false, .. } => report(Err::<String, _>(
                 "`cremmy sync` needs --once: background sync runs in the Cremmy window and tray.",
             )),
-            Command::Sync { once: true, account, reconcile } => match syncer(&db, accounts().await) {
-                Ok(s) => crate::cli_sync::sync_once(&s, account, reconcile).await,
-                Err(e) => report(Err::<String, _>(e)),
-            },
-            Command::ExportSheets => match syncer(&db, accounts().await) {
-                Ok(s) => report(s.export_sheets(SyncTrigger::Cli).await.map(|e| {
-                    format!(
-                        "Exported {} deals to \"Pipeline Dump\" ({}) for {}: {}",
-                        e.deals,
-                        if e.created_new { "new spreadsheet" } else { "updated" },
-                        e.account_email,
-                        e.url
-                    )
-                })),
-                Err(e) => report(Err::<String, _>(e)),
-            },
-            Command::LeadsSheet { link, sheet, off } => match syncer(&db, accounts().await) {
-                Ok(s) => {
-                    let set = match (link, off) {
-                        (Some(link), _) => Some(LeadSheet { spreadsheet: link, sheet }),
-                        (None, true) => Some(LeadSheet::default()),
-                        (None, false) => None,
-                    };
-                    let result = match set {
-                        Some(input) => s.set_lead_sheet(&input).await,
-                        None => s.lead_sheet().await,
-                    };
-                    report(result.map(|current| match current {
-                        Some(l) => format!("Leads sheet: spreadsheet {} (sheet \"{}\"), read on each sync.", l.spreadsheet, l.sheet),
-                        None => "No Leads sheet is set.".to_string(),
-                    }))
-                }
-                Err(e) => report(Err::<String, _>(e)),
-            },
-            Command::ClientFolder { client_id } => match syncer(&db, accounts().await) {
-                Ok(s) => report(
-                    s.client_folder(client_id, SyncTrigger::Cli)
-                        .await
-                        .map(|f| format!("Drive folder of client {client_id} ({}): {}", f.account_email, f.url)),
-                ),
-                Err(e) => report(Err::<String, _>(e)),
-            },
-            Command::SyncLog { failed, limit } => match syncer(&db, accounts().await) {
-                Ok(s) => crate::cli_sync::sync_log(&s, failed, limit).await,
-                Err(e) => report(Err::<String, _>(e)),
-            },
-            Command::Doctor { json } => run_doctor(&db, json).await,
+            Command::Sync { once: true, account, reconcile } => crate::cli_sync::sync_once(sync, account, reconcile).await,
+            Command::ExportSheets => report(sync.export_sheets(SyncTrigger::Cli).await.map(|e| {
+                format!(
+                    "Exported {} deals to \"Pipeline Dump\" ({}) for {}: {}",
+                    e.deals,
+                    if e.created_new { "new spreadsheet" } else { "updated" },
+                    e.account_email,
+                    e.url
+                )
+            })),
+            Command::LeadsSheet { link, sheet, off } => {
+                let set = match (link, off) {
+                    (Some(link), _) => Some(LeadSheet { spreadsheet: link, sheet }),
+                    (None, true) => Some(LeadSheet::default()),
+                    (None, false) => None,
+                };
+                let result = match set {
+                    Some(input) => sync.set_lead_sheet(&input).await,
+                    None => sync.lead_sheet().await,
+                };
+                report(result.map(|current| match current {
+                    Some(l) => format!("Leads sheet: spreadsheet {} (sheet \"{}\"), read on each sync.", l.spreadsheet, l.sheet),
+                    None => "No Leads sheet is set.".to_string(),
+                }))
+            }
+            Command::ClientFolder { client_id } => report(
+                sync.client_folder(client_id, SyncTrigger::Cli)
+                    .await
+                    .map(|f| format!("Drive folder of client {client_id} ({}): {}", f.account_email, f.url)),
+            ),
+            Command::SyncLog { failed, limit } => crate::cli_sync::sync_log(sync, failed, limit).await,
+            Command::Doctor { json } => run_doctor(core.database(), core.endpoints(), json).await,
             Command::Demo => report(crm.load_demo(utc_today()).await.map(|n| format!("Loaded demo data: {n} clients."))),
             Command::Generate { clients, deals, activities, seed } => report(
                 crm.generate_dataset(ScaleSpec { clients, deals, activities, seed })
                     .await
                     .map(|()| format!("Generated {clients} clients, {deals} deals, {activities} activities (seed {seed}).")),
             ),
-            Command::Import { file, dry_run, maps } => run_import(&crm, &file, dry_run, &maps).await,
-            Command::Export { table, out } => run_export(&crm, table.into(), out.as_deref()).await,
+            Command::Import { file, dry_run, maps } => run_import(crm, &file, dry_run, &maps).await,
+            Command::Export { table, out } => run_export(crm, table.into(), out.as_deref()).await,
         };
-        db.close().await;
+        core.close().await;
         code
     })
-}
-
-/// The sync runner over opened accounts.
-fn syncer(db: &Database, accounts: Result<Accounts, AccountsError>) -> Result<SyncRunner, String> {
-    let accounts = accounts.map_err(|e| e.to_string())?;
-    let endpoints = Endpoints::from_process_env();
-    let google = Google::new(accounts.clone(), Arc::new(SystemClock), &endpoints)
-        .map_err(|e| e.to_string())?;
-    Ok(SyncRunner::new(db.clone(), Arc::new(SystemClock), google))
 }
 
 /// Today's date in UTC (the CLI has no time zone database; the window uses the local date).
@@ -390,14 +355,8 @@ async fn run_export(crm: &Crm, table: ExportTable, out: Option<&Path>) -> ExitCo
     }
 }
 
-async fn run_doctor(db: &Database, json: bool) -> ExitCode {
-    let report = match doctor::report(
-        env!("CARGO_PKG_VERSION"),
-        db,
-        &Endpoints::from_process_env(),
-    )
-    .await
-    {
+async fn run_doctor(db: &Database, endpoints: &Endpoints, json: bool) -> ExitCode {
+    let report = match doctor::report(env!("CARGO_PKG_VERSION"), db, endpoints).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -6,13 +6,12 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use cremmy_core::accounts::{Accounts, OAuthApps};
+use cremmy_core::accounts::Accounts;
 use cremmy_core::crm::Crm;
 use cremmy_core::endpoints::Endpoints;
 use cremmy_core::engine::{Engine, EngineHandle};
-use cremmy_core::google::Google;
 use cremmy_core::sync::SyncRunner;
-use cremmy_core::{Database, HasErrorCode};
+use cremmy_core::{Core, Environment, HasErrorCode};
 use cremmy_protocol::accounts::AppEvent;
 use cremmy_protocol::engine::{DesktopSettings, DesktopState, Notice};
 use cremmy_protocol::ApiError;
@@ -50,44 +49,30 @@ pub struct Opened {
     pub sync: SyncRunner,
     pub endpoints: Endpoints,
     pub engine: EngineHandle,
+    /// Keeps the core (and its lease heartbeat) alive as long as the window.
+    _core: Core,
 }
 
-/// Opens the database and everything that works on it, and starts the engine.
+/// Opens the core (database, graph, start-up recovery) and starts the engine.
 async fn open_backend(
     data_dir: &std::path::Path,
     notices: mpsc::UnboundedSender<Notice>,
 ) -> Result<(Opened, Engine), ApiError> {
-    let db = Database::open_in(data_dir)
-        .await
-        .map_err(|e| e.to_api_error())?;
-    let clock = Arc::new(SystemClock);
-    let endpoints = Endpoints::from_process_env();
-    let accounts = Accounts::open(
-        db.clone(),
-        clock.clone(),
-        endpoints.clone(),
-        OAuthApps::from_process_env(),
+    let core = Core::open(
+        data_dir,
+        Arc::new(SystemClock),
+        Environment::from_process_env(),
     )
     .await
     .map_err(|e| e.to_api_error())?;
-    let google =
-        Google::new(accounts.clone(), clock.clone(), &endpoints).map_err(|e| e.to_api_error())?;
-    let sync = SyncRunner::new(db.clone(), clock.clone(), google);
-    // A run or job left "running" by a process that died is closed or queued again; the next run
-    // resumes from the cursor, the job checks the provider before doing anything twice.
-    sync.close_abandoned_runs()
-        .await
-        .map_err(|e| e.to_api_error())?;
-    sync.requeue_interrupted_jobs()
-        .await
-        .map_err(|e| e.to_api_error())?;
-    let engine = Engine::start(sync.clone(), clock.clone(), ENGINE_TICK, notices);
+    let engine = core.start_engine(ENGINE_TICK, notices);
     let opened = Opened {
-        crm: Crm::new(db, clock),
-        accounts,
-        sync,
-        endpoints,
+        crm: core.crm().clone(),
+        accounts: core.accounts().clone(),
+        sync: core.sync().clone(),
+        endpoints: core.endpoints().clone(),
         engine: engine.handle(),
+        _core: core,
     };
     Ok((opened, engine))
 }

@@ -7,7 +7,10 @@
 
 use std::future::Future;
 
+use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction};
+
 use crate::clock::Timestamp;
+use crate::crm::write::{self, NewActivity};
 use crate::db::Database;
 use crate::mail::{contact_book, ContactBook, ContactRef};
 use crate::sync::{SourceError, SyncError};
@@ -161,14 +164,9 @@ async fn commit_page(
             EventAction::Ignore => {}
             EventAction::Cancel => {
                 if let Some(activity) = known {
-                    let changed = sqlx::query(
-                        "UPDATE activities SET subject = 'Cancelled: ' || subject \
-                         WHERE id = ? AND subject NOT LIKE 'Cancelled: %'",
-                    )
-                    .bind(activity)
-                    .execute(&mut *tx)
-                    .await?;
-                    run.cancelled += changed.rows_affected() as i64;
+                    if write::mark_activity_cancelled(&mut tx, activity, now).await? {
+                        run.cancelled += 1;
+                    }
                 }
             }
             EventAction::Record(contact) => {
@@ -178,36 +176,36 @@ async fn commit_page(
                     .unwrap_or_else(|| format!("{account_id}:{}", event.id));
                 let start = event.start.unwrap_or(now);
                 let body = describe(event);
-                let inserted: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO activities (client_id, contact_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
-                     VALUES (?, ?, 'meeting', 'none', ?, ?, ?, 'calendar', ?, ?) \
-                     ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
-                )
-                .bind(contact.client_id)
-                .bind(contact.contact_id)
-                .bind(&event.title)
-                .bind(&body)
-                .bind(start)
-                .bind(&key)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let activity: i64 = match inserted {
+                let meeting = NewActivity {
+                    client_id: contact.client_id,
+                    contact_id: Some(contact.contact_id),
+                    deal_id: None,
+                    kind: ActivityKind::Meeting,
+                    direction: Direction::None,
+                    subject: &event.title,
+                    body: &body,
+                    occurred_at: start,
+                    source: ActivitySource::Calendar,
+                    external_id: Some(&key),
+                };
+                let activity: i64 = match write::insert_activity(&mut tx, &meeting, now).await? {
                     Some(id) => {
                         run.created += 1;
                         id
                     }
                     None => {
                         // Seen before (here or through another account): bring it up to date.
-                        let id: i64 = sqlx::query_scalar(
-                            "UPDATE activities SET subject = ?, body = ?, occurred_at = ? \
-                             WHERE source = 'calendar' AND external_id = ? RETURNING id",
+                        let id = write::activity_for(&mut tx, ActivitySource::Calendar, &key)
+                            .await?
+                            .ok_or(sqlx::Error::RowNotFound)?;
+                        write::update_external_activity(
+                            &mut tx,
+                            id,
+                            &event.title,
+                            &body,
+                            start,
+                            now,
                         )
-                        .bind(&event.title)
-                        .bind(&body)
-                        .bind(start)
-                        .bind(&key)
-                        .fetch_one(&mut *tx)
                         .await?;
                         run.updated += 1;
                         id

@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use cremmy_protocol::crm::{Document, DocumentKind, Id};
+use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction, Document, DocumentKind, Id};
 use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates};
 
 use crate::clock::Timestamp;
+use crate::crm::write::{self, NewActivity, NewDocument};
 use crate::crm::{Crm, Date};
 use crate::db::Database;
 use crate::google::file_id_from_link;
@@ -267,39 +268,31 @@ pub async fn generate(
         let _ = store.trash(&doc_id).await;
         return Err(e.into());
     }
-    let kind_db = match request.kind {
-        DocumentKind::Proposal => "proposal",
-        DocumentKind::Contract => "contract",
-        DocumentKind::Invoice => "invoice",
-        DocumentKind::Other => "other",
-    };
     let mut tx = db.writer().begin().await?;
-    let id: Id = sqlx::query_scalar(
-        "INSERT INTO documents (client_id, deal_id, title, kind, provider, external_id, url, created_at) \
-         VALUES (?, ?, ?, ?, 'google', ?, ?, ?) RETURNING id",
-    )
-    .bind(request.client_id)
-    .bind(deal_id)
-    .bind(&title)
-    .bind(kind_db)
-    .bind(&doc_id)
-    .bind(&url)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO activities (client_id, deal_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
-         VALUES (?, ?, 'document', 'none', ?, ?, ?, 'google-docs', ?, ?)",
-    )
-    .bind(request.client_id)
-    .bind(deal_id)
-    .bind(format!("{} generated: {title}", label(request.kind)))
-    .bind(format!("A Google Doc in Cremmy CRM/Clients/{client} (Documents: Open)."))
-    .bind(now)
-    .bind(&doc_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let document = NewDocument {
+        client_id: request.client_id,
+        deal_id,
+        title: &title,
+        kind: request.kind,
+        local_path: None,
+        provider: Some("google"),
+        external_id: Some(&doc_id),
+        url: Some(&url),
+    };
+    let id = write::insert_document(&mut tx, &document, now).await?;
+    let entry = NewActivity {
+        client_id: request.client_id,
+        contact_id: None,
+        deal_id,
+        kind: ActivityKind::Document,
+        direction: Direction::None,
+        subject: &format!("{} generated: {title}", label(request.kind)),
+        body: &format!("A Google Doc in Cremmy CRM/Clients/{client} (Documents: Open)."),
+        occurred_at: now,
+        source: ActivitySource::GeneratedDoc,
+        external_id: Some(&doc_id),
+    };
+    write::insert_activity(&mut tx, &entry, now).await?;
     tx.commit().await?;
     Ok(Document {
         id,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::backoff::Backoff;
 use crate::clock::Timestamp;
 use crate::db::Database;
+use crate::lease;
 
 /// What a job does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,9 +184,11 @@ const CLAIM_RETURNING: &str =
 /// Takes job `id` to run now if it is queued (whenever it was due).
 pub async fn claim(db: &Database, id: i64, now: Timestamp) -> Result<Option<Claimed>, sqlx::Error> {
     let row: Option<ClaimRow> = sqlx::query_as(&format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? \
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ?, owner_pid = ?, heartbeat_at = ? \
          WHERE id = ? AND status = 'queued' {CLAIM_RETURNING}"
     ))
+    .bind(now)
+    .bind(i64::from(lease::this_process()))
     .bind(now)
     .bind(id)
     .fetch_optional(db.writer())
@@ -196,10 +199,12 @@ pub async fn claim(db: &Database, id: i64, now: Timestamp) -> Result<Option<Clai
 /// Takes the most urgent due job, if any: highest priority, then the longest waiting.
 pub async fn claim_due(db: &Database, now: Timestamp) -> Result<Option<Claimed>, sqlx::Error> {
     let row: Option<ClaimRow> = sqlx::query_as(&format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? \
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ?, owner_pid = ?, heartbeat_at = ? \
          WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND next_run_at <= ? \
                      ORDER BY priority DESC, next_run_at, id LIMIT 1) {CLAIM_RETURNING}"
     ))
+    .bind(now)
+    .bind(i64::from(lease::this_process()))
     .bind(now)
     .bind(now)
     .fetch_optional(db.writer())
@@ -283,17 +288,24 @@ pub async fn retry(db: &Database, id: i64, now: Timestamp) -> Result<bool, sqlx:
     Ok(done.rows_affected() == 1)
 }
 
-/// Jobs a dead process left running are queued again (their attempt counted: the next one checks
-/// the provider first). Call once at start-up.
+/// Jobs a process that is gone left running are queued again (their attempt counted: the next one
+/// checks the provider first); jobs a live process runs are left to it (see `lease`). Call at
+/// start-up.
 pub async fn requeue_interrupted(db: &Database, now: Timestamp) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE jobs SET status = 'queued', next_run_at = ?, updated_at = ? WHERE status = 'running'",
-    )
-    .bind(now)
-    .bind(now)
-    .execute(db.writer())
-    .await?;
-    Ok(done.rows_affected())
+    let mut requeued = 0;
+    for id in lease::abandoned(db, "jobs", now).await? {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', next_run_at = ?, updated_at = ?, owner_pid = NULL, heartbeat_at = NULL \
+             WHERE id = ? AND status = 'running'",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .execute(db.writer())
+        .await?;
+        requeued += done.rows_affected();
+    }
+    Ok(requeued)
 }
 
 /// Finished jobs older than this are pruned (dead ones stay until retried).

@@ -10,10 +10,12 @@ use std::future::Future;
 use cremmy_protocol::sync::LeadSheet;
 
 use crate::clock::Timestamp;
+use crate::crm::write::{self, NewClient, NewContact, NewDeal};
 use crate::crm::{guess_field, validate_email};
 use crate::db::Database;
 use crate::pipeline_export::a1_range_from;
 use crate::sync::{SourceError, SyncError};
+use cremmy_protocol::crm::ClientKind;
 use cremmy_protocol::csv::ImportField;
 
 const SETTING: &str = "sheets.leads";
@@ -269,51 +271,38 @@ async fn commit_imports(
             .fetch_optional(&mut *tx)
             .await?;
     for lead in leads {
-        let client_id: i64 = sqlx::query_scalar(
-            "INSERT INTO clients (name, notes, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&lead.client_name)
-        .bind("Imported from the Leads sheet.")
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let contact_id: i64 = sqlx::query_scalar(
-            "INSERT INTO contacts (client_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(client_id)
-        .bind(&lead.contact_name)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO contact_emails (contact_id, email, is_primary) VALUES (?, ?, 1)")
-            .bind(contact_id)
-            .bind(&lead.email)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(phone) = &lead.phone {
-            sqlx::query(
-                "INSERT INTO contact_phones (contact_id, phone, is_primary) VALUES (?, ?, 1)",
-            )
-            .bind(contact_id)
-            .bind(phone)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let client = NewClient {
+            name: &lead.client_name,
+            kind: ClientKind::Organisation,
+            website: "",
+            domain: "",
+            notes: "Imported from the Leads sheet.",
+            created_at: now,
+        };
+        let client_id = write::insert_client(&mut tx, &client).await?;
+        let contact = NewContact {
+            client_id,
+            name: &lead.contact_name,
+            title: "",
+            email: Some(&lead.email),
+            phone: lead.phone.as_deref(),
+            created_at: now,
+        };
+        write::insert_contact(&mut tx, &contact).await?;
         if let Some(stage) = first_stage {
-            sqlx::query(
-                "INSERT INTO deals (client_id, title, stage_id, position, created_at, updated_at) \
-                 VALUES (?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM deals WHERE stage_id = ?), ?, ?)",
-            )
-            .bind(client_id)
-            .bind(&lead.client_name)
-            .bind(stage)
-            .bind(stage)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            let deal = NewDeal {
+                client_id,
+                title: &lead.client_name,
+                value_minor: 0,
+                currency: "USD",
+                stage_id: stage,
+                owner: "",
+                expected_close: None,
+                won_at: None,
+                lost_at: None,
+                created_at: now,
+            };
+            write::insert_deal(&mut tx, &deal).await?;
         }
         sqlx::query(
             "INSERT OR IGNORE INTO lead_imports (spreadsheet_id, email, client_id, imported_at) VALUES (?, ?, ?, ?)",

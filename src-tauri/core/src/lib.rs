@@ -14,10 +14,12 @@ pub mod doctor;
 pub mod endpoints;
 pub mod engine;
 pub mod google;
+pub mod graph;
 pub mod http;
 pub mod jobs;
 pub mod keychain;
 pub mod leads;
+pub mod lease;
 pub mod mail;
 pub mod pacing;
 pub mod paths;
@@ -28,6 +30,7 @@ pub mod templates;
 
 pub use clock::{Clock, Timestamp};
 pub use db::{Database, DbError};
+pub use graph::{Core, Environment, OpenError};
 
 use cremmy_protocol::{ApiError, ErrorCode};
 

@@ -239,6 +239,27 @@ pub enum ActivityKind {
     System,
 }
 
+/// Where an activity came from. With the activity's `external_id`, it identifies an item from
+/// outside, so a re-sync of the same item changes nothing. Features name what they made, never
+/// the provider that carried it (a mail is `email` whether Gmail or Outlook delivered it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActivitySource {
+    /// Written in Cremmy (notes, stage changes).
+    #[default]
+    Local,
+    /// A mail, keyed by its Message-ID across every mail account.
+    Email,
+    /// A meeting, keyed by its iCalendar UID across every calendar account.
+    Calendar,
+    /// A draft Cremmy wrote for the user to review, keyed by the draft's id.
+    MailDraft,
+    /// A document Cremmy generated from a template, keyed by the document's id.
+    GeneratedDoc,
+    /// The benchmark data set (`cremmy generate`).
+    Generated,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -259,7 +280,7 @@ pub struct Activity {
     pub subject: String,
     pub body: String,
     pub occurred_at: Millis,
-    pub source: String,
+    pub source: ActivitySource,
     /// Outgoing mail Cremmy watches for an answer.
     #[serde(default)]
     pub tracked: bool,

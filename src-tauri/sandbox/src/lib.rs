@@ -75,21 +75,18 @@ impl Sandbox {
         format!("http://{}/", self.addr)
     }
 
-    /// The environment lines that point Cremmy at this sandbox.
+    /// The environment lines that point Cremmy at this sandbox: one per provider it serves, and no
+    /// other (a provider it does not speak would only answer 404).
     pub fn env_lines(&self) -> Vec<String> {
-        [
-            "GOOGLE",
-            "MICROSOFT",
-            "TWILIO",
-            "HUBSPOT",
-            "PIPEDRIVE",
-            "STRIPE",
-        ]
-        .iter()
-        .map(|p| format!("CREMMY_{p}_BASE_URL={}", self.base_url()))
-        .collect()
+        SERVED
+            .iter()
+            .map(|p| format!("CREMMY_{p}_BASE_URL={}", self.base_url()))
+            .collect()
     }
 }
+
+/// The providers this sandbox speaks, as in `CREMMY_<PROVIDER>_BASE_URL`.
+pub const SERVED: &[&str] = &["GOOGLE"];
 
 impl Drop for Sandbox {
     fn drop(&mut self) {

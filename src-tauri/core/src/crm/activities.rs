@@ -2,12 +2,13 @@
 //! first, paged by keyset so new items never shift a page.
 
 use cremmy_protocol::crm::{
-    Activity, ActivityKind, Direction, Id, NoteInput, TimelineCursor, TimelinePage,
+    Activity, ActivityKind, ActivitySource, Direction, Id, NoteInput, TimelineCursor, TimelinePage,
 };
 use sqlx::SqliteConnection;
 
 use super::contacts::touch_client;
-use super::rows::{ActivityRow, Stored, ACTIVITY_COLUMNS};
+use super::rows::{ActivityRow, ACTIVITY_COLUMNS};
+use super::write::{self, NewActivity};
 use super::{validate, Crm, CrmError, CrmResult, Entity};
 
 pub const TIMELINE_PAGE: i64 = 30;
@@ -24,7 +25,7 @@ pub struct ExternalActivity {
     pub subject: String,
     pub body: String,
     pub occurred_at: i64,
-    pub source: String,
+    pub source: ActivitySource,
     pub external_id: String,
 }
 
@@ -36,18 +37,22 @@ pub(super) async fn insert_system_activity(
     body: &str,
     now: i64,
 ) -> CrmResult<Id> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO activities (client_id, deal_id, kind, direction, subject, body, occurred_at, source, created_at) \
-         VALUES (?, ?, 'system', 'none', ?, ?, ?, 'local', ?) RETURNING id",
-    )
-    .bind(client_id)
-    .bind(deal_id)
-    .bind(subject)
-    .bind(body)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?)
+    let activity = NewActivity {
+        client_id,
+        contact_id: None,
+        deal_id,
+        kind: ActivityKind::System,
+        direction: Direction::None,
+        subject,
+        body,
+        occurred_at: now,
+        source: ActivitySource::Local,
+        external_id: None,
+    };
+    // Without an external id there is no conflict: a row always comes back.
+    Ok(write::insert_activity(tx, &activity, now)
+        .await?
+        .unwrap_or_default())
 }
 
 impl Crm {
@@ -65,23 +70,28 @@ impl Crm {
             .collect();
         let now = self.now();
         let mut tx = self.writer().begin().await?;
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO activities (client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, source, created_at) \
-             VALUES (?, ?, ?, 'note', 'none', ?, ?, ?, 'local', ?) RETURNING id",
-        )
-        .bind(input.client_id)
-        .bind(input.contact_id)
-        .bind(input.deal_id)
-        .bind(&subject)
-        .bind(&body)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound { entity: Entity::Client, id: input.client_id },
-            _ => CrmError::Db(e),
-        })?;
+        let note = NewActivity {
+            client_id: input.client_id,
+            contact_id: input.contact_id,
+            deal_id: input.deal_id,
+            kind: ActivityKind::Note,
+            direction: Direction::None,
+            subject: &subject,
+            body: &body,
+            occurred_at: now,
+            source: ActivitySource::Local,
+            external_id: None,
+        };
+        let id: Id = write::insert_activity(&mut tx, &note, now)
+            .await
+            .map(Option::unwrap_or_default)
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound {
+                    entity: Entity::Client,
+                    id: input.client_id,
+                },
+                _ => CrmError::Db(e),
+            })?;
         touch_client(&mut tx, input.client_id, now).await?;
         tx.commit().await?;
         self.activity(id).await
@@ -90,23 +100,22 @@ impl Crm {
     /// Stores an activity from a provider unless `(source, external_id)` is already stored.
     /// Returns the new id, or `None` for a duplicate.
     pub async fn record_external_activity(&self, a: &ExternalActivity) -> CrmResult<Option<Id>> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO activities (client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
-        )
-        .bind(a.client_id)
-        .bind(a.contact_id)
-        .bind(a.deal_id)
-        .bind(a.kind.as_db())
-        .bind(a.direction.as_db())
-        .bind(&a.subject)
-        .bind(&a.body)
-        .bind(a.occurred_at)
-        .bind(&a.source)
-        .bind(&a.external_id)
-        .bind(self.now())
-        .fetch_optional(self.writer())
-        .await?)
+        let activity = NewActivity {
+            client_id: a.client_id,
+            contact_id: a.contact_id,
+            deal_id: a.deal_id,
+            kind: a.kind,
+            direction: a.direction,
+            subject: &a.subject,
+            body: &a.body,
+            occurred_at: a.occurred_at,
+            source: a.source,
+            external_id: Some(&a.external_id),
+        };
+        let mut tx = self.writer().begin().await?;
+        let id = write::insert_activity(&mut tx, &activity, self.now()).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn activity(&self, id: Id) -> CrmResult<Activity> {

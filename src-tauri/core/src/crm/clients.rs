@@ -8,6 +8,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::rows::Stored;
 use super::search::fts_query;
+use super::write::{self, NewClient};
 use super::{validate, Crm, CrmError, CrmResult, Date, Entity};
 
 pub const DEFAULT_PAGE: i64 = 50;
@@ -83,18 +84,15 @@ impl Crm {
         let c = clean(input)?;
         let now = self.now();
         let mut tx = self.writer().begin().await?;
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO clients (name, kind, website, domain, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&c.name)
-        .bind(c.kind.as_db())
-        .bind(&c.website)
-        .bind(&c.domain)
-        .bind(&c.notes)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let new = NewClient {
+            name: &c.name,
+            kind: c.kind,
+            website: &c.website,
+            domain: &c.domain,
+            notes: &c.notes,
+            created_at: now,
+        };
+        let id = write::insert_client(&mut tx, &new).await?;
         set_tags(&mut tx, id, &c.tags).await?;
         self.set_field_values(&mut tx, id, &input.custom_fields)
             .await?;

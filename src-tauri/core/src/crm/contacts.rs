@@ -4,6 +4,7 @@
 use cremmy_protocol::crm::{Contact, ContactInput, Id};
 use sqlx::SqliteConnection;
 
+use super::write::{self, NewContact};
 use super::{validate, Crm, CrmError, CrmResult, Entity};
 
 struct CleanContact {
@@ -112,16 +113,16 @@ impl Crm {
             });
         }
         check_emails_free(&mut tx, None, &c.emails).await?;
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO contacts (client_id, name, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(input.client_id)
-        .bind(&c.name)
-        .bind(&c.title)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let new = NewContact {
+            client_id: input.client_id,
+            name: &c.name,
+            title: &c.title,
+            // Addresses, several of each, follow.
+            email: None,
+            phone: None,
+            created_at: now,
+        };
+        let id = write::insert_contact(&mut tx, &new).await?;
         replace_addresses(&mut tx, id, &c).await?;
         touch_client(&mut tx, input.client_id, now).await?;
         tx.commit().await?;

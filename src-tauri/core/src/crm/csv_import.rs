@@ -8,7 +8,10 @@ use cremmy_protocol::csv::{
 };
 use sqlx::SqliteConnection;
 
+use cremmy_protocol::crm::ClientKind;
+
 use super::clients::set_tags;
+use super::write::{self, NewClient, NewContact};
 use super::{validate, Crm, CrmError, CrmResult};
 
 /// Largest file the importer reads (a spreadsheet of ~100k contacts).
@@ -411,17 +414,16 @@ impl Crm {
             let client_id = match client_ids.get(&key) {
                 Some(id) => *id,
                 None => {
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO clients (name, website, domain, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    )
-                    .bind(&row.client_name)
-                    .bind(&row.website)
-                    .bind(validate::domain_of(&row.website))
-                    .bind(&row.notes)
-                    .bind(now)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let domain = validate::domain_of(&row.website);
+                    let new = NewClient {
+                        name: &row.client_name,
+                        kind: ClientKind::Organisation,
+                        website: &row.website,
+                        domain: &domain,
+                        notes: &row.notes,
+                        created_at: now,
+                    };
+                    let id = write::insert_client(&mut tx, &new).await?;
                     set_tags(&mut tx, id, &row.tags).await?;
                     client_ids.insert(key, id);
                     result.clients_created += 1;
@@ -429,30 +431,15 @@ impl Crm {
                 }
             };
             if let Some(contact) = &row.contact {
-                let contact_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO contacts (client_id, name, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                )
-                .bind(client_id)
-                .bind(&contact.name)
-                .bind(&contact.title)
-                .bind(now)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                if let Some(email) = &contact.email {
-                    sqlx::query("INSERT INTO contact_emails (contact_id, email, is_primary) VALUES (?, ?, 1)")
-                        .bind(contact_id)
-                        .bind(email)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                if let Some(phone) = &contact.phone {
-                    sqlx::query("INSERT INTO contact_phones (contact_id, phone, is_primary) VALUES (?, ?, 1)")
-                        .bind(contact_id)
-                        .bind(phone)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                let new = NewContact {
+                    client_id,
+                    name: &contact.name,
+                    title: &contact.title,
+                    email: contact.email.as_deref(),
+                    phone: contact.phone.as_deref(),
+                    created_at: now,
+                };
+                write::insert_contact(&mut tx, &new).await?;
                 result.contacts_created += 1;
             }
         }

@@ -3,6 +3,7 @@
 use cremmy_protocol::crm::{Document, DocumentKind, Id};
 
 use super::rows::Stored;
+use super::write::{self, NewDocument};
 use super::{validate, Crm, CrmError, CrmResult, Entity};
 
 /// Where a document lives.
@@ -72,25 +73,27 @@ impl Crm {
                 Some(url.clone()),
             ),
         };
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO documents (client_id, deal_id, title, kind, local_path, provider, external_id, url, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(client_id)
-        .bind(deal_id)
-        .bind(&title)
-        .bind(kind.as_db())
-        .bind(path)
-        .bind(provider)
-        .bind(external_id)
-        .bind(url)
-        .bind(self.now())
-        .fetch_one(self.writer())
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound { entity: Entity::Client, id: client_id },
-            _ => CrmError::Db(e),
-        })?;
+        let new = NewDocument {
+            client_id,
+            deal_id,
+            title: &title,
+            kind,
+            local_path: path.as_deref(),
+            provider: provider.as_deref(),
+            external_id: external_id.as_deref(),
+            url: url.as_deref(),
+        };
+        let mut tx = self.writer().begin().await?;
+        let id = write::insert_document(&mut tx, &new, self.now())
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => CrmError::NotFound {
+                    entity: Entity::Client,
+                    id: client_id,
+                },
+                _ => CrmError::Db(e),
+            })?;
+        tx.commit().await?;
         let row: DocumentDbRow = sqlx::query_as(&format!("SELECT {DOCUMENT_COLUMNS} WHERE id = ?"))
             .bind(id)
             .fetch_one(self.pool())

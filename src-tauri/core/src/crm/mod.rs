@@ -16,6 +16,7 @@ mod sample_data;
 mod search;
 mod tasks;
 mod validate;
+pub(crate) mod write;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub use documents::DocumentLocation;
 pub use preferences::DEFAULT_SYNC_INTERVAL_MINUTES;
 pub use sample_data::ScaleSpec;
 pub use validate::email as validate_email;
+pub use write::new_gid;
 
 /// Kinds of records, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use sqlx::SqliteConnection;
 use super::activities::insert_system_activity;
 use super::contacts::touch_client;
 use super::rows::{DealRow, Stored, DEAL_COLUMNS};
+use super::write::{self, NewDeal};
 use super::{validate, Crm, CrmError, CrmResult, Date, Entity};
 
 /// Deals shown per board column before "show more".
@@ -191,24 +192,19 @@ impl Crm {
             });
         }
         let (won_at, lost_at) = outcome_times(stage.kind, now);
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO deals (client_id, title, value_minor, currency, stage_id, owner, expected_close, position, won_at, lost_at, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), -1) + 1 FROM deals WHERE stage_id = ?), ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(input.client_id)
-        .bind(&title)
-        .bind(value)
-        .bind(&currency)
-        .bind(stage_id)
-        .bind(&owner)
-        .bind(&expected_close)
-        .bind(stage_id)
-        .bind(won_at)
-        .bind(lost_at)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let new = NewDeal {
+            client_id: input.client_id,
+            title: &title,
+            value_minor: value,
+            currency: &currency,
+            stage_id,
+            owner: &owner,
+            expected_close: expected_close.as_deref(),
+            won_at,
+            lost_at,
+            created_at: now,
+        };
+        let id = write::insert_deal(&mut tx, &new).await?;
         touch_client(&mut tx, input.client_id, now).await?;
         tx.commit().await?;
         self.deal(id).await

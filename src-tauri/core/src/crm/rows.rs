@@ -1,8 +1,8 @@
 //! How protocol enums are spelled in SQLite, and row types read back from queries.
 
 use cremmy_protocol::crm::{
-    Activity, ActivityKind, ClientKind, Deal, Direction, DocumentKind, FieldType, Money, StageKind,
-    Task,
+    Activity, ActivityKind, ActivitySource, ClientKind, Deal, Direction, DocumentKind, FieldType,
+    Money, StageKind, Task,
 };
 
 /// A protocol enum stored as TEXT.
@@ -60,6 +60,16 @@ impl Stored for Direction {
         (Direction::None, "none"),
         (Direction::Inbound, "inbound"),
         (Direction::Outbound, "outbound"),
+    ];
+}
+impl Stored for ActivitySource {
+    const ALL: &'static [(Self, &'static str)] = &[
+        (ActivitySource::Local, "local"),
+        (ActivitySource::Email, "email"),
+        (ActivitySource::Calendar, "calendar"),
+        (ActivitySource::MailDraft, "mail-draft"),
+        (ActivitySource::GeneratedDoc, "generated-doc"),
+        (ActivitySource::Generated, "generated"),
     ];
 }
 impl Stored for DocumentKind {
@@ -163,7 +173,7 @@ impl From<ActivityRow> for Activity {
             subject: r.subject,
             body: r.body,
             occurred_at: r.occurred_at,
-            source: r.source,
+            source: ActivitySource::from_db(&r.source),
             tracked: r.tracked,
             replied_at: r.replied_at,
         }

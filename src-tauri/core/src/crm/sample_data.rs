@@ -1,8 +1,12 @@
 //! Data for newcomers and benchmarks: a small realistic demo set, and a deterministic generator of
 //! large datasets (10k clients, 50k deals, 1M activities) written in one transaction.
 
-use cremmy_protocol::crm::{ClientInput, ContactInput, DealInput, DealMove, NoteInput, TaskInput};
+use cremmy_protocol::crm::{
+    ActivityKind, ActivitySource, ClientInput, ClientKind, ContactInput, DealInput, DealMove,
+    Direction, NoteInput, TaskInput,
+};
 
+use super::write::{self, NewActivity, NewClient, NewContact, NewDeal};
 use super::{Crm, CrmError, CrmResult, Date};
 
 const DEMO: &[(&str, &str, &str, &str, &str, &str)] = &[
@@ -290,77 +294,94 @@ impl Crm {
                 i
             );
             let created = now - rng.below(3 * 365 * 86_400_000) as i64;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO clients (name, website, domain, notes, created_at, updated_at) VALUES (?, ?, ?, '', ?, ?) RETURNING id",
-            )
-            .bind(&name)
-            .bind(format!("https://{domain}"))
-            .bind(&domain)
-            .bind(created)
-            .bind(created)
-            .fetch_one(&mut *tx)
-            .await?;
+            let website = format!("https://{domain}");
+            let client = NewClient {
+                name: &name,
+                kind: ClientKind::Organisation,
+                website: &website,
+                domain: &domain,
+                notes: "",
+                created_at: created,
+            };
+            let id = write::insert_client(&mut tx, &client).await?;
             let person = format!("{} {}", rng.pick(FIRST), rng.pick(LAST));
-            let contact: i64 = sqlx::query_scalar(
-                "INSERT INTO contacts (client_id, name, title, created_at, updated_at) VALUES (?, ?, 'Manager', ?, ?) RETURNING id",
-            )
-            .bind(id)
-            .bind(&person)
-            .bind(created)
-            .bind(created)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO contact_emails (contact_id, email, is_primary) VALUES (?, ?, 1)",
-            )
-            .bind(contact)
-            .bind(format!(
+            let email = format!(
                 "{}.{}@{domain}",
                 person.split(' ').next().unwrap_or("p").to_lowercase(),
                 i
-            ))
-            .execute(&mut *tx)
-            .await?;
+            );
+            let contact = NewContact {
+                client_id: id,
+                name: &person,
+                title: "Manager",
+                email: Some(&email),
+                phone: None,
+                created_at: created,
+            };
+            write::insert_contact(&mut tx, &contact).await?;
         }
         let clients = spec.clients.max(1);
-        let mut positions = vec![0i64; stages.len()];
         for _ in 0..spec.deals {
             let stage = rng.below(stages.len() as u64) as usize;
             let client = first_client + rng.below(clients) as i64;
-            sqlx::query(
-                "INSERT INTO deals (client_id, title, value_minor, currency, stage_id, owner, position, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, 'Me', ?, ?, ?)",
-            )
-            .bind(client)
-            .bind(format!("{} {}", capitalise(rng.pick(TOPICS)), capitalise(rng.pick(WORDS))))
-            .bind((rng.below(500) as i64 + 1) * 10_000)
-            .bind(if rng.below(4) == 0 { "EUR" } else { "USD" })
-            .bind(stages[stage])
-            .bind(positions[stage])
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            positions[stage] += 1;
+            let title = format!(
+                "{} {}",
+                capitalise(rng.pick(TOPICS)),
+                capitalise(rng.pick(WORDS))
+            );
+            let deal = NewDeal {
+                client_id: client,
+                title: &title,
+                value_minor: (rng.below(500) as i64 + 1) * 10_000,
+                currency: if rng.below(4) == 0 { "EUR" } else { "USD" },
+                stage_id: stages[stage],
+                owner: "Me",
+                expected_close: None,
+                won_at: None,
+                lost_at: None,
+                created_at: now,
+            };
+            write::insert_deal(&mut tx, &deal).await?;
         }
-        let kinds = ["email", "email", "email", "meeting", "call", "note"];
+        let kinds = [
+            ActivityKind::Email,
+            ActivityKind::Email,
+            ActivityKind::Email,
+            ActivityKind::Meeting,
+            ActivityKind::Call,
+            ActivityKind::Note,
+        ];
         for i in 0..spec.activities {
             let kind = kinds[rng.below(kinds.len() as u64) as usize];
             let topic = rng.pick(TOPICS);
-            sqlx::query(
-                "INSERT INTO activities (client_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, 'generated', ?, ?)",
-            )
-            .bind(first_client + rng.below(clients) as i64)
-            .bind(kind)
-            .bind(if kind == "email" { if rng.below(2) == 0 { "inbound" } else { "outbound" } } else { "none" })
-            .bind(format!("Re: {} {}", topic, rng.pick(WORDS)))
-            .bind(format!("About the {topic}: {} {} {}", rng.pick(WORDS), rng.pick(TOPICS), rng.pick(WORDS)))
-            .bind(now - rng.below(3 * 365 * 86_400_000) as i64)
-            .bind(format!("gen-{}-{i}", spec.seed))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            let client_id = first_client + rng.below(clients) as i64;
+            let direction = match kind {
+                ActivityKind::Email if rng.below(2) == 0 => Direction::Inbound,
+                ActivityKind::Email => Direction::Outbound,
+                _ => Direction::None,
+            };
+            let subject = format!("Re: {} {}", topic, rng.pick(WORDS));
+            let body = format!(
+                "About the {topic}: {} {} {}",
+                rng.pick(WORDS),
+                rng.pick(TOPICS),
+                rng.pick(WORDS)
+            );
+            let occurred_at = now - rng.below(3 * 365 * 86_400_000) as i64;
+            let external_id = format!("gen-{}-{i}", spec.seed);
+            let activity = NewActivity {
+                client_id,
+                contact_id: None,
+                deal_id: None,
+                kind,
+                direction,
+                subject: &subject,
+                body: &body,
+                occurred_at,
+                source: ActivitySource::Generated,
+                external_id: Some(&external_id),
+            };
+            write::insert_activity(&mut tx, &activity, now).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -4,6 +4,7 @@
 use cremmy_protocol::crm::{Id, Task, TaskBoard, TaskInput};
 
 use super::rows::{TaskRow, TASK_COLUMNS};
+use super::write::{self, NewTask};
 use super::{validate, Crm, CrmError, CrmResult, Date, Entity};
 
 const BUCKET_LIMIT: i64 = 200;
@@ -51,21 +52,20 @@ fn clean(input: &TaskInput) -> CrmResult<CleanTask> {
 impl Crm {
     pub async fn create_task(&self, input: &TaskInput) -> CrmResult<Task> {
         let t = clean(input)?;
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO tasks (title, notes, due_date, due_time, reminder_at, client_id, deal_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&t.title)
-        .bind(&t.notes)
-        .bind(&t.due_date)
-        .bind(&t.due_time)
-        .bind(input.reminder_at)
-        .bind(input.client_id)
-        .bind(input.deal_id)
-        .bind(self.now())
-        .fetch_one(self.writer())
-        .await
-        .map_err(|e| fk_to_not_found(e, input))?;
+        let new = NewTask {
+            title: &t.title,
+            notes: &t.notes,
+            due_date: t.due_date.as_deref(),
+            due_time: t.due_time.as_deref(),
+            reminder_at: input.reminder_at,
+            client_id: input.client_id,
+            deal_id: input.deal_id,
+        };
+        let mut tx = self.writer().begin().await?;
+        let id = write::insert_task(&mut tx, &new, self.now())
+            .await
+            .map_err(|e| fk_to_not_found(e, input))?;
+        tx.commit().await?;
         self.task(id).await
     }
 

@@ -79,7 +79,7 @@ impl Engine {
         let status_tx = Arc::new(status_tx);
         let forward = forward_progress(&runner, status_tx.clone());
         let worker = Worker {
-            crm: Crm::new(runner.database().clone(), clock.clone()),
+            crm: runner.crm().clone(),
             runner,
             clock,
             status: status_tx,

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use cremmy_protocol::crm::Id;
+use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction, Id};
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail};
 
 use super::send::{MailOutbox, Outgoing};
 use crate::clock::Timestamp;
+use crate::crm::write::{self, NewActivity, NewTask};
 use crate::crm::Date;
 use crate::db::Database;
 use crate::sync::SyncError;
@@ -267,30 +268,32 @@ pub async fn create(
         None => outbox.create_draft(raw).await?,
     };
     let mut tx = db.writer().begin().await?;
-    let task_id: Id = sqlx::query_scalar(
-        "INSERT INTO tasks (title, notes, due_date, client_id, deal_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(format!("Review and send the draft \u{201c}{subject}\u{201d}"))
-    .bind(format!("Gmail draft {draft_id} in {}.", outbox.owner()))
-    .bind(Date::from_days(now.div_euclid(86_400_000)).to_string())
-    .bind(due.client_id)
-    .bind(due.deal_id)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let activity_id: Id = sqlx::query_scalar(
-        "INSERT INTO activities (client_id, deal_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
-         VALUES (?, ?, 'system', 'none', ?, ?, ?, 'gmail-draft', ?, ?) RETURNING id",
-    )
-    .bind(due.client_id)
-    .bind(due.deal_id)
-    .bind(format!("Gmail draft created: {subject}"))
-    .bind(&body)
-    .bind(now)
-    .bind(&draft_id)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
+    let today = Date::from_days(now.div_euclid(86_400_000)).to_string();
+    let review = NewTask {
+        title: &format!("Review and send the draft \u{201c}{subject}\u{201d}"),
+        notes: &format!("Gmail draft {draft_id} in {}.", outbox.owner()),
+        due_date: Some(&today),
+        due_time: None,
+        reminder_at: None,
+        client_id: Some(due.client_id),
+        deal_id: Some(due.deal_id),
+    };
+    let task_id = write::insert_task(&mut tx, &review, now).await?;
+    let entry = NewActivity {
+        client_id: due.client_id,
+        contact_id: None,
+        deal_id: Some(due.deal_id),
+        kind: ActivityKind::System,
+        direction: Direction::None,
+        subject: &format!("Gmail draft created: {subject}"),
+        body: &body,
+        occurred_at: now,
+        source: ActivitySource::MailDraft,
+        external_id: Some(&draft_id),
+    };
+    let activity_id: Id = write::insert_activity(&mut tx, &entry, now)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
     sqlx::query(
         "INSERT INTO deal_drafts (deal_id, account_id, draft_id, message_id, task_id, activity_id, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -319,16 +322,18 @@ async fn report_unfilled(
     error: &TemplateError,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO tasks (title, notes, due_date, client_id, deal_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(format!("Write the proposal email for {}", due.deal_title))
-    .bind(format!("No Gmail draft was made: {error}"))
-    .bind(Date::from_days(now.div_euclid(86_400_000)).to_string())
-    .bind(due.client_id)
-    .bind(due.deal_id)
-    .bind(now)
-    .execute(db.writer())
-    .await?;
+    let today = Date::from_days(now.div_euclid(86_400_000)).to_string();
+    let task = NewTask {
+        title: &format!("Write the proposal email for {}", due.deal_title),
+        notes: &format!("No Gmail draft was made: {error}"),
+        due_date: Some(&today),
+        due_time: None,
+        reminder_at: None,
+        client_id: Some(due.client_id),
+        deal_id: Some(due.deal_id),
+    };
+    let mut tx = db.writer().begin().await?;
+    write::insert_task(&mut tx, &task, now).await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -6,10 +6,11 @@
 
 use std::future::Future;
 
-use cremmy_protocol::crm::Id;
+use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction, Id};
 use cremmy_protocol::mail::{SendEmailInput, SentEmail};
 
 use crate::clock::Timestamp;
+use crate::crm::write::{self, NewActivity};
 use crate::db::Database;
 use crate::sync::{SourceError, SyncError};
 
@@ -324,20 +325,22 @@ async fn record(
 ) -> Result<Id, SyncError> {
     let snippet: String = input.body.trim().chars().take(200).collect();
     let mut tx = db.writer().begin().await?;
-    let activity_id: Id = sqlx::query_scalar(
-        "INSERT INTO activities (client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
-         VALUES (?, ?, ?, 'email', 'outbound', ?, ?, ?, 'email', ?, ?) RETURNING id",
-    )
-    .bind(client_id)
-    .bind(input.contact_id)
-    .bind(input.deal_id)
-    .bind(r.subject)
-    .bind(&snippet)
-    .bind(now)
-    .bind(r.message_id)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
+    let email = NewActivity {
+        client_id,
+        contact_id: Some(input.contact_id),
+        deal_id: input.deal_id,
+        kind: ActivityKind::Email,
+        direction: Direction::Outbound,
+        subject: r.subject,
+        body: &snippet,
+        occurred_at: now,
+        source: ActivitySource::Email,
+        external_id: Some(r.message_id),
+    };
+    // The Message-ID is Cremmy's own and new, so the row is always made.
+    let activity_id: Id = write::insert_activity(&mut tx, &email, now)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
     sqlx::query(
         "INSERT INTO emails (activity_id, message_id, thread_id, from_addr, to_addrs, in_reply_to, tracked) \
          VALUES (?, ?, ?, ?, ?, ?, 1)",

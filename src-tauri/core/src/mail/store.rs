@@ -4,13 +4,13 @@
 
 use std::collections::HashSet;
 
-use cremmy_protocol::crm::Direction;
+use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction};
 
-use crate::crm::rows::Stored;
 use sqlx::SqliteConnection;
 
 use super::{ContactBook, ContactRef, MailHeaders, MailMatch};
 use crate::clock::Timestamp;
+use crate::crm::write::{self, NewActivity};
 use crate::db::Database;
 
 pub const STREAM: &str = "gmail";
@@ -197,30 +197,24 @@ async fn save_message(
         .message_id
         .clone()
         .unwrap_or_else(|| format!("<no-message-id:{account_id}:{}>", m.provider_id));
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO activities (client_id, contact_id, kind, direction, subject, body, occurred_at, source, external_id, created_at) \
-         VALUES (?, ?, 'email', ?, ?, ?, ?, 'email', ?, ?) ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
-    )
-    .bind(matched.contact.client_id)
-    .bind(matched.contact.contact_id)
-    .bind(matched.direction.as_db())
-    .bind(&m.subject)
-    .bind(&m.snippet)
-    .bind(m.received_at)
-    .bind(&key)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let email = NewActivity {
+        client_id: matched.contact.client_id,
+        contact_id: Some(matched.contact.contact_id),
+        deal_id: None,
+        kind: ActivityKind::Email,
+        direction: matched.direction,
+        subject: &m.subject,
+        body: &m.snippet,
+        occurred_at: m.received_at,
+        source: ActivitySource::Email,
+        external_id: Some(&key),
+    };
+    let inserted = write::insert_activity(tx, &email, now).await?;
     let activity_id = match inserted {
         Some(id) => id,
-        None => {
-            sqlx::query_scalar(
-                "SELECT id FROM activities WHERE source = 'email' AND external_id = ?",
-            )
-            .bind(&key)
-            .fetch_one(&mut *tx)
+        None => write::activity_for(tx, ActivitySource::Email, &key)
             .await?
-        }
+            .ok_or(sqlx::Error::RowNotFound)?,
     };
     sqlx::query(
         "INSERT OR IGNORE INTO emails (activity_id, message_id, thread_id, from_addr, to_addrs, in_reply_to) \

@@ -23,23 +23,59 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// A one-shot job (send, draft, generate): one item made when it succeeded.
-    pub fn of_job<T, E: crate::HasErrorCode>(
-        kind: &str,
-        result: &Result<T, E>,
-        api_calls: u32,
-    ) -> RunOutcome {
+    /// A run that made `created` items with `api_calls` provider calls.
+    pub fn made(created: i64, api_calls: u32) -> RunOutcome {
         RunOutcome {
-            kind: kind.to_string(),
-            created: i64::from(result.is_ok()),
+            created,
             api_calls: i64::from(api_calls),
-            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
             ..Default::default()
         }
     }
+
+    /// A one-shot job (send, draft, generate): one item made when it succeeded.
+    pub fn of_job<T, E>(result: &Result<T, E>, api_calls: u32) -> RunOutcome {
+        RunOutcome::made(i64::from(result.is_ok()), api_calls)
+    }
 }
 
-pub async fn start(
+/// What a logged run is: whose, of which integration, what kind, and why it ran.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSpec<'a> {
+    pub account_id: Option<i64>,
+    pub integration: &'a str,
+    pub kind: &'a str,
+    pub trigger: SyncTrigger,
+}
+
+/// Runs `work` as one logged run: its `sync_runs` row is opened first and closed with what `work`
+/// counted and, when it failed, its error (code and message). The only place runs are opened and
+/// closed, so every run, pull or job, is logged the same way. The row's id comes back with
+/// `work`'s result; an error of the log itself is the outer one.
+pub async fn logged<T, E: crate::HasErrorCode>(
+    db: &Database,
+    clock: &dyn crate::clock::Clock,
+    spec: RunSpec<'_>,
+    work: impl std::future::Future<Output = (Result<T, E>, RunOutcome)>,
+) -> Result<(i64, Result<T, E>), sqlx::Error> {
+    let run_id = start(
+        db,
+        spec.account_id,
+        spec.integration,
+        spec.kind,
+        spec.trigger,
+        clock.now(),
+    )
+    .await?;
+    let (result, mut outcome) = work.await;
+    if outcome.kind.is_empty() {
+        outcome.kind = spec.kind.to_string();
+    }
+    outcome.error = result.as_ref().err().map(|e| (e.code(), e.to_string()));
+    finish(db, run_id, &outcome, clock.now()).await?;
+    Ok((run_id, result))
+}
+
+async fn start(
     db: &Database,
     account_id: Option<i64>,
     integration: &str,
@@ -48,19 +84,21 @@ pub async fn start(
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO sync_runs (account_id, integration, kind, trigger, started_at, status) \
-         VALUES (?, ?, ?, ?, ?, 'running') RETURNING id",
+        "INSERT INTO sync_runs (account_id, integration, kind, trigger, started_at, status, owner_pid, heartbeat_at) \
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
     )
     .bind(account_id)
     .bind(integration)
     .bind(kind)
     .bind(trigger.as_str())
     .bind(now)
+    .bind(i64::from(crate::lease::this_process()))
+    .bind(now)
     .fetch_one(db.writer())
     .await
 }
 
-pub async fn finish(
+async fn finish(
     db: &Database,
     id: i64,
     outcome: &RunOutcome,
@@ -96,17 +134,23 @@ pub async fn finish(
     Ok(())
 }
 
-/// Runs left `running` by a process that died: they are marked failed when the app starts.
+/// Runs left `running` by a process that is gone are marked failed; runs a live process is
+/// running are left to it (see `lease`). Call at start-up.
 pub async fn close_abandoned(db: &Database, now: Timestamp) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE sync_runs SET status = 'failed', finished_at = ?, error_code = 'internal', \
-         error = 'Cremmy stopped before this run finished; the next run picks up where it left off.' \
-         WHERE status = 'running'",
-    )
-    .bind(now)
-    .execute(db.writer())
-    .await?
-    .rows_affected())
+    let mut closed = 0;
+    for id in crate::lease::abandoned(db, "sync_runs", now).await? {
+        let done = sqlx::query(
+            "UPDATE sync_runs SET status = 'failed', finished_at = ?, error_code = 'internal', \
+             error = 'Cremmy stopped before this run finished; the next run picks up where it left off.' \
+             WHERE id = ? AND status = 'running'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(db.writer())
+        .await?;
+        closed += done.rows_affected();
+    }
+    Ok(closed)
 }
 
 pub async fn prune(db: &Database, now: Timestamp) -> Result<u64, sqlx::Error> {

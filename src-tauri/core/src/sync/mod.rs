@@ -156,6 +156,8 @@ impl Step {
 #[derive(Clone)]
 pub struct SyncRunner {
     db: Database,
+    /// The CRM (and its one event bus) this runner's work writes to.
+    crm: crate::crm::Crm,
     clock: Arc<dyn Clock>,
     google: Google,
     mail: MailSettings,
@@ -173,6 +175,7 @@ pub const LAST_SYNC: &str = "sync.last";
 impl SyncRunner {
     pub fn new(db: Database, clock: Arc<dyn Clock>, google: Google) -> SyncRunner {
         SyncRunner {
+            crm: crate::crm::Crm::new(db.clone(), clock.clone()),
             db,
             clock,
             google,
@@ -300,6 +303,11 @@ impl SyncRunner {
         &self.db
     }
 
+    /// The CRM this runner writes to (the same event bus the window and the engine see).
+    pub fn crm(&self) -> &crate::crm::Crm {
+        &self.crm
+    }
+
     /// The first connected Google account that granted `feature`.
     async fn google_account_with(
         &self,
@@ -330,47 +338,50 @@ impl SyncRunner {
         Ok(log::close_abandoned(&self.db, self.clock.now()).await?)
     }
 
+    /// One logged run (see [`log::logged`]).
+    async fn logged<T, E: HasErrorCode>(
+        &self,
+        spec: log::RunSpec<'_>,
+        work: impl std::future::Future<Output = (Result<T, E>, log::RunOutcome)>,
+    ) -> SyncResult<(i64, Result<T, E>)> {
+        // Boxed: a job body's future is large, and nested on the stack it overflows a test thread.
+        Ok(log::logged(&self.db, self.clock.as_ref(), spec, Box::pin(work)).await?)
+    }
+
     async fn sync_calendar(
         &self,
         account_id: i64,
         email: &str,
         trigger: SyncTrigger,
     ) -> SyncResult<i64> {
-        let run_id = log::start(
-            &self.db,
-            Some(account_id),
-            "calendar",
-            "incremental",
+        let spec = log::RunSpec {
+            account_id: Some(account_id),
+            integration: "calendar",
+            kind: "incremental",
             trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account_id);
-        let mut run = calendar::CalendarRun::default();
-        let result = calendar::sync(
-            &self.db,
-            &GoogleCalendar::new(&session),
-            account_id,
-            &email.to_lowercase(),
-            self.clock.now(),
-            &mut run,
-        )
-        .await;
-        let outcome = log::RunOutcome {
-            kind: if run.kind.is_empty() {
-                "incremental"
-            } else {
-                run.kind
-            }
-            .to_string(),
-            fetched: run.fetched,
-            created: run.created,
-            skipped: run.updated + run.cancelled,
-            api_calls: i64::from(session.meter().calls()),
-            error: result.err().map(|e| (e.code(), e.to_string())),
-            ..Default::default()
         };
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let (run_id, _) = self
+            .logged(spec, async {
+                let session = self.google.session(account_id);
+                let mut run = calendar::CalendarRun::default();
+                let result = calendar::sync(
+                    &self.db,
+                    &GoogleCalendar::new(&session),
+                    account_id,
+                    &email.to_lowercase(),
+                    self.clock.now(),
+                    &mut run,
+                )
+                .await;
+                let outcome = log::RunOutcome {
+                    kind: run.kind.to_string(),
+                    fetched: run.fetched,
+                    skipped: run.updated + run.cancelled,
+                    ..log::RunOutcome::made(run.created, session.meter().calls())
+                };
+                (result, outcome)
+            })
+            .await?;
         Ok(run_id)
     }
 
@@ -381,37 +392,36 @@ impl SyncRunner {
         reconcile: bool,
         trigger: SyncTrigger,
     ) -> SyncResult<i64> {
-        let run_id = log::start(
-            &self.db,
-            Some(account_id),
-            "gmail",
-            "incremental",
+        let spec = log::RunSpec {
+            account_id: Some(account_id),
+            integration: "gmail",
+            kind: "incremental",
             trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account_id);
-        let mailbox = GmailMailbox::new(&session, email);
-        let mut run = MailRun::default();
-        let result = MailSync {
-            db: &self.db,
-            clock: self.clock.as_ref(),
-            source: &mailbox,
-            account_id,
-            settings: self.mail,
-        }
-        .run(reconcile, &mut run)
-        .await;
-        let outcome = log::RunOutcome {
-            kind: run.kind.to_string(),
-            fetched: run.fetched,
-            created: run.created,
-            skipped: run.skipped,
-            recovered: run.recovered,
-            api_calls: i64::from(session.meter().calls()),
-            error: result.err().map(|e| (e.code(), e.to_string())),
         };
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let (run_id, _) = self
+            .logged(spec, async {
+                let session = self.google.session(account_id);
+                let mailbox = GmailMailbox::new(&session, email);
+                let mut run = MailRun::default();
+                let result = MailSync {
+                    db: &self.db,
+                    clock: self.clock.as_ref(),
+                    source: &mailbox,
+                    account_id,
+                    settings: self.mail,
+                }
+                .run(reconcile, &mut run)
+                .await;
+                let outcome = log::RunOutcome {
+                    kind: run.kind.to_string(),
+                    fetched: run.fetched,
+                    skipped: run.skipped,
+                    recovered: run.recovered,
+                    ..log::RunOutcome::made(run.created, session.meter().calls())
+                };
+                (result, outcome)
+            })
+            .await?;
         Ok(run_id)
     }
 }

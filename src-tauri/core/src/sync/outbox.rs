@@ -222,7 +222,8 @@ impl SyncRunner {
             trigger,
             retry_after: None,
         };
-        let result = self.execute(&job.spec, &mut run).await;
+        // Boxed: the bodies' futures are large; on the stack they overflow a small thread stack.
+        let result = Box::pin(self.execute(&job.spec, &mut run)).await;
         let now = self.clock.now();
         match result {
             Ok(done) => {

@@ -9,8 +9,9 @@ use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{LeadSheet, SheetsExport, SyncTrigger};
 
+use super::log::{RunOutcome, RunSpec};
 use super::outbox::{expect_drafted, expect_folder, JobRun};
-use super::{log, SyncError, SyncResult, SyncRunner};
+use super::{SyncError, SyncResult, SyncRunner};
 use crate::client_folder::{ensure_client_folder, FolderRun};
 use crate::doc_templates;
 use crate::google::{
@@ -23,7 +24,6 @@ use crate::mail::drafts::{self, Drafted};
 use crate::mail::send::{job_message_id, send_email, SendAttempt};
 use crate::pipeline_export::export_pipeline;
 use crate::task_calendar;
-use crate::HasErrorCode;
 
 impl SyncRunner {
     /// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
@@ -31,34 +31,28 @@ impl SyncRunner {
     pub(super) async fn do_export_sheets(&self, job: &mut JobRun) -> SyncResult<SheetsExport> {
         let trigger = job.trigger;
         let account = self.google_account_with(Feature::Sheets).await?;
-        let run_id = log::start(
-            &self.db,
-            Some(account.id),
-            "sheets",
-            "export",
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: "sheets",
+            kind: "export",
             trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account.id);
-        let sink = GoogleSheets::new(&session);
-        let result = export_pipeline(
-            &self.db,
-            &sink,
-            account.id,
-            self.clock.now(),
-            job.maybe_done_before(),
-        )
-        .await;
-        job.retry_after = session.meter().retry_after();
-        let outcome = log::RunOutcome {
-            kind: "export".into(),
-            created: result.as_ref().map_or(0, |r| i64::from(r.deals)),
-            api_calls: i64::from(session.meter().calls()),
-            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
-            ..Default::default()
         };
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let (_, result) = self
+            .logged(spec, async {
+                let session = self.google.session(account.id);
+                let result = export_pipeline(
+                    &self.db,
+                    &GoogleSheets::new(&session),
+                    account.id,
+                    self.clock.now(),
+                    job.maybe_done_before(),
+                )
+                .await;
+                job.retry_after = session.meter().retry_after();
+                let deals = result.as_ref().map_or(0, |r| i64::from(r.deals));
+                (result, RunOutcome::made(deals, session.meter().calls()))
+            })
+            .await?;
         let done = result?;
         Ok(SheetsExport {
             spreadsheet_id: done.spreadsheet_id,
@@ -79,37 +73,33 @@ impl SyncRunner {
         let trigger = job.trigger;
         let account = self.google_account_with(Feature::Drive).await?;
         let _one_at_a_time = self.folders.lock().await;
-        let run_id = log::start(
-            &self.db,
-            Some(account.id),
-            "drive",
-            "folder",
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: "drive",
+            kind: "folder",
             trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account.id);
-        let tree = GoogleDrive::new(&session);
-        let mut run = FolderRun::default();
-        let result = ensure_client_folder(
-            &self.db,
-            &tree,
-            account.id,
-            client_id,
-            self.clock.now(),
-            &mut run,
-        )
-        .await;
-        job.retry_after = session.meter().retry_after();
-        let outcome = log::RunOutcome {
-            kind: "folder".into(),
-            created: run.created,
-            skipped: run.trashed,
-            api_calls: i64::from(session.meter().calls()),
-            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
-            ..Default::default()
         };
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let (_, result) = self
+            .logged(spec, async {
+                let session = self.google.session(account.id);
+                let mut run = FolderRun::default();
+                let result = ensure_client_folder(
+                    &self.db,
+                    &GoogleDrive::new(&session),
+                    account.id,
+                    client_id,
+                    self.clock.now(),
+                    &mut run,
+                )
+                .await;
+                job.retry_after = session.meter().retry_after();
+                let outcome = RunOutcome {
+                    skipped: run.trashed,
+                    ..RunOutcome::made(run.created, session.meter().calls())
+                };
+                (result, outcome)
+            })
+            .await?;
         result
     }
 
@@ -122,36 +112,30 @@ impl SyncRunner {
     ) -> SyncResult<SentEmail> {
         let trigger = job.trigger;
         let account = self.google_account_with(Feature::MailSend).await?;
-        let run_id = log::start(
-            &self.db,
-            Some(account.id),
-            "gmail",
-            "send",
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: "gmail",
+            kind: "send",
             trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account.id);
-        let mut outbox = GmailMailbox::new(&session, &account.email);
-        if !account.features.contains(&Feature::MailIngest) {
-            outbox = outbox.without_read_access();
-        }
-        let attempt = SendAttempt {
-            message_id: job_message_id(&account.email, &job.key),
-            maybe_sent: job.maybe_done_before(),
         };
-        let result = send_email(
-            &self.db,
-            &outbox,
-            account.id,
-            input,
-            self.clock.now(),
-            &attempt,
-        )
-        .await;
-        job.retry_after = session.meter().retry_after();
-        let outcome = log::RunOutcome::of_job("send", &result, session.meter().calls());
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let (_, result) = self
+            .logged(spec, async {
+                let session = self.google.session(account.id);
+                let mut outbox = GmailMailbox::new(&session, &account.email);
+                if !account.features.contains(&Feature::MailIngest) {
+                    outbox = outbox.without_read_access();
+                }
+                let attempt = SendAttempt {
+                    message_id: job_message_id(&account.email, &job.key),
+                    maybe_sent: job.maybe_done_before(),
+                };
+                let now = self.clock.now();
+                let result = send_email(&self.db, &outbox, account.id, input, now, &attempt).await;
+                job.retry_after = session.meter().retry_after();
+                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                (result, outcome)
+            })
+            .await?;
         result
     }
 
@@ -167,8 +151,13 @@ impl SyncRunner {
     pub async fn preview_document(&self, request: &DocRequest) -> SyncResult<DocPreview> {
         let account = self.google_account_with(Feature::Docs).await?;
         let session = self.google.session(account.id);
-        let crm = crate::crm::Crm::new(self.db.clone(), self.clock.clone());
-        doc_templates::preview(&crm, &GoogleDocs::new(&session), request, self.clock.now()).await
+        doc_templates::preview(
+            &self.crm,
+            &GoogleDocs::new(&session),
+            request,
+            self.clock.now(),
+        )
+        .await
     }
 
     /// "Generate proposal/contract": into the client's Drive folder (made if needed); logged.
@@ -178,48 +167,49 @@ impl SyncRunner {
         job: &mut JobRun,
     ) -> SyncResult<GeneratedDoc> {
         let account = self.google_account_with(Feature::Docs).await?;
-        let run_id = log::start(
-            &self.db,
-            Some(account.id),
-            "docs",
-            "generate",
-            job.trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account.id);
-        let crm = crate::crm::Crm::new(self.db.clone(), self.clock.clone());
-        let mut folders = FolderRun::default();
-        let result = async {
-            let folder = {
-                let _one_at_a_time = self.folders.lock().await;
-                ensure_client_folder(
-                    &self.db,
-                    &GoogleDrive::new(&session),
-                    account.id,
-                    request.client_id,
-                    self.clock.now(),
-                    &mut folders,
-                )
-                .await?
-            };
-            let document = doc_templates::generate(
-                &crm,
-                &GoogleDocs::new(&session),
-                request,
-                &folder.folder_id,
-                self.clock.now(),
-            )
-            .await?;
-            Ok::<_, SyncError>(GeneratedDoc {
-                document,
-                folder_url: folder.url,
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: "docs",
+            kind: "generate",
+            trigger: job.trigger,
+        };
+        let crm = &self.crm;
+        let (_, result) = self
+            .logged(spec, async {
+                let session = self.google.session(account.id);
+                let mut folders = FolderRun::default();
+                let result = async {
+                    let folder = {
+                        let _one_at_a_time = self.folders.lock().await;
+                        ensure_client_folder(
+                            &self.db,
+                            &GoogleDrive::new(&session),
+                            account.id,
+                            request.client_id,
+                            self.clock.now(),
+                            &mut folders,
+                        )
+                        .await?
+                    };
+                    let document = doc_templates::generate(
+                        crm,
+                        &GoogleDocs::new(&session),
+                        request,
+                        &folder.folder_id,
+                        self.clock.now(),
+                    )
+                    .await?;
+                    Ok::<_, SyncError>(GeneratedDoc {
+                        document,
+                        folder_url: folder.url,
+                    })
+                }
+                .await;
+                job.retry_after = session.meter().retry_after();
+                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                (result, outcome)
             })
-        }
-        .await;
-        job.retry_after = session.meter().retry_after();
-        let outcome = log::RunOutcome::of_job("generate", &result, session.meter().calls());
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+            .await?;
         result
     }
 
@@ -241,43 +231,31 @@ impl SyncRunner {
         trigger: SyncTrigger,
     ) -> SyncResult<i64> {
         let account = self.google_account_with(Feature::Sheets).await;
-        let run_id = log::start(
-            &self.db,
-            account.as_ref().ok().map(|a| a.id),
-            "sheets",
-            "leads",
+        let spec = RunSpec {
+            account_id: account.as_ref().ok().map(|a| a.id),
+            integration: "sheets",
+            kind: "leads",
             trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let mut run = LeadRun::default();
-        let mut calls = 0;
-        let result = match account {
-            Err(e) => Err(e),
-            Ok(account) => {
+        };
+        let (run_id, _) = self
+            .logged(spec, async {
+                let account = match account {
+                    Ok(account) => account,
+                    Err(e) => return (Err(e), RunOutcome::default()),
+                };
                 let session = self.google.session(account.id);
-                let result = leads::ingest(
-                    &self.db,
-                    &GoogleSheets::new(&session),
-                    sheet,
-                    self.clock.now(),
-                    &mut run,
-                )
-                .await;
-                calls = session.meter().calls();
-                result
-            }
-        };
-        let outcome = log::RunOutcome {
-            kind: "leads".into(),
-            fetched: run.rows,
-            created: run.imported,
-            skipped: run.skipped + run.errors,
-            api_calls: i64::from(calls),
-            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
-            ..Default::default()
-        };
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+                let mut run = LeadRun::default();
+                let sheets = GoogleSheets::new(&session);
+                let result =
+                    leads::ingest(&self.db, &sheets, sheet, self.clock.now(), &mut run).await;
+                let outcome = RunOutcome {
+                    fetched: run.rows,
+                    skipped: run.skipped + run.errors,
+                    ..RunOutcome::made(run.imported, session.meter().calls())
+                };
+                (result, outcome)
+            })
+            .await?;
         Ok(run_id)
     }
 
@@ -322,30 +300,31 @@ impl SyncRunner {
             return Ok(None);
         };
         let account = self.google_account_with(Feature::MailSend).await?;
-        let run_id = log::start(
-            &self.db,
-            Some(account.id),
-            "gmail",
-            "draft",
-            job.trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account.id);
-        let outbox = GmailMailbox::new(&session, &account.email);
-        let result = drafts::create(
-            &self.db,
-            &outbox,
-            account.id,
-            &due,
-            self.clock.now(),
-            &job_message_id(&account.email, &job.key),
-            job.maybe_done_before(),
-        )
-        .await;
-        job.retry_after = session.meter().retry_after();
-        let outcome = log::RunOutcome::of_job("draft", &result, session.meter().calls());
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: "gmail",
+            kind: "draft",
+            trigger: job.trigger,
+        };
+        let (_, result) = self
+            .logged(spec, async {
+                let session = self.google.session(account.id);
+                let outbox = GmailMailbox::new(&session, &account.email);
+                let result = drafts::create(
+                    &self.db,
+                    &outbox,
+                    account.id,
+                    &due,
+                    self.clock.now(),
+                    &job_message_id(&account.email, &job.key),
+                    job.maybe_done_before(),
+                )
+                .await;
+                job.retry_after = session.meter().retry_after();
+                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                (result, outcome)
+            })
+            .await?;
         result.map(Some)
     }
 
@@ -374,7 +353,8 @@ impl SyncRunner {
         &self,
         client_id: i64,
     ) -> Option<tokio::task::JoinHandle<SyncResult<ClientFolder>>> {
-        let wanted = crate::crm::Crm::new(self.db.clone(), self.clock.clone())
+        let wanted = self
+            .crm
             .settings()
             .await
             .map(|s| s.client_folder_on_create)
@@ -434,30 +414,31 @@ impl SyncRunner {
             Some(account_id) => account_id,
             None => self.google_account_with(Feature::Calendar).await?.id,
         };
-        let run_id = log::start(
-            &self.db,
-            Some(account_id),
-            "calendar",
-            "task",
-            job.trigger,
-            self.clock.now(),
-        )
-        .await?;
-        let session = self.google.session(account_id);
-        let result = task_calendar::add(
-            &self.db,
-            &GoogleCalendar::new(&session),
-            account_id,
-            task_id,
-            zone,
-            self.clock.now(),
-            &task_calendar::job_event_id(&job.key),
-        )
-        .await
-        .map(|_| ());
-        job.retry_after = session.meter().retry_after();
-        let outcome = log::RunOutcome::of_job("task", &result, session.meter().calls());
-        log::finish(&self.db, run_id, &outcome, self.clock.now()).await?;
+        let spec = RunSpec {
+            account_id: Some(account_id),
+            integration: "calendar",
+            kind: "task",
+            trigger: job.trigger,
+        };
+        let (_, result) = self
+            .logged(spec, async {
+                let session = self.google.session(account_id);
+                let result = task_calendar::add(
+                    &self.db,
+                    &GoogleCalendar::new(&session),
+                    account_id,
+                    task_id,
+                    zone,
+                    self.clock.now(),
+                    &task_calendar::job_event_id(&job.key),
+                )
+                .await
+                .map(|_| ());
+                job.retry_after = session.meter().retry_after();
+                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                (result, outcome)
+            })
+            .await?;
         result
     }
 }

@@ -356,7 +356,7 @@ async fn external_activities_are_stored_once_per_source_and_id() {
         subject: "Hello".into(),
         body: "snippet".into(),
         occurred_at: T0,
-        source: "gmail".into(),
+        source: cremmy_protocol::crm::ActivitySource::Email,
         external_id: "<m1@example>".into(),
     };
     assert!(t
@@ -374,7 +374,7 @@ async fn external_activities_are_stored_once_per_source_and_id() {
         "the same message again is a no-op"
     );
     let other_source = ExternalActivity {
-        source: "outlook".into(),
+        source: cremmy_protocol::crm::ActivitySource::Calendar,
         ..item.clone()
     };
     assert!(

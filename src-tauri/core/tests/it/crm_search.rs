@@ -156,7 +156,7 @@ async fn system_activities_are_not_indexed_but_provider_mail_is() {
             subject: "Invoice query".into(),
             body: "about the quasar invoice".into(),
             occurred_at: T0,
-            source: "gmail".into(),
+            source: cremmy_protocol::crm::ActivitySource::Email,
             external_id: "m1".into(),
         })
         .await

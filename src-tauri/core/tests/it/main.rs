@@ -15,6 +15,8 @@ mod docs_generation;
 mod drive_folders;
 mod endpoints;
 mod engine;
+mod graph_open;
+mod invariants;
 mod leads_sheet;
 mod mail_drafts;
 mod mail_send;

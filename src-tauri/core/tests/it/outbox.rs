@@ -217,14 +217,14 @@ async fn an_email_written_offline_waits_and_is_sent_once_when_the_network_return
 }
 
 /// The state a crash between the provider's answer and the database commit leaves: `lost` undoes
-/// what the commit wrote, the job is left "running". Then the app starts again: the job is
-/// queued again and runs once more.
+/// what the commit wrote, the job is left "running" by a process that is gone. Then the app starts
+/// again: the job is queued again and runs once more.
 async fn crash_before_commit_then_restart(w: &MailWorld, lost: &[&str]) {
-    for sql in lost
-        .iter()
-        .copied()
-        .chain(["UPDATE jobs SET status = 'running'"])
-    {
+    let crashed = format!(
+        "UPDATE jobs SET status = 'running', owner_pid = {}",
+        crate::invariants::ended_process()
+    );
+    for sql in lost.iter().copied().chain([crashed.as_str()]) {
         sqlx::query(sql).execute(w.t.db.writer()).await.unwrap();
     }
     assert_eq!(
@@ -452,7 +452,7 @@ async fn a_crash_after_gmail_saved_the_draft_does_not_make_a_second_one() {
         &[
             "DELETE FROM deal_drafts",
             "DELETE FROM tasks",
-            "DELETE FROM activities WHERE source = 'gmail-draft'",
+            "DELETE FROM activities WHERE source = 'mail-draft'",
         ],
     )
     .await;

@@ -2,6 +2,7 @@
 //! hub, faults, quotas and controls.
 
 mod a1;
+mod advertised;
 mod calendar;
 mod docs;
 mod drive;

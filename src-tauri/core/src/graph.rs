@@ -1,0 +1,166 @@
+//! The object graph: [`Core::open`] is the one place that opens the database and builds what works
+//! on it (the CRM with its one event bus, accounts, providers, the sync runner), and runs start-up
+//! recovery. The CLI and the window both start here, so they cannot drift apart (a test checks
+//! that nothing else builds these parts).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cremmy_protocol::engine::Notice;
+use cremmy_protocol::ErrorCode;
+use tokio::sync::mpsc;
+
+use crate::accounts::{Accounts, AccountsError, OAuthApps};
+use crate::clock::Clock;
+use crate::crm::Crm;
+use crate::db::{Database, DbError};
+use crate::endpoints::Endpoints;
+use crate::engine::Engine;
+use crate::google::{Google, GoogleError};
+use crate::sync::{SyncError, SyncRunner};
+use crate::HasErrorCode;
+
+/// What the process's environment chooses: where providers live and the OAuth clients to use.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub endpoints: Endpoints,
+    pub oauth_apps: OAuthApps,
+}
+
+impl Environment {
+    /// From `CREMMY_<PROVIDER>_BASE_URL`, `CREMMY_<PROVIDER>_CLIENT_ID` and the like.
+    pub fn from_process_env() -> Environment {
+        Environment {
+            endpoints: Endpoints::from_process_env(),
+            oauth_apps: OAuthApps::from_process_env(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error(transparent)]
+    Provider(#[from] GoogleError),
+    #[error("Start-up recovery failed: {0}")]
+    Recovery(#[from] SyncError),
+}
+
+impl OpenError {
+    /// The data itself cannot be used (not a database, too new, no folder): nothing else helps.
+    pub fn is_data_unusable(&self) -> bool {
+        matches!(self, OpenError::Db(_))
+    }
+}
+
+impl HasErrorCode for OpenError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            OpenError::Db(e) => e.code(),
+            OpenError::Accounts(e) => e.code(),
+            OpenError::Provider(e) => e.code(),
+            OpenError::Recovery(e) => e.code(),
+        }
+    }
+}
+
+/// The opened core. Cheap to clone; the lease heartbeat stops with the last clone.
+#[derive(Clone)]
+pub struct Core {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    accounts: Accounts,
+    sync: SyncRunner,
+    endpoints: Endpoints,
+    _heartbeat: Arc<Heartbeat>,
+}
+
+impl Core {
+    /// Opens (creating if missing) the database in `data_dir`, builds the graph, and takes over
+    /// work a process that is gone left running: its sync runs are closed as failed, its jobs
+    /// queued again (work a live process owns is left to it; see `lease`).
+    pub async fn open(
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+        environment: Environment,
+    ) -> Result<Core, OpenError> {
+        let db = Database::open_in(data_dir).await?;
+        let accounts = Accounts::open(
+            db.clone(),
+            clock.clone(),
+            environment.endpoints.clone(),
+            environment.oauth_apps,
+        )
+        .await?;
+        let google = Google::new(accounts.clone(), clock.clone(), &environment.endpoints)?;
+        let sync = SyncRunner::new(db.clone(), clock.clone(), google);
+        sync.close_abandoned_runs().await?;
+        sync.requeue_interrupted_jobs().await?;
+        let heartbeat = Heartbeat::start(db.clone(), clock.clone(), crate::lease::HEARTBEAT);
+        Ok(Core {
+            db,
+            clock,
+            accounts,
+            sync,
+            endpoints: environment.endpoints,
+            _heartbeat: Arc::new(heartbeat),
+        })
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn crm(&self) -> &Crm {
+        self.sync.crm()
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn sync(&self) -> &SyncRunner {
+        &self.sync
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Starts the background engine (the window's; the CLI runs one thing and ends).
+    pub fn start_engine(&self, tick: Duration, notices: mpsc::UnboundedSender<Notice>) -> Engine {
+        Engine::start(self.sync.clone(), self.clock.clone(), tick, notices)
+    }
+
+    /// Closes the database (what is committed stays; the WAL is checkpointed).
+    pub async fn close(self) {
+        self.db.close().await;
+    }
+}
+
+/// Renews this process's leases while it lives.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(db: Database, clock: Arc<dyn Clock>, every: Duration) -> Heartbeat {
+        Heartbeat(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                // A failed renewal is retried on the next tick; the lease outlives a few misses.
+                let _ = crate::lease::renew(&db, clock.now()).await;
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

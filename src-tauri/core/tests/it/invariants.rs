@@ -1,0 +1,205 @@
+//! The architecture's invariants (README, "Architecture"), checked on the sources so that breaking
+//! one fails the build's tests, not only a review.
+
+use std::path::{Path, PathBuf};
+
+/// The CRM's tables: only `crm/` writes them, and only `crm/write.rs` inserts the entity rows.
+const CRM_TABLES: [&str; 8] = [
+    "clients",
+    "contacts",
+    "contact_emails",
+    "contact_phones",
+    "deals",
+    "activities",
+    "tasks",
+    "documents",
+];
+const ENTITY_TABLES: [&str; 6] = [
+    "clients",
+    "contacts",
+    "deals",
+    "activities",
+    "tasks",
+    "documents",
+];
+const WRITES: [&str; 6] = [
+    "INSERT INTO ",
+    "INSERT OR IGNORE INTO ",
+    "INSERT OR REPLACE INTO ",
+    "REPLACE INTO ",
+    "UPDATE ",
+    "DELETE FROM ",
+];
+
+fn core_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn app_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../app")
+}
+
+/// Every `.rs` file under `dir`, with its path relative to `dir` (forward slashes).
+fn rust_files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("read {}: {e}", d.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no sources found under {}", dir.display());
+    out
+}
+
+/// `verb table` followed by something that ends the name (so `tasks` does not match `task_events`).
+fn writes_table(text: &str, verb: &str, table: &str) -> bool {
+    let needle = format!("{verb}{table}");
+    text.match_indices(&needle).any(|(at, _)| {
+        !text[at + needle.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+#[test]
+fn the_scanner_sees_a_write_and_ignores_a_longer_table_name() {
+    assert!(writes_table(
+        "\"INSERT INTO tasks (title)",
+        "INSERT INTO ",
+        "tasks"
+    ));
+    assert!(writes_table(
+        "UPDATE activities SET",
+        "UPDATE ",
+        "activities"
+    ));
+    assert!(!writes_table(
+        "INSERT INTO task_events (",
+        "INSERT INTO ",
+        "tasks"
+    ));
+    assert!(!writes_table(
+        "INSERT INTO task_events (",
+        "INSERT INTO ",
+        "task"
+    ));
+}
+
+#[test]
+fn only_the_crm_writes_the_crm_tables() {
+    let mut offenders = Vec::new();
+    for (file, text) in rust_files(&core_src()) {
+        let in_crm = file.starts_with("crm/");
+        for table in CRM_TABLES {
+            for verb in WRITES {
+                if !in_crm && writes_table(&text, verb, table) {
+                    offenders.push(format!("{file}: {verb}{table}"));
+                }
+            }
+        }
+        for table in ENTITY_TABLES {
+            if file != "crm/write.rs" && writes_table(&text, "INSERT INTO ", table) {
+                offenders.push(format!(
+                    "{file}: INSERT INTO {table} (only crm/write.rs inserts)"
+                ));
+            }
+        }
+    }
+    for (file, text) in rust_files(&app_src()) {
+        for table in CRM_TABLES {
+            for verb in WRITES {
+                if writes_table(&text, verb, table) {
+                    offenders.push(format!("app/{file}: {verb}{table}"));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "CRM rows must be written through crm (new rows through crm/write.rs, which gives them \
+         their global id and the shared rules); found: {offenders:#?}"
+    );
+}
+
+#[test]
+fn only_core_open_builds_the_object_graph() {
+    // What building the graph means; `graph.rs` (Core::open) is the one place that does it, and
+    // `SyncRunner::new` makes the one Crm its work writes to.
+    let constructors = [
+        ("Database::open_in(", &["graph.rs"][..]),
+        ("Database::open_file(", &["db.rs"][..]),
+        ("Accounts::open(", &["graph.rs"][..]),
+        ("Google::new(", &["graph.rs"][..]),
+        ("SyncRunner::new(", &["graph.rs"][..]),
+        ("Engine::start(", &["graph.rs"][..]),
+        ("Crm::new(", &["sync/mod.rs"][..]),
+    ];
+    let mut offenders = Vec::new();
+    for (file, text) in rust_files(&core_src()) {
+        for (call, allowed) in constructors {
+            if text.contains(call) && !allowed.contains(&file.as_str()) {
+                offenders.push(format!("core/src/{file}: {call}"));
+            }
+        }
+    }
+    for (file, text) in rust_files(&app_src()) {
+        for (call, _) in constructors {
+            if text.contains(call) {
+                offenders.push(format!("app/{file}: {call}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the CLI and the window must both start from Core::open (one graph, one start-up \
+         recovery, one event bus); found: {offenders:#?}"
+    );
+}
+
+#[test]
+fn the_core_and_the_protocol_have_no_tauri_or_transport_dependency() {
+    for (krate, forbidden) in [
+        (
+            "Cargo.toml",
+            &["tauri", "wry", "tao", "leptos", "wasm-bindgen"][..],
+        ),
+        (
+            "../protocol/Cargo.toml",
+            &["tauri", "sqlx", "tokio", "reqwest", "leptos"][..],
+        ),
+    ] {
+        let manifest =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(krate)).unwrap();
+        for line in manifest.lines().map(str::trim) {
+            for name in forbidden {
+                assert!(
+                    !(line.starts_with(name)
+                        && line[name.len()..].trim_start().starts_with(['=', '-', '.'])),
+                    "{krate} must not depend on {name} (only the shell knows the transport): {line}"
+                );
+            }
+        }
+    }
+}
+
+/// The pid of a process that has ended (for the state a crashed process leaves).
+pub fn ended_process() -> u32 {
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("run `true`");
+    let pid = child.id();
+    child.wait().expect("wait for `true`");
+    pid
+}

@@ -1,0 +1,34 @@
+//! The sandbox advertises a base URL only for the providers it speaks.
+
+use crate::support::{http, sandbox};
+
+#[tokio::test]
+async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
+    let sandbox = sandbox().await;
+    let lines = sandbox.env_lines();
+    let advertised: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_once("_BASE_URL=").expect("NAME_BASE_URL=url").0)
+        .map(|name| name.trim_start_matches("CREMMY_"))
+        .collect();
+    assert_eq!(
+        advertised,
+        cremmy_sandbox::SERVED,
+        "one line per served provider, no more: {lines:?}"
+    );
+    // A provider the sandbox does not speak must not be advertised (it would only answer 404).
+    for unserved in ["MICROSOFT", "TWILIO", "HUBSPOT", "PIPEDRIVE", "STRIPE"] {
+        assert!(
+            !advertised.contains(&unserved),
+            "{unserved} is advertised but not served"
+        );
+    }
+    // Google: an API path without a token is refused as Google refuses it (401), not unknown (404).
+    let profile = format!("{}gmail/v1/users/me/profile", sandbox.base_url());
+    let status = http().get(&profile).send().await.unwrap().status();
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "the advertised Google origin speaks Gmail"
+    );
+}
