@@ -68,3 +68,6 @@ ALTER TABLE sync_runs ADD COLUMN heartbeat_at INTEGER;
 -- Activity sources name what a feature made, not the provider that carried it.
 UPDATE activities SET source = 'mail-draft' WHERE source = 'gmail-draft';
 UPDATE activities SET source = 'generated-doc' WHERE source = 'google-docs';
+
+-- Cursor streams name what is pulled, not the provider.
+UPDATE sync_cursors SET stream = 'mail' WHERE stream = 'gmail';

@@ -11,6 +11,7 @@ use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction};
 
 use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
+use crate::cursors;
 use crate::db::Database;
 use crate::mail::{contact_book, ContactBook, ContactRef};
 use crate::sync::{SourceError, SyncError};
@@ -92,14 +93,7 @@ pub struct CalendarRun {
 }
 
 async fn cursor(db: &Database, account_id: i64) -> Result<Option<String>, sqlx::Error> {
-    Ok(sqlx::query_scalar::<_, Option<String>>(
-        "SELECT cursor FROM sync_cursors WHERE account_id = ? AND stream = ?",
-    )
-    .bind(account_id)
-    .bind(STREAM)
-    .fetch_optional(db.pool())
-    .await?
-    .flatten())
+    Ok(cursors::read(db, account_id, STREAM).await?.cursor)
 }
 
 /// One sync of `account_id`'s primary calendar.
@@ -225,16 +219,11 @@ async fn commit_page(
         }
     }
     if let Some(token) = &page.next_sync_token {
-        sqlx::query(
-            "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (account_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
-        )
-        .bind(account_id)
-        .bind(STREAM)
-        .bind(token)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let moved = cursors::Advance {
+            cursor: Some(token),
+            ..cursors::Advance::default()
+        };
+        cursors::advance(&mut tx, account_id, STREAM, moved, now).await?;
     }
     tx.commit().await
 }

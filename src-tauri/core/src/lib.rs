@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod client_folder;
 pub mod clock;
 pub mod crm;
+pub mod cursors;
 pub mod db;
 pub mod deep_link;
 pub mod doc_templates;

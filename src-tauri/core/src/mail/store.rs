@@ -11,9 +11,10 @@ use sqlx::SqliteConnection;
 use super::{ContactBook, ContactRef, MailHeaders, MailMatch};
 use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
+use crate::cursors;
 use crate::db::Database;
 
-pub const STREAM: &str = "gmail";
+pub const STREAM: &str = "mail";
 
 pub async fn contact_book(db: &Database) -> Result<ContactBook, sqlx::Error> {
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
@@ -78,19 +79,11 @@ pub struct CursorRow {
 }
 
 pub async fn cursor(db: &Database, account_id: i64) -> Result<CursorRow, sqlx::Error> {
-    let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT cursor, reconciled_at FROM sync_cursors WHERE account_id = ? AND stream = ?",
-    )
-    .bind(account_id)
-    .bind(STREAM)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(row
-        .map(|(cursor, reconciled_at)| CursorRow {
-            cursor,
-            reconciled_at,
-        })
-        .unwrap_or_default())
+    let stored = cursors::read(db, account_id, STREAM).await?;
+    Ok(CursorRow {
+        cursor: stored.cursor,
+        reconciled_at: stored.reconciled_at,
+    })
 }
 
 /// What a committed batch changed.
@@ -150,24 +143,12 @@ pub async fn commit(
         Advance::Reconciled => (None, None, true),
     };
     if advance != Advance::Nothing {
-        sqlx::query(
-            "INSERT INTO sync_cursors (account_id, stream, cursor, full_since, full_synced_at, reconciled_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE ?5 END, CASE WHEN ?6 THEN ?5 END, ?5) \
-             ON CONFLICT (account_id, stream) DO UPDATE SET \
-               cursor = coalesce(?3, cursor), \
-               full_since = coalesce(?4, full_since), \
-               full_synced_at = CASE WHEN ?4 IS NULL THEN full_synced_at ELSE ?5 END, \
-               reconciled_at = CASE WHEN ?6 THEN ?5 ELSE reconciled_at END, \
-               updated_at = ?5",
-        )
-        .bind(account_id)
-        .bind(STREAM)
-        .bind(cursor)
-        .bind(full_since)
-        .bind(now)
-        .bind(reconciled)
-        .execute(&mut *tx)
-        .await?;
+        let moved = cursors::Advance {
+            cursor,
+            full_since,
+            reconciled,
+        };
+        cursors::advance(&mut tx, account_id, STREAM, moved, now).await?;
     }
     tx.commit().await?;
     Ok(saved)
@@ -175,12 +156,7 @@ pub async fn commit(
 
 /// Forgets the cursor (the mailbox no longer remembers it): the next step is a full sync.
 pub async fn drop_cursor(db: &Database, account_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sync_cursors SET cursor = NULL WHERE account_id = ? AND stream = ?")
-        .bind(account_id)
-        .bind(STREAM)
-        .execute(db.writer())
-        .await?;
-    Ok(())
+    cursors::forget(db, account_id, STREAM).await
 }
 
 /// Returns whether the activity is new.

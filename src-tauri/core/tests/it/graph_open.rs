@@ -197,6 +197,8 @@ async fn a_database_of_the_previous_release_upgrades_with_global_ids() {
                     (2, 'note', 'Hello', ?1, 'local', NULL, ?1)",
             "INSERT INTO tasks (title, client_id, created_at) VALUES ('Call', 1, ?1)",
             "INSERT INTO documents (client_id, title, provider, external_id, url, created_at) VALUES (1, 'Proposal', 'google', 'd1', 'u', ?1)",
+            "INSERT INTO accounts (id, provider, email, status, connected_at, updated_at) VALUES (1, 'google', 'me@example.com', 'connected', ?1, ?1)",
+            "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (1, 'gmail', '4242', ?1), (1, 'calendar:primary', 'tok', ?1)",
         ] {
             sqlx::query(sql).bind(made).execute(&pool).await.unwrap();
         }
@@ -248,6 +250,19 @@ async fn a_database_of_the_previous_release_upgrades_with_global_ids() {
         sources,
         ["mail-draft", "generated-doc", "local"],
         "activity sources name what a feature made, not the provider"
+    );
+    let cursors: Vec<(String, String)> =
+        sqlx::query_as("SELECT stream, cursor FROM sync_cursors ORDER BY stream")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        cursors,
+        [
+            ("calendar:primary".to_string(), "tok".to_string()),
+            ("mail".into(), "4242".into())
+        ],
+        "the mail cursor keeps its position under the provider-neutral stream name"
     );
     let fresh = core
         .crm()
