@@ -71,3 +71,10 @@ UPDATE activities SET source = 'generated-doc' WHERE source = 'google-docs';
 
 -- Cursor streams name what is pulled, not the provider.
 UPDATE sync_cursors SET stream = 'mail' WHERE stream = 'gmail';
+
+-- Which mailbox message (by the mailbox's own id and thread) an activity came from: any provider's,
+-- not only Gmail's.
+ALTER TABLE gmail_messages RENAME TO mailbox_messages;
+ALTER TABLE mailbox_messages RENAME COLUMN gmail_id TO provider_id;
+DROP INDEX gmail_messages_by_thread;
+CREATE INDEX mailbox_messages_by_thread ON mailbox_messages (account_id, thread_id);

@@ -13,8 +13,9 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
 use crate::cursors;
 use crate::db::Database;
+use crate::failure::SourceError;
 use crate::mail::{contact_book, ContactBook, ContactRef};
-use crate::sync::{SourceError, SyncError};
+use crate::sync::SyncError;
 
 pub const STREAM: &str = "calendar:primary";
 /// How far back the first sync looks.

@@ -10,7 +10,8 @@ use cremmy_protocol::crm::ClientFolder;
 
 use crate::clock::Timestamp;
 use crate::db::Database;
-use crate::sync::{SourceError, SyncError};
+use crate::failure::SourceError;
+use crate::sync::SyncError;
 
 /// The folders above each client's folder, from the top of My Drive.
 pub const PARENTS: [&str; 2] = ["Cremmy CRM", "Clients"];

@@ -13,8 +13,9 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity, NewDocument};
 use crate::crm::{Crm, Date};
 use crate::db::Database;
-use crate::google::file_id_from_link;
-use crate::sync::{SourceError, SyncError};
+use crate::failure::SourceError;
+use crate::file_links::FileLinks;
+use crate::sync::SyncError;
 use crate::templates::{self, money_text};
 
 const SETTING: &str = "docs.templates";
@@ -63,16 +64,16 @@ pub async fn configured(db: &Database) -> Result<DocTemplates, sqlx::Error> {
 pub async fn configure(
     db: &Database,
     input: &DocTemplates,
+    links: &FileLinks,
     now: Timestamp,
 ) -> Result<DocTemplates, SyncError> {
     let id_of = |field: &'static str, link: &str| -> Result<String, SyncError> {
         if link.trim().is_empty() {
             return Ok(String::new());
         }
-        file_id_from_link(link).ok_or(SyncError::Invalid {
+        (links.id_of)(link).ok_or(SyncError::Invalid {
             field,
-            reason: "paste the Google Doc's link (https://docs.google.com/document/d/…) or its id"
-                .into(),
+            reason: format!("paste {} or its id", links.document),
         })
     };
     let saved = DocTemplates {

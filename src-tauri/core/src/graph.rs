@@ -17,7 +17,7 @@ use crate::crm::Crm;
 use crate::db::{Database, DbError};
 use crate::endpoints::Endpoints;
 use crate::engine::Engine;
-use crate::google::{Google, GoogleError};
+use crate::providers::google::{Google, GoogleError};
 use crate::sync::{SyncError, SyncRunner};
 use crate::HasErrorCode;
 

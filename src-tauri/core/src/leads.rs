@@ -13,8 +13,10 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewClient, NewContact, NewDeal};
 use crate::crm::{guess_field, validate_email};
 use crate::db::Database;
-use crate::pipeline_export::a1_range_from;
-use crate::sync::{SourceError, SyncError};
+use crate::failure::SourceError;
+use crate::file_links::FileLinks;
+use crate::pipeline_export::CellBlock;
+use crate::sync::SyncError;
 use cremmy_protocol::crm::ClientKind;
 use cremmy_protocol::csv::ImportField;
 
@@ -30,11 +32,11 @@ pub trait SheetTable: Sync {
         spreadsheet_id: &str,
         sheet: &str,
     ) -> impl Future<Output = Result<Vec<Vec<String>>, SourceError>> + Send;
-    /// Writes several A1 blocks in one request.
+    /// Writes several blocks of cells in one request.
     fn write_blocks(
         &self,
         spreadsheet_id: &str,
-        blocks: Vec<(String, Vec<Vec<String>>)>,
+        blocks: Vec<(CellBlock, Vec<Vec<String>>)>,
     ) -> impl Future<Output = Result<(), SourceError>> + Send;
 }
 
@@ -150,11 +152,6 @@ pub fn plan(
     Ok(out)
 }
 
-/// The spreadsheet id from a pasted link (`…/spreadsheets/d/<id>/edit`) or the id itself.
-pub fn spreadsheet_id(link_or_id: &str) -> Option<String> {
-    crate::google::file_id_from_link(link_or_id)
-}
-
 pub async fn configured(db: &Database) -> Result<Option<LeadSheet>, sqlx::Error> {
     db.json_setting(SETTING).await
 }
@@ -163,16 +160,16 @@ pub async fn configured(db: &Database) -> Result<Option<LeadSheet>, sqlx::Error>
 pub async fn configure(
     db: &Database,
     input: &LeadSheet,
+    links: &FileLinks,
     now: Timestamp,
 ) -> Result<Option<LeadSheet>, SyncError> {
     if input.spreadsheet.trim().is_empty() {
         db.put_setting(SETTING, None, now).await?;
         return Ok(None);
     }
-    let id = spreadsheet_id(&input.spreadsheet).ok_or(SyncError::Invalid {
+    let id = (links.id_of)(&input.spreadsheet).ok_or(SyncError::Invalid {
         field: "Leads sheet",
-        reason: "paste the spreadsheet's link (https://docs.google.com/spreadsheets/d/…) or its id"
-            .into(),
+        reason: format!("paste {} or its id", links.spreadsheet),
     })?;
     let sheet = match input.sheet.trim() {
         "" => "Leads".to_string(),
@@ -239,19 +236,19 @@ pub async fn ingest(
         return Ok(());
     }
     commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
-    let mut blocks: Vec<(String, Vec<Vec<String>>)> = plan
+    let mut blocks: Vec<(CellBlock, Vec<Vec<String>>)> = plan
         .statuses
         .iter()
         .map(|(row, status)| {
             (
-                a1_range_from(&sheet.sheet, *row as u32, plan.status_column as u32, 1, 1),
+                CellBlock::at(&sheet.sheet, *row as u32, plan.status_column as u32, 1, 1),
                 vec![vec![status.clone()]],
             )
         })
         .collect();
     if plan.add_status_header {
         blocks.push((
-            a1_range_from(&sheet.sheet, 0, plan.status_column as u32, 1, 1),
+            CellBlock::at(&sheet.sheet, 0, plan.status_column as u32, 1, 1),
             vec![vec!["Status".into()]],
         ));
     }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Timestamp;
 use crate::crm::iso_utc;
 use crate::db::Database;
-use crate::sync::{SourceError, SyncError};
+use crate::failure::SourceError;
+use crate::sync::SyncError;
 use crate::templates::ZERO_DECIMAL;
 
 pub const TITLE: &str = "Pipeline Dump";
@@ -71,7 +72,7 @@ pub trait SpreadsheetSink: Sync {
     fn write(
         &self,
         grid: &Grid,
-        range: &str,
+        block: &CellBlock,
         values: Vec<Vec<SheetCell>>,
     ) -> impl Future<Output = Result<(), SourceError>> + Send;
 }
@@ -122,32 +123,32 @@ pub fn plan_export(live: Option<&Grid>, needed: u32, previous: u32) -> ExportPla
     }
 }
 
-/// `'Sheet name'!A1:H12`, the sheet name quoted as A1 notation wants.
-pub fn a1_range(sheet: &str, rows: u32, columns: u32) -> String {
-    a1_range_from(sheet, 0, 0, rows.max(1), columns)
+/// A block of cells on a named sheet: its top-left cell (zero-based row and column) and size.
+/// Providers write it in their own notation (A1 for Google Sheets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellBlock {
+    pub sheet: String,
+    pub row: u32,
+    pub column: u32,
+    pub rows: u32,
+    pub columns: u32,
 }
 
-/// A block of `rows` × `columns` cells whose top-left cell is (`row`, `column`), zero-based.
-pub fn a1_range_from(sheet: &str, row: u32, column: u32, rows: u32, columns: u32) -> String {
-    format!(
-        "'{}'!{}{}:{}{}",
-        sheet.replace('\'', "''"),
-        column_name(column + 1),
-        row + 1,
-        column_name(column + columns.max(1)),
-        row + rows.max(1)
-    )
-}
-
-fn column_name(mut n: u32) -> String {
-    let mut name = Vec::new();
-    while n > 0 {
-        let rem = (n - 1) % 26;
-        name.push(b'A' + rem as u8);
-        n = (n - 1) / 26;
+impl CellBlock {
+    /// `rows` × `columns` cells from the sheet's first cell.
+    pub fn from_top(sheet: &str, rows: u32, columns: u32) -> CellBlock {
+        CellBlock::at(sheet, 0, 0, rows, columns)
     }
-    name.reverse();
-    String::from_utf8(name).unwrap_or_else(|_| "A".into())
+
+    pub fn at(sheet: &str, row: u32, column: u32, rows: u32, columns: u32) -> CellBlock {
+        CellBlock {
+            sheet: sheet.to_string(),
+            row,
+            column,
+            rows: rows.max(1),
+            columns: columns.max(1),
+        }
+    }
 }
 
 /// One row per deal in board order (stage, then position), under the header.
@@ -263,8 +264,8 @@ pub async fn export_pipeline<S: SpreadsheetSink>(
     while (values.len() as u32) < plan.write_rows {
         values.push(vec![SheetCell::Text(String::new()); HEADER.len()]);
     }
-    let range = a1_range(&grid.sheet_title, plan.write_rows, HEADER.len() as u32);
-    sink.write(&grid, &range, values).await?;
+    let block = CellBlock::from_top(&grid.sheet_title, plan.write_rows, HEADER.len() as u32);
+    sink.write(&grid, &block, values).await?;
     remember(
         db,
         &StoredExport {

@@ -9,7 +9,8 @@ use cremmy_protocol::crm::Id;
 use crate::clock::Timestamp;
 use crate::crm::{civil_from_days, days_from_civil};
 use crate::db::Database;
-use crate::sync::{SourceError, SyncError};
+use crate::failure::SourceError;
+use crate::sync::SyncError;
 
 /// Minutes a task's event lasts.
 pub const DURATION_MINUTES: i64 = 30;
@@ -26,11 +27,12 @@ pub struct TimedEvent {
 
 /// A calendar Cremmy writes events to (Google Calendar; Outlook could follow).
 pub trait CalendarWriter: Sync {
-    /// Creates the event under the id Cremmy chose (the same for every attempt of a job, so an
-    /// attempt after a crash finds the event instead of making a second one); returns its id.
+    /// Creates the event under an id derived from `key` (the job's idempotency key: the same for
+    /// every attempt, so an attempt after a crash finds the event instead of making a second
+    /// one); returns the event's id.
     fn insert(
         &self,
-        id: &str,
+        key: &str,
         event: &TimedEvent,
     ) -> impl Future<Output = Result<String, SourceError>> + Send;
     /// Moves or renames it; `false` if the event no longer exists.
@@ -124,7 +126,7 @@ pub async fn add(
     task_id: Id,
     time_zone: &str,
     now: Timestamp,
-    new_event_id: &str,
+    key: &str,
 ) -> Result<String, SyncError> {
     if time_zone.trim().is_empty() || time_zone.len() > 64 {
         return Err(SyncError::Invalid {
@@ -140,7 +142,7 @@ pub async fn add(
     let event = event_for(db, task_id, time_zone).await?;
     let event_id = match existing {
         Some(id) if writer.update(&id, &event).await? => id,
-        _ => writer.insert(new_event_id, &event).await?,
+        _ => writer.insert(key, &event).await?,
     };
     sqlx::query(
         "INSERT INTO task_events (task_id, account_id, event_id, time_zone, written, created_at) VALUES (?, ?, ?, ?, ?, ?) \
@@ -175,18 +177,4 @@ pub async fn stale(db: &Database, task_id: Id) -> Result<Option<(i64, String)>, 
         Err(e) => Err(e),
         Ok(_) => Ok(Some((account_id, zone))),
     }
-}
-
-/// The calendar event id a job uses: base32hex (digits and a–v), as Google requires of ids a
-/// client chooses, derived from the job's key.
-pub fn job_event_id(job_key: &str) -> String {
-    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut b: u64 = 0x8422_2325_cbf2_9ce4;
-    for byte in job_key.bytes() {
-        a = (a ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        b = (b ^ u64::from(byte))
-            .wrapping_mul(0x0000_0100_0000_01b3)
-            .rotate_left(5);
-    }
-    format!("crtask{a:016x}{b:016x}")
 }

@@ -11,7 +11,8 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::sync::{SourceError, SyncError};
+use crate::failure::SourceError;
+use crate::sync::SyncError;
 
 /// Header fetches in flight at once (the pacer still spaces them to the quota).
 const CONCURRENT_FETCHES: usize = 8;

@@ -14,7 +14,7 @@ use std::future::Future;
 use cremmy_protocol::crm::{Direction, Id};
 
 use crate::clock::Timestamp;
-use crate::sync::SourceError;
+use crate::failure::SourceError;
 
 pub use ingest::{MailRun, MailSync};
 pub use plan::{plan, MailOp, MailPlanInput, MailSettings};

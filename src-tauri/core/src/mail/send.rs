@@ -12,7 +12,8 @@ use cremmy_protocol::mail::{SendEmailInput, SentEmail};
 use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
 use crate::db::Database;
-use crate::sync::{SourceError, SyncError};
+use crate::failure::SourceError;
+use crate::sync::SyncError;
 
 /// What the provider answered to a send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +158,7 @@ async fn original(
 ) -> Result<Original, SyncError> {
     let row: Option<(String, Option<String>, String, Option<String>)> = sqlx::query_as(
         "SELECT e.message_id, e.in_reply_to, a.subject, \
-           (SELECT g.thread_id FROM gmail_messages g WHERE g.activity_id = a.id AND g.account_id = ?) \
+           (SELECT g.thread_id FROM mailbox_messages g WHERE g.activity_id = a.id AND g.account_id = ?) \
          FROM activities a JOIN emails e ON e.activity_id = a.id WHERE a.id = ? AND a.client_id = ?",
     )
     .bind(account_id)
@@ -354,7 +355,7 @@ async fn record(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT OR IGNORE INTO gmail_messages (account_id, gmail_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO mailbox_messages (account_id, provider_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
     )
     .bind(account_id)
     .bind(&r.sent.provider_id)

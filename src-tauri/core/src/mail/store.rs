@@ -61,7 +61,7 @@ pub async fn known_ids(
     for chunk in ids.chunks(400) {
         let marks = vec!["?"; chunk.len()].join(",");
         let sql = format!(
-            "SELECT gmail_id FROM gmail_messages WHERE account_id = ? AND gmail_id IN ({marks})"
+            "SELECT provider_id FROM mailbox_messages WHERE account_id = ? AND provider_id IN ({marks})"
         );
         let mut q = sqlx::query_scalar::<_, String>(&sql).bind(account_id);
         for id in chunk {
@@ -205,7 +205,7 @@ async fn save_message(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT OR IGNORE INTO gmail_messages (account_id, gmail_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO mailbox_messages (account_id, provider_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
     )
     .bind(account_id)
     .bind(&m.provider_id)
@@ -218,7 +218,7 @@ async fn save_message(
         sqlx::query(
             "UPDATE emails SET replied_at = ?1 WHERE tracked = 1 AND replied_at IS NULL AND activity_id <> ?2 \
              AND activity_id IN (SELECT id FROM activities WHERE occurred_at <= ?3) \
-             AND (message_id = ?4 OR activity_id IN (SELECT activity_id FROM gmail_messages WHERE account_id = ?5 AND thread_id = ?6))",
+             AND (message_id = ?4 OR activity_id IN (SELECT activity_id FROM mailbox_messages WHERE account_id = ?5 AND thread_id = ?6))",
         )
         .bind(m.received_at)
         .bind(activity_id)

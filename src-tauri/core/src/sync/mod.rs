@@ -17,42 +17,12 @@ use crate::accounts::AccountsError;
 use crate::calendar;
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::google::{calendar::GoogleCalendar, gmail::GmailMailbox, Google, GoogleError};
 use crate::leads;
 use crate::mail::{MailRun, MailSettings, MailSync};
+use crate::providers::google::{calendar::GoogleCalendar, gmail::GmailMailbox, Google};
 use crate::HasErrorCode;
 
-/// A provider-side failure of a sync source.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    /// The stored cursor is older than the provider remembers (Gmail 404, Calendar 410).
-    #[error("The provider no longer remembers the last sync position; a full sync follows.")]
-    CursorExpired,
-    #[error(transparent)]
-    Google(#[from] GoogleError),
-    #[error("{api} did not answer within {seconds} s. Cremmy will try again.")]
-    TimedOut { api: &'static str, seconds: u64 },
-}
-
-impl SourceError {
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            SourceError::CursorExpired | SourceError::TimedOut { .. } => true,
-            SourceError::Google(e) => e.is_retryable(),
-        }
-    }
-}
-
-impl HasErrorCode for SourceError {
-    fn code(&self) -> ErrorCode {
-        match self {
-            SourceError::CursorExpired | SourceError::TimedOut { .. } => {
-                ErrorCode::ProviderUnavailable
-            }
-            SourceError::Google(e) => e.code(),
-        }
-    }
-}
+pub use crate::failure::SourceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -75,12 +45,6 @@ pub enum SyncError {
     JobNotQueued { id: i64 },
     #[error("Database error during sync: {0}")]
     Db(#[from] sqlx::Error),
-}
-
-impl From<GoogleError> for SyncError {
-    fn from(e: GoogleError) -> Self {
-        SyncError::Source(SourceError::Google(e))
-    }
 }
 
 impl SyncError {
@@ -107,11 +71,8 @@ impl SyncError {
     /// The provider could not be reached at all: the machine is probably offline.
     pub fn is_offline(&self) -> bool {
         match self {
-            SyncError::Source(SourceError::Google(GoogleError::Unreachable { .. })) => true,
-            SyncError::Source(SourceError::Google(GoogleError::Account(e)))
-            | SyncError::Accounts(e) => {
-                matches!(e, AccountsError::Network { .. })
-            }
+            SyncError::Source(e) => e.is_offline(),
+            SyncError::Accounts(e) => matches!(e, AccountsError::Network { .. }),
             SyncError::Queued { cause, .. } => cause.is_offline(),
             _ => false,
         }

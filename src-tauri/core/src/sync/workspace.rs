@@ -14,15 +14,15 @@ use super::outbox::{expect_drafted, expect_folder, JobRun};
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::client_folder::{ensure_client_folder, FolderRun};
 use crate::doc_templates;
-use crate::google::{
-    calendar::GoogleCalendar, docs::GoogleDocs, drive::GoogleDrive, gmail::GmailMailbox,
-    sheets::GoogleSheets,
-};
 use crate::jobs::JobSpec;
 use crate::leads::{self, LeadRun};
 use crate::mail::drafts::{self, Drafted};
 use crate::mail::send::{job_message_id, send_email, SendAttempt};
 use crate::pipeline_export::export_pipeline;
+use crate::providers::google::{
+    self, calendar::GoogleCalendar, docs::GoogleDocs, drive::GoogleDrive, gmail::GmailMailbox,
+    sheets::GoogleSheets,
+};
 use crate::task_calendar;
 
 impl SyncRunner {
@@ -144,7 +144,7 @@ impl SyncRunner {
     }
 
     pub async fn set_doc_templates(&self, t: &DocTemplates) -> SyncResult<DocTemplates> {
-        doc_templates::configure(&self.db, t, self.clock.now()).await
+        doc_templates::configure(&self.db, t, &google::FILE_LINKS, self.clock.now()).await
     }
 
     /// What the template asks for, before "Generate".
@@ -220,7 +220,7 @@ impl SyncRunner {
 
     /// Sets the Leads sheet (a link or an id); an empty link turns lead ingest off.
     pub async fn set_lead_sheet(&self, sheet: &LeadSheet) -> SyncResult<Option<LeadSheet>> {
-        leads::configure(&self.db, sheet, self.clock.now()).await
+        leads::configure(&self.db, sheet, &google::FILE_LINKS, self.clock.now()).await
     }
 
     /// One pass over the Leads sheet with the first account allowed to use Sheets; logged as a
@@ -430,7 +430,7 @@ impl SyncRunner {
                     task_id,
                     zone,
                     self.clock.now(),
-                    &task_calendar::job_event_id(&job.key),
+                    &job.key,
                 )
                 .await
                 .map(|_| ());

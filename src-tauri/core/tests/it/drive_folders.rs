@@ -1,7 +1,7 @@
 //! A Drive folder per client against the provider sandbox, through google-drive3 and the same
 //! runner the app calls.
 
-use cremmy_core::google::Google;
+use cremmy_core::providers::google::Google;
 use cremmy_core::sync::SyncRunner;
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Feature;

@@ -199,6 +199,7 @@ async fn a_database_of_the_previous_release_upgrades_with_global_ids() {
             "INSERT INTO documents (client_id, title, provider, external_id, url, created_at) VALUES (1, 'Proposal', 'google', 'd1', 'u', ?1)",
             "INSERT INTO accounts (id, provider, email, status, connected_at, updated_at) VALUES (1, 'google', 'me@example.com', 'connected', ?1, ?1)",
             "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (1, 'gmail', '4242', ?1), (1, 'calendar:primary', 'tok', ?1)",
+            "INSERT INTO gmail_messages (account_id, gmail_id, thread_id, activity_id) VALUES (1, 'g1', 't1', 1)",
         ] {
             sqlx::query(sql).bind(made).execute(&pool).await.unwrap();
         }
@@ -263,6 +264,16 @@ async fn a_database_of_the_previous_release_upgrades_with_global_ids() {
             ("mail".into(), "4242".into())
         ],
         "the mail cursor keeps its position under the provider-neutral stream name"
+    );
+    let linked: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT provider_id, thread_id, activity_id FROM mailbox_messages")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        linked,
+        [("g1".to_string(), "t1".to_string(), 1)],
+        "mailbox message links keep their rows under provider-neutral names"
     );
     let fresh = core
         .crm()

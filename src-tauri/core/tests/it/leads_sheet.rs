@@ -3,10 +3,11 @@
 
 use std::collections::HashSet;
 
-use cremmy_core::google::sheets::GoogleSheets;
-use cremmy_core::google::Google;
-use cremmy_core::leads::{plan, spreadsheet_id, LeadSheetError};
-use cremmy_core::pipeline_export::{a1_range, SheetCell, SpreadsheetSink};
+use cremmy_core::leads::{plan, LeadSheetError};
+use cremmy_core::pipeline_export::{CellBlock, SheetCell, SpreadsheetSink};
+use cremmy_core::providers::google::file_id_from_link;
+use cremmy_core::providers::google::sheets::GoogleSheets;
+use cremmy_core::providers::google::Google;
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::sync::{LeadSheet, SyncRunStatus};
 use serde_json::json;
@@ -111,15 +112,15 @@ fn the_plan_decides_every_row_once() {
     );
 
     assert_eq!(
-        spreadsheet_id("https://docs.google.com/spreadsheets/d/1AbC-dEf_0123456789/edit#gid=0")
+        file_id_from_link("https://docs.google.com/spreadsheets/d/1AbC-dEf_0123456789/edit#gid=0")
             .as_deref(),
         Some("1AbC-dEf_0123456789")
     );
     assert_eq!(
-        spreadsheet_id(" 1AbC-dEf_0123456789 ").as_deref(),
+        file_id_from_link(" 1AbC-dEf_0123456789 ").as_deref(),
         Some("1AbC-dEf_0123456789")
     );
-    assert_eq!(spreadsheet_id("https://example.com/x"), None);
+    assert_eq!(file_id_from_link("https://example.com/x"), None);
 }
 
 /// A "Leads" spreadsheet in the sandbox with these rows, made through the Sheets API.
@@ -136,8 +137,8 @@ async fn leads_spreadsheet(w: &MailWorld, account_id: i64, content: &[&[&str]]) 
         .iter()
         .map(|r| r.iter().map(|c| SheetCell::Text(c.to_string())).collect())
         .collect();
-    let range = a1_range("Leads", content.len() as u32, 4);
-    sink.write(&grid, &range, values).await.unwrap();
+    let block = CellBlock::from_top("Leads", content.len() as u32, 4);
+    sink.write(&grid, &block, values).await.unwrap();
     grid.spreadsheet_id
 }
 

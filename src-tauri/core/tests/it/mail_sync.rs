@@ -2,7 +2,7 @@
 //! file, the real keychain, the google-gmail1 client over HTTP.
 
 use cremmy_core::crm::Crm;
-use cremmy_core::google::Google;
+use cremmy_core::providers::google::Google;
 use cremmy_core::sync::SyncRunner;
 use cremmy_protocol::accounts::{AccountStatus, Feature};
 use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunStatus, SyncTrigger};
@@ -339,7 +339,7 @@ async fn the_same_mail_seen_by_two_accounts_is_one_activity() {
     );
     assert_eq!(emails_on(&w, c1).await, 1);
     assert_eq!(
-        scalar(&w, "SELECT count(*) FROM gmail_messages").await,
+        scalar(&w, "SELECT count(*) FROM mailbox_messages").await,
         2,
         "linked to both mailboxes"
     );

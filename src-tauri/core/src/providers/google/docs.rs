@@ -8,7 +8,7 @@ use google_drive3::api::File;
 
 use super::{incomplete, timed, Connector, Session};
 use crate::doc_templates::DocStore;
-use crate::sync::SourceError;
+use crate::failure::SourceError;
 
 pub struct GoogleDocs {
     session: Session,
@@ -52,7 +52,7 @@ impl DocStore for GoogleDocs {
         .await
         {
             Ok(doc) => Ok(Some((doc.title.clone().unwrap_or_default(), text_of(&doc)))),
-            Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -6,7 +6,7 @@ use google_calendar3::api::{Event, EventDateTime};
 use super::{timed, Connector, GoogleError, Session};
 use crate::calendar::{CalendarEvent, CalendarSource, EventPage};
 use crate::clock::Timestamp;
-use crate::sync::SourceError;
+use crate::failure::SourceError;
 use crate::task_calendar::{CalendarWriter, TimedEvent};
 
 const PAGE_SIZE: i32 = 250;
@@ -80,7 +80,7 @@ impl CalendarSource for GoogleCalendar {
             call = call.show_deleted(true);
         }
         let listed = match timed("calendar events.list", call.doit()).await {
-            Err(SourceError::Google(e)) if e.is_gone() => return Err(SourceError::CursorExpired),
+            Err(e) if e.is_gone() => return Err(SourceError::CursorExpired),
             other => other?,
         };
         Ok(EventPage {
@@ -109,7 +109,8 @@ fn wire(event: &TimedEvent) -> serde_json::Value {
 }
 
 impl CalendarWriter for GoogleCalendar {
-    async fn insert(&self, id: &str, event: &TimedEvent) -> Result<String, SourceError> {
+    async fn insert(&self, key: &str, event: &TimedEvent) -> Result<String, SourceError> {
+        let id = &job_event_id(key);
         let api = "calendar events.insert";
         let url = format!("{}calendars/primary/events", self.session.calendar_base());
         let mut body = wire(event);
@@ -121,7 +122,7 @@ impl CalendarWriter for GoogleCalendar {
                 .ok_or_else(|| super::incomplete(api, "the event came back without an id")),
             // An earlier attempt of the same job made it: it is the one.
             Err(GoogleError::Status { status: 409, .. }) => Ok(id.to_string()),
-            Err(e) => Err(SourceError::Google(e)),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -138,7 +139,21 @@ impl CalendarWriter for GoogleCalendar {
         {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() || e.is_gone() => Ok(false),
-            Err(e) => Err(SourceError::Google(e)),
+            Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The calendar event id a job uses: base32hex (digits and a–v), as Google requires of ids a
+/// client chooses, derived from the job's key.
+pub fn job_event_id(job_key: &str) -> String {
+    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut b: u64 = 0x8422_2325_cbf2_9ce4;
+    for byte in job_key.bytes() {
+        a = (a ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        b = (b ^ u64::from(byte))
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(5);
+    }
+    format!("crtask{a:016x}{b:016x}")
 }

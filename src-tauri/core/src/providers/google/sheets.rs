@@ -4,10 +4,11 @@
 
 use serde_json::json;
 
+use super::a1::a1;
 use super::{incomplete, timed, Connector, GoogleError, Session};
+use crate::failure::SourceError;
 use crate::leads::SheetTable;
-use crate::pipeline_export::{Grid, SheetCell, SpreadsheetSink};
-use crate::sync::SourceError;
+use crate::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
 
 pub struct GoogleSheets {
     session: Session,
@@ -87,7 +88,7 @@ impl SpreadsheetSink for GoogleSheets {
         )
         .await;
         match found {
-            Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
             Ok(s) => grid_of(&s).map(Some).ok_or_else(|| {
                 incomplete(
@@ -113,7 +114,7 @@ impl SpreadsheetSink for GoogleSheets {
             } }]
         }))
         .map_err(|source| {
-            SourceError::Google(GoogleError::Garbled {
+            SourceError::from(GoogleError::Garbled {
                 api: "sheets spreadsheets.create",
                 source,
             })
@@ -140,7 +141,7 @@ impl SpreadsheetSink for GoogleSheets {
         let request: google_sheets4::api::BatchUpdateSpreadsheetRequest = serde_json::from_value(json!({
             "requests": [{ "appendDimension": { "sheetId": grid.sheet_id, "dimension": "ROWS", "length": rows } }]
         }))
-        .map_err(|source| SourceError::Google(GoogleError::Garbled { api: "sheets batchUpdate", source }))?;
+        .map_err(|source| SourceError::from(GoogleError::Garbled { api: "sheets batchUpdate", source }))?;
         let mut policy = self.session.meter().policy();
         timed(
             "sheets batchUpdate",
@@ -157,9 +158,10 @@ impl SpreadsheetSink for GoogleSheets {
     async fn write(
         &self,
         grid: &Grid,
-        range: &str,
+        block: &CellBlock,
         values: Vec<Vec<SheetCell>>,
     ) -> Result<(), SourceError> {
+        let range = &a1(block);
         let values: Vec<Vec<serde_json::Value>> = values
             .into_iter()
             .map(|row| {
@@ -228,12 +230,12 @@ impl SheetTable for GoogleSheets {
     async fn write_blocks(
         &self,
         spreadsheet_id: &str,
-        blocks: Vec<(String, Vec<Vec<String>>)>,
+        blocks: Vec<(CellBlock, Vec<Vec<String>>)>,
     ) -> Result<(), SourceError> {
         let data = blocks
             .into_iter()
-            .map(|(range, rows)| google_sheets4::api::ValueRange {
-                range: Some(range),
+            .map(|(block, rows)| google_sheets4::api::ValueRange {
+                range: Some(a1(&block)),
                 major_dimension: Some("ROWS".into()),
                 values: Some(
                     rows.into_iter()

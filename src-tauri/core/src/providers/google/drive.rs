@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{incomplete, timed, Connector, GoogleError, Session, CALL_TIMEOUT};
 use crate::client_folder::{Folder, FolderTree};
-use crate::sync::SourceError;
+use crate::failure::SourceError;
 
 pub const FOLDER_MIME: &str = "application/vnd.google-apps.folder";
 const FIELDS: &str = "id,name,trashed,webViewLink";
@@ -62,7 +62,7 @@ pub(super) async fn live_file(
     )
     .await;
     match found {
-        Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
         Ok(f) if f.trashed == Some(true) => Ok(None),
         Ok(f) => Ok(Some(f)),
@@ -180,10 +180,10 @@ impl FolderTree for GoogleDrive {
                     seconds: CALL_TIMEOUT.as_secs(),
                 })
             }
-            Ok(r) => r.map_err(SourceError::Google)?,
+            Ok(r) => r.map_err(SourceError::from)?,
         };
         let file: File = serde_json::from_value(made)
-            .map_err(|source| SourceError::Google(GoogleError::Garbled { api, source }))?;
+            .map_err(|source| SourceError::from(GoogleError::Garbled { api, source }))?;
         folder_of(file).ok_or_else(|| incomplete(api, "the folder came back without an id"))
     }
 

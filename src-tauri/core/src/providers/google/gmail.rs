@@ -8,10 +8,10 @@ use std::sync::Arc;
 use google_gmail1::api::Message;
 
 use super::{Connector, Session};
+use crate::failure::SourceError;
 use crate::mail::send::{MailOutbox, Sent};
 use crate::mail::{addresses, Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
 use crate::pacing::Pacer;
-use crate::sync::SourceError;
 
 /// Quota units per call (Gmail's published costs).
 mod cost {
@@ -198,9 +198,7 @@ impl MailSource for GmailMailbox {
             .call("gmail history.list", cost::HISTORY, call.doit())
             .await
         {
-            Err(SourceError::Google(e)) if e.is_not_found() => {
-                return Err(SourceError::CursorExpired)
-            }
+            Err(e) if e.is_not_found() => return Err(SourceError::CursorExpired),
             other => other?,
         };
         let added = listed
@@ -236,7 +234,7 @@ impl MailSource for GmailMailbox {
             .await
         {
             Ok(m) => Ok(headers_of(m)),
-            Err(SourceError::Google(e)) if e.is_not_found() => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -3,6 +3,7 @@
 //! (backoff + jitter, `Retry-After`, one token refresh after a 401) and a count of the calls each
 //! run makes.
 
+pub mod a1;
 pub mod calendar;
 mod call;
 pub mod docs;
@@ -18,6 +19,7 @@ use cremmy_protocol::{ErrorCode, Provider};
 use crate::accounts::{Accounts, AccountsError};
 use crate::clock::Clock;
 use crate::endpoints::Endpoints;
+use crate::failure::{FailureKind, SourceError};
 use crate::pacing::{Pacer, Quota};
 use crate::HasErrorCode;
 
@@ -203,6 +205,58 @@ impl HasErrorCode for GoogleError {
 
 pub type GoogleResult<T> = Result<T, GoogleError>;
 
+impl GoogleError {
+    /// What kind of failure this is, for features that do not know Google.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            GoogleError::Account(e) => match e {
+                AccountsError::ReconnectNeeded { .. } | AccountsError::NotConnected { .. } => {
+                    FailureKind::Unauthorized
+                }
+                AccountsError::Network { .. } => FailureKind::Offline,
+                AccountsError::ProviderGarbled { .. } => FailureKind::Server,
+                AccountsError::ProviderStatus { status: 429, .. } => FailureKind::RateLimited,
+                AccountsError::ProviderStatus { status, .. } if *status >= 500 => {
+                    FailureKind::Server
+                }
+                AccountsError::Keychain { .. }
+                | AccountsError::KeychainTask(_)
+                | AccountsError::Http(_)
+                | AccountsError::Db(_) => FailureKind::Local,
+                _ => FailureKind::Invalid,
+            },
+            GoogleError::Unreachable { .. } => FailureKind::Offline,
+            GoogleError::RateLimited { .. } => FailureKind::RateLimited,
+            GoogleError::Status { status, .. } => match status {
+                404 => FailureKind::NotFound,
+                410 => FailureKind::Gone,
+                401 => FailureKind::Unauthorized,
+                403 => FailureKind::Forbidden,
+                429 => FailureKind::RateLimited,
+                s if *s >= 500 => FailureKind::Server,
+                _ => FailureKind::Invalid,
+            },
+            GoogleError::Garbled { .. }
+            | GoogleError::Call { .. }
+            | GoogleError::Request { .. } => FailureKind::Invalid,
+            GoogleError::Setup(_) => FailureKind::Local,
+        }
+    }
+}
+
+impl From<GoogleError> for SourceError {
+    fn from(e: GoogleError) -> SourceError {
+        SourceError::provider(Provider::Google, e.kind(), e.code(), e)
+    }
+}
+
+/// Google's file links: Docs, Sheets and Drive share one id scheme.
+pub const FILE_LINKS: crate::file_links::FileLinks = crate::file_links::FileLinks {
+    id_of: file_id_from_link,
+    document: "the Google Doc's link (https://docs.google.com/document/d/…)",
+    spreadsheet: "the spreadsheet's link (https://docs.google.com/spreadsheets/d/…)",
+};
+
 /// A Drive file id from a pasted link (`https://docs.google.com/<app>/d/<id>/edit…`,
 /// `https://drive.google.com/file/d/<id>/view`) or the id itself.
 pub fn file_id_from_link(link_or_id: &str) -> Option<String> {
@@ -219,13 +273,14 @@ pub fn file_id_from_link(link_or_id: &str) -> Option<String> {
 }
 
 /// A 200 answer that lacks what the call is for (`what` says what was missing).
-pub(crate) fn incomplete(api: &'static str, what: &str) -> crate::sync::SourceError {
-    crate::sync::SourceError::Google(GoogleError::Status {
+pub(crate) fn incomplete(api: &'static str, what: &str) -> crate::failure::SourceError {
+    GoogleError::Status {
         api,
         status: 200,
         reason: "missingFields".into(),
         message: what.to_string(),
-    })
+    }
+    .into()
 }
 
 /// A call that has not answered in this long is abandoned (the hubs set no timeout).
@@ -238,14 +293,14 @@ pub(crate) async fn timed<T>(
     call: impl std::future::Future<
         Output = google_gmail1::common::Result<(google_gmail1::common::Response, T)>,
     >,
-) -> Result<T, crate::sync::SourceError> {
-    use crate::sync::SourceError;
+) -> Result<T, crate::failure::SourceError> {
+    use crate::failure::SourceError;
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Err(_) => Err(SourceError::TimedOut {
             api,
             seconds: CALL_TIMEOUT.as_secs(),
         }),
-        Ok(Err(e)) => Err(SourceError::Google(GoogleError::from_call(api, e))),
+        Ok(Err(e)) => Err(GoogleError::from_call(api, e).into()),
         Ok(Ok((_, v))) => Ok(v),
     }
 }

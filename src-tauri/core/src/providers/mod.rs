@@ -1,0 +1,5 @@
+//! Providers: one folder each (wire DTOs, client, mapping to domain types, the capability traits
+//! it implements), and the registry that says, per provider, how it authenticates, where it lives
+//! and what it can do. Only the registry and `Core::open` list every provider.
+
+pub mod google;
