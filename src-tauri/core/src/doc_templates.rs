@@ -8,6 +8,7 @@ use std::future::Future;
 
 use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction, Document, DocumentKind, Id};
 use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates};
+use cremmy_protocol::Provider;
 
 use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity, NewDocument};
@@ -35,6 +36,10 @@ pub const VARIABLES: [&str; 9] = [
 
 /// Template documents and copies of them (Google Docs + Drive).
 pub trait DocStore: Sync {
+    /// Who keeps the documents (stored with each generated document).
+    fn provider(&self) -> Provider;
+    /// What one of its documents is called ("Google Doc"), for messages and the timeline.
+    fn document_noun(&self) -> &'static str;
     /// The document's title and plain text, or `None` if it is gone.
     fn read(
         &self,
@@ -98,7 +103,11 @@ fn label(kind: DocumentKind) -> &'static str {
 }
 
 /// The template id for a kind, or why there is none.
-pub async fn template_for(db: &Database, kind: DocumentKind) -> Result<String, SyncError> {
+pub async fn template_for(
+    db: &Database,
+    kind: DocumentKind,
+    noun: &str,
+) -> Result<String, SyncError> {
     let t = configured(db).await?;
     let id = match kind {
         DocumentKind::Proposal => t.proposal,
@@ -109,7 +118,7 @@ pub async fn template_for(db: &Database, kind: DocumentKind) -> Result<String, S
         return Err(SyncError::Invalid {
             field: "template",
             reason: format!(
-                "no {} template is set; add its Google Doc link in Settings → Document templates",
+                "no {} template is set; add its {noun} link in Settings → Document templates",
                 label(kind).to_lowercase()
             ),
         });
@@ -179,7 +188,7 @@ async fn read_template(
     store: &impl DocStore,
     kind: DocumentKind,
 ) -> Result<(String, String, String), SyncError> {
-    let id = template_for(db, kind).await?;
+    let id = template_for(db, kind, store.document_noun()).await?;
     let (title, text) = store.read(&id).await?.ok_or(SyncError::Invalid {
         field: "template",
         reason: "the template document is gone or not shared with Cremmy; set it again in Settings"
@@ -276,7 +285,7 @@ pub async fn generate(
         title: &title,
         kind: request.kind,
         local_path: None,
-        provider: Some("google"),
+        provider: Some(store.provider().key()),
         external_id: Some(&doc_id),
         url: Some(&url),
     };
@@ -288,7 +297,10 @@ pub async fn generate(
         kind: ActivityKind::Document,
         direction: Direction::None,
         subject: &format!("{} generated: {title}", label(request.kind)),
-        body: &format!("A Google Doc in Cremmy CRM/Clients/{client} (Documents: Open)."),
+        body: &format!(
+            "A {} in Cremmy CRM/Clients/{client} (Documents: Open).",
+            store.document_noun()
+        ),
         occurred_at: now,
         source: ActivitySource::GeneratedDoc,
         external_id: Some(&doc_id),
@@ -302,7 +314,7 @@ pub async fn generate(
         title,
         kind: request.kind,
         local_path: None,
-        provider: Some("google".into()),
+        provider: Some(store.provider().key().into()),
         external_id: Some(doc_id),
         url: Some(url),
         created_at: now,

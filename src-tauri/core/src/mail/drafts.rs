@@ -237,7 +237,7 @@ pub async fn create(
             (s.to_string(), b.to_string())
         }
         Err(e) => {
-            report_unfilled(db, due, &e, now).await?;
+            report_unfilled(db, due, &e, outbox.service(), now).await?;
             return Err(SyncError::Invalid {
                 field: "draft template",
                 reason: e.to_string().trim_end_matches('.').to_string(),
@@ -271,7 +271,11 @@ pub async fn create(
     let today = Date::from_days(now.div_euclid(86_400_000)).to_string();
     let review = NewTask {
         title: &format!("Review and send the draft \u{201c}{subject}\u{201d}"),
-        notes: &format!("Gmail draft {draft_id} in {}.", outbox.owner()),
+        notes: &format!(
+            "{} draft {draft_id} in {}.",
+            outbox.service(),
+            outbox.owner()
+        ),
         due_date: Some(&today),
         due_time: None,
         reminder_at: None,
@@ -285,7 +289,7 @@ pub async fn create(
         deal_id: Some(due.deal_id),
         kind: ActivityKind::System,
         direction: Direction::None,
-        subject: &format!("Gmail draft created: {subject}"),
+        subject: &format!("{} draft created: {subject}", outbox.service()),
         body: &body,
         occurred_at: now,
         source: ActivitySource::MailDraft,
@@ -320,12 +324,13 @@ async fn report_unfilled(
     db: &Database,
     due: &DraftDue,
     error: &TemplateError,
+    service: &str,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
     let today = Date::from_days(now.div_euclid(86_400_000)).to_string();
     let task = NewTask {
         title: &format!("Write the proposal email for {}", due.deal_title),
-        notes: &format!("No Gmail draft was made: {error}"),
+        notes: &format!("No {service} draft was made: {error}"),
         due_date: Some(&today),
         due_time: None,
         reminder_at: None,

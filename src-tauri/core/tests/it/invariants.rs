@@ -203,3 +203,109 @@ pub fn ended_process() -> u32 {
     child.wait().expect("wait for `true`");
     pid
 }
+
+/// The features (and the leaf modules they share): what they do, never which provider does it.
+const FEATURES: [&str; 12] = [
+    "mail/",
+    "calendar.rs",
+    "client_folder.rs",
+    "doc_templates.rs",
+    "leads.rs",
+    "pipeline_export.rs",
+    "task_calendar.rs",
+    "templates.rs",
+    "crm/",
+    "cursors.rs",
+    "failure.rs",
+    "file_links.rs",
+];
+const PROVIDER_WORDS: [&str; 11] = [
+    "providers::",
+    "google",
+    "gmail",
+    "microsoft",
+    "outlook",
+    "twilio",
+    "hubspot",
+    "pipedrive",
+    "salesforce",
+    "stripe",
+    "airtable",
+];
+
+/// The code of a line: comments (`//`, `///`, `//!` lines and trailing ` // …`) left out.
+fn code_of(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    if trimmed.starts_with("//") {
+        return "";
+    }
+    line.split(" // ").next().unwrap_or(line)
+}
+
+#[test]
+fn features_never_name_a_provider() {
+    let mut offenders = Vec::new();
+    for (file, text) in rust_files(&core_src()) {
+        if !FEATURES
+            .iter()
+            .any(|f| file == *f || (f.ends_with('/') && file.starts_with(f)))
+        {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            let code = code_of(line).to_lowercase();
+            for word in PROVIDER_WORDS {
+                if code.contains(word) {
+                    offenders.push(format!("{file}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "a feature works through capability traits and never names a provider (the provider \
+         supplies names, links and ids through the trait); found: {offenders:#?}"
+    );
+}
+
+#[test]
+fn a_provider_never_imports_another_provider_or_the_sync_runner() {
+    let providers = core_src().join("providers");
+    let names: Vec<String> = std::fs::read_dir(&providers)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains(&"google".to_string()),
+        "providers/google exists"
+    );
+    let mut offenders = Vec::new();
+    for name in &names {
+        for (file, text) in rust_files(&providers.join(name)) {
+            for (n, line) in text.lines().enumerate() {
+                let code = code_of(line);
+                let mut bad: Vec<String> = vec!["crate::sync".into(), "crate::engine".into()];
+                for other in names.iter().filter(|o| *o != name) {
+                    bad.push(format!("providers::{other}"));
+                    bad.push(format!("super::super::{other}"));
+                }
+                for b in &bad {
+                    if code.contains(b.as_str()) {
+                        offenders.push(format!(
+                            "providers/{name}/{file}:{}: {}",
+                            n + 1,
+                            line.trim()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "a provider implements the features' traits and reports provider-neutral failures; it \
+         never reaches into another provider or the sync runner: {offenders:#?}"
+    );
+}

@@ -43,6 +43,14 @@ fn text_of(doc: &google_docs1::api::Document) -> String {
 }
 
 impl DocStore for GoogleDocs {
+    fn provider(&self) -> cremmy_protocol::Provider {
+        cremmy_protocol::Provider::Google
+    }
+
+    fn document_noun(&self) -> &'static str {
+        "Google Doc"
+    }
+
     async fn read(&self, id: &str) -> Result<Option<(String, String)>, SourceError> {
         let mut policy = self.session.meter().policy();
         match timed(

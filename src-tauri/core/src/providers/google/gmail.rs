@@ -241,6 +241,10 @@ impl MailSource for GmailMailbox {
 }
 
 impl MailOutbox for GmailMailbox {
+    fn service(&self) -> &'static str {
+        "Gmail"
+    }
+
     fn owner(&self) -> &str {
         &self.owner
     }
