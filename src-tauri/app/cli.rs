@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cremmy_core::crm::{field_named, guessed_mapping, Crm, Date, ScaleSpec};
-use cremmy_core::endpoints::Endpoints;
-use cremmy_core::{doctor, Clock, Core, Database, Environment};
+use cremmy_core::{doctor, Clock, Core, Environment};
 use cremmy_protocol::csv::{ColumnMapping, ExportTable, RowOutcome};
 use cremmy_protocol::sync::{LeadSheet, SyncTrigger};
-use cremmy_protocol::{DoctorReport, IntegrationState, KeychainStatus};
+use cremmy_protocol::{DoctorReport, KeychainStatus};
 
 use crate::system_clock::SystemClock;
 
@@ -215,7 +214,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                     .map(|f| format!("Drive folder of client {client_id} ({}): {}", f.account_email, f.url)),
             ),
             Command::SyncLog { failed, limit } => crate::cli_sync::sync_log(sync, failed, limit).await,
-            Command::Doctor { json } => run_doctor(core.database(), core.endpoints(), json).await,
+            Command::Doctor { json } => run_doctor(&core, json).await,
             Command::Demo => report(crm.load_demo(utc_today()).await.map(|n| format!("Loaded demo data: {n} clients."))),
             Command::Generate { clients, deals, activities, seed } => report(
                 crm.generate_dataset(ScaleSpec { clients, deals, activities, seed })
@@ -355,8 +354,9 @@ async fn run_export(crm: &Crm, table: ExportTable, out: Option<&Path>) -> ExitCo
     }
 }
 
-async fn run_doctor(db: &Database, endpoints: &Endpoints, json: bool) -> ExitCode {
-    let report = match doctor::report(env!("CARGO_PKG_VERSION"), db, endpoints).await {
+async fn run_doctor(core: &Core, json: bool) -> ExitCode {
+    let (db, endpoints, accounts) = (core.database(), core.endpoints(), core.accounts());
+    let report = match doctor::report(env!("CARGO_PKG_VERSION"), db, endpoints, accounts).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -400,9 +400,7 @@ fn render_doctor(r: &DoctorReport) -> String {
     };
     line("keychain", &keychain);
     for i in &r.integrations {
-        let state = match i.state {
-            IntegrationState::NotConfigured => "not configured",
-        };
+        let state = i.state.describe();
         let label = format!("{:?}", i.provider).to_lowercase();
         let url = if i.base_url.is_empty() {
             String::new()

@@ -33,9 +33,14 @@ pub async fn app_status(b: State<'_, Backend>) -> Reply<DatabaseStatus> {
 #[tauri::command]
 pub async fn doctor(b: State<'_, Backend>) -> Reply<DoctorReport> {
     let o = b.opened()?;
-    doctor::report(env!("CARGO_PKG_VERSION"), o.crm.database(), &o.endpoints)
-        .await
-        .map_err(api)
+    doctor::report(
+        env!("CARGO_PKG_VERSION"),
+        o.crm.database(),
+        &o.endpoints,
+        &o.accounts,
+    )
+    .await
+    .map_err(api)
 }
 
 #[tauri::command]

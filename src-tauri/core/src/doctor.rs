@@ -1,30 +1,72 @@
-//! `cremmy doctor`: one report on the installation's health.
+//! `cremmy doctor`: one report on the installation's health, with each provider's real state.
 
+use cremmy_protocol::accounts::AccountStatus;
 use cremmy_protocol::{DoctorReport, IntegrationState, IntegrationStatus, Provider};
 
+use crate::accounts::Accounts;
 use crate::db::{Database, DbError};
 use crate::endpoints::Endpoints;
 use crate::keychain;
+use crate::providers::registry::registration;
 
 pub async fn report(
     app_version: &str,
     db: &Database,
     endpoints: &Endpoints,
+    accounts: &Accounts,
 ) -> Result<DoctorReport, DbError> {
     let database = db.status().await?;
     let keychain = keychain::probe().await;
-    let integrations = Provider::ALL
-        .iter()
-        .map(|&provider| IntegrationStatus {
+    // Unreadable accounts are reported as none rather than failing the whole report.
+    let connected = accounts.list().await.unwrap_or_default();
+    let mut integrations = Vec::new();
+    for provider in Provider::ALL {
+        let mine: Vec<_> = connected
+            .iter()
+            .filter(|a| a.provider == provider)
+            .collect();
+        let working: Vec<String> = mine
+            .iter()
+            .filter(|a| a.status == AccountStatus::Connected)
+            .map(|a| a.email.clone())
+            .collect();
+        let reconnect: Vec<String> = mine
+            .iter()
+            .filter(|a| a.status == AccountStatus::NeedsReauth)
+            .map(|a| a.email.clone())
+            .collect();
+        let state = if registration(provider).is_none() {
+            IntegrationState::NotConfigured
+        } else if !reconnect.is_empty() {
+            IntegrationState::NeedsReconnect {
+                accounts: working,
+                reconnect,
+            }
+        } else if !working.is_empty() {
+            IntegrationState::Connected { accounts: working }
+        } else if can_connect(accounts, provider).await {
+            IntegrationState::NotConnected
+        } else {
+            IntegrationState::NotConfigured
+        };
+        integrations.push(IntegrationStatus {
             provider,
-            state: IntegrationState::NotConfigured,
+            state,
             base_url: endpoints.base_url(provider).to_string(),
-        })
-        .collect();
+        });
+    }
     Ok(DoctorReport {
         app_version: app_version.to_string(),
         database,
         keychain,
         integrations,
     })
+}
+
+/// Whether the sign-in is set up (an OAuth client from the environment or Settings).
+async fn can_connect(accounts: &Accounts, provider: Provider) -> bool {
+    accounts
+        .oauth_client_setup(provider)
+        .await
+        .is_ok_and(|s| s.client_id.is_some())
 }

@@ -3,19 +3,7 @@
 
 use cremmy_protocol::Provider;
 
-/// The real origin of each provider's API.
-pub fn default_base_url(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Google => "https://www.googleapis.com/",
-        Provider::Microsoft => "https://graph.microsoft.com/",
-        Provider::Twilio => "https://api.twilio.com/",
-        Provider::Hubspot => "https://api.hubapi.com/",
-        Provider::Pipedrive => "https://api.pipedrive.com/",
-        Provider::Salesforce => "https://login.salesforce.com/",
-        Provider::Stripe => "https://api.stripe.com/",
-        Provider::Webhooks => "",
-    }
-}
+pub use crate::providers::registry::default_base_url;
 
 /// A provider's environment variable: `CREMMY_<PROVIDER>_<SUFFIX>`.
 pub fn provider_variable(provider: Provider, suffix: &str) -> String {

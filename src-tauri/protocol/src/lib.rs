@@ -148,6 +148,31 @@ impl Provider {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum IntegrationState {
-    /// No account or key has been set up.
+    /// Cremmy cannot connect yet: no connector, or no OAuth client / key has been set up.
     NotConfigured,
+    /// Ready to connect; no account is connected.
+    NotConnected,
+    /// Accounts connected and working.
+    Connected { accounts: Vec<String> },
+    /// At least one account needs reconnecting (the others, if any, work).
+    NeedsReconnect {
+        accounts: Vec<String>,
+        reconnect: Vec<String>,
+    },
+}
+
+impl IntegrationState {
+    /// A short phrase for a status line ("connected (a@x.com)").
+    pub fn describe(&self) -> String {
+        match self {
+            IntegrationState::NotConfigured => "not configured".into(),
+            IntegrationState::NotConnected => "not connected".into(),
+            IntegrationState::Connected { accounts } => {
+                format!("connected ({})", accounts.join(", "))
+            }
+            IntegrationState::NeedsReconnect { reconnect, .. } => {
+                format!("reconnect needed ({})", reconnect.join(", "))
+            }
+        }
+    }
 }

@@ -39,7 +39,10 @@ pub fn IntegrationsPage() -> impl IntoView {
                             if i.provider == Provider::Google {
                                 return view! { <GoogleCard accounts=accounts base_url=i.base_url /> }.into_any();
                             }
-                            let state = match i.state { IntegrationState::NotConfigured => "Not configured" };
+                            let state = match &i.state {
+                                IntegrationState::NotConfigured => "Not configured".to_string(),
+                                other => capitalised(&other.describe()),
+                            };
                             view! {
                                 <section class="card integration" data-provider=format!("{:?}", i.provider).to_lowercase()>
                                     <h2>{i.provider.display_name()}</h2>
@@ -316,4 +319,13 @@ fn OAuthClientForm() -> impl IntoView {
             }.into_any()
         })}
     }
+}
+
+/// "not connected" → "Not connected".
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }

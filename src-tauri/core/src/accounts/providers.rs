@@ -6,15 +6,8 @@ use cremmy_protocol::Provider;
 
 use crate::endpoints::Endpoints;
 
-/// How the provider hands the browser back to Cremmy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RedirectStrategy {
-    /// `http://127.0.0.1:<port>/callback` on a one-shot listener (Google and Microsoft desktop
-    /// clients accept no custom scheme).
-    Loopback,
-    /// `cremmy://oauth/callback`, delivered by the OS to the running app.
-    DeepLink,
-}
+pub use crate::providers::registry::RedirectStrategy;
+use crate::providers::registry::{registration, Endpoint};
 
 pub const DEEP_LINK_REDIRECT: &str = "cremmy://oauth/callback";
 
@@ -30,70 +23,41 @@ pub struct OAuthEndpoints {
 }
 
 impl OAuthEndpoints {
-    /// The provider's OAuth endpoints; `None` for providers Cremmy does not sign in to (yet).
+    /// The provider's OAuth endpoints (from the registry); `None` for providers Cremmy does not
+    /// sign in to (yet).
     pub fn of(provider: Provider, endpoints: &Endpoints) -> Option<OAuthEndpoints> {
-        match provider {
-            Provider::Google => {
-                let (authorize, token, revoke, userinfo) =
-                    if endpoints.is_overridden(Provider::Google) {
-                        let r = endpoints.base_url(Provider::Google);
-                        (
-                            format!("{r}o/oauth2/v2/auth"),
-                            format!("{r}token"),
-                            format!("{r}revoke"),
-                            format!("{r}v1/userinfo"),
-                        )
-                    } else {
-                        (
-                            "https://accounts.google.com/o/oauth2/v2/auth".to_string(),
-                            "https://oauth2.googleapis.com/token".to_string(),
-                            "https://oauth2.googleapis.com/revoke".to_string(),
-                            "https://openidconnect.googleapis.com/v1/userinfo".to_string(),
-                        )
-                    };
-                Some(OAuthEndpoints {
-                    provider,
-                    authorize,
-                    token,
-                    revoke,
-                    userinfo,
-                    redirect: RedirectStrategy::Loopback,
-                })
+        let entry = registration(provider)?;
+        let urls = entry.oauth?;
+        let redirect = match entry.auth {
+            crate::providers::registry::Auth::OAuthPkce { redirect } => redirect,
+            _ => return None,
+        };
+        let at = |e: Endpoint| {
+            if endpoints.is_overridden(provider) {
+                format!("{}{}", endpoints.base_url(provider), e.path)
+            } else {
+                e.real.to_string()
             }
-            _ => None,
-        }
+        };
+        Some(OAuthEndpoints {
+            provider,
+            authorize: at(urls.authorize),
+            token: at(urls.token),
+            revoke: at(urls.revoke),
+            userinfo: at(urls.userinfo),
+            redirect,
+        })
     }
 }
 
 /// Scopes that identify the account (always asked for).
 pub fn identity_scopes(provider: Provider) -> &'static [&'static str] {
-    match provider {
-        Provider::Google => &["openid", "email"],
-        _ => &[],
-    }
+    registration(provider).map_or(&[], |r| r.identity_scopes)
 }
 
 /// The narrowest scopes a feature needs.
 pub fn feature_scopes(provider: Provider, feature: Feature) -> &'static [&'static str] {
-    match (provider, feature) {
-        (Provider::Google, Feature::MailIngest) => {
-            &["https://www.googleapis.com/auth/gmail.readonly"]
-        }
-        (Provider::Google, Feature::MailSend) => &["https://www.googleapis.com/auth/gmail.compose"],
-        // drive.file: only files Cremmy creates or the user opens with it.
-        (Provider::Google, Feature::Drive | Feature::Docs) => {
-            &["https://www.googleapis.com/auth/drive.file"]
-        }
-        // drive.file too: to see that an exported spreadsheet was moved to the trash.
-        (Provider::Google, Feature::Sheets) => &[
-            "https://www.googleapis.com/auth/spreadsheets",
-            "https://www.googleapis.com/auth/drive.file",
-        ],
-        (Provider::Google, Feature::Calendar) => {
-            &["https://www.googleapis.com/auth/calendar.events"]
-        }
-        _ => &[],
-    }
+    registration(provider).map_or(&[], |r| r.scopes_of(feature))
 }
 
 /// Identity scopes plus each feature's, deduplicated, in a stable order.

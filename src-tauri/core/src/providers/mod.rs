@@ -3,3 +3,4 @@
 //! and what it can do. Only the registry and `Core::open` list every provider.
 
 pub mod google;
+pub mod registry;

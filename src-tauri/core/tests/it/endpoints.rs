@@ -113,3 +113,115 @@ fn only_provider_pages_may_be_opened_from_the_window() {
     let long = format!("https://docs.google.com/{}", "a".repeat(3000));
     assert!(!real.is_provider_page(&long), "a length cap");
 }
+
+#[test]
+fn with_no_override_every_google_endpoint_is_googles_real_host() {
+    use cremmy_core::accounts::providers::{OAuthEndpoints, RedirectStrategy};
+    use cremmy_core::providers::google::GoogleUrls;
+    let real = endpoints(&[]);
+    let oauth = OAuthEndpoints::of(Provider::Google, &real).expect("Google signs in with OAuth");
+    // developers.google.com/identity/protocols/oauth2/native-app (endpoints, loopback redirect).
+    assert_eq!(
+        oauth.authorize,
+        "https://accounts.google.com/o/oauth2/v2/auth"
+    );
+    assert_eq!(oauth.token, "https://oauth2.googleapis.com/token");
+    assert_eq!(oauth.revoke, "https://oauth2.googleapis.com/revoke");
+    assert_eq!(
+        oauth.userinfo,
+        "https://openidconnect.googleapis.com/v1/userinfo"
+    );
+    assert_eq!(
+        oauth.redirect,
+        RedirectStrategy::Loopback,
+        "desktop clients take no custom scheme"
+    );
+    let hubs = GoogleUrls::of(&real);
+    let expected = [
+        (
+            "gmail",
+            hubs.gmail.as_str(),
+            "https://gmail.googleapis.com/",
+        ),
+        (
+            "sheets",
+            hubs.sheets.as_str(),
+            "https://sheets.googleapis.com/",
+        ),
+        (
+            "drive",
+            hubs.drive.as_str(),
+            "https://www.googleapis.com/drive/v3/",
+        ),
+        ("docs", hubs.docs.as_str(), "https://docs.googleapis.com/"),
+        (
+            "calendar",
+            hubs.calendar.as_str(),
+            "https://www.googleapis.com/calendar/v3/",
+        ),
+        (
+            "upload",
+            hubs.upload_root.as_str(),
+            "https://www.googleapis.com/",
+        ),
+    ];
+    for (hub, got, want) in expected {
+        assert_eq!(got, want, "the {hub} hub in production");
+    }
+    let sandbox = endpoints(&[("CREMMY_GOOGLE_BASE_URL", "http://127.0.0.1:4010")]);
+    let oauth = OAuthEndpoints::of(Provider::Google, &sandbox).unwrap();
+    assert_eq!(
+        oauth.token, "http://127.0.0.1:4010/token",
+        "an override moves every endpoint"
+    );
+    assert_eq!(
+        GoogleUrls::of(&sandbox).drive,
+        "http://127.0.0.1:4010/drive/v3/"
+    );
+}
+
+#[test]
+fn the_registry_lists_each_provider_once_with_consistent_entries() {
+    use cremmy_core::providers::registry::{registration, Auth, REGISTRY};
+    for entry in REGISTRY {
+        assert_eq!(
+            registration(entry.provider).map(|r| r.provider),
+            Some(entry.provider),
+            "{:?} is found by its key",
+            entry.provider
+        );
+        assert_eq!(
+            REGISTRY
+                .iter()
+                .filter(|r| r.provider == entry.provider)
+                .count(),
+            1,
+            "{:?} is registered once",
+            entry.provider
+        );
+        if matches!(entry.auth, Auth::OAuthPkce { .. }) {
+            assert!(
+                entry.oauth.is_some(),
+                "{:?}: OAuth needs its endpoints",
+                entry.provider
+            );
+        }
+        assert!(
+            entry.base_url.starts_with("https://") && entry.base_url.ends_with('/'),
+            "{:?}: production is HTTPS and the base URL ends in /",
+            entry.provider
+        );
+        for (feature, scopes) in entry.feature_scopes {
+            assert!(
+                !scopes.is_empty(),
+                "{:?}: {feature:?} lists its scopes",
+                entry.provider
+            );
+        }
+        assert!(
+            !entry.capabilities.is_empty(),
+            "{:?} can do something",
+            entry.provider
+        );
+    }
+}

@@ -12,6 +12,7 @@ mod crm_search;
 mod crm_tasks;
 mod database;
 mod docs_generation;
+mod doctor;
 mod drive_folders;
 mod endpoints;
 mod engine;

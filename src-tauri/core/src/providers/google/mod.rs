@@ -9,6 +9,7 @@ mod call;
 pub mod docs;
 pub mod drive;
 pub mod gmail;
+pub mod registration;
 pub mod sheets;
 
 use std::collections::HashMap;

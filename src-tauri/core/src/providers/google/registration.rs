@@ -1,0 +1,100 @@
+//! Google's registry entry: sign-in, endpoints, scopes per feature, documented limits, and what it
+//! can do. (Limits: developers.google.com/workspace/gmail/api/reference/quota,
+//! …/sheets/api/limits, …/docs/api/limits.)
+
+use std::time::Duration;
+
+use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::Provider;
+
+use crate::providers::registry::{
+    Auth, Capability, Endpoint, OAuthUrls, RateLimit, RedirectStrategy, Registration,
+};
+
+const GMAIL_READ: &str = "https://www.googleapis.com/auth/gmail.readonly";
+const GMAIL_COMPOSE: &str = "https://www.googleapis.com/auth/gmail.compose";
+/// drive.file: only files Cremmy creates or the user opens with it.
+const DRIVE_FILE: &str = "https://www.googleapis.com/auth/drive.file";
+const SPREADSHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
+const CALENDAR_EVENTS: &str = "https://www.googleapis.com/auth/calendar.events";
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+pub const REGISTRATION: Registration = Registration {
+    provider: Provider::Google,
+    // Google's desktop ("installed app") clients accept loopback redirects, not custom schemes.
+    auth: Auth::OAuthPkce {
+        redirect: RedirectStrategy::Loopback,
+    },
+    base_url: "https://www.googleapis.com/",
+    oauth: Some(OAuthUrls {
+        authorize: Endpoint {
+            real: "https://accounts.google.com/o/oauth2/v2/auth",
+            path: "o/oauth2/v2/auth",
+        },
+        token: Endpoint {
+            real: "https://oauth2.googleapis.com/token",
+            path: "token",
+        },
+        revoke: Endpoint {
+            real: "https://oauth2.googleapis.com/revoke",
+            path: "revoke",
+        },
+        userinfo: Endpoint {
+            real: "https://openidconnect.googleapis.com/v1/userinfo",
+            path: "v1/userinfo",
+        },
+    }),
+    identity_scopes: &["openid", "email"],
+    feature_scopes: &[
+        (Feature::MailIngest, &[GMAIL_READ]),
+        (Feature::MailSend, &[GMAIL_COMPOSE]),
+        (Feature::Drive, &[DRIVE_FILE]),
+        (Feature::Docs, &[DRIVE_FILE]),
+        // drive.file too: to see that an exported spreadsheet was moved to the trash.
+        (Feature::Sheets, &[SPREADSHEETS, DRIVE_FILE]),
+        (Feature::Calendar, &[CALENDAR_EVENTS]),
+    ],
+    rate_limits: &[
+        RateLimit {
+            what: "Gmail quota units per user",
+            units: 15_000,
+            per: MINUTE,
+            documented_at: "https://developers.google.com/workspace/gmail/api/reference/quota",
+        },
+        RateLimit {
+            what: "Gmail quota units per user (moving average)",
+            units: 250,
+            per: Duration::from_secs(1),
+            documented_at: "https://developers.google.com/workspace/gmail/api/reference/quota",
+        },
+        RateLimit {
+            what: "Sheets read requests per user",
+            units: 60,
+            per: MINUTE,
+            documented_at: "https://developers.google.com/workspace/sheets/api/limits",
+        },
+        RateLimit {
+            what: "Sheets write requests per user",
+            units: 60,
+            per: MINUTE,
+            documented_at: "https://developers.google.com/workspace/sheets/api/limits",
+        },
+        RateLimit {
+            what: "Docs write requests per user",
+            units: 60,
+            per: MINUTE,
+            documented_at: "https://developers.google.com/workspace/docs/api/limits",
+        },
+    ],
+    capabilities: &[
+        Capability::MailSource,
+        Capability::MailOutbox,
+        Capability::CalendarSource,
+        Capability::CalendarWriter,
+        Capability::FolderTree,
+        Capability::DocStore,
+        Capability::SpreadsheetSink,
+        Capability::SheetTable,
+    ],
+};

@@ -1,0 +1,132 @@
+//! The provider registry: per provider, how it authenticates, where it lives (and the paths its
+//! OAuth endpoints take on an overriding origin such as the provider sandbox), the scopes each
+//! feature needs, its documented rate limits and the capabilities it implements. Each provider
+//! keeps its entry in its own folder (`providers/<name>/registration.rs`); this file lists them.
+//! It imports no provider code but those entries, so accounts, the doctor and the window can read
+//! it without depending on any provider's client.
+
+use std::time::Duration;
+
+use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::Provider;
+
+/// How the provider hands the browser back to Cremmy after sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectStrategy {
+    /// `http://127.0.0.1:<port>/callback` on a one-shot listener (Google and Microsoft desktop
+    /// clients accept no custom scheme).
+    Loopback,
+    /// `cremmy://oauth/callback`, delivered by the OS to the running app.
+    DeepLink,
+}
+
+/// How Cremmy proves who it is to the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// OAuth 2 authorization code with PKCE S256 in the system browser.
+    OAuthPkce { redirect: RedirectStrategy },
+    /// A key the user pastes (kept in the keychain).
+    ApiKey,
+    /// A personal access token the user pastes (kept in the keychain).
+    PersonalAccessToken,
+}
+
+/// An endpoint: its real URL, and its path on an overriding origin (the sandbox serves every
+/// endpoint of a provider on one origin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub real: &'static str,
+    pub path: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OAuthUrls {
+    pub authorize: Endpoint,
+    pub token: Endpoint,
+    pub revoke: Endpoint,
+    /// Who signed in (OpenID userinfo).
+    pub userinfo: Endpoint,
+}
+
+/// A documented limit, with the page that documents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub what: &'static str,
+    pub units: u32,
+    pub per: Duration,
+    pub documented_at: &'static str,
+}
+
+/// What a provider can do for the features (each is a trait the feature defines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    MailSource,
+    MailOutbox,
+    CalendarSource,
+    CalendarWriter,
+    FolderTree,
+    DocStore,
+    SpreadsheetSink,
+    SheetTable,
+}
+
+/// One provider's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registration {
+    pub provider: Provider,
+    pub auth: Auth,
+    /// The real origin of its API (`CREMMY_<PROVIDER>_BASE_URL` overrides it).
+    pub base_url: &'static str,
+    pub oauth: Option<OAuthUrls>,
+    /// Scopes that identify the account (always asked for).
+    pub identity_scopes: &'static [&'static str],
+    /// The narrowest scopes each feature needs.
+    pub feature_scopes: &'static [(Feature, &'static [&'static str])],
+    pub rate_limits: &'static [RateLimit],
+    pub capabilities: &'static [Capability],
+}
+
+impl Registration {
+    pub fn scopes_of(&self, feature: Feature) -> &'static [&'static str] {
+        self.feature_scopes
+            .iter()
+            .find(|(f, _)| *f == feature)
+            .map(|(_, s)| *s)
+            .unwrap_or(&[])
+    }
+
+    pub fn can(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
+}
+
+/// Every provider Cremmy connects to.
+pub const REGISTRY: [&Registration; 1] = [&super::google::registration::REGISTRATION];
+
+/// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).
+const PLANNED: [(Provider, &str); 7] = [
+    (Provider::Microsoft, "https://graph.microsoft.com/"),
+    (Provider::Twilio, "https://api.twilio.com/"),
+    (Provider::Hubspot, "https://api.hubapi.com/"),
+    (Provider::Pipedrive, "https://api.pipedrive.com/"),
+    (Provider::Salesforce, "https://login.salesforce.com/"),
+    (Provider::Stripe, "https://api.stripe.com/"),
+    (Provider::Webhooks, ""),
+];
+
+/// The provider's entry; `None` for a provider Cremmy does not connect to (yet).
+pub fn registration(provider: Provider) -> Option<&'static Registration> {
+    REGISTRY.iter().copied().find(|r| r.provider == provider)
+}
+
+/// The real origin of a provider's API.
+pub fn default_base_url(provider: Provider) -> &'static str {
+    match registration(provider) {
+        Some(r) => r.base_url,
+        None => PLANNED
+            .iter()
+            .find(|(p, _)| *p == provider)
+            .map(|(_, url)| *url)
+            .unwrap_or(""),
+    }
+}
