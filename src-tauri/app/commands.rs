@@ -53,13 +53,10 @@ pub async fn client_page(b: State<'_, Backend>, id: Id) -> Reply<ClientPage> {
     b.opened()?.crm.client_page(id).await.map_err(api)
 }
 
+/// The folder (if the setting asks for one) follows in the core (`follow_ups`).
 #[tauri::command]
 pub async fn create_client(b: State<'_, Backend>, input: ClientInput) -> Reply<Client> {
-    let o = b.opened()?;
-    let client = o.crm.create_client(&input).await.map_err(api)?;
-    // The folder (if the setting asks for one) is made in the background; its run is logged.
-    o.sync.after_client_created(client.id).await;
-    Ok(client)
+    b.opened()?.crm.create_client(&input).await.map_err(api)
 }
 
 #[tauri::command]
@@ -139,13 +136,10 @@ pub async fn create_deal(b: State<'_, Backend>, input: DealInput) -> Reply<Deal>
     b.opened()?.crm.create_deal(&input).await.map_err(api)
 }
 
+/// Entering the drafting stage writes the proposal draft in the core (`follow_ups`).
 #[tauri::command]
 pub async fn move_deal(b: State<'_, Backend>, input: DealMove) -> Reply<Deal> {
-    let o = b.opened()?;
-    let deal = o.crm.move_deal(input).await.map_err(api)?;
-    // Entering the drafting stage writes the Gmail draft in the background; its run is logged.
-    o.sync.after_deal_moved(deal.id).await;
-    Ok(deal)
+    b.opened()?.crm.move_deal(input).await.map_err(api)
 }
 
 #[tauri::command]
@@ -177,13 +171,10 @@ pub async fn set_task_done(b: State<'_, Backend>, id: Id, done: bool) -> Reply<T
     b.opened()?.crm.set_task_done(id, done).await.map_err(api)
 }
 
-/// Edits a task; if it is on the calendar and its time moved, the event follows (in the background).
+/// Edits a task; if it is on the calendar and its time moved, the event follows (`follow_ups`).
 #[tauri::command]
 pub async fn update_task(b: State<'_, Backend>, id: Id, input: TaskInput) -> Reply<Task> {
-    let o = b.opened()?;
-    let task = o.crm.update_task(id, &input).await.map_err(api)?;
-    o.sync.after_task_changed(task.id).await;
-    Ok(task)
+    b.opened()?.crm.update_task(id, &input).await.map_err(api)
 }
 
 /// "Add to calendar" on a task with a due time, in the user's IANA time zone.

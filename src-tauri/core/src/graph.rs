@@ -77,6 +77,7 @@ pub struct Core {
     sync: SyncRunner,
     endpoints: Endpoints,
     _heartbeat: Arc<Heartbeat>,
+    _follow_ups: Arc<Background>,
 }
 
 impl Core {
@@ -101,6 +102,7 @@ impl Core {
         sync.close_abandoned_runs().await?;
         sync.requeue_interrupted_jobs().await?;
         let heartbeat = Heartbeat::start(db.clone(), clock.clone(), crate::lease::HEARTBEAT);
+        let follow_ups = Background(crate::follow_ups::start(sync.clone()));
         Ok(Core {
             db,
             clock,
@@ -108,6 +110,7 @@ impl Core {
             sync,
             endpoints: environment.endpoints,
             _heartbeat: Arc::new(heartbeat),
+            _follow_ups: Arc::new(follow_ups),
         })
     }
 
@@ -136,9 +139,23 @@ impl Core {
         Engine::start(self.sync.clone(), self.clock.clone(), tick, notices)
     }
 
-    /// Closes the database (what is committed stays; the WAL is checkpointed).
+    /// Lets the follow-ups of what was done queue their jobs (for at most a few seconds), then
+    /// closes the database (what is committed stays; the WAL is checkpointed).
     pub async fn close(self) {
+        self.crm().events().settle(FOLLOW_UP_GRACE).await;
         self.db.close().await;
+    }
+}
+
+/// How long closing waits for follow-ups to queue their jobs.
+const FOLLOW_UP_GRACE: Duration = Duration::from_secs(5);
+
+/// A background task that ends with the last clone of the core.
+struct Background(tokio::task::JoinHandle<()>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

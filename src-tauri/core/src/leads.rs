@@ -194,6 +194,8 @@ pub struct LeadRun {
     pub imported: i64,
     pub skipped: i64,
     pub errors: i64,
+    /// The clients the import made (their follow-ups run once the run is committed).
+    pub made_clients: Vec<i64>,
 }
 
 /// Reads the sheet, imports new leads in one transaction, then marks every handled row in one
@@ -235,7 +237,7 @@ pub async fn ingest(
     if plan.statuses.is_empty() {
         return Ok(());
     }
-    commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
+    run.made_clients = commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
     let mut blocks: Vec<(CellBlock, Vec<Vec<String>>)> = plan
         .statuses
         .iter()
@@ -261,7 +263,8 @@ async fn commit_imports(
     spreadsheet_id: &str,
     leads: &[Lead],
     now: Timestamp,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut made = Vec::with_capacity(leads.len());
     let mut tx = db.writer().begin().await?;
     let first_stage: Option<i64> =
         sqlx::query_scalar("SELECT id FROM stages WHERE kind = 'open' ORDER BY position LIMIT 1")
@@ -277,6 +280,7 @@ async fn commit_imports(
             created_at: now,
         };
         let client_id = write::insert_client(&mut tx, &client).await?;
+        made.push(client_id);
         let contact = NewContact {
             client_id,
             name: &lead.contact_name,
@@ -311,5 +315,6 @@ async fn commit_imports(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(made)
 }

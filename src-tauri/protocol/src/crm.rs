@@ -426,6 +426,15 @@ pub struct SearchHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CrmEvent {
+    ClientCreated {
+        client_id: Id,
+        at: Millis,
+    },
+    /// A task's title, notes or due time changed.
+    TaskChanged {
+        task_id: Id,
+        at: Millis,
+    },
     DealStageChanged {
         deal_id: Id,
         client_id: Id,

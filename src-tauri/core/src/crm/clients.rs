@@ -1,8 +1,8 @@
 //! Clients: create, edit, archive, list (search, tag filter, sort, paging), tags, custom fields.
 
 use cremmy_protocol::crm::{
-    Client, ClientInput, ClientKind, ClientList, ClientQuery, ClientRow, ClientSort, CustomField,
-    CustomFieldValue, FieldType, Id,
+    Client, ClientInput, ClientKind, ClientList, ClientQuery, ClientRow, ClientSort, CrmEvent,
+    CustomField, CustomFieldValue, FieldType, Id,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -97,6 +97,10 @@ impl Crm {
         self.set_field_values(&mut tx, id, &input.custom_fields)
             .await?;
         tx.commit().await?;
+        self.publish(CrmEvent::ClientCreated {
+            client_id: id,
+            at: now,
+        });
         self.client(id).await
     }
 

@@ -8,7 +8,7 @@ use cremmy_protocol::csv::{
 };
 use sqlx::SqliteConnection;
 
-use cremmy_protocol::crm::ClientKind;
+use cremmy_protocol::crm::{ClientKind, CrmEvent, Id};
 
 use super::clients::set_tags;
 use super::write::{self, NewClient, NewContact};
@@ -444,6 +444,15 @@ impl Crm {
             }
         }
         tx.commit().await?;
+        let mut made: Vec<Id> = client_ids
+            .values()
+            .copied()
+            .filter(|id| !plan.existing_clients.values().any(|e| e == id))
+            .collect();
+        made.sort_unstable();
+        for client_id in made {
+            self.publish(CrmEvent::ClientCreated { client_id, at: now });
+        }
         Ok(result)
     }
 }

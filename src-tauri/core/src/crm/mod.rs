@@ -128,13 +128,16 @@ pub type CrmResult<T> = Result<T, CrmError>;
 pub struct Crm {
     db: Database,
     clock: Arc<dyn Clock>,
-    events: broadcast::Sender<CrmEvent>,
+    events: crate::events::EventBus,
 }
 
 impl Crm {
     pub fn new(db: Database, clock: Arc<dyn Clock>) -> Crm {
-        let (events, _) = broadcast::channel(256);
-        Crm { db, clock, events }
+        Crm {
+            db,
+            clock,
+            events: crate::events::EventBus::default(),
+        }
     }
 
     pub fn database(&self) -> &Database {
@@ -144,6 +147,11 @@ impl Crm {
     /// Events published after the transaction that caused them has committed.
     pub fn subscribe(&self) -> broadcast::Receiver<CrmEvent> {
         self.events.subscribe()
+    }
+
+    /// The bus this CRM publishes on.
+    pub fn events(&self) -> &crate::events::EventBus {
+        &self.events
     }
 
     /// For reads.
@@ -184,8 +192,8 @@ impl Crm {
         Ok(())
     }
 
-    fn publish(&self, event: CrmEvent) {
-        // No subscriber is fine: the event is also recorded as a system activity.
-        let _ = self.events.send(event);
+    /// Published after the transaction that caused it has committed.
+    pub(crate) fn publish(&self, event: CrmEvent) {
+        self.events.publish(event);
     }
 }

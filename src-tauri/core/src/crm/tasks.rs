@@ -1,7 +1,7 @@
 //! Tasks: to-dos with an optional due date/time, reminder, client and deal. "Today" is the user's
 //! local date, passed in by the caller (the core has no time zone).
 
-use cremmy_protocol::crm::{Id, Task, TaskBoard, TaskInput};
+use cremmy_protocol::crm::{CrmEvent, Id, Task, TaskBoard, TaskInput};
 
 use super::rows::{TaskRow, TASK_COLUMNS};
 use super::write::{self, NewTask};
@@ -72,7 +72,8 @@ impl Crm {
     pub async fn update_task(&self, id: Id, input: &TaskInput) -> CrmResult<Task> {
         let t = clean(input)?;
         let updated = sqlx::query(
-            "UPDATE tasks SET title = ?, notes = ?, due_date = ?, due_time = ?, reminder_at = ?, client_id = ?, deal_id = ? WHERE id = ?",
+            "UPDATE tasks SET title = ?, notes = ?, due_date = ?, due_time = ?, reminder_at = ?, client_id = ?, deal_id = ?, \
+             updated_at = ? WHERE id = ?",
         )
         .bind(&t.title)
         .bind(&t.notes)
@@ -81,6 +82,7 @@ impl Crm {
         .bind(input.reminder_at)
         .bind(input.client_id)
         .bind(input.deal_id)
+        .bind(self.now())
         .bind(id)
         .execute(self.writer())
         .await
@@ -91,14 +93,19 @@ impl Crm {
                 id,
             });
         }
+        self.publish(CrmEvent::TaskChanged {
+            task_id: id,
+            at: self.now(),
+        });
         self.task(id).await
     }
 
     /// Completes (or reopens) a task.
     pub async fn set_task_done(&self, id: Id, done: bool) -> CrmResult<Task> {
         let done_at = done.then(|| self.now());
-        let updated = sqlx::query("UPDATE tasks SET done_at = ? WHERE id = ?")
+        let updated = sqlx::query("UPDATE tasks SET done_at = ?1, updated_at = ?2 WHERE id = ?3")
             .bind(done_at)
+            .bind(self.now())
             .bind(id)
             .execute(self.writer())
             .await?;

@@ -4,7 +4,7 @@
 //! Each attempt is logged as a run like a sync.
 
 use cremmy_protocol::accounts::Feature;
-use cremmy_protocol::crm::ClientFolder;
+use cremmy_protocol::crm::{ClientFolder, CrmEvent};
 use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{LeadSheet, SheetsExport, SyncTrigger};
@@ -248,6 +248,10 @@ impl SyncRunner {
                 let sheets = GoogleSheets::new(&session);
                 let result =
                     leads::ingest(&self.db, &sheets, sheet, self.clock.now(), &mut run).await;
+                for &client_id in &run.made_clients {
+                    let at = self.clock.now();
+                    self.crm.publish(CrmEvent::ClientCreated { client_id, at });
+                }
                 let outcome = RunOutcome {
                     fetched: run.rows,
                     skipped: run.skipped + run.errors,

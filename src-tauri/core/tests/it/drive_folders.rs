@@ -286,3 +286,51 @@ async fn new_clients_get_a_folder_when_the_setting_is_on() {
         "only the new client got one"
     );
 }
+
+/// Waits (bounded) until `done` holds, re-checking as the background work goes on.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{what} did not happen within 5 s");
+}
+
+#[tokio::test]
+async fn clients_made_by_csv_import_get_their_folder_through_the_event_bus() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Drive]).await;
+    let crm = w.sync.crm();
+    crm.set_client_folder_on_create(true).await.unwrap();
+    let follow_ups = cremmy_core::follow_ups::start(w.sync.clone());
+    let csv = "Company,Name,Email\nImported Ltd,Ivy,ivy@imported.example\nSecond Co,Sam,sam@second.example\n";
+    let result = crm.commit_import(csv.as_bytes(), None).await.unwrap();
+    assert_eq!(result.clients_created, 2);
+    assert!(
+        crm.events().settle(std::time::Duration::from_secs(5)).await,
+        "every ClientCreated was handled"
+    );
+    eventually("both imported clients' folders", || {
+        let names: Vec<String> = live_folders(&w).into_iter().map(|(_, n, _)| n).collect();
+        names.contains(&"Imported Ltd".to_string()) && names.contains(&"Second Co".to_string())
+    })
+    .await;
+    // The same import again makes no client, so no folder job.
+    let jobs_before: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    crm.commit_import(csv.as_bytes(), None).await.unwrap();
+    crm.events().settle(std::time::Duration::from_secs(5)).await;
+    let jobs_after: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        jobs_before, jobs_after,
+        "existing clients are not created again"
+    );
+    follow_ups.abort();
+}

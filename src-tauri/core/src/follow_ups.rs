@@ -1,0 +1,45 @@
+//! Follow-up work, subscribed to the domain event bus: a new client gets its Drive folder (when
+//! the user asked for one), a deal entering the drafting stage gets its proposal draft, a task on
+//! the calendar moves its event. Each follow-up is an outbox job, so it survives a crash and
+//! retries on its own; this task only decides and queues.
+
+use cremmy_protocol::crm::CrmEvent;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::sync::SyncRunner;
+
+/// Subscribes `runner`'s follow-ups to its CRM's events, from now on. The task ends when the bus
+/// does; aborting it is safe (a job is queued or it is not).
+pub fn start(runner: SyncRunner) -> tokio::task::JoinHandle<()> {
+    let bus = runner.crm().events().clone();
+    let mut events = bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    follow_up(&runner, event).await;
+                    bus.mark_handled(1);
+                }
+                // Missed events (a burst beyond the bus's capacity) count as handled; the user can
+                // still ask for each follow-up by hand.
+                Err(RecvError::Lagged(missed)) => bus.mark_handled(missed),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    })
+}
+
+/// Queues what `event` calls for. The job runs in the background; its run is logged.
+async fn follow_up(runner: &SyncRunner, event: CrmEvent) {
+    match event {
+        CrmEvent::ClientCreated { client_id, .. } => {
+            runner.after_client_created(client_id).await;
+        }
+        CrmEvent::DealStageChanged { deal_id, .. } => {
+            runner.after_deal_moved(deal_id).await;
+        }
+        CrmEvent::TaskChanged { task_id, .. } => {
+            runner.after_task_changed(task_id).await;
+        }
+    }
+}
