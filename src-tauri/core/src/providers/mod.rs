@@ -2,5 +2,8 @@
 //! it implements), and the registry that says, per provider, how it authenticates, where it lives
 //! and what it can do. Only the registry and `Core::open` list every provider.
 
+mod dispatch;
 pub mod google;
 pub mod registry;
+
+pub use dispatch::{Calendar, Documents, Folders, Mailbox, Providers, Session, Spreadsheets};

@@ -70,6 +70,17 @@ pub enum Capability {
     SheetTable,
 }
 
+/// A service of a provider that does one capability ("Gmail" is Google's mail source), as runs
+/// and progress name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    pub capability: Capability,
+    /// The run log's integration name (`gmail`, `calendar`, …).
+    pub key: &'static str,
+    /// What the user reads ("Gmail").
+    pub name: &'static str,
+}
+
 /// One provider's entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registration {
@@ -83,7 +94,8 @@ pub struct Registration {
     /// The narrowest scopes each feature needs.
     pub feature_scopes: &'static [(Feature, &'static [&'static str])],
     pub rate_limits: &'static [RateLimit],
-    pub capabilities: &'static [Capability],
+    /// What it can do, each capability through one of its services.
+    pub services: &'static [Service],
 }
 
 impl Registration {
@@ -96,7 +108,11 @@ impl Registration {
     }
 
     pub fn can(&self, capability: Capability) -> bool {
-        self.capabilities.contains(&capability)
+        self.service(capability).is_some()
+    }
+
+    pub fn service(&self, capability: Capability) -> Option<&'static Service> {
+        self.services.iter().find(|s| s.capability == capability)
     }
 }
 

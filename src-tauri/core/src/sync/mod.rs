@@ -8,10 +8,10 @@ mod workspace;
 
 use std::sync::Arc;
 
-use cremmy_protocol::accounts::{AccountStatus, Feature};
+use cremmy_protocol::accounts::{Account, AccountStatus, Feature};
 use cremmy_protocol::engine::{LastSync, SyncProgress};
 use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncTrigger};
-use cremmy_protocol::{ErrorCode, Provider};
+use cremmy_protocol::ErrorCode;
 
 use crate::accounts::AccountsError;
 use crate::calendar;
@@ -19,7 +19,8 @@ use crate::clock::Clock;
 use crate::db::Database;
 use crate::leads;
 use crate::mail::{MailRun, MailSettings, MailSync};
-use crate::providers::google::{calendar::GoogleCalendar, gmail::GmailMailbox, Google};
+use crate::providers::registry::{registration, Capability};
+use crate::providers::{Providers, Session};
 use crate::HasErrorCode;
 
 pub use crate::failure::SourceError;
@@ -30,11 +31,8 @@ pub enum SyncError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
-    #[error("No connected {} account has {}. Connect one (or reconnect it) on the Integrations page.", provider.display_name(), feature.label())]
-    NoAccountFor {
-        provider: Provider,
-        feature: Feature,
-    },
+    #[error("No connected account has {}. Connect one (or reconnect it) on the Integrations page.", feature.label())]
+    NoAccountFor { feature: Feature },
     #[error("Check the {field}: {reason}.")]
     Invalid { field: &'static str, reason: String },
     #[error("Client {client_id} does not exist (it may have been deleted).")]
@@ -96,18 +94,26 @@ impl HasErrorCode for SyncError {
 
 pub type SyncResult<T> = Result<T, SyncError>;
 
-/// One integration of one account in a sync.
+/// One pull of one account in a sync.
 enum Step {
-    Gmail { id: i64, email: String },
-    Calendar { id: i64, email: String },
+    Mail(Account),
+    Calendar(Account),
     Leads(cremmy_protocol::sync::LeadSheet),
 }
 
 impl Step {
+    /// What the progress line says ("Gmail · you@example.com").
     fn phase(&self) -> String {
+        let of = |a: &Account, capability| {
+            format!(
+                "{} · {}",
+                Providers::service(a.provider, capability).name,
+                a.email
+            )
+        };
         match self {
-            Step::Gmail { email, .. } => format!("Gmail · {email}"),
-            Step::Calendar { email, .. } => format!("Calendar · {email}"),
+            Step::Mail(a) => of(a, Capability::MailSource),
+            Step::Calendar(a) => of(a, Capability::CalendarSource),
             Step::Leads(_) => "Leads sheet".into(),
         }
     }
@@ -120,7 +126,7 @@ pub struct SyncRunner {
     /// The CRM (and its one event bus) this runner's work writes to.
     crm: crate::crm::Crm,
     clock: Arc<dyn Clock>,
-    google: Google,
+    providers: Providers,
     mail: MailSettings,
     /// One run at a time per database: overlapping "Sync now" clicks wait for the running one.
     running: Arc<tokio::sync::Mutex<()>>,
@@ -134,12 +140,12 @@ pub struct SyncRunner {
 pub const LAST_SYNC: &str = "sync.last";
 
 impl SyncRunner {
-    pub fn new(db: Database, clock: Arc<dyn Clock>, google: Google) -> SyncRunner {
+    pub fn new(db: Database, clock: Arc<dyn Clock>, providers: impl Into<Providers>) -> SyncRunner {
         SyncRunner {
             crm: crate::crm::Crm::new(db.clone(), clock.clone()),
             db,
             clock,
-            google,
+            providers: providers.into(),
             mail: MailSettings::default(),
             running: Arc::default(),
             folders: Arc::default(),
@@ -173,11 +179,8 @@ impl SyncRunner {
                 total,
             }));
             let run = match step {
-                Step::Gmail { id, email } => {
-                    self.sync_gmail(*id, email, request.reconcile, trigger)
-                        .await
-                }
-                Step::Calendar { id, email } => self.sync_calendar(*id, email, trigger).await,
+                Step::Mail(account) => self.sync_mail(account, request.reconcile, trigger).await,
+                Step::Calendar(account) => self.sync_calendar(account, trigger).await,
                 Step::Leads(sheet) => self.sync_leads(sheet, trigger).await,
             };
             match run {
@@ -222,24 +225,18 @@ impl SyncRunner {
     /// What a sync of `request` will do, in order.
     async fn steps(&self, request: &SyncRequest) -> SyncResult<Vec<Step>> {
         let mut steps = Vec::new();
-        for account in self.google.accounts().list().await? {
+        for account in self.providers.accounts().list().await? {
             if request.account_id.is_some_and(|id| id != account.id)
-                || account.provider != Provider::Google
                 || account.status != AccountStatus::Connected
+                || registration(account.provider).is_none()
             {
                 continue;
             }
             if account.features.contains(&Feature::MailIngest) {
-                steps.push(Step::Gmail {
-                    id: account.id,
-                    email: account.email.clone(),
-                });
+                steps.push(Step::Mail(account.clone()));
             }
             if account.features.contains(&Feature::Calendar) {
-                steps.push(Step::Calendar {
-                    id: account.id,
-                    email: account.email.clone(),
-                });
+                steps.push(Step::Calendar(account));
             }
         }
         if request.account_id.is_none() {
@@ -269,25 +266,31 @@ impl SyncRunner {
         &self.crm
     }
 
-    /// The first connected Google account that granted `feature`.
-    async fn google_account_with(
-        &self,
-        feature: Feature,
-    ) -> SyncResult<cremmy_protocol::accounts::Account> {
-        self.google
+    /// The first connected account (of any provider Cremmy connects to) that granted `feature`.
+    async fn account_with(&self, feature: Feature) -> SyncResult<Account> {
+        self.providers
             .accounts()
             .list()
             .await?
             .into_iter()
             .find(|a| {
-                a.provider == Provider::Google
-                    && a.status == AccountStatus::Connected
+                a.status == AccountStatus::Connected
                     && a.features.contains(&feature)
+                    && registration(a.provider).is_some()
             })
-            .ok_or(SyncError::NoAccountFor {
-                provider: Provider::Google,
-                feature,
-            })
+            .ok_or(SyncError::NoAccountFor { feature })
+    }
+
+    /// The account with this id.
+    async fn account(&self, id: i64) -> SyncResult<Account> {
+        Ok(self.providers.accounts().get(id).await?)
+    }
+
+    /// A call session for `account`.
+    fn session(&self, account: &Account, feature: Feature) -> SyncResult<Session> {
+        self.providers
+            .session(account)
+            .ok_or(SyncError::NoAccountFor { feature })
     }
 
     pub async fn runs(&self, query: &SyncRunQuery) -> SyncResult<Vec<SyncRun>> {
@@ -309,27 +312,22 @@ impl SyncRunner {
         Ok(log::logged(&self.db, self.clock.as_ref(), spec, Box::pin(work)).await?)
     }
 
-    async fn sync_calendar(
-        &self,
-        account_id: i64,
-        email: &str,
-        trigger: SyncTrigger,
-    ) -> SyncResult<i64> {
+    async fn sync_calendar(&self, account: &Account, trigger: SyncTrigger) -> SyncResult<i64> {
         let spec = log::RunSpec {
-            account_id: Some(account_id),
-            integration: "calendar",
+            account_id: Some(account.id),
+            integration: Providers::service(account.provider, Capability::CalendarSource).key,
             kind: "incremental",
             trigger,
         };
+        let session = self.session(account, Feature::Calendar)?;
         let (run_id, _) = self
             .logged(spec, async {
-                let session = self.google.session(account_id);
                 let mut run = calendar::CalendarRun::default();
                 let result = calendar::sync(
                     &self.db,
-                    &GoogleCalendar::new(&session),
-                    account_id,
-                    &email.to_lowercase(),
+                    &session.calendar(),
+                    account.id,
+                    &account.email.to_lowercase(),
                     self.clock.now(),
                     &mut run,
                 )
@@ -338,7 +336,7 @@ impl SyncRunner {
                     kind: run.kind.to_string(),
                     fetched: run.fetched,
                     skipped: run.updated + run.cancelled,
-                    ..log::RunOutcome::made(run.created, session.meter().calls())
+                    ..log::RunOutcome::made(run.created, session.calls())
                 };
                 (result, outcome)
             })
@@ -346,29 +344,28 @@ impl SyncRunner {
         Ok(run_id)
     }
 
-    async fn sync_gmail(
+    async fn sync_mail(
         &self,
-        account_id: i64,
-        email: &str,
+        account: &Account,
         reconcile: bool,
         trigger: SyncTrigger,
     ) -> SyncResult<i64> {
         let spec = log::RunSpec {
-            account_id: Some(account_id),
-            integration: "gmail",
+            account_id: Some(account.id),
+            integration: Providers::service(account.provider, Capability::MailSource).key,
             kind: "incremental",
             trigger,
         };
+        let session = self.session(account, Feature::MailIngest)?;
         let (run_id, _) = self
             .logged(spec, async {
-                let session = self.google.session(account_id);
-                let mailbox = GmailMailbox::new(&session, email);
+                let mailbox = session.mailbox(&account.email, true);
                 let mut run = MailRun::default();
                 let result = MailSync {
                     db: &self.db,
                     clock: self.clock.as_ref(),
                     source: &mailbox,
-                    account_id,
+                    account_id: account.id,
                     settings: self.mail,
                 }
                 .run(reconcile, &mut run)
@@ -378,7 +375,7 @@ impl SyncRunner {
                     fetched: run.fetched,
                     skipped: run.skipped,
                     recovered: run.recovered,
-                    ..log::RunOutcome::made(run.created, session.meter().calls())
+                    ..log::RunOutcome::made(run.created, session.calls())
                 };
                 (result, outcome)
             })

@@ -14,15 +14,14 @@ use super::outbox::{expect_drafted, expect_folder, JobRun};
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::client_folder::{ensure_client_folder, FolderRun};
 use crate::doc_templates;
+use crate::file_links::FileLinks;
 use crate::jobs::JobSpec;
 use crate::leads::{self, LeadRun};
 use crate::mail::drafts::{self, Drafted};
 use crate::mail::send::{job_message_id, send_email, SendAttempt};
 use crate::pipeline_export::export_pipeline;
-use crate::providers::google::{
-    self, calendar::GoogleCalendar, docs::GoogleDocs, drive::GoogleDrive, gmail::GmailMailbox,
-    sheets::GoogleSheets,
-};
+use crate::providers::registry::Capability;
+use crate::providers::Providers;
 use crate::task_calendar;
 
 impl SyncRunner {
@@ -30,27 +29,27 @@ impl SyncRunner {
     /// Google account with Sheets access; logged as a run.
     pub(super) async fn do_export_sheets(&self, job: &mut JobRun) -> SyncResult<SheetsExport> {
         let trigger = job.trigger;
-        let account = self.google_account_with(Feature::Sheets).await?;
+        let account = self.account_with(Feature::Sheets).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: "sheets",
+            integration: Providers::service(account.provider, Capability::SpreadsheetSink).key,
             kind: "export",
             trigger,
         };
+        let session = self.session(&account, Feature::Sheets)?;
         let (_, result) = self
             .logged(spec, async {
-                let session = self.google.session(account.id);
                 let result = export_pipeline(
                     &self.db,
-                    &GoogleSheets::new(&session),
+                    &session.spreadsheets(),
                     account.id,
                     self.clock.now(),
                     job.maybe_done_before(),
                 )
                 .await;
-                job.retry_after = session.meter().retry_after();
+                job.retry_after = session.retry_after();
                 let deals = result.as_ref().map_or(0, |r| i64::from(r.deals));
-                (result, RunOutcome::made(deals, session.meter().calls()))
+                (result, RunOutcome::made(deals, session.calls()))
             })
             .await?;
         let done = result?;
@@ -71,31 +70,31 @@ impl SyncRunner {
         job: &mut JobRun,
     ) -> SyncResult<ClientFolder> {
         let trigger = job.trigger;
-        let account = self.google_account_with(Feature::Drive).await?;
+        let account = self.account_with(Feature::Drive).await?;
         let _one_at_a_time = self.folders.lock().await;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: "drive",
+            integration: Providers::service(account.provider, Capability::FolderTree).key,
             kind: "folder",
             trigger,
         };
+        let session = self.session(&account, Feature::Drive)?;
         let (_, result) = self
             .logged(spec, async {
-                let session = self.google.session(account.id);
                 let mut run = FolderRun::default();
                 let result = ensure_client_folder(
                     &self.db,
-                    &GoogleDrive::new(&session),
+                    &session.folders(),
                     account.id,
                     client_id,
                     self.clock.now(),
                     &mut run,
                 )
                 .await;
-                job.retry_after = session.meter().retry_after();
+                job.retry_after = session.retry_after();
                 let outcome = RunOutcome {
                     skipped: run.trashed,
-                    ..RunOutcome::made(run.created, session.meter().calls())
+                    ..RunOutcome::made(run.created, session.calls())
                 };
                 (result, outcome)
             })
@@ -111,28 +110,26 @@ impl SyncRunner {
         job: &mut JobRun,
     ) -> SyncResult<SentEmail> {
         let trigger = job.trigger;
-        let account = self.google_account_with(Feature::MailSend).await?;
+        let account = self.account_with(Feature::MailSend).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: "gmail",
+            integration: Providers::service(account.provider, Capability::MailOutbox).key,
             kind: "send",
             trigger,
         };
+        let session = self.session(&account, Feature::MailSend)?;
         let (_, result) = self
             .logged(spec, async {
-                let session = self.google.session(account.id);
-                let mut outbox = GmailMailbox::new(&session, &account.email);
-                if !account.features.contains(&Feature::MailIngest) {
-                    outbox = outbox.without_read_access();
-                }
+                let can_read = account.features.contains(&Feature::MailIngest);
+                let outbox = session.mailbox(&account.email, can_read);
                 let attempt = SendAttempt {
                     message_id: job_message_id(&account.email, &job.key),
                     maybe_sent: job.maybe_done_before(),
                 };
                 let now = self.clock.now();
                 let result = send_email(&self.db, &outbox, account.id, input, now, &attempt).await;
-                job.retry_after = session.meter().retry_after();
-                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                job.retry_after = session.retry_after();
+                let outcome = RunOutcome::of_job(&result, session.calls());
                 (result, outcome)
             })
             .await?;
@@ -144,20 +141,15 @@ impl SyncRunner {
     }
 
     pub async fn set_doc_templates(&self, t: &DocTemplates) -> SyncResult<DocTemplates> {
-        doc_templates::configure(&self.db, t, &google::FILE_LINKS, self.clock.now()).await
+        let links = file_links(Capability::DocStore)?;
+        doc_templates::configure(&self.db, t, links, self.clock.now()).await
     }
 
     /// What the template asks for, before "Generate".
     pub async fn preview_document(&self, request: &DocRequest) -> SyncResult<DocPreview> {
-        let account = self.google_account_with(Feature::Docs).await?;
-        let session = self.google.session(account.id);
-        doc_templates::preview(
-            &self.crm,
-            &GoogleDocs::new(&session),
-            request,
-            self.clock.now(),
-        )
-        .await
+        let account = self.account_with(Feature::Docs).await?;
+        let session = self.session(&account, Feature::Docs)?;
+        doc_templates::preview(&self.crm, &session.documents(), request, self.clock.now()).await
     }
 
     /// "Generate proposal/contract": into the client's Drive folder (made if needed); logged.
@@ -166,24 +158,24 @@ impl SyncRunner {
         request: &DocRequest,
         job: &mut JobRun,
     ) -> SyncResult<GeneratedDoc> {
-        let account = self.google_account_with(Feature::Docs).await?;
+        let account = self.account_with(Feature::Docs).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: "docs",
+            integration: Providers::service(account.provider, Capability::DocStore).key,
             kind: "generate",
             trigger: job.trigger,
         };
         let crm = &self.crm;
+        let session = self.session(&account, Feature::Docs)?;
         let (_, result) = self
             .logged(spec, async {
-                let session = self.google.session(account.id);
                 let mut folders = FolderRun::default();
                 let result = async {
                     let folder = {
                         let _one_at_a_time = self.folders.lock().await;
                         ensure_client_folder(
                             &self.db,
-                            &GoogleDrive::new(&session),
+                            &session.folders(),
                             account.id,
                             request.client_id,
                             self.clock.now(),
@@ -193,7 +185,7 @@ impl SyncRunner {
                     };
                     let document = doc_templates::generate(
                         crm,
-                        &GoogleDocs::new(&session),
+                        &session.documents(),
                         request,
                         &folder.folder_id,
                         self.clock.now(),
@@ -205,8 +197,8 @@ impl SyncRunner {
                     })
                 }
                 .await;
-                job.retry_after = session.meter().retry_after();
-                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                job.retry_after = session.retry_after();
+                let outcome = RunOutcome::of_job(&result, session.calls());
                 (result, outcome)
             })
             .await?;
@@ -220,7 +212,8 @@ impl SyncRunner {
 
     /// Sets the Leads sheet (a link or an id); an empty link turns lead ingest off.
     pub async fn set_lead_sheet(&self, sheet: &LeadSheet) -> SyncResult<Option<LeadSheet>> {
-        leads::configure(&self.db, sheet, &google::FILE_LINKS, self.clock.now()).await
+        let links = file_links(Capability::SheetTable)?;
+        leads::configure(&self.db, sheet, links, self.clock.now()).await
     }
 
     /// One pass over the Leads sheet with the first account allowed to use Sheets; logged as a
@@ -230,22 +223,23 @@ impl SyncRunner {
         sheet: &LeadSheet,
         trigger: SyncTrigger,
     ) -> SyncResult<i64> {
-        let account = self.google_account_with(Feature::Sheets).await;
+        let account = self.account_with(Feature::Sheets).await;
         let spec = RunSpec {
             account_id: account.as_ref().ok().map(|a| a.id),
-            integration: "sheets",
+            integration: account.as_ref().map_or("sheets", |a| {
+                Providers::service(a.provider, Capability::SheetTable).key
+            }),
             kind: "leads",
             trigger,
         };
         let (run_id, _) = self
             .logged(spec, async {
-                let account = match account {
-                    Ok(account) => account,
+                let session = match account.and_then(|a| self.session(&a, Feature::Sheets)) {
+                    Ok(session) => session,
                     Err(e) => return (Err(e), RunOutcome::default()),
                 };
-                let session = self.google.session(account.id);
                 let mut run = LeadRun::default();
-                let sheets = GoogleSheets::new(&session);
+                let sheets = session.spreadsheets();
                 let result =
                     leads::ingest(&self.db, &sheets, sheet, self.clock.now(), &mut run).await;
                 for &client_id in &run.made_clients {
@@ -255,7 +249,7 @@ impl SyncRunner {
                 let outcome = RunOutcome {
                     fetched: run.rows,
                     skipped: run.skipped + run.errors,
-                    ..RunOutcome::made(run.imported, session.meter().calls())
+                    ..RunOutcome::made(run.imported, session.calls())
                 };
                 (result, outcome)
             })
@@ -273,7 +267,7 @@ impl SyncRunner {
         let due = drafts::due(&self.db, deal_id, self.clock.now())
             .await
             .ok()??;
-        self.google_account_with(Feature::MailSend).await.ok()?;
+        self.account_with(Feature::MailSend).await.ok()?;
         let title = format!("Proposal draft for {}", due.deal_title);
         let job = self
             .submit_background(
@@ -303,17 +297,18 @@ impl SyncRunner {
         let Some(due) = drafts::due(&self.db, deal_id, self.clock.now()).await? else {
             return Ok(None);
         };
-        let account = self.google_account_with(Feature::MailSend).await?;
+        let account = self.account_with(Feature::MailSend).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: "gmail",
+            integration: Providers::service(account.provider, Capability::MailOutbox).key,
             kind: "draft",
             trigger: job.trigger,
         };
+        let session = self.session(&account, Feature::MailSend)?;
         let (_, result) = self
             .logged(spec, async {
-                let session = self.google.session(account.id);
-                let outbox = GmailMailbox::new(&session, &account.email);
+                let can_read = account.features.contains(&Feature::MailIngest);
+                let outbox = session.mailbox(&account.email, can_read);
                 let result = drafts::create(
                     &self.db,
                     &outbox,
@@ -324,8 +319,8 @@ impl SyncRunner {
                     job.maybe_done_before(),
                 )
                 .await;
-                job.retry_after = session.meter().retry_after();
-                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                job.retry_after = session.retry_after();
+                let outcome = RunOutcome::of_job(&result, session.calls());
                 (result, outcome)
             })
             .await?;
@@ -363,7 +358,7 @@ impl SyncRunner {
             .await
             .map(|s| s.client_folder_on_create)
             .unwrap_or(false);
-        if !wanted || self.google_account_with(Feature::Drive).await.is_err() {
+        if !wanted || self.account_with(Feature::Drive).await.is_err() {
             return None;
         }
         let title = format!("Drive folder for {}", self.client_name(client_id).await);
@@ -414,22 +409,23 @@ impl SyncRunner {
                 .bind(task_id)
                 .fetch_optional(self.db.pool())
                 .await?;
-        let account_id = match on {
-            Some(account_id) => account_id,
-            None => self.google_account_with(Feature::Calendar).await?.id,
+        let account = match on {
+            Some(account_id) => self.account(account_id).await?,
+            None => self.account_with(Feature::Calendar).await?,
         };
+        let account_id = account.id;
         let spec = RunSpec {
             account_id: Some(account_id),
-            integration: "calendar",
+            integration: Providers::service(account.provider, Capability::CalendarWriter).key,
             kind: "task",
             trigger: job.trigger,
         };
+        let session = self.session(&account, Feature::Calendar)?;
         let (_, result) = self
             .logged(spec, async {
-                let session = self.google.session(account_id);
                 let result = task_calendar::add(
                     &self.db,
-                    &GoogleCalendar::new(&session),
+                    &session.calendar(),
                     account_id,
                     task_id,
                     zone,
@@ -438,11 +434,19 @@ impl SyncRunner {
                 )
                 .await
                 .map(|_| ());
-                job.retry_after = session.meter().retry_after();
-                let outcome = RunOutcome::of_job(&result, session.meter().calls());
+                job.retry_after = session.retry_after();
+                let outcome = RunOutcome::of_job(&result, session.calls());
                 (result, outcome)
             })
             .await?;
         result
     }
+}
+
+/// How the provider that keeps such files reads a pasted link to one.
+fn file_links(capability: Capability) -> SyncResult<&'static FileLinks> {
+    Providers::file_links_for(capability).ok_or(SyncError::Invalid {
+        field: "link",
+        reason: "no connected service keeps such files".into(),
+    })
 }

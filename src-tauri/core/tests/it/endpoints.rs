@@ -219,7 +219,7 @@ fn the_registry_lists_each_provider_once_with_consistent_entries() {
             );
         }
         assert!(
-            !entry.capabilities.is_empty(),
+            !entry.services.is_empty(),
             "{:?} can do something",
             entry.provider
         );

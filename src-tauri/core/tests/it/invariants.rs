@@ -204,8 +204,13 @@ pub fn ended_process() -> u32 {
     pid
 }
 
-/// The features (and the leaf modules they share): what they do, never which provider does it.
-const FEATURES: [&str; 12] = [
+/// The features (and the leaf modules they share), and the outbox: what they do, never which
+/// provider does it.
+const FEATURES: [&str; 16] = [
+    "jobs.rs",
+    "follow_ups.rs",
+    "events.rs",
+    "lease.rs",
     "mail/",
     "calendar.rs",
     "client_folder.rs",
@@ -240,6 +245,31 @@ fn code_of(line: &str) -> &str {
         return "";
     }
     line.split(" // ").next().unwrap_or(line)
+}
+
+/// The sync runner and the engine reach providers only through `providers::Providers` (the
+/// dispatch and the registry), never a provider's own module.
+const RUNNER: [&str; 2] = ["sync/", "engine/"];
+
+#[test]
+fn the_sync_runner_reaches_providers_only_through_the_registry_and_dispatch() {
+    let mut offenders = Vec::new();
+    for (file, text) in rust_files(&core_src()) {
+        if !RUNNER.iter().any(|f| file.starts_with(f)) {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            let code = code_of(line).to_lowercase();
+            if PROVIDER_WORDS[1..].iter().any(|w| code.contains(w)) {
+                offenders.push(format!("{file}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the runner asks `Providers` for a session and capabilities; it names no provider: \
+         {offenders:#?}"
+    );
 }
 
 #[test]

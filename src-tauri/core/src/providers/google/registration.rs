@@ -8,8 +8,16 @@ use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::Provider;
 
 use crate::providers::registry::{
-    Auth, Capability, Endpoint, OAuthUrls, RateLimit, RedirectStrategy, Registration,
+    Auth, Capability, Endpoint, OAuthUrls, RateLimit, RedirectStrategy, Registration, Service,
 };
+
+const fn service(capability: Capability, key: &'static str, name: &'static str) -> Service {
+    Service {
+        capability,
+        key,
+        name,
+    }
+}
 
 const GMAIL_READ: &str = "https://www.googleapis.com/auth/gmail.readonly";
 const GMAIL_COMPOSE: &str = "https://www.googleapis.com/auth/gmail.compose";
@@ -87,14 +95,14 @@ pub const REGISTRATION: Registration = Registration {
             documented_at: "https://developers.google.com/workspace/docs/api/limits",
         },
     ],
-    capabilities: &[
-        Capability::MailSource,
-        Capability::MailOutbox,
-        Capability::CalendarSource,
-        Capability::CalendarWriter,
-        Capability::FolderTree,
-        Capability::DocStore,
-        Capability::SpreadsheetSink,
-        Capability::SheetTable,
+    services: &[
+        service(Capability::MailSource, "gmail", "Gmail"),
+        service(Capability::MailOutbox, "gmail", "Gmail"),
+        service(Capability::CalendarSource, "calendar", "Calendar"),
+        service(Capability::CalendarWriter, "calendar", "Calendar"),
+        service(Capability::FolderTree, "drive", "Drive"),
+        service(Capability::DocStore, "docs", "Docs"),
+        service(Capability::SpreadsheetSink, "sheets", "Sheets"),
+        service(Capability::SheetTable, "sheets", "Sheets"),
     ],
 };

@@ -1,0 +1,315 @@
+//! From an account to the provider code that serves it. The sync runner asks for a [`Session`] of
+//! an account and takes capabilities from it (a mailbox, a calendar, folders, documents,
+//! spreadsheets); each is an enum with one variant per provider that implements the feature's
+//! trait by handing the call to that provider. Adding a provider adds a variant here and in
+//! [`Providers`]; no feature and not the runner changes.
+
+use std::time::Duration;
+
+use cremmy_protocol::accounts::Account;
+use cremmy_protocol::Provider;
+
+use super::google;
+use super::registry::{registration, Capability, Service};
+use crate::accounts::Accounts;
+use crate::calendar::{CalendarSource, EventPage};
+use crate::client_folder::{Folder, FolderTree};
+use crate::clock::Timestamp;
+use crate::doc_templates::DocStore;
+use crate::failure::SourceError;
+use crate::file_links::FileLinks;
+use crate::leads::SheetTable;
+use crate::mail::send::{MailOutbox, Sent};
+use crate::mail::{Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
+use crate::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
+use crate::task_calendar::{CalendarWriter, TimedEvent};
+
+/// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
+#[derive(Clone)]
+pub struct Providers {
+    google: google::Google,
+}
+
+impl From<google::Google> for Providers {
+    fn from(google: google::Google) -> Providers {
+        Providers { google }
+    }
+}
+
+impl Providers {
+    pub fn accounts(&self) -> &Accounts {
+        self.google.accounts()
+    }
+
+    /// A call session for `account` (a call count and the last `Retry-After`, per run); `None`
+    /// for an account of a provider without a connector (which cannot be connected).
+    pub fn session(&self, account: &Account) -> Option<Session> {
+        match account.provider {
+            Provider::Google => Some(Session::Google(self.google.session(account.id))),
+            _ => None,
+        }
+    }
+
+    /// How the first provider that can do `capability` reads links to its files.
+    pub fn file_links_for(capability: Capability) -> Option<&'static FileLinks> {
+        super::registry::REGISTRY
+            .iter()
+            .filter(|r| r.can(capability))
+            .find_map(|r| Providers::file_links(r.provider))
+    }
+
+    /// How `provider` names the service that does `capability` (for runs and progress).
+    pub fn service(provider: Provider, capability: Capability) -> Service {
+        registration(provider)
+            .and_then(|r| r.service(capability))
+            .copied()
+            .unwrap_or(Service {
+                capability,
+                key: provider.key(),
+                name: provider.display_name(),
+            })
+    }
+
+    /// How `provider` reads links to its files.
+    pub fn file_links(provider: Provider) -> Option<&'static FileLinks> {
+        match provider {
+            Provider::Google => Some(&google::FILE_LINKS),
+            _ => None,
+        }
+    }
+}
+
+/// One run's calls to one account.
+pub enum Session {
+    Google(google::Session),
+}
+
+macro_rules! each {
+    ($value:expr, $inner:ident => $call:expr) => {
+        match $value {
+            Self::Google($inner) => $call,
+        }
+    };
+}
+
+impl Session {
+    pub fn calls(&self) -> u32 {
+        each!(self, s => s.meter().calls())
+    }
+
+    /// The provider's last `Retry-After` in this session.
+    pub fn retry_after(&self) -> Option<Duration> {
+        each!(self, s => s.meter().retry_after())
+    }
+
+    /// The account's mailbox; `can_read` false when the grant only allows sending.
+    pub fn mailbox(&self, owner: &str, can_read: bool) -> Mailbox {
+        match self {
+            Session::Google(s) => {
+                let mailbox = google::gmail::GmailMailbox::new(s, owner);
+                Mailbox::Google(if can_read {
+                    mailbox
+                } else {
+                    mailbox.without_read_access()
+                })
+            }
+        }
+    }
+
+    pub fn calendar(&self) -> Calendar {
+        each!(self, s => Calendar::Google(google::calendar::GoogleCalendar::new(s)))
+    }
+
+    pub fn folders(&self) -> Folders {
+        each!(self, s => Folders::Google(google::drive::GoogleDrive::new(s)))
+    }
+
+    pub fn documents(&self) -> Documents {
+        each!(self, s => Documents::Google(google::docs::GoogleDocs::new(s)))
+    }
+
+    pub fn spreadsheets(&self) -> Spreadsheets {
+        each!(self, s => Spreadsheets::Google(google::sheets::GoogleSheets::new(s)))
+    }
+}
+
+pub enum Mailbox {
+    Google(google::gmail::GmailMailbox),
+}
+
+impl MailSource for Mailbox {
+    fn owner(&self) -> &str {
+        each!(self, m => MailSource::owner(m))
+    }
+    async fn current_cursor(&self) -> Result<String, SourceError> {
+        each!(self, m => m.current_cursor().await)
+    }
+    async fn search(
+        &self,
+        query: &MailQuery,
+        page: Option<String>,
+    ) -> Result<Page<MessageRef>, SourceError> {
+        each!(self, m => m.search(query, page).await)
+    }
+    async fn changes_since(
+        &self,
+        cursor: &str,
+        page: Option<String>,
+    ) -> Result<Changes, SourceError> {
+        each!(self, m => m.changes_since(cursor, page).await)
+    }
+    async fn headers(&self, id: &str) -> Result<Option<MailHeaders>, SourceError> {
+        each!(self, m => m.headers(id).await)
+    }
+}
+
+impl MailOutbox for Mailbox {
+    fn service(&self) -> &'static str {
+        each!(self, m => m.service())
+    }
+    fn owner(&self) -> &str {
+        each!(self, m => MailOutbox::owner(m))
+    }
+    async fn send(&self, raw: Vec<u8>, thread_id: Option<&str>) -> Result<Sent, SourceError> {
+        each!(self, m => m.send(raw, thread_id).await)
+    }
+    async fn create_draft(&self, raw: Vec<u8>) -> Result<String, SourceError> {
+        each!(self, m => m.create_draft(raw).await)
+    }
+    async fn stored_message_id(&self, provider_id: &str) -> Result<Option<String>, SourceError> {
+        each!(self, m => m.stored_message_id(provider_id).await)
+    }
+    async fn find_sent(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
+        each!(self, m => m.find_sent(message_id).await)
+    }
+    async fn find_draft(&self, message_id: &str) -> Result<Option<String>, SourceError> {
+        each!(self, m => m.find_draft(message_id).await)
+    }
+}
+
+pub enum Calendar {
+    Google(google::calendar::GoogleCalendar),
+}
+
+impl CalendarSource for Calendar {
+    async fn events(
+        &self,
+        sync_token: Option<&str>,
+        since: Timestamp,
+        page: Option<String>,
+    ) -> Result<EventPage, SourceError> {
+        each!(self, c => c.events(sync_token, since, page).await)
+    }
+}
+
+impl CalendarWriter for Calendar {
+    async fn insert(&self, key: &str, event: &TimedEvent) -> Result<String, SourceError> {
+        each!(self, c => c.insert(key, event).await)
+    }
+    async fn update(&self, id: &str, event: &TimedEvent) -> Result<bool, SourceError> {
+        each!(self, c => c.update(id, event).await)
+    }
+}
+
+pub enum Folders {
+    Google(google::drive::GoogleDrive),
+}
+
+impl FolderTree for Folders {
+    async fn folder(&self, id: &str) -> Result<Option<Folder>, SourceError> {
+        each!(self, f => f.folder(id).await)
+    }
+    async fn children_named(
+        &self,
+        parent: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<Folder>, SourceError> {
+        each!(self, f => f.children_named(parent, name).await)
+    }
+    async fn create(&self, parent: Option<&str>, name: &str) -> Result<Folder, SourceError> {
+        each!(self, f => f.create(parent, name).await)
+    }
+    async fn trash(&self, id: &str) -> Result<(), SourceError> {
+        each!(self, f => f.trash(id).await)
+    }
+}
+
+pub enum Documents {
+    Google(google::docs::GoogleDocs),
+}
+
+impl DocStore for Documents {
+    fn provider(&self) -> Provider {
+        each!(self, d => d.provider())
+    }
+    fn document_noun(&self) -> &'static str {
+        each!(self, d => d.document_noun())
+    }
+    async fn read(&self, id: &str) -> Result<Option<(String, String)>, SourceError> {
+        each!(self, d => d.read(id).await)
+    }
+    async fn copy_into(
+        &self,
+        id: &str,
+        name: &str,
+        folder: &str,
+    ) -> Result<(String, String), SourceError> {
+        each!(self, d => d.copy_into(id, name, folder).await)
+    }
+    async fn replace_all(&self, id: &str, pairs: &[(String, String)]) -> Result<(), SourceError> {
+        each!(self, d => d.replace_all(id, pairs).await)
+    }
+    async fn trash(&self, id: &str) -> Result<(), SourceError> {
+        each!(self, d => DocStore::trash(d, id).await)
+    }
+}
+
+pub enum Spreadsheets {
+    Google(google::sheets::GoogleSheets),
+}
+
+impl SpreadsheetSink for Spreadsheets {
+    async fn live_grid(&self, id: &str) -> Result<Option<Grid>, SourceError> {
+        each!(self, s => s.live_grid(id).await)
+    }
+    async fn find_made(&self, title: &str) -> Result<Option<String>, SourceError> {
+        each!(self, s => s.find_made(title).await)
+    }
+    async fn create(
+        &self,
+        title: &str,
+        sheet_title: &str,
+        rows: u32,
+        columns: u32,
+    ) -> Result<Grid, SourceError> {
+        each!(self, s => s.create(title, sheet_title, rows, columns).await)
+    }
+    async fn add_rows(&self, grid: &Grid, rows: u32) -> Result<(), SourceError> {
+        each!(self, s => s.add_rows(grid, rows).await)
+    }
+    async fn write(
+        &self,
+        grid: &Grid,
+        block: &CellBlock,
+        values: Vec<Vec<SheetCell>>,
+    ) -> Result<(), SourceError> {
+        each!(self, s => s.write(grid, block, values).await)
+    }
+}
+
+impl SheetTable for Spreadsheets {
+    async fn rows(
+        &self,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> Result<Vec<Vec<String>>, SourceError> {
+        each!(self, s => s.rows(spreadsheet_id, sheet).await)
+    }
+    async fn write_blocks(
+        &self,
+        spreadsheet_id: &str,
+        blocks: Vec<(CellBlock, Vec<Vec<String>>)>,
+    ) -> Result<(), SourceError> {
+        each!(self, s => s.write_blocks(spreadsheet_id, blocks).await)
+    }
+}
