@@ -8,6 +8,7 @@
 use std::future::Future;
 
 use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction};
+use cremmy_protocol::kinds::RunKind;
 
 use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
@@ -86,7 +87,7 @@ pub fn decide(event: &CalendarEvent, owner: &str, book: &ContactBook) -> EventAc
 /// What a calendar run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CalendarRun {
-    pub kind: &'static str,
+    pub kind: RunKind,
     pub fetched: i64,
     pub created: i64,
     pub updated: i64,
@@ -109,9 +110,9 @@ pub async fn sync(
     let book = contact_book(db).await?;
     let mut token = cursor(db, account_id).await?;
     run.kind = if token.is_some() {
-        "incremental"
+        RunKind::Incremental
     } else {
-        "full"
+        RunKind::Full
     };
     let mut page = None;
     loop {
@@ -123,7 +124,7 @@ pub async fn sync(
                 // The provider forgot our position: start over; keys keep it duplicate-free.
                 token = None;
                 page = None;
-                run.kind = "full";
+                run.kind = RunKind::Full;
                 continue;
             }
             other => other?,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use cremmy_protocol::docs::DocRequest;
 use cremmy_protocol::engine::{Job, JobQuery, JobStatus};
+use cremmy_protocol::kinds::JobKind;
 use cremmy_protocol::mail::SendEmailInput;
 use cremmy_protocol::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -43,14 +44,14 @@ pub enum JobSpec {
 }
 
 impl JobSpec {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> JobKind {
         match self {
-            JobSpec::SendEmail { .. } => "send_email",
-            JobSpec::DealDraft { .. } => "deal_draft",
-            JobSpec::ClientFolder { .. } => "client_folder",
-            JobSpec::GenerateDoc { .. } => "generate_doc",
-            JobSpec::ExportSheets => "export_sheets",
-            JobSpec::TaskEvent { .. } => "task_event",
+            JobSpec::SendEmail { .. } => JobKind::SendEmail,
+            JobSpec::DealDraft { .. } => JobKind::DealDraft,
+            JobSpec::ClientFolder { .. } => JobKind::ClientFolder,
+            JobSpec::GenerateDoc { .. } => JobKind::GenerateDoc,
+            JobSpec::ExportSheets => JobKind::ExportSheets,
+            JobSpec::TaskEvent { .. } => JobKind::TaskEvent,
         }
     }
 }
@@ -146,7 +147,7 @@ pub async fn enqueue(
         "INSERT INTO jobs (kind, idempotency_key, payload, title, priority, status, max_attempts, next_run_at, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
     )
-    .bind(spec.kind())
+    .bind(spec.kind().as_str())
     .bind(key)
     .bind(payload)
     .bind(title)
@@ -363,7 +364,7 @@ pub async fn list(db: &Database, query: &JobQuery) -> Result<Vec<Job>, sqlx::Err
         .into_iter()
         .map(|r| Job {
             id: r.0,
-            kind: r.1,
+            kind: JobKind::parse(&r.1),
             title: r.2,
             status: JobStatus::parse(&r.3).unwrap_or(JobStatus::Dead),
             attempts: r.4,
@@ -386,6 +387,6 @@ fn code_name(code: ErrorCode) -> Option<String> {
 }
 
 /// A fresh idempotency key: the kind, the time and 64 random bits.
-pub fn new_key(kind: &str, now: Timestamp) -> String {
+pub fn new_key(kind: JobKind, now: Timestamp) -> String {
     format!("{kind}:{now}:{:016x}", crate::mail::send::random_part())
 }

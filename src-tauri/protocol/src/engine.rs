@@ -77,8 +77,7 @@ impl JobStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: i64,
-    /// `send_email`, `deal_draft`, `client_folder`, `generate_doc`, `export_sheets`, `task_event`.
-    pub kind: String,
+    pub kind: crate::kinds::JobKind,
     /// "Email to Ada Lovelace: Proposal".
     pub title: String,
     pub status: JobStatus,

@@ -9,6 +9,7 @@ pub mod crm;
 pub mod csv;
 pub mod docs;
 pub mod engine;
+pub mod kinds;
 pub mod mail;
 pub mod sync;
 

@@ -74,10 +74,8 @@ pub struct SyncRun {
     pub account_id: Option<i64>,
     /// The account's address, when the run belonged to one still known.
     pub account_email: Option<String>,
-    /// `gmail`, `calendar`, `sheets`…
-    pub integration: String,
-    /// `full`, `incremental`, `reconcile`, `backfill`, `export`…
-    pub kind: String,
+    pub integration: crate::kinds::Integration,
+    pub kind: crate::kinds::RunKind,
     pub trigger: SyncTrigger,
     /// Unix ms.
     pub started_at: i64,
@@ -103,7 +101,7 @@ pub struct SyncRunQuery {
     #[serde(default)]
     pub account_id: Option<i64>,
     #[serde(default)]
-    pub integration: Option<String>,
+    pub integration: Option<crate::kinds::Integration>,
     /// Only failed runs.
     #[serde(default)]
     pub failed_only: bool,

@@ -4,6 +4,7 @@
 use cremmy_protocol::accounts::{
     Account, AccountStatus, ConnectRequest, Feature, OAuthClientInput,
 };
+use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncRunStatus};
 use cremmy_protocol::{ApiError, ErrorCode, IntegrationState, Provider};
 use leptos::prelude::*;
@@ -80,7 +81,7 @@ fn report_sync(ui: Ui, runs: &[SyncRun]) {
         ui.ok("Nothing to sync: no connected account reads mail.");
         return;
     }
-    let count = |integration: &str| -> i64 {
+    let count = |integration: Integration| -> i64 {
         runs.iter()
             .filter(|r| r.integration == integration)
             .map(|r| r.created)
@@ -94,9 +95,9 @@ fn report_sync(ui: Ui, runs: &[SyncRun]) {
         }
     };
     let news: Vec<String> = [
-        (count("gmail"), "new email", "new emails"),
-        (count("sheets"), "new lead", "new leads"),
-        (count("calendar"), "new meeting", "new meetings"),
+        (count(Integration::Gmail), "new email", "new emails"),
+        (count(Integration::Sheets), "new lead", "new leads"),
+        (count(Integration::Calendar), "new meeting", "new meetings"),
     ]
     .into_iter()
     .filter(|(n, _, _)| *n > 0)
@@ -160,7 +161,7 @@ fn GoogleCard(
     let runs = LocalResource::new(move || {
         ui.revision.track();
         api::sync_runs(SyncRunQuery {
-            integration: Some("gmail".into()),
+            integration: Some(Integration::Gmail),
             limit: Some(50),
             ..SyncRunQuery::default()
         })
@@ -184,11 +185,8 @@ fn GoogleCard(
             .and_then(|list| {
                 list.into_iter().find(|r| {
                     r.account_id == Some(id)
-                        && r.integration == "gmail"
-                        && matches!(
-                            r.kind.as_str(),
-                            "full" | "incremental" | "backfill" | "reconcile"
-                        )
+                        && r.integration == Integration::Gmail
+                        && r.kind.is_pull()
                 })
             })
     };

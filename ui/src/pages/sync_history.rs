@@ -66,7 +66,7 @@ pub fn SyncHistoryPage() -> impl IntoView {
                                 let failed = run.status == SyncRunStatus::Failed;
                                 let took = run.finished_at.map(|f| format!("{:.1} s", (f - run.started_at) as f64 / 1000.0)).unwrap_or_else(|| "running".into());
                                 view! {
-                                    <tr class="sync-run" class:failed=failed data-status=run.status.as_str() data-integration=run.integration.clone()>
+                                    <tr class="sync-run" class:failed=failed data-status=run.status.as_str() data-integration=run.integration.as_str()>
                                         <td>{datetime(run.started_at)}</td>
                                         <td>{run.account_email.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td>{format!("{} {} ({})", run.integration, run.kind, run.trigger.as_str())}</td>
@@ -127,7 +127,7 @@ fn JobLine(job: Job) -> impl IntoView {
         _ => format!("Waiting · next try {}", datetime(job.next_run_at)),
     };
     view! {
-        <li class="job-row" data-status=job.status.as_str() data-kind=job.kind.clone()>
+        <li class="job-row" data-status=job.status.as_str() data-kind=job.kind.as_str()>
             <div>
                 <strong>{job.title.clone()}</strong>
                 <span class="muted small">" · " {state}</span>

@@ -2,6 +2,7 @@
 //! ones this account has not imported, matches them locally and commits each batch with the
 //! cursor or addresses it covers.
 
+use cremmy_protocol::kinds::RunKind;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::plan::{plan, MailOp, MailPlanInput, MailSettings};
@@ -21,7 +22,7 @@ const CONCURRENT_FETCHES: usize = 8;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MailRun {
     /// The leading step: `full`, `incremental`, `backfill` or `reconcile`.
-    pub kind: &'static str,
+    pub kind: RunKind,
     pub fetched: i64,
     pub created: i64,
     pub skipped: i64,
@@ -59,7 +60,7 @@ impl<S: MailSource> MailSync<'_, S> {
         run.kind = ops
             .iter()
             .max_by_key(|op| op.weight())
-            .map_or("incremental", MailOp::kind);
+            .map_or(RunKind::Incremental, MailOp::kind);
         for op in ops {
             match op {
                 MailOp::Full { since } => self.full(since, run).await?,

@@ -3,6 +3,7 @@
 //! added since, and the periodic reconciliation.
 
 use crate::clock::Timestamp;
+use cremmy_protocol::kinds::RunKind;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -62,12 +63,12 @@ pub enum MailOp {
 
 impl MailOp {
     /// The name a sync-log row gives the run this op leads.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> RunKind {
         match self {
-            MailOp::Full { .. } => "full",
-            MailOp::Changes { .. } => "incremental",
-            MailOp::Backfill { .. } => "backfill",
-            MailOp::Reconcile { .. } => "reconcile",
+            MailOp::Full { .. } => RunKind::Full,
+            MailOp::Changes { .. } => RunKind::Incremental,
+            MailOp::Backfill { .. } => RunKind::Backfill,
+            MailOp::Reconcile { .. } => RunKind::Reconcile,
         }
     }
 

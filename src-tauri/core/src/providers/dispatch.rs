@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use cremmy_protocol::accounts::Account;
+use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
 use super::google;
@@ -65,7 +66,7 @@ impl Providers {
             .copied()
             .unwrap_or(Service {
                 capability,
-                key: provider.key(),
+                key: Integration::Unknown,
                 name: provider.display_name(),
             })
     }

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
 /// How the provider hands the browser back to Cremmy after sign-in.
@@ -75,8 +76,8 @@ pub enum Capability {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Service {
     pub capability: Capability,
-    /// The run log's integration name (`gmail`, `calendar`, …).
-    pub key: &'static str,
+    /// The run log's name for it.
+    pub key: Integration,
     /// What the user reads ("Gmail").
     pub name: &'static str,
 }

@@ -1,6 +1,7 @@
 //! The sync log: a row per run (started, finished, counts, calls, error), read by the Sync history
 //! view and the Integrations cards, pruned by age.
 
+use cremmy_protocol::kinds::{Integration, RunKind};
 use cremmy_protocol::sync::{SyncRun, SyncRunQuery, SyncRunStatus, SyncTrigger};
 use cremmy_protocol::ErrorCode;
 
@@ -13,7 +14,8 @@ pub const KEEP_MS: i64 = 30 * 86_400_000;
 /// What a finished run reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOutcome {
-    pub kind: String,
+    /// What the run turned out to be (a mail pull may become a full sync); `None`: as started.
+    pub kind: Option<RunKind>,
     pub fetched: i64,
     pub created: i64,
     pub skipped: i64,
@@ -40,10 +42,10 @@ impl RunOutcome {
 
 /// What a logged run is: whose, of which integration, what kind, and why it ran.
 #[derive(Debug, Clone, Copy)]
-pub struct RunSpec<'a> {
+pub struct RunSpec {
     pub account_id: Option<i64>,
-    pub integration: &'a str,
-    pub kind: &'a str,
+    pub integration: Integration,
+    pub kind: RunKind,
     pub trigger: SyncTrigger,
 }
 
@@ -54,7 +56,7 @@ pub struct RunSpec<'a> {
 pub async fn logged<T, E: crate::HasErrorCode>(
     db: &Database,
     clock: &dyn crate::clock::Clock,
-    spec: RunSpec<'_>,
+    spec: RunSpec,
     work: impl std::future::Future<Output = (Result<T, E>, RunOutcome)>,
 ) -> Result<(i64, Result<T, E>), sqlx::Error> {
     let run_id = start(
@@ -67,9 +69,7 @@ pub async fn logged<T, E: crate::HasErrorCode>(
     )
     .await?;
     let (result, mut outcome) = work.await;
-    if outcome.kind.is_empty() {
-        outcome.kind = spec.kind.to_string();
-    }
+    outcome.kind.get_or_insert(spec.kind);
     outcome.error = result.as_ref().err().map(|e| (e.code(), e.to_string()));
     finish(db, run_id, &outcome, clock.now()).await?;
     Ok((run_id, result))
@@ -78,8 +78,8 @@ pub async fn logged<T, E: crate::HasErrorCode>(
 async fn start(
     db: &Database,
     account_id: Option<i64>,
-    integration: &str,
-    kind: &str,
+    integration: Integration,
+    kind: RunKind,
     trigger: SyncTrigger,
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
@@ -88,8 +88,8 @@ async fn start(
          VALUES (?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
     )
     .bind(account_id)
-    .bind(integration)
-    .bind(kind)
+    .bind(integration.as_str())
+    .bind(kind.as_str())
     .bind(trigger.as_str())
     .bind(now)
     .bind(i64::from(crate::lease::this_process()))
@@ -118,7 +118,7 @@ async fn finish(
         "UPDATE sync_runs SET kind = ?, finished_at = ?, status = ?, fetched = ?, created = ?, skipped = ?, \
          recovered = ?, api_calls = ?, error_code = ?, error = ? WHERE id = ?",
     )
-    .bind(&outcome.kind)
+    .bind(outcome.kind.map(RunKind::as_str))
     .bind(now)
     .bind(status.as_str())
     .bind(outcome.fetched)
@@ -174,7 +174,7 @@ pub async fn runs(db: &Database, query: &SyncRunQuery) -> Result<Vec<SyncRun>, s
          ORDER BY r.started_at DESC, r.id DESC LIMIT ?4",
     )
     .bind(query.account_id)
-    .bind(query.integration.as_deref())
+    .bind(query.integration.map(Integration::as_str))
     .bind(query.failed_only)
     .bind(limit)
     .fetch_all(db.pool())
@@ -191,8 +191,8 @@ fn to_run(r: &sqlx::sqlite::SqliteRow) -> Result<SyncRun, sqlx::Error> {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
         account_email: r.try_get("email")?,
-        integration: r.try_get("integration")?,
-        kind: r.try_get("kind")?,
+        integration: Integration::parse(r.try_get("integration")?),
+        kind: RunKind::parse(r.try_get("kind")?),
         trigger: SyncTrigger::parse(&trigger).unwrap_or(SyncTrigger::Manual),
         started_at: r.try_get("started_at")?,
         finished_at: r.try_get("finished_at")?,

@@ -22,6 +22,7 @@ use crate::mail::{MailRun, MailSettings, MailSync};
 use crate::providers::registry::{registration, Capability};
 use crate::providers::{Providers, Session};
 use crate::HasErrorCode;
+use cremmy_protocol::kinds::RunKind;
 
 pub use crate::failure::SourceError;
 
@@ -305,7 +306,7 @@ impl SyncRunner {
     /// One logged run (see [`log::logged`]).
     async fn logged<T, E: HasErrorCode>(
         &self,
-        spec: log::RunSpec<'_>,
+        spec: log::RunSpec,
         work: impl std::future::Future<Output = (Result<T, E>, log::RunOutcome)>,
     ) -> SyncResult<(i64, Result<T, E>)> {
         // Boxed: a job body's future is large, and nested on the stack it overflows a test thread.
@@ -316,7 +317,7 @@ impl SyncRunner {
         let spec = log::RunSpec {
             account_id: Some(account.id),
             integration: Providers::service(account.provider, Capability::CalendarSource).key,
-            kind: "incremental",
+            kind: RunKind::Incremental,
             trigger,
         };
         let session = self.session(account, Feature::Calendar)?;
@@ -333,7 +334,7 @@ impl SyncRunner {
                 )
                 .await;
                 let outcome = log::RunOutcome {
-                    kind: run.kind.to_string(),
+                    kind: Some(run.kind),
                     fetched: run.fetched,
                     skipped: run.updated + run.cancelled,
                     ..log::RunOutcome::made(run.created, session.calls())
@@ -353,7 +354,7 @@ impl SyncRunner {
         let spec = log::RunSpec {
             account_id: Some(account.id),
             integration: Providers::service(account.provider, Capability::MailSource).key,
-            kind: "incremental",
+            kind: RunKind::Incremental,
             trigger,
         };
         let session = self.session(account, Feature::MailIngest)?;
@@ -371,7 +372,7 @@ impl SyncRunner {
                 .run(reconcile, &mut run)
                 .await;
                 let outcome = log::RunOutcome {
-                    kind: run.kind.to_string(),
+                    kind: Some(run.kind),
                     fetched: run.fetched,
                     skipped: run.skipped,
                     recovered: run.recovered,

@@ -23,6 +23,7 @@ use crate::pipeline_export::export_pipeline;
 use crate::providers::registry::Capability;
 use crate::providers::Providers;
 use crate::task_calendar;
+use cremmy_protocol::kinds::{Integration, JobKind, RunKind};
 
 impl SyncRunner {
     /// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
@@ -33,7 +34,7 @@ impl SyncRunner {
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::service(account.provider, Capability::SpreadsheetSink).key,
-            kind: "export",
+            kind: RunKind::Export,
             trigger,
         };
         let session = self.session(&account, Feature::Sheets)?;
@@ -75,7 +76,7 @@ impl SyncRunner {
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::service(account.provider, Capability::FolderTree).key,
-            kind: "folder",
+            kind: RunKind::Folder,
             trigger,
         };
         let session = self.session(&account, Feature::Drive)?;
@@ -114,7 +115,7 @@ impl SyncRunner {
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::service(account.provider, Capability::MailOutbox).key,
-            kind: "send",
+            kind: RunKind::Send,
             trigger,
         };
         let session = self.session(&account, Feature::MailSend)?;
@@ -162,7 +163,7 @@ impl SyncRunner {
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::service(account.provider, Capability::DocStore).key,
-            kind: "generate",
+            kind: RunKind::Generate,
             trigger: job.trigger,
         };
         let crm = &self.crm;
@@ -226,10 +227,10 @@ impl SyncRunner {
         let account = self.account_with(Feature::Sheets).await;
         let spec = RunSpec {
             account_id: account.as_ref().ok().map(|a| a.id),
-            integration: account.as_ref().map_or("sheets", |a| {
+            integration: account.as_ref().map_or(Integration::Sheets, |a| {
                 Providers::service(a.provider, Capability::SheetTable).key
             }),
-            kind: "leads",
+            kind: RunKind::Leads,
             trigger,
         };
         let (run_id, _) = self
@@ -301,7 +302,7 @@ impl SyncRunner {
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::service(account.provider, Capability::MailOutbox).key,
-            kind: "draft",
+            kind: RunKind::Draft,
             trigger: job.trigger,
         };
         let session = self.session(&account, Feature::MailSend)?;
@@ -362,7 +363,7 @@ impl SyncRunner {
             return None;
         }
         let title = format!("Drive folder for {}", self.client_name(client_id).await);
-        let key = crate::jobs::new_key("client_folder", self.clock.now());
+        let key = crate::jobs::new_key(JobKind::ClientFolder, self.clock.now());
         let job = self
             .submit_background(JobSpec::ClientFolder { client_id }, &key, &title)
             .await?;
@@ -381,7 +382,7 @@ impl SyncRunner {
         task_id: i64,
     ) -> Option<tokio::task::JoinHandle<SyncResult<()>>> {
         let (_, time_zone) = task_calendar::stale(&self.db, task_id).await.ok()??;
-        let key = crate::jobs::new_key("task_event", self.clock.now());
+        let key = crate::jobs::new_key(JobKind::TaskEvent, self.clock.now());
         let spec = JobSpec::TaskEvent { task_id, time_zone };
         let job = self
             .submit_background(spec, &key, &format!("Task #{task_id} on the calendar"))
@@ -417,7 +418,7 @@ impl SyncRunner {
         let spec = RunSpec {
             account_id: Some(account_id),
             integration: Providers::service(account.provider, Capability::CalendarWriter).key,
-            kind: "task",
+            kind: RunKind::Task,
             trigger: job.trigger,
         };
         let session = self.session(&account, Feature::Calendar)?;

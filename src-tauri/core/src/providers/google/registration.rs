@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
 use crate::providers::registry::{
     Auth, Capability, Endpoint, OAuthUrls, RateLimit, RedirectStrategy, Registration, Service,
 };
 
-const fn service(capability: Capability, key: &'static str, name: &'static str) -> Service {
+const fn service(capability: Capability, key: Integration, name: &'static str) -> Service {
     Service {
         capability,
         key,
@@ -96,13 +97,21 @@ pub const REGISTRATION: Registration = Registration {
         },
     ],
     services: &[
-        service(Capability::MailSource, "gmail", "Gmail"),
-        service(Capability::MailOutbox, "gmail", "Gmail"),
-        service(Capability::CalendarSource, "calendar", "Calendar"),
-        service(Capability::CalendarWriter, "calendar", "Calendar"),
-        service(Capability::FolderTree, "drive", "Drive"),
-        service(Capability::DocStore, "docs", "Docs"),
-        service(Capability::SpreadsheetSink, "sheets", "Sheets"),
-        service(Capability::SheetTable, "sheets", "Sheets"),
+        service(Capability::MailSource, Integration::Gmail, "Gmail"),
+        service(Capability::MailOutbox, Integration::Gmail, "Gmail"),
+        service(
+            Capability::CalendarSource,
+            Integration::Calendar,
+            "Calendar",
+        ),
+        service(
+            Capability::CalendarWriter,
+            Integration::Calendar,
+            "Calendar",
+        ),
+        service(Capability::FolderTree, Integration::Drive, "Drive"),
+        service(Capability::DocStore, Integration::Docs, "Docs"),
+        service(Capability::SpreadsheetSink, Integration::Sheets, "Sheets"),
+        service(Capability::SheetTable, Integration::Sheets, "Sheets"),
     ],
 };

@@ -1,0 +1,112 @@
+//! Typed names that cross crates and are stored as text: the service a run used, what kind of run
+//! it was, what kind of job. Each is spelled once here (as serde, the database and the UI see it);
+//! a name written by a newer Cremmy reads as `Unknown` instead of failing.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! stored_names {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
+            /// Written by a newer Cremmy.
+            #[serde(other)]
+            Unknown,
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Unknown => "unknown",
+                }
+            }
+
+            /// The name as stored; unknown text is `Unknown`.
+            pub fn parse(text: &str) -> $name {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == text)
+                    .unwrap_or($name::Unknown)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
+stored_names! {
+    /// The service a run used (a provider's service: Gmail is Google's mail).
+    Integration {
+        Gmail = "gmail",
+        Calendar = "calendar",
+        Sheets = "sheets",
+        Drive = "drive",
+        Docs = "docs",
+    }
+}
+
+stored_names! {
+    /// What a run did.
+    RunKind {
+        /// Every item in the look-back window.
+        Full = "full",
+        /// What changed since the stored cursor.
+        Incremental = "incremental",
+        /// Older mail of a contact added later.
+        Backfill = "backfill",
+        /// The provider's whole list compared with what is stored.
+        Reconcile = "reconcile",
+        Send = "send",
+        Draft = "draft",
+        Folder = "folder",
+        Generate = "generate",
+        Export = "export",
+        Leads = "leads",
+        Task = "task",
+    }
+}
+
+impl Default for RunKind {
+    /// A run that has not said otherwise pulls what changed.
+    fn default() -> RunKind {
+        RunKind::Incremental
+    }
+}
+
+impl RunKind {
+    /// A pull of a provider's items (as opposed to one outgoing job).
+    pub fn is_pull(self) -> bool {
+        matches!(
+            self,
+            RunKind::Full | RunKind::Incremental | RunKind::Backfill | RunKind::Reconcile
+        )
+    }
+}
+
+stored_names! {
+    /// What an outgoing job does.
+    JobKind {
+        SendEmail = "send_email",
+        DealDraft = "deal_draft",
+        ClientFolder = "client_folder",
+        GenerateDoc = "generate_doc",
+        ExportSheets = "export_sheets",
+        TaskEvent = "task_event",
+    }
+}
