@@ -14,6 +14,7 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
 use crate::cursors;
 use crate::db::Database;
+use crate::external_links::{self as links, EntityKind, NewLink, Role};
 use crate::failure::SourceError;
 use crate::mail::{contact_book, ContactBook, ContactRef};
 use crate::sync::SyncError;
@@ -149,13 +150,9 @@ async fn commit_page(
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.writer().begin().await?;
     for event in &page.events {
-        let known: Option<i64> = sqlx::query_scalar(
-            "SELECT activity_id FROM calendar_events WHERE account_id = ? AND event_id = ?",
-        )
-        .bind(account_id)
-        .bind(&event.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let known = links::of_remote(&mut tx, account_id, Role::Meeting, &event.id)
+            .await?
+            .map(|l| l.local_id);
         match decide(event, owner, book) {
             EventAction::Ignore => {}
             EventAction::Cancel => {
@@ -207,16 +204,17 @@ async fn commit_page(
                         id
                     }
                 };
-                sqlx::query(
-                    "INSERT INTO calendar_events (account_id, event_id, ical_uid, activity_id) VALUES (?, ?, ?, ?) \
-                     ON CONFLICT (account_id, event_id) DO UPDATE SET activity_id = excluded.activity_id",
-                )
-                .bind(account_id)
-                .bind(&event.id)
-                .bind(&key)
-                .bind(activity)
-                .execute(&mut *tx)
-                .await?;
+                let link = NewLink {
+                    account_id,
+                    entity: EntityKind::Activity,
+                    local_id: activity,
+                    role: Role::Meeting,
+                    remote_id: &event.id,
+                    url: None,
+                    remote_version: Some(&key),
+                    state: None,
+                };
+                links::put(&mut tx, &link, now).await?;
             }
         }
     }

@@ -10,6 +10,7 @@ use cremmy_protocol::crm::ClientFolder;
 
 use crate::clock::Timestamp;
 use crate::db::Database;
+use crate::external_links::{self as links, EntityKind, NewLink, Role};
 use crate::failure::SourceError;
 use crate::sync::SyncError;
 
@@ -108,14 +109,17 @@ pub async fn ensure_client_folder(
         .fetch_optional(db.pool())
         .await?;
     let client_name = client.ok_or(SyncError::NoSuchClient { client_id })?;
-    let stored: Option<String> = sqlx::query_scalar(
-        "SELECT folder_id FROM client_folders WHERE client_id = ? AND account_id = ?",
+    let mut conn = db.pool().acquire().await?;
+    let stored = links::of_record(
+        &mut conn,
+        EntityKind::Client,
+        client_id,
+        Role::Folder,
+        Some(account_id),
     )
-    .bind(client_id)
-    .bind(account_id)
-    .fetch_optional(db.pool())
     .await?;
-    if let Some(id) = stored {
+    drop(conn);
+    if let Some(id) = stored.into_iter().next().map(|l| l.remote_id) {
         if tree.folder(&id).await?.is_some() {
             return Ok(stored_folder(db.pool(), client_id)
                 .await?
@@ -133,19 +137,19 @@ pub async fn ensure_client_folder(
         run,
     )
     .await?;
-    sqlx::query(
-        "INSERT INTO client_folders (client_id, account_id, folder_id, url, created_at) \
-         VALUES (?, ?, ?, ?, ?) \
-         ON CONFLICT (client_id) DO UPDATE SET account_id = excluded.account_id, \
-         folder_id = excluded.folder_id, url = excluded.url, created_at = excluded.created_at",
-    )
-    .bind(client_id)
-    .bind(account_id)
-    .bind(&folder.id)
-    .bind(&folder.url)
-    .bind(now)
-    .execute(db.writer())
-    .await?;
+    let link = NewLink {
+        account_id,
+        entity: EntityKind::Client,
+        local_id: client_id,
+        role: Role::Folder,
+        remote_id: &folder.id,
+        url: Some(&folder.url),
+        remote_version: None,
+        state: None,
+    };
+    let mut tx = db.writer().begin().await?;
+    links::put(&mut tx, &link, now).await?;
+    tx.commit().await?;
     Ok(stored_folder(db.pool(), client_id)
         .await?
         .expect("the row was just written"))
@@ -157,8 +161,9 @@ pub async fn stored_folder(
     client_id: i64,
 ) -> Result<Option<ClientFolder>, sqlx::Error> {
     let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT f.folder_id, f.url, a.email FROM client_folders f \
-         JOIN accounts a ON a.id = f.account_id WHERE f.client_id = ?",
+        "SELECT l.remote_id, coalesce(l.url, ''), a.email FROM external_links l \
+         JOIN accounts a ON a.id = l.account_id \
+         WHERE l.entity_kind = 'client' AND l.local_id = ? AND l.role = 'folder'",
     )
     .bind(client_id)
     .fetch_optional(pool)

@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod endpoints;
 pub mod engine;
 pub mod events;
+pub mod external_links;
 pub mod failure;
 pub mod file_links;
 pub mod follow_ups;

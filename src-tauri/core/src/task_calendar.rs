@@ -9,6 +9,7 @@ use cremmy_protocol::crm::Id;
 use crate::clock::Timestamp;
 use crate::crm::{civil_from_days, days_from_civil};
 use crate::db::Database;
+use crate::external_links::{self as links, EntityKind, Link, NewLink, Role};
 use crate::failure::SourceError;
 use crate::sync::SyncError;
 
@@ -134,42 +135,63 @@ pub async fn add(
             reason: "an IANA time zone name is needed, e.g. Europe/Berlin".into(),
         });
     }
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT event_id FROM task_events WHERE task_id = ?")
-            .bind(task_id)
-            .fetch_optional(db.pool())
-            .await?;
+    let existing = on_calendar(db, task_id)
+        .await?
+        .map(|(link, _)| link.remote_id);
     let event = event_for(db, task_id, time_zone).await?;
     let event_id = match existing {
         Some(id) if writer.update(&id, &event).await? => id,
         _ => writer.insert(key, &event).await?,
     };
-    sqlx::query(
-        "INSERT INTO task_events (task_id, account_id, event_id, time_zone, written, created_at) VALUES (?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (task_id) DO UPDATE SET account_id = excluded.account_id, event_id = excluded.event_id, \
-         time_zone = excluded.time_zone, written = excluded.written",
-    )
-    .bind(task_id)
-    .bind(account_id)
-    .bind(&event_id)
-    .bind(time_zone)
-    .bind(written(&event))
-    .bind(now)
-    .execute(db.writer())
-    .await?;
+    let state =
+        serde_json::json!({ "time_zone": time_zone, "written": written(&event) }).to_string();
+    let link = NewLink {
+        account_id,
+        entity: EntityKind::Task,
+        local_id: task_id,
+        role: Role::TaskEvent,
+        remote_id: &event_id,
+        url: None,
+        remote_version: None,
+        state: Some(&state),
+    };
+    let mut tx = db.writer().begin().await?;
+    links::put(&mut tx, &link, now).await?;
+    tx.commit().await?;
     Ok(event_id)
+}
+
+/// What a task's event link remembers: the zone it was written in and what was written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct EventState {
+    pub time_zone: String,
+    pub written: String,
+}
+
+/// The task's event link and its state, if the task is on the calendar.
+pub async fn on_calendar(
+    db: &Database,
+    task_id: Id,
+) -> Result<Option<(Link, EventState)>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
+    let found =
+        links::of_record(&mut conn, EntityKind::Task, task_id, Role::TaskEvent, None).await?;
+    Ok(found.into_iter().next().map(|link| {
+        let state = link
+            .state
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        (link, state)
+    }))
 }
 
 /// The calendar account and zone of a task that is on the calendar and whose event is out of date.
 pub async fn stale(db: &Database, task_id: Id) -> Result<Option<(i64, String)>, SyncError> {
-    let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT account_id, time_zone, written FROM task_events WHERE task_id = ?")
-            .bind(task_id)
-            .fetch_optional(db.pool())
-            .await?;
-    let Some((account_id, zone, was)) = row else {
+    let Some((link, state)) = on_calendar(db, task_id).await? else {
         return Ok(None);
     };
+    let (account_id, zone, was) = (link.account_id, state.time_zone, state.written);
     match event_for(db, task_id, &zone).await {
         Ok(now) if written(&now) == was => Ok(None),
         // A task without a due time keeps its last event; nothing to move it to.

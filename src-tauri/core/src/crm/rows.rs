@@ -198,7 +198,7 @@ pub struct TaskRow {
 pub const TASK_COLUMNS: &str =
     "t.id, t.title, t.notes, t.due_date, t.due_time, t.reminder_at, t.done_at, t.client_id, \
      c.name AS client_name, t.deal_id, \
-     EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.id) AS on_calendar \
+     EXISTS (SELECT 1 FROM external_links l WHERE l.entity_kind = 'task' AND l.local_id = t.id AND l.role = 'task_event') AS on_calendar \
      FROM tasks t LEFT JOIN clients c ON c.id = t.client_id";
 
 impl From<TaskRow> for Task {

@@ -405,11 +405,9 @@ impl SyncRunner {
         zone: &str,
         job: &mut JobRun,
     ) -> SyncResult<()> {
-        let on: Option<i64> =
-            sqlx::query_scalar("SELECT account_id FROM task_events WHERE task_id = ?")
-                .bind(task_id)
-                .fetch_optional(self.db.pool())
-                .await?;
+        let on = task_calendar::on_calendar(&self.db, task_id)
+            .await?
+            .map(|(link, _)| link.account_id);
         let account = match on {
             Some(account_id) => self.account(account_id).await?,
             None => self.account_with(Feature::Calendar).await?,

@@ -99,7 +99,7 @@ async fn a_client_folder_is_found_or_made_under_cremmy_crm_clients() {
     assert_eq!(folder_creates(&w), 4, "only the client's own folder is new");
     // Its lookup is not confused by a same-named folder: asking again finds, not makes.
     let other = w.crm.client_page(obrien.id).await.unwrap().folder.unwrap();
-    sqlx::query("DELETE FROM client_folders WHERE client_id = ?")
+    sqlx::query("DELETE FROM external_links WHERE entity_kind = 'client' AND role = 'folder' AND local_id = ?")
         .bind(obrien.id)
         .execute(w.t.db.writer())
         .await

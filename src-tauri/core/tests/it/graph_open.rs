@@ -200,6 +200,10 @@ async fn a_database_of_the_previous_release_upgrades_with_global_ids() {
             "INSERT INTO accounts (id, provider, email, status, connected_at, updated_at) VALUES (1, 'google', 'me@example.com', 'connected', ?1, ?1)",
             "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (1, 'gmail', '4242', ?1), (1, 'calendar:primary', 'tok', ?1)",
             "INSERT INTO gmail_messages (account_id, gmail_id, thread_id, activity_id) VALUES (1, 'g1', 't1', 1)",
+            "INSERT INTO client_folders (client_id, account_id, folder_id, url, created_at) VALUES (1, 1, 'f1', 'https://drive/f1', ?1)",
+            "INSERT INTO calendar_events (account_id, event_id, ical_uid, activity_id) VALUES (1, 'e1', 'uid1@example', 3)",
+            "INSERT INTO task_events (task_id, account_id, event_id, time_zone, written, created_at) \
+             VALUES (1, 1, 'ev1', 'Europe/Berlin', '2026-03-02T10:00:00', ?1)",
         ] {
             sqlx::query(sql).bind(made).execute(&pool).await.unwrap();
         }
@@ -274,6 +278,74 @@ async fn a_database_of_the_previous_release_upgrades_with_global_ids() {
         linked,
         [("g1".to_string(), "t1".to_string(), 1)],
         "mailbox message links keep their rows under provider-neutral names"
+    );
+    let links: Vec<(
+        String,
+        String,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT provider, entity_kind, local_id, role, remote_id, url, remote_version, state \
+             FROM external_links ORDER BY role",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let google = |kind: &str, id: i64, role: &str, remote: &str| {
+        (
+            "google".to_string(),
+            kind.to_string(),
+            id,
+            role.to_string(),
+            remote.to_string(),
+        )
+    };
+    assert_eq!(
+        links
+            .iter()
+            .map(|l| (l.0.clone(), l.1.clone(), l.2, l.3.clone(), l.4.clone()))
+            .collect::<Vec<_>>(),
+        [
+            google("client", 1, "folder", "f1"),
+            google("activity", 3, "meeting", "e1"),
+            google("task", 1, "task_event", "ev1"),
+        ],
+        "folders, meetings and task events become external links"
+    );
+    assert_eq!(
+        links[0].5.as_deref(),
+        Some("https://drive/f1"),
+        "the folder keeps its link"
+    );
+    assert_eq!(
+        links[1].6.as_deref(),
+        Some("uid1@example"),
+        "a meeting keeps its iCalUID"
+    );
+    let state: serde_json::Value = serde_json::from_str(links[2].7.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        state,
+        serde_json::json!({ "time_zone": "Europe/Berlin", "written": "2026-03-02T10:00:00" }),
+        "a task event keeps its zone and what was written"
+    );
+    sqlx::query("DELETE FROM clients WHERE id = 1")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    let left: Vec<(String, i64)> =
+        sqlx::query_as("SELECT entity_kind, local_id FROM external_links ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        left,
+        [("activity".to_string(), 3)],
+        "deleting client 1 drops its folder and its task's event (through the cascade), and keeps \
+         the meeting on client 2's activity"
     );
     let fresh = core
         .crm()

@@ -410,17 +410,22 @@ async fn a_crash_after_calendar_made_the_event_does_not_make_a_second_one() {
         events[0]["id"]
     );
     // Calendar made the event, the process died before recording it.
-    crash_before_commit_then_restart(&w, &["DELETE FROM task_events"]).await;
+    crash_before_commit_then_restart(
+        &w,
+        &["DELETE FROM external_links WHERE role = 'task_event'"],
+    )
+    .await;
     assert_eq!(only_job(&w).await.status, JobStatus::Done);
     assert_eq!(
         crate::calendar_sync::task_events(&w).len(),
         1,
         "the second attempt got 409 for its id and took the existing event"
     );
-    let recorded: String = sqlx::query_scalar("SELECT event_id FROM task_events")
-        .fetch_one(w.t.db.pool())
-        .await
-        .unwrap();
+    let recorded: String =
+        sqlx::query_scalar("SELECT remote_id FROM external_links WHERE role = 'task_event'")
+            .fetch_one(w.t.db.pool())
+            .await
+            .unwrap();
     assert_eq!(recorded, events[0]["id"].as_str().unwrap());
 }
 
