@@ -1,29 +1,25 @@
-//! What Cremmy does in the user's Google Workspace on request (not a sync): the bodies of the
-//! outbox's jobs (export the pipeline, make a client's Drive folder, send mail, write proposal
-//! drafts, generate documents, put tasks on the calendar), and the Leads sheet read on each sync.
-//! Each attempt is logged as a run like a sync.
+//! The bodies of the outbox's jobs: export the pipeline, make a client's folder, send mail,
+//! write a proposal draft, generate a document, put a task on the calendar. Each attempt is one
+//! logged run through the provider of the first account that granted the feature.
 
 use cremmy_protocol::accounts::Feature;
-use cremmy_protocol::crm::{ClientFolder, CrmEvent};
-use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
-use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
-use cremmy_protocol::sync::{LeadSheet, SheetsExport, SyncTrigger};
+use cremmy_protocol::crm::ClientFolder;
+use cremmy_protocol::docs::{DocRequest, GeneratedDoc};
+use cremmy_protocol::mail::{SendEmailInput, SentEmail};
+use cremmy_protocol::sync::SheetsExport;
 
 use super::log::{RunOutcome, RunSpec};
-use super::outbox::{expect_drafted, expect_folder, JobRun};
+use super::outbox::JobRun;
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::client_folder::{ensure_client_folder, FolderRun};
 use crate::doc_templates;
-use crate::file_links::FileLinks;
-use crate::jobs::JobSpec;
-use crate::leads::{self, LeadRun};
 use crate::mail::drafts::{self, Drafted};
 use crate::mail::send::{job_message_id, send_email, SendAttempt};
 use crate::pipeline_export::export_pipeline;
 use crate::providers::registry::Capability;
 use crate::providers::Providers;
 use crate::task_calendar;
-use cremmy_protocol::kinds::{Integration, JobKind, RunKind};
+use cremmy_protocol::kinds::RunKind;
 
 impl SyncRunner {
     /// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
@@ -137,22 +133,6 @@ impl SyncRunner {
         result
     }
 
-    pub async fn doc_templates(&self) -> SyncResult<DocTemplates> {
-        Ok(doc_templates::configured(&self.db).await?)
-    }
-
-    pub async fn set_doc_templates(&self, t: &DocTemplates) -> SyncResult<DocTemplates> {
-        let links = file_links(Capability::DocStore)?;
-        doc_templates::configure(&self.db, t, links, self.clock.now()).await
-    }
-
-    /// What the template asks for, before "Generate".
-    pub async fn preview_document(&self, request: &DocRequest) -> SyncResult<DocPreview> {
-        let account = self.account_with(Feature::Docs).await?;
-        let session = self.session(&account, Feature::Docs)?;
-        doc_templates::preview(&self.crm, &session.documents(), request, self.clock.now()).await
-    }
-
     /// "Generate proposal/contract": into the client's Drive folder (made if needed); logged.
     pub(super) async fn do_generate_document(
         &self,
@@ -206,89 +186,6 @@ impl SyncRunner {
         result
     }
 
-    /// The Leads sheet read on each sync, if one is set.
-    pub async fn lead_sheet(&self) -> SyncResult<Option<LeadSheet>> {
-        Ok(leads::configured(&self.db).await?)
-    }
-
-    /// Sets the Leads sheet (a link or an id); an empty link turns lead ingest off.
-    pub async fn set_lead_sheet(&self, sheet: &LeadSheet) -> SyncResult<Option<LeadSheet>> {
-        let links = file_links(Capability::SheetTable)?;
-        leads::configure(&self.db, sheet, links, self.clock.now()).await
-    }
-
-    /// One pass over the Leads sheet with the first account allowed to use Sheets; logged as a
-    /// run (a missing account is a failed run, so the user sees why nothing is imported).
-    pub(super) async fn sync_leads(
-        &self,
-        sheet: &LeadSheet,
-        trigger: SyncTrigger,
-    ) -> SyncResult<i64> {
-        let account = self.account_with(Feature::Sheets).await;
-        let spec = RunSpec {
-            account_id: account.as_ref().ok().map(|a| a.id),
-            integration: account.as_ref().map_or(Integration::Sheets, |a| {
-                Providers::service(a.provider, Capability::SheetTable).key
-            }),
-            kind: RunKind::Leads,
-            trigger,
-        };
-        let (run_id, _) = self
-            .logged(spec, async {
-                let session = match account.and_then(|a| self.session(&a, Feature::Sheets)) {
-                    Ok(session) => session,
-                    Err(e) => return (Err(e), RunOutcome::default()),
-                };
-                let mut run = LeadRun::default();
-                let sheets = session.spreadsheets();
-                let result =
-                    leads::ingest(&self.db, &sheets, sheet, self.clock.now(), &mut run).await;
-                for &client_id in &run.made_clients {
-                    let at = self.clock.now();
-                    self.crm.publish(CrmEvent::ClientCreated { client_id, at });
-                }
-                let outcome = RunOutcome {
-                    fetched: run.rows,
-                    skipped: run.skipped + run.errors,
-                    ..RunOutcome::made(run.imported, session.calls())
-                };
-                (result, outcome)
-            })
-            .await?;
-        Ok(run_id)
-    }
-
-    /// After a deal moved: if it entered the drafting stage (default Proposal) and has no draft
-    /// yet, queues the Gmail draft (one job per deal) and writes it in the background (a template
-    /// that cannot be filled leaves a task saying why). `None` when there is nothing to do.
-    pub async fn after_deal_moved(
-        &self,
-        deal_id: i64,
-    ) -> Option<tokio::task::JoinHandle<SyncResult<Drafted>>> {
-        let due = drafts::due(&self.db, deal_id, self.clock.now())
-            .await
-            .ok()??;
-        self.account_with(Feature::MailSend).await.ok()?;
-        let title = format!("Proposal draft for {}", due.deal_title);
-        let job = self
-            .submit_background(
-                JobSpec::DealDraft { deal_id },
-                &format!("deal_draft:{deal_id}"),
-                &title,
-            )
-            .await?;
-        Some(tokio::spawn(async move {
-            let done = job.await.map_err(|e| SyncError::Invalid {
-                field: "draft",
-                reason: format!("the background task stopped: {e}"),
-            })?;
-            expect_drafted(done)?.ok_or(SyncError::Invalid {
-                field: "draft",
-                reason: "the deal no longer needs one".into(),
-            })
-        }))
-    }
-
     /// The draft job's body: `None` if the deal no longer needs a draft.
     pub(super) async fn do_deal_draft(
         &self,
@@ -326,75 +223,6 @@ impl SyncRunner {
             })
             .await?;
         result.map(Some)
-    }
-
-    /// The proposal template filled in for a contact (the composer's "Template").
-    pub async fn render_email_template(
-        &self,
-        contact_id: i64,
-        deal_id: Option<i64>,
-    ) -> SyncResult<RenderedEmail> {
-        drafts::render_for_contact(&self.db, contact_id, deal_id, self.clock.now()).await
-    }
-
-    pub async fn draft_template(&self) -> SyncResult<DraftTemplate> {
-        Ok(drafts::template(&self.db).await?)
-    }
-
-    pub async fn save_draft_template(&self, t: &DraftTemplate) -> SyncResult<DraftTemplate> {
-        drafts::save_template(&self.db, t, self.clock.now()).await
-    }
-
-    /// After a client is created: if the user asked for a folder per new client and a Google
-    /// account has Drive access, makes it in the background (the run, and any error, goes to the
-    /// sync log). Returns the task, or `None` when there is nothing to do (or the settings and
-    /// accounts cannot be read, which the next explicit "Create folder" will report).
-    pub async fn after_client_created(
-        &self,
-        client_id: i64,
-    ) -> Option<tokio::task::JoinHandle<SyncResult<ClientFolder>>> {
-        let wanted = self
-            .crm
-            .settings()
-            .await
-            .map(|s| s.client_folder_on_create)
-            .unwrap_or(false);
-        if !wanted || self.account_with(Feature::Drive).await.is_err() {
-            return None;
-        }
-        let title = format!("Drive folder for {}", self.client_name(client_id).await);
-        let key = crate::jobs::new_key(JobKind::ClientFolder, self.clock.now());
-        let job = self
-            .submit_background(JobSpec::ClientFolder { client_id }, &key, &title)
-            .await?;
-        Some(tokio::spawn(async move {
-            expect_folder(job.await.map_err(|e| SyncError::Invalid {
-                field: "folder",
-                reason: format!("the background task stopped: {e}"),
-            })?)
-        }))
-    }
-
-    /// After a task changed: if it is on the calendar and its time or title moved, the event
-    /// follows in the background. `None` when there is nothing to do.
-    pub async fn after_task_changed(
-        &self,
-        task_id: i64,
-    ) -> Option<tokio::task::JoinHandle<SyncResult<()>>> {
-        let (_, time_zone) = task_calendar::stale(&self.db, task_id).await.ok()??;
-        let key = crate::jobs::new_key(JobKind::TaskEvent, self.clock.now());
-        let spec = JobSpec::TaskEvent { task_id, time_zone };
-        let job = self
-            .submit_background(spec, &key, &format!("Task #{task_id} on the calendar"))
-            .await?;
-        Some(tokio::spawn(async move {
-            job.await
-                .map_err(|e| SyncError::Invalid {
-                    field: "calendar",
-                    reason: format!("the background task stopped: {e}"),
-                })?
-                .map(|_| ())
-        }))
     }
 
     /// The calendar job's body: the task's event written to the first account with Calendar
@@ -440,12 +268,4 @@ impl SyncRunner {
             .await?;
         result
     }
-}
-
-/// How the provider that keeps such files reads a pasted link to one.
-fn file_links(capability: Capability) -> SyncResult<&'static FileLinks> {
-    Providers::file_links_for(capability).ok_or(SyncError::Invalid {
-        field: "link",
-        reason: "no connected service keeps such files".into(),
-    })
 }
