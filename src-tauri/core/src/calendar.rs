@@ -16,8 +16,8 @@ use crate::cursors;
 use crate::db::Database;
 use crate::external_links::{self as links, EntityKind, NewLink, Role};
 use crate::failure::SourceError;
+use crate::feature_error::SyncError;
 use crate::mail::{contact_book, ContactBook, ContactRef};
-use crate::sync::SyncError;
 
 pub const STREAM: &str = "calendar:primary";
 /// How far back the first sync looks.

@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::db::Database;
 use crate::external_links::{self as links, EntityKind, NewLink, Role};
 use crate::failure::SourceError;
-use crate::sync::SyncError;
+use crate::feature_error::SyncError;
 
 /// The folders above each client's folder, from the top of My Drive.
 pub const PARENTS: [&str; 2] = ["Cremmy CRM", "Clients"];

@@ -15,8 +15,8 @@ use crate::crm::write::{self, NewActivity, NewDocument};
 use crate::crm::{Crm, Date};
 use crate::db::Database;
 use crate::failure::SourceError;
+use crate::feature_error::SyncError;
 use crate::file_links::FileLinks;
-use crate::sync::SyncError;
 use crate::templates::{self, money_text};
 
 const SETTING: &str = "docs.templates";

@@ -14,9 +14,9 @@ use crate::crm::write::{self, NewClient, NewContact, NewDeal};
 use crate::crm::{guess_field, validate_email};
 use crate::db::Database;
 use crate::failure::SourceError;
+use crate::feature_error::SyncError;
 use crate::file_links::FileLinks;
 use crate::pipeline_export::CellBlock;
-use crate::sync::SyncError;
 use cremmy_protocol::crm::ClientKind;
 use cremmy_protocol::csv::ImportField;
 

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod events;
 pub mod external_links;
 pub mod failure;
+pub mod feature_error;
 pub mod file_links;
 pub mod follow_ups;
 pub mod graph;

@@ -10,7 +10,7 @@ use crate::clock::Timestamp;
 use crate::crm::iso_utc;
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::sync::SyncError;
+use crate::feature_error::SyncError;
 use crate::templates::ZERO_DECIMAL;
 
 pub const TITLE: &str = "Pipeline Dump";

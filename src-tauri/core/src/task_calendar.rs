@@ -11,7 +11,7 @@ use crate::crm::{civil_from_days, days_from_civil};
 use crate::db::Database;
 use crate::external_links::{self as links, EntityKind, Link, NewLink, Role};
 use crate::failure::SourceError;
-use crate::sync::SyncError;
+use crate::feature_error::SyncError;
 
 /// Minutes a task's event lasts.
 pub const DURATION_MINUTES: i64 = 30;

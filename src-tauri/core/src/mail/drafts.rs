@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity, NewTask};
 use crate::crm::Date;
 use crate::db::Database;
-use crate::sync::SyncError;
+use crate::feature_error::SyncError;
 use crate::templates::{self, money_text, TemplateError};
 
 const SETTING: &str = "drafts.proposal";

@@ -13,7 +13,7 @@ use super::{
 use crate::clock::Clock;
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::sync::SyncError;
+use crate::feature_error::SyncError;
 
 /// Header fetches in flight at once (the pacer still spaces them to the quota).
 const CONCURRENT_FETCHES: usize = 8;

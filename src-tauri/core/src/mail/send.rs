@@ -13,7 +13,7 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::sync::SyncError;
+use crate::feature_error::SyncError;
 
 /// What the provider answered to a send.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,14 +33,11 @@ impl SyncRunner {
             )
             .await?;
         Some(tokio::spawn(async move {
-            let done = job.await.map_err(|e| SyncError::Invalid {
-                field: "draft",
-                reason: format!("the background task stopped: {e}"),
+            let done = job.await.map_err(|source| SyncError::BackgroundStopped {
+                what: "draft",
+                source,
             })?;
-            expect_drafted(done)?.ok_or(SyncError::Invalid {
-                field: "draft",
-                reason: "the deal no longer needs one".into(),
-            })
+            expect_drafted(done)?.ok_or(SyncError::DraftNoLongerNeeded)
         }))
     }
 
@@ -67,9 +64,9 @@ impl SyncRunner {
             .submit_background(JobSpec::ClientFolder { client_id }, &key, &title)
             .await?;
         Some(tokio::spawn(async move {
-            expect_folder(job.await.map_err(|e| SyncError::Invalid {
-                field: "folder",
-                reason: format!("the background task stopped: {e}"),
+            expect_folder(job.await.map_err(|source| SyncError::BackgroundStopped {
+                what: "folder",
+                source,
             })?)
         }))
     }
@@ -88,9 +85,9 @@ impl SyncRunner {
             .await?;
         Some(tokio::spawn(async move {
             job.await
-                .map_err(|e| SyncError::Invalid {
-                    field: "calendar",
-                    reason: format!("the background task stopped: {e}"),
+                .map_err(|source| SyncError::BackgroundStopped {
+                    what: "calendar event",
+                    source,
                 })?
                 .map(|_| ())
         }))

@@ -309,9 +309,17 @@ fn one_line(text: &str, empty: &str) -> String {
 }
 
 fn mismatch(done: &JobDone) -> SyncError {
-    SyncError::Invalid {
-        field: "job",
-        reason: format!("it produced an unexpected result ({done:?})"),
+    let got = match done {
+        JobDone::Sent { .. } => "sent email",
+        JobDone::Drafted { .. } => "draft",
+        JobDone::Folder { .. } => "folder",
+        JobDone::Doc { .. } => "document",
+        JobDone::Export { .. } => "export",
+        JobDone::Event => "calendar event",
+    };
+    SyncError::UnexpectedJobResult {
+        what: "submitted",
+        got,
     }
 }
 

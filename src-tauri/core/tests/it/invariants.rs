@@ -206,7 +206,8 @@ pub fn ended_process() -> u32 {
 
 /// The features (and the leaf modules they share), and the outbox: what they do, never which
 /// provider does it.
-const FEATURES: [&str; 16] = [
+const FEATURES: [&str; 17] = [
+    "feature_error.rs",
     "jobs.rs",
     "follow_ups.rs",
     "events.rs",
@@ -269,6 +270,34 @@ fn the_sync_runner_reaches_providers_only_through_the_registry_and_dispatch() {
         offenders.is_empty(),
         "the runner asks `Providers` for a session and capabilities; it names no provider: \
          {offenders:#?}"
+    );
+}
+
+#[test]
+fn features_never_import_the_sync_runner_or_the_engine() {
+    let mut offenders = Vec::new();
+    for (file, text) in rust_files(&core_src()) {
+        // follow_ups.rs is wiring: it subscribes the runner's follow-ups to the bus.
+        if file == "follow_ups.rs"
+            || !FEATURES
+                .iter()
+                .any(|f| file == *f || (f.ends_with('/') && file.starts_with(f)))
+        {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            let code = code_of(line);
+            if ["crate::sync", "crate::engine", "crate::graph"]
+                .iter()
+                .any(|w| code.contains(w))
+            {
+                offenders.push(format!("{file}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the runner calls the features, never the reverse (no import cycle): {offenders:#?}"
     );
 }
 
