@@ -368,3 +368,53 @@ fn a_provider_never_imports_another_provider_or_the_sync_runner() {
          never reaches into another provider or the sync runner: {offenders:#?}"
     );
 }
+
+#[test]
+fn shell_commands_call_one_core_function() {
+    let mut offenders = Vec::new();
+    let mut handlers = 0;
+    for file in ["commands.rs", "desktop_commands.rs"] {
+        let text = std::fs::read_to_string(app_src().join(file)).unwrap();
+        for piece in text.split("#[tauri::command]").skip(1) {
+            let name: String = piece
+                .split("pub async fn ")
+                .nth(1)
+                .unwrap_or("")
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            // The handler's body: from its first `{` after the signature to the closing `}` at
+            // the start of a line.
+            let body_start = piece
+                .find(") ->")
+                .and_then(|i| piece[i..].find('{').map(|j| i + j));
+            let Some(start) = body_start else { continue };
+            let end = piece[start..]
+                .find("\n}")
+                .map_or(piece.len(), |e| start + e);
+            let body = &piece[start..end];
+            handlers += 1;
+            let awaits = body.matches(".await").count();
+            if awaits > 1 {
+                offenders.push(format!("{file}: {name} awaits {awaits} calls"));
+            }
+            for word in [
+                "sqlx::",
+                "Crm::new",
+                "after_client_created",
+                "after_deal_moved",
+                "after_task_changed",
+            ] {
+                if body.contains(word) {
+                    offenders.push(format!("{file}: {name} uses {word}"));
+                }
+            }
+        }
+    }
+    assert!(handlers > 40, "the scanner found the handlers ({handlers})");
+    assert!(
+        offenders.is_empty(),
+        "a Tauri command parses its input, calls one core function and maps the error; work that \
+         follows a change belongs to the core's follow-ups: {offenders:#?}"
+    );
+}
