@@ -388,5 +388,8 @@ fn code_name(code: ErrorCode) -> Option<String> {
 
 /// A fresh idempotency key: the kind, the time and 64 random bits.
 pub fn new_key(kind: JobKind, now: Timestamp) -> String {
-    format!("{kind}:{now}:{:016x}", crate::mail::send::random_part())
+    format!(
+        "{kind}:{now}:{:016x}",
+        crate::features::mail::send::random_part()
+    )
 }

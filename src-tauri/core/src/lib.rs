@@ -3,14 +3,11 @@
 
 pub mod accounts;
 pub mod backoff;
-pub mod calendar;
-pub mod client_folder;
 pub mod clock;
 pub mod crm;
 pub mod cursors;
 pub mod db;
 pub mod deep_link;
-pub mod doc_templates;
 pub mod doctor;
 pub mod endpoints;
 pub mod engine;
@@ -18,22 +15,18 @@ pub mod events;
 pub mod external_links;
 pub mod failure;
 pub mod feature_error;
+pub mod features;
 pub mod file_links;
 pub mod follow_ups;
 pub mod graph;
 pub mod http;
 pub mod jobs;
 pub mod keychain;
-pub mod leads;
 pub mod lease;
-pub mod mail;
 pub mod pacing;
 pub mod paths;
-pub mod pipeline_export;
 pub mod providers;
 pub mod sync;
-pub mod task_calendar;
-pub mod templates;
 
 pub use clock::{Clock, Timestamp};
 pub use db::{Database, DbError};

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use cremmy_core::crm::ScaleSpec;
-use cremmy_core::mail::{MailQuery, MailSource};
+use cremmy_core::features::mail::{MailQuery, MailSource};
 use cremmy_core::providers::google::gmail::GmailMailbox;
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::sync::{LeadSheet, SyncRequest, SyncRun, SyncTrigger};

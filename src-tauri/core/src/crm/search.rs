@@ -114,7 +114,7 @@ impl Crm {
             open_tasks: self.open_tasks_of(client_id).await?,
             documents: self.documents_of(client_id).await?,
             timeline: self.timeline(client_id, None, 0).await?,
-            folder: crate::client_folder::stored_folder(self.pool(), client_id).await?,
+            folder: crate::features::client_folder::stored_folder(self.pool(), client_id).await?,
         })
     }
 }

@@ -13,17 +13,17 @@ use cremmy_protocol::Provider;
 use super::google;
 use super::registry::{registration, Capability, Service};
 use crate::accounts::Accounts;
-use crate::calendar::{CalendarSource, EventPage};
-use crate::client_folder::{Folder, FolderTree};
 use crate::clock::Timestamp;
-use crate::doc_templates::DocStore;
 use crate::failure::SourceError;
+use crate::features::calendar::{CalendarSource, EventPage};
+use crate::features::client_folder::{Folder, FolderTree};
+use crate::features::doc_templates::DocStore;
+use crate::features::leads::SheetTable;
+use crate::features::mail::send::{MailOutbox, Sent};
+use crate::features::mail::{Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
+use crate::features::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
+use crate::features::task_calendar::{CalendarWriter, TimedEvent};
 use crate::file_links::FileLinks;
-use crate::leads::SheetTable;
-use crate::mail::send::{MailOutbox, Sent};
-use crate::mail::{Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
-use crate::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
-use crate::task_calendar::{CalendarWriter, TimedEvent};
 
 /// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
 #[derive(Clone)]

@@ -7,9 +7,9 @@ use cremmy_protocol::crm::ClientFolder;
 
 use super::outbox::{expect_drafted, expect_folder};
 use super::{SyncError, SyncResult, SyncRunner};
+use crate::features::mail::drafts::{self, Drafted};
+use crate::features::task_calendar;
 use crate::jobs::JobSpec;
-use crate::mail::drafts::{self, Drafted};
-use crate::task_calendar;
 use cremmy_protocol::kinds::JobKind;
 
 impl SyncRunner {

@@ -11,14 +11,14 @@ use cremmy_protocol::sync::SheetsExport;
 use super::log::{RunOutcome, RunSpec};
 use super::outbox::JobRun;
 use super::{SyncError, SyncResult, SyncRunner};
-use crate::client_folder::{ensure_client_folder, FolderRun};
-use crate::doc_templates;
-use crate::mail::drafts::{self, Drafted};
-use crate::mail::send::{job_message_id, send_email, SendAttempt};
-use crate::pipeline_export::export_pipeline;
+use crate::features::client_folder::{ensure_client_folder, FolderRun};
+use crate::features::doc_templates;
+use crate::features::mail::drafts::{self, Drafted};
+use crate::features::mail::send::{job_message_id, send_email, SendAttempt};
+use crate::features::pipeline_export::export_pipeline;
+use crate::features::task_calendar;
 use crate::providers::registry::Capability;
 use crate::providers::Providers;
-use crate::task_calendar;
 use cremmy_protocol::kinds::RunKind;
 
 impl SyncRunner {

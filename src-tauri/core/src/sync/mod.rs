@@ -17,7 +17,7 @@ use cremmy_protocol::sync::{SyncRun, SyncRunQuery};
 
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::mail::MailSettings;
+use crate::features::mail::MailSettings;
 use crate::providers::registry::registration;
 use crate::providers::{Providers, Session};
 use crate::HasErrorCode;

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::backoff::random_jitter;
+use crate::features::mail::drafts::Drafted;
 use crate::jobs::{self, after_failure, AfterFailure, Claimed, Failure, JobSpec};
-use crate::mail::drafts::Drafted;
 
 /// Jobs someone is waiting for in the window run before background ones.
 const INTERACTIVE: i64 = 10;

@@ -7,10 +7,10 @@ use cremmy_protocol::mail::{DraftTemplate, RenderedEmail};
 use cremmy_protocol::sync::LeadSheet;
 
 use super::{SyncError, SyncResult, SyncRunner};
-use crate::doc_templates;
+use crate::features::doc_templates;
+use crate::features::leads::{self};
+use crate::features::mail::drafts::{self};
 use crate::file_links::FileLinks;
-use crate::leads::{self};
-use crate::mail::drafts::{self};
 use crate::providers::registry::Capability;
 use crate::providers::Providers;
 

@@ -3,9 +3,9 @@
 
 use super::log::{RunOutcome, RunSpec};
 use super::{log, SyncResult, SyncRunner, LAST_SYNC};
-use crate::calendar;
-use crate::leads::{self, LeadRun};
-use crate::mail::{MailRun, MailSync};
+use crate::features::calendar;
+use crate::features::leads::{self, LeadRun};
+use crate::features::mail::{MailRun, MailSync};
 use crate::providers::registry::{registration, Capability};
 use crate::providers::Providers;
 use cremmy_protocol::accounts::{Account, AccountStatus, Feature};

@@ -2,8 +2,8 @@
 //! incremental sync, cancellations, 410 → full resync without duplicates, one activity for a
 //! meeting seen through two accounts.
 
-use cremmy_core::calendar::{decide, CalendarEvent, EventAction};
-use cremmy_core::mail::ContactRef;
+use cremmy_core::features::calendar::{decide, CalendarEvent, EventAction};
+use cremmy_core::features::mail::ContactRef;
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::sync::{SyncRequest, SyncRunStatus, SyncTrigger};
 use serde_json::{json, Value};
@@ -202,7 +202,7 @@ async fn a_meeting_seen_through_two_accounts_is_one_activity() {
 
 #[test]
 fn a_task_event_spans_thirty_wall_clock_minutes() {
-    use cremmy_core::task_calendar::wall_clock_span;
+    use cremmy_core::features::task_calendar::wall_clock_span;
     let cases = [
         (
             "2026-11-23",

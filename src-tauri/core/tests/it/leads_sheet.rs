@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use cremmy_core::leads::{plan, LeadSheetError};
-use cremmy_core::pipeline_export::{CellBlock, SheetCell, SpreadsheetSink};
+use cremmy_core::features::leads::{plan, LeadSheetError};
+use cremmy_core::features::pipeline_export::{CellBlock, SheetCell, SpreadsheetSink};
 use cremmy_core::providers::google::file_id_from_link;
 use cremmy_core::providers::google::sheets::GoogleSheets;
 use cremmy_core::providers::google::Google;

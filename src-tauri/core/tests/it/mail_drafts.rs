@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cremmy_core::templates::{money_text, render, variables, TemplateError};
+use cremmy_core::features::templates::{money_text, render, variables, TemplateError};
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::crm::{DealInput, DealMove, Id};

@@ -1,7 +1,7 @@
 //! "Send email" and reply tracking against the provider sandbox: the message Gmail receives, the
 //! outgoing activity, the thread a reply keeps, and the client's answer marking it replied.
 
-use cremmy_core::mail::send::{reply_subject, Outgoing};
+use cremmy_core::features::mail::send::{reply_subject, Outgoing};
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::crm::{DealInput, Direction};

@@ -1,7 +1,7 @@
 //! "Export to Sheets" against the provider sandbox through google-sheets4 and google-drive3.
 
 use cremmy_core::crm::{Date, ScaleSpec};
-use cremmy_core::pipeline_export::{plan_export, ExportPlan, Grid};
+use cremmy_core::features::pipeline_export::{plan_export, ExportPlan, Grid};
 use cremmy_core::providers::google::a1::a1_range;
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Feature;

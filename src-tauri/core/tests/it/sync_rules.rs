@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use cremmy_core::backoff::{parse_retry_after, Backoff};
-use cremmy_core::mail::ContactRef;
-use cremmy_core::mail::{
+use cremmy_core::features::mail::ContactRef;
+use cremmy_core::features::mail::{
     addresses, match_message, plan, ContactBook, MailHeaders, MailOp, MailPlanInput, MailSettings,
 };
 use cremmy_core::pacing::{Bucket, Quota};

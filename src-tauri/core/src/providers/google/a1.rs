@@ -1,6 +1,6 @@
 //! A1 notation, as the Sheets API takes ranges (`'Sheet name'!A1:H12`).
 
-use crate::pipeline_export::CellBlock;
+use crate::features::pipeline_export::CellBlock;
 
 /// The block in A1 notation, the sheet name quoted.
 pub fn a1(block: &CellBlock) -> String {

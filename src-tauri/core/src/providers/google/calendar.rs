@@ -4,10 +4,10 @@
 use google_calendar3::api::{Event, EventDateTime};
 
 use super::{timed, Connector, GoogleError, Session};
-use crate::calendar::{CalendarEvent, CalendarSource, EventPage};
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
-use crate::task_calendar::{CalendarWriter, TimedEvent};
+use crate::features::calendar::{CalendarEvent, CalendarSource, EventPage};
+use crate::features::task_calendar::{CalendarWriter, TimedEvent};
 
 const PAGE_SIZE: i32 = 250;
 

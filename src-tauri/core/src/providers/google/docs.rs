@@ -7,8 +7,8 @@ use google_docs1::api::{
 use google_drive3::api::File;
 
 use super::{incomplete, timed, Connector, Session};
-use crate::doc_templates::DocStore;
 use crate::failure::SourceError;
+use crate::features::doc_templates::DocStore;
 
 pub struct GoogleDocs {
     session: Session,

@@ -6,8 +6,8 @@ use google_drive3::api::File;
 use serde_json::json;
 
 use super::{incomplete, timed, Connector, GoogleError, Session, CALL_TIMEOUT};
-use crate::client_folder::{Folder, FolderTree};
 use crate::failure::SourceError;
+use crate::features::client_folder::{Folder, FolderTree};
 
 pub const FOLDER_MIME: &str = "application/vnd.google-apps.folder";
 const FIELDS: &str = "id,name,trashed,webViewLink";

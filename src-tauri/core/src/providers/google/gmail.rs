@@ -9,8 +9,10 @@ use google_gmail1::api::Message;
 
 use super::{Connector, Session};
 use crate::failure::SourceError;
-use crate::mail::send::{MailOutbox, Sent};
-use crate::mail::{addresses, Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
+use crate::features::mail::send::{MailOutbox, Sent};
+use crate::features::mail::{
+    addresses, Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page,
+};
 use crate::pacing::Pacer;
 
 /// Quota units per call (Gmail's published costs).

@@ -7,8 +7,8 @@ use serde_json::json;
 use super::a1::a1;
 use super::{incomplete, timed, Connector, GoogleError, Session};
 use crate::failure::SourceError;
-use crate::leads::SheetTable;
-use crate::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
+use crate::features::leads::SheetTable;
+use crate::features::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
 
 pub struct GoogleSheets {
     session: Session,

@@ -11,7 +11,7 @@ use crate::crm::iso_utc;
 use crate::db::Database;
 use crate::failure::SourceError;
 use crate::feature_error::SyncError;
-use crate::templates::ZERO_DECIMAL;
+use crate::features::templates::ZERO_DECIMAL;
 
 pub const TITLE: &str = "Pipeline Dump";
 pub const SHEET: &str = "Pipeline";

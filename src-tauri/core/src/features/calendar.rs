@@ -17,7 +17,7 @@ use crate::db::Database;
 use crate::external_links::{self as links, EntityKind, NewLink, Role};
 use crate::failure::SourceError;
 use crate::feature_error::SyncError;
-use crate::mail::{contact_book, ContactBook, ContactRef};
+use crate::features::mail::{contact_book, ContactBook, ContactRef};
 
 pub const STREAM: &str = "calendar:primary";
 /// How far back the first sync looks.

@@ -16,8 +16,8 @@ use crate::crm::{Crm, Date};
 use crate::db::Database;
 use crate::failure::SourceError;
 use crate::feature_error::SyncError;
+use crate::features::templates::{self, money_text};
 use crate::file_links::FileLinks;
-use crate::templates::{self, money_text};
 
 const SETTING: &str = "docs.templates";
 

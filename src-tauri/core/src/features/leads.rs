@@ -15,8 +15,8 @@ use crate::crm::{guess_field, validate_email};
 use crate::db::Database;
 use crate::failure::SourceError;
 use crate::feature_error::SyncError;
+use crate::features::pipeline_export::CellBlock;
 use crate::file_links::FileLinks;
-use crate::pipeline_export::CellBlock;
 use cremmy_protocol::crm::ClientKind;
 use cremmy_protocol::csv::ImportField;
 

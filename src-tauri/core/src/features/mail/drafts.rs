@@ -13,7 +13,7 @@ use crate::crm::write::{self, NewActivity, NewTask};
 use crate::crm::Date;
 use crate::db::Database;
 use crate::feature_error::SyncError;
-use crate::templates::{self, money_text, TemplateError};
+use crate::features::templates::{self, money_text, TemplateError};
 
 const SETTING: &str = "drafts.proposal";
 

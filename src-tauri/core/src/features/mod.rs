@@ -1,0 +1,12 @@
+//! The features: what Cremmy does with the user's accounts, each with the capability traits it
+//! needs from a provider (defined here, where they are used), pure plans with table tests, and
+//! executors. A feature never names a provider, and never imports the sync runner that calls it.
+
+pub mod calendar;
+pub mod client_folder;
+pub mod doc_templates;
+pub mod leads;
+pub mod mail;
+pub mod pipeline_export;
+pub mod task_calendar;
+pub mod templates;
