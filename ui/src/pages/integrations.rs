@@ -6,7 +6,7 @@ use cremmy_protocol::accounts::{
 };
 use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncRunStatus};
-use cremmy_protocol::{ApiError, ErrorCode, IntegrationState, Provider};
+use cremmy_protocol::{ApiError, ErrorCode, IntegrationState, IntegrationStatus, Provider};
 use leptos::prelude::*;
 
 use crate::api;
@@ -36,21 +36,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
                 Ok(report) => view! {
                     <div class="integration-grid">
-                        {report.integrations.into_iter().map(|i| {
-                            if i.provider == Provider::Google {
-                                return view! { <GoogleCard accounts=accounts base_url=i.base_url /> }.into_any();
-                            }
-                            let state = match &i.state {
-                                IntegrationState::NotConfigured => "Not configured".to_string(),
-                                other => capitalised(&other.describe()),
-                            };
-                            view! {
-                                <section class="card integration" data-provider=format!("{:?}", i.provider).to_lowercase()>
-                                    <h2>{i.provider.display_name()}</h2>
-                                    <p class="state">{state}</p>
-                                    {(!i.base_url.is_empty()).then(|| view! { <p class="muted small">{i.base_url}</p> })}
-                                </section>
-                            }.into_any()
+                        {report.integrations.into_iter().map(|i| view! {
+                            <IntegrationCard status=i accounts=accounts />
                         }).collect_view()}
                     </div>
                 }.into_any(),
@@ -118,11 +105,37 @@ fn status_label(a: &Account) -> &'static str {
     }
 }
 
+/// One card per provider, the same frame for each (name, and its state or its own settings);
+/// a provider with settings of its own plugs its component in here.
 #[component]
-fn GoogleCard(
+fn IntegrationCard(
+    status: IntegrationStatus,
     accounts: LocalResource<api::Reply<Vec<Account>>>,
-    base_url: String,
 ) -> impl IntoView {
+    let key = status.provider.key();
+    let settings = match status.provider {
+        Provider::Google => view! { <GoogleSettings accounts=accounts /> }.into_any(),
+        _ => {
+            let state = match &status.state {
+                IntegrationState::NotConfigured => "Not configured".to_string(),
+                other => capitalised(&other.describe()),
+            };
+            view! { <p class="state">{state}</p> }.into_any()
+        }
+    };
+    let base_url = status.base_url.clone();
+    view! {
+        <section class=format!("card integration {key}") data-provider=key>
+            <h2>{status.provider.display_name()}</h2>
+            {settings}
+            {(!base_url.is_empty()).then(|| view! { <p class="muted small">{base_url}</p> })}
+        </section>
+    }
+}
+
+/// Google's part of its card: the connected accounts, sign-in, the OAuth client.
+#[component]
+fn GoogleSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> impl IntoView {
     let ui = use_ui();
     let busy = RwSignal::new(false);
     let connect = move |login_hint: Option<String>, features: Vec<Feature>| {
@@ -197,8 +210,7 @@ fn GoogleCard(
         });
     };
     view! {
-        <section class="card integration google" data-provider="google">
-            <h2>{Provider::Google.display_name()}</h2>
+        <div class="provider-settings">
             <p class="muted small">"Gmail, Drive, Docs, Sheets and Calendar. You sign in in your browser; Cremmy keeps the keys in your system keychain."</p>
             {move || accounts.get().map(|r| match r {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
@@ -266,8 +278,7 @@ fn GoogleCard(
                     <button class="link small" id="open-sync-history" on:click=move |_| ui.go(Route::SyncHistory)>"Sync history"</button>
                 })}
             </div>
-            {(!base_url.is_empty()).then(|| view! { <p class="muted small">{base_url}</p> })}
-        </section>
+        </div>
     }
 }
 
