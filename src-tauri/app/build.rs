@@ -1,6 +1,9 @@
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
+#[path = "command_contract.rs"]
+mod command_contract;
+
 // The command list comes from the protocol crate, so the build declares exactly the commands the UI
 // knows about (least privilege: Tauri then requires each to be granted by a capability).
 fn main() {
@@ -9,6 +12,7 @@ fn main() {
         .capabilities_path_pattern("src-tauri/capabilities/**/*")
         .app_manifest(manifest);
     stamp_ui_dist(Path::new("ui/dist"));
+    check_command_contract();
     tauri_build::try_build(attributes).expect("tauri build script failed");
 }
 
@@ -40,4 +44,34 @@ fn stamp_ui_dist(dist: &Path) {
         "cargo:rustc-env=CREMMY_UI_DIST_STAMP={:016x}",
         hasher.finish()
     );
+}
+
+/// A command added in one place and not the others fails the build, not the window at run time.
+fn check_command_contract() {
+    let files = [
+        "src-tauri/protocol/src/commands.rs",
+        "src-tauri/app/commands.rs",
+        "src-tauri/app/desktop_commands.rs",
+        "ui/src/api.rs",
+        "src-tauri/capabilities/main.json",
+    ];
+    for f in files {
+        println!("cargo:rerun-if-changed={f}");
+    }
+    let read = |f: &str| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("read {f}: {e}"));
+    let handlers = read(files[1]) + &read(files[2]);
+    let (protocol, api, capability) = (read(files[0]), read(files[3]), read(files[4]));
+    let sources = command_contract::Sources {
+        protocol: &protocol,
+        handlers: &handlers,
+        api: &api,
+        capability: &capability,
+    };
+    let problems = command_contract::check(cremmy_protocol::commands::ALL, &sources);
+    if !problems.is_empty() {
+        panic!(
+            "the commands, their registration, the capability file and ui/src/api.rs disagree:\n  {}",
+            problems.join("\n  ")
+        );
+    }
 }

@@ -81,169 +81,40 @@ fn the_csp_allows_only_the_apps_own_content() {
     );
 }
 
-/// The parameters a handler takes from the UI (its Tauri state and handles left out), as the
-/// JSON keys Tauri expects (camelCase).
-fn handler_keys(source: &str, command: &str) -> Vec<String> {
-    let start = source
-        .find(&format!("pub async fn {command}("))
-        .unwrap_or_else(|| panic!("no handler for {command}"));
-    let rest = &source[start + format!("pub async fn {command}(").len()..];
-    let params = &rest[..rest.find(") ->").unwrap_or(rest.len())];
-    // Split at the commas between parameters, not those inside `State<'_, T>`.
-    let mut parts = vec![String::new()];
-    let mut depth = 0;
-    for c in params.chars() {
-        match c {
-            '<' => depth += 1,
-            '>' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        parts.last_mut().unwrap().push(c);
-    }
-    let mut keys: Vec<String> = parts
-        .iter()
-        .filter_map(|p| p.split_once(':'))
-        .map(|(name, ty)| (name.trim(), ty.trim()))
-        .filter(|(_, ty)| {
-            !(ty.starts_with("State<")
-                || ty.starts_with("AppHandle")
-                || ty.starts_with("tauri::AppHandle"))
-        })
-        .map(|(name, _)| camel(name.trim_start_matches("mut ")))
-        .collect();
-    keys.sort();
-    keys
-}
+#[path = "../../src-tauri/app/command_contract.rs"]
+mod command_contract;
 
-fn camel(name: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The JSON keys `ui/src/api.rs` sends with `command`: the fields of the argument struct its
-/// wrapper passes to `call(cmd::NAME, …)` (camelCase when the struct says so).
-fn api_keys(api: &str, constant: &str) -> Option<Vec<String>> {
-    // Compared without whitespace, so rustfmt's line breaks do not matter.
-    let api: String = api.chars().filter(|c| !c.is_whitespace()).collect();
-    let needle = format!("call(cmd::{constant},&");
-    let Some(at) = api.find(&needle) else {
-        // A wrapper that builds its arguments by hand (a channel): the keys it sets.
-        let raw = format!("tauri_invoke(cmd::{constant},");
-        let at = api.find(&raw)?;
-        let body_start = api[..at].rfind("pubasyncfn").unwrap_or(0);
-        let mut keys: Vec<String> = api[body_start..at]
-            .split("Reflect::set(&args,&\"")
-            .skip(1)
-            .filter_map(|rest| rest.split('"').next())
-            .map(str::to_string)
-            .collect();
-        keys.sort();
-        return Some(keys);
-    };
-    assert_eq!(
-        api.matches(&needle).count(),
-        1,
-        "cmd::{constant} is wrapped once in ui/src/api.rs"
-    );
-    let arg = &api[at + needle.len()..];
-    let arg_type: String = arg
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    let mut keys: Vec<String> = match arg_type.as_str() {
-        "NoArgs" => vec![],
-        "IdArg" => vec!["id".into()],
-        "InputArg" => vec!["input".into()],
-        _ => {
-            // The struct declared in the wrapper's own body, or else at the top level.
-            let body_start = api[..at].rfind("pubasyncfn").unwrap_or(0);
-            let decl_in = |text: &str| {
-                text.rfind(&format!("struct{arg_type}{{"))
-                    .or_else(|| text.rfind(&format!("struct{arg_type}<")))
-            };
-            let (text, decl) = match decl_in(&api[body_start..at]) {
-                Some(d) => (&api[body_start..at], d),
-                None => (
-                    &api[..],
-                    decl_in(&api).unwrap_or_else(|| panic!("struct {arg_type} not found")),
-                ),
-            };
-            let attributes = &text[text[..decl]
-                .rfind(';')
-                .or(text[..decl].rfind('}'))
-                .map_or(0, |i| i + 1)..decl];
-            let camel_case = attributes.contains("rename_all=\"camelCase\"");
-            let fields = &text[decl..];
-            let fields = &fields[fields.find('{').unwrap() + 1..fields.find('}').unwrap()];
-            fields
-                .split(',')
-                .filter_map(|f| f.split_once(':'))
-                .map(|(name, _)| name.trim_start_matches("pub").to_string())
-                .filter(|n| !n.is_empty())
-                .map(|n| if camel_case { camel(&n) } else { n })
-                .collect()
-        }
-    };
-    keys.sort();
-    Some(keys)
+fn sources_text(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
 #[test]
 fn the_ui_wraps_every_command_once_with_the_arguments_its_handler_takes() {
-    let read = |path: &str| {
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-            .unwrap()
+    let protocol = sources_text("src-tauri/protocol/src/commands.rs");
+    let handlers = sources_text("src-tauri/app/commands.rs")
+        + &sources_text("src-tauri/app/desktop_commands.rs");
+    let api = sources_text("ui/src/api.rs");
+    let capability = sources_text("src-tauri/capabilities/main.json");
+    let sources = command_contract::Sources {
+        protocol: &protocol,
+        handlers: &handlers,
+        api: &api,
+        capability: &capability,
     };
-    let handlers = read("src-tauri/app/commands.rs") + &read("src-tauri/app/desktop_commands.rs");
-    let api = read("ui/src/api.rs");
-    let protocol = read("src-tauri/protocol/src/commands.rs");
-    let mut mismatches = Vec::new();
-    let mut unwrapped = Vec::new();
-    for command in cremmy_protocol::commands::ALL {
-        // The constant that names this command.
-        let constant = protocol
-            .lines()
-            .find_map(|l| {
-                let l = l.trim();
-                let rest = l.strip_prefix("pub const ")?;
-                let (name, value) = rest.split_once(": &str = ")?;
-                (value.trim_end_matches(';').trim_matches('"') == *command)
-                    .then(|| name.to_string())
-            })
-            .unwrap_or_else(|| panic!("no constant for {command}"));
-        let want = handler_keys(&handlers, command);
-        match api_keys(&api, &constant) {
-            None => unwrapped.push(*command),
-            Some(sent) if sent != want => mismatches.push(format!(
-                "{command}: the handler takes {want:?}, the UI sends {sent:?}"
-            )),
-            Some(_) => {}
-        }
-    }
+    let problems = command_contract::check(cremmy_protocol::commands::ALL, &sources);
     assert!(
-        mismatches.is_empty(),
-        "every command's UI wrapper must send exactly the arguments its handler takes: {mismatches:#?}"
+        problems.is_empty(),
+        "the command contract is broken: {problems:#?}"
     );
-    // Granted and handled, but no screen uses them yet (editing a contact; "show more" in a board
-    // column beyond its first 50 deals). When a screen does, it wraps them and this list shrinks.
-    assert_eq!(
-        unwrapped,
-        ["update_contact", "stage_deals"],
-        "commands without a UI wrapper (each is a gap to close, not to grow)"
+    // The checker sees a wrapper that sends the wrong keys (the build would fail the same way).
+    let broken = api.replacen("#[serde(rename_all = \"camelCase\")]", "", 1);
+    let sources = command_contract::Sources {
+        api: &broken,
+        ..sources
+    };
+    let problems = command_contract::check(cremmy_protocol::commands::ALL, &sources);
+    assert!(
+        problems.iter().any(|p| p.contains("ui/src/api.rs sends")),
+        "a wrapper without camelCase keys is caught: {problems:#?}"
     );
 }
