@@ -48,26 +48,14 @@ fn stamp_ui_dist(dist: &Path) {
 
 /// A command added in one place and not the others fails the build, not the window at run time.
 fn check_command_contract() {
-    let files = [
-        "src-tauri/protocol/src/commands.rs",
-        "src-tauri/app/commands.rs",
-        "src-tauri/app/desktop_commands.rs",
-        "ui/src/api.rs",
-        "src-tauri/capabilities/main.json",
-    ];
-    for f in files {
+    for f in command_contract::FILES {
         println!("cargo:rerun-if-changed={f}");
     }
-    let read = |f: &str| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("read {f}: {e}"));
-    let handlers = read(files[1]) + &read(files[2]);
-    let (protocol, api, capability) = (read(files[0]), read(files[3]), read(files[4]));
-    let sources = command_contract::Sources {
-        protocol: &protocol,
-        handlers: &handlers,
-        api: &api,
-        capability: &capability,
-    };
-    let problems = command_contract::check(cremmy_protocol::commands::ALL, &sources);
+    let texts = command_contract::read(Path::new("."));
+    let problems = command_contract::check(
+        cremmy_protocol::commands::ALL,
+        &command_contract::Sources::of(&texts),
+    );
     if !problems.is_empty() {
         panic!(
             "the commands, their registration, the capability file and ui/src/api.rs disagree:\n  {}",

@@ -9,6 +9,7 @@
 pub const NOT_YET_IN_THE_UI: [&str; 2] = ["update_contact", "stage_deals"];
 
 /// The sources the contract reads, as text.
+#[derive(Clone, Copy)]
 pub struct Sources<'a> {
     /// `src-tauri/protocol/src/commands.rs`
     pub protocol: &'a str,
@@ -18,6 +19,38 @@ pub struct Sources<'a> {
     pub api: &'a str,
     /// `src-tauri/capabilities/main.json`
     pub capability: &'a str,
+}
+
+/// The files the contract reads, relative to the workspace root.
+pub const FILES: [&str; 5] = [
+    "src-tauri/protocol/src/commands.rs",
+    "src-tauri/app/commands.rs",
+    "src-tauri/app/desktop_commands.rs",
+    "ui/src/api.rs",
+    "src-tauri/capabilities/main.json",
+];
+
+/// The contract's sources read from the workspace at `root`: (protocol, handlers, api, capability).
+pub fn read(root: &std::path::Path) -> [String; 4] {
+    let read =
+        |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
+    [
+        read(FILES[0]),
+        read(FILES[1]) + &read(FILES[2]),
+        read(FILES[3]),
+        read(FILES[4]),
+    ]
+}
+
+impl<'a> Sources<'a> {
+    pub fn of(texts: &'a [String; 4]) -> Sources<'a> {
+        Sources {
+            protocol: &texts[0],
+            handlers: &texts[1],
+            api: &texts[2],
+            capability: &texts[3],
+        }
+    }
 }
 
 /// What breaks the contract, one line each (empty: it holds).

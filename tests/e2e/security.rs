@@ -84,30 +84,19 @@ fn the_csp_allows_only_the_apps_own_content() {
 #[path = "../../src-tauri/app/command_contract.rs"]
 mod command_contract;
 
-fn sources_text(path: &str) -> String {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
-}
-
 #[test]
 fn the_ui_wraps_every_command_once_with_the_arguments_its_handler_takes() {
-    let protocol = sources_text("src-tauri/protocol/src/commands.rs");
-    let handlers = sources_text("src-tauri/app/commands.rs")
-        + &sources_text("src-tauri/app/desktop_commands.rs");
-    let api = sources_text("ui/src/api.rs");
-    let capability = sources_text("src-tauri/capabilities/main.json");
-    let sources = command_contract::Sources {
-        protocol: &protocol,
-        handlers: &handlers,
-        api: &api,
-        capability: &capability,
-    };
+    let texts = command_contract::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    let sources = command_contract::Sources::of(&texts);
     let problems = command_contract::check(cremmy_protocol::commands::ALL, &sources);
     assert!(
         problems.is_empty(),
         "the command contract is broken: {problems:#?}"
     );
     // The checker sees a wrapper that sends the wrong keys (the build would fail the same way).
-    let broken = api.replacen("#[serde(rename_all = \"camelCase\")]", "", 1);
+    let broken = sources
+        .api
+        .replacen("#[serde(rename_all = \"camelCase\")]", "", 1);
     let sources = command_contract::Sources {
         api: &broken,
         ..sources
