@@ -22,6 +22,31 @@ pub fn iso_utc(ms: i64) -> String {
     )
 }
 
+/// A text cell as a spreadsheet may open it safely. Cells that start like a formula (`=`, `+`,
+/// `-`, `@`, a tab or a carriage return) get a leading `'`, so Excel, LibreOffice and Sheets show
+/// the text instead of running it (OWASP, "CSV Injection"); names, subjects and lead rows come
+/// from outside and may be written to attack whoever opens the export. A plain number or phone
+/// number (`+1 555 0100`, `-5`) cannot call anything and is left as it is.
+pub fn neutralised(cell: String) -> String {
+    let Some(first) = cell.chars().next() else {
+        return cell;
+    };
+    let numeric = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | '(' | ')'))
+    };
+    let dangerous = match first {
+        '=' | '@' | '\t' | '\r' => true,
+        '+' | '-' => !numeric(&cell),
+        _ => false,
+    };
+    if dangerous {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// What a column holds, so one streaming loop can write every table.
 #[derive(Clone, Copy)]
 enum Col {
@@ -80,8 +105,10 @@ impl Crm {
             for (i, col) in cols.iter().enumerate() {
                 record.push(match col {
                     Col::Int => row.try_get::<i64, _>(i)?.to_string(),
-                    Col::Text => row.try_get::<String, _>(i)?,
-                    Col::OptText => row.try_get::<Option<String>, _>(i)?.unwrap_or_default(),
+                    Col::Text => neutralised(row.try_get::<String, _>(i)?),
+                    Col::OptText => {
+                        neutralised(row.try_get::<Option<String>, _>(i)?.unwrap_or_default())
+                    }
                     Col::Time => iso_utc(row.try_get::<i64, _>(i)?),
                     Col::OptTime => row
                         .try_get::<Option<i64>, _>(i)?

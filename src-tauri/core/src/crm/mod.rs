@@ -30,7 +30,7 @@ use crate::db::Database;
 use crate::HasErrorCode;
 
 pub use activities::ExternalActivity;
-pub use csv_export::iso_utc;
+pub use csv_export::{iso_utc, neutralised};
 pub use csv_import::{field_named, guess_field, guessed_mapping, CsvError};
 pub use dates::{civil_from_days, days_from_civil, Date};
 pub use documents::DocumentLocation;

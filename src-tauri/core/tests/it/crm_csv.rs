@@ -294,3 +294,71 @@ async fn export_writes_every_table_with_headers() {
         );
     }
 }
+
+#[test]
+fn cells_that_would_run_as_formulas_are_neutralised_and_numbers_are_not() {
+    use cremmy_core::crm::neutralised;
+    let cases = [
+        (
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            "an equals sign starts a formula",
+        ),
+        (
+            "@SUM(A1)",
+            "'@SUM(A1)",
+            "an at sign starts a formula in Excel",
+        ),
+        (
+            "+cmd|' /C calc'!A0",
+            "'+cmd|' /C calc'!A0",
+            "DDE through a plus sign",
+        ),
+        (
+            "-2+cmd|' /C calc'!A0",
+            "'-2+cmd|' /C calc'!A0",
+            "DDE through a minus sign",
+        ),
+        ("\tnote", "'\tnote", "a leading tab"),
+        ("+1 555 0100", "+1 555 0100", "a phone number is data"),
+        ("-5", "-5", "a negative number is data"),
+        ("Acme", "Acme", "ordinary text is untouched"),
+        ("", "", "an empty cell stays empty"),
+    ];
+    for (cell, want, why) in cases {
+        assert_eq!(neutralised(cell.to_string()), want, "{why}");
+    }
+}
+
+#[tokio::test]
+async fn exports_neutralise_formulas_from_untrusted_text() {
+    let t = test_crm().await;
+    let client =
+        crate::support::client(&t.crm, "=HYPERLINK(\"http://evil.example\",\"Open\")").await;
+    t.crm
+        .log_note(&cremmy_protocol::crm::NoteInput {
+            client_id: client.id,
+            body: "@SUM(1+1) from a web form".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for (table, must_have) in [
+        (ExportTable::Clients, "\"'=HYPERLINK("),
+        (ExportTable::Activities, "'@SUM(1+1) from a web form"),
+    ] {
+        let mut out = Vec::new();
+        t.crm.export_csv(table, &mut out).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(must_have),
+            "{table:?} export neutralises the formula:\n{text}"
+        );
+        assert!(
+            !text.lines().skip(1).any(|l| l
+                .split(',')
+                .any(|c| c.starts_with('=') || c.starts_with('@'))),
+            "{table:?}: no cell starts like a formula:\n{text}"
+        );
+    }
+}

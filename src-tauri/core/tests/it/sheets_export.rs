@@ -138,6 +138,25 @@ async fn export_creates_then_updates_the_pipeline_dump() {
         deals + 1,
         "a header and one row per deal"
     );
+    // Values go in as RAW: Sheets never evaluates a deal or client name that looks like a formula
+    // (developers.google.com/workspace/sheets/api/reference/rest/v4/ValueInputOption).
+    let value_writes: Vec<String> =
+        w.t.sandbox
+            .shared
+            .lock()
+            .log
+            .entries
+            .iter()
+            .filter(|e| e.method == "PUT" && e.path.contains("/values/"))
+            .map(|e| e.query.clone())
+            .collect();
+    assert!(!value_writes.is_empty(), "the export wrote values");
+    assert!(
+        value_writes
+            .iter()
+            .all(|q| q.contains("valueInputOption=RAW")),
+        "every value write is RAW, never USER_ENTERED: {value_writes:?}"
+    );
     assert_eq!(
         rows[0],
         [
