@@ -118,15 +118,24 @@ impl Database {
 
     /// Opens (creating if missing) `cremmy.sqlite3` in `data_dir` and brings its schema up to date.
     pub async fn open_in(data_dir: &Path) -> Result<Database, DbError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {
+        let dir_error = |source| DbError::DataDir {
             path: data_dir.to_path_buf(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(data_dir).map_err(dir_error)?;
+        private::folder(data_dir).map_err(dir_error)?;
         Database::open_file(&paths::database_path(data_dir)).await
     }
 
-    /// Opens (creating if missing) the database at `path` and runs pending migrations.
+    /// Opens (creating if missing) the database at `path` and runs pending migrations. A new file
+    /// is made readable by its owner only before SQLite opens it (its `-wal` and `-shm` files
+    /// take the same mode).
     pub async fn open_file(path: &Path) -> Result<Database, DbError> {
+        let io_error = |source| DbError::Open {
+            path: path.to_path_buf(),
+            source: sqlx::Error::Io(source),
+        };
+        private::create(path).map_err(io_error)?;
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(|source| DbError::Open {
                 path: path.to_path_buf(),
@@ -160,6 +169,15 @@ impl Database {
             path: path.to_path_buf(),
         };
         db.migrate().await?;
+        // Only a file that opened as a Cremmy database is tightened (anything else is left as it
+        // was); the WAL and shared-memory files are the same data.
+        for file in [
+            path.to_path_buf(),
+            wal_file(path, "-wal"),
+            wal_file(path, "-shm"),
+        ] {
+            private::tighten(&file).map_err(io_error)?;
+        }
         Ok(db)
     }
 
@@ -256,5 +274,66 @@ fn classify_open_error(path: &Path, source: sqlx::Error) -> DbError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// `cremmy.sqlite3-wal` beside `cremmy.sqlite3`.
+fn wal_file(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The owner's alone: the data folder 0700 and the database files 0600 on Unix (other users of
+/// the machine must not read a CRM). Elsewhere the per-user profile folder already is.
+mod private {
+    use std::path::Path;
+
+    #[cfg(unix)]
+    pub fn folder(dir: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+
+    /// Creates the file owner-only if it is missing.
+    #[cfg(unix)]
+    pub fn create(path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        if path.exists() {
+            return Ok(());
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map(drop)
+    }
+
+    /// Makes an existing file owner-only.
+    #[cfg(unix)]
+    pub fn tighten(path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub fn folder(_: &Path) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub fn create(_: &Path) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub fn tighten(_: &Path) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -158,3 +158,43 @@ async fn a_data_dir_that_is_a_file_is_a_clear_error() {
         "the message must name the way out: {err}"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_folder_and_database_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let db = Database::open_in(&data_dir).await.unwrap();
+    sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('k', 'v', 1)")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    let file = paths::database_path(&data_dir);
+    let wal = std::path::PathBuf::from(format!("{}-wal", file.display()));
+    assert_eq!(
+        mode(&data_dir),
+        0o700,
+        "the data folder is the owner's alone"
+    );
+    assert_eq!(mode(&file), 0o600, "the database file is the owner's alone");
+    assert!(wal.exists(), "WAL mode writes a -wal file");
+    assert_eq!(
+        mode(&wal),
+        0o600,
+        "the WAL holds the same data and gets the same mode"
+    );
+    db.close().await;
+
+    // A database made before this (0644 by the umask) is tightened when it opens.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = Database::open_in(&data_dir).await.unwrap();
+    assert_eq!(
+        (mode(&data_dir), mode(&file)),
+        (0o700, 0o600),
+        "an older install is tightened"
+    );
+    db.close().await;
+}
