@@ -409,5 +409,8 @@ fn render_doctor(r: &DoctorReport) -> String {
         };
         line(&label, &format!("{state}{url}"));
     }
+    for warning in &r.warnings {
+        line("warning", warning);
+    }
     out
 }

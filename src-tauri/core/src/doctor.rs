@@ -60,6 +60,7 @@ pub async fn report(
         database,
         keychain,
         integrations,
+        warnings: endpoints.refused_overrides().map(str::to_string).collect(),
     })
 }
 

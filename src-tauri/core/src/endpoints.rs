@@ -20,10 +20,41 @@ pub fn override_variable(provider: Provider) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     urls: Vec<(Provider, String)>,
+    /// Overrides that were not taken, and why (shown by `cremmy doctor`).
+    refused: Vec<(Provider, String)>,
+}
+
+/// Whether `url` may replace a provider's real host: HTTPS anywhere, plain HTTP only to this
+/// machine (the provider sandbox). Client secrets and tokens go to it; over plain HTTP to another
+/// host anyone on the network could read them.
+pub fn override_allowed(url: &str) -> Result<(), String> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Err(format!("{url} is not a URL"));
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{url} uses plain HTTP to another machine; use https://, or http:// only to 127.0.0.1 or localhost"
+                ))
+            }
+        }
+        other => Err(format!("{url}: the scheme {other}:// is not allowed")),
+    }
 }
 
 impl Endpoints {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Endpoints {
+        let mut refused = Vec::new();
         let urls = Provider::ALL
             .iter()
             .map(|&p| {
@@ -31,11 +62,23 @@ impl Endpoints {
                     .map(|v| v.trim().to_string())
                     .filter(|v| !v.is_empty())
                     .map(|v| if v.ends_with('/') { v } else { format!("{v}/") })
+                    .filter(|v| match override_allowed(v) {
+                        Ok(()) => true,
+                        Err(why) => {
+                            refused.push((p, format!("{}: {why}", override_variable(p))));
+                            false
+                        }
+                    })
                     .unwrap_or_else(|| default_base_url(p).to_string());
                 (p, url)
             })
             .collect();
-        Endpoints { urls }
+        Endpoints { urls, refused }
+    }
+
+    /// The overrides that were refused (the real hosts are used instead), with why.
+    pub fn refused_overrides(&self) -> impl Iterator<Item = &str> {
+        self.refused.iter().map(|(_, why)| why.as_str())
     }
 
     pub fn from_process_env() -> Endpoints {

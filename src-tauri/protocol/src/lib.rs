@@ -75,6 +75,9 @@ pub struct DoctorReport {
     pub database: DatabaseStatus,
     pub keychain: KeychainStatus,
     pub integrations: Vec<IntegrationStatus>,
+    /// Settings that were not taken, and why (a refused base-URL override).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

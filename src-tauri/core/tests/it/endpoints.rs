@@ -225,3 +225,54 @@ fn the_registry_lists_each_provider_once_with_consistent_entries() {
         );
     }
 }
+
+#[test]
+fn overrides_take_https_anywhere_and_plain_http_only_to_this_machine() {
+    let cases = [
+        (
+            "https://proxy.example.com/google",
+            true,
+            "HTTPS to any host",
+        ),
+        ("http://127.0.0.1:4010", true, "the sandbox on loopback"),
+        ("http://localhost:4010/", true, "localhost"),
+        ("http://[::1]:4010/", true, "IPv6 loopback"),
+        ("http://127.9.9.9/", true, "all of 127.0.0.0/8 is loopback"),
+        (
+            "http://192.168.1.20:4010",
+            false,
+            "plain HTTP to another machine would leak the tokens",
+        ),
+        ("http://evil.example", false, "plain HTTP to a public host"),
+        (
+            "http://localhost.evil.example",
+            false,
+            "a name that only starts with localhost",
+        ),
+        ("ftp://127.0.0.1/", false, "another scheme"),
+        ("not a url", false, "garbage"),
+    ];
+    for (url, allowed, why) in cases {
+        let e = endpoints(&[("CREMMY_GOOGLE_BASE_URL", url)]);
+        assert_eq!(e.is_overridden(Provider::Google), allowed, "{why}: {url}");
+        assert_eq!(
+            e.refused_overrides().count(),
+            usize::from(!allowed),
+            "{why}: {url}"
+        );
+        if !allowed {
+            assert_eq!(
+                e.base_url(Provider::Google),
+                default_base_url(Provider::Google),
+                "a refused override leaves the real host: {url}"
+            );
+            assert!(
+                e.refused_overrides()
+                    .next()
+                    .unwrap()
+                    .contains("CREMMY_GOOGLE_BASE_URL"),
+                "the refusal names the variable"
+            );
+        }
+    }
+}
