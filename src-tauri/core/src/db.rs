@@ -54,6 +54,22 @@ fn is_busy(e: &sqlx::Error) -> bool {
         || matches!(e, sqlx::Error::PoolTimedOut)
 }
 
+/// SQLITE_FULL (13): the disk (or the database's size limit) is full.
+pub fn is_disk_full(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("13"))
+}
+
+/// What to tell the user about a database error: a full disk says so and what to do.
+pub fn describe(e: &sqlx::Error) -> String {
+    if is_disk_full(e) {
+        "The disk is full, so Cremmy could not save this. Free some space and try again; \
+         nothing was half-saved."
+            .to_string()
+    } else {
+        format!("Database error: {e}")
+    }
+}
+
 /// SQLITE_NOTADB (26) and SQLITE_CORRUPT (11): the bytes on disk are not a usable database.
 fn is_unreadable(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("26") | Some("11")))

@@ -38,7 +38,7 @@ pub enum SyncError {
     },
     #[error("The deal no longer needs a draft (it left the drafting stage, or has one).")]
     DraftNoLongerNeeded,
-    #[error("Database error during sync: {0}")]
+    #[error("{}", crate::db::describe(.0))]
     Db(#[from] sqlx::Error),
 }
 

@@ -113,11 +113,22 @@ pub struct OAuthClientSetup {
     pub from_environment: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthClientInput {
     pub provider: Provider,
     pub client_id: String,
     pub client_secret: String,
+}
+
+/// The secret never reaches a log or a panic message.
+impl std::fmt::Debug for OAuthClientInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClientInput")
+            .field("provider", &self.provider)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<hidden>")
+            .finish()
+    }
 }
 
 /// What the backend tells the window on its own initiative (over the `app_events` channel).

@@ -172,7 +172,7 @@ pub enum AccountsError {
     KeychainTask(String),
     #[error(transparent)]
     Http(#[from] crate::http::HttpSetupError),
-    #[error("Database error: {0}")]
+    #[error("{}", crate::db::describe(.0))]
     Db(#[from] sqlx::Error),
 }
 

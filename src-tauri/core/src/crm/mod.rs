@@ -90,7 +90,7 @@ pub enum CrmError {
     Csv(#[from] CsvError),
     #[error("Writing the export failed: {0}. Check that the folder exists and is writable.")]
     Export(#[source] std::io::Error),
-    #[error("Database error: {0}")]
+    #[error("{}", crate::db::describe(.0))]
     Db(#[from] sqlx::Error),
 }
 

@@ -536,3 +536,15 @@ async fn a_deep_link_sign_in_waits_for_the_os_to_deliver_its_callback() {
         ErrorCode::TimedOut
     );
 }
+
+#[test]
+fn the_oauth_client_secret_never_shows_in_debug_output() {
+    let input = cremmy_protocol::accounts::OAuthClientInput {
+        provider: cremmy_protocol::Provider::Google,
+        client_id: "id.apps.googleusercontent.com".into(),
+        client_secret: "GOCSPX-very-secret".into(),
+    };
+    let shown = format!("{input:?}");
+    assert!(!shown.contains("very-secret"), "{shown}");
+    assert!(shown.contains("id.apps.googleusercontent.com"), "{shown}");
+}

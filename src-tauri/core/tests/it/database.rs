@@ -198,3 +198,55 @@ async fn the_data_folder_and_database_are_readable_by_their_owner_only() {
     );
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_full_disk_is_reported_as_such_and_nothing_is_half_saved() {
+    use cremmy_core::crm::Crm;
+    use cremmy_protocol::crm::ClientInput;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open_in(dir.path()).await.unwrap();
+    let crm = Crm::new(
+        db.clone(),
+        std::sync::Arc::new(cremmy_core::clock::ManualClock::at(crate::support::T0)),
+    );
+    // The database may not grow: every page is the last one (SQLite answers SQLITE_FULL).
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(db.writer())
+        .await
+        .unwrap();
+    sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+        .execute(db.writer())
+        .await
+        .unwrap();
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let mut last = None;
+    for i in 0..200 {
+        let input = ClientInput {
+            name: format!("Client {i} {}", "x".repeat(150)),
+            notes: "n".repeat(4000),
+            ..ClientInput::default()
+        };
+        if let Err(e) = crm.create_client(&input).await {
+            last = Some(e);
+            break;
+        }
+    }
+    let error = last.expect("a database that cannot grow fills up");
+    assert!(
+        error.to_string().starts_with("The disk is full"),
+        "the user reads that the disk is full, not a raw SQLite code: {error}"
+    );
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let made: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE name LIKE 'Client %'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(after - before, made, "only whole clients were saved");
+    db.close().await;
+}
