@@ -45,7 +45,13 @@ pub fn email(value: &str) -> CrmResult<String> {
     if email.is_empty() {
         return bad("is empty");
     }
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // No spaces, controls, or the characters that quote, group or separate addresses (they would
+    // reach a To header and a mail search unquoted).
+    if email.len() > 254
+        || email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "{}()<>\",;:[]\\".contains(c))
+    {
         return bad("is not a valid email address");
     }
     let Some((local, domain)) = email.split_once('@') else {

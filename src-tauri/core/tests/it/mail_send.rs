@@ -306,3 +306,70 @@ async fn bad_input_and_missing_access_send_nothing() {
         .expect("sent with gmail.compose only");
     assert_eq!(sent_messages(&w)[0].message_id, sent.message_id);
 }
+
+#[test]
+fn a_subject_or_name_from_untrusted_text_cannot_add_a_header() {
+    let raw = Outgoing {
+        from: OWNER,
+        to: Some(("Eve\r\nBcc: spy@evil.example", "zoe@client.example")),
+        subject: "Proposal for x\r\nBcc: a@b.c\r\nX-Injected: yes",
+        body: "Hello",
+        message_id: "<cremmy.2.ab@sandbox.example>",
+        references: vec![],
+        sent_at: T0,
+    }
+    .to_rfc5322()
+    .unwrap();
+    let parsed = mailparse::parse_mail(&raw).expect("parses back");
+    use mailparse::MailHeaderMap;
+    assert_eq!(
+        parsed.headers.get_all_values("Subject").len(),
+        1,
+        "one Subject header"
+    );
+    assert!(
+        parsed.headers.get_first_value("Bcc").is_none(),
+        "no Bcc was injected"
+    );
+    assert!(
+        parsed.headers.get_first_value("X-Injected").is_none(),
+        "no header was injected"
+    );
+    let subject = parsed.headers.get_first_value("Subject").unwrap();
+    assert!(
+        subject.starts_with("Proposal for x") && !subject.contains('\n'),
+        "the text stays in the subject, on one line: {subject:?}"
+    );
+    assert_eq!(
+        cremmy_core::features::mail::send::header_text("a\u{0}b\tc\u{1b}d"),
+        "a b c d",
+        "every control character becomes a space"
+    );
+}
+
+#[test]
+fn the_email_validator_refuses_characters_that_break_headers_and_searches() {
+    use cremmy_core::crm::validate_email;
+    for bad in [
+        "a,b@x.example",
+        "a;b@x.example",
+        "\"a\"@x.example",
+        "a<b>@x.example",
+        "a(b)@x.example",
+        "{a}@x.example",
+        "a:b@x.example",
+        "a b@x.example",
+    ] {
+        assert!(validate_email(bad).is_err(), "{bad} must be refused");
+    }
+    for good in [
+        "ada@x.example",
+        "first.last+tag@sub.x.example",
+        "o'brien@x.example",
+    ] {
+        assert!(
+            validate_email(good).is_ok(),
+            "{good} is an ordinary address"
+        );
+    }
+}

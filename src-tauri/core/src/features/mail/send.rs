@@ -129,15 +129,31 @@ pub struct Outgoing<'a> {
     pub sent_at: Timestamp,
 }
 
+/// A header value from untrusted text (a Leads-sheet row, an inbound subject, a template): line
+/// breaks and other control characters become spaces, so no text can start a header of its own,
+/// whatever the MIME library does with them.
+pub fn header_text(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
 impl Outgoing<'_> {
     pub fn to_rfc5322(&self) -> std::io::Result<Vec<u8>> {
+        let subject = header_text(self.subject);
+        let to = self
+            .to
+            .map(|(name, address)| (header_text(name), header_text(address)));
         let mut m = mail_builder::MessageBuilder::new()
             .from(self.from)
-            .subject(self.subject)
+            .subject(subject)
             .message_id(bare(self.message_id))
             .date(self.sent_at.div_euclid(1000))
             .text_body(self.body);
-        if let Some(to) = self.to {
+        if let Some(to) = to {
             m = m.to(to);
         }
         if let Some(last) = self.references.last() {
