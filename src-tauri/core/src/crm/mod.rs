@@ -37,6 +37,7 @@ pub use documents::DocumentLocation;
 pub use preferences::DEFAULT_SYNC_INTERVAL_MINUTES;
 pub use sample_data::ScaleSpec;
 pub use validate::email as validate_email;
+pub use validate::{name as validate_name, phone as validate_phone};
 pub use write::new_gid;
 
 /// Kinds of records, for messages.

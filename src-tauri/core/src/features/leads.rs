@@ -11,7 +11,7 @@ use cremmy_protocol::sync::LeadSheet;
 
 use crate::clock::Timestamp;
 use crate::crm::write::{self, NewClient, NewContact, NewDeal};
-use crate::crm::{guess_field, validate_email};
+use crate::crm::{guess_field, validate_email, validate_name, validate_phone};
 use crate::db::Database;
 use crate::failure::SourceError;
 use crate::feature_error::SyncError;
@@ -140,6 +140,19 @@ pub fn plan(
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| contact_name.clone());
         let phone = Some(cell(row, phone_col)).filter(|p| !p.is_empty());
+        // The same rules as the forms and CSV import: a row from a public form is untrusted.
+        let checked = validate_name("name", &contact_name).and_then(|contact| {
+            let client = validate_name("company", &client_name)?;
+            let phone = phone.as_deref().map(validate_phone).transpose()?;
+            Ok((contact, client, phone))
+        });
+        let (contact_name, client_name, phone) = match checked {
+            Ok(values) => values,
+            Err(e) => {
+                out.statuses.push((i, format!("Error: {e}")));
+                continue;
+            }
+        };
         out.statuses.push((i, IMPORTED.into()));
         out.imports.push(Lead {
             row: i,

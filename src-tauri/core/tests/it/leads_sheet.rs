@@ -313,3 +313,44 @@ async fn a_failed_status_write_does_not_import_twice() {
         "the row is marked after all"
     );
 }
+
+#[test]
+fn lead_rows_pass_the_same_validators_as_forms_and_csv() {
+    let long_company = "C".repeat(250);
+    let sheet = rows(&[
+        &["Email", "Name", "Company", "Phone"],
+        &["ok@lead.example", "Olive Ok", "Ok Ltd", "+1 555 0100"],
+        &["ctrl@lead.example", "Eve\u{7}Bell", "Bell Co", ""],
+        &["long@lead.example", "Lon Gname", &long_company, ""],
+        &[
+            "phone@lead.example",
+            "Pat Phone",
+            "Phone Co",
+            "call me maybe",
+        ],
+    ]);
+    let p = plan(&sheet, &HashSet::new(), &HashSet::new()).unwrap();
+    let statuses: Vec<(usize, String)> = p.statuses.clone();
+    assert_eq!(statuses[0], (1, "Imported".to_string()));
+    let errors: Vec<&str> = statuses[1..].iter().map(|(_, s)| s.as_str()).collect();
+    assert!(
+        errors[0].starts_with("Error: name") && errors[0].contains("single line"),
+        "a control character in a name: {errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("Error: company") && errors[1].contains("longer than"),
+        "a company name over the limit: {errors:?}"
+    );
+    assert!(
+        errors[2].starts_with("Error: phone"),
+        "a phone that is not a number: {errors:?}"
+    );
+    assert_eq!(
+        p.imports
+            .iter()
+            .map(|l| l.email.as_str())
+            .collect::<Vec<_>>(),
+        ["ok@lead.example"],
+        "only the valid row is imported"
+    );
+}
