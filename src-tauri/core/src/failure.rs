@@ -27,8 +27,11 @@ pub enum FailureKind {
     Server,
     /// The request or the answer is wrong in a way a retry does not fix (400, an unreadable body).
     Invalid,
-    /// Something on this machine (keychain, HTTPS set-up) failed.
+    /// Something on this machine (a bad keychain entry, HTTPS set-up) failed.
     Local,
+    /// Something on this machine is not available yet and will be (a keychain still locked at
+    /// login, not answering).
+    LocalUnavailable,
 }
 
 impl FailureKind {
@@ -36,7 +39,10 @@ impl FailureKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            FailureKind::RateLimited | FailureKind::Offline | FailureKind::Server
+            FailureKind::RateLimited
+                | FailureKind::Offline
+                | FailureKind::Server
+                | FailureKind::LocalUnavailable
         )
     }
 }

@@ -1,7 +1,7 @@
 //! The OS keychain (macOS Keychain, Windows Credential Manager, Secret Service on Linux), the
 //! only place Cremmy keeps secrets. This module installs the platform store and probes it.
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use cremmy_protocol::KeychainStatus;
@@ -22,26 +22,50 @@ pub const BACKEND: &str = "none";
 /// not running can otherwise keep a D-Bus call waiting).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
-static STORE: OnceLock<Result<(), String>> = OnceLock::new();
+/// Runs a set-up until it succeeds once: a failure is not remembered, so the next call tries
+/// again (a keychain not yet reachable when Cremmy starts at login is reachable a minute later).
+#[derive(Default)]
+pub struct UntilOk {
+    done: Mutex<bool>,
+}
 
-/// Installs the platform's credential store as keyring-core's default, once per process.
+impl UntilOk {
+    pub const fn new() -> UntilOk {
+        UntilOk {
+            done: Mutex::new(false),
+        }
+    }
+
+    pub fn run(&self, set_up: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        if *done {
+            return Ok(());
+        }
+        set_up()?;
+        *done = true;
+        Ok(())
+    }
+}
+
+static STORE: UntilOk = UntilOk::new();
+
+/// Installs the platform's credential store as keyring-core's default, once per process (and
+/// again on the next call while it fails).
 pub fn install_platform_store() -> Result<(), String> {
-    STORE
-        .get_or_init(|| {
-            #[cfg(target_os = "linux")]
-            let store = zbus_secret_service_keyring_store::Store::new();
-            #[cfg(target_os = "macos")]
-            let store = apple_native_keyring_store::keychain::Store::new();
-            #[cfg(target_os = "windows")]
-            let store = windows_native_keyring_store::Store::new();
-            #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
-            return store
-                .map(|s| keyring_core::set_default_store(s))
-                .map_err(|e| e.to_string());
-            #[allow(unreachable_code)]
-            Err("no credential store for this platform".to_string())
-        })
-        .clone()
+    STORE.run(|| {
+        #[cfg(target_os = "linux")]
+        let store = zbus_secret_service_keyring_store::Store::new();
+        #[cfg(target_os = "macos")]
+        let store = apple_native_keyring_store::keychain::Store::new();
+        #[cfg(target_os = "windows")]
+        let store = windows_native_keyring_store::Store::new();
+        #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+        return store
+            .map(|s| keyring_core::set_default_store(s))
+            .map_err(|e| e.to_string());
+        #[allow(unreachable_code)]
+        Err("no credential store for this platform".to_string())
+    })
 }
 
 /// Whether the keychain answers: reads an entry that need not exist. Never writes.

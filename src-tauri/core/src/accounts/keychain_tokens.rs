@@ -7,6 +7,9 @@ use cremmy_protocol::Provider;
 use super::{AccountsError, AccountsResult};
 use crate::keychain::{install_platform_store, SERVICE};
 
+/// How long a keychain call may take before it counts as unreachable.
+pub const KEYCHAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     Refresh,
@@ -43,7 +46,7 @@ impl TokenVault {
         user: String,
         f: impl FnOnce(&keyring_core::Entry) -> Result<T, keyring_core::Error> + Send + 'static,
     ) -> AccountsResult<T> {
-        tokio::task::spawn_blocking(move || {
+        let call = tokio::task::spawn_blocking(move || {
             install_platform_store().map_err(|e| AccountsError::Keychain {
                 action,
                 source: keyring_core::Error::NoStorageAccess(e.into()),
@@ -51,9 +54,16 @@ impl TokenVault {
             let entry = keyring_core::Entry::new(SERVICE, &user)
                 .map_err(|source| AccountsError::Keychain { action, source })?;
             f(&entry).map_err(|source| AccountsError::Keychain { action, source })
-        })
-        .await
-        .map_err(|e| AccountsError::KeychainTask(e.to_string()))?
+        });
+        // A Secret Service that is not running can keep a D-Bus call waiting; the caller (a
+        // refresh under its lock, a job) must not wait with it.
+        match tokio::time::timeout(KEYCHAIN_TIMEOUT, call).await {
+            Err(_) => Err(AccountsError::KeychainTimedOut {
+                action,
+                seconds: KEYCHAIN_TIMEOUT.as_secs(),
+            }),
+            Ok(joined) => joined.map_err(|e| AccountsError::KeychainTask(e.to_string()))?,
+        }
     }
 
     fn client_secret_user(&self, provider: Provider) -> String {

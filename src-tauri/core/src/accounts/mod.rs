@@ -170,6 +170,8 @@ pub enum AccountsError {
     },
     #[error("The keychain call did not finish: {0}")]
     KeychainTask(String),
+    #[error("The OS keychain did not answer within {seconds} s (to {action}). It may still be locked: unlock it; Cremmy will try again.")]
+    KeychainTimedOut { action: &'static str, seconds: u64 },
     #[error(transparent)]
     Http(#[from] crate::http::HttpSetupError),
     #[error("{}", crate::db::describe(.0))]
@@ -180,6 +182,14 @@ impl AccountsError {
     pub fn is_retryable(&self) -> bool {
         match self {
             AccountsError::Network { .. } | AccountsError::ProviderGarbled { .. } => true,
+            // Locked (at login), not running yet, or slow: it comes back; a bad entry does not.
+            AccountsError::Keychain { source, .. } => matches!(
+                source,
+                keyring_core::Error::NoStorageAccess(_)
+                    | keyring_core::Error::PlatformFailure(_)
+                    | keyring_core::Error::NoDefaultStore
+            ),
+            AccountsError::KeychainTimedOut { .. } | AccountsError::KeychainTask(_) => true,
             AccountsError::ProviderStatus { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }
@@ -207,6 +217,7 @@ impl HasErrorCode for AccountsError {
             | AccountsError::Loopback(_)
             | AccountsError::Keychain { .. }
             | AccountsError::KeychainTask(_)
+            | AccountsError::KeychainTimedOut { .. }
             | AccountsError::Http(_)
             | AccountsError::Db(_) => ErrorCode::Internal,
         }

@@ -204,3 +204,99 @@ async fn checking_an_account_finds_a_revoked_grant() {
         "a 401, then invalid_grant on refresh"
     );
 }
+
+#[test]
+fn a_locked_or_silent_keychain_is_retried_and_a_bad_entry_is_not() {
+    use cremmy_core::accounts::AccountsError;
+    use cremmy_core::jobs::{after_failure, AfterFailure, Failure};
+    use cremmy_core::sync::SyncError;
+    let locked = || keyring_core::Error::NoStorageAccess("the collection is locked".into());
+    let cases: Vec<(AccountsError, bool, &str)> = vec![
+        (
+            AccountsError::Keychain {
+                action: "read the tokens",
+                source: locked(),
+            },
+            true,
+            "locked at login",
+        ),
+        (
+            AccountsError::Keychain {
+                action: "read the tokens",
+                source: keyring_core::Error::PlatformFailure(
+                    "org.freedesktop.DBus.Error.ServiceUnknown".into(),
+                ),
+            },
+            true,
+            "the Secret Service is not running yet",
+        ),
+        (
+            AccountsError::KeychainTimedOut {
+                action: "read the tokens",
+                seconds: 20,
+            },
+            true,
+            "no answer",
+        ),
+        (
+            AccountsError::Keychain {
+                action: "store the tokens",
+                source: keyring_core::Error::TooLong("password".into(), 2560),
+            },
+            false,
+            "a secret too long for the store does not fit later either",
+        ),
+    ];
+    for (error, retryable, why) in cases {
+        let error = SyncError::Accounts(error);
+        assert_eq!(error.is_retryable(), retryable, "{why}: {error}");
+        let failure = Failure {
+            retryable: error.is_retryable(),
+            offline: error.is_offline(),
+            retry_after: None,
+        };
+        let next = after_failure(1, 8, failure, crate::support::T0, 0.5);
+        assert_eq!(
+            matches!(next, AfterFailure::RetryAt { .. }),
+            retryable,
+            "{why}: a queued job {} ({next:?})",
+            if retryable {
+                "waits and tries again"
+            } else {
+                "ends in the dead letters"
+            }
+        );
+    }
+}
+
+#[test]
+fn a_failed_keychain_set_up_is_tried_again_and_a_good_one_is_kept() {
+    use cremmy_core::keychain::UntilOk;
+    let set_up = UntilOk::new();
+    let mut calls = 0;
+    assert!(set_up
+        .run(|| {
+            calls += 1;
+            Err("not yet".into())
+        })
+        .is_err());
+    assert!(
+        set_up
+            .run(|| {
+                calls += 1;
+                Ok(())
+            })
+            .is_ok(),
+        "tried again after a failure"
+    );
+    assert!(
+        set_up
+            .run(|| {
+                calls += 1;
+                Err("must not run".into())
+            })
+            .is_ok(),
+        "kept once it worked"
+    );
+    assert_eq!(calls, 2);
+}

@@ -220,10 +220,16 @@ impl GoogleError {
                 AccountsError::ProviderStatus { status, .. } if *status >= 500 => {
                     FailureKind::Server
                 }
-                AccountsError::Keychain { .. }
+                e @ (AccountsError::Keychain { .. }
                 | AccountsError::KeychainTask(_)
-                | AccountsError::Http(_)
-                | AccountsError::Db(_) => FailureKind::Local,
+                | AccountsError::KeychainTimedOut { .. }) => {
+                    if e.is_retryable() {
+                        FailureKind::LocalUnavailable
+                    } else {
+                        FailureKind::Local
+                    }
+                }
+                AccountsError::Http(_) | AccountsError::Db(_) => FailureKind::Local,
                 _ => FailureKind::Invalid,
             },
             GoogleError::Unreachable { .. } => FailureKind::Offline,
