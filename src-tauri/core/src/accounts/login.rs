@@ -195,27 +195,65 @@ impl Accounts {
                 description: Some("the provider granted no offline access".into()),
             });
         };
-        let email = self.who(&endpoints, &access).await?;
-        let scopes: Vec<String> = token
-            .scopes()
-            .map(|s| s.iter().map(|x| x.to_string()).collect())
-            .unwrap_or_default();
-        let now = self.clock.now();
-        let lifetime = token.expires_in().map(|d| d.as_millis() as i64);
-        self.keychain
-            .set(provider, &email, TokenKind::Refresh, &refresh)
-            .await?;
-        self.keychain
-            .set(provider, &email, TokenKind::Access, &access)
-            .await?;
-        let granted = Granted {
-            provider,
-            email: &email,
-            scopes: &scopes,
-            expires_at: lifetime.map(|l| now + l),
-            refresh_at: lifetime.map(|l| refresh_time(now, l)),
-        };
-        self.save_grant(granted).await
+        // From here the provider has issued a grant: if Cremmy cannot keep it, it revokes it,
+        // so no refresh token is left valid that nobody holds.
+        let kept = async {
+            for (what, secret) in [("refresh token", &refresh), ("access token", &access)] {
+                check_secret_size(provider, what, secret)?;
+            }
+            let email = self.who(&endpoints, &access).await?;
+            let scopes: Vec<String> = token
+                .scopes()
+                .map(|s| s.iter().map(|x| x.to_string()).collect())
+                .unwrap_or_default();
+            let now = self.clock.now();
+            let lifetime = token.expires_in().map(|d| d.as_millis() as i64);
+            let stored = async {
+                self.keychain
+                    .set(provider, &email, TokenKind::Refresh, &refresh)
+                    .await?;
+                self.keychain
+                    .set(provider, &email, TokenKind::Access, &access)
+                    .await?;
+                let granted = Granted {
+                    provider,
+                    email: &email,
+                    scopes: &scopes,
+                    expires_at: lifetime.map(|l| now + l),
+                    refresh_at: lifetime.map(|l| refresh_time(now, l)),
+                };
+                self.save_grant(granted).await
+            }
+            .await;
+            if stored.is_err() {
+                // Best effort: what half-made it into the keychain goes too.
+                let _ = self
+                    .keychain
+                    .delete(provider, &email, TokenKind::Refresh)
+                    .await;
+                let _ = self
+                    .keychain
+                    .delete(provider, &email, TokenKind::Access)
+                    .await;
+            }
+            stored
+        }
+        .await;
+        if kept.is_err() {
+            self.revoke_quietly(&endpoints, &refresh).await;
+        }
+        kept
+    }
+
+    /// Revokes a token at the provider, best effort (offline is fine: the grant was never used).
+    async fn revoke_quietly(&self, endpoints: &OAuthEndpoints, token: &str) {
+        let revoke = self
+            .http
+            .post(&endpoints.revoke)
+            .form(&[("token", token)])
+            .timeout(Duration::from_secs(10))
+            .send();
+        let _ = revoke.await;
     }
 
     pub(super) async fn who(
@@ -321,14 +359,8 @@ impl Accounts {
             refresh,
             OAuthEndpoints::of(account.provider, &self.endpoints),
         ) {
-            let revoke = self
-                .http
-                .post(&endpoints.revoke)
-                .form(&[("token", token.as_str())])
-                .timeout(Duration::from_secs(10))
-                .send();
             // Best effort: a network failure must not keep the tokens around.
-            let _ = revoke.await;
+            self.revoke_quietly(&endpoints, &token).await;
         }
         self.keychain
             .delete(account.provider, &account.email, TokenKind::Refresh)
@@ -362,5 +394,28 @@ pub(super) fn token_error(
         RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
             AccountsError::ProviderGarbled { provider, what }
         }
+    }
+}
+
+/// The largest secret every platform's keychain takes: Windows Credential Manager stores at most
+/// 2,560 bytes per credential (`CRED_MAX_CREDENTIAL_BLOB_SIZE`), and its keyring store writes the
+/// secret as UTF-16. Checked on every platform, so a token that could not be kept on Windows is
+/// found out everywhere, before anything is stored.
+pub const KEYCHAIN_SECRET_LIMIT_BYTES: usize = 2_560;
+
+/// Whether `secret` fits every platform's keychain.
+pub fn fits_keychain(secret: &str) -> bool {
+    secret.encode_utf16().count() * 2 <= KEYCHAIN_SECRET_LIMIT_BYTES
+}
+
+fn check_secret_size(provider: Provider, what: &'static str, secret: &str) -> AccountsResult<()> {
+    if fits_keychain(secret) {
+        Ok(())
+    } else {
+        Err(AccountsError::SecretTooLarge {
+            provider,
+            what,
+            bytes: secret.encode_utf16().count() * 2,
+        })
     }
 }

@@ -24,7 +24,7 @@ use crate::endpoints::{provider_variable, Endpoints};
 use crate::HasErrorCode;
 
 pub use callback::CallbackRejection;
-pub use login::{LoginStart, PENDING_LIFETIME_MS};
+pub use login::{fits_keychain, LoginStart, KEYCHAIN_SECRET_LIMIT_BYTES, PENDING_LIFETIME_MS};
 pub use loopback::LOOPBACK_PATH;
 
 /// A provider's OAuth client (a Google "Desktop app" client: its secret is not confidential,
@@ -170,6 +170,12 @@ pub enum AccountsError {
     },
     #[error("The keychain call did not finish: {0}")]
     KeychainTask(String),
+    #[error("{}'s {what} is {bytes} bytes, more than the {} a keychain entry can hold on every platform. The sign-in was undone; please report this.", provider.display_name(), login::KEYCHAIN_SECRET_LIMIT_BYTES)]
+    SecretTooLarge {
+        provider: Provider,
+        what: &'static str,
+        bytes: usize,
+    },
     #[error("The OS keychain did not answer within {seconds} s (to {action}). It may still be locked: unlock it; Cremmy will try again.")]
     KeychainTimedOut { action: &'static str, seconds: u64 },
     #[error(transparent)]
@@ -218,6 +224,7 @@ impl HasErrorCode for AccountsError {
             | AccountsError::Keychain { .. }
             | AccountsError::KeychainTask(_)
             | AccountsError::KeychainTimedOut { .. }
+            | AccountsError::SecretTooLarge { .. }
             | AccountsError::Http(_)
             | AccountsError::Db(_) => ErrorCode::Internal,
         }
