@@ -21,14 +21,23 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    /// Google's advice: 1, 2, 4 … s plus up to 1 s of jitter, capped at 32 s.
+    /// Google's advice: 1, 2, 4 … s plus up to 1 s of jitter, capped at 32 s. A `Retry-After`
+    /// of up to 30 s is waited out inside the call; a longer one ends the call, and its job is
+    /// rescheduled no sooner than the provider asked (see `jobs::after_failure`). The whole
+    /// call's time limit is above the longest inline waiting this allows (a test checks it).
     pub const PROVIDER_CALL: Backoff = Backoff {
         base: Duration::from_secs(1),
         cap: Duration::from_secs(32),
         max_jitter: Duration::from_secs(1),
-        max_retry_after: Duration::from_secs(90),
+        max_retry_after: Duration::from_secs(30),
         max_attempts: 5,
     };
+
+    /// The longest this policy waits between attempts of one call, all retries together.
+    pub fn longest_inline_wait(&self) -> Duration {
+        let longest_one = self.cap.max(self.max_retry_after) + self.max_jitter;
+        longest_one * self.max_attempts.saturating_sub(1)
+    }
 
     /// Connection failures: likely offline, so give up fast and let the scheduler come back.
     pub const CONNECTION: Backoff = Backoff {

@@ -332,3 +332,71 @@ async fn a_task_on_the_calendar_follows_its_due_time() {
     assert_eq!(e.code(), cremmy_protocol::ErrorCode::InvalidInput);
     assert!(e.to_string().contains("due date and time"), "{e}");
 }
+
+#[tokio::test]
+async fn a_stalled_calendar_write_times_out_and_the_job_waits_to_try_again() {
+    use cremmy_core::providers::google::Google;
+    use cremmy_core::sync::SyncRunner;
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Calendar]).await;
+    // The same world, with a one-second call limit (production: CALL_TIMEOUT).
+    let base = w.t.sandbox.base_url();
+    let endpoints = cremmy_core::endpoints::Endpoints::from_lookup(|k| {
+        (k == "CREMMY_GOOGLE_BASE_URL").then(|| base.clone())
+    });
+    let google = Google::new(w.t.accounts.clone(), w.t.clock.clone(), &endpoints)
+        .unwrap()
+        .with_call_timeout(std::time::Duration::from_secs(1));
+    let sync = SyncRunner::new(w.t.db.clone(), w.t.clock.clone(), google);
+    let acme = client(&w.crm, "Acme").await;
+    let task = w
+        .crm
+        .create_task(&cremmy_protocol::crm::TaskInput {
+            title: "Call Zoë".into(),
+            due_date: Some("2026-03-03".into()),
+            due_time: Some("14:30".into()),
+            client_id: Some(acme.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // The event insert hangs for 5 s (a stalled connection).
+    post(
+        &w,
+        "faults",
+        json!({ "rules": [
+            { "path": "/calendar/v3/calendars/primary/events", "method": "POST", "times": 1, "fault": { "kind": "delay", "ms": 5000 } },
+        ] }),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let error = sync
+        .add_task_to_calendar(task.id, "Europe/Berlin")
+        .await
+        .expect_err("the call is cut off");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the caller is not held by the stalled call ({:?})",
+        started.elapsed()
+    );
+    assert!(
+        matches!(&error, cremmy_core::sync::SyncError::Queued { cause, .. } if cause.is_retryable()),
+        "a timeout may pass, so the job is queued to try again: {error}"
+    );
+    assert!(error.to_string().contains("did not answer"), "{error}");
+    let job = only_job_of(&sync).await;
+    assert_eq!(
+        job.status,
+        cremmy_protocol::engine::JobStatus::Queued,
+        "queued again: {job:?}"
+    );
+}
+
+async fn only_job_of(sync: &cremmy_core::sync::SyncRunner) -> cremmy_protocol::engine::Job {
+    let jobs = sync
+        .jobs(&cremmy_protocol::engine::JobQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    jobs.into_iter().next().unwrap()
+}

@@ -277,3 +277,19 @@ fn pacing_spreads_a_big_import_over_the_quota() {
         "no second can see more than 250 units: {gmail:?}"
     );
 }
+
+#[test]
+fn a_waited_out_retry_after_always_fits_in_the_call_time_limit() {
+    use cremmy_core::providers::google::CALL_TIMEOUT;
+    let inline = Backoff::PROVIDER_CALL.longest_inline_wait();
+    assert!(
+        CALL_TIMEOUT >= inline + Duration::from_secs(60),
+        "the call limit ({CALL_TIMEOUT:?}) leaves a minute for the requests after the longest \
+         inline waiting ({inline:?}); otherwise a Retry-After the policy waits for is cut short"
+    );
+    assert_eq!(
+        Backoff::PROVIDER_CALL.delay(1, Some(Duration::from_secs(60)), 0.0),
+        None,
+        "a minute's Retry-After is not waited inline: the job is rescheduled after it"
+    );
+}

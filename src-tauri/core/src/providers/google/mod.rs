@@ -103,13 +103,17 @@ pub enum GoogleError {
     },
     #[error("Cannot set up HTTPS for Google: {0}")]
     Setup(std::io::Error),
+    #[error("Google did not answer {api} within {seconds} s. Cremmy will try again.")]
+    TimedOut { api: &'static str, seconds: u64 },
 }
 
 impl GoogleError {
     pub fn is_retryable(&self) -> bool {
         match self {
             GoogleError::Account(e) => e.is_retryable(),
-            GoogleError::Unreachable { .. } | GoogleError::RateLimited { .. } => true,
+            GoogleError::Unreachable { .. }
+            | GoogleError::RateLimited { .. }
+            | GoogleError::TimedOut { .. } => true,
             GoogleError::Status { status, .. } => *status == 429 || *status >= 500,
             GoogleError::Garbled { .. }
             | GoogleError::Call { .. }
@@ -192,9 +196,9 @@ impl HasErrorCode for GoogleError {
     fn code(&self) -> ErrorCode {
         match self {
             GoogleError::Account(e) => e.code(),
-            GoogleError::Unreachable { .. } | GoogleError::RateLimited { .. } => {
-                ErrorCode::ProviderUnavailable
-            }
+            GoogleError::Unreachable { .. }
+            | GoogleError::RateLimited { .. }
+            | GoogleError::TimedOut { .. } => ErrorCode::ProviderUnavailable,
             GoogleError::Status { status: 404, .. } => ErrorCode::NotFound,
             GoogleError::Status { .. } | GoogleError::Garbled { .. } | GoogleError::Call { .. } => {
                 ErrorCode::ProviderUnavailable
@@ -247,6 +251,7 @@ impl GoogleError {
             | GoogleError::Call { .. }
             | GoogleError::Request { .. } => FailureKind::Invalid,
             GoogleError::Setup(_) => FailureKind::Local,
+            GoogleError::TimedOut { .. } => FailureKind::Server,
         }
     }
 }
@@ -290,8 +295,10 @@ pub(crate) fn incomplete(api: &'static str, what: &str) -> crate::failure::Sourc
     .into()
 }
 
-/// A call that has not answered in this long is abandoned (the hubs set no timeout).
-pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// A call (its attempts and the waits between them) that has not finished in this long is
+/// abandoned (the hubs set no timeout). Above `Backoff::PROVIDER_CALL.longest_inline_wait()`
+/// plus a minute for the requests themselves, so a waited-out `Retry-After` is never cut short.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(240);
 
 /// Runs a generated hub's call with [`CALL_TIMEOUT`] and classifies its error. Every google-*
 /// crate shares google-apis-common, so one signature serves Gmail, Drive and Sheets.
@@ -323,6 +330,8 @@ pub struct Google {
     gmail_pacers: Arc<Mutex<HashMap<i64, Arc<Pacer>>>>,
     /// The Gmail rate Cremmy allows itself per account (Google's quota less a margin).
     gmail_quota: Quota,
+    /// How long one JSON call may take, retries included ([`CALL_TIMEOUT`]).
+    call_timeout: std::time::Duration,
 }
 
 impl Google {
@@ -349,7 +358,14 @@ impl Google {
             http,
             gmail_pacers: Arc::default(),
             gmail_quota: Quota::GMAIL,
+            call_timeout: CALL_TIMEOUT,
         })
+    }
+
+    /// Another time limit for JSON calls (tests use a short one against a stalled sandbox).
+    pub fn with_call_timeout(mut self, limit: std::time::Duration) -> Google {
+        self.call_timeout = limit;
+        self
     }
 
     /// Another Gmail rate (benchmarks measure local overhead against a sandbox without quotas).
@@ -449,7 +465,14 @@ impl Session {
         url: &str,
         body: &serde_json::Value,
     ) -> GoogleResult<serde_json::Value> {
-        call::json_call(&self.google.http, &self.meter, api, method, url, body).await
+        let call = call::json_call(&self.google.http, &self.meter, api, method, url, body);
+        match tokio::time::timeout(self.google.call_timeout, call).await {
+            Ok(answer) => answer,
+            Err(_) => Err(GoogleError::TimedOut {
+                api,
+                seconds: self.google.call_timeout.as_secs(),
+            }),
+        }
     }
 
     /// The account's Gmail quota bucket.
