@@ -11,7 +11,7 @@ use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
 use super::google;
-use super::registry::{registration, Capability, Service};
+use super::registry::{registration, Capability, Product};
 use crate::accounts::Accounts;
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
@@ -59,12 +59,12 @@ impl Providers {
             .find_map(|r| Providers::file_links(r.provider))
     }
 
-    /// How `provider` names the service that does `capability` (for runs and progress).
-    pub fn service(provider: Provider, capability: Capability) -> Service {
+    /// The product of `provider` that does `capability` (for runs and progress).
+    pub fn product(provider: Provider, capability: Capability) -> Product {
         registration(provider)
-            .and_then(|r| r.service(capability))
+            .and_then(|r| r.product(capability))
             .copied()
-            .unwrap_or(Service {
+            .unwrap_or(Product {
                 capability,
                 key: Integration::Unknown,
                 name: provider.display_name(),
@@ -165,8 +165,8 @@ impl MailSource for Mailbox {
 }
 
 impl MailOutbox for Mailbox {
-    fn service(&self) -> &'static str {
-        each!(self, m => m.service())
+    fn product_name(&self) -> &'static str {
+        each!(self, m => m.product_name())
     }
     fn owner(&self) -> &str {
         each!(self, m => MailOutbox::owner(m))

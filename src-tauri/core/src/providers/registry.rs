@@ -71,10 +71,10 @@ pub enum Capability {
     SheetTable,
 }
 
-/// A service of a provider that does one capability ("Gmail" is Google's mail source), as runs
-/// and progress name it.
+/// The provider's product that does one capability (Gmail is Google's mail source), as runs and
+/// progress name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Service {
+pub struct Product {
     pub capability: Capability,
     /// The run log's name for it.
     pub key: Integration,
@@ -95,8 +95,8 @@ pub struct Registration {
     /// The narrowest scopes each feature needs.
     pub feature_scopes: &'static [(Feature, &'static [&'static str])],
     pub rate_limits: &'static [RateLimit],
-    /// What it can do, each capability through one of its services.
-    pub services: &'static [Service],
+    /// What it can do, each capability through one of its products.
+    pub products: &'static [Product],
 }
 
 impl Registration {
@@ -109,11 +109,11 @@ impl Registration {
     }
 
     pub fn can(&self, capability: Capability) -> bool {
-        self.service(capability).is_some()
+        self.product(capability).is_some()
     }
 
-    pub fn service(&self, capability: Capability) -> Option<&'static Service> {
-        self.services.iter().find(|s| s.capability == capability)
+    pub fn product(&self, capability: Capability) -> Option<&'static Product> {
+        self.products.iter().find(|s| s.capability == capability)
     }
 }
 

@@ -29,7 +29,7 @@ impl SyncRunner {
         let account = self.account_with(Feature::Sheets).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: Providers::service(account.provider, Capability::SpreadsheetSink).key,
+            integration: Providers::product(account.provider, Capability::SpreadsheetSink).key,
             kind: RunKind::Export,
             trigger,
         };
@@ -71,7 +71,7 @@ impl SyncRunner {
         let _one_at_a_time = self.folders.lock().await;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: Providers::service(account.provider, Capability::FolderTree).key,
+            integration: Providers::product(account.provider, Capability::FolderTree).key,
             kind: RunKind::Folder,
             trigger,
         };
@@ -110,7 +110,7 @@ impl SyncRunner {
         let account = self.account_with(Feature::MailSend).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: Providers::service(account.provider, Capability::MailOutbox).key,
+            integration: Providers::product(account.provider, Capability::MailOutbox).key,
             kind: RunKind::Send,
             trigger,
         };
@@ -142,7 +142,7 @@ impl SyncRunner {
         let account = self.account_with(Feature::Docs).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: Providers::service(account.provider, Capability::DocStore).key,
+            integration: Providers::product(account.provider, Capability::DocStore).key,
             kind: RunKind::Generate,
             trigger: job.trigger,
         };
@@ -198,7 +198,7 @@ impl SyncRunner {
         let account = self.account_with(Feature::MailSend).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
-            integration: Providers::service(account.provider, Capability::MailOutbox).key,
+            integration: Providers::product(account.provider, Capability::MailOutbox).key,
             kind: RunKind::Draft,
             trigger: job.trigger,
         };
@@ -243,7 +243,7 @@ impl SyncRunner {
         let account_id = account.id;
         let spec = RunSpec {
             account_id: Some(account_id),
-            integration: Providers::service(account.provider, Capability::CalendarWriter).key,
+            integration: Providers::product(account.provider, Capability::CalendarWriter).key,
             kind: RunKind::Task,
             trigger: job.trigger,
         };

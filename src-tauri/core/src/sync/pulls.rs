@@ -29,7 +29,7 @@ impl Step {
         let of = |a: &Account, capability| {
             format!(
                 "{} · {}",
-                Providers::service(a.provider, capability).name,
+                Providers::product(a.provider, capability).name,
                 a.email
             )
         };
@@ -132,7 +132,7 @@ impl SyncRunner {
     async fn sync_calendar(&self, account: &Account, trigger: SyncTrigger) -> SyncResult<i64> {
         let spec = log::RunSpec {
             account_id: Some(account.id),
-            integration: Providers::service(account.provider, Capability::CalendarSource).key,
+            integration: Providers::product(account.provider, Capability::CalendarSource).key,
             kind: RunKind::Incremental,
             trigger,
         };
@@ -168,7 +168,7 @@ impl SyncRunner {
     ) -> SyncResult<i64> {
         let spec = log::RunSpec {
             account_id: Some(account.id),
-            integration: Providers::service(account.provider, Capability::MailSource).key,
+            integration: Providers::product(account.provider, Capability::MailSource).key,
             kind: RunKind::Incremental,
             trigger,
         };
@@ -210,7 +210,7 @@ impl SyncRunner {
         let spec = RunSpec {
             account_id: account.as_ref().ok().map(|a| a.id),
             integration: account.as_ref().map_or(Integration::Sheets, |a| {
-                Providers::service(a.provider, Capability::SheetTable).key
+                Providers::product(a.provider, Capability::SheetTable).key
             }),
             kind: RunKind::Leads,
             trigger,

@@ -219,7 +219,7 @@ fn the_registry_lists_each_provider_once_with_consistent_entries() {
             );
         }
         assert!(
-            !entry.services.is_empty(),
+            !entry.products.is_empty(),
             "{:?} can do something",
             entry.provider
         );

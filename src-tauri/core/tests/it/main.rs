@@ -1,6 +1,7 @@
 //! The core's single integration-test binary: real SQLite files in temp directories.
 
 mod accounts;
+mod accounts_grants;
 mod accounts_support;
 mod accounts_tokens;
 mod calendar_sync;

@@ -237,7 +237,7 @@ pub async fn create(
             (s.to_string(), b.to_string())
         }
         Err(e) => {
-            report_unfilled(db, due, &e, outbox.service(), now).await?;
+            report_unfilled(db, due, &e, outbox.product_name(), now).await?;
             return Err(SyncError::Invalid {
                 field: "draft template",
                 reason: e.to_string().trim_end_matches('.').to_string(),
@@ -273,7 +273,7 @@ pub async fn create(
         title: &format!("Review and send the draft \u{201c}{subject}\u{201d}"),
         notes: &format!(
             "{} draft {draft_id} in {}.",
-            outbox.service(),
+            outbox.product_name(),
             outbox.owner()
         ),
         due_date: Some(&today),
@@ -289,7 +289,7 @@ pub async fn create(
         deal_id: Some(due.deal_id),
         kind: ActivityKind::System,
         direction: Direction::None,
-        subject: &format!("{} draft created: {subject}", outbox.service()),
+        subject: &format!("{} draft created: {subject}", outbox.product_name()),
         body: &body,
         occurred_at: now,
         source: ActivitySource::MailDraft,

@@ -25,8 +25,8 @@ pub struct Sent {
 /// Where outgoing mail goes (Gmail; Outlook could follow).
 pub trait MailOutbox: Sync {
     /// The sending address.
-    /// The mail service's name ("Gmail"), for the drafts and tasks the user sees.
-    fn service(&self) -> &'static str;
+    /// The mail product's name ("Gmail"), for the drafts and tasks the user sees.
+    fn product_name(&self) -> &'static str;
     fn owner(&self) -> &str;
     fn send(
         &self,

@@ -243,7 +243,7 @@ impl MailSource for GmailMailbox {
 }
 
 impl MailOutbox for GmailMailbox {
-    fn service(&self) -> &'static str {
+    fn product_name(&self) -> &'static str {
         "Gmail"
     }
 

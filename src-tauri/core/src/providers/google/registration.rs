@@ -9,11 +9,11 @@ use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
 use crate::providers::registry::{
-    Auth, Capability, Endpoint, OAuthUrls, RateLimit, RedirectStrategy, Registration, Service,
+    Auth, Capability, Endpoint, OAuthUrls, Product, RateLimit, RedirectStrategy, Registration,
 };
 
-const fn service(capability: Capability, key: Integration, name: &'static str) -> Service {
-    Service {
+const fn product(capability: Capability, key: Integration, name: &'static str) -> Product {
+    Product {
         capability,
         key,
         name,
@@ -96,22 +96,22 @@ pub const REGISTRATION: Registration = Registration {
             documented_at: "https://developers.google.com/workspace/docs/api/limits",
         },
     ],
-    services: &[
-        service(Capability::MailSource, Integration::Gmail, "Gmail"),
-        service(Capability::MailOutbox, Integration::Gmail, "Gmail"),
-        service(
+    products: &[
+        product(Capability::MailSource, Integration::Gmail, "Gmail"),
+        product(Capability::MailOutbox, Integration::Gmail, "Gmail"),
+        product(
             Capability::CalendarSource,
             Integration::Calendar,
             "Calendar",
         ),
-        service(
+        product(
             Capability::CalendarWriter,
             Integration::Calendar,
             "Calendar",
         ),
-        service(Capability::FolderTree, Integration::Drive, "Drive"),
-        service(Capability::DocStore, Integration::Docs, "Docs"),
-        service(Capability::SpreadsheetSink, Integration::Sheets, "Sheets"),
-        service(Capability::SheetTable, Integration::Sheets, "Sheets"),
+        product(Capability::FolderTree, Integration::Drive, "Drive"),
+        product(Capability::DocStore, Integration::Docs, "Docs"),
+        product(Capability::SpreadsheetSink, Integration::Sheets, "Sheets"),
+        product(Capability::SheetTable, Integration::Sheets, "Sheets"),
     ],
 };
