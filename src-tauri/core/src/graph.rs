@@ -76,7 +76,7 @@ pub struct Core {
     accounts: Accounts,
     sync: SyncRunner,
     endpoints: Endpoints,
-    _heartbeat: Arc<Heartbeat>,
+    _heartbeat: Arc<Background>,
     _follow_ups: Arc<Background>,
 }
 
@@ -101,7 +101,7 @@ impl Core {
         let sync = SyncRunner::new(db.clone(), clock.clone(), google);
         sync.close_abandoned_runs().await?;
         sync.requeue_interrupted_jobs().await?;
-        let heartbeat = Heartbeat::start(db.clone(), clock.clone(), crate::lease::HEARTBEAT);
+        let heartbeat = renew_leases(db.clone(), clock.clone(), crate::lease::HEARTBEAT);
         let follow_ups = Background(crate::follow_ups::start(sync.clone()));
         Ok(Core {
             db,
@@ -160,24 +160,14 @@ impl Drop for Background {
 }
 
 /// Renews this process's leases while it lives.
-struct Heartbeat(tokio::task::JoinHandle<()>);
-
-impl Heartbeat {
-    fn start(db: Database, clock: Arc<dyn Clock>, every: Duration) -> Heartbeat {
-        Heartbeat(tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
+fn renew_leases(db: Database, clock: Arc<dyn Clock>, every: Duration) -> Background {
+    Background(tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
             ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                // A failed renewal is retried on the next tick; the lease outlives a few misses.
-                let _ = crate::lease::renew(&db, clock.now()).await;
-            }
-        }))
-    }
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+            // A failed renewal is retried on the next tick; the lease outlives a few misses.
+            let _ = crate::lease::renew(&db, clock.now()).await;
+        }
+    }))
 }
