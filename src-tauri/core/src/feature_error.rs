@@ -69,7 +69,11 @@ impl SyncError {
     pub fn is_offline(&self) -> bool {
         match self {
             SyncError::Source(e) => e.is_offline(),
-            SyncError::Accounts(e) => matches!(e, AccountsError::Network { .. }),
+            SyncError::Accounts(e) => match e {
+                AccountsError::Network { .. } => true,
+                AccountsError::Call(call) => call.kind() == crate::failure::FailureKind::Offline,
+                _ => false,
+            },
             SyncError::Queued { cause, .. } => cause.is_offline(),
             _ => false,
         }

@@ -77,6 +77,14 @@ pub async fn record_and_inject(
                 Some("malformed json".to_string()),
             )
         }
+        Some(Fault::Oversized { bytes }) => {
+            let padding = "x".repeat(bytes.saturating_sub(15));
+            let body = Body::from(format!("{{\"padding\": \"{padding}\"}}"));
+            (
+                ([("content-type", "application/json; charset=UTF-8")], body).into_response(),
+                Some(format!("oversized {bytes} bytes")),
+            )
+        }
         Some(Fault::Drop) => {
             shared
                 .lock()

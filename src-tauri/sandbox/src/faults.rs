@@ -21,6 +21,9 @@ pub enum Fault {
     Drop,
     /// A 200 whose body is not valid JSON.
     MalformedJson,
+    /// A 200 whose JSON body is `bytes` long (a misbehaving endpoint or a hostile network): the
+    /// client must refuse it rather than read it all.
+    Oversized { bytes: usize },
 }
 
 /// Applies `fault` to requests whose path contains `path` (and whose method matches, if given):

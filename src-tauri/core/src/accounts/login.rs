@@ -22,6 +22,7 @@ use super::providers::{scopes_for, OAuthEndpoints};
 use super::store::Granted;
 use super::{Accounts, AccountsError, AccountsResult};
 use crate::clock::Timestamp;
+use crate::http::call::{CallPolicy, Caller};
 
 /// How long a started sign-in stays valid.
 pub const PENDING_LIFETIME_MS: i64 = 10 * 60 * 1000;
@@ -247,12 +248,13 @@ impl Accounts {
 
     /// Revokes a token at the provider, best effort (offline is fine: the grant was never used).
     async fn revoke_quietly(&self, endpoints: &OAuthEndpoints, token: &str) {
-        let revoke = self
-            .http
-            .post(&endpoints.revoke)
-            .form(&[("token", token)])
-            .timeout(Duration::from_secs(10))
-            .send();
+        let caller = Caller::new(
+            self.http.clone(),
+            CallPolicy::interactive(endpoints.provider).with_max_body(64 << 10),
+        );
+        let revoke = caller.send("revoke", |http| {
+            http.post(&endpoints.revoke).form(&[("token", token)])
+        });
         let _ = revoke.await;
     }
 
@@ -262,27 +264,19 @@ impl Accounts {
         access: &str,
     ) -> AccountsResult<String> {
         let provider = endpoints.provider;
-        let response = self
-            .http
-            .get(&endpoints.userinfo)
-            .bearer_auth(access)
-            .send()
-            .await
-            .map_err(|source| AccountsError::Network { provider, source })?;
-        if !response.status().is_success() {
-            return Err(AccountsError::ProviderStatus {
-                provider,
-                what: "userinfo",
-                status: response.status().as_u16(),
-            });
-        }
-        let info: UserInfo = response
-            .json()
-            .await
-            .map_err(|_| AccountsError::ProviderGarbled {
-                provider,
-                what: "userinfo",
-            })?;
+        let caller = Caller::new(
+            self.http.clone(),
+            CallPolicy::interactive(provider).with_max_body(64 << 10),
+        );
+        let answer = caller
+            .send("userinfo", |http| {
+                http.get(&endpoints.userinfo).bearer_auth(access)
+            })
+            .await?;
+        let info: UserInfo = answer.json().map_err(|_| AccountsError::ProviderGarbled {
+            provider,
+            what: "userinfo",
+        })?;
         Ok(info.email.trim().to_ascii_lowercase())
     }
 

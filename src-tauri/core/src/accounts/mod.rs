@@ -156,6 +156,8 @@ pub enum AccountsError {
         what: &'static str,
         status: u16,
     },
+    #[error(transparent)]
+    Call(#[from] crate::http::call::CallError),
     #[error("{} sent an answer Cremmy cannot read ({what}). Cremmy will try again.", provider.display_name())]
     ProviderGarbled {
         provider: Provider,
@@ -188,6 +190,7 @@ impl AccountsError {
     pub fn is_retryable(&self) -> bool {
         match self {
             AccountsError::Network { .. } | AccountsError::ProviderGarbled { .. } => true,
+            AccountsError::Call(e) => e.is_retryable(),
             // Locked (at login), not running yet, or slow: it comes back; a bad entry does not.
             AccountsError::Keychain { source, .. } => matches!(
                 source,
@@ -216,6 +219,7 @@ impl HasErrorCode for AccountsError {
             }
             AccountsError::NotFound(_) => ErrorCode::NotFound,
             AccountsError::TimedOut(_) => ErrorCode::TimedOut,
+            AccountsError::Call(e) => e.code(),
             AccountsError::Network { .. }
             | AccountsError::ProviderStatus { .. }
             | AccountsError::ProviderGarbled { .. } => ErrorCode::ProviderUnavailable,

@@ -24,6 +24,7 @@ mod mail_drafts;
 mod mail_send;
 mod mail_sync;
 mod outbox;
+mod provider_calls;
 mod sheets_export;
 mod support;
 mod sync_rules;

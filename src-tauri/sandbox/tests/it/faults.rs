@@ -152,3 +152,24 @@ async fn only_loopback_addresses_can_be_bound() {
     let ok = cremmy_sandbox::Sandbox::start(SocketAddr::from(([127, 0, 0, 2], 0))).await;
     assert!(ok.is_ok(), "any 127/8 address is loopback");
 }
+
+#[tokio::test]
+async fn an_oversized_answer_is_a_valid_json_body_of_the_asked_size() {
+    let sb = sandbox().await;
+    control(&sb, "faults", json!({ "rules": [
+        { "path": "/v1/userinfo", "times": 1, "fault": { "kind": "oversized", "bytes": 100000 } },
+    ]}))
+    .await;
+    let r = http()
+        .get(format!("{}v1/userinfo", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the fault answers 200");
+    let body = r.bytes().await.unwrap();
+    assert_eq!(body.len(), 100_000, "the body is as long as the rule asks");
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&body).is_ok(),
+        "and it is JSON, so only a size cap stops a client reading it"
+    );
+}

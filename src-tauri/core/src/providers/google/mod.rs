@@ -219,6 +219,7 @@ impl GoogleError {
                     FailureKind::Unauthorized
                 }
                 AccountsError::Network { .. } => FailureKind::Offline,
+                AccountsError::Call(e) => e.kind(),
                 AccountsError::ProviderGarbled { .. } => FailureKind::Server,
                 AccountsError::ProviderStatus { status: 429, .. } => FailureKind::RateLimited,
                 AccountsError::ProviderStatus { status, .. } if *status >= 500 => {

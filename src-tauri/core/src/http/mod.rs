@@ -2,6 +2,8 @@
 //! Google crates use; two providers in one process make rustls refuse to choose), the OS trust
 //! store, no automatic redirects (OAuth endpoints must not be followed blindly), bounded timeouts.
 
+pub mod call;
+
 use std::time::Duration;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
