@@ -150,12 +150,6 @@ pub enum AccountsError {
         provider: Provider,
         source: reqwest::Error,
     },
-    #[error("{} answered {status} to {what}. Cremmy will try again.", provider.display_name())]
-    ProviderStatus {
-        provider: Provider,
-        what: &'static str,
-        status: u16,
-    },
     #[error(transparent)]
     Call(#[from] crate::http::call::CallError),
     #[error("{} sent an answer Cremmy cannot read ({what}). Cremmy will try again.", provider.display_name())]
@@ -199,7 +193,6 @@ impl AccountsError {
                     | keyring_core::Error::NoDefaultStore
             ),
             AccountsError::KeychainTimedOut { .. } | AccountsError::KeychainTask(_) => true,
-            AccountsError::ProviderStatus { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }
     }
@@ -220,9 +213,9 @@ impl HasErrorCode for AccountsError {
             AccountsError::NotFound(_) => ErrorCode::NotFound,
             AccountsError::TimedOut(_) => ErrorCode::TimedOut,
             AccountsError::Call(e) => e.code(),
-            AccountsError::Network { .. }
-            | AccountsError::ProviderStatus { .. }
-            | AccountsError::ProviderGarbled { .. } => ErrorCode::ProviderUnavailable,
+            AccountsError::Network { .. } | AccountsError::ProviderGarbled { .. } => {
+                ErrorCode::ProviderUnavailable
+            }
             AccountsError::Browser(_)
             | AccountsError::Loopback(_)
             | AccountsError::Keychain { .. }

@@ -150,7 +150,7 @@ impl Accounts {
             .ok_or(AccountsError::Unsupported(provider))?;
         let token = self.access_token(id).await?;
         match self.who(&endpoints, &token).await {
-            Err(AccountsError::ProviderStatus { status: 401, .. }) => {
+            Err(AccountsError::Call(e)) if e.status() == Some(401) => {
                 let fresh = self.access_token_after_401(id, &token).await?;
                 self.who(&endpoints, &fresh).await?;
             }

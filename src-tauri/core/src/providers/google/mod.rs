@@ -221,10 +221,6 @@ impl GoogleError {
                 AccountsError::Network { .. } => FailureKind::Offline,
                 AccountsError::Call(e) => e.kind(),
                 AccountsError::ProviderGarbled { .. } => FailureKind::Server,
-                AccountsError::ProviderStatus { status: 429, .. } => FailureKind::RateLimited,
-                AccountsError::ProviderStatus { status, .. } if *status >= 500 => {
-                    FailureKind::Server
-                }
                 e @ (AccountsError::Keychain { .. }
                 | AccountsError::KeychainTask(_)
                 | AccountsError::KeychainTimedOut { .. }) => {
