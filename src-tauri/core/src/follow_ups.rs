@@ -41,5 +41,8 @@ async fn follow_up(runner: &SyncRunner, event: CrmEvent) {
         CrmEvent::TaskChanged { task_id, .. } => {
             runner.after_task_changed(task_id).await;
         }
+        // Nothing follows a closed deal in the core yet (automation rules and webhooks will
+        // subscribe to these).
+        CrmEvent::DealWon { .. } | CrmEvent::DealLost { .. } => {}
     }
 }

@@ -442,6 +442,22 @@ pub enum CrmEvent {
         to_stage: Id,
         at: Millis,
     },
+    /// A deal entered a won stage (after its `DealStageChanged`).
+    DealWon {
+        deal_id: Id,
+        client_id: Id,
+        value_minor: i64,
+        currency: String,
+        at: Millis,
+    },
+    /// A deal entered a lost stage (after its `DealStageChanged`).
+    DealLost {
+        deal_id: Id,
+        client_id: Id,
+        value_minor: i64,
+        currency: String,
+        at: Millis,
+    },
 }
 
 /// Preferences stored with the data.

@@ -233,7 +233,8 @@ impl Crm {
     }
 
     /// Moves a deal to a stage and index. A change of stage records a system activity
-    /// "Stage changed: A → B", sets or clears won/lost times, and publishes `DealStageChanged`.
+    /// "Stage changed: A → B", sets or clears won/lost times, and publishes `DealStageChanged`
+    /// (then `DealWon` or `DealLost` when the new stage closes the deal).
     pub async fn move_deal(&self, m: DealMove) -> CrmResult<Deal> {
         let now = self.now();
         let mut tx = self.writer().begin().await?;
@@ -300,7 +301,29 @@ impl Crm {
                 at: now,
             });
         }
-        self.deal(m.deal_id).await
+        let deal = self.deal(m.deal_id).await?;
+        if stage_changed {
+            let (deal_id, value_minor, currency) =
+                (deal.id, deal.value.minor, deal.value.currency.clone());
+            match target.kind {
+                StageKind::Won => self.publish(CrmEvent::DealWon {
+                    deal_id,
+                    client_id,
+                    value_minor,
+                    currency,
+                    at: now,
+                }),
+                StageKind::Lost => self.publish(CrmEvent::DealLost {
+                    deal_id,
+                    client_id,
+                    value_minor,
+                    currency,
+                    at: now,
+                }),
+                StageKind::Open => {}
+            }
+        }
+        Ok(deal)
     }
 
     /// The pipeline board: every stage with its deal count, totals per currency, and its first

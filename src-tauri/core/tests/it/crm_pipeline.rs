@@ -387,3 +387,65 @@ async fn external_activities_are_stored_once_per_source_and_id() {
     );
     assert_eq!(count(&t.crm, "activities").await, 2);
 }
+
+#[tokio::test]
+async fn closing_a_deal_publishes_won_or_lost_after_the_stage_change() {
+    let t = test_crm().await;
+    let acme = client(&t.crm, "Acme").await;
+    let (lead, won, lost) = (
+        stage_id(&t, "Lead").await,
+        stage_id(&t, "Won").await,
+        stage_id(&t, "Lost").await,
+    );
+    let a = t
+        .crm
+        .create_deal(&deal(acme.id, "A", 120_000, "EUR"))
+        .await
+        .unwrap();
+    let mut events = t.crm.subscribe();
+    let to = |stage_id| DealMove {
+        deal_id: a.id,
+        stage_id,
+        index: 0,
+    };
+    t.clock.set(T0 + 1_000);
+    t.crm.move_deal(to(won)).await.unwrap();
+    t.clock.set(T0 + 2_000);
+    t.crm.move_deal(to(lost)).await.unwrap();
+    t.clock.set(T0 + 3_000);
+    t.crm.move_deal(to(lead)).await.unwrap();
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    let changed = |from_stage, to_stage, at| CrmEvent::DealStageChanged {
+        deal_id: a.id,
+        client_id: acme.id,
+        from_stage,
+        to_stage,
+        at,
+    };
+    assert_eq!(
+        seen,
+        [
+            changed(lead, won, T0 + 1_000),
+            CrmEvent::DealWon {
+                deal_id: a.id,
+                client_id: acme.id,
+                value_minor: 120_000,
+                currency: "EUR".into(),
+                at: T0 + 1_000
+            },
+            changed(won, lost, T0 + 2_000),
+            CrmEvent::DealLost {
+                deal_id: a.id,
+                client_id: acme.id,
+                value_minor: 120_000,
+                currency: "EUR".into(),
+                at: T0 + 2_000
+            },
+            changed(lost, lead, T0 + 3_000),
+        ],
+        "won and lost follow their stage change; reopening publishes only the stage change"
+    );
+}
