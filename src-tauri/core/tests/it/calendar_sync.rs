@@ -400,3 +400,82 @@ async fn only_job_of(sync: &cremmy_core::sync::SyncRunner) -> cremmy_protocol::e
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     jobs.into_iter().next().unwrap()
 }
+
+/// The query strings of the events.list calls made so far.
+fn listing_queries(w: &MailWorld) -> Vec<String> {
+    let world = w.t.sandbox.shared.lock();
+    world
+        .log
+        .entries
+        .iter()
+        .filter(|e| e.method == "GET" && e.path.ends_with("/events"))
+        .map(|e| e.query.clone())
+        .collect()
+}
+
+/// Google's sync guide: every page of one listing repeats the first request's parameters (its
+/// `timeMin` on a full sync, its `syncToken` on an incremental one) beside the `pageToken`. The
+/// sandbox refuses a page asked for without them.
+#[tokio::test]
+async fn listings_longer_than_a_page_repeat_their_query_on_every_page() {
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë", &["zoe@acme.example"]).await;
+    let many = 260; // more than one page of 250
+    let ids: Vec<String> = {
+        let mut world = w.t.sandbox.shared.lock();
+        let calendar = world.google.calendars.entry(OWNER.to_string()).or_default();
+        (0..many)
+            .map(|i| {
+                let event = json!({ "summary": format!("Call {i}"), "start": at(T0 + i * 3_600_000), "end": at(T0 + i * 3_600_000 + 1_800_000),
+                                    "attendees": [{ "email": "zoe@acme.example" }] });
+                let stored = calendar.insert(event.as_object().unwrap().clone());
+                stored["id"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    connect(&w.t, &[Feature::Calendar]).await;
+
+    let full = sync_once(&w, false).await;
+    assert_eq!(
+        (full.kind.as_str(), full.status, full.fetched, full.created),
+        ("full", SyncRunStatus::Ok, many, many),
+        "both pages of the full sync were read: {full:?}"
+    );
+    let pages: Vec<String> = listing_queries(&w)
+        .into_iter()
+        .filter(|q| q.contains("pageToken="))
+        .collect();
+    assert_eq!(pages.len(), 1, "one further page: {pages:?}");
+    assert!(
+        pages[0].contains("timeMin="),
+        "the second page repeats timeMin: {}",
+        pages[0]
+    );
+
+    {
+        let mut world = w.t.sandbox.shared.lock();
+        let calendar = world.google.calendars.get_mut(OWNER).unwrap();
+        for id in &ids {
+            calendar.patch(
+                id,
+                json!({ "summary": "Moved" }).as_object().unwrap().clone(),
+            );
+        }
+    }
+    let changes = sync_once(&w, false).await;
+    assert_eq!(
+        (changes.kind.as_str(), changes.status, changes.fetched),
+        ("incremental", SyncRunStatus::Ok, many),
+        "both pages of changes were read: {changes:?}"
+    );
+    let pages: Vec<String> = listing_queries(&w)
+        .into_iter()
+        .filter(|q| q.contains("pageToken=") && q.contains("syncToken="))
+        .collect();
+    assert_eq!(
+        pages.len(),
+        1,
+        "the incremental listing's second page repeats its syncToken"
+    );
+}

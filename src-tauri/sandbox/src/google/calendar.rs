@@ -38,6 +38,31 @@ pub struct Calendar {
     /// Sync tokens from before this change are no longer valid (410 Gone).
     pub token_floor: u64,
     next_event: u64,
+    /// Page tokens handed out: an opaque name for a position in one listing and the query that
+    /// listing was made with.
+    pages: std::collections::HashMap<String, PagePosition>,
+}
+
+/// Where a listing's next page starts, and the query it belongs to. Google's sync guide
+/// (https://developers.google.com/calendar/api/guides/sync, "Incremental sync": the next page is
+/// `GET …/events?…&syncToken=…&pageToken=…`) and the events.list reference (`syncToken`: "All
+/// other query parameters should be the same as for the initial synchronization") say later pages
+/// repeat the first request's parameters with the `pageToken`; the token alone does not carry
+/// them, so a page asked for with other parameters is refused.
+#[derive(Debug, Clone, PartialEq)]
+struct PagePosition {
+    query: PageQuery,
+    since: u64,
+    offset: usize,
+}
+
+/// The parameters a page request must repeat.
+#[derive(Debug, Clone, PartialEq)]
+struct PageQuery {
+    sync_token: Option<String>,
+    time_min: Option<String>,
+    time_max: Option<String>,
+    show_deleted: Option<bool>,
 }
 
 impl Calendar {
@@ -120,6 +145,19 @@ pub struct ListParams {
     show_deleted: Option<bool>,
     #[serde(default, rename = "timeMin")]
     time_min: Option<String>,
+    #[serde(default, rename = "timeMax")]
+    time_max: Option<String>,
+}
+
+impl ListParams {
+    fn query(&self) -> PageQuery {
+        PageQuery {
+            sync_token: self.sync_token.clone(),
+            time_min: self.time_min.clone(),
+            time_max: self.time_max.clone(),
+            show_deleted: self.show_deleted,
+        }
+    }
 }
 
 fn account_and_calendar(
@@ -148,35 +186,31 @@ pub async fn list(
     };
     let mut world = shared.lock();
     let cal = world.google.calendars.entry(account.clone()).or_default();
-    // A page token carries the sync position it started from, so every page of one listing agrees.
-    let (since, offset) = match (&p.page_token, &p.sync_token) {
-        (Some(page), _) => {
-            let mut parts = page.splitn(2, ':');
-            let since = parts.next().and_then(|s| s.parse::<u64>().ok());
-            let offset = parts.next().and_then(|s| s.parse::<usize>().ok());
-            match (since, offset) {
-                (Some(s), Some(o)) => (s, o),
-                _ => return api_error(400, "invalid", "Invalid page token value.", None),
-            }
-        }
-        (None, Some(token)) => {
-            if p.time_min.is_some() {
-                return api_error(
-                    400,
-                    "invalid",
-                    "Sync token cannot be used with timeMin.",
-                    None,
-                );
-            }
-            match token
+    if p.sync_token.is_some() && (p.time_min.is_some() || p.time_max.is_some()) {
+        return api_error(
+            400,
+            "invalid",
+            "Sync token cannot be used with timeMin.",
+            None,
+        );
+    }
+    let (since, offset) = match &p.page_token {
+        Some(page) => match cal.pages.get(page) {
+            Some(at) if at.query == p.query() => (at.since, at.offset),
+            // Google's page tokens are opaque; one that is unknown, or used with other
+            // parameters than its first page, is an invalid value.
+            _ => return api_error(400, "invalid", "Invalid page token value.", None),
+        },
+        None => match &p.sync_token {
+            Some(token) => match token
                 .strip_prefix("sbxsync-")
                 .and_then(|n| n.parse::<u64>().ok())
             {
                 Some(n) if n >= cal.token_floor && n <= cal.change_counter => (n, 0),
                 _ => return api_error(410, "fullSyncRequired", default_message(410), None),
-            }
-        }
-        (None, None) => (0, 0),
+            },
+            None => (0, 0),
+        },
     };
     let incremental = since > 0 || p.sync_token.is_some();
     let show_deleted = incremental || p.show_deleted.unwrap_or(false);
@@ -206,7 +240,14 @@ pub async fn list(
         "items": items,
     });
     if offset + max < changed.len() {
-        out["nextPageToken"] = json!(format!("{since}:{}", offset + max));
+        let position = PagePosition {
+            query: p.query(),
+            since,
+            offset: offset + max,
+        };
+        let token = format!("sbxpage{:08x}", cal.pages.len() + 1);
+        cal.pages.insert(token.clone(), position);
+        out["nextPageToken"] = json!(token);
     } else {
         out["nextSyncToken"] = json!(cal.token());
     }

@@ -276,3 +276,111 @@ async fn seeded_meetings_invite_each_clients_contact() {
         "meetings both before and after the seed time"
     );
 }
+
+/// Google's sync guide (https://developers.google.com/calendar/api/guides/sync): a later page of an
+/// incremental listing is `GET …/events?syncToken=…&pageToken=…`, the first request's parameters
+/// repeated; a page token is an opaque position, not the whole query.
+#[tokio::test]
+async fn later_pages_need_the_first_pages_parameters() {
+    let sb = sandbox().await;
+    let token = connect(&sb, CALENDAR).await;
+    let hub = calendar_hub(&sb, &json_of(&token, "access_token"));
+    let mut ids = Vec::new();
+    for who in ["a@x.example", "b@x.example", "c@x.example"] {
+        let (_, created) = hub
+            .events()
+            .insert(meeting("Call", who), "primary")
+            .doit()
+            .await
+            .unwrap();
+        ids.push(created.id.unwrap());
+    }
+    let (_, all) = hub
+        .events()
+        .list("primary")
+        .max_results(10)
+        .doit()
+        .await
+        .unwrap();
+    let sync = all.next_sync_token.expect("one page: the sync token");
+    for id in &ids {
+        let changed = Event {
+            summary: Some("Call (moved)".into()),
+            ..Default::default()
+        };
+        hub.events()
+            .patch(changed, "primary", id)
+            .doit()
+            .await
+            .unwrap();
+    }
+    let (_, page1) = hub
+        .events()
+        .list("primary")
+        .sync_token(&sync)
+        .max_results(2)
+        .doit()
+        .await
+        .unwrap();
+    let next = page1
+        .next_page_token
+        .expect("three changes in pages of two");
+    assert!(
+        !next.contains(&sync) && !next.contains(':'),
+        "the page token is an opaque position, not the query: {next}"
+    );
+    let alone = hub
+        .events()
+        .list("primary")
+        .max_results(2)
+        .page_token(&next)
+        .doit()
+        .await
+        .expect_err("a page token without its sync token");
+    assert_eq!(status_of(&alone), Some(400), "{alone:?}");
+    let (_, page2) = hub
+        .events()
+        .list("primary")
+        .sync_token(&sync)
+        .max_results(2)
+        .page_token(&next)
+        .doit()
+        .await
+        .expect("the same query with the page token");
+    assert_eq!(page2.items.unwrap().len(), 1, "the third change");
+    assert!(
+        page2.next_sync_token.is_some(),
+        "the last page carries the new sync token"
+    );
+
+    // A full sync limited by timeMin: later pages repeat timeMin too.
+    let since = at("2026-01-01T00:00:00Z").date_time.unwrap();
+    let (_, first) = hub
+        .events()
+        .list("primary")
+        .time_min(since)
+        .max_results(2)
+        .doit()
+        .await
+        .unwrap();
+    let next = first.next_page_token.expect("three events in pages of two");
+    let without = hub
+        .events()
+        .list("primary")
+        .max_results(2)
+        .page_token(&next)
+        .doit()
+        .await
+        .expect_err("a full sync's page without its timeMin");
+    assert_eq!(status_of(&without), Some(400), "{without:?}");
+    let (_, second) = hub
+        .events()
+        .list("primary")
+        .time_min(since)
+        .max_results(2)
+        .page_token(&next)
+        .doit()
+        .await
+        .expect("the same timeMin with the page token");
+    assert_eq!(second.items.unwrap().len(), 1);
+}

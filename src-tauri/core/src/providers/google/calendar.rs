@@ -68,16 +68,17 @@ impl CalendarSource for GoogleCalendar {
             .list("primary")
             .max_results(PAGE_SIZE)
             .delegate(&mut policy);
-        call = match (sync_token, &page) {
-            (_, Some(p)) => call.page_token(p),
-            (Some(t), None) => call.sync_token(t),
-            (None, None) => match chrono::DateTime::from_timestamp_millis(since) {
+        // Every page repeats the first request's parameters (Google's sync guide:
+        // `…/events?syncToken=…&pageToken=…`); the page token is only a position.
+        call = match sync_token {
+            Some(t) => call.sync_token(t).show_deleted(true),
+            None => match chrono::DateTime::from_timestamp_millis(since) {
                 Some(t) => call.time_min(t),
                 None => call,
             },
         };
-        if sync_token.is_some() {
-            call = call.show_deleted(true);
+        if let Some(p) = &page {
+            call = call.page_token(p);
         }
         let listed = match timed("calendar events.list", call.doit()).await {
             Err(e) if e.is_gone() => return Err(SourceError::CursorExpired),
