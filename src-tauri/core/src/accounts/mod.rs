@@ -123,6 +123,20 @@ pub enum AccountsError {
     NoOAuthApp { provider: Provider },
     #[error("{}: {problem}.", provider.display_name())]
     InvalidOAuthClient { provider: Provider, problem: String },
+    #[error("{}'s OAuth client secret is missing: {}", provider.display_name(), match place {
+        SecretPlace::Environment => format!("{} is set but {} is not. Set both, or neither and enter the client on the Integrations page.", provider_variable(*provider, "CLIENT_ID"), provider_variable(*provider, "CLIENT_SECRET")),
+        SecretPlace::Keychain => "the client ID is saved but its secret is not in the OS keychain (it may have been removed there). Enter the OAuth client again on the Integrations page; connected accounts stay connected.".to_string(),
+    })]
+    MissingClientSecret {
+        provider: Provider,
+        place: SecretPlace,
+    },
+    #[error("{} does not accept Cremmy's OAuth client ({error}{}). Check the client ID and secret on the Integrations page; connected accounts stay connected.", provider.display_name(), description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    ClientRejected {
+        provider: Provider,
+        error: String,
+        description: Option<String>,
+    },
     #[error("The sign-in callback was refused: {0}")]
     Callback(#[from] CallbackRejection),
     #[error("Sign-in was cancelled at {}. Nothing was changed.", .0.display_name())]
@@ -205,7 +219,9 @@ impl HasErrorCode for AccountsError {
             | AccountsError::InvalidOAuthClient { .. }
             | AccountsError::Callback(_)
             | AccountsError::SignInRefused { .. } => ErrorCode::InvalidInput,
-            AccountsError::NoOAuthApp { .. } => ErrorCode::NotConfigured,
+            AccountsError::NoOAuthApp { .. }
+            | AccountsError::MissingClientSecret { .. }
+            | AccountsError::ClientRejected { .. } => ErrorCode::NotConfigured,
             AccountsError::Cancelled(_) => ErrorCode::Cancelled,
             AccountsError::ReconnectNeeded { .. } | AccountsError::NotConnected { .. } => {
                 ErrorCode::ReconnectNeeded
@@ -229,6 +245,15 @@ impl HasErrorCode for AccountsError {
 }
 
 pub type AccountsResult<T> = Result<T, AccountsError>;
+
+/// Where an OAuth client's secret should have come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretPlace {
+    /// `CREMMY_<PROVIDER>_CLIENT_SECRET`, beside the client id from the environment.
+    Environment,
+    /// The OS keychain, beside the client id saved on the Integrations page.
+    Keychain,
+}
 
 /// Accounts of one Cremmy database. Cheap to clone.
 #[derive(Clone)]

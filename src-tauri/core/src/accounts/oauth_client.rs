@@ -7,7 +7,7 @@ use cremmy_protocol::accounts::{OAuthClientInput, OAuthClientSetup};
 use cremmy_protocol::Provider;
 
 use super::providers::OAuthEndpoints;
-use super::{Accounts, AccountsError, AccountsResult, OAuthApp};
+use super::{Accounts, AccountsError, AccountsResult, OAuthApp, SecretPlace};
 
 fn client_id_key(provider: Provider) -> String {
     format!("oauth.{}.client_id", provider.key())
@@ -41,9 +41,21 @@ fn check(input: &OAuthClientInput) -> Result<(), AccountsError> {
 
 impl Accounts {
     /// The client sign-ins use: the environment's, else the saved one.
+    /// The client sign-ins use, with its secret when the provider requires one (a missing
+    /// secret is said as such, not left for the token endpoint to refuse).
     pub(super) async fn oauth_app(&self, provider: Provider) -> AccountsResult<OAuthApp> {
+        let (app, place) = self.configured_app(provider).await?;
+        let required =
+            OAuthEndpoints::of(provider, &self.endpoints).is_some_and(|e| e.client_secret_required);
+        if required && app.client_secret.trim().is_empty() {
+            return Err(AccountsError::MissingClientSecret { provider, place });
+        }
+        Ok(app)
+    }
+
+    async fn configured_app(&self, provider: Provider) -> AccountsResult<(OAuthApp, SecretPlace)> {
         if let Ok(app) = self.apps.get(provider) {
-            return Ok(app.clone());
+            return Ok((app.clone(), SecretPlace::Environment));
         }
         let id: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(client_id_key(provider))
@@ -57,15 +69,22 @@ impl Accounts {
             .client_secret(provider)
             .await?
             .unwrap_or_default();
-        Ok(OAuthApp {
-            client_id,
-            client_secret,
-        })
+        Ok((
+            OAuthApp {
+                client_id,
+                client_secret,
+            },
+            SecretPlace::Keychain,
+        ))
     }
 
     pub async fn oauth_client_setup(&self, provider: Provider) -> AccountsResult<OAuthClientSetup> {
         let from_environment = self.apps.get(provider).is_ok();
-        let client_id = self.oauth_app(provider).await.ok().map(|a| a.client_id);
+        let client_id = self
+            .configured_app(provider)
+            .await
+            .ok()
+            .map(|(a, _)| a.client_id);
         Ok(OAuthClientSetup {
             provider,
             client_id,

@@ -20,6 +20,8 @@ pub struct OAuthEndpoints {
     /// Who signed in (OpenID userinfo).
     pub userinfo: String,
     pub redirect: RedirectStrategy,
+    /// The token endpoint requires the client's secret.
+    pub client_secret_required: bool,
 }
 
 impl OAuthEndpoints {
@@ -28,8 +30,11 @@ impl OAuthEndpoints {
     pub fn of(provider: Provider, endpoints: &Endpoints) -> Option<OAuthEndpoints> {
         let entry = registration(provider)?;
         let urls = entry.oauth?;
-        let redirect = match entry.auth {
-            crate::providers::registry::Auth::OAuthPkce { redirect } => redirect,
+        let (redirect, client_secret_required) = match entry.auth {
+            crate::providers::registry::Auth::OAuthPkce {
+                redirect,
+                client_secret,
+            } => (redirect, client_secret),
             _ => return None,
         };
         let at = |e: Endpoint| {
@@ -46,6 +51,7 @@ impl OAuthEndpoints {
             revoke: at(urls.revoke),
             userinfo: at(urls.userinfo),
             redirect,
+            client_secret_required,
         })
     }
 }

@@ -101,6 +101,24 @@ impl Accounts {
             Ok(token) => token,
             Err(e) => {
                 return match token_error(provider, "a token refresh", e) {
+                    // The client itself is refused (a wrong or missing secret, a deleted
+                    // client): the grant may be fine, so the account is not marked for
+                    // reconnecting; the client needs fixing.
+                    AccountsError::SignInRefused {
+                        error,
+                        description,
+                        ..
+                    } if matches!(
+                        error.as_str(),
+                        "invalid_client" | "unauthorized_client" | "invalid_request"
+                    ) =>
+                    {
+                        Err(AccountsError::ClientRejected {
+                            provider,
+                            error,
+                            description,
+                        })
+                    }
                     AccountsError::SignInRefused { .. } => {
                         self.needs_reauth(row, &format!("{} no longer accepts Cremmy's access (revoked or expired). Reconnect to resume syncing.", provider.display_name())).await
                     }

@@ -24,8 +24,13 @@ pub enum RedirectStrategy {
 /// How Cremmy proves who it is to the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
-    /// OAuth 2 authorization code with PKCE S256 in the system browser.
-    OAuthPkce { redirect: RedirectStrategy },
+    /// OAuth 2 authorization code with PKCE S256 in the system browser. `client_secret`: whether
+    /// the provider's desktop clients are issued a secret its token endpoint requires (Google's
+    /// are; a public client such as Microsoft's has none).
+    OAuthPkce {
+        redirect: RedirectStrategy,
+        client_secret: bool,
+    },
     /// A key the user pastes (kept in the keychain).
     ApiKey,
     /// A personal access token the user pastes (kept in the keychain).

@@ -300,3 +300,65 @@ fn a_failed_keychain_set_up_is_tried_again_and_a_good_one_is_kept() {
     );
     assert_eq!(calls, 2);
 }
+
+#[tokio::test]
+async fn a_missing_client_secret_is_named_not_reported_as_reconnect() {
+    let t = test_accounts().await;
+    // CREMMY_GOOGLE_CLIENT_ID without CREMMY_GOOGLE_CLIENT_SECRET.
+    let id = t.sandbox.shared.lock().google.settings.client_id.clone();
+    let apps = cremmy_core::accounts::OAuthApps::from_lookup(|k| {
+        (k == "CREMMY_GOOGLE_CLIENT_ID").then(|| id.clone())
+    });
+    let base = t.sandbox.base_url();
+    let endpoints = cremmy_core::endpoints::Endpoints::from_lookup(|k| {
+        (k == "CREMMY_GOOGLE_BASE_URL").then(|| base.clone())
+    });
+    let accounts =
+        cremmy_core::accounts::Accounts::open(t.db.clone(), t.clock.clone(), endpoints, apps)
+            .await
+            .unwrap();
+    let err = accounts
+        .begin_login(
+            &google(&[Feature::MailIngest]),
+            "http://127.0.0.1:9/callback",
+        )
+        .await
+        .expect_err("no secret: no sign-in");
+    let message = err.to_string();
+    assert_eq!(err.code(), ErrorCode::NotConfigured, "{message}");
+    assert!(
+        message.contains("CREMMY_GOOGLE_CLIENT_SECRET") && !message.contains("Reconnect"),
+        "says which setting is missing, not 'reconnect': {message}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_client_leaves_the_account_connected_and_says_so() {
+    let t = test_accounts().await;
+    t.sandbox
+        .shared
+        .lock()
+        .google
+        .settings
+        .access_token_ttl_secs = 60;
+    let account = connect(&t, &[Feature::MailIngest]).await;
+    // The client's secret was reset in the Google Cloud console.
+    t.sandbox.shared.lock().google.settings.client_secret = "rotated-secret".into();
+    t.clock.advance(60_000);
+    let err = t
+        .accounts
+        .access_token(account.id)
+        .await
+        .expect_err("the token endpoint refuses the client");
+    let message = err.to_string();
+    assert_eq!(err.code(), ErrorCode::NotConfigured, "{message}");
+    assert!(
+        message.contains("OAuth client") && message.contains("invalid_client"),
+        "says the client is refused: {message}"
+    );
+    assert_eq!(
+        t.accounts.get(account.id).await.unwrap().status,
+        AccountStatus::Connected,
+        "the grant is not what failed: the account is not marked for reconnecting"
+    );
+}

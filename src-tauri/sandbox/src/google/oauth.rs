@@ -162,6 +162,17 @@ pub async fn token(
     let (client_id, client_secret) = client_credentials(&headers, &form);
     let mut world = shared.lock();
     let g = &mut world.google;
+    // https://developers.google.com/identity/protocols/oauth2/native-app ("Exchange authorization
+    // code for refresh and access tokens", "Refreshing an access token"): the token request
+    // carries `client_secret`. Without it the request is missing a required parameter:
+    // RFC 6749 §5.2 `invalid_request`, which Google words "client_secret is missing.".
+    if !client_id.is_empty() && client_secret.is_empty() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "client_secret is missing.",
+        );
+    }
     if client_id != g.settings.client_id || client_secret != g.settings.client_secret {
         return oauth_error(
             StatusCode::UNAUTHORIZED,

@@ -71,6 +71,24 @@ async fn a_wrong_pkce_verifier_or_client_secret_is_rejected() {
         r.json::<serde_json::Value>().await.unwrap()["error"],
         "invalid_client"
     );
+
+    // No secret at all: a required parameter is missing (RFC 6749 §5.2 invalid_request).
+    let r = http()
+        .post(format!("{}token", sb.base_url()))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", s.client_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["error"].as_str(), body["error_description"].as_str()),
+        (Some("invalid_request"), Some("client_secret is missing."))
+    );
 }
 
 #[tokio::test]

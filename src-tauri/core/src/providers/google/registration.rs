@@ -34,6 +34,10 @@ pub const REGISTRATION: Registration = Registration {
     // Google's desktop ("installed app") clients accept loopback redirects, not custom schemes.
     auth: Auth::OAuthPkce {
         redirect: RedirectStrategy::Loopback,
+        // https://developers.google.com/identity/protocols/oauth2/native-app, "Step 5: Exchange
+        // authorization code for refresh and access tokens": `client_secret` is a parameter of
+        // the token request.
+        client_secret: true,
     },
     base_url: "https://www.googleapis.com/",
     oauth: Some(OAuthUrls {
