@@ -15,7 +15,7 @@ use crate::crm::{guess_field, validate_email, validate_name, validate_phone};
 use crate::db::Database;
 use crate::failure::SourceError;
 use crate::feature_error::SyncError;
-use crate::features::pipeline_export::CellBlock;
+use crate::features::pipeline_export::{CellBlock, Grid};
 use crate::file_links::FileLinks;
 use cremmy_protocol::crm::ClientKind;
 use cremmy_protocol::csv::ImportField;
@@ -26,12 +26,24 @@ pub const ALREADY: &str = "Already in Cremmy";
 
 /// A sheet read and written as a table of text (Google Sheets; Excel online could follow).
 pub trait SheetTable: Sync {
-    /// Every non-empty row of the sheet, header first, as displayed.
+    /// Every non-empty row of the sheet, header first, as displayed, whatever the grid's size.
     fn rows(
         &self,
         spreadsheet_id: &str,
         sheet: &str,
     ) -> impl Future<Output = Result<Vec<Vec<String>>, SourceError>> + Send;
+    /// The named sheet's grid size (`None`: no such sheet, or no such spreadsheet).
+    fn sheet_grid(
+        &self,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> impl Future<Output = Result<Option<Grid>, SourceError>> + Send;
+    /// Grows the sheet by `columns` columns on the right.
+    fn add_columns(
+        &self,
+        grid: &Grid,
+        columns: u32,
+    ) -> impl Future<Output = Result<(), SourceError>> + Send;
     /// Writes several blocks of cells in one request.
     fn write_blocks(
         &self,
@@ -60,6 +72,8 @@ pub struct LeadPlan {
     pub imports: Vec<Lead>,
     /// (row, status) for every row handled this run, imports included.
     pub statuses: Vec<(usize, String)>,
+    /// The header the plan was made from (statuses are written only if it is unchanged).
+    pub header: Vec<String>,
     /// Rows that already had a status (handled by an earlier run).
     pub untouched: usize,
 }
@@ -94,6 +108,7 @@ pub fn plan(
     let mut out = LeadPlan {
         status_column: status.unwrap_or(header.len()),
         add_status_header: status.is_none(),
+        header: header.to_vec(),
         ..Default::default()
     };
     let cell = |row: &[String], col: Option<usize>| -> String {
@@ -163,6 +178,61 @@ pub fn plan(
         });
     }
     Ok(out)
+}
+
+/// A row's cells apart from its status, as compared between reads (trimmed, trailing blanks
+/// dropped).
+fn row_key(row: &[String], status_column: usize) -> Vec<&str> {
+    let mut key: Vec<&str> = row
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i == status_column { "" } else { c.trim() })
+        .collect();
+    while key.last() == Some(&"") {
+        key.pop();
+    }
+    key
+}
+
+/// Where each planned status goes in the sheet as it is now: the user may have sorted, inserted
+/// or deleted rows since the plan read it. A status goes to its planned row if that row still
+/// holds what was read there; else to the one row without a status that holds it; else nowhere
+/// (the next run reads the row again, and the import record keeps it from importing twice).
+/// If the header changed, nothing is written.
+pub fn relocate(
+    plan: &LeadPlan,
+    read: &[Vec<String>],
+    now: &[Vec<String>],
+) -> Vec<(usize, String)> {
+    let col = plan.status_column;
+    if now.first().map(|h| row_key(h, col)) != Some(row_key(&plan.header, col)) {
+        return Vec::new();
+    }
+    let status_empty = |row: &[String]| row.get(col).is_none_or(|c| c.trim().is_empty());
+    let mut out = Vec::with_capacity(plan.statuses.len());
+    let mut taken: HashSet<usize> = HashSet::new();
+    for (row, status) in &plan.statuses {
+        let Some(was) = read.get(*row) else { continue };
+        let key = row_key(was, col);
+        let same = |i: usize| {
+            now.get(i)
+                .is_some_and(|r| status_empty(r) && row_key(r, col) == key)
+        };
+        let target = if same(*row) && !taken.contains(row) {
+            Some(*row)
+        } else {
+            let mut holding = (1..now.len()).filter(|i| same(*i) && !taken.contains(i));
+            match (holding.next(), holding.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        };
+        if let Some(target) = target {
+            taken.insert(target);
+            out.push((target, status.clone()));
+        }
+    }
+    out
 }
 
 pub async fn configured(db: &Database) -> Result<Option<LeadSheet>, sqlx::Error> {
@@ -251,8 +321,26 @@ pub async fn ingest(
         return Ok(());
     }
     run.made_clients = commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
-    let mut blocks: Vec<(CellBlock, Vec<Vec<String>>)> = plan
-        .statuses
+    // The sheet may have changed while the imports were committed: statuses go to the rows that
+    // hold what was read, never by position alone.
+    let now_rows = table.rows(&sheet.spreadsheet, &sheet.sheet).await?;
+    let statuses = relocate(&plan, &rows, &now_rows);
+    if statuses.is_empty() {
+        return Ok(());
+    }
+    // Never write past the grid: grow it first (a sheet using all its columns has no room for
+    // the status column).
+    let Some(grid) = table.sheet_grid(&sheet.spreadsheet, &sheet.sheet).await? else {
+        return Err(SyncError::Invalid {
+            field: "Leads sheet",
+            reason: format!("the sheet \"{}\" is gone from the spreadsheet", sheet.sheet),
+        });
+    };
+    let needed = plan.status_column as u32 + 1;
+    if needed > grid.columns {
+        table.add_columns(&grid, needed - grid.columns).await?;
+    }
+    let mut blocks: Vec<(CellBlock, Vec<Vec<String>>)> = statuses
         .iter()
         .map(|(row, status)| {
             (

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use cremmy_core::features::leads::{plan, LeadSheetError};
+use cremmy_core::features::leads::{plan, relocate, LeadSheetError};
 use cremmy_core::features::pipeline_export::{CellBlock, SheetCell, SpreadsheetSink};
 use cremmy_core::providers::google::file_id_from_link;
 use cremmy_core::providers::google::sheets::GoogleSheets;
@@ -125,6 +125,16 @@ fn the_plan_decides_every_row_once() {
 
 /// A "Leads" spreadsheet in the sandbox with these rows, made through the Sheets API.
 async fn leads_spreadsheet(w: &MailWorld, account_id: i64, content: &[&[&str]]) -> String {
+    leads_spreadsheet_sized(w, account_id, content, 6).await
+}
+
+/// The same, on a grid exactly `columns` wide.
+async fn leads_spreadsheet_sized(
+    w: &MailWorld,
+    account_id: i64,
+    content: &[&[&str]],
+    columns: u32,
+) -> String {
     let base = w.t.sandbox.base_url();
     let endpoints = cremmy_core::endpoints::Endpoints::from_lookup(|k| {
         (k == "CREMMY_GOOGLE_BASE_URL").then(|| base.clone())
@@ -132,7 +142,10 @@ async fn leads_spreadsheet(w: &MailWorld, account_id: i64, content: &[&[&str]]) 
     let google = Google::new(w.t.accounts.clone(), w.t.clock.clone(), &endpoints).unwrap();
     let session = google.session(account_id);
     let sink = GoogleSheets::new(&session);
-    let grid = sink.create("Inbound leads", "Leads", 100, 6).await.unwrap();
+    let grid = sink
+        .create("Inbound leads", "Leads", 100, columns)
+        .await
+        .unwrap();
     let values: Vec<Vec<SheetCell>> = content
         .iter()
         .map(|r| r.iter().map(|c| SheetCell::Text(c.to_string())).collect())
@@ -353,4 +366,109 @@ fn lead_rows_pass_the_same_validators_as_forms_and_csv() {
         ["ok@lead.example"],
         "only the valid row is imported"
     );
+}
+
+/// A sheet whose grid is exactly as wide as its header (a new Google sheet has 26 columns and may
+/// use them all): reading must not ask past the grid, and the Status column needs the grid grown
+/// first. Google answers both mistakes 400 "exceeds grid limits".
+#[tokio::test]
+async fn a_sheet_with_no_spare_column_is_read_and_grown_for_its_statuses() {
+    let w = mail_world().await;
+    let account = connect(&w.t, &[Feature::Sheets]).await;
+    let id = leads_spreadsheet_sized(
+        &w,
+        account.id,
+        &[
+            &["Name", "Company", "Email", "Phone"],
+            &[
+                "Ada Lovelace",
+                "Analytical Ltd",
+                "ada@analytical.example",
+                "",
+            ],
+        ],
+        4,
+    )
+    .await;
+    w.sync
+        .set_lead_sheet(&LeadSheet {
+            spreadsheet: id.clone(),
+            sheet: "Leads".into(),
+        })
+        .await
+        .unwrap();
+    let run = sync_once(&w, false).await;
+    assert_eq!(
+        (run.status, run.created),
+        (SyncRunStatus::Ok, 1),
+        "the lead is imported: {run:?}"
+    );
+    let columns = w.t.sandbox.shared.lock().google.spreadsheets[&id].sheets[0].column_count;
+    assert_eq!(columns, 5, "the grid grew by the one Status column");
+    let marked = sheet_rows(&w, &id);
+    assert_eq!(
+        (marked[0][4].as_str(), marked[1][4].as_str()),
+        ("Status", "Imported")
+    );
+}
+
+#[test]
+fn statuses_follow_their_rows_when_the_sheet_changes_between_read_and_write() {
+    let header: &[&str] = &["Name", "Email"];
+    let read = rows(&[
+        header,
+        &["Ada", "ada@x.example"],
+        &["Bob", "bob@x.example"],
+        &["Cy", "cy@x.example"],
+    ]);
+    let p = plan(&read, &HashSet::new(), &HashSet::new()).unwrap();
+    assert_eq!(p.statuses.len(), 3);
+    let placed = |now: &[&[&str]]| relocate(&p, &read, &rows(now));
+    let imported = |r: usize| (r, "Imported".to_string());
+    let cases: Vec<(&str, Vec<(usize, String)>, Vec<(usize, String)>)> = vec![
+        (
+            "unchanged: each status on its row",
+            placed(&[
+                header,
+                &["Ada", "ada@x.example"],
+                &["Bob", "bob@x.example"],
+                &["Cy", "cy@x.example"],
+            ]),
+            vec![imported(1), imported(2), imported(3)],
+        ),
+        (
+            "sorted Z to A: the statuses move with their rows",
+            placed(&[
+                header,
+                &["Cy", "cy@x.example"],
+                &["Bob", "bob@x.example"],
+                &["Ada", "ada@x.example"],
+            ]),
+            vec![imported(3), imported(2), imported(1)],
+        ),
+        (
+            "a row inserted above: the rest shift down",
+            placed(&[
+                header,
+                &["New", "new@x.example"],
+                &["Ada", "ada@x.example"],
+                &["Bob", "bob@x.example"],
+                &["Cy", "cy@x.example"],
+            ]),
+            vec![imported(2), imported(3), imported(4)],
+        ),
+        (
+            "Bob's row deleted: no status lands on Cy's row for him",
+            placed(&[header, &["Ada", "ada@x.example"], &["Cy", "cy@x.example"]]),
+            vec![imported(1), imported(2)],
+        ),
+        (
+            "the columns were rearranged: nothing is written this run",
+            placed(&[&["Email", "Name"], &["ada@x.example", "Ada"]]),
+            vec![],
+        ),
+    ];
+    for (why, got, expected) in cases {
+        assert_eq!(got, expected, "{why}");
+    }
 }

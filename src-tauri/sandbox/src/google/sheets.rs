@@ -215,9 +215,29 @@ impl Spreadsheet {
         Ok((index, parsed.cells))
     }
 
-    /// The values in a range, bounded by the grid, trailing empty rows and cells dropped.
-    pub fn read(&self, index: usize, cells: Cells, formatted: bool) -> (String, Vec<Vec<Value>>) {
+    /// The values in a range, trailing empty rows and cells dropped. A range that reaches past
+    /// the grid is refused, as Google refuses it (a new sheet has 1000 rows and 26 columns, so
+    /// `Sheet1!A:AZ` answers 400 "Range (Sheet1!A:AZ) exceeds grid limits. Max rows: 1000, max
+    /// columns: 26"); an open-ended range (`A:C`, `A2:C`, the sheet name alone) ends at the grid.
+    pub fn read(
+        &self,
+        index: usize,
+        cells: Cells,
+        formatted: bool,
+        asked: &str,
+    ) -> Result<(String, Vec<Vec<Value>>), Invalid> {
         let sheet = &self.sheets[index];
+        // Starts are inclusive and ends exclusive, zero-based.
+        let past_rows = cells.start_row.is_some_and(|r| r >= sheet.row_count)
+            || cells.end_row.is_some_and(|r| r > sheet.row_count);
+        let past_columns = cells.start_col.is_some_and(|c| c >= sheet.column_count)
+            || cells.end_col.is_some_and(|c| c > sheet.column_count);
+        if past_rows || past_columns {
+            return Err(Invalid(format!(
+                "Range ({asked}) exceeds grid limits. Max rows: {}, max columns: {}",
+                sheet.row_count, sheet.column_count
+            )));
+        }
         let r0 = cells
             .start_row
             .unwrap_or(0)
@@ -250,7 +270,7 @@ impl Spreadsheet {
         while out.last().is_some_and(Vec::is_empty) {
             out.pop();
         }
-        (a1::format(&sheet.title, (r0, r1), (c0, c1)), out)
+        Ok((a1::format(&sheet.title, (r0, r1), (c0, c1)), out))
     }
 
     /// values.update: writes `values` from the range's top-left corner, inside the range and grid.

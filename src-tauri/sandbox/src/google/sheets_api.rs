@@ -290,7 +290,7 @@ fn rows_of(body: &Value) -> Result<Vec<Vec<Value>>, Invalid> {
 
 fn value_range(s: &Spreadsheet, range: &str, formatted: bool) -> Result<Value, Invalid> {
     let (index, cells) = s.resolve(range)?;
-    let (range, values) = s.read(index, cells, formatted);
+    let (range, values) = s.read(index, cells, formatted, range)?;
     let mut out = json!({ "range": range, "majorDimension": "ROWS" });
     if !values.is_empty() {
         out["values"] = json!(values);

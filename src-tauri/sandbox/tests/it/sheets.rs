@@ -454,3 +454,56 @@ async fn seeded_lead_sheet_is_readable_and_copies_keep_their_grid() {
         "the same seed gives the same leads"
     );
 }
+
+/// A new sheet is 1000 rows by 26 columns; a read reaching past that is refused (Google: 400
+/// "Range (Sheet1!A:AZ) exceeds grid limits. Max rows: 1000, max columns: 26"), while an
+/// open-ended range or the sheet's name alone stop at the grid
+/// (https://developers.google.com/workspace/sheets/api/guides/concepts, "A1 notation").
+#[tokio::test]
+async fn reads_past_the_grid_are_refused_and_the_sheet_name_reads_it_all() {
+    let sb = sandbox().await;
+    let access = json_of(&connect(&sb, SHEETS).await, "access_token");
+    let hub = sheets_hub(&sb, &access);
+    let id = new_spreadsheet(&hub, "Leads").await;
+    hub.spreadsheets()
+        .values_update(rows(json!([["Email"], ["a@x.example"]])), &id, "Sheet1!A1")
+        .value_input_option("RAW")
+        .doit()
+        .await
+        .unwrap();
+    let message = error_message(
+        hub.spreadsheets()
+            .values_get(&id, "Sheet1!A:AZ")
+            .doit()
+            .await,
+        400,
+    );
+    assert_eq!(
+        message,
+        "Range (Sheet1!A:AZ) exceeds grid limits. Max rows: 1000, max columns: 26"
+    );
+    let message = error_message(
+        hub.spreadsheets()
+            .values_get(&id, "Sheet1!A1:B1001")
+            .doit()
+            .await,
+        400,
+    );
+    assert!(message.contains("exceeds grid limits"), "{message}");
+    for fits in ["Sheet1!A:Z", "Sheet1", "Sheet1!A2:B"] {
+        let (_, read) = hub
+            .spreadsheets()
+            .values_get(&id, fits)
+            .doit()
+            .await
+            .unwrap_or_else(|e| panic!("{fits} is inside the grid: {e:?}"));
+        assert!(
+            read.values
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .any(|v| v == "a@x.example"),
+            "{fits} reads the cells"
+        );
+    }
+}

@@ -28,6 +28,24 @@ impl GoogleSheets {
 
 fn grid_of(s: &google_sheets4::api::Spreadsheet) -> Option<Grid> {
     let first = s.sheets.as_ref()?.first()?.properties.as_ref()?;
+    grid_from(s, first)
+}
+
+/// The grid of the sheet titled `title`, if the spreadsheet has one.
+fn grid_named(s: &google_sheets4::api::Spreadsheet, title: &str) -> Option<Grid> {
+    let sheet = s
+        .sheets
+        .as_ref()?
+        .iter()
+        .filter_map(|sheet| sheet.properties.as_ref())
+        .find(|p| p.title.as_deref() == Some(title))?;
+    grid_from(s, sheet)
+}
+
+fn grid_from(
+    s: &google_sheets4::api::Spreadsheet,
+    first: &google_sheets4::api::SheetProperties,
+) -> Option<Grid> {
     let grid = first.grid_properties.as_ref();
     Some(Grid {
         spreadsheet_id: s.spreadsheet_id.clone()?,
@@ -138,8 +156,29 @@ impl SpreadsheetSink for GoogleSheets {
     }
 
     async fn add_rows(&self, grid: &Grid, rows: u32) -> Result<(), SourceError> {
+        self.append_dimension(grid, "ROWS", rows).await
+    }
+
+    async fn write(
+        &self,
+        grid: &Grid,
+        block: &CellBlock,
+        values: Vec<Vec<SheetCell>>,
+    ) -> Result<(), SourceError> {
+        self.write_values(grid, block, values).await
+    }
+}
+
+impl GoogleSheets {
+    /// Grows a sheet by `length` rows or columns (batchUpdate appendDimension).
+    async fn append_dimension(
+        &self,
+        grid: &Grid,
+        dimension: &str,
+        length: u32,
+    ) -> Result<(), SourceError> {
         let request: google_sheets4::api::BatchUpdateSpreadsheetRequest = serde_json::from_value(json!({
-            "requests": [{ "appendDimension": { "sheetId": grid.sheet_id, "dimension": "ROWS", "length": rows } }]
+            "requests": [{ "appendDimension": { "sheetId": grid.sheet_id, "dimension": dimension, "length": length } }]
         }))
         .map_err(|source| SourceError::from(GoogleError::Garbled { api: "sheets batchUpdate", source }))?;
         let mut policy = self.session.meter().policy();
@@ -155,7 +194,7 @@ impl SpreadsheetSink for GoogleSheets {
         Ok(())
     }
 
-    async fn write(
+    async fn write_values(
         &self,
         grid: &Grid,
         block: &CellBlock,
@@ -208,7 +247,11 @@ impl SheetTable for GoogleSheets {
         spreadsheet_id: &str,
         sheet: &str,
     ) -> Result<Vec<Vec<String>>, SourceError> {
-        let range = format!("'{}'!A:AZ", sheet.replace('\'', "''"));
+        // The sheet's name alone is every cell it has, whatever its grid size
+        // (https://developers.google.com/workspace/sheets/api/guides/concepts, "A1 notation":
+        // `Sheet1` refers to all the cells in Sheet1); a fixed `A:AZ` is refused by a sheet with
+        // fewer columns ("exceeds grid limits").
+        let range = format!("'{}'", sheet.replace('\'', "''"));
         let mut policy = self.session.meter().policy();
         let values = timed(
             "sheets values.get",
@@ -225,6 +268,33 @@ impl SheetTable for GoogleSheets {
             .iter()
             .map(|row| row.iter().map(cell_text).collect())
             .collect())
+    }
+
+    async fn sheet_grid(
+        &self,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> Result<Option<Grid>, SourceError> {
+        let mut policy = self.session.meter().policy();
+        let found = timed(
+            "sheets spreadsheets.get",
+            self.sheets
+                .spreadsheets()
+                .get(spreadsheet_id)
+                .param("fields", "spreadsheetId,spreadsheetUrl,sheets.properties")
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await;
+        match found {
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+            Ok(s) => Ok(grid_named(&s, sheet)),
+        }
+    }
+
+    async fn add_columns(&self, grid: &Grid, columns: u32) -> Result<(), SourceError> {
+        self.append_dimension(grid, "COLUMNS", columns).await
     }
 
     async fn write_blocks(
