@@ -255,3 +255,109 @@ async fn unknown_variables_and_a_failure_midway_leave_nothing_behind() {
     assert_eq!(done.document.title, "Contract - Acme");
     assert_eq!(generated(&w).len(), 1);
 }
+
+/// Placeholders live in table cells, headers, footers and other tabs as often as in paragraphs:
+/// the preview lists them and generating fills them (Docs' replaceAllText reaches every tab).
+#[tokio::test]
+async fn placeholders_in_tables_headers_footers_and_tabs_are_found_and_filled() {
+    use cremmy_sandbox::google::doc_model::{Block, DocModel, Segment, TabModel};
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    connect(&w.t, &[Feature::Docs]).await;
+    let p = |t: &str| Block::Paragraph(format!("{t}\n"));
+    let model = DocModel {
+        tabs: vec![
+            TabModel {
+                id: "t.0".into(),
+                title: "Offer".into(),
+                body: vec![
+                    p("Offer"),
+                    Block::Table(vec![vec![vec![p("Price")], vec![p("{{deal_value}}")]]]),
+                ],
+                headers: vec![Segment {
+                    id: "kix.h1".into(),
+                    content: vec![p("{{client_name}} confidential")],
+                }],
+                footers: vec![Segment {
+                    id: "kix.f1".into(),
+                    content: vec![p("As of {{date}}")],
+                }],
+            },
+            TabModel {
+                id: "t.1".into(),
+                title: "Terms".into(),
+                body: vec![p("For {{deal_title}}")],
+                headers: vec![],
+                footers: vec![],
+            },
+        ],
+    };
+    let template = {
+        let mut world = w.t.sandbox.shared.lock();
+        world
+            .google
+            .drives
+            .entry(OWNER.into())
+            .or_default()
+            .create("Proposal template", DOC, Vec::new(), model.to_bytes())
+            .id
+    };
+    w.sync
+        .set_doc_templates(&DocTemplates {
+            proposal: template,
+            contract: String::new(),
+        })
+        .await
+        .unwrap();
+    let request = DocRequest {
+        client_id: acme.id,
+        kind: DocumentKind::Proposal,
+        deal_id: None,
+    };
+    let preview = w.sync.preview_document(&request).await.unwrap();
+    let mut variables = preview.variables.clone();
+    variables.sort();
+    assert_eq!(
+        variables,
+        ["client_name", "date", "deal_title", "deal_value"],
+        "the table cell, header, footer and second tab's variables are all listed"
+    );
+    assert_eq!(
+        {
+            let mut m = preview.missing.clone();
+            m.sort();
+            m
+        },
+        ["deal_title", "deal_value"],
+        "and checked"
+    );
+    w.crm
+        .create_deal(&DealInput {
+            client_id: acme.id,
+            title: "Website relaunch".into(),
+            value_minor: 1_250_000,
+            currency: "EUR".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.sync.generate_document(&request).await.expect("generated");
+    let text = {
+        let world = w.t.sandbox.shared.lock();
+        let copy = world.google.drives[OWNER]
+            .files
+            .iter()
+            .find(|f| f.mime_type == DOC && f.name == "Proposal - Acme")
+            .expect("the copy")
+            .clone();
+        DocModel::of(&copy.content).all_text()
+    };
+    assert!(!text.contains("{{"), "every placeholder filled: {text}");
+    assert!(
+        text.contains("12,500.00 EUR")
+            && text.contains("Acme confidential")
+            && text.contains("For Website relaunch"),
+        "{text}"
+    );
+}

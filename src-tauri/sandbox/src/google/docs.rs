@@ -1,15 +1,17 @@
 //! Docs API v1 over the sandbox's Drive: a Google Doc is a Drive file of the Docs mime type whose
 //! content is its text, so a template copied in Drive is then filled through Docs. documents.create,
-//! documents.get (body as paragraphs with UTF-16 indices, as Google counts them) and
+//! documents.get (body, tables, headers, footers and tabs with UTF-16 indices, as Google counts
+//! them: `doc_model.rs`) and
 //! documents.batchUpdate (replaceAllText with occurrence counts, insertText, deleteContentRange,
 //! writeControl revision checks), with the per-minute Docs budgets.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::doc_model::DocModel;
 use super::drive::DriveFile;
 use super::errors::api_error;
 use super::quota::{admit, Budget};
@@ -72,15 +74,6 @@ fn document<'w>(
     }
 }
 
-/// The document's text as Docs sees it: always ending in a newline.
-fn text_of(file: &DriveFile) -> String {
-    let mut text = String::from_utf8_lossy(&file.content).replace("\r\n", "\n");
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
-}
-
 fn revision_id(file: &DriveFile) -> String {
     format!("ALm37BVsbx{:06}", file.version)
 }
@@ -101,31 +94,8 @@ fn byte_offset(text: &str, index: i64) -> Option<usize> {
     (units == index).then_some(text.len())
 }
 
-fn document_json(file: &DriveFile) -> Value {
-    let text = text_of(file);
-    let mut content = vec![
-        json!({ "endIndex": 1, "sectionBreak": { "sectionStyle": { "columnSeparatorStyle": "NONE", "contentDirection": "LEFT_TO_RIGHT", "sectionType": "CONTINUOUS" } } }),
-    ];
-    let mut start = 1;
-    for line in text.split_inclusive('\n') {
-        let end = start + utf16_len(line);
-        content.push(json!({
-            "startIndex": start,
-            "endIndex": end,
-            "paragraph": {
-                "elements": [{ "startIndex": start, "endIndex": end, "textRun": { "content": line, "textStyle": {} } }],
-                "paragraphStyle": { "namedStyleType": "NORMAL_TEXT", "direction": "LEFT_TO_RIGHT" },
-            },
-        }));
-        start = end;
-    }
-    json!({
-        "documentId": file.id,
-        "title": file.name,
-        "body": { "content": content },
-        "revisionId": revision_id(file),
-        "suggestionsViewMode": "SUGGESTIONS_INLINE",
-    })
+fn document_json(file: &DriveFile, include_tabs: bool) -> Value {
+    DocModel::of(&file.content).render(&file.id, &file.name, &revision_id(file), include_tabs)
 }
 
 /// POST /v1/documents: a new empty document in the caller's Drive root.
@@ -146,14 +116,21 @@ pub async fn create(
         Vec::new(),
         Vec::new(),
     );
-    Json(document_json(&file)).into_response()
+    Json(document_json(&file, false)).into_response()
 }
 
-/// GET /v1/documents/{id}
+#[derive(Debug, serde::Deserialize)]
+pub struct GetParams {
+    #[serde(default, rename = "includeTabsContent")]
+    include_tabs_content: Option<bool>,
+}
+
+/// GET /v1/documents/{id}[?includeTabsContent=true]
 pub async fn get(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(p): Query<GetParams>,
 ) -> Response {
     let mut world = shared.lock();
     let account = match caller(&mut world, &headers, Budget::DocsRead) {
@@ -161,7 +138,9 @@ pub async fn get(
         Err(r) => return r,
     };
     match document(&mut world, &account, &id) {
-        Ok(file) => Json(document_json(file)).into_response(),
+        Ok(file) => {
+            Json(document_json(file, p.include_tabs_content.unwrap_or(false))).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -196,7 +175,8 @@ pub async fn batch_update(
             );
         }
     }
-    let mut text = text_of(file);
+    let before = DocModel::of(&file.content);
+    let mut doc = before.clone();
     let mut replies = Vec::new();
     for (i, request) in body["requests"]
         .as_array()
@@ -204,7 +184,7 @@ pub async fn batch_update(
         .flatten()
         .enumerate()
     {
-        match apply(&mut text, request) {
+        match apply(&mut doc, request) {
             Ok(reply) => replies.push(reply),
             Err(e) => {
                 return api_error(
@@ -216,14 +196,14 @@ pub async fn batch_update(
             }
         }
     }
-    if text != text_of(file) {
-        file.content = text.into_bytes();
+    if doc != before {
+        file.content = doc.to_bytes();
         file.version += 1;
     }
     Json(json!({ "documentId": file.id, "replies": replies, "writeControl": { "requiredRevisionId": revision_id(file) } })).into_response()
 }
 
-fn apply(text: &mut String, request: &Value) -> Result<Value, String> {
+fn apply(doc: &mut DocModel, request: &Value) -> Result<Value, String> {
     if let Some(replace) = request.get("replaceAllText") {
         let find = replace["containsText"]["text"]
             .as_str()
@@ -233,8 +213,7 @@ fn apply(text: &mut String, request: &Value) -> Result<Value, String> {
         let match_case = replace["containsText"]["matchCase"]
             .as_bool()
             .unwrap_or(false);
-        let (replaced, n) = replace_all(text, find, with, match_case);
-        *text = replaced;
+        let n = doc.replace_all(&mut |text| replace_all(text, find, with, match_case));
         // proto3 JSON leaves a zero count out.
         return Ok(if n == 0 {
             json!({ "replaceAllText": {} })
@@ -242,7 +221,14 @@ fn apply(text: &mut String, request: &Value) -> Result<Value, String> {
             json!({ "replaceAllText": { "occurrencesChanged": n } })
         });
     }
+    // Index-based edits are modelled on plain documents (one tab of paragraphs) only.
+    let plain = || {
+        doc.as_plain()
+            .ok_or("the sandbox models index-based edits on plain documents only")
+    };
     if let Some(insert) = request.get("insertText") {
+        let mut text = plain()?;
+        let text = &mut text;
         let new = insert["text"].as_str().unwrap_or("");
         let at = if insert.get("endOfSegmentLocation").is_some() {
             text.len() - 1
@@ -261,9 +247,12 @@ fn apply(text: &mut String, request: &Value) -> Result<Value, String> {
             }
         };
         text.insert_str(at, new);
+        *doc = DocModel::plain(text);
         return Ok(json!({}));
     }
     if let Some(delete) = request.get("deleteContentRange") {
+        let mut text = plain()?;
+        let text = &mut text;
         let (start, end) = (
             delete["range"]["startIndex"].as_i64().unwrap_or(0),
             delete["range"]["endIndex"].as_i64().unwrap_or(0),
@@ -277,6 +266,7 @@ fn apply(text: &mut String, request: &Value) -> Result<Value, String> {
             );
         }
         text.replace_range(a..b, "");
+        *doc = DocModel::plain(text);
         return Ok(json!({}));
     }
     let kind = request

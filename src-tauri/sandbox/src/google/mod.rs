@@ -3,6 +3,7 @@
 pub mod a1;
 pub mod auth;
 pub mod calendar;
+pub mod doc_model;
 pub mod docs;
 pub mod drive;
 pub mod errors;

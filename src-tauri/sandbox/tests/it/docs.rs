@@ -246,3 +246,127 @@ async fn stale_revisions_bad_requests_and_quota_change_nothing() {
         (Some(5), Some(2))
     );
 }
+
+/// Documents have more than top-level paragraphs: tables (cells hold paragraphs), headers,
+/// footers and tabs (https://developers.google.com/workspace/docs/api/concepts/structure,
+/// https://developers.google.com/workspace/docs/api/how-tos/tabs). documents.get puts the first
+/// tab's content at the top level unless `includeTabsContent=true`, which fills `tabs` instead;
+/// replaceAllText without tabsCriteria reaches every tab and segment.
+#[tokio::test]
+async fn tables_headers_footers_and_tabs_are_read_and_replaced() {
+    use cremmy_sandbox::google::doc_model::{Block, DocModel, Segment, TabModel};
+    let sb = sandbox().await;
+    let access = json_of(&connect(&sb, DRIVE_FILE).await, "access_token");
+    let docs = docs_hub(&sb, &access);
+    let p = |t: &str| Block::Paragraph(format!("{t}\n"));
+    let model = DocModel {
+        tabs: vec![
+            TabModel {
+                id: "t.0".into(),
+                title: "Offer".into(),
+                body: vec![
+                    p("Offer for {{client_name}}"),
+                    Block::Table(vec![vec![vec![p("Price")], vec![p("{{price}}")]]]),
+                ],
+                headers: vec![Segment {
+                    id: "kix.h1".into(),
+                    content: vec![p("{{client_name}} confidential")],
+                }],
+                footers: vec![Segment {
+                    id: "kix.f1".into(),
+                    content: vec![p("Page footer {{date}}")],
+                }],
+            },
+            TabModel {
+                id: "t.1".into(),
+                title: "Terms".into(),
+                body: vec![p("Signed by {{client_name}}")],
+                headers: vec![],
+                footers: vec![],
+            },
+        ],
+    };
+    let id = sb
+        .shared
+        .lock()
+        .google
+        .drives
+        .entry("consultant@sandbox.example".into())
+        .or_default()
+        .create("Offer", DOC_MIME, vec![], model.to_bytes())
+        .id;
+
+    let (_, first_tab) = docs.documents().get(&id).doit().await.unwrap();
+    assert!(first_tab.tabs.is_none(), "no tabs unless asked for");
+    let body = serde_json::to_value(&first_tab.body).unwrap();
+    assert_eq!(
+        body["content"][2]["table"]["tableRows"][0]["tableCells"][1]["content"][0]["paragraph"]
+            ["elements"][0]["textRun"]["content"],
+        "{{price}}\n",
+        "a table cell holds paragraphs: {body}"
+    );
+    let headers = first_tab.headers.expect("the first tab's headers");
+    assert_eq!(headers["kix.h1"].header_id.as_deref(), Some("kix.h1"));
+    assert!(first_tab.footers.is_some());
+
+    let (_, all) = docs
+        .documents()
+        .get(&id)
+        .include_tabs_content(true)
+        .doit()
+        .await
+        .unwrap();
+    assert!(
+        all.body.is_none(),
+        "with tabs, the top level holds no content"
+    );
+    let tabs = all.tabs.expect("every tab");
+    assert_eq!(tabs.len(), 2);
+    assert_eq!(
+        tabs[1].tab_properties.as_ref().unwrap().title.as_deref(),
+        Some("Terms")
+    );
+
+    let (_, replies) = docs
+        .documents()
+        .batch_update(
+            replace(&[("{{client_name}}", "Acme"), ("{{price}}", "9 EUR")]),
+            &id,
+        )
+        .doit()
+        .await
+        .unwrap();
+    let counts: Vec<i32> = replies
+        .replies
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.replace_all_text
+                .as_ref()
+                .and_then(|t| t.occurrences_changed)
+                .unwrap_or(0)
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [3, 1],
+        "body, header and second tab; the table cell"
+    );
+    let stored = {
+        let world = sb.shared.lock();
+        let file = world.google.drives["consultant@sandbox.example"]
+            .files
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap()
+            .clone();
+        DocModel::of(&file.content).all_text()
+    };
+    assert!(
+        stored.contains("Acme confidential")
+            && stored.contains("9 EUR")
+            && stored.contains("Signed by Acme")
+            && stored.contains("{{date}}"),
+        "{stored}"
+    );
+}

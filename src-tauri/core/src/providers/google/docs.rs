@@ -2,7 +2,8 @@
 //! client's folder, one documents.batchUpdate of replaceAllText requests, files.update to trash.
 
 use google_docs1::api::{
-    BatchUpdateDocumentRequest, ReplaceAllTextRequest, Request, SubstringMatchCriteria,
+    BatchUpdateDocumentRequest, ReplaceAllTextRequest, Request, StructuralElement,
+    SubstringMatchCriteria,
 };
 use google_drive3::api::File;
 
@@ -26,10 +27,92 @@ impl GoogleDocs {
     }
 }
 
-/// The document's text: every text run of every paragraph, in order.
+/// The document's text: every text run of every paragraph, in tables too, of the body, headers,
+/// footers and footnotes of every tab (and child tab), in order; placeholders can be anywhere
+/// replaceAllText reaches (https://developers.google.com/workspace/docs/api/concepts/structure,
+/// https://developers.google.com/workspace/docs/api/how-tos/tabs). A document read without tabs
+/// content (or from before tabs) has its content at the top level.
 fn text_of(doc: &google_docs1::api::Document) -> String {
     let mut text = String::new();
-    for element in doc.body.iter().flat_map(|b| b.content.iter().flatten()) {
+    match &doc.tabs {
+        Some(tabs) if !tabs.is_empty() => tabs_text(tabs, &mut text),
+        _ => {
+            let segments = Segments {
+                body: doc.body.as_ref().and_then(|b| b.content.as_deref()),
+                headers: doc.headers.as_ref(),
+                footers: doc.footers.as_ref(),
+                footnotes: doc.footnotes.as_ref(),
+            };
+            segments.text(&mut text);
+        }
+    }
+    text
+}
+
+fn tabs_text(tabs: &[google_docs1::api::Tab], text: &mut String) {
+    for tab in tabs {
+        if let Some(d) = &tab.document_tab {
+            let segments = Segments {
+                body: d.body.as_ref().and_then(|b| b.content.as_deref()),
+                headers: d.headers.as_ref(),
+                footers: d.footers.as_ref(),
+                footnotes: d.footnotes.as_ref(),
+            };
+            segments.text(text);
+        }
+        tabs_text(tab.child_tabs.as_deref().unwrap_or_default(), text);
+    }
+}
+
+/// One tab's (or a tab-less document's) text segments.
+struct Segments<'a> {
+    body: Option<&'a [StructuralElement]>,
+    headers: Option<&'a std::collections::HashMap<String, google_docs1::api::Header>>,
+    footers: Option<&'a std::collections::HashMap<String, google_docs1::api::Footer>>,
+    footnotes: Option<&'a std::collections::HashMap<String, google_docs1::api::Footnote>>,
+}
+
+impl Segments<'_> {
+    fn text(&self, text: &mut String) {
+        elements_text(self.body.unwrap_or_default(), text);
+        // Maps have no order: by id, so the variables list is the same on every read.
+        let sorted = |ids: Vec<(&String, Option<&Vec<StructuralElement>>)>, text: &mut String| {
+            let mut ids = ids;
+            ids.sort_by_key(|(id, _)| id.as_str());
+            for (_, content) in ids {
+                elements_text(content.map(Vec::as_slice).unwrap_or_default(), text);
+            }
+        };
+        sorted(
+            self.headers
+                .into_iter()
+                .flatten()
+                .map(|(id, h)| (id, h.content.as_ref()))
+                .collect(),
+            text,
+        );
+        sorted(
+            self.footers
+                .into_iter()
+                .flatten()
+                .map(|(id, f)| (id, f.content.as_ref()))
+                .collect(),
+            text,
+        );
+        sorted(
+            self.footnotes
+                .into_iter()
+                .flatten()
+                .map(|(id, f)| (id, f.content.as_ref()))
+                .collect(),
+            text,
+        );
+    }
+}
+
+/// The text of paragraphs, and of the paragraphs in table cells (tables nest).
+fn elements_text(elements: &[StructuralElement], text: &mut String) {
+    for element in elements {
         for run in element
             .paragraph
             .iter()
@@ -38,8 +121,15 @@ fn text_of(doc: &google_docs1::api::Document) -> String {
         {
             text.push_str(run.content.as_deref().unwrap_or(""));
         }
+        for cell in element
+            .table
+            .iter()
+            .flat_map(|t| t.table_rows.iter().flatten())
+            .flat_map(|r| r.table_cells.iter().flatten())
+        {
+            elements_text(cell.content.as_deref().unwrap_or_default(), text);
+        }
     }
-    text
 }
 
 impl DocStore for GoogleDocs {
@@ -55,7 +145,12 @@ impl DocStore for GoogleDocs {
         let mut policy = self.session.meter().policy();
         match timed(
             "docs documents.get",
-            self.docs.documents().get(id).delegate(&mut policy).doit(),
+            self.docs
+                .documents()
+                .get(id)
+                .include_tabs_content(true)
+                .delegate(&mut policy)
+                .doit(),
         )
         .await
         {
