@@ -98,7 +98,7 @@ impl Drop for Sandbox {
 
 /// Every route: the providers' paths, then the sandbox's own controls under `/_sandbox/`.
 pub fn router(shared: Shared) -> Router {
-    use google::{calendar, docs, drive, gmail, gmail_write, oauth, sheets_api};
+    use google::{calendar, docs, drive, gmail, gmail_history, gmail_write, oauth, sheets_api};
     Router::new()
         // Google OAuth (accounts.google.com / oauth2.googleapis.com in production).
         .route("/o/oauth2/v2/auth", get(oauth::authorize))
@@ -112,7 +112,22 @@ pub fn router(shared: Shared) -> Router {
             "/gmail/v1/users/{user}/messages/{id}",
             get(gmail::get_message),
         )
-        .route("/gmail/v1/users/{user}/history", get(gmail::history))
+        .route(
+            "/gmail/v1/users/{user}/history",
+            get(gmail_history::history),
+        )
+        .route(
+            "/gmail/v1/users/{user}/messages/{id}/trash",
+            post(gmail_history::trash),
+        )
+        .route(
+            "/gmail/v1/users/{user}/messages/{id}/untrash",
+            post(gmail_history::untrash),
+        )
+        .route(
+            "/gmail/v1/users/{user}/drafts/send",
+            post(gmail_history::send_draft),
+        )
         .route(
             "/gmail/v1/users/{user}/threads/{id}",
             get(gmail_write::get_thread),

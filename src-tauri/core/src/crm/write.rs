@@ -291,6 +291,19 @@ pub async fn insert_document(
     .await
 }
 
+/// Removes an email activity whose message is gone from every mailbox Cremmy reads (deleted, or
+/// moved to Trash or Spam), unless Cremmy itself sent it. Whether it went.
+pub async fn remove_vanished_email(tx: &mut SqliteConnection, id: Id) -> sqlx::Result<bool> {
+    let gone = sqlx::query(
+        "DELETE FROM activities WHERE id = ?1 AND kind = 'email' \
+         AND NOT EXISTS (SELECT 1 FROM emails WHERE activity_id = ?1 AND tracked = 1)",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(gone.rows_affected() > 0)
+}
+
 /// Marks an activity's item cancelled at its source ("Cancelled: …" once). Whether it changed.
 pub async fn mark_activity_cancelled(
     tx: &mut SqliteConnection,

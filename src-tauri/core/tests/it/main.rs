@@ -21,6 +21,7 @@ mod graph_open;
 mod invariants;
 mod leads_sheet;
 mod mail_drafts;
+mod mail_labels;
 mod mail_send;
 mod mail_sync;
 mod outbox;

@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use cremmy_core::backoff::{parse_retry_after, Backoff};
-use cremmy_core::features::mail::ContactRef;
 use cremmy_core::features::mail::{
     addresses, match_message, plan, ContactBook, MailHeaders, MailOp, MailPlanInput, MailSettings,
 };
+use cremmy_core::features::mail::{ContactRef, Filing};
 use cremmy_core::pacing::{Bucket, Quota};
 use cremmy_protocol::crm::Direction;
 
@@ -127,7 +127,7 @@ fn headers(from: &str, to: &str, cc: &str, sent: bool) -> MailHeaders {
         snippet: String::new(),
         message_id: Some("<m1@x>".into()),
         in_reply_to: None,
-        sent,
+        filed: if sent { Filing::Sent } else { Filing::Received },
     }
 }
 

@@ -67,7 +67,7 @@ pub struct NewMessage {
     /// The sender's own Message-ID header, kept as given (else the sandbox makes one).
     #[serde(default)]
     pub message_id: Option<String>,
-    /// A draft: label DRAFT, and no history record until it is sent.
+    /// A draft: label DRAFT only (Gmail's drafts guide: draft messages carry no other label).
     #[serde(skip)]
     pub draft: bool,
 }
@@ -75,8 +75,8 @@ pub struct NewMessage {
 #[derive(Debug, Default)]
 pub struct Mailbox {
     pub messages: Vec<GmailMessage>,
-    /// (history id, message id) for every messageAdded event.
-    pub history: Vec<(u64, String)>,
+    /// Every change, in order: (history id, what changed). See `gmail_history.rs`.
+    pub history: Vec<(u64, super::gmail_history::Change)>,
     pub history_id: u64,
     /// History ids below this are no longer retained: history.list answers 404.
     pub history_floor: u64,
@@ -164,9 +164,9 @@ impl Mailbox {
         };
         self.by_id.insert(message.id.clone(), self.messages.len());
         self.messages.push(message.clone());
-        if !m.draft {
-            self.history.push((self.history_id, id));
-        }
+        // A draft is a message too: its creation is a messageAdded record (with label DRAFT).
+        self.history
+            .push((self.history_id, super::gmail_history::Change::Added(id)));
         message
     }
 
@@ -174,6 +174,16 @@ impl Mailbox {
     pub fn trim_history(&mut self, keep_from: u64) {
         self.history_floor = keep_from;
         self.history.retain(|(h, _)| *h >= keep_from);
+    }
+
+    /// Rebuilds the id index after messages were removed.
+    pub(super) fn reindex(&mut self) {
+        self.by_id = self
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i))
+            .collect();
     }
 }
 
@@ -325,6 +335,14 @@ pub struct ListParams {
     max_results: Option<usize>,
     #[serde(default, rename = "pageToken")]
     page_token: Option<String>,
+    #[serde(default, rename = "includeSpamTrash")]
+    include_spam_trash: Option<bool>,
+}
+
+/// Whether a message is in Spam or Trash, which listings leave out unless asked
+/// (messages.list `includeSpamTrash`, default false).
+pub fn in_spam_or_trash(m: &GmailMessage) -> bool {
+    m.label_ids.iter().any(|l| l == "SPAM" || l == "TRASH")
 }
 
 pub async fn list_messages(
@@ -350,6 +368,7 @@ pub async fn list_messages(
     let mut found: Vec<&GmailMessage> = mailbox
         .messages
         .iter()
+        .filter(|m| p.include_spam_trash == Some(true) || !in_spam_or_trash(m))
         .filter(|m| matches_query(m, &q))
         .collect();
     found.sort_by(|a, b| {
@@ -374,7 +393,7 @@ pub async fn list_messages(
 }
 
 /// Query parameters that may repeat (`metadataHeaders=From&metadataHeaders=To`).
-fn repeated(query: &str, key: &str) -> Vec<String> {
+pub(super) fn repeated(query: &str, key: &str) -> Vec<String> {
     query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
@@ -405,61 +424,4 @@ pub async fn get_message(
         Some(m) => Json(message_json(m, &format, &wanted)).into_response(),
         None => api_error(404, "notFound", "Requested entity was not found.", None),
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct HistoryParams {
-    #[serde(rename = "startHistoryId")]
-    start_history_id: Option<u64>,
-    #[serde(default, rename = "maxResults")]
-    max_results: Option<usize>,
-    #[serde(default, rename = "pageToken")]
-    page_token: Option<String>,
-}
-
-pub async fn history(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Query(p): Query<HistoryParams>,
-) -> Response {
-    let mut world = shared.lock();
-    let account = match bearer(&world, &headers, READ_SCOPES)
-        .and_then(|a| charge(&mut world, Budget::Gmail, &a, 2).map(|()| a))
-    {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(start) = p.start_history_id else {
-        return api_error(400, "invalidArgument", "startHistoryId is required", None);
-    };
-    let mailbox = world.google.mailbox(&account);
-    // The mailbox's current historyId is always a valid start, however much was trimmed.
-    if start < mailbox.history_floor.min(mailbox.history_id) || start > mailbox.history_id {
-        return api_error(404, "notFound", "Requested entity was not found.", None);
-    }
-    let max = p.max_results.unwrap_or(100).clamp(1, 500);
-    let offset: usize = p
-        .page_token
-        .as_deref()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0);
-    let records: Vec<&(u64, String)> = mailbox.history.iter().filter(|(h, _)| *h > start).collect();
-    let page: Vec<Value> = records
-        .iter()
-        .skip(offset)
-        .take(max)
-        .filter_map(|(h, id)| {
-            let m = mailbox.message(id)?;
-            let brief = json!({ "id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids });
-            Some(json!({ "id": h.to_string(), "messages": [{ "id": m.id, "threadId": m.thread_id }], "messagesAdded": [{ "message": brief }] }))
-        })
-        .collect();
-    let mut out = json!({ "historyId": mailbox.history_id.to_string() });
-    if !page.is_empty() {
-        out["history"] = json!(page);
-    }
-    if offset + max < records.len() {
-        out["nextPageToken"] = json!((offset + max).to_string());
-    }
-    Json(out).into_response()
 }

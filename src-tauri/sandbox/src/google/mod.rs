@@ -8,6 +8,7 @@ pub mod docs;
 pub mod drive;
 pub mod errors;
 pub mod gmail;
+pub mod gmail_history;
 pub mod gmail_write;
 pub mod oauth;
 pub mod quota;

@@ -275,7 +275,7 @@ fn rfc2822(
 }
 
 #[tokio::test]
-async fn send_threads_replies_and_drafts_stay_out_of_history() {
+async fn send_threads_replies_and_drafts_are_history_with_their_label() {
     let sb = sandbox().await;
     let incoming = control(&sb, "google/messages", json!({ "from": "Dana <dana@acme.example>", "to": "consultant@sandbox.example", "subject": "Proposal?", "body": "Can you send it?" })).await;
     let parent = incoming["messageId"].as_str().unwrap().to_string();
@@ -356,10 +356,16 @@ async fn send_threads_replies_and_drafts_stay_out_of_history() {
     assert!(created.id.unwrap().starts_with("r-"));
     let draft_message = created.message.unwrap();
     assert_eq!(
-        (draft_message.label_ids, draft_message.thread_id),
+        (
+            draft_message.label_ids.clone(),
+            draft_message.thread_id.clone()
+        ),
         (Some(vec!["DRAFT".to_string()]), sent.thread_id.clone())
     );
 
+    // A draft is a message with the DRAFT label, and its creation is history like any other
+    // message (https://developers.google.com/workspace/gmail/api/guides/drafts): a reader that
+    // wants only mail must look at the labels.
     let (_, history) = hub
         .users()
         .history_list("me")
@@ -367,17 +373,23 @@ async fn send_threads_replies_and_drafts_stay_out_of_history() {
         .doit()
         .await
         .unwrap();
-    let added: Vec<String> = history
+    let added: Vec<(String, Vec<String>)> = history
         .history
         .unwrap_or_default()
         .into_iter()
         .flat_map(|h| h.messages_added.unwrap_or_default())
-        .filter_map(|a| a.message?.id)
+        .filter_map(|a| {
+            let m = a.message?;
+            Some((m.id?, m.label_ids.unwrap_or_default()))
+        })
         .collect();
     assert_eq!(
         added,
-        vec![sent.id.clone().unwrap()],
-        "the sent reply is history; the draft is not"
+        vec![
+            (sent.id.clone().unwrap(), vec!["SENT".to_string()]),
+            (draft_message.id.clone().unwrap(), vec!["DRAFT".to_string()])
+        ],
+        "the sent reply and the draft are both messagesAdded; the labels tell them apart"
     );
 
     let no_recipient = hub
@@ -398,5 +410,128 @@ async fn send_threads_replies_and_drafts_stay_out_of_history() {
     assert_eq!(
         get_json(&sb, "counters").await["calls"]["POST /upload/gmail/v1/users/me/messages/send"],
         3
+    );
+}
+
+/// users.history.list's record types (the `History` resource: messagesAdded, messagesDeleted,
+/// labelsAdded, labelsRemoved; `historyTypes` filters them), messages.trash/untrash (the TRASH
+/// label), and drafts.send, which deletes the draft and adds a new SENT message with a new id
+/// (https://developers.google.com/workspace/gmail/api/guides/drafts).
+#[tokio::test]
+async fn history_records_deletions_and_label_changes_and_a_sent_draft_gets_a_new_id() {
+    let sb = sandbox().await;
+    let incoming = control(&sb, "google/messages", json!({ "from": "dana@acme.example", "to": "consultant@sandbox.example", "subject": "Hello", "body": "Hi" })).await;
+    let incoming_id = incoming["id"].as_str().unwrap().to_string();
+    let token = connect(&sb, "https://mail.google.com/").await;
+    let access = json_of(&token, "access_token");
+    let hub = hub(&sb, &access);
+    let (_, profile) = hub.users().get_profile("me").doit().await.unwrap();
+    let start = profile.history_id.unwrap();
+
+    let post = |path: String, body: serde_json::Value| {
+        let access = access.clone();
+        async move {
+            http()
+                .post(path)
+                .bearer_auth(&access)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let base = sb.base_url();
+    let r = post(
+        format!("{base}gmail/v1/users/me/messages/{incoming_id}/trash"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, listed) = hub.users().messages_list("me").doit().await.unwrap();
+    assert!(
+        listed.messages.unwrap_or_default().is_empty(),
+        "messages.list leaves Trash out unless includeSpamTrash"
+    );
+    post(
+        format!("{base}gmail/v1/users/me/messages/{incoming_id}/untrash"),
+        json!({}),
+    )
+    .await;
+
+    let rfc822: mime::Mime = "message/rfc822".parse().unwrap();
+    let (_, draft) = hub
+        .users()
+        .drafts_create(google_gmail1::api::Draft::default(), "me")
+        .upload(rfc2822("dana@acme.example", "Offer", None, "Body"), rfc822)
+        .await
+        .unwrap();
+    let draft_message = draft.message.unwrap().id.unwrap();
+    let r = post(
+        format!("{base}gmail/v1/users/me/drafts/send"),
+        json!({ "id": draft.id.unwrap() }),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let sent: serde_json::Value = r.json().await.unwrap();
+    let sent_id = sent["id"].as_str().unwrap().to_string();
+    assert_ne!(sent_id, draft_message, "the sent message has a new id");
+    assert_eq!(sent["labelIds"], json!(["SENT"]));
+
+    let (_, history) = hub
+        .users()
+        .history_list("me")
+        .start_history_id(start)
+        .doit()
+        .await
+        .unwrap();
+    let kinds: Vec<String> = history
+        .history
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| {
+            if let Some(a) = h.labels_added {
+                format!("labelAdded {}", a[0].label_ids.as_ref().unwrap().join(","))
+            } else if let Some(r) = h.labels_removed {
+                format!(
+                    "labelRemoved {}",
+                    r[0].label_ids.as_ref().unwrap().join(",")
+                )
+            } else if let Some(d) = h.messages_deleted {
+                format!(
+                    "messageDeleted {}",
+                    d[0].message.as_ref().unwrap().id.as_ref().unwrap()
+                )
+            } else if let Some(a) = h.messages_added {
+                format!(
+                    "messageAdded {}",
+                    a[0].message.as_ref().unwrap().id.as_ref().unwrap()
+                )
+            } else {
+                "?".into()
+            }
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "labelAdded TRASH".to_string(),
+            "labelRemoved TRASH".to_string(),
+            format!("messageAdded {draft_message}"),
+            format!("messageDeleted {draft_message}"),
+            format!("messageAdded {sent_id}"),
+        ]
+    );
+    let (_, only_added) = hub
+        .users()
+        .history_list("me")
+        .start_history_id(start)
+        .add_history_types("messageAdded")
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(
+        only_added.history.unwrap_or_default().len(),
+        2,
+        "historyTypes filters the records"
     );
 }

@@ -8,7 +8,8 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use super::plan::{plan, MailOp, MailPlanInput, MailSettings};
 use super::store::{self, Advance};
 use super::{
-    match_message, ContactBook, MailHeaders, MailMatch, MailQuery, MailSource, MessageRef,
+    match_message, ContactBook, MailHeaders, MailMatch, MailQuery, MailSource, MessageChange,
+    MessageRef,
 };
 use crate::clock::Clock;
 use crate::db::Database;
@@ -30,6 +31,34 @@ pub struct MailRun {
     pub recovered: i64,
     /// The stored cursor had expired at the provider, so the run did a full sync instead.
     pub cursor_expired: bool,
+}
+
+/// Each message's last change decides: a message trashed and restored within one listing is
+/// looked at, one restored and trashed again is gone.
+pub fn settle(changes: Vec<MessageChange>) -> (Vec<MessageRef>, Vec<String>) {
+    let mut last: Vec<(String, MessageChange)> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for change in changes {
+        let id = match &change {
+            MessageChange::Appeared(r) => r.provider_id.clone(),
+            MessageChange::Gone { provider_id } => provider_id.clone(),
+        };
+        match at.get(&id) {
+            Some(&i) => last[i].1 = change,
+            None => {
+                at.insert(id.clone(), last.len());
+                last.push((id, change));
+            }
+        }
+    }
+    let (mut appeared, mut gone) = (Vec::new(), Vec::new());
+    for (id, change) in last {
+        match change {
+            MessageChange::Appeared(r) => appeared.push(r),
+            MessageChange::Gone { .. } => gone.push(id),
+        }
+    }
+    (appeared, gone)
 }
 
 /// One account's mail sync.
@@ -133,17 +162,21 @@ impl<S: MailSource> MailSync<'_, S> {
     }
 
     async fn changes(&self, cursor: &str, run: &mut MailRun) -> Result<(), SyncError> {
-        let mut added: Vec<MessageRef> = Vec::new();
+        let mut listed: Vec<MessageChange> = Vec::new();
         let mut page = None;
         let newest = loop {
             let changes = self.source.changes_since(cursor, page).await?;
-            added.extend(changes.added);
+            listed.extend(changes.changes);
             page = changes.next_page;
             if page.is_none() {
                 break changes.cursor;
             }
         };
-        self.import(&added, &[], Advance::Cursor(&newest), run)
+        let (appeared, gone) = settle(listed);
+        // What left first (a crash before the cursor moves repeats it, harmlessly), then what
+        // came, with the cursor.
+        store::forget(self.db, self.account_id, &gone).await?;
+        self.import(&appeared, &[], Advance::Cursor(&newest), run)
             .await
     }
 
@@ -193,6 +226,12 @@ impl<S: MailSource> MailSync<'_, S> {
         let mut batch: Vec<(MailHeaders, MailMatch)> = Vec::new();
         for headers in fetched.into_iter().flatten() {
             run.fetched += 1;
+            if !headers.filed.is_mail() {
+                // A draft, spam or trash: not client email (not remembered either, so a message
+                // restored from Trash is looked at again).
+                run.skipped += 1;
+                continue;
+            }
             match match_message(&headers, self.source.owner(), &book) {
                 Some(m) => batch.push((headers, m)),
                 None => run.skipped += 1,

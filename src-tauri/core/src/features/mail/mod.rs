@@ -16,7 +16,7 @@ use cremmy_protocol::crm::{Direction, Id};
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 
-pub use ingest::{MailRun, MailSync};
+pub use ingest::{settle, MailRun, MailSync};
 pub use plan::{plan, MailOp, MailPlanInput, MailSettings};
 pub use store::contact_book;
 
@@ -36,8 +36,28 @@ pub struct MailHeaders {
     /// RFC 5322 Message-ID, angle brackets included; the key across accounts.
     pub message_id: Option<String>,
     pub in_reply_to: Option<String>,
-    /// The mailbox filed it as sent by its owner.
-    pub sent: bool,
+    /// Where the mailbox files it: only received and sent messages are client email.
+    pub filed: Filing,
+}
+
+/// Where a mailbox files a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Filing {
+    #[default]
+    Received,
+    /// Sent by the mailbox owner.
+    Sent,
+    /// Not sent yet: the owner's own unfinished text (or a draft Cremmy made).
+    Draft,
+    Spam,
+    Trash,
+}
+
+impl Filing {
+    /// Whether a message filed so is client email (a draft, spam or trash is not).
+    pub fn is_mail(self) -> bool {
+        matches!(self, Filing::Received | Filing::Sent)
+    }
 }
 
 /// A message found by a search or a change listing: ids only.
@@ -54,10 +74,19 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
-/// Messages added since a cursor.
+/// One change to a message since a cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageChange {
+    /// New, or possibly mail again (restored from Trash or Spam, a draft sent): look at it.
+    Appeared(MessageRef),
+    /// Deleted, or moved to Trash or Spam: no longer client email in this mailbox.
+    Gone { provider_id: String },
+}
+
+/// The changes since a cursor, in the order they happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Changes {
-    pub added: Vec<MessageRef>,
+    pub changes: Vec<MessageChange>,
     pub next_page: Option<String>,
     /// The cursor that covers everything listed (valid once the last page is read).
     pub cursor: String,
@@ -117,7 +146,7 @@ pub struct MailMatch {
 /// first contact among To then Cc; incoming mail to its sender if a contact, else the first
 /// contact among To then Cc (a client's colleague writing with the contact in copy).
 pub fn match_message(m: &MailHeaders, owner: &str, book: &ContactBook) -> Option<MailMatch> {
-    let outbound = m.sent || m.from.iter().any(|a| a.eq_ignore_ascii_case(owner));
+    let outbound = m.filed == Filing::Sent || m.from.iter().any(|a| a.eq_ignore_ascii_case(owner));
     let lookup = |a: &String| book.get(&a.to_lowercase()).copied();
     let contact = if outbound {
         m.to.iter().chain(&m.cc).find_map(lookup)

@@ -154,6 +154,42 @@ pub async fn commit(
     Ok(saved)
 }
 
+/// Forgets this account's copies of messages that are gone from its mail (deleted, or moved to
+/// Trash or Spam). An email no mailbox holds any more leaves the timeline, unless Cremmy sent it
+/// (that stays as the record of what Cremmy did). Returns how many activities went.
+pub async fn forget(
+    db: &Database,
+    account_id: i64,
+    provider_ids: &[String],
+) -> Result<u64, sqlx::Error> {
+    if provider_ids.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.writer().begin().await?;
+    let mut removed = 0;
+    for id in provider_ids {
+        let activity: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM mailbox_messages WHERE account_id = ? AND provider_id = ? RETURNING activity_id",
+        )
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(activity) = activity else { continue };
+        let still_held: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM mailbox_messages WHERE activity_id = ?)",
+        )
+        .bind(activity)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !still_held && write::remove_vanished_email(&mut tx, activity).await? {
+            removed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(removed)
+}
+
 /// Forgets the cursor (the mailbox no longer remembers it): the next step is a full sync.
 pub async fn drop_cursor(db: &Database, account_id: i64) -> Result<(), sqlx::Error> {
     cursors::forget(db, account_id, STREAM).await

@@ -11,7 +11,7 @@ use super::{Connector, Session};
 use crate::failure::SourceError;
 use crate::features::mail::send::{MailOutbox, Sent};
 use crate::features::mail::{
-    addresses, Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page,
+    addresses, Changes, Filing, MailHeaders, MailQuery, MailSource, MessageChange, MessageRef, Page,
 };
 use crate::pacing::Pacer;
 
@@ -105,6 +105,19 @@ fn headers_of(m: Message) -> Option<MailHeaders> {
             .and_then(|h| h.value.clone())
     };
     let labels = m.label_ids.unwrap_or_default();
+    let has = |label: &str| labels.iter().any(|l| l == label);
+    // A draft carries only DRAFT (Gmail's drafts guide); Trash and Spam win over Sent/Inbox.
+    let filed = if has("DRAFT") {
+        Filing::Draft
+    } else if has("TRASH") {
+        Filing::Trash
+    } else if has("SPAM") {
+        Filing::Spam
+    } else if has("SENT") {
+        Filing::Sent
+    } else {
+        Filing::Received
+    };
     Some(MailHeaders {
         thread_id: m.thread_id.unwrap_or_else(|| provider_id.clone()),
         received_at: m.internal_date.unwrap_or(0),
@@ -119,9 +132,65 @@ fn headers_of(m: Message) -> Option<MailHeaders> {
         in_reply_to: header("In-Reply-To")
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty()),
-        sent: labels.iter().any(|l| l == "SENT"),
+        filed,
         provider_id,
     })
+}
+
+/// Labels that take a message out of client email.
+const NOT_MAIL: [&str; 2] = ["TRASH", "SPAM"];
+
+/// What one history record means for the mail Cremmy keeps (users.history: messagesAdded,
+/// messagesDeleted, labelsAdded, labelsRemoved). Drafts arrive as messagesAdded with DRAFT and
+/// are told apart when their headers are read; a sent draft is a new message.
+fn history_changes(h: google_gmail1::api::History) -> Vec<MessageChange> {
+    let mut out = Vec::new();
+    let gone = |m: &Message| {
+        m.id.clone()
+            .map(|provider_id| MessageChange::Gone { provider_id })
+    };
+    for added in h.messages_added.unwrap_or_default() {
+        out.extend(
+            added
+                .message
+                .as_ref()
+                .and_then(message_ref)
+                .map(MessageChange::Appeared),
+        );
+    }
+    for deleted in h.messages_deleted.unwrap_or_default() {
+        out.extend(deleted.message.as_ref().and_then(gone));
+    }
+    let touches = |labels: &Option<Vec<String>>| {
+        labels
+            .iter()
+            .flatten()
+            .any(|l| NOT_MAIL.contains(&l.as_str()) || l == "DRAFT" || l == "SENT")
+    };
+    for added in h.labels_added.unwrap_or_default() {
+        let Some(m) = added.message.as_ref() else {
+            continue;
+        };
+        if added
+            .label_ids
+            .iter()
+            .flatten()
+            .any(|l| NOT_MAIL.contains(&l.as_str()))
+        {
+            out.extend(gone(m));
+        } else if touches(&added.label_ids) {
+            out.extend(message_ref(m).map(MessageChange::Appeared));
+        }
+    }
+    for removed in h.labels_removed.unwrap_or_default() {
+        let Some(m) = removed.message.as_ref() else {
+            continue;
+        };
+        if touches(&removed.label_ids) {
+            out.extend(message_ref(m).map(MessageChange::Appeared));
+        }
+    }
+    out
 }
 
 impl MailSource for GmailMailbox {
@@ -191,6 +260,9 @@ impl MailSource for GmailMailbox {
             .history_list("me")
             .start_history_id(start)
             .add_history_types("messageAdded")
+            .add_history_types("messageDeleted")
+            .add_history_types("labelAdded")
+            .add_history_types("labelRemoved")
             .max_results(PAGE_SIZE)
             .delegate(&mut policy);
         if let Some(token) = &page {
@@ -203,15 +275,14 @@ impl MailSource for GmailMailbox {
             Err(e) if e.is_not_found() => return Err(SourceError::CursorExpired),
             other => other?,
         };
-        let added = listed
+        let changes = listed
             .history
             .unwrap_or_default()
             .into_iter()
-            .flat_map(|h| h.messages_added.unwrap_or_default())
-            .filter_map(|a| a.message.as_ref().and_then(message_ref))
+            .flat_map(history_changes)
             .collect();
         Ok(Changes {
-            added,
+            changes,
             next_page: listed.next_page_token.filter(|t| !t.is_empty()),
             cursor: listed
                 .history_id
