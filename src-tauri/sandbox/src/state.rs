@@ -56,6 +56,11 @@ pub struct GoogleSettings {
     pub docs_reads_per_minute: Option<u64>,
     #[serde(default)]
     pub docs_writes_per_minute: Option<u64>,
+    /// A fault, not documented Gmail behaviour: Gmail keeps the Message-ID a sender writes, but a
+    /// client must not depend on it (a relay or a future change may rewrite it). On, every
+    /// message sent or drafted gets a Message-ID of the sandbox's making.
+    #[serde(default)]
+    pub rewrite_message_ids: bool,
 }
 
 impl Default for GoogleSettings {
@@ -72,6 +77,7 @@ impl Default for GoogleSettings {
             sheets_writes_per_minute: None,
             docs_reads_per_minute: None,
             docs_writes_per_minute: None,
+            rewrite_message_ids: false,
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::features::calendar::{CalendarSource, EventPage};
 use crate::features::client_folder::{Folder, FolderTree};
 use crate::features::doc_templates::DocStore;
 use crate::features::leads::SheetTable;
-use crate::features::mail::send::{MailOutbox, Sent};
+use crate::features::mail::send::{DraftRef, MailOutbox, Sent};
 use crate::features::mail::{Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
 use crate::features::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
 use crate::features::task_calendar::{CalendarWriter, TimedEvent};
@@ -171,11 +171,15 @@ impl MailOutbox for Mailbox {
     fn owner(&self) -> &str {
         each!(self, m => MailOutbox::owner(m))
     }
-    async fn send(&self, raw: Vec<u8>, thread_id: Option<&str>) -> Result<Sent, SourceError> {
-        each!(self, m => m.send(raw, thread_id).await)
+    async fn create_draft(
+        &self,
+        raw: Vec<u8>,
+        thread_id: Option<&str>,
+    ) -> Result<DraftRef, SourceError> {
+        each!(self, m => m.create_draft(raw, thread_id).await)
     }
-    async fn create_draft(&self, raw: Vec<u8>) -> Result<String, SourceError> {
-        each!(self, m => m.create_draft(raw).await)
+    async fn send_draft(&self, draft_id: &str) -> Result<Option<Sent>, SourceError> {
+        each!(self, m => m.send_draft(draft_id).await)
     }
     async fn stored_message_id(&self, provider_id: &str) -> Result<Option<String>, SourceError> {
         each!(self, m => m.stored_message_id(provider_id).await)
@@ -183,7 +187,7 @@ impl MailOutbox for Mailbox {
     async fn find_sent(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
         each!(self, m => m.find_sent(message_id).await)
     }
-    async fn find_draft(&self, message_id: &str) -> Result<Option<String>, SourceError> {
+    async fn find_draft(&self, message_id: &str) -> Result<Option<DraftRef>, SourceError> {
         each!(self, m => m.find_draft(message_id).await)
     }
 }

@@ -140,7 +140,7 @@ fn hello(contact_id: i64) -> SendEmailInput {
 }
 
 fn sends(w: &MailWorld) -> usize {
-    requests(w, |m, p| m == "POST" && p.ends_with("/messages/send")).len()
+    requests(w, |m, p| m == "POST" && p.ends_with("/drafts/send")).len()
 }
 
 fn sent_in_mailbox(w: &MailWorld) -> usize {
@@ -176,7 +176,7 @@ async fn an_email_written_offline_waits_and_is_sent_once_when_the_network_return
         &w,
         "faults",
         json!({ "rules": [
-        { "path": "/messages/send", "fault": { "kind": "drop" } },
+        { "path": "/drafts/send", "fault": { "kind": "drop" } },
     ] }),
     )
     .await;
@@ -283,7 +283,7 @@ async fn retry_after_is_honoured_and_a_permanent_error_waits_in_the_dead_letter_
     let (w, zoe) = world_with_zoe().await;
     // A pause longer than a call waits inline: the job is rescheduled no sooner than asked.
     post(&w, "faults", json!({ "rules": [
-        { "path": "/messages/send", "times": 1, "fault": { "kind": "status", "status": 429, "retry_after_secs": 600 } },
+        { "path": "/drafts/send", "times": 1, "fault": { "kind": "status", "status": 429, "retry_after_secs": 600 } },
     ] }))
     .await;
     let before = w.t.clock.now();
@@ -312,7 +312,7 @@ async fn retry_after_is_honoured_and_a_permanent_error_waits_in_the_dead_letter_
 
     // 403 is not going to pass by waiting: dead at once, kept for "Retry".
     post(&w, "faults", json!({ "rules": [
-        { "path": "/messages/send", "fault": { "kind": "status", "status": 403, "reason": "forbidden" } },
+        { "path": "/drafts/send", "fault": { "kind": "status", "status": 403, "reason": "forbidden" } },
     ] }))
     .await;
     let e = w
@@ -510,4 +510,83 @@ async fn a_crash_after_sheets_made_the_spreadsheet_does_not_make_a_second_one() 
         again.spreadsheet_id, first.spreadsheet_id,
         "and remembered it"
     );
+}
+
+/// Crash safety that does not depend on the provider keeping Cremmy's Message-ID: the email is a
+/// draft first, noted, then sent; a retry finds the noted draft gone (sending deletes it) and
+/// records the email without sending it again.
+#[tokio::test]
+async fn a_crash_after_sending_does_not_send_twice_even_if_the_message_id_was_rewritten() {
+    let (w, zoe) = world_with_zoe().await;
+    w.t.sandbox
+        .shared
+        .lock()
+        .google
+        .settings
+        .rewrite_message_ids = true;
+    let sent = w
+        .sync
+        .send_email(&hello(zoe), SyncTrigger::Manual)
+        .await
+        .expect("sent");
+    assert_eq!(sends(&w), 1);
+    // The draft the send used is gone from the mailbox: its id, from the mailbox's history.
+    let draft_message = {
+        let mut world = w.t.sandbox.shared.lock();
+        world
+            .google
+            .mailbox("consultant@sandbox.example")
+            .history
+            .iter()
+            .find_map(|(_, change)| match change {
+                cremmy_sandbox::google::gmail_history::Change::Deleted { id, .. } => {
+                    Some(id.clone())
+                }
+                _ => None,
+            })
+            .expect("sending deleted the draft")
+    };
+    let account_id: i64 = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    // A crash before the record committed: no activity, and the draft note still there (the
+    // same transaction removes it).
+    let job_key: String = sqlx::query_scalar("SELECT idempotency_key FROM jobs")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    let attempt_message_id =
+        cremmy_core::features::mail::send::job_message_id("consultant@sandbox.example", &job_key);
+    let stored: String = sqlx::query_scalar("SELECT message_id FROM emails")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    assert_ne!(
+        stored, attempt_message_id,
+        "the mailbox holds the message under another Message-ID"
+    );
+    let lost = format!("DELETE FROM activities WHERE id = {}", sent.activity_id);
+    let note = format!(
+        "INSERT INTO outgoing_drafts (message_id, account_id, draft_id, thread_id, created_at) \
+         VALUES ('{attempt_message_id}', {account_id}, 'r-{draft_message}', NULL, 0)"
+    );
+    crash_before_commit_then_restart(&w, &[&lost, &note]).await;
+    assert_eq!(
+        sends(&w),
+        2,
+        "the retry asked Gmail to send the noted draft (a send of a draft that is gone)"
+    );
+    assert_eq!(
+        sent_in_mailbox(&w),
+        1,
+        "but only one message was ever sent, though the Message-ID could not find it"
+    );
+    assert_eq!(outgoing_activities(&w).await, 1, "recorded by the retry");
+    assert_eq!(only_job(&w).await.status, JobStatus::Done);
+    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM outgoing_drafts")
+        .fetch_one(w.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(notes, 0, "the note went with the record");
 }

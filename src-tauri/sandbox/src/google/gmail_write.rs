@@ -102,8 +102,11 @@ async fn store_upload(
         &metadata
     };
     let thread_id = meta["threadId"].as_str().map(str::to_string);
-    let message = parse_rfc2822(&raw, thread_id, draft)
+    let mut message = parse_rfc2822(&raw, thread_id, draft)
         .map_err(|e| api_error(400, "invalidArgument", &e, None))?;
+    if world.google.settings.rewrite_message_ids {
+        message.message_id = None;
+    }
     let mailbox = world.google.mailbox(&account);
     if let Some(t) = &message.thread_id {
         if !mailbox.messages.iter().any(|m| &m.thread_id == t) {

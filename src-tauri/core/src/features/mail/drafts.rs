@@ -264,8 +264,8 @@ pub async fn create(
         false => None,
     };
     let draft_id = match earlier {
-        Some(id) => id,
-        None => outbox.create_draft(raw).await?,
+        Some(draft) => draft.draft_id,
+        None => outbox.create_draft(raw, None).await?.draft_id,
     };
     let mut tx = db.writer().begin().await?;
     let today = Date::from_days(now.div_euclid(86_400_000)).to_string();

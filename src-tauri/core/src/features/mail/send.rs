@@ -18,8 +18,17 @@ use crate::feature_error::SyncError;
 /// What the provider answered to a send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
-    pub provider_id: String,
+    /// The sent message's id in the mailbox (`None`: it went, but the mailbox cannot say which
+    /// message it is, e.g. a retry found its draft already sent and no message with its Message-ID).
+    pub provider_id: Option<String>,
     pub thread_id: String,
+}
+
+/// A draft the provider holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftRef {
+    pub draft_id: String,
+    pub thread_id: Option<String>,
 }
 
 /// Where outgoing mail goes (Gmail; Outlook could follow).
@@ -28,16 +37,18 @@ pub trait MailOutbox: Sync {
     /// The mail product's name ("Gmail"), for the drafts and tasks the user sees.
     fn product_name(&self) -> &'static str;
     fn owner(&self) -> &str;
-    fn send(
-        &self,
-        raw: Vec<u8>,
-        thread_id: Option<&str>,
-    ) -> impl Future<Output = Result<Sent, SourceError>> + Send;
-    /// Saves an unsent draft; returns the provider's draft id.
+    /// Saves an unsent draft (in `thread_id`'s conversation, if given).
     fn create_draft(
         &self,
         raw: Vec<u8>,
-    ) -> impl Future<Output = Result<String, SourceError>> + Send;
+        thread_id: Option<&str>,
+    ) -> impl Future<Output = Result<DraftRef, SourceError>> + Send;
+    /// Sends a draft as it is; `None` when the mailbox has no such draft (deleted, or already
+    /// sent: sending a draft deletes it).
+    fn send_draft(
+        &self,
+        draft_id: &str,
+    ) -> impl Future<Output = Result<Option<Sent>, SourceError>> + Send;
     /// The Message-ID the provider stored for a sent message (a provider may replace the
     /// sender's); `None` when the account may not read mail.
     fn stored_message_id(
@@ -50,11 +61,11 @@ pub trait MailOutbox: Sync {
         &self,
         message_id: &str,
     ) -> impl Future<Output = Result<Option<Sent>, SourceError>> + Send;
-    /// The id of the draft whose message has this Message-ID (an earlier attempt's draft).
+    /// The draft whose message has this Message-ID (an earlier attempt's draft).
     fn find_draft(
         &self,
         message_id: &str,
-    ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
+    ) -> impl Future<Output = Result<Option<DraftRef>, SourceError>> + Send;
 }
 
 /// The message an outgoing email answers.
@@ -265,16 +276,58 @@ pub async fn send_email(
         reason: format!("it could not be encoded: {e}"),
     })?;
     let thread = replying.as_ref().and_then(|o| o.thread_id.as_deref());
-    let earlier = match attempt.maybe_sent {
-        true => outbox.find_sent(&message_id).await?,
-        false => None,
+    // Draft first, noted, then sent: a retry after a crash sends the noted draft, or finds it
+    // gone (sending deletes a draft) and knows the email went. Never a second copy, whether or
+    // not the provider kept Cremmy's Message-ID.
+    let noted = pending_draft(db, &message_id).await?;
+    // Without a note, an earlier attempt may still have got as far as the provider: look for its
+    // message (by Message-ID, which Gmail keeps), then its draft, before making one.
+    let earlier_sent = match (&noted, attempt.maybe_sent) {
+        (None, true) => outbox.find_sent(&message_id).await?,
+        _ => None,
     };
-    let sent = match earlier {
+    let sent = match earlier_sent {
         Some(sent) => sent,
-        None => outbox.send(raw, thread).await?,
+        None => {
+            let draft = match noted {
+                Some(draft) => draft,
+                None => {
+                    let earlier = match attempt.maybe_sent {
+                        true => outbox.find_draft(&message_id).await?,
+                        false => None,
+                    };
+                    let draft = match earlier {
+                        Some(draft) => draft,
+                        None => outbox.create_draft(raw, thread).await?,
+                    };
+                    note_draft(db, &message_id, account_id, &draft, now).await?;
+                    draft
+                }
+            };
+            match outbox.send_draft(&draft.draft_id).await? {
+                Some(sent) => sent,
+                // Gone: an earlier attempt sent it. Which message it became, if the mailbox can
+                // say; if not (its Message-ID was rewritten), it is still not sent again.
+                None => match outbox.find_sent(&message_id).await? {
+                    Some(sent) => sent,
+                    None => Sent {
+                        provider_id: None,
+                        thread_id: draft
+                            .thread_id
+                            .clone()
+                            .or_else(|| thread.map(str::to_string))
+                            .unwrap_or_default(),
+                    },
+                },
+            }
+        }
     };
     // What the provider kept is what ingest will see later; fall back to ours.
-    let message_id = match outbox.stored_message_id(&sent.provider_id).await {
+    let stored = match &sent.provider_id {
+        Some(id) => outbox.stored_message_id(id).await,
+        None => Ok(None),
+    };
+    let message_id = match stored {
         Ok(Some(kept)) => kept,
         Ok(None) | Err(_) => message_id,
     };
@@ -284,6 +337,7 @@ pub async fn send_email(
         client_id,
         input,
         &Recorded {
+            attempt_message_id: &attempt.message_id,
             subject: &subject,
             to: &to,
             from: outbox.owner(),
@@ -300,6 +354,40 @@ pub async fn send_email(
         thread_id: sent.thread_id.clone(),
         account_email: outbox.owner().to_string(),
     })
+}
+
+/// The draft an earlier attempt made and noted for this Message-ID.
+async fn pending_draft(db: &Database, message_id: &str) -> Result<Option<DraftRef>, SyncError> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT draft_id, thread_id FROM outgoing_drafts WHERE message_id = ?")
+            .bind(message_id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(|(draft_id, thread_id)| DraftRef {
+        draft_id,
+        thread_id,
+    }))
+}
+
+async fn note_draft(
+    db: &Database,
+    message_id: &str,
+    account_id: i64,
+    draft: &DraftRef,
+    now: Timestamp,
+) -> Result<(), SyncError> {
+    sqlx::query(
+        "INSERT INTO outgoing_drafts (message_id, account_id, draft_id, thread_id, created_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (message_id) DO UPDATE SET draft_id = excluded.draft_id, thread_id = excluded.thread_id",
+    )
+    .bind(message_id)
+    .bind(account_id)
+    .bind(&draft.draft_id)
+    .bind(&draft.thread_id)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(())
 }
 
 /// The email this Message-ID already recorded (the job's attempt got through and was recorded,
@@ -325,6 +413,8 @@ async fn recorded_send(
 }
 
 struct Recorded<'a> {
+    /// The Message-ID this attempt wrote (its draft note's key).
+    attempt_message_id: &'a str,
     subject: &'a str,
     to: &'a str,
     from: &'a str,
@@ -342,6 +432,8 @@ async fn record(
     r: &Recorded<'_>,
     now: Timestamp,
 ) -> Result<Id, SyncError> {
+    // The draft note goes with the record (the attempt's Message-ID, before any provider change).
+    let noted = r.attempt_message_id;
     let snippet: String = input.body.trim().chars().take(200).collect();
     let mut tx = db.writer().begin().await?;
     let email = NewActivity {
@@ -372,15 +464,21 @@ async fn record(
     .bind(r.in_reply_to)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT OR IGNORE INTO mailbox_messages (account_id, provider_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
-    )
-    .bind(account_id)
-    .bind(&r.sent.provider_id)
-    .bind(&r.sent.thread_id)
-    .bind(activity_id)
-    .execute(&mut *tx)
-    .await?;
+    if let Some(provider_id) = &r.sent.provider_id {
+        sqlx::query(
+            "INSERT OR IGNORE INTO mailbox_messages (account_id, provider_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
+        )
+        .bind(account_id)
+        .bind(provider_id)
+        .bind(&r.sent.thread_id)
+        .bind(activity_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM outgoing_drafts WHERE message_id = ?")
+        .bind(noted)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(activity_id)
 }

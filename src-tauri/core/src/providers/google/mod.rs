@@ -454,6 +454,10 @@ impl Session {
         &self.google.urls.drive
     }
 
+    pub fn gmail_base(&self) -> &str {
+        &self.google.urls.gmail
+    }
+
     /// A JSON request the generated clients cannot make; same tokens, retries and counting.
     pub async fn json_call(
         &self,
