@@ -184,8 +184,8 @@ impl MailOutbox for Mailbox {
     async fn stored_message_id(&self, provider_id: &str) -> Result<Option<String>, SourceError> {
         each!(self, m => m.stored_message_id(provider_id).await)
     }
-    async fn find_sent(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
-        each!(self, m => m.find_sent(message_id).await)
+    async fn find_message(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
+        each!(self, m => m.find_message(message_id).await)
     }
     async fn find_draft(&self, message_id: &str) -> Result<Option<DraftRef>, SourceError> {
         each!(self, m => m.find_draft(message_id).await)

@@ -373,3 +373,53 @@ fn the_email_validator_refuses_characters_that_break_headers_and_searches() {
         );
     }
 }
+
+/// A reply to mail that reached Cremmy through another account: the sending mailbox has its own
+/// copy in its own thread, which the reply must name (with References and the same subject) for
+/// Gmail to thread it.
+#[tokio::test]
+async fn a_reply_to_mail_synced_through_another_account_joins_the_senders_thread() {
+    const PARTNER: &str = "partner@sandbox.example";
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    let zoe = contact(&w.crm, acme.id, "Zoë", &["zoe@acme.example"]).await;
+    // Zoë writes to both; each mailbox files its copy in a thread of its own.
+    let mut threads = Vec::new();
+    for account in [OWNER, PARTNER] {
+        let stored = post(
+            &w,
+            "google/messages",
+            json!({ "account": account, "from": "zoe@acme.example", "to": format!("{OWNER}, {PARTNER}"),
+                    "subject": "Workshop dates", "body": "Which week?", "message_id": "<q-1@acme.example>",
+                    "internal_date": T0 - 3_600_000 }),
+        )
+        .await;
+        threads.push(stored["threadId"].as_str().unwrap().to_string());
+    }
+    assert_ne!(threads[0], threads[1], "two mailboxes, two threads");
+    connect(&w.t, &[Feature::MailIngest]).await;
+    sync_once(&w, false).await;
+    let question = w.crm.client_page(acme.id).await.unwrap().timeline.items[0].id;
+    // The partner account sends (the owner's grant may not); it never synced the question.
+    crate::accounts_support::connect_as(&w.t, PARTNER, &[Feature::MailIngest, Feature::MailSend])
+        .await;
+    let sent = w
+        .sync
+        .send_email(
+            &SendEmailInput {
+                contact_id: zoe.id,
+                subject: String::new(),
+                body: "The second week.".into(),
+                reply_to: Some(question),
+                deal_id: None,
+            },
+            SyncTrigger::Manual,
+        )
+        .await
+        .expect("reply sent");
+    assert_eq!(sent.account_email, PARTNER);
+    assert_eq!(
+        sent.thread_id, threads[1],
+        "the reply is in the partner mailbox's thread of the question"
+    );
+}

@@ -70,6 +70,10 @@ pub struct NewMessage {
     /// A draft: label DRAFT only (Gmail's drafts guide: draft messages carry no other label).
     #[serde(skip)]
     pub draft: bool,
+    /// Start a thread of its own whatever its headers say (a sent message that does not meet
+    /// Gmail's threading rules).
+    #[serde(skip)]
+    pub own_thread: bool,
 }
 
 #[derive(Debug, Default)]
@@ -100,9 +104,15 @@ impl Mailbox {
         if self.history_floor == 0 {
             self.history_floor = 1;
         }
+        // Ids are per mailbox in Gmail: the same message in two mailboxes has two ids (and each
+        // mailbox its own thread), so the account is mixed in.
+        let mailbox_salt = account
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+            % 0x1_0000;
         let id = format!(
             "{:016x}",
-            0x18c0_0000_0000_0000u64 + self.next_message * 7919
+            0x18c0_0000_0000_0000u64 + (mailbox_salt << 32) + self.next_message * 7919
         );
         let internal_date = m
             .internal_date
@@ -121,7 +131,11 @@ impl Mailbox {
         let thread_id = m
             .thread_id
             .clone()
+            .filter(|_| !m.own_thread)
             .or_else(|| {
+                if m.own_thread {
+                    return None;
+                }
                 let parent = m.in_reply_to.as_deref()?;
                 self.messages
                     .iter()

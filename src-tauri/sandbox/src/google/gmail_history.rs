@@ -161,6 +161,7 @@ impl Mailbox {
             sent: true,
             message_id: draft.header("Message-ID").map(str::to_string),
             draft: false,
+            own_thread: false,
         };
         Some(self.add(account, sent))
     }

@@ -1,6 +1,7 @@
 //! Gmail's write paths: messages.send and drafts.create through the upload endpoint
 //! (`uploadType=multipart` with JSON metadata + `message/rfc822`, or `uploadType=media`), the
-//! RFC 2822 parsed with a MIME library, threaded by In-Reply-To/References; and threads.get.
+//! RFC 2822 parsed with a MIME library, threaded as Gmail threads what a client sends; and
+//! threads.get.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -64,7 +65,53 @@ fn parse_rfc2822(raw: &[u8], thread_id: Option<String>, draft: bool) -> Result<N
         sent: true,
         message_id: Some(h("Message-ID")).filter(|v| !v.is_empty()),
         draft,
+        own_thread: false,
     })
+}
+
+/// Whether a message a client sends (or drafts) joins the thread it names. Gmail's "Sending
+/// email" guide (https://developers.google.com/workspace/gmail/api/guides/sending, "Adding
+/// messages to existing threads"): the `threadId` must be given, the `References` and
+/// `In-Reply-To` headers must follow RFC 2822 (naming a message of that thread), and the
+/// `Subject` must match. Otherwise it starts a thread of its own: In-Reply-To alone threads
+/// nothing.
+fn joins_thread(mailbox: &super::gmail::Mailbox, m: &NewMessage) -> bool {
+    let Some(thread) = &m.thread_id else {
+        return false;
+    };
+    let in_thread: Vec<&GmailMessage> = mailbox
+        .messages
+        .iter()
+        .filter(|x| &x.thread_id == thread)
+        .collect();
+    let named: Vec<&str> = m
+        .in_reply_to
+        .iter()
+        .chain(m.references.iter())
+        .flat_map(|v| v.split_whitespace())
+        .collect();
+    let references_thread = in_thread
+        .iter()
+        .any(|x| x.header("Message-ID").is_some_and(|id| named.contains(&id)));
+    let subject_matches = in_thread
+        .iter()
+        .any(|x| base_subject(x.header("Subject").unwrap_or_default()) == base_subject(&m.subject));
+    references_thread && subject_matches
+}
+
+/// A subject without its reply and forward prefixes, case folded.
+fn base_subject(subject: &str) -> String {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_ascii_lowercase();
+        match ["re:", "fwd:", "fw:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+        {
+            Some(p) => s = s[p.len()..].trim_start(),
+            None => return s.to_ascii_lowercase(),
+        }
+    }
 }
 
 fn brief(m: &GmailMessage) -> Value {
@@ -118,6 +165,7 @@ async fn store_upload(
             ));
         }
     }
+    message.own_thread = !joins_thread(mailbox, &message);
     Ok(mailbox.add(&account, message))
 }
 

@@ -284,9 +284,49 @@ async fn send_threads_replies_and_drafts_are_history_with_their_label() {
     let rfc822: mime::Mime = "message/rfc822".parse().unwrap();
     let (_, profile) = hub.users().get_profile("me").doit().await.unwrap();
 
+    // Gmail's threading rules (guides/sending, "Adding messages to existing threads"): the
+    // threadId, RFC 2822 References/In-Reply-To naming a message of the thread, and a matching
+    // Subject. Any one missing starts a thread of its own.
+    let thread = incoming["threadId"].as_str().unwrap().to_string();
+    let in_thread = || google_gmail1::api::Message {
+        thread_id: Some(thread.clone()),
+        ..Default::default()
+    };
+    let misses: [(&str, google_gmail1::api::Message, &str, Option<&str>); 3] = [
+        (
+            "In-Reply-To without the threadId",
+            Default::default(),
+            "Re: Proposal?",
+            Some(&parent),
+        ),
+        (
+            "the threadId without References",
+            in_thread(),
+            "Re: Proposal?",
+            None,
+        ),
+        ("another subject", in_thread(), "Invoice", Some(&parent)),
+    ];
+    for (why, metadata, subject, reply_to) in misses {
+        let (_, alone) = hub
+            .users()
+            .messages_send(metadata, "me")
+            .upload(
+                rfc2822("dana@acme.example", subject, reply_to, "x"),
+                rfc822.clone(),
+            )
+            .await
+            .expect("sent");
+        assert_ne!(
+            alone.thread_id.as_deref(),
+            Some(thread.as_str()),
+            "{why}: a thread of its own"
+        );
+    }
+    let (_, profile) = hub.users().get_profile("me").doit().await.unwrap();
     let (_, sent) = hub
         .users()
-        .messages_send(google_gmail1::api::Message::default(), "me")
+        .messages_send(in_thread(), "me")
         .upload(
             rfc2822(
                 "dana@acme.example",
@@ -300,8 +340,8 @@ async fn send_threads_replies_and_drafts_are_history_with_their_label() {
         .expect("send through the multipart upload path");
     assert_eq!(
         sent.thread_id.as_deref(),
-        incoming["threadId"].as_str(),
-        "In-Reply-To threads the reply"
+        Some(thread.as_str()),
+        "threadId + References + the same subject thread the reply"
     );
     assert_eq!(sent.label_ids, Some(vec!["SENT".to_string()]));
 
@@ -356,11 +396,12 @@ async fn send_threads_replies_and_drafts_are_history_with_their_label() {
     assert!(created.id.unwrap().starts_with("r-"));
     let draft_message = created.message.unwrap();
     assert_eq!(
-        (
-            draft_message.label_ids.clone(),
-            draft_message.thread_id.clone()
-        ),
-        (Some(vec!["DRAFT".to_string()]), sent.thread_id.clone())
+        draft_message.label_ids.clone(),
+        Some(vec!["DRAFT".to_string()])
+    );
+    assert_ne!(
+        draft_message.thread_id, sent.thread_id,
+        "a draft with the threadId but another subject and no References starts its own thread"
     );
 
     // A draft is a message with the DRAFT label, and its creation is history like any other
@@ -409,7 +450,8 @@ async fn send_threads_replies_and_drafts_are_history_with_their_label() {
     assert_eq!(status_of(&denied), Some(403), "sending needs a send scope");
     assert_eq!(
         get_json(&sb, "counters").await["calls"]["POST /upload/gmail/v1/users/me/messages/send"],
-        3
+        6,
+        "three that missed the thread, the reply, and the two refused"
     );
 }
 

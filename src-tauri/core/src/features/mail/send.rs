@@ -55,9 +55,10 @@ pub trait MailOutbox: Sync {
         &self,
         provider_id: &str,
     ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
-    /// The message with this Message-ID the mailbox already holds (an earlier attempt that got
-    /// through before a crash); `None` when there is none or the account may not read mail.
-    fn find_sent(
+    /// The message with this Message-ID the mailbox holds (an earlier attempt that got through
+    /// before a crash; the mail a reply answers, for its thread); `None` when there is none or the
+    /// account may not read mail.
+    fn find_message(
         &self,
         message_id: &str,
     ) -> impl Future<Output = Result<Option<Sent>, SourceError>> + Send;
@@ -245,7 +246,19 @@ pub async fn send_email(
         reason: format!("{name} has no email address; add one on the client page"),
     })?;
     let replying = match input.reply_to {
-        Some(id) => Some(original(db, account_id, client_id, id).await?),
+        Some(id) => {
+            let mut o = original(db, account_id, client_id, id).await?;
+            if o.thread_id.is_none() {
+                // Synced through another account: this mailbox has its own copy, in its own
+                // thread; Gmail threads a reply only with that thread's id (and References and
+                // subject to match).
+                o.thread_id = outbox
+                    .find_message(&o.message_id)
+                    .await?
+                    .map(|found| found.thread_id);
+            }
+            Some(o)
+        }
         None => None,
     };
     let subject = match (&replying, subject.is_empty()) {
@@ -283,7 +296,7 @@ pub async fn send_email(
     // Without a note, an earlier attempt may still have got as far as the provider: look for its
     // message (by Message-ID, which Gmail keeps), then its draft, before making one.
     let earlier_sent = match (&noted, attempt.maybe_sent) {
-        (None, true) => outbox.find_sent(&message_id).await?,
+        (None, true) => outbox.find_message(&message_id).await?,
         _ => None,
     };
     let sent = match earlier_sent {
@@ -308,7 +321,7 @@ pub async fn send_email(
                 Some(sent) => sent,
                 // Gone: an earlier attempt sent it. Which message it became, if the mailbox can
                 // say; if not (its Message-ID was rewritten), it is still not sent again.
-                None => match outbox.find_sent(&message_id).await? {
+                None => match outbox.find_message(&message_id).await? {
                     Some(sent) => sent,
                     None => Sent {
                         provider_id: None,

@@ -422,7 +422,7 @@ impl MailOutbox for GmailMailbox {
         }))
     }
 
-    async fn find_sent(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
+    async fn find_message(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
         if !self.can_read {
             return Ok(None);
         }
