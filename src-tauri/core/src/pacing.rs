@@ -1,90 +1,129 @@
-//! Quota-aware pacing: a token bucket per account and API so a big first import spends the
-//! provider's per-minute quota evenly instead of running into a storm of 429s.
+//! Quota-aware pacing, per account and API, to every documented limit at once (the registry's
+//! `RateLimit`s: Gmail per second and per minute, Sheets and Docs per minute), so a big first
+//! import spends the provider's quota evenly instead of running into a storm of 429s, and Sheets
+//! and Docs writes are spaced, not only retried.
+//!
+//! Each limit is a sliding window: a call starts only when the units of the calls started in the
+//! window before it, plus its own, stay within the limit. That holds exactly for calls of any
+//! cost (a 100-unit drafts.send as much as a 5-unit messages.get), which a token bucket with a
+//! burst does not.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
 
-/// A rate in the provider's units (Gmail: 250 units per user per second, 15,000 a minute; a
-/// messages.get costs 5), and how many units may go at once.
+/// At most `units` in any window of length `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
-    pub units_per_minute: u32,
-    /// The bucket's size: an idle client may spend this much at once, never more. Gmail counts
-    /// per second, so the burst plus a second's refill must stay within the per-second limit.
-    pub burst_units: u32,
+    pub units: u32,
+    pub per: Duration,
 }
 
 impl Quota {
-    /// Gmail: 230 units a second with a 20-unit burst, so no second ever sees more than the 250
-    /// Google allows (a 429-free import at ~46 messages a second, ~8 % left for the user's
-    /// other mail clients).
-    pub const GMAIL: Quota = Quota {
-        units_per_minute: 230 * 60,
-        burst_units: 20,
+    /// The share of a documented limit Cremmy allows itself (the rest is the user's other apps).
+    const SHARE: f64 = 0.92;
+
+    /// No limit (benchmarks against a sandbox without quotas).
+    pub const UNLIMITED: Quota = Quota {
+        units: u32::MAX,
+        per: Duration::from_millis(1),
     };
-}
 
-/// Bucket state: `available` units at time `at` (ms). The bucket holds at most the quota's burst
-/// and refills continuously.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bucket {
-    pub available: f64,
-    pub at: Timestamp,
-}
-
-impl Bucket {
-    pub fn full(quota: Quota, now: Timestamp) -> Bucket {
-        Bucket {
-            available: f64::from(quota.burst_units),
-            at: now,
+    /// 92 % of a documented limit of `units` per `per` (at least one unit).
+    pub fn within(units: u32, per: Duration) -> Quota {
+        Quota {
+            units: ((f64::from(units) * Quota::SHARE).floor() as u32).max(1),
+            per,
         }
     }
 
-    /// Takes `cost` units at `now`; returns the new state and how long the caller must wait
-    /// before making the call (zero when the units were there).
-    pub fn take(self, quota: Quota, cost: u32, now: Timestamp) -> (Bucket, Duration) {
-        let per_ms = f64::from(quota.units_per_minute) / 60_000.0;
-        let elapsed = (now - self.at).max(0) as f64;
-        let capacity = f64::from(quota.burst_units);
-        let available = (self.available + elapsed * per_ms).min(capacity) - f64::from(cost);
-        let wait = if available >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_millis((-available / per_ms).ceil() as u64)
-        };
-        (
-            Bucket {
-                available,
-                at: now.max(self.at),
-            },
-            wait,
-        )
+    /// The earliest start at or after `from` for a call of `cost` given the calls in `log`
+    /// (start, cost), oldest first; forgets the calls that can no longer matter.
+    fn earliest(
+        &self,
+        log: &mut VecDeque<(Timestamp, u32)>,
+        from: Timestamp,
+        cost: u32,
+    ) -> Timestamp {
+        let per = self.per.as_millis() as i64;
+        while log.front().is_some_and(|&(at, _)| at <= from - per) {
+            log.pop_front();
+        }
+        let mut held: u64 = log.iter().map(|&(_, c)| u64::from(c)).sum();
+        let mut start = from;
+        for &(at, c) in log.iter() {
+            if held + u64::from(cost) <= u64::from(self.units) {
+                break;
+            }
+            // Wait until this call leaves the window.
+            start = start.max(at + per);
+            held -= u64::from(c);
+        }
+        start
     }
 }
 
-/// A shared bucket: callers take units and sleep for whatever wait it reports.
+/// The windows of one API for one account: callers reserve units and wait for the longest wait
+/// any limit reports. Calls are served in order.
 #[derive(Debug)]
 pub struct Pacer {
-    quota: Quota,
-    bucket: Mutex<Option<Bucket>>,
+    quotas: Vec<Quota>,
+    state: Mutex<Windows>,
+    charged: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Windows {
+    logs: Vec<VecDeque<(Timestamp, u32)>>,
+    /// The start of the last call reserved (no call starts before it).
+    last: Timestamp,
 }
 
 impl Pacer {
     pub fn new(quota: Quota) -> Pacer {
+        Pacer::all_of(vec![quota])
+    }
+
+    /// A pacer that honours every one of `quotas`.
+    pub fn all_of(quotas: Vec<Quota>) -> Pacer {
         Pacer {
-            quota,
-            bucket: Mutex::new(None),
+            state: Mutex::new(Windows {
+                logs: vec![VecDeque::new(); quotas.len()],
+                last: Timestamp::MIN,
+            }),
+            quotas,
+            charged: AtomicU64::new(0),
         }
     }
 
-    /// How long to wait before spending `cost` units at `now`.
+    /// How long to wait, from `now`, before starting a call that costs `cost` units.
     pub fn reserve(&self, cost: u32, now: Timestamp) -> Duration {
-        let mut slot = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = slot.unwrap_or_else(|| Bucket::full(self.quota, now));
-        let (next, wait) = bucket.take(self.quota, cost, now);
-        *slot = Some(next);
-        wait
+        let mut w = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut start = now.max(w.last);
+        // A later start for one limit can only lower the others' counts: settle on the latest.
+        loop {
+            let mut latest = start;
+            for (log, quota) in w.logs.iter_mut().zip(&self.quotas) {
+                latest = latest.max(quota.earliest(log, start, cost));
+            }
+            if latest == start {
+                break;
+            }
+            start = latest;
+        }
+        for log in &mut w.logs {
+            log.push_back((start, cost));
+        }
+        w.last = start;
+        self.charged.fetch_add(u64::from(cost), Ordering::SeqCst);
+        Duration::from_millis((start - now).max(0) as u64)
+    }
+
+    /// Units reserved so far (what the calls paced through it cost).
+    pub fn charged(&self) -> u64 {
+        self.charged.load(Ordering::SeqCst)
     }
 }

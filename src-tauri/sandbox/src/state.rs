@@ -40,8 +40,12 @@ pub struct GoogleSettings {
     pub access_token_ttl_secs: u64,
     /// The account that consents when the app gives no `login_hint`.
     pub account: String,
-    /// Gmail per-user quota units per second (Google: 250); `None` = unlimited.
+    /// Gmail per-user quota units per second (Google's older moving-average limit: 250);
+    /// `None` = unlimited.
     pub gmail_units_per_second: Option<u64>,
+    /// Gmail per-user quota units per minute (Google: 15,000); `None` = unlimited.
+    #[serde(default)]
+    pub gmail_units_per_minute: Option<u64>,
     /// Accept `cremmy://` redirect URIs, as a provider client configured with a custom scheme
     /// does (Google's Desktop clients do not: loopback only).
     #[serde(default)]
@@ -72,6 +76,7 @@ impl Default for GoogleSettings {
             access_token_ttl_secs: 3599,
             account: "consultant@sandbox.example".into(),
             gmail_units_per_second: None,
+            gmail_units_per_minute: None,
             custom_scheme_redirects: false,
             sheets_reads_per_minute: None,
             sheets_writes_per_minute: None,

@@ -73,10 +73,7 @@ pub async fn world(quotas: Quotas) -> World {
         .expect("accounts");
     let mut google = Google::new(accounts.clone(), clock.clone(), &endpoints).expect("google");
     if quotas == Quotas::Off {
-        google = google.with_gmail_quota(Quota {
-            units_per_minute: u32::MAX / 2,
-            burst_units: u32::MAX / 2,
-        });
+        google = google.with_gmail_quota(Quota::UNLIMITED);
     }
     let sync = SyncRunner::new(db.clone(), clock.clone(), google.clone());
     World {

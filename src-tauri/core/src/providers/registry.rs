@@ -54,9 +54,12 @@ pub struct OAuthUrls {
     pub userinfo: Endpoint,
 }
 
-/// A documented limit, with the page that documents it.
+/// A documented limit, with the page that documents it. Cremmy paces to it: every limit with the
+/// same `pacer` is one pacer per account (e.g. Gmail's per-second and per-minute quotas both
+/// pace "gmail"), and a call waits until all of that pacer's limits allow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    pub pacer: &'static str,
     pub what: &'static str,
     pub units: u32,
     pub per: Duration,

@@ -19,6 +19,8 @@ pub struct MailWorld {
     pub t: TestAccounts,
     pub crm: Crm,
     pub sync: SyncRunner,
+    /// The same Google client the runner uses (its pacers are shared).
+    pub google: Google,
 }
 
 pub async fn mail_world() -> MailWorld {
@@ -30,8 +32,13 @@ pub async fn mail_world() -> MailWorld {
     });
     let google =
         Google::new(t.accounts.clone(), t.clock.clone(), &endpoints).expect("google client");
-    let sync = SyncRunner::new(t.db.clone(), t.clock.clone(), google);
-    MailWorld { t, crm, sync }
+    let sync = SyncRunner::new(t.db.clone(), t.clock.clone(), google.clone());
+    MailWorld {
+        t,
+        crm,
+        sync,
+        google,
+    }
 }
 
 pub async fn post(w: &MailWorld, path: &str, body: Value) -> Value {

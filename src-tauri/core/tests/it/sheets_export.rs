@@ -284,3 +284,28 @@ async fn without_sheets_access_the_export_says_what_to_do() {
         "nothing was written"
     );
 }
+
+/// Sheets writes are paced to Google's per-user write quota, not only retried after a 429: every
+/// write request of an export was reserved from the account's "sheets.write" pacer first.
+#[tokio::test]
+async fn sheets_writes_go_through_the_write_pacer() {
+    let w = mail_world().await;
+    w.crm.load_demo(Date::from_days(20_514)).await.unwrap();
+    let account = connect(&w.t, &[Feature::Sheets]).await;
+    w.sync
+        .export_sheets(SyncTrigger::Manual)
+        .await
+        .expect("export");
+    let counted = w.t.sandbox.shared.lock().log.counters.sheets_write_requests;
+    assert!(counted > 0, "the export wrote");
+    assert_eq!(
+        w.google.pacer(account.id, "sheets.write").charged(),
+        counted,
+        "each write the sandbox counted was paced"
+    );
+    assert_eq!(
+        w.google.pacer(account.id, "sheets.read").charged(),
+        w.t.sandbox.shared.lock().log.counters.sheets_read_requests,
+        "and each read"
+    );
+}

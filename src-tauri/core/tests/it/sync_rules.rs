@@ -7,7 +7,7 @@ use cremmy_core::features::mail::{
     addresses, match_message, plan, ContactBook, MailHeaders, MailOp, MailPlanInput, MailSettings,
 };
 use cremmy_core::features::mail::{ContactRef, Filing};
-use cremmy_core::pacing::{Bucket, Quota};
+use cremmy_core::pacing::Quota;
 use cremmy_protocol::crm::Direction;
 
 const NOW: i64 = 1_772_442_000_000;
@@ -246,35 +246,36 @@ fn backoff_doubles_to_a_cap_and_honours_retry_after() {
 
 #[test]
 fn pacing_spreads_a_big_import_over_the_quota() {
-    let quota = Quota {
-        units_per_minute: 600, // 10 units a second
-        burst_units: 10,
-    };
-    let bucket = Bucket::full(quota, NOW);
-    let (bucket, wait) = bucket.take(quota, 10, NOW);
-    assert_eq!(wait, Duration::ZERO, "a full bucket pays its burst at once");
-    let (bucket, wait) = bucket.take(quota, 5, NOW);
+    use cremmy_core::pacing::Pacer;
+    let pacer = Pacer::new(Quota {
+        units: 10,
+        per: Duration::from_secs(1),
+    });
     assert_eq!(
-        wait,
-        Duration::from_millis(500),
-        "then 5 units wait half a second"
-    );
-    let (_, wait) = bucket.take(quota, 5, NOW + 1_000);
-    assert_eq!(
-        wait,
+        pacer.reserve(10, NOW),
         Duration::ZERO,
-        "a second later 10 units came back: 5 for the waiting call, 5 for this one"
+        "a quiet second takes its 10 at once"
     );
-    let (refilled, _) = Bucket::full(quota, NOW).take(quota, 0, NOW + 3_600_000);
     assert_eq!(
-        refilled.available, 10.0,
-        "an idle bucket holds only its burst, never a minute's quota at once"
+        pacer.reserve(5, NOW),
+        Duration::from_millis(1_000),
+        "then 5 more wait until the first calls leave the window"
     );
-    // Gmail's limit is per second: the burst plus one second of refill stays within 250.
-    let gmail = Quota::GMAIL;
-    assert!(
-        gmail.burst_units + gmail.units_per_minute / 60 <= 250,
-        "no second can see more than 250 units: {gmail:?}"
+    assert_eq!(
+        pacer.reserve(5, NOW + 1_000),
+        Duration::ZERO,
+        "a second later, 5 for the waiting call and 5 for this one"
+    );
+    assert_eq!(
+        pacer.reserve(1, NOW + 1_000),
+        Duration::from_millis(1_000),
+        "and the window is full again"
+    );
+    assert_eq!(pacer.charged(), 21, "every reserved unit is counted");
+    assert_eq!(
+        Quota::within(250, Duration::from_secs(1)).units,
+        230,
+        "Cremmy keeps 8 % of Google's 250 units a second for the user's other mail apps"
     );
 }
 
@@ -292,4 +293,68 @@ fn a_waited_out_retry_after_always_fits_in_the_call_time_limit() {
         None,
         "a minute's Retry-After is not waited inline: the job is rescheduled after it"
     );
+}
+
+/// Greedy callers paced by the registry's limits never exceed any of them in any window: the
+/// calls are made as early as the pacer allows, then every window of each limit's length is
+/// counted.
+#[test]
+fn pacers_built_from_the_documented_limits_keep_every_window_within_its_limit() {
+    use cremmy_core::pacing::Pacer;
+    use cremmy_core::providers::google::registration::REGISTRATION;
+    let cases = [
+        ("gmail", 5u32),
+        ("gmail", 100),
+        ("sheets.write", 1),
+        ("docs.read", 1),
+    ];
+    for (name, cost) in cases {
+        let limits: Vec<_> = REGISTRATION
+            .rate_limits
+            .iter()
+            .filter(|l| l.pacer == name)
+            .collect();
+        assert!(!limits.is_empty(), "{name} has documented limits");
+        let pacer = Pacer::all_of(
+            limits
+                .iter()
+                .map(|l| Quota::within(l.units, l.per))
+                .collect(),
+        );
+        // Five minutes of calls made the moment they are allowed.
+        let mut at = NOW;
+        let mut calls: Vec<i64> = Vec::new();
+        while at < NOW + 300_000 {
+            let wait = pacer.reserve(cost, at);
+            at += wait.as_millis() as i64;
+            calls.push(at);
+        }
+        for limit in &limits {
+            let window = limit.per.as_millis() as i64;
+            let busiest = calls
+                .iter()
+                .map(|&start| {
+                    calls
+                        .iter()
+                        .filter(|&&t| t >= start && t < start + window)
+                        .count() as u32
+                        * cost
+                })
+                .max()
+                .unwrap_or(0);
+            assert!(
+                busiest <= limit.units,
+                "{name} at {cost} units a call: {busiest} units in one window of {:?}, over \"{}\" ({})",
+                limit.per,
+                limit.what,
+                limit.units
+            );
+            assert!(
+                busiest * 10 >= limit.units * 8,
+                "{name}: the pacer uses most of \"{}\" ({busiest} of {}), not a fraction",
+                limit.what,
+                limit.units
+            );
+        }
+    }
 }

@@ -173,3 +173,43 @@ async fn an_oversized_answer_is_a_valid_json_body_of_the_asked_size() {
         "and it is JSON, so only a size cap stops a client reading it"
     );
 }
+
+/// Gmail's per-user limit per minute (https://developers.google.com/workspace/gmail/api/reference/quota:
+/// 15,000 units per user per minute, exceeded reason `userRateLimitExceeded`) applies beside the
+/// per-second one.
+#[tokio::test]
+async fn gmail_quota_is_enforced_per_minute_too() {
+    let sb = sandbox().await;
+    let token = connect(&sb, GMAIL_READ).await;
+    sb.shared.lock().google.settings.gmail_units_per_minute = Some(12);
+    let access = json_of(&token, "access_token");
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let r = http()
+            .get(format!("{}gmail/v1/users/me/messages", sb.base_url()))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: serde_json::Value = r.json().await.unwrap_or_default();
+        answers.push((
+            status,
+            body["error"]["errors"][0]["reason"]
+                .as_str()
+                .map(str::to_string),
+        ));
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    if statuses.contains(&429) {
+        assert_eq!(
+            statuses,
+            [200, 200, 429],
+            "two 5-unit calls fit in 12 units a minute"
+        );
+        assert_eq!(answers[2].1.as_deref(), Some("userRateLimitExceeded"));
+    } else {
+        // The calls straddled a minute boundary; the budget resets each minute.
+        assert_eq!(statuses, [200, 200, 200]);
+    }
+}

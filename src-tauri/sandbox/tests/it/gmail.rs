@@ -282,7 +282,6 @@ async fn send_threads_replies_and_drafts_are_history_with_their_label() {
     let token = connect(&sb, SEND).await;
     let hub = hub(&sb, &json_of(&token, "access_token"));
     let rfc822: mime::Mime = "message/rfc822".parse().unwrap();
-    let (_, profile) = hub.users().get_profile("me").doit().await.unwrap();
 
     // Gmail's threading rules (guides/sending, "Adding messages to existing threads"): the
     // threadId, RFC 2822 References/In-Reply-To naming a message of the thread, and a matching

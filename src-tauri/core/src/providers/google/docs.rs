@@ -142,6 +142,7 @@ impl DocStore for GoogleDocs {
     }
 
     async fn read(&self, id: &str) -> Result<Option<(String, String)>, SourceError> {
+        self.session.pace("docs.read", 1).await;
         let mut policy = self.session.meter().policy();
         match timed(
             "docs documents.get",
@@ -210,6 +211,7 @@ impl DocStore for GoogleDocs {
                 ..Default::default()
             })
             .collect();
+        self.session.pace("docs.write", 1).await;
         let mut policy = self.session.meter().policy();
         timed(
             "docs documents.batchUpdate",

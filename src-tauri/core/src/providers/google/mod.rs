@@ -323,10 +323,10 @@ pub struct Google {
     clock: Arc<dyn Clock>,
     urls: GoogleUrls,
     http: HttpClient,
-    /// Gmail quota buckets per account, kept across runs.
-    gmail_pacers: Arc<Mutex<HashMap<i64, Arc<Pacer>>>>,
-    /// The Gmail rate Cremmy allows itself per account (Google's quota less a margin).
-    gmail_quota: Quota,
+    /// Quota buckets per account and pacer ("gmail", "sheets.write"…), kept across runs.
+    pacers: Arc<Mutex<HashMap<(i64, &'static str), Arc<Pacer>>>>,
+    /// A rate used instead of the registry's limits for Gmail (benchmarks without quotas).
+    gmail_quota: Option<Quota>,
     /// How long one JSON call may take, retries included ([`CALL_TIMEOUT`]).
     call_timeout: std::time::Duration,
 }
@@ -353,8 +353,8 @@ impl Google {
             clock,
             urls: GoogleUrls::of(endpoints),
             http,
-            gmail_pacers: Arc::default(),
-            gmail_quota: Quota::GMAIL,
+            pacers: Arc::default(),
+            gmail_quota: None,
             call_timeout: CALL_TIMEOUT,
         })
     }
@@ -365,9 +365,28 @@ impl Google {
         self
     }
 
+    /// One account's buckets for one pacer, made from the registry's documented limits.
+    pub fn pacer(&self, account_id: i64, name: &'static str) -> Arc<Pacer> {
+        let quotas: Vec<Quota> = match (name, self.gmail_quota) {
+            ("gmail", Some(fixed)) => vec![fixed],
+            _ => registration::REGISTRATION
+                .rate_limits
+                .iter()
+                .filter(|l| l.pacer == name)
+                .map(|l| Quota::within(l.units, l.per))
+                .collect(),
+        };
+        self.pacers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((account_id, name))
+            .or_insert_with(|| Arc::new(Pacer::all_of(quotas)))
+            .clone()
+    }
+
     /// Another Gmail rate (benchmarks measure local overhead against a sandbox without quotas).
     pub fn with_gmail_quota(mut self, quota: Quota) -> Google {
-        self.gmail_quota = quota;
+        self.gmail_quota = Some(quota);
         self
     }
 
@@ -476,14 +495,21 @@ impl Session {
         }
     }
 
-    /// The account's Gmail quota bucket.
+    /// The account's Gmail quota buckets.
     pub fn gmail_pacer(&self) -> Arc<Pacer> {
-        self.google
-            .gmail_pacers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(self.meter.account_id())
-            .or_insert_with(|| Arc::new(Pacer::new(self.google.gmail_quota)))
-            .clone()
+        self.pacer("gmail")
+    }
+
+    /// The account's buckets for one of the registry's pacers: every documented limit of it.
+    pub fn pacer(&self, name: &'static str) -> Arc<Pacer> {
+        self.google.pacer(self.meter.account_id(), name)
+    }
+
+    /// Waits until `name`'s limits allow `units` more.
+    pub async fn pace(&self, name: &'static str, units: u32) {
+        let wait = self.pacer(name).reserve(units, self.clock().now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
     }
 }

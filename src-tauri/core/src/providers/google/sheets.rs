@@ -95,6 +95,7 @@ impl SpreadsheetSink for GoogleSheets {
         {
             return Ok(None);
         }
+        self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
         let found = timed(
             "sheets spreadsheets.get",
@@ -137,6 +138,7 @@ impl SpreadsheetSink for GoogleSheets {
                 source,
             })
         })?;
+        self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
         let created = timed(
             "sheets spreadsheets.create",
@@ -181,6 +183,7 @@ impl GoogleSheets {
             "requests": [{ "appendDimension": { "sheetId": grid.sheet_id, "dimension": dimension, "length": length } }]
         }))
         .map_err(|source| SourceError::from(GoogleError::Garbled { api: "sheets batchUpdate", source }))?;
+        self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
         timed(
             "sheets batchUpdate",
@@ -217,6 +220,7 @@ impl GoogleSheets {
             major_dimension: Some("ROWS".into()),
             values: Some(values),
         };
+        self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
         timed(
             "sheets values.update",
@@ -252,6 +256,7 @@ impl SheetTable for GoogleSheets {
         // `Sheet1` refers to all the cells in Sheet1); a fixed `A:AZ` is refused by a sheet with
         // fewer columns ("exceeds grid limits").
         let range = format!("'{}'", sheet.replace('\'', "''"));
+        self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
         let values = timed(
             "sheets values.get",
@@ -275,6 +280,7 @@ impl SheetTable for GoogleSheets {
         spreadsheet_id: &str,
         sheet: &str,
     ) -> Result<Option<Grid>, SourceError> {
+        self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
         let found = timed(
             "sheets spreadsheets.get",
@@ -319,6 +325,7 @@ impl SheetTable for GoogleSheets {
             value_input_option: Some("RAW".into()),
             ..Default::default()
         };
+        self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
         timed(
             "sheets values.batchUpdate",
