@@ -65,6 +65,10 @@ pub struct GoogleSettings {
     /// message sent or drafted gets a Message-ID of the sandbox's making.
     #[serde(default)]
     pub rewrite_message_ids: bool,
+    /// How long a new Drive file stays out of name searches (files.list with `name = …`);
+    /// files.get by id sees it at once. 0 = at once.
+    #[serde(default)]
+    pub drive_name_search_lag_ms: u64,
 }
 
 impl Default for GoogleSettings {
@@ -83,6 +87,7 @@ impl Default for GoogleSettings {
             docs_reads_per_minute: None,
             docs_writes_per_minute: None,
             rewrite_message_ids: false,
+            drive_name_search_lag_ms: 0,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! A Drive folder per client: `Cremmy CRM/Clients/<Client name>`. Every level is looked up before
-//! it is created, and a create is checked afterwards: if another run (another window, another
-//! device) made the same folder at the same moment, both keep the oldest and the newer one is
-//! trashed, so a client never ends up with two folders. The folder is then tracked by id, so
-//! renaming the client (or the folder) keeps the link.
+//! A Drive folder per client: `Cremmy CRM/Clients/<Client name>`. Every level is tracked by id
+//! (the parents in `account_folders`, the client's folder in its link) and confirmed with a get
+//! by id, which is read-after-write consistent; Drive's name search, which can miss a folder made
+//! a moment ago, only recovers a folder whose id is not known. When two runs make the same folder
+//! at once, the first id recorded wins and the other run trashes its own, so a client never ends
+//! up with two folders. Renaming the client (or the folder) keeps the link.
 
 use std::future::Future;
 
@@ -52,31 +53,100 @@ pub struct FolderRun {
     pub trashed: i64,
 }
 
-/// The folder named `name` under `parent`, made if missing; a duplicate made by a racing run is
-/// resolved to the oldest.
-async fn ensure_child(
+/// A folder found by name or just made, before it is claimed.
+struct Candidate {
+    folder: Folder,
+    made: bool,
+}
+
+/// The live folder named `name` under `parent` (the oldest, if several), or a new one. Name
+/// search is for recovery only: it may miss a folder made a moment ago, which the claim settles.
+async fn find_or_make(
     tree: &impl FolderTree,
     parent: Option<&str>,
     name: &str,
     run: &mut FolderRun,
-) -> Result<Folder, SourceError> {
-    if let Some(existing) = tree.children_named(parent, name).await?.into_iter().next() {
-        return Ok(existing);
+) -> Result<Candidate, SourceError> {
+    if let Some(found) = tree.children_named(parent, name).await?.into_iter().next() {
+        return Ok(Candidate {
+            folder: found,
+            made: false,
+        });
     }
     let made = tree.create(parent, name).await?;
     run.created += 1;
-    let oldest = tree
-        .children_named(parent, name)
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| made.clone());
-    if oldest.id != made.id {
-        tree.trash(&made.id).await?;
+    Ok(Candidate {
+        folder: made,
+        made: true,
+    })
+}
+
+/// The candidate if its id won the claim; else the winner's folder, and the candidate trashed if
+/// this run made it (another run recorded its folder first).
+async fn settle(
+    tree: &impl FolderTree,
+    candidate: Candidate,
+    winner: &str,
+    run: &mut FolderRun,
+) -> Result<Folder, SourceError> {
+    if candidate.folder.id == winner {
+        return Ok(candidate.folder);
+    }
+    let Some(theirs) = tree.folder(winner).await? else {
+        // The winner is already gone (trashed meanwhile): keep ours; the next run re-claims.
+        return Ok(candidate.folder);
+    };
+    if candidate.made {
+        tree.trash(&candidate.folder.id).await?;
         run.trashed += 1;
         run.created -= 1;
     }
-    Ok(oldest)
+    Ok(theirs)
+}
+
+/// One of the folders above the clients' (`path` like "Cremmy CRM/Clients"): the kept id if the
+/// folder is still there, else found by name or made, and claimed.
+async fn ensure_parent(
+    db: &Database,
+    tree: &impl FolderTree,
+    account_id: i64,
+    parent: Option<&str>,
+    path: &str,
+    name: &str,
+    run: &mut FolderRun,
+) -> Result<Folder, SyncError> {
+    let kept: Option<String> = sqlx::query_scalar(
+        "SELECT remote_id FROM account_folders WHERE account_id = ? AND path = ?",
+    )
+    .bind(account_id)
+    .bind(path)
+    .fetch_optional(db.pool())
+    .await?;
+    if let Some(id) = kept {
+        if let Some(folder) = tree.folder(&id).await? {
+            return Ok(folder);
+        }
+        // Trashed or deleted by the user: find or make it again.
+        sqlx::query(
+            "DELETE FROM account_folders WHERE account_id = ? AND path = ? AND remote_id = ?",
+        )
+        .bind(account_id)
+        .bind(path)
+        .bind(&id)
+        .execute(db.writer())
+        .await?;
+    }
+    let candidate = find_or_make(tree, parent, name, run).await?;
+    let winner: String = sqlx::query_scalar(
+        "INSERT INTO account_folders (account_id, path, remote_id) VALUES (?, ?, ?) \
+         ON CONFLICT (account_id, path) DO UPDATE SET remote_id = remote_id RETURNING remote_id",
+    )
+    .bind(account_id)
+    .bind(path)
+    .bind(&candidate.folder.id)
+    .fetch_one(db.writer())
+    .await?;
+    Ok(settle(tree, candidate, &winner, run).await?)
 }
 
 /// Drive names may hold anything but a folder name of only spaces is confusing; trims and caps it.
@@ -119,37 +189,57 @@ pub async fn ensure_client_folder(
     )
     .await?;
     drop(conn);
-    if let Some(id) = stored.into_iter().next().map(|l| l.remote_id) {
-        if tree.folder(&id).await?.is_some() {
+    // The folder this run found stored and gone (a link to it is no claim).
+    let stored_id = stored.into_iter().next().map(|l| l.remote_id);
+    if let Some(id) = &stored_id {
+        if tree.folder(id).await?.is_some() {
             return Ok(stored_folder(db.pool(), client_id)
                 .await?
                 .expect("the row was just read"));
         }
     }
     let mut parent: Option<Folder> = None;
+    let mut path = String::new();
     for name in PARENTS {
-        parent = Some(ensure_child(tree, parent.as_ref().map(|f| f.id.as_str()), name, run).await?);
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(name);
+        let above = parent.as_ref().map(|f| f.id.as_str());
+        parent = Some(ensure_parent(db, tree, account_id, above, &path, name, run).await?);
     }
-    let folder = ensure_child(
-        tree,
-        parent.as_ref().map(|f| f.id.as_str()),
-        &folder_name(&client_name),
-        run,
-    )
-    .await?;
-    let link = NewLink {
-        account_id,
-        entity: EntityKind::Client,
-        local_id: client_id,
-        role: Role::Folder,
-        remote_id: &folder.id,
-        url: Some(&folder.url),
-        remote_version: None,
-        state: None,
-    };
+    let above = parent.as_ref().map(|f| f.id.as_str());
+    let candidate = find_or_make(tree, above, &folder_name(&client_name), run).await?;
+    // Claimed through the client's link: a run that recorded another folder first wins.
     let mut tx = db.writer().begin().await?;
-    links::put(&mut tx, &link, now).await?;
+    let recorded = links::of_record(
+        &mut tx,
+        EntityKind::Client,
+        client_id,
+        Role::Folder,
+        Some(account_id),
+    )
+    .await?
+    .into_iter()
+    .next()
+    .map(|l| l.remote_id)
+    .filter(|id| Some(id) != stored_id.as_ref());
+    let winner = recorded.unwrap_or_else(|| candidate.folder.id.clone());
+    if winner == candidate.folder.id {
+        let link = NewLink {
+            account_id,
+            entity: EntityKind::Client,
+            local_id: client_id,
+            role: Role::Folder,
+            remote_id: &candidate.folder.id,
+            url: Some(&candidate.folder.url),
+            remote_version: None,
+            state: None,
+        };
+        links::put(&mut tx, &link, now).await?;
+    }
     tx.commit().await?;
+    settle(tree, candidate, &winner, run).await?;
     Ok(stored_folder(db.pool(), client_id)
         .await?
         .expect("the row was just written"))

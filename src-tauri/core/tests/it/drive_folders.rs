@@ -186,6 +186,13 @@ async fn renames_keep_the_folder_and_a_trashed_one_is_replaced() {
 async fn two_racing_runs_leave_one_folder_per_level() {
     let w = mail_world().await;
     connect(&w.t, &[Feature::Drive]).await;
+    // Name search does not see new folders during the test (Drive's is eventually consistent).
+    w.t.sandbox
+        .shared
+        .lock()
+        .google
+        .settings
+        .drive_name_search_lag_ms = 600_000;
     let acme = client(&w.crm, "Racing Client").await;
     // A second runner (another window or process): it does not share the first one's lock.
     let base = w.t.sandbox.base_url();
@@ -333,4 +340,51 @@ async fn clients_made_by_csv_import_get_their_folder_through_the_event_bus() {
         "existing clients are not created again"
     );
     follow_ups.abort();
+}
+
+/// Runs in a row while Drive's name search lags behind: the second run must not make a second
+/// "Cremmy CRM" or "Clients" because a search missed the ones the first run made a moment ago.
+#[tokio::test]
+async fn runs_in_a_row_do_not_duplicate_folders_a_lagging_search_misses() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Drive]).await;
+    w.t.sandbox
+        .shared
+        .lock()
+        .google
+        .settings
+        .drive_name_search_lag_ms = 600_000;
+    let acme = client(&w.crm, "Acme").await;
+    let bw = client(&w.crm, "Bright Works").await;
+    let first = w
+        .sync
+        .client_folder(acme.id, SyncTrigger::Manual)
+        .await
+        .expect("first folder");
+    let second = w
+        .sync
+        .client_folder(bw.id, SyncTrigger::Manual)
+        .await
+        .expect("second folder");
+    let (_, crm_parent) = only_folder(&w, "Cremmy CRM");
+    assert_eq!(crm_parent, "root");
+    let (clients, _) = only_folder(&w, "Clients");
+    assert_eq!(only_folder(&w, "Acme").1, clients);
+    assert_eq!(only_folder(&w, "Bright Works").1, clients);
+    assert_ne!(first.folder_id, second.folder_id);
+    assert_eq!(
+        folder_creates(&w),
+        4,
+        "two parents, two clients: nothing twice"
+    );
+    // The kept parent is trashed by the user: found missing by id, made again.
+    let crm_id = only_folder(&w, "Cremmy CRM").0;
+    post(&w, "google/drive/trash", json!({ "id": crm_id })).await;
+    let cy = client(&w.crm, "Cyan").await;
+    w.sync
+        .client_folder(cy.id, SyncTrigger::Manual)
+        .await
+        .expect("a folder under new parents");
+    let (new_crm, _) = only_folder(&w, "Cremmy CRM");
+    assert_ne!(new_crm, crm_id, "a new Cremmy CRM replaced the trashed one");
 }

@@ -30,6 +30,8 @@ pub struct DriveFile {
     pub content: Vec<u8>,
     /// Drive's `version`: bumped by each content change (Docs derives its revision id from it).
     pub version: u64,
+    /// When it was made (ms since the epoch): name searches may not see it for a while.
+    pub created_ms: i64,
 }
 
 impl DriveFile {
@@ -87,6 +89,7 @@ impl Drive {
             trashed: false,
             content,
             version: 1,
+            created_ms: (crate::unix_nanos() / 1_000_000) as i64,
         };
         self.files.push(file.clone());
         file
@@ -164,11 +167,20 @@ pub async fn list(
         Err(e) => return api_error(400, "invalid", &e, None),
     };
     let mut world = shared.lock();
+    // files.list by name is not read-after-write consistent: a file made a moment ago may be
+    // missing from a name search while files.get by id already sees it (Drive's name search goes
+    // through an index updated after the create returns; observed and documented by
+    // kopia/kopia#90). `drive_name_search_lag_ms` makes new files wait that long before a name
+    // search finds them.
+    let lag = world.google.settings.drive_name_search_lag_ms as i64;
+    let searched_by_name = conditions.iter().any(|c| matches!(c, Condition::Name(_)));
+    let now_ms = (crate::unix_nanos() / 1_000_000) as i64;
     let drive = world.google.drives.entry(account).or_default();
     let found: Vec<&DriveFile> = drive
         .files
         .iter()
         .filter(|f| matches(f, &conditions))
+        .filter(|f| !searched_by_name || f.created_ms + lag <= now_ms)
         .collect();
     let size = p.page_size.unwrap_or(100).clamp(1, 1000);
     let offset: usize = p

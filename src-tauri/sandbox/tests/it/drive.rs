@@ -151,3 +151,54 @@ async fn folders_are_found_by_query_created_copied_and_moved() {
         "{bad_q:?}"
     );
 }
+
+/// A name search may miss a file made a moment ago while files.get by id sees it at once
+/// (kopia/kopia#90: Drive's name queries are not read-after-write consistent, files.get is).
+#[tokio::test]
+async fn a_lagging_name_search_misses_a_new_folder_that_get_by_id_sees() {
+    let sb = sandbox().await;
+    sb.shared.lock().google.settings.drive_name_search_lag_ms = 600_000;
+    let token = connect(&sb, DRIVE).await;
+    let hub = drive_hub(&sb, &json_of(&token, "access_token"));
+    let made = sb
+        .shared
+        .lock()
+        .google
+        .drives
+        .entry("consultant@sandbox.example".into())
+        .or_default()
+        .create("Cremmy CRM", FOLDER, vec![], vec![]);
+    let (_, by_name) = hub
+        .files()
+        .list()
+        .q(&format!(
+            "name = 'Cremmy CRM' and mimeType = '{FOLDER}' and trashed = false"
+        ))
+        .doit()
+        .await
+        .unwrap();
+    assert!(
+        by_name.files.unwrap_or_default().is_empty(),
+        "the name search does not see it yet"
+    );
+    let (_, by_parent) = hub
+        .files()
+        .list()
+        .q("'root' in parents and trashed = false")
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_parent.files.unwrap_or_default().len(),
+        1,
+        "other queries do"
+    );
+    let (_, got) = hub
+        .files()
+        .get(&made.id)
+        .param("fields", "id,name")
+        .doit()
+        .await
+        .expect("files.get by id sees it at once");
+    assert_eq!(got.name.as_deref(), Some("Cremmy CRM"));
+}
