@@ -13,6 +13,22 @@ pub struct DocTemplates {
     pub contract: String,
 }
 
+/// A template Cremmy made or imported for the user to edit: the templates now set, and the
+/// template's link (to open and edit it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateMade {
+    pub templates: DocTemplates,
+    pub url: String,
+}
+
+/// "Upload a .docx template": the file's name and bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateUpload {
+    pub kind: crate::crm::DocumentKind,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
 /// "Generate proposal/contract" on the client page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocRequest {

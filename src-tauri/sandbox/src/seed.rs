@@ -183,7 +183,7 @@ pub fn seed(world: &mut World, body: &SeedBody) -> Result<Value, String> {
             .drives
             .entry(account.clone())
             .or_default()
-            .create("Leads", SPREADSHEET_MIME, Vec::new(), Vec::new());
+            .create_users_own("Leads", SPREADSHEET_MIME, Vec::new(), Vec::new());
         let grid = Some(((body.lead_rows as usize + 1).max(1000), 26));
         let mut sheet = Spreadsheet::new(
             file.id.clone(),

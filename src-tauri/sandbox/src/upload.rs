@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 pub struct Upload {
     pub metadata: Map<String, Value>,
     pub media: Option<Vec<u8>>,
+    /// The media's own Content-Type (the part's, or the body's for a media-only upload).
+    pub media_type: String,
 }
 
 pub fn split(headers: &HeaderMap, body: &[u8]) -> Result<Upload, String> {
@@ -26,12 +28,14 @@ pub fn split(headers: &HeaderMap, body: &[u8]) -> Result<Upload, String> {
         return Ok(Upload {
             metadata,
             media: None,
+            media_type: String::new(),
         });
     }
     if !content_type.starts_with("multipart/") {
         return Ok(Upload {
             metadata: Map::new(),
             media: Some(body.to_vec()),
+            media_type: content_type.to_string(),
         });
     }
     let boundary = content_type
@@ -53,6 +57,7 @@ pub fn split(headers: &HeaderMap, body: &[u8]) -> Result<Upload, String> {
                 serde_json::from_slice(&raw).map_err(|e| format!("bad metadata JSON: {e}"))?;
         } else {
             upload.media = Some(raw);
+            upload.media_type = part.ctype.mimetype.to_ascii_lowercase();
         }
     }
     Ok(upload)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction, Document, DocumentKind, Id};
-use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates};
+use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, TemplateMade, TemplateUpload};
 use cremmy_protocol::Provider;
 
 use crate::clock::Timestamp;
@@ -59,6 +59,130 @@ pub trait DocStore: Sync {
         pairs: &[(String, String)],
     ) -> impl Future<Output = Result<(), SourceError>> + Send;
     fn trash(&self, id: &str) -> impl Future<Output = Result<(), SourceError>> + Send;
+    /// A new document titled `title` holding `text` (which the user then edits): (id, link).
+    fn create_with_text(
+        &self,
+        title: &str,
+        text: &str,
+    ) -> impl Future<Output = Result<(String, String), SourceError>> + Send;
+    /// A Word document imported as one of the store's documents (converted): (id, link).
+    fn import_docx(
+        &self,
+        title: &str,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(String, String), SourceError>> + Send;
+}
+
+/// The largest .docx template Cremmy uploads (templates are a few pages; a bigger file is most
+/// likely the wrong one).
+pub const MAX_DOCX_BYTES: usize = 5 << 20;
+
+/// The starter text of a template Cremmy makes: every variable in place, for the user to edit.
+pub fn starter_text(kind: DocumentKind) -> String {
+    let noun = label(kind);
+    format!(
+        "{noun} for {{{{client_name}}}}\n\
+         Prepared for {{{{contact_name}}}} ({{{{contact_email}}}}) on {{{{date}}}}.\n\
+         \n\
+         Dear {{{{contact_first_name}}}},\n\
+         \n\
+         This {{{{document_type}}}} covers {{{{deal_title}}}} for {{{{deal_value}}}}.\n\
+         \n\
+         Edit this text freely: keep the words in double braces where the values go. Cremmy \
+         fills them in for each client ({{{{client_website}}}} is the client's website).\n"
+    )
+}
+
+/// Stores `id` as the template of `kind`, keeping the other kind's.
+async fn set_template(
+    db: &Database,
+    kind: DocumentKind,
+    id: &str,
+    now: Timestamp,
+) -> Result<DocTemplates, SyncError> {
+    let mut t = configured(db).await?;
+    match kind {
+        DocumentKind::Proposal => t.proposal = id.to_string(),
+        DocumentKind::Contract => t.contract = id.to_string(),
+        _ => {
+            return Err(SyncError::Invalid {
+                field: "template",
+                reason: "only proposals and contracts have templates".into(),
+            })
+        }
+    }
+    let json = serde_json::to_string(&t).map_err(|e| SyncError::Invalid {
+        field: "templates",
+        reason: e.to_string(),
+    })?;
+    db.put_setting(SETTING, Some(&json), now).await?;
+    Ok(t)
+}
+
+/// "Create a template": a starter document with every variable, made by Cremmy (so Cremmy may
+/// read it under the narrow `drive.file`-style access), set as the `kind` template.
+pub async fn create_template(
+    db: &Database,
+    store: &impl DocStore,
+    kind: DocumentKind,
+    now: Timestamp,
+) -> Result<TemplateMade, SyncError> {
+    if !matches!(kind, DocumentKind::Proposal | DocumentKind::Contract) {
+        return Err(SyncError::Invalid {
+            field: "template",
+            reason: "only proposals and contracts have templates".into(),
+        });
+    }
+    let title = format!("Cremmy {} template", label(kind).to_lowercase());
+    let (id, url) = store.create_with_text(&title, &starter_text(kind)).await?;
+    let templates = set_template(db, kind, &id, now).await?;
+    Ok(TemplateMade { templates, url })
+}
+
+/// "Upload a .docx template": the Word file imported (converted by the store) and set as the
+/// `kind` template. The file is checked first: nothing is uploaded or set if it is not a .docx.
+pub async fn upload_template(
+    db: &Database,
+    store: &impl DocStore,
+    upload: &TemplateUpload,
+    now: Timestamp,
+) -> Result<TemplateMade, SyncError> {
+    let name = upload.file_name.trim();
+    let invalid = |reason: String| SyncError::Invalid {
+        field: "template file",
+        reason,
+    };
+    if !name.to_ascii_lowercase().ends_with(".docx") {
+        return Err(invalid(format!(
+            "{name:?} is not a Word document; choose a .docx file"
+        )));
+    }
+    if upload.bytes.is_empty() || upload.bytes.len() > MAX_DOCX_BYTES {
+        return Err(invalid(format!(
+            "the file is {} bytes; a template must be between 1 byte and {} MB",
+            upload.bytes.len(),
+            MAX_DOCX_BYTES >> 20
+        )));
+    }
+    // A .docx is a ZIP package: it starts with a local file header.
+    if !upload.bytes.starts_with(b"PK\x03\x04") {
+        return Err(invalid(format!(
+            "{name:?} is not a .docx file inside (it may be an old .doc renamed); save it as .docx"
+        )));
+    }
+    if !matches!(upload.kind, DocumentKind::Proposal | DocumentKind::Contract) {
+        return Err(invalid(
+            "only proposals and contracts have templates".into(),
+        ));
+    }
+    let title: String = name[..name.len() - 5]
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let (id, url) = store.import_docx(&title, upload.bytes.clone()).await?;
+    let templates = set_template(db, upload.kind, &id, now).await?;
+    Ok(TemplateMade { templates, url })
 }
 
 pub async fn configured(db: &Database) -> Result<DocTemplates, sqlx::Error> {
@@ -189,10 +313,15 @@ async fn read_template(
     kind: DocumentKind,
 ) -> Result<(String, String, String), SyncError> {
     let id = template_for(db, kind, store.document_noun()).await?;
-    let (title, text) = store.read(&id).await?.ok_or(SyncError::Invalid {
+    let (title, text) = store.read(&id).await?.ok_or_else(|| SyncError::Invalid {
         field: "template",
-        reason: "the template document is gone or not shared with Cremmy; set it again in Settings"
-            .into(),
+        reason: format!(
+            "Cremmy cannot open that {noun}. It may be gone, or it is one Cremmy did not make: \
+             Cremmy's access lets it open only the {noun}s it created or you uploaded through it. \
+             In Settings → Document templates, choose \"Create a template\" (then edit it) or \
+             \"Upload a .docx template\"",
+            noun = store.document_noun()
+        ),
     })?;
     Ok((id, title, text))
 }

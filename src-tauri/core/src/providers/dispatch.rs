@@ -267,6 +267,20 @@ impl DocStore for Documents {
     async fn trash(&self, id: &str) -> Result<(), SourceError> {
         each!(self, d => DocStore::trash(d, id).await)
     }
+    async fn create_with_text(
+        &self,
+        title: &str,
+        text: &str,
+    ) -> Result<(String, String), SourceError> {
+        each!(self, d => d.create_with_text(title, text).await)
+    }
+    async fn import_docx(
+        &self,
+        title: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(String, String), SourceError> {
+        each!(self, d => d.import_docx(title, bytes).await)
+    }
 }
 
 pub enum Spreadsheets {

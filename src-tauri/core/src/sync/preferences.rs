@@ -2,7 +2,8 @@
 //! draft template) and the previews that read them.
 
 use cremmy_protocol::accounts::Feature;
-use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates};
+use cremmy_protocol::crm::DocumentKind;
+use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, TemplateMade, TemplateUpload};
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail};
 use cremmy_protocol::sync::LeadSheet;
 
@@ -22,6 +23,22 @@ impl SyncRunner {
     pub async fn set_doc_templates(&self, t: &DocTemplates) -> SyncResult<DocTemplates> {
         let links = file_links(Capability::DocStore)?;
         doc_templates::configure(&self.db, t, links, self.clock.now()).await
+    }
+
+    /// "Create a template": a starter document Cremmy makes (and so may read), set as the
+    /// `kind` template; its link opens it for editing.
+    pub async fn create_doc_template(&self, kind: DocumentKind) -> SyncResult<TemplateMade> {
+        let account = self.account_with(Feature::Docs).await?;
+        let session = self.session(&account, Feature::Docs)?;
+        doc_templates::create_template(&self.db, &session.documents(), kind, self.clock.now()).await
+    }
+
+    /// "Upload a .docx template": the Word file imported as a document and set as the template.
+    pub async fn upload_doc_template(&self, upload: &TemplateUpload) -> SyncResult<TemplateMade> {
+        let account = self.account_with(Feature::Docs).await?;
+        let session = self.session(&account, Feature::Docs)?;
+        doc_templates::upload_template(&self.db, &session.documents(), upload, self.clock.now())
+            .await
     }
 
     /// What the template asks for, before "Generate".

@@ -361,3 +361,131 @@ async fn placeholders_in_tables_headers_footers_and_tabs_are_found_and_filled() 
         "{text}"
     );
 }
+
+/// Cremmy's Google access (`drive.file`) reaches only the Docs it created or the user uploaded
+/// through it: a link to the user's own Doc cannot be read, and the message says what to do.
+/// "Create a template" makes a starter Doc with every variable; "Upload a .docx template" imports
+/// a Word file, converted by Drive.
+#[tokio::test]
+async fn templates_are_made_or_uploaded_through_cremmy_and_a_users_own_doc_is_explained() {
+    use cremmy_protocol::docs::TemplateUpload;
+    use cremmy_sandbox::google::docx;
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    connect(&w.t, &[Feature::Docs]).await;
+    let request = DocRequest {
+        client_id: acme.id,
+        kind: DocumentKind::Proposal,
+        deal_id: None,
+    };
+
+    // The user's own Doc, made in Google Docs: pasting its link saves, reading it fails clearly.
+    let own = {
+        let mut world = w.t.sandbox.shared.lock();
+        world
+            .google
+            .drives
+            .entry(OWNER.into())
+            .or_default()
+            .create_users_own(
+                "My proposal",
+                DOC,
+                Vec::new(),
+                b"Hi {{client_name}}\n".to_vec(),
+            )
+            .id
+    };
+    w.sync
+        .set_doc_templates(&DocTemplates {
+            proposal: own,
+            contract: String::new(),
+        })
+        .await
+        .unwrap();
+    let e = w
+        .sync
+        .preview_document(&request)
+        .await
+        .expect_err("Cremmy may not open the user's own Doc");
+    assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
+    let message = e.to_string();
+    assert!(
+        message.contains("Create a template") && message.contains("Upload a .docx template"),
+        "the message offers the two ways that work: {message}"
+    );
+
+    // "Create a template": a starter Doc with every variable, set as the proposal template.
+    let made = w
+        .sync
+        .create_doc_template(DocumentKind::Proposal)
+        .await
+        .expect("a starter template");
+    assert!(made.url.contains(&made.templates.proposal), "{made:?}");
+    let preview = w.sync.preview_document(&request).await.expect("readable");
+    let mut variables = preview.variables.clone();
+    variables.sort();
+    let mut every: Vec<String> = cremmy_core::features::doc_templates::VARIABLES
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    every.sort();
+    assert_eq!(variables, every, "the starter names every variable");
+
+    // "Upload a .docx template": bad files are refused before anything is uploaded.
+    let creates = || requests(&w, |m, p| m == "POST" && p == "/upload/drive/v3/files").len();
+    let upload = |file_name: &str, bytes: Vec<u8>| TemplateUpload {
+        kind: DocumentKind::Contract,
+        file_name: file_name.into(),
+        bytes,
+    };
+    for (file, bytes, why) in [
+        ("contract.txt", b"Hi".to_vec(), "not a .docx name"),
+        (
+            "contract.docx",
+            b"Hi there".to_vec(),
+            "not a ZIP package inside",
+        ),
+        ("contract.docx", Vec::new(), "empty"),
+    ] {
+        let e = w
+            .sync
+            .upload_doc_template(&upload(file, bytes))
+            .await
+            .expect_err(why);
+        assert_eq!(e.code(), ErrorCode::InvalidInput, "{why}: {e}");
+    }
+    assert_eq!(creates(), 0, "nothing was uploaded for a bad file");
+    assert!(
+        w.sync.doc_templates().await.unwrap().contract.is_empty(),
+        "and no template was set"
+    );
+    let word = docx::build(&[
+        "Contract between us and {{client_name}}",
+        "Signed for {{contact_name}} on {{date}} & kept.",
+    ]);
+    let imported = w
+        .sync
+        .upload_doc_template(&upload("Our contract.docx", word))
+        .await
+        .expect("imported");
+    assert_eq!(creates(), 1);
+    let contract_preview = w
+        .sync
+        .preview_document(&DocRequest {
+            kind: DocumentKind::Contract,
+            ..request.clone()
+        })
+        .await
+        .expect("the imported Doc is readable");
+    assert_eq!(contract_preview.template_title, "Our contract");
+    assert_eq!(
+        contract_preview.variables,
+        ["client_name", "contact_name", "date"],
+        "the Word file's paragraphs became the Doc's text"
+    );
+    assert_eq!(
+        imported.templates.proposal, made.templates.proposal,
+        "the proposal template stays"
+    );
+}

@@ -36,3 +36,24 @@ pub fn bearer(world: &World, headers: &HeaderMap, scopes: &[&str]) -> Result<Str
     }
     Ok(access.grant.account.clone())
 }
+
+/// The scopes granted to the request's access token (empty when there is none).
+pub fn granted_scopes(world: &World, headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| world.google.access_tokens.get(t.trim()))
+        .map(|a| a.grant.scopes.clone())
+        .unwrap_or_default()
+}
+
+/// Whether the token reaches every file of the user's Drive, not only those the app created or
+/// the user opened with it (`drive.file`: https://developers.google.com/workspace/drive/api/guides/api-specific-auth).
+pub fn sees_every_file(world: &World, headers: &HeaderMap, also: &[&str]) -> bool {
+    granted_scopes(world, headers).iter().any(|s| {
+        s == "https://www.googleapis.com/auth/drive"
+            || s == "https://www.googleapis.com/auth/drive.readonly"
+            || also.contains(&s.as_str())
+    })
+}

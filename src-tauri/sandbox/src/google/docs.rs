@@ -44,10 +44,27 @@ fn caller(world: &mut World, headers: &HeaderMap, budget: Budget) -> Result<Stri
     )
 }
 
+/// Whether the caller's token reads any Doc of the user (`documents`, `documents.readonly`,
+/// `drive`, `drive.readonly`), not only those the app made or the user opened with it
+/// (`drive.file`).
+fn sees_every_doc(world: &World, headers: &HeaderMap) -> bool {
+    super::auth::sees_every_file(
+        world,
+        headers,
+        &[
+            "https://www.googleapis.com/auth/documents",
+            "https://www.googleapis.com/auth/documents.readonly",
+        ],
+    )
+}
+
+/// The document, if the caller may see it: a Doc the user made themselves is "not found" for a
+/// `drive.file` token, as Drive answers for files outside its reach.
 fn document<'w>(
     world: &'w mut World,
     account: &str,
     id: &str,
+    sees_all: bool,
 ) -> Result<&'w mut DriveFile, Response> {
     let file = world
         .google
@@ -56,7 +73,7 @@ fn document<'w>(
         .or_default()
         .files
         .iter_mut()
-        .find(|f| f.id == id && !f.trashed);
+        .find(|f| f.id == id && !f.trashed && (sees_all || f.opened_by_app));
     match file {
         None => Err(api_error(
             404,
@@ -137,7 +154,8 @@ pub async fn get(
         Ok(a) => a,
         Err(r) => return r,
     };
-    match document(&mut world, &account, &id) {
+    let sees_all = sees_every_doc(&world, &headers);
+    match document(&mut world, &account, &id, sees_all) {
         Ok(file) => {
             Json(document_json(file, p.include_tabs_content.unwrap_or(false))).into_response()
         }
@@ -161,7 +179,8 @@ pub async fn batch_update(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let file = match document(&mut world, &account, id) {
+    let sees_all = sees_every_doc(&world, &headers);
+    let file = match document(&mut world, &account, id, sees_all) {
         Ok(f) => f,
         Err(r) => return r,
     };

@@ -32,6 +32,9 @@ pub struct DriveFile {
     pub version: u64,
     /// When it was made (ms since the epoch): name searches may not see it for a while.
     pub created_ms: i64,
+    /// Made through the API by the app (or opened with it): a `drive.file` token sees it. The
+    /// user's own files (made in Drive's web UI) are not.
+    pub opened_by_app: bool,
 }
 
 impl DriveFile {
@@ -90,8 +93,26 @@ impl Drive {
             content,
             version: 1,
             created_ms: (crate::unix_nanos() / 1_000_000) as i64,
+            opened_by_app: true,
         };
         self.files.push(file.clone());
+        file
+    }
+
+    /// A file the user made themselves (in Drive's web UI, not through Cremmy): a `drive.file`
+    /// token cannot see it.
+    pub fn create_users_own(
+        &mut self,
+        name: &str,
+        mime_type: &str,
+        parents: Vec<String>,
+        content: Vec<u8>,
+    ) -> DriveFile {
+        let mut file = self.create(name, mime_type, parents, content);
+        file.opened_by_app = false;
+        if let Some(stored) = self.files.iter_mut().find(|f| f.id == file.id) {
+            stored.opened_by_app = false;
+        }
         file
     }
 }
@@ -139,8 +160,11 @@ fn matches(f: &DriveFile, conditions: &[Condition]) -> bool {
     })
 }
 
-fn drive_account(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
-    bearer(&shared.lock(), headers, SCOPES)
+/// The caller's account, and whether its token sees every file (else only the app's: `drive.file`).
+fn drive_account(shared: &Shared, headers: &HeaderMap) -> Result<(String, bool), Response> {
+    let world = shared.lock();
+    let account = bearer(&world, headers, SCOPES)?;
+    Ok((account, super::auth::sees_every_file(&world, headers, &[])))
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,7 +182,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(p): Query<ListParams>,
 ) -> Response {
-    let account = match drive_account(&shared, &headers) {
+    let (account, sees_all) = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -180,6 +204,7 @@ pub async fn list(
         .files
         .iter()
         .filter(|f| matches(f, &conditions))
+        .filter(|f| sees_all || f.opened_by_app)
         .filter(|f| !searched_by_name || f.created_ms + lag <= now_ms)
         .collect();
     let size = p.page_size.unwrap_or(100).clamp(1, 1000);
@@ -220,7 +245,7 @@ fn metadata_fields(meta: &Map<String, Value>) -> (String, String, Vec<String>) {
 
 /// POST /drive/v3/files (metadata only) and POST /upload/drive/v3/files (multipart or media).
 pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let account = match drive_account(&shared, &headers) {
+    let (account, sees_all) = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -228,14 +253,18 @@ pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Byte
         Ok(u) => u,
         Err(e) => return api_error(400, "badContent", &e, None),
     };
+    let media_type = upload.media_type.clone();
     let (meta, content) = (upload.metadata, upload.media.unwrap_or_default());
     let (name, mime, parents) = metadata_fields(&meta);
     let mut world = shared.lock();
     let drive = world.google.drives.entry(account).or_default();
-    if let Some(missing) = parents
-        .iter()
-        .find(|p| *p != "root" && !drive.files.iter().any(|f| &f.id == *p))
-    {
+    if let Some(missing) = parents.iter().find(|p| {
+        *p != "root"
+            && !drive
+                .files
+                .iter()
+                .any(|f| &f.id == *p && (sees_all || f.opened_by_app))
+    }) {
         return api_error(
             404,
             "notFound",
@@ -243,6 +272,30 @@ pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Byte
             None,
         );
     }
+    // An upload asking for the Google Docs type is converted ("Import to Google Docs types",
+    // guides/manage-uploads): a .docx becomes a Doc of its paragraphs.
+    const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    let converted = match (mime.as_str(), media_type.as_str()) {
+        (super::docs::DOCUMENT_MIME, DOCX) => {
+            super::docx::paragraphs(&content).map(String::into_bytes)
+        }
+        (super::docs::DOCUMENT_MIME, t) if t.starts_with("text/plain") => {
+            String::from_utf8(content.clone())
+                .ok()
+                .map(String::into_bytes)
+        }
+        (super::docs::DOCUMENT_MIME, _) if content.is_empty() => Some(content.clone()),
+        (super::docs::DOCUMENT_MIME, _) => None,
+        _ => Some(content.clone()),
+    };
+    let Some(content) = converted else {
+        return api_error(
+            400,
+            "badContent",
+            "The uploaded file could not be converted to a Google Docs document.",
+            None,
+        );
+    };
     Json(drive.create(&name, &mime, parents, content).json()).into_response()
 }
 
@@ -251,7 +304,7 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let account = match drive_account(&shared, &headers) {
+    let (account, sees_all) = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -263,7 +316,7 @@ pub async fn get(
         .or_default()
         .files
         .iter()
-        .find(|f| f.id == id)
+        .find(|f| f.id == id && (sees_all || f.opened_by_app))
     {
         Some(f) => Json(f.json()).into_response(),
         None => api_error(404, "notFound", &format!("File not found: {id}."), None),
@@ -277,14 +330,19 @@ pub async fn copy(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let account = match drive_account(&shared, &headers) {
+    let (account, sees_all) = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
     };
     let meta: Map<String, Value> = serde_json::from_slice(&body).unwrap_or_default();
     let mut world = shared.lock();
     let drive = world.google.drives.entry(account).or_default();
-    let Some(source) = drive.files.iter().find(|f| f.id == id).cloned() else {
+    let Some(source) = drive
+        .files
+        .iter()
+        .find(|f| f.id == id && (sees_all || f.opened_by_app))
+        .cloned()
+    else {
         return api_error(404, "notFound", &format!("File not found: {id}."), None);
     };
     let name = meta
@@ -324,14 +382,18 @@ pub async fn update(
     Query(p): Query<UpdateParams>,
     body: Bytes,
 ) -> Response {
-    let account = match drive_account(&shared, &headers) {
+    let (account, sees_all) = match drive_account(&shared, &headers) {
         Ok(a) => a,
         Err(r) => return r,
     };
     let meta: Map<String, Value> = serde_json::from_slice(&body).unwrap_or_default();
     let mut world = shared.lock();
     let drive = world.google.drives.entry(account).or_default();
-    let Some(file) = drive.files.iter_mut().find(|f| f.id == id) else {
+    let Some(file) = drive
+        .files
+        .iter_mut()
+        .find(|f| f.id == id && (sees_all || f.opened_by_app))
+    else {
         return api_error(404, "notFound", &format!("File not found: {id}."), None);
     };
     if let Some(name) = meta.get("name").and_then(Value::as_str) {

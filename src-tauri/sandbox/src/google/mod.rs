@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod doc_model;
 pub mod docs;
+pub mod docx;
 pub mod drive;
 pub mod errors;
 pub mod gmail;

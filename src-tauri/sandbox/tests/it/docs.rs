@@ -370,3 +370,80 @@ async fn tables_headers_footers_and_tabs_are_read_and_replaced() {
         "{stored}"
     );
 }
+
+/// `drive.file` reaches only files the app created or the user opened with it
+/// (https://developers.google.com/workspace/drive/api/guides/api-specific-auth): the user's own
+/// Doc is "not found" to it, while `documents.readonly` reads it. An upload asking for the Google
+/// Docs type converts a .docx (guides/manage-uploads, "Import to Google Docs types").
+#[tokio::test]
+async fn drive_file_sees_only_the_apps_docs_and_a_docx_upload_is_converted() {
+    use cremmy_sandbox::google::docx;
+    let sb = sandbox().await;
+    let own = sb
+        .shared
+        .lock()
+        .google
+        .drives
+        .entry("consultant@sandbox.example".into())
+        .or_default()
+        .create_users_own("Mine", DOC_MIME, vec![], b"Private text\n".to_vec())
+        .id;
+    let narrow = json_of(&connect(&sb, DRIVE_FILE).await, "access_token");
+    let hidden = docs_hub(&sb, &narrow).documents().get(&own).doit().await;
+    assert!(
+        matches!(&hidden, Err(google_docs1::Error::BadRequest(v)) if v["error"]["code"] == 404),
+        "drive.file does not see the user's own Doc: {hidden:?}"
+    );
+    let (_, listed) = drive_hub(&sb, &narrow).files().list().doit().await.unwrap();
+    assert!(listed.files.unwrap_or_default().is_empty(), "nor lists it");
+    let wide = json_of(
+        &connect(&sb, "https://www.googleapis.com/auth/documents.readonly").await,
+        "access_token",
+    );
+    let (_, read) = docs_hub(&sb, &wide)
+        .documents()
+        .get(&own)
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(body_text(&read), "Private text\n");
+
+    let octet: mime::Mime =
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            .parse()
+            .unwrap();
+    let (_, imported) = drive_hub(&sb, &narrow)
+        .files()
+        .create(File {
+            name: Some("Contract".into()),
+            mime_type: Some(DOC_MIME.into()),
+            ..Default::default()
+        })
+        .upload(
+            std::io::Cursor::new(docx::build(&["Dear {{contact_name}},", "A & B <C>"])),
+            octet.clone(),
+        )
+        .await
+        .expect("an import");
+    assert_eq!(imported.mime_type.as_deref(), Some(DOC_MIME));
+    let (_, doc) = docs_hub(&sb, &narrow)
+        .documents()
+        .get(imported.id.as_deref().unwrap())
+        .doit()
+        .await
+        .expect("the app sees what it imported");
+    assert_eq!(body_text(&doc), "Dear {{contact_name}},\nA & B <C>\n");
+    let garbage = drive_hub(&sb, &narrow)
+        .files()
+        .create(File {
+            name: Some("Broken".into()),
+            mime_type: Some(DOC_MIME.into()),
+            ..Default::default()
+        })
+        .upload(std::io::Cursor::new(b"not a package".to_vec()), octet)
+        .await;
+    assert!(
+        garbage.is_err(),
+        "a file Drive cannot convert is refused: {garbage:?}"
+    );
+}

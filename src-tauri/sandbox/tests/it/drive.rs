@@ -97,7 +97,8 @@ async fn folders_are_found_by_query_created_copied_and_moved() {
         .create(template)
         .upload(
             std::io::Cursor::new(b"Dear {{client_name}}".to_vec()),
-            octet.clone(),
+            // Drive imports plain text as a Doc; an octet stream is not an import format.
+            "text/plain".parse().unwrap(),
         )
         .await
         .unwrap();

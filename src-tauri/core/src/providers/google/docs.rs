@@ -234,4 +234,90 @@ impl DocStore for GoogleDocs {
     async fn trash(&self, id: &str) -> Result<(), SourceError> {
         super::drive::trash_file(&self.session, &self.drive, id).await
     }
+
+    async fn create_with_text(
+        &self,
+        title: &str,
+        text: &str,
+    ) -> Result<(String, String), SourceError> {
+        // documents.create makes an empty Doc (drive.file covers files Cremmy creates), then one
+        // batchUpdate inserts the text at the start of the body (index 1).
+        let api = "docs documents.create";
+        self.session.pace("docs.write", 1).await;
+        let mut policy = self.session.meter().policy();
+        let made = timed(
+            api,
+            self.docs
+                .documents()
+                .create(google_docs1::api::Document {
+                    title: Some(title.to_string()),
+                    ..Default::default()
+                })
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        let id = made
+            .document_id
+            .ok_or_else(|| incomplete(api, "the document came back without its id"))?;
+        let insert: BatchUpdateDocumentRequest = serde_json::from_value(serde_json::json!({
+            "requests": [{ "insertText": { "location": { "index": 1 }, "text": text } }]
+        }))
+        .map_err(|source| {
+            SourceError::from(super::GoogleError::Garbled {
+                api: "docs documents.batchUpdate",
+                source,
+            })
+        })?;
+        self.session.pace("docs.write", 1).await;
+        let mut policy = self.session.meter().policy();
+        timed(
+            "docs documents.batchUpdate",
+            self.docs
+                .documents()
+                .batch_update(insert, &id)
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await?;
+        let url = format!("https://docs.google.com/document/d/{id}/edit");
+        Ok((id, url))
+    }
+
+    async fn import_docx(
+        &self,
+        title: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(String, String), SourceError> {
+        // An upload whose metadata asks for the Google Docs type is converted by Drive
+        // (https://developers.google.com/workspace/drive/api/guides/manage-uploads, "Import to
+        // Google Docs types").
+        let api = "drive files.create (import)";
+        let docx: mime::Mime =
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                .parse()
+                .expect("the .docx MIME type parses");
+        let mut policy = self.session.meter().policy();
+        let made = timed(
+            api,
+            self.drive
+                .files()
+                .create(File {
+                    name: Some(title.to_string()),
+                    mime_type: Some("application/vnd.google-apps.document".into()),
+                    ..Default::default()
+                })
+                .param("fields", "id,webViewLink")
+                .delegate(&mut policy)
+                .upload(std::io::Cursor::new(bytes), docx),
+        )
+        .await?;
+        let id = made
+            .id
+            .ok_or_else(|| incomplete(api, "the import came back without its id"))?;
+        let url = made
+            .web_view_link
+            .unwrap_or_else(|| format!("https://docs.google.com/document/d/{id}/edit"));
+        Ok((id, url))
+    }
 }
