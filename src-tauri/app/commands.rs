@@ -8,7 +8,9 @@ use cremmy_protocol::accounts::{
 };
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
-use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, GeneratedDoc};
+use cremmy_protocol::docs::{
+    DocPreview, DocRequest, DocTemplates, GeneratedDoc, TemplateMade, TemplateUpload,
+};
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{
     LeadSheet, SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger,
@@ -400,6 +402,27 @@ pub async fn set_doc_templates(b: State<'_, Backend>, input: DocTemplates) -> Re
         .map_err(api)
 }
 
+#[tauri::command]
+pub async fn create_doc_template(b: State<'_, Backend>, kind: DocumentKind) -> Reply<TemplateMade> {
+    b.opened()?
+        .sync
+        .create_doc_template(kind)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn upload_doc_template(
+    b: State<'_, Backend>,
+    input: TemplateUpload,
+) -> Reply<TemplateMade> {
+    b.opened()?
+        .sync
+        .upload_doc_template(&input)
+        .await
+        .map_err(api)
+}
+
 /// The template's variables and what is missing, before "Generate".
 #[tauri::command]
 pub async fn preview_document(b: State<'_, Backend>, input: DocRequest) -> Reply<DocPreview> {
@@ -498,6 +521,8 @@ macro_rules! all_commands {
             commands::set_lead_sheet,
             commands::doc_templates,
             commands::set_doc_templates,
+            commands::create_doc_template,
+            commands::upload_doc_template,
             commands::preview_document,
             commands::generate_document,
             desktop_commands::engine_status,

@@ -316,6 +316,41 @@ async fn generate_a_proposal_from_the_template_set_in_settings() {
     app.close().await;
 }
 
+/// "Create a proposal template" in Settings: Cremmy makes a starter Google Doc (one it may read
+/// under its narrow Drive access), sets it, and the client page's Generate dialog reads it.
+#[tokio::test]
+async fn a_template_cremmy_creates_is_set_and_read_by_generate() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_client(dir.path());
+    let app = connected_window("s13-create-template", &sb, dir.path(), &data).await;
+    app.click("#nav-settings").await;
+    app.click("#template-create-proposal").await;
+    app.wait_for_text(".toasts", "Template ready").await;
+    let made: Vec<String> = {
+        let world = sb.shared.lock();
+        world.google.drives[OWNER]
+            .files
+            .iter()
+            .filter(|f| f.name == "Cremmy proposal template")
+            .map(|f| f.id.clone())
+            .collect()
+    };
+    assert_eq!(made.len(), 1, "one starter Doc in the consultant's Drive");
+    app.click("#nav-clients").await;
+    app.click(".client-row .client-name").await;
+    app.click("#generate-proposal").await;
+    let needs = app
+        .wait_for_text("#document-variables", "{{deal_title}}")
+        .await;
+    assert!(
+        needs.contains("{{client_name}}") && needs.contains("{{contact_first_name}}"),
+        "the starter's variables are listed: {needs}"
+    );
+    app.screenshot().await;
+    app.close().await;
+}
+
 #[tokio::test]
 async fn meetings_sync_into_the_timeline_and_a_task_goes_on_the_calendar() {
     let sb = sandbox().await;

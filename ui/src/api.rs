@@ -392,6 +392,20 @@ pub async fn set_doc_templates(
 ) -> Reply<cremmy_protocol::docs::DocTemplates> {
     call(cmd::SET_DOC_TEMPLATES, &InputArg { input: &input }).await
 }
+pub async fn create_doc_template(
+    kind: cremmy_protocol::crm::DocumentKind,
+) -> Reply<cremmy_protocol::docs::TemplateMade> {
+    #[derive(Serialize)]
+    struct A {
+        kind: cremmy_protocol::crm::DocumentKind,
+    }
+    call(cmd::CREATE_DOC_TEMPLATE, &A { kind }).await
+}
+pub async fn upload_doc_template(
+    input: cremmy_protocol::docs::TemplateUpload,
+) -> Reply<cremmy_protocol::docs::TemplateMade> {
+    call(cmd::UPLOAD_DOC_TEMPLATE, &InputArg { input: &input }).await
+}
 pub async fn preview_document(
     input: cremmy_protocol::docs::DocRequest,
 ) -> Reply<cremmy_protocol::docs::DocPreview> {

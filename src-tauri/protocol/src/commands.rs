@@ -58,6 +58,8 @@ pub const LEAD_SHEET: &str = "lead_sheet";
 pub const SET_LEAD_SHEET: &str = "set_lead_sheet";
 pub const DOC_TEMPLATES: &str = "doc_templates";
 pub const SET_DOC_TEMPLATES: &str = "set_doc_templates";
+pub const CREATE_DOC_TEMPLATE: &str = "create_doc_template";
+pub const UPLOAD_DOC_TEMPLATE: &str = "upload_doc_template";
 pub const PREVIEW_DOCUMENT: &str = "preview_document";
 pub const GENERATE_DOCUMENT: &str = "generate_document";
 pub const ENGINE_STATUS: &str = "engine_status";
@@ -126,6 +128,8 @@ pub const ALL: &[&str] = &[
     SET_LEAD_SHEET,
     DOC_TEMPLATES,
     SET_DOC_TEMPLATES,
+    CREATE_DOC_TEMPLATE,
+    UPLOAD_DOC_TEMPLATE,
     PREVIEW_DOCUMENT,
     GENERATE_DOCUMENT,
     ENGINE_STATUS,

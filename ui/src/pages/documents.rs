@@ -3,8 +3,9 @@
 //! Settings card where the template documents are chosen.
 
 use cremmy_protocol::crm::{DocumentKind, Id};
-use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates};
+use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, TemplateMade, TemplateUpload};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::forms::Field;
 use crate::api;
@@ -147,7 +148,78 @@ fn TemplateLinks(templates: DocTemplates) -> impl IntoView {
             <Field label="Proposal template (Google Doc link)" value=proposal id="template-proposal" />
             <Field label="Contract template (Google Doc link)" value=contract id="template-contract" />
             <p class="muted small">"Write {{client_name}}, {{client_website}}, {{contact_name}}, {{contact_first_name}}, {{contact_email}}, {{deal_title}}, {{deal_value}}, {{date}} or {{document_type}} where the values go. Each document is a copy in Cremmy CRM/Clients/<client>."</p>
+            <p class="muted small">"Cremmy can open only the Google Docs it made or you uploaded through it (it never asks to read all your Drive). Start from a template Cremmy makes, or upload a Word file:"</p>
             <div class="actions"><button type="submit" class="button primary small" id="templates-save">"Save templates"</button></div>
         </form>
+        <div class="actions">
+            <MakeTemplate kind=DocumentKind::Proposal proposal contract />
+            <MakeTemplate kind=DocumentKind::Contract proposal contract />
+            <UploadTemplate proposal contract />
+        </div>
+    }
+}
+
+/// After a template was made or imported: the fields show it, and it opens for editing.
+fn made(proposal: RwSignal<String>, contract: RwSignal<String>) -> impl Fn(TemplateMade) {
+    let ui = use_ui();
+    move |m: TemplateMade| {
+        proposal.set(m.templates.proposal);
+        contract.set(m.templates.contract);
+        ui.ok("Template ready: it opens in Google Docs for you to edit");
+        ui.changed();
+        run(ui, api::open_provider_page(m.url), |()| {});
+    }
+}
+
+#[component]
+fn MakeTemplate(
+    kind: DocumentKind,
+    proposal: RwSignal<String>,
+    contract: RwSignal<String>,
+) -> impl IntoView {
+    let ui = use_ui();
+    let (id, text) = match kind {
+        DocumentKind::Contract => ("template-create-contract", "Create a contract template"),
+        _ => ("template-create-proposal", "Create a proposal template"),
+    };
+    view! {
+        <button type="button" class="button secondary small" id=id
+            on:click=move |_| run(ui, api::create_doc_template(kind), made(proposal, contract))>
+            {text}
+        </button>
+    }
+}
+
+#[component]
+fn UploadTemplate(proposal: RwSignal<String>, contract: RwSignal<String>) -> impl IntoView {
+    let ui = use_ui();
+    let kind = RwSignal::new(DocumentKind::Proposal);
+    view! {
+        <select id="template-upload-kind" on:change=move |e| kind.set(match event_target_value(&e).as_str() {
+            "contract" => DocumentKind::Contract,
+            _ => DocumentKind::Proposal,
+        })>
+            <option value="proposal">"as the proposal template"</option>
+            <option value="contract">"as the contract template"</option>
+        </select>
+        <label class="button secondary small file-button">
+            "Upload a .docx template"
+            <input type="file" id="template-upload" accept=".docx,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                on:change=move |e| {
+                    let Some(file) = e.target()
+                        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                        .and_then(|i| i.files())
+                        .and_then(|f| f.get(0)) else { return };
+                    let kind = kind.get_untracked();
+                    leptos::task::spawn_local(async move {
+                        let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                            Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+                            Err(_) => Vec::new(),
+                        };
+                        let upload = TemplateUpload { kind, file_name: file.name(), bytes };
+                        run(ui, api::upload_doc_template(upload), made(proposal, contract));
+                    });
+                } />
+        </label>
     }
 }
