@@ -124,6 +124,17 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
+    /// Back up the database now (a consistent copy; the window also keeps a daily one for a week).
+    Backup {
+        /// The backup file (default: backups/cremmy-<time>.sqlite3 in the data folder).
+        file: Option<PathBuf>,
+    },
+    /// Restore a backup: checked first, the current database kept in backups/, then replaced.
+    /// Quit the Cremmy window first.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
     /// Export a table as CSV.
     Export {
         #[arg(value_enum)]
@@ -166,6 +177,21 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
         }
     };
     runtime.block_on(async {
+        if let Command::Restore { file } = &command {
+            // Nothing may hold the database while it is replaced: no core is opened.
+            return report(
+                cremmy_core::backup::restore(data_dir, file, SystemClock.now())
+                    .await
+                    .map(|r| {
+                        format!(
+                            "Restored {} (schema {}). The database it replaced is kept as {}.",
+                            file.display(),
+                            r.schema_version,
+                            r.previous.display()
+                        )
+                    }),
+            );
+        }
         let core = match Core::open(data_dir, Arc::new(SystemClock), Environment::from_process_env()).await {
             Ok(core) => core,
             Err(e) => {
@@ -223,6 +249,13 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             ),
             Command::Import { file, dry_run, maps } => run_import(crm, &file, dry_run, &maps).await,
             Command::Export { table, out } => run_export(crm, table.into(), out.as_deref()).await,
+            Command::Backup { file } => report(
+                core.backup(file.as_deref())
+                    .await
+                    .map(|path| format!("Backed up to {}", path.display())),
+            ),
+            // Handled above, before the core opened the database.
+            Command::Restore { .. } => ExitCode::SUCCESS,
         };
         core.close().await;
         code

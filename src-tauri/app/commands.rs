@@ -402,6 +402,17 @@ pub async fn set_doc_templates(b: State<'_, Backend>, input: DocTemplates) -> Re
         .map_err(api)
 }
 
+/// Settings → Data → "Back up now": the backup file's path.
+#[tauri::command]
+pub async fn backup_now(b: State<'_, Backend>) -> Reply<String> {
+    b.opened()?
+        .core
+        .backup(None)
+        .await
+        .map(|path| path.display().to_string())
+        .map_err(api)
+}
+
 #[tauri::command]
 pub async fn create_doc_template(b: State<'_, Backend>, kind: DocumentKind) -> Reply<TemplateMade> {
     b.opened()?
@@ -522,6 +533,7 @@ macro_rules! all_commands {
             commands::doc_templates,
             commands::set_doc_templates,
             commands::create_doc_template,
+            commands::backup_now,
             commands::upload_doc_template,
             commands::preview_document,
             commands::generate_document,

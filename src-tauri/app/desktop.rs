@@ -50,7 +50,7 @@ pub struct Opened {
     pub endpoints: Endpoints,
     pub engine: EngineHandle,
     /// Keeps the core (and its lease heartbeat) alive as long as the window.
-    _core: Core,
+    pub core: Core,
 }
 
 /// Opens the core (database, graph, start-up recovery) and starts the engine.
@@ -72,7 +72,7 @@ async fn open_backend(
         sync: core.sync().clone(),
         endpoints: core.endpoints().clone(),
         engine: engine.handle(),
-        _core: core,
+        core,
     };
     Ok((opened, engine))
 }

@@ -262,3 +262,49 @@ fn import_columns_can_be_mapped_by_hand() {
         stderr(&bad)
     );
 }
+
+/// `cremmy backup FILE`, a lost database, `cremmy restore FILE`: the clients come back; a restore
+/// keeps the database it replaces, and refuses a file that is not a Cremmy backup.
+#[test]
+fn backup_then_restore_brings_the_data_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ok = |out: &std::process::Output, what: &str| {
+        assert!(
+            out.status.success(),
+            "{what}: {}\n{}",
+            stdout(out),
+            stderr(out)
+        );
+    };
+    ok(&run_cremmy(&data, &["demo"]), "demo");
+    let clients = |data: &std::path::Path| stdout(&run_cremmy(data, &["export", "clients"]));
+    let before = clients(&data);
+    assert!(before.lines().count() > 5, "demo clients: {before}");
+    let file = dir.path().join("saved.sqlite3");
+    let out = run_cremmy(&data, &["backup", file.to_str().unwrap()]);
+    ok(&out, "backup");
+    assert!(file.is_file() && stdout(&out).contains("Backed up to"));
+
+    // The database is lost: a new, empty one appears in its place.
+    for name in ["cremmy.sqlite3", "cremmy.sqlite3-wal", "cremmy.sqlite3-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    assert_eq!(clients(&data).lines().count(), 1, "only the header is left");
+
+    let out = run_cremmy(&data, &["restore", file.to_str().unwrap()]);
+    ok(&out, "restore");
+    assert!(stdout(&out).contains("is kept as"), "{}", stdout(&out));
+    assert_eq!(clients(&data), before, "the clients came back");
+
+    let junk = dir.path().join("junk.sqlite3");
+    std::fs::write(&junk, b"hello").unwrap();
+    let out = run_cremmy(&data, &["restore", junk.to_str().unwrap()]);
+    assert!(!out.status.success(), "a junk file is refused");
+    assert!(
+        stderr(&out).contains("not a Cremmy backup"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(clients(&data), before, "and nothing changed");
+}

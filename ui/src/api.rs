@@ -392,6 +392,10 @@ pub async fn set_doc_templates(
 ) -> Reply<cremmy_protocol::docs::DocTemplates> {
     call(cmd::SET_DOC_TEMPLATES, &InputArg { input: &input }).await
 }
+/// Settings → Data → "Back up now": where the backup went.
+pub async fn backup_now() -> Reply<String> {
+    call(cmd::BACKUP_NOW, &NoArgs {}).await
+}
 pub async fn create_doc_template(
     kind: cremmy_protocol::crm::DocumentKind,
 ) -> Reply<cremmy_protocol::docs::TemplateMade> {

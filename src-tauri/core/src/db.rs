@@ -15,6 +15,11 @@ use crate::paths;
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 
+/// The newest schema this build knows (its last migration).
+pub fn known_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("Cannot create the data directory {path}: {source}. Choose another one with --data-dir or CREMMY_DATA_DIR.")]
@@ -302,7 +307,7 @@ fn wal_file(path: &Path, suffix: &str) -> PathBuf {
 
 /// The owner's alone: the data folder 0700 and the database files 0600 on Unix (other users of
 /// the machine must not read a CRM). Elsewhere the per-user profile folder already is.
-mod private {
+pub(crate) mod private {
     use std::path::Path;
 
     #[cfg(unix)]

@@ -134,6 +134,24 @@ impl Core {
         &self.endpoints
     }
 
+    /// "Back up now" / `cremmy backup [FILE]`: a consistent copy of the database in `target`, or
+    /// in `backups/` with the time in its name.
+    pub async fn backup(
+        &self,
+        target: Option<&Path>,
+    ) -> Result<std::path::PathBuf, crate::backup::BackupError> {
+        let target = match target {
+            Some(t) => t.to_path_buf(),
+            None => {
+                let data_dir = self.db.path().parent().unwrap_or(Path::new("."));
+                crate::backup::backup_dir(data_dir)?
+                    .join(crate::backup::stamped_name("cremmy-", self.clock.now()))
+            }
+        };
+        self.db.backup_to(&target).await?;
+        Ok(target)
+    }
+
     /// Starts the background engine (the window's; the CLI runs one thing and ends).
     pub fn start_engine(&self, tick: Duration, notices: mpsc::UnboundedSender<Notice>) -> Engine {
         Engine::start(self.sync.clone(), self.clock.clone(), tick, notices)

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod backoff;
+pub mod backup;
 pub mod clock;
 pub mod crm;
 pub mod cursors;

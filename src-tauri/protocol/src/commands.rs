@@ -59,6 +59,7 @@ pub const SET_LEAD_SHEET: &str = "set_lead_sheet";
 pub const DOC_TEMPLATES: &str = "doc_templates";
 pub const SET_DOC_TEMPLATES: &str = "set_doc_templates";
 pub const CREATE_DOC_TEMPLATE: &str = "create_doc_template";
+pub const BACKUP_NOW: &str = "backup_now";
 pub const UPLOAD_DOC_TEMPLATE: &str = "upload_doc_template";
 pub const PREVIEW_DOCUMENT: &str = "preview_document";
 pub const GENERATE_DOCUMENT: &str = "generate_document";
@@ -129,6 +130,7 @@ pub const ALL: &[&str] = &[
     DOC_TEMPLATES,
     SET_DOC_TEMPLATES,
     CREATE_DOC_TEMPLATE,
+    BACKUP_NOW,
     UPLOAD_DOC_TEMPLATE,
     PREVIEW_DOCUMENT,
     GENERATE_DOCUMENT,

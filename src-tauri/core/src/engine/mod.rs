@@ -203,8 +203,12 @@ impl Worker {
         let _ = self.publish().await;
     }
 
-    /// One round: due jobs, then the sync if it is due or was asked for.
+    /// One round: today's backup if it is not made yet, due jobs, then the sync if it is due or
+    /// was asked for.
     async fn round(&mut self, forced: bool) -> SyncResult<()> {
+        // A failed backup (a full disk) must not stop syncing; the next round tries again, and
+        // `cremmy doctor` shows the newest backup.
+        let _ = crate::backup::daily(self.crm.database(), self.clock.now()).await;
         let paused = self.paused().await;
         if !paused {
             self.runner.run_due_jobs().await?;

@@ -4,6 +4,7 @@ mod accounts;
 mod accounts_grants;
 mod accounts_support;
 mod accounts_tokens;
+mod backup;
 mod calendar_sync;
 mod crm_clients;
 mod crm_csv;
