@@ -41,6 +41,9 @@ pub enum EngineCommand {
 pub struct EngineHandle {
     commands: mpsc::UnboundedSender<EngineCommand>,
     status: watch::Receiver<EngineStatus>,
+    /// Rounds the loop has finished (what a caller waits on to know the engine looked and did
+    /// nothing).
+    rounds: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl EngineHandle {
@@ -56,6 +59,11 @@ impl EngineHandle {
     /// Changes to the status, for the window and the tray.
     pub fn subscribe(&self) -> watch::Receiver<EngineStatus> {
         self.status.clone()
+    }
+
+    /// Rounds finished so far (each: due jobs, the sync if due, notices, status).
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -78,7 +86,9 @@ impl Engine {
         let (status_tx, status) = watch::channel(EngineStatus::default());
         let status_tx = Arc::new(status_tx);
         let forward = forward_progress(&runner, status_tx.clone());
+        let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let worker = Worker {
+            rounds: rounds.clone(),
             crm: runner.crm().clone(),
             runner,
             clock,
@@ -94,7 +104,11 @@ impl Engine {
             forward.abort();
         });
         Engine {
-            handle: EngineHandle { commands, status },
+            handle: EngineHandle {
+                commands,
+                status,
+                rounds,
+            },
             task,
         }
     }
@@ -134,6 +148,7 @@ fn forward_progress(
 }
 
 struct Worker {
+    rounds: Arc<std::sync::atomic::AtomicU64>,
     runner: SyncRunner,
     crm: Crm,
     clock: Arc<dyn Clock>,
@@ -179,6 +194,8 @@ impl Worker {
                 }
             }
             let _ = self.publish().await;
+            self.rounds
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
 

@@ -39,14 +39,12 @@ async fn loopback_sign_in_connects_and_keeps_tokens_only_in_the_keychain() {
         "identity scopes are always asked for: {:?}",
         account.scopes
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
+    crate::support::eventually("the browser tab says it connected", || {
         page.lock()
             .unwrap()
-            .contains("connected to Google Workspace as consultant@sandbox.example"),
-        "the browser tab says so: {}",
-        page.lock().unwrap()
-    );
+            .contains("connected to Google Workspace as consultant@sandbox.example")
+    })
+    .await;
 
     let access = t.accounts.access_token(account.id).await.expect("a token");
     let profile = http()
@@ -260,12 +258,10 @@ async fn a_pkce_mismatch_and_a_denial_connect_nothing() {
         .await
         .expect_err("denied");
     assert_eq!(denied.code(), ErrorCode::Cancelled, "{denied}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        page.lock().unwrap().contains("cancelled"),
-        "the tab tells the user: {}",
-        page.lock().unwrap()
-    );
+    crate::support::eventually("the tab tells the user it was cancelled", || {
+        page.lock().unwrap().contains("cancelled")
+    })
+    .await;
     assert!(t.accounts.list().await.unwrap().is_empty());
 }
 
@@ -507,12 +503,11 @@ async fn a_deep_link_sign_in_waits_for_the_os_to_deliver_its_callback() {
         .await
         .expect("the deep link finishes the waiting sign-in");
     assert_eq!(account.status, AccountStatus::Connected);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(
-        *delivered.lock().unwrap(),
-        Some(true),
-        "the outcome went to the waiting sign-in, not back to the link handler"
-    );
+    crate::support::eventually(
+        "the outcome went to the waiting sign-in, not back to the link handler",
+        || *delivered.lock().unwrap() == Some(true),
+    )
+    .await;
 
     let stray = t
         .accounts

@@ -166,7 +166,14 @@ async fn disconnect_revokes_forgets_tokens_and_works_offline() {
     assert_eq!(back.status, AccountStatus::Connected);
     let base = t.sandbox.base_url();
     drop(t.sandbox);
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let addr = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    crate::support::eventually("the provider stopped answering", || {
+        std::net::TcpStream::connect(&addr).is_err()
+    })
+    .await;
     let offline = t
         .accounts
         .disconnect(back.id)

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::accounts_support::connect;
 use crate::mail_sync::{mail_world, post, requests, MailWorld};
-use crate::support::client;
+use crate::support::{client, eventually};
 
 const FOLDER: &str = "application/vnd.google-apps.folder";
 
@@ -292,17 +292,6 @@ async fn new_clients_get_a_folder_when_the_setting_is_on() {
             .all(|(_, n, _)| n != "Before the setting"),
         "only the new client got one"
     );
-}
-
-/// Waits (bounded) until `done` holds, re-checking as the background work goes on.
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("{what} did not happen within 5 s");
 }
 
 #[tokio::test]

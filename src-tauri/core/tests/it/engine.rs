@@ -112,6 +112,13 @@ async fn wait_for(r: &Running, why: &str, ok: impl Fn(&EngineStatus) -> bool) ->
     }
 }
 
+/// Waits until the engine has finished `n` more rounds: it looked (jobs, schedule, notices) and
+/// did what it would do, so an absence can be asserted without waiting a fixed time.
+async fn rounds_pass(handle: &EngineHandle, n: u64) {
+    let target = handle.rounds() + n;
+    crate::support::eventually("the engine's rounds", || handle.rounds() >= target).await;
+}
+
 /// Waits until the log holds `n` runs.
 async fn wait_for_runs(r: &Running, n: usize) -> Vec<SyncTrigger> {
     for _ in 0..2000 {
@@ -141,7 +148,7 @@ async fn the_engine_syncs_on_start_then_on_schedule_and_obeys_pause() {
         "five minutes (+ jitter) later: {s:?}"
     );
 
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    rounds_pass(&r.handle, 3).await;
     assert_eq!(
         triggers(&r.w).await.len(),
         1,
@@ -153,7 +160,7 @@ async fn the_engine_syncs_on_start_then_on_schedule_and_obeys_pause() {
     r.handle.send(EngineCommand::Pause);
     wait_for(&r, "paused", |s| s.paused && s.next_sync_at.is_none()).await;
     r.w.t.clock.advance(60 * MIN);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    rounds_pass(&r.handle, 3).await;
     assert_eq!(triggers(&r.w).await.len(), 2, "paused: no scheduled run");
 
     r.handle.send(EngineCommand::SyncNow);
@@ -197,7 +204,7 @@ async fn pause_survives_a_restart() {
     .expect("status published")
     .unwrap();
     assert!(s.paused && s.next_sync_at.is_none(), "{s:?}");
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    rounds_pass(&again.handle(), 3).await;
     assert_eq!(
         triggers(&r.w).await,
         [SyncTrigger::Startup],
@@ -219,7 +226,7 @@ async fn a_task_reminder_becomes_a_notice_once() {
         })
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    rounds_pass(&r.handle, 3).await;
     assert!(
         r.notices.try_recv().is_err(),
         "not before the reminder time"
@@ -233,7 +240,7 @@ async fn a_task_reminder_becomes_a_notice_once() {
         (notice.title.as_str(), notice.body.as_str()),
         ("Task due", "Call Ada")
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    rounds_pass(&r.handle, 3).await;
     assert!(r.notices.try_recv().is_err(), "announced once");
     r.engine.stop(Duration::from_secs(5)).await;
 }

@@ -52,3 +52,15 @@ pub async fn count(crm: &Crm, table: &str) -> i64 {
         .await
         .unwrap()
 }
+
+/// Waits (bounded) until `done` holds, re-checking as background work goes on: tests wait for
+/// the condition they assert, never for a fixed time.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{what} did not happen within 10 s");
+}
