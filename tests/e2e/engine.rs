@@ -78,7 +78,7 @@ async fn a_failed_email_waits_in_the_outbox_and_retry_sends_it() {
     reqwest_post_json(
         &faults,
         serde_json::json!({ "rules": [
-            { "path": "/messages/send", "fault": { "kind": "status", "status": 403, "reason": "forbidden" } },
+            { "path": "/drafts/send", "fault": { "kind": "status", "status": 403, "reason": "forbidden" } },
         ] }),
     )
     .await;
