@@ -423,6 +423,19 @@ pub async fn create_doc_template(b: State<'_, Backend>, kind: DocumentKind) -> R
 }
 
 #[tauri::command]
+pub async fn copy_doc_template(
+    b: State<'_, Backend>,
+    kind: DocumentKind,
+    link: String,
+) -> Reply<TemplateMade> {
+    b.opened()?
+        .sync
+        .copy_doc_template(kind, &link)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
 pub async fn upload_doc_template(
     b: State<'_, Backend>,
     input: TemplateUpload,
@@ -534,6 +547,7 @@ macro_rules! all_commands {
             commands::set_doc_templates,
             commands::create_doc_template,
             commands::backup_now,
+            commands::copy_doc_template,
             commands::upload_doc_template,
             commands::preview_document,
             commands::generate_document,

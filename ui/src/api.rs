@@ -405,6 +405,17 @@ pub async fn create_doc_template(
     }
     call(cmd::CREATE_DOC_TEMPLATE, &A { kind }).await
 }
+pub async fn copy_doc_template(
+    kind: cremmy_protocol::crm::DocumentKind,
+    link: String,
+) -> Reply<cremmy_protocol::docs::TemplateMade> {
+    #[derive(Serialize)]
+    struct A {
+        kind: cremmy_protocol::crm::DocumentKind,
+        link: String,
+    }
+    call(cmd::COPY_DOC_TEMPLATE, &A { kind, link }).await
+}
 pub async fn upload_doc_template(
     input: cremmy_protocol::docs::TemplateUpload,
 ) -> Reply<cremmy_protocol::docs::TemplateMade> {

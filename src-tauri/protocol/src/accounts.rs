@@ -51,16 +51,20 @@ pub enum Feature {
     Sheets,
     /// Meetings.
     Calendar,
+    /// Reading the user's own Google Docs (read-only), asked only when the user copies an
+    /// existing Doc as a template.
+    DocsRead,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 6] = [
+    pub const ALL: [Feature; 7] = [
         Feature::MailIngest,
         Feature::MailSend,
         Feature::Drive,
         Feature::Docs,
         Feature::Sheets,
         Feature::Calendar,
+        Feature::DocsRead,
     ];
 
     pub fn label(self) -> &'static str {
@@ -71,6 +75,7 @@ impl Feature {
             Feature::Docs => "Proposals from Docs templates",
             Feature::Sheets => "Sheets export and lead import",
             Feature::Calendar => "Meetings from Calendar",
+            Feature::DocsRead => "Read your own Docs (to copy a template)",
         }
     }
 }

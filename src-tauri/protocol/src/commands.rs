@@ -60,6 +60,7 @@ pub const DOC_TEMPLATES: &str = "doc_templates";
 pub const SET_DOC_TEMPLATES: &str = "set_doc_templates";
 pub const CREATE_DOC_TEMPLATE: &str = "create_doc_template";
 pub const BACKUP_NOW: &str = "backup_now";
+pub const COPY_DOC_TEMPLATE: &str = "copy_doc_template";
 pub const UPLOAD_DOC_TEMPLATE: &str = "upload_doc_template";
 pub const PREVIEW_DOCUMENT: &str = "preview_document";
 pub const GENERATE_DOCUMENT: &str = "generate_document";
@@ -131,6 +132,7 @@ pub const ALL: &[&str] = &[
     SET_DOC_TEMPLATES,
     CREATE_DOC_TEMPLATE,
     BACKUP_NOW,
+    COPY_DOC_TEMPLATE,
     UPLOAD_DOC_TEMPLATE,
     PREVIEW_DOCUMENT,
     GENERATE_DOCUMENT,

@@ -156,6 +156,62 @@ fn TemplateLinks(templates: DocTemplates) -> impl IntoView {
             <MakeTemplate kind=DocumentKind::Contract proposal contract />
             <UploadTemplate proposal contract />
         </div>
+        <CopyExistingDoc proposal contract />
+    }
+}
+
+/// "Copy an existing Google Doc": needs read access to the user's Docs, asked only now, after
+/// saying why.
+#[component]
+fn CopyExistingDoc(proposal: RwSignal<String>, contract: RwSignal<String>) -> impl IntoView {
+    use cremmy_protocol::accounts::{ConnectRequest, Feature};
+    use cremmy_protocol::{ErrorCode, Provider};
+    let ui = use_ui();
+    let link = RwSignal::new(String::new());
+    let kind = RwSignal::new(DocumentKind::Proposal);
+    let asking = RwSignal::new(false);
+    let copy = move || {
+        let (kind, link) = (kind.get_untracked(), link.get_untracked());
+        let done = made(proposal, contract);
+        leptos::task::spawn_local(async move {
+            match api::copy_doc_template(kind, link).await {
+                Ok(m) => done(m),
+                Err(e) if e.code == ErrorCode::NotConfigured => asking.set(true),
+                Err(e) => ui.error(&e),
+            }
+        });
+    };
+    let allow = move |_| {
+        asking.set(false);
+        let request = ConnectRequest {
+            provider: Provider::Google,
+            features: vec![Feature::Docs, Feature::DocsRead],
+            login_hint: None,
+        };
+        run(ui, api::connect_account(request), move |_| copy());
+    };
+    view! {
+        <div class="actions">
+            <input id="template-copy-link" placeholder="…or copy an existing Google Doc: paste its link"
+                prop:value=move || link.get() on:input=move |e| link.set(event_target_value(&e)) />
+            <select id="template-copy-kind" on:change=move |e| kind.set(match event_target_value(&e).as_str() {
+                "contract" => DocumentKind::Contract,
+                _ => DocumentKind::Proposal,
+            })>
+                <option value="proposal">"as the proposal template"</option>
+                <option value="contract">"as the contract template"</option>
+            </select>
+            <button type="button" class="button secondary small" id="template-copy" on:click=move |_| copy()>"Copy it"</button>
+        </div>
+        <Show when=move || asking.get()>
+            <div class="notice" id="template-copy-permission">
+                <p class="small">"To copy a Doc you made yourself, Cremmy needs Google's permission to read your Google Docs (read-only). Google will ask you now. Cremmy reads only the Doc you paste, copies its text (not its formatting) into a template it owns, and never changes your Doc. For an exact copy, download the Doc as .docx and upload it instead."</p>
+                <div class="actions">
+                    <button type="button" class="button primary small" id="template-copy-allow" on:click=allow>"Allow read access and copy"</button>
+                    <button type="button" class="button secondary small" on:click=move |_| asking.set(false)>"Not now"</button>
+                </div>
+            </div>
+        </Show>
     }
 }
 

@@ -139,6 +139,43 @@ pub async fn create_template(
     Ok(TemplateMade { templates, url })
 }
 
+/// "Copy an existing Doc": the user's own document (read with the read-only access they granted
+/// for it) copied as a document Cremmy made, text only, and set as the `kind` template.
+pub async fn copy_existing_template(
+    db: &Database,
+    store: &impl DocStore,
+    kind: DocumentKind,
+    link: &str,
+    links: &FileLinks,
+    now: Timestamp,
+) -> Result<TemplateMade, SyncError> {
+    let id = (links.id_of)(link).ok_or(SyncError::Invalid {
+        field: "template link",
+        reason: format!("paste {} or its id", links.document),
+    })?;
+    let (title, text) = store.read(&id).await?.ok_or_else(|| SyncError::Invalid {
+        field: "template link",
+        reason: format!(
+            "Cremmy cannot read that {}: check the link, and that the signed-in account can open it",
+            store.document_noun()
+        ),
+    })?;
+    if !matches!(kind, DocumentKind::Proposal | DocumentKind::Contract) {
+        return Err(SyncError::Invalid {
+            field: "template",
+            reason: "only proposals and contracts have templates".into(),
+        });
+    }
+    let copy_title: String = format!("{} (Cremmy template)", title.trim())
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let (id, url) = store.create_with_text(&copy_title, &text).await?;
+    let templates = set_template(db, kind, &id, now).await?;
+    Ok(TemplateMade { templates, url })
+}
+
 /// "Upload a .docx template": the Word file imported (converted by the store) and set as the
 /// `kind` template. The file is checked first: nothing is uploaded or set if it is not a .docx.
 pub async fn upload_template(

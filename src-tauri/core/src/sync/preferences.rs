@@ -33,6 +33,27 @@ impl SyncRunner {
         doc_templates::create_template(&self.db, &session.documents(), kind, self.clock.now()).await
     }
 
+    /// "Copy an existing Doc": needs an account that granted reading the user's Docs
+    /// ([`Feature::DocsRead`], asked only for this); the copy is one Cremmy made.
+    pub async fn copy_doc_template(
+        &self,
+        kind: DocumentKind,
+        link: &str,
+    ) -> SyncResult<TemplateMade> {
+        let account = self.account_with(Feature::DocsRead).await?;
+        let session = self.session(&account, Feature::DocsRead)?;
+        let links = file_links(Capability::DocStore)?;
+        doc_templates::copy_existing_template(
+            &self.db,
+            &session.documents(),
+            kind,
+            link,
+            links,
+            self.clock.now(),
+        )
+        .await
+    }
+
     /// "Upload a .docx template": the Word file imported as a document and set as the template.
     pub async fn upload_doc_template(&self, upload: &TemplateUpload) -> SyncResult<TemplateMade> {
         let account = self.account_with(Feature::Docs).await?;

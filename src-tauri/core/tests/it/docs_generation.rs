@@ -489,3 +489,63 @@ async fn templates_are_made_or_uploaded_through_cremmy_and_a_users_own_doc_is_ex
         "the proposal template stays"
     );
 }
+
+/// "Copy an existing Doc": reading the user's own Doc needs read access to their Docs, asked for
+/// only then (incrementally, with the other grants kept); the copy is a Doc Cremmy made, set as
+/// the template.
+#[tokio::test]
+async fn an_existing_doc_is_copied_once_read_access_is_granted() {
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    connect(&w.t, &[Feature::Docs]).await;
+    let own = {
+        let mut world = w.t.sandbox.shared.lock();
+        world
+            .google
+            .drives
+            .entry(OWNER.into())
+            .or_default()
+            .create_users_own(
+                "Our proposal",
+                DOC,
+                Vec::new(),
+                b"Dear {{contact_first_name}},\nfor {{client_name}}.\n".to_vec(),
+            )
+            .id
+    };
+    let link = format!("https://docs.google.com/document/d/{own}/edit");
+    let e = w
+        .sync
+        .copy_doc_template(DocumentKind::Proposal, &link)
+        .await
+        .expect_err("no read access granted yet");
+    assert_eq!(e.code(), ErrorCode::NotConfigured, "{e}");
+    assert!(
+        e.to_string().contains("Read your own Docs"),
+        "the message names the access to grant: {e}"
+    );
+    // The user agrees: the same account grants read access to its Docs too.
+    let account = connect(&w.t, &[Feature::Docs, Feature::DocsRead]).await;
+    assert!(
+        account.features.contains(&Feature::Docs),
+        "earlier grants kept"
+    );
+    let made = w
+        .sync
+        .copy_doc_template(DocumentKind::Proposal, &link)
+        .await
+        .expect("copied");
+    assert_ne!(made.templates.proposal, own, "a copy, not the user's Doc");
+    let preview = w
+        .sync
+        .preview_document(&DocRequest {
+            client_id: acme.id,
+            kind: DocumentKind::Proposal,
+            deal_id: None,
+        })
+        .await
+        .expect("the copy is readable");
+    assert_eq!(preview.template_title, "Our proposal (Cremmy template)");
+    assert_eq!(preview.variables, ["contact_first_name", "client_name"]);
+}

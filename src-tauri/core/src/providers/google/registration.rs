@@ -26,6 +26,9 @@ const GMAIL_COMPOSE: &str = "https://www.googleapis.com/auth/gmail.compose";
 const DRIVE_FILE: &str = "https://www.googleapis.com/auth/drive.file";
 const SPREADSHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
 const CALENDAR_EVENTS: &str = "https://www.googleapis.com/auth/calendar.events";
+/// Read-only access to the user's Docs (a sensitive, not restricted, scope): only for copying an
+/// existing Doc as a template, asked when the user does that.
+const DOCUMENTS_READONLY: &str = "https://www.googleapis.com/auth/documents.readonly";
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -67,6 +70,7 @@ pub const REGISTRATION: Registration = Registration {
         // drive.file too: to see that an exported spreadsheet was moved to the trash.
         (Feature::Sheets, &[SPREADSHEETS, DRIVE_FILE]),
         (Feature::Calendar, &[CALENDAR_EVENTS]),
+        (Feature::DocsRead, &[DOCUMENTS_READONLY]),
     ],
     rate_limits: &[
         RateLimit {
