@@ -368,13 +368,14 @@ fn summarise(plan: &Plan) -> ImportPreview {
 }
 
 impl Crm {
-    /// What importing `text` would do, row by row. Writes nothing.
+    /// What importing `text` would do, row by row. Writes nothing, so it reads on a reader
+    /// connection: a big preview never holds the single writer (syncs and edits carry on).
     pub async fn preview_import(
         &self,
         text: &[u8],
         mapping: Option<&[ColumnMapping]>,
     ) -> CrmResult<ImportPreview> {
-        let mut conn = self.writer().acquire().await?;
+        let mut conn = self.pool().acquire().await?;
         Ok(summarise(&plan(&mut conn, text, mapping).await?))
     }
 

@@ -362,3 +362,28 @@ async fn exports_neutralise_formulas_from_untrusted_text() {
         );
     }
 }
+
+/// A preview writes nothing, so it must not wait for (or hold) the single writer: while another
+/// write transaction is open, the preview still answers.
+#[tokio::test]
+async fn a_preview_reads_while_the_writer_is_busy() {
+    let t = test_crm().await;
+    client(&t.crm, "Acme").await;
+    let mut busy = t.crm.database().writer().begin().await.unwrap();
+    sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('busy', '1', 0)")
+        .execute(&mut *busy)
+        .await
+        .unwrap();
+    let preview = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        t.crm.preview_import(GOOD.as_bytes(), None),
+    )
+    .await
+    .expect("the preview does not wait for the writer")
+    .expect("a preview");
+    assert_eq!(
+        preview.clients_to_create, 2,
+        "Brightwater and Copperleaf; Acme exists"
+    );
+    busy.rollback().await.unwrap();
+}
