@@ -16,7 +16,7 @@ use crate::desktop::Backend;
 #[derive(Default)]
 pub struct WindowEvents {
     channel: Mutex<Option<Channel<AppEvent>>>,
-    backlog: Mutex<Vec<AppEvent>>,
+    backlog: Mutex<deep_link::Backlog<AppEvent>>,
 }
 
 impl WindowEvents {
@@ -43,8 +43,11 @@ impl WindowEvents {
 
     /// A (re)loaded window subscribes; it gets the backlog first.
     pub fn subscribe(&self, channel: Channel<AppEvent>) {
-        let backlog: Vec<AppEvent> =
-            std::mem::take(&mut *self.backlog.lock().unwrap_or_else(|p| p.into_inner()));
+        let backlog: Vec<AppEvent> = self
+            .backlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         for event in backlog {
             let _ = channel.send(event);
         }

@@ -25,8 +25,9 @@ pub enum DeepLinkError {
     Malformed,
     #[error("Only cremmy:// links open Cremmy; this one was ignored.")]
     WrongScheme,
-    #[error("Cremmy does not know the link cremmy://{0}. It was ignored.")]
-    Unknown(String),
+    /// The link's text is not repeated: it is untrusted and may be made to mislead.
+    #[error("Cremmy does not know the link it was given; it was ignored. Cremmy's links open a client or finish a sign-in.")]
+    Unknown,
 }
 
 pub fn classify(raw: &str) -> Result<DeepLink, DeepLinkError> {
@@ -39,13 +40,12 @@ pub fn classify(raw: &str) -> Result<DeepLink, DeepLinkError> {
     }
     let host = url.host_str().unwrap_or_default();
     let path = url.path().trim_end_matches('/');
-    let shown: String = format!("{host}{path}").chars().take(80).collect();
     if url.username() != ""
         || url.password().is_some()
         || url.port().is_some()
         || url.fragment().is_some()
     {
-        return Err(DeepLinkError::Unknown(shown));
+        return Err(DeepLinkError::Unknown);
     }
     match (host, path) {
         ("oauth", "/callback") => Ok(DeepLink::OAuthCallback(url.to_string())),
@@ -55,7 +55,40 @@ pub fn classify(raw: &str) -> Result<DeepLink, DeepLinkError> {
             .and_then(|id| id.parse().ok())
             .filter(|id: &i64| *id > 0)
             .map(DeepLink::OpenClient)
-            .ok_or(DeepLinkError::Unknown(shown)),
-        _ => Err(DeepLinkError::Unknown(shown)),
+            .ok_or(DeepLinkError::Unknown),
+        _ => Err(DeepLinkError::Unknown),
+    }
+}
+
+/// What happened before the window subscribed (a link that started the app, its sign-in's
+/// outcome), kept for it in order, but only the newest [`Backlog::CAP`]: links arrive from
+/// outside, and a flood of them must not grow memory without end.
+#[derive(Debug)]
+pub struct Backlog<T> {
+    items: std::collections::VecDeque<T>,
+}
+
+impl<T> Default for Backlog<T> {
+    fn default() -> Self {
+        Backlog {
+            items: std::collections::VecDeque::new(),
+        }
+    }
+}
+
+impl<T> Backlog<T> {
+    pub const CAP: usize = 32;
+
+    /// Keeps `item`; the oldest goes when the backlog is full.
+    pub fn push(&mut self, item: T) {
+        if self.items.len() == Self::CAP {
+            self.items.pop_front();
+        }
+        self.items.push_back(item);
+    }
+
+    /// Everything kept, oldest first; the backlog is empty after.
+    pub fn take(&mut self) -> Vec<T> {
+        self.items.drain(..).collect()
     }
 }

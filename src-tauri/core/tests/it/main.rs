@@ -13,6 +13,7 @@ mod crm_sample_data;
 mod crm_search;
 mod crm_tasks;
 mod database;
+mod deep_links;
 mod docs_generation;
 mod doctor;
 mod drive_folders;
