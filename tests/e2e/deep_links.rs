@@ -38,7 +38,10 @@ async fn a_client_link_opens_that_client_in_the_running_window_and_garbage_is_re
         .wait_for_text(".toast.error", "does not know the link")
         .await;
     assert!(toast.contains("ignored"), "{toast}");
-    assert!(!toast.contains("passwd"), "the link's text is not echoed: {toast}");
+    assert!(
+        !toast.contains("passwd"),
+        "the link's text is not echoed: {toast}"
+    );
     app.screenshot().await;
     app.close().await;
 }

@@ -3,7 +3,7 @@
 //! go to `backups/` beside the database and the newest [`KEEP_DAILY`] are kept. Restoring checks
 //! the file first (SQLite's integrity check, a Cremmy schema no newer than this build), refuses
 //! while another connection has the database open, keeps the current database as a backup, then
-//! swaps the file and brings its schema up to date.
+//! swaps the file (the next open migrates it, as any open does).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -268,9 +268,8 @@ pub async fn restore(
         name.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(name));
     }
-    // Open it once: WAL mode again, and the schema brought up to this build's.
-    let db = Database::open_in(data_dir).await?;
-    db.close().await;
+    // The next open (the window, any `cremmy` command) puts it back in WAL mode and brings its
+    // schema up to this build's (`check` made sure it is not newer).
     Ok(Restored {
         previous,
         schema_version,

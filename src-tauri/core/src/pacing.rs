@@ -7,6 +7,10 @@
 //! window before it, plus its own, stay within the limit. That holds exactly for calls of any
 //! cost (a 100-unit drafts.send as much as a 5-unit messages.get), which a token bucket with a
 //! burst does not.
+//!
+//! Pacing measures the clock its waits run on ([`elapsed_ms`], tokio's), not the injected wall
+//! clock: a wait is real time passing, and a test's manual clock does not move while a call
+//! sleeps.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +18,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
+
+/// Milliseconds on tokio's clock since the first call (what pacers measure).
+pub fn elapsed_ms() -> Timestamp {
+    static START: std::sync::OnceLock<tokio::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(tokio::time::Instant::now);
+    tokio::time::Instant::now()
+        .duration_since(start)
+        .as_millis() as Timestamp
+}
 
 /// At most `units` in any window of length `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -38,6 +38,9 @@ pub struct FaultRule {
     pub times: Option<u32>,
     #[serde(default)]
     pub probability: Option<f64>,
+    /// Let this many matching requests through first (a failure midway through a run).
+    #[serde(default)]
+    pub after: Option<u32>,
     pub fault: Fault,
 }
 
@@ -75,6 +78,10 @@ impl Faults {
                 && r.times != Some(0)
         })?;
         let rule = &mut self.rules[index];
+        if let Some(n) = rule.after.as_mut().filter(|n| **n > 0) {
+            *n -= 1;
+            return None;
+        }
         if let Some(p) = rule.probability {
             let p = p.clamp(0.0, 1.0);
             let fault = rule.fault.clone();

@@ -218,3 +218,72 @@ fn each_messages_last_change_decides() {
         );
     }
 }
+
+/// Catching up after a long offline spell commits in chunks as it goes, and moves the cursor only
+/// at the end: a failure midway keeps what was committed and leaves the cursor where it was, and
+/// the next run finishes without duplicates.
+#[tokio::test]
+async fn catching_up_commits_in_chunks_and_moves_the_cursor_last() {
+    use cremmy_core::features::mail::IMPORT_CHUNK;
+    let w = mail_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Dana", &["dana@acme.example"]).await;
+    connect(&w.t, &[Feature::MailIngest]).await;
+    sync_ok(&w).await;
+    let cursor = || async {
+        let c: Option<String> =
+            sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE stream = 'mail'")
+                .fetch_one(w.t.db.pool())
+                .await
+                .unwrap();
+        c
+    };
+    let before = cursor().await;
+    let many = IMPORT_CHUNK + 150;
+    for i in 0..many {
+        add(
+            &w,
+            NewMessage {
+                from: "dana@acme.example".into(),
+                to: OWNER.into(),
+                subject: format!("Note {i}"),
+                internal_date: Some(T0 - 3_600_000 + i as i64),
+                ..Default::default()
+            },
+        );
+    }
+    // Reading message headers stops working partway into the second chunk.
+    let r = crate::accounts_support::http()
+        .post(format!("{}_sandbox/faults", w.t.sandbox.base_url()))
+        .json(&serde_json::json!({ "rules": [
+            { "path": "/gmail/v1/users/me/messages/", "method": "GET", "after": IMPORT_CHUNK + 50,
+              "fault": { "kind": "status", "status": 403, "reason": "forbidden" } },
+        ] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let cut = sync_once(&w, false).await;
+    assert_eq!(cut.status, SyncRunStatus::Failed, "{cut:?}");
+    let kept = emails(&w).await.len();
+    assert!(
+        kept >= IMPORT_CHUNK && kept < many,
+        "the chunks fetched before the failure are committed: {kept} of {many}"
+    );
+    assert_eq!(
+        cursor().await,
+        before,
+        "the cursor did not move past what is missing"
+    );
+
+    crate::accounts_support::http()
+        .post(format!("{}_sandbox/faults", w.t.sandbox.base_url()))
+        .json(&serde_json::json!({ "rules": [] }))
+        .send()
+        .await
+        .unwrap();
+    sync_ok(&w).await;
+    let all = emails(&w).await;
+    assert_eq!(all.len(), many, "everything, each once");
+    assert_ne!(cursor().await, before, "then the cursor moved");
+}

@@ -100,7 +100,8 @@ impl Mailbox {
 
     pub fn add(&mut self, account: &str, m: NewMessage) -> GmailMessage {
         self.next_message += 1;
-        self.history_id += 1;
+        // An empty mailbox reports historyId 1 (`profile`): the first change is after it.
+        self.history_id = self.history_id.max(1) + 1;
         if self.history_floor == 0 {
             self.history_floor = 1;
         }

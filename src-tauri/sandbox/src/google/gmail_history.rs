@@ -75,7 +75,7 @@ fn brief(m: &GmailMessage) -> Value {
 
 impl Mailbox {
     fn record(&mut self, change: Change) -> u64 {
-        self.history_id += 1;
+        self.history_id = self.history_id.max(1) + 1;
         self.history.push((self.history_id, change));
         self.history_id
     }

@@ -34,8 +34,8 @@ async fn list_get_and_profile_parse_in_the_real_gmail_client() {
     assert_eq!(profile.messages_total, Some(12));
     assert_eq!(
         profile.history_id,
-        Some(12),
-        "one history id per delivered message"
+        Some(13),
+        "an empty mailbox is at 1; one history id per delivered message after it"
     );
 
     let (_, page1) = hub

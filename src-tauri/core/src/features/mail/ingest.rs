@@ -19,6 +19,9 @@ use crate::feature_error::SyncError;
 /// Header fetches in flight at once (the pacer still spaces them to the quota).
 const CONCURRENT_FETCHES: usize = 8;
 
+/// Messages fetched and committed together when catching up on changes.
+pub const IMPORT_CHUNK: usize = 250;
+
 /// What one mail run did, for its sync-log row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MailRun {
@@ -174,10 +177,14 @@ impl<S: MailSource> MailSync<'_, S> {
         };
         let (appeared, gone) = settle(listed);
         // What left first (a crash before the cursor moves repeats it, harmlessly), then what
-        // came, with the cursor.
+        // came, in chunks committed as they are fetched (a long offline spell is not one huge
+        // transaction, and a failure midway keeps what was done), the cursor moving only at the
+        // end: a run cut short lists the same changes again, and stored ids skip what was kept.
         store::forget(self.db, self.account_id, &gone).await?;
-        self.import(&appeared, &[], Advance::Cursor(&newest), run)
-            .await
+        for chunk in appeared.chunks(IMPORT_CHUNK) {
+            self.import(chunk, &[], Advance::Nothing, run).await?;
+        }
+        self.import(&[], &[], Advance::Cursor(&newest), run).await
     }
 
     async fn search_all(

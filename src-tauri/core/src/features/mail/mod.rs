@@ -16,7 +16,7 @@ use cremmy_protocol::crm::{Direction, Id};
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 
-pub use ingest::{settle, MailRun, MailSync};
+pub use ingest::{settle, MailRun, MailSync, IMPORT_CHUNK};
 pub use plan::{plan, MailOp, MailPlanInput, MailSettings};
 pub use store::contact_book;
 

@@ -60,7 +60,7 @@ impl GmailMailbox {
     where
         F: Future<Output = google_gmail1::Result<(google_gmail1::common::Response, T)>>,
     {
-        let wait = self.pacer.reserve(units, self.session.clock().now());
+        let wait = self.pacer.reserve(units, crate::pacing::elapsed_ms());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -365,7 +365,7 @@ impl MailOutbox for GmailMailbox {
         // draft and answers with the new SENT message
         // (https://developers.google.com/workspace/gmail/api/guides/drafts, "Sending drafts").
         let api = "gmail drafts.send";
-        let wait = self.pacer.reserve(cost::SEND, self.session.clock().now());
+        let wait = self.pacer.reserve(cost::SEND, crate::pacing::elapsed_ms());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }

@@ -507,7 +507,7 @@ impl Session {
 
     /// Waits until `name`'s limits allow `units` more.
     pub async fn pace(&self, name: &'static str, units: u32) {
-        let wait = self.pacer(name).reserve(units, self.clock().now());
+        let wait = self.pacer(name).reserve(units, crate::pacing::elapsed_ms());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
