@@ -32,12 +32,13 @@ pub trait SheetTable: Sync {
         spreadsheet_id: &str,
         sheet: &str,
     ) -> impl Future<Output = Result<Vec<Vec<String>>, SourceError>> + Send;
-    /// The named sheet's grid size (`None`: no such sheet, or no such spreadsheet).
-    fn sheet_grid(
+    /// The same rows and the sheet's grid size, in one request (`None`: no such sheet, or no
+    /// such spreadsheet).
+    fn rows_and_grid(
         &self,
         spreadsheet_id: &str,
         sheet: &str,
-    ) -> impl Future<Output = Result<Option<Grid>, SourceError>> + Send;
+    ) -> impl Future<Output = Result<Option<(Vec<Vec<String>>, Grid)>, SourceError>> + Send;
     /// Grows the sheet by `columns` columns on the right.
     fn add_columns(
         &self,
@@ -322,20 +323,21 @@ pub async fn ingest(
     }
     run.made_clients = commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
     // The sheet may have changed while the imports were committed: statuses go to the rows that
-    // hold what was read, never by position alone.
-    let now_rows = table.rows(&sheet.spreadsheet, &sheet.sheet).await?;
-    let statuses = relocate(&plan, &rows, &now_rows);
-    if statuses.is_empty() {
-        return Ok(());
-    }
-    // Never write past the grid: grow it first (a sheet using all its columns has no room for
-    // the status column).
-    let Some(grid) = table.sheet_grid(&sheet.spreadsheet, &sheet.sheet).await? else {
+    // hold what was read, never by position alone. The same read gives the grid's size: never
+    // write past it (a sheet using all its columns has no room for the Status column).
+    let Some((now_rows, grid)) = table
+        .rows_and_grid(&sheet.spreadsheet, &sheet.sheet)
+        .await?
+    else {
         return Err(SyncError::Invalid {
             field: "Leads sheet",
             reason: format!("the sheet \"{}\" is gone from the spreadsheet", sheet.sheet),
         });
     };
+    let statuses = relocate(&plan, &rows, &now_rows);
+    if statuses.is_empty() {
+        return Ok(());
+    }
     let needed = plan.status_column as u32 + 1;
     if needed > grid.columns {
         table.add_columns(&grid, needed - grid.columns).await?;

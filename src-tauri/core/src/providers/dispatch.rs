@@ -324,12 +324,12 @@ impl SheetTable for Spreadsheets {
     ) -> Result<Vec<Vec<String>>, SourceError> {
         each!(self, s => s.rows(spreadsheet_id, sheet).await)
     }
-    async fn sheet_grid(
+    async fn rows_and_grid(
         &self,
         spreadsheet_id: &str,
         sheet: &str,
-    ) -> Result<Option<Grid>, SourceError> {
-        each!(self, s => s.sheet_grid(spreadsheet_id, sheet).await)
+    ) -> Result<Option<(Vec<Vec<String>>, Grid)>, SourceError> {
+        each!(self, s => s.rows_and_grid(spreadsheet_id, sheet).await)
     }
     async fn add_columns(&self, grid: &Grid, columns: u32) -> Result<(), SourceError> {
         each!(self, s => s.add_columns(grid, columns).await)

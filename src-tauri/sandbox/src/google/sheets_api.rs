@@ -149,12 +149,67 @@ pub async fn create(
     }
 }
 
+/// GET /v4/spreadsheets/{id}[?ranges=…&includeGridData=true]
+/// (https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/get): with
+/// `ranges`, only the sheets they fall in, and with `includeGridData` each such sheet's `data`:
+/// a `GridData` of the range (`startRow`, `startColumn`, `rowData[].values[].formattedValue`).
 pub async fn get(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Response {
-    with_sheet(&shared, &headers, Budget::SheetsRead, &id, |s| Ok(s.json()))
+    let query = query.unwrap_or_default();
+    let pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), crate::urldecode(v)))
+        .collect();
+    let ranges: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ranges")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let grid_data = pairs
+        .iter()
+        .any(|(k, v)| k == "includeGridData" && v == "true");
+    with_sheet(&shared, &headers, Budget::SheetsRead, &id, |s| {
+        let mut out = s.json();
+        if ranges.is_empty() {
+            return Ok(out);
+        }
+        let mut sheets = Vec::new();
+        for range in &ranges {
+            let (index, cells) = s.resolve(range)?;
+            let mut sheet = json!({ "properties": s.sheets[index].properties(index) });
+            if grid_data {
+                let (_, rows) = s.read(index, cells, true, range)?;
+                let row_data: Vec<Value> = rows
+                    .into_iter()
+                    .map(|r| {
+                        let values: Vec<Value> = r
+                            .into_iter()
+                            .map(|v| match v {
+                                Value::Null => json!({}),
+                                Value::String(t) if t.is_empty() => json!({}),
+                                Value::String(t) => json!({ "formattedValue": t }),
+                                other => json!({ "formattedValue": other.to_string() }),
+                            })
+                            .collect();
+                        json!({ "values": values })
+                    })
+                    .collect();
+                sheet["data"] = json!([{
+                    "startRow": cells.start_row.unwrap_or(0),
+                    "startColumn": cells.start_col.unwrap_or(0),
+                    "rowData": row_data,
+                }]);
+            }
+            sheets.push(sheet);
+        }
+        out["sheets"] = json!(sheets);
+        Ok(out)
+    })
 }
 
 /// POST /v4/spreadsheets/{id}:batchUpdate: addSheet, deleteSheet, updateSheetProperties

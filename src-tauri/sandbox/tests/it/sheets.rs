@@ -507,3 +507,62 @@ async fn reads_past_the_grid_are_refused_and_the_sheet_name_reads_it_all() {
         );
     }
 }
+
+/// spreadsheets.get with `ranges` and `includeGridData`
+/// (https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/get): the
+/// sheet's properties (its grid size) and the range's cells as `GridData`, in one request.
+#[tokio::test]
+async fn a_get_with_grid_data_gives_the_grid_and_the_cells() {
+    let sb = sandbox().await;
+    let access = json_of(&connect(&sb, SHEETS).await, "access_token");
+    let hub = sheets_hub(&sb, &access);
+    let id = new_spreadsheet(&hub, "Leads").await;
+    hub.spreadsheets()
+        .values_update(
+            rows(json!([["Name", "Email"], [], ["Ada", "ada@x.example"]])),
+            &id,
+            "Sheet1!A1",
+        )
+        .value_input_option("RAW")
+        .doit()
+        .await
+        .unwrap();
+    let (_, got) = hub
+        .spreadsheets()
+        .get(&id)
+        .add_ranges("Sheet1")
+        .include_grid_data(true)
+        .doit()
+        .await
+        .expect("a get with grid data");
+    let sheet = &got.sheets.unwrap()[0];
+    let grid = sheet
+        .properties
+        .as_ref()
+        .unwrap()
+        .grid_properties
+        .as_ref()
+        .unwrap();
+    assert_eq!((grid.row_count, grid.column_count), (Some(1000), Some(26)));
+    let cells: Vec<Vec<String>> = sheet.data.as_ref().unwrap()[0]
+        .row_data
+        .iter()
+        .flatten()
+        .map(|r| {
+            r.values
+                .iter()
+                .flatten()
+                .map(|c| c.formatted_value.clone().unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        vec![
+            vec!["Name".to_string(), "Email".to_string()],
+            vec![],
+            vec!["Ada".to_string(), "ada@x.example".to_string()]
+        ],
+        "rows as displayed, an empty row kept in its place"
+    );
+}

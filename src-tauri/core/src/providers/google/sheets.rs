@@ -275,11 +275,14 @@ impl SheetTable for GoogleSheets {
             .collect())
     }
 
-    async fn sheet_grid(
+    async fn rows_and_grid(
         &self,
         spreadsheet_id: &str,
         sheet: &str,
-    ) -> Result<Option<Grid>, SourceError> {
+    ) -> Result<Option<(Vec<Vec<String>>, Grid)>, SourceError> {
+        // spreadsheets.get with the sheet's range and includeGridData: the grid's size and the
+        // cells as displayed, in one read request.
+        let range = format!("'{}'", sheet.replace('\'', "''"));
         self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
         let found = timed(
@@ -287,16 +290,45 @@ impl SheetTable for GoogleSheets {
             self.sheets
                 .spreadsheets()
                 .get(spreadsheet_id)
-                .param("fields", "spreadsheetId,spreadsheetUrl,sheets.properties")
+                .add_ranges(&range)
+                .include_grid_data(true)
+                .param(
+                    "fields",
+                    "spreadsheetId,spreadsheetUrl,sheets(properties,data(rowData(values(formattedValue))))",
+                )
                 .delegate(&mut policy)
                 .doit(),
         )
         .await;
-        match found {
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-            Ok(s) => Ok(grid_named(&s, sheet)),
-        }
+        let s = match found {
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+            Ok(s) => s,
+        };
+        let Some(grid) = grid_named(&s, sheet) else {
+            return Ok(None);
+        };
+        let rows = s
+            .sheets
+            .iter()
+            .flatten()
+            .filter(|x| x.properties.as_ref().and_then(|p| p.title.as_deref()) == Some(sheet))
+            .flat_map(|x| x.data.iter().flatten())
+            .flat_map(|d| d.row_data.iter().flatten())
+            .map(|r| {
+                let mut cells: Vec<String> = r
+                    .values
+                    .iter()
+                    .flatten()
+                    .map(|c| c.formatted_value.clone().unwrap_or_default())
+                    .collect();
+                while cells.last().is_some_and(String::is_empty) {
+                    cells.pop();
+                }
+                cells
+            })
+            .collect();
+        Ok(Some((rows, grid)))
     }
 
     async fn add_columns(&self, grid: &Grid, columns: u32) -> Result<(), SourceError> {
