@@ -19,6 +19,7 @@ mod doctor;
 mod drive_folders;
 mod endpoints;
 mod engine;
+mod fault_soak;
 mod graph_open;
 mod invariants;
 mod leads_sheet;
