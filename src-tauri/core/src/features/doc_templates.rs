@@ -93,6 +93,17 @@ pub fn starter_text(kind: DocumentKind) -> String {
     )
 }
 
+/// Only proposals and contracts have templates; checked before anything reaches the provider.
+fn templated(kind: DocumentKind) -> Result<(), SyncError> {
+    match kind {
+        DocumentKind::Proposal | DocumentKind::Contract => Ok(()),
+        _ => Err(SyncError::Invalid {
+            field: "template",
+            reason: "only proposals and contracts have templates".into(),
+        }),
+    }
+}
+
 /// Stores `id` as the template of `kind`, keeping the other kind's.
 async fn set_template(
     db: &Database,
@@ -100,16 +111,11 @@ async fn set_template(
     id: &str,
     now: Timestamp,
 ) -> Result<DocTemplates, SyncError> {
+    templated(kind)?;
     let mut t = configured(db).await?;
     match kind {
-        DocumentKind::Proposal => t.proposal = id.to_string(),
         DocumentKind::Contract => t.contract = id.to_string(),
-        _ => {
-            return Err(SyncError::Invalid {
-                field: "template",
-                reason: "only proposals and contracts have templates".into(),
-            })
-        }
+        _ => t.proposal = id.to_string(),
     }
     let json = serde_json::to_string(&t).map_err(|e| SyncError::Invalid {
         field: "templates",
@@ -127,12 +133,7 @@ pub async fn create_template(
     kind: DocumentKind,
     now: Timestamp,
 ) -> Result<TemplateMade, SyncError> {
-    if !matches!(kind, DocumentKind::Proposal | DocumentKind::Contract) {
-        return Err(SyncError::Invalid {
-            field: "template",
-            reason: "only proposals and contracts have templates".into(),
-        });
-    }
+    templated(kind)?;
     let title = format!("Cremmy {} template", label(kind).to_lowercase());
     let (id, url) = store.create_with_text(&title, &starter_text(kind)).await?;
     let templates = set_template(db, kind, &id, now).await?;
@@ -149,6 +150,7 @@ pub async fn copy_existing_template(
     links: &FileLinks,
     now: Timestamp,
 ) -> Result<TemplateMade, SyncError> {
+    templated(kind)?;
     let id = (links.id_of)(link).ok_or(SyncError::Invalid {
         field: "template link",
         reason: format!("paste {} or its id", links.document),
@@ -160,12 +162,6 @@ pub async fn copy_existing_template(
             store.document_noun()
         ),
     })?;
-    if !matches!(kind, DocumentKind::Proposal | DocumentKind::Contract) {
-        return Err(SyncError::Invalid {
-            field: "template",
-            reason: "only proposals and contracts have templates".into(),
-        });
-    }
     let copy_title: String = format!("{} (Cremmy template)", title.trim())
         .chars()
         .filter(|c| !c.is_control())
@@ -207,11 +203,7 @@ pub async fn upload_template(
             "{name:?} is not a .docx file inside (it may be an old .doc renamed); save it as .docx"
         )));
     }
-    if !matches!(upload.kind, DocumentKind::Proposal | DocumentKind::Contract) {
-        return Err(invalid(
-            "only proposals and contracts have templates".into(),
-        ));
-    }
+    templated(upload.kind)?;
     let title: String = name[..name.len() - 5]
         .chars()
         .filter(|c| !c.is_control())

@@ -15,7 +15,7 @@ use std::time::Duration;
 use cremmy_protocol::{ErrorCode, Provider};
 
 use crate::backoff::{parse_retry_after, random_jitter, Backoff};
-use crate::failure::{FailureKind, SourceError};
+use crate::failure::FailureKind;
 
 /// How one provider's calls are made.
 #[derive(Debug, Clone, Copy)]
@@ -173,23 +173,6 @@ impl CallError {
             FailureKind::Local => ErrorCode::Internal,
             _ => ErrorCode::ProviderUnavailable,
         }
-    }
-
-    fn provider(&self) -> Option<Provider> {
-        match self {
-            CallError::Unreachable { provider, .. }
-            | CallError::TimedOut { provider, .. }
-            | CallError::TooLarge { provider, .. }
-            | CallError::Status { provider, .. } => Some(*provider),
-            CallError::Request { .. } => None,
-        }
-    }
-
-    /// The provider-neutral failure features decide on.
-    pub fn into_source_error(self) -> SourceError {
-        let (kind, code) = (self.kind(), self.code());
-        let provider = self.provider().unwrap_or(Provider::Google);
-        SourceError::provider(provider, kind, code, self)
     }
 }
 

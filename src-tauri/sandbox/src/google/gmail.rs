@@ -355,7 +355,8 @@ pub struct ListParams {
 }
 
 /// Whether a message is in Spam or Trash, which listings leave out unless asked
-/// (messages.list `includeSpamTrash`, default false).
+/// (https://developers.google.com/workspace/gmail/api/reference/rest/v1/users.messages/list:
+/// `includeSpamTrash`, "Include messages from SPAM and TRASH in the results", default false).
 pub fn in_spam_or_trash(m: &GmailMessage) -> bool {
     m.label_ids.iter().any(|l| l == "SPAM" || l == "TRASH")
 }

@@ -101,7 +101,6 @@ impl Mailbox {
             .map(|l| l.to_string())
             .collect();
         m.label_ids.extend(new.iter().cloned());
-        let copy = m.clone();
         if !new.is_empty() {
             let h = self.record(Change::LabelsAdded {
                 id: id.to_string(),
@@ -109,7 +108,7 @@ impl Mailbox {
             });
             self.set_history_id(id, h);
         }
-        self.message(id).cloned().or(Some(copy))
+        self.message(id).cloned()
     }
 
     /// Removes labels the message has; one labelRemoved record for those.

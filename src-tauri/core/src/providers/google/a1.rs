@@ -13,6 +13,11 @@ pub fn a1(block: &CellBlock) -> String {
     )
 }
 
+/// Every cell of a sheet: its quoted name alone (`'Sheet name'`), whatever its grid size.
+pub fn whole_sheet(sheet: &str) -> String {
+    format!("'{}'", sheet.replace('\'', "''"))
+}
+
 /// `'Sheet name'!A1:H12`, the sheet name quoted as A1 notation wants.
 pub fn a1_range(sheet: &str, rows: u32, columns: u32) -> String {
     a1_range_from(sheet, 0, 0, rows.max(1), columns)

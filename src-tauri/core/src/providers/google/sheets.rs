@@ -255,7 +255,7 @@ impl SheetTable for GoogleSheets {
         // (https://developers.google.com/workspace/sheets/api/guides/concepts, "A1 notation":
         // `Sheet1` refers to all the cells in Sheet1); a fixed `A:AZ` is refused by a sheet with
         // fewer columns ("exceeds grid limits").
-        let range = format!("'{}'", sheet.replace('\'', "''"));
+        let range = super::a1::whole_sheet(sheet);
         self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
         let values = timed(
@@ -282,7 +282,7 @@ impl SheetTable for GoogleSheets {
     ) -> Result<Option<(Vec<Vec<String>>, Grid)>, SourceError> {
         // spreadsheets.get with the sheet's range and includeGridData: the grid's size and the
         // cells as displayed, in one read request.
-        let range = format!("'{}'", sheet.replace('\'', "''"));
+        let range = super::a1::whole_sheet(sheet);
         self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
         let found = timed(
