@@ -31,10 +31,14 @@ pub enum SyncError {
         what: &'static str,
         source: tokio::task::JoinError,
     },
-    #[error("The {what} job answered with a {got} result. This is a bug in Cremmy; the job is in the outbox.")]
-    UnexpectedJobResult {
-        what: &'static str,
-        got: &'static str,
+    #[error("A queued {kind} job cannot be read ({source}). It stays in the outbox; a newer Cremmy may run it.")]
+    UnreadableJob {
+        kind: cremmy_protocol::kinds::JobKind,
+        source: serde_json::Error,
+    },
+    #[error("A queued job of a kind this Cremmy does not know ({kind}) stays in the outbox; a newer Cremmy may run it.")]
+    UnknownJobKind {
+        kind: cremmy_protocol::kinds::JobKind,
     },
     #[error("The deal no longer needs a draft (it left the drafting stage, or has one).")]
     DraftNoLongerNeeded,
@@ -53,7 +57,9 @@ impl SyncError {
             SyncError::Db(_) => true,
             SyncError::Queued { .. } | SyncError::JobNotQueued { .. } => false,
             SyncError::BackgroundStopped { .. } => true,
-            SyncError::UnexpectedJobResult { .. } | SyncError::DraftNoLongerNeeded => false,
+            SyncError::UnreadableJob { .. }
+            | SyncError::UnknownJobKind { .. }
+            | SyncError::DraftNoLongerNeeded => false,
         }
     }
 
@@ -91,9 +97,9 @@ impl HasErrorCode for SyncError {
             SyncError::Db(_) => ErrorCode::Internal,
             SyncError::Queued { cause, .. } => cause.code(),
             SyncError::JobNotQueued { .. } | SyncError::DraftNoLongerNeeded => ErrorCode::Conflict,
-            SyncError::BackgroundStopped { .. } | SyncError::UnexpectedJobResult { .. } => {
-                ErrorCode::Internal
-            }
+            SyncError::BackgroundStopped { .. }
+            | SyncError::UnreadableJob { .. }
+            | SyncError::UnknownJobKind { .. } => ErrorCode::Internal,
         }
     }
 }

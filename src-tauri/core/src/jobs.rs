@@ -2,59 +2,19 @@
 //! its effect recognisable at the provider, a priority, attempts and when it runs next. A failed
 //! attempt is rescheduled by [`after_failure`] (a pure function: exponential backoff with jitter,
 //! the provider's `Retry-After`, offline waits that cost no attempt) or ends in the dead-letter
-//! state, from which the user can queue it again. What a job does is in `sync::outbox`.
+//! state, from which the user can queue it again. The queue knows a job's kind and keeps its input
+//! as JSON; what a kind does is its `OutboxJob` implementation (`sync::outbox`).
 
 use std::time::Duration;
 
-use cremmy_protocol::docs::DocRequest;
 use cremmy_protocol::engine::{Job, JobQuery, JobStatus};
 use cremmy_protocol::kinds::JobKind;
-use cremmy_protocol::mail::SendEmailInput;
 use cremmy_protocol::ErrorCode;
-use serde::{Deserialize, Serialize};
 
 use crate::backoff::Backoff;
 use crate::clock::Timestamp;
 use crate::db::Database;
 use crate::lease;
-
-/// What a job does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum JobSpec {
-    SendEmail {
-        input: SendEmailInput,
-    },
-    /// The Gmail draft for a deal that entered the drafting stage.
-    DealDraft {
-        deal_id: i64,
-    },
-    ClientFolder {
-        client_id: i64,
-    },
-    GenerateDoc {
-        request: DocRequest,
-    },
-    ExportSheets,
-    /// Puts a task on the calendar (or brings its event up to date).
-    TaskEvent {
-        task_id: i64,
-        time_zone: String,
-    },
-}
-
-impl JobSpec {
-    pub fn kind(&self) -> JobKind {
-        match self {
-            JobSpec::SendEmail { .. } => JobKind::SendEmail,
-            JobSpec::DealDraft { .. } => JobKind::DealDraft,
-            JobSpec::ClientFolder { .. } => JobKind::ClientFolder,
-            JobSpec::GenerateDoc { .. } => JobKind::GenerateDoc,
-            JobSpec::ExportSheets => JobKind::ExportSheets,
-            JobSpec::TaskEvent { .. } => JobKind::TaskEvent,
-        }
-    }
-}
 
 /// How outgoing jobs are retried: 30 s, 1, 2, 4 … min up to an hour, 8 attempts in all.
 pub const JOB_BACKOFF: Backoff = Backoff {
@@ -124,7 +84,9 @@ pub fn after_failure(
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
-    pub spec: JobSpec,
+    pub kind: JobKind,
+    /// The job's input, as JSON (the kind's `OutboxJob` reads it).
+    pub payload: String,
     pub key: String,
     /// This attempt's number (1 = the first). Above 1, an earlier attempt may have reached the
     /// provider: check there before doing it again.
@@ -133,21 +95,30 @@ pub struct Claimed {
     pub created_at: Timestamp,
 }
 
-/// Queues `spec`; a second enqueue with the same key returns the first job's id.
-pub async fn enqueue(
-    db: &Database,
-    spec: &JobSpec,
-    key: &str,
-    title: &str,
-    priority: i64,
-    now: Timestamp,
-) -> Result<i64, sqlx::Error> {
-    let payload = serde_json::to_string(spec).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+/// A job to queue: its kind, its input (JSON), the key that makes its effect recognisable, the
+/// outbox list's title, and how urgent it is.
+pub struct NewJob<'a> {
+    pub kind: JobKind,
+    pub payload: &'a str,
+    pub key: &'a str,
+    pub title: &'a str,
+    pub priority: i64,
+}
+
+/// Queues a job; a second enqueue with the same key returns the first job's id.
+pub async fn enqueue(db: &Database, job: &NewJob<'_>, now: Timestamp) -> Result<i64, sqlx::Error> {
+    let NewJob {
+        kind,
+        payload,
+        key,
+        title,
+        priority,
+    } = *job;
     sqlx::query(
         "INSERT INTO jobs (kind, idempotency_key, payload, title, priority, status, max_attempts, next_run_at, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
     )
-    .bind(spec.kind().as_str())
+    .bind(kind.as_str())
     .bind(key)
     .bind(payload)
     .bind(title)
@@ -164,14 +135,14 @@ pub async fn enqueue(
         .await
 }
 
-type ClaimRow = (i64, String, String, i64, i64, i64);
+type ClaimRow = (i64, String, String, String, i64, i64, i64);
 
 fn claimed(row: ClaimRow) -> Result<Claimed, sqlx::Error> {
-    let (id, payload, key, attempts, max_attempts, created_at) = row;
-    let spec = serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let (id, kind, payload, key, attempts, max_attempts, created_at) = row;
     Ok(Claimed {
         id,
-        spec,
+        kind: JobKind::parse(&kind),
+        payload,
         key,
         attempt: attempts as u32,
         max_attempts: max_attempts as u32,
@@ -180,7 +151,7 @@ fn claimed(row: ClaimRow) -> Result<Claimed, sqlx::Error> {
 }
 
 const CLAIM_RETURNING: &str =
-    "RETURNING id, payload, idempotency_key, attempts, max_attempts, created_at";
+    "RETURNING id, kind, payload, idempotency_key, attempts, max_attempts, created_at";
 
 /// Takes job `id` to run now if it is queued (whenever it was due).
 pub async fn claim(db: &Database, id: i64, now: Timestamp) -> Result<Option<Claimed>, sqlx::Error> {

@@ -5,11 +5,10 @@
 use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::crm::ClientFolder;
 
-use super::outbox::{expect_drafted, expect_folder};
+use super::job_bodies::{ClientFolderJob, DealDraftJob, TaskEventJob};
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::features::mail::drafts::{self, Drafted};
 use crate::features::task_calendar;
-use crate::jobs::JobSpec;
 use cremmy_protocol::kinds::JobKind;
 
 impl SyncRunner {
@@ -27,7 +26,7 @@ impl SyncRunner {
         let title = format!("Proposal draft for {}", due.deal_title);
         let job = self
             .submit_background(
-                JobSpec::DealDraft { deal_id },
+                DealDraftJob { deal_id },
                 &format!("deal_draft:{deal_id}"),
                 &title,
             )
@@ -37,7 +36,7 @@ impl SyncRunner {
                 what: "draft",
                 source,
             })?;
-            expect_drafted(done)?.ok_or(SyncError::DraftNoLongerNeeded)
+            done?.ok_or(SyncError::DraftNoLongerNeeded)
         }))
     }
 
@@ -61,13 +60,13 @@ impl SyncRunner {
         let title = format!("Drive folder for {}", self.client_name(client_id).await);
         let key = crate::jobs::new_key(JobKind::ClientFolder, self.clock.now());
         let job = self
-            .submit_background(JobSpec::ClientFolder { client_id }, &key, &title)
+            .submit_background(ClientFolderJob { client_id }, &key, &title)
             .await?;
         Some(tokio::spawn(async move {
-            expect_folder(job.await.map_err(|source| SyncError::BackgroundStopped {
+            job.await.map_err(|source| SyncError::BackgroundStopped {
                 what: "folder",
                 source,
-            })?)
+            })?
         }))
     }
 
@@ -79,17 +78,15 @@ impl SyncRunner {
     ) -> Option<tokio::task::JoinHandle<SyncResult<()>>> {
         let (_, time_zone) = task_calendar::stale(&self.db, task_id).await.ok()??;
         let key = crate::jobs::new_key(JobKind::TaskEvent, self.clock.now());
-        let spec = JobSpec::TaskEvent { task_id, time_zone };
+        let spec = TaskEventJob { task_id, time_zone };
         let job = self
             .submit_background(spec, &key, &format!("Task #{task_id} on the calendar"))
             .await?;
         Some(tokio::spawn(async move {
-            job.await
-                .map_err(|source| SyncError::BackgroundStopped {
-                    what: "calendar event",
-                    source,
-                })?
-                .map(|_| ())
+            job.await.map_err(|source| SyncError::BackgroundStopped {
+                what: "calendar event",
+                source,
+            })?
         }))
     }
 }

@@ -9,7 +9,7 @@ use cremmy_protocol::mail::{SendEmailInput, SentEmail};
 use cremmy_protocol::sync::SheetsExport;
 
 use super::log::{RunOutcome, RunSpec};
-use super::outbox::JobRun;
+use super::outbox::{JobRun, OutboxJob};
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::features::client_folder::{ensure_client_folder, FolderRun};
 use crate::features::doc_templates;
@@ -19,28 +19,35 @@ use crate::features::pipeline_export::export_pipeline;
 use crate::features::task_calendar;
 use crate::providers::registry::Capability;
 use crate::providers::Providers;
-use cremmy_protocol::kinds::RunKind;
+use cremmy_protocol::kinds::{JobKind, RunKind};
+use serde::{Deserialize, Serialize};
 
-impl SyncRunner {
-    /// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
-    /// Google account with Sheets access; logged as a run.
-    pub(super) async fn do_export_sheets(&self, job: &mut JobRun) -> SyncResult<SheetsExport> {
+/// "Export to Sheets": the pipeline into the "Pipeline Dump" spreadsheet of the first connected
+/// Google account with Sheets access; logged as a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct ExportSheetsJob {}
+
+impl OutboxJob for ExportSheetsJob {
+    const KIND: JobKind = JobKind::ExportSheets;
+    type Done = SheetsExport;
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<SheetsExport> {
         let trigger = job.trigger;
-        let account = self.account_with(Feature::Sheets).await?;
+        let account = runner.account_with(Feature::Sheets).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::product(account.provider, Capability::SpreadsheetSink).key,
             kind: RunKind::Export,
             trigger,
         };
-        let session = self.session(&account, Feature::Sheets)?;
-        let (_, result) = self
+        let session = runner.session(&account, Feature::Sheets)?;
+        let (_, result) = runner
             .logged(spec, async {
                 let result = export_pipeline(
-                    &self.db,
+                    &runner.db,
                     &session.spreadsheets(),
                     account.id,
-                    self.clock.now(),
+                    runner.clock.now(),
                     job.maybe_done_before(),
                 )
                 .await;
@@ -58,33 +65,40 @@ impl SyncRunner {
             account_email: account.email,
         })
     }
+}
 
-    /// The client's Drive folder (`Cremmy CRM/Clients/<name>`), found or made in the first
-    /// connected Google account with Drive access; logged as a run.
-    pub(super) async fn do_client_folder(
-        &self,
-        client_id: i64,
-        job: &mut JobRun,
-    ) -> SyncResult<ClientFolder> {
+/// The client's Drive folder (`Cremmy CRM/Clients/<name>`), found or made in the first
+/// connected Google account with Drive access; logged as a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct ClientFolderJob {
+    pub client_id: i64,
+}
+
+impl OutboxJob for ClientFolderJob {
+    const KIND: JobKind = JobKind::ClientFolder;
+    type Done = ClientFolder;
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<ClientFolder> {
+        let client_id = self.client_id;
         let trigger = job.trigger;
-        let account = self.account_with(Feature::Drive).await?;
-        let _one_at_a_time = self.folders.lock().await;
+        let account = runner.account_with(Feature::Drive).await?;
+        let _one_at_a_time = runner.folders.lock().await;
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::product(account.provider, Capability::FolderTree).key,
             kind: RunKind::Folder,
             trigger,
         };
-        let session = self.session(&account, Feature::Drive)?;
-        let (_, result) = self
+        let session = runner.session(&account, Feature::Drive)?;
+        let (_, result) = runner
             .logged(spec, async {
                 let mut run = FolderRun::default();
                 let result = ensure_client_folder(
-                    &self.db,
+                    &runner.db,
                     &session.folders(),
                     account.id,
                     client_id,
-                    self.clock.now(),
+                    runner.clock.now(),
                     &mut run,
                 )
                 .await;
@@ -98,24 +112,31 @@ impl SyncRunner {
             .await?;
         result
     }
+}
 
-    /// "Send email": from the first connected Google account allowed to send, recorded as a tracked
-    /// outgoing activity; logged as a run.
-    pub(super) async fn do_send_email(
-        &self,
-        input: &SendEmailInput,
-        job: &mut JobRun,
-    ) -> SyncResult<SentEmail> {
+/// "Send email": from the first connected Google account allowed to send, recorded as a tracked
+/// outgoing activity; logged as a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct SendEmailJob {
+    pub input: SendEmailInput,
+}
+
+impl OutboxJob for SendEmailJob {
+    const KIND: JobKind = JobKind::SendEmail;
+    type Done = SentEmail;
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<SentEmail> {
+        let input = &self.input;
         let trigger = job.trigger;
-        let account = self.account_with(Feature::MailSend).await?;
+        let account = runner.account_with(Feature::MailSend).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::product(account.provider, Capability::MailOutbox).key,
             kind: RunKind::Send,
             trigger,
         };
-        let session = self.session(&account, Feature::MailSend)?;
-        let (_, result) = self
+        let session = runner.session(&account, Feature::MailSend)?;
+        let (_, result) = runner
             .logged(spec, async {
                 let can_read = account.features.contains(&Feature::MailIngest);
                 let outbox = session.mailbox(&account.email, can_read);
@@ -123,8 +144,9 @@ impl SyncRunner {
                     message_id: job_message_id(&account.email, &job.key),
                     maybe_sent: job.maybe_done_before(),
                 };
-                let now = self.clock.now();
-                let result = send_email(&self.db, &outbox, account.id, input, now, &attempt).await;
+                let now = runner.clock.now();
+                let result =
+                    send_email(&runner.db, &outbox, account.id, input, now, &attempt).await;
                 job.retry_after = session.retry_after();
                 let outcome = RunOutcome::of_job(&result, session.calls());
                 (result, outcome)
@@ -132,34 +154,41 @@ impl SyncRunner {
             .await?;
         result
     }
+}
 
-    /// "Generate proposal/contract": into the client's Drive folder (made if needed); logged.
-    pub(super) async fn do_generate_document(
-        &self,
-        request: &DocRequest,
-        job: &mut JobRun,
-    ) -> SyncResult<GeneratedDoc> {
-        let account = self.account_with(Feature::Docs).await?;
+/// "Generate proposal/contract": into the client's Drive folder (made if needed); logged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct GenerateDocJob {
+    pub request: DocRequest,
+}
+
+impl OutboxJob for GenerateDocJob {
+    const KIND: JobKind = JobKind::GenerateDoc;
+    type Done = GeneratedDoc;
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<GeneratedDoc> {
+        let request = &self.request;
+        let account = runner.account_with(Feature::Docs).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::product(account.provider, Capability::DocStore).key,
             kind: RunKind::Generate,
             trigger: job.trigger,
         };
-        let crm = &self.crm;
-        let session = self.session(&account, Feature::Docs)?;
-        let (_, result) = self
+        let crm = &runner.crm;
+        let session = runner.session(&account, Feature::Docs)?;
+        let (_, result) = runner
             .logged(spec, async {
                 let mut folders = FolderRun::default();
                 let result = async {
                     let folder = {
-                        let _one_at_a_time = self.folders.lock().await;
+                        let _one_at_a_time = runner.folders.lock().await;
                         ensure_client_folder(
-                            &self.db,
+                            &runner.db,
                             &session.folders(),
                             account.id,
                             request.client_id,
-                            self.clock.now(),
+                            runner.clock.now(),
                             &mut folders,
                         )
                         .await?
@@ -169,7 +198,7 @@ impl SyncRunner {
                         &session.documents(),
                         request,
                         &folder.folder_id,
-                        self.clock.now(),
+                        runner.clock.now(),
                     )
                     .await?;
                     Ok::<_, SyncError>(GeneratedDoc {
@@ -185,34 +214,41 @@ impl SyncRunner {
             .await?;
         result
     }
+}
 
-    /// The draft job's body: `None` if the deal no longer needs a draft.
-    pub(super) async fn do_deal_draft(
-        &self,
-        deal_id: i64,
-        job: &mut JobRun,
-    ) -> SyncResult<Option<Drafted>> {
-        let Some(due) = drafts::due(&self.db, deal_id, self.clock.now()).await? else {
+/// The draft job's body: `None` if the deal no longer needs a draft.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct DealDraftJob {
+    pub deal_id: i64,
+}
+
+impl OutboxJob for DealDraftJob {
+    const KIND: JobKind = JobKind::DealDraft;
+    type Done = Option<Drafted>;
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<Option<Drafted>> {
+        let deal_id = self.deal_id;
+        let Some(due) = drafts::due(&runner.db, deal_id, runner.clock.now()).await? else {
             return Ok(None);
         };
-        let account = self.account_with(Feature::MailSend).await?;
+        let account = runner.account_with(Feature::MailSend).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::product(account.provider, Capability::MailOutbox).key,
             kind: RunKind::Draft,
             trigger: job.trigger,
         };
-        let session = self.session(&account, Feature::MailSend)?;
-        let (_, result) = self
+        let session = runner.session(&account, Feature::MailSend)?;
+        let (_, result) = runner
             .logged(spec, async {
                 let can_read = account.features.contains(&Feature::MailIngest);
                 let outbox = session.mailbox(&account.email, can_read);
                 let result = drafts::create(
-                    &self.db,
+                    &runner.db,
                     &outbox,
                     account.id,
                     &due,
-                    self.clock.now(),
+                    runner.clock.now(),
                     &job_message_id(&account.email, &job.key),
                     job.maybe_done_before(),
                 )
@@ -224,21 +260,28 @@ impl SyncRunner {
             .await?;
         result.map(Some)
     }
+}
 
-    /// The calendar job's body: the task's event written to the first account with Calendar
-    /// access (the one it is on, when it is on one).
-    pub(super) async fn do_task_event(
-        &self,
-        task_id: i64,
-        zone: &str,
-        job: &mut JobRun,
-    ) -> SyncResult<()> {
-        let on = task_calendar::on_calendar(&self.db, task_id)
+/// The calendar job's body: the task's event written to the first account with Calendar
+/// access (the one it is on, when it is on one).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct TaskEventJob {
+    pub task_id: i64,
+    pub time_zone: String,
+}
+
+impl OutboxJob for TaskEventJob {
+    const KIND: JobKind = JobKind::TaskEvent;
+    type Done = ();
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<()> {
+        let (task_id, zone) = (self.task_id, self.time_zone.as_str());
+        let on = task_calendar::on_calendar(&runner.db, task_id)
             .await?
             .map(|(link, _)| link.account_id);
         let account = match on {
-            Some(account_id) => self.account(account_id).await?,
-            None => self.account_with(Feature::Calendar).await?,
+            Some(account_id) => runner.account(account_id).await?,
+            None => runner.account_with(Feature::Calendar).await?,
         };
         let account_id = account.id;
         let spec = RunSpec {
@@ -247,16 +290,16 @@ impl SyncRunner {
             kind: RunKind::Task,
             trigger: job.trigger,
         };
-        let session = self.session(&account, Feature::Calendar)?;
-        let (_, result) = self
+        let session = runner.session(&account, Feature::Calendar)?;
+        let (_, result) = runner
             .logged(spec, async {
                 let result = task_calendar::add(
-                    &self.db,
+                    &runner.db,
                     &session.calendar(),
                     account_id,
                     task_id,
                     zone,
-                    self.clock.now(),
+                    runner.clock.now(),
                     &job.key,
                 )
                 .await

@@ -3,45 +3,74 @@
 //! it stays queued and the engine runs it again when due; permanent failures end in the
 //! dead-letter state, which "Retry" queues again. Each attempt is logged as a run.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use cremmy_protocol::crm::ClientFolder;
 use cremmy_protocol::docs::{DocRequest, GeneratedDoc};
 use cremmy_protocol::engine::{Job, JobQuery};
+use cremmy_protocol::kinds::JobKind;
 use cremmy_protocol::mail::{SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{SheetsExport, SyncTrigger};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 
+use super::job_bodies::{
+    ClientFolderJob, DealDraftJob, ExportSheetsJob, GenerateDocJob, SendEmailJob, TaskEventJob,
+};
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::backoff::random_jitter;
-use crate::features::mail::drafts::Drafted;
-use crate::jobs::{self, after_failure, AfterFailure, Claimed, Failure, JobSpec};
+use crate::jobs::{self, after_failure, AfterFailure, Claimed, Failure, NewJob};
 
 /// Jobs someone is waiting for in the window run before background ones.
 const INTERACTIVE: i64 = 10;
 const BACKGROUND: i64 = 0;
 
-/// What a job produced.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum JobDone {
-    Sent {
-        email: SentEmail,
-    },
-    /// `None`: the deal no longer needed a draft when the job ran.
-    Drafted {
-        draft: Option<Drafted>,
-    },
-    Folder {
-        folder: ClientFolder,
-    },
-    Doc {
-        doc: GeneratedDoc,
-    },
-    Export {
-        export: SheetsExport,
-    },
-    Event,
+/// A kind of outgoing work. The job's input is the implementing type (stored as the job's JSON
+/// payload); `run` is one attempt of it. A new kind is one type with this trait, its `JobKind`
+/// name in the protocol crate, and one line in [`KINDS`].
+pub(super) trait OutboxJob: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const KIND: JobKind;
+    /// What an attempt that worked produced (stored as the job's result).
+    type Done: Serialize + Send + 'static;
+
+    fn run<'a>(
+        &'a self,
+        runner: &'a SyncRunner,
+        job: &'a mut JobRun,
+    ) -> impl Future<Output = SyncResult<Self::Done>> + Send + 'a;
+}
+
+type Erased =
+    for<'a> fn(&'a SyncRunner, &'a str, &'a mut JobRun) -> BoxFuture<'a, SyncResult<Value>>;
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Every kind of job, for the queue's runs of jobs it only knows by their stored kind.
+const KINDS: &[(JobKind, Erased)] = &[
+    (SendEmailJob::KIND, erased::<SendEmailJob>),
+    (DealDraftJob::KIND, erased::<DealDraftJob>),
+    (ClientFolderJob::KIND, erased::<ClientFolderJob>),
+    (GenerateDocJob::KIND, erased::<GenerateDocJob>),
+    (ExportSheetsJob::KIND, erased::<ExportSheetsJob>),
+    (TaskEventJob::KIND, erased::<TaskEventJob>),
+];
+
+/// Reads a stored job of kind `J` and runs one attempt; the result comes back as JSON.
+fn erased<'a, J: OutboxJob>(
+    runner: &'a SyncRunner,
+    payload: &'a str,
+    run: &'a mut JobRun,
+) -> BoxFuture<'a, SyncResult<Value>> {
+    Box::pin(async move {
+        let job: J = serde_json::from_str(payload).map_err(|source| SyncError::UnreadableJob {
+            kind: J::KIND,
+            source,
+        })?;
+        let done = job.run(runner, run).await?;
+        Ok(serde_json::to_value(&done).unwrap_or(Value::Null))
+    })
 }
 
 /// One attempt of a job, as the job bodies see it.
@@ -56,6 +85,15 @@ pub(super) struct JobRun {
 }
 
 impl JobRun {
+    fn of(job: &Claimed, trigger: SyncTrigger) -> JobRun {
+        JobRun {
+            key: job.key.clone(),
+            attempt: job.attempt,
+            trigger,
+            retry_after: None,
+        }
+    }
+
     pub fn maybe_done_before(&self) -> bool {
         self.attempt > 1
     }
@@ -69,19 +107,10 @@ impl SyncRunner {
         trigger: SyncTrigger,
     ) -> SyncResult<SentEmail> {
         let title = format!("Email: {}", one_line(&input.subject, "(reply)"));
-        match self
-            .submit(
-                JobSpec::SendEmail {
-                    input: input.clone(),
-                },
-                &title,
-                trigger,
-            )
-            .await?
-        {
-            JobDone::Sent { email } => Ok(email),
-            other => Err(mismatch(&other)),
-        }
+        let job = SendEmailJob {
+            input: input.clone(),
+        };
+        self.submit(job, &title, trigger).await
     }
 
     /// The client's Drive folder (queued).
@@ -91,28 +120,14 @@ impl SyncRunner {
         trigger: SyncTrigger,
     ) -> SyncResult<ClientFolder> {
         let title = format!("Drive folder for {}", self.client_name(client_id).await);
-        match self
-            .submit(JobSpec::ClientFolder { client_id }, &title, trigger)
-            .await?
-        {
-            JobDone::Folder { folder } => Ok(folder),
-            other => Err(mismatch(&other)),
-        }
+        self.submit(ClientFolderJob { client_id }, &title, trigger)
+            .await
     }
 
     /// "Export to Sheets" (queued).
     pub async fn export_sheets(&self, trigger: SyncTrigger) -> SyncResult<SheetsExport> {
-        match self
-            .submit(
-                JobSpec::ExportSheets,
-                "Export the pipeline to Sheets",
-                trigger,
-            )
-            .await?
-        {
-            JobDone::Export { export } => Ok(export),
-            other => Err(mismatch(&other)),
-        }
+        let title = "Export the pipeline to Sheets";
+        self.submit(ExportSheetsJob {}, title, trigger).await
     }
 
     /// "Generate proposal/contract" (queued).
@@ -121,69 +136,84 @@ impl SyncRunner {
             "Generate a document for {}",
             self.client_name(request.client_id).await
         );
-        let spec = JobSpec::GenerateDoc {
+        let job = GenerateDocJob {
             request: request.clone(),
         };
-        match self.submit(spec, &title, SyncTrigger::Manual).await? {
-            JobDone::Doc { doc } => Ok(doc),
-            other => Err(mismatch(&other)),
-        }
+        self.submit(job, &title, SyncTrigger::Manual).await
     }
 
     /// "Add to calendar" on a task with a due time (queued; again: the event is brought up to
     /// date).
     pub async fn add_task_to_calendar(&self, task_id: i64, time_zone: &str) -> SyncResult<()> {
-        let spec = JobSpec::TaskEvent {
+        let job = TaskEventJob {
             task_id,
             time_zone: time_zone.to_string(),
         };
-        self.submit(
-            spec,
-            &format!("Task #{task_id} on the calendar"),
-            SyncTrigger::Manual,
-        )
-        .await
-        .map(|_| ())
+        let title = format!("Task #{task_id} on the calendar");
+        self.submit(job, &title, SyncTrigger::Manual).await
     }
 
-    /// Queues `spec` under a fresh key and runs it now.
-    async fn submit(
+    /// Queues `job` under a fresh key and runs it now.
+    async fn submit<J: OutboxJob>(
         &self,
-        spec: JobSpec,
+        job: J,
         title: &str,
         trigger: SyncTrigger,
-    ) -> SyncResult<JobDone> {
+    ) -> SyncResult<J::Done> {
         let now = self.clock.now();
-        let key = jobs::new_key(spec.kind(), now);
-        let id = jobs::enqueue(&self.db, &spec, &key, title, INTERACTIVE, now).await?;
-        self.run_job(id, trigger).await
+        let key = jobs::new_key(J::KIND, now);
+        let id = self.enqueue(&job, &key, title, INTERACTIVE).await?;
+        let claimed = jobs::claim(&self.db, id, now)
+            .await?
+            .ok_or(SyncError::JobNotQueued { id })?;
+        self.attempt_typed(&job, claimed, trigger).await
+    }
+
+    async fn enqueue<J: OutboxJob>(
+        &self,
+        job: &J,
+        key: &str,
+        title: &str,
+        priority: i64,
+    ) -> SyncResult<i64> {
+        let payload = serde_json::to_string(job).map_err(|source| SyncError::UnreadableJob {
+            kind: J::KIND,
+            source,
+        })?;
+        let new = NewJob {
+            kind: J::KIND,
+            payload: &payload,
+            key,
+            title,
+            priority,
+        };
+        Ok(jobs::enqueue(&self.db, &new, self.clock.now()).await?)
     }
 
     /// Queues a background job under `key` (a second call with the same key adds nothing) and
     /// runs it now in its own task. `None` if the job had already run.
-    pub(super) async fn submit_background(
+    pub(super) async fn submit_background<J: OutboxJob>(
         &self,
-        spec: JobSpec,
+        job: J,
         key: &str,
         title: &str,
-    ) -> Option<tokio::task::JoinHandle<SyncResult<JobDone>>> {
-        let now = self.clock.now();
-        let id = jobs::enqueue(&self.db, &spec, key, title, BACKGROUND, now)
-            .await
-            .ok()?;
-        let job = jobs::claim(&self.db, id, now).await.ok()??;
+    ) -> Option<tokio::task::JoinHandle<SyncResult<J::Done>>> {
+        let id = self.enqueue(&job, key, title, BACKGROUND).await.ok()?;
+        let claimed = jobs::claim(&self.db, id, self.clock.now()).await.ok()??;
         let runner = self.clone();
         Some(tokio::spawn(async move {
-            runner.attempt(job, SyncTrigger::Manual).await
+            runner
+                .attempt_typed(&job, claimed, SyncTrigger::Manual)
+                .await
         }))
     }
 
     /// Runs job `id` now (it must be queued).
-    pub async fn run_job(&self, id: i64, trigger: SyncTrigger) -> SyncResult<JobDone> {
+    pub async fn run_job(&self, id: i64, trigger: SyncTrigger) -> SyncResult<()> {
         let job = jobs::claim(&self.db, id, self.clock.now())
             .await?
             .ok_or(SyncError::JobNotQueued { id })?;
-        self.attempt(job, trigger).await
+        self.attempt_stored(job, trigger).await.map(|_| ())
     }
 
     /// "Retry" in the outbox: the job is queued again with fresh attempts and run now.
@@ -191,7 +221,7 @@ impl SyncRunner {
         if !jobs::retry(&self.db, id, self.clock.now()).await? {
             return Err(SyncError::JobNotQueued { id });
         }
-        self.run_job(id, SyncTrigger::Manual).await.map(|_| ())
+        self.run_job(id, SyncTrigger::Manual).await
     }
 
     /// Runs every job that is due (the engine's tick). Returns how many attempts were made.
@@ -200,7 +230,7 @@ impl SyncRunner {
         while let Some(job) = jobs::claim_due(&self.db, self.clock.now()).await? {
             ran += 1;
             // A failure is recorded on the job; the others still run.
-            let _ = self.attempt(job, SyncTrigger::Schedule).await;
+            let _ = self.attempt_stored(job, SyncTrigger::Schedule).await;
         }
         Ok(ran)
     }
@@ -214,16 +244,37 @@ impl SyncRunner {
         Ok(jobs::requeue_interrupted(&self.db, self.clock.now()).await?)
     }
 
-    /// One attempt of a claimed job, and what it leaves in the queue.
-    async fn attempt(&self, job: Claimed, trigger: SyncTrigger) -> SyncResult<JobDone> {
-        let mut run = JobRun {
-            key: job.key.clone(),
-            attempt: job.attempt,
-            trigger,
-            retry_after: None,
-        };
+    /// One attempt of a claimed job whose input is at hand.
+    async fn attempt_typed<J: OutboxJob>(
+        &self,
+        input: &J,
+        job: Claimed,
+        trigger: SyncTrigger,
+    ) -> SyncResult<J::Done> {
+        let mut run = JobRun::of(&job, trigger);
         // Boxed: the bodies' futures are large; on the stack they overflow a small thread stack.
-        let result = Box::pin(self.execute(&job.spec, &mut run)).await;
+        let result = Box::pin(input.run(self, &mut run)).await;
+        self.settle(&job, &run, result).await
+    }
+
+    /// One attempt of a claimed job known only by its stored kind and input.
+    async fn attempt_stored(&self, job: Claimed, trigger: SyncTrigger) -> SyncResult<Value> {
+        let mut run = JobRun::of(&job, trigger);
+        let result = match KINDS.iter().find(|(kind, _)| *kind == job.kind) {
+            Some((_, body)) => body(self, &job.payload, &mut run).await,
+            None => Err(SyncError::UnknownJobKind { kind: job.kind }),
+        };
+        self.settle(&job, &run, result).await
+    }
+
+    /// What an attempt leaves in the queue: done, discarded (wrong input on the first attempt),
+    /// queued again or dead.
+    async fn settle<T: Serialize>(
+        &self,
+        job: &Claimed,
+        run: &JobRun,
+        result: SyncResult<T>,
+    ) -> SyncResult<T> {
         let now = self.clock.now();
         match result {
             Ok(done) => {
@@ -264,30 +315,6 @@ impl SyncRunner {
         }
     }
 
-    async fn execute(&self, spec: &JobSpec, run: &mut JobRun) -> SyncResult<JobDone> {
-        Ok(match spec {
-            JobSpec::SendEmail { input } => JobDone::Sent {
-                email: self.do_send_email(input, run).await?,
-            },
-            JobSpec::DealDraft { deal_id } => JobDone::Drafted {
-                draft: self.do_deal_draft(*deal_id, run).await?,
-            },
-            JobSpec::ClientFolder { client_id } => JobDone::Folder {
-                folder: self.do_client_folder(*client_id, run).await?,
-            },
-            JobSpec::GenerateDoc { request } => JobDone::Doc {
-                doc: self.do_generate_document(request, run).await?,
-            },
-            JobSpec::ExportSheets => JobDone::Export {
-                export: self.do_export_sheets(run).await?,
-            },
-            JobSpec::TaskEvent { task_id, time_zone } => {
-                self.do_task_event(*task_id, time_zone, run).await?;
-                JobDone::Event
-            }
-        })
-    }
-
     pub(super) async fn client_name(&self, client_id: i64) -> String {
         sqlx::query_scalar("SELECT name FROM clients WHERE id = ?")
             .bind(client_id)
@@ -305,35 +332,5 @@ fn one_line(text: &str, empty: &str) -> String {
         empty.to_string()
     } else {
         line.chars().take(80).collect()
-    }
-}
-
-fn mismatch(done: &JobDone) -> SyncError {
-    let got = match done {
-        JobDone::Sent { .. } => "sent email",
-        JobDone::Drafted { .. } => "draft",
-        JobDone::Folder { .. } => "folder",
-        JobDone::Doc { .. } => "document",
-        JobDone::Export { .. } => "export",
-        JobDone::Event => "calendar event",
-    };
-    SyncError::UnexpectedJobResult {
-        what: "submitted",
-        got,
-    }
-}
-
-/// Drafts and background folders keep their `JoinHandle` shape for the callers that wait.
-pub(super) fn expect_drafted(done: SyncResult<JobDone>) -> SyncResult<Option<Drafted>> {
-    match done? {
-        JobDone::Drafted { draft } => Ok(draft),
-        other => Err(mismatch(&other)),
-    }
-}
-
-pub(super) fn expect_folder(done: SyncResult<JobDone>) -> SyncResult<ClientFolder> {
-    match done? {
-        JobDone::Folder { folder } => Ok(folder),
-        other => Err(mismatch(&other)),
     }
 }

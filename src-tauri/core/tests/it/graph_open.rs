@@ -131,16 +131,14 @@ async fn claiming_a_job_or_starting_a_run_takes_a_lease_that_the_heartbeat_renew
         vec![Some(T0 + 30_000); 2],
         "renew moves this process's leases"
     );
-    let claimed = cremmy_core::jobs::enqueue(
-        db,
-        &cremmy_core::jobs::JobSpec::ExportSheets,
-        "claim-me",
-        "Export",
-        0,
-        T0,
-    )
-    .await
-    .unwrap();
+    let export = cremmy_core::jobs::NewJob {
+        kind: cremmy_protocol::kinds::JobKind::ExportSheets,
+        payload: "{}",
+        key: "claim-me",
+        title: "Export",
+        priority: 0,
+    };
+    let claimed = cremmy_core::jobs::enqueue(db, &export, T0).await.unwrap();
     cremmy_core::jobs::claim(db, claimed, T0)
         .await
         .unwrap()

@@ -590,3 +590,62 @@ async fn a_crash_after_sending_does_not_send_twice_even_if_the_message_id_was_re
         .unwrap();
     assert_eq!(notes, 0, "the note went with the record");
 }
+
+/// A job as the queue stores it: its kind's name and its input as JSON.
+async fn stored_job(w: &MailWorld, kind: &str, payload: &str) {
+    sqlx::query(
+        "INSERT INTO jobs (kind, idempotency_key, payload, title, priority, status, max_attempts, next_run_at, created_at, updated_at) \
+         VALUES (?, ?, ?, 'stored', 0, 'queued', 8, 0, 0, 0)",
+    )
+    .bind(kind)
+    .bind(format!("stored:{kind}:{payload}"))
+    .bind(payload)
+    .execute(w.t.db.writer())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn queued_jobs_are_run_by_their_stored_kind_and_unknown_ones_wait_unharmed() {
+    let (w, zoe) = world_with_zoe().await;
+    // Written by the release before job kinds were types: the input carries its kind as a tag.
+    let tagged = json!({ "kind": "send_email", "input": hello(zoe) }).to_string();
+    stored_job(&w, "send_email", &tagged).await;
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 1);
+    let job = only_job(&w).await;
+    assert_eq!(
+        job.status,
+        JobStatus::Done,
+        "an older payload still runs: {job:?}"
+    );
+    assert_eq!(sent_in_mailbox(&w), 1, "the stored email was sent");
+
+    sqlx::query("DELETE FROM jobs")
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+    stored_job(&w, "send_carrier_pigeon", "{}").await;
+    stored_job(&w, "task_event", r#"{"task_id":"not a number"}"#).await;
+    assert_eq!(w.sync.run_due_jobs().await.unwrap(), 2, "both were tried");
+    let jobs = w.sync.jobs(&JobQuery::default()).await.unwrap();
+    assert_eq!(jobs.len(), 2, "neither is dropped: {jobs:?}");
+    for job in &jobs {
+        assert_eq!(job.status, JobStatus::Dead, "no retry helps: {job:?}");
+        assert_eq!(job.last_error_code, Some(ErrorCode::Internal), "{job:?}");
+    }
+    let errors: Vec<&str> = jobs
+        .iter()
+        .filter_map(|j| j.last_error.as_deref())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("does not know")),
+        "an unknown kind is named as such: {errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("task_event job cannot be read")),
+        "an unreadable input names its kind: {errors:?}"
+    );
+    assert_eq!(sent_in_mailbox(&w), 1, "nothing else was sent");
+}
