@@ -16,8 +16,29 @@ use crate::cursors;
 use crate::db::Database;
 use crate::external_links::{self as links, EntityKind, NewLink, Role};
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::feature_error::{Fault, FeatureError};
 use crate::features::mail::{contact_book, ContactBook, ContactRef};
+
+/// How the calendar (meetings in, tasks out) fails.
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("Check the {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl FeatureError for CalendarError {
+    fn fault(&self) -> Fault<'_> {
+        match self {
+            CalendarError::Source(e) => Fault::Provider(e),
+            CalendarError::Invalid { .. } => Fault::Input,
+            CalendarError::Db(_) => Fault::Storage,
+        }
+    }
+}
 
 pub const STREAM: &str = "calendar:primary";
 /// How far back the first sync looks.
@@ -107,7 +128,7 @@ pub async fn sync(
     owner: &str,
     now: Timestamp,
     run: &mut CalendarRun,
-) -> Result<(), SyncError> {
+) -> Result<(), CalendarError> {
     let book = contact_book(db).await?;
     let mut token = cursor(db, account_id).await?;
     run.kind = if token.is_some() {

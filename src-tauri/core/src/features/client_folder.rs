@@ -13,7 +13,31 @@ use crate::clock::Timestamp;
 use crate::db::Database;
 use crate::external_links::{self as links, EntityKind, NewLink, Role};
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::feature_error::{Fault, FeatureError};
+
+/// How a client's folder fails.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("Check the {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("Client {client_id} does not exist (it may have been deleted).")]
+    NoSuchClient { client_id: i64 },
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl FeatureError for FolderError {
+    fn fault(&self) -> Fault<'_> {
+        match self {
+            FolderError::Source(e) => Fault::Provider(e),
+            FolderError::Invalid { .. } => Fault::Input,
+            FolderError::NoSuchClient { .. } => Fault::Missing,
+            FolderError::Db(_) => Fault::Storage,
+        }
+    }
+}
 
 /// The folders above each client's folder, from the top of My Drive.
 pub const PARENTS: [&str; 2] = ["Cremmy CRM", "Clients"];
@@ -114,7 +138,7 @@ async fn ensure_parent(
     path: &str,
     name: &str,
     run: &mut FolderRun,
-) -> Result<Folder, SyncError> {
+) -> Result<Folder, FolderError> {
     let kept: Option<String> = sqlx::query_scalar(
         "SELECT remote_id FROM account_folders WHERE account_id = ? AND path = ?",
     )
@@ -173,12 +197,12 @@ pub async fn ensure_client_folder(
     client_id: i64,
     now: Timestamp,
     run: &mut FolderRun,
-) -> Result<ClientFolder, SyncError> {
+) -> Result<ClientFolder, FolderError> {
     let client: Option<String> = sqlx::query_scalar("SELECT name FROM clients WHERE id = ?")
         .bind(client_id)
         .fetch_optional(db.pool())
         .await?;
-    let client_name = client.ok_or(SyncError::NoSuchClient { client_id })?;
+    let client_name = client.ok_or(FolderError::NoSuchClient { client_id })?;
     let mut conn = db.pool().acquire().await?;
     let stored = links::of_record(
         &mut conn,

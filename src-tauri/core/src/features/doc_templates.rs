@@ -15,9 +15,33 @@ use crate::crm::write::{self, NewActivity, NewDocument};
 use crate::crm::{Crm, Date};
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::feature_error::{Fault, FeatureError};
 use crate::features::templates::{self, money_text};
 use crate::file_links::FileLinks;
+
+/// How document templates and generation fails.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("Check the {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("Client {client_id} does not exist (it may have been deleted).")]
+    NoSuchClient { client_id: i64 },
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl FeatureError for DocumentError {
+    fn fault(&self) -> Fault<'_> {
+        match self {
+            DocumentError::Source(e) => Fault::Provider(e),
+            DocumentError::Invalid { .. } => Fault::Input,
+            DocumentError::NoSuchClient { .. } => Fault::Missing,
+            DocumentError::Db(_) => Fault::Storage,
+        }
+    }
+}
 
 const SETTING: &str = "docs.templates";
 
@@ -94,10 +118,10 @@ pub fn starter_text(kind: DocumentKind) -> String {
 }
 
 /// Only proposals and contracts have templates; checked before anything reaches the provider.
-fn templated(kind: DocumentKind) -> Result<(), SyncError> {
+fn templated(kind: DocumentKind) -> Result<(), DocumentError> {
     match kind {
         DocumentKind::Proposal | DocumentKind::Contract => Ok(()),
-        _ => Err(SyncError::Invalid {
+        _ => Err(DocumentError::Invalid {
             field: "template",
             reason: "only proposals and contracts have templates".into(),
         }),
@@ -110,14 +134,14 @@ async fn set_template(
     kind: DocumentKind,
     id: &str,
     now: Timestamp,
-) -> Result<DocTemplates, SyncError> {
+) -> Result<DocTemplates, DocumentError> {
     templated(kind)?;
     let mut t = configured(db).await?;
     match kind {
         DocumentKind::Contract => t.contract = id.to_string(),
         _ => t.proposal = id.to_string(),
     }
-    let json = serde_json::to_string(&t).map_err(|e| SyncError::Invalid {
+    let json = serde_json::to_string(&t).map_err(|e| DocumentError::Invalid {
         field: "templates",
         reason: e.to_string(),
     })?;
@@ -132,7 +156,7 @@ pub async fn create_template(
     store: &impl DocStore,
     kind: DocumentKind,
     now: Timestamp,
-) -> Result<TemplateMade, SyncError> {
+) -> Result<TemplateMade, DocumentError> {
     templated(kind)?;
     let title = format!("Cremmy {} template", label(kind).to_lowercase());
     let (id, url) = store.create_with_text(&title, &starter_text(kind)).await?;
@@ -149,13 +173,13 @@ pub async fn copy_existing_template(
     link: &str,
     links: &FileLinks,
     now: Timestamp,
-) -> Result<TemplateMade, SyncError> {
+) -> Result<TemplateMade, DocumentError> {
     templated(kind)?;
-    let id = (links.id_of)(link).ok_or(SyncError::Invalid {
+    let id = (links.id_of)(link).ok_or(DocumentError::Invalid {
         field: "template link",
         reason: format!("paste {} or its id", links.document),
     })?;
-    let (title, text) = store.read(&id).await?.ok_or_else(|| SyncError::Invalid {
+    let (title, text) = store.read(&id).await?.ok_or_else(|| DocumentError::Invalid {
         field: "template link",
         reason: format!(
             "Cremmy cannot read that {}: check the link, and that the signed-in account can open it",
@@ -179,9 +203,9 @@ pub async fn upload_template(
     store: &impl DocStore,
     upload: &TemplateUpload,
     now: Timestamp,
-) -> Result<TemplateMade, SyncError> {
+) -> Result<TemplateMade, DocumentError> {
     let name = upload.file_name.trim();
-    let invalid = |reason: String| SyncError::Invalid {
+    let invalid = |reason: String| DocumentError::Invalid {
         field: "template file",
         reason,
     };
@@ -224,12 +248,12 @@ pub async fn configure(
     input: &DocTemplates,
     links: &FileLinks,
     now: Timestamp,
-) -> Result<DocTemplates, SyncError> {
-    let id_of = |field: &'static str, link: &str| -> Result<String, SyncError> {
+) -> Result<DocTemplates, DocumentError> {
+    let id_of = |field: &'static str, link: &str| -> Result<String, DocumentError> {
         if link.trim().is_empty() {
             return Ok(String::new());
         }
-        (links.id_of)(link).ok_or(SyncError::Invalid {
+        (links.id_of)(link).ok_or(DocumentError::Invalid {
             field,
             reason: format!("paste {} or its id", links.document),
         })
@@ -238,7 +262,7 @@ pub async fn configure(
         proposal: id_of("proposal template", &input.proposal)?,
         contract: id_of("contract template", &input.contract)?,
     };
-    let json = serde_json::to_string(&saved).map_err(|e| SyncError::Invalid {
+    let json = serde_json::to_string(&saved).map_err(|e| DocumentError::Invalid {
         field: "templates",
         reason: e.to_string(),
     })?;
@@ -260,7 +284,7 @@ pub async fn template_for(
     db: &Database,
     kind: DocumentKind,
     noun: &str,
-) -> Result<String, SyncError> {
+) -> Result<String, DocumentError> {
     let t = configured(db).await?;
     let id = match kind {
         DocumentKind::Proposal => t.proposal,
@@ -268,7 +292,7 @@ pub async fn template_for(
         _ => String::new(),
     };
     if id.is_empty() {
-        return Err(SyncError::Invalid {
+        return Err(DocumentError::Invalid {
             field: "template",
             reason: format!(
                 "no {} template is set; add its {noun} link in Settings → Document templates",
@@ -284,13 +308,13 @@ pub async fn values(
     crm: &Crm,
     request: &DocRequest,
     now: Timestamp,
-) -> Result<(BTreeMap<String, String>, Option<Id>), SyncError> {
-    let page = crm
-        .client_page(request.client_id)
-        .await
-        .map_err(|_| SyncError::NoSuchClient {
-            client_id: request.client_id,
-        })?;
+) -> Result<(BTreeMap<String, String>, Option<Id>), DocumentError> {
+    let page =
+        crm.client_page(request.client_id)
+            .await
+            .map_err(|_| DocumentError::NoSuchClient {
+                client_id: request.client_id,
+            })?;
     let deal = match request.deal_id {
         Some(id) => page.deals.iter().find(|d| d.id == id),
         None => page
@@ -340,18 +364,21 @@ async fn read_template(
     db: &Database,
     store: &impl DocStore,
     kind: DocumentKind,
-) -> Result<(String, String, String), SyncError> {
+) -> Result<(String, String, String), DocumentError> {
     let id = template_for(db, kind, store.document_noun()).await?;
-    let (title, text) = store.read(&id).await?.ok_or_else(|| SyncError::Invalid {
-        field: "template",
-        reason: format!(
+    let (title, text) = store
+        .read(&id)
+        .await?
+        .ok_or_else(|| DocumentError::Invalid {
+            field: "template",
+            reason: format!(
             "Cremmy cannot open that {noun}. It may be gone, or it is one Cremmy did not make: \
              Cremmy's access lets it open only the {noun}s it created or you uploaded through it. \
              In Settings → Document templates, choose \"Create a template\" (then edit it) or \
              \"Upload a .docx template\"",
             noun = store.document_noun()
         ),
-    })?;
+        })?;
     Ok((id, title, text))
 }
 
@@ -360,8 +387,8 @@ pub fn check(
     title: &str,
     text: &str,
     values: &BTreeMap<String, String>,
-) -> Result<DocPreview, SyncError> {
-    let variables = templates::variables(text).map_err(|e| SyncError::Invalid {
+) -> Result<DocPreview, DocumentError> {
+    let variables = templates::variables(text).map_err(|e| DocumentError::Invalid {
         field: "template",
         reason: e.to_string(),
     })?;
@@ -389,7 +416,7 @@ pub async fn preview(
     store: &impl DocStore,
     request: &DocRequest,
     now: Timestamp,
-) -> Result<DocPreview, SyncError> {
+) -> Result<DocPreview, DocumentError> {
     let (_, title, text) = read_template(crm.database(), store, request.kind).await?;
     let (values, _) = values(crm, request, now).await?;
     check(&title, &text, &values)
@@ -402,7 +429,7 @@ pub async fn generate(
     request: &DocRequest,
     folder: &str,
     now: Timestamp,
-) -> Result<Document, SyncError> {
+) -> Result<Document, DocumentError> {
     let db = crm.database();
     let (template, title, text) = read_template(db, store, request.kind).await?;
     let (values, deal_id) = values(crm, request, now).await?;
@@ -415,7 +442,7 @@ pub async fn generate(
         if !p.missing.is_empty() {
             why.push(format!("no value for {}", p.missing.join(", ")));
         }
-        return Err(SyncError::Invalid {
+        return Err(DocumentError::Invalid {
             field: "template",
             reason: format!("{}; nothing was generated", why.join("; ")),
         });
@@ -424,7 +451,7 @@ pub async fn generate(
     let title = format!("{} - {client}", label(request.kind));
     let (doc_id, url) = store.copy_into(&template, &title, folder).await?;
     let pairs: Vec<(String, String)> = templates::placeholders(&text)
-        .map_err(|e| SyncError::Invalid {
+        .map_err(|e| DocumentError::Invalid {
             field: "template",
             reason: e.to_string(),
         })?

@@ -14,11 +14,32 @@ use crate::crm::write::{self, NewClient, NewContact, NewDeal};
 use crate::crm::{guess_field, validate_email, validate_name, validate_phone};
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::feature_error::{Fault, FeatureError};
 use crate::features::pipeline_export::{CellBlock, Grid};
 use crate::file_links::FileLinks;
 use cremmy_protocol::crm::ClientKind;
 use cremmy_protocol::csv::ImportField;
+
+/// How the Leads sheet import fails.
+#[derive(Debug, thiserror::Error)]
+pub enum LeadsError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("Check the {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl FeatureError for LeadsError {
+    fn fault(&self) -> Fault<'_> {
+        match self {
+            LeadsError::Source(e) => Fault::Provider(e),
+            LeadsError::Invalid { .. } => Fault::Input,
+            LeadsError::Db(_) => Fault::Storage,
+        }
+    }
+}
 
 const SETTING: &str = "sheets.leads";
 pub const IMPORTED: &str = "Imported";
@@ -246,12 +267,12 @@ pub async fn configure(
     input: &LeadSheet,
     links: &FileLinks,
     now: Timestamp,
-) -> Result<Option<LeadSheet>, SyncError> {
+) -> Result<Option<LeadSheet>, LeadsError> {
     if input.spreadsheet.trim().is_empty() {
         db.put_setting(SETTING, None, now).await?;
         return Ok(None);
     }
-    let id = (links.id_of)(&input.spreadsheet).ok_or(SyncError::Invalid {
+    let id = (links.id_of)(&input.spreadsheet).ok_or(LeadsError::Invalid {
         field: "Leads sheet",
         reason: format!("paste {} or its id", links.spreadsheet),
     })?;
@@ -263,7 +284,7 @@ pub async fn configure(
         spreadsheet: id,
         sheet,
     };
-    let json = serde_json::to_string(&saved).map_err(|e| SyncError::Invalid {
+    let json = serde_json::to_string(&saved).map_err(|e| LeadsError::Invalid {
         field: "Leads sheet",
         reason: e.to_string(),
     })?;
@@ -290,7 +311,7 @@ pub async fn ingest(
     sheet: &LeadSheet,
     now: Timestamp,
     run: &mut LeadRun,
-) -> Result<(), SyncError> {
+) -> Result<(), LeadsError> {
     let rows = table.rows(&sheet.spreadsheet, &sheet.sheet).await?;
     run.rows = rows.len().saturating_sub(1) as i64;
     let known: HashSet<String> =
@@ -307,7 +328,7 @@ pub async fn ingest(
     .await?
     .into_iter()
     .collect();
-    let plan = plan(&rows, &known, &imported).map_err(|e| SyncError::Invalid {
+    let plan = plan(&rows, &known, &imported).map_err(|e| LeadsError::Invalid {
         field: "Leads sheet",
         reason: e.to_string(),
     })?;
@@ -329,7 +350,7 @@ pub async fn ingest(
         .rows_and_grid(&sheet.spreadsheet, &sheet.sheet)
         .await?
     else {
-        return Err(SyncError::Invalid {
+        return Err(LeadsError::Invalid {
             field: "Leads sheet",
             reason: format!("the sheet \"{}\" is gone from the spreadsheet", sheet.sheet),
         });

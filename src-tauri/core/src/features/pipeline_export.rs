@@ -10,8 +10,29 @@ use crate::clock::Timestamp;
 use crate::crm::iso_utc;
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::feature_error::{Fault, FeatureError};
 use crate::features::templates::ZERO_DECIMAL;
+
+/// How the pipeline export fails.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("Check the {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl FeatureError for ExportError {
+    fn fault(&self) -> Fault<'_> {
+        match self {
+            ExportError::Source(e) => Fault::Provider(e),
+            ExportError::Invalid { .. } => Fault::Input,
+            ExportError::Db(_) => Fault::Storage,
+        }
+    }
+}
 
 pub const TITLE: &str = "Pipeline Dump";
 pub const SHEET: &str = "Pipeline";
@@ -224,7 +245,7 @@ pub async fn export_pipeline<S: SpreadsheetSink>(
     account_id: i64,
     now: Timestamp,
     maybe_made: bool,
-) -> Result<ExportOutcome, SyncError> {
+) -> Result<ExportOutcome, ExportError> {
     let rows = pipeline_rows(db).await?;
     let needed = rows.len() as u32;
     let mut previous = stored(db).await?.filter(|s| s.account_id == account_id);

@@ -11,7 +11,7 @@ use crate::crm::{civil_from_days, days_from_civil};
 use crate::db::Database;
 use crate::external_links::{self as links, EntityKind, Link, NewLink, Role};
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::features::calendar::CalendarError;
 
 /// Minutes a task's event lasts.
 pub const DURATION_MINUTES: i64 = 30;
@@ -78,7 +78,11 @@ type TaskFields = (
 );
 
 /// The event a task should have now.
-async fn event_for(db: &Database, task_id: Id, time_zone: &str) -> Result<TimedEvent, SyncError> {
+async fn event_for(
+    db: &Database,
+    task_id: Id,
+    time_zone: &str,
+) -> Result<TimedEvent, CalendarError> {
     let task: Option<TaskFields> = sqlx::query_as(
         "SELECT t.title, t.notes, t.due_date, t.due_time, c.name FROM tasks t \
          LEFT JOIN clients c ON c.id = t.client_id WHERE t.id = ?",
@@ -86,14 +90,14 @@ async fn event_for(db: &Database, task_id: Id, time_zone: &str) -> Result<TimedE
     .bind(task_id)
     .fetch_optional(db.pool())
     .await?;
-    let (title, notes, date, time, client) = task.ok_or(SyncError::Invalid {
+    let (title, notes, date, time, client) = task.ok_or(CalendarError::Invalid {
         field: "task",
         reason: "it no longer exists".into(),
     })?;
     let (start, end) = date
         .zip(time)
         .and_then(|(d, t)| wall_clock_span(&d, &t, DURATION_MINUTES))
-        .ok_or(SyncError::Invalid {
+        .ok_or(CalendarError::Invalid {
             field: "due time",
             reason: "give the task a due date and time first".into(),
         })?;
@@ -128,9 +132,9 @@ pub async fn add(
     time_zone: &str,
     now: Timestamp,
     key: &str,
-) -> Result<String, SyncError> {
+) -> Result<String, CalendarError> {
     if time_zone.trim().is_empty() || time_zone.len() > 64 {
-        return Err(SyncError::Invalid {
+        return Err(CalendarError::Invalid {
             field: "time zone",
             reason: "an IANA time zone name is needed, e.g. Europe/Berlin".into(),
         });
@@ -187,7 +191,7 @@ pub async fn on_calendar(
 }
 
 /// The calendar account and zone of a task that is on the calendar and whose event is out of date.
-pub async fn stale(db: &Database, task_id: Id) -> Result<Option<(i64, String)>, SyncError> {
+pub async fn stale(db: &Database, task_id: Id) -> Result<Option<(i64, String)>, CalendarError> {
     let Some((link, state)) = on_calendar(db, task_id).await? else {
         return Ok(None);
     };
@@ -195,7 +199,7 @@ pub async fn stale(db: &Database, task_id: Id) -> Result<Option<(i64, String)>, 
     match event_for(db, task_id, &zone).await {
         Ok(now) if written(&now) == was => Ok(None),
         // A task without a due time keeps its last event; nothing to move it to.
-        Err(SyncError::Invalid { .. }) => Ok(None),
+        Err(CalendarError::Invalid { .. }) => Ok(None),
         Err(e) => Err(e),
         Ok(_) => Ok(Some((account_id, zone))),
     }

@@ -110,7 +110,7 @@ impl OutboxJob for ClientFolderJob {
                 (result, outcome)
             })
             .await?;
-        result
+        Ok(result?)
     }
 }
 
@@ -152,7 +152,7 @@ impl OutboxJob for SendEmailJob {
                 (result, outcome)
             })
             .await?;
-        result
+        Ok(result?)
     }
 }
 
@@ -212,7 +212,7 @@ impl OutboxJob for GenerateDocJob {
                 (result, outcome)
             })
             .await?;
-        result
+        Ok(result?)
     }
 }
 
@@ -258,7 +258,7 @@ impl OutboxJob for DealDraftJob {
                 (result, outcome)
             })
             .await?;
-        result.map(Some)
+        Ok(result.map(Some)?)
     }
 }
 
@@ -309,6 +309,6 @@ impl OutboxJob for TaskEventJob {
                 (result, outcome)
             })
             .await?;
-        result
+        Ok(result?)
     }
 }

@@ -2,6 +2,7 @@
 //! out against the provider, and logged (one `sync_runs` row per run, with counts, calls and the
 //! error the user can act on).
 
+mod error;
 mod follow_up;
 mod job_bodies;
 pub mod log;
@@ -24,7 +25,7 @@ use crate::HasErrorCode;
 
 pub use crate::failure::SourceError;
 
-pub use crate::feature_error::{SyncError, SyncResult};
+pub use error::{SyncError, SyncResult};
 
 /// Runs syncs and reads the sync log. Cheap to clone.
 #[derive(Clone)]

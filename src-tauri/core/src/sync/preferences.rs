@@ -22,7 +22,7 @@ impl SyncRunner {
 
     pub async fn set_doc_templates(&self, t: &DocTemplates) -> SyncResult<DocTemplates> {
         let links = file_links(Capability::DocStore)?;
-        doc_templates::configure(&self.db, t, links, self.clock.now()).await
+        Ok(doc_templates::configure(&self.db, t, links, self.clock.now()).await?)
     }
 
     /// "Create a template": a starter document Cremmy makes (and so may read), set as the
@@ -30,7 +30,10 @@ impl SyncRunner {
     pub async fn create_doc_template(&self, kind: DocumentKind) -> SyncResult<TemplateMade> {
         let account = self.account_with(Feature::Docs).await?;
         let session = self.session(&account, Feature::Docs)?;
-        doc_templates::create_template(&self.db, &session.documents(), kind, self.clock.now()).await
+        Ok(
+            doc_templates::create_template(&self.db, &session.documents(), kind, self.clock.now())
+                .await?,
+        )
     }
 
     /// "Copy an existing Doc": needs an account that granted reading the user's Docs
@@ -43,7 +46,7 @@ impl SyncRunner {
         let account = self.account_with(Feature::DocsRead).await?;
         let session = self.session(&account, Feature::DocsRead)?;
         let links = file_links(Capability::DocStore)?;
-        doc_templates::copy_existing_template(
+        Ok(doc_templates::copy_existing_template(
             &self.db,
             &session.documents(),
             kind,
@@ -51,22 +54,32 @@ impl SyncRunner {
             links,
             self.clock.now(),
         )
-        .await
+        .await?)
     }
 
     /// "Upload a .docx template": the Word file imported as a document and set as the template.
     pub async fn upload_doc_template(&self, upload: &TemplateUpload) -> SyncResult<TemplateMade> {
         let account = self.account_with(Feature::Docs).await?;
         let session = self.session(&account, Feature::Docs)?;
-        doc_templates::upload_template(&self.db, &session.documents(), upload, self.clock.now())
-            .await
+        Ok(
+            doc_templates::upload_template(
+                &self.db,
+                &session.documents(),
+                upload,
+                self.clock.now(),
+            )
+            .await?,
+        )
     }
 
     /// What the template asks for, before "Generate".
     pub async fn preview_document(&self, request: &DocRequest) -> SyncResult<DocPreview> {
         let account = self.account_with(Feature::Docs).await?;
         let session = self.session(&account, Feature::Docs)?;
-        doc_templates::preview(&self.crm, &session.documents(), request, self.clock.now()).await
+        Ok(
+            doc_templates::preview(&self.crm, &session.documents(), request, self.clock.now())
+                .await?,
+        )
     }
 
     /// The Leads sheet read on each sync, if one is set.
@@ -77,7 +90,7 @@ impl SyncRunner {
     /// Sets the Leads sheet (a link or an id); an empty link turns lead ingest off.
     pub async fn set_lead_sheet(&self, sheet: &LeadSheet) -> SyncResult<Option<LeadSheet>> {
         let links = file_links(Capability::SheetTable)?;
-        leads::configure(&self.db, sheet, links, self.clock.now()).await
+        Ok(leads::configure(&self.db, sheet, links, self.clock.now()).await?)
     }
 
     /// The proposal template filled in for a contact (the composer's "Template").
@@ -86,7 +99,7 @@ impl SyncRunner {
         contact_id: i64,
         deal_id: Option<i64>,
     ) -> SyncResult<RenderedEmail> {
-        drafts::render_for_contact(&self.db, contact_id, deal_id, self.clock.now()).await
+        Ok(drafts::render_for_contact(&self.db, contact_id, deal_id, self.clock.now()).await?)
     }
 
     pub async fn draft_template(&self) -> SyncResult<DraftTemplate> {
@@ -94,7 +107,7 @@ impl SyncRunner {
     }
 
     pub async fn save_draft_template(&self, t: &DraftTemplate) -> SyncResult<DraftTemplate> {
-        drafts::save_template(&self.db, t, self.clock.now()).await
+        Ok(drafts::save_template(&self.db, t, self.clock.now()).await?)
     }
 }
 

@@ -234,7 +234,7 @@ impl SyncRunner {
                     skipped: run.skipped + run.errors,
                     ..RunOutcome::made(run.imported, session.calls())
                 };
-                (result, outcome)
+                (result.map_err(super::SyncError::from), outcome)
             })
             .await?;
         Ok(run_id)

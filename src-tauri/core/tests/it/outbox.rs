@@ -122,6 +122,120 @@ fn the_job_planner_backs_off_honours_retry_after_and_gives_up() {
     }
 }
 
+/// A feature's error, as the outbox and the window see it through the runner's error: each
+/// feature's own enum says what kind of failure it is, and that alone decides retry, offline wait,
+/// "fix the form" and the code the UI matches on.
+#[test]
+fn each_features_errors_classify_the_same_way_through_the_runner() {
+    use cremmy_core::failure::{FailureKind, SourceError};
+    use cremmy_core::features::calendar::CalendarError;
+    use cremmy_core::features::client_folder::FolderError;
+    use cremmy_core::features::doc_templates::DocumentError;
+    use cremmy_core::features::leads::LeadsError;
+    use cremmy_core::features::mail::MailError;
+    use cremmy_core::features::pipeline_export::ExportError;
+    use cremmy_protocol::Provider;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("stand-in for a provider's own error")]
+    struct Detail;
+    let provider = |kind, code| SourceError::provider(Provider::Google, kind, code, Detail);
+    let invalid = || ("subject", "write a subject".to_string());
+    // (why, error, retryable, offline, input error, code)
+    let cases: Vec<(&str, SyncError, bool, bool, bool, ErrorCode)> = vec![
+        (
+            "mail: wrong input is the user's to fix",
+            MailError::Invalid {
+                field: invalid().0,
+                reason: invalid().1,
+            }
+            .into(),
+            false,
+            false,
+            true,
+            ErrorCode::InvalidInput,
+        ),
+        (
+            "mail: a 429 passes",
+            MailError::Source(provider(
+                FailureKind::RateLimited,
+                ErrorCode::ProviderUnavailable,
+            ))
+            .into(),
+            true,
+            false,
+            false,
+            ErrorCode::ProviderUnavailable,
+        ),
+        (
+            "calendar: offline waits",
+            CalendarError::Source(provider(
+                FailureKind::Offline,
+                ErrorCode::ProviderUnavailable,
+            ))
+            .into(),
+            true,
+            true,
+            false,
+            ErrorCode::ProviderUnavailable,
+        ),
+        (
+            "folder: a deleted client is not found, and not retried",
+            FolderError::NoSuchClient { client_id: 7 }.into(),
+            false,
+            false,
+            true,
+            ErrorCode::NotFound,
+        ),
+        (
+            "documents: a revoked grant is not retried",
+            DocumentError::Source(provider(
+                FailureKind::Unauthorized,
+                ErrorCode::ReconnectNeeded,
+            ))
+            .into(),
+            false,
+            false,
+            false,
+            ErrorCode::ReconnectNeeded,
+        ),
+        (
+            "leads: a busy database is tried again",
+            LeadsError::Db(sqlx::Error::PoolTimedOut).into(),
+            true,
+            false,
+            false,
+            ErrorCode::Internal,
+        ),
+        (
+            "export: a timeout is tried again",
+            ExportError::Source(SourceError::TimedOut {
+                api: "sheets",
+                seconds: 30,
+            })
+            .into(),
+            true,
+            false,
+            false,
+            ErrorCode::ProviderUnavailable,
+        ),
+    ];
+    for (why, error, retryable, offline, input, code) in cases {
+        assert_eq!(
+            error.is_retryable(),
+            retryable,
+            "{why}: retryable ({error})"
+        );
+        assert_eq!(error.is_offline(), offline, "{why}: offline ({error})");
+        assert_eq!(
+            error.is_input_error(),
+            input,
+            "{why}: input error ({error})"
+        );
+        assert_eq!(error.code(), code, "{why}: code ({error})");
+    }
+}
+
 async fn world_with_zoe() -> (MailWorld, i64) {
     let w = mail_world().await;
     connect(&w.t, &[Feature::MailIngest, Feature::MailSend]).await;

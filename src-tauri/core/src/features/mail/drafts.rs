@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity, NewTask};
 use crate::crm::Date;
 use crate::db::Database;
-use crate::feature_error::SyncError;
+use crate::features::mail::MailError;
 use crate::features::templates::{self, money_text, TemplateError};
 
 const SETTING: &str = "drafts.proposal";
@@ -51,8 +51,8 @@ pub async fn save_template(
     db: &Database,
     t: &DraftTemplate,
     now: Timestamp,
-) -> Result<DraftTemplate, SyncError> {
-    let invalid = |field, reason: String| SyncError::Invalid { field, reason };
+) -> Result<DraftTemplate, MailError> {
+    let invalid = |field, reason: String| MailError::Invalid { field, reason };
     if t.stage.trim().is_empty() {
         return Err(invalid(
             "stage",
@@ -98,7 +98,7 @@ pub async fn due(
     db: &Database,
     deal_id: Id,
     now: Timestamp,
-) -> Result<Option<DraftDue>, SyncError> {
+) -> Result<Option<DraftDue>, MailError> {
     let template = template(db).await?;
     if !template.enabled {
         return Ok(None);
@@ -156,7 +156,7 @@ pub async fn render_for_contact(
     contact_id: Id,
     deal_id: Option<Id>,
     now: Timestamp,
-) -> Result<RenderedEmail, SyncError> {
+) -> Result<RenderedEmail, MailError> {
     let template = template(db).await?;
     let contact: Option<(Id, String, String)> = sqlx::query_as(
         "SELECT c.client_id, c.name, k.name FROM contacts c JOIN clients k ON k.id = c.client_id WHERE c.id = ?",
@@ -164,7 +164,7 @@ pub async fn render_for_contact(
     .bind(contact_id)
     .fetch_optional(db.pool())
     .await?;
-    let (client_id, name, client) = contact.ok_or(SyncError::Invalid {
+    let (client_id, name, client) = contact.ok_or(MailError::Invalid {
         field: "to",
         reason: "that contact no longer exists".into(),
     })?;
@@ -197,7 +197,7 @@ pub async fn render_for_contact(
         &format!("{}\u{0}{}", template.subject, template.body),
         &values,
     )
-    .map_err(|e| SyncError::Invalid {
+    .map_err(|e| MailError::Invalid {
         field: "template",
         reason: e.to_string().trim_end_matches('.').to_string(),
     })?;
@@ -226,7 +226,7 @@ pub async fn create(
     now: Timestamp,
     message_id: &str,
     maybe_made: bool,
-) -> Result<Drafted, SyncError> {
+) -> Result<Drafted, MailError> {
     let rendered = templates::render(
         &format!("{}\u{0}{}", due.template.subject, due.template.body),
         &due.values,
@@ -238,7 +238,7 @@ pub async fn create(
         }
         Err(e) => {
             report_unfilled(db, due, &e, outbox.product_name(), now).await?;
-            return Err(SyncError::Invalid {
+            return Err(MailError::Invalid {
                 field: "draft template",
                 reason: e.to_string().trim_end_matches('.').to_string(),
             });
@@ -254,7 +254,7 @@ pub async fn create(
         sent_at: now,
     }
     .to_rfc5322()
-    .map_err(|e| SyncError::Invalid {
+    .map_err(|e| MailError::Invalid {
         field: "draft",
         reason: format!("it could not be encoded: {e}"),
     })?;

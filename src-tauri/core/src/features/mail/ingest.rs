@@ -14,7 +14,7 @@ use super::{
 use crate::clock::Clock;
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::features::mail::MailError;
 
 /// Header fetches in flight at once (the pacer still spaces them to the quota).
 const CONCURRENT_FETCHES: usize = 8;
@@ -76,7 +76,7 @@ pub struct MailSync<'a, S: MailSource> {
 impl<S: MailSource> MailSync<'_, S> {
     /// Runs the plan, counting into `run` (which keeps what was done when a step fails: every
     /// committed batch stays committed).
-    pub async fn run(&self, reconcile_requested: bool, run: &mut MailRun) -> Result<(), SyncError> {
+    pub async fn run(&self, reconcile_requested: bool, run: &mut MailRun) -> Result<(), MailError> {
         let stored = store::cursor(self.db, self.account_id).await?;
         let uncovered = store::uncovered_addresses(self.db, self.account_id).await?;
         let ops = plan(
@@ -97,7 +97,7 @@ impl<S: MailSource> MailSync<'_, S> {
             match op {
                 MailOp::Full { since } => self.full(since, run).await?,
                 MailOp::Changes { cursor } => match self.changes(&cursor, run).await {
-                    Err(SyncError::Source(SourceError::CursorExpired)) => {
+                    Err(MailError::Source(SourceError::CursorExpired)) => {
                         // The mailbox forgot that far back: start over; stored ids prevent duplicates.
                         store::drop_cursor(self.db, self.account_id).await?;
                         run.kind = MailOp::Full { since: 0 }.kind();
@@ -130,7 +130,7 @@ impl<S: MailSource> MailSync<'_, S> {
         Ok(())
     }
 
-    async fn full(&self, since: i64, run: &mut MailRun) -> Result<(), SyncError> {
+    async fn full(&self, since: i64, run: &mut MailRun) -> Result<(), MailError> {
         // The cursor is read before listing: mail arriving meanwhile is picked up by the next
         // incremental run (and deduplicated if the listing saw it too).
         let cursor = self.source.current_cursor().await?;
@@ -164,7 +164,7 @@ impl<S: MailSource> MailSync<'_, S> {
         Ok(())
     }
 
-    async fn changes(&self, cursor: &str, run: &mut MailRun) -> Result<(), SyncError> {
+    async fn changes(&self, cursor: &str, run: &mut MailRun) -> Result<(), MailError> {
         let mut listed: Vec<MessageChange> = Vec::new();
         let mut page = None;
         let newest = loop {
@@ -191,7 +191,7 @@ impl<S: MailSource> MailSync<'_, S> {
         &self,
         since: i64,
         addresses: &[String],
-    ) -> Result<Vec<MessageRef>, SyncError> {
+    ) -> Result<Vec<MessageRef>, MailError> {
         let query = MailQuery {
             after: since,
             addresses: addresses.to_vec(),
@@ -216,7 +216,7 @@ impl<S: MailSource> MailSync<'_, S> {
         covered: &[String],
         advance: Advance<'_>,
         run: &mut MailRun,
-    ) -> Result<(), SyncError> {
+    ) -> Result<(), MailError> {
         let mut ids: Vec<String> = refs.iter().map(|r| r.provider_id.clone()).collect();
         ids.sort();
         ids.dedup();

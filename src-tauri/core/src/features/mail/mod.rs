@@ -15,10 +15,32 @@ use cremmy_protocol::crm::{Direction, Id};
 
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
+use crate::feature_error::{Fault, FeatureError};
 
 pub use ingest::{settle, MailRun, MailSync, IMPORT_CHUNK};
 pub use plan::{plan, MailOp, MailPlanInput, MailSettings};
 pub use store::contact_book;
+
+/// How client email (ingest, sending, drafts) fails.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("Check the {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl FeatureError for MailError {
+    fn fault(&self) -> Fault<'_> {
+        match self {
+            MailError::Source(e) => Fault::Provider(e),
+            MailError::Invalid { .. } => Fault::Input,
+            MailError::Db(_) => Fault::Storage,
+        }
+    }
+}
 
 /// What Cremmy reads of a message: its headers and snippet, never the body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
 use crate::db::Database;
 use crate::failure::SourceError;
-use crate::feature_error::SyncError;
+use crate::features::mail::MailError;
 
 /// What the provider answered to a send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +185,7 @@ async fn original(
     account_id: i64,
     client_id: Id,
     activity_id: Id,
-) -> Result<Original, SyncError> {
+) -> Result<Original, MailError> {
     let row: Option<(String, Option<String>, String, Option<String>)> = sqlx::query_as(
         "SELECT e.message_id, e.in_reply_to, a.subject, \
            (SELECT g.thread_id FROM mailbox_messages g WHERE g.activity_id = a.id AND g.account_id = ?) \
@@ -196,7 +196,7 @@ async fn original(
     .bind(client_id)
     .fetch_optional(db.pool())
     .await?;
-    let (message_id, in_reply_to, subject, thread_id) = row.ok_or(SyncError::Invalid {
+    let (message_id, in_reply_to, subject, thread_id) = row.ok_or(MailError::Invalid {
         field: "reply to",
         reason: "that email is not on this client's timeline".into(),
     })?;
@@ -216,16 +216,16 @@ pub async fn send_email(
     input: &SendEmailInput,
     now: Timestamp,
     attempt: &SendAttempt,
-) -> Result<SentEmail, SyncError> {
+) -> Result<SentEmail, MailError> {
     let subject = input.subject.trim();
     if subject.is_empty() && input.reply_to.is_none() {
-        return Err(SyncError::Invalid {
+        return Err(MailError::Invalid {
             field: "subject",
             reason: "write a subject".into(),
         });
     }
     if input.body.trim().is_empty() {
-        return Err(SyncError::Invalid {
+        return Err(MailError::Invalid {
             field: "message",
             reason: "the message is empty".into(),
         });
@@ -237,11 +237,11 @@ pub async fn send_email(
     .bind(input.contact_id)
     .fetch_optional(db.pool())
     .await?;
-    let (client_id, name, email) = contact.ok_or(SyncError::Invalid {
+    let (client_id, name, email) = contact.ok_or(MailError::Invalid {
         field: "to",
         reason: "that contact no longer exists".into(),
     })?;
-    let to = email.ok_or(SyncError::Invalid {
+    let to = email.ok_or(MailError::Invalid {
         field: "to",
         reason: format!("{name} has no email address; add one on the client page"),
     })?;
@@ -284,7 +284,7 @@ pub async fn send_email(
         sent_at: now,
     }
     .to_rfc5322()
-    .map_err(|e| SyncError::Invalid {
+    .map_err(|e| MailError::Invalid {
         field: "message",
         reason: format!("it could not be encoded: {e}"),
     })?;
@@ -370,7 +370,7 @@ pub async fn send_email(
 }
 
 /// The draft an earlier attempt made and noted for this Message-ID.
-async fn pending_draft(db: &Database, message_id: &str) -> Result<Option<DraftRef>, SyncError> {
+async fn pending_draft(db: &Database, message_id: &str) -> Result<Option<DraftRef>, MailError> {
     let row: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT draft_id, thread_id FROM outgoing_drafts WHERE message_id = ?")
             .bind(message_id)
@@ -388,7 +388,7 @@ async fn note_draft(
     account_id: i64,
     draft: &DraftRef,
     now: Timestamp,
-) -> Result<(), SyncError> {
+) -> Result<(), MailError> {
     sqlx::query(
         "INSERT INTO outgoing_drafts (message_id, account_id, draft_id, thread_id, created_at) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (message_id) DO UPDATE SET draft_id = excluded.draft_id, thread_id = excluded.thread_id",
@@ -409,7 +409,7 @@ async fn recorded_send(
     db: &Database,
     message_id: &str,
     owner: &str,
-) -> Result<Option<SentEmail>, SyncError> {
+) -> Result<Option<SentEmail>, MailError> {
     let row: Option<(Id, String)> = sqlx::query_as(
         "SELECT activity_id, thread_id FROM emails WHERE message_id = ? AND from_addr = ?",
     )
@@ -444,7 +444,7 @@ async fn record(
     input: &SendEmailInput,
     r: &Recorded<'_>,
     now: Timestamp,
-) -> Result<Id, SyncError> {
+) -> Result<Id, MailError> {
     // The draft note goes with the record (the attempt's Message-ID, before any provider change).
     let noted = r.attempt_message_id;
     let snippet: String = input.body.trim().chars().take(200).collect();
