@@ -90,9 +90,17 @@ pub struct Database {
     /// transaction abandoned on an error path is rolled back before the next write begins.
     writer: SqlitePool,
     path: PathBuf,
+    /// What committed changes to the CRM tables announce (one bus per open database, so every
+    /// handle on it, the window's, the CLI's and the sync runner's, hears the same events).
+    events: crate::events::EventBus,
 }
 
 impl Database {
+    /// The bus committed CRM changes are announced on.
+    pub fn events(&self) -> &crate::events::EventBus {
+        &self.events
+    }
+
     /// A value from the `settings` table.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
@@ -188,6 +196,7 @@ impl Database {
             pool,
             writer,
             path: path.to_path_buf(),
+            events: crate::events::EventBus::default(),
         };
         db.migrate().await?;
         // Only a file that opened as a Cremmy database is tightened (anything else is left as it

@@ -16,11 +16,12 @@ use tokio::sync::{broadcast, Notify};
 const CAPACITY: usize = 1024;
 
 /// Cheap to clone: every clone is the same bus.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct EventBus {
     inner: Arc<Inner>,
 }
 
+#[derive(Debug)]
 struct Inner {
     sender: broadcast::Sender<CrmEvent>,
     published: AtomicU64,

@@ -43,6 +43,10 @@ async fn follow_up(runner: &SyncRunner, event: CrmEvent) {
         }
         // Nothing follows a closed deal in the core yet (automation rules and webhooks will
         // subscribe to these).
-        CrmEvent::DealWon { .. } | CrmEvent::DealLost { .. } => {}
+        // Recorded activities need nothing from the core (automation rules and webhooks will
+        // subscribe to "reply received").
+        CrmEvent::DealWon { .. }
+        | CrmEvent::DealLost { .. }
+        | CrmEvent::ActivitiesRecorded { .. } => {}
     }
 }

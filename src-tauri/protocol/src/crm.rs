@@ -458,6 +458,22 @@ pub enum CrmEvent {
         currency: String,
         at: Millis,
     },
+    /// Activities one transaction recorded (a note, a stage change, synced mail or meetings, sent
+    /// mail, a draft, a generated document), announced together once it committed.
+    ActivitiesRecorded {
+        activities: Vec<RecordedActivity>,
+        at: Millis,
+    },
+}
+
+/// One activity an `ActivitiesRecorded` event announces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedActivity {
+    pub activity_id: Id,
+    pub client_id: Id,
+    pub kind: ActivityKind,
+    pub direction: Direction,
+    pub source: ActivitySource,
 }
 
 /// Preferences stored with the data.

@@ -4,7 +4,6 @@
 use cremmy_protocol::crm::{
     Activity, ActivityKind, ActivitySource, Direction, Id, NoteInput, TimelineCursor, TimelinePage,
 };
-use sqlx::SqliteConnection;
 
 use super::contacts::touch_client;
 use super::rows::{ActivityRow, ACTIVITY_COLUMNS};
@@ -30,7 +29,7 @@ pub struct ExternalActivity {
 }
 
 pub(super) async fn insert_system_activity(
-    tx: &mut SqliteConnection,
+    tx: &mut write::CrmTx,
     client_id: Id,
     deal_id: Option<Id>,
     subject: &str,
@@ -69,7 +68,7 @@ impl Crm {
             .take(120)
             .collect();
         let now = self.now();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin().await?;
         let note = NewActivity {
             client_id: input.client_id,
             contact_id: input.contact_id,
@@ -93,7 +92,7 @@ impl Crm {
                 _ => CrmError::Db(e),
             })?;
         touch_client(&mut tx, input.client_id, now).await?;
-        tx.commit().await?;
+        tx.commit(now).await?;
         self.activity(id).await
     }
 
@@ -112,9 +111,9 @@ impl Crm {
             source: a.source,
             external_id: Some(&a.external_id),
         };
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin().await?;
         let id = write::insert_activity(&mut tx, &activity, self.now()).await?;
-        tx.commit().await?;
+        tx.commit(self.now()).await?;
         Ok(id)
     }
 

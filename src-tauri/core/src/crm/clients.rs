@@ -1,8 +1,8 @@
 //! Clients: create, edit, archive, list (search, tag filter, sort, paging), tags, custom fields.
 
 use cremmy_protocol::crm::{
-    Client, ClientInput, ClientKind, ClientList, ClientQuery, ClientRow, ClientSort, CrmEvent,
-    CustomField, CustomFieldValue, FieldType, Id,
+    Client, ClientInput, ClientKind, ClientList, ClientQuery, ClientRow, ClientSort, CustomField,
+    CustomFieldValue, FieldType, Id,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -83,7 +83,7 @@ impl Crm {
     pub async fn create_client(&self, input: &ClientInput) -> CrmResult<Client> {
         let c = clean(input)?;
         let now = self.now();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin().await?;
         let new = NewClient {
             name: &c.name,
             kind: c.kind,
@@ -96,11 +96,7 @@ impl Crm {
         set_tags(&mut tx, id, &c.tags).await?;
         self.set_field_values(&mut tx, id, &input.custom_fields)
             .await?;
-        tx.commit().await?;
-        self.publish(CrmEvent::ClientCreated {
-            client_id: id,
-            at: now,
-        });
+        tx.commit(now).await?;
         self.client(id).await
     }
 

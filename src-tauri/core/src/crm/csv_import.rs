@@ -8,7 +8,7 @@ use cremmy_protocol::csv::{
 };
 use sqlx::SqliteConnection;
 
-use cremmy_protocol::crm::{ClientKind, CrmEvent, Id};
+use cremmy_protocol::crm::ClientKind;
 
 use super::clients::set_tags;
 use super::write::{self, NewClient, NewContact};
@@ -386,7 +386,7 @@ impl Crm {
         mapping: Option<&[ColumnMapping]>,
     ) -> CrmResult<ImportResult> {
         let now = self.now();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin().await?;
         let plan = plan(&mut tx, text, mapping).await?;
         if let Some(first) = plan.reports.iter().find_map(|r| match &r.outcome {
             RowOutcome::Error { message } => Some((r.row, message.clone())),
@@ -444,16 +444,8 @@ impl Crm {
                 result.contacts_created += 1;
             }
         }
-        tx.commit().await?;
-        let mut made: Vec<Id> = client_ids
-            .values()
-            .copied()
-            .filter(|id| !plan.existing_clients.values().any(|e| e == id))
-            .collect();
-        made.sort_unstable();
-        for client_id in made {
-            self.publish(CrmEvent::ClientCreated { client_id, at: now });
-        }
+        // Announces the clients it made (`ClientCreated`) once committed.
+        tx.commit(now).await?;
         Ok(result)
     }
 }

@@ -129,16 +129,11 @@ pub type CrmResult<T> = Result<T, CrmError>;
 pub struct Crm {
     db: Database,
     clock: Arc<dyn Clock>,
-    events: crate::events::EventBus,
 }
 
 impl Crm {
     pub fn new(db: Database, clock: Arc<dyn Clock>) -> Crm {
-        Crm {
-            db,
-            clock,
-            events: crate::events::EventBus::default(),
-        }
+        Crm { db, clock }
     }
 
     pub fn database(&self) -> &Database {
@@ -147,12 +142,17 @@ impl Crm {
 
     /// Events published after the transaction that caused them has committed.
     pub fn subscribe(&self) -> broadcast::Receiver<CrmEvent> {
-        self.events.subscribe()
+        self.events().subscribe()
     }
 
-    /// The bus this CRM publishes on.
+    /// The bus this CRM publishes on (its database's).
     pub fn events(&self) -> &crate::events::EventBus {
-        &self.events
+        self.db.events()
+    }
+
+    /// A write transaction whose recorded clients and activities are announced once it commits.
+    async fn begin(&self) -> sqlx::Result<write::CrmTx> {
+        write::CrmTx::begin(&self.db).await
     }
 
     /// For reads.
@@ -195,6 +195,6 @@ impl Crm {
 
     /// Published after the transaction that caused it has committed.
     pub(crate) fn publish(&self, event: CrmEvent) {
-        self.events.publish(event);
+        self.events().publish(event);
     }
 }

@@ -237,16 +237,19 @@ impl Crm {
     /// (then `DealWon` or `DealLost` when the new stage closes the deal).
     pub async fn move_deal(&self, m: DealMove) -> CrmResult<Deal> {
         let now = self.now();
-        let mut tx = self.writer().begin().await?;
-        let (client_id, from_stage, from_position, title): (i64, i64, i64, String) =
-            sqlx::query_as("SELECT client_id, stage_id, position, title FROM deals WHERE id = ?")
-                .bind(m.deal_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(CrmError::NotFound {
-                    entity: Entity::Deal,
-                    id: m.deal_id,
-                })?;
+        let mut tx = self.begin().await?;
+        type Row = (i64, i64, i64, String, i64, String);
+        let (client_id, from_stage, from_position, title, value_minor, currency): Row =
+            sqlx::query_as(
+                "SELECT client_id, stage_id, position, title, value_minor, currency FROM deals WHERE id = ?",
+            )
+            .bind(m.deal_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(CrmError::NotFound {
+                entity: Entity::Deal,
+                id: m.deal_id,
+            })?;
         let target = stage_in(&mut tx, m.stage_id).await?;
         // Close the gap where the deal was, then open one where it goes.
         sqlx::query("UPDATE deals SET position = position - 1 WHERE stage_id = ? AND position > ?")
@@ -284,36 +287,23 @@ impl Crm {
             insert_system_activity(&mut tx, client_id, Some(m.deal_id), &subject, &title, now)
                 .await?;
             touch_client(&mut tx, client_id, now).await?;
-        } else {
-            sqlx::query("UPDATE deals SET position = ? WHERE id = ?")
-                .bind(index)
-                .bind(m.deal_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        if stage_changed {
-            self.publish(CrmEvent::DealStageChanged {
-                deal_id: m.deal_id,
+            let deal_id = m.deal_id;
+            tx.announce(CrmEvent::DealStageChanged {
+                deal_id,
                 client_id,
                 from_stage,
                 to_stage: target.id,
                 at: now,
             });
-        }
-        let deal = self.deal(m.deal_id).await?;
-        if stage_changed {
-            let (deal_id, value_minor, currency) =
-                (deal.id, deal.value.minor, deal.value.currency.clone());
             match target.kind {
-                StageKind::Won => self.publish(CrmEvent::DealWon {
+                StageKind::Won => tx.announce(CrmEvent::DealWon {
                     deal_id,
                     client_id,
                     value_minor,
                     currency,
                     at: now,
                 }),
-                StageKind::Lost => self.publish(CrmEvent::DealLost {
+                StageKind::Lost => tx.announce(CrmEvent::DealLost {
                     deal_id,
                     client_id,
                     value_minor,
@@ -322,8 +312,16 @@ impl Crm {
                 }),
                 StageKind::Open => {}
             }
+        } else {
+            sqlx::query("UPDATE deals SET position = ? WHERE id = ?")
+                .bind(index)
+                .bind(m.deal_id)
+                .execute(&mut *tx)
+                .await?;
         }
-        Ok(deal)
+        // Announces the stage change (and the win or loss), then the "Stage changed" activity.
+        tx.commit(now).await?;
+        self.deal(m.deal_id).await
     }
 
     /// The pipeline board: every stage with its deal count, totals per currency, and its first

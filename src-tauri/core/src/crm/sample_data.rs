@@ -277,7 +277,7 @@ impl Crm {
         let mut rng = Rng(spec.seed.max(1));
         let now = self.now();
         let stages: Vec<i64> = self.stages().await?.iter().map(|s| s.id).collect();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin().await?;
         let first_client: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM clients")
             .fetch_one(&mut *tx)
             .await?;
@@ -383,7 +383,7 @@ impl Crm {
             };
             write::insert_activity(&mut tx, &activity, now).await?;
         }
-        tx.commit().await?;
+        tx.commit_unannounced().await?;
         Ok(())
     }
 }

@@ -4,11 +4,87 @@
 //! global id, its timestamps and the same rules (a new deal goes to the end of its stage) whoever
 //! makes it. A test fails if an `INSERT INTO` one of these tables appears anywhere else.
 
-use cremmy_protocol::crm::{ActivityKind, ActivitySource, ClientKind, Direction, DocumentKind, Id};
-use sqlx::SqliteConnection;
+use std::ops::{Deref, DerefMut};
+
+use cremmy_protocol::crm::{
+    ActivityKind, ActivitySource, ClientKind, CrmEvent, Direction, DocumentKind, Id,
+    RecordedActivity,
+};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::rows::Stored;
 use crate::clock::Timestamp;
+use crate::db::Database;
+use crate::events::EventBus;
+
+/// A write transaction on the CRM tables that remembers the clients and activities it records
+/// and announces them on the database's event bus once it commits (never before, never if it
+/// rolls back). Every path that records a client or an activity goes through one, so no path can
+/// forget to announce it.
+pub struct CrmTx {
+    tx: Transaction<'static, Sqlite>,
+    bus: EventBus,
+    clients: Vec<(Id, Timestamp)>,
+    announced: Vec<CrmEvent>,
+    activities: Vec<RecordedActivity>,
+}
+
+impl CrmTx {
+    pub async fn begin(db: &Database) -> sqlx::Result<CrmTx> {
+        Ok(CrmTx {
+            tx: db.writer().begin().await?,
+            bus: db.events().clone(),
+            clients: Vec::new(),
+            announced: Vec::new(),
+            activities: Vec::new(),
+        })
+    }
+
+    /// `event` is published if (and once) this transaction commits.
+    pub fn announce(&mut self, event: CrmEvent) {
+        self.announced.push(event);
+    }
+
+    /// Commits, then announces: each new client (`ClientCreated`), the events announced with
+    /// [`CrmTx::announce`] in their order, then the recorded activities in one
+    /// `ActivitiesRecorded` (a sync page records hundreds; one event keeps the bus calm).
+    pub async fn commit(self, now: Timestamp) -> sqlx::Result<()> {
+        self.tx.commit().await?;
+        for (client_id, at) in self.clients {
+            self.bus.publish(CrmEvent::ClientCreated { client_id, at });
+        }
+        for event in self.announced {
+            self.bus.publish(event);
+        }
+        if !self.activities.is_empty() {
+            self.bus.publish(CrmEvent::ActivitiesRecorded {
+                activities: self.activities,
+                at: now,
+            });
+        }
+        Ok(())
+    }
+
+    /// Commits without announcing: only for the demo data, whose clients must not start
+    /// follow-up work (a Drive folder per made-up client).
+    pub async fn commit_unannounced(self) -> sqlx::Result<()> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for CrmTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for CrmTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
 
 /// A fresh global id: a UUIDv7 (RFC 9562) string from `now` (Unix milliseconds) and 74 random
 /// bits. Ids made later sort after earlier ones; two made in the same millisecond still differ.
@@ -47,8 +123,9 @@ pub struct NewClient<'a> {
     pub created_at: Timestamp,
 }
 
-pub async fn insert_client(tx: &mut SqliteConnection, c: &NewClient<'_>) -> sqlx::Result<Id> {
-    sqlx::query_scalar(
+/// Records a client; announced as `ClientCreated` when `tx` commits.
+pub async fn insert_client(tx: &mut CrmTx, c: &NewClient<'_>) -> sqlx::Result<Id> {
+    let id = sqlx::query_scalar(
         "INSERT INTO clients (gid, name, kind, website, domain, notes, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
@@ -60,8 +137,10 @@ pub async fn insert_client(tx: &mut SqliteConnection, c: &NewClient<'_>) -> sqlx
     .bind(c.notes)
     .bind(c.created_at)
     .bind(c.created_at)
-    .fetch_one(&mut *tx)
-    .await
+    .fetch_one(&mut **tx)
+    .await?;
+    tx.clients.push((id, c.created_at));
+    Ok(id)
 }
 
 pub struct NewContact<'a> {
@@ -157,13 +236,14 @@ pub struct NewActivity<'a> {
 }
 
 /// Records an activity; with an `external_id` already recorded for its source, nothing is written
-/// and `None` comes back (a re-sync of the same item).
+/// and `None` comes back (a re-sync of the same item). A new one is announced (in
+/// `ActivitiesRecorded`) when `tx` commits.
 pub async fn insert_activity(
-    tx: &mut SqliteConnection,
+    tx: &mut CrmTx,
     a: &NewActivity<'_>,
     now: Timestamp,
 ) -> sqlx::Result<Option<Id>> {
-    sqlx::query_scalar(
+    let id: Option<Id> = sqlx::query_scalar(
         "INSERT INTO activities (gid, client_id, contact_id, deal_id, kind, direction, subject, body, occurred_at, \
                                  source, external_id, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
@@ -181,8 +261,18 @@ pub async fn insert_activity(
     .bind(a.external_id)
     .bind(now)
     .bind(now)
-    .fetch_optional(&mut *tx)
-    .await
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(activity_id) = id {
+        tx.activities.push(RecordedActivity {
+            activity_id,
+            client_id: a.client_id,
+            kind: a.kind,
+            direction: a.direction,
+            source: a.source,
+        });
+    }
+    Ok(id)
 }
 
 /// The activity recorded for `(source, external_id)`, if any.

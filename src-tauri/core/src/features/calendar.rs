@@ -169,7 +169,7 @@ async fn commit_page(
     now: Timestamp,
     run: &mut CalendarRun,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = write::CrmTx::begin(db).await?;
     for event in &page.events {
         let known = links::of_remote(&mut tx, account_id, Role::Meeting, &event.id)
             .await?
@@ -246,7 +246,7 @@ async fn commit_page(
         };
         cursors::advance(&mut tx, account_id, STREAM, moved, now).await?;
     }
-    tx.commit().await
+    tx.commit(now).await
 }
 
 /// The activity body: when, who, where to join.

@@ -463,7 +463,7 @@ pub async fn generate(
         let _ = store.trash(&doc_id).await;
         return Err(e.into());
     }
-    let mut tx = db.writer().begin().await?;
+    let mut tx = write::CrmTx::begin(db).await?;
     let document = NewDocument {
         client_id: request.client_id,
         deal_id,
@@ -491,7 +491,7 @@ pub async fn generate(
         external_id: Some(&doc_id),
     };
     write::insert_activity(&mut tx, &entry, now).await?;
-    tx.commit().await?;
+    tx.commit(now).await?;
     Ok(Document {
         id,
         client_id: request.client_id,

@@ -299,8 +299,6 @@ pub struct LeadRun {
     pub imported: i64,
     pub skipped: i64,
     pub errors: i64,
-    /// The clients the import made (their follow-ups run once the run is committed).
-    pub made_clients: Vec<i64>,
 }
 
 /// Reads the sheet, imports new leads in one transaction, then marks every handled row in one
@@ -342,7 +340,8 @@ pub async fn ingest(
     if plan.statuses.is_empty() {
         return Ok(());
     }
-    run.made_clients = commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
+    // The clients it makes are announced when it commits (their follow-ups run then).
+    commit_imports(db, &sheet.spreadsheet, &plan.imports, now).await?;
     // The sheet may have changed while the imports were committed: statuses go to the rows that
     // hold what was read, never by position alone. The same read gives the grid's size: never
     // write past it (a sheet using all its columns has no room for the Status column).
@@ -387,9 +386,8 @@ async fn commit_imports(
     spreadsheet_id: &str,
     leads: &[Lead],
     now: Timestamp,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let mut made = Vec::with_capacity(leads.len());
-    let mut tx = db.writer().begin().await?;
+) -> Result<(), sqlx::Error> {
+    let mut tx = write::CrmTx::begin(db).await?;
     let first_stage: Option<i64> =
         sqlx::query_scalar("SELECT id FROM stages WHERE kind = 'open' ORDER BY position LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -404,7 +402,6 @@ async fn commit_imports(
             created_at: now,
         };
         let client_id = write::insert_client(&mut tx, &client).await?;
-        made.push(client_id);
         let contact = NewContact {
             client_id,
             name: &lead.contact_name,
@@ -439,6 +436,6 @@ async fn commit_imports(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    Ok(made)
+    tx.commit(now).await?;
+    Ok(())
 }

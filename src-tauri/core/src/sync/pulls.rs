@@ -9,7 +9,6 @@ use crate::features::mail::{MailRun, MailSync};
 use crate::providers::registry::{registration, Capability};
 use crate::providers::Providers;
 use cremmy_protocol::accounts::{Account, AccountStatus, Feature};
-use cremmy_protocol::crm::CrmEvent;
 use cremmy_protocol::engine::{LastSync, SyncProgress};
 use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::kinds::RunKind;
@@ -225,10 +224,6 @@ impl SyncRunner {
                 let sheets = session.spreadsheets();
                 let result =
                     leads::ingest(&self.db, &sheets, sheet, self.clock.now(), &mut run).await;
-                for &client_id in &run.made_clients {
-                    let at = self.clock.now();
-                    self.crm.publish(CrmEvent::ClientCreated { client_id, at });
-                }
                 let outcome = RunOutcome {
                     fetched: run.rows,
                     skipped: run.skipped + run.errors,

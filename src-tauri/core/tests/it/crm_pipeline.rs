@@ -1,6 +1,7 @@
 use cremmy_core::crm::CrmError;
 use cremmy_protocol::crm::{
-    ActivityKind, CrmEvent, DealInput, DealMove, NoteInput, StageKind, TimelineCursor,
+    ActivityKind, ActivitySource, CrmEvent, DealInput, DealMove, Direction, NoteInput,
+    RecordedActivity, StageKind, TimelineCursor,
 };
 
 use crate::support::{client, count, test_crm, T0};
@@ -415,9 +416,54 @@ async fn closing_a_deal_publishes_won_or_lost_after_the_stage_change() {
     t.clock.set(T0 + 3_000);
     t.crm.move_deal(to(lead)).await.unwrap();
     let mut seen = Vec::new();
+    let mut recorded = Vec::new();
     while let Ok(event) = events.try_recv() {
-        seen.push(event);
+        match event {
+            CrmEvent::ActivitiesRecorded { activities, at } => recorded.push((activities, at)),
+            deal_event => {
+                // The previous stage change's activity was announced before this one starts.
+                if matches!(deal_event, CrmEvent::DealStageChanged { .. }) {
+                    let changes = seen
+                        .iter()
+                        .filter(|e| matches!(e, CrmEvent::DealStageChanged { .. }))
+                        .count();
+                    assert_eq!(
+                        recorded.len(),
+                        changes,
+                        "activities follow their stage change"
+                    );
+                }
+                seen.push(deal_event);
+            }
+        }
     }
+    let system_activities: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM activities WHERE deal_id = ? AND kind = 'system' AND subject LIKE 'Stage changed%' ORDER BY id",
+    )
+    .bind(a.id)
+    .fetch_all(t.crm.database().pool())
+    .await
+    .unwrap();
+    let expected_recorded: Vec<_> = system_activities
+        .iter()
+        .zip([T0 + 1_000, T0 + 2_000, T0 + 3_000])
+        .map(|(&activity_id, at)| {
+            (
+                vec![RecordedActivity {
+                    activity_id,
+                    client_id: acme.id,
+                    kind: ActivityKind::System,
+                    direction: Direction::None,
+                    source: ActivitySource::Local,
+                }],
+                at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded, expected_recorded,
+        "each stage change announces its \"Stage changed\" activity once it commits"
+    );
     let changed = |from_stage, to_stage, at| CrmEvent::DealStageChanged {
         deal_id: a.id,
         client_id: acme.id,

@@ -463,3 +463,104 @@ async fn a_revoked_grant_fails_the_run_with_reconnect_and_pauses_the_account() {
         "an account waiting for Reconnect is not synced: {none:?}"
     );
 }
+
+/// Every activity announced on the bus once, after its transaction committed: all of a sync's
+/// mail (never one event per message), nothing again when a re-sync finds the same mail.
+#[tokio::test]
+async fn synced_mail_is_announced_once_per_commit_and_never_again() {
+    use cremmy_protocol::crm::{ActivityKind, ActivitySource, CrmEvent};
+    let w = mail_world().await;
+    seed_mail(&w).await;
+    let (c1, c2) = two_clients(&w).await;
+    connect(&w.t, &[Feature::MailIngest]).await;
+    let mut events = w.crm.subscribe();
+
+    sync_once(&w, false).await;
+    let mut announced = Vec::new();
+    let mut batches = 0;
+    while let Ok(event) = events.try_recv() {
+        if let CrmEvent::ActivitiesRecorded { activities, .. } = event {
+            batches += 1;
+            announced.extend(activities);
+        }
+    }
+    let mut ids: Vec<i64> = announced.iter().map(|a| a.activity_id).collect();
+    ids.sort_unstable();
+    let stored: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM activities WHERE kind = 'email' ORDER BY id")
+            .fetch_all(w.t.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(ids, stored, "each stored email announced exactly once");
+    assert!(
+        batches < stored.len(),
+        "announced per commit, not per message ({batches} events for {} emails)",
+        stored.len()
+    );
+    assert!(
+        announced.iter().all(|a| a.kind == ActivityKind::Email
+            && a.source == ActivitySource::Email
+            && (a.client_id == c1 || a.client_id == c2)),
+        "each says what it is and whose: {announced:?}"
+    );
+
+    sync_once(&w, true).await;
+    while let Ok(event) = events.try_recv() {
+        assert!(
+            !matches!(event, CrmEvent::ActivitiesRecorded { .. }),
+            "a re-sync of the same mail announces nothing: {event:?}"
+        );
+    }
+}
+
+/// An answer past the hubs' size cap is cut while it is read, not collected whole: the run fails
+/// saying so, without retrying it, and the next run (a normal answer) imports everything once.
+#[tokio::test]
+async fn an_oversized_gmail_answer_is_cut_not_read_and_the_next_run_heals() {
+    let w = mail_world().await;
+    seed_mail(&w).await;
+    let (c1, c2) = two_clients(&w).await;
+    connect(&w.t, &[Feature::MailIngest]).await;
+    // 40 MB: above the 32 MiB cap (a Gmail metadata answer is a few KB).
+    post(
+        &w,
+        "faults",
+        json!({ "rules": [
+            { "path": "/gmail/v1/users/me/messages/", "times": 1, "fault": { "kind": "oversized", "bytes": 40_000_000 } },
+        ] }),
+    )
+    .await;
+    let failed = sync_once(&w, false).await;
+    let message = failed.error.clone().unwrap_or_default();
+    assert_eq!(failed.status, SyncRunStatus::Failed, "{failed:?}");
+    assert!(
+        message.contains("larger than 33554432 bytes"),
+        "the error names the cap, not a parse error: {message}"
+    );
+    let gets = requests(&w, |m, p| {
+        m == "GET" && p.starts_with("/gmail/v1/users/me/messages/")
+    });
+    let cut =
+        w.t.sandbox
+            .shared
+            .lock()
+            .log
+            .entries
+            .iter()
+            .find(|e| e.fault.is_some())
+            .map(|e| format!("{} {}", e.method, e.path))
+            .expect("the fault fired");
+    assert_eq!(
+        gets.iter().filter(|g| **g == cut).count(),
+        1,
+        "a too-large answer is not asked for again within the run: {gets:?}"
+    );
+
+    let healed = sync_once(&w, false).await;
+    assert_eq!(healed.status, SyncRunStatus::Ok, "{healed:?}");
+    assert_eq!(
+        (emails_on(&w, c1).await, emails_on(&w, c2).await),
+        (4, 4),
+        "nothing lost, nothing twice"
+    );
+}

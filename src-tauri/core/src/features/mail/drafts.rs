@@ -267,7 +267,7 @@ pub async fn create(
         Some(draft) => draft.draft_id,
         None => outbox.create_draft(raw, None).await?.draft_id,
     };
-    let mut tx = db.writer().begin().await?;
+    let mut tx = write::CrmTx::begin(db).await?;
     let today = Date::from_days(now.div_euclid(86_400_000)).to_string();
     let review = NewTask {
         title: &format!("Review and send the draft \u{201c}{subject}\u{201d}"),
@@ -311,7 +311,7 @@ pub async fn create(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    tx.commit(now).await?;
     Ok(Drafted {
         draft_id,
         subject,

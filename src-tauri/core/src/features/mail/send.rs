@@ -448,7 +448,7 @@ async fn record(
     // The draft note goes with the record (the attempt's Message-ID, before any provider change).
     let noted = r.attempt_message_id;
     let snippet: String = input.body.trim().chars().take(200).collect();
-    let mut tx = db.writer().begin().await?;
+    let mut tx = write::CrmTx::begin(db).await?;
     let email = NewActivity {
         client_id,
         contact_id: Some(input.contact_id),
@@ -492,6 +492,6 @@ async fn record(
         .bind(noted)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    tx.commit(now).await?;
     Ok(activity_id)
 }

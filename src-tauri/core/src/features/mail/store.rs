@@ -6,8 +6,6 @@ use std::collections::HashSet;
 
 use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction};
 
-use sqlx::SqliteConnection;
-
 use super::{ContactBook, ContactRef, MailHeaders, MailMatch};
 use crate::clock::Timestamp;
 use crate::crm::write::{self, NewActivity};
@@ -118,7 +116,7 @@ pub async fn commit(
     advance: Advance<'_>,
     now: Timestamp,
 ) -> Result<Saved, sqlx::Error> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = write::CrmTx::begin(db).await?;
     let mut saved = Saved::default();
     for (m, matched) in batch {
         if save_message(&mut tx, account_id, m, matched, now).await? {
@@ -150,7 +148,7 @@ pub async fn commit(
         };
         cursors::advance(&mut tx, account_id, STREAM, moved, now).await?;
     }
-    tx.commit().await?;
+    tx.commit(now).await?;
     Ok(saved)
 }
 
@@ -197,7 +195,7 @@ pub async fn drop_cursor(db: &Database, account_id: i64) -> Result<(), sqlx::Err
 
 /// Returns whether the activity is new.
 async fn save_message(
-    tx: &mut SqliteConnection,
+    tx: &mut write::CrmTx,
     account_id: i64,
     m: &MailHeaders,
     matched: &MailMatch,
@@ -238,7 +236,7 @@ async fn save_message(
     .bind(m.from.join(", "))
     .bind(m.to.iter().chain(&m.cc).cloned().collect::<Vec<_>>().join(", "))
     .bind(&m.in_reply_to)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query(
         "INSERT OR IGNORE INTO mailbox_messages (account_id, provider_id, thread_id, activity_id) VALUES (?, ?, ?, ?)",
@@ -247,7 +245,7 @@ async fn save_message(
     .bind(&m.provider_id)
     .bind(&m.thread_id)
     .bind(activity_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if matched.direction == Direction::Inbound {
         // An answer to tracked outgoing mail: by In-Reply-To, or in the same thread of this mailbox.
@@ -262,7 +260,7 @@ async fn save_message(
         .bind(&m.in_reply_to)
         .bind(account_id)
         .bind(&m.thread_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     Ok(inserted.is_some())

@@ -6,6 +6,7 @@
 pub mod a1;
 pub mod calendar;
 mod call;
+mod capped;
 pub mod docs;
 pub mod drive;
 pub mod gmail;
@@ -26,9 +27,11 @@ use crate::HasErrorCode;
 
 pub use call::{CallMeter, CallPolicy};
 
-/// The connector every hub uses.
-pub type Connector =
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+/// The connector every hub uses: HTTPS (or HTTP to the sandbox), each answer capped at
+/// [`capped::ANSWER_LIMIT`].
+pub type Connector = capped::CappedConnector<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+>;
 pub type HttpClient = google_gmail1::common::Client<Connector>;
 
 /// Where each Google API lives: the real hosts, or every API on one origin (the sandbox).
@@ -105,6 +108,8 @@ pub enum GoogleError {
     Setup(std::io::Error),
     #[error("Google did not answer {api} within {seconds} s. Cremmy will try again.")]
     TimedOut { api: &'static str, seconds: u64 },
+    #[error("Google's answer to {api} is larger than {limit_bytes} bytes; Cremmy does not read it. Please report this.")]
+    TooLarge { api: &'static str, limit_bytes: u64 },
 }
 
 impl GoogleError {
@@ -116,6 +121,7 @@ impl GoogleError {
             | GoogleError::TimedOut { .. } => true,
             GoogleError::Status { status, .. } => *status == 429 || *status >= 500,
             GoogleError::Garbled { .. }
+            | GoogleError::TooLarge { .. }
             | GoogleError::Call { .. }
             | GoogleError::Request { .. }
             | GoogleError::Setup(_) => false,
@@ -200,9 +206,10 @@ impl HasErrorCode for GoogleError {
             | GoogleError::RateLimited { .. }
             | GoogleError::TimedOut { .. } => ErrorCode::ProviderUnavailable,
             GoogleError::Status { status: 404, .. } => ErrorCode::NotFound,
-            GoogleError::Status { .. } | GoogleError::Garbled { .. } | GoogleError::Call { .. } => {
-                ErrorCode::ProviderUnavailable
-            }
+            GoogleError::Status { .. }
+            | GoogleError::Garbled { .. }
+            | GoogleError::TooLarge { .. }
+            | GoogleError::Call { .. } => ErrorCode::ProviderUnavailable,
             GoogleError::Request { .. } | GoogleError::Setup(_) => ErrorCode::Internal,
         }
     }
@@ -245,6 +252,7 @@ impl GoogleError {
                 _ => FailureKind::Invalid,
             },
             GoogleError::Garbled { .. }
+            | GoogleError::TooLarge { .. }
             | GoogleError::Call { .. }
             | GoogleError::Request { .. } => FailureKind::Invalid,
             GoogleError::Setup(_) => FailureKind::Local,
@@ -306,11 +314,17 @@ pub(crate) async fn timed<T>(
     >,
 ) -> Result<T, crate::failure::SourceError> {
     use crate::failure::SourceError;
+    let cut_before = capped::trips();
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Err(_) => Err(SourceError::TimedOut {
             api,
             seconds: CALL_TIMEOUT.as_secs(),
         }),
+        Ok(Err(_)) if capped::trips() > cut_before => Err(GoogleError::TooLarge {
+            api,
+            limit_bytes: capped::last_limit(),
+        }
+        .into()),
         Ok(Err(e)) => Err(GoogleError::from_call(api, e).into()),
         Ok(Ok((_, v))) => Ok(v),
     }
@@ -342,9 +356,11 @@ impl Google {
             .with_native_roots()
             .map_err(GoogleError::Setup)?
             .https_or_http()
+            // HTTP/1.1 only: one answer at a time per connection is what lets the connector
+            // count an answer's size (HTTP/2 interleaves several).
             .enable_http1()
-            .enable_http2()
             .build();
+        let connector = capped::CappedConnector::new(connector, capped::ANSWER_LIMIT);
         let http =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(connector);
@@ -486,7 +502,12 @@ impl Session {
         body: &serde_json::Value,
     ) -> GoogleResult<serde_json::Value> {
         let call = call::json_call(&self.google.http, &self.meter, api, method, url, body);
+        let cut_before = capped::trips();
         match tokio::time::timeout(self.google.call_timeout, call).await {
+            Ok(Err(_)) if capped::trips() > cut_before => Err(GoogleError::TooLarge {
+                api,
+                limit_bytes: capped::last_limit(),
+            }),
             Ok(answer) => answer,
             Err(_) => Err(GoogleError::TimedOut {
                 api,
