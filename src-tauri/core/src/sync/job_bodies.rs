@@ -212,7 +212,7 @@ impl OutboxJob for GenerateDocJob {
                 (result, outcome)
             })
             .await?;
-        Ok(result?)
+        result
     }
 }
 
