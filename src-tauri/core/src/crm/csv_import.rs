@@ -70,6 +70,30 @@ pub fn guess_field(header: &str) -> ImportField {
     }
 }
 
+/// The separator the header line uses: `,`, or `;` (what spreadsheets save as "CSV" where the
+/// comma is the decimal mark), or a tab, whichever the header holds most of outside quotes.
+fn delimiter_of(bytes: &[u8]) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for &b in bytes.iter().take_while(|&&b| b != b'\n' && b != b'\r') {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(count) = counts.iter_mut().find(|(d, _)| *d == b) {
+                count.1 += 1;
+            }
+        }
+    }
+    // Ties (none at all included) keep the comma: it is listed first.
+    counts
+        .iter()
+        .fold(
+            (b',', 0),
+            |best, &(d, n)| if n > best.1 { (d, n) } else { best },
+        )
+        .0
+}
+
 struct Parsed {
     headers: Vec<String>,
     /// (row number as a spreadsheet shows it, fields)
@@ -84,6 +108,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed, CsvError> {
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter_of(bytes))
         .flexible(true)
         .has_headers(true)
         .from_reader(bytes);

@@ -387,3 +387,40 @@ async fn a_preview_reads_while_the_writer_is_busy() {
     );
     busy.rollback().await.unwrap();
 }
+
+/// Spreadsheets where the comma is the decimal mark save "CSV" with `;` (and some with tabs):
+/// the header line says which, so such files import like comma ones; a `;` inside quotes in a
+/// comma file does not fool it.
+#[tokio::test]
+async fn semicolon_and_tab_separated_files_import_like_comma_ones() {
+    let cases: [(&str, &[u8], u64); 3] = [
+        (
+            "semicolons (with a decimal comma in a note)",
+            b"\xEF\xBB\xBFCompany;Contact;Email;Notes\r\nAcme;Zo\xC3\xAB;zoe@acme.example;Budget 12,5k\r\nBeta;Bo;bo@beta.example;\r\n",
+            2,
+        ),
+        (
+            "tabs",
+            b"Company\tContact\tEmail\nGamma\tGil\tgil@gamma.example\n",
+            1,
+        ),
+        (
+            "commas with a ';' inside a quoted header",
+            b"Company,Contact,Email,\"Remarks; internal\"\nDelta,Di,di@delta.example,ok\n",
+            1,
+        ),
+    ];
+    for (why, bytes, clients) in cases {
+        let t = test_crm().await;
+        let done = t
+            .crm
+            .commit_import(bytes, None)
+            .await
+            .unwrap_or_else(|e| panic!("{why}: {e}"));
+        assert_eq!(
+            (done.clients_created, done.contacts_created),
+            (clients, clients),
+            "{why}"
+        );
+    }
+}

@@ -32,3 +32,4 @@ mod provider_calls;
 mod sheets_export;
 mod support;
 mod sync_rules;
+mod untrusted_input;
