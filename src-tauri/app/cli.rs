@@ -86,7 +86,7 @@ pub enum Command {
     Accounts,
     /// Disconnect an account: revoke its grant and delete its tokens from the keychain.
     Disconnect { id: i64 },
-    /// Sync connected accounts with their providers (mail now; more integrations later).
+    /// Sync connected accounts with their providers, after running what waits in the outbox.
     Sync {
         /// One pass over every connected account, then exit (the app syncs in the background).
         #[arg(long)]

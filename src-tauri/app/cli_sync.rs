@@ -8,8 +8,16 @@ use cremmy_protocol::sync::{SyncRequest, SyncRun, SyncRunQuery, SyncRunStatus, S
 
 use crate::cli::report;
 
-/// One sync of every connected account (or one); exit 1 if any run failed.
+/// One pass, as the background engine makes one: the outbox's due jobs (sends, drafts, folders
+/// waiting for a retry), then a sync of every connected account (or one); exit 1 if any run failed.
 pub async fn sync_once(sync: &SyncRunner, account_id: Option<i64>, reconcile: bool) -> ExitCode {
+    match sync.run_due_jobs().await {
+        Ok(0) => {}
+        Ok(tried) => {
+            println!("Outbox: ran {tried} waiting job(s); `cremmy sync-log` has each run.")
+        }
+        Err(e) => return report(Err::<String, _>(e)),
+    }
     let request = SyncRequest {
         account_id,
         reconcile,

@@ -1,11 +1,10 @@
 //! The background engine and the desktop integration in the real window and as processes: with no
 //! tray host (Xvfb) the window stays the way in and says so, pause survives a restart, a failed
-//! email waits in the outbox until "Retry", start-at-login writes the autostart entry, and a sync
-//! killed at random points then restarted (under injected faults) ends with the same database as
-//! an uninterrupted one.
+//! email waits in the outbox until "Retry", start-at-login writes the autostart entry, and a pass
+//! aborted at each of its commits in turn (a test-only crash switch, not a timed kill), then
+//! restarted, ends with the same database and mailbox as an uninterrupted one.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::accounts::{cremmy, reqwest_post_json, sandbox, sandbox_env};
 use crate::support::app_window::AppWindow;
@@ -178,11 +177,91 @@ fn data_with_clients(dir: &Path, n: usize) -> PathBuf {
     data
 }
 
-/// What a sync leaves behind that must not depend on how it got there.
-async fn synced_state(data: &Path) -> Vec<String> {
-    let db = cremmy_core::Database::open_in(data).await.unwrap();
-    let mut rows: Vec<String> = sqlx::query_as::<_, (String, String, String, String, i64, String)>(
-        "SELECT c.name, a.kind, a.direction, a.subject, a.occurred_at, e.message_id \
+/// One pass (`cremmy sync --once`: the outbox's waiting emails, then the mailbox) on a fresh
+/// sandbox and data folder, aborted at `crash` if given, then started again once.
+struct CrashRound {
+    /// The process aborted at the crash point (a point past the last commit is never reached).
+    crashed: bool,
+    /// What the run left: activities with their Message-IDs, cursors, job states.
+    state: Vec<String>,
+    /// How many messages with each job's subject the mailbox holds as sent.
+    sent_per_job: Vec<usize>,
+    integrity: String,
+}
+
+const JOBS: usize = 3;
+
+async fn crash_round(crash: Option<&str>) -> CrashRound {
+    use std::os::unix::process::ExitStatusExt;
+    let sb = sandbox().await;
+    // 3 clients × 90 messages: more than one import chunk (250), so the mailbox takes two commits.
+    seed_mailbox(&sb, 3, 90, 11).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_clients(dir.path(), 3);
+    let mut env = sandbox_env(&sb);
+    env.push(("BROWSER".into(), browser_script(dir.path())));
+    let connect = [
+        "connect",
+        "google",
+        "--feature",
+        "mail-ingest",
+        "--feature",
+        "mail-send",
+    ];
+    assert!(cli(&data, &env, &connect).await.status.success());
+    // The outbox holds emails written while offline (as the queue stores them).
+    let db = cremmy_core::Database::open_in(&data).await.unwrap();
+    let contacts: Vec<i64> = sqlx::query_scalar("SELECT id FROM contacts ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    for (i, contact_id) in contacts.iter().cycle().take(JOBS).enumerate() {
+        let input = cremmy_protocol::mail::SendEmailInput {
+            contact_id: *contact_id,
+            subject: format!("Crash test email {i}"),
+            body: "Hello".into(),
+            ..Default::default()
+        };
+        sqlx::query(
+            "INSERT INTO jobs (kind, idempotency_key, payload, title, priority, status, max_attempts, next_run_at, created_at, updated_at) \
+             VALUES ('send_email', ?, ?, 'Email', 0, 'queued', 8, 0, 0, 0)",
+        )
+        .bind(format!("crash-test-{i}"))
+        .bind(serde_json::json!({ "input": input }).to_string())
+        .execute(db.writer())
+        .await
+        .unwrap();
+    }
+    db.close().await;
+
+    let mut first = env.clone();
+    if let Some(point) = crash {
+        first.push(("CREMMY_TEST_CRASH_AT".into(), point.to_string()));
+    }
+    let out = cli(&data, &first, &["sync", "--once"]).await;
+    let crashed = out.status.signal() == Some(6);
+    assert!(
+        crashed || out.status.success(),
+        "the pass either reached its crash point or finished: {:?} {}",
+        out.status,
+        stdout(&out)
+    );
+    if crashed {
+        let again = cli(&data, &env, &["sync", "--once"]).await;
+        assert!(
+            again.status.success(),
+            "the restart after {crash:?} finishes: {}",
+            stdout(&again)
+        );
+    }
+
+    let db = cremmy_core::Database::open_in(&data).await.unwrap();
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let mut state: Vec<String> = sqlx::query_as::<_, (String, String, String, String, String)>(
+        "SELECT c.name, a.kind, a.direction, a.subject, e.message_id \
          FROM activities a JOIN clients c ON c.id = a.client_id JOIN emails e ON e.activity_id = a.id",
     )
     .fetch_all(db.pool())
@@ -191,115 +270,99 @@ async fn synced_state(data: &Path) -> Vec<String> {
     .into_iter()
     .map(|r| format!("{r:?}"))
     .collect();
-    rows.sort();
+    state.sort();
     let cursors: Vec<(String, Option<String>)> =
         sqlx::query_as("SELECT stream, cursor FROM sync_cursors ORDER BY stream")
             .fetch_all(db.pool())
             .await
             .unwrap();
-    rows.push(format!("cursors {cursors:?}"));
+    state.push(format!("cursors {cursors:?}"));
+    let jobs: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT idempotency_key, status, (SELECT count(*) FROM activities a JOIN emails e ON e.activity_id = a.id \
+                                          WHERE a.subject = 'Crash test email ' || substr(idempotency_key, 12)) \
+         FROM jobs ORDER BY idempotency_key",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    state.push(format!("jobs {jobs:?}"));
     db.close().await;
-    rows
+    let sent_per_job = {
+        let world = sb.shared.lock();
+        (0..JOBS)
+            .map(|i| {
+                let subject = format!("Crash test email {i}");
+                world
+                    .google
+                    .mailboxes
+                    .values()
+                    .flat_map(|m| m.messages.iter())
+                    .filter(|m| m.label_ids.iter().any(|l| l == "SENT"))
+                    .filter(|m| m.header("Subject") == Some(subject.as_str()))
+                    .count()
+            })
+            .collect()
+    };
+    CrashRound {
+        crashed,
+        state,
+        sent_per_job,
+        integrity,
+    }
 }
 
+/// Crash points, not timings: the pass is aborted right before and right after each of its CRM
+/// commits in turn (a recorded send, an import chunk), then started again. Every time the
+/// database is intact and ends exactly like an uninterrupted pass: each email sent once and
+/// recorded once, every message imported once, the same cursor.
 #[tokio::test]
-async fn a_sync_killed_midway_and_restarted_under_faults_ends_like_a_clean_one() {
-    let sb = sandbox().await;
-    // 1,600 messages: four pages of Gmail's listing, each committed on its own.
-    seed_mailbox(&sb, 8, 200, 11).await;
-    let mut env = sandbox_env(&sb);
-
-    let clean_dir = tempfile::tempdir().unwrap();
-    let clean = data_with_clients(clean_dir.path(), 6);
-    env.push(("BROWSER".into(), browser_script(clean_dir.path())));
-    assert!(cli(&clean, &env, &["connect", "google"])
-        .await
-        .status
-        .success());
-    let done = cli(&clean, &env, &["sync", "--once"]).await;
-    assert!(done.status.success(), "clean run: {}", stdout(&done));
-    let expected = synced_state(&clean).await;
-    assert!(
-        expected.len() > 1000,
-        "a dataset worth interrupting: {} rows",
-        expected.len()
+async fn a_crash_at_any_commit_then_a_restart_ends_like_a_clean_one() {
+    let clean = crash_round(None).await;
+    assert_eq!(clean.integrity, "ok");
+    assert_eq!(
+        clean.sent_per_job,
+        vec![1; JOBS],
+        "the clean pass sends each email once"
     );
-
-    let dir = tempfile::tempdir().unwrap();
-    let data = data_with_clients(dir.path(), 6);
-    assert!(cli(&data, &env, &["connect", "google"])
-        .await
-        .status
-        .success());
-    // Slow every Gmail call a little (so a kill lands mid-run) and fail a few with 503 / 429.
-    reqwest_post_json(
-        &format!("{}_sandbox/faults", sb.base_url()),
-        serde_json::json!({ "seed": 7, "rules": [
-            { "path": "/gmail/v1/users/me/messages/", "probability": 0.004, "fault": { "kind": "status", "status": 503 } },
-            { "path": "/gmail/v1/users/me/messages", "probability": 0.002, "fault": { "kind": "status", "status": 429, "retry_after_secs": 1 } },
-            { "path": "/gmail/", "fault": { "kind": "delay", "ms": 2 } },
-        ] }),
-    )
-    .await;
-    // Each round: start a sync, wait until it has committed something new, then kill it (SIGKILL:
-    // no chance to clean up) a pseudo-random moment later, mid-way through the next batch.
-    let db = cremmy_core::Database::open_in(&data).await.unwrap();
-    let imported = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM activities")
-            .fetch_one(db.pool())
-            .await
-            .unwrap()
-    };
-    let mut killed_after = Vec::new();
-    for extra_ms in [40_u64, 260, 130] {
-        let before = imported().await;
-        let mut child = cremmy(&data, &env, &["sync", "--once"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        loop {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            if imported().await > before {
-                tokio::time::sleep(Duration::from_millis(extra_ms)).await;
-                let _ = child.kill();
-                break;
-            }
-        }
-        let _ = tokio::task::spawn_blocking(move || child.wait()).await;
-        killed_after.push(imported().await);
-    }
-    db.close().await;
     assert!(
-        killed_after
-            .iter()
-            .filter(|&&n| n > 0 && (n as usize) < expected.len() - 1)
-            .count()
-            >= 2,
-        "kills landed mid-import (activities after each: {killed_after:?} of {})",
-        expected.len() - 1
+        clean.state.len() > 150,
+        "a pass worth interrupting: {} rows",
+        clean.state.len()
     );
-    let mut finished = None;
-    for _ in 0..3 {
-        let out = cli(&data, &env, &["sync", "--once"]).await;
-        if out.status.success() {
-            finished = Some(out);
-            break;
+    // Rounds are independent (their own sandbox, data folder and keychain entries) and mostly
+    // wait on Gmail's pacing, so four run at a time.
+    let mut crashes = 0;
+    'points: for first in (1..).step_by(2) {
+        let points: Vec<String> = (first..first + 2)
+            .flat_map(|k| [format!("before:{k}"), format!("after:{k}")])
+            .collect();
+        let (a, b, c, d) = tokio::join!(
+            crash_round(Some(&points[0])),
+            crash_round(Some(&points[1])),
+            crash_round(Some(&points[2])),
+            crash_round(Some(&points[3])),
+        );
+        let rounds = [a, b, c, d];
+        for (point, round) in points.iter().zip(rounds) {
+            if !round.crashed {
+                break 'points;
+            }
+            crashes += 1;
+            eprintln!("crash point {point}: restarted, {} rows", round.state.len());
+            assert_eq!(round.integrity, "ok", "{point}: the database is intact");
+            assert_eq!(
+                round.sent_per_job,
+                vec![1; JOBS],
+                "{point}: each email reached the mailbox exactly once"
+            );
+            assert_eq!(
+                round.state, clean.state,
+                "{point}: the same activities, Message-IDs, cursor and done jobs as a clean pass"
+            );
         }
     }
-    let finished = finished.expect("a restarted sync completes");
-    let got = synced_state(&data).await;
-    assert_eq!(
-        got.len(),
-        expected.len(),
-        "same number of activities after kills and restarts: {}",
-        stdout(&finished)
-    );
-    assert_eq!(
-        got, expected,
-        "the same activities, Message-IDs and cursor as a clean run"
+    assert!(
+        crashes >= 2 * (JOBS + 2),
+        "every send and at least two import commits were crash points ({crashes} crashes)"
     );
 }

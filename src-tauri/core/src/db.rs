@@ -93,9 +93,20 @@ pub struct Database {
     /// What committed changes to the CRM tables announce (one bus per open database, so every
     /// handle on it, the window's, the CLI's and the sync runner's, hears the same events).
     events: crate::events::EventBus,
+    /// The test-only crash switch its CRM commits pass (`crash_point`).
+    crash: std::sync::Arc<crate::crash_point::CrashSwitch>,
 }
 
 impl Database {
+    /// The crash switch (armed only by tests, through `Environment`).
+    pub fn crash_switch(&self) -> &crate::crash_point::CrashSwitch {
+        &self.crash
+    }
+
+    pub(crate) fn crash_switch_handle(&self) -> std::sync::Arc<crate::crash_point::CrashSwitch> {
+        self.crash.clone()
+    }
+
     /// The bus committed CRM changes are announced on.
     pub fn events(&self) -> &crate::events::EventBus {
         &self.events
@@ -197,6 +208,7 @@ impl Database {
             writer,
             path: path.to_path_buf(),
             events: crate::events::EventBus::default(),
+            crash: Default::default(),
         };
         db.migrate().await?;
         // Only a file that opened as a Cremmy database is tightened (anything else is left as it

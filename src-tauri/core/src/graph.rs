@@ -26,6 +26,8 @@ use crate::HasErrorCode;
 pub struct Environment {
     pub endpoints: Endpoints,
     pub oauth_apps: OAuthApps,
+    /// Tests only: abort at a CRM commit (`crash_point`; debug builds read it, release never).
+    pub crash_point: Option<crate::crash_point::CrashPoint>,
 }
 
 impl Environment {
@@ -34,6 +36,7 @@ impl Environment {
         Environment {
             endpoints: Endpoints::from_process_env(),
             oauth_apps: OAuthApps::from_process_env(),
+            crash_point: crate::crash_point::CrashPoint::from_process_env(),
         }
     }
 }
@@ -90,6 +93,9 @@ impl Core {
         environment: Environment,
     ) -> Result<Core, OpenError> {
         let db = Database::open_in(data_dir).await?;
+        if let Some(point) = environment.crash_point {
+            db.crash_switch().arm(point);
+        }
         let accounts = Accounts::open(
             db.clone(),
             clock.clone(),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod backoff;
 pub mod backup;
 pub mod clock;
+pub mod crash_point;
 pub mod crm;
 pub mod cursors;
 pub mod db;

@@ -5,6 +5,7 @@
 //! makes it. A test fails if an `INSERT INTO` one of these tables appears anywhere else.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use cremmy_protocol::crm::{
     ActivityKind, ActivitySource, ClientKind, CrmEvent, Direction, DocumentKind, Id,
@@ -14,6 +15,7 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::rows::Stored;
 use crate::clock::Timestamp;
+use crate::crash_point::CrashSwitch;
 use crate::db::Database;
 use crate::events::EventBus;
 
@@ -24,6 +26,7 @@ use crate::events::EventBus;
 pub struct CrmTx {
     tx: Transaction<'static, Sqlite>,
     bus: EventBus,
+    crash: Arc<CrashSwitch>,
     clients: Vec<(Id, Timestamp)>,
     announced: Vec<CrmEvent>,
     activities: Vec<RecordedActivity>,
@@ -34,6 +37,7 @@ impl CrmTx {
         Ok(CrmTx {
             tx: db.writer().begin().await?,
             bus: db.events().clone(),
+            crash: db.crash_switch_handle(),
             clients: Vec::new(),
             announced: Vec::new(),
             activities: Vec::new(),
@@ -49,7 +53,9 @@ impl CrmTx {
     /// [`CrmTx::announce`] in their order, then the recorded activities in one
     /// `ActivitiesRecorded` (a sync page records hundreds; one event keeps the bus calm).
     pub async fn commit(self, now: Timestamp) -> sqlx::Result<()> {
+        let n = self.crash.before_commit();
         self.tx.commit().await?;
+        self.crash.after_commit(n);
         for (client_id, at) in self.clients {
             self.bus.publish(CrmEvent::ClientCreated { client_id, at });
         }
@@ -68,7 +74,10 @@ impl CrmTx {
     /// Commits without announcing: only for the demo data, whose clients must not start
     /// follow-up work (a Drive folder per made-up client).
     pub async fn commit_unannounced(self) -> sqlx::Result<()> {
-        self.tx.commit().await
+        let n = self.crash.before_commit();
+        self.tx.commit().await?;
+        self.crash.after_commit(n);
+        Ok(())
     }
 }
 

@@ -17,6 +17,26 @@ fn environment() -> Environment {
     Environment {
         endpoints: cremmy_core::endpoints::Endpoints::from_lookup(|_| None),
         oauth_apps: cremmy_core::accounts::OAuthApps::from_lookup(|_| None),
+        crash_point: None,
+    }
+}
+
+#[test]
+fn the_test_crash_switch_reads_only_its_two_forms() {
+    use cremmy_core::crash_point::{CrashPoint, CrashWhen};
+    let cases = [
+        ("before:3", Some((3, CrashWhen::BeforeCommit))),
+        ("after:1", Some((1, CrashWhen::AfterCommit))),
+        (" after:12 ", Some((12, CrashWhen::AfterCommit))),
+        ("after:0", None),
+        ("during:2", None),
+        ("after:-1", None),
+        ("3", None),
+        ("", None),
+    ];
+    for (text, expected) in cases {
+        let got = CrashPoint::parse(text).map(|p| (p.commit, p.when));
+        assert_eq!(got, expected, "{text:?}");
     }
 }
 
