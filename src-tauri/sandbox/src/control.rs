@@ -56,8 +56,14 @@ pub async fn record_and_inject(
     let (response, label) = match fault {
         None => (next.run(request).await, None),
         Some(Fault::Delay { ms }) => {
+            // Logged before waiting (status 0: not answered yet): a client that gives up first
+            // closes the connection, and this handler is dropped with it.
+            shared
+                .lock()
+                .log
+                .record(&method, &path, &query, 0, Some(format!("delay {ms}ms")));
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            (next.run(request).await, Some(format!("delay {ms}ms")))
+            return next.run(request).await;
         }
         Some(Fault::Status {
             status,

@@ -42,6 +42,10 @@ pub struct FaultRule {
     #[serde(default)]
     pub after: Option<u32>,
     pub fault: Fault,
+    /// When not empty, each firing picks one of `fault` and these, equally likely (from the same
+    /// seeded generator): several failure modes on one endpoint.
+    #[serde(default)]
+    pub or: Vec<Fault>,
 }
 
 /// The installed rules and the generator for probabilistic ones.
@@ -68,6 +72,15 @@ impl Faults {
         (self.rng >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    fn pick(&mut self, mut choices: Vec<Fault>) -> Fault {
+        let at = if choices.len() > 1 {
+            ((self.next_fraction() * choices.len() as f64) as usize).min(choices.len() - 1)
+        } else {
+            0
+        };
+        choices.swap_remove(at)
+    }
+
     /// The fault for this request, if any; counted rules are used up in order.
     pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
         let index = self.rules.iter().position(|r| {
@@ -82,12 +95,18 @@ impl Faults {
             *n -= 1;
             return None;
         }
+        let choices: Vec<Fault> = std::iter::once(rule.fault.clone())
+            .chain(rule.or.iter().cloned())
+            .collect();
         if let Some(p) = rule.probability {
             let p = p.clamp(0.0, 1.0);
-            let fault = rule.fault.clone();
-            return (self.next_fraction() < p).then_some(fault);
+            if self.next_fraction() >= p {
+                return None;
+            }
+            return Some(self.pick(choices));
         }
-        let fault = rule.fault.clone();
+        let fault = self.pick(choices);
+        let rule = &mut self.rules[index];
         match &mut rule.times {
             Some(n) => {
                 *n -= 1;

@@ -213,3 +213,38 @@ async fn gmail_quota_is_enforced_per_minute_too() {
         assert_eq!(statuses, [200, 200, 200]);
     }
 }
+
+/// A rule with `or` fails each matching request with one of its faults, chosen from the seeded
+/// generator: over many requests every listed fault shows up, and the same seed repeats the run.
+#[tokio::test]
+async fn a_rule_with_alternatives_uses_each_of_them() {
+    async fn statuses(seed: u64) -> Vec<u16> {
+        let sb = sandbox().await;
+        control(&sb, "faults", json!({ "seed": seed, "rules": [
+            { "path": "/v1/userinfo", "fault": { "kind": "status", "status": 503 },
+              "or": [ { "kind": "status", "status": 401 }, { "kind": "status", "status": 429, "retry_after_secs": 1 } ] },
+        ]}))
+        .await;
+        let mut seen = Vec::new();
+        for _ in 0..60 {
+            let r = http()
+                .get(format!("{}v1/userinfo", sb.base_url()))
+                .send()
+                .await
+                .unwrap();
+            seen.push(r.status().as_u16());
+        }
+        seen
+    }
+    let first = statuses(42).await;
+    for status in [503, 401, 429] {
+        let n = first.iter().filter(|&&s| s == status).count();
+        assert!(n >= 5, "{status} answered {n} of 60 times: {first:?}");
+    }
+    assert_eq!(first.len(), 60);
+    assert_eq!(
+        statuses(42).await,
+        first,
+        "the same seed, the same sequence"
+    );
+}

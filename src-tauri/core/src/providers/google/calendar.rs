@@ -3,7 +3,7 @@
 
 use google_calendar3::api::{Event, EventDateTime};
 
-use super::{timed, Connector, GoogleError, Session};
+use super::{Connector, GoogleError, Session};
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 use crate::features::calendar::{CalendarEvent, CalendarSource, EventPage};
@@ -80,7 +80,11 @@ impl CalendarSource for GoogleCalendar {
         if let Some(p) = &page {
             call = call.page_token(p);
         }
-        let listed = match timed("calendar events.list", call.doit()).await {
+        let listed = match self
+            .session
+            .timed("calendar events.list", call.doit())
+            .await
+        {
             Err(e) if e.is_gone() => return Err(SourceError::CursorExpired),
             other => other?,
         };

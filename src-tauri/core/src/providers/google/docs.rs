@@ -7,7 +7,7 @@ use google_docs1::api::{
 };
 use google_drive3::api::File;
 
-use super::{incomplete, timed, Connector, Session};
+use super::{incomplete, Connector, Session};
 use crate::failure::SourceError;
 use crate::features::doc_templates::DocStore;
 
@@ -144,16 +144,18 @@ impl DocStore for GoogleDocs {
     async fn read(&self, id: &str) -> Result<Option<(String, String)>, SourceError> {
         self.session.pace("docs.read", 1).await;
         let mut policy = self.session.meter().policy();
-        match timed(
-            "docs documents.get",
-            self.docs
-                .documents()
-                .get(id)
-                .include_tabs_content(true)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await
+        match self
+            .session
+            .timed(
+                "docs documents.get",
+                self.docs
+                    .documents()
+                    .get(id)
+                    .include_tabs_content(true)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await
         {
             Ok(doc) => Ok(Some((doc.title.clone().unwrap_or_default(), text_of(&doc)))),
             Err(e) if e.is_not_found() => Ok(None),
@@ -169,23 +171,25 @@ impl DocStore for GoogleDocs {
     ) -> Result<(String, String), SourceError> {
         let api = "drive files.copy";
         let mut policy = self.session.meter().policy();
-        let copy = timed(
-            api,
-            self.drive
-                .files()
-                .copy(
-                    File {
-                        name: Some(name.to_string()),
-                        parents: Some(vec![folder.to_string()]),
-                        ..Default::default()
-                    },
-                    id,
-                )
-                .param("fields", "id,webViewLink")
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        let copy = self
+            .session
+            .timed(
+                api,
+                self.drive
+                    .files()
+                    .copy(
+                        File {
+                            name: Some(name.to_string()),
+                            parents: Some(vec![folder.to_string()]),
+                            ..Default::default()
+                        },
+                        id,
+                    )
+                    .param("fields", "id,webViewLink")
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         let id = copy
             .id
             .ok_or_else(|| incomplete(api, "the copy came back without an id"))?;
@@ -213,21 +217,22 @@ impl DocStore for GoogleDocs {
             .collect();
         self.session.pace("docs.write", 1).await;
         let mut policy = self.session.meter().policy();
-        timed(
-            "docs documents.batchUpdate",
-            self.docs
-                .documents()
-                .batch_update(
-                    BatchUpdateDocumentRequest {
-                        requests: Some(requests),
-                        ..Default::default()
-                    },
-                    id,
-                )
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        self.session
+            .timed(
+                "docs documents.batchUpdate",
+                self.docs
+                    .documents()
+                    .batch_update(
+                        BatchUpdateDocumentRequest {
+                            requests: Some(requests),
+                            ..Default::default()
+                        },
+                        id,
+                    )
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         Ok(())
     }
 
@@ -245,18 +250,20 @@ impl DocStore for GoogleDocs {
         let api = "docs documents.create";
         self.session.pace("docs.write", 1).await;
         let mut policy = self.session.meter().policy();
-        let made = timed(
-            api,
-            self.docs
-                .documents()
-                .create(google_docs1::api::Document {
-                    title: Some(title.to_string()),
-                    ..Default::default()
-                })
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        let made = self
+            .session
+            .timed(
+                api,
+                self.docs
+                    .documents()
+                    .create(google_docs1::api::Document {
+                        title: Some(title.to_string()),
+                        ..Default::default()
+                    })
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         let id = made
             .document_id
             .ok_or_else(|| incomplete(api, "the document came back without its id"))?;
@@ -271,15 +278,16 @@ impl DocStore for GoogleDocs {
         })?;
         self.session.pace("docs.write", 1).await;
         let mut policy = self.session.meter().policy();
-        timed(
-            "docs documents.batchUpdate",
-            self.docs
-                .documents()
-                .batch_update(insert, &id)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        self.session
+            .timed(
+                "docs documents.batchUpdate",
+                self.docs
+                    .documents()
+                    .batch_update(insert, &id)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         let url = format!("https://docs.google.com/document/d/{id}/edit");
         Ok((id, url))
     }
@@ -298,20 +306,22 @@ impl DocStore for GoogleDocs {
                 .parse()
                 .expect("the .docx MIME type parses");
         let mut policy = self.session.meter().policy();
-        let made = timed(
-            api,
-            self.drive
-                .files()
-                .create(File {
-                    name: Some(title.to_string()),
-                    mime_type: Some("application/vnd.google-apps.document".into()),
-                    ..Default::default()
-                })
-                .param("fields", "id,webViewLink")
-                .delegate(&mut policy)
-                .upload(std::io::Cursor::new(bytes), docx),
-        )
-        .await?;
+        let made = self
+            .session
+            .timed(
+                api,
+                self.drive
+                    .files()
+                    .create(File {
+                        name: Some(title.to_string()),
+                        mime_type: Some("application/vnd.google-apps.document".into()),
+                        ..Default::default()
+                    })
+                    .param("fields", "id,webViewLink")
+                    .delegate(&mut policy)
+                    .upload(std::io::Cursor::new(bytes), docx),
+            )
+            .await?;
         let id = made
             .id
             .ok_or_else(|| incomplete(api, "the import came back without its id"))?;

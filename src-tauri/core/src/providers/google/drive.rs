@@ -5,7 +5,7 @@
 use google_drive3::api::File;
 use serde_json::json;
 
-use super::{incomplete, timed, Connector, GoogleError, Session, CALL_TIMEOUT};
+use super::{incomplete, Connector, GoogleError, Session};
 use crate::failure::SourceError;
 use crate::features::client_folder::{Folder, FolderTree};
 
@@ -51,16 +51,17 @@ pub(super) async fn live_file(
     fields: &str,
 ) -> Result<Option<File>, SourceError> {
     let mut policy = session.meter().policy();
-    let found = timed(
-        "drive files.get",
-        drive
-            .files()
-            .get(id)
-            .param("fields", fields)
-            .delegate(&mut policy)
-            .doit(),
-    )
-    .await;
+    let found = session
+        .timed(
+            "drive files.get",
+            drive
+                .files()
+                .get(id)
+                .param("fields", fields)
+                .delegate(&mut policy)
+                .doit(),
+        )
+        .await;
     match found {
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
@@ -95,19 +96,20 @@ impl NamedFiles<'_> {
         }
         q.push_str(" and trashed = false");
         let mut policy = session.meter().policy();
-        let list = timed(
-            "drive files.list",
-            drive
-                .files()
-                .list()
-                .q(&q)
-                .order_by("createdTime")
-                .page_size(self.limit)
-                .param("fields", self.fields)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        let list = session
+            .timed(
+                "drive files.list",
+                drive
+                    .files()
+                    .list()
+                    .q(&q)
+                    .order_by("createdTime")
+                    .page_size(self.limit)
+                    .param("fields", self.fields)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         Ok(list.files.unwrap_or_default())
     }
 }
@@ -119,21 +121,22 @@ pub(super) async fn trash_file(
     id: &str,
 ) -> Result<(), SourceError> {
     let mut policy = session.meter().policy();
-    timed(
-        "drive files.update",
-        drive
-            .files()
-            .update(
-                File {
-                    trashed: Some(true),
-                    ..Default::default()
-                },
-                id,
-            )
-            .delegate(&mut policy)
-            .doit_without_upload(),
-    )
-    .await?;
+    session
+        .timed(
+            "drive files.update",
+            drive
+                .files()
+                .update(
+                    File {
+                        trashed: Some(true),
+                        ..Default::default()
+                    },
+                    id,
+                )
+                .delegate(&mut policy)
+                .doit_without_upload(),
+        )
+        .await?;
     Ok(())
 }
 
@@ -173,15 +176,8 @@ impl FolderTree for GoogleDrive {
         });
         let url = format!("{}files?fields={}", self.session.drive_base(), FIELDS);
         let call = self.session.json_call(api, "POST", &url, &body);
-        let made = match tokio::time::timeout(CALL_TIMEOUT, call).await {
-            Err(_) => {
-                return Err(SourceError::TimedOut {
-                    api,
-                    seconds: CALL_TIMEOUT.as_secs(),
-                })
-            }
-            Ok(r) => r.map_err(SourceError::from)?,
-        };
+        // json_call keeps to the call time limit itself.
+        let made = call.await.map_err(SourceError::from)?;
         let file: File = serde_json::from_value(made)
             .map_err(|source| SourceError::from(GoogleError::Garbled { api, source }))?;
         folder_of(file).ok_or_else(|| incomplete(api, "the folder came back without an id"))

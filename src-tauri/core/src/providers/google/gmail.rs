@@ -64,7 +64,7 @@ impl GmailMailbox {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        super::timed(api, call).await
+        self.session.timed(api, call).await
     }
 }
 

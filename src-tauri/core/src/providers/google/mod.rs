@@ -305,31 +305,6 @@ pub(crate) fn incomplete(api: &'static str, what: &str) -> crate::failure::Sourc
 /// plus a minute for the requests themselves, so a waited-out `Retry-After` is never cut short.
 pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(240);
 
-/// Runs a generated hub's call with [`CALL_TIMEOUT`] and classifies its error. Every google-*
-/// crate shares google-apis-common, so one signature serves Gmail, Drive and Sheets.
-pub(crate) async fn timed<T>(
-    api: &'static str,
-    call: impl std::future::Future<
-        Output = google_gmail1::common::Result<(google_gmail1::common::Response, T)>,
-    >,
-) -> Result<T, crate::failure::SourceError> {
-    use crate::failure::SourceError;
-    let cut_before = capped::trips();
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
-        Err(_) => Err(SourceError::TimedOut {
-            api,
-            seconds: CALL_TIMEOUT.as_secs(),
-        }),
-        Ok(Err(_)) if capped::trips() > cut_before => Err(GoogleError::TooLarge {
-            api,
-            limit_bytes: capped::last_limit(),
-        }
-        .into()),
-        Ok(Err(e)) => Err(GoogleError::from_call(api, e).into()),
-        Ok(Ok((_, v))) => Ok(v),
-    }
-}
-
 /// Google for the whole app: the hyper client and where the APIs live. Cheap to clone.
 #[derive(Clone)]
 pub struct Google {
@@ -341,7 +316,7 @@ pub struct Google {
     pacers: Arc<Mutex<HashMap<(i64, &'static str), Arc<Pacer>>>>,
     /// A rate used instead of the registry's limits for Gmail (benchmarks without quotas).
     gmail_quota: Option<Quota>,
-    /// How long one JSON call may take, retries included ([`CALL_TIMEOUT`]).
+    /// How long one call may take, retries included ([`CALL_TIMEOUT`]).
     call_timeout: std::time::Duration,
 }
 
@@ -375,7 +350,7 @@ impl Google {
         })
     }
 
-    /// Another time limit for JSON calls (tests use a short one against a stalled sandbox).
+    /// Another time limit for calls (tests use a short one against a stalled sandbox).
     pub fn with_call_timeout(mut self, limit: std::time::Duration) -> Google {
         self.call_timeout = limit;
         self
@@ -514,6 +489,37 @@ impl Session {
                 seconds: self.google.call_timeout.as_secs(),
             }),
         }
+    }
+
+    /// Runs a generated hub's call within the call time limit ([`CALL_TIMEOUT`]) and classifies
+    /// its error. Every google-* crate shares google-apis-common, so one signature serves them all.
+    pub(crate) async fn timed<T>(
+        &self,
+        api: &'static str,
+        call: impl std::future::Future<
+            Output = google_gmail1::common::Result<(google_gmail1::common::Response, T)>,
+        >,
+    ) -> Result<T, SourceError> {
+        let limit = self.google.call_timeout;
+        let cut_before = capped::trips();
+        match tokio::time::timeout(limit, call).await {
+            Err(_) => Err(SourceError::TimedOut {
+                api,
+                seconds: limit.as_secs(),
+            }),
+            Ok(Err(_)) if capped::trips() > cut_before => Err(GoogleError::TooLarge {
+                api,
+                limit_bytes: capped::last_limit(),
+            }
+            .into()),
+            Ok(Err(e)) => Err(GoogleError::from_call(api, e).into()),
+            Ok(Ok((_, v))) => Ok(v),
+        }
+    }
+
+    /// The call time limit.
+    pub fn call_timeout(&self) -> std::time::Duration {
+        self.google.call_timeout
     }
 
     /// The account's Gmail quota buckets.

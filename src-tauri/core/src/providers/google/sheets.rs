@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::a1::a1;
-use super::{incomplete, timed, Connector, GoogleError, Session};
+use super::{incomplete, Connector, GoogleError, Session};
 use crate::failure::SourceError;
 use crate::features::leads::SheetTable;
 use crate::features::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
@@ -97,15 +97,17 @@ impl SpreadsheetSink for GoogleSheets {
         }
         self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
-        let found = timed(
-            "sheets spreadsheets.get",
-            self.sheets
-                .spreadsheets()
-                .get(id)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await;
+        let found = self
+            .session
+            .timed(
+                "sheets spreadsheets.get",
+                self.sheets
+                    .spreadsheets()
+                    .get(id)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await;
         match found {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -140,15 +142,17 @@ impl SpreadsheetSink for GoogleSheets {
         })?;
         self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
-        let created = timed(
-            "sheets spreadsheets.create",
-            self.sheets
-                .spreadsheets()
-                .create(request)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        let created = self
+            .session
+            .timed(
+                "sheets spreadsheets.create",
+                self.sheets
+                    .spreadsheets()
+                    .create(request)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         grid_of(&created).ok_or_else(|| {
             incomplete(
                 "sheets spreadsheets.create",
@@ -185,15 +189,16 @@ impl GoogleSheets {
         .map_err(|source| SourceError::from(GoogleError::Garbled { api: "sheets batchUpdate", source }))?;
         self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
-        timed(
-            "sheets batchUpdate",
-            self.sheets
-                .spreadsheets()
-                .batch_update(request, &grid.spreadsheet_id)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        self.session
+            .timed(
+                "sheets batchUpdate",
+                self.sheets
+                    .spreadsheets()
+                    .batch_update(request, &grid.spreadsheet_id)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         Ok(())
     }
 
@@ -222,16 +227,17 @@ impl GoogleSheets {
         };
         self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
-        timed(
-            "sheets values.update",
-            self.sheets
-                .spreadsheets()
-                .values_update(body, &grid.spreadsheet_id, &path_range(range))
-                .value_input_option("RAW")
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        self.session
+            .timed(
+                "sheets values.update",
+                self.sheets
+                    .spreadsheets()
+                    .values_update(body, &grid.spreadsheet_id, &path_range(range))
+                    .value_input_option("RAW")
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         Ok(())
     }
 }
@@ -258,15 +264,17 @@ impl SheetTable for GoogleSheets {
         let range = super::a1::whole_sheet(sheet);
         self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
-        let values = timed(
-            "sheets values.get",
-            self.sheets
-                .spreadsheets()
-                .values_get(spreadsheet_id, &path_range(&range))
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        let values = self
+            .session
+            .timed(
+                "sheets values.get",
+                self.sheets
+                    .spreadsheets()
+                    .values_get(spreadsheet_id, &path_range(&range))
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         Ok(values
             .values
             .unwrap_or_default()
@@ -285,7 +293,7 @@ impl SheetTable for GoogleSheets {
         let range = super::a1::whole_sheet(sheet);
         self.session.pace("sheets.read", 1).await;
         let mut policy = self.session.meter().policy();
-        let found = timed(
+        let found = self.session.timed(
             "sheets spreadsheets.get",
             self.sheets
                 .spreadsheets()
@@ -359,15 +367,16 @@ impl SheetTable for GoogleSheets {
         };
         self.session.pace("sheets.write", 1).await;
         let mut policy = self.session.meter().policy();
-        timed(
-            "sheets values.batchUpdate",
-            self.sheets
-                .spreadsheets()
-                .values_batch_update(request, spreadsheet_id)
-                .delegate(&mut policy)
-                .doit(),
-        )
-        .await?;
+        self.session
+            .timed(
+                "sheets values.batchUpdate",
+                self.sheets
+                    .spreadsheets()
+                    .values_batch_update(request, spreadsheet_id)
+                    .delegate(&mut policy)
+                    .doit(),
+            )
+            .await?;
         Ok(())
     }
 }
