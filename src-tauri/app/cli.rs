@@ -128,12 +128,22 @@ pub enum Command {
     Backup {
         /// The backup file (default: backups/cremmy-<time>.sqlite3 in the data folder).
         file: Option<PathBuf>,
+        /// Seal it with a passphrase (asked for, or $CREMMY_BACKUP_PASSPHRASE): the age format,
+        /// which `age -d` opens too.
+        #[arg(long)]
+        encrypt: bool,
     },
     /// Restore a backup: checked first, the current database kept in backups/, then replaced.
-    /// Quit the Cremmy window first.
+    /// Quit the Cremmy window first. A sealed backup asks for its passphrase.
     Restore {
         /// The backup file.
         file: PathBuf,
+    },
+    /// Export every table of your data as one JSON file (format: docs/json-export.md).
+    ExportJson {
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Export a table as CSV.
     Export {
@@ -179,18 +189,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
     runtime.block_on(async {
         if let Command::Restore { file } = &command {
             // Nothing may hold the database while it is replaced: no core is opened.
-            return report(
-                cremmy_core::backup::restore(data_dir, file, SystemClock.now())
-                    .await
-                    .map(|r| {
-                        format!(
-                            "Restored {} (schema {}). The database it replaced is kept as {}.",
-                            file.display(),
-                            r.schema_version,
-                            r.previous.display()
-                        )
-                    }),
-            );
+            return crate::cli_backup::restore(data_dir, file).await;
         }
         let core = match Core::open(data_dir, Arc::new(SystemClock), Environment::from_process_env()).await {
             Ok(core) => core,
@@ -249,11 +248,8 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             ),
             Command::Import { file, dry_run, maps } => run_import(crm, &file, dry_run, &maps).await,
             Command::Export { table, out } => run_export(crm, table.into(), out.as_deref()).await,
-            Command::Backup { file } => report(
-                core.backup(file.as_deref())
-                    .await
-                    .map(|path| format!("Backed up to {}", path.display())),
-            ),
+            Command::Backup { file, encrypt } => crate::cli_backup::backup(&core, file.as_deref(), encrypt).await,
+            Command::ExportJson { out } => crate::cli_backup::export_json(&core, out.as_deref()).await,
             // Handled above, before the core opened the database.
             Command::Restore { .. } => ExitCode::SUCCESS,
         };

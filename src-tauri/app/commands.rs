@@ -407,7 +407,7 @@ pub async fn set_doc_templates(b: State<'_, Backend>, input: DocTemplates) -> Re
 pub async fn backup_now(b: State<'_, Backend>) -> Reply<String> {
     b.opened()?
         .core
-        .backup(None)
+        .backup(None, None)
         .await
         .map(|path| path.display().to_string())
         .map_err(api)

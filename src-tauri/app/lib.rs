@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod cli_accounts;
+mod cli_backup;
 mod cli_sync;
 mod commands;
 mod desktop;

@@ -308,3 +308,102 @@ fn backup_then_restore_brings_the_data_back() {
     );
     assert_eq!(clients(&data), before, "and nothing changed");
 }
+
+/// `cremmy ARGS` with `input` on standard input (how a script gives a passphrase).
+fn run_cremmy_with_input(
+    data: &std::path::Path,
+    args: &[&str],
+    input: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(crate::support::cremmy_bin())
+        .args(args)
+        .env("CREMMY_DATA_DIR", data)
+        .env_remove("CREMMY_BACKUP_PASSPHRASE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the cremmy binary must start");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `cremmy backup --encrypt` seals the backup with a passphrase read from standard input;
+/// `cremmy restore` asks for it, refuses a wrong one and restores with the right one; and
+/// `cremmy export-json` writes every table.
+#[test]
+fn a_sealed_backup_restores_with_its_passphrase_and_the_json_export_has_every_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(run_cremmy(&data, &["demo"]).status.success());
+    let clients = |data: &std::path::Path| stdout(&run_cremmy(data, &["export", "clients"]));
+    let before = clients(&data);
+    let file = dir.path().join("sealed.sqlite3.age");
+    let passphrase = "a long and memorable passphrase\n";
+    let out = run_cremmy_with_input(
+        &data,
+        &["backup", "--encrypt", file.to_str().unwrap()],
+        passphrase,
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("sealed with your passphrase"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(std::fs::read(&file)
+        .unwrap()
+        .starts_with(b"age-encryption.org/v1"));
+
+    for name in ["cremmy.sqlite3", "cremmy.sqlite3-wal", "cremmy.sqlite3-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    let wrong = run_cremmy_with_input(
+        &data,
+        &["restore", file.to_str().unwrap()],
+        "not it at all\n",
+    );
+    assert!(!wrong.status.success(), "a wrong passphrase is refused");
+    assert!(
+        stderr(&wrong).contains("does not open"),
+        "{}",
+        stderr(&wrong)
+    );
+    let right = run_cremmy_with_input(&data, &["restore", file.to_str().unwrap()], passphrase);
+    assert!(
+        right.status.success(),
+        "{}{}",
+        stdout(&right),
+        stderr(&right)
+    );
+    assert_eq!(clients(&data), before, "the clients came back");
+
+    let json = dir.path().join("everything.json");
+    let out = run_cremmy(&data, &["export-json", "--out", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(
+        doc["tables"]["clients"]["rows"].as_array().map(Vec::len),
+        Some(before.lines().count() - 1),
+        "every client (the CSV has a header line)"
+    );
+    for table in [
+        "contacts",
+        "deals",
+        "activities",
+        "tasks",
+        "stages",
+        "settings",
+    ] {
+        assert!(
+            doc["tables"][table]["columns"].is_array(),
+            "{table} is exported"
+        );
+    }
+}

@@ -49,6 +49,12 @@ pub enum BackupError {
     },
     #[error("Cremmy is using this data folder (its window, or a sync or export running). Quit it, then restore; nothing was changed.")]
     InUse,
+    #[error("A backup passphrase needs at least {min} characters (a few words are easy to remember and hard to guess).")]
+    WeakPassphrase { min: usize },
+    #[error("{path} is sealed with a passphrase; give it to restore (nothing was changed).")]
+    NeedsPassphrase { path: PathBuf },
+    #[error("The passphrase does not open {path}; nothing was changed.")]
+    WrongPassphrase { path: PathBuf },
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -66,7 +72,10 @@ impl crate::HasErrorCode for BackupError {
         match self {
             BackupError::Write { .. } | BackupError::Io { .. } => ErrorCode::DataDirUnavailable,
             BackupError::Exists { .. } | BackupError::InUse => ErrorCode::Conflict,
-            BackupError::NotABackup { .. } => ErrorCode::InvalidInput,
+            BackupError::NotABackup { .. }
+            | BackupError::WeakPassphrase { .. }
+            | BackupError::NeedsPassphrase { .. }
+            | BackupError::WrongPassphrase { .. } => ErrorCode::InvalidInput,
             BackupError::TooNew { .. } => ErrorCode::DatabaseTooNew,
             BackupError::Database(e) => e.code(),
         }
@@ -215,8 +224,33 @@ pub async fn check(file: &Path) -> Result<i64, BackupError> {
 
 /// Restores `file` as the database of `data_dir`. Nothing may have the database open: the
 /// current database is first taken over exclusively (a connection that cannot leave WAL mode
-/// means another one is open), kept as `backups/before-restore-….sqlite3`, then replaced.
+/// means another one is open), kept as `backups/before-restore-….sqlite3`, then replaced. A
+/// sealed backup (`backup_encryption`) needs its passphrase; it is opened into a private
+/// temporary file first, and that file is checked and restored like a plain one.
 pub async fn restore(
+    data_dir: &Path,
+    file: &Path,
+    passphrase: Option<&str>,
+    now: Timestamp,
+) -> Result<Restored, BackupError> {
+    if !crate::backup_encryption::is_sealed(file) {
+        return restore_plain(data_dir, file, now).await;
+    }
+    let passphrase = passphrase.ok_or_else(|| BackupError::NeedsPassphrase {
+        path: file.to_path_buf(),
+    })?;
+    let opened = crate::backup_encryption::Scratch::new(&backup_dir(data_dir)?, "opening");
+    let (sealed, plain, secret) = (file.to_path_buf(), opened.0.clone(), passphrase.to_string());
+    tokio::task::spawn_blocking(move || crate::backup_encryption::open(&sealed, &plain, &secret))
+        .await
+        .map_err(|e| BackupError::Io {
+            path: file.to_path_buf(),
+            source: std::io::Error::other(e),
+        })??;
+    restore_plain(data_dir, &opened.0, now).await
+}
+
+async fn restore_plain(
     data_dir: &Path,
     file: &Path,
     now: Timestamp,

@@ -141,20 +141,45 @@ impl Core {
     }
 
     /// "Back up now" / `cremmy backup [FILE]`: a consistent copy of the database in `target`, or
-    /// in `backups/` with the time in its name.
+    /// in `backups/` with the time in its name; sealed with `passphrase` when one is given
+    /// (`backup_encryption`: the age format, `….sqlite3.age`).
     pub async fn backup(
         &self,
         target: Option<&Path>,
+        passphrase: Option<&str>,
     ) -> Result<std::path::PathBuf, crate::backup::BackupError> {
+        use crate::backup::{backup_dir, stamped_name, BackupError};
+        use crate::backup_encryption as sealing;
+        let data_dir = self.db.path().parent().unwrap_or(Path::new("."));
         let target = match target {
             Some(t) => t.to_path_buf(),
             None => {
-                let data_dir = self.db.path().parent().unwrap_or(Path::new("."));
-                crate::backup::backup_dir(data_dir)?
-                    .join(crate::backup::stamped_name("cremmy-", self.clock.now()))
+                let name = stamped_name("cremmy-", self.clock.now());
+                let name = if passphrase.is_some() {
+                    format!("{name}.age")
+                } else {
+                    name
+                };
+                backup_dir(data_dir)?.join(name)
             }
         };
-        self.db.backup_to(&target).await?;
+        let Some(passphrase) = passphrase else {
+            self.db.backup_to(&target).await?;
+            return Ok(target);
+        };
+        sealing::check_passphrase(passphrase)?;
+        if target.exists() {
+            return Err(BackupError::Exists { path: target });
+        }
+        let copy = sealing::Scratch::new(&backup_dir(data_dir)?, "sealing");
+        self.db.backup_to(&copy.0).await?;
+        let (plain, sealed, secret) = (copy.0.clone(), target.clone(), passphrase.to_string());
+        tokio::task::spawn_blocking(move || sealing::seal(&plain, &sealed, &secret))
+            .await
+            .map_err(|e| BackupError::Io {
+                path: target.clone(),
+                source: std::io::Error::other(e),
+            })??;
         Ok(target)
     }
 

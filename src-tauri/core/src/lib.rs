@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod backoff;
 pub mod backup;
+pub mod backup_encryption;
 pub mod clock;
 pub mod crash_point;
 pub mod crm;
@@ -23,6 +24,7 @@ pub mod follow_ups;
 pub mod graph;
 pub mod http;
 pub mod jobs;
+pub mod json_export;
 pub mod keychain;
 pub mod lease;
 pub mod pacing;

@@ -86,14 +86,14 @@ async fn backup_wipe_restore_brings_the_database_back_identical() {
     assert_ne!(contents(&db).await, before);
 
     // While the database is open, a restore is refused and changes nothing.
-    let refused = backup::restore(dir.path(), &saved, T0 + DAY).await;
+    let refused = backup::restore(dir.path(), &saved, None, T0 + DAY).await;
     assert!(
         matches!(refused, Err(BackupError::InUse)),
         "refused while open: {refused:?}"
     );
     db.close().await;
 
-    let restored = backup::restore(dir.path(), &saved, T0 + DAY)
+    let restored = backup::restore(dir.path(), &saved, None, T0 + DAY)
         .await
         .expect("restored");
     assert!(restored.previous.exists(), "the wiped database was kept");
@@ -151,7 +151,9 @@ async fn a_file_that_is_not_a_sound_cremmy_backup_is_refused_and_nothing_changes
         (&newer, "a newer schema"),
     ];
     for (file, why) in cases {
-        let e = backup::restore(dir.path(), file, T0).await.expect_err(why);
+        let e = backup::restore(dir.path(), file, None, T0)
+            .await
+            .expect_err(why);
         match (why, &e) {
             ("a newer schema", BackupError::TooNew { found, .. }) => assert_eq!(*found, 99999),
             ("a newer schema", other) => panic!("{why}: {other:?}"),
@@ -188,4 +190,194 @@ async fn one_daily_backup_a_day_and_a_week_of_them_kept() {
         "the oldest went: {kept:?}"
     );
     assert_eq!(kept[6], "daily-2026-03-11.sqlite3");
+}
+
+/// The files in `dir` (names only).
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A backup sealed with a passphrase: noise without it, refused with a weak or wrong one, and
+/// back identical with the right one; no plain copy is left behind at any step.
+#[tokio::test]
+async fn a_sealed_backup_opens_only_with_its_passphrase_and_restores_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _crm) = populated(dir.path()).await;
+    db.close().await;
+    let core = cremmy_core::Core::open(
+        dir.path(),
+        Arc::new(ManualClock::at(T0)),
+        crate::graph_open::environment(),
+    )
+    .await
+    .unwrap();
+
+    let weak = core.backup(None, Some("short")).await;
+    assert!(
+        matches!(weak, Err(BackupError::WeakPassphrase { .. })),
+        "{weak:?}"
+    );
+    let passphrase = "correct horse battery staple";
+    let sealed = core
+        .backup(None, Some(passphrase))
+        .await
+        .expect("a sealed backup");
+    assert!(
+        sealed.to_string_lossy().ends_with(".sqlite3.age"),
+        "named as what it is: {}",
+        sealed.display()
+    );
+    let backups = sealed.parent().unwrap().to_path_buf();
+    assert_eq!(
+        names_in(&backups),
+        vec![sealed.file_name().unwrap().to_string_lossy().into_owned()],
+        "only the sealed file is left (the plain copy it was made from is gone)"
+    );
+    let bytes = std::fs::read(&sealed).unwrap();
+    assert!(
+        bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "),
+        "the age format, passphrase recipient"
+    );
+    let demo_client = "Acme Analytics";
+    assert!(
+        !bytes
+            .windows(demo_client.len())
+            .any(|w| w == demo_client.as_bytes())
+            && !bytes.windows(15).any(|w| w == b"SQLite format 3"),
+        "nothing readable inside ({demo_client:?} or the SQLite header)"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&sealed).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "readable by its owner only");
+    }
+    core.close().await;
+
+    // Wipe, then restore: without the passphrase, with a wrong one, with the right one.
+    let db = Database::open_in(dir.path()).await.unwrap();
+    // As the app left it (opening the core may record its own settings).
+    let before = contents(&db).await;
+    sqlx::query("DELETE FROM activities")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    let wiped = contents(&db).await;
+    db.close().await;
+    let cases: [(Option<&str>, &str); 2] = [
+        (None, "no passphrase"),
+        (Some("wrong horse battery staple"), "a wrong one"),
+    ];
+    for (given, why) in cases {
+        let refused = backup::restore(dir.path(), &sealed, given, T0 + DAY).await;
+        assert!(
+            matches!(
+                refused,
+                Err(BackupError::NeedsPassphrase { .. } | BackupError::WrongPassphrase { .. })
+            ),
+            "{why}: {refused:?}"
+        );
+        let db = Database::open_in(dir.path()).await.unwrap();
+        assert_eq!(contents(&db).await, wiped, "{why}: nothing was changed");
+        db.close().await;
+    }
+    let restored = backup::restore(dir.path(), &sealed, Some(passphrase), T0 + DAY)
+        .await
+        .expect("restored with the right passphrase");
+    assert!(restored.previous.exists());
+    let reopened = Database::open_in(dir.path()).await.unwrap();
+    assert_eq!(
+        contents(&reopened).await,
+        before,
+        "every table back as it was"
+    );
+    assert!(
+        names_in(&backups).iter().all(|n| !n.starts_with('.')),
+        "no opened (plain) copy is left in backups/: {:?}",
+        names_in(&backups)
+    );
+}
+
+/// The full JSON export: every table of the data with every row and column, typed as stored;
+/// the search indexes and bookkeeping tables are left out.
+#[tokio::test]
+async fn the_json_export_holds_every_table_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _crm) = populated(dir.path()).await;
+    let mut out = Vec::new();
+    let rows = cremmy_core::json_export::export(&db, T0, &mut out)
+        .await
+        .expect("exported");
+    let doc: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    assert_eq!(doc["format"], "cremmy-export");
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(
+        doc["schema_version"],
+        cremmy_core::db::known_schema_version()
+    );
+    let tables = doc["tables"].as_object().unwrap();
+    let stored = contents(&db).await;
+    let mut exported_rows = 0;
+    for (table, rows_in_db) in &stored {
+        let skipped = table.starts_with("search_") || table == "_sqlx_migrations";
+        assert_eq!(
+            tables.contains_key(table),
+            !skipped,
+            "{table}: exported unless it is an index or bookkeeping"
+        );
+        if skipped {
+            continue;
+        }
+        let t = &tables[table];
+        assert_eq!(
+            t["rows"].as_array().unwrap().len(),
+            rows_in_db.len(),
+            "{table}: every row"
+        );
+        exported_rows += rows_in_db.len() as u64;
+        let columns: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+        ))
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            t["columns"],
+            serde_json::json!(columns),
+            "{table}: every column, in order"
+        );
+    }
+    assert_eq!(rows, exported_rows, "the count it reports is what it wrote");
+    let clients = &tables["clients"];
+    let col = |name: &str| {
+        clients["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c == name)
+            .unwrap()
+    };
+    let first = &clients["rows"][0];
+    assert!(first[col("id")].is_i64(), "integers stay numbers: {first}");
+    assert!(first[col("name")].is_string(), "text stays text: {first}");
+    let (name, id): (String, i64) =
+        sqlx::query_as("SELECT name, id FROM clients ORDER BY rowid LIMIT 1")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        (
+            first[col("name")].as_str().unwrap(),
+            first[col("id")].as_i64().unwrap()
+        ),
+        (name.as_str(), id)
+    );
 }

@@ -12,7 +12,7 @@ use cremmy_protocol::crm::ClientInput;
 use crate::invariants::ended_process;
 use crate::support::T0;
 
-fn environment() -> Environment {
+pub fn environment() -> Environment {
     // Nothing here reaches a provider; the lookup finds no client and no override.
     Environment {
         endpoints: cremmy_core::endpoints::Endpoints::from_lookup(|_| None),
