@@ -71,10 +71,12 @@ pub async fn record_and_inject(
             reason,
         }) => {
             let reason = reason.unwrap_or_else(|| default_reason(status).to_string());
-            (
-                api_error(status, &reason, default_message(status), retry_after_secs),
-                Some(format!("status {status}")),
-            )
+            let answer = if path.starts_with(crate::twilio::API) {
+                crate::twilio::fault_error(status, retry_after_secs)
+            } else {
+                api_error(status, &reason, default_message(status), retry_after_secs)
+            };
+            (answer, Some(format!("status {status}")))
         }
         Some(Fault::MalformedJson) => {
             let body = Body::from("{\"error\": {\"code\": 200, \"message\": \"truncated");

@@ -9,6 +9,7 @@ pub mod google;
 pub mod log;
 pub mod seed;
 pub mod state;
+pub mod twilio;
 mod upload;
 mod wire;
 
@@ -86,7 +87,7 @@ impl Sandbox {
 }
 
 /// The providers this sandbox speaks, as in `CREMMY_<PROVIDER>_BASE_URL`.
-pub const SERVED: &[&str] = &["GOOGLE"];
+pub const SERVED: &[&str] = &["GOOGLE", "TWILIO"];
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -186,6 +187,7 @@ pub fn router(shared: Shared) -> Router {
             "/v4/spreadsheets/{id}/values:batchUpdate",
             post(sheets_api::values_batch_update),
         )
+        .merge(twilio::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),

@@ -27,6 +27,7 @@ impl Shared {
 #[derive(Default)]
 pub struct World {
     pub google: GoogleState,
+    pub twilio: crate::twilio::TwilioState,
     pub faults: Faults,
     pub log: RequestLog,
 }

@@ -17,7 +17,7 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         "one line per served provider, no more: {lines:?}"
     );
     // A provider the sandbox does not speak must not be advertised (it would only answer 404).
-    for unserved in ["MICROSOFT", "TWILIO", "HUBSPOT", "PIPEDRIVE", "STRIPE"] {
+    for unserved in ["MICROSOFT", "HUBSPOT", "PIPEDRIVE", "STRIPE"] {
         assert!(
             !advertised.contains(&unserved),
             "{unserved} is advertised but not served"
@@ -30,5 +30,16 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         status.as_u16(),
         401,
         "the advertised Google origin speaks Gmail"
+    );
+    // Twilio: the Messages list without credentials is refused as Twilio refuses it.
+    let messages = format!(
+        "{}2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json",
+        sandbox.base_url()
+    );
+    let status = http().get(&messages).send().await.unwrap().status();
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "the advertised Twilio origin speaks the 2010 API"
     );
 }

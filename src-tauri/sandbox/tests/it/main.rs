@@ -11,3 +11,4 @@ mod gmail;
 mod oauth;
 mod sheets;
 mod support;
+mod twilio;
