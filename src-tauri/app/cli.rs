@@ -192,7 +192,15 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             return crate::cli_backup::restore(data_dir, file).await;
         }
         let core = match Core::open(data_dir, Arc::new(SystemClock), Environment::from_process_env()).await {
-            Ok(core) => core,
+            Ok(core) => {
+                if let Some((name, outcome)) = core.restored_at_start() {
+                    match outcome {
+                        Ok(schema) => eprintln!("Restored {name} (schema {schema}), as Settings asked; the database it replaced is kept in backups/."),
+                        Err(why) => eprintln!("error: the restore Settings asked for did not happen: {name}: {why}"),
+                    }
+                }
+                core
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(if e.is_data_unusable() { DATA_UNUSABLE } else { NEEDS_ATTENTION });

@@ -402,17 +402,6 @@ pub async fn set_doc_templates(b: State<'_, Backend>, input: DocTemplates) -> Re
         .map_err(api)
 }
 
-/// Settings → Data → "Back up now": the backup file's path.
-#[tauri::command]
-pub async fn backup_now(b: State<'_, Backend>) -> Reply<String> {
-    b.opened()?
-        .core
-        .backup(None, None)
-        .await
-        .map(|path| path.display().to_string())
-        .map_err(api)
-}
-
 #[tauri::command]
 pub async fn create_doc_template(b: State<'_, Backend>, kind: DocumentKind) -> Reply<TemplateMade> {
     b.opened()?
@@ -546,7 +535,6 @@ macro_rules! all_commands {
             commands::doc_templates,
             commands::set_doc_templates,
             commands::create_doc_template,
-            commands::backup_now,
             commands::copy_doc_template,
             commands::upload_doc_template,
             commands::preview_document,
@@ -557,7 +545,12 @@ macro_rules! all_commands {
             desktop_commands::retry_job,
             desktop_commands::desktop_state,
             desktop_commands::set_desktop_settings,
-            desktop_commands::window_ready
+            desktop_commands::window_ready,
+            desktop_commands::backup_now,
+            desktop_commands::list_backups,
+            desktop_commands::restore_backup,
+            desktop_commands::export_everything,
+            desktop_commands::restart_app
         ]
     };
 }

@@ -65,6 +65,19 @@ async fn open_backend(
     )
     .await
     .map_err(|e| e.to_api_error())?;
+    if let Some((name, outcome)) = core.restored_at_start() {
+        let notice = match outcome {
+            Ok(_) => Notice {
+                title: "Backup restored".into(),
+                body: format!("{name} is your data now; the database it replaced is kept in the backups folder."),
+            },
+            Err(why) => Notice {
+                title: "The backup was not restored".into(),
+                body: format!("{name}: {why}"),
+            },
+        };
+        let _ = notices.send(notice);
+    }
     let engine = core.start_engine(ENGINE_TICK, notices);
     let opened = Opened {
         crm: core.crm().clone(),

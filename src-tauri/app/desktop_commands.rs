@@ -1,9 +1,11 @@
 //! Commands of the background engine and the desktop integration: status, pause, the outbox,
-//! desktop preferences. One-liners like `commands.rs`.
+//! desktop preferences, and Settings → Data (backups, restore at the next start, the full
+//! export). One-liners like `commands.rs`.
 
 use cremmy_core::engine::EngineCommand;
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::crm::Id;
+use cremmy_protocol::data::{BackupInfo, BackupRequest, ExportMade, RestoreRequest};
 use cremmy_protocol::engine::{DesktopSettings, DesktopState, EngineStatus, Job, JobQuery};
 use cremmy_protocol::ApiError;
 use tauri::{AppHandle, State};
@@ -73,4 +75,43 @@ pub async fn set_desktop_settings(
 pub async fn window_ready() -> Reply<()> {
     crate::desktop::report_startup();
     Ok(())
+}
+
+/// Settings → Data → "Back up now" (sealed when a passphrase is given): the backup file's path.
+#[tauri::command]
+pub async fn backup_now(b: State<'_, Backend>, request: BackupRequest) -> Reply<String> {
+    let secret = request.passphrase.as_deref().filter(|p| !p.is_empty());
+    b.opened()?
+        .core
+        .backup(None, secret)
+        .await
+        .map(|path| path.display().to_string())
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn list_backups(b: State<'_, Backend>) -> Reply<Vec<BackupInfo>> {
+    b.opened()?.core.backups().map_err(api)
+}
+
+/// "Restore" on a backup: checked now, put in place when Cremmy next starts.
+#[tauri::command]
+pub async fn restore_backup(b: State<'_, Backend>, request: RestoreRequest) -> Reply<BackupInfo> {
+    b.opened()?
+        .core
+        .schedule_restore(&request)
+        .await
+        .map_err(api)
+}
+
+/// "Export everything": the JSON export's path and size.
+#[tauri::command]
+pub async fn export_everything(b: State<'_, Backend>) -> Reply<ExportMade> {
+    b.opened()?.core.export_everything().await.map_err(api)
+}
+
+/// "Restart now" after choosing a restore: the restore happens as Cremmy starts.
+#[tauri::command]
+pub async fn restart_app(app: AppHandle) -> Reply<()> {
+    app.restart()
 }

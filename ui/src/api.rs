@@ -392,9 +392,36 @@ pub async fn set_doc_templates(
 ) -> Reply<cremmy_protocol::docs::DocTemplates> {
     call(cmd::SET_DOC_TEMPLATES, &InputArg { input: &input }).await
 }
-/// Settings → Data → "Back up now": where the backup went.
-pub async fn backup_now() -> Reply<String> {
-    call(cmd::BACKUP_NOW, &NoArgs {}).await
+/// Settings → Data → "Back up now" (sealed with a passphrase when one is given): where the
+/// backup went.
+pub async fn backup_now(request: cremmy_protocol::data::BackupRequest) -> Reply<String> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::data::BackupRequest,
+    }
+    call(cmd::BACKUP_NOW, &A { request }).await
+}
+/// The backups in the backups folder, newest first.
+pub async fn list_backups() -> Reply<Vec<cremmy_protocol::data::BackupInfo>> {
+    call(cmd::LIST_BACKUPS, &NoArgs {}).await
+}
+/// "Restore": checks the backup now; it is put in place when Cremmy next starts.
+pub async fn restore_backup(
+    request: cremmy_protocol::data::RestoreRequest,
+) -> Reply<cremmy_protocol::data::BackupInfo> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::data::RestoreRequest,
+    }
+    call(cmd::RESTORE_BACKUP, &A { request }).await
+}
+/// "Export everything": every table as one JSON file beside the database.
+pub async fn export_everything() -> Reply<cremmy_protocol::data::ExportMade> {
+    call(cmd::EXPORT_EVERYTHING, &NoArgs {}).await
+}
+/// "Restart now" (the chosen restore happens as Cremmy starts).
+pub async fn restart_app() -> Reply<()> {
+    call(cmd::RESTART_APP, &NoArgs {}).await
 }
 pub async fn create_doc_template(
     kind: cremmy_protocol::crm::DocumentKind,

@@ -81,6 +81,8 @@ pub struct Core {
     endpoints: Endpoints,
     _heartbeat: Arc<Background>,
     _follow_ups: Arc<Background>,
+    /// The restore a window asked for, done at this start: the backup's name and how it went.
+    restored: Option<(String, Result<i64, String>)>,
 }
 
 impl Core {
@@ -92,6 +94,13 @@ impl Core {
         clock: Arc<dyn Clock>,
         environment: Environment,
     ) -> Result<Core, OpenError> {
+        // A restore chosen in Settings happens here, before anything holds the database.
+        let restored = crate::backup_catalog::restore_pending(data_dir, clock.now())
+            .await
+            .map(|(name, outcome)| {
+                let outcome = outcome.map(|r| r.schema_version).map_err(|e| e.to_string());
+                (name, outcome)
+            });
         let db = Database::open_in(data_dir).await?;
         if let Some(point) = environment.crash_point {
             db.crash_switch().arm(point);
@@ -117,6 +126,56 @@ impl Core {
             endpoints: environment.endpoints,
             _heartbeat: Arc::new(heartbeat),
             _follow_ups: Arc::new(follow_ups),
+            restored,
+        })
+    }
+
+    /// The restore done at this start, if Settings asked for one: the backup's name, and its
+    /// schema version or why it was not restored.
+    pub fn restored_at_start(&self) -> Option<&(String, Result<i64, String>)> {
+        self.restored.as_ref()
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.db.path().parent().unwrap_or(Path::new("."))
+    }
+
+    /// Settings → Data: the backups, newest first.
+    pub fn backups(
+        &self,
+    ) -> Result<Vec<cremmy_protocol::data::BackupInfo>, crate::backup::BackupError> {
+        crate::backup_catalog::list(self.data_dir())
+    }
+
+    /// Settings → Data → "Restore": checked now, restored at the next start.
+    pub async fn schedule_restore(
+        &self,
+        request: &cremmy_protocol::data::RestoreRequest,
+    ) -> Result<cremmy_protocol::data::BackupInfo, crate::backup::BackupError> {
+        let secret = request.passphrase.as_deref().filter(|p| !p.is_empty());
+        crate::backup_catalog::schedule(self.data_dir(), &request.name, secret).await
+    }
+
+    /// Settings → Data → "Export everything": the JSON export in `exports/` beside the database.
+    pub async fn export_everything(
+        &self,
+    ) -> Result<cremmy_protocol::data::ExportMade, crate::json_export::JsonExportError> {
+        let dir = self.data_dir().join("exports");
+        std::fs::create_dir_all(&dir)?;
+        crate::db::private::folder(&dir)?;
+        let name = crate::backup::stamped_name("cremmy-export-", self.clock.now())
+            .replace(".sqlite3", ".json");
+        let path = dir.join(name);
+        crate::db::private::create(&path)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)?;
+        let mut out = std::io::BufWriter::new(file);
+        let rows = crate::json_export::export(&self.db, self.clock.now(), &mut out).await?;
+        Ok(cremmy_protocol::data::ExportMade {
+            path: path.display().to_string(),
+            rows,
         })
     }
 

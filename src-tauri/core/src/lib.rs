@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod backoff;
 pub mod backup;
+pub mod backup_catalog;
 pub mod backup_encryption;
 pub mod clock;
 pub mod crash_point;

@@ -60,6 +60,10 @@ pub const DOC_TEMPLATES: &str = "doc_templates";
 pub const SET_DOC_TEMPLATES: &str = "set_doc_templates";
 pub const CREATE_DOC_TEMPLATE: &str = "create_doc_template";
 pub const BACKUP_NOW: &str = "backup_now";
+pub const LIST_BACKUPS: &str = "list_backups";
+pub const RESTORE_BACKUP: &str = "restore_backup";
+pub const EXPORT_EVERYTHING: &str = "export_everything";
+pub const RESTART_APP: &str = "restart_app";
 pub const COPY_DOC_TEMPLATE: &str = "copy_doc_template";
 pub const UPLOAD_DOC_TEMPLATE: &str = "upload_doc_template";
 pub const PREVIEW_DOCUMENT: &str = "preview_document";
@@ -132,6 +136,10 @@ pub const ALL: &[&str] = &[
     SET_DOC_TEMPLATES,
     CREATE_DOC_TEMPLATE,
     BACKUP_NOW,
+    LIST_BACKUPS,
+    RESTORE_BACKUP,
+    EXPORT_EVERYTHING,
+    RESTART_APP,
     COPY_DOC_TEMPLATE,
     UPLOAD_DOC_TEMPLATE,
     PREVIEW_DOCUMENT,

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod commands;
 pub mod crm;
 pub mod csv;
+pub mod data;
 pub mod docs;
 pub mod engine;
 pub mod kinds;

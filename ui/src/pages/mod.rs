@@ -1,6 +1,7 @@
 pub mod board;
 pub mod client_page;
 pub mod clients;
+pub mod data_settings;
 pub mod desktop_settings;
 pub mod documents;
 pub mod draft_settings;

@@ -86,14 +86,7 @@ pub fn SettingsPage() -> impl IntoView {
         <super::desktop_settings::DesktopSettingsCard />
         <super::draft_settings::DraftSettings />
         <super::documents::DocTemplateSettings />
-        <section class="card" id="data-settings">
-            <h2>"Data"</h2>
-            <p class="muted small">"Cremmy keeps a backup of your database each day for a week (the backups folder beside it). Restore one with "<code>"cremmy restore FILE"</code>" while the window is closed."</p>
-            <button class="button secondary" id="backup-now"
-                on:click=move |_| run(ui, api::backup_now(), move |path| ui.ok(&format!("Backed up to {path}")))>
-                "Back up now"
-            </button>
-        </section>
+        <super::data_settings::DataSettings />
         <section class="card">
             <h2>"Appearance"</h2>
             <button class="button secondary" on:click=move |_| ui.toggle_theme()>{move || if ui.dark.get() { "Use light theme" } else { "Use dark theme" }}</button>

@@ -381,3 +381,125 @@ async fn the_json_export_holds_every_table_row_and_column() {
         (name.as_str(), id)
     );
 }
+
+/// Settings → Data: the backups listed newest first; "Restore" checks the file now (a sealed one
+/// with its passphrase; a name outside the folder refused) and the next start puts it in place,
+/// once, before anything opens the database.
+#[tokio::test]
+async fn a_restore_chosen_in_settings_happens_at_the_next_start_once() {
+    use cremmy_protocol::data::RestoreRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _crm) = populated(dir.path()).await;
+    db.close().await;
+    let open = |now: i64| {
+        let path = dir.path().to_path_buf();
+        async move {
+            cremmy_core::Core::open(
+                &path,
+                Arc::new(ManualClock::at(now)),
+                crate::graph_open::environment(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let core = open(T0).await;
+    assert!(core.restored_at_start().is_none(), "nothing was asked");
+    let plain = core.backup(None, None).await.unwrap();
+    let core_sealed_at = open(T0 + 1_000);
+    core.close().await;
+    let core = core_sealed_at.await;
+    let sealed = core
+        .backup(None, Some("a passphrase of some length"))
+        .await
+        .unwrap();
+    let listed = core.backups().unwrap();
+    let names: Vec<(&str, bool)> = listed.iter().map(|b| (b.name.as_str(), b.sealed)).collect();
+    let plain_name = plain.file_name().unwrap().to_string_lossy().into_owned();
+    let sealed_name = sealed.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        names.contains(&(plain_name.as_str(), false))
+            && names.contains(&(sealed_name.as_str(), true)),
+        "both listed, the sealed one marked: {names:?}"
+    );
+    let ask = |name: &str, passphrase: Option<&str>| RestoreRequest {
+        name: name.to_string(),
+        passphrase: passphrase.map(str::to_string),
+    };
+    for (request, why) in [
+        (ask("../cremmy.sqlite3", None), "a path out of the folder"),
+        (ask("nope.sqlite3", None), "a name not in the folder"),
+        (
+            ask(&sealed_name, None),
+            "a sealed one without its passphrase",
+        ),
+        (
+            ask(&sealed_name, Some("not the passphrase at all")),
+            "a wrong passphrase",
+        ),
+    ] {
+        assert!(
+            core.schedule_restore(&request).await.is_err(),
+            "{why} is refused"
+        );
+        assert!(
+            !dir.path().join("restore-pending").exists(),
+            "{why}: nothing waits"
+        );
+    }
+    assert!(
+        core.backups()
+            .unwrap()
+            .iter()
+            .all(|b| !b.name.starts_with('.')),
+        "no opened copy is left or listed"
+    );
+    core.schedule_restore(&ask(&sealed_name, Some("a passphrase of some length")))
+        .await
+        .expect("the right passphrase");
+    let before = contents(core.database()).await["clients"].clone();
+    sqlx::query("DELETE FROM activities")
+        .execute(core.database().writer())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM deals")
+        .execute(core.database().writer())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM contacts")
+        .execute(core.database().writer())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM clients")
+        .execute(core.database().writer())
+        .await
+        .unwrap();
+    core.close().await;
+
+    let core = open(T0 + DAY).await;
+    let (name, outcome) = core
+        .restored_at_start()
+        .expect("the restore ran at start")
+        .clone();
+    assert_eq!(name, sealed_name);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(
+        contents(core.database()).await["clients"],
+        before,
+        "the clients are back"
+    );
+    assert!(
+        core.backups()
+            .unwrap()
+            .iter()
+            .any(|b| b.name.starts_with("before-restore-")),
+        "the replaced database is kept"
+    );
+    core.close().await;
+    let core = open(T0 + DAY + 1).await;
+    assert!(
+        core.restored_at_start().is_none(),
+        "once, not at every start"
+    );
+    core.close().await;
+}
