@@ -39,7 +39,7 @@ async fn send(sb: &cremmy_sandbox::Sandbox, form: &[(&str, &str)]) -> (u16, Valu
     (status, r.json().await.unwrap())
 }
 
-async fn get_json(sb: &cremmy_sandbox::Sandbox, full_url: &str) -> (u16, Value) {
+async fn get_json(full_url: &str) -> (u16, Value) {
     let r = http()
         .get(full_url)
         .header("authorization", basic(KEY))
@@ -103,7 +103,7 @@ async fn basic_auth_takes_an_api_key_or_the_auth_token_and_nothing_else() {
         sb.base_url()
     );
     assert_twilio_error(
-        &get_json(&sb, &other).await,
+        &get_json(&other).await,
         404,
         20404,
         "another account's path",
@@ -143,12 +143,12 @@ async fn a_message_is_queued_then_follows_its_status_to_delivered() {
         created["uri"].as_str().unwrap().trim_start_matches('/')
     );
     assert_eq!(
-        get_json(&sb, &uri).await.1["status"],
+        get_json(&uri).await.1["status"],
         "queued",
         "a minute per step: still queued"
     );
     sb.shared.lock().twilio.settings.status_step_ms = 0;
-    let fetched = get_json(&sb, &uri).await.1;
+    let fetched = get_json(&uri).await.1;
     assert_eq!(fetched["status"], "delivered");
     assert!(fetched["error_code"].is_null());
     assert!(fetched["date_sent"].is_string());
@@ -164,19 +164,14 @@ async fn a_message_is_queued_then_follows_its_status_to_delivered() {
         sb.base_url(),
         failing["uri"].as_str().unwrap().trim_start_matches('/')
     );
-    let ended = get_json(&sb, &uri).await.1;
+    let ended = get_json(&uri).await.1;
     assert_eq!(
         (ended["status"].as_str(), ended["error_code"].as_u64()),
         (Some("undelivered"), Some(30003)),
         "a carrier error leaves it undelivered"
     );
     let missing = url(&sb, "Messages/SMffffffffffffffffffffffffffffffff.json");
-    assert_twilio_error(
-        &get_json(&sb, &missing).await,
-        404,
-        20404,
-        "an unknown message",
-    );
+    assert_twilio_error(&get_json(&missing).await, 404, 20404, "an unknown message");
 }
 
 #[tokio::test]
@@ -259,7 +254,7 @@ async fn whatsapp_free_text_needs_a_message_from_the_contact_within_24_hours() {
         sb.base_url(),
         outside.1["uri"].as_str().unwrap().trim_start_matches('/')
     );
-    let ended = get_json(&sb, &uri).await.1;
+    let ended = get_json(&uri).await.1;
     assert_eq!(
         (ended["status"].as_str(), ended["error_code"].as_u64()),
         (Some("failed"), Some(63016)),
@@ -280,7 +275,7 @@ async fn whatsapp_free_text_needs_a_message_from_the_contact_within_24_hours() {
         template.1["uri"].as_str().unwrap().trim_start_matches('/')
     );
     assert_eq!(
-        get_json(&sb, &uri).await.1["status"],
+        get_json(&uri).await.1["status"],
         "delivered",
         "a template is allowed outside the window"
     );
@@ -297,7 +292,7 @@ async fn whatsapp_free_text_needs_a_message_from_the_contact_within_24_hours() {
         inside.1["uri"].as_str().unwrap().trim_start_matches('/')
     );
     assert_eq!(
-        get_json(&sb, &uri).await.1["status"],
+        get_json(&uri).await.1["status"],
         "delivered",
         "free text within the window"
     );
@@ -322,11 +317,8 @@ async fn the_messages_list_filters_and_pages_by_next_page_uri() {
     let mut bodies = Vec::new();
     let mut pages = 0;
     while let Some(uri) = next {
-        let (status, page) = get_json(
-            &sb,
-            &format!("{}{}", sb.base_url(), uri.trim_start_matches('/')),
-        )
-        .await;
+        let (status, page) =
+            get_json(&format!("{}{}", sb.base_url(), uri.trim_start_matches('/'))).await;
         assert_eq!(status, 200, "{page}");
         assert_eq!(page["page_size"], 2);
         pages += 1;
@@ -344,15 +336,10 @@ async fn the_messages_list_filters_and_pages_by_next_page_uri() {
         "newest first, filtered by From and DateSent>"
     );
     let too_big = url(&sb, "Messages.json?PageSize=1001");
-    assert_twilio_error(
-        &get_json(&sb, &too_big).await,
-        400,
-        20007,
-        "PageSize over 1000",
-    );
+    assert_twilio_error(&get_json(&too_big).await, 400, 20007, "PageSize over 1000");
     let bad_token = url(&sb, "Messages.json?PageToken=nonsense");
     assert_twilio_error(
-        &get_json(&sb, &bad_token).await,
+        &get_json(&bad_token).await,
         400,
         21481,
         "an invalid PageToken",
@@ -362,7 +349,7 @@ async fn the_messages_list_filters_and_pages_by_next_page_uri() {
 #[tokio::test]
 async fn numbers_and_calls_are_listed_in_twilios_shape() {
     let sb = sandbox().await;
-    let (_, numbers) = get_json(&sb, &url(&sb, "IncomingPhoneNumbers.json")).await;
+    let (_, numbers) = get_json(&url(&sb, "IncomingPhoneNumbers.json")).await;
     let list = numbers["incoming_phone_numbers"].as_array().unwrap();
     assert_eq!(
         list.len(),
@@ -377,7 +364,7 @@ async fn numbers_and_calls_are_listed_in_twilios_shape() {
     }
     control(&sb, "calls", json!({ "from": SMS_NUMBER, "to": "+14155550100", "status": "completed", "direction": "outbound-dial",
         "duration_secs": 30, "start_ms": 1_764_460_800_000_i64 - 5 * 86_400_000 })).await;
-    let (_, calls) = get_json(&sb, &url(&sb, "Calls.json?StartTime%3E=2025-11-30")).await;
+    let (_, calls) = get_json(&url(&sb, "Calls.json?StartTime%3E=2025-11-30")).await;
     let list = calls["calls"].as_array().unwrap();
     let statuses: Vec<&str> = list.iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(
