@@ -5,5 +5,6 @@
 mod dispatch;
 pub mod google;
 pub mod registry;
+pub mod twilio;
 
 pub use dispatch::{Calendar, Documents, Folders, Mailbox, Providers, Session, Spreadsheets};

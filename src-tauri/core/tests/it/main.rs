@@ -32,4 +32,5 @@ mod provider_calls;
 mod sheets_export;
 mod support;
 mod sync_rules;
+mod twilio_client;
 mod untrusted_input;

@@ -1,0 +1,257 @@
+//! Twilio: a thin client over its 2010-04-01 REST API (form bodies, Basic auth with an API key
+//! or the Auth Token, snake_case JSON, `next_page_uri` paging), through the one call policy
+//! (`http::call`). Facts and their pages: `../shared/notes/providers/twilio.md`; the provider
+//! sandbox speaks the same subset (`src-tauri/sandbox/src/twilio/`). This module is the wire
+//! layer; the SMS feature and the connect flow build on it.
+
+use cremmy_protocol::Provider;
+use serde::Deserialize;
+
+use crate::endpoints::Endpoints;
+use crate::http::call::{CallError, CallPolicy, Caller};
+
+/// The account's credentials: its SID (in every path) and the pair Basic auth sends, an API key
+/// SID and secret (recommended) or the Account SID and Auth Token.
+#[derive(Clone)]
+pub struct TwilioCredentials {
+    pub account_sid: String,
+    pub user: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for TwilioCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioCredentials")
+            .field("account_sid", &self.account_sid)
+            .field("user", &self.user)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A phone number the account owns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OwnedNumber {
+    pub sid: String,
+    pub phone_number: String,
+    pub friendly_name: String,
+}
+
+/// A message as Twilio describes it (Message resource).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WireMessage {
+    pub sid: String,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub body: String,
+    pub status: String,
+    pub direction: String,
+    #[serde(default)]
+    pub error_code: Option<u32>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// A string in Twilio's JSON ("1").
+    #[serde(default)]
+    pub num_segments: Option<String>,
+    /// RFC 2822 (`Tue, 09 May 2017 18:27:49 +0000`).
+    pub date_created: String,
+    #[serde(default)]
+    pub date_sent: Option<String>,
+}
+
+/// What to send: `body` text, or an approved template (`content_sid`, WhatsApp outside the
+/// 24-hour window).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutgoingText {
+    pub to: String,
+    pub from: String,
+    pub body: String,
+    pub content_sid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(
+        default = "Vec::new",
+        alias = "messages",
+        alias = "incoming_phone_numbers"
+    )]
+    items: Vec<T>,
+    next_page_uri: Option<String>,
+}
+
+/// How a Twilio call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TwilioError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("Twilio's answer to {what} did not read as Twilio documents it: {source}")]
+    Garbled {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+}
+
+impl TwilioError {
+    /// Twilio's own error code (`{"code": 21610, …}` in a failed call's answer), if it sent one.
+    pub fn twilio_code(&self) -> Option<u32> {
+        match self {
+            TwilioError::Call(CallError::Status { excerpt, .. }) => {
+                serde_json::from_str::<serde_json::Value>(excerpt)
+                    .ok()
+                    .and_then(|v| v["code"].as_u64())
+                    .and_then(|c| u32::try_from(c).ok())
+            }
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        match self {
+            TwilioError::Call(e) => e.kind(),
+            TwilioError::Garbled { .. } => crate::failure::FailureKind::Invalid,
+        }
+    }
+}
+
+/// The most items a page may hold (PageSize above it is error 20007).
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// Twilio for the whole app. Cheap to clone.
+#[derive(Clone)]
+pub struct Twilio {
+    caller: Caller,
+    /// Origin of the 2010 API, ending in `/` (`https://api.twilio.com/`, or the sandbox).
+    origin: String,
+}
+
+impl Twilio {
+    pub fn new(http: reqwest::Client, endpoints: &Endpoints) -> Twilio {
+        Twilio {
+            caller: Caller::new(http, CallPolicy::api(Provider::Twilio)),
+            origin: endpoints.base_url(Provider::Twilio).to_string(),
+        }
+    }
+
+    /// Requests made so far (retries included).
+    pub fn calls(&self) -> u32 {
+        self.caller.calls()
+    }
+
+    fn url(&self, creds: &TwilioCredentials, resource: &str) -> String {
+        format!(
+            "{}2010-04-01/Accounts/{}/{resource}",
+            self.origin, creds.account_sid
+        )
+    }
+
+    /// An absolute URL from a `next_page_uri` (a path on the API's origin).
+    fn follow(&self, uri: &str) -> String {
+        format!("{}{}", self.origin, uri.trim_start_matches('/'))
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        creds: &TwilioCredentials,
+        url: &str,
+    ) -> Result<T, TwilioError> {
+        let answer = self
+            .caller
+            .send(what, |http| {
+                http.get(url).basic_auth(&creds.user, Some(&creds.secret))
+            })
+            .await?;
+        answer
+            .json()
+            .map_err(|source| TwilioError::Garbled { what, source })
+    }
+
+    /// Every page of a list, following `next_page_uri`.
+    async fn all_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        creds: &TwilioCredentials,
+        first: String,
+    ) -> Result<Vec<T>, TwilioError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next {
+            let page: Page<T> = self.get_json(what, creds, &url).await?;
+            items.extend(page.items);
+            next = page.next_page_uri.map(|u| self.follow(&u));
+        }
+        Ok(items)
+    }
+
+    /// The account's phone numbers: also the cheap call that proves the credentials work.
+    pub async fn numbers(
+        &self,
+        creds: &TwilioCredentials,
+    ) -> Result<Vec<OwnedNumber>, TwilioError> {
+        let first = self.url(creds, "IncomingPhoneNumbers.json?PageSize=100");
+        self.all_pages("Twilio IncomingPhoneNumbers", creds, first)
+            .await
+    }
+
+    /// Sends a text (Messages create). Twilio answers `queued`; the outcome comes later.
+    pub async fn send(
+        &self,
+        creds: &TwilioCredentials,
+        text: &OutgoingText,
+    ) -> Result<WireMessage, TwilioError> {
+        let what = "Twilio Messages create";
+        let url = self.url(creds, "Messages.json");
+        let mut form: Vec<(&str, &str)> = vec![("To", &text.to), ("From", &text.from)];
+        match &text.content_sid {
+            Some(sid) => form.push(("ContentSid", sid)),
+            None => form.push(("Body", &text.body)),
+        }
+        let answer = self
+            .caller
+            .send(what, |http| {
+                http.post(&url)
+                    .basic_auth(&creds.user, Some(&creds.secret))
+                    .form(&form)
+            })
+            .await?;
+        answer
+            .json()
+            .map_err(|source| TwilioError::Garbled { what, source })
+    }
+
+    /// One message, as it is now (its status moves until it is final).
+    pub async fn message(
+        &self,
+        creds: &TwilioCredentials,
+        sid: &str,
+    ) -> Result<WireMessage, TwilioError> {
+        let url = self.url(creds, &format!("Messages/{sid}.json"));
+        self.get_json("Twilio Messages get", creds, &url).await
+    }
+
+    /// Messages to `to` (one of the account's numbers) sent on or after `since_day`
+    /// (`YYYY-MM-DD`, UTC; Twilio's filter is by day, so callers dedupe by SID), newest first.
+    pub async fn messages_to(
+        &self,
+        creds: &TwilioCredentials,
+        to: &str,
+        since_day: &str,
+        page_size: u32,
+    ) -> Result<Vec<WireMessage>, TwilioError> {
+        let query = format!(
+            "Messages.json?To={}&DateSent%3E={}&PageSize={}",
+            query_value(to),
+            query_value(since_day),
+            page_size.clamp(1, MAX_PAGE_SIZE)
+        );
+        let first = self.url(creds, &query);
+        self.all_pages("Twilio Messages list", creds, first).await
+    }
+}
+
+/// URL query encoding of one value (`+` → `%2B`).
+fn query_value(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
