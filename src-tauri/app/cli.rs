@@ -18,12 +18,12 @@ use crate::system_clock::SystemClock;
 #[command(
     name = "cremmy",
     version,
-    about = "Cremmy: a local-first CRM for solo consultants and small agencies.\n\nWithout a command, opens the desktop window.",
-    args_conflicts_with_subcommands = true
+    about = "Cremmy: a local-first CRM for solo consultants and small agencies.\n\nWithout a command, opens the desktop window."
 )]
 pub struct Args {
-    /// A cremmy:// link, as the OS passes it when one is opened (handled by the window).
-    #[arg(value_name = "LINK", hide = true)]
+    /// A cremmy:// link, as the OS passes it when one is opened (handled by the window). Any
+    /// other word is a command (or a mistyped one), never a link.
+    #[arg(value_name = "LINK", hide = true, value_parser = cremmy_link)]
     pub link: Option<String>,
     /// Start in the tray without showing the window (how "Start at login" starts Cremmy).
     #[arg(long)]
@@ -33,6 +33,18 @@ pub struct Args {
     pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Accepts only `cremmy:` links (what the OS passes); a mistyped command is refused here instead
+/// of opening the window with it as a link.
+fn cremmy_link(word: &str) -> Result<String, String> {
+    if word.len() >= 7 && word[..7].eq_ignore_ascii_case("cremmy:") {
+        Ok(word.to_string())
+    } else {
+        Err(format!(
+            "'{word}' is not a command (nor a cremmy:// link); `cremmy --help` lists the commands"
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]

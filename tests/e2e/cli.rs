@@ -407,3 +407,51 @@ fn a_sealed_backup_restores_with_its_passphrase_and_the_json_export_has_every_ta
         );
     }
 }
+
+/// `--data-dir` before the command works like after it, and a word that is neither a command nor
+/// a `cremmy://` link is refused as a mistyped command (it used to open the window with it as a
+/// link, and panic where there is no display).
+#[test]
+fn data_dir_goes_before_or_after_the_command_and_a_typo_is_not_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("f.csv");
+    std::fs::write(&csv, "Company,Name,Email\nAcme,Al,al@acme.example\n").unwrap();
+    let cremmy = |args: &[&str]| {
+        std::process::Command::new(crate::support::cremmy_bin())
+            .args(args)
+            .env_remove("CREMMY_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    let d = data.to_str().unwrap();
+    let imported = cremmy(&["--data-dir", d, "import", csv.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(
+        stdout(&imported).contains("Imported 1 new clients"),
+        "{}",
+        stdout(&imported)
+    );
+    for args in [
+        ["--data-dir", d, "export", "clients"],
+        ["export", "clients", "--data-dir", d],
+    ] {
+        let out = cremmy(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("Acme"),
+            "{args:?} reads the same data folder"
+        );
+    }
+    let doctor = cremmy(&["--data-dir", d, "doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout)
+        .unwrap_or_else(|_| panic!("doctor ran as a command: {}", stderr(&doctor)));
+    assert_eq!(report["database"]["data_dir"], serde_json::json!(d));
+    let typo = cremmy(&["--data-dir", d, "doctr"]);
+    assert_eq!(typo.status.code(), Some(2), "a usage error, not a window");
+    assert!(
+        stderr(&typo).contains("is not a command"),
+        "{}",
+        stderr(&typo)
+    );
+}
