@@ -27,7 +27,7 @@ pub enum CsvError {
     Malformed { line: u64, reason: String },
     #[error("No column holds the client name; map one column (e.g. \"Company\") to Client name.")]
     NoClientColumn,
-    #[error("Both \"{first}\" and \"{second}\" are mapped to {field:?}; map each field once.")]
+    #[error("Both \"{first}\" and \"{second}\" are mapped to {}; map each field once (in the preview's column choices, or on the command line with --map \"{first}={}\" --map \"{second}=ignore\").", field_label(*.field), field_cli_name(*.field))]
     FieldMappedTwice {
         field: ImportField,
         first: String,
@@ -147,17 +147,64 @@ fn parse(bytes: &[u8]) -> Result<Parsed, CsvError> {
 
 /// Each header of the file with the field its name suggests (for editing before a preview).
 pub fn guessed_mapping(bytes: &[u8]) -> Result<Vec<ColumnMapping>, CsvError> {
-    Ok(parse(bytes)?
-        .headers
+    Ok(guessed(&parse(bytes)?.headers))
+}
+
+/// An import field by its snake_case name ("client_name", "email", "ignore"…).
+/// The name `--map HEADER=FIELD` takes for `field` (the inverse of [`field_named`]).
+pub fn field_cli_name(field: ImportField) -> &'static str {
+    match field {
+        ImportField::ClientName => "client_name",
+        ImportField::Website => "website",
+        ImportField::Tags => "tags",
+        ImportField::ClientNotes => "client_notes",
+        ImportField::ContactName => "contact_name",
+        ImportField::ContactTitle => "contact_title",
+        ImportField::Email => "email",
+        ImportField::Phone => "phone",
+        ImportField::Ignore => "ignore",
+    }
+}
+
+fn field_label(field: ImportField) -> &'static str {
+    match field {
+        ImportField::ClientName => "Client name",
+        ImportField::Website => "Website",
+        ImportField::Tags => "Tags",
+        ImportField::ClientNotes => "Client notes",
+        ImportField::ContactName => "Contact name",
+        ImportField::ContactTitle => "Contact title",
+        ImportField::Email => "Email",
+        ImportField::Phone => "Phone",
+        ImportField::Ignore => "Ignore",
+    }
+}
+
+/// Guesses for every header, then the obvious fix when two columns look like the contact's
+/// name: a plain "Name" beside a "Contact" column names the client when no column does.
+fn guessed(headers: &[String]) -> Vec<ColumnMapping> {
+    let mut mapping: Vec<ColumnMapping> = headers
         .iter()
         .map(|h| ColumnMapping {
             header: h.clone(),
             field: guess_field(h),
         })
-        .collect())
+        .collect();
+    let contacts: Vec<usize> = (0..mapping.len())
+        .filter(|&i| mapping[i].field == ImportField::ContactName)
+        .collect();
+    let plain: Vec<usize> = contacts
+        .iter()
+        .copied()
+        .filter(|&i| normalise(&mapping[i].header) == "name")
+        .collect();
+    let has_client = mapping.iter().any(|m| m.field == ImportField::ClientName);
+    if contacts.len() == 2 && plain.len() == 1 && !has_client {
+        mapping[plain[0]].field = ImportField::ClientName;
+    }
+    mapping
 }
 
-/// An import field by its snake_case name ("client_name", "email", "ignore"…).
 pub fn field_named(name: &str) -> Option<ImportField> {
     Some(
         match name.trim().to_lowercase().replace(['-', ' '], "_").as_str() {
@@ -198,13 +245,7 @@ fn resolve_mapping(
                 })
                 .collect()
         }
-        None => headers
-            .iter()
-            .map(|h| ColumnMapping {
-                header: h.clone(),
-                field: guess_field(h),
-            })
-            .collect(),
+        None => guessed(headers),
     };
     let mut seen: HashMap<ImportField, &str> = HashMap::new();
     for m in mapping.iter().filter(|m| m.field != ImportField::Ignore) {

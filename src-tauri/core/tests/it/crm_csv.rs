@@ -202,7 +202,12 @@ async fn malformed_files_and_mappings_are_rejected_clearly() {
         (
             b"company,client\nA,B\n".to_vec(),
             None,
-            "mapped to ClientName",
+            "mapped to Client name",
+        ),
+        (
+            b"company,name,contact\nAcme,Dana,Dan\n".to_vec(),
+            None,
+            "--map \"name=contact_name\" --map \"contact=ignore\"",
         ),
         (
             b"company,email\nAcme,\xff\xfe@x.example\n".to_vec(),
@@ -423,4 +428,31 @@ async fn semicolon_and_tab_separated_files_import_like_comma_ones() {
             "{why}"
         );
     }
+}
+
+/// `name,email,contact`: a plain "Name" beside a "Contact" column, and no company column, is the
+/// client's name (it used to be refused as two contact-name columns).
+#[tokio::test]
+async fn a_plain_name_beside_a_contact_column_is_the_client() {
+    let t = test_crm().await;
+    let file = b"name,email,contact\nAcme Analytics,dana@acme.example,Dana Whitfield\n";
+    let guessed = cremmy_core::crm::guessed_mapping(file).unwrap();
+    let fields: Vec<ImportField> = guessed.iter().map(|m| m.field).collect();
+    assert_eq!(
+        fields,
+        [
+            ImportField::ClientName,
+            ImportField::Email,
+            ImportField::ContactName
+        ],
+        "the preview shows the same guess the import uses"
+    );
+    let done = t.crm.commit_import(file, None).await.expect("imported");
+    assert_eq!((done.clients_created, done.contacts_created), (1, 1));
+    let clients = t
+        .crm
+        .list_clients(&cremmy_protocol::crm::ClientQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(clients.rows[0].name, "Acme Analytics");
 }
