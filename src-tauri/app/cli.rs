@@ -95,7 +95,11 @@ pub enum Command {
         login_hint: Option<String>,
     },
     /// List connected accounts and their state.
-    Accounts,
+    Accounts {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Disconnect an account: revoke its grant and delete its tokens from the keychain.
     Disconnect { id: i64 },
     /// Sync connected accounts with their providers, after running what waits in the outbox.
@@ -135,6 +139,25 @@ pub enum Command {
         failed: bool,
         #[arg(long, default_value_t = 20)]
         limit: i64,
+        /// Print the runs as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search clients, contacts, deals and activities (what the window's Ctrl+K finds).
+    Search {
+        /// The words to look for.
+        #[arg(required = true)]
+        words: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// Print the hits as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Back up the database now (a consistent copy; the window also keeps a daily one for a week).
     Backup {
@@ -199,6 +222,11 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
         }
     };
     runtime.block_on(async {
+        if let Command::Completions { shell } = &command {
+            let mut cli = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cli, "cremmy", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
         if let Command::Restore { file } = &command {
             // Nothing may hold the database while it is replaced: no core is opened.
             return crate::cli_backup::restore(data_dir, file).await;
@@ -223,7 +251,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Connect { provider, features, no_browser, login_hint } => {
                 crate::cli_accounts::connect(accounts, provider, &features, no_browser, login_hint).await
             }
-            Command::Accounts => crate::cli_accounts::list(accounts).await,
+            Command::Accounts { json } => crate::cli_accounts::list(accounts, json).await,
             Command::Disconnect { id } => crate::cli_accounts::disconnect(accounts, id).await,
             Command::Sync { once: false, .. } => report(Err::<String, _>(
                 "`cremmy sync` needs --once: background sync runs in the Cremmy window and tray.",
@@ -258,7 +286,10 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                     .await
                     .map(|f| format!("Drive folder of client {client_id} ({}): {}", f.account_email, f.url)),
             ),
-            Command::SyncLog { failed, limit } => crate::cli_sync::sync_log(sync, failed, limit).await,
+            Command::SyncLog { failed, limit, json } => crate::cli_sync::sync_log(sync, failed, limit, json).await,
+            Command::Search { words, limit, json } => crate::cli_sync::search(crm, &words.join(" "), limit, json).await,
+            // Handled above, before anything opens.
+            Command::Completions { .. } => ExitCode::SUCCESS,
             Command::Doctor { json } => run_doctor(&core, json).await,
             Command::Demo => report(crm.load_demo(utc_today()).await.map(|n| format!("Loaded demo data: {n} clients."))),
             Command::Generate { clients, deals, activities, seed } => report(
@@ -293,6 +324,17 @@ pub(crate) fn report(result: Result<String, impl std::fmt::Display>) -> ExitCode
             eprintln!("error: {e}");
             ExitCode::from(NEEDS_ATTENTION)
         }
+    }
+}
+
+/// `--json` output: the value as pretty JSON on standard output.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(Err::<String, _>(e)),
     }
 }
 

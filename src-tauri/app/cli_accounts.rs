@@ -86,11 +86,14 @@ pub async fn connect(
     )
 }
 
-pub async fn list(accounts: &Accounts) -> ExitCode {
+pub async fn list(accounts: &Accounts, json: bool) -> ExitCode {
     let all = match accounts.list().await {
         Ok(all) => all,
         Err(e) => return crate::cli::report(Err::<String, _>(e)),
     };
+    if json {
+        return crate::cli::print_json(&all);
+    }
     if all.is_empty() {
         println!("No accounts. Connect one with `cremmy connect google`.");
     }

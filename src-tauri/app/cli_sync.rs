@@ -40,13 +40,14 @@ pub async fn sync_once(sync: &SyncRunner, account_id: Option<i64>, reconcile: bo
     }
 }
 
-pub async fn sync_log(sync: &SyncRunner, failed_only: bool, limit: i64) -> ExitCode {
+pub async fn sync_log(sync: &SyncRunner, failed_only: bool, limit: i64, json: bool) -> ExitCode {
     let query = SyncRunQuery {
         failed_only,
         limit: Some(limit),
         ..SyncRunQuery::default()
     };
     match sync.runs(&query).await {
+        Ok(runs) if json => crate::cli::print_json(&runs),
         Ok(runs) if runs.is_empty() => report(Ok::<_, String>("No sync runs yet.".to_string())),
         Ok(runs) => {
             for run in &runs {
@@ -83,4 +84,28 @@ fn line(run: &SyncRun) -> String {
         (SyncRunStatus::Failed, None) => format!("{head} — FAILED"),
         _ => format!("{head} — ok"),
     }
+}
+
+/// `cremmy search WORDS`: the palette's search from a terminal, one hit a line (or JSON).
+pub async fn search(crm: &cremmy_core::crm::Crm, text: &str, limit: i64, json: bool) -> ExitCode {
+    let hits = match crm.search(text, limit).await {
+        Ok(hits) => hits,
+        Err(e) => return report(Err::<String, _>(e)),
+    };
+    if json {
+        return crate::cli::print_json(&hits);
+    }
+    if hits.is_empty() {
+        println!("Nothing matches \"{text}\".");
+    }
+    for h in &hits {
+        let kind = format!("{:?}", h.kind).to_lowercase();
+        let place = if h.title == h.client_name {
+            String::new()
+        } else {
+            format!(" ({})", h.client_name)
+        };
+        println!("{kind:<9} #{:<6} {}{place}", h.id, h.title);
+    }
+    ExitCode::SUCCESS
 }

@@ -455,3 +455,53 @@ fn data_dir_goes_before_or_after_the_command_and_a_typo_is_not_a_link() {
         stderr(&typo)
     );
 }
+
+/// `cremmy search` finds what the window's search finds; listings take `--json`; completion
+/// scripts are printed for the shells clap knows.
+#[test]
+fn search_json_listings_and_completions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(run_cremmy(&data, &["demo"]).status.success());
+    let found = run_cremmy(&data, &["search", "acme"]);
+    assert!(found.status.success(), "{}", stderr(&found));
+    assert!(
+        stdout(&found)
+            .lines()
+            .any(|l| l.starts_with("client") && l.contains("Acme Analytics")),
+        "{}",
+        stdout(&found)
+    );
+    let hits: serde_json::Value =
+        serde_json::from_slice(&run_cremmy(&data, &["search", "dana", "--json"]).stdout).unwrap();
+    assert!(
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "contact" && h["title"] == "Dana Whitfield"),
+        "{hits}"
+    );
+    for listing in [&["accounts", "--json"][..], &["sync-log", "--json"][..]] {
+        let out = run_cremmy(&data, listing);
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{listing:?} prints JSON: {}", stdout(&out)));
+        assert!(value.is_array(), "{listing:?}: {value}");
+    }
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef cremmy"),
+        ("fish", "complete -c cremmy"),
+    ] {
+        let out = run_cremmy(&data, &["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        assert!(
+            stdout(&out).contains(marker),
+            "{shell}: {}",
+            &stdout(&out)[..200.min(stdout(&out).len())]
+        );
+        assert!(
+            stdout(&out).contains("export-json"),
+            "{shell} completes the commands"
+        );
+    }
+}
