@@ -168,11 +168,18 @@ impl Worker {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut noticed_until = self.clock.now();
+        let mut finished = self.runner.finished();
         loop {
             let mut forced = false;
             let mut stop = false;
             tokio::select! {
                 _ = ticker.tick() => {}
+                // A sync started elsewhere ("Sync now", the CLI's runner in this process) ended:
+                // publish the new last sync now rather than at the next tick.
+                Ok(()) = finished.changed() => {
+                    let _ = self.publish().await;
+                    continue;
+                }
                 command = inbox.recv() => {
                     let command = command.unwrap_or(EngineCommand::Stop);
                     self.apply(command, &mut forced, &mut stop).await;

@@ -42,6 +42,9 @@ pub struct SyncRunner {
     folders: Arc<tokio::sync::Mutex<()>>,
     /// Where the running sync is (`None` between runs).
     progress: Arc<tokio::sync::watch::Sender<Option<SyncProgress>>>,
+    /// Bumped when a sync of everything finishes, whoever started it (the engine republishes
+    /// its status at once, so the status bar shows a "Sync now" the moment it ends).
+    finished: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// The settings key of the last finished sync ([`LastSync`] as JSON).
@@ -58,6 +61,7 @@ impl SyncRunner {
             running: Arc::default(),
             folders: Arc::default(),
             progress: Arc::new(tokio::sync::watch::channel(None).0),
+            finished: Arc::new(tokio::sync::watch::channel(0).0),
         }
     }
 
@@ -69,6 +73,11 @@ impl SyncRunner {
     /// Where the running sync is; `None` between runs.
     pub fn progress(&self) -> tokio::sync::watch::Receiver<Option<SyncProgress>> {
         self.progress.subscribe()
+    }
+
+    /// Changes each time a sync of everything finishes (the last sync changed).
+    pub fn finished(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.finished.subscribe()
     }
 
     /// How the last full sync ended (every account), if one has.

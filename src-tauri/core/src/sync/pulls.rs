@@ -101,6 +101,7 @@ impl SyncRunner {
             self.db
                 .put_setting(LAST_SYNC, Some(&json), self.clock.now())
                 .await?;
+            self.finished.send_modify(|n| *n += 1);
         }
         Ok(runs)
     }

@@ -329,3 +329,54 @@ async fn a_running_sync_reports_its_phase_and_steps() {
     );
     assert_eq!(seen.last(), Some(&None), "cleared when the run ends");
 }
+
+/// "Sync now" runs the runner directly (the window waits for its runs); the engine still shows
+/// it as the last sync at once, not at its next tick (here an hour away).
+#[tokio::test]
+async fn a_sync_started_outside_the_engine_is_the_last_sync_at_once() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::MailIngest]).await;
+    let (tx, _notices) = mpsc::unbounded_channel();
+    let engine = Engine::start(
+        w.sync.clone(),
+        w.t.clock.clone(),
+        Duration::from_secs(3600),
+        tx,
+    );
+    let mut status = engine.handle().subscribe();
+    let first = tokio::time::timeout(
+        Duration::from_secs(20),
+        status.wait_for(|s| s.last_sync.is_some()),
+    )
+    .await
+    .expect("the start-up sync is published")
+    .unwrap()
+    .clone();
+    let started_at = first.last_sync.unwrap().finished_at;
+    w.t.clock.advance(MIN);
+    w.sync
+        .sync_now(
+            &cremmy_protocol::sync::SyncRequest::default(),
+            SyncTrigger::Manual,
+        )
+        .await
+        .unwrap();
+    let shown = tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| {
+            s.last_sync
+                .as_ref()
+                .is_some_and(|l| l.finished_at > started_at)
+        }),
+    )
+    .await
+    .expect("published without waiting for the hourly tick")
+    .unwrap()
+    .clone();
+    assert_eq!(
+        shown.last_sync.unwrap().finished_at,
+        started_at + MIN,
+        "the manual sync is the last sync"
+    );
+    engine.stop(Duration::from_secs(5)).await;
+}
