@@ -269,11 +269,22 @@ async fn restore_plain(
             .busy_timeout(std::time::Duration::from_millis(200));
         let mut conn = options.connect().await.map_err(|_| BackupError::InUse)?;
         // Leaving WAL mode needs the only connection; it also checkpoints the WAL into the file.
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(|_| BackupError::InUse)?;
-        if !mode.eq_ignore_ascii_case("delete") {
+        // A connection closed a moment ago (a core this process just closed: SQLite connections
+        // close on their own threads, later under load) may still be finishing, so the answer is
+        // asked again for up to three seconds before it counts.
+        let mut left_wal = false;
+        for _ in 0..15 {
+            let mode: Option<String> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
+                .fetch_one(&mut conn)
+                .await
+                .ok();
+            if mode.is_some_and(|m| m.eq_ignore_ascii_case("delete")) {
+                left_wal = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        if !left_wal {
             let _ = conn.close().await;
             return Err(BackupError::InUse);
         }

@@ -84,11 +84,12 @@ pub async fn schedule(
             path: file.clone(),
             reason: "it is not in the backups folder".into(),
         })?;
+    // A copy opened for an earlier choice is not needed any more, whatever is chosen now.
+    let opened = backup_dir(data_dir)?.join(OPENED);
+    let _ = std::fs::remove_file(&opened);
     let to_restore = if info.sealed {
         let secret =
             passphrase.ok_or_else(|| BackupError::NeedsPassphrase { path: file.clone() })?;
-        let opened = backup_dir(data_dir)?.join(OPENED);
-        let _ = std::fs::remove_file(&opened);
         let (sealed, plain, secret) = (file.clone(), opened.clone(), secret.to_string());
         let result = tokio::task::spawn_blocking(move || sealing::open(&sealed, &plain, &secret))
             .await

@@ -188,8 +188,13 @@ impl Database {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .pragma("temp_store", "memory");
+        // No idle or lifetime limits: a desktop app keeps its few connections, and sqlx's
+        // maintenance task then never holds one while the pool closes (a closed database must
+        // leave the file free, e.g. for a restore in the same process).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options.clone())
             .await
             .map_err(|source| classify_open_error(path, source))?;
@@ -200,6 +205,8 @@ impl Database {
             .map_err(|source| classify_open_error(path, source))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options)
             .await
             .map_err(|source| classify_open_error(path, source))?;

@@ -93,11 +93,13 @@ async fn backup_wipe_restore_brings_the_database_back_identical() {
     );
     db.close().await;
 
-    let restored = backup::restore(dir.path(), &saved, None, T0 + DAY)
+    // Restored as the app restores: before anything in the process opened it (`fresh_copy`).
+    let target = fresh_copy(dir.path());
+    let restored = backup::restore(target.path(), &saved, None, T0 + DAY)
         .await
         .expect("restored");
     assert!(restored.previous.exists(), "the wiped database was kept");
-    let reopened = Database::open_in(dir.path()).await.unwrap();
+    let reopened = Database::open_in(target.path()).await.unwrap();
     assert_eq!(
         contents(&reopened).await,
         before,
@@ -190,6 +192,35 @@ async fn one_daily_backup_a_day_and_a_week_of_them_kept() {
         "the oldest went: {kept:?}"
     );
     assert_eq!(kept[6], "daily-2026-03-11.sqlite3");
+}
+
+/// A copy of a data folder (database, its WAL, the backups folder, a pending-restore marker) that
+/// this process has never opened. Pools closed in this process can keep their SQLite files open
+/// for a while on sqlx's worker threads (seen under parallel tests), and a restore rightly refuses
+/// a database that is open; the app restores at start or from the CLI, before anything opens it,
+/// which a fresh copy reproduces.
+fn fresh_copy(dir: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let from = entry.path();
+        if name.ends_with("-shm") {
+            continue; // rebuilt from the WAL
+        }
+        if from.is_dir() {
+            std::fs::create_dir_all(copy.path().join(&name)).unwrap();
+            for inner in std::fs::read_dir(&from).unwrap().flatten() {
+                std::fs::copy(
+                    inner.path(),
+                    copy.path().join(&name).join(inner.file_name()),
+                )
+                .unwrap();
+            }
+        } else {
+            std::fs::copy(&from, copy.path().join(&name)).unwrap();
+        }
+    }
+    copy
 }
 
 /// The files in `dir` (names only).
@@ -289,16 +320,18 @@ async fn a_sealed_backup_opens_only_with_its_passphrase_and_restores_identical()
         assert_eq!(contents(&db).await, wiped, "{why}: nothing was changed");
         db.close().await;
     }
-    let restored = backup::restore(dir.path(), &sealed, Some(passphrase), T0 + DAY)
+    let target = fresh_copy(dir.path());
+    let restored = backup::restore(target.path(), &sealed, Some(passphrase), T0 + DAY)
         .await
         .expect("restored with the right passphrase");
     assert!(restored.previous.exists());
-    let reopened = Database::open_in(dir.path()).await.unwrap();
+    let reopened = Database::open_in(target.path()).await.unwrap();
     assert_eq!(
         contents(&reopened).await,
         before,
         "every table back as it was"
     );
+    let backups = target.path().join("backups");
     assert!(
         names_in(&backups).iter().all(|n| !n.starts_with('.')),
         "no opened (plain) copy is left in backups/: {:?}",
@@ -457,6 +490,19 @@ async fn a_restore_chosen_in_settings_happens_at_the_next_start_once() {
     core.schedule_restore(&ask(&sealed_name, Some("a passphrase of some length")))
         .await
         .expect("the right passphrase");
+    // Changing one's mind: the plain one, then the sealed one again; the opened copy of the
+    // sealed backup never outlives the choice.
+    core.schedule_restore(&ask(&plain_name, None))
+        .await
+        .expect("the plain one");
+    let opened = dir.path().join("backups").join(".pending-restore.sqlite3");
+    assert!(
+        !opened.exists(),
+        "the opened copy went with the earlier choice"
+    );
+    core.schedule_restore(&ask(&sealed_name, Some("a passphrase of some length")))
+        .await
+        .expect("the sealed one again");
     let before = contents(core.database()).await["clients"].clone();
     sqlx::query("DELETE FROM activities")
         .execute(core.database().writer())
@@ -476,7 +522,21 @@ async fn a_restore_chosen_in_settings_happens_at_the_next_start_once() {
         .unwrap();
     core.close().await;
 
-    let core = open(T0 + DAY).await;
+    // The next start, in a copy of the folder this process never opened (see `fresh_copy`).
+    let next = fresh_copy(dir.path());
+    let open_next = |now: i64| {
+        let path = next.path().to_path_buf();
+        async move {
+            cremmy_core::Core::open(
+                &path,
+                Arc::new(ManualClock::at(now)),
+                crate::graph_open::environment(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let core = open_next(T0 + DAY).await;
     let (name, outcome) = core
         .restored_at_start()
         .expect("the restore ran at start")
@@ -496,7 +556,7 @@ async fn a_restore_chosen_in_settings_happens_at_the_next_start_once() {
         "the replaced database is kept"
     );
     core.close().await;
-    let core = open(T0 + DAY + 1).await;
+    let core = open_next(T0 + DAY + 1).await;
     assert!(
         core.restored_at_start().is_none(),
         "once, not at every start"
