@@ -28,6 +28,7 @@ mod mail_labels;
 mod mail_send;
 mod mail_sync;
 mod outbox;
+mod outbox_planning;
 mod provider_calls;
 mod sheets_export;
 mod support;

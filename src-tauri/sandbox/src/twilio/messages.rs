@@ -250,10 +250,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = authorize(&shared, &headers, &account) {
-        return e;
-    }
-    let paging = match Paging::from_query(&query) {
+    let paging = match Paging::of_list(&shared, &headers, &account, &query) {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -322,10 +319,7 @@ pub async fn numbers(
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = authorize(&shared, &headers, &account) {
-        return e;
-    }
-    let paging = match Paging::from_query(&query) {
+    let paging = match Paging::of_list(&shared, &headers, &account, &query) {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -354,10 +348,7 @@ pub async fn calls(
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = authorize(&shared, &headers, &account) {
-        return e;
-    }
-    let paging = match Paging::from_query(&query) {
+    let paging = match Paging::of_list(&shared, &headers, &account, &query) {
         Ok(p) => p,
         Err(e) => return e,
     };

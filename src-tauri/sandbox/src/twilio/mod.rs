@@ -182,6 +182,17 @@ pub struct Paging {
 }
 
 impl Paging {
+    /// A list request: authorized for the account in its path, then its paging read.
+    pub fn of_list(
+        shared: &Shared,
+        headers: &HeaderMap,
+        account: &str,
+        query: &[(String, String)],
+    ) -> Result<Paging, Response> {
+        authorize(shared, headers, account)?;
+        Paging::from_query(query)
+    }
+
     pub fn from_query(query: &[(String, String)]) -> Result<Paging, Response> {
         let get = |k: &str| {
             query
