@@ -58,7 +58,9 @@ pub fn segments(body: &str) -> usize {
 
 impl Message {
     /// The status now: inbound messages are `received`; outbound ones step through queued,
-    /// sending and sent to their end (delivered, or failed/undelivered with an error code).
+    /// sending and sent to their end (delivered, or failed/undelivered with an error code), the
+    /// lifecycle of message-resource's "status". The pace (`status_step_ms`) is the sandbox's:
+    /// real timing depends on carriers.
     pub fn status(&self, settings: &TwilioSettings, now: i64) -> (&'static str, Option<u32>) {
         if self.inbound {
             return ("received", None);
@@ -74,7 +76,9 @@ impl Message {
             (1, _) => ("sending", None),
             (2, _) => ("sent", None),
             (_, None) => ("delivered", None),
-            // Carrier errors (30xxx) leave a message undelivered; the others fail it.
+            // message-resource, "status": `undelivered` is a delivery receipt saying the carrier
+            // did not deliver (the 30xxx carrier errors); `failed` is a message that could not
+            // be sent at all.
             (_, Some(code)) if (30000..31000).contains(&code) => ("undelivered", Some(code)),
             (_, Some(code)) => ("failed", Some(code)),
         }
@@ -171,7 +175,9 @@ pub async fn create(
             }
             from
         }
-        // A Messaging Service picks a sender from its pool: the account's first SMS number.
+        // A Messaging Service picks a sender from its pool (message-resource, "From" /
+        // "MessagingServiceSid"); which one is the sandbox's simplification: the account's first
+        // SMS number.
         (None, Some(_)) => twilio
             .owned()
             .iter()
@@ -243,7 +249,9 @@ fn day_of(ms: i64) -> String {
 }
 
 /// GET Messages.json: newest first, filtered by `To`, `From`, `DateSent`, `DateSent>` (on or
-/// after) and `DateSent<` (on or before), paged.
+/// after) and `DateSent<` (on or before), paged (filters: message-resource, "Read multiple
+/// Message resources"). Simplification: the sandbox sends at once, so a message's sent day is its
+/// created day.
 pub async fn list(
     State(shared): State<Shared>,
     Path(account): Path<String>,
