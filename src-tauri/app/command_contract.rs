@@ -13,7 +13,7 @@ pub const NOT_YET_IN_THE_UI: [&str; 2] = ["update_contact", "stage_deals"];
 pub struct Sources<'a> {
     /// `src-tauri/protocol/src/commands.rs`
     pub protocol: &'a str,
-    /// `src-tauri/app/commands.rs` and `desktop_commands.rs`, concatenated.
+    /// `src-tauri/app/commands.rs`, `desktop_commands.rs` and `texting_commands.rs`, concatenated.
     pub handlers: &'a str,
     /// `ui/src/api.rs`
     pub api: &'a str,
@@ -22,10 +22,11 @@ pub struct Sources<'a> {
 }
 
 /// The files the contract reads, relative to the workspace root.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 6] = [
     "src-tauri/protocol/src/commands.rs",
     "src-tauri/app/commands.rs",
     "src-tauri/app/desktop_commands.rs",
+    "src-tauri/app/texting_commands.rs",
     "ui/src/api.rs",
     "src-tauri/capabilities/main.json",
 ];
@@ -36,9 +37,9 @@ pub fn read(root: &std::path::Path) -> [String; 4] {
         |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
     [
         read(FILES[0]),
-        read(FILES[1]) + &read(FILES[2]),
-        read(FILES[3]),
+        read(FILES[1]) + &read(FILES[2]) + &read(FILES[3]),
         read(FILES[4]),
+        read(FILES[5]),
     ]
 }
 

@@ -550,7 +550,15 @@ macro_rules! all_commands {
             desktop_commands::list_backups,
             desktop_commands::restore_backup,
             desktop_commands::export_everything,
-            desktop_commands::restart_app
+            desktop_commands::restart_app,
+            texting_commands::connect_with_key,
+            texting_commands::texting_setup,
+            texting_commands::save_texting_settings,
+            texting_commands::text_preview,
+            texting_commands::send_text,
+            texting_commands::client_texts,
+            texting_commands::unmatched_texts,
+            texting_commands::attach_text
         ]
     };
 }

@@ -11,6 +11,7 @@ mod desktop;
 mod desktop_commands;
 mod links;
 mod system_clock;
+mod texting_commands;
 mod tray;
 
 use std::process::ExitCode;

@@ -500,3 +500,56 @@ pub async fn set_desktop_settings(
 pub async fn window_ready() -> Reply<()> {
     call(cmd::WINDOW_READY, &NoArgs {}).await
 }
+
+// Texting (Integrations → Twilio, "Send SMS", the Unmatched list).
+use cremmy_protocol::sms::{
+    ApiKeyConnect, AttachText, TextDraft, TextMessage, TextPreview, TextSent, TextingSettings,
+    TextingSetup,
+};
+
+/// Connects a provider with a pasted key (checked before anything is stored): its senders.
+pub async fn connect_with_key(request: ApiKeyConnect) -> Reply<TextingSetup> {
+    #[derive(Serialize)]
+    struct A {
+        request: ApiKeyConnect,
+    }
+    call(cmd::CONNECT_WITH_KEY, &A { request }).await
+}
+pub async fn texting_setup() -> Reply<Option<TextingSetup>> {
+    call(cmd::TEXTING_SETUP, &NoArgs {}).await
+}
+pub async fn save_texting_settings(settings: TextingSettings) -> Reply<TextingSettings> {
+    #[derive(Serialize)]
+    struct A {
+        settings: TextingSettings,
+    }
+    call(cmd::SAVE_TEXTING_SETTINGS, &A { settings }).await
+}
+/// The composer's live preview.
+pub async fn text_preview(draft: TextDraft) -> Reply<TextPreview> {
+    #[derive(Serialize)]
+    struct A {
+        draft: TextDraft,
+    }
+    call(cmd::TEXT_PREVIEW, &A { draft }).await
+}
+pub async fn send_text(draft: TextDraft) -> Reply<TextSent> {
+    #[derive(Serialize)]
+    struct A {
+        draft: TextDraft,
+    }
+    call(cmd::SEND_TEXT, &A { draft }).await
+}
+pub async fn client_texts(id: Id) -> Reply<Vec<TextMessage>> {
+    call(cmd::CLIENT_TEXTS, &IdArg { id }).await
+}
+pub async fn unmatched_texts() -> Reply<Vec<TextMessage>> {
+    call(cmd::UNMATCHED_TEXTS, &NoArgs {}).await
+}
+pub async fn attach_text(request: AttachText) -> Reply<Id> {
+    #[derive(Serialize)]
+    struct A {
+        request: AttachText,
+    }
+    call(cmd::ATTACH_TEXT, &A { request }).await
+}

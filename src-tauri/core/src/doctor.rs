@@ -7,7 +7,7 @@ use crate::accounts::Accounts;
 use crate::db::{Database, DbError};
 use crate::endpoints::Endpoints;
 use crate::keychain;
-use crate::providers::registry::registration;
+use crate::providers::registry::{registration, Auth};
 
 pub async fn report(
     app_version: &str,
@@ -64,8 +64,12 @@ pub async fn report(
     })
 }
 
-/// Whether the sign-in is set up (an OAuth client from the environment or Settings).
+/// Whether the sign-in is set up (an OAuth client from the environment or Settings); a provider
+/// whose key the user pastes can always be connected.
 async fn can_connect(accounts: &Accounts, provider: Provider) -> bool {
+    if registration(provider).is_some_and(|r| !matches!(r.auth, Auth::OAuthPkce { .. })) {
+        return true;
+    }
     accounts
         .oauth_client_setup(provider)
         .await

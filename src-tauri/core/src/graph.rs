@@ -18,6 +18,8 @@ use crate::db::{Database, DbError};
 use crate::endpoints::Endpoints;
 use crate::engine::Engine;
 use crate::providers::google::{Google, GoogleError};
+use crate::providers::twilio::Twilio;
+use crate::providers::Providers;
 use crate::sync::{SyncError, SyncRunner};
 use crate::HasErrorCode;
 
@@ -113,7 +115,8 @@ impl Core {
         )
         .await?;
         let google = Google::new(accounts.clone(), clock.clone(), &environment.endpoints)?;
-        let sync = SyncRunner::new(db.clone(), clock.clone(), google);
+        let twilio = Twilio::new(accounts.http().clone(), &environment.endpoints);
+        let sync = SyncRunner::new(db.clone(), clock.clone(), Providers::new(google, twilio));
         sync.close_abandoned_runs().await?;
         sync.requeue_interrupted_jobs().await?;
         let heartbeat = renew_leases(db.clone(), clock.clone(), crate::lease::HEARTBEAT);

@@ -54,10 +54,14 @@ pub enum Feature {
     /// Reading the user's own Google Docs (read-only), asked only when the user copies an
     /// existing Doc as a template.
     DocsRead,
+    /// Text messages (SMS and WhatsApp): sending, replies, opt-outs.
+    Sms,
+    /// The provider's call log.
+    Calls,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 7] = [
+    pub const ALL: [Feature; 9] = [
         Feature::MailIngest,
         Feature::MailSend,
         Feature::Drive,
@@ -65,6 +69,8 @@ impl Feature {
         Feature::Sheets,
         Feature::Calendar,
         Feature::DocsRead,
+        Feature::Sms,
+        Feature::Calls,
     ];
 
     pub fn label(self) -> &'static str {
@@ -76,6 +82,8 @@ impl Feature {
             Feature::Sheets => "Sheets export and lead import",
             Feature::Calendar => "Meetings from Calendar",
             Feature::DocsRead => "Read your own Docs (to copy a template)",
+            Feature::Sms => "Text messages (SMS and WhatsApp)",
+            Feature::Calls => "Call log",
         }
     }
 }

@@ -23,6 +23,15 @@ pub const STAGE_DEALS: &str = "stage_deals";
 pub const CREATE_DEAL: &str = "create_deal";
 pub const MOVE_DEAL: &str = "move_deal";
 
+pub const CONNECT_WITH_KEY: &str = "connect_with_key";
+pub const TEXTING_SETUP: &str = "texting_setup";
+pub const SAVE_TEXTING_SETTINGS: &str = "save_texting_settings";
+pub const TEXT_PREVIEW: &str = "text_preview";
+pub const SEND_TEXT: &str = "send_text";
+pub const CLIENT_TEXTS: &str = "client_texts";
+pub const UNMATCHED_TEXTS: &str = "unmatched_texts";
+pub const ATTACH_TEXT: &str = "attach_text";
+
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
 pub const TASK_BOARD: &str = "task_board";
@@ -151,4 +160,12 @@ pub const ALL: &[&str] = &[
     DESKTOP_STATE,
     SET_DESKTOP_SETTINGS,
     WINDOW_READY,
+    CONNECT_WITH_KEY,
+    TEXTING_SETUP,
+    SAVE_TEXTING_SETTINGS,
+    TEXT_PREVIEW,
+    SEND_TEXT,
+    CLIENT_TEXTS,
+    UNMATCHED_TEXTS,
+    ATTACH_TEXT,
 ];

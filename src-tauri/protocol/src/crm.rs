@@ -258,6 +258,10 @@ pub enum ActivitySource {
     GeneratedDoc,
     /// The benchmark data set (`cremmy generate`).
     Generated,
+    /// A text message (SMS or WhatsApp), keyed by the provider's message id.
+    Text,
+    /// A call from the provider's call log, keyed by the provider's call id.
+    Call,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -58,6 +58,10 @@ stored_names! {
         Sheets = "sheets",
         Drive = "drive",
         Docs = "docs",
+        /// Text messages (Twilio Messaging).
+        Texts = "texts",
+        /// A call log (Twilio Voice).
+        Calls = "calls",
     }
 }
 
@@ -108,5 +112,6 @@ stored_names! {
         GenerateDoc = "generate_doc",
         ExportSheets = "export_sheets",
         TaskEvent = "task_event",
+        SendText = "send_text",
     }
 }

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod engine;
 pub mod kinds;
 pub mod mail;
+pub mod sms;
 pub mod sync;
 
 /// An error as the UI sees it: a stable machine code to match on and a message for people.

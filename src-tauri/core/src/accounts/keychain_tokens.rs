@@ -14,6 +14,8 @@ pub const KEYCHAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 pub enum TokenKind {
     Refresh,
     Access,
+    /// A key or token the user pasted (an API key and its secret), for providers without OAuth.
+    ApiKey,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,7 @@ impl TokenVault {
         let kind = match kind {
             TokenKind::Refresh => "refresh",
             TokenKind::Access => "access",
+            TokenKind::ApiKey => "api-key",
         };
         format!(
             "{}/{}/{}/{kind}",

@@ -362,6 +362,9 @@ impl Accounts {
         self.keychain
             .delete(account.provider, &account.email, TokenKind::Access)
             .await?;
+        self.keychain
+            .delete(account.provider, &account.email, TokenKind::ApiKey)
+            .await?;
         self.set_status(id, AccountStatus::Disconnected, None)
             .await?;
         self.get(id).await
@@ -402,7 +405,11 @@ pub fn fits_keychain(secret: &str) -> bool {
     secret.encode_utf16().count() * 2 <= KEYCHAIN_SECRET_LIMIT_BYTES
 }
 
-fn check_secret_size(provider: Provider, what: &'static str, secret: &str) -> AccountsResult<()> {
+pub(super) fn check_secret_size(
+    provider: Provider,
+    what: &'static str,
+    secret: &str,
+) -> AccountsResult<()> {
     if fits_keychain(secret) {
         Ok(())
     } else {

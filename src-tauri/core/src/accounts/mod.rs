@@ -2,6 +2,7 @@
 //! redirect), tokens in the OS keychain only, refresh ahead of expiry shared by concurrent
 //! callers, `invalid_grant` → "reconnect", disconnect with best-effort revoke.
 
+mod api_keys;
 mod callback;
 mod connect;
 mod keychain_tokens;
@@ -147,6 +148,10 @@ pub enum AccountsError {
         error: String,
         description: Option<String>,
     },
+    #[error("Check the {field}: {reason}. Nothing was stored.")]
+    InvalidKey { field: &'static str, reason: String },
+    #[error("{} did not accept this key (check the account and the key, and that the key belongs to the account). Nothing was stored.", provider.display_name())]
+    KeyRefused { provider: Provider },
     #[error("{} no longer accepts Cremmy's access for {email} (revoked or expired). Reconnect the account.", provider.display_name())]
     ReconnectNeeded { provider: Provider, email: String },
     #[error("The account {email} is disconnected. Connect it again to use it.")]
@@ -218,6 +223,8 @@ impl HasErrorCode for AccountsError {
             AccountsError::Unsupported(_)
             | AccountsError::InvalidOAuthClient { .. }
             | AccountsError::Callback(_)
+            | AccountsError::InvalidKey { .. }
+            | AccountsError::KeyRefused { .. }
             | AccountsError::SignInRefused { .. } => ErrorCode::InvalidInput,
             AccountsError::NoOAuthApp { .. }
             | AccountsError::MissingClientSecret { .. }
@@ -289,6 +296,16 @@ impl Accounts {
             waiting: Arc::default(),
             refreshing: Arc::default(),
         })
+    }
+
+    /// The HTTP client accounts call providers with (shared by the providers' clients).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Where each provider lives.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
     }
 
     fn lock_pending(&self) -> std::sync::MutexGuard<'_, login::PendingLogins> {

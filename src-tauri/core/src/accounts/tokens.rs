@@ -63,7 +63,7 @@ impl Accounts {
         }
     }
 
-    async fn usable_row(&self, id: i64) -> AccountsResult<AccountRow> {
+    pub(super) async fn usable_row(&self, id: i64) -> AccountsResult<AccountRow> {
         let row = self.row(id).await?;
         let (provider, email) = (row.account.provider, row.account.email.clone());
         match row.account.status {

@@ -70,6 +70,8 @@ impl Stored for ActivitySource {
         (ActivitySource::MailDraft, "mail-draft"),
         (ActivitySource::GeneratedDoc, "generated-doc"),
         (ActivitySource::Generated, "generated"),
+        (ActivitySource::Text, "text"),
+        (ActivitySource::Call, "call"),
     ];
 }
 impl Stored for DocumentKind {

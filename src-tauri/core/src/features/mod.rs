@@ -3,6 +3,7 @@
 //! executors. A feature never names a provider, and never imports the sync runner that calls it.
 
 pub mod calendar;
+pub mod call_log;
 pub mod client_folder;
 pub mod doc_templates;
 pub mod leads;
@@ -10,3 +11,4 @@ pub mod mail;
 pub mod pipeline_export;
 pub mod task_calendar;
 pub mod templates;
+pub mod texts;

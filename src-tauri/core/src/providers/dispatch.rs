@@ -10,12 +10,14 @@ use cremmy_protocol::accounts::Account;
 use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
-use super::google;
 use super::registry::{registration, Capability, Product};
+use super::{google, twilio};
 use crate::accounts::Accounts;
+use crate::accounts::AccountsError;
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 use crate::features::calendar::{CalendarSource, EventPage};
+use crate::features::call_log::{CallLog, CallRecord};
 use crate::features::client_folder::{Folder, FolderTree};
 use crate::features::doc_templates::DocStore;
 use crate::features::leads::SheetTable;
@@ -23,21 +25,68 @@ use crate::features::mail::send::{DraftRef, MailOutbox, Sent};
 use crate::features::mail::{Changes, MailHeaders, MailQuery, MailSource, MessageRef, Page};
 use crate::features::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSink};
 use crate::features::task_calendar::{CalendarWriter, TimedEvent};
+use crate::features::texts::{OutgoingText, SendOutcome, TextGateway, TextState};
 use crate::file_links::FileLinks;
 
 /// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
 #[derive(Clone)]
 pub struct Providers {
     google: google::Google,
+    twilio: twilio::Twilio,
 }
 
+/// Tests and benchmarks that build a runner from Google alone get Twilio on the same endpoints.
 impl From<google::Google> for Providers {
     fn from(google: google::Google) -> Providers {
-        Providers { google }
+        let accounts = google.accounts();
+        let twilio = twilio::Twilio::new(accounts.http().clone(), accounts.endpoints());
+        Providers { google, twilio }
     }
 }
 
 impl Providers {
+    pub fn new(google: google::Google, twilio: twilio::Twilio) -> Providers {
+        Providers { google, twilio }
+    }
+
+    /// The account's texting and call log; `None` for a provider that does not text. A key
+    /// missing from the keychain leaves the account "needs reconnecting".
+    pub async fn texting(&self, account: &Account) -> Result<Option<Texting>, AccountsError> {
+        match account.provider {
+            Provider::Twilio => {
+                let stored = self.accounts().api_key(account.id).await?;
+                let Some(creds) = twilio::TwilioCredentials::from_keychain(&account.email, &stored)
+                else {
+                    let problem = "Cremmy's key for this account in the keychain cannot be read.";
+                    self.accounts().key_refused(account.id, problem).await?;
+                    return Err(AccountsError::ReconnectNeeded {
+                        provider: account.provider,
+                        email: account.email.clone(),
+                    });
+                };
+                Ok(Some(Texting::Twilio(twilio::texting::TwilioTexts::new(
+                    self.twilio.fresh(),
+                    creds,
+                ))))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Connects an account whose key the user pasted: checked with the provider, then stored.
+    /// Its senders (for a texting provider) come back.
+    pub async fn connect_with_key(
+        &self,
+        request: &cremmy_protocol::sms::ApiKeyConnect,
+    ) -> Result<(Account, Vec<cremmy_protocol::sms::Sender>), AccountsError> {
+        match request.provider {
+            Provider::Twilio => {
+                twilio::connect::connect(&self.twilio, self.accounts(), request).await
+            }
+            other => Err(AccountsError::Unsupported(other)),
+        }
+    }
+
     pub fn accounts(&self) -> &Accounts {
         self.google.accounts()
     }
@@ -340,5 +389,69 @@ impl SheetTable for Spreadsheets {
         blocks: Vec<(CellBlock, Vec<Vec<String>>)>,
     ) -> Result<(), SourceError> {
         each!(self, s => s.write_blocks(spreadsheet_id, blocks).await)
+    }
+}
+
+/// An account's texting and call log.
+pub enum Texting {
+    Twilio(twilio::texting::TwilioTexts),
+}
+
+impl Texting {
+    /// Requests made so far.
+    pub fn calls(&self) -> u32 {
+        match self {
+            Texting::Twilio(t) => t.calls(),
+        }
+    }
+}
+
+impl TextGateway for Texting {
+    fn provider_name(&self) -> &'static str {
+        match self {
+            Texting::Twilio(t) => t.provider_name(),
+        }
+    }
+    async fn senders(&self) -> Result<Vec<cremmy_protocol::sms::Sender>, SourceError> {
+        match self {
+            Texting::Twilio(t) => t.senders().await,
+        }
+    }
+    async fn send(&self, text: &OutgoingText<'_>) -> Result<SendOutcome, SourceError> {
+        match self {
+            Texting::Twilio(t) => t.send(text).await,
+        }
+    }
+    async fn state(&self, sid: &str) -> Result<Option<TextState>, SourceError> {
+        match self {
+            Texting::Twilio(t) => t.state(sid).await,
+        }
+    }
+    async fn sent_between(
+        &self,
+        from: &str,
+        to: &str,
+        since: Timestamp,
+    ) -> Result<Vec<TextState>, SourceError> {
+        match self {
+            Texting::Twilio(t) => t.sent_between(from, to, since).await,
+        }
+    }
+    async fn received_at(
+        &self,
+        address: &str,
+        since: Timestamp,
+    ) -> Result<Vec<TextState>, SourceError> {
+        match self {
+            Texting::Twilio(t) => t.received_at(address, since).await,
+        }
+    }
+}
+
+impl CallLog for Texting {
+    async fn calls_since(&self, since: Timestamp) -> Result<Vec<CallRecord>, SourceError> {
+        match self {
+            Texting::Twilio(t) => t.calls_since(since).await,
+        }
     }
 }

@@ -7,4 +7,6 @@ pub mod google;
 pub mod registry;
 pub mod twilio;
 
-pub use dispatch::{Calendar, Documents, Folders, Mailbox, Providers, Session, Spreadsheets};
+pub use dispatch::{
+    Calendar, Documents, Folders, Mailbox, Providers, Session, Spreadsheets, Texting,
+};

@@ -77,6 +77,10 @@ pub enum Capability {
     DocStore,
     SpreadsheetSink,
     SheetTable,
+    /// Sending and receiving text messages.
+    Texting,
+    /// Reading the call log.
+    CallLog,
 }
 
 /// The provider's product that does one capability (Gmail is Google's mail source), as runs and
@@ -126,12 +130,14 @@ impl Registration {
 }
 
 /// Every provider Cremmy connects to.
-pub const REGISTRY: [&Registration; 1] = [&super::google::registration::REGISTRATION];
+pub const REGISTRY: [&Registration; 2] = [
+    &super::google::registration::REGISTRATION,
+    &super::twilio::registration::REGISTRATION,
+];
 
 /// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).
-const PLANNED: [(Provider, &str); 7] = [
+const PLANNED: [(Provider, &str); 6] = [
     (Provider::Microsoft, "https://graph.microsoft.com/"),
-    (Provider::Twilio, "https://api.twilio.com/"),
     (Provider::Hubspot, "https://api.hubapi.com/"),
     (Provider::Pipedrive, "https://api.pipedrive.com/"),
     (Provider::Salesforce, "https://login.salesforce.com/"),

@@ -24,6 +24,8 @@ pub enum SyncError {
     #[error(transparent)]
     Export(#[from] crate::features::pipeline_export::ExportError),
     #[error(transparent)]
+    Texts(#[from] crate::features::texts::TextsError),
+    #[error(transparent)]
     Source(#[from] SourceError),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
@@ -65,6 +67,7 @@ impl SyncError {
             SyncError::Documents(e) => e.fault(),
             SyncError::Leads(e) => e.fault(),
             SyncError::Export(e) => e.fault(),
+            SyncError::Texts(e) => e.fault(),
             SyncError::Source(e) => Fault::Provider(e),
             SyncError::Db(_) => Fault::Storage,
             _ => return None,
@@ -86,6 +89,7 @@ impl SyncError {
             | SyncError::Documents(_)
             | SyncError::Leads(_)
             | SyncError::Export(_)
+            | SyncError::Texts(_)
             | SyncError::Source(_)
             | SyncError::Db(_) => self.feature().is_some_and(Fault::is_retryable),
         }
@@ -133,6 +137,7 @@ impl HasErrorCode for SyncError {
             | SyncError::Documents(_)
             | SyncError::Leads(_)
             | SyncError::Export(_)
+            | SyncError::Texts(_)
             | SyncError::Source(_)
             | SyncError::Db(_) => self.feature().map_or(ErrorCode::Internal, Fault::code),
         }

@@ -9,6 +9,7 @@ pub mod log;
 pub mod outbox;
 mod preferences;
 mod pulls;
+mod texting;
 
 use std::sync::Arc;
 

@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::job_bodies::{
     ClientFolderJob, DealDraftJob, ExportSheetsJob, GenerateDocJob, SendEmailJob, TaskEventJob,
 };
+use super::texting::SendTextJob;
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::backoff::random_jitter;
 use crate::jobs::{self, after_failure, AfterFailure, Claimed, Failure, NewJob};
@@ -55,6 +56,7 @@ const KINDS: &[(JobKind, Erased)] = &[
     (GenerateDocJob::KIND, erased::<GenerateDocJob>),
     (ExportSheetsJob::KIND, erased::<ExportSheetsJob>),
     (TaskEventJob::KIND, erased::<TaskEventJob>),
+    (SendTextJob::KIND, erased::<SendTextJob>),
 ];
 
 /// Reads a stored job of kind `J` and runs one attempt; the result comes back as JSON.
@@ -154,7 +156,7 @@ impl SyncRunner {
     }
 
     /// Queues `job` under a fresh key and runs it now.
-    async fn submit<J: OutboxJob>(
+    pub(super) async fn submit<J: OutboxJob>(
         &self,
         job: J,
         title: &str,
@@ -169,7 +171,7 @@ impl SyncRunner {
         self.attempt_typed(&job, claimed, trigger).await
     }
 
-    async fn enqueue<J: OutboxJob>(
+    pub(super) async fn enqueue<J: OutboxJob>(
         &self,
         job: &J,
         key: &str,

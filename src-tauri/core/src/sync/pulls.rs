@@ -20,6 +20,8 @@ enum Step {
     Mail(Account),
     Calendar(Account),
     Leads(cremmy_protocol::sync::LeadSheet),
+    Texts(Account),
+    Calls(Account),
 }
 
 impl Step {
@@ -36,6 +38,8 @@ impl Step {
             Step::Mail(a) => of(a, Capability::MailSource),
             Step::Calendar(a) => of(a, Capability::CalendarSource),
             Step::Leads(_) => "Leads sheet".into(),
+            Step::Texts(a) => of(a, Capability::Texting),
+            Step::Calls(a) => of(a, Capability::CallLog),
         }
     }
 }
@@ -65,6 +69,8 @@ impl SyncRunner {
                 Step::Mail(account) => self.sync_mail(account, request.reconcile, trigger).await,
                 Step::Calendar(account) => self.sync_calendar(account, trigger).await,
                 Step::Leads(sheet) => self.sync_leads(sheet, trigger).await,
+                Step::Texts(account) => self.sync_texts(account, trigger).await,
+                Step::Calls(account) => self.sync_calls(account, trigger).await,
             };
             match run {
                 Ok(id) => run_ids.push(id),
@@ -119,7 +125,13 @@ impl SyncRunner {
                 steps.push(Step::Mail(account.clone()));
             }
             if account.features.contains(&Feature::Calendar) {
-                steps.push(Step::Calendar(account));
+                steps.push(Step::Calendar(account.clone()));
+            }
+            if account.features.contains(&Feature::Sms) {
+                steps.push(Step::Texts(account.clone()));
+            }
+            if account.features.contains(&Feature::Calls) {
+                steps.push(Step::Calls(account));
             }
         }
         if request.account_id.is_none() {

@@ -57,6 +57,11 @@ async fn doctor_follows_the_google_connection_through_its_states() {
     );
     assert_eq!(
         state_of(&t, Provider::Twilio).await,
+        IntegrationState::NotConnected,
+        "a provider whose key the user pastes needs no OAuth client to be connected"
+    );
+    assert_eq!(
+        state_of(&t, Provider::Hubspot).await,
         IntegrationState::NotConfigured,
         "a provider without a connector"
     );

@@ -33,5 +33,6 @@ mod provider_calls;
 mod sheets_export;
 mod support;
 mod sync_rules;
+mod texting;
 mod twilio_client;
 mod untrusted_input;

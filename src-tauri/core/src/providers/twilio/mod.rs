@@ -10,6 +10,10 @@ use serde::Deserialize;
 use crate::endpoints::Endpoints;
 use crate::http::call::{CallError, CallPolicy, Caller};
 
+pub mod connect;
+pub mod registration;
+pub mod texting;
+
 /// The account's credentials: its SID (in every path) and the pair Basic auth sends, an API key
 /// SID and secret (recommended) or the Account SID and Auth Token.
 #[derive(Clone)]
@@ -26,6 +30,34 @@ impl std::fmt::Debug for TwilioCredentials {
             .field("user", &self.user)
             .field("secret", &"<redacted>")
             .finish()
+    }
+}
+
+/// What the keychain keeps for a Twilio account: the Basic-auth pair (JSON).
+#[derive(serde::Serialize, Deserialize)]
+struct StoredSecret {
+    user: String,
+    secret: String,
+}
+
+impl TwilioCredentials {
+    /// The keychain's text for these credentials.
+    pub fn to_keychain(&self) -> String {
+        serde_json::to_string(&StoredSecret {
+            user: self.user.clone(),
+            secret: self.secret.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// Credentials from the account SID and the keychain's text; `None` if it is not ours.
+    pub fn from_keychain(account_sid: &str, stored: &str) -> Option<TwilioCredentials> {
+        let s: StoredSecret = serde_json::from_str(stored).ok()?;
+        Some(TwilioCredentials {
+            account_sid: account_sid.to_string(),
+            user: s.user,
+            secret: s.secret,
+        })
     }
 }
 
@@ -60,6 +92,26 @@ pub struct WireMessage {
     pub date_sent: Option<String>,
 }
 
+/// A call in the account's log (Call resource).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WireCall {
+    pub sid: String,
+    pub from: String,
+    pub to: String,
+    /// `inbound`, `outbound-api`, `outbound-dial`.
+    pub direction: String,
+    /// `queued`, `ringing`, `in-progress`, `completed`, `busy`, `failed`, `no-answer`, `canceled`.
+    pub status: String,
+    /// RFC 2822; absent while the call has not started.
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub end_time: Option<String>,
+    /// Seconds, as a string; absent until the call ends.
+    #[serde(default)]
+    pub duration: Option<String>,
+}
+
 /// What to send: `body` text, or an approved template (`content_sid`, WhatsApp outside the
 /// 24-hour window).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,7 +127,8 @@ struct Page<T> {
     #[serde(
         default = "Vec::new",
         alias = "messages",
-        alias = "incoming_phone_numbers"
+        alias = "incoming_phone_numbers",
+        alias = "calls"
     )]
     items: Vec<T>,
     next_page_uri: Option<String>,
@@ -131,6 +184,17 @@ impl Twilio {
         Twilio {
             caller: Caller::new(http, CallPolicy::api(Provider::Twilio)),
             origin: endpoints.base_url(Provider::Twilio).to_string(),
+        }
+    }
+
+    /// The same client with its own call count (one per run).
+    pub fn fresh(&self) -> Twilio {
+        Twilio {
+            caller: Caller::new(
+                self.caller.http().clone(),
+                CallPolicy::api(Provider::Twilio),
+            ),
+            origin: self.origin.clone(),
         }
     }
 
@@ -248,6 +312,82 @@ impl Twilio {
         );
         let first = self.url(creds, &query);
         self.all_pages("Twilio Messages list", creds, first).await
+    }
+}
+
+impl Twilio {
+    /// Messages from `from` to `to` sent on or after `since_day` (a retry looking for what an
+    /// earlier attempt may have sent), newest first.
+    pub async fn messages_between(
+        &self,
+        creds: &TwilioCredentials,
+        from: &str,
+        to: &str,
+        since_day: &str,
+    ) -> Result<Vec<WireMessage>, TwilioError> {
+        let query = format!(
+            "Messages.json?From={}&To={}&DateSent%3E={}&PageSize=100",
+            query_value(from),
+            query_value(to),
+            query_value(since_day)
+        );
+        let first = self.url(creds, &query);
+        self.all_pages("Twilio Messages list", creds, first).await
+    }
+
+    /// Calls that started on or after `since_day` (`YYYY-MM-DD`, UTC), newest first.
+    pub async fn calls_since(
+        &self,
+        creds: &TwilioCredentials,
+        since_day: &str,
+    ) -> Result<Vec<WireCall>, TwilioError> {
+        let query = format!(
+            "Calls.json?StartTime%3E={}&PageSize=200",
+            query_value(since_day)
+        );
+        let first = self.url(creds, &query);
+        self.all_pages("Twilio Calls list", creds, first).await
+    }
+
+    /// Whether the credentials reach `resource` (`Messages`, `Calls`): one item asked for. A
+    /// restricted API key answers 401/403 for what it may not read.
+    pub async fn reaches(
+        &self,
+        creds: &TwilioCredentials,
+        resource: &str,
+    ) -> Result<bool, TwilioError> {
+        let url = self.url(creds, &format!("{resource}.json?PageSize=1"));
+        match self
+            .get_json::<serde_json::Value>("Twilio access check", creds, &url)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(TwilioError::Call(CallError::Status {
+                status: 401 | 403, ..
+            })) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl crate::HasErrorCode for TwilioError {
+    fn code(&self) -> cremmy_protocol::ErrorCode {
+        use crate::failure::FailureKind as K;
+        use cremmy_protocol::ErrorCode as C;
+        match self.kind() {
+            K::Unauthorized => C::ReconnectNeeded,
+            K::NotFound => C::NotFound,
+            K::Invalid | K::Forbidden => C::InvalidInput,
+            K::Local => C::Internal,
+            _ => C::ProviderUnavailable,
+        }
+    }
+}
+
+impl From<TwilioError> for crate::failure::SourceError {
+    fn from(e: TwilioError) -> crate::failure::SourceError {
+        use crate::HasErrorCode;
+        crate::failure::SourceError::provider(Provider::Twilio, e.kind(), e.code(), e)
     }
 }
 

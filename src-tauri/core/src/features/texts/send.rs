@@ -1,0 +1,288 @@
+//! Sending a text: the composer's preview (recipient, rendered template, segments, why it cannot
+//! go), and the send job's one attempt. The provider has no idempotency header, so an attempt
+//! after one whose outcome is unknown first looks for the text it may have sent (same sender,
+//! recipient and body, sent after the job was queued, not yet recorded) before sending again.
+
+use std::collections::BTreeMap;
+
+use cremmy_protocol::crm::Contact;
+use cremmy_protocol::sms::{count_segments, Channel, TextDraft, TextPreview, TextSent};
+use serde::{Deserialize, Serialize};
+
+use super::store::{self, NumberOwner};
+use super::{
+    e164, settings, OutgoingText, Refusal, SendOutcome, TextGateway, TextState, TextsError,
+    TextsResult,
+};
+use crate::clock::Timestamp;
+use crate::crm::write::CrmTx;
+use crate::crm::{Crm, Date};
+use crate::features::templates::{self, money_text};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The variables a text template may use.
+pub const VARIABLES: [&str; 6] = [
+    "client_name",
+    "contact_name",
+    "contact_first_name",
+    "deal_title",
+    "deal_value",
+    "date",
+];
+
+/// A text ready to queue: rendered, addressed, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextJobInput {
+    pub client_id: i64,
+    pub contact_id: i64,
+    pub from: String,
+    pub to: String,
+    pub body: String,
+    /// When it was queued (Unix ms): a retry looks for texts sent since then.
+    pub queued_at: Timestamp,
+}
+
+fn first_name(name: &str) -> String {
+    name.split_whitespace().next().unwrap_or(name).to_string()
+}
+
+/// The contact to text: the one asked for, or the client's first live contact with a phone.
+fn pick_contact(contacts: &[Contact], contact_id: Option<i64>) -> Option<&Contact> {
+    match contact_id {
+        Some(id) => contacts.iter().find(|c| c.id == id),
+        None => contacts
+            .iter()
+            .find(|c| !c.archived && !c.phones.is_empty()),
+    }
+}
+
+/// The composer's preview; with `refused`/`missing` empty, [`ready`] gives the job's input.
+pub async fn preview(
+    crm: &Crm,
+    draft: &TextDraft,
+    sender: Option<&str>,
+    now: Timestamp,
+) -> TextsResult<TextPreview> {
+    let db = crm.database();
+    let page = crm
+        .client_page(draft.client_id)
+        .await
+        .map_err(|_| TextsError::NoSuchClient {
+            client_id: draft.client_id,
+        })?;
+    let region = settings(db).await?.default_region;
+    let contact = pick_contact(&page.contacts, draft.contact_id);
+    let mut values = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        if !v.trim().is_empty() {
+            values.insert(k.to_string(), v);
+        }
+    };
+    put("client_name", page.client.name.clone());
+    put(
+        "date",
+        Date::from_days(now.div_euclid(86_400_000)).to_string(),
+    );
+    if let Some(c) = contact {
+        put("contact_name", c.name.clone());
+        put("contact_first_name", first_name(&c.name));
+    }
+    if let Some(d) = page
+        .deals
+        .iter()
+        .filter(|d| d.won_at.is_none() && d.lost_at.is_none())
+        .max_by_key(|d| d.created_at)
+    {
+        put("deal_title", d.title.clone());
+        put("deal_value", money_text(d.value.minor, &d.value.currency));
+    }
+    let variables = templates::variables(&draft.body).map_err(|e| TextsError::Invalid {
+        field: "message",
+        reason: e.to_string(),
+    })?;
+    let missing: Vec<String> = variables
+        .iter()
+        .filter(|v| !values.contains_key(*v))
+        .cloned()
+        .collect();
+    let body = if missing.is_empty() {
+        templates::render(&draft.body, &values).map_err(|e| TextsError::Invalid {
+            field: "message",
+            reason: e.to_string(),
+        })?
+    } else {
+        draft.body.clone()
+    };
+    let phone = contact.and_then(|c| c.phones.first());
+    let to = phone
+        .and_then(|p| e164(p, &region).ok())
+        .map(|n| match draft.channel {
+            Channel::Sms => n,
+            Channel::Whatsapp => format!("whatsapp:{n}"),
+        });
+    let refused = match (contact, phone, &to) {
+        (None, _, _) => Some(format!("{} has no contact with a phone number", page.client.name)),
+        (Some(c), None, _) => Some(format!("{} has no phone number", c.name)),
+        (Some(c), Some(p), None) => Some(format!(
+            "{}'s number {p:?} is not a valid phone number (numbers without a country code are read as {region}; change the region in Settings → Texting)",
+            c.name
+        )),
+        (Some(_), Some(_), Some(to)) => match store::opted_out(db, to).await? {
+            Some(o) => Some(format!("{} has opted out of texts (they replied {})", o.number, o.keyword)),
+            None if body.trim().is_empty() => Some("the message is empty".into()),
+            None if sender.is_none() => Some(
+                "no sender is chosen: connect a texting provider on the Integrations page and pick a default number".into(),
+            ),
+            None => None,
+        },
+    };
+    Ok(TextPreview {
+        contact_id: contact.map(|c| c.id),
+        contact_name: contact.map(|c| c.name.clone()).unwrap_or_default(),
+        to,
+        count: count_segments(&body),
+        body,
+        missing,
+        refused,
+    })
+}
+
+/// The job's input from a preview that can be sent, or why not (the first reason).
+pub fn ready(
+    draft: &TextDraft,
+    preview: &TextPreview,
+    from: &str,
+    now: Timestamp,
+) -> TextsResult<TextJobInput> {
+    if !preview.missing.is_empty() {
+        return Err(TextsError::Invalid {
+            field: "message",
+            reason: templates::TemplateError::Missing {
+                names: preview.missing.clone(),
+            }
+            .to_string(),
+        });
+    }
+    if let Some(why) = &preview.refused {
+        return Err(TextsError::Invalid {
+            field: "recipient",
+            reason: why.clone(),
+        });
+    }
+    let (Some(contact_id), Some(to)) = (preview.contact_id, preview.to.clone()) else {
+        return Err(TextsError::Invalid {
+            field: "recipient",
+            reason: "no number to text".into(),
+        });
+    };
+    Ok(TextJobInput {
+        client_id: draft.client_id,
+        contact_id,
+        from: from.to_string(),
+        to,
+        body: preview.body.clone(),
+        queued_at: now,
+    })
+}
+
+/// One attempt of a send job. `maybe_sent`: an earlier attempt may have reached the provider.
+pub async fn send_text(
+    crm: &Crm,
+    gateway: &impl TextGateway,
+    account_id: i64,
+    input: &TextJobInput,
+    job_key: &str,
+    maybe_sent: bool,
+    now: Timestamp,
+) -> TextsResult<TextSent> {
+    let db = crm.database();
+    if let Some((sid, activity_id, status)) = store::sent_by_job(db, job_key).await? {
+        return Ok(TextSent {
+            sid,
+            activity_id: activity_id.unwrap_or_default(),
+            status,
+            recovered: true,
+        });
+    }
+    if let Some(o) = store::opted_out(db, &input.to).await? {
+        return Err(TextsError::OptedOut {
+            number: o.number,
+            keyword: o.keyword,
+        });
+    }
+    let owner = NumberOwner {
+        client_id: input.client_id,
+        contact_id: input.contact_id,
+    };
+    if maybe_sent {
+        // The provider's clock and this machine's may disagree, and its filter is by day: look
+        // from a day before the job was queued; the body and "not recorded here" decide.
+        let earlier = gateway
+            .sent_between(&input.from, &input.to, input.queued_at - DAY_MS)
+            .await?;
+        for state in earlier.into_iter().rev() {
+            if state.inbound || state.body != input.body {
+                continue;
+            }
+            if store::is_known(db, account_id, &state.sid).await? {
+                continue;
+            }
+            return record_sent(crm, account_id, &state, owner, job_key, now, true).await;
+        }
+    }
+    let outcome = gateway
+        .send(&OutgoingText {
+            from: &input.from,
+            to: &input.to,
+            body: &input.body,
+        })
+        .await?;
+    match outcome {
+        SendOutcome::Accepted(state) => {
+            record_sent(crm, account_id, &state, owner, job_key, now, false).await
+        }
+        SendOutcome::Refused {
+            refusal: Refusal::OptedOut,
+            ..
+        } => {
+            let mut tx = CrmTx::begin(db).await?;
+            let bare = input.to.trim_start_matches("whatsapp:");
+            store::opt_out(&mut tx, bare, "STOP", now).await?;
+            tx.commit(now).await?;
+            Err(TextsError::OptedOut {
+                number: bare.to_string(),
+                keyword: "STOP".into(),
+            })
+        }
+        SendOutcome::Refused { code, message, .. } => Err(TextsError::Refused {
+            provider: gateway.provider_name(),
+            to: input.to.clone(),
+            reason: match code {
+                Some(c) => format!("{message} (error {c})"),
+                None => message,
+            },
+        }),
+    }
+}
+
+async fn record_sent(
+    crm: &Crm,
+    account_id: i64,
+    state: &TextState,
+    owner: NumberOwner,
+    job_key: &str,
+    now: Timestamp,
+    recovered: bool,
+) -> TextsResult<TextSent> {
+    let mut tx = CrmTx::begin(crm.database()).await?;
+    let recorded =
+        store::record(&mut tx, account_id, state, Some(owner), Some(job_key), now).await?;
+    tx.commit(now).await?;
+    Ok(TextSent {
+        sid: state.sid.clone(),
+        activity_id: recorded.flatten().unwrap_or_default(),
+        status: state.status.clone(),
+        recovered,
+    })
+}

@@ -1,0 +1,276 @@
+//! Texting through the runner: connecting a texting account (the key checked by its provider
+//! before anything is stored), its settings, the composer's preview, sending (an outbox job), and the pulls of
+//! replies, statuses and the call log that every sync runs.
+
+use cremmy_protocol::accounts::{Account, Feature};
+use cremmy_protocol::kinds::{JobKind, RunKind};
+use cremmy_protocol::sms::{
+    ApiKeyConnect, AttachText, Channel, Sender, TextDraft, TextMessage, TextPreview, TextSent,
+    TextingSettings, TextingSetup,
+};
+use cremmy_protocol::sync::SyncTrigger;
+use serde::{Deserialize, Serialize};
+
+use super::log::{RunOutcome, RunSpec};
+use super::outbox::{JobRun, OutboxJob};
+use super::{SyncError, SyncResult, SyncRunner};
+use crate::features::call_log::{self, CallRun};
+use crate::features::texts::inbound::{self, TextRun};
+use crate::features::texts::send::{self, TextJobInput};
+use crate::features::texts::{self, store, TextGateway, TextsError};
+use crate::providers::registry::Capability;
+use crate::providers::{Providers, Texting};
+use crate::HasErrorCode;
+
+/// The senders last listed by the texting account (settings, JSON).
+const SENDERS_KEY: &str = "texting.senders";
+
+/// "Send SMS": one text to one contact, recorded as an `sms` activity; logged as a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct SendTextJob {
+    pub input: TextJobInput,
+}
+
+impl OutboxJob for SendTextJob {
+    const KIND: JobKind = JobKind::SendText;
+    type Done = TextSent;
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<TextSent> {
+        let account = runner.account_with(Feature::Sms).await?;
+        let texting = runner.texting(&account).await?;
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: Providers::product(account.provider, Capability::Texting).key,
+            kind: RunKind::Send,
+            trigger: job.trigger,
+        };
+        let (_, result) = runner
+            .logged(spec, async {
+                let result = send::send_text(
+                    &runner.crm,
+                    &texting,
+                    account.id,
+                    &self.input,
+                    &job.key,
+                    job.maybe_done_before(),
+                    runner.clock.now(),
+                )
+                .await;
+                let outcome = RunOutcome::of_job(&result, texting.calls());
+                (result, outcome)
+            })
+            .await?;
+        let result = result.map_err(SyncError::from);
+        runner.note_refused_key(&account, &result).await;
+        result
+    }
+}
+
+impl SyncRunner {
+    /// The account's texting; an account whose provider does not text is "no account".
+    async fn texting(&self, account: &Account) -> SyncResult<Texting> {
+        self.providers
+            .texting(account)
+            .await?
+            .ok_or(SyncError::NoAccountFor {
+                feature: Feature::Sms,
+            })
+    }
+
+    /// A provider that refuses the stored key (revoked, rotated) leaves the account "needs
+    /// reconnecting" instead of failing every sync.
+    async fn note_refused_key<T>(&self, account: &Account, result: &SyncResult<T>) {
+        if let Err(e) = result {
+            if e.code() == cremmy_protocol::ErrorCode::ReconnectNeeded {
+                let problem = format!(
+                    "{} no longer accepts Cremmy's key (revoked or rotated). Reconnect with a current key.",
+                    account.provider.display_name()
+                );
+                let _ = self
+                    .providers
+                    .accounts()
+                    .key_refused(account.id, &problem)
+                    .await;
+            }
+        }
+    }
+
+    /// Integrations → a texting provider → Connect: the key is checked with the provider before
+    /// anything is stored; the first SMS number becomes the default sender unless one is chosen.
+    pub async fn connect_texting(&self, request: &ApiKeyConnect) -> SyncResult<TextingSetup> {
+        let (account, senders) = self.providers.connect_with_key(request).await?;
+        self.remember_senders(&senders).await?;
+        let mut settings = texts::settings(&self.db).await?;
+        if settings
+            .default_sender
+            .as_ref()
+            .is_none_or(|s| !senders.iter().any(|x| &x.address == s))
+        {
+            settings.default_sender = senders
+                .iter()
+                .find(|s| s.channel == Channel::Sms)
+                .map(|s| s.address.clone());
+            settings = texts::save_settings(&self.db, &settings, self.clock.now()).await?;
+        }
+        Ok(TextingSetup {
+            account_id: account.id,
+            account_sid: account.email,
+            senders,
+            settings,
+        })
+    }
+
+    async fn remember_senders(&self, senders: &[Sender]) -> SyncResult<()> {
+        let json = serde_json::to_string(senders).unwrap_or_default();
+        self.db
+            .put_setting(SENDERS_KEY, Some(&json), self.clock.now())
+            .await?;
+        Ok(())
+    }
+
+    /// The connected texting account, its senders and settings (`None`: none connected).
+    pub async fn texting_setup(&self) -> SyncResult<Option<TextingSetup>> {
+        let Ok(account) = self.account_with(Feature::Sms).await else {
+            return Ok(None);
+        };
+        let senders: Vec<Sender> = self.db.json_setting(SENDERS_KEY).await?.unwrap_or_default();
+        Ok(Some(TextingSetup {
+            account_id: account.id,
+            account_sid: account.email,
+            senders,
+            settings: texts::settings(&self.db).await?,
+        }))
+    }
+
+    /// Settings → Texting (default sender, WhatsApp sender, region).
+    pub async fn save_texting_settings(
+        &self,
+        settings: &TextingSettings,
+    ) -> SyncResult<TextingSettings> {
+        Ok(texts::save_settings(&self.db, settings, self.clock.now()).await?)
+    }
+
+    /// The sender a draft goes from: the chosen default (SMS) or the WhatsApp sender.
+    async fn sender_for(&self, channel: Channel) -> SyncResult<Option<String>> {
+        if self.account_with(Feature::Sms).await.is_err() {
+            return Ok(None);
+        }
+        let settings = texts::settings(&self.db).await?;
+        Ok(match channel {
+            Channel::Sms => settings.default_sender,
+            Channel::Whatsapp => settings.whatsapp_sender,
+        })
+    }
+
+    /// The composer's live preview.
+    pub async fn text_preview(&self, draft: &TextDraft) -> SyncResult<TextPreview> {
+        let sender = self.sender_for(draft.channel).await?;
+        Ok(send::preview(&self.crm, draft, sender.as_deref(), self.clock.now()).await?)
+    }
+
+    /// "Send": checked, queued under a fresh key and sent now (a failure leaves it queued).
+    pub async fn send_text(&self, draft: &TextDraft) -> SyncResult<TextSent> {
+        let now = self.clock.now();
+        let sender = self.sender_for(draft.channel).await?;
+        let preview = send::preview(&self.crm, draft, sender.as_deref(), now).await?;
+        let from = sender.unwrap_or_default();
+        let input = send::ready(draft, &preview, &from, now)?;
+        let title = format!("Text to {} ({})", preview.contact_name, input.to);
+        self.submit(SendTextJob { input }, &title, SyncTrigger::Manual)
+            .await
+    }
+
+    pub async fn texts_of_client(&self, client_id: i64) -> SyncResult<Vec<TextMessage>> {
+        Ok(store::of_client(&self.db, client_id).await?)
+    }
+
+    pub async fn unmatched_texts(&self) -> SyncResult<Vec<TextMessage>> {
+        Ok(store::unmatched(&self.db).await?)
+    }
+
+    /// "Unmatched" → attach to a contact.
+    pub async fn attach_text(&self, request: &AttachText) -> SyncResult<i64> {
+        Ok(inbound::attach(
+            &self.crm,
+            &request.sid,
+            request.contact_id,
+            self.clock.now(),
+        )
+        .await?)
+    }
+
+    /// One pull of an account's texts (replies, opt-outs, statuses); logged.
+    pub(super) async fn sync_texts(
+        &self,
+        account: &Account,
+        trigger: SyncTrigger,
+    ) -> SyncResult<i64> {
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: Providers::product(account.provider, Capability::Texting).key,
+            kind: RunKind::Incremental,
+            trigger,
+        };
+        let (run_id, _) = self
+            .logged(spec, async {
+                let texting = match self.texting(account).await {
+                    Ok(t) => t,
+                    Err(e) => return (Err(e), RunOutcome::default()),
+                };
+                let mut run = TextRun::default();
+                let result = async {
+                    let senders = texting.senders().await.map_err(TextsError::from)?;
+                    self.remember_senders(&senders).await?;
+                    inbound::pull(&self.crm, &texting, account.id, self.clock.now(), &mut run)
+                        .await
+                        .map_err(SyncError::from)
+                }
+                .await;
+                self.note_refused_key(account, &result).await;
+                let outcome = RunOutcome {
+                    fetched: i64::from(run.fetched),
+                    skipped: i64::from(run.unmatched),
+                    recovered: i64::from(run.updated),
+                    ..RunOutcome::made(i64::from(run.received), texting.calls())
+                };
+                (result, outcome)
+            })
+            .await?;
+        Ok(run_id)
+    }
+
+    /// One import of an account's call log; logged.
+    pub(super) async fn sync_calls(
+        &self,
+        account: &Account,
+        trigger: SyncTrigger,
+    ) -> SyncResult<i64> {
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: Providers::product(account.provider, Capability::CallLog).key,
+            kind: RunKind::Incremental,
+            trigger,
+        };
+        let (run_id, _) = self
+            .logged(spec, async {
+                let texting = match self.texting(account).await {
+                    Ok(t) => t,
+                    Err(e) => return (Err(e), RunOutcome::default()),
+                };
+                let mut run = CallRun::default();
+                let result =
+                    call_log::import(&self.crm, &texting, account.id, self.clock.now(), &mut run)
+                        .await
+                        .map_err(SyncError::from);
+                self.note_refused_key(account, &result).await;
+                let outcome = RunOutcome {
+                    fetched: i64::from(run.fetched),
+                    skipped: i64::from(run.skipped),
+                    ..RunOutcome::made(i64::from(run.recorded), texting.calls())
+                };
+                (result, outcome)
+            })
+            .await?;
+        Ok(run_id)
+    }
+}
