@@ -93,6 +93,25 @@ pub enum Command {
         /// The account to sign in with.
         #[arg(long)]
         login_hint: Option<String>,
+        /// Twilio: the Account SID (AC…).
+        #[arg(long, required_if_eq("provider", "twilio"))]
+        account_sid: Option<String>,
+        /// Twilio: the API key SID (SK…); without it the secret is the Auth Token.
+        #[arg(long)]
+        key_sid: Option<String>,
+    },
+    /// Text a client's contact (SMS, or WhatsApp) from the connected texting account.
+    Text {
+        /// The client's id (see `cremmy search`).
+        client_id: i64,
+        /// The message; `{{contact_first_name}}` and the other template variables are filled in.
+        message: String,
+        /// The contact (default: the client's first contact with a phone).
+        #[arg(long)]
+        contact: Option<i64>,
+        /// Send over WhatsApp instead of SMS.
+        #[arg(long)]
+        whatsapp: bool,
     },
     /// List connected accounts and their state.
     Accounts {
@@ -248,8 +267,12 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
         };
         let (crm, accounts, sync) = (core.crm(), core.accounts(), core.sync());
         let code = match command {
-            Command::Connect { provider, features, no_browser, login_hint } => {
-                crate::cli_accounts::connect(accounts, provider, &features, no_browser, login_hint).await
+            Command::Connect { provider, features, no_browser, login_hint, account_sid, key_sid } => match provider.oauth() {
+                Some(p) => crate::cli_accounts::connect(accounts, p, &features, no_browser, login_hint).await,
+                None => crate::cli_texting::connect(sync, account_sid.unwrap_or_default(), key_sid).await,
+            },
+            Command::Text { client_id, message, contact, whatsapp } => {
+                crate::cli_texting::text(sync, client_id, message, contact, whatsapp).await
             }
             Command::Accounts { json } => crate::cli_accounts::list(accounts, json).await,
             Command::Disconnect { id } => crate::cli_accounts::disconnect(accounts, id).await,

@@ -11,6 +11,9 @@ use cremmy_protocol::Provider;
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ProviderArg {
     Google,
+    /// Twilio (SMS, WhatsApp, calls): with --account-sid and --key-sid; the secret from
+    /// $CREMMY_TWILIO_SECRET, the terminal, or stdin.
+    Twilio,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -36,16 +39,23 @@ impl From<FeatureArg> for Feature {
     }
 }
 
+impl ProviderArg {
+    /// The provider signed in to through the browser (OAuth); `None` for a pasted key.
+    pub fn oauth(self) -> Option<Provider> {
+        match self {
+            ProviderArg::Google => Some(Provider::Google),
+            ProviderArg::Twilio => None,
+        }
+    }
+}
+
 pub async fn connect(
     accounts: &Accounts,
-    provider: ProviderArg,
+    provider: Provider,
     features: &[FeatureArg],
     no_browser: bool,
     login_hint: Option<String>,
 ) -> ExitCode {
-    let provider = match provider {
-        ProviderArg::Google => Provider::Google,
-    };
     let features: Vec<Feature> = if features.is_empty() {
         vec![Feature::MailIngest]
     } else {

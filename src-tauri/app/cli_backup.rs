@@ -17,7 +17,12 @@ pub const PASSPHRASE_VAR: &str = "CREMMY_BACKUP_PASSPHRASE";
 /// The backup passphrase: from `CREMMY_BACKUP_PASSPHRASE`, typed without echo on a terminal, or
 /// the first line of standard input.
 fn passphrase(prompt: &str, confirm: bool) -> Result<String, String> {
-    if let Ok(p) = std::env::var(PASSPHRASE_VAR) {
+    read_secret(PASSPHRASE_VAR, prompt, confirm)
+}
+
+/// A secret from `var`, else asked without echo on a terminal, else the first line of stdin.
+pub(crate) fn read_secret(var: &str, prompt: &str, confirm: bool) -> Result<String, String> {
+    if let Ok(p) = std::env::var(var) {
         return Ok(p);
     }
     if std::io::stdin().is_terminal() {
@@ -25,7 +30,7 @@ fn passphrase(prompt: &str, confirm: bool) -> Result<String, String> {
         if confirm {
             let again = rpassword::prompt_password("Once more: ").map_err(|e| e.to_string())?;
             if again != first {
-                return Err("The two passphrases differ; nothing was written.".into());
+                return Err("The two entries differ; nothing was written.".into());
             }
         }
         return Ok(first);

@@ -6,6 +6,7 @@ mod cli;
 mod cli_accounts;
 mod cli_backup;
 mod cli_sync;
+mod cli_texting;
 mod commands;
 mod desktop;
 mod desktop_commands;

@@ -11,5 +11,6 @@ mod scenarios;
 mod security;
 mod support;
 mod sync;
+mod texting;
 mod window;
 mod workspace;

@@ -51,11 +51,22 @@ fn ClientView(page: ClientPage) -> impl IntoView {
         .max_by_key(|d| d.created_at)
         .map(|d| d.id);
     provide_context(composer);
+    let texting = RwSignal::new(false);
+    let texting_contacts = page.contacts.clone();
+    let has_phone = page
+        .contacts
+        .iter()
+        .any(|c| !c.archived && !c.phones.is_empty());
+    let setup = LocalResource::new(api::texting_setup);
+    let texting_ready = move || matches!(setup.get(), Some(Ok(Some(_))));
     view! {
         <Show when=move || editing.get()>
             <EditClient client=for_edit.clone() close=move || editing.set(false) />
         </Show>
         <EmailComposer contacts=page.contacts.clone() />
+        <Show when=move || texting.get()>
+            <super::text_composer::TextComposer client_id=id contacts=texting_contacts.clone() open=texting />
+        </Show>
         <Show when=move || generating.get()>
             <super::documents::GenerateDocument client_id=id open=generating />
         </Show>
@@ -72,7 +83,10 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                 <button class="button secondary" id="send-email" on:click=move |_| composer.0.set(Some(Compose { deal_id: latest_open_deal, ..Compose::default() }))>"Send email"</button>
                 <button class="button secondary" id="generate-proposal" on:click=move |_| generating.set(true)>"Generate proposal"</button>
                 <FolderButton client_id=id folder=page.folder.clone() />
-                <button class="button secondary" disabled title="Connect Twilio on the Integrations page to use this">"Send SMS"</button>
+                <button class="button secondary" id="send-sms"
+                    disabled=move || !texting_ready() || !has_phone
+                    title=move || if !texting_ready() { "Connect Twilio on the Integrations page to use this" } else if !has_phone { "No contact of this client has a phone number" } else { "" }
+                    on:click=move |_| texting.set(true)>"Send SMS"</button>
                 <button class="button secondary" id="edit-client" on:click=move |_| editing.set(true)>"Edit"</button>
                 <button class="button secondary" on:click=move |_| run(ui, api::set_client_archived(id, !archived), move |c| {
                     ui.ok(if c.archived { "Client archived" } else { "Client restored" });
@@ -101,6 +115,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                     </ul>
                     <AddContact client_id=id />
                 </section>
+                <super::text_composer::TextsCard client_id=id />
                 <section class="card" id="deals">
                     <h2>"Deals"</h2>
                     <ul class="list">

@@ -115,6 +115,9 @@ fn IntegrationCard(
     let key = status.provider.key();
     let settings = match status.provider {
         Provider::Google => view! { <GoogleSettings accounts=accounts /> }.into_any(),
+        Provider::Twilio => {
+            view! { <super::twilio_card::TwilioSettings accounts=accounts /> }.into_any()
+        }
         _ => {
             let state = match &status.state {
                 IntegrationState::NotConfigured => "Not configured".to_string(),
@@ -215,7 +218,7 @@ fn GoogleSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> impl Int
             {move || accounts.get().map(|r| match r {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
                 Ok(list) => {
-                    let shown: Vec<Account> = list.into_iter().filter(|a| a.status != AccountStatus::Disconnected).collect();
+                    let shown: Vec<Account> = list.into_iter().filter(|a| a.provider == Provider::Google && a.status != AccountStatus::Disconnected).collect();
                     if shown.is_empty() {
                         return view! { <p class="state">"Not connected"</p> }.into_any();
                     }
@@ -267,7 +270,7 @@ fn GoogleSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> impl Int
                 <button class="button primary connect" disabled=move || busy.get()
                     on:click=move |_| connect(None, vec![Feature::MailIngest, Feature::MailSend, Feature::Drive, Feature::Sheets, Feature::Calendar])>
                     {move || {
-                        let connected = accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.status != AccountStatus::Disconnected));
+                        let connected = accounts.get().and_then(Result::ok).is_some_and(|l| l.iter().any(|a| a.provider == Provider::Google && a.status != AccountStatus::Disconnected));
                         if busy.get() { "Waiting for the browser…" } else if connected { "Add another Google account" } else { "Connect Google" }
                     }}
                 </button>

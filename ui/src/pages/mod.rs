@@ -12,3 +12,5 @@ pub mod lead_sheet_form;
 pub mod settings;
 pub mod sync_history;
 pub mod tasks;
+pub mod text_composer;
+pub mod twilio_card;

@@ -1,0 +1,79 @@
+//! `cremmy connect twilio` and `cremmy text`: the same core calls as the Integrations page and the
+//! client page's "Send SMS".
+
+use std::process::ExitCode;
+
+use cremmy_core::sync::SyncRunner;
+use cremmy_protocol::sms::{ApiKeyConnect, Channel, TextDraft};
+use cremmy_protocol::Provider;
+
+use crate::cli::report;
+
+/// Where a script passes the Twilio secret (else it is asked for, or read from stdin).
+const SECRET_VAR: &str = "CREMMY_TWILIO_SECRET";
+
+pub async fn connect(sync: &SyncRunner, account_sid: String, key_sid: Option<String>) -> ExitCode {
+    let prompt = if key_sid.is_some() {
+        "API key secret: "
+    } else {
+        "Auth Token: "
+    };
+    let secret = match crate::cli_backup::read_secret(SECRET_VAR, prompt, false) {
+        Ok(s) => s,
+        Err(e) => return report(Err::<String, _>(e)),
+    };
+    let request = ApiKeyConnect {
+        provider: Provider::Twilio,
+        account: account_sid,
+        key_id: key_sid,
+        secret,
+    };
+    report(sync.connect_texting(&request).await.map(|s| {
+        let numbers: Vec<String> = s.senders.iter().map(|n| n.address.clone()).collect();
+        format!(
+            "Connected Twilio {} (account #{}). Numbers: {}. Texts go from {}.",
+            s.account_sid,
+            s.account_id,
+            if numbers.is_empty() {
+                "none".to_string()
+            } else {
+                numbers.join(", ")
+            },
+            s.settings
+                .default_sender
+                .as_deref()
+                .unwrap_or("(no SMS number: buy one in Twilio)")
+        )
+    }))
+}
+
+pub async fn text(
+    sync: &SyncRunner,
+    client_id: i64,
+    message: String,
+    contact: Option<i64>,
+    whatsapp: bool,
+) -> ExitCode {
+    let draft = TextDraft {
+        client_id,
+        contact_id: contact,
+        body: message,
+        channel: if whatsapp {
+            Channel::Whatsapp
+        } else {
+            Channel::Sms
+        },
+    };
+    report(sync.send_text(&draft).await.map(|sent| {
+        format!(
+            "Text {} ({}){}; `cremmy sync --once` follows its delivery.",
+            sent.sid,
+            sent.status,
+            if sent.recovered {
+                ", found already sent"
+            } else {
+                ""
+            }
+        )
+    }))
+}

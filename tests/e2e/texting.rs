@@ -1,0 +1,184 @@
+//! Texting end to end against the provider sandbox's Twilio: `cremmy connect twilio` and
+//! `cremmy text` as processes, and the window: connecting Twilio on its card, the client page's
+//! composer (its preview, then the sent text's status), and a reply arriving on the timeline.
+//! Window tests end with screenshots.
+
+use std::path::Path;
+
+use cremmy_sandbox::Sandbox;
+
+use crate::accounts::{cremmy, sandbox, sandbox_env};
+use crate::support::app_window::AppWindow;
+use crate::support::{stderr, stdout};
+use crate::sync::cli;
+
+const ACCOUNT: &str = "AC00000000000000000000000000000001";
+const KEY: &str = "SK00000000000000000000000000000001";
+const SECRET: &str = "sandbox-api-key-secret";
+const ZOE: &str = "+14155552671";
+
+/// A data folder with one client whose contact Zoë has a US mobile written as people write it.
+fn data_with_zoe(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    let csv = dir.join("clients.csv");
+    std::fs::write(
+        &csv,
+        "Company,Name,Email,Phone\nAcme,Zoë Adams,zoe@acme.example,(415) 555-2671\n",
+    )
+    .unwrap();
+    let out = cremmy(&data, &[], &["import", csv.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "import: {}", stdout(&out));
+    data
+}
+
+/// Outbound texts the sandbox's Twilio received, as (to, body).
+fn sent(sb: &Sandbox) -> Vec<(String, String)> {
+    sb.shared
+        .lock()
+        .twilio
+        .messages
+        .iter()
+        .filter(|m| !m.inbound)
+        .map(|m| (m.to.clone(), m.body.clone()))
+        .collect()
+}
+
+async fn inbound(sb: &Sandbox, from: &str, body: &str) {
+    cremmy_core::http::install_crypto_provider();
+    let r = reqwest::Client::new()
+        .post(format!("{}_sandbox/twilio/inbound", sb.base_url()))
+        .json(&serde_json::json!({ "from": from, "body": body }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
+#[tokio::test]
+async fn cli_connects_twilio_texts_a_client_and_imports_the_reply() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_zoe(dir.path());
+    let mut env = sandbox_env(&sb);
+    env.push(("CREMMY_TWILIO_SECRET".into(), "wrong".into()));
+    let connect = [
+        "connect",
+        "twilio",
+        "--account-sid",
+        ACCOUNT,
+        "--key-sid",
+        KEY,
+    ];
+    let refused = cli(&data, &env, &connect).await;
+    assert!(!refused.status.success(), "a wrong secret fails");
+    assert!(
+        stderr(&refused).contains("did not accept this key"),
+        "{}",
+        stderr(&refused)
+    );
+    let none = cli(&data, &env, &["accounts", "--json"]).await;
+    assert_eq!(stdout(&none).trim(), "[]", "nothing was stored");
+
+    env.retain(|(k, _)| k != "CREMMY_TWILIO_SECRET");
+    env.push(("CREMMY_TWILIO_SECRET".into(), SECRET.into()));
+    let connected = cli(&data, &env, &connect).await;
+    assert!(connected.status.success(), "{}", stderr(&connected));
+    assert!(
+        stdout(&connected).contains("Texts go from +15005550006"),
+        "{}",
+        stdout(&connected)
+    );
+
+    let texted = cli(
+        &data,
+        &env,
+        &["text", "1", "Hi {{contact_first_name}}, call at 3?"],
+    )
+    .await;
+    assert!(texted.status.success(), "{}", stderr(&texted));
+    assert_eq!(
+        sent(&sb),
+        [(ZOE.to_string(), "Hi Zoë, call at 3?".to_string())],
+        "the typed number as E.164, the variable filled"
+    );
+    let missing = cli(&data, &env, &["text", "1", "Hi {{nickname}}"]).await;
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("nickname"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(sent(&sb).len(), 1, "nothing sent with a missing variable");
+
+    inbound(&sb, ZOE, "Yes, 3 works").await;
+    let synced = cli(&data, &env, &["sync", "--once"]).await;
+    let out = stdout(&synced);
+    assert!(synced.status.success(), "{out}{}", stderr(&synced));
+    assert!(
+        out.contains("texts incremental"),
+        "a texts run is logged: {out}"
+    );
+    let found = cli(&data, &env, &["search", "3 works", "--json"]).await;
+    assert!(
+        stdout(&found).contains("Yes, 3 works"),
+        "the reply is on Acme's timeline: {}",
+        stdout(&found)
+    );
+}
+
+#[tokio::test]
+async fn s_texting_connect_compose_send_and_a_reply_in_the_window() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_zoe(dir.path());
+    let app = AppWindow::launch_with_env("s-texting-connect", &data, &sandbox_env(&sb)).await;
+    app.click("#nav-integrations").await;
+    app.type_into("#twilio-account-sid", ACCOUNT).await;
+    app.type_into("#twilio-key-sid", KEY).await;
+    app.type_into("#twilio-secret", SECRET).await;
+    app.click("#twilio-connect").await;
+    app.wait_for_text(".integration.twilio .account", "Connected")
+        .await;
+    app.wait_for_text("#twilio-sender", "+15005550006").await;
+    app.screenshot().await;
+
+    let app = app.renamed("s-texting-composer");
+    app.click("#nav-clients").await;
+    app.click(".client-row .client-name").await;
+    app.wait_for_text("#client-title", "Acme").await;
+    app.click("#send-sms").await;
+    app.type_into("#text-body", "Hi {{contact_first_name}}, see you at 3")
+        .await;
+    let rendered = app
+        .wait_for_text("#text-rendered", "Hi Zoë, see you at 3")
+        .await;
+    assert!(rendered.contains("Zoë"), "{rendered}");
+    let count = app.wait_for_text("#text-count", "Unicode").await;
+    assert!(
+        count.contains("20 characters · 1 segment"),
+        "ë is not in GSM-7, so the text goes as Unicode, still one segment: {count}"
+    );
+    app.wait_for_text("#text-preview", ZOE).await;
+    app.screenshot().await;
+    app.click("#text-send").await;
+    // Twilio answers "queued"; delivery is learnt by the next sync (no public URL for callbacks).
+    app.wait_for_text("#texts .text", "queued").await;
+    assert_eq!(sent(&sb).len(), 1, "one text reached Twilio");
+
+    let app = app.renamed("s-texting-reply");
+    inbound(&sb, ZOE, "Perfect, see you then").await;
+    inbound(&sb, "+12125550147", "Who is this?").await;
+    app.click("#nav-integrations").await;
+    app.click("#twilio-sync-now").await;
+    app.wait_for_text("#unmatched-texts", "Who is this?").await;
+    app.screenshot().await;
+    app.click("#nav-clients").await;
+    app.click(".client-row .client-name").await;
+    app.wait_for_text("#timeline", "Perfect, see you then")
+        .await;
+    app.wait_for_text("#texts", "delivered").await;
+    app.screenshot().await;
+    app.close().await;
+}
