@@ -34,3 +34,12 @@ CREATE TABLE text_opt_outs (
     keyword TEXT    NOT NULL,
     since   INTEGER NOT NULL
 ) STRICT;
+
+-- A bulk text: how many recipients it had (sent, failed and pending are counted from its jobs,
+-- whose keys start with `bulk-text:<id>:`) and how many were skipped before sending.
+CREATE TABLE text_batches (
+    id         TEXT    PRIMARY KEY,
+    total      INTEGER NOT NULL,
+    skipped    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;

@@ -100,6 +100,21 @@ pub enum Command {
         #[arg(long)]
         key_sid: Option<String>,
     },
+    /// Text several clients at once (those with a tag, and/or given ids), paced; skipped
+    /// recipients are listed with why.
+    TextBulk {
+        /// The message (template variables are filled per recipient).
+        message: String,
+        /// Clients with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// This client too (repeatable).
+        #[arg(long = "client")]
+        clients: Vec<i64>,
+        /// Show the recipients and who is skipped, and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Text a client's contact (SMS, or WhatsApp) from the connected texting account.
     Text {
         /// The client's id (see `cremmy search`).
@@ -271,6 +286,9 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                 Some(p) => crate::cli_accounts::connect(accounts, p, &features, no_browser, login_hint).await,
                 None => crate::cli_texting::connect(sync, account_sid.unwrap_or_default(), key_sid).await,
             },
+            Command::TextBulk { message, tag, clients, dry_run } => {
+                crate::cli_texting::bulk(sync, message, tag, clients, dry_run).await
+            }
             Command::Text { client_id, message, contact, whatsapp } => {
                 crate::cli_texting::text(sync, client_id, message, contact, whatsapp).await
             }

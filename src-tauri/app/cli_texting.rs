@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use cremmy_core::sync::SyncRunner;
-use cremmy_protocol::sms::{ApiKeyConnect, Channel, TextDraft};
+use cremmy_protocol::sms::{ApiKeyConnect, Audience, BulkText, Channel, TextDraft};
 use cremmy_protocol::Provider;
 
 use crate::cli::report;
@@ -73,6 +73,61 @@ pub async fn text(
                 ", found already sent"
             } else {
                 ""
+            }
+        )
+    }))
+}
+
+/// `cremmy text-bulk`: the preview (one line per recipient), then, unless `--dry-run`, the texts
+/// sent one after another at the sender's pace.
+pub async fn bulk(
+    sync: &SyncRunner,
+    message: String,
+    tag: Option<String>,
+    clients: Vec<i64>,
+    dry_run: bool,
+) -> ExitCode {
+    let request = BulkText {
+        audience: Audience {
+            tag,
+            stage_id: None,
+            client_ids: clients,
+        },
+        body: message,
+        channel: Channel::Sms,
+    };
+    let preview = match sync.bulk_text_preview(&request).await {
+        Ok(p) => p,
+        Err(e) => return report(Err::<String, _>(e)),
+    };
+    for r in &preview.recipients {
+        let to = r.to.as_deref().unwrap_or("-");
+        match &r.skipped {
+            Some(why) => println!("skip  {} ({}): {why}", r.client_name, to),
+            None => println!("send  {} ({to}): {}", r.client_name, r.body),
+        }
+    }
+    if dry_run {
+        return report(Ok::<_, String>(format!(
+            "Would text {} and skip {} (about {} s at the sender's pace). Nothing was sent.",
+            preview.sendable, preview.skipped, preview.seconds
+        )));
+    }
+    let queued = match sync.queue_bulk_text(&request).await {
+        Ok(q) => q,
+        Err(e) => return report(Err::<String, _>(e)),
+    };
+    report(sync.run_bulk_text(&queued.batch).await.map(|p| {
+        format!(
+            "Bulk text {}: {} sent, {} failed, {} skipped{}.",
+            p.batch,
+            p.sent,
+            p.failed,
+            p.skipped,
+            if p.pending > 0 {
+                format!(", {} waiting in the outbox", p.pending)
+            } else {
+                String::new()
             }
         )
     }))

@@ -558,7 +558,10 @@ macro_rules! all_commands {
             texting_commands::send_text,
             texting_commands::client_texts,
             texting_commands::unmatched_texts,
-            texting_commands::attach_text
+            texting_commands::attach_text,
+            texting_commands::bulk_text_preview,
+            texting_commands::start_bulk_text,
+            texting_commands::bulk_text_progress
         ]
     };
 }

@@ -4,8 +4,8 @@
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::sms::{
-    ApiKeyConnect, AttachText, TextDraft, TextMessage, TextPreview, TextSent, TextingSettings,
-    TextingSetup,
+    ApiKeyConnect, AttachText, BulkPreview, BulkProgress, BulkText, TextDraft, TextMessage,
+    TextPreview, TextSent, TextingSettings, TextingSetup,
 };
 use cremmy_protocol::ApiError;
 use tauri::State;
@@ -74,4 +74,29 @@ pub async fn unmatched_texts(b: State<'_, Backend>) -> Reply<Vec<TextMessage>> {
 #[tauri::command]
 pub async fn attach_text(b: State<'_, Backend>, request: AttachText) -> Reply<Id> {
     b.opened()?.sync.attach_text(&request).await.map_err(api)
+}
+
+/// "Text these clients": who it reaches and who is skipped, with why.
+#[tauri::command]
+pub async fn bulk_text_preview(b: State<'_, Backend>, request: BulkText) -> Reply<BulkPreview> {
+    b.opened()?
+        .sync
+        .bulk_text_preview(&request)
+        .await
+        .map_err(api)
+}
+
+/// Queues the bulk text (paced) and sends it in the background.
+#[tauri::command]
+pub async fn start_bulk_text(b: State<'_, Backend>, request: BulkText) -> Reply<BulkProgress> {
+    b.opened()?
+        .sync
+        .start_bulk_text(&request)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn bulk_text_progress(b: State<'_, Backend>, batch: String) -> Reply<BulkProgress> {
+    b.opened()?.sync.bulk_progress(&batch).await.map_err(api)
 }

@@ -182,3 +182,145 @@ async fn s_texting_connect_compose_send_and_a_reply_in_the_window() {
     app.screenshot().await;
     app.close().await;
 }
+
+/// Tagged clients: three reachable, one invalid number, one who will say STOP.
+fn data_with_vips(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    let csv = dir.join("vips.csv");
+    std::fs::write(
+        &csv,
+        "Company,Name,Phone,Tags\n\
+         Acme,Zoë Adams,(415) 555-2671,vip\n\
+         Bolt,Bo Berg,+1 212 555 0147,vip\n\
+         Cole,Cy Cole,+1 718 555 0123,vip\n\
+         Typo,Tom Typo,555,vip\n\
+         Quiet,Quinn Q,+1 646 555 0199,vip\n",
+    )
+    .unwrap();
+    let out = cremmy(&data, &[], &["import", csv.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "import: {}", stdout(&out));
+    data
+}
+
+/// Connects Twilio and lets Quinn opt out (STOP, then a sync).
+async fn connect_and_quinn_stops(sb: &Sandbox, data: &Path) -> Vec<(String, String)> {
+    let mut env = sandbox_env(sb);
+    env.push(("CREMMY_TWILIO_SECRET".into(), SECRET.into()));
+    let connect = [
+        "connect",
+        "twilio",
+        "--account-sid",
+        ACCOUNT,
+        "--key-sid",
+        KEY,
+    ];
+    let connected = cli(data, &env, &connect).await;
+    assert!(connected.status.success(), "{}", stderr(&connected));
+    inbound(sb, "+16465550199", "STOP").await;
+    let synced = cli(data, &env, &["sync", "--once"]).await;
+    assert!(synced.status.success(), "{}", stderr(&synced));
+    env
+}
+
+#[tokio::test]
+async fn cli_bulk_text_skips_with_reasons_and_survives_a_crash_without_texting_twice() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_vips(dir.path());
+    let env = connect_and_quinn_stops(&sb, &data).await;
+    let dry = cli(
+        &data,
+        &env,
+        &[
+            "text-bulk",
+            "--tag",
+            "vip",
+            "--dry-run",
+            "Hi {{contact_first_name}}",
+        ],
+    )
+    .await;
+    let out = stdout(&dry);
+    assert!(dry.status.success(), "{out}{}", stderr(&dry));
+    assert!(
+        out.contains("skip  Typo (-)") && out.contains("not a valid phone number"),
+        "{out}"
+    );
+    assert!(
+        out.contains("skip  Quiet (+16465550199)") && out.contains("opted out"),
+        "{out}"
+    );
+    assert!(out.contains("Would text 3 and skip 2"), "{out}");
+    assert!(sent(&sb).is_empty(), "a dry run sends nothing");
+
+    // The process dies after Twilio took the second text and before it was recorded.
+    let mut crashing = env.clone();
+    crashing.push(("CREMMY_TEST_CRASH_AT".into(), "before:2".into()));
+    let crashed = cli(
+        &data,
+        &crashing,
+        &["text-bulk", "--tag", "vip", "Office moves Monday"],
+    )
+    .await;
+    assert!(
+        !crashed.status.success(),
+        "the crash point aborts the process"
+    );
+    assert_eq!(
+        sent(&sb).len(),
+        2,
+        "two texts reached Twilio before the crash"
+    );
+
+    // The next runs take the interrupted job over and send the rest, each once.
+    for _ in 0..20 {
+        let run = cli(&data, &env, &["sync", "--once"]).await;
+        assert!(run.status.success(), "{}", stderr(&run));
+        if sent(&sb).len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let mut to: Vec<String> = sent(&sb).into_iter().map(|(to, _)| to).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["+12125550147", "+14155552671", "+17185550123"],
+        "the three reachable clients, once each; never the invalid or opted-out ones"
+    );
+}
+
+#[tokio::test]
+async fn s_texting_bulk_preview_and_send_to_a_tag_in_the_window() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_with_vips(dir.path());
+    connect_and_quinn_stops(&sb, &data).await;
+    let app = AppWindow::launch_with_env("s-texting-bulk-preview", &data, &sandbox_env(&sb)).await;
+    app.wait_for_count(".client-row", 5).await;
+    app.select("#tag-filter", "vip").await;
+    app.click("#text-tag").await;
+    app.type_into("#bulk-body", "Hi {{contact_first_name}}, we moved!")
+        .await;
+    app.wait_for_text("#bulk-counts", "3 to text, 2 skipped")
+        .await;
+    let table = app
+        .wait_for_text("#bulk-recipients", "Hi Bo, we moved!")
+        .await;
+    assert!(
+        table.contains("Skipped")
+            && table.contains("opted out")
+            && table.contains("not a valid phone number"),
+        "each skipped recipient says why: {table}"
+    );
+    app.screenshot().await;
+    let app = app.renamed("s-texting-bulk-sent");
+    app.click("#bulk-send").await;
+    app.wait_for_text("#bulk-summary", "3 sent · 0 failed · 2 skipped · done")
+        .await;
+    app.screenshot().await;
+    assert_eq!(sent(&sb).len(), 3, "each reachable client once");
+    app.close().await;
+}

@@ -553,3 +553,29 @@ pub async fn attach_text(request: AttachText) -> Reply<Id> {
     }
     call(cmd::ATTACH_TEXT, &A { request }).await
 }
+/// "Text these clients": the recipients and who is skipped, with why.
+pub async fn bulk_text_preview(
+    request: cremmy_protocol::sms::BulkText,
+) -> Reply<cremmy_protocol::sms::BulkPreview> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::sms::BulkText,
+    }
+    call(cmd::BULK_TEXT_PREVIEW, &A { request }).await
+}
+pub async fn start_bulk_text(
+    request: cremmy_protocol::sms::BulkText,
+) -> Reply<cremmy_protocol::sms::BulkProgress> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::sms::BulkText,
+    }
+    call(cmd::START_BULK_TEXT, &A { request }).await
+}
+pub async fn bulk_text_progress(batch: String) -> Reply<cremmy_protocol::sms::BulkProgress> {
+    #[derive(Serialize)]
+    struct A {
+        batch: String,
+    }
+    call(cmd::BULK_TEXT_PROGRESS, &A { batch }).await
+}

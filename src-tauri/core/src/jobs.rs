@@ -135,6 +135,49 @@ pub async fn enqueue(db: &Database, job: &NewJob<'_>, now: Timestamp) -> Result<
         .await
 }
 
+/// Queues several jobs at once, all or none, each due at its own time (a paced batch). Keys
+/// already queued are kept as they are.
+pub async fn enqueue_all(
+    db: &Database,
+    jobs: &[(NewJob<'_>, Timestamp)],
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.writer().begin().await?;
+    for (job, due) in jobs {
+        sqlx::query(
+            "INSERT INTO jobs (kind, idempotency_key, payload, title, priority, status, max_attempts, next_run_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(job.kind.as_str())
+        .bind(job.key)
+        .bind(job.payload)
+        .bind(job.title)
+        .bind(job.priority)
+        .bind(i64::from(JOB_BACKOFF.max_attempts))
+        .bind(due)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// The jobs whose keys start with `prefix`, oldest due first: (id, status, next_run_at,
+/// attempts).
+pub async fn with_key_prefix(
+    db: &Database,
+    prefix: &str,
+) -> Result<Vec<(i64, String, Timestamp, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, status, next_run_at, attempts FROM jobs WHERE substr(idempotency_key, 1, length(?1)) = ?1 \
+         ORDER BY next_run_at, id",
+    )
+    .bind(prefix)
+    .fetch_all(db.pool())
+    .await
+}
+
 type ClaimRow = (i64, String, String, String, i64, i64, i64);
 
 fn claimed(row: ClaimRow) -> Result<Claimed, sqlx::Error> {

@@ -31,6 +31,9 @@ pub const SEND_TEXT: &str = "send_text";
 pub const CLIENT_TEXTS: &str = "client_texts";
 pub const UNMATCHED_TEXTS: &str = "unmatched_texts";
 pub const ATTACH_TEXT: &str = "attach_text";
+pub const BULK_TEXT_PREVIEW: &str = "bulk_text_preview";
+pub const START_BULK_TEXT: &str = "start_bulk_text";
+pub const BULK_TEXT_PROGRESS: &str = "bulk_text_progress";
 
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
@@ -168,4 +171,7 @@ pub const ALL: &[&str] = &[
     CLIENT_TEXTS,
     UNMATCHED_TEXTS,
     ATTACH_TEXT,
+    BULK_TEXT_PREVIEW,
+    START_BULK_TEXT,
+    BULK_TEXT_PROGRESS,
 ];

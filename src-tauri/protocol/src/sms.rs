@@ -104,7 +104,7 @@ pub struct TextingSetup {
     pub settings: TextingSettings,
 }
 
-/// Settings → Texting (and the Twilio card's sender choice).
+/// The texting settings (on the Integrations page, under the texting provider).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TextingSettings {
     /// The SMS sender used unless the composer picks another.
@@ -196,4 +196,58 @@ pub struct OptOut {
 pub struct AttachText {
     pub sid: String,
     pub contact_id: i64,
+}
+
+/// Who a bulk text goes to: clients with this tag, clients with an open deal in this stage, and
+/// these clients (a search result), together.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Audience {
+    #[serde(default)]
+    pub tag: Option<String>,
+    #[serde(default)]
+    pub stage_id: Option<i64>,
+    #[serde(default)]
+    pub client_ids: Vec<i64>,
+}
+
+/// "Text several clients": one template, each client's first contact with a phone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkText {
+    pub audience: Audience,
+    pub body: String,
+    #[serde(default)]
+    pub channel: Channel,
+}
+
+/// One recipient in a bulk text's preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRecipient {
+    pub client_id: i64,
+    pub client_name: String,
+    pub contact_name: String,
+    pub to: Option<String>,
+    pub body: String,
+    /// Why this recipient is skipped (no phone, invalid number, opted out, a missing value).
+    pub skipped: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkPreview {
+    pub recipients: Vec<BulkRecipient>,
+    pub sendable: u32,
+    pub skipped: u32,
+    /// How long sending takes at the sender's pace.
+    pub seconds: u32,
+}
+
+/// Where a bulk text is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkProgress {
+    pub batch: String,
+    /// Recipients queued (skipped ones not counted).
+    pub total: u32,
+    pub sent: u32,
+    pub failed: u32,
+    pub pending: u32,
+    pub skipped: u32,
 }

@@ -37,7 +37,11 @@ pub fn ClientsPage() -> impl IntoView {
         api::tags()
     });
     let importing = RwSignal::new(None::<(String, ImportPreview)>);
+    let texting = RwSignal::new(false);
     view! {
+        {move || (texting.get() && !tag.get().is_empty()).then(|| view! {
+            <super::bulk_text::BulkTextDialog tag=tag.get_untracked() open=texting />
+        })}
         <header class="page-header">
             <h1>"Clients"</h1>
             <div class="actions">
@@ -68,6 +72,9 @@ pub fn ClientsPage() -> impl IntoView {
                 <option value="">"All tags"</option>
                 {move || tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
             </select>
+            <button class="button secondary" id="text-tag" disabled=move || tag.get().is_empty()
+                title=move || if tag.get().is_empty() { "Choose a tag to text its clients" } else { "" }
+                on:click=move |_| texting.set(true)>"Text these clients"</button>
             <select id="sort" on:change=move |e| sort.set(match event_target_value(&e).as_str() {
                 "updated" => ClientSort::RecentlyUpdated,
                 "created" => ClientSort::RecentlyCreated,

@@ -1,4 +1,5 @@
 pub mod board;
+pub mod bulk_text;
 pub mod client_page;
 pub mod clients;
 pub mod data_settings;

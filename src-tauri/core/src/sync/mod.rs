@@ -2,6 +2,7 @@
 //! out against the provider, and logged (one `sync_runs` row per run, with counts, calls and the
 //! error the user can act on).
 
+mod bulk_texts;
 mod error;
 mod follow_up;
 mod job_bodies;

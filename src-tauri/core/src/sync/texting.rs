@@ -142,7 +142,7 @@ impl SyncRunner {
         }))
     }
 
-    /// Settings → Texting (default sender, WhatsApp sender, region).
+    /// The texting settings (default sender, WhatsApp sender, region).
     pub async fn save_texting_settings(
         &self,
         settings: &TextingSettings,
@@ -151,6 +151,10 @@ impl SyncRunner {
     }
 
     /// The sender a draft goes from: the chosen default (SMS) or the WhatsApp sender.
+    pub(super) async fn texting_sender(&self, channel: Channel) -> SyncResult<Option<String>> {
+        self.sender_for(channel).await
+    }
+
     async fn sender_for(&self, channel: Channel) -> SyncResult<Option<String>> {
         if self.account_with(Feature::Sms).await.is_err() {
             return Ok(None);

@@ -34,5 +34,6 @@ mod sheets_export;
 mod support;
 mod sync_rules;
 mod texting;
+mod texting_bulk;
 mod twilio_client;
 mod untrusted_input;

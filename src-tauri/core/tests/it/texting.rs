@@ -107,8 +107,15 @@ async fn client_with_phone(w: &TextWorld, name: &str, person: &str, phone: &str)
     (c.id, contact.id)
 }
 
+/// A world with Twilio connected (the sandbox's API key).
+pub async fn connected() -> TextWorld {
+    let w = text_world().await;
+    w.sync.connect_texting(&key_request(SECRET)).await.unwrap();
+    w
+}
+
 /// Outbound messages the sandbox holds, as (to, body).
-fn sandbox_sent(w: &TextWorld) -> Vec<(String, String)> {
+pub fn sandbox_sent(w: &TextWorld) -> Vec<(String, String)> {
     let world = w.sandbox.shared.lock();
     world
         .twilio

@@ -3,6 +3,7 @@
 //! opt-outs by polling (a desktop app has no public URL for callbacks). Provider-neutral: the
 //! provider implements [`TextGateway`].
 
+pub mod bulk;
 pub mod inbound;
 pub mod send;
 pub mod store;

@@ -125,7 +125,7 @@ pub async fn preview(
         (None, _, _) => Some(format!("{} has no contact with a phone number", page.client.name)),
         (Some(c), None, _) => Some(format!("{} has no phone number", c.name)),
         (Some(c), Some(p), None) => Some(format!(
-            "{}'s number {p:?} is not a valid phone number (numbers without a country code are read as {region}; change the region in Settings → Texting)",
+            "{}'s number {p:?} is not a valid phone number (numbers without a country code are read as {region}; change the texting region on the Integrations page)",
             c.name
         )),
         (Some(_), Some(_), Some(to)) => match store::opted_out(db, to).await? {
@@ -148,27 +148,30 @@ pub async fn preview(
     })
 }
 
-/// The job's input from a preview that can be sent, or why not (the first reason).
+/// Why a previewed text cannot be sent, if it cannot: the recipient first (no phone, invalid,
+/// opted out), then the template's missing values.
+pub fn blocker(preview: &TextPreview) -> Option<(&'static str, String)> {
+    if let Some(why) = &preview.refused {
+        return Some(("recipient", why.clone()));
+    }
+    if !preview.missing.is_empty() {
+        return Some((
+            "message",
+            format!("no value here for {}", preview.missing.join(", ")),
+        ));
+    }
+    None
+}
+
+/// The job's input from a preview that can be sent, or why not.
 pub fn ready(
     draft: &TextDraft,
     preview: &TextPreview,
     from: &str,
     now: Timestamp,
 ) -> TextsResult<TextJobInput> {
-    if !preview.missing.is_empty() {
-        return Err(TextsError::Invalid {
-            field: "message",
-            reason: templates::TemplateError::Missing {
-                names: preview.missing.clone(),
-            }
-            .to_string(),
-        });
-    }
-    if let Some(why) = &preview.refused {
-        return Err(TextsError::Invalid {
-            field: "recipient",
-            reason: why.clone(),
-        });
+    if let Some((field, reason)) = blocker(preview) {
+        return Err(TextsError::Invalid { field, reason });
     }
     let (Some(contact_id), Some(to)) = (preview.contact_id, preview.to.clone()) else {
         return Err(TextsError::Invalid {

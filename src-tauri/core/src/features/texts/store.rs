@@ -349,3 +349,31 @@ pub async fn attach(
     .await?;
     Ok(activity_id)
 }
+
+/// Records a bulk text's size (its jobs carry the rest).
+pub async fn save_batch(
+    db: &Database,
+    id: &str,
+    total: u32,
+    skipped: u32,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO text_batches (id, total, skipped, created_at) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(total)
+        .bind(skipped)
+        .bind(now)
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
+/// A bulk text's (total, skipped), if it exists.
+pub async fn batch(db: &Database, id: &str) -> sqlx::Result<Option<(u32, u32)>> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT total, skipped FROM text_batches WHERE id = ?")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(|(t, s)| (t as u32, s as u32)))
+}
