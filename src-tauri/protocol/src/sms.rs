@@ -143,6 +143,9 @@ pub struct TextPreview {
     pub missing: Vec<String>,
     /// Why this text cannot be sent (no phone, invalid number, opted out, no sender).
     pub refused: Option<String>,
+    /// WhatsApp only: whether the contact wrote within 24 hours (free text allowed).
+    #[serde(default)]
+    pub whatsapp_window_open: Option<bool>,
 }
 
 /// A text queued for sending.

@@ -124,6 +124,9 @@ pub fn TextComposer(client_id: Id, contacts: Vec<Contact>, open: RwSignal<bool>)
                             <p class="small"><strong>{p.to.clone().unwrap_or_else(|| "No number".into())}</strong>
                                 {(!p.contact_name.is_empty()).then(|| format!(" · {}", p.contact_name))}</p>
                             {(!p.body.is_empty() && p.missing.is_empty()).then(|| view! { <blockquote class="small" id="text-rendered">{p.body.clone()}</blockquote> })}
+                            {(p.whatsapp_window_open == Some(true)).then(|| view! {
+                                <p class="small" id="text-window">"WhatsApp: they wrote within the last 24 hours, so free text is allowed."</p>
+                            })}
                             <p class="small muted" id="text-count">{count_line(&p)}" · billed per segment by Twilio"</p>
                             {(!p.missing.is_empty()).then(|| view! {
                                 <p class="error small" id="text-missing">{format!("No value here for: {}", p.missing.join(", "))}</p>

@@ -35,5 +35,6 @@ mod support;
 mod sync_rules;
 mod texting;
 mod texting_bulk;
+mod texting_whatsapp;
 mod twilio_client;
 mod untrusted_input;

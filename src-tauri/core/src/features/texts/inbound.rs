@@ -41,14 +41,24 @@ pub async fn pull(
     run: &mut TextRun,
 ) -> TextsResult<()> {
     let db = crm.database();
-    let region = settings(db).await?.default_region;
-    let owners = store::number_owners(db, &region).await?;
-    for sender in gateway.senders().await? {
-        let stream = stream(&sender.address);
+    let settings = settings(db).await?;
+    let owners = store::number_owners(db, &settings.default_region).await?;
+    // The provider lists its phone numbers; a WhatsApp sender is the user's setting.
+    let mut addresses: Vec<String> = gateway
+        .senders()
+        .await?
+        .into_iter()
+        .map(|s| s.address)
+        .collect();
+    if let Some(whatsapp) = settings.whatsapp_sender.filter(|w| !addresses.contains(w)) {
+        addresses.push(whatsapp);
+    }
+    for address in addresses {
+        let stream = stream(&address);
         let cursor = cursors::read(db, account_id, &stream).await?;
         let newest_seen: Option<Timestamp> = cursor.cursor.as_deref().and_then(|c| c.parse().ok());
         let since = newest_seen.map_or(now - FIRST_LOOK_BACK_MS, |t| t - DAY_MS);
-        let mut texts = gateway.received_at(&sender.address, since).await?;
+        let mut texts = gateway.received_at(&address, since).await?;
         run.fetched += texts.len() as u32;
         texts.retain(|t| t.inbound);
         texts.sort_by_key(|t| (t.at, t.sid.clone()));

@@ -121,6 +121,15 @@ pub async fn preview(
             Channel::Sms => n,
             Channel::Whatsapp => format!("whatsapp:{n}"),
         });
+    // WhatsApp takes free text only within 24 hours of the contact's last message.
+    let window = match (&to, draft.channel) {
+        (Some(to), Channel::Whatsapp) => Some(
+            store::last_inbound_at(db, to)
+                .await?
+                .is_some_and(|at| now - at < DAY_MS),
+        ),
+        _ => None,
+    };
     let refused = match (contact, phone, &to) {
         (None, _, _) => Some(format!("{} has no contact with a phone number", page.client.name)),
         (Some(c), None, _) => Some(format!("{} has no phone number", c.name)),
@@ -130,9 +139,13 @@ pub async fn preview(
         )),
         (Some(_), Some(_), Some(to)) => match store::opted_out(db, to).await? {
             Some(o) => Some(format!("{} has opted out of texts (they replied {})", o.number, o.keyword)),
+            None if sender.is_none() => Some(match draft.channel {
+                Channel::Sms => "no sender is chosen: connect a texting provider on the Integrations page and pick a default number".into(),
+                Channel::Whatsapp => "no WhatsApp sender is set: enter it under the texting provider on the Integrations page".into(),
+            }),
             None if body.trim().is_empty() => Some("the message is empty".into()),
-            None if sender.is_none() => Some(
-                "no sender is chosen: connect a texting provider on the Integrations page and pick a default number".into(),
+            None if window == Some(false) => Some(
+                "outside WhatsApp's 24-hour window: they have not written on WhatsApp in the last 24 hours, so only an approved template can be sent (or text them by SMS)".into(),
             ),
             None => None,
         },
@@ -145,6 +158,7 @@ pub async fn preview(
         body,
         missing,
         refused,
+        whatsapp_window_open: window,
     })
 }
 

@@ -6,7 +6,7 @@ use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction};
 use cremmy_protocol::sms::{Channel, OptOut, TextMessage};
 use sqlx::{Row, SqliteConnection};
 
-use super::{e164, TextState};
+use super::{e164, Refusal, TextState};
 use crate::clock::Timestamp;
 use crate::crm::write::{insert_activity, update_external_activity, CrmTx, NewActivity};
 use crate::db::Database;
@@ -181,7 +181,7 @@ pub async fn update_status(
     .bind(&state.status)
     .bind(state.is_final())
     .bind(state.error_code)
-    .bind(&state.error_message)
+    .bind(explained(state))
     .bind(state.segments)
     .bind(now)
     .bind(account_id)
@@ -221,6 +221,28 @@ pub async fn opt_in(tx: &mut SqliteConnection, number: &str) -> sqlx::Result<()>
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+/// When `address` (`whatsapp:+…`) last wrote to the user, if it ever did.
+pub async fn last_inbound_at(db: &Database, address: &str) -> sqlx::Result<Option<Timestamp>> {
+    sqlx::query_scalar(
+        "SELECT max(sent_at) FROM texts WHERE direction = 'inbound' AND from_address = ?",
+    )
+    .bind(address)
+    .fetch_one(db.pool())
+    .await
+}
+
+/// What the user reads for a failure the provider's code explains.
+fn explained(state: &TextState) -> Option<String> {
+    match state.refusal {
+        Some(Refusal::OutsideWhatsAppWindow) => Some(
+            "outside WhatsApp's 24-hour window: they have not written in the last 24 hours, so only an approved template can be sent".into(),
+        ),
+        Some(Refusal::OptedOut) => Some("the recipient has opted out (replied STOP)".into()),
+        Some(Refusal::InvalidNumber) => Some("not a number that can receive texts".into()),
+        _ => state.error_message.clone(),
+    }
 }
 
 /// Whether `number` (E.164, a `whatsapp:` prefix ignored) has opted out.
