@@ -20,11 +20,14 @@ CREATE TABLE texts (
     -- The outbox job that sent it (a retry finds it here instead of sending again).
     job_key       TEXT,
     sent_at       INTEGER NOT NULL,
+    -- When Cremmy recorded it (an inbound text is announced once, by this time).
+    recorded_at   INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL,
     UNIQUE (account_id, sid)
 ) STRICT;
 CREATE INDEX texts_in_flight ON texts (account_id) WHERE final = 0 AND direction = 'outbound';
 CREATE INDEX texts_unmatched ON texts (sent_at DESC) WHERE activity_id IS NULL AND direction = 'inbound';
+CREATE INDEX texts_recorded ON texts (recorded_at) WHERE direction = 'inbound';
 CREATE INDEX texts_by_activity ON texts (activity_id) WHERE activity_id IS NOT NULL;
 CREATE UNIQUE INDEX texts_by_job ON texts (job_key) WHERE job_key IS NOT NULL;
 

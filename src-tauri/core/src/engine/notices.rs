@@ -1,5 +1,6 @@
 //! What the user should hear about now, as native notifications: an account that needs
-//! reconnecting, a client's reply to a tracked email, a task's reminder. Each is announced once.
+//! reconnecting, a client's reply to a tracked email, a task's reminder, a text received. Each is
+//! announced once.
 
 use cremmy_protocol::engine::Notice;
 
@@ -63,6 +64,24 @@ pub async fn since(
             Some(c) => format!("{title} ({c})"),
             None => title,
         },
+    }));
+
+    // Texts received: on the client's timeline, or waiting unmatched.
+    let texts: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT t.from_address, t.body, c.name FROM texts t LEFT JOIN activities a ON a.id = t.activity_id \
+         LEFT JOIN clients c ON c.id = a.client_id \
+         WHERE t.direction = 'inbound' AND t.recorded_at > ? AND t.recorded_at <= ? ORDER BY t.sent_at, t.id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    notices.extend(texts.into_iter().map(|(from, body, client)| Notice {
+        title: match client {
+            Some(c) => format!("{c} texted"),
+            None => format!("A text from {}", from.trim_start_matches("whatsapp:")),
+        },
+        body: body.chars().take(140).collect(),
     }));
     Ok(notices)
 }

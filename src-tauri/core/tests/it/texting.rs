@@ -466,6 +466,28 @@ async fn replies_land_on_the_timeline_strangers_wait_unmatched_and_stop_opts_out
     assert_eq!(reply.body, "Sounds good!");
     let unmatched = w.sync.unmatched_texts().await.unwrap();
     assert_eq!(unmatched.len(), 1);
+    let notices = cremmy_core::engine::notices::since(w.crm.database(), T0 - 1, T0)
+        .await
+        .unwrap();
+    let heard: Vec<(String, String)> = notices.into_iter().map(|n| (n.title, n.body)).collect();
+    assert_eq!(
+        heard,
+        [
+            ("Acme texted".to_string(), "Sounds good!".to_string()),
+            (
+                "A text from +12125550147".to_string(),
+                "Who is this?".to_string()
+            ),
+        ],
+        "each received text is a notice, once: it was recorded in this instant"
+    );
+    assert!(
+        cremmy_core::engine::notices::since(w.crm.database(), T0, T0 + 60_000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not announced again later"
+    );
     assert_eq!(unmatched[0].from, "+12125550147");
 
     sync_all(&w).await;

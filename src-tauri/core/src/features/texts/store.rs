@@ -108,8 +108,8 @@ pub async fn record(
     };
     sqlx::query(
         "INSERT INTO texts (account_id, sid, direction, channel, from_address, to_address, body, status, final, \
-                            error_code, error_message, segments, activity_id, job_key, sent_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            error_code, error_message, segments, activity_id, job_key, sent_at, recorded_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(account_id)
     .bind(&state.sid)
@@ -129,6 +129,7 @@ pub async fn record(
     .bind(activity_id)
     .bind(job_key)
     .bind(state.at)
+    .bind(now)
     .bind(now)
     .execute(&mut **tx)
     .await?;
