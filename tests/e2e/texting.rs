@@ -17,20 +17,43 @@ const KEY: &str = "SK00000000000000000000000000000001";
 const SECRET: &str = "sandbox-api-key-secret";
 const ZOE: &str = "+14155552671";
 
-/// A data folder with one client whose contact Zoë has a US mobile written as people write it.
-fn data_with_zoe(dir: &Path) -> std::path::PathBuf {
+/// A data folder with the clients of `csv` imported.
+fn data_with(dir: &Path, csv: &str) -> std::path::PathBuf {
     let data = dir.join("data");
-    let csv = dir.join("clients.csv");
-    std::fs::write(
-        &csv,
-        "Company,Name,Email,Phone\nAcme,Zoë Adams,zoe@acme.example,(415) 555-2671\n",
-    )
-    .unwrap();
-    let out = cremmy(&data, &[], &["import", csv.to_str().unwrap()])
+    let file = dir.join("clients.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = cremmy(&data, &[], &["import", file.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(out.status.success(), "import: {}", stdout(&out));
     data
+}
+
+/// One client whose contact Zoë has a US mobile written as people write it.
+fn data_with_zoe(dir: &Path) -> std::path::PathBuf {
+    data_with(
+        dir,
+        "Company,Name,Email,Phone\nAcme,Zoë Adams,zoe@acme.example,(415) 555-2671\n",
+    )
+}
+
+/// `cremmy connect twilio` with `secret`, and the environment it ran with.
+async fn connect_cli(
+    data: &Path,
+    sb: &Sandbox,
+    secret: &str,
+) -> (std::process::Output, Vec<(String, String)>) {
+    let mut env = sandbox_env(sb);
+    env.push(("CREMMY_TWILIO_SECRET".into(), secret.into()));
+    let connect = [
+        "connect",
+        "twilio",
+        "--account-sid",
+        ACCOUNT,
+        "--key-sid",
+        KEY,
+    ];
+    (cli(data, &env, &connect).await, env)
 }
 
 /// Outbound texts the sandbox's Twilio received, as (to, body).
@@ -61,17 +84,7 @@ async fn cli_connects_twilio_texts_a_client_and_imports_the_reply() {
     let sb = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let data = data_with_zoe(dir.path());
-    let mut env = sandbox_env(&sb);
-    env.push(("CREMMY_TWILIO_SECRET".into(), "wrong".into()));
-    let connect = [
-        "connect",
-        "twilio",
-        "--account-sid",
-        ACCOUNT,
-        "--key-sid",
-        KEY,
-    ];
-    let refused = cli(&data, &env, &connect).await;
+    let (refused, env) = connect_cli(&data, &sb, "wrong").await;
     assert!(!refused.status.success(), "a wrong secret fails");
     assert!(
         stderr(&refused).contains("did not accept this key"),
@@ -81,9 +94,7 @@ async fn cli_connects_twilio_texts_a_client_and_imports_the_reply() {
     let none = cli(&data, &env, &["accounts", "--json"]).await;
     assert_eq!(stdout(&none).trim(), "[]", "nothing was stored");
 
-    env.retain(|(k, _)| k != "CREMMY_TWILIO_SECRET");
-    env.push(("CREMMY_TWILIO_SECRET".into(), SECRET.into()));
-    let connected = cli(&data, &env, &connect).await;
+    let (connected, env) = connect_cli(&data, &sb, SECRET).await;
     assert!(connected.status.success(), "{}", stderr(&connected));
     assert!(
         stdout(&connected).contains("Texts go from +15005550006"),
@@ -185,10 +196,8 @@ async fn s_texting_connect_compose_send_and_a_reply_in_the_window() {
 
 /// Tagged clients: three reachable, one invalid number, one who will say STOP.
 fn data_with_vips(dir: &Path) -> std::path::PathBuf {
-    let data = dir.join("data");
-    let csv = dir.join("vips.csv");
-    std::fs::write(
-        &csv,
+    data_with(
+        dir,
         "Company,Name,Phone,Tags\n\
          Acme,Zoë Adams,(415) 555-2671,vip\n\
          Bolt,Bo Berg,+1 212 555 0147,vip\n\
@@ -196,27 +205,11 @@ fn data_with_vips(dir: &Path) -> std::path::PathBuf {
          Typo,Tom Typo,555,vip\n\
          Quiet,Quinn Q,+1 646 555 0199,vip\n",
     )
-    .unwrap();
-    let out = cremmy(&data, &[], &["import", csv.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "import: {}", stdout(&out));
-    data
 }
 
 /// Connects Twilio and lets Quinn opt out (STOP, then a sync).
 async fn connect_and_quinn_stops(sb: &Sandbox, data: &Path) -> Vec<(String, String)> {
-    let mut env = sandbox_env(sb);
-    env.push(("CREMMY_TWILIO_SECRET".into(), SECRET.into()));
-    let connect = [
-        "connect",
-        "twilio",
-        "--account-sid",
-        ACCOUNT,
-        "--key-sid",
-        KEY,
-    ];
-    let connected = cli(data, &env, &connect).await;
+    let (connected, env) = connect_cli(data, sb, SECRET).await;
     assert!(connected.status.success(), "{}", stderr(&connected));
     inbound(sb, "+16465550199", "STOP").await;
     let synced = cli(data, &env, &["sync", "--once"]).await;

@@ -114,6 +114,16 @@ pub async fn connected() -> TextWorld {
     w
 }
 
+/// What a process that died right after Twilio took its texts leaves: no record of them here.
+pub async fn forget_recorded_texts(w: &TextWorld) {
+    let db = w.crm.database().writer();
+    sqlx::query("DELETE FROM texts").execute(db).await.unwrap();
+    sqlx::query("DELETE FROM activities WHERE kind = 'sms'")
+        .execute(db)
+        .await
+        .unwrap();
+}
+
 /// Outbound messages the sandbox holds, as (to, body).
 pub fn sandbox_sent(w: &TextWorld) -> Vec<(String, String)> {
     let world = w.sandbox.shared.lock();
@@ -414,14 +424,7 @@ async fn a_retry_after_a_lost_outcome_finds_the_text_instead_of_sending_it_again
         .await
         .unwrap();
     // The first attempt's answer never got recorded (the process died after Twilio took it).
-    sqlx::query("DELETE FROM texts")
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM activities WHERE kind = 'sms'")
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
+    forget_recorded_texts(&w).await;
     let again = send::send_text(&w.crm, &texting, account.id, &input, "job-1", true, T0)
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use cremmy_protocol::crm::{ClientInput, ContactInput};
 use cremmy_protocol::sms::{Audience, BulkText};
 use serde_json::json;
 
-use crate::texting::{connected, control, sandbox_sent, TextWorld};
+use crate::texting::{connected, control, forget_recorded_texts, sandbox_sent, TextWorld};
 
 /// A client tagged `vip` (unless `tag` is empty) whose contact has `phone` (none when empty).
 async fn vip(w: &TextWorld, name: &str, phone: &str, tag: &str) -> i64 {
@@ -172,14 +172,7 @@ async fn an_interrupted_batch_resumes_without_texting_anyone_twice() {
         .run_job(first, cremmy_protocol::sync::SyncTrigger::Manual)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM texts")
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM activities WHERE kind = 'sms'")
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
+    forget_recorded_texts(&w).await;
     sqlx::query("UPDATE jobs SET status = 'running', owner_pid = NULL WHERE id = ?")
         .bind(first)
         .execute(w.crm.database().writer())

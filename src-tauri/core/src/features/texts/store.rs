@@ -61,6 +61,26 @@ pub fn subject(state: &TextState) -> String {
     }
 }
 
+/// A text's activity on its owner's timeline, with `line` as its subject.
+fn activity_of<'a>(state: &'a TextState, owner: NumberOwner, line: &'a str) -> NewActivity<'a> {
+    NewActivity {
+        client_id: owner.client_id,
+        contact_id: Some(owner.contact_id),
+        deal_id: None,
+        kind: ActivityKind::Sms,
+        direction: if state.inbound {
+            Direction::Inbound
+        } else {
+            Direction::Outbound
+        },
+        subject: line,
+        body: &state.body,
+        occurred_at: state.at,
+        source: ActivitySource::Text,
+        external_id: Some(&state.sid),
+    }
+}
+
 /// Records a text (and, with an owner, its activity) in `tx`. `None` when the text was already
 /// recorded (a re-poll).
 pub async fn record(
@@ -80,30 +100,9 @@ pub async fn record(
     if known.is_some() {
         return Ok(None);
     }
+    let line = subject(state);
     let activity_id = match owner {
-        Some(owner) => {
-            insert_activity(
-                tx,
-                &NewActivity {
-                    client_id: owner.client_id,
-                    contact_id: Some(owner.contact_id),
-                    deal_id: None,
-                    kind: ActivityKind::Sms,
-                    direction: if state.inbound {
-                        Direction::Inbound
-                    } else {
-                        Direction::Outbound
-                    },
-                    subject: &subject(state),
-                    body: &state.body,
-                    occurred_at: state.at,
-                    source: ActivitySource::Text,
-                    external_id: Some(&state.sid),
-                },
-                now,
-            )
-            .await?
-        }
+        Some(owner) => insert_activity(tx, &activity_of(state, owner, &line), now).await?,
         None => None,
     };
     sqlx::query(
@@ -344,23 +343,8 @@ pub async fn attach(
     owner: NumberOwner,
     now: Timestamp,
 ) -> sqlx::Result<Option<i64>> {
-    let activity_id = insert_activity(
-        tx,
-        &NewActivity {
-            client_id: owner.client_id,
-            contact_id: Some(owner.contact_id),
-            deal_id: None,
-            kind: ActivityKind::Sms,
-            direction: Direction::Inbound,
-            subject: &subject(state),
-            body: &state.body,
-            occurred_at: state.at,
-            source: ActivitySource::Text,
-            external_id: Some(&state.sid),
-        },
-        now,
-    )
-    .await?;
+    let line = subject(state);
+    let activity_id = insert_activity(tx, &activity_of(state, owner, &line), now).await?;
     sqlx::query(
         "UPDATE texts SET activity_id = ?, updated_at = ? WHERE account_id = ? AND sid = ?",
     )

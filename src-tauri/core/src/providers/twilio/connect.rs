@@ -4,7 +4,7 @@
 //! keychain). Wrong credentials store nothing.
 
 use cremmy_protocol::accounts::Account;
-use cremmy_protocol::sms::{ApiKeyConnect, Channel, Sender};
+use cremmy_protocol::sms::{ApiKeyConnect, Sender};
 use cremmy_protocol::Provider;
 
 use super::registration::{CALLS, MESSAGES};
@@ -93,15 +93,7 @@ pub async fn connect(
         .await?;
     let senders = numbers
         .into_iter()
-        .map(|n| Sender {
-            channel: if n.phone_number.starts_with("whatsapp:") {
-                Channel::Whatsapp
-            } else {
-                Channel::Sms
-            },
-            address: n.phone_number,
-            label: n.friendly_name,
-        })
+        .map(super::OwnedNumber::sender)
         .collect();
     Ok((account, senders))
 }

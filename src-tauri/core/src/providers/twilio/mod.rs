@@ -69,6 +69,22 @@ pub struct OwnedNumber {
     pub friendly_name: String,
 }
 
+impl OwnedNumber {
+    /// The number as a sender texts can come from.
+    pub fn sender(self) -> cremmy_protocol::sms::Sender {
+        use cremmy_protocol::sms::Channel;
+        cremmy_protocol::sms::Sender {
+            channel: if self.phone_number.starts_with("whatsapp:") {
+                Channel::Whatsapp
+            } else {
+                Channel::Sms
+            },
+            address: self.phone_number,
+            label: self.friendly_name,
+        }
+    }
+}
+
 /// A message as Twilio describes it (Message resource).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WireMessage {

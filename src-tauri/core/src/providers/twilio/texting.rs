@@ -3,7 +3,7 @@
 //! (https://www.twilio.com/docs/api/errors: 21211 invalid 'To', 21610 unsubscribed recipient,
 //! 21614 not a mobile number, 63016 outside the WhatsApp window, 21606 'From' not the account's).
 
-use cremmy_protocol::sms::{Channel, Sender};
+use cremmy_protocol::sms::Sender;
 
 use super::{
     OutgoingText as WireText, Twilio, TwilioCredentials, TwilioError, WireCall, WireMessage,
@@ -115,15 +115,7 @@ impl TextGateway for TwilioTexts {
         let numbers = self.twilio.numbers(&self.creds).await?;
         Ok(numbers
             .into_iter()
-            .map(|n| Sender {
-                channel: if n.phone_number.starts_with("whatsapp:") {
-                    Channel::Whatsapp
-                } else {
-                    Channel::Sms
-                },
-                address: n.phone_number,
-                label: n.friendly_name,
-            })
+            .map(super::OwnedNumber::sender)
             .collect())
     }
 
