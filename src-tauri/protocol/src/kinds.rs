@@ -83,6 +83,8 @@ stored_names! {
         Export = "export",
         Leads = "leads",
         Task = "task",
+        /// Text reminders before meetings.
+        Reminders = "reminders",
     }
 }
 

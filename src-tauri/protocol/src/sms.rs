@@ -115,6 +115,16 @@ pub struct TextingSettings {
     pub whatsapp_sender: Option<String>,
     /// ISO 3166 region for numbers written without a country code (`US`, `GB`, `DE`).
     pub default_region: String,
+    /// Text clients a reminder this many hours before a meeting with them (`None`: off).
+    #[serde(default)]
+    pub meeting_reminder_hours: Option<u32>,
+    /// The reminder's template (`None`: the default one); `{{meeting_title}}` and
+    /// `{{meeting_time}}` besides the usual variables.
+    #[serde(default)]
+    pub meeting_reminder_template: Option<String>,
+    /// The user's IANA time zone (`Europe/Berlin`), for `{{meeting_time}}`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// The composer's text, before and for sending.

@@ -157,11 +157,28 @@ fn SenderChoice(setup: TextingSetup) -> impl IntoView {
     let sender = RwSignal::new(setup.settings.default_sender.clone().unwrap_or_default());
     let whatsapp = RwSignal::new(setup.settings.whatsapp_sender.clone().unwrap_or_default());
     let region = RwSignal::new(setup.settings.default_region.clone());
+    let hours = RwSignal::new(
+        setup
+            .settings
+            .meeting_reminder_hours
+            .map(|h| h.to_string())
+            .unwrap_or_default(),
+    );
+    let template = RwSignal::new(
+        setup
+            .settings
+            .meeting_reminder_template
+            .clone()
+            .unwrap_or_default(),
+    );
     let save = move |_| {
         let settings = TextingSettings {
             default_sender: Some(sender.get_untracked()),
             whatsapp_sender: Some(whatsapp.get_untracked()),
             default_region: region.get_untracked(),
+            meeting_reminder_hours: hours.get_untracked().trim().parse().ok(),
+            meeting_reminder_template: Some(template.get_untracked()),
+            time_zone: Some(crate::format::time_zone()),
         };
         run(ui, api::save_texting_settings(settings), move |_| {
             ui.ok("Saved the texting settings.");
@@ -181,6 +198,12 @@ fn SenderChoice(setup: TextingSetup) -> impl IntoView {
             </label>
             <Field label="WhatsApp sender" value=whatsapp id="twilio-whatsapp" placeholder="whatsapp:+14155238886" />
             <Field label="Region for numbers without a country code" value=region id="texting-region" placeholder="US" />
+            <Field label="Text clients a reminder this many hours before a meeting (empty: off)" value=hours id="reminder-hours" placeholder="24" />
+            <label class="field"><span>"Reminder text"</span>
+                <textarea id="reminder-template" rows="3"
+                    placeholder="Hi {{contact_first_name}}, a reminder of our meeting \"{{meeting_title}}\" at {{meeting_time}}. See you then!"
+                    prop:value=move || template.get() on:input=move |e| template.set(event_target_value(&e))></textarea>
+            </label>
             <button class="button secondary small" id="save-texting" on:click=save>"Save"</button>
         </div>
     }

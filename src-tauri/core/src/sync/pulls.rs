@@ -22,6 +22,7 @@ enum Step {
     Leads(cremmy_protocol::sync::LeadSheet),
     Texts(Account),
     Calls(Account),
+    Reminders(Account),
 }
 
 impl Step {
@@ -40,6 +41,7 @@ impl Step {
             Step::Leads(_) => "Leads sheet".into(),
             Step::Texts(a) => of(a, Capability::Texting),
             Step::Calls(a) => of(a, Capability::CallLog),
+            Step::Reminders(_) => "Meeting reminders".into(),
         }
     }
 }
@@ -71,6 +73,7 @@ impl SyncRunner {
                 Step::Leads(sheet) => self.sync_leads(sheet, trigger).await,
                 Step::Texts(account) => self.sync_texts(account, trigger).await,
                 Step::Calls(account) => self.sync_calls(account, trigger).await,
+                Step::Reminders(account) => self.send_meeting_reminders(account, trigger).await,
             };
             match run {
                 Ok(id) => run_ids.push(id),
@@ -137,6 +140,16 @@ impl SyncRunner {
         if request.account_id.is_none() {
             if let Some(sheet) = leads::configured(&self.db).await? {
                 steps.push(Step::Leads(sheet));
+            }
+            // After the calendars: reminders for meetings they brought in.
+            let reminding = crate::features::texts::settings(&self.db)
+                .await?
+                .meeting_reminder_hours
+                .is_some();
+            if reminding {
+                if let Ok(account) = self.account_with(Feature::Sms).await {
+                    steps.push(Step::Reminders(account));
+                }
             }
         }
         Ok(steps)

@@ -17,7 +17,7 @@ use super::{SyncError, SyncResult, SyncRunner};
 use crate::features::call_log::{self, CallRun};
 use crate::features::texts::inbound::{self, TextRun};
 use crate::features::texts::send::{self, TextJobInput};
-use crate::features::texts::{self, store, TextGateway, TextsError};
+use crate::features::texts::{self, reminders, store, TextGateway, TextsError};
 use crate::providers::registry::Capability;
 use crate::providers::{Providers, Texting};
 use crate::HasErrorCode;
@@ -237,6 +237,52 @@ impl SyncRunner {
                     recovered: i64::from(run.updated),
                     ..RunOutcome::made(i64::from(run.received), texting.calls())
                 };
+                (result, outcome)
+            })
+            .await?;
+        Ok(run_id)
+    }
+
+    /// Texts the reminders due now (meetings within the setting's hours), each once; logged.
+    pub(super) async fn send_meeting_reminders(
+        &self,
+        account: &Account,
+        trigger: SyncTrigger,
+    ) -> SyncResult<i64> {
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: Providers::product(account.provider, Capability::Texting).key,
+            kind: RunKind::Reminders,
+            trigger,
+        };
+        let (run_id, _) = self
+            .logged(spec, async {
+                let mut outcome = RunOutcome::default();
+                let result = async {
+                    let settings = texts::settings(&self.db).await?;
+                    let sender = self.sender_for(Channel::Sms).await?;
+                    let due =
+                        reminders::due(&self.crm, &settings, sender.as_deref(), self.clock.now())
+                            .await?;
+                    outcome.fetched = due.len() as i64;
+                    let mut running = Vec::new();
+                    for r in due {
+                        let title = format!("Meeting reminder to {}", r.input.to);
+                        let job = SendTextJob { input: r.input };
+                        if let Some(handle) = self.submit_background(job, &r.key, &title).await {
+                            running.push(handle);
+                        }
+                    }
+                    for handle in running {
+                        match handle.await {
+                            Ok(Ok(_)) => outcome.created += 1,
+                            // A failed reminder stays in the outbox, which retries it.
+                            Ok(Err(_)) | Err(_) => outcome.skipped += 1,
+                        }
+                    }
+                    Ok::<(), SyncError>(())
+                }
+                .await;
                 (result, outcome)
             })
             .await?;

@@ -5,6 +5,7 @@
 
 pub mod bulk;
 pub mod inbound;
+pub mod reminders;
 pub mod send;
 pub mod store;
 
@@ -170,9 +171,8 @@ pub async fn settings(db: &Database) -> Result<TextingSettings, sqlx::Error> {
         .json_setting::<TextingSettings>(SETTINGS_KEY)
         .await?
         .unwrap_or_else(|| TextingSettings {
-            default_sender: None,
-            whatsapp_sender: None,
             default_region: "US".into(),
+            ..TextingSettings::default()
         }))
 }
 
@@ -189,7 +189,34 @@ pub async fn save_settings(
             reason: format!("{region:?} is not a two-letter country code (US, GB, DE…)"),
         });
     }
+    if let Some(template) = &settings.meeting_reminder_template {
+        crate::features::templates::variables(template).map_err(|e| TextsError::Invalid {
+            field: "reminder template",
+            reason: e.to_string(),
+        })?;
+    }
+    let zone = settings
+        .time_zone
+        .as_deref()
+        .map(str::trim)
+        .filter(|z| !z.is_empty());
+    if let Some(zone) = zone {
+        if jiff::tz::TimeZone::get(zone).is_err() {
+            return Err(TextsError::Invalid {
+                field: "time zone",
+                reason: format!("{zone:?} is not a time zone this machine knows"),
+            });
+        }
+    }
     let clean = TextingSettings {
+        meeting_reminder_hours: settings
+            .meeting_reminder_hours
+            .filter(|h| (1..=168).contains(h)),
+        meeting_reminder_template: settings
+            .meeting_reminder_template
+            .clone()
+            .filter(|t| !t.trim().is_empty()),
+        time_zone: zone.map(str::to_string),
         default_region: region,
         default_sender: settings
             .default_sender

@@ -64,6 +64,17 @@ pub async fn preview(
     sender: Option<&str>,
     now: Timestamp,
 ) -> TextsResult<TextPreview> {
+    preview_with(crm, draft, sender, now, &BTreeMap::new()).await
+}
+
+/// [`preview`] with more values for the template (a reminder's meeting).
+pub async fn preview_with(
+    crm: &Crm,
+    draft: &TextDraft,
+    sender: Option<&str>,
+    now: Timestamp,
+    extra: &BTreeMap<String, String>,
+) -> TextsResult<TextPreview> {
     let db = crm.database();
     let page = crm
         .client_page(draft.client_id)
@@ -73,7 +84,7 @@ pub async fn preview(
         })?;
     let region = settings(db).await?.default_region;
     let contact = pick_contact(&page.contacts, draft.contact_id);
-    let mut values = BTreeMap::new();
+    let mut values = extra.clone();
     let mut put = |k: &str, v: String| {
         if !v.trim().is_empty() {
             values.insert(k.to_string(), v);
