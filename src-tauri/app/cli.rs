@@ -127,6 +127,9 @@ pub enum Command {
         /// Send over WhatsApp instead of SMS.
         #[arg(long)]
         whatsapp: bool,
+        /// WhatsApp: send this approved template (its id, HX…) instead of the message.
+        #[arg(long, requires = "whatsapp")]
+        template: Option<String>,
     },
     /// List connected accounts and their state.
     Accounts {
@@ -289,8 +292,8 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::TextBulk { message, tag, clients, dry_run } => {
                 crate::cli_texting::bulk(sync, message, tag, clients, dry_run).await
             }
-            Command::Text { client_id, message, contact, whatsapp } => {
-                crate::cli_texting::text(sync, client_id, message, contact, whatsapp).await
+            Command::Text { client_id, message, contact, whatsapp, template } => {
+                crate::cli_texting::text(sync, client_id, message, contact, whatsapp, template).await
             }
             Command::Accounts { json } => crate::cli_accounts::list(accounts, json).await,
             Command::Disconnect { id } => crate::cli_accounts::disconnect(accounts, id).await,

@@ -53,6 +53,7 @@ pub async fn text(
     message: String,
     contact: Option<i64>,
     whatsapp: bool,
+    template: Option<String>,
 ) -> ExitCode {
     let draft = TextDraft {
         client_id,
@@ -63,6 +64,8 @@ pub async fn text(
         } else {
             Channel::Sms
         },
+        template_id: template,
+        ..TextDraft::default()
     };
     report(sync.send_text(&draft).await.map(|sent| {
         format!(

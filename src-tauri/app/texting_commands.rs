@@ -5,7 +5,7 @@ use cremmy_core::HasErrorCode;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::sms::{
     ApiKeyConnect, AttachText, BulkPreview, BulkProgress, BulkText, TextDraft, TextMessage,
-    TextPreview, TextSent, TextingSettings, TextingSetup,
+    TextPreview, TextSent, TextTemplate, TextingSettings, TextingSetup,
 };
 use cremmy_protocol::ApiError;
 use tauri::State;
@@ -99,4 +99,10 @@ pub async fn start_bulk_text(b: State<'_, Backend>, request: BulkText) -> Reply<
 #[tauri::command]
 pub async fn bulk_text_progress(b: State<'_, Backend>, batch: String) -> Reply<BulkProgress> {
     b.opened()?.sync.bulk_progress(&batch).await.map_err(api)
+}
+
+/// The approved WhatsApp templates (asked of the provider now).
+#[tauri::command]
+pub async fn text_templates(b: State<'_, Backend>) -> Reply<Vec<TextTemplate>> {
+    b.opened()?.sync.text_templates().await.map_err(api)
 }

@@ -579,3 +579,7 @@ pub async fn bulk_text_progress(batch: String) -> Reply<cremmy_protocol::sms::Bu
     }
     call(cmd::BULK_TEXT_PROGRESS, &A { batch }).await
 }
+/// The approved WhatsApp templates.
+pub async fn text_templates() -> Reply<Vec<cremmy_protocol::sms::TextTemplate>> {
+    call(cmd::TEXT_TEMPLATES, &NoArgs {}).await
+}

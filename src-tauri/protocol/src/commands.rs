@@ -34,6 +34,7 @@ pub const ATTACH_TEXT: &str = "attach_text";
 pub const BULK_TEXT_PREVIEW: &str = "bulk_text_preview";
 pub const START_BULK_TEXT: &str = "start_bulk_text";
 pub const BULK_TEXT_PROGRESS: &str = "bulk_text_progress";
+pub const TEXT_TEMPLATES: &str = "text_templates";
 
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
@@ -174,4 +175,5 @@ pub const ALL: &[&str] = &[
     BULK_TEXT_PREVIEW,
     START_BULK_TEXT,
     BULK_TEXT_PROGRESS,
+    TEXT_TEMPLATES,
 ];

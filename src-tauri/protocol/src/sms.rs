@@ -128,7 +128,7 @@ pub struct TextingSettings {
 }
 
 /// The composer's text, before and for sending.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TextDraft {
     pub client_id: i64,
     /// The contact to text; `None`: the client's first contact with a phone.
@@ -138,6 +138,32 @@ pub struct TextDraft {
     pub body: String,
     #[serde(default)]
     pub channel: Channel,
+    /// WhatsApp: an approved template to send instead of `body` (the only way outside the
+    /// 24-hour window).
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// Values for the template's `{{1}}`, `{{2}}`…; `{{1}}` defaults to the contact's first
+    /// name, the others to the template's own defaults.
+    #[serde(default)]
+    pub template_values: std::collections::BTreeMap<String, String>,
+}
+
+/// A template a text is sent with, and the values of its placeholders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateUse {
+    pub id: String,
+    pub values: std::collections::BTreeMap<String, String>,
+}
+
+/// An approved message template (WhatsApp), as the composer lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextTemplate {
+    pub id: String,
+    pub name: String,
+    /// Its text with `{{1}}`, `{{2}}`… placeholders.
+    pub body: String,
+    /// The placeholders' defaults, by number.
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 /// What the composer shows before sending.
@@ -156,6 +182,9 @@ pub struct TextPreview {
     /// WhatsApp only: whether the contact wrote within 24 hours (free text allowed).
     #[serde(default)]
     pub whatsapp_window_open: Option<bool>,
+    /// The approved template it is sent with, and the values filled in (`body` shows the text).
+    #[serde(default)]
+    pub template: Option<TemplateUse>,
 }
 
 /// A text queued for sending.

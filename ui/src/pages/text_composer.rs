@@ -48,13 +48,29 @@ pub fn TextComposer(client_id: Id, contacts: Vec<Contact>, open: RwSignal<bool>)
     let to = RwSignal::new(reachable.first().map(|c| c.id));
     let body = RwSignal::new(String::new());
     let channel = RwSignal::new(Channel::Sms);
+    let template = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     let draft = move || TextDraft {
         client_id,
         contact_id: to.get(),
         body: body.get(),
         channel: channel.get(),
+        template_id: template
+            .get()
+            .filter(|_| channel.get() == Channel::Whatsapp),
+        ..TextDraft::default()
     };
+    // Approved WhatsApp templates, asked for when WhatsApp is chosen.
+    let templates = LocalResource::new(move || {
+        let whatsapp = channel.get() == Channel::Whatsapp;
+        async move {
+            if whatsapp {
+                api::text_templates().await
+            } else {
+                Ok(Vec::new())
+            }
+        }
+    });
     let preview = LocalResource::new(move || api::text_preview(draft()));
     let blocked = move || match preview.get() {
         Some(Ok(p)) => p.refused.is_some() || !p.missing.is_empty(),
@@ -67,6 +83,10 @@ pub fn TextComposer(client_id: Id, contacts: Vec<Contact>, open: RwSignal<bool>)
             contact_id: to.get_untracked(),
             body: body.get_untracked(),
             channel: channel.get_untracked(),
+            template_id: template
+                .get_untracked()
+                .filter(|_| channel.get_untracked() == Channel::Whatsapp),
+            ..TextDraft::default()
         };
         sending.set(true);
         leptos::task::spawn_local(async move {
@@ -108,6 +128,16 @@ pub fn TextComposer(client_id: Id, contacts: Vec<Contact>, open: RwSignal<bool>)
                         <option value="whatsapp">"WhatsApp"</option>
                     </select>
                 </label>
+                {move || (channel.get() == Channel::Whatsapp).then(|| view! {
+                    <label class="field"><span>"WhatsApp template"</span>
+                        <select id="text-template" on:change=move |e| template.set(Some(event_target_value(&e)).filter(|v| !v.is_empty()))>
+                            <option value="">"None: free text (only within 24 hours of their last message)"</option>
+                            {move || templates.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! {
+                                <option value=t.id.clone()>{format!("{}: {}", t.name, t.body)}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
                 <label class="field"><span>"Message"</span>
                     <textarea id="text-body" rows="5" placeholder="Hi {{contact_first_name}}, …" prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>
                 </label>

@@ -422,6 +422,11 @@ impl TextGateway for Texting {
             Texting::Twilio(t) => t.send(text).await,
         }
     }
+    async fn templates(&self) -> Result<Vec<cremmy_protocol::sms::TextTemplate>, SourceError> {
+        match self {
+            Texting::Twilio(t) => t.templates().await,
+        }
+    }
     async fn state(&self, sid: &str) -> Result<Option<TextState>, SourceError> {
         match self {
             Texting::Twilio(t) => t.state(sid).await,

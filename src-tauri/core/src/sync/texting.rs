@@ -6,7 +6,7 @@ use cremmy_protocol::accounts::{Account, Feature};
 use cremmy_protocol::kinds::{JobKind, RunKind};
 use cremmy_protocol::sms::{
     ApiKeyConnect, AttachText, Channel, Sender, TextDraft, TextMessage, TextPreview, TextSent,
-    TextingSettings, TextingSetup,
+    TextTemplate, TextingSettings, TextingSetup,
 };
 use cremmy_protocol::sync::SyncTrigger;
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,8 @@ impl SyncRunner {
     pub async fn connect_texting(&self, request: &ApiKeyConnect) -> SyncResult<TextingSetup> {
         let (account, senders) = self.providers.connect_with_key(request).await?;
         self.remember_senders(&senders).await?;
+        // The templates come with the next sync if the key may not read them now.
+        let _ = self.text_templates().await;
         let mut settings = texts::settings(&self.db).await?;
         if settings
             .default_sender
@@ -184,6 +186,16 @@ impl SyncRunner {
             .await
     }
 
+    /// The approved message templates (WhatsApp), asked of the provider now and remembered for
+    /// the composer's preview.
+    pub async fn text_templates(&self) -> SyncResult<Vec<TextTemplate>> {
+        let account = self.account_with(Feature::Sms).await?;
+        let texting = self.texting(&account).await?;
+        let templates = texting.templates().await.map_err(TextsError::from)?;
+        texts::cache_templates(&self.db, &templates, self.clock.now()).await?;
+        Ok(templates)
+    }
+
     pub async fn texts_of_client(&self, client_id: i64) -> SyncResult<Vec<TextMessage>> {
         Ok(store::of_client(&self.db, client_id).await?)
     }
@@ -225,6 +237,10 @@ impl SyncRunner {
                 let result = async {
                     let senders = texting.senders().await.map_err(TextsError::from)?;
                     self.remember_senders(&senders).await?;
+                    // Templates are a convenience: a key that may not read them still syncs.
+                    if let Ok(templates) = texting.templates().await {
+                        texts::cache_templates(&self.db, &templates, self.clock.now()).await?;
+                    }
                     inbound::pull(&self.crm, &texting, account.id, self.clock.now(), &mut run)
                         .await
                         .map_err(SyncError::from)

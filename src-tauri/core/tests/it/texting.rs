@@ -155,9 +155,8 @@ async fn sync_all(w: &TextWorld) {
 fn draft(client_id: i64, body: &str) -> TextDraft {
     TextDraft {
         client_id,
-        contact_id: None,
         body: body.into(),
-        channel: Default::default(),
+        ..TextDraft::default()
     }
 }
 

@@ -39,9 +39,9 @@ async fn with_whatsapp_sender(w: &TextWorld) {
 fn whatsapp(client_id: i64, body: &str) -> TextDraft {
     TextDraft {
         client_id,
-        contact_id: None,
         body: body.into(),
         channel: Channel::Whatsapp,
+        ..TextDraft::default()
     }
 }
 
@@ -175,4 +175,75 @@ async fn twilios_63016_is_explained_when_its_clock_says_the_window_closed() {
             && error.contains("template"),
         "the app explains Twilio's code: {error}"
     );
+}
+
+#[tokio::test]
+async fn an_approved_template_goes_outside_the_window_with_the_contacts_name_filled_in() {
+    let w = connected().await;
+    let acme = zoe(&w).await;
+    with_whatsapp_sender(&w).await;
+    let templates = w.sync.text_templates().await.unwrap();
+    assert_eq!(
+        templates
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["follow_up"],
+        "only approved templates are offered (the pending one is not)"
+    );
+    let draft = TextDraft {
+        template_id: Some(templates[0].id.clone()),
+        ..whatsapp(acme, "")
+    };
+    let p = w.sync.text_preview(&draft).await.unwrap();
+    assert_eq!(
+        p.refused, None,
+        "a template may go outside the 24-hour window: {p:?}"
+    );
+    assert_eq!(
+        p.body,
+        "Hi Zoë, following up on our last conversation. Reply here to pick it up."
+    );
+    let sent = w.sync.send_text(&draft).await.expect("sent");
+    assert_eq!(
+        sandbox_sent(&w),
+        [(ZOE.to_string(), p.body.clone())],
+        "Twilio filled it the same way"
+    );
+    let used: Vec<Option<String>> = w
+        .sandbox
+        .shared
+        .lock()
+        .twilio
+        .messages
+        .iter()
+        .map(|m| m.content_sid.clone())
+        .collect();
+    assert_eq!(
+        used,
+        [Some(templates[0].id.clone())],
+        "sent as the template, not as free text"
+    );
+    sync(&w).await;
+    let status = w
+        .sync
+        .texts_of_client(acme)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.sid == sent.sid)
+        .unwrap()
+        .status;
+    assert_eq!(status, "delivered", "no 63016 for an approved template");
+
+    let unknown = TextDraft {
+        template_id: Some("HX0000000000000000000000000000ffff".into()),
+        ..whatsapp(acme, "")
+    };
+    let e = w
+        .sync
+        .text_preview(&unknown)
+        .await
+        .expect_err("not an approved template");
+    assert!(e.to_string().contains("not (or no longer) approved"), "{e}");
 }

@@ -76,6 +76,7 @@ async fn a_text_is_sent_then_followed_to_its_outcome() {
         from: NUMBER.into(),
         body: "Hello Zoë".into(),
         content_sid: None,
+        content_variables: Default::default(),
     };
     let sent = twilio.send(&key(), &text).await.expect("sent");
     assert_eq!(

@@ -158,7 +158,7 @@ pub async fn create(
     }
     let service = field("MessagingServiceSid");
     let from = field("From");
-    let body = field("Body").unwrap_or_default();
+    let mut body = field("Body").unwrap_or_default();
     let content_sid = field("ContentSid");
     let now = now_ms();
     let mut world = shared.lock();
@@ -187,6 +187,17 @@ pub async fn create(
         // https://www.twilio.com/docs/errors/21603
         (None, None) => return error(400, 21603, "A 'From' phone number is required."),
     };
+    if let Some(sid) = &content_sid {
+        let Some(template) = twilio.templates().iter().find(|t| &t.sid == sid).cloned() else {
+            // https://www.twilio.com/docs/api/errors/21656
+            return error(400, 21656, "The ContentSid is Invalid.");
+        };
+        let values: std::collections::BTreeMap<String, String> = field("ContentVariables")
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default();
+        // The message carries the template's text (what the recipient reads).
+        body = template.render(&values);
+    }
     if body.is_empty() && content_sid.is_none() {
         // https://www.twilio.com/docs/errors/21602
         return error(400, 21602, "Message body is required.");

@@ -10,6 +10,7 @@
 //! - Calls list (https://www.twilio.com/docs/voice/api/call-resource) and IncomingPhoneNumbers
 //!   (https://www.twilio.com/docs/phone-numbers/api/incomingphonenumber-resource).
 
+pub mod content;
 pub mod messages;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -61,6 +62,8 @@ pub struct TwilioState {
     pub numbers: Vec<OwnedNumber>,
     pub messages: Vec<messages::Message>,
     pub calls: Vec<serde_json::Value>,
+    /// Message templates (Content API); `None`: the defaults, made on first use.
+    pub templates: Option<Vec<content::Template>>,
     /// (recipient, sender) pairs that answered STOP.
     pub opted_out: std::collections::BTreeSet<(String, String)>,
     /// The next outbound message ends `undelivered`/`failed` with this error code (scripted).
@@ -73,6 +76,11 @@ impl TwilioState {
     pub fn new_sid(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:032x}", self.next_id)
+    }
+
+    /// The account's templates (the defaults unless a test set others).
+    pub fn templates(&mut self) -> &mut Vec<content::Template> {
+        self.templates.get_or_insert_with(content::defaults)
     }
 
     /// The account's numbers: one SMS number and one WhatsApp sender unless a test set others.
@@ -280,6 +288,11 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/2010-04-01/Accounts/{account}/Calls.json",
             get(messages::calls),
+        )
+        .route("/v1/ContentAndApprovals", get(content::list))
+        .route(
+            "/_sandbox/twilio/templates",
+            axum::routing::post(content::add),
         )
         .route(
             "/_sandbox/twilio/settings",

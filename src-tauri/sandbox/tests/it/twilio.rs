@@ -427,3 +427,75 @@ fn segments_count_gsm_7_and_ucs_2_as_twilio_does() {
         assert_eq!(segments(&body), expected, "{why}");
     }
 }
+
+#[tokio::test]
+async fn templates_are_listed_with_their_approval_and_a_message_carries_the_filled_template() {
+    let sb = sandbox().await;
+    let (status, page) = get_json(&format!(
+        "{}v1/ContentAndApprovals?PageSize=1",
+        sb.base_url()
+    ))
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["meta"]["key"], "contents");
+    let first = &page["contents"][0];
+    assert_eq!(first["friendly_name"], "follow_up");
+    assert_eq!(first["approval_requests"]["status"], "approved");
+    assert!(first["types"]["twilio/text"]["body"]
+        .as_str()
+        .unwrap()
+        .contains("{{1}}"));
+    let next = page["meta"]["next_page_url"]
+        .as_str()
+        .expect("a second page");
+    let (_, second) = get_json(next).await;
+    assert_eq!(
+        second["contents"][0]["approval_requests"]["status"],
+        "pending"
+    );
+    assert!(
+        second["meta"]["next_page_url"].is_null(),
+        "two templates in all"
+    );
+    let denied = http()
+        .get(format!("{}v1/ContentAndApprovals", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        denied.status().as_u16(),
+        401,
+        "Basic auth as on the 2010 API"
+    );
+
+    let sid = first["sid"].as_str().unwrap();
+    let sent = send(
+        &sb,
+        &[
+            ("To", "whatsapp:+14155550100"),
+            ("From", WHATSAPP),
+            ("ContentSid", sid),
+            ("ContentVariables", r#"{"1":"Zoë"}"#),
+        ],
+    )
+    .await;
+    assert_eq!(
+        sent.0, 201,
+        "a template goes outside the 24-hour window: {}",
+        sent.1
+    );
+    assert_eq!(
+        sent.1["body"], "Hi Zoë, following up on our last conversation. Reply here to pick it up.",
+        "the values given, the template's defaults for the rest"
+    );
+    let unknown = send(
+        &sb,
+        &[
+            ("To", "whatsapp:+14155550100"),
+            ("From", WHATSAPP),
+            ("ContentSid", "HX0000000000000000000000000000ffff"),
+        ],
+    )
+    .await;
+    assert_twilio_error(&unknown, 400, 21656, "an unknown template");
+}

@@ -52,6 +52,7 @@ pub async fn preview(
             contact_id: None,
             body: request.body.clone(),
             channel: request.channel,
+            ..TextDraft::default()
         };
         let p = send::preview(crm, &draft, sender, now).await?;
         let client_name = crm

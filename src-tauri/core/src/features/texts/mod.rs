@@ -11,7 +11,7 @@ pub mod store;
 
 use std::future::Future;
 
-use cremmy_protocol::sms::{Channel, Sender, TextingSettings};
+use cremmy_protocol::sms::{Channel, Sender, TemplateUse, TextTemplate, TextingSettings};
 
 use crate::clock::Timestamp;
 use crate::db::Database;
@@ -125,12 +125,13 @@ pub enum SendOutcome {
     },
 }
 
-/// A text to send.
+/// A text to send: `body`, or an approved template with its values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingText<'a> {
     pub from: &'a str,
     pub to: &'a str,
     pub body: &'a str,
+    pub template: Option<&'a TemplateUse>,
 }
 
 /// A texting account at its provider (Twilio Messaging; others could follow).
@@ -155,12 +156,46 @@ pub trait TextGateway: Sync {
         to: &str,
         since: Timestamp,
     ) -> impl Future<Output = Result<Vec<TextState>, SourceError>> + Send;
+    /// The approved message templates (WhatsApp).
+    fn templates(&self) -> impl Future<Output = Result<Vec<TextTemplate>, SourceError>> + Send;
     /// Texts received at `address` since about `since` (by day; callers dedupe).
     fn received_at(
         &self,
         address: &str,
         since: Timestamp,
     ) -> impl Future<Output = Result<Vec<TextState>, SourceError>> + Send;
+}
+
+/// The approved templates last listed by the provider (`settings` table, JSON).
+const TEMPLATES_KEY: &str = "texting.templates";
+
+pub async fn cached_templates(db: &Database) -> Result<Vec<TextTemplate>, sqlx::Error> {
+    Ok(db.json_setting(TEMPLATES_KEY).await?.unwrap_or_default())
+}
+
+pub async fn cache_templates(
+    db: &Database,
+    templates: &[TextTemplate],
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let json = serde_json::to_string(templates).unwrap_or_default();
+    db.put_setting(TEMPLATES_KEY, Some(&json), now).await
+}
+
+/// A template's text with its placeholders filled.
+pub fn render_template(
+    t: &TextTemplate,
+    values: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let mut text = t.body.clone();
+    for (k, default) in &t.variables {
+        let v = values
+            .get(k)
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or(default);
+        text = text.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    text
 }
 
 /// Where texting settings are kept (`settings` table, JSON).

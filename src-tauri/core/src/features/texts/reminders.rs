@@ -79,6 +79,7 @@ pub async fn due(
             contact_id: Some(contact_id),
             body: template.to_string(),
             channel: Channel::Sms,
+            ..TextDraft::default()
         };
         let extra = BTreeMap::from([
             ("meeting_title".to_string(), title),

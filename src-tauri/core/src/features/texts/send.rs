@@ -6,13 +6,15 @@
 use std::collections::BTreeMap;
 
 use cremmy_protocol::crm::Contact;
-use cremmy_protocol::sms::{count_segments, Channel, TextDraft, TextPreview, TextSent};
+use cremmy_protocol::sms::{
+    count_segments, Channel, TemplateUse, TextDraft, TextPreview, TextSent,
+};
 use serde::{Deserialize, Serialize};
 
 use super::store::{self, NumberOwner};
 use super::{
-    e164, settings, OutgoingText, Refusal, SendOutcome, TextGateway, TextState, TextsError,
-    TextsResult,
+    cached_templates, e164, render_template, settings, OutgoingText, Refusal, SendOutcome,
+    TextGateway, TextState, TextsError, TextsResult,
 };
 use crate::clock::Timestamp;
 use crate::crm::write::CrmTx;
@@ -41,6 +43,9 @@ pub struct TextJobInput {
     pub body: String,
     /// When it was queued (Unix ms): a retry looks for texts sent since then.
     pub queued_at: Timestamp,
+    /// Sent as this approved template (WhatsApp) instead of `body` (which shows its text).
+    #[serde(default)]
+    pub template: Option<TemplateUse>,
 }
 
 fn first_name(name: &str) -> String {
@@ -117,7 +122,39 @@ pub async fn preview_with(
         .filter(|v| !values.contains_key(*v))
         .cloned()
         .collect();
-    let body = if missing.is_empty() {
+    // An approved template (WhatsApp) is sent instead of the text: `{{1}}` is the contact's first
+    // name unless the composer gave it, the others the template's defaults.
+    let template = match &draft.template_id {
+        None => None,
+        Some(id) => {
+            let Some(t) = cached_templates(db)
+                .await?
+                .into_iter()
+                .find(|t| &t.id == id)
+            else {
+                return Err(TextsError::Invalid {
+                    field: "template",
+                    reason: "that template is not (or no longer) approved; choose another".into(),
+                });
+            };
+            let mut values = draft.template_values.clone();
+            if let (Some(c), None) = (contact, values.get("1").filter(|v| !v.trim().is_empty())) {
+                values.insert("1".into(), first_name(&c.name));
+            }
+            values.retain(|k, v| t.variables.contains_key(k) && !v.trim().is_empty());
+            Some((
+                render_template(&t, &values),
+                TemplateUse { id: t.id, values },
+            ))
+        }
+    };
+    let (missing, template_body) = match &template {
+        Some((text, _)) => (Vec::new(), Some(text.clone())),
+        None => (missing, None),
+    };
+    let body = if let Some(text) = template_body {
+        text
+    } else if missing.is_empty() {
         templates::render(&draft.body, &values).map_err(|e| TextsError::Invalid {
             field: "message",
             reason: e.to_string(),
@@ -134,6 +171,8 @@ pub async fn preview_with(
         });
     // WhatsApp takes free text only within 24 hours of the contact's last message.
     let window = match (&to, draft.channel) {
+        // An approved template may go outside the window.
+        _ if template.is_some() => None,
         (Some(to), Channel::Whatsapp) => Some(
             store::last_inbound_at(db, to)
                 .await?
@@ -170,6 +209,7 @@ pub async fn preview_with(
         missing,
         refused,
         whatsapp_window_open: window,
+        template: template.map(|(_, used)| used),
     })
 }
 
@@ -211,6 +251,7 @@ pub fn ready(
         to,
         body: preview.body.clone(),
         queued_at: now,
+        template: preview.template.clone(),
     })
 }
 
@@ -264,6 +305,7 @@ pub async fn send_text(
             from: &input.from,
             to: &input.to,
             body: &input.body,
+            template: input.template.as_ref(),
         })
         .await?;
     match outcome {

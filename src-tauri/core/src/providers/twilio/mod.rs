@@ -128,14 +128,57 @@ pub struct WireCall {
     pub duration: Option<String>,
 }
 
-/// What to send: `body` text, or an approved template (`content_sid`, WhatsApp outside the
-/// 24-hour window).
+/// What to send: `body` text, or an approved template (`content_sid` with its
+/// `content_variables`, WhatsApp outside the 24-hour window).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutgoingText {
     pub to: String,
     pub from: String,
     pub body: String,
     pub content_sid: Option<String>,
+    /// `{"1": "Zoë"}`: values for the template's `{{1}}`…
+    pub content_variables: std::collections::BTreeMap<String, String>,
+}
+
+/// A message template (Content API), with its WhatsApp approval.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WireTemplate {
+    pub sid: String,
+    pub friendly_name: String,
+    #[serde(default)]
+    pub variables: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub types: serde_json::Value,
+    #[serde(default)]
+    pub approval_requests: serde_json::Value,
+}
+
+impl WireTemplate {
+    /// The text of its `twilio/text` type (other types carry it in their own `body`).
+    pub fn body(&self) -> String {
+        self.types
+            .as_object()
+            .and_then(|types| types.values().find_map(|t| t["body"].as_str()))
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn is_approved(&self) -> bool {
+        self.approval_requests["status"] == "approved"
+    }
+}
+
+/// A page of a v1 product API: the items under `meta.key`, `meta.next_page_url` absolute.
+#[derive(Deserialize)]
+struct V1Page {
+    #[serde(default)]
+    contents: Vec<WireTemplate>,
+    meta: V1Meta,
+}
+
+#[derive(Deserialize)]
+struct V1Meta {
+    next_page_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -193,13 +236,24 @@ pub struct Twilio {
     caller: Caller,
     /// Origin of the 2010 API, ending in `/` (`https://api.twilio.com/`, or the sandbox).
     origin: String,
+    /// Origin of the Content API (`https://content.twilio.com/`; the sandbox serves it on its
+    /// one origin).
+    content_origin: String,
 }
+
+/// The Content API's host (message templates).
+const CONTENT_ORIGIN: &str = "https://content.twilio.com/";
 
 impl Twilio {
     pub fn new(http: reqwest::Client, endpoints: &Endpoints) -> Twilio {
         Twilio {
             caller: Caller::new(http, CallPolicy::api(Provider::Twilio)),
             origin: endpoints.base_url(Provider::Twilio).to_string(),
+            content_origin: if endpoints.is_overridden(Provider::Twilio) {
+                endpoints.base_url(Provider::Twilio).to_string()
+            } else {
+                CONTENT_ORIGIN.to_string()
+            },
         }
     }
 
@@ -211,6 +265,7 @@ impl Twilio {
                 CallPolicy::api(Provider::Twilio),
             ),
             origin: self.origin.clone(),
+            content_origin: self.content_origin.clone(),
         }
     }
 
@@ -284,8 +339,14 @@ impl Twilio {
         let what = "Twilio Messages create";
         let url = self.url(creds, "Messages.json");
         let mut form: Vec<(&str, &str)> = vec![("To", &text.to), ("From", &text.from)];
+        let variables = serde_json::to_string(&text.content_variables).unwrap_or_default();
         match &text.content_sid {
-            Some(sid) => form.push(("ContentSid", sid)),
+            Some(sid) => {
+                form.push(("ContentSid", sid));
+                if !text.content_variables.is_empty() {
+                    form.push(("ContentVariables", &variables));
+                }
+            }
             None => form.push(("Body", &text.body)),
         }
         let answer = self
@@ -363,6 +424,30 @@ impl Twilio {
         );
         let first = self.url(creds, &query);
         self.all_pages("Twilio Calls list", creds, first).await
+    }
+
+    /// The account's message templates with their approval (Content API), every page.
+    pub async fn templates(
+        &self,
+        creds: &TwilioCredentials,
+    ) -> Result<Vec<WireTemplate>, TwilioError> {
+        let mut all = Vec::new();
+        let mut next = Some(format!(
+            "{}v1/ContentAndApprovals?PageSize=100",
+            self.content_origin
+        ));
+        while let Some(url) = next {
+            let page: V1Page = self
+                .get_json("Twilio ContentAndApprovals list", creds, &url)
+                .await?;
+            all.extend(page.contents);
+            // An absolute URL on the Content API's own origin, and nowhere else.
+            next = page
+                .meta
+                .next_page_url
+                .filter(|u| u.starts_with(&self.content_origin));
+        }
+        Ok(all)
     }
 
     /// Whether the credentials reach `resource` (`Messages`, `Calls`): one item asked for. A

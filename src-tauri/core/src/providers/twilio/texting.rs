@@ -3,7 +3,7 @@
 //! (https://www.twilio.com/docs/api/errors: 21211 invalid 'To', 21610 unsubscribed recipient,
 //! 21614 not a mobile number, 63016 outside the WhatsApp window, 21606 'From' not the account's).
 
-use cremmy_protocol::sms::Sender;
+use cremmy_protocol::sms::{Sender, TextTemplate};
 
 use super::{
     OutgoingText as WireText, Twilio, TwilioCredentials, TwilioError, WireCall, WireMessage,
@@ -124,7 +124,8 @@ impl TextGateway for TwilioTexts {
             to: text.to.to_string(),
             from: text.from.to_string(),
             body: text.body.to_string(),
-            content_sid: None,
+            content_sid: text.template.map(|t| t.id.clone()),
+            content_variables: text.template.map(|t| t.values.clone()).unwrap_or_default(),
         };
         match self.twilio.send(&self.creds, &wire).await {
             Ok(m) => Ok(SendOutcome::Accepted(text_state(m))),
@@ -139,6 +140,20 @@ impl TextGateway for TwilioTexts {
                 _ => Err(e.into()),
             },
         }
+    }
+
+    async fn templates(&self) -> Result<Vec<TextTemplate>, SourceError> {
+        let all = self.twilio.templates(&self.creds).await?;
+        Ok(all
+            .into_iter()
+            .filter(|t| t.is_approved())
+            .map(|t| TextTemplate {
+                body: t.body(),
+                id: t.sid,
+                name: t.friendly_name,
+                variables: t.variables,
+            })
+            .collect())
     }
 
     async fn state(&self, sid: &str) -> Result<Option<TextState>, SourceError> {
