@@ -5,7 +5,7 @@
 
 use cremmy_protocol::accounts::{Account, AccountStatus};
 use cremmy_protocol::crm::SearchKind;
-use cremmy_protocol::sms::{ApiKeyConnect, AttachText, TextingSettings, TextingSetup};
+use cremmy_protocol::sms::{ApiKeyConnect, AttachText, Channel, TextingSettings, TextingSetup};
 use cremmy_protocol::sync::SyncRequest;
 use cremmy_protocol::Provider;
 use leptos::prelude::*;
@@ -189,14 +189,23 @@ fn SenderChoice(setup: TextingSetup) -> impl IntoView {
         <div class="sender-choice">
             <label class="field"><span>"Send SMS from"</span>
                 <select id="twilio-sender" on:change=move |e| sender.set(event_target_value(&e))>
-                    {setup.senders.iter().map(|s| {
+                    {setup.senders.iter().filter(|s| s.channel == Channel::Sms).map(|s| {
                         let address = s.address.clone();
                         let selected = address.clone();
                         view! { <option value=address.clone() selected=move || sender.get() == selected>{format!("{} ({})", s.address, s.label)}</option> }
                     }).collect_view()}
                 </select>
             </label>
-            <Field label="WhatsApp sender" value=whatsapp id="twilio-whatsapp" placeholder="whatsapp:+14155238886" />
+            <label class="field"><span>"WhatsApp from"</span>
+                <select id="twilio-whatsapp" on:change=move |e| whatsapp.set(event_target_value(&e))>
+                    <option value="">"No WhatsApp"</option>
+                    {setup.senders.iter().filter(|s| s.channel == Channel::Whatsapp).map(|s| {
+                        let address = s.address.clone();
+                        let selected = address.clone();
+                        view! { <option value=address.clone() selected=move || whatsapp.get() == selected>{address.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
             <Field label="Region for numbers without a country code" value=region id="texting-region" placeholder="US" />
             <Field label="Text clients a reminder this many hours before a meeting (empty: off)" value=hours id="reminder-hours" placeholder="24" />
             <label class="field"><span>"Reminder text"</span>

@@ -103,15 +103,25 @@ impl SyncRunner {
         // The templates come with the next sync if the key may not read them now.
         let _ = self.text_templates().await;
         let mut settings = texts::settings(&self.db).await?;
-        if settings
-            .default_sender
-            .as_ref()
-            .is_none_or(|s| !senders.iter().any(|x| &x.address == s))
-        {
-            settings.default_sender = senders
+        let listed = |s: &Option<String>| {
+            s.as_ref()
+                .is_some_and(|s| senders.iter().any(|x| &x.address == s))
+        };
+        // Numbers come before services in the provider's list: a channel's first is a number.
+        let first = |channel: Channel| {
+            senders
                 .iter()
-                .find(|s| s.channel == Channel::Sms)
-                .map(|s| s.address.clone());
+                .find(|s| s.channel == channel)
+                .map(|s| s.address.clone())
+        };
+        let before = settings.clone();
+        if !listed(&settings.default_sender) {
+            settings.default_sender = first(Channel::Sms);
+        }
+        if !listed(&settings.whatsapp_sender) {
+            settings.whatsapp_sender = first(Channel::Whatsapp).or(settings.whatsapp_sender);
+        }
+        if settings != before {
             settings = texts::save_settings(&self.db, &settings, self.clock.now()).await?;
         }
         Ok(TextingSetup {

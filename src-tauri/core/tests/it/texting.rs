@@ -255,12 +255,22 @@ async fn wrong_credentials_store_nothing_and_right_ones_list_the_senders() {
             .iter()
             .map(|s| s.address.as_str())
             .collect::<Vec<_>>(),
-        [OUR_NUMBER]
+        [
+            OUR_NUMBER,
+            "whatsapp:+14155238886",
+            "MG00000000000000000000000000000001"
+        ],
+        "the numbers, the WhatsApp sender and the Messaging Service"
     );
     assert_eq!(
         setup.settings.default_sender.as_deref(),
         Some(OUR_NUMBER),
-        "the only number is the default"
+        "the first number is the default"
+    );
+    assert_eq!(
+        setup.settings.whatsapp_sender.as_deref(),
+        Some("whatsapp:+14155238886"),
+        "and the WhatsApp sender"
     );
     let account = w.accounts.get(setup.account_id).await.unwrap();
     assert_eq!(account.status, AccountStatus::Connected);
@@ -680,4 +690,53 @@ async fn a_revoked_key_asks_for_reconnecting_instead_of_retrying() {
         AccountStatus::NeedsReauth,
         "the card says reconnect"
     );
+}
+
+#[tokio::test]
+async fn a_messaging_service_sends_and_a_retry_finds_its_text_by_recipient() {
+    let w = connected().await;
+    let service = "MG00000000000000000000000000000001";
+    let mut s = w.sync.texting_setup().await.unwrap().unwrap().settings;
+    s.default_sender = Some(service.into());
+    w.sync.save_texting_settings(&s).await.unwrap();
+    let (acme, _) = client_with_phone(&w, "Acme", "Zoë Adams", ZOE_TYPED).await;
+    let sent = w
+        .sync
+        .send_text(&draft(acme, "Via the service"))
+        .await
+        .expect("sent");
+    assert_eq!(
+        sent.status, "accepted",
+        "a service's text is accepted first"
+    );
+    let used: Vec<Option<String>> = w
+        .sandbox
+        .shared
+        .lock()
+        .twilio
+        .messages
+        .iter()
+        .map(|m| m.messaging_service_sid.clone())
+        .collect();
+    assert_eq!(used, [Some(service.to_string())]);
+
+    // The answer was lost: the retry lists the recipient's texts and finds the service's one.
+    let setup = w.sync.texting_setup().await.unwrap().unwrap();
+    let account = w.accounts.get(setup.account_id).await.unwrap();
+    let providers = cremmy_core::providers::Providers::from(
+        Google::new(w.accounts.clone(), w.clock.clone(), w.accounts.endpoints()).unwrap(),
+    );
+    let texting = providers.texting(&account).await.unwrap().unwrap();
+    let preview = w
+        .sync
+        .text_preview(&draft(acme, "Via the service"))
+        .await
+        .unwrap();
+    let input = send::ready(&draft(acme, "Via the service"), &preview, service, T0).unwrap();
+    forget_recorded_texts(&w).await;
+    let again = send::send_text(&w.crm, &texting, account.id, &input, "job-svc", true, T0)
+        .await
+        .unwrap();
+    assert!(again.recovered && again.sid == sent.sid, "{again:?}");
+    assert_eq!(sandbox_sent(&w).len(), 1, "sent once");
 }

@@ -63,12 +63,16 @@ async fn sync(w: &TextWorld) {
 async fn free_text_waits_for_the_contacts_message_and_then_goes_from_the_whatsapp_sender() {
     let w = connected().await;
     let acme = zoe(&w).await;
+    // Without a WhatsApp sender (connecting chose the listed one; the user cleared it).
+    let mut s = w.sync.texting_setup().await.unwrap().unwrap().settings;
+    s.whatsapp_sender = None;
+    w.sync.save_texting_settings(&s).await.unwrap();
     let p = w.sync.text_preview(&whatsapp(acme, "Hello")).await.unwrap();
     assert!(
         p.refused
             .as_deref()
             .is_some_and(|r| r.contains("WhatsApp sender")),
-        "no sender set yet: {p:?}"
+        "no sender set: {p:?}"
     );
     with_whatsapp_sender(&w).await;
     let p = w.sync.text_preview(&whatsapp(acme, "Hello")).await.unwrap();

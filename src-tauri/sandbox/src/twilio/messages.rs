@@ -157,6 +157,13 @@ pub async fn create(
         return error(400, 21211, &format!("Invalid 'To' Phone Number: {to}"));
     }
     let service = field("MessagingServiceSid");
+    if service
+        .as_deref()
+        .is_some_and(|s| s != super::senders::SERVICE_SID)
+    {
+        // https://www.twilio.com/docs/api/errors/21701
+        return error(400, 21701, "The Messaging Service Sid is invalid.");
+    }
     let from = field("From");
     let mut body = field("Body").unwrap_or_default();
     let content_sid = field("ContentSid");

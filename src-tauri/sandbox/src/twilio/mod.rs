@@ -12,6 +12,7 @@
 
 pub mod content;
 pub mod messages;
+pub mod senders;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -290,6 +291,8 @@ pub fn routes() -> Router<Shared> {
             get(messages::calls),
         )
         .route("/v1/ContentAndApprovals", get(content::list))
+        .route("/v2/Channels/Senders", get(senders::whatsapp_senders))
+        .route("/v1/Services", get(senders::services))
         .route(
             "/_sandbox/twilio/templates",
             axum::routing::post(content::add),

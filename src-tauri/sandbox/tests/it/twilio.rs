@@ -499,3 +499,52 @@ async fn templates_are_listed_with_their_approval_and_a_message_carries_the_fill
     .await;
     assert_twilio_error(&unknown, 400, 21656, "an unknown template");
 }
+
+#[tokio::test]
+async fn whatsapp_senders_and_messaging_services_are_listed_and_a_service_can_send() {
+    let sb = sandbox().await;
+    let (status, senders) = get_json(&format!(
+        "{}v2/Channels/Senders?Channel=whatsapp",
+        sb.base_url()
+    ))
+    .await;
+    assert_eq!(status, 200, "{senders}");
+    assert_eq!(senders["senders"][0]["sender_id"], WHATSAPP);
+    assert_eq!(senders["senders"][0]["status"], "ONLINE");
+    assert_eq!(senders["meta"]["key"], "senders");
+    let (status, _) = get_json(&format!("{}v2/Channels/Senders", sb.base_url())).await;
+    assert_eq!(status, 400, "the list is per channel");
+    let (_, services) = get_json(&format!("{}v1/Services", sb.base_url())).await;
+    let service = services["services"][0]["sid"].as_str().unwrap().to_string();
+    assert!(service.starts_with("MG"), "{services}");
+
+    let sent = send(
+        &sb,
+        &[
+            ("To", "+14155550100"),
+            ("MessagingServiceSid", &service),
+            ("Body", "Hi"),
+        ],
+    )
+    .await;
+    assert_eq!(sent.0, 201, "{}", sent.1);
+    assert_eq!(sent.1["messaging_service_sid"], service.as_str());
+    assert_eq!(
+        sent.1["from"], SMS_NUMBER,
+        "from one of the service's senders"
+    );
+    assert_eq!(
+        sent.1["status"], "accepted",
+        "a service's message is accepted, then queued"
+    );
+    let wrong = send(
+        &sb,
+        &[
+            ("To", "+14155550100"),
+            ("MessagingServiceSid", "MG0000000000000000000000000000ffff"),
+            ("Body", "Hi"),
+        ],
+    )
+    .await;
+    assert_twilio_error(&wrong, 400, 21701, "an unknown Messaging Service");
+}

@@ -67,7 +67,7 @@ pub async fn connect(
         secret: secret.to_string(),
     };
     let twilio = twilio.fresh();
-    let numbers = twilio.numbers(&creds).await.map_err(|e| match e.kind() {
+    let senders = twilio.senders(&creds).await.map_err(|e| match e.kind() {
         FailureKind::Unauthorized | FailureKind::NotFound => AccountsError::KeyRefused {
             provider: Provider::Twilio,
         },
@@ -91,9 +91,5 @@ pub async fn connect(
             &creds.to_keychain(),
         )
         .await?;
-    let senders = numbers
-        .into_iter()
-        .map(super::OwnedNumber::sender)
-        .collect();
     Ok((account, senders))
 }

@@ -69,6 +69,49 @@ pub struct OwnedNumber {
     pub friendly_name: String,
 }
 
+/// Every sender texts can come from: the SMS numbers, the WhatsApp senders that are online, and
+/// the Messaging Services (which pick a number from their pool).
+pub fn all_senders(
+    numbers: Vec<OwnedNumber>,
+    whatsapp: Vec<WireWhatsAppSender>,
+    services: Vec<WireService>,
+) -> Vec<cremmy_protocol::sms::Sender> {
+    use cremmy_protocol::sms::{Channel, Sender};
+    let mut all: Vec<Sender> = numbers.into_iter().map(OwnedNumber::sender).collect();
+    for w in whatsapp
+        .into_iter()
+        .filter(|w| w.status.starts_with("ONLINE"))
+    {
+        if !all.iter().any(|s| s.address == w.sender_id) {
+            all.push(Sender {
+                label: "WhatsApp sender".into(),
+                address: w.sender_id,
+                channel: Channel::Whatsapp,
+            });
+        }
+    }
+    all.extend(services.into_iter().map(|s| Sender {
+        label: format!("Messaging Service: {}", s.friendly_name),
+        address: s.sid,
+        channel: Channel::Sms,
+    }));
+    all
+}
+
+impl Twilio {
+    /// [`all_senders`] of an account. Only the numbers are required: a restricted key that may
+    /// not read services or WhatsApp senders still lists its numbers.
+    pub async fn senders(
+        &self,
+        creds: &TwilioCredentials,
+    ) -> Result<Vec<cremmy_protocol::sms::Sender>, TwilioError> {
+        let numbers = self.numbers(creds).await?;
+        let whatsapp = self.whatsapp_senders(creds).await.unwrap_or_default();
+        let services = self.services(creds).await.unwrap_or_default();
+        Ok(all_senders(numbers, whatsapp, services))
+    }
+}
+
 impl OwnedNumber {
     /// The number as a sender texts can come from.
     pub fn sender(self) -> cremmy_protocol::sms::Sender {
@@ -106,6 +149,9 @@ pub struct WireMessage {
     pub date_created: String,
     #[serde(default)]
     pub date_sent: Option<String>,
+    /// The Messaging Service it was sent through (MG…), if one.
+    #[serde(default)]
+    pub messaging_service_sid: Option<String>,
 }
 
 /// A call in the account's log (Call resource).
@@ -168,17 +214,18 @@ impl WireTemplate {
     }
 }
 
-/// A page of a v1 product API: the items under `meta.key`, `meta.next_page_url` absolute.
-#[derive(Deserialize)]
-struct V1Page {
-    #[serde(default)]
-    contents: Vec<WireTemplate>,
-    meta: V1Meta,
+/// A Messaging Service (MG…).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WireService {
+    pub sid: String,
+    pub friendly_name: String,
 }
 
-#[derive(Deserialize)]
-struct V1Meta {
-    next_page_url: Option<String>,
+/// A WhatsApp sender (Senders API).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WireWhatsAppSender {
+    pub sender_id: String,
+    pub status: String,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +286,12 @@ pub struct Twilio {
     /// Origin of the Content API (`https://content.twilio.com/`; the sandbox serves it on its
     /// one origin).
     content_origin: String,
+    /// Origin of the Messaging API (`https://messaging.twilio.com/`: services, WhatsApp senders).
+    messaging_origin: String,
 }
+
+/// The Messaging API's host (Messaging Services, WhatsApp senders).
+const MESSAGING_ORIGIN: &str = "https://messaging.twilio.com/";
 
 /// The Content API's host (message templates).
 const CONTENT_ORIGIN: &str = "https://content.twilio.com/";
@@ -254,6 +306,11 @@ impl Twilio {
             } else {
                 CONTENT_ORIGIN.to_string()
             },
+            messaging_origin: if endpoints.is_overridden(Provider::Twilio) {
+                endpoints.base_url(Provider::Twilio).to_string()
+            } else {
+                MESSAGING_ORIGIN.to_string()
+            },
         }
     }
 
@@ -266,6 +323,7 @@ impl Twilio {
             ),
             origin: self.origin.clone(),
             content_origin: self.content_origin.clone(),
+            messaging_origin: self.messaging_origin.clone(),
         }
     }
 
@@ -338,7 +396,13 @@ impl Twilio {
     ) -> Result<WireMessage, TwilioError> {
         let what = "Twilio Messages create";
         let url = self.url(creds, "Messages.json");
-        let mut form: Vec<(&str, &str)> = vec![("To", &text.to), ("From", &text.from)];
+        // A Messaging Service (MG…) picks the sender from its pool.
+        let sender = if text.from.starts_with("MG") {
+            "MessagingServiceSid"
+        } else {
+            "From"
+        };
+        let mut form: Vec<(&str, &str)> = vec![("To", &text.to), (sender, &text.from)];
         let variables = serde_json::to_string(&text.content_variables).unwrap_or_default();
         match &text.content_sid {
             Some(sid) => {
@@ -426,28 +490,71 @@ impl Twilio {
         self.all_pages("Twilio Calls list", creds, first).await
     }
 
-    /// The account's message templates with their approval (Content API), every page.
+    /// Every page of a v1/v2 product API list: the items under `key`, the next page at
+    /// `meta.next_page_url` (an absolute URL, followed only on the same origin).
+    async fn product_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        creds: &TwilioCredentials,
+        origin: &str,
+        first: String,
+        key: &str,
+    ) -> Result<Vec<T>, TwilioError> {
+        let mut all = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next {
+            let mut page: serde_json::Value = self.get_json(what, creds, &url).await?;
+            let items = serde_json::from_value::<Vec<T>>(page[key].take())
+                .map_err(|source| TwilioError::Garbled { what, source })?;
+            all.extend(items);
+            next = page["meta"]["next_page_url"]
+                .as_str()
+                .filter(|u| u.starts_with(origin))
+                .map(str::to_string);
+        }
+        Ok(all)
+    }
+
+    /// The account's message templates with their approval (Content API).
     pub async fn templates(
         &self,
         creds: &TwilioCredentials,
     ) -> Result<Vec<WireTemplate>, TwilioError> {
-        let mut all = Vec::new();
-        let mut next = Some(format!(
-            "{}v1/ContentAndApprovals?PageSize=100",
-            self.content_origin
-        ));
-        while let Some(url) = next {
-            let page: V1Page = self
-                .get_json("Twilio ContentAndApprovals list", creds, &url)
-                .await?;
-            all.extend(page.contents);
-            // An absolute URL on the Content API's own origin, and nowhere else.
-            next = page
-                .meta
-                .next_page_url
-                .filter(|u| u.starts_with(&self.content_origin));
-        }
-        Ok(all)
+        let first = format!("{}v1/ContentAndApprovals?PageSize=100", self.content_origin);
+        let origin = self.content_origin.clone();
+        self.product_pages(
+            "Twilio ContentAndApprovals list",
+            creds,
+            &origin,
+            first,
+            "contents",
+        )
+        .await
+    }
+
+    /// The account's Messaging Services.
+    pub async fn services(
+        &self,
+        creds: &TwilioCredentials,
+    ) -> Result<Vec<WireService>, TwilioError> {
+        let first = format!("{}v1/Services?PageSize=100", self.messaging_origin);
+        let origin = self.messaging_origin.clone();
+        self.product_pages("Twilio Services list", creds, &origin, first, "services")
+            .await
+    }
+
+    /// The account's WhatsApp senders.
+    pub async fn whatsapp_senders(
+        &self,
+        creds: &TwilioCredentials,
+    ) -> Result<Vec<WireWhatsAppSender>, TwilioError> {
+        let first = format!(
+            "{}v2/Channels/Senders?Channel=whatsapp&PageSize=100",
+            self.messaging_origin
+        );
+        let origin = self.messaging_origin.clone();
+        self.product_pages("Twilio Senders list", creds, &origin, first, "senders")
+            .await
     }
 
     /// Whether the credentials reach `resource` (`Messages`, `Calls`): one item asked for. A

@@ -112,11 +112,7 @@ impl TextGateway for TwilioTexts {
     }
 
     async fn senders(&self) -> Result<Vec<Sender>, SourceError> {
-        let numbers = self.twilio.numbers(&self.creds).await?;
-        Ok(numbers
-            .into_iter()
-            .map(super::OwnedNumber::sender)
-            .collect())
+        Ok(self.twilio.senders(&self.creds).await?)
     }
 
     async fn send(&self, text: &OutgoingText<'_>) -> Result<SendOutcome, SourceError> {
@@ -170,10 +166,21 @@ impl TextGateway for TwilioTexts {
         to: &str,
         since: Timestamp,
     ) -> Result<Vec<TextState>, SourceError> {
-        let found = self
-            .twilio
-            .messages_between(&self.creds, from, to, &day(since))
-            .await?;
+        let found = if from.starts_with("MG") {
+            // A Messaging Service's text is from one of its numbers: list by recipient.
+            let to_them = self
+                .twilio
+                .messages_to(&self.creds, to, &day(since), super::MAX_PAGE_SIZE)
+                .await?;
+            to_them
+                .into_iter()
+                .filter(|m| m.messaging_service_sid.as_deref() == Some(from))
+                .collect()
+        } else {
+            self.twilio
+                .messages_between(&self.creds, from, to, &day(since))
+                .await?
+        };
         Ok(found.into_iter().map(text_state).collect())
     }
 
@@ -182,6 +189,10 @@ impl TextGateway for TwilioTexts {
         address: &str,
         since: Timestamp,
     ) -> Result<Vec<TextState>, SourceError> {
+        if address.starts_with("MG") {
+            // A service has no address of its own; its numbers are polled themselves.
+            return Ok(Vec::new());
+        }
         let found = self
             .twilio
             .messages_to(&self.creds, address, &day(since), super::MAX_PAGE_SIZE)
