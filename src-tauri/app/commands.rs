@@ -562,7 +562,8 @@ macro_rules! all_commands {
             texting_commands::bulk_text_preview,
             texting_commands::start_bulk_text,
             texting_commands::bulk_text_progress,
-            texting_commands::text_templates
+            texting_commands::text_templates,
+            texting_commands::contact_opt_outs
         ]
     };
 }

@@ -4,8 +4,8 @@
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::sms::{
-    ApiKeyConnect, AttachText, BulkPreview, BulkProgress, BulkText, TextDraft, TextMessage,
-    TextPreview, TextSent, TextTemplate, TextingSettings, TextingSetup,
+    ApiKeyConnect, AttachText, BulkPreview, BulkProgress, BulkText, ContactOptOut, TextDraft,
+    TextMessage, TextPreview, TextSent, TextTemplate, TextingSettings, TextingSetup,
 };
 use cremmy_protocol::ApiError;
 use tauri::State;
@@ -105,4 +105,10 @@ pub async fn bulk_text_progress(b: State<'_, Backend>, batch: String) -> Reply<B
 #[tauri::command]
 pub async fn text_templates(b: State<'_, Backend>) -> Reply<Vec<TextTemplate>> {
     b.opened()?.sync.text_templates().await.map_err(api)
+}
+
+/// The client's contacts whose numbers opted out of texts.
+#[tauri::command]
+pub async fn contact_opt_outs(b: State<'_, Backend>, id: Id) -> Reply<Vec<ContactOptOut>> {
+    b.opened()?.sync.contact_opt_outs(id).await.map_err(api)
 }

@@ -191,6 +191,47 @@ async fn s_texting_connect_compose_send_and_a_reply_in_the_window() {
         .await;
     app.wait_for_text("#texts", "delivered").await;
     app.screenshot().await;
+
+    // WhatsApp from the same page: outside the 24-hour window, an approved template goes.
+    let app = app.renamed("s-texting-whatsapp");
+    app.click("#send-sms").await;
+    app.select("#text-channel", "WhatsApp").await;
+    app.wait_for_text("#text-refused", "24-hour window").await;
+    app.wait_for_text("#text-template", "follow_up").await;
+    app.select(
+        "#text-template",
+        "follow_up: Hi {{1}}, following up on {{2}}. Reply here to pick it up.",
+    )
+    .await;
+    app.wait_for_text(
+        "#text-rendered",
+        "Hi Zoë, following up on our last conversation",
+    )
+    .await;
+    app.screenshot().await;
+    app.click("#text-send").await;
+    app.wait_for_text("#texts", "Hi Zoë, following up").await;
+    let whatsapp: Vec<String> = sb
+        .shared
+        .lock()
+        .twilio
+        .messages
+        .iter()
+        .filter(|m| m.content_sid.is_some())
+        .map(|m| format!("{} → {}", m.from, m.to))
+        .collect();
+    assert_eq!(whatsapp, ["whatsapp:+14155238886 → whatsapp:+14155552671"]);
+
+    // STOP: the contact says so.
+    let app = app.renamed("s-texting-opted-out");
+    inbound(&sb, ZOE, "STOP").await;
+    app.click("#nav-integrations").await;
+    app.click("#twilio-sync-now").await;
+    app.wait_for_text("#unmatched-texts", "Who is this?").await;
+    app.click("#nav-clients").await;
+    app.click(".client-row .client-name").await;
+    app.wait_for_text("#contacts", "Opted out of texts").await;
+    app.screenshot().await;
     app.close().await;
 }
 

@@ -583,3 +583,7 @@ pub async fn bulk_text_progress(batch: String) -> Reply<cremmy_protocol::sms::Bu
 pub async fn text_templates() -> Reply<Vec<cremmy_protocol::sms::TextTemplate>> {
     call(cmd::TEXT_TEMPLATES, &NoArgs {}).await
 }
+/// The client's contacts whose numbers opted out of texts.
+pub async fn contact_opt_outs(id: Id) -> Reply<Vec<cremmy_protocol::sms::ContactOptOut>> {
+    call(cmd::CONTACT_OPT_OUTS, &IdArg { id }).await
+}

@@ -35,6 +35,7 @@ pub const BULK_TEXT_PREVIEW: &str = "bulk_text_preview";
 pub const START_BULK_TEXT: &str = "start_bulk_text";
 pub const BULK_TEXT_PROGRESS: &str = "bulk_text_progress";
 pub const TEXT_TEMPLATES: &str = "text_templates";
+pub const CONTACT_OPT_OUTS: &str = "contact_opt_outs";
 
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
@@ -176,4 +177,5 @@ pub const ALL: &[&str] = &[
     START_BULK_TEXT,
     BULK_TEXT_PROGRESS,
     TEXT_TEMPLATES,
+    CONTACT_OPT_OUTS,
 ];

@@ -233,6 +233,13 @@ pub struct OptOut {
     pub since: i64,
 }
 
+/// A client's contact whose number opted out of texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactOptOut {
+    pub contact_id: i64,
+    pub opt_out: OptOut,
+}
+
 /// Attaching an unmatched inbound text to a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachText {

@@ -59,13 +59,18 @@ fn ClientView(page: ClientPage) -> impl IntoView {
         .any(|c| !c.archived && !c.phones.is_empty());
     let setup = LocalResource::new(api::texting_setup);
     let texting_ready = move || matches!(setup.get(), Some(Ok(Some(_))));
+    let texting_to = RwSignal::new(None::<Id>);
+    let opt_outs = LocalResource::new(move || {
+        ui.revision.track();
+        api::contact_opt_outs(id)
+    });
     view! {
         <Show when=move || editing.get()>
             <EditClient client=for_edit.clone() close=move || editing.set(false) />
         </Show>
         <EmailComposer contacts=page.contacts.clone() />
         <Show when=move || texting.get()>
-            <super::text_composer::TextComposer client_id=id contacts=texting_contacts.clone() open=texting />
+            <super::text_composer::TextComposer client_id=id contacts=texting_contacts.clone() open=texting to=texting_to.get_untracked() />
         </Show>
         <Show when=move || generating.get()>
             <super::documents::GenerateDocument client_id=id open=generating />
@@ -86,7 +91,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                 <button class="button secondary" id="send-sms"
                     disabled=move || !texting_ready() || !has_phone
                     title=move || if !texting_ready() { "Connect Twilio on the Integrations page to use this" } else if !has_phone { "No contact of this client has a phone number" } else { "" }
-                    on:click=move |_| texting.set(true)>"Send SMS"</button>
+                    on:click=move |_| { texting_to.set(None); texting.set(true); }>"Send SMS"</button>
                 <button class="button secondary" id="edit-client" on:click=move |_| editing.set(true)>"Edit"</button>
                 <button class="button secondary" on:click=move |_| run(ui, api::set_client_archived(id, !archived), move |c| {
                     ui.ok(if c.archived { "Client archived" } else { "Client restored" });
@@ -110,6 +115,19 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                                 {(!c.title.is_empty()).then(|| view! { <span class="muted">{format!(" · {}", c.title)}</span> })}
                                 <div class="small">{c.emails.join(", ")}</div>
                                 <div class="small muted">{c.phones.join(", ")}</div>
+                                {
+                                    let contact_id = c.id;
+                                    let reachable = !c.phones.is_empty() && !c.archived;
+                                    view! {
+                                        {move || opt_outs.get().and_then(Result::ok).and_then(|l| l.into_iter().find(|o| o.contact_id == contact_id)).map(|o| view! {
+                                            <span class="badge warn opted-out" title=format!("{} replied {}", o.opt_out.number, o.opt_out.keyword)>"Opted out of texts"</span>
+                                        })}
+                                        {(reachable).then(|| view! {
+                                            <button class="link small text-contact" disabled=move || !texting_ready()
+                                                on:click=move |_| { texting_to.set(Some(contact_id)); texting.set(true); }>"Text"</button>
+                                        })}
+                                    }
+                                }
                             </li>
                         }).collect_view()}
                     </ul>

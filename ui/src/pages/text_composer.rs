@@ -39,13 +39,20 @@ pub fn count_line(p: &TextPreview) -> String {
 }
 
 #[component]
-pub fn TextComposer(client_id: Id, contacts: Vec<Contact>, open: RwSignal<bool>) -> impl IntoView {
+pub fn TextComposer(
+    client_id: Id,
+    contacts: Vec<Contact>,
+    open: RwSignal<bool>,
+    /// The contact to text (default: the first with a phone).
+    #[prop(default = None)]
+    to: Option<Id>,
+) -> impl IntoView {
     let ui = use_ui();
     let reachable: Vec<Contact> = contacts
         .into_iter()
         .filter(|c| !c.phones.is_empty() && !c.archived)
         .collect();
-    let to = RwSignal::new(reachable.first().map(|c| c.id));
+    let to = RwSignal::new(to.or(reachable.first().map(|c| c.id)));
     let body = RwSignal::new(String::new());
     let channel = RwSignal::new(Channel::Sms);
     let template = RwSignal::new(None::<String>);

@@ -5,8 +5,8 @@
 use cremmy_protocol::accounts::{Account, Feature};
 use cremmy_protocol::kinds::{JobKind, RunKind};
 use cremmy_protocol::sms::{
-    ApiKeyConnect, AttachText, Channel, Sender, TextDraft, TextMessage, TextPreview, TextSent,
-    TextTemplate, TextingSettings, TextingSetup,
+    ApiKeyConnect, AttachText, Channel, ContactOptOut, Sender, TextDraft, TextMessage, TextPreview,
+    TextSent, TextTemplate, TextingSettings, TextingSetup,
 };
 use cremmy_protocol::sync::SyncTrigger;
 use serde::{Deserialize, Serialize};
@@ -208,6 +208,12 @@ impl SyncRunner {
 
     pub async fn texts_of_client(&self, client_id: i64) -> SyncResult<Vec<TextMessage>> {
         Ok(store::of_client(&self.db, client_id).await?)
+    }
+
+    /// The client's contacts whose numbers opted out of texts (shown on the contact).
+    pub async fn contact_opt_outs(&self, client_id: i64) -> SyncResult<Vec<ContactOptOut>> {
+        let region = texts::settings(&self.db).await?.default_region;
+        Ok(store::opt_outs_of_client(&self.db, client_id, &region).await?)
     }
 
     pub async fn unmatched_texts(&self) -> SyncResult<Vec<TextMessage>> {

@@ -536,6 +536,15 @@ async fn replies_land_on_the_timeline_strangers_wait_unmatched_and_stop_opts_out
         .await
         .unwrap()
         .is_some());
+    let shown = w.sync.contact_opt_outs(acme).await.unwrap();
+    assert_eq!(
+        shown
+            .iter()
+            .map(|o| (o.contact_id, o.opt_out.keyword.as_str()))
+            .collect::<Vec<_>>(),
+        [(zoe, "STOP")],
+        "the contact shows it"
+    );
     let p = w
         .sync
         .text_preview(&draft(acme, "One more thing"))
@@ -567,6 +576,7 @@ async fn replies_land_on_the_timeline_strangers_wait_unmatched_and_stop_opts_out
             .is_none(),
         "START re-subscribes"
     );
+    assert!(w.sync.contact_opt_outs(acme).await.unwrap().is_empty());
     w.sync
         .send_text(&draft(acme, "Welcome back"))
         .await

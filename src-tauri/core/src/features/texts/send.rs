@@ -193,10 +193,10 @@ pub async fn preview_with(
                 Channel::Sms => "no sender is chosen: connect a texting provider on the Integrations page and pick a default number".into(),
                 Channel::Whatsapp => "no WhatsApp sender is set: enter it under the texting provider on the Integrations page".into(),
             }),
-            None if body.trim().is_empty() => Some("the message is empty".into()),
             None if window == Some(false) => Some(
                 "outside WhatsApp's 24-hour window: they have not written on WhatsApp in the last 24 hours, so only an approved template can be sent (or text them by SMS)".into(),
             ),
+            None if body.trim().is_empty() => Some("the message is empty".into()),
             None => None,
         },
     };

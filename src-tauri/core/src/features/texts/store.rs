@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction};
-use cremmy_protocol::sms::{Channel, OptOut, TextMessage};
+use cremmy_protocol::sms::{Channel, ContactOptOut, OptOut, TextMessage};
 use sqlx::{Row, SqliteConnection};
 
 use super::{e164, Refusal, TextState};
@@ -243,6 +243,34 @@ fn explained(state: &TextState) -> Option<String> {
         Some(Refusal::InvalidNumber) => Some("not a number that can receive texts".into()),
         _ => state.error_message.clone(),
     }
+}
+
+/// The opted-out numbers of a client's contacts (read in `region`).
+pub async fn opt_outs_of_client(
+    db: &Database,
+    client_id: i64,
+    region: &str,
+) -> sqlx::Result<Vec<ContactOptOut>> {
+    let phones: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT c.id, p.phone FROM contact_phones p JOIN contacts c ON c.id = p.contact_id \
+         WHERE c.client_id = ? ORDER BY c.id, p.is_primary DESC, p.id",
+    )
+    .bind(client_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::new();
+    for (contact_id, phone) in phones {
+        let Ok(number) = e164(&phone, region) else {
+            continue;
+        };
+        if let Some(opt_out) = opted_out(db, &number).await? {
+            out.push(ContactOptOut {
+                contact_id,
+                opt_out,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Whether `number` (E.164, a `whatsapp:` prefix ignored) has opted out.
