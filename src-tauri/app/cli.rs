@@ -108,6 +108,9 @@ pub enum Command {
         /// Clients with this tag.
         #[arg(long)]
         tag: Option<String>,
+        /// Clients with an open deal in this stage (its name).
+        #[arg(long)]
+        stage: Option<String>,
         /// This client too (repeatable).
         #[arg(long = "client")]
         clients: Vec<i64>,
@@ -289,8 +292,8 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                 Some(p) => crate::cli_accounts::connect(accounts, p, &features, no_browser, login_hint).await,
                 None => crate::cli_texting::connect(sync, account_sid.unwrap_or_default(), key_sid).await,
             },
-            Command::TextBulk { message, tag, clients, dry_run } => {
-                crate::cli_texting::bulk(sync, message, tag, clients, dry_run).await
+            Command::TextBulk { message, tag, stage, clients, dry_run } => {
+                crate::cli_texting::bulk(sync, message, tag, stage, clients, dry_run).await
             }
             Command::Text { client_id, message, contact, whatsapp, template } => {
                 crate::cli_texting::text(sync, client_id, message, contact, whatsapp, template).await

@@ -87,13 +87,33 @@ pub async fn bulk(
     sync: &SyncRunner,
     message: String,
     tag: Option<String>,
+    stage: Option<String>,
     clients: Vec<i64>,
     dry_run: bool,
 ) -> ExitCode {
+    let stage_id = match stage {
+        None => None,
+        Some(name) => match sync.crm().stages().await {
+            Ok(stages) => match stages
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+            {
+                Some(s) => Some(s.id),
+                None => {
+                    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+                    return report(Err::<String, _>(format!(
+                        "No stage is called {name:?}; the stages are {}.",
+                        names.join(", ")
+                    )));
+                }
+            },
+            Err(e) => return report(Err::<String, _>(e)),
+        },
+    };
     let request = BulkText {
         audience: Audience {
             tag,
-            stage_id: None,
+            stage_id,
             client_ids: clients,
         },
         body: message,

@@ -1,4 +1,4 @@
-//! "Text these clients" on the clients list (its tag filter is the audience): the message, a
+//! "Text these clients" on the clients list (its tag, or else the clients its search found): the message, a
 //! preview per recipient with who is skipped and why, then the send, paced, with a progress bar
 //! and a summary. Each text lands on its client's timeline.
 
@@ -11,7 +11,7 @@ use crate::api;
 use crate::ui_state::use_ui;
 
 #[component]
-pub fn BulkTextDialog(tag: String, open: RwSignal<bool>) -> impl IntoView {
+pub fn BulkTextDialog(title: String, audience: Audience, open: RwSignal<bool>) -> impl IntoView {
     let ui = use_ui();
     let body = RwSignal::new(String::new());
     // The preview asks the backend about every recipient: it follows the message once typing
@@ -32,10 +32,6 @@ pub fn BulkTextDialog(tag: String, open: RwSignal<bool>) -> impl IntoView {
         );
     };
     let progress: RwSignal<Option<BulkProgress>> = RwSignal::new(None);
-    let audience = Audience {
-        tag: Some(tag.clone()),
-        ..Audience::default()
-    };
     let request = {
         let audience = audience.clone();
         move || BulkText {
@@ -81,7 +77,7 @@ pub fn BulkTextDialog(tag: String, open: RwSignal<bool>) -> impl IntoView {
     view! {
         <div class="overlay" on:click=move |_| open.set(false)>
             <div class="dialog wide" id="bulk-text" on:click=|e| e.stop_propagation()>
-                <h2>{format!("Text clients tagged \u{201c}{tag}\u{201d}")}</h2>
+                <h2>{title}</h2>
                 <label class="field"><span>"Message"</span>
                     <textarea id="bulk-body" rows="4" placeholder="Hi {{contact_first_name}}, …" prop:value=move || body.get() on:input=move |e| on_input(event_target_value(&e))></textarea>
                 </label>

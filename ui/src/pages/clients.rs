@@ -2,6 +2,7 @@
 
 use cremmy_protocol::crm::{ClientInput, ClientQuery, ClientSort, ContactInput};
 use cremmy_protocol::csv::{ColumnMapping, ImportField, ImportPreview, RowOutcome};
+use cremmy_protocol::sms::Audience;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -39,8 +40,16 @@ pub fn ClientsPage() -> impl IntoView {
     let importing = RwSignal::new(None::<(String, ImportPreview)>);
     let texting = RwSignal::new(false);
     view! {
-        {move || (texting.get() && !tag.get().is_empty()).then(|| view! {
-            <super::bulk_text::BulkTextDialog tag=tag.get_untracked() open=texting />
+        {move || texting.get().then(|| {
+            // The audience: the chosen tag, or else the clients the search shows.
+            let chosen = tag.get_untracked();
+            let (title, audience) = if !chosen.is_empty() {
+                (format!("Text clients tagged \u{201c}{chosen}\u{201d}"), Audience { tag: Some(chosen), ..Audience::default() })
+            } else {
+                let ids: Vec<i64> = list.get_untracked().and_then(Result::ok).map(|l| l.rows.iter().map(|c| c.id).collect()).unwrap_or_default();
+                (format!("Text the {} clients found", ids.len()), Audience { client_ids: ids, ..Audience::default() })
+            };
+            view! { <super::bulk_text::BulkTextDialog title=title audience=audience open=texting /> }
         })}
         <header class="page-header">
             <h1>"Clients"</h1>
@@ -72,8 +81,8 @@ pub fn ClientsPage() -> impl IntoView {
                 <option value="">"All tags"</option>
                 {move || tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
             </select>
-            <button class="button secondary" id="text-tag" disabled=move || tag.get().is_empty()
-                title=move || if tag.get().is_empty() { "Choose a tag to text its clients" } else { "" }
+            <button class="button secondary" id="text-tag" disabled=move || tag.get().is_empty() && text.get().trim().is_empty()
+                title=move || if tag.get().is_empty() && text.get().trim().is_empty() { "Choose a tag, or search, to text those clients" } else { "" }
                 on:click=move |_| texting.set(true)>"Text these clients"</button>
             <select id="sort" on:change=move |e| sort.set(match event_target_value(&e).as_str() {
                 "updated" => ClientSort::RecentlyUpdated,

@@ -196,3 +196,56 @@ async fn an_interrupted_batch_resumes_without_texting_anyone_twice() {
         "both recorded"
     );
 }
+
+#[tokio::test]
+async fn a_stage_or_a_search_result_is_an_audience_too() {
+    let w = connected().await;
+    let acme = vip(&w, "Acme", "(415) 555-2671", "").await;
+    let bolt = vip(&w, "Bolt", "+1 212 555 0147", "").await;
+    vip(&w, "Cole", "+1 718 555 0123", "").await;
+    let proposal = w
+        .crm
+        .stages()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Proposal")
+        .unwrap();
+    w.crm
+        .create_deal(&cremmy_protocol::crm::DealInput {
+            client_id: bolt,
+            title: "Retainer".into(),
+            stage_id: Some(proposal.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let names = |p: cremmy_protocol::sms::BulkPreview| {
+        p.recipients
+            .into_iter()
+            .map(|r| r.client_name)
+            .collect::<Vec<_>>()
+    };
+    let by_stage = BulkText {
+        audience: Audience {
+            stage_id: Some(proposal.id),
+            ..Audience::default()
+        },
+        ..to_vips("About {{deal_title}}")
+    };
+    let p = w.sync.bulk_text_preview(&by_stage).await.unwrap();
+    assert_eq!(
+        p.recipients[0].body, "About Retainer",
+        "the deal's values fill the template"
+    );
+    assert_eq!(names(p), ["Bolt"], "clients with an open deal in Proposal");
+    let by_search = BulkText {
+        audience: Audience {
+            client_ids: vec![acme, bolt],
+            ..Audience::default()
+        },
+        ..to_vips("Hello")
+    };
+    let p = w.sync.bulk_text_preview(&by_search).await.unwrap();
+    assert_eq!(names(p), ["Acme", "Bolt"], "the clients a search found");
+}
