@@ -563,7 +563,8 @@ macro_rules! all_commands {
             texting_commands::start_bulk_text,
             texting_commands::bulk_text_progress,
             texting_commands::text_templates,
-            texting_commands::contact_opt_outs
+            texting_commands::contact_opt_outs,
+            texting_commands::attach_text_to_new_contact
         ]
     };
 }

@@ -112,3 +112,16 @@ pub async fn text_templates(b: State<'_, Backend>) -> Reply<Vec<TextTemplate>> {
 pub async fn contact_opt_outs(b: State<'_, Backend>, id: Id) -> Reply<Vec<ContactOptOut>> {
     b.opened()?.sync.contact_opt_outs(id).await.map_err(api)
 }
+
+/// "Unmatched" → a new contact of a client with the text's number: the activity's id.
+#[tauri::command]
+pub async fn attach_text_to_new_contact(
+    b: State<'_, Backend>,
+    request: AttachToNewContact,
+) -> Reply<Id> {
+    b.opened()?
+        .sync
+        .attach_text_to_new_contact(&request)
+        .await
+        .map_err(api)
+}

@@ -587,3 +587,13 @@ pub async fn text_templates() -> Reply<Vec<cremmy_protocol::sms::TextTemplate>> 
 pub async fn contact_opt_outs(id: Id) -> Reply<Vec<cremmy_protocol::sms::ContactOptOut>> {
     call(cmd::CONTACT_OPT_OUTS, &IdArg { id }).await
 }
+/// "Unmatched" → a new contact of a client with the text's number.
+pub async fn attach_text_to_new_contact(
+    request: cremmy_protocol::sms::AttachToNewContact,
+) -> Reply<Id> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::sms::AttachToNewContact,
+    }
+    call(cmd::ATTACH_TEXT_TO_NEW_CONTACT, &A { request }).await
+}

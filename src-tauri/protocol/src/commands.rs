@@ -36,6 +36,7 @@ pub const START_BULK_TEXT: &str = "start_bulk_text";
 pub const BULK_TEXT_PROGRESS: &str = "bulk_text_progress";
 pub const TEXT_TEMPLATES: &str = "text_templates";
 pub const CONTACT_OPT_OUTS: &str = "contact_opt_outs";
+pub const ATTACH_TEXT_TO_NEW_CONTACT: &str = "attach_text_to_new_contact";
 
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
@@ -178,4 +179,5 @@ pub const ALL: &[&str] = &[
     BULK_TEXT_PROGRESS,
     TEXT_TEMPLATES,
     CONTACT_OPT_OUTS,
+    ATTACH_TEXT_TO_NEW_CONTACT,
 ];

@@ -220,6 +220,9 @@ pub struct TextMessage {
     pub status: String,
     /// The provider's error code and words when it failed.
     pub error: Option<String>,
+    /// Segments it was billed as.
+    #[serde(default)]
+    pub segments: u32,
     /// Unix ms.
     pub at: i64,
 }
@@ -238,6 +241,16 @@ pub struct OptOut {
 pub struct ContactOptOut {
     pub contact_id: i64,
     pub opt_out: OptOut,
+}
+
+/// Attaching an unmatched inbound text to a new contact of a client (its number as their phone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachToNewContact {
+    pub sid: String,
+    pub client_id: i64,
+    /// Empty: the number stands in for a name until the user edits it.
+    #[serde(default)]
+    pub name: String,
 }
 
 /// Attaching an unmatched inbound text to a contact.

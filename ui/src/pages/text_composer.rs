@@ -202,6 +202,9 @@ pub fn TextsCard(client_id: Id) -> impl IntoView {
                             <li class="text" data-status=t.status.clone() data-sid=t.sid.clone()>
                                 <span class=if failed { "badge warn" } else { "badge ok" }>{if t.inbound { "received".to_string() } else { t.status.clone() }}</span>
                                 " "<span class="small">{t.body.clone()}</span>
+                                {(!t.inbound).then(|| view! {
+                                    <span class="small muted">{format!(" · from {} · {} segment{}", t.from, t.segments, if t.segments == 1 { "" } else { "s" })}</span>
+                                })}
                                 {t.error.clone().map(|e| view! { <p class="error small">{e}</p> })}
                             </li>
                         }

@@ -5,7 +5,9 @@
 
 use cremmy_protocol::accounts::{Account, AccountStatus};
 use cremmy_protocol::crm::SearchKind;
-use cremmy_protocol::sms::{ApiKeyConnect, AttachText, Channel, TextingSettings, TextingSetup};
+use cremmy_protocol::sms::{
+    ApiKeyConnect, AttachText, AttachToNewContact, Channel, TextingSettings, TextingSetup,
+};
 use cremmy_protocol::sync::SyncRequest;
 use cremmy_protocol::Provider;
 use leptos::prelude::*;
@@ -262,18 +264,35 @@ fn UnmatchedText(sid: String, from: String, body: String, at: i64) -> impl IntoV
         );
     };
     let key = sid.clone();
+    let attach_new = move |sid: String, client_id: i64| {
+        let request = AttachToNewContact {
+            sid,
+            client_id,
+            name: String::new(),
+        };
+        run(ui, api::attach_text_to_new_contact(request), move |_| {
+            ui.ok("A new contact with that number: the text is on their timeline. Give them a name on the client's page.");
+            ui.changed();
+        });
+    };
     view! {
         <li class="unmatched-text" data-sid=key>
             <p><strong>{from}</strong>" · "<span class="muted small">{relative(at)}</span></p>
             <blockquote class="small">{body}</blockquote>
-            <input class="attach-search" placeholder="Attach to a contact: type a name…" prop:value=move || query.get() on:input=move |e| query.set(event_target_value(&e)) />
+            <input class="attach-search" placeholder="Attach to a contact, or a new contact of a client: type a name…" prop:value=move || query.get() on:input=move |e| query.set(event_target_value(&e)) />
             {move || hits.get().and_then(Result::ok).map(|hits| {
                 let sid = sid.clone();
                 view! {
                     <div class="attach-choices">
-                        {hits.into_iter().filter(|h| h.kind == SearchKind::Contact).take(5).map(|h| {
+                        {hits.iter().filter(|h| h.kind == SearchKind::Contact).take(5).map(|h| {
                             let sid = sid.clone();
-                            view! { <button class="button secondary small attach" on:click=move |_| attach(sid.clone(), h.id)>{format!("{} ({})", h.title, h.client_name)}</button> }
+                            let id = h.id;
+                            view! { <button class="button secondary small attach" on:click=move |_| attach(sid.clone(), id)>{format!("{} ({})", h.title, h.client_name)}</button> }
+                        }).collect_view()}
+                        {hits.iter().filter(|h| h.kind == SearchKind::Client).take(3).map(|h| {
+                            let sid = sid.clone();
+                            let client_id = h.id;
+                            view! { <button class="button secondary small new-contact" on:click=move |_| attach_new(sid.clone(), client_id)>{format!("New contact at {}", h.title)}</button> }
                         }).collect_view()}
                     </div>
                 }

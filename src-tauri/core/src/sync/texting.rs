@@ -5,8 +5,8 @@
 use cremmy_protocol::accounts::{Account, Feature};
 use cremmy_protocol::kinds::{JobKind, RunKind};
 use cremmy_protocol::sms::{
-    ApiKeyConnect, AttachText, Channel, ContactOptOut, Sender, TextDraft, TextMessage, TextPreview,
-    TextSent, TextTemplate, TextingSettings, TextingSetup,
+    ApiKeyConnect, AttachText, AttachToNewContact, Channel, ContactOptOut, Sender, TextDraft,
+    TextMessage, TextPreview, TextSent, TextTemplate, TextingSettings, TextingSetup,
 };
 use cremmy_protocol::sync::SyncTrigger;
 use serde::{Deserialize, Serialize};
@@ -218,6 +218,21 @@ impl SyncRunner {
 
     pub async fn unmatched_texts(&self) -> SyncResult<Vec<TextMessage>> {
         Ok(store::unmatched(&self.db).await?)
+    }
+
+    /// "Unmatched" → a new contact of a client, with the text's number.
+    pub async fn attach_text_to_new_contact(
+        &self,
+        request: &AttachToNewContact,
+    ) -> SyncResult<i64> {
+        Ok(inbound::attach_to_new_contact(
+            &self.crm,
+            &request.sid,
+            request.client_id,
+            &request.name,
+            self.clock.now(),
+        )
+        .await?)
     }
 
     /// "Unmatched" → attach to a contact.

@@ -750,3 +750,62 @@ async fn a_messaging_service_sends_and_a_retry_finds_its_text_by_recipient() {
     assert!(again.recovered && again.sid == sent.sid, "{again:?}");
     assert_eq!(sandbox_sent(&w).len(), 1, "sent once");
 }
+
+#[tokio::test]
+async fn an_unmatched_text_can_make_its_contact_and_their_next_text_finds_them() {
+    let w = connected().await;
+    let acme = client(&w.crm, "Acme").await.id;
+    control(
+        &w,
+        "inbound",
+        json!({"from": "+13125550166", "body": "Hi, it's Dana from Acme"}),
+    )
+    .await;
+    sync_all(&w).await;
+    let unmatched = w.sync.unmatched_texts().await.unwrap();
+    assert_eq!(unmatched.len(), 1);
+    w.sync
+        .attach_text_to_new_contact(&cremmy_protocol::sms::AttachToNewContact {
+            sid: unmatched[0].sid.clone(),
+            client_id: acme,
+            name: "Dana".into(),
+        })
+        .await
+        .expect("a new contact");
+    let contacts = w.crm.contacts_of(acme).await.unwrap();
+    assert_eq!(
+        contacts
+            .iter()
+            .map(|c| (c.name.as_str(), c.phones.clone()))
+            .collect::<Vec<_>>(),
+        [("Dana", vec!["+13125550166".to_string()])],
+        "the contact has the text's number"
+    );
+    control(
+        &w,
+        "inbound",
+        json!({"from": "+13125550166", "body": "Also, Thursday works"}),
+    )
+    .await;
+    sync_all(&w).await;
+    assert!(
+        w.sync.unmatched_texts().await.unwrap().is_empty(),
+        "the next one is matched"
+    );
+    assert_eq!(w.sync.texts_of_client(acme).await.unwrap().len(), 2);
+    let missing = w
+        .sync
+        .attach_text_to_new_contact(&cremmy_protocol::sms::AttachToNewContact {
+            sid: "SMnope".into(),
+            client_id: acme,
+            name: String::new(),
+        })
+        .await
+        .expect_err("no such text");
+    assert_eq!(missing.code(), ErrorCode::NotFound);
+    assert_eq!(
+        w.crm.contacts_of(acme).await.unwrap().len(),
+        1,
+        "nothing made for it"
+    );
+}

@@ -140,6 +140,40 @@ pub async fn follow_statuses(
     Ok(())
 }
 
+/// "Unmatched" → a new contact of `client_id` with the text's number, and the text on their
+/// timeline.
+pub async fn attach_to_new_contact(
+    crm: &Crm,
+    sid: &str,
+    client_id: i64,
+    name: &str,
+    now: Timestamp,
+) -> TextsResult<i64> {
+    let (_, state) = store::by_sid(crm.database(), sid)
+        .await?
+        .filter(|(_, s)| s.inbound)
+        .ok_or_else(|| TextsError::NoSuchText { sid: sid.into() })?;
+    let number = state.from.trim_start_matches("whatsapp:").to_string();
+    let name = if name.trim().is_empty() {
+        number.clone()
+    } else {
+        name.trim().to_string()
+    };
+    let contact = crm
+        .create_contact(&cremmy_protocol::crm::ContactInput {
+            client_id,
+            name,
+            phones: vec![number],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| TextsError::Invalid {
+            field: "contact",
+            reason: e.to_string(),
+        })?;
+    attach(crm, sid, contact.id, now).await
+}
+
 /// "Unmatched" → attach: the text goes onto the contact's timeline (and the contact's client's).
 pub async fn attach(crm: &Crm, sid: &str, contact_id: i64, now: Timestamp) -> TextsResult<i64> {
     let db = crm.database();

@@ -308,6 +308,7 @@ fn message_of(row: &sqlx::sqlite::SqliteRow) -> TextMessage {
             Some(w) => format!("{c}: {w}"),
             None => c.to_string(),
         }),
+        segments: row.get::<i64, _>("segments") as u32,
         at: row.get("sent_at"),
     }
 }
