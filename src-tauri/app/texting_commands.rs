@@ -4,8 +4,9 @@
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::sms::{
-    ApiKeyConnect, AttachText, BulkPreview, BulkProgress, BulkText, ContactOptOut, TextDraft,
-    TextMessage, TextPreview, TextSent, TextTemplate, TextingSettings, TextingSetup,
+    ApiKeyConnect, AttachText, AttachToNewContact, BulkPreview, BulkProgress, BulkText,
+    ContactOptOut, TextDraft, TextMessage, TextPreview, TextSent, TextTemplate, TextingSettings,
+    TextingSetup,
 };
 use cremmy_protocol::ApiError;
 use tauri::State;
