@@ -35,6 +35,7 @@ mod support;
 mod sync_rules;
 mod texting;
 mod texting_bulk;
+mod texting_inbound;
 mod texting_reminders;
 mod texting_whatsapp;
 mod twilio_client;
