@@ -42,6 +42,8 @@ impl Crm {
             limit.min(100)
         };
         let activity_places = (limit / 3).max(1);
+        // A stage's name ("proposal") finds the open deals in that stage first.
+        let in_stage = self.open_deals_in_stage_named(text, limit / 3).await?;
         // Entities: a small index, so ranking every match by bm25 stays cheap.
         let entities: Vec<HitRow> = sqlx::query_as(
             "WITH hits AS (
@@ -83,8 +85,14 @@ impl Crm {
         .bind(limit - entities.len() as i64)
         .fetch_all(self.pool())
         .await?;
-        Ok(entities
+        let staged: Vec<i64> = in_stage.iter().map(|h| h.1).collect();
+        Ok(in_stage
             .into_iter()
+            .chain(
+                entities
+                    .into_iter()
+                    .filter(|h| !(h.0 == 3 && staged.contains(&h.1))),
+            )
             .chain(activities)
             .filter_map(|(kind, id, client_id, title, client_name, snippet)| {
                 let kind = match kind {
@@ -103,6 +111,26 @@ impl Crm {
                 })
             })
             .collect())
+    }
+
+    /// Open deals in the stage whose name the whole query is (or begins, from 4 letters), most
+    /// recently updated first, as deal hits whose snippet names the stage.
+    async fn open_deals_in_stage_named(&self, text: &str, limit: i64) -> CrmResult<Vec<HitRow>> {
+        let words = text.trim().to_lowercase();
+        if words.chars().count() < 4 {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_as(
+            "SELECT 3, d.id, d.client_id, d.title, c.name, 'In ' || s.name \
+             FROM stages s JOIN deals d ON d.stage_id = s.id JOIN clients c ON c.id = d.client_id \
+             WHERE s.kind = 'open' AND substr(lower(s.name), 1, length(?1)) = ?1 \
+               AND d.won_at IS NULL AND d.lost_at IS NULL \
+             ORDER BY d.updated_at DESC, d.id DESC LIMIT ?2",
+        )
+        .bind(&words)
+        .bind(limit.max(1))
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Everything the client page shows, with the first timeline page.

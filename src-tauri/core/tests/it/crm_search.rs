@@ -170,3 +170,50 @@ async fn system_activities_are_not_indexed_but_provider_mail_is() {
     );
     assert_eq!(page.client.name, "Acme");
 }
+
+#[tokio::test]
+async fn a_stages_name_finds_the_open_deals_in_it_first() {
+    let t = test_crm().await;
+    let acme = client(&t.crm, "Acme").await;
+    let stages = t.crm.stages().await.unwrap();
+    let stage = |name: &str| stages.iter().find(|s| s.name == name).unwrap().id;
+    for (title, at) in [
+        ("Website rebuild", "Proposal"),
+        ("Audit", "Lead"),
+        ("Proposal review", "Lead"),
+    ] {
+        t.crm
+            .create_deal(&cremmy_protocol::crm::DealInput {
+                client_id: acme.id,
+                title: title.into(),
+                stage_id: Some(stage(at)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let hits = t.crm.search("proposal", 30).await.unwrap();
+    let titles: Vec<(&str, &str)> = hits
+        .iter()
+        .map(|h| (h.title.as_str(), h.snippet.as_str()))
+        .collect();
+    assert_eq!(
+        titles.first(),
+        Some(&("Website rebuild", "In Proposal")),
+        "the deal in Proposal comes first, saying why: {titles:?}"
+    );
+    assert!(
+        titles.iter().any(|(t, _)| *t == "Proposal review"),
+        "a deal named with the word is still found: {titles:?}"
+    );
+    assert_eq!(
+        hits.iter().filter(|h| h.title == "Website rebuild").count(),
+        1,
+        "once, not again from the text index"
+    );
+    let short = t.crm.search("pro", 30).await.unwrap();
+    assert!(
+        short.iter().all(|h| h.snippet != "In Proposal"),
+        "three letters are a word prefix, not a stage"
+    );
+}
