@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{authorize, Paging};
+use super::{authorize, product_page, Paging};
 use crate::state::Shared;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -106,43 +106,20 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return e,
     };
-    let templates = shared.lock().twilio.templates().clone();
-    let total = templates.len();
-    let page: Vec<Value> = templates
+    let items: Vec<Value> = shared
+        .lock()
+        .twilio
+        .templates()
         .iter()
-        .skip(paging.offset)
-        .take(paging.size)
         .map(|t| t.to_json(&account))
         .collect();
-    // Absolute URLs, as Twilio's v1 `meta` gives them, on the origin that was asked.
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let base = format!("http://{host}/");
-    let url = |offset: usize| {
-        let mut u = format!("{base}v1/ContentAndApprovals?PageSize={}", paging.size);
-        if offset > 0 {
-            u.push_str(&format!(
-                "&Page={}&PageToken=PA{offset:x}",
-                offset / paging.size
-            ));
-        }
-        u
-    };
-    let next = paging.offset + paging.size;
-    Json(json!({
-        "contents": page,
-        "meta": {
-            "page": paging.offset / paging.size,
-            "page_size": paging.size,
-            "first_page_url": url(0),
-            "previous_page_url": if paging.offset > 0 { json!(url(paging.offset.saturating_sub(paging.size))) } else { json!(null) },
-            "url": url(paging.offset),
-            "next_page_url": if next < total { json!(url(next)) } else { json!(null) },
-            "key": "contents",
-        },
-    }))
+    Json(product_page(
+        &headers,
+        "/v1/ContentAndApprovals?",
+        "contents",
+        &paging,
+        items,
+    ))
     .into_response()
 }
 

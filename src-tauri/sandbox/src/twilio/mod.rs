@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::state::Shared;
 
@@ -270,6 +270,46 @@ impl Paging {
             "uri": base(self.offset),
         })
     }
+}
+
+/// One page of a v1/v2 product API list (Content, Messaging), under `key`, with the `meta` block
+/// holding absolute URLs on the origin that was asked
+/// (https://www.twilio.com/docs/usage/twilios-response#pagination).
+pub fn product_page(
+    headers: &HeaderMap,
+    path: &str,
+    key: &str,
+    paging: &Paging,
+    items: Vec<Value>,
+) -> Value {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let url = |offset: usize| {
+        let mut u = format!("http://{host}{path}PageSize={}", paging.size);
+        if offset > 0 {
+            u.push_str(&format!(
+                "&Page={}&PageToken=PA{offset:x}",
+                offset / paging.size
+            ));
+        }
+        u
+    };
+    let total = items.len();
+    let next = paging.offset + paging.size;
+    json!({
+        key: items.into_iter().skip(paging.offset).take(paging.size).collect::<Vec<_>>(),
+        "meta": {
+            "page": paging.offset / paging.size,
+            "page_size": paging.size,
+            "first_page_url": url(0),
+            "previous_page_url": if paging.offset > 0 { json!(url(paging.offset.saturating_sub(paging.size))) } else { json!(null) },
+            "url": url(paging.offset),
+            "next_page_url": if next < total { json!(url(next)) } else { json!(null) },
+            "key": key,
+        },
+    })
 }
 
 pub fn routes() -> Router<Shared> {

@@ -13,43 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{authorize, Paging};
+use super::{authorize, product_page, Paging};
 use crate::state::Shared;
 
 /// The sandbox's one Messaging Service (its sender pool is the account's SMS numbers).
 pub const SERVICE_SID: &str = "MG00000000000000000000000000000001";
-
-/// One page of a product API list, under `key`, with `meta` holding absolute URLs.
-fn page(headers: &HeaderMap, path: &str, key: &str, paging: &Paging, items: Vec<Value>) -> Value {
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let url = |offset: usize| {
-        let mut u = format!("http://{host}{path}PageSize={}", paging.size);
-        if offset > 0 {
-            u.push_str(&format!(
-                "&Page={}&PageToken=PA{offset:x}",
-                offset / paging.size
-            ));
-        }
-        u
-    };
-    let total = items.len();
-    let next = paging.offset + paging.size;
-    json!({
-        key: items.into_iter().skip(paging.offset).take(paging.size).collect::<Vec<_>>(),
-        "meta": {
-            "page": paging.offset / paging.size,
-            "page_size": paging.size,
-            "first_page_url": url(0),
-            "previous_page_url": if paging.offset > 0 { json!(url(paging.offset.saturating_sub(paging.size))) } else { json!(null) },
-            "url": url(paging.offset),
-            "next_page_url": if next < total { json!(url(next)) } else { json!(null) },
-            "key": key,
-        },
-    })
-}
 
 fn authorized(
     shared: &Shared,
@@ -95,7 +63,7 @@ pub async fn whatsapp_senders(
             })
         })
         .collect();
-    Json(page(
+    Json(product_page(
         &headers,
         "/v2/Channels/Senders?Channel=whatsapp&",
         "senders",
@@ -122,5 +90,12 @@ pub async fn services(
         "friendly_name": "Sandbox Messaging Service",
         "url": format!("https://messaging.twilio.com/v1/Services/{SERVICE_SID}"),
     })];
-    Json(page(&headers, "/v1/Services?", "services", &paging, items)).into_response()
+    Json(product_page(
+        &headers,
+        "/v1/Services?",
+        "services",
+        &paging,
+        items,
+    ))
+    .into_response()
 }

@@ -12,7 +12,7 @@ use super::{OwnedNumber, Twilio, TwilioCredentials, TwilioError};
 pub fn all_senders(
     numbers: Vec<OwnedNumber>,
     whatsapp: Vec<WireWhatsAppSender>,
-    services: Vec<WireService>,
+    services: Vec<WireSenderPool>,
 ) -> Vec<cremmy_protocol::sms::Sender> {
     use cremmy_protocol::sms::{Channel, Sender};
     let mut all: Vec<Sender> = numbers.into_iter().map(OwnedNumber::sender).collect();
@@ -78,9 +78,9 @@ impl WireTemplate {
     }
 }
 
-/// A Messaging Service (MG…).
+/// A Messaging Service (MG…): a pool of senders Twilio picks from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct WireService {
+pub struct WireSenderPool {
     pub sid: String,
     pub friendly_name: String,
 }
@@ -139,7 +139,7 @@ impl Twilio {
     pub async fn services(
         &self,
         creds: &TwilioCredentials,
-    ) -> Result<Vec<WireService>, TwilioError> {
+    ) -> Result<Vec<WireSenderPool>, TwilioError> {
         let first = format!("{}v1/Services?PageSize=100", self.messaging_origin);
         let origin = self.messaging_origin.clone();
         self.product_pages("Twilio Services list", creds, &origin, first, "services")

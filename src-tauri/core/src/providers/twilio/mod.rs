@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::endpoints::Endpoints;
 use crate::http::call::{CallError, CallPolicy, Caller};
 
-pub use catalog::{all_senders, WireService, WireTemplate, WireWhatsAppSender};
+pub use catalog::{all_senders, WireSenderPool, WireTemplate, WireWhatsAppSender};
 
 pub mod catalog;
 pub mod connect;
