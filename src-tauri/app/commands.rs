@@ -564,7 +564,13 @@ macro_rules! all_commands {
             texting_commands::bulk_text_progress,
             texting_commands::text_templates,
             texting_commands::contact_opt_outs,
-            texting_commands::attach_text_to_new_contact
+            texting_commands::attach_text_to_new_contact,
+            report_commands::money_settings,
+            report_commands::set_home_currency,
+            report_commands::set_exchange_rate,
+            report_commands::set_stage_probability,
+            report_commands::reports,
+            report_commands::export_report
         ]
     };
 }

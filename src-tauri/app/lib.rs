@@ -11,6 +11,7 @@ mod commands;
 mod desktop;
 mod desktop_commands;
 mod links;
+mod report_commands;
 mod system_clock;
 mod texting_commands;
 mod tray;

@@ -597,3 +597,55 @@ pub async fn attach_text_to_new_contact(
     }
     call(cmd::ATTACH_TEXT_TO_NEW_CONTACT, &A { request }).await
 }
+
+/// Settings → Money: home currency, exchange rates, stage probabilities.
+pub async fn money_settings() -> Reply<cremmy_protocol::reports::MoneySettings> {
+    call(cmd::MONEY_SETTINGS, &NoArgs {}).await
+}
+pub async fn set_home_currency(currency: String) -> Reply<cremmy_protocol::reports::MoneySettings> {
+    #[derive(Serialize)]
+    struct A {
+        currency: String,
+    }
+    call(cmd::SET_HOME_CURRENCY, &A { currency }).await
+}
+/// An empty rate removes it.
+pub async fn set_exchange_rate(
+    input: cremmy_protocol::reports::RateInput,
+) -> Reply<cremmy_protocol::reports::MoneySettings> {
+    call(cmd::SET_EXCHANGE_RATE, &InputArg { input: &input }).await
+}
+/// None returns the stage to its default probability.
+pub async fn set_stage_probability(
+    stage_id: Id,
+    percent: Option<u8>,
+) -> Reply<cremmy_protocol::reports::MoneySettings> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        stage_id: Id,
+        percent: Option<u8>,
+    }
+    call(cmd::SET_STAGE_PROBABILITY, &A { stage_id, percent }).await
+}
+pub async fn reports(
+    request: cremmy_protocol::reports::ReportRequest,
+) -> Reply<cremmy_protocol::reports::Reports> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::reports::ReportRequest,
+    }
+    call(cmd::REPORTS, &A { request }).await
+}
+/// "Export CSV" on a report: the file goes to the exports folder beside the database.
+pub async fn export_report(
+    kind: cremmy_protocol::reports::ReportKind,
+    request: cremmy_protocol::reports::ReportRequest,
+) -> Reply<cremmy_protocol::data::ExportMade> {
+    #[derive(Serialize)]
+    struct A {
+        kind: cremmy_protocol::reports::ReportKind,
+        request: cremmy_protocol::reports::ReportRequest,
+    }
+    call(cmd::EXPORT_REPORT, &A { kind, request }).await
+}

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use crate::api;
 use crate::pages::{
     board::BoardPage, client_page::ClientPageView, clients::ClientsPage,
-    integrations::IntegrationsPage, settings::SettingsPage, sync_history::SyncHistoryPage,
-    tasks::TasksPage,
+    integrations::IntegrationsPage, reports::ReportsPage, settings::SettingsPage,
+    sync_history::SyncHistoryPage, tasks::TasksPage,
 };
 use crate::palette::Palette;
 use crate::ui_state::{Route, Ui};
@@ -50,9 +50,10 @@ const NAV: &[(Route, &str, &str)] = &[
     (Route::Clients, "Clients", "Alt+1"),
     (Route::Board, "Pipeline", "Alt+2"),
     (Route::Tasks, "Tasks", "Alt+3"),
-    (Route::Integrations, "Integrations", "Alt+4"),
-    (Route::Settings, "Settings", "Alt+5"),
-    (Route::SyncHistory, "Sync history", "Alt+6"),
+    (Route::Reports, "Reports", "Alt+4"),
+    (Route::Integrations, "Integrations", "Alt+5"),
+    (Route::Settings, "Settings", "Alt+6"),
+    (Route::SyncHistory, "Sync history", "Alt+7"),
 ];
 
 #[component]
@@ -156,6 +157,7 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
                     Route::Client(id) => view! { <ClientPageView id=id /> }.into_any(),
                     Route::Board => view! { <BoardPage /> }.into_any(),
                     Route::Tasks => view! { <TasksPage /> }.into_any(),
+                    Route::Reports => view! { <ReportsPage /> }.into_any(),
                     Route::Integrations => view! { <IntegrationsPage /> }.into_any(),
                     Route::SyncHistory => view! { <SyncHistoryPage /> }.into_any(),
                     Route::Settings => view! { <SettingsPage /> }.into_any(),

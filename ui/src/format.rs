@@ -1,9 +1,6 @@
 //! How numbers, money and times are shown.
 
-use cremmy_protocol::crm::Money;
-
-/// Currencies without minor units (ISO 4217 exponent 0).
-const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
+use cremmy_protocol::crm::{Money, ZERO_DECIMAL};
 
 pub fn money(m: &Money) -> String {
     let symbol = match m.currency.as_str() {

@@ -21,6 +21,7 @@ const ACTIONS: &[(&str, Action)] = &[
     ("Go to Clients", Action::Go(Route::Clients)),
     ("Go to Pipeline", Action::Go(Route::Board)),
     ("Go to Tasks", Action::Go(Route::Tasks)),
+    ("Go to Reports", Action::Go(Route::Reports)),
     ("Go to Integrations", Action::Go(Route::Integrations)),
     ("Go to Settings", Action::Go(Route::Settings)),
     ("New client", Action::NewClient),

@@ -11,6 +11,7 @@ pub enum Route {
     Client(Id),
     Board,
     Tasks,
+    Reports,
     Integrations,
     SyncHistory,
     Settings,

@@ -182,6 +182,32 @@ impl Core {
         })
     }
 
+    /// "Export CSV" on a report: the file goes to the `exports` folder beside the database.
+    pub async fn export_report(
+        &self,
+        kind: cremmy_protocol::reports::ReportKind,
+        request: cremmy_protocol::reports::ReportRequest,
+    ) -> Result<cremmy_protocol::data::ExportMade, crate::crm::CrmError> {
+        use crate::crm::CrmError;
+        let dir = self.data_dir().join("exports");
+        std::fs::create_dir_all(&dir).map_err(CrmError::Export)?;
+        crate::db::private::folder(&dir).map_err(CrmError::Export)?;
+        let name = crate::backup::stamped_name(
+            &format!("cremmy-report-{}-", kind.slug()),
+            self.clock.now(),
+        )
+        .replace(".sqlite3", ".csv");
+        let path = dir.join(name);
+        let mut out = Vec::new();
+        let rows = self.sync.crm().report_csv(kind, request, &mut out).await?;
+        crate::db::private::create(&path).map_err(CrmError::Export)?;
+        std::fs::write(&path, out).map_err(CrmError::Export)?;
+        Ok(cremmy_protocol::data::ExportMade {
+            path: path.display().to_string(),
+            rows,
+        })
+    }
+
     pub fn database(&self) -> &Database {
         &self.db
     }

@@ -38,6 +38,13 @@ pub const TEXT_TEMPLATES: &str = "text_templates";
 pub const CONTACT_OPT_OUTS: &str = "contact_opt_outs";
 pub const ATTACH_TEXT_TO_NEW_CONTACT: &str = "attach_text_to_new_contact";
 
+pub const MONEY_SETTINGS: &str = "money_settings";
+pub const SET_HOME_CURRENCY: &str = "set_home_currency";
+pub const SET_EXCHANGE_RATE: &str = "set_exchange_rate";
+pub const SET_STAGE_PROBABILITY: &str = "set_stage_probability";
+pub const REPORTS: &str = "reports";
+pub const EXPORT_REPORT: &str = "export_report";
+
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
 pub const TASK_BOARD: &str = "task_board";
@@ -180,4 +187,10 @@ pub const ALL: &[&str] = &[
     TEXT_TEMPLATES,
     CONTACT_OPT_OUTS,
     ATTACH_TEXT_TO_NEW_CONTACT,
+    MONEY_SETTINGS,
+    SET_HOME_CURRENCY,
+    SET_EXCHANGE_RATE,
+    SET_STAGE_PROBABILITY,
+    REPORTS,
+    EXPORT_REPORT,
 ];

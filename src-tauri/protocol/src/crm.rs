@@ -12,6 +12,30 @@ pub struct Money {
     pub currency: String,
 }
 
+/// Currencies without minor units (ISO 4217 exponent 0); every other one has two.
+pub const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
+
+impl Money {
+    /// How many minor units make one major unit of `currency` (100 for USD, 1 for JPY).
+    pub fn minor_per_major(currency: &str) -> i64 {
+        if ZERO_DECIMAL.contains(&currency) {
+            1
+        } else {
+            100
+        }
+    }
+}
+
+/// Amounts in several currencies summed in the user's home currency: what has an exchange rate is
+/// converted into `home`; a currency without one is kept apart in `unconverted`, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeTotal {
+    pub home: Money,
+    /// One sum per currency that has no rate to the home currency, largest first.
+    #[serde(default)]
+    pub unconverted: Vec<Money>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientKind {
@@ -217,6 +241,8 @@ pub struct BoardColumn {
     pub deal_count: i64,
     /// One total per currency present in the stage, largest first.
     pub totals: Vec<Money>,
+    /// The same totals in the home currency (what has no rate kept apart).
+    pub home_total: HomeTotal,
     /// The first deals of the stage in board order (the column pages the rest).
     pub deals: Vec<Deal>,
 }
@@ -224,6 +250,8 @@ pub struct BoardColumn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Board {
     pub columns: Vec<BoardColumn>,
+    /// The currency totals are converted to (Settings → Money).
+    pub home_currency: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod engine;
 pub mod kinds;
 pub mod mail;
+pub mod reports;
 pub mod sms;
 pub mod sync;
 

@@ -105,14 +105,38 @@ pub fn BoardPage() -> impl IntoView {
 
 #[component]
 fn BoardView(board: Board) -> impl IntoView {
-    let chart = board.clone();
+    let home = board.home_currency.clone();
+    let total = board
+        .columns
+        .iter()
+        .filter(|c| c.stage.kind == cremmy_protocol::crm::StageKind::Open)
+        .fold((0i64, Vec::<Money>::new()), |(sum, mut apart), c| {
+            for m in &c.home_total.unconverted {
+                match apart.iter_mut().find(|a| a.currency == m.currency) {
+                    Some(a) => a.minor += m.minor,
+                    None => apart.push(m.clone()),
+                }
+            }
+            (sum + c.home_total.home.minor, apart)
+        });
+    let open_total = crate::pages::reports::home_total_text(&cremmy_protocol::crm::HomeTotal {
+        home: Money {
+            minor: total.0,
+            currency: home.clone(),
+        },
+        unconverted: total.1,
+    });
+    let ui = crate::ui_state::use_ui();
     let stage_ids: Vec<Id> = board.columns.iter().map(|c| c.stage.id).collect();
     let drag = expect_context::<Drag>();
     view! {
         <div class="board" id="board" class:dragging=move || drag.dragging.get().is_some()>
             {board.columns.into_iter().map(|c| view! { <Column column=c stage_ids=stage_ids.clone() /> }).collect_view()}
         </div>
-        <ValueChart board=chart />
+        <p class="board-summary" id="open-pipeline">
+            {format!("Open pipeline: {open_total} ({home}). ")}
+            <a href="#" on:click=move |e| { e.prevent_default(); ui.go(crate::ui_state::Route::Reports); }>"Forecast and charts in Reports"</a>
+        </p>
     }
 }
 
@@ -247,58 +271,4 @@ fn refocus(id: Id) {
         },
         std::time::Duration::from_millis(120),
     );
-}
-
-/// Value by stage in the board's main currency (the one with the largest total).
-#[component]
-fn ValueChart(board: Board) -> impl IntoView {
-    let mut by_currency: Vec<(String, i64)> = Vec::new();
-    for m in board.columns.iter().flat_map(|c| c.totals.iter()) {
-        match by_currency.iter_mut().find(|(c, _)| *c == m.currency) {
-            Some((_, sum)) => *sum += m.minor,
-            None => by_currency.push((m.currency.clone(), m.minor)),
-        }
-    }
-    by_currency.sort_by(|a, b| b.1.cmp(&a.1));
-    let Some((currency, _)) = by_currency.first().cloned() else {
-        return view! { <p class="muted">"Add deals to see the value of your pipeline by stage."</p> }.into_any();
-    };
-    let bars: Vec<(String, i64)> = board
-        .columns
-        .iter()
-        .map(|c| {
-            (
-                c.stage.name.clone(),
-                c.totals
-                    .iter()
-                    .filter(|m| m.currency == currency)
-                    .map(|m| m.minor)
-                    .sum(),
-            )
-        })
-        .collect();
-    let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
-    let width = 640.0;
-    let row = 26.0;
-    let height = row * bars.len() as f64;
-    view! {
-        <section class="card chart" id="value-chart">
-            <h2>{format!("Value by stage ({currency})")}</h2>
-            <svg viewBox=format!("0 0 {width} {height}") width="100%" role="img" aria-label="Pipeline value by stage">
-                {bars.into_iter().enumerate().map(|(i, (name, value))| {
-                    let y = i as f64 * row;
-                    let w = (value as f64 / max as f64) * (width - 260.0);
-                    let label = money(&Money { minor: value, currency: currency.clone() });
-                    view! {
-                        <g>
-                            <text x="0" y=y + 17.0 class="chart-label">{name}</text>
-                            <rect x="120" y=y + 4.0 width=w.max(1.0) height=row - 8.0 rx="3" class="chart-bar"></rect>
-                            <text x=126.0 + w y=y + 17.0 class="chart-value">{label}</text>
-                        </g>
-                    }
-                }).collect_view()}
-            </svg>
-        </section>
-    }
-    .into_any()
 }

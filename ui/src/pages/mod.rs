@@ -10,6 +10,8 @@ pub mod email_composer;
 pub mod forms;
 pub mod integrations;
 pub mod lead_sheet_form;
+pub mod money_settings;
+pub mod reports;
 pub mod settings;
 pub mod sync_history;
 pub mod tasks;

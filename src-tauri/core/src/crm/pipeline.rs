@@ -333,6 +333,7 @@ impl Crm {
             per_column.min(500)
         };
         let stages = self.stages().await?;
+        let rates = self.rates().await?;
         let sums: Vec<(i64, String, i64, i64)> = sqlx::query_as(
             "SELECT stage_id, currency, count(*), sum(value_minor) FROM deals GROUP BY stage_id, currency",
         )
@@ -362,11 +363,15 @@ impl Crm {
             columns.push(BoardColumn {
                 stage,
                 deal_count,
+                home_total: rates.total(&totals),
                 totals,
                 deals,
             });
         }
-        Ok(Board { columns })
+        Ok(Board {
+            columns,
+            home_currency: rates.home,
+        })
     }
 
     /// One page of a stage's deals in board order.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 /// ISO 4217 currencies without minor units.
-pub const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
+pub use cremmy_protocol::crm::ZERO_DECIMAL;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {

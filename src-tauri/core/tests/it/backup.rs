@@ -563,3 +563,24 @@ async fn a_restore_chosen_in_settings_happens_at_the_next_start_once() {
     );
     core.close().await;
 }
+
+#[test]
+fn json_export_base64_follows_rfc_4648_test_vectors() {
+    // RFC 4648 §10.
+    let cases = [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ];
+    for (plain, encoded) in cases {
+        assert_eq!(
+            cremmy_core::json_export::base64(plain.as_bytes()),
+            encoded,
+            "{plain:?}"
+        );
+    }
+}

@@ -30,6 +30,8 @@ mod mail_sync;
 mod outbox;
 mod outbox_planning;
 mod provider_calls;
+mod reports;
+mod reports_rules;
 mod sheets_export;
 mod support;
 mod sync_rules;
