@@ -468,7 +468,9 @@ pub async fn open_provider_page(b: State<'_, Backend>, url: String) -> Reply<()>
     if !b.opened()?.endpoints.is_provider_page(&url) {
         return Err(ApiError {
             code: cremmy_protocol::ErrorCode::InvalidInput,
-            message: "Cremmy only opens Google Docs, Sheets and Drive pages.".into(),
+            message:
+                "Cremmy only opens Google Docs, Sheets and Drive pages and meetings' video calls."
+                    .into(),
         });
     }
     crate::browser::open(&url).map_err(|message| ApiError {
@@ -570,7 +572,9 @@ macro_rules! all_commands {
             report_commands::set_exchange_rate,
             report_commands::set_stage_probability,
             report_commands::reports,
-            report_commands::export_report
+            report_commands::export_report,
+            report_commands::today,
+            report_commands::set_today_settings
         ]
     };
 }

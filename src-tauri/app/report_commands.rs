@@ -1,10 +1,11 @@
-//! Commands of Settings → Money (home currency, exchange rates, stage probabilities) and the
-//! Reports page. One-liners like `commands.rs`.
+//! Commands of the overview pages: Today, Reports, and Settings → Money (home currency, exchange
+//! rates, stage probabilities). One-liners like `commands.rs`.
 
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::data::ExportMade;
 use cremmy_protocol::reports::{MoneySettings, RateInput, ReportKind, ReportRequest, Reports};
+use cremmy_protocol::today::{Today, TodayRequest, TodaySettings};
 use cremmy_protocol::ApiError;
 use tauri::State;
 
@@ -65,6 +66,25 @@ pub async fn export_report(
     b.opened()?
         .core
         .export_report(kind, request)
+        .await
+        .map_err(api)
+}
+
+/// The Today page (the home page and the sidebar's counts).
+#[tauri::command]
+pub async fn today(b: State<'_, Backend>, request: TodayRequest) -> Reply<Today> {
+    b.opened()?.crm.today(&request).await.map_err(api)
+}
+
+/// The Today page's thresholds (days without a reply, days without activity).
+#[tauri::command]
+pub async fn set_today_settings(
+    b: State<'_, Backend>,
+    settings: TodaySettings,
+) -> Reply<TodaySettings> {
+    b.opened()?
+        .crm
+        .set_today_settings(settings)
         .await
         .map_err(api)
 }

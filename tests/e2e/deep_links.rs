@@ -29,6 +29,7 @@ async fn a_client_link_opens_that_client_in_the_running_window_and_garbage_is_re
     let dir = tempfile::tempdir().unwrap();
     assert!(run_cremmy(dir.path(), &["demo"]).status.success());
     let app = AppWindow::launch("deep-link-open-client", dir.path()).await;
+    app.click("#nav-clients").await;
     app.wait_for_count(".client-row", 10).await;
     open_link(dir.path(), "cremmy://client/2").await;
     app.wait_for_text("#client-title", "Brightwater Hotels")

@@ -22,6 +22,21 @@ fn demo_data_dir() -> tempfile::TempDir {
 async fn s1_first_run_explains_what_to_do_and_loads_demo_data() {
     let dir = tempfile::tempdir().unwrap();
     let app = AppWindow::launch("s1-first-run-empty", dir.path()).await;
+    // The home page is Today; before any client it is the guided first run.
+    let guide = app.text("#first-run").await;
+    for step in [
+        "Load demo data",
+        "Import a CSV",
+        "Open Integrations",
+        "sync",
+    ] {
+        assert!(
+            guide.contains(step),
+            "the first run must offer {step:?}: {guide}"
+        );
+    }
+    app.screenshot().await;
+    app.click("#nav-clients").await;
     let empty = app.text("#empty-state").await;
     assert!(
         empty.contains("No clients yet") && empty.contains("Load demo data"),
@@ -35,6 +50,32 @@ async fn s1_first_run_explains_what_to_do_and_loads_demo_data() {
     assert_eq!(first, "Acme Analytics", "the list is sorted by name");
     let app = app.renamed("s1-first-run-demo-loaded");
     app.screenshot().await;
+
+    // Today now lists the demo's tasks; the sidebar counts them; "Done" takes one off.
+    app.click("#nav-today").await;
+    app.wait_for_text("#today-tasks", "Send revised proposal to Acme")
+        .await;
+    app.wait_for_text("#today-leads", "Driftwood Logistics")
+        .await;
+    let before = app.wait_for_text("#nav-today .badge", "").await;
+    assert_eq!(before, "3", "one overdue task and two due today");
+    assert_eq!(app.text("#nav-tasks .badge").await, "3");
+    app.click("#today-tasks [data-task='Send revised proposal to Acme'] .done")
+        .await;
+    app.wait_for_text("#nav-today .badge", "2").await;
+    assert!(
+        !app.text("#today-tasks")
+            .await
+            .contains("Send revised proposal"),
+        "a done task leaves Today"
+    );
+    app.click("#today-tasks [data-task='Prepare workshop agenda'] .client-link")
+        .await;
+    app.wait_for("#client-title").await;
+    let app = app.renamed("today");
+    app.click("#nav-today").await;
+    app.wait_for_text("#today-tasks", "Call Luis").await;
+    app.screenshot().await;
     app.close().await;
 }
 
@@ -42,6 +83,7 @@ async fn s1_first_run_explains_what_to_do_and_loads_demo_data() {
 async fn s2_create_a_client_with_a_contact_and_find_it_in_the_palette() {
     let dir = tempfile::tempdir().unwrap();
     let app = AppWindow::launch("s2-create-client", dir.path()).await;
+    app.click("#nav-clients").await;
     app.click("#new-client").await;
     app.type_into("#client-name", "Northwind Consulting").await;
     app.type_into("#client-website", "https://www.northwind.example")
@@ -180,6 +222,7 @@ async fn s9_import_a_csv_with_a_corrected_column_mapping() {
     std::fs::write(&csv, "Company,Who,Mail\nAcme Analytics,Dana Whitfield,dana@acme.example\nBrightwater,Luis Moreno,not-an-email\n").unwrap();
     let data = dir.path().join("data");
     let app = AppWindow::launch("s9-import-preview", &data).await;
+    app.click("#nav-clients").await;
     app.upload("#import-file", &csv).await;
     let summary = app.wait_for_text("#import-summary", "with errors").await;
     assert_eq!(

@@ -333,6 +333,7 @@ async fn s_texting_bulk_preview_and_send_to_a_tag_in_the_window() {
     let data = data_with_vips(dir.path());
     connect_and_quinn_stops(&sb, &data).await;
     let app = AppWindow::launch_with_env("s-texting-bulk-preview", &data, &sandbox_env(&sb)).await;
+    app.click("#nav-clients").await;
     app.wait_for_count(".client-row", 5).await;
     app.select("#tag-filter", "vip").await;
     app.click("#text-tag").await;

@@ -649,3 +649,22 @@ pub async fn export_report(
     }
     call(cmd::EXPORT_REPORT, &A { kind, request }).await
 }
+/// The Today page; the sidebar counts from it too.
+pub async fn today(
+    request: cremmy_protocol::today::TodayRequest,
+) -> Reply<cremmy_protocol::today::Today> {
+    #[derive(Serialize)]
+    struct A {
+        request: cremmy_protocol::today::TodayRequest,
+    }
+    call(cmd::TODAY, &A { request }).await
+}
+pub async fn set_today_settings(
+    settings: cremmy_protocol::today::TodaySettings,
+) -> Reply<cremmy_protocol::today::TodaySettings> {
+    #[derive(Serialize)]
+    struct A {
+        settings: cremmy_protocol::today::TodaySettings,
+    }
+    call(cmd::SET_TODAY_SETTINGS, &A { settings }).await
+}

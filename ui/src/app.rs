@@ -10,7 +10,7 @@ use crate::api;
 use crate::pages::{
     board::BoardPage, client_page::ClientPageView, clients::ClientsPage,
     integrations::IntegrationsPage, reports::ReportsPage, settings::SettingsPage,
-    sync_history::SyncHistoryPage, tasks::TasksPage,
+    sync_history::SyncHistoryPage, tasks::TasksPage, today::TodayPage,
 };
 use crate::palette::Palette;
 use crate::ui_state::{Route, Ui};
@@ -47,13 +47,14 @@ fn StartupError(error: ApiError) -> impl IntoView {
 }
 
 const NAV: &[(Route, &str, &str)] = &[
-    (Route::Clients, "Clients", "Alt+1"),
-    (Route::Board, "Pipeline", "Alt+2"),
-    (Route::Tasks, "Tasks", "Alt+3"),
-    (Route::Reports, "Reports", "Alt+4"),
-    (Route::Integrations, "Integrations", "Alt+5"),
-    (Route::Settings, "Settings", "Alt+6"),
-    (Route::SyncHistory, "Sync history", "Alt+7"),
+    (Route::Today, "Today", "Alt+1"),
+    (Route::Clients, "Clients", "Alt+2"),
+    (Route::Board, "Pipeline", "Alt+3"),
+    (Route::Tasks, "Tasks", "Alt+4"),
+    (Route::Reports, "Reports", "Alt+5"),
+    (Route::Integrations, "Integrations", "Alt+6"),
+    (Route::Settings, "Settings", "Alt+7"),
+    (Route::SyncHistory, "Sync history", "Alt+8"),
 ];
 
 #[component]
@@ -124,6 +125,26 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
             _ => {}
         }
     });
+    // The sidebar's counts: what Today lists to act on now, and the tasks due. A plain signal, not
+    // a resource: a resource read here would suspend the whole shell on every refetch.
+    let counts = RwSignal::new((0usize, 0usize));
+    Effect::new(move || {
+        ui.revision.track();
+        leptos::task::spawn_local(async move {
+            if let Ok(t) = api::today(crate::pages::today::today_request()).await {
+                counts.set((t.count(), t.overdue.len() + t.due_today.len()));
+            }
+        });
+    });
+    let badge = move |route: Route| {
+        let (today, tasks) = counts.get();
+        let n = match route {
+            Route::Today => today,
+            Route::Tasks => tasks,
+            _ => 0,
+        };
+        (n > 0).then_some(n)
+    };
     let active = move |r: Route| {
         let current = ui.route.get();
         current == r || (r == Route::Clients && matches!(current, Route::Client(_)))
@@ -144,6 +165,7 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
                         on:click=move |_| ui.go(route)
                     >
                         {label}
+                        {move || badge(route).map(|n| view! { <span class="badge" aria-label=format!("{n} to do")>{n}</span> })}
                     </button>
                 }).collect_view()}
                 <div class="spacer"></div>
@@ -153,6 +175,7 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
             </nav>
             <main class="content">
                 {move || match ui.route.get() {
+                    Route::Today => view! { <TodayPage /> }.into_any(),
                     Route::Clients => view! { <ClientsPage /> }.into_any(),
                     Route::Client(id) => view! { <ClientPageView id=id /> }.into_any(),
                     Route::Board => view! { <BoardPage /> }.into_any(),

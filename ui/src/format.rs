@@ -126,3 +126,14 @@ pub fn local_instant(date: &str, time: &str) -> Option<i64> {
     let ms = at.get_time();
     (!ms.is_nan()).then_some(ms as i64)
 }
+
+/// The user's time zone offset now, in minutes east of UTC (UTC+1 is 60).
+pub fn utc_offset_minutes() -> i32 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+}
+
+/// A local wall time ("14:30") for a Unix-milliseconds instant.
+pub fn clock_time(ms: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}

@@ -18,6 +18,7 @@ enum Action {
 }
 
 const ACTIONS: &[(&str, Action)] = &[
+    ("Go to Today", Action::Go(Route::Today)),
     ("Go to Clients", Action::Go(Route::Clients)),
     ("Go to Pipeline", Action::Go(Route::Board)),
     ("Go to Tasks", Action::Go(Route::Tasks)),

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
+    Today,
     Clients,
     Client(Id),
     Board,
@@ -45,7 +46,7 @@ impl Ui {
     pub fn new() -> Ui {
         let dark = stored_theme().unwrap_or_else(prefers_dark);
         let ui = Ui {
-            route: RwSignal::new(Route::Clients),
+            route: RwSignal::new(Route::Today),
             toasts: RwSignal::new(Vec::new()),
             next_toast: RwSignal::new(0),
             revision: RwSignal::new(0),

@@ -93,8 +93,9 @@ impl Endpoints {
             .unwrap_or_else(|| default_base_url(provider))
     }
 
-    /// Whether `url` is a provider page Cremmy may open in the browser for the user (a document or
-    /// spreadsheet it made): Google Docs/Drive, or the overriding origin (the sandbox).
+    /// Whether `url` is a provider page Cremmy may open in the browser for the user: a document or
+    /// spreadsheet it made (Google Docs/Drive, or the overriding origin: the sandbox), or a
+    /// meeting's video call or calendar page (Today's "Join").
     pub fn is_provider_page(&self, url: &str) -> bool {
         const PAGES: [&str; 2] = ["https://docs.google.com/", "https://drive.google.com/"];
         let under = |prefix: &str| {
@@ -102,6 +103,7 @@ impl Endpoints {
         };
         PAGES.iter().any(|p| under(p))
             || (self.is_overridden(Provider::Google) && under(self.base_url(Provider::Google)))
+            || crate::crm::is_meeting_link(url)
     }
 
     pub fn is_overridden(&self, provider: Provider) -> bool {

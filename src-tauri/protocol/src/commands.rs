@@ -44,6 +44,8 @@ pub const SET_EXCHANGE_RATE: &str = "set_exchange_rate";
 pub const SET_STAGE_PROBABILITY: &str = "set_stage_probability";
 pub const REPORTS: &str = "reports";
 pub const EXPORT_REPORT: &str = "export_report";
+pub const TODAY: &str = "today";
+pub const SET_TODAY_SETTINGS: &str = "set_today_settings";
 
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
@@ -193,4 +195,6 @@ pub const ALL: &[&str] = &[
     SET_STAGE_PROBABILITY,
     REPORTS,
     EXPORT_REPORT,
+    TODAY,
+    SET_TODAY_SETTINGS,
 ];

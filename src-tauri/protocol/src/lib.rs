@@ -15,6 +15,7 @@ pub mod mail;
 pub mod reports;
 pub mod sms;
 pub mod sync;
+pub mod today;
 
 /// An error as the UI sees it: a stable machine code to match on and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,4 +16,5 @@ pub mod settings;
 pub mod sync_history;
 pub mod tasks;
 pub mod text_composer;
+pub mod today;
 pub mod twilio_card;

@@ -13,7 +13,7 @@ use crate::ui_state::{run, use_ui, Route};
 
 fn request(months: u8) -> ReportRequest {
     ReportRequest {
-        utc_offset_minutes: -(js_sys::Date::new_0().get_timezone_offset() as i32),
+        utc_offset_minutes: crate::format::utc_offset_minutes(),
         months,
     }
 }

@@ -97,7 +97,7 @@ pub fn SettingsPage() -> impl IntoView {
             <dl class="facts">
                 <dt><kbd>"Ctrl/⌘ K"</kbd></dt><dd>"Search and commands"</dd>
                 <dt><kbd>"Ctrl/⌘ N"</kbd></dt><dd>"New client"</dd>
-                <dt><kbd>"Alt 1–7"</kbd></dt><dd>"Clients, Pipeline, Tasks, Reports, Integrations, Settings, Sync history"</dd>
+                <dt><kbd>"Alt 1–8"</kbd></dt><dd>"Today, Clients, Pipeline, Tasks, Reports, Integrations, Settings, Sync history"</dd>
                 <dt><kbd>"Space, arrows"</kbd></dt><dd>"Lift and move a focused deal on the board"</dd>
             </dl>
         </section>

@@ -40,5 +40,6 @@ mod texting_bulk;
 mod texting_inbound;
 mod texting_reminders;
 mod texting_whatsapp;
+mod today;
 mod twilio_client;
 mod untrusted_input;

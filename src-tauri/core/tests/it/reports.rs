@@ -240,7 +240,7 @@ async fn flow_outcomes_and_top_clients_come_from_what_happened() {
     rate(&t, "EUR", "1.10").await;
     let a = deal(&t, acme.id, "A", 1_000_000, "USD").await;
     let b = deal(&t, globex.id, "B", 2_000_000, "EUR").await;
-    let c = deal(&t, globex.id, "C", 300_000, "USD").await;
+    deal(&t, globex.id, "C", 300_000, "USD").await;
     t.clock.advance(24 * HOUR);
     move_to(&t, a, "Qualified").await;
     move_to(&t, b, "Lost").await;
