@@ -7,6 +7,7 @@ mod accounts;
 mod cli;
 mod deep_links;
 mod engine;
+mod palette;
 mod reports;
 mod scenarios;
 mod security;

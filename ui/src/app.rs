@@ -57,6 +57,17 @@ const NAV: &[(Route, &str, &str)] = &[
     (Route::SyncHistory, "Sync history", "Alt+8"),
 ];
 
+/// Whether a key goes into a text field (so "?" types a question mark there).
+fn typing(e: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.has_attribute("contenteditable")
+        })
+}
+
 #[component]
 fn Shell(db: DatabaseStatus) -> impl IntoView {
     let ui = Ui::new();
@@ -111,7 +122,14 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
                 ui.go(Route::Clients);
                 ui.new_client_open.set(true);
             }
-            "Escape" => ui.palette_open.set(false),
+            "Escape" => {
+                ui.palette_open.set(false);
+                ui.shortcuts_open.set(false);
+            }
+            "?" if !typing(&e) && !modifier => {
+                e.prevent_default();
+                ui.shortcuts_open.update(|o| *o = !*o);
+            }
             digit if e.alt_key() && digit.len() == 1 => {
                 if let Some(&(route, ..)) = digit
                     .parse::<usize>()
@@ -193,6 +211,9 @@ fn Shell(db: DatabaseStatus) -> impl IntoView {
             </footer>
             <Show when=move || ui.palette_open.get()>
                 <Palette />
+            </Show>
+            <Show when=move || ui.shortcuts_open.get()>
+                <crate::shortcuts::ShortcutsOverlay />
             </Show>
             <div class="toasts" role="status" aria-live="polite">
                 <For each=move || ui.toasts.get() key=|t| t.id let:toast>

@@ -6,6 +6,7 @@ mod charts;
 mod format;
 mod pages;
 mod palette;
+mod shortcuts;
 mod ui_state;
 
 fn main() {

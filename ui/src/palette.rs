@@ -1,9 +1,12 @@
-//! The command palette (Ctrl/Cmd+K): search across clients, contacts, deals and activities, and
-//! run actions, all from the keyboard.
+//! The command palette (Ctrl/Cmd+K): every action of the app, recent clients first, and search
+//! across clients, contacts, deals (by name or stage) and activities, all from the keyboard.
+//! Actions on the open client (new deal, note, email, text) appear while its page is open.
 
-use cremmy_protocol::crm::{SearchHit, SearchKind};
+use cremmy_protocol::crm::{Id, SearchHit, SearchKind};
+use cremmy_protocol::sync::SyncRequest;
 use leptos::html::Input;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::format::local_today;
@@ -13,8 +16,19 @@ use crate::ui_state::{run, use_ui, Route, Ui};
 enum Action {
     Go(Route),
     NewClient,
+    NewTask,
+    SyncNow,
+    ExportSheets,
+    ConnectGoogle,
+    ConnectTwilio,
+    Shortcuts,
     ToggleTheme,
     LoadDemo,
+    /// On the open client's page.
+    NewDeal,
+    NewNote,
+    Email,
+    Text,
 }
 
 const ACTIONS: &[(&str, Action)] = &[
@@ -25,36 +39,124 @@ const ACTIONS: &[(&str, Action)] = &[
     ("Go to Reports", Action::Go(Route::Reports)),
     ("Go to Integrations", Action::Go(Route::Integrations)),
     ("Go to Settings", Action::Go(Route::Settings)),
+    ("Go to Sync history", Action::Go(Route::SyncHistory)),
     ("New client", Action::NewClient),
+    ("New task", Action::NewTask),
+    ("Sync now", Action::SyncNow),
+    ("Export pipeline to Google Sheets", Action::ExportSheets),
+    ("Connect Google", Action::ConnectGoogle),
+    ("Connect Twilio", Action::ConnectTwilio),
+    ("Keyboard shortcuts", Action::Shortcuts),
     ("Toggle light/dark theme", Action::ToggleTheme),
     ("Load demo data", Action::LoadDemo),
 ];
 
+/// Actions on the open client, with its name in the label.
+fn client_actions(name: &str) -> Vec<(String, Action)> {
+    vec![
+        (format!("New deal for {name}"), Action::NewDeal),
+        (format!("Log a note on {name}"), Action::NewNote),
+        (format!("Email {name}"), Action::Email),
+        (format!("Text {name} (SMS/WhatsApp)"), Action::Text),
+    ]
+}
+
 #[derive(Clone, PartialEq)]
 enum Item {
-    Action(&'static str, Action),
+    Action(String, Action),
+    Recent(Id, String),
     Hit(SearchHit),
 }
 
+/// What to do with an element once the page it is on has rendered.
+#[derive(Clone, Copy)]
+enum Then {
+    Click,
+    Focus,
+}
+
+/// Clicks or focuses `selector` after the page renders; says why when it cannot (a disabled
+/// button's title explains itself).
+fn then_on(ui: Ui, selector: &'static str, then: Then) {
+    set_timeout(
+        move || {
+            let element = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(selector).ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            let Some(element) = element else {
+                return ui.error(&cremmy_protocol::ApiError {
+                    code: cremmy_protocol::ErrorCode::InvalidInput,
+                    message: "That is not available on this page.".into(),
+                });
+            };
+            if element.has_attribute("disabled") {
+                let why = element.title();
+                return ui.error(&cremmy_protocol::ApiError {
+                    code: cremmy_protocol::ErrorCode::InvalidInput,
+                    message: if why.is_empty() {
+                        "That is not available right now.".into()
+                    } else {
+                        why
+                    },
+                });
+            }
+            match then {
+                Then::Click => element.click(),
+                Then::Focus => {
+                    let _ = element.focus();
+                }
+            }
+        },
+        std::time::Duration::from_millis(150),
+    );
+}
+
 fn perform(ui: Ui, item: &Item) {
-    match item {
-        Item::Hit(hit) => ui.go(Route::Client(hit.client_id)),
-        Item::Action(_, Action::Go(route)) => ui.go(*route),
-        Item::Action(_, Action::NewClient) => {
+    ui.palette_open.set(false);
+    let action = match item {
+        Item::Hit(hit) => return ui.go(Route::Client(hit.client_id)),
+        Item::Recent(id, _) => return ui.go(Route::Client(*id)),
+        Item::Action(_, action) => *action,
+    };
+    match action {
+        Action::Go(route) => ui.go(route),
+        Action::NewClient => {
             ui.go(Route::Clients);
             ui.new_client_open.set(true);
         }
-        Item::Action(_, Action::ToggleTheme) => {
-            ui.toggle_theme();
-            ui.palette_open.set(false);
+        Action::NewTask => {
+            ui.go(Route::Tasks);
+            then_on(ui, "#task-title", Then::Focus);
         }
-        Item::Action(_, Action::LoadDemo) => {
-            ui.palette_open.set(false);
-            run(ui, api::load_demo(local_today()), move |n| {
-                ui.ok(format!("Loaded {n} demo clients"));
+        Action::SyncNow => {
+            ui.ok("Syncing…");
+            run(ui, api::sync_now(SyncRequest::default()), move |runs| {
+                crate::pages::integrations::report_sync(ui, &runs);
                 ui.changed();
             });
         }
+        Action::ExportSheets => {
+            leptos::task::spawn_local(crate::pages::board::export_to_sheets(ui));
+        }
+        Action::ConnectGoogle => {
+            ui.go(Route::Integrations);
+            then_on(ui, ".integration.google .connect", Then::Click);
+        }
+        Action::ConnectTwilio => {
+            ui.go(Route::Integrations);
+            then_on(ui, "#twilio-account-sid", Then::Focus);
+        }
+        Action::Shortcuts => ui.shortcuts_open.set(true),
+        Action::ToggleTheme => ui.toggle_theme(),
+        Action::LoadDemo => run(ui, api::load_demo(local_today()), move |n| {
+            ui.ok(format!("Loaded {n} demo clients"));
+            ui.changed();
+        }),
+        Action::NewDeal => then_on(ui, "#add-deal", Then::Click),
+        Action::NewNote => then_on(ui, "#note-body", Then::Focus),
+        Action::Email => then_on(ui, "#send-email", Then::Click),
+        Action::Text => then_on(ui, "#send-sms", Then::Click),
     }
 }
 
@@ -67,6 +169,54 @@ fn kind_label(kind: SearchKind) -> &'static str {
     }
 }
 
+/// The palette's list: with no query, recent clients then every action; with one, search hits
+/// (those of recently opened clients first), then recent clients and actions that match.
+fn list(
+    query: &str,
+    hits: Vec<SearchHit>,
+    recent: &[(Id, String)],
+    open_client: Option<(Id, String)>,
+) -> Vec<Item> {
+    let q = query.trim().to_lowercase();
+    let matches = |label: &str| q.is_empty() || label.to_lowercase().contains(&q);
+    let mut actions: Vec<(String, Action)> = open_client
+        .map(|(_, name)| client_actions(&name))
+        .unwrap_or_default();
+    actions.extend(ACTIONS.iter().map(|(l, a)| (l.to_string(), *a)));
+    let recency = |client: Id| {
+        recent
+            .iter()
+            .position(|(id, _)| *id == client)
+            .unwrap_or(usize::MAX)
+    };
+    let mut items = Vec::new();
+    if !q.is_empty() {
+        let mut hits = hits;
+        hits.sort_by_key(|h| recency(h.client_id));
+        items.extend(hits.into_iter().map(Item::Hit));
+    }
+    let shown: Vec<Id> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Hit(h) if h.kind == SearchKind::Client => Some(h.client_id),
+            _ => None,
+        })
+        .collect();
+    items.extend(
+        recent
+            .iter()
+            .filter(|(id, name)| matches(name) && !shown.contains(id))
+            .map(|(id, name)| Item::Recent(*id, name.clone())),
+    );
+    items.extend(
+        actions
+            .into_iter()
+            .filter(|(l, _)| matches(l))
+            .map(|(l, a)| Item::Action(l, a)),
+    );
+    items
+}
+
 #[component]
 pub fn Palette() -> impl IntoView {
     let ui = use_ui();
@@ -75,22 +225,19 @@ pub fn Palette() -> impl IntoView {
     let selected = RwSignal::new(0usize);
     let sequence = RwSignal::new(0u64);
     let input = NodeRef::<Input>::new();
+    let open_client = ui.open_client();
     Effect::new(move || {
         if let Some(el) = input.get() {
             let _ = el.focus();
         }
     });
     let items = Memo::new(move |_| {
-        let t = text.get().to_lowercase();
-        let mut items: Vec<Item> = ACTIONS
-            .iter()
-            .filter(|(label, _)| t.is_empty() || label.to_lowercase().contains(t.trim()))
-            .map(|&(label, a)| Item::Action(label, a))
-            .collect();
-        if !t.trim().is_empty() {
-            items.splice(0..0, hits.get().into_iter().map(Item::Hit));
-        }
-        items
+        list(
+            &text.get(),
+            hits.get(),
+            &ui.recent.get(),
+            open_client.clone(),
+        )
     });
     let on_input = move |ev| {
         let value = event_target_value(&ev);
@@ -142,7 +289,7 @@ pub fn Palette() -> impl IntoView {
                 <input
                     node_ref=input
                     id="palette-input"
-                    placeholder="Search clients, contacts, deals, activities — or type a command"
+                    placeholder="Search clients, contacts, deals, stages, activities, or type a command"
                     autocomplete="off"
                     on:input=on_input
                     on:keydown=on_key
@@ -150,7 +297,8 @@ pub fn Palette() -> impl IntoView {
                 <ul class="palette-items" role="listbox">
                     {move || items.get().into_iter().enumerate().map(|(i, item)| {
                         let label = match &item {
-                            Item::Action(label, _) => view! { <span class="kind">"Action"</span><span class="title">{*label}</span> }.into_any(),
+                            Item::Action(label, _) => view! { <span class="kind">"Action"</span><span class="title">{label.clone()}</span> }.into_any(),
+                            Item::Recent(_, name) => view! { <span class="kind">"Recent"</span><span class="title">{name.clone()}</span> }.into_any(),
                             Item::Hit(hit) => view! {
                                 <span class="kind">{kind_label(hit.kind)}</span>
                                 <span class="title">{hit.title.clone()}</span>

@@ -36,6 +36,11 @@ pub struct Ui {
     /// Bumped after every successful write; resources that show data depend on it.
     pub revision: RwSignal<u64>,
     pub palette_open: RwSignal<bool>,
+    /// The "?" overlay listing the keyboard shortcuts.
+    pub shortcuts_open: RwSignal<bool>,
+    /// Clients opened lately, most recent first (kept across restarts); the palette lists them
+    /// first.
+    pub recent: RwSignal<Vec<(Id, String)>>,
     pub new_client_open: RwSignal<bool>,
     pub dark: RwSignal<bool>,
     /// The background engine (status bar, Integrations, outbox), pushed by the backend.
@@ -51,6 +56,8 @@ impl Ui {
             next_toast: RwSignal::new(0),
             revision: RwSignal::new(0),
             palette_open: RwSignal::new(false),
+            shortcuts_open: RwSignal::new(false),
+            recent: RwSignal::new(stored_recent()),
             new_client_open: RwSignal::new(false),
             dark: RwSignal::new(dark),
             engine: RwSignal::new(Default::default()),
@@ -100,6 +107,32 @@ impl Ui {
         );
     }
 
+    /// Remembers that the client was opened (first in the palette's recent items).
+    pub fn opened_client(&self, id: Id, name: &str) {
+        let mut list = self.recent.get_untracked();
+        list.retain(|(other, _)| *other != id);
+        list.insert(0, (id, name.to_string()));
+        list.truncate(RECENT_LIMIT);
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let text: Vec<String> = list
+                .iter()
+                .map(|(id, name)| format!("{id}\t{name}"))
+                .collect();
+            let _ = storage.set_item(RECENT_KEY, &text.join("\n"));
+        }
+        self.recent.set(list);
+    }
+
+    /// The client whose page is open, with its name.
+    pub fn open_client(&self) -> Option<(Id, String)> {
+        match self.route.get_untracked() {
+            Route::Client(id) => self
+                .recent
+                .with_untracked(|r| r.iter().find(|(c, _)| *c == id).cloned()),
+            _ => None,
+        }
+    }
+
     pub fn toggle_theme(&self) {
         let dark = !self.dark.get_untracked();
         self.dark.set(dark);
@@ -112,6 +145,26 @@ impl Ui {
 
 pub fn use_ui() -> Ui {
     expect_context::<Ui>()
+}
+
+const RECENT_KEY: &str = "cremmy-recent-clients";
+const RECENT_LIMIT: usize = 8;
+
+/// "id<TAB>name" lines; anything unreadable is skipped.
+fn stored_recent() -> Vec<(Id, String)> {
+    let Some(text) = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(RECENT_KEY).ok().flatten())
+    else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let (id, name) = l.split_once('\t')?;
+            Some((id.parse().ok()?, name.to_string()))
+        })
+        .take(RECENT_LIMIT)
+        .collect()
 }
 
 fn stored_theme() -> Option<bool> {

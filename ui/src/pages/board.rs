@@ -67,21 +67,7 @@ pub fn BoardPage() -> impl IntoView {
     let export = move |_| {
         exporting.set(true);
         leptos::task::spawn_local(async move {
-            match api::export_sheets().await {
-                Ok(done) => ui.ok_with_link(
-                    format!(
-                        "Exported {} deals to \"Pipeline Dump\"{}.",
-                        done.deals,
-                        if done.created_new {
-                            " (new spreadsheet)"
-                        } else {
-                            ""
-                        }
-                    ),
-                    done.url,
-                ),
-                Err(e) => ui.error(&e),
-            }
+            export_to_sheets(ui).await;
             exporting.set(false);
         });
     };
@@ -271,4 +257,23 @@ fn refocus(id: Id) {
         },
         std::time::Duration::from_millis(120),
     );
+}
+
+/// "Export to Sheets" (the board's button and the palette): the toast links to the spreadsheet.
+pub async fn export_to_sheets(ui: crate::ui_state::Ui) {
+    match api::export_sheets().await {
+        Ok(done) => ui.ok_with_link(
+            format!(
+                "Exported {} deals to \"Pipeline Dump\"{}.",
+                done.deals,
+                if done.created_new {
+                    " (new spreadsheet)"
+                } else {
+                    ""
+                }
+            ),
+            done.url,
+        ),
+        Err(e) => ui.error(&e),
+    }
 }

@@ -40,6 +40,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
     let id = client.id;
     let archived = client.archived;
     let editing = RwSignal::new(false);
+    ui.opened_client(id, &client.name);
     let for_edit = client.clone();
     let composer = Composer(RwSignal::new(None));
     let generating = RwSignal::new(false);

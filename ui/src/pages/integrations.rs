@@ -47,7 +47,7 @@ pub fn IntegrationsPage() -> impl IntoView {
 }
 
 /// The toast after "Sync now": what came in, or the first problem (e.g. "Reconnect").
-fn report_sync(ui: Ui, runs: &[SyncRun]) {
+pub fn report_sync(ui: Ui, runs: &[SyncRun]) {
     if let Some(failed) = runs.iter().find(|r| r.status == SyncRunStatus::Failed) {
         ui.error(&ApiError {
             code: failed.error_code.unwrap_or(ErrorCode::ProviderUnavailable),

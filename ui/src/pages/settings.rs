@@ -94,12 +94,7 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Keyboard shortcuts"</h2>
-            <dl class="facts">
-                <dt><kbd>"Ctrl/⌘ K"</kbd></dt><dd>"Search and commands"</dd>
-                <dt><kbd>"Ctrl/⌘ N"</kbd></dt><dd>"New client"</dd>
-                <dt><kbd>"Alt 1–8"</kbd></dt><dd>"Today, Clients, Pipeline, Tasks, Reports, Integrations, Settings, Sync history"</dd>
-                <dt><kbd>"Space, arrows"</kbd></dt><dd>"Lift and move a focused deal on the board"</dd>
-            </dl>
+            <crate::shortcuts::ShortcutList />
         </section>
     }
 }
