@@ -13,8 +13,8 @@ pub const NOT_YET_IN_THE_UI: [&str; 2] = ["update_contact", "stage_deals"];
 pub struct Sources<'a> {
     /// `src-tauri/protocol/src/commands.rs`
     pub protocol: &'a str,
-    /// `src-tauri/app/commands.rs`, `desktop_commands.rs`, `texting_commands.rs` and
-    /// `report_commands.rs`, concatenated.
+    /// `src-tauri/app/commands.rs` and the other `*_commands.rs` files (see `FILES`),
+    /// concatenated.
     pub handlers: &'a str,
     /// `ui/src/api.rs`
     pub api: &'a str,
@@ -23,12 +23,13 @@ pub struct Sources<'a> {
 }
 
 /// The files the contract reads, relative to the workspace root.
-pub const FILES: [&str; 7] = [
+pub const FILES: [&str; 8] = [
     "src-tauri/protocol/src/commands.rs",
     "src-tauri/app/commands.rs",
     "src-tauri/app/desktop_commands.rs",
     "src-tauri/app/texting_commands.rs",
     "src-tauri/app/report_commands.rs",
+    "src-tauri/app/clients_commands.rs",
     "ui/src/api.rs",
     "src-tauri/capabilities/main.json",
 ];
@@ -39,9 +40,9 @@ pub fn read(root: &std::path::Path) -> [String; 4] {
         |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
     [
         read(FILES[0]),
-        read(FILES[1]) + &read(FILES[2]) + &read(FILES[3]) + &read(FILES[4]),
-        read(FILES[5]),
+        FILES[1..6].iter().map(|f| read(f)).collect(),
         read(FILES[6]),
+        read(FILES[7]),
     ]
 }
 

@@ -574,7 +574,12 @@ macro_rules! all_commands {
             report_commands::reports,
             report_commands::export_report,
             report_commands::today,
-            report_commands::set_today_settings
+            report_commands::set_today_settings,
+            clients_commands::edit_clients,
+            clients_commands::export_clients,
+            clients_commands::saved_filters,
+            clients_commands::save_filter,
+            clients_commands::delete_filter
         ]
     };
 }

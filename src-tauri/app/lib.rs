@@ -7,6 +7,7 @@ mod cli_accounts;
 mod cli_backup;
 mod cli_sync;
 mod cli_texting;
+mod clients_commands;
 mod commands;
 mod desktop;
 mod desktop_commands;

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod cli;
+mod clients_list;
 mod deep_links;
 mod engine;
 mod palette;

@@ -668,3 +668,33 @@ pub async fn set_today_settings(
     }
     call(cmd::SET_TODAY_SETTINGS, &A { settings }).await
 }
+/// Tag, untag, archive or restore the selected clients (all or none); how many changed.
+pub async fn edit_clients(input: BulkClientEdit) -> Reply<u64> {
+    call(cmd::EDIT_CLIENTS, &InputArg { input: &input }).await
+}
+/// The selected clients as CSV in the exports folder.
+pub async fn export_clients(client_ids: Vec<Id>) -> Reply<cremmy_protocol::data::ExportMade> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        client_ids: Vec<Id>,
+    }
+    call(cmd::EXPORT_CLIENTS, &A { client_ids }).await
+}
+pub async fn saved_filters() -> Reply<Vec<SavedFilter>> {
+    call(cmd::SAVED_FILTERS, &NoArgs {}).await
+}
+pub async fn save_filter(filter: SavedFilter) -> Reply<Vec<SavedFilter>> {
+    #[derive(Serialize)]
+    struct A {
+        filter: SavedFilter,
+    }
+    call(cmd::SAVE_FILTER, &A { filter }).await
+}
+pub async fn delete_filter(name: String) -> Reply<Vec<SavedFilter>> {
+    #[derive(Serialize)]
+    struct A {
+        name: String,
+    }
+    call(cmd::DELETE_FILTER, &A { name }).await
+}

@@ -188,20 +188,41 @@ impl Core {
         kind: cremmy_protocol::reports::ReportKind,
         request: cremmy_protocol::reports::ReportRequest,
     ) -> Result<cremmy_protocol::data::ExportMade, crate::crm::CrmError> {
+        let mut out = Vec::new();
+        let rows = self.sync.crm().report_csv(kind, request, &mut out).await?;
+        self.save_export(&format!("cremmy-report-{}-", kind.slug()), &out, rows)
+    }
+
+    /// "Export" on the clients list's selection: a CSV beside the database.
+    pub async fn export_clients(
+        &self,
+        client_ids: &[cremmy_protocol::crm::Id],
+    ) -> Result<cremmy_protocol::data::ExportMade, crate::crm::CrmError> {
+        let mut out = Vec::new();
+        let rows = self
+            .sync
+            .crm()
+            .export_clients_csv(client_ids, &mut out)
+            .await?;
+        self.save_export("cremmy-clients-", &out, rows)
+    }
+
+    /// Writes a CSV export, owner-only, to `exports/<prefix><time>.csv`.
+    fn save_export(
+        &self,
+        prefix: &str,
+        bytes: &[u8],
+        rows: u64,
+    ) -> Result<cremmy_protocol::data::ExportMade, crate::crm::CrmError> {
         use crate::crm::CrmError;
         let dir = self.data_dir().join("exports");
         std::fs::create_dir_all(&dir).map_err(CrmError::Export)?;
         crate::db::private::folder(&dir).map_err(CrmError::Export)?;
-        let name = crate::backup::stamped_name(
-            &format!("cremmy-report-{}-", kind.slug()),
-            self.clock.now(),
-        )
-        .replace(".sqlite3", ".csv");
+        let name =
+            crate::backup::stamped_name(prefix, self.clock.now()).replace(".sqlite3", ".csv");
         let path = dir.join(name);
-        let mut out = Vec::new();
-        let rows = self.sync.crm().report_csv(kind, request, &mut out).await?;
         crate::db::private::create(&path).map_err(CrmError::Export)?;
-        std::fs::write(&path, out).map_err(CrmError::Export)?;
+        std::fs::write(&path, bytes).map_err(CrmError::Export)?;
         Ok(cremmy_protocol::data::ExportMade {
             path: path.display().to_string(),
             rows,

@@ -47,6 +47,12 @@ pub const EXPORT_REPORT: &str = "export_report";
 pub const TODAY: &str = "today";
 pub const SET_TODAY_SETTINGS: &str = "set_today_settings";
 
+pub const EDIT_CLIENTS: &str = "edit_clients";
+pub const EXPORT_CLIENTS: &str = "export_clients";
+pub const SAVED_FILTERS: &str = "saved_filters";
+pub const SAVE_FILTER: &str = "save_filter";
+pub const DELETE_FILTER: &str = "delete_filter";
+
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
 pub const TASK_BOARD: &str = "task_board";
@@ -197,4 +203,9 @@ pub const ALL: &[&str] = &[
     EXPORT_REPORT,
     TODAY,
     SET_TODAY_SETTINGS,
+    EDIT_CLIENTS,
+    EXPORT_CLIENTS,
+    SAVED_FILTERS,
+    SAVE_FILTER,
+    DELETE_FILTER,
 ];

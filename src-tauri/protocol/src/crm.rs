@@ -106,8 +106,12 @@ pub struct Client {
 pub enum ClientSort {
     #[default]
     Name,
+    /// Z to A.
+    NameDescending,
     RecentlyUpdated,
     RecentlyCreated,
+    /// Most open deals first.
+    OpenDeals,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -138,6 +142,8 @@ pub struct ClientRow {
     pub open_deals: i64,
     pub archived: bool,
     pub updated_at: Millis,
+    #[serde(default)]
+    pub created_at: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +151,31 @@ pub struct ClientList {
     pub rows: Vec<ClientRow>,
     /// How many clients match the query in all (for "showing 50 of 9,812").
     pub total: i64,
+}
+
+/// What to do to the clients selected in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum BulkClientAction {
+    AddTag { tag: String },
+    RemoveTag { tag: String },
+    Archive,
+    Restore,
+}
+
+/// The selection and the action: all of it happens, or none (one transaction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkClientEdit {
+    pub client_ids: Vec<Id>,
+    #[serde(flatten)]
+    pub action: BulkClientAction,
+}
+
+/// A named filter of the clients list (search, tag, sort, archived).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedFilter {
+    pub name: String,
+    pub query: ClientQuery,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -1,11 +1,12 @@
 //! The clients list: search, tag filter, sort, paging, the new-client dialog and CSV import.
 
-use cremmy_protocol::crm::{ClientInput, ClientQuery, ClientSort, ContactInput};
+use cremmy_protocol::crm::{ClientInput, ClientQuery, ClientRow, ClientSort, ContactInput, Id};
 use cremmy_protocol::csv::{ColumnMapping, ImportField, ImportPreview, RowOutcome};
 use cremmy_protocol::sms::Audience;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::client_selection::{stored_columns, Column, ColumnsMenu, SavedFilters, SelectionBar};
 use super::forms::{split_list, Field};
 use crate::api;
 use crate::format::{local_today, relative};
@@ -21,18 +22,28 @@ pub fn ClientsPage() -> impl IntoView {
     let sort = RwSignal::new(ClientSort::Name);
     let archived = RwSignal::new(false);
     let offset = RwSignal::new(0i64);
+    let query = Signal::derive(move || ClientQuery {
+        text: text.get(),
+        tag: Some(tag.get()).filter(|t| !t.is_empty()),
+        sort: sort.get(),
+        include_archived: archived.get(),
+        offset: offset.get(),
+        limit: PAGE,
+    });
     let list = LocalResource::new(move || {
         ui.revision.track();
-        let query = ClientQuery {
-            text: text.get(),
-            tag: Some(tag.get()).filter(|t| !t.is_empty()),
-            sort: sort.get(),
-            include_archived: archived.get(),
-            offset: offset.get(),
-            limit: PAGE,
-        };
-        api::list_clients(query)
+        api::list_clients(query.get())
     });
+    let apply_filter = Callback::new(move |q: ClientQuery| {
+        text.set(q.text);
+        tag.set(q.tag.unwrap_or_default());
+        sort.set(q.sort);
+        archived.set(q.include_archived);
+        offset.set(0);
+    });
+    let selected = RwSignal::new(Vec::<Id>::new());
+    let columns = RwSignal::new(stored_columns());
+    let selection_audience = RwSignal::new(None::<Audience>);
     let tags = LocalResource::new(move || {
         ui.revision.track();
         api::tags()
@@ -43,7 +54,9 @@ pub fn ClientsPage() -> impl IntoView {
         {move || texting.get().then(|| {
             // The audience: the chosen tag, or else the clients the search shows.
             let chosen = tag.get_untracked();
-            let (title, audience) = if !chosen.is_empty() {
+            let (title, audience) = if let Some(audience) = selection_audience.get_untracked() {
+                (format!("Text the {} selected clients", audience.client_ids.len()), audience)
+            } else if !chosen.is_empty() {
                 (format!("Text clients tagged \u{201c}{chosen}\u{201d}"), Audience { tag: Some(chosen), ..Audience::default() })
             } else {
                 let ids: Vec<i64> = list.get_untracked().and_then(Result::ok).map(|l| l.rows.iter().map(|c| c.id).collect()).unwrap_or_default();
@@ -77,24 +90,23 @@ pub fn ClientsPage() -> impl IntoView {
             <input class="search" id="client-search" type="search" placeholder="Filter by name, domain, contact or email"
                 prop:value=move || text.get()
                 on:input=move |e| { text.set(event_target_value(&e)); offset.set(0); } />
-            <select id="tag-filter" on:change=move |e| { tag.set(event_target_value(&e)); offset.set(0); }>
+            <select id="tag-filter" prop:value=move || tag.get() on:change=move |e| { tag.set(event_target_value(&e)); offset.set(0); }>
                 <option value="">"All tags"</option>
-                {move || tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                {move || tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| { let v = t.clone(); view! { <option value=t.clone() prop:selected=move || tag.get() == v>{t.clone()}</option> } }).collect_view()}
             </select>
             <button class="button secondary" id="text-tag" disabled=move || tag.get().is_empty() && text.get().trim().is_empty()
                 title=move || if tag.get().is_empty() && text.get().trim().is_empty() { "Choose a tag, or search, to text those clients" } else { "" }
-                on:click=move |_| texting.set(true)>"Text these clients"</button>
-            <select id="sort" on:change=move |e| sort.set(match event_target_value(&e).as_str() {
-                "updated" => ClientSort::RecentlyUpdated,
-                "created" => ClientSort::RecentlyCreated,
-                _ => ClientSort::Name,
-            })>
-                <option value="name">"Name"</option>
-                <option value="updated">"Recently updated"</option>
-                <option value="created">"Recently added"</option>
+                on:click=move |_| { selection_audience.set(None); texting.set(true); }>"Text these clients"</button>
+            <select id="sort" prop:value=move || sort_key(sort.get()) on:change=move |e| sort.set(sort_of(&event_target_value(&e)))>
+                {SORTS.iter().map(|(key, _, label)| view! { <option value=*key>{*label}</option> }).collect_view()}
             </select>
-            <label class="check"><input type="checkbox" on:change=move |e| archived.set(event_target_checked(&e)) />"Show archived"</label>
+            <label class="check"><input type="checkbox" prop:checked=move || archived.get() on:change=move |e| archived.set(event_target_checked(&e)) />"Show archived"</label>
+            <SavedFilters current=query apply=apply_filter />
+            <ColumnsMenu columns=columns />
         </div>
+        <Show when=move || !selected.get().is_empty()>
+            <SelectionBar selected=selected texting=texting audience=selection_audience />
+        </Show>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || list.get().map(|result| match result {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
@@ -103,25 +115,7 @@ pub fn ClientsPage() -> impl IntoView {
                 Ok(list) => {
                     let total = list.total;
                     view! {
-                        <table class="table" id="clients-table">
-                            <thead><tr><th>"Name"</th><th>"Primary contact"</th><th>"Tags"</th><th class="num">"Open deals"</th><th>"Updated"</th></tr></thead>
-                            <tbody>
-                                {list.rows.into_iter().map(|row| {
-                                    let id = row.id;
-                                    view! {
-                                        <tr class="client-row" class:archived=row.archived tabindex="0"
-                                            on:click=move |_| ui.go(Route::Client(id))
-                                            on:keydown=move |e: web_sys::KeyboardEvent| if e.key() == "Enter" { ui.go(Route::Client(id)) }>
-                                            <td><span class="client-name">{row.name}</span><span class="muted small">{" "}{row.domain}</span></td>
-                                            <td>{row.primary_contact.unwrap_or_default()}</td>
-                                            <td>{row.tags.into_iter().map(|t| view! { <span class="tag">{t}</span> }).collect_view()}</td>
-                                            <td class="num">{row.open_deals}</td>
-                                            <td class="muted">{relative(row.updated_at)}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <ClientsTable rows=list.rows selected=selected columns=columns sort=sort />
                         <div class="pager">
                             <span class="muted" id="clients-count">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + PAGE).min(total))}</span>
                             <button class="button secondary" disabled={move || offset.get() == 0} on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous"</button>
@@ -135,6 +129,102 @@ pub fn ClientsPage() -> impl IntoView {
             <NewClientDialog />
         </Show>
         {move || importing.get().map(|(text, preview)| view! { <ImportDialog text=text preview=preview close=move || importing.set(None) /> })}
+    }
+}
+
+/// (value in the sort menu, sort, label)
+const SORTS: &[(&str, ClientSort, &str)] = &[
+    ("name", ClientSort::Name, "Name A–Z"),
+    ("name_desc", ClientSort::NameDescending, "Name Z–A"),
+    ("updated", ClientSort::RecentlyUpdated, "Recently updated"),
+    ("created", ClientSort::RecentlyCreated, "Recently added"),
+    ("open_deals", ClientSort::OpenDeals, "Most open deals"),
+];
+
+fn sort_key(sort: ClientSort) -> &'static str {
+    SORTS
+        .iter()
+        .find(|(_, s, _)| *s == sort)
+        .map(|(k, ..)| *k)
+        .unwrap_or("name")
+}
+
+fn sort_of(key: &str) -> ClientSort {
+    SORTS
+        .iter()
+        .find(|(k, ..)| *k == key)
+        .map(|(_, s, _)| *s)
+        .unwrap_or_default()
+}
+
+/// The table: a checkbox per row (and one for the page), the chosen columns, headers that sort.
+#[component]
+fn ClientsTable(
+    rows: Vec<ClientRow>,
+    selected: RwSignal<Vec<Id>>,
+    columns: RwSignal<Vec<Column>>,
+    sort: RwSignal<ClientSort>,
+) -> impl IntoView {
+    let ui = use_ui();
+    let page_ids: Vec<Id> = rows.iter().map(|r| r.id).collect();
+    let all_ids = page_ids.clone();
+    let shown = move |c: Column| columns.get().contains(&c);
+    let header = move |c: Column| {
+        let (sorts, next): (&[ClientSort], ClientSort) = match c {
+            Column::OpenDeals => (&[ClientSort::OpenDeals], ClientSort::OpenDeals),
+            Column::Updated => (&[ClientSort::RecentlyUpdated], ClientSort::RecentlyUpdated),
+            Column::Added => (&[ClientSort::RecentlyCreated], ClientSort::RecentlyCreated),
+            Column::Contact | Column::Tags => (&[], ClientSort::Name),
+        };
+        let sortable = !sorts.is_empty();
+        view! {
+            <Show when=move || shown(c)>
+                <th class:sortable=sortable class:sorted=move || sorts.contains(&sort.get()) class:num={c == Column::OpenDeals}
+                    data-column=format!("{c:?}") on:click=move |_| if sortable { sort.set(next) }>{c.label()}</th>
+            </Show>
+        }
+    };
+    view! {
+        <table class="table" id="clients-table">
+            <thead><tr>
+                <th class="select"><input type="checkbox" id="select-page" title="Select every client on this page"
+                    prop:checked=move || { let s = selected.get(); !all_ids.is_empty() && all_ids.iter().all(|id| s.contains(id)) }
+                    on:change=move |e| {
+                        let on = event_target_checked(&e);
+                        let ids = page_ids.clone();
+                        selected.update(|s| { s.retain(|id| !ids.contains(id)); if on { s.extend(ids); } });
+                    } /></th>
+                <th class="sortable" class:sorted=move || matches!(sort.get(), ClientSort::Name | ClientSort::NameDescending) id="sort-name"
+                    on:click=move |_| sort.update(|s| *s = if *s == ClientSort::Name { ClientSort::NameDescending } else { ClientSort::Name })>
+                    {move || match sort.get() { ClientSort::Name => "Name ↑", ClientSort::NameDescending => "Name ↓", _ => "Name" }}
+                </th>
+                {Column::ALL.into_iter().map(header).collect_view()}
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let id = row.id;
+                    let tags = row.tags.clone();
+                    let contact = row.primary_contact.clone().unwrap_or_default();
+                    view! {
+                        <tr class="client-row" class:archived=row.archived class:selected=move || selected.get().contains(&id) tabindex="0"
+                            data-client=row.name.clone()
+                            on:click=move |_| ui.go(Route::Client(id))
+                            on:keydown=move |e: web_sys::KeyboardEvent| if e.key() == "Enter" { ui.go(Route::Client(id)) }>
+                            <td class="select" on:click=|e| e.stop_propagation()>
+                                <input type="checkbox" class="select-client" prop:checked=move || selected.get().contains(&id)
+                                    on:change=move |e| { let on = event_target_checked(&e); selected.update(|s| { s.retain(|x| *x != id); if on { s.push(id); } }); } />
+                            </td>
+                            <td><span class="client-name">{row.name.clone()}</span><span class="muted small">{" "}{row.domain.clone()}</span></td>
+                            <Show when=move || shown(Column::Contact)><td>{contact.clone()}</td></Show>
+                            <Show when=move || shown(Column::Tags)><td>{tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</td></Show>
+                            <Show when=move || shown(Column::OpenDeals)><td class="num">{row.open_deals}</td></Show>
+                            <Show when=move || shown(Column::Updated)><td class="muted">{relative(row.updated_at)}</td></Show>
+                            <Show when=move || shown(Column::Added)><td class="muted">{relative(row.created_at)}</td></Show>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

@@ -1,6 +1,7 @@
 pub mod board;
 pub mod bulk_text;
 pub mod client_page;
+pub mod client_selection;
 pub mod clients;
 pub mod data_settings;
 pub mod desktop_settings;

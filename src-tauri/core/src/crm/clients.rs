@@ -212,7 +212,7 @@ impl Crm {
         let total: i64 = count.build_query_scalar().fetch_one(self.pool()).await?;
 
         let mut select = QueryBuilder::new(
-            "SELECT c.id, c.name, c.domain, c.archived, c.updated_at, \
+            "SELECT c.id, c.name, c.domain, c.archived, c.updated_at, c.created_at, \
              (SELECT group_concat(name, char(31)) FROM (SELECT t.name FROM client_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.client_id = c.id ORDER BY t.name COLLATE NOCASE)) AS tags, \
              (SELECT name FROM contacts WHERE client_id = c.id AND archived = 0 ORDER BY id LIMIT 1) AS primary_contact, \
              (SELECT count(*) FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.client_id = c.id AND s.kind = 'open') AS open_deals \
@@ -221,6 +221,8 @@ impl Crm {
         filters(&mut select);
         select.push(match q.sort {
             ClientSort::Name => " ORDER BY c.name COLLATE NOCASE, c.id",
+            ClientSort::NameDescending => " ORDER BY c.name COLLATE NOCASE DESC, c.id DESC",
+            ClientSort::OpenDeals => " ORDER BY open_deals DESC, c.name COLLATE NOCASE, c.id",
             ClientSort::RecentlyUpdated => " ORDER BY c.updated_at DESC, c.id DESC",
             ClientSort::RecentlyCreated => " ORDER BY c.created_at DESC, c.id DESC",
         });
@@ -234,6 +236,7 @@ impl Crm {
             String,
             String,
             bool,
+            i64,
             i64,
             Option<String>,
             Option<String>,
@@ -249,6 +252,7 @@ impl Crm {
                         domain,
                         archived,
                         updated_at,
+                        created_at,
                         tags,
                         primary_contact,
                         open_deals,
@@ -263,6 +267,7 @@ impl Crm {
                         open_deals,
                         archived,
                         updated_at,
+                        created_at,
                     },
                 )
                 .collect(),

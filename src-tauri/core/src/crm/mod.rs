@@ -3,6 +3,7 @@
 //! transaction.
 
 mod activities;
+mod client_selection;
 mod clients;
 mod contacts;
 mod csv_export;

@@ -6,6 +6,7 @@ mod accounts_support;
 mod accounts_tokens;
 mod backup;
 mod calendar_sync;
+mod client_selection;
 mod crm_clients;
 mod crm_csv;
 mod crm_pipeline;
