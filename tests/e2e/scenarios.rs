@@ -36,6 +36,16 @@ async fn s1_first_run_explains_what_to_do_and_loads_demo_data() {
         );
     }
     app.screenshot().await;
+    // Every page says what to do next while there is nothing to show.
+    app.click("#nav-pipeline").await;
+    app.wait_for_text("#board-empty", "New deal").await;
+    app.click("#nav-reports").await;
+    app.wait_for_text("#report-empty", "Add a deal").await;
+    app.click("#nav-tasks").await;
+    app.wait_for("#tasks-empty").await;
+    app.click("#nav-sync-history").await;
+    app.wait_for_text("#sync-history-empty", "Connect an account")
+        .await;
     app.click("#nav-clients").await;
     let empty = app.text("#empty-state").await;
     assert!(

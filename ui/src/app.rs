@@ -70,7 +70,7 @@ fn typing(e: &web_sys::KeyboardEvent) -> bool {
 
 #[component]
 fn Shell(db: DatabaseStatus) -> impl IntoView {
-    let ui = Ui::new();
+    let ui = Ui::new(&db.database_path);
     provide_context(ui);
     provide_context(db.clone());
     leptos::task::spawn_local(async move {

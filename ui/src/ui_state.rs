@@ -41,6 +41,9 @@ pub struct Ui {
     /// Clients opened lately, most recent first (kept across restarts); the palette lists them
     /// first.
     pub recent: RwSignal<Vec<(Id, String)>>,
+    /// What this machine's stored choices are kept under: the database file, so recent clients
+    /// and list columns of one data folder never show in another.
+    pub scope: StoredValue<String>,
     pub new_client_open: RwSignal<bool>,
     pub dark: RwSignal<bool>,
     /// The background engine (status bar, Integrations, outbox), pushed by the backend.
@@ -48,7 +51,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new() -> Ui {
+    pub fn new(database_path: &str) -> Ui {
         let dark = stored_theme().unwrap_or_else(prefers_dark);
         let ui = Ui {
             route: RwSignal::new(Route::Today),
@@ -57,7 +60,8 @@ impl Ui {
             revision: RwSignal::new(0),
             palette_open: RwSignal::new(false),
             shortcuts_open: RwSignal::new(false),
-            recent: RwSignal::new(stored_recent()),
+            recent: RwSignal::new(stored_recent(database_path)),
+            scope: StoredValue::new(database_path.to_string()),
             new_client_open: RwSignal::new(false),
             dark: RwSignal::new(dark),
             engine: RwSignal::new(Default::default()),
@@ -118,9 +122,14 @@ impl Ui {
                 .iter()
                 .map(|(id, name)| format!("{id}\t{name}"))
                 .collect();
-            let _ = storage.set_item(RECENT_KEY, &text.join("\n"));
+            let _ = storage.set_item(&self.key(RECENT_KEY), &text.join("\n"));
         }
         self.recent.set(list);
+    }
+
+    /// A local-storage key for this database.
+    pub fn key(&self, name: &str) -> String {
+        scoped(name, &self.scope.get_value())
     }
 
     /// The client whose page is open, with its name.
@@ -151,10 +160,18 @@ const RECENT_KEY: &str = "cremmy-recent-clients";
 const RECENT_LIMIT: usize = 8;
 
 /// "id<TAB>name" lines; anything unreadable is skipped.
-fn stored_recent() -> Vec<(Id, String)> {
+fn scoped(name: &str, database_path: &str) -> String {
+    format!("{name}:{database_path}")
+}
+
+fn stored_recent(database_path: &str) -> Vec<(Id, String)> {
     let Some(text) = web_sys::window()
         .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(RECENT_KEY).ok().flatten())
+        .and_then(|s| {
+            s.get_item(&scoped(RECENT_KEY, database_path))
+                .ok()
+                .flatten()
+        })
     else {
         return Vec::new();
     };

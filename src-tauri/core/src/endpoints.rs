@@ -103,10 +103,40 @@ impl Endpoints {
         };
         PAGES.iter().any(|p| under(p))
             || (self.is_overridden(Provider::Google) && under(self.base_url(Provider::Google)))
-            || crate::crm::is_meeting_link(url)
+            || is_meeting_page(url)
     }
 
     pub fn is_overridden(&self, provider: Provider) -> bool {
         self.base_url(provider) != default_base_url(provider)
     }
+}
+
+/// Where a meeting's "Join" may lead: video calls and calendar pages, over https. The link comes
+/// from a calendar event (someone else's text), so anything else is not offered.
+const MEETING_HOSTS: [&str; 8] = [
+    "meet.google.com",
+    "calendar.google.com",
+    "zoom.us",
+    "teams.microsoft.com",
+    "teams.live.com",
+    "webex.com",
+    "outlook.office.com",
+    "outlook.live.com",
+];
+
+/// Whether `url` is a video call or calendar page (a host above or a subdomain of one).
+pub fn is_meeting_page(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = parsed.host_str() else {
+        return false;
+    };
+    url.len() <= 2048
+        && parsed.scheme() == "https"
+        && parsed.username().is_empty()
+        && parsed.port().is_none()
+        && MEETING_HOSTS
+            .iter()
+            .any(|h| host == *h || host.strip_suffix(h).is_some_and(|rest| rest.ends_with('.')))
 }

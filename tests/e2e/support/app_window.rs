@@ -115,14 +115,6 @@ impl AppWindow {
         self.client.as_ref().expect("session is open")
     }
 
-    /// Runs a script in the page and returns its value (for state no text shows).
-    pub async fn eval(&self, script: &str) -> serde_json::Value {
-        self.client()
-            .execute(script, Vec::new())
-            .await
-            .unwrap_or_else(|e| panic!("script failed: {e}"))
-    }
-
     /// Waits for the element and returns its visible text.
     pub async fn text(&self, css: &str) -> String {
         let element = self.wait_for(css).await;

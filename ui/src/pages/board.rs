@@ -115,7 +115,11 @@ fn BoardView(board: Board) -> impl IntoView {
     let ui = crate::ui_state::use_ui();
     let stage_ids: Vec<Id> = board.columns.iter().map(|c| c.stage.id).collect();
     let drag = expect_context::<Drag>();
+    let no_deals = board.columns.iter().all(|c| c.deal_count == 0);
     view! {
+        {no_deals.then(|| view! {
+            <p class="notice" id="board-empty">"No deals yet. Open a client and use New deal (or load the demo data from Clients); then drag deals between stages here, or focus one and press Space and the arrows."</p>
+        })}
         <div class="board" id="board" class:dragging=move || drag.dragging.get().is_some()>
             {board.columns.into_iter().map(|c| view! { <Column column=c stage_ids=stage_ids.clone() /> }).collect_view()}
         </div>

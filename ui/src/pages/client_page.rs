@@ -137,6 +137,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                 <super::text_composer::TextsCard client_id=id />
                 <section class="card" id="deals">
                     <h2>"Deals"</h2>
+                    {page.deals.is_empty().then(|| view! { <p class="muted small" id="deals-empty">"No deals yet. A deal tracks work you hope to win: add one below and it appears on the pipeline."</p> })}
                     <ul class="list">
                         {page.deals.iter().map(|d| view! {
                             <li class="deal-line">

@@ -52,9 +52,10 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-/// The columns chosen last time (all but "Added" at first).
+/// The columns chosen last time with this database (all but "Added" at first).
 pub fn stored_columns() -> Vec<Column> {
-    match storage().and_then(|s| s.get_item(COLUMNS_KEY).ok().flatten()) {
+    let key = use_ui().key(COLUMNS_KEY);
+    match storage().and_then(|s| s.get_item(&key).ok().flatten()) {
         Some(text) => Column::ALL
             .into_iter()
             .filter(|c| text.split(',').any(|k| k == c.key()))
@@ -66,21 +67,22 @@ pub fn stored_columns() -> Vec<Column> {
     }
 }
 
-fn store_columns(columns: &[Column]) {
+fn store_columns(key: &str, columns: &[Column]) {
     if let Some(s) = storage() {
         let text: Vec<&str> = columns.iter().map(|c| c.key()).collect();
-        let _ = s.set_item(COLUMNS_KEY, &text.join(","));
+        let _ = s.set_item(key, &text.join(","));
     }
 }
 
 /// "Columns" menu: a checkbox per optional column.
 #[component]
 pub fn ColumnsMenu(columns: RwSignal<Vec<Column>>) -> impl IntoView {
+    let key = use_ui().key(COLUMNS_KEY);
     view! {
         <details class="menu" id="columns-menu">
             <summary class="button secondary">"Columns"</summary>
             <div class="menu-body">
-                {Column::ALL.into_iter().map(|c| view! {
+                {Column::ALL.into_iter().map(|c| { let key = key.clone(); view! {
                     <label class="check" data-column=c.key()>
                         <input type="checkbox" prop:checked=move || columns.get().contains(&c) on:change=move |e| {
                             let on = event_target_checked(&e);
@@ -90,12 +92,12 @@ pub fn ColumnsMenu(columns: RwSignal<Vec<Column>>) -> impl IntoView {
                                     list.push(c);
                                     list.sort_by_key(|x| Column::ALL.iter().position(|y| y == x));
                                 }
-                                store_columns(list);
+                                store_columns(&key, list);
                             });
                         } />
                         {c.label()}
                     </label>
-                }).collect_view()}
+                }}).collect_view()}
             </div>
         </details>
     }

@@ -178,6 +178,15 @@ fn ReportsView(reports: Reports, months: RwSignal<u8>) -> impl IntoView {
         .outcomes
         .iter()
         .all(|o| o.won_count + o.lost_count == 0);
+    if reports.pipeline.iter().all(|f| f.deal_count == 0) {
+        return view! {
+            <section class="empty" id="report-empty">
+                <h2>"No deals yet"</h2>
+                <p>"Reports come from your deals: the forecast, won and lost per month, how deals move between stages, your top clients. Add a deal on a client's page, or load the demo data from Clients, and they fill in."</p>
+            </section>
+        }
+        .into_any();
+    }
     view! {
         <p class="muted small" id="report-currency">{format!("Amounts in {home}, the home currency (Settings → Money).")}</p>
         {missing}
@@ -220,4 +229,5 @@ fn ReportsView(reports: Reports, months: RwSignal<u8>) -> impl IntoView {
         </section>
         <p class="muted small">"Revenue per month appears here once a payments account (Stripe, QuickBooks or Xero) is connected."</p>
     }
+    .into_any()
 }

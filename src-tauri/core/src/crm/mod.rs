@@ -41,7 +41,7 @@ pub use documents::DocumentLocation;
 pub use money::{format_rate, parse_rate, probability, sum_totals, weighted, Rates};
 pub use preferences::DEFAULT_SYNC_INTERVAL_MINUTES;
 pub use sample_data::ScaleSpec;
-pub use today::{is_meeting_link, meeting_link};
+pub use today::meeting_link;
 pub use validate::email as validate_email;
 pub use validate::{name as validate_name, phone as validate_phone};
 pub use write::new_gid;

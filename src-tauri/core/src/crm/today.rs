@@ -17,43 +17,13 @@ const MAIL_WINDOW_DAYS: i64 = 30;
 const NEW_LEAD_DAYS: i64 = 7;
 const LIST_LIMIT: i64 = 25;
 
-/// Where a meeting's "Join" may lead: video calls and calendar pages, over https. The link comes
-/// from a calendar event (someone else's text), so anything else is not offered.
-const MEETING_HOSTS: [&str; 8] = [
-    "meet.google.com",
-    "calendar.google.com",
-    "zoom.us",
-    "teams.microsoft.com",
-    "teams.live.com",
-    "webex.com",
-    "outlook.office.com",
-    "outlook.live.com",
-];
-
-/// Whether `url` is a video call or calendar page (a host above or a subdomain of one).
-pub fn is_meeting_link(url: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(url) else {
-        return false;
-    };
-    let Some(host) = parsed.host_str() else {
-        return false;
-    };
-    url.len() <= 2048
-        && parsed.scheme() == "https"
-        && parsed.username().is_empty()
-        && parsed.port().is_none()
-        && MEETING_HOSTS
-            .iter()
-            .any(|h| host == *h || host.strip_suffix(h).is_some_and(|rest| rest.ends_with('.')))
-}
-
 /// The video link of a meeting: the last line of its activity body that is a video call or
-/// calendar page (calendar sync writes the event's conference link there).
+/// calendar page Cremmy may open (calendar sync writes the event's conference link there).
 pub fn meeting_link(body: &str) -> Option<String> {
     body.lines()
         .map(str::trim)
         .rev()
-        .find(|l| is_meeting_link(l))
+        .find(|l| crate::endpoints::is_meeting_page(l))
         .map(str::to_string)
 }
 
