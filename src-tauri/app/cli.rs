@@ -183,6 +183,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What needs you today: tasks due, meetings, replies waiting, quiet deals, new leads.
+    Today {
+        /// Print the lists as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A report as CSV on standard output, in the home currency.
+    Report {
+        #[arg(value_enum)]
+        kind: crate::cli_overview::ReportArg,
+        /// How many months "won-lost" covers, this one included.
+        #[arg(long, default_value_t = 12)]
+        months: u8,
+    },
     /// Search clients, contacts, deals and activities (what the window's Ctrl+K finds).
     Search {
         /// The words to look for.
@@ -334,6 +348,8 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                     .map(|f| format!("Drive folder of client {client_id} ({}): {}", f.account_email, f.url)),
             ),
             Command::SyncLog { failed, limit, json } => crate::cli_sync::sync_log(sync, failed, limit, json).await,
+            Command::Today { json } => crate::cli_overview::today(crm, SystemClock.now(), json).await,
+            Command::Report { kind, months } => crate::cli_overview::report_csv(crm, SystemClock.now(), kind, months).await,
             Command::Search { words, limit, json } => crate::cli_sync::search(crm, &words.join(" "), limit, json).await,
             // Handled above, before anything opens.
             Command::Completions { .. } => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod cli_accounts;
 mod cli_backup;
+mod cli_overview;
 mod cli_sync;
 mod cli_texting;
 mod clients_commands;

@@ -505,3 +505,107 @@ fn search_json_listings_and_completions() {
         );
     }
 }
+
+/// The README's "Command line" block: each command line names a real subcommand, and every
+/// option it shows is one that subcommand takes (so the examples run as written).
+#[test]
+fn the_readme_command_lines_match_the_cli() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Command line")
+        .nth(1)
+        .and_then(|s| s.split("```text").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("README has a Command line section with a text block");
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for line in section.lines().filter(|l| l.starts_with("cremmy ")) {
+        // The command, before the description (two spaces or more).
+        let command = line.split("  ").next().unwrap_or(line);
+        let words: Vec<&str> = command.split_whitespace().collect();
+        // The subcommand path: the words before the first argument, option or placeholder.
+        let path: Vec<&str> = words[1..]
+            .iter()
+            .take_while(|w| {
+                w.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !w.starts_with('-')
+            })
+            .copied()
+            .collect();
+        if path.is_empty() {
+            continue; // `cremmy --help`, `cremmy cremmy://…`: the top level
+        }
+        let mut args = path.clone();
+        args.push("--help");
+        let out = run_cremmy(dir.path(), &args);
+        let help = stdout(&out);
+        assert!(
+            out.status.success(),
+            "README line {line:?}: `cremmy {}` is not a command: {}",
+            args.join(" "),
+            stderr(&out)
+        );
+        for option in words
+            .iter()
+            .filter(|w| w.trim_start_matches('[').starts_with("--"))
+        {
+            let option: String = option
+                .trim_start_matches('[')
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            assert!(
+                help.contains(&option),
+                "README line {line:?}: `cremmy {}` takes no {option}:\n{help}",
+                path.join(" ")
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 20,
+        "the README lists the commands ({checked} checked)"
+    );
+}
+
+#[test]
+fn today_and_reports_print_from_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run_cremmy(dir.path(), &["demo"]).status.success());
+    let out = run_cremmy(dir.path(), &["today", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let today: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).expect("today --json is JSON");
+    assert_eq!(
+        today["overdue"].as_array().unwrap().len(),
+        1,
+        "the demo's overdue task: {today}"
+    );
+    assert_eq!(today["due_today"].as_array().unwrap().len(), 2);
+    let text = stdout(&run_cremmy(dir.path(), &["today"]));
+    assert!(
+        text.contains("Send revised proposal to Acme") && text.contains("OVERDUE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("New leads this week") && text.contains("Driftwood Logistics"),
+        "{text}"
+    );
+
+    let out = run_cremmy(dir.path(), &["report", "pipeline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = stdout(&out);
+    assert!(
+        csv.starts_with(
+            "stage,probability_percent,deals,value_USD,weighted_USD,value_not_converted\n"
+        ),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("Negotiation,80,2,30000.00,24000.00,24000.00 EUR"),
+        "{csv}"
+    );
+    let refused = run_cremmy(dir.path(), &["report", "won-lost", "--months", "0"]);
+    assert!(!refused.status.success(), "0 months is refused");
+    assert!(stderr(&refused).contains("months"), "{}", stderr(&refused));
+}

@@ -29,3 +29,11 @@ impl Clock for ManualClock {
         self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// The offset of this machine's time zone from UTC at `at`, in minutes east (UTC+1 is 60). For
+/// the CLI, which has no webview to ask; the window asks its own.
+pub fn system_utc_offset_minutes(at: Timestamp) -> i32 {
+    jiff::Timestamp::from_millisecond(at)
+        .map(|t| jiff::tz::TimeZone::system().to_offset(t).seconds() / 60)
+        .unwrap_or(0)
+}
