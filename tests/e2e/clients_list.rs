@@ -2,17 +2,11 @@
 //! saved filters, columns to choose, headers that sort.
 
 use crate::support::app_window::AppWindow;
-use crate::support::run_cremmy;
+use crate::support::demo_data_dir;
 
 #[tokio::test]
 async fn select_clients_act_on_them_and_save_the_filter() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_cremmy(dir.path(), &["demo"]);
-    assert!(
-        out.status.success(),
-        "cremmy demo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = demo_data_dir();
     let app = AppWindow::launch("clients-list-selection", dir.path()).await;
     app.click("#nav-clients").await;
     app.wait_for_count(".client-row", 10).await;

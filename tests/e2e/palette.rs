@@ -2,7 +2,7 @@
 //! client's actions with it, recent clients first, stages searchable, and "?" lists the shortcuts.
 
 use crate::support::app_window::AppWindow;
-use crate::support::run_cremmy;
+use crate::support::demo_data_dir;
 
 const CONTROL: char = '\u{E009}';
 const ENTER: &str = "\u{E007}";
@@ -24,13 +24,7 @@ async fn type_keys(app: &AppWindow, text: &str) {
 
 #[tokio::test]
 async fn the_palette_runs_every_action_recent_clients_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_cremmy(dir.path(), &["demo"]);
-    assert!(
-        out.status.success(),
-        "cremmy demo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = demo_data_dir();
     let app = AppWindow::launch("palette", dir.path()).await;
 
     // Open a client, then the palette with no query: that client is the first item.

@@ -3,7 +3,7 @@
 //! forecast, and a report exports as CSV.
 
 use crate::support::app_window::AppWindow;
-use crate::support::run_cremmy;
+use crate::support::demo_data_dir;
 
 async fn forecast(app: &AppWindow) -> i64 {
     let el = app.wait_for("#forecast").await;
@@ -27,13 +27,7 @@ async fn wait_for_forecast(app: &AppWindow, want: i64, why: &str) {
 
 #[tokio::test]
 async fn reports_convert_currencies_with_the_users_rates_and_export_csv() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_cremmy(dir.path(), &["demo"]);
-    assert!(
-        out.status.success(),
-        "cremmy demo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = demo_data_dir();
     let app = AppWindow::launch("reports", dir.path()).await;
 
     // The demo's Lead stage holds €23,000 + £15,000: with no rates they are shown apart.

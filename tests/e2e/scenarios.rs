@@ -1,22 +1,11 @@
 //! User scenarios in the real window (issue 8): each ends with a screenshot of its final state.
 
 use crate::support::app_window::AppWindow;
-use crate::support::run_cremmy;
+use crate::support::demo_data_dir;
 
 const RIGHT: &str = "\u{E014}";
 const CONTROL: char = '\u{E009}';
 const ENTER: &str = "\u{E007}";
-
-fn demo_data_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_cremmy(dir.path(), &["demo"]);
-    assert!(
-        out.status.success(),
-        "cremmy demo must load: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
-}
 
 #[tokio::test]
 async fn s1_first_run_explains_what_to_do_and_loads_demo_data() {

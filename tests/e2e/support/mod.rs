@@ -38,3 +38,15 @@ pub fn output_dir(kind: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("test-output must be writable");
     dir
 }
+
+/// A fresh data folder with `cremmy demo` loaded.
+pub fn demo_data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_cremmy(dir.path(), &["demo"]);
+    assert!(
+        out.status.success(),
+        "cremmy demo must load: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}

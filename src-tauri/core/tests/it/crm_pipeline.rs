@@ -4,18 +4,7 @@ use cremmy_protocol::crm::{
     RecordedActivity, StageKind, TimelineCursor,
 };
 
-use crate::support::{client, count, test_crm, T0};
-
-async fn stage_id(t: &crate::support::TestCrm, name: &str) -> i64 {
-    t.crm
-        .stages()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap()
-        .id
-}
+use crate::support::{client, count, stage_id, test_crm, T0};
 
 fn deal(client_id: i64, title: &str, value_minor: i64, currency: &str) -> DealInput {
     DealInput {

@@ -4,24 +4,13 @@
 use cremmy_protocol::crm::{DealInput, DealMove, HomeTotal, Money};
 use cremmy_protocol::reports::{RateInput, ReportKind, ReportRequest};
 
-use crate::support::{client, test_crm, TestCrm};
+use crate::support::{client, stage_id, test_crm, TestCrm};
 
 const HOUR: i64 = 3_600_000;
 const UTC_MONTHS: ReportRequest = ReportRequest {
     utc_offset_minutes: 0,
     months: 3,
 };
-
-async fn stage(t: &TestCrm, name: &str) -> i64 {
-    t.crm
-        .stages()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap()
-        .id
-}
 
 async fn deal(t: &TestCrm, client_id: i64, title: &str, minor: i64, currency: &str) -> i64 {
     t.crm
@@ -38,7 +27,7 @@ async fn deal(t: &TestCrm, client_id: i64, title: &str, minor: i64, currency: &s
 }
 
 async fn move_to(t: &TestCrm, deal_id: i64, stage_name: &str) {
-    let stage_id = stage(t, stage_name).await;
+    let stage_id = stage_id(t, stage_name).await;
     t.crm
         .move_deal(DealMove {
             deal_id,
@@ -170,14 +159,14 @@ async fn bad_rates_and_probabilities_are_refused_with_a_reason() {
         t.crm.money_settings().await.unwrap().rates.is_empty(),
         "nothing was written"
     );
-    let won = stage(&t, "Won").await;
+    let won = stage_id(&t, "Won").await;
     let err = t
         .crm
         .set_stage_probability(won, Some(50))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("always 100%"), "{err}");
-    let lead = stage(&t, "Lead").await;
+    let lead = stage_id(&t, "Lead").await;
     assert!(t.crm.set_stage_probability(lead, Some(101)).await.is_err());
 }
 
@@ -212,7 +201,7 @@ async fn the_forecast_weights_open_value_by_each_stages_probability() {
     );
     assert_eq!(row("Won").probability, 100);
 
-    let lead = stage(&t, "Lead").await;
+    let lead = stage_id(&t, "Lead").await;
     let settings = t.crm.set_stage_probability(lead, Some(40)).await.unwrap();
     assert!(settings
         .stages

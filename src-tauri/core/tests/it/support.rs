@@ -64,3 +64,15 @@ pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
     panic!("{what} did not happen within 10 s");
 }
+
+/// The id of the stage called `name` (the starter pipeline: Lead … Won, Lost).
+pub async fn stage_id(t: &TestCrm, name: &str) -> i64 {
+    t.crm
+        .stages()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no stage called {name}"))
+        .id
+}
