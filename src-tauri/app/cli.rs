@@ -189,6 +189,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lead scores: one client's breakdown, or recompute every client's (--all).
+    Score {
+        /// The client's id (see `cremmy search`).
+        client_id: Option<i64>,
+        /// Recompute every active client's score.
+        #[arg(long)]
+        all: bool,
+        /// Print the score as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A report as CSV on standard output, in the home currency.
     Report {
         #[arg(value_enum)]
@@ -349,6 +360,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             ),
             Command::SyncLog { failed, limit, json } => crate::cli_sync::sync_log(sync, failed, limit, json).await,
             Command::Today { json } => crate::cli_overview::today(crm, SystemClock.now(), json).await,
+            Command::Score { client_id, all, json } => crate::cli_overview::score(crm, client_id, all, json).await,
             Command::Report { kind, months } => crate::cli_overview::report_csv(crm, SystemClock.now(), kind, months).await,
             Command::Search { words, limit, json } => crate::cli_sync::search(crm, &words.join(" "), limit, json).await,
             // Handled above, before anything opens.

@@ -1,5 +1,5 @@
-//! `cremmy today` and `cremmy report`: the Today page and the Reports from a terminal, in this
-//! machine's time zone.
+//! `cremmy today`, `cremmy report` and `cremmy score`: the Today page, the Reports and lead
+//! scores from a terminal, in this machine's time zone.
 
 use std::process::ExitCode;
 
@@ -138,5 +138,38 @@ pub async fn report_csv(crm: &Crm, now: Timestamp, kind: ReportArg, months: u8) 
     match crm.report_csv(kind.into(), request, &mut out).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => report(Err::<String, _>(e)),
+    }
+}
+
+pub async fn score(crm: &Crm, client_id: Option<i64>, all: bool, json: bool) -> ExitCode {
+    match (client_id, all) {
+        (None, true) => report(
+            crm.recompute_scores()
+                .await
+                .map(|n| format!("Scored {n} clients.")),
+        ),
+        (Some(id), false) => {
+            let s = match crm.client_score(id).await {
+                Ok(s) => s,
+                Err(e) => return report(Err::<String, _>(e)),
+            };
+            if json {
+                return print_json(&s);
+            }
+            println!(
+                "Score {} (engagement {}, fit {}, momentum {}, financial {})",
+                s.total, s.engagement, s.fit, s.momentum, s.financial
+            );
+            for signal in &s.signals {
+                println!("  {:+4}  {}", signal.points, signal.text);
+            }
+            for action in &s.next_actions {
+                println!("  next: {action}");
+            }
+            ExitCode::SUCCESS
+        }
+        _ => report(Err::<String, _>(
+            "name a client id, or --all to recompute every score",
+        )),
     }
 }

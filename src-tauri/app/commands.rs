@@ -579,7 +579,10 @@ macro_rules! all_commands {
             clients_commands::export_clients,
             clients_commands::saved_filters,
             clients_commands::save_filter,
-            clients_commands::delete_filter
+            clients_commands::delete_filter,
+            clients_commands::client_score,
+            clients_commands::score_settings,
+            clients_commands::set_score_settings
         ]
     };
 }

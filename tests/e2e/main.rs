@@ -8,6 +8,7 @@ mod cli;
 mod clients_list;
 mod deep_links;
 mod engine;
+mod lead_score;
 mod palette;
 mod reports;
 mod scenarios;

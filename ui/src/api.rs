@@ -698,3 +698,25 @@ pub async fn delete_filter(name: String) -> Reply<Vec<SavedFilter>> {
     }
     call(cmd::DELETE_FILTER, &A { name }).await
 }
+/// The client's lead score, computed now.
+pub async fn client_score(client_id: Id) -> Reply<cremmy_protocol::scores::LeadScore> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        client_id: Id,
+    }
+    call(cmd::CLIENT_SCORE, &A { client_id }).await
+}
+pub async fn score_settings() -> Reply<cremmy_protocol::scores::ScoreSettings> {
+    call(cmd::SCORE_SETTINGS, &NoArgs {}).await
+}
+/// Saves the lead-score settings and recomputes every score.
+pub async fn set_score_settings(
+    settings: cremmy_protocol::scores::ScoreSettings,
+) -> Reply<cremmy_protocol::scores::ScoreSettings> {
+    #[derive(Serialize)]
+    struct A {
+        settings: cremmy_protocol::scores::ScoreSettings,
+    }
+    call(cmd::SET_SCORE_SETTINGS, &A { settings }).await
+}

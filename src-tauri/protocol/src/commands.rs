@@ -52,6 +52,9 @@ pub const EXPORT_CLIENTS: &str = "export_clients";
 pub const SAVED_FILTERS: &str = "saved_filters";
 pub const SAVE_FILTER: &str = "save_filter";
 pub const DELETE_FILTER: &str = "delete_filter";
+pub const CLIENT_SCORE: &str = "client_score";
+pub const SCORE_SETTINGS: &str = "score_settings";
+pub const SET_SCORE_SETTINGS: &str = "set_score_settings";
 
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
@@ -208,4 +211,7 @@ pub const ALL: &[&str] = &[
     SAVED_FILTERS,
     SAVE_FILTER,
     DELETE_FILTER,
+    CLIENT_SCORE,
+    SCORE_SETTINGS,
+    SET_SCORE_SETTINGS,
 ];

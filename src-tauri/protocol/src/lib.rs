@@ -13,6 +13,7 @@ pub mod engine;
 pub mod kinds;
 pub mod mail;
 pub mod reports;
+pub mod scores;
 pub mod sms;
 pub mod sync;
 pub mod today;

@@ -134,6 +134,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                     </ul>
                     <AddContact client_id=id />
                 </section>
+                <super::lead_score::LeadScoreCard client_id=id />
                 <super::text_composer::TextsCard client_id=id />
                 <section class="card" id="deals">
                     <h2>"Deals"</h2>

@@ -10,6 +10,7 @@ pub mod draft_settings;
 pub mod email_composer;
 pub mod forms;
 pub mod integrations;
+pub mod lead_score;
 pub mod lead_sheet_form;
 pub mod money_settings;
 pub mod reports;

@@ -84,6 +84,7 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
         </section>
         <super::money_settings::MoneySettingsCard />
+        <super::lead_score::ScoreSettingsCard />
         <super::desktop_settings::DesktopSettingsCard />
         <super::draft_settings::DraftSettings />
         <super::documents::DocTemplateSettings />

@@ -23,6 +23,7 @@ mod engine;
 mod fault_soak;
 mod graph_open;
 mod invariants;
+mod lead_score;
 mod leads_sheet;
 mod mail_drafts;
 mod mail_labels;

@@ -1,0 +1,223 @@
+//! Lead scores on the database: the facts of a client gathered for `score::score`, the settings
+//! (weights and the ideal client profile) and the stored results.
+
+use cremmy_protocol::crm::{ActivityKind, Id, Money, StageKind};
+use cremmy_protocol::scores::{LeadScore, ScoreSettings};
+
+use super::money::Rates;
+use super::rows::Stored;
+use super::score::{score, ClientFacts, OpenDeal, Touch, DAY_MS};
+use super::{validate, Crm, CrmError, CrmResult, Entity};
+
+const SETTINGS: &str = "lead_score";
+const TOUCH_DAYS: i64 = 90;
+
+impl Crm {
+    pub async fn score_settings(&self) -> CrmResult<ScoreSettings> {
+        Ok(self
+            .database()
+            .json_setting(SETTINGS)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Saves the settings and recomputes every score with them.
+    pub async fn set_score_settings(&self, s: &ScoreSettings) -> CrmResult<ScoreSettings> {
+        let weights = [
+            s.engagement_weight,
+            s.fit_weight,
+            s.momentum_weight,
+            s.financial_weight,
+        ];
+        if weights.iter().all(|w| *w == 0) || weights.iter().any(|w| *w > 100) {
+            return Err(CrmError::invalid("weights", "each 0 to 100, and not all 0"));
+        }
+        if !(1..=90).contains(&s.no_reply_days) || s.ideal_deal_value < 0 {
+            return Err(CrmError::invalid(
+                "lead score",
+                "days without a reply must be 1 to 90 and the ideal deal size positive",
+            ));
+        }
+        let mut clean = s.clone();
+        clean.ideal_tags = s
+            .ideal_tags
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| validate::name("ideal tag", t))
+            .collect::<CrmResult<_>>()?;
+        let json = serde_json::to_string(&clean)
+            .map_err(|e| CrmError::invalid("lead score", e.to_string()))?;
+        self.database()
+            .put_setting(SETTINGS, Some(&json), self.now())
+            .await?;
+        self.recompute_scores().await?;
+        Ok(clean)
+    }
+
+    /// What the score of `client_id` is computed from, as of now.
+    pub async fn client_facts(&self, client_id: Id, rates: &Rates) -> CrmResult<ClientFacts> {
+        let now = self.now();
+        let website: Option<String> =
+            sqlx::query_scalar("SELECT website FROM clients WHERE id = ?")
+                .bind(client_id)
+                .fetch_optional(self.pool())
+                .await?;
+        let Some(website) = website else {
+            return Err(CrmError::NotFound {
+                entity: Entity::Client,
+                id: client_id,
+            });
+        };
+        let tags: Vec<String> = sqlx::query_scalar(
+            "SELECT t.name FROM client_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.client_id = ? ORDER BY t.name COLLATE NOCASE",
+        )
+        .bind(client_id)
+        .fetch_all(self.pool())
+        .await?;
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT kind, direction, occurred_at FROM activities WHERE client_id = ? AND occurred_at >= ? \
+             AND kind IN ('email', 'sms', 'call', 'meeting')",
+        )
+        .bind(client_id)
+        .bind(now - TOUCH_DAYS * DAY_MS)
+        .fetch_all(self.pool())
+        .await?;
+        let touches = rows
+            .into_iter()
+            .map(|(kind, direction, at)| {
+                let kind = ActivityKind::from_db(&kind);
+                Touch {
+                    kind,
+                    inbound: direction == "inbound" || kind == ActivityKind::Meeting,
+                    at,
+                }
+            })
+            .collect();
+        let stages = self.stages().await?;
+        let open: Vec<_> = stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Open)
+            .collect();
+        let deals: Vec<(String, i64, String, Id, i64)> = sqlx::query_as(
+            "SELECT d.title, d.value_minor, d.currency, d.stage_id, \
+               coalesce((SELECT max(h.entered_at) FROM deal_stage_history h WHERE h.deal_id = d.id AND h.left_at IS NULL), d.updated_at) \
+             FROM deals d WHERE d.client_id = ?",
+        )
+        .bind(client_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut open_deals = Vec::new();
+        let mut won = Vec::new();
+        for (title, minor, currency, stage_id, since) in deals {
+            let value = Money { minor, currency };
+            match stages.iter().find(|s| s.id == stage_id).map(|s| s.kind) {
+                Some(StageKind::Won) => won.push(value),
+                Some(StageKind::Open) => {
+                    let rank = open.iter().position(|s| s.id == stage_id).unwrap_or(0);
+                    open_deals.push(OpenDeal {
+                        title,
+                        value_home: rates.convert(&value),
+                        stage: open[rank].name.clone(),
+                        stage_rank: rank,
+                        open_stages: open.len(),
+                        in_stage_since: since,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(ClientFacts {
+            client_id,
+            tags,
+            has_website: !website.trim().is_empty(),
+            touches,
+            open_deals,
+            won_home: rates.total(&won).home.minor,
+            won_count: won.len() as i64,
+            home_currency: rates.home.clone(),
+        })
+    }
+
+    /// Computes and stores one client's score.
+    pub async fn client_score(&self, client_id: Id) -> CrmResult<LeadScore> {
+        let rates = self.rates().await?;
+        let settings = self.score_settings().await?;
+        let s = score(
+            &self.client_facts(client_id, &rates).await?,
+            &settings,
+            self.now(),
+        );
+        self.store_scores(std::slice::from_ref(&s)).await?;
+        Ok(s)
+    }
+
+    /// Recomputes every active client's score; returns how many.
+    pub async fn recompute_scores(&self) -> CrmResult<u64> {
+        let rates = self.rates().await?;
+        let settings = self.score_settings().await?;
+        let now = self.now();
+        let ids: Vec<Id> =
+            sqlx::query_scalar("SELECT id FROM clients WHERE archived = 0 ORDER BY id")
+                .fetch_all(self.pool())
+                .await?;
+        let mut scores = Vec::with_capacity(ids.len());
+        for id in ids {
+            scores.push(score(&self.client_facts(id, &rates).await?, &settings, now));
+        }
+        self.store_scores(&scores).await?;
+        Ok(scores.len() as u64)
+    }
+
+    /// The stored score of a client, if computed.
+    pub async fn stored_score(&self, client_id: Id) -> CrmResult<Option<LeadScore>> {
+        type Row = (i64, i64, i64, i64, i64, String, String, i64);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT total, engagement, fit, momentum, financial, signals, next_actions, computed_at FROM client_scores WHERE client_id = ?",
+        )
+        .bind(client_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(
+            |(total, engagement, fit, momentum, financial, signals, next, computed_at)| LeadScore {
+                client_id,
+                total: total as u8,
+                engagement: engagement as u8,
+                fit: fit as u8,
+                momentum: momentum as u8,
+                financial: financial as u8,
+                signals: serde_json::from_str(&signals).unwrap_or_default(),
+                next_actions: serde_json::from_str(&next).unwrap_or_default(),
+                computed_at,
+            },
+        ))
+    }
+
+    async fn store_scores(&self, scores: &[LeadScore]) -> CrmResult<()> {
+        let mut tx = self.writer().begin().await?;
+        for s in scores {
+            let signals = serde_json::to_string(&s.signals)
+                .map_err(|e| CrmError::invalid("score", e.to_string()))?;
+            let next = serde_json::to_string(&s.next_actions)
+                .map_err(|e| CrmError::invalid("score", e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO client_scores (client_id, total, engagement, fit, momentum, financial, signals, next_actions, computed_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET total = excluded.total, \
+                 engagement = excluded.engagement, fit = excluded.fit, momentum = excluded.momentum, financial = excluded.financial, \
+                 signals = excluded.signals, next_actions = excluded.next_actions, computed_at = excluded.computed_at",
+            )
+            .bind(s.client_id)
+            .bind(i64::from(s.total))
+            .bind(i64::from(s.engagement))
+            .bind(i64::from(s.fit))
+            .bind(i64::from(s.momentum))
+            .bind(i64::from(s.financial))
+            .bind(signals)
+            .bind(next)
+            .bind(s.computed_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
