@@ -35,18 +35,35 @@ async fn follow_up(runner: &SyncRunner, event: CrmEvent) {
         CrmEvent::ClientCreated { client_id, .. } => {
             runner.after_client_created(client_id).await;
         }
-        CrmEvent::DealStageChanged { deal_id, .. } => {
+        CrmEvent::DealStageChanged {
+            deal_id, client_id, ..
+        } => {
             runner.after_deal_moved(deal_id).await;
+            rescore(runner, &[client_id]).await;
         }
         CrmEvent::TaskChanged { task_id, .. } => {
             runner.after_task_changed(task_id).await;
         }
-        // Nothing follows a closed deal in the core yet (automation rules and webhooks will
-        // subscribe to these).
-        // Recorded activities need nothing from the core (automation rules and webhooks will
-        // subscribe to "reply received").
-        CrmEvent::DealWon { .. }
-        | CrmEvent::DealLost { .. }
-        | CrmEvent::ActivitiesRecorded { .. } => {}
+        // What the client did changes its lead score (automation rules and webhooks will
+        // subscribe to these too).
+        CrmEvent::ActivitiesRecorded { activities, .. } => {
+            let mut clients: Vec<i64> = activities.iter().map(|a| a.client_id).collect();
+            clients.sort_unstable();
+            clients.dedup();
+            rescore(runner, &clients).await;
+        }
+        // The stage change before a win or loss already rescored the client; a crossing's own
+        // actions are done.
+        CrmEvent::DealWon { .. } | CrmEvent::DealLost { .. } | CrmEvent::ScoreCrossed { .. } => {}
+    }
+}
+
+/// Rescores clients (their automatic actions run on a crossing). A failure is logged, never
+/// fatal: the next event or `cremmy score --all` recomputes.
+async fn rescore(runner: &SyncRunner, clients: &[i64]) {
+    for &client_id in clients {
+        if let Err(e) = runner.crm().rescore(client_id).await {
+            eprintln!("warning: lead score of client {client_id} not updated: {e}");
+        }
     }
 }

@@ -527,6 +527,13 @@ pub enum CrmEvent {
         activities: Vec<RecordedActivity>,
         at: Millis,
     },
+    /// A client's lead score rose to or above the threshold (Settings → Lead score) from below.
+    ScoreCrossed {
+        client_id: Id,
+        from: u8,
+        to: u8,
+        at: Millis,
+    },
 }
 
 /// One activity an `ActivitiesRecorded` event announces.

@@ -51,6 +51,19 @@ pub struct ScoreSettings {
     pub ideal_deal_value: i64,
     /// Sent mail unanswered this many days is a "no reply" signal and a follow-up.
     pub no_reply_days: u32,
+    /// A score rising to this from below is a crossing (an event; the automatic actions).
+    #[serde(default = "default_threshold")]
+    pub threshold: u8,
+    /// On a crossing, a task from the top next action, due today.
+    #[serde(default)]
+    pub auto_task: bool,
+    /// On a crossing, a deal in the first stage for a client without an open deal.
+    #[serde(default)]
+    pub auto_deal: bool,
+}
+
+fn default_threshold() -> u8 {
+    70
 }
 
 impl Default for ScoreSettings {
@@ -63,6 +76,9 @@ impl Default for ScoreSettings {
             ideal_tags: Vec::new(),
             ideal_deal_value: 10_000,
             no_reply_days: 7,
+            threshold: 70,
+            auto_task: true,
+            auto_deal: true,
         }
     }
 }

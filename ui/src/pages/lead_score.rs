@@ -109,6 +109,9 @@ fn ScoreForm(settings: ScoreSettings) -> impl IntoView {
     let tags = RwSignal::new(settings.ideal_tags.join(", "));
     let deal = RwSignal::new(settings.ideal_deal_value.to_string());
     let no_reply = number(settings.no_reply_days);
+    let threshold = number(u32::from(settings.threshold));
+    let auto_task = RwSignal::new(settings.auto_task);
+    let auto_deal = RwSignal::new(settings.auto_deal);
     let save = move || {
         let n = |s: RwSignal<String>| s.get_untracked().trim().parse::<u32>().unwrap_or(u32::MAX);
         let input = ScoreSettings {
@@ -129,6 +132,9 @@ fn ScoreForm(settings: ScoreSettings) -> impl IntoView {
                 .parse()
                 .unwrap_or(-1),
             no_reply_days: n(no_reply),
+            threshold: u8::try_from(n(threshold)).unwrap_or(0),
+            auto_task: auto_task.get_untracked(),
+            auto_deal: auto_deal.get_untracked(),
         };
         run(ui, api::set_score_settings(input), move |_| {
             ui.ok("Lead score settings saved; scores recomputed");
@@ -156,7 +162,12 @@ fn ScoreForm(settings: ScoreSettings) -> impl IntoView {
             <div class="inline-row">
                 {field("Ideal deal size (home currency)", "ideal-deal", deal)}
                 {field("No reply after (days)", "score-no-reply", no_reply)}
+                {field("Threshold", "score-threshold", threshold)}
             </div>
+            <label class="check"><input type="checkbox" id="auto-task" prop:checked=move || auto_task.get() on:change=move |e| auto_task.set(event_target_checked(&e)) />
+                "When a score rises past the threshold, add a task from its top next action"</label>
+            <label class="check"><input type="checkbox" id="auto-deal" prop:checked=move || auto_deal.get() on:change=move |e| auto_deal.set(event_target_checked(&e)) />
+                "…and open a deal in the first stage for a client without one"</label>
             <button type="submit" class="button small" id="save-score-settings">"Save and recompute"</button>
         </form>
     }

@@ -32,10 +32,13 @@ impl Crm {
         if weights.iter().all(|w| *w == 0) || weights.iter().any(|w| *w > 100) {
             return Err(CrmError::invalid("weights", "each 0 to 100, and not all 0"));
         }
-        if !(1..=90).contains(&s.no_reply_days) || s.ideal_deal_value < 0 {
+        if !(1..=90).contains(&s.no_reply_days)
+            || s.ideal_deal_value < 0
+            || !(1..=100).contains(&s.threshold)
+        {
             return Err(CrmError::invalid(
                 "lead score",
-                "days without a reply must be 1 to 90 and the ideal deal size positive",
+                "days without a reply must be 1 to 90, the ideal deal size positive, the threshold 1 to 100",
             ));
         }
         let mut clean = s.clone();
@@ -149,6 +152,69 @@ impl Crm {
         );
         self.store_scores(std::slice::from_ref(&s)).await?;
         Ok(s)
+    }
+
+    /// Recomputes a client's score after something happened to it. When the total rises to the
+    /// threshold from below (once per crossing: it must fall below again to cross again), the
+    /// switched-on automatic actions run, a task from the top next action and a deal for a client
+    /// without an open one, and `ScoreCrossed` is published.
+    pub async fn rescore(&self, client_id: Id) -> CrmResult<LeadScore> {
+        let before = self
+            .stored_score(client_id)
+            .await?
+            .map(|s| s.total)
+            .unwrap_or(0);
+        let settings = self.score_settings().await?;
+        let now_score = self.client_score(client_id).await?;
+        if before >= settings.threshold || now_score.total < settings.threshold {
+            return Ok(now_score);
+        }
+        let name: String = sqlx::query_scalar("SELECT name FROM clients WHERE id = ?")
+            .bind(client_id)
+            .fetch_one(self.pool())
+            .await?;
+        if settings.auto_task {
+            let title = now_score
+                .next_actions
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!("Follow up with {name}: score {}", now_score.total));
+            let today = super::Date::from_days(self.now().div_euclid(super::score::DAY_MS));
+            self.create_task(&cremmy_protocol::crm::TaskInput {
+                title,
+                notes: format!("Lead score rose from {before} to {}.", now_score.total),
+                due_date: Some(today.to_string()),
+                client_id: Some(client_id),
+                ..Default::default()
+            })
+            .await?;
+        }
+        if settings.auto_deal && !self.has_open_deal(client_id).await? {
+            self.create_deal(&cremmy_protocol::crm::DealInput {
+                client_id,
+                title: format!("{name}: new opportunity (score {})", now_score.total),
+                currency: self.home_currency().await?,
+                ..Default::default()
+            })
+            .await?;
+        }
+        self.publish(cremmy_protocol::crm::CrmEvent::ScoreCrossed {
+            client_id,
+            from: before,
+            to: now_score.total,
+            at: self.now(),
+        });
+        self.client_score(client_id).await
+    }
+
+    async fn has_open_deal(&self, client_id: Id) -> CrmResult<bool> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.client_id = ? AND s.kind = 'open' LIMIT 1",
+        )
+        .bind(client_id)
+        .fetch_optional(self.pool())
+        .await?
+        .is_some())
     }
 
     /// Recomputes every active client's score; returns how many.

@@ -364,3 +364,120 @@ async fn scores_are_stored_and_change_as_activities_arrive() {
         "a settings change recomputes the stored scores"
     );
 }
+
+#[tokio::test]
+async fn a_crossing_creates_one_task_and_a_deal_and_is_announced() {
+    let t = test_crm().await;
+    let acme = client(&t.crm, "Acme").await;
+    let mut events = t.crm.subscribe();
+    // Engagement only, crossing at 30: one reply from them today (35) crosses.
+    let settings = ScoreSettings {
+        engagement_weight: 1,
+        fit_weight: 0,
+        momentum_weight: 0,
+        financial_weight: 0,
+        threshold: 30,
+        ..ScoreSettings::default()
+    };
+    t.crm.set_score_settings(&settings).await.unwrap();
+    assert_eq!(t.crm.rescore(acme.id).await.unwrap().total, 0);
+    let inbound = |id: &str, at: i64| ExternalActivity {
+        client_id: acme.id,
+        contact_id: None,
+        deal_id: None,
+        kind: ActivityKind::Email,
+        direction: Direction::Inbound,
+        subject: "Hello".into(),
+        body: String::new(),
+        occurred_at: at,
+        source: ActivitySource::Email,
+        external_id: id.into(),
+    };
+    t.crm
+        .record_external_activity(&inbound("<1@acme>", T0 - HOUR))
+        .await
+        .unwrap();
+    let crossed = t.crm.rescore(acme.id).await.unwrap();
+    assert!(crossed.total >= 30, "{crossed:?}");
+    let tasks = t.crm.task_board("2026-03-02").await.unwrap().due_today;
+    assert_eq!(tasks.len(), 1, "one task on the crossing: {tasks:?}");
+    assert_eq!(
+        tasks[0].title, "Reply: they wrote today",
+        "from the top next action"
+    );
+    let page = t.crm.client_page(acme.id).await.unwrap();
+    assert_eq!(
+        page.deals.len(),
+        1,
+        "a deal for a client without an open one"
+    );
+    assert!(
+        page.deals[0].title.starts_with("Acme: new opportunity"),
+        "{}",
+        page.deals[0].title
+    );
+    let mut crossings = 0;
+    while let Ok(event) = events.try_recv() {
+        if let cremmy_protocol::crm::CrmEvent::ScoreCrossed {
+            client_id,
+            from,
+            to,
+            ..
+        } = event
+        {
+            assert_eq!((client_id, from), (acme.id, 0));
+            assert!(to >= 30);
+            crossings += 1;
+        }
+    }
+    assert_eq!(
+        crossings, 1,
+        "the crossing is on the bus for automation rules"
+    );
+
+    t.crm
+        .record_external_activity(&inbound("<2@acme>", T0 - 2 * HOUR))
+        .await
+        .unwrap();
+    t.crm.rescore(acme.id).await.unwrap();
+    assert_eq!(
+        t.crm
+            .task_board("2026-03-02")
+            .await
+            .unwrap()
+            .due_today
+            .len(),
+        1,
+        "still above: no second task"
+    );
+    assert_eq!(
+        t.crm.client_page(acme.id).await.unwrap().deals.len(),
+        1,
+        "no second deal"
+    );
+
+    // Forty quiet days later the score has fallen below; their next mail crosses again: a new
+    // task, but the open deal means no new deal.
+    t.clock.advance(40 * 24 * HOUR);
+    t.crm.recompute_scores().await.unwrap();
+    assert!(
+        t.crm.stored_score(acme.id).await.unwrap().unwrap().total < 30,
+        "fell below"
+    );
+    t.crm
+        .record_external_activity(&inbound("<3@acme>", T0 + 40 * 24 * HOUR - HOUR))
+        .await
+        .unwrap();
+    t.crm.rescore(acme.id).await.unwrap();
+    let board = t.crm.task_board("2026-04-11").await.unwrap();
+    assert_eq!(
+        (board.overdue.len(), board.due_today.len()),
+        (1, 1),
+        "a second crossing, a second task"
+    );
+    assert_eq!(
+        t.crm.client_page(acme.id).await.unwrap().deals.len(),
+        1,
+        "the open deal stays the only one"
+    );
+}
