@@ -70,5 +70,26 @@ async fn the_client_page_explains_the_score_and_the_settings_change_it() {
     app.click("#lead-score .create-task").await;
     app.wait_for_text(".toasts", "Task created for today").await;
     app.screenshot().await;
+
+    // The clients list: a Score column that sorts, and a filter; Today's hot leads.
+    app.click("#nav-clients").await;
+    app.set_value("#client-search", "").await;
+    app.type_into("#client-search", "\u{8}\u{8}\u{8}\u{8}")
+        .await;
+    app.wait_for_count(".client-row", 10).await;
+    app.click("#clients-table th[data-column=Score]").await;
+    app.wait_for_text(".client-row .client-name", "Acme Analytics")
+        .await;
+    app.set_value("#min-score", "70").await;
+    // Acme and Granite & Co Legal: both tagged retainer, with a deal of the ideal size.
+    app.wait_for_count(".client-row", 2).await;
+    let rows = app.text("#clients-table tbody").await;
+    assert!(rows.contains("Granite & Co Legal") && !rows.contains("Brightwater"), "{rows}");
+    assert_eq!(app.text(".client-row .score").await, "70");
+    let app = app.renamed("clients-by-score");
+    app.screenshot().await;
+    app.click("#nav-today").await;
+    let hot = app.wait_for_text("#today-hot", "Acme Analytics").await;
+    assert!(hot.contains("Schedule a call within 48 h"), "{hot}");
     app.close().await;
 }

@@ -112,6 +112,8 @@ pub enum ClientSort {
     RecentlyCreated,
     /// Most open deals first.
     OpenDeals,
+    /// Highest lead score first.
+    Score,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -124,6 +126,9 @@ pub struct ClientQuery {
     pub sort: ClientSort,
     #[serde(default)]
     pub include_archived: bool,
+    /// Only clients whose lead score is at least this.
+    #[serde(default)]
+    pub min_score: Option<u8>,
     #[serde(default)]
     pub offset: i64,
     /// 0 means the default page size.
@@ -144,6 +149,9 @@ pub struct ClientRow {
     pub updated_at: Millis,
     #[serde(default)]
     pub created_at: Millis,
+    /// The lead score, once computed.
+    #[serde(default)]
+    pub score: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

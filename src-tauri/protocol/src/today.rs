@@ -82,6 +82,16 @@ pub struct NewLead {
     pub source: String,
 }
 
+/// A client whose lead score is at or above the threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotLead {
+    pub client_id: Id,
+    pub name: String,
+    pub score: u8,
+    /// The score's top next action.
+    pub next_action: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Today {
     pub today: String,
@@ -97,6 +107,9 @@ pub struct Today {
     pub quiet_deals: Vec<QuietDeal>,
     /// Leads from the last 7 days, newest first.
     pub new_leads: Vec<NewLead>,
+    /// The highest lead scores at or above the threshold, highest first.
+    #[serde(default)]
+    pub hot: Vec<HotLead>,
     pub settings: TodaySettings,
     /// No client exists yet: the page shows the guided first run instead.
     pub first_run: bool,

@@ -11,6 +11,7 @@ use crate::ui_state::{run, use_ui};
 /// Optional columns of the clients table (the name is always shown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    Score,
     Contact,
     Tags,
     OpenDeals,
@@ -19,7 +20,8 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 5] = [
+    pub const ALL: [Column; 6] = [
+        Column::Score,
         Column::Contact,
         Column::Tags,
         Column::OpenDeals,
@@ -28,6 +30,7 @@ impl Column {
     ];
     pub fn label(self) -> &'static str {
         match self {
+            Column::Score => "Score",
             Column::Contact => "Primary contact",
             Column::Tags => "Tags",
             Column::OpenDeals => "Open deals",
@@ -37,6 +40,7 @@ impl Column {
     }
     fn key(self) -> &'static str {
         match self {
+            Column::Score => "score",
             Column::Contact => "contact",
             Column::Tags => "tags",
             Column::OpenDeals => "open_deals",

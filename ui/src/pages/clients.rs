@@ -22,11 +22,13 @@ pub fn ClientsPage() -> impl IntoView {
     let sort = RwSignal::new(ClientSort::Name);
     let archived = RwSignal::new(false);
     let offset = RwSignal::new(0i64);
+    let min_score = RwSignal::new(None::<u8>);
     let query = Signal::derive(move || ClientQuery {
         text: text.get(),
         tag: Some(tag.get()).filter(|t| !t.is_empty()),
         sort: sort.get(),
         include_archived: archived.get(),
+        min_score: min_score.get(),
         offset: offset.get(),
         limit: PAGE,
     });
@@ -39,6 +41,7 @@ pub fn ClientsPage() -> impl IntoView {
         tag.set(q.tag.unwrap_or_default());
         sort.set(q.sort);
         archived.set(q.include_archived);
+        min_score.set(q.min_score);
         offset.set(0);
     });
     let selected = RwSignal::new(Vec::<Id>::new());
@@ -101,6 +104,11 @@ pub fn ClientsPage() -> impl IntoView {
                 {SORTS.iter().map(|(key, _, label)| view! { <option value=*key>{*label}</option> }).collect_view()}
             </select>
             <label class="check"><input type="checkbox" prop:checked=move || archived.get() on:change=move |e| archived.set(event_target_checked(&e)) />"Show archived"</label>
+            <label class="check">"Score ≥ "
+                <input id="min-score" type="number" min="0" max="100" size="4"
+                    prop:value=move || min_score.get().map(|m| m.to_string()).unwrap_or_default()
+                    on:change=move |e| { min_score.set(event_target_value(&e).trim().parse().ok().filter(|m: &u8| *m > 0)); offset.set(0); } />
+            </label>
             <SavedFilters current=query apply=apply_filter />
             <ColumnsMenu columns=columns />
         </div>
@@ -139,6 +147,7 @@ const SORTS: &[(&str, ClientSort, &str)] = &[
     ("updated", ClientSort::RecentlyUpdated, "Recently updated"),
     ("created", ClientSort::RecentlyCreated, "Recently added"),
     ("open_deals", ClientSort::OpenDeals, "Most open deals"),
+    ("score", ClientSort::Score, "Highest score"),
 ];
 
 fn sort_key(sort: ClientSort) -> &'static str {
@@ -172,6 +181,7 @@ fn ClientsTable(
     let header = move |c: Column| {
         let (sorts, next): (&[ClientSort], ClientSort) = match c {
             Column::OpenDeals => (&[ClientSort::OpenDeals], ClientSort::OpenDeals),
+            Column::Score => (&[ClientSort::Score], ClientSort::Score),
             Column::Updated => (&[ClientSort::RecentlyUpdated], ClientSort::RecentlyUpdated),
             Column::Added => (&[ClientSort::RecentlyCreated], ClientSort::RecentlyCreated),
             Column::Contact | Column::Tags => (&[], ClientSort::Name),
@@ -215,6 +225,7 @@ fn ClientsTable(
                                     on:change=move |e| { let on = event_target_checked(&e); selected.update(|s| { s.retain(|x| *x != id); if on { s.push(id); } }); } />
                             </td>
                             <td><span class="client-name">{row.name.clone()}</span><span class="muted small">{" "}{row.domain.clone()}</span></td>
+                            <Show when=move || shown(Column::Score)><td class="num score">{row.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())}</td></Show>
                             <Show when=move || shown(Column::Contact)><td>{contact.clone()}</td></Show>
                             <Show when=move || shown(Column::Tags)><td>{tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</td></Show>
                             <Show when=move || shown(Column::OpenDeals)><td class="num">{row.open_deals}</td></Show>

@@ -161,6 +161,19 @@ fn TodayView(today: Today) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </section>
+            <section class="card" id="today-hot">
+                <h2>"Hot leads"</h2>
+                {today.hot.is_empty().then(|| view! { <Empty text="No client's lead score is above the threshold (Settings → Lead score)." /> })}
+                <ul class="list">
+                    {today.hot.into_iter().map(|h| view! {
+                        <li class="today-item clickable" data-client=h.name.clone() on:click=open(h.client_id)>
+                            <span class="score-total">{h.score}</span>
+                            <span class="title">{h.name.clone()}</span>
+                            <span class="muted small">{h.next_action.clone().unwrap_or_default()}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
             <section class="card" id="today-leads">
                 <h2>"New leads this week"</h2>
                 {today.new_leads.is_empty().then(|| view! { <Empty text="No new leads this week. Leads from your Leads sheet and new clients with a deal show here." /> })}

@@ -194,6 +194,10 @@ impl Crm {
             if !q.include_archived {
                 b.push(" AND c.archived = 0");
             }
+            if let Some(min) = q.min_score.filter(|m| *m > 0) {
+                b.push(" AND (SELECT total FROM client_scores WHERE client_id = c.id) >= ")
+                    .push_bind(i64::from(min));
+            }
             if let Some(tag) = q.tag.as_deref().filter(|t| !t.trim().is_empty()) {
                 b.push(" AND EXISTS (SELECT 1 FROM client_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.client_id = c.id AND t.name = ")
                     .push_bind(tag.trim().to_string())
@@ -213,6 +217,7 @@ impl Crm {
 
         let mut select = QueryBuilder::new(
             "SELECT c.id, c.name, c.domain, c.archived, c.updated_at, c.created_at, \
+             (SELECT total FROM client_scores WHERE client_id = c.id) AS score, \
              (SELECT group_concat(name, char(31)) FROM (SELECT t.name FROM client_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.client_id = c.id ORDER BY t.name COLLATE NOCASE)) AS tags, \
              (SELECT name FROM contacts WHERE client_id = c.id AND archived = 0 ORDER BY id LIMIT 1) AS primary_contact, \
              (SELECT count(*) FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.client_id = c.id AND s.kind = 'open') AS open_deals \
@@ -223,6 +228,7 @@ impl Crm {
             ClientSort::Name => " ORDER BY c.name COLLATE NOCASE, c.id",
             ClientSort::NameDescending => " ORDER BY c.name COLLATE NOCASE DESC, c.id DESC",
             ClientSort::OpenDeals => " ORDER BY open_deals DESC, c.name COLLATE NOCASE, c.id",
+            ClientSort::Score => " ORDER BY score IS NULL, score DESC, c.name COLLATE NOCASE, c.id",
             ClientSort::RecentlyUpdated => " ORDER BY c.updated_at DESC, c.id DESC",
             ClientSort::RecentlyCreated => " ORDER BY c.created_at DESC, c.id DESC",
         });
@@ -238,6 +244,7 @@ impl Crm {
             bool,
             i64,
             i64,
+            Option<i64>,
             Option<String>,
             Option<String>,
             i64,
@@ -253,6 +260,7 @@ impl Crm {
                         archived,
                         updated_at,
                         created_at,
+                        score,
                         tags,
                         primary_contact,
                         open_deals,
@@ -268,6 +276,7 @@ impl Crm {
                         archived,
                         updated_at,
                         created_at,
+                        score: score.map(|s| s.clamp(0, 100) as u8),
                     },
                 )
                 .collect(),

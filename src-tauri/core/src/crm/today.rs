@@ -4,7 +4,8 @@
 
 use cremmy_protocol::crm::{Id, Money};
 use cremmy_protocol::today::{
-    MailWaiting, MeetingDay, NewLead, QuietDeal, Today, TodayMeeting, TodayRequest, TodaySettings,
+    HotLead, MailWaiting, MeetingDay, NewLead, QuietDeal, Today, TodayMeeting, TodayRequest,
+    TodaySettings,
 };
 
 use super::dates::Date;
@@ -186,6 +187,25 @@ impl Crm {
             })
             .collect();
 
+        let threshold = self.score_settings().await?.threshold;
+        let hot: Vec<(Id, String, i64, String)> = sqlx::query_as(
+            "SELECT s.client_id, c.name, s.total, s.next_actions FROM client_scores s JOIN clients c ON c.id = s.client_id \
+             WHERE s.total >= ? AND c.archived = 0 ORDER BY s.total DESC, c.name COLLATE NOCASE LIMIT 10",
+        )
+        .bind(i64::from(threshold))
+        .fetch_all(self.pool())
+        .await?;
+        let hot = hot
+            .into_iter()
+            .map(|(client_id, name, score, next)| HotLead {
+                client_id,
+                name,
+                score: score.clamp(0, 100) as u8,
+                next_action: serde_json::from_str::<Vec<String>>(&next)
+                    .ok()
+                    .and_then(|a| a.into_iter().next()),
+            })
+            .collect();
         let any_client: Option<i64> = sqlx::query_scalar("SELECT id FROM clients LIMIT 1")
             .fetch_optional(self.pool())
             .await?;
@@ -198,6 +218,7 @@ impl Crm {
             no_reply,
             quiet_deals,
             new_leads,
+            hot,
             settings,
             first_run: any_client.is_none(),
         })

@@ -481,3 +481,83 @@ async fn a_crossing_creates_one_task_and_a_deal_and_is_announced() {
         "the open deal stays the only one"
     );
 }
+
+#[tokio::test]
+async fn the_list_sorts_and_filters_by_score_and_today_lists_hot_leads() {
+    use cremmy_protocol::crm::{ClientQuery, ClientSort};
+    let t = test_crm().await;
+    let acme = client(&t.crm, "Acme").await;
+    client(&t.crm, "Brightwater").await;
+    t.crm
+        .record_external_activity(&ExternalActivity {
+            client_id: acme.id,
+            contact_id: None,
+            deal_id: None,
+            kind: ActivityKind::Email,
+            direction: Direction::Inbound,
+            subject: "Hi".into(),
+            body: String::new(),
+            occurred_at: T0 - HOUR,
+            source: ActivitySource::Email,
+            external_id: "<hi@acme>".into(),
+        })
+        .await
+        .unwrap();
+    let engagement_only = ScoreSettings {
+        engagement_weight: 1,
+        fit_weight: 0,
+        momentum_weight: 0,
+        financial_weight: 0,
+        threshold: 30,
+        auto_task: false,
+        auto_deal: false,
+        ..ScoreSettings::default()
+    };
+    t.crm.set_score_settings(&engagement_only).await.unwrap();
+    let list = |q: ClientQuery| {
+        let crm = t.crm.clone();
+        async move { crm.list_clients(&q).await.unwrap().rows }
+    };
+    let by_score = list(ClientQuery {
+        sort: ClientSort::Score,
+        ..ClientQuery::default()
+    })
+    .await;
+    let shown: Vec<(String, Option<u8>)> =
+        by_score.into_iter().map(|r| (r.name, r.score)).collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("Acme".to_string(), Some(35)),
+            ("Brightwater".to_string(), Some(0))
+        ]
+    );
+    let hot = list(ClientQuery {
+        min_score: Some(30),
+        ..ClientQuery::default()
+    })
+    .await;
+    assert_eq!(hot.len(), 1, "the score filter keeps Acme only");
+    let today = t
+        .crm
+        .today(&cremmy_protocol::today::TodayRequest {
+            today: "2026-03-02".into(),
+            utc_offset_minutes: 0,
+        })
+        .await
+        .unwrap();
+    let names: Vec<(&str, u8)> = today
+        .hot
+        .iter()
+        .map(|h| (h.name.as_str(), h.score))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("Acme", 35)],
+        "Today's hot leads: at or above the threshold"
+    );
+    assert_eq!(
+        today.hot[0].next_action.as_deref(),
+        Some("Reply: they wrote today")
+    );
+}
