@@ -84,10 +84,16 @@ async fn the_client_page_explains_the_score_and_the_settings_change_it() {
     // Acme and Granite & Co Legal: both tagged retainer, with a deal of the ideal size.
     app.wait_for_count(".client-row", 2).await;
     let rows = app.text("#clients-table tbody").await;
-    assert!(rows.contains("Granite & Co Legal") && !rows.contains("Brightwater"), "{rows}");
+    assert!(
+        rows.contains("Granite & Co Legal") && !rows.contains("Brightwater"),
+        "{rows}"
+    );
     assert_eq!(app.text(".client-row .score").await, "70");
     let app = app.renamed("clients-by-score");
     app.screenshot().await;
+    // The board: each card carries its client's score.
+    app.click("#nav-pipeline").await;
+    app.wait_for_text("[data-title='Data platform audit'] .score-badge", "70").await;
     app.click("#nav-today").await;
     let hot = app.wait_for_text("#today-hot", "Acme Analytics").await;
     assert!(hot.contains("Schedule a call within 48 h"), "{hot}");

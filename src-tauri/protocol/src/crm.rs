@@ -264,6 +264,9 @@ pub struct Deal {
     /// The latest answer to tracked mail about this deal ("replied 2 h ago").
     #[serde(default)]
     pub replied_at: Option<Millis>,
+    /// The client's lead score, once computed (the board's badge).
+    #[serde(default)]
+    pub client_score: Option<u8>,
 }
 
 /// Put a deal into `stage_id` at `index` (0 = top); an index past the end means the bottom.

@@ -239,7 +239,10 @@ fn Card(deal: Deal, index: i64, stage_ids: Vec<Id>) -> impl IntoView {
             on:keydown=on_key
         >
             <div class="deal-title">{deal.title.clone()}</div>
-            <div class="deal-meta"><span>{deal.client_name.clone()}</span><span class="num">{money(&deal.value)}</span></div>
+            <div class="deal-meta">
+                <span>{deal.client_name.clone()}{deal.client_score.map(|s| view! { " " <span class="score-badge" title="The client's lead score">{s}</span> })}</span>
+                <span class="num">{money(&deal.value)}</span>
+            </div>
             {deal.expected_close.clone().map(|d| view! { <div class="muted small">{format!("Close {d}")}</div> })}
             {deal.replied_at.map(|at| view! { <div class="small replied-line" title=datetime(at)>{format!("Replied {}", relative(at))}</div> })}
         </article>

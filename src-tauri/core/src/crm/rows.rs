@@ -109,13 +109,15 @@ pub struct DealRow {
     lost_at: Option<i64>,
     created_at: i64,
     replied_at: Option<i64>,
+    client_score: Option<i64>,
 }
 
 pub const DEAL_COLUMNS: &str =
     "d.id, d.client_id, c.name AS client_name, d.title, d.value_minor, d.currency, d.stage_id, \
      d.owner, d.expected_close, d.position, d.won_at, d.lost_at, d.created_at, \
      (SELECT max(e.replied_at) FROM activities a JOIN emails e ON e.activity_id = a.id \
-      WHERE a.deal_id = d.id AND e.tracked = 1) AS replied_at \
+      WHERE a.deal_id = d.id AND e.tracked = 1) AS replied_at, \
+     (SELECT total FROM client_scores WHERE client_id = d.client_id) AS client_score \
      FROM deals d JOIN clients c ON c.id = d.client_id";
 
 impl From<DealRow> for Deal {
@@ -137,6 +139,7 @@ impl From<DealRow> for Deal {
             lost_at: r.lost_at,
             created_at: r.created_at,
             replied_at: r.replied_at,
+            client_score: r.client_score.map(|s| s.clamp(0, 100) as u8),
         }
     }
 }
