@@ -93,7 +93,8 @@ async fn the_client_page_explains_the_score_and_the_settings_change_it() {
     app.screenshot().await;
     // The board: each card carries its client's score.
     app.click("#nav-pipeline").await;
-    app.wait_for_text("[data-title='Data platform audit'] .score-badge", "70").await;
+    app.wait_for_text("[data-title='Data platform audit'] .score-badge", "70")
+        .await;
     app.click("#nav-today").await;
     let hot = app.wait_for_text("#today-hot", "Acme Analytics").await;
     assert!(hot.contains("Schedule a call within 48 h"), "{hot}");

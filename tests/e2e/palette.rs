@@ -86,6 +86,22 @@ async fn the_palette_runs_every_action_recent_clients_first() {
         .await;
     app.press(&[ENTER]).await;
     app.wait_for("#report-pipeline").await;
+    // An action on another page waits for that page: Connect Twilio focuses the Account SID.
+    palette(&app, "connect twilio").await;
+    app.wait_for_text(".palette-item.selected", "Connect Twilio")
+        .await;
+    app.press(&[ENTER]).await;
+    app.wait_for("#twilio-account-sid").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    type_keys(&app, "AC123").await;
+    let typed = app
+        .wait_for("#twilio-account-sid")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(typed, "AC123", "the field had the focus");
     palette(&app, "sync now").await;
     app.wait_for_text(".palette-item.selected", "Sync now")
         .await;

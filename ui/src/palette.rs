@@ -75,9 +75,14 @@ enum Then {
     Focus,
 }
 
-/// Clicks or focuses `selector` after the page renders; says why when it cannot (a disabled
-/// button's title explains itself).
+/// Clicks or focuses `selector` once the page it is on has rendered (the page may still be
+/// loading: it looks again every 100 ms for 3 s); says why when it cannot (a disabled button's
+/// title explains itself).
 fn then_on(ui: Ui, selector: &'static str, then: Then) {
+    then_on_within(ui, selector, then, 30);
+}
+
+fn then_on_within(ui: Ui, selector: &'static str, then: Then, tries: u32) {
     set_timeout(
         move || {
             let element = web_sys::window()
@@ -85,6 +90,9 @@ fn then_on(ui: Ui, selector: &'static str, then: Then) {
                 .and_then(|d| d.query_selector(selector).ok().flatten())
                 .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
             let Some(element) = element else {
+                if tries > 1 {
+                    return then_on_within(ui, selector, then, tries - 1);
+                }
                 return ui.error(&cremmy_protocol::ApiError {
                     code: cremmy_protocol::ErrorCode::InvalidInput,
                     message: "That is not available on this page.".into(),
@@ -108,7 +116,7 @@ fn then_on(ui: Ui, selector: &'static str, then: Then) {
                 }
             }
         },
-        std::time::Duration::from_millis(150),
+        std::time::Duration::from_millis(100),
     );
 }
 
