@@ -16,14 +16,14 @@ pub struct Sources<'a> {
     /// `src-tauri/app/commands.rs` and the other `*_commands.rs` files (see `FILES`),
     /// concatenated.
     pub handlers: &'a str,
-    /// `ui/src/api.rs`
+    /// `ui/src/api.rs` and its submodule `ui/src/api/overview.rs`, concatenated.
     pub api: &'a str,
     /// `src-tauri/capabilities/main.json`
     pub capability: &'a str,
 }
 
 /// The files the contract reads, relative to the workspace root.
-pub const FILES: [&str; 8] = [
+pub const FILES: [&str; 9] = [
     "src-tauri/protocol/src/commands.rs",
     "src-tauri/app/commands.rs",
     "src-tauri/app/desktop_commands.rs",
@@ -31,6 +31,7 @@ pub const FILES: [&str; 8] = [
     "src-tauri/app/report_commands.rs",
     "src-tauri/app/clients_commands.rs",
     "ui/src/api.rs",
+    "ui/src/api/overview.rs",
     "src-tauri/capabilities/main.json",
 ];
 
@@ -41,8 +42,8 @@ pub fn read(root: &std::path::Path) -> [String; 4] {
     [
         read(FILES[0]),
         FILES[1..6].iter().map(|f| read(f)).collect(),
-        read(FILES[6]),
-        read(FILES[7]),
+        FILES[6..8].iter().map(|f| read(f)).collect(),
+        read(FILES[8]),
     ]
 }
 

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod cli;
+mod cli_overview;
 mod clients_list;
 mod deep_links;
 mod engine;

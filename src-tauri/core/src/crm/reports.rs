@@ -297,8 +297,16 @@ impl Crm {
         });
         top_clients.truncate(TOP_CLIENTS);
 
+        // Currencies the deals use without a rate (from the sums already read).
+        let mut missing_rates: Vec<String> = sums
+            .iter()
+            .map(|(_, currency, ..)| currency.clone())
+            .filter(|c| *c != rates.home && !rates.micros.contains_key(c))
+            .collect();
+        missing_rates.sort();
+        missing_rates.dedup();
         Ok(Reports {
-            missing_rates: self.money_settings().await?.missing,
+            missing_rates,
             home_currency: rates.home.clone(),
             outcomes: outcomes(&rates, &closed, &months, req.utc_offset_minutes),
             flow: stage_flow(&stages, &visits),

@@ -1,11 +1,11 @@
 //! The lead score's rules, one table each (the scoring function is pure), then the stored
 //! scores on a real database: they appear for a client and change as activities arrive.
 
-use cremmy_core::crm::{score, ClientFacts, ExternalActivity, OpenDeal, Touch};
-use cremmy_protocol::crm::{ActivityKind, ActivitySource, DealInput, Direction};
+use cremmy_core::crm::{score, ClientFacts, OpenDeal, Touch};
+use cremmy_protocol::crm::{ActivityKind, DealInput};
 use cremmy_protocol::scores::{ScoreSettings, Subscore};
 
-use crate::support::{client, test_crm, T0};
+use crate::support::{client, inbound_email, test_crm, T0};
 
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
@@ -311,18 +311,7 @@ async fn scores_are_stored_and_change_as_activities_arrive() {
         "computed scores are kept"
     );
     t.crm
-        .record_external_activity(&ExternalActivity {
-            client_id: acme.id,
-            contact_id: None,
-            deal_id: None,
-            kind: ActivityKind::Email,
-            direction: Direction::Inbound,
-            subject: "Let's go".into(),
-            body: String::new(),
-            occurred_at: T0 - HOUR,
-            source: ActivitySource::Email,
-            external_id: "<go@acme>".into(),
-        })
+        .record_external_activity(&inbound_email(acme.id, "<go@acme>", T0 - HOUR))
         .await
         .unwrap();
     let after = t.crm.client_score(acme.id).await.unwrap();
@@ -381,18 +370,7 @@ async fn a_crossing_creates_one_task_and_a_deal_and_is_announced() {
     };
     t.crm.set_score_settings(&settings).await.unwrap();
     assert_eq!(t.crm.rescore(acme.id).await.unwrap().total, 0);
-    let inbound = |id: &str, at: i64| ExternalActivity {
-        client_id: acme.id,
-        contact_id: None,
-        deal_id: None,
-        kind: ActivityKind::Email,
-        direction: Direction::Inbound,
-        subject: "Hello".into(),
-        body: String::new(),
-        occurred_at: at,
-        source: ActivitySource::Email,
-        external_id: id.into(),
-    };
+    let inbound = |id: &str, at: i64| inbound_email(acme.id, id, at);
     t.crm
         .record_external_activity(&inbound("<1@acme>", T0 - HOUR))
         .await
@@ -489,18 +467,7 @@ async fn the_list_sorts_and_filters_by_score_and_today_lists_hot_leads() {
     let acme = client(&t.crm, "Acme").await;
     client(&t.crm, "Brightwater").await;
     t.crm
-        .record_external_activity(&ExternalActivity {
-            client_id: acme.id,
-            contact_id: None,
-            deal_id: None,
-            kind: ActivityKind::Email,
-            direction: Direction::Inbound,
-            subject: "Hi".into(),
-            body: String::new(),
-            occurred_at: T0 - HOUR,
-            source: ActivitySource::Email,
-            external_id: "<hi@acme>".into(),
-        })
+        .record_external_activity(&inbound_email(acme.id, "<hi@acme>", T0 - HOUR))
         .await
         .unwrap();
     let engagement_only = ScoreSettings {

@@ -76,3 +76,23 @@ pub async fn stage_id(t: &TestCrm, name: &str) -> i64 {
         .unwrap_or_else(|| panic!("no stage called {name}"))
         .id
 }
+
+/// An email from the client, as mail sync records it (subject "Hello").
+pub fn inbound_email(
+    client_id: i64,
+    message_id: &str,
+    at: i64,
+) -> cremmy_core::crm::ExternalActivity {
+    cremmy_core::crm::ExternalActivity {
+        client_id,
+        contact_id: None,
+        deal_id: None,
+        kind: cremmy_protocol::crm::ActivityKind::Email,
+        direction: cremmy_protocol::crm::Direction::Inbound,
+        subject: "Hello".into(),
+        body: String::new(),
+        occurred_at: at,
+        source: cremmy_protocol::crm::ActivitySource::Email,
+        external_id: message_id.into(),
+    }
+}
