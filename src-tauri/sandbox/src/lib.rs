@@ -11,6 +11,7 @@ pub mod seed;
 pub mod state;
 pub mod twilio;
 mod upload;
+pub mod webhooks;
 mod wire;
 
 use std::net::SocketAddr;
@@ -188,6 +189,7 @@ pub fn router(shared: Shared) -> Router {
             post(sheets_api::values_batch_update),
         )
         .merge(twilio::routes())
+        .merge(webhooks::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),

@@ -12,3 +12,4 @@ mod oauth;
 mod sheets;
 mod support;
 mod twilio;
+mod webhooks;
