@@ -259,6 +259,46 @@ pub async fn scale(rows: &mut Vec<Row>, clients: u64, deals: u64, activities: u6
             target.map(|t| (if t == 30.0 { "< 30 ms" } else { "< 10 ms" }, p95 < t)),
         ));
     }
+    lead_scores(rows, &w, &ids, activities, samples).await;
+}
+
+/// 8. Lead scores on the same data: every client at once (after a settings change, `cremmy score
+/// --all`), next to reading each client's facts alone (how the first version did it); then one
+/// client after an event (what the event bus runs).
+async fn lead_scores(rows: &mut Vec<Row>, w: &World, ids: &[i64], activities: u64, samples: usize) {
+    let started = Instant::now();
+    let scored = w.crm.recompute_scores().await.unwrap();
+    let full = started.elapsed();
+    let rates = w.crm.rates().await.unwrap();
+    let started = Instant::now();
+    for &id in ids {
+        w.crm.client_facts(id, &rates).await.unwrap();
+    }
+    let one_by_one = started.elapsed();
+    rows.push(Row::new(
+        8,
+        &format!("lead score, full recompute: {scored} clients, {activities} activities"),
+        full.as_secs_f64(),
+        "s",
+        &format!("reading each client alone: {} (facts only)", secs(one_by_one)),
+        Some(("< 5 s", full.as_secs_f64() < 5.0)),
+    ));
+    let mut times = Vec::new();
+    for i in 0..samples {
+        let t = Instant::now();
+        w.crm.rescore(ids[(i * 7919) % ids.len()]).await.unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let p = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0;
+    rows.push(Row::new(
+        8,
+        "lead score, one client after an event: p50 / p95",
+        p(0.95),
+        "ms p95",
+        &format!("p50 {:.2} ms", p(0.5)),
+        Some(("< 10 ms", p(0.95) < 10.0)),
+    ));
 }
 
 /// 7. CPU used by background sync with nothing new, over `window` (the engine at a 1-minute

@@ -1,7 +1,9 @@
 //! Lead scores on the database: the facts of a client gathered for `score::score`, the settings
 //! (weights and the ideal client profile) and the stored results.
 
-use cremmy_protocol::crm::{ActivityKind, Id, Money, StageKind};
+use std::collections::HashMap;
+
+use cremmy_protocol::crm::{ActivityKind, Id, Money, Stage, StageKind};
 use cremmy_protocol::scores::{LeadScore, ScoreSettings};
 
 use super::money::Rates;
@@ -11,6 +13,73 @@ use super::{validate, Crm, CrmError, CrmResult, Entity};
 
 const SETTINGS: &str = "lead_score";
 const TOUCH_DAYS: i64 = 90;
+/// A client's deals: title, value, currency, stage and since when it is in that stage.
+const DEALS: &str = "SELECT d.title, d.value_minor, d.currency, d.stage_id, \
+    coalesce((SELECT max(h.entered_at) FROM deal_stage_history h WHERE h.deal_id = d.id AND h.left_at IS NULL), d.updated_at) \
+    FROM deals d";
+
+type TouchRow = (String, String, i64);
+type DealRow = (String, i64, String, Id, i64);
+
+/// A client's rows as read from the database, before they become `ClientFacts`.
+#[derive(Default)]
+struct FactRows {
+    website: String,
+    tags: Vec<String>,
+    touches: Vec<TouchRow>,
+    deals: Vec<DealRow>,
+}
+
+impl FactRows {
+    fn into_facts(self, client_id: Id, stages: &[Stage], rates: &Rates) -> ClientFacts {
+        let touches = self
+            .touches
+            .into_iter()
+            .map(|(kind, direction, at)| {
+                let kind = ActivityKind::from_db(&kind);
+                Touch {
+                    kind,
+                    inbound: direction == "inbound" || kind == ActivityKind::Meeting,
+                    at,
+                }
+            })
+            .collect();
+        let open: Vec<_> = stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Open)
+            .collect();
+        let mut open_deals = Vec::new();
+        let mut won = Vec::new();
+        for (title, minor, currency, stage_id, since) in self.deals {
+            let value = Money { minor, currency };
+            match stages.iter().find(|s| s.id == stage_id).map(|s| s.kind) {
+                Some(StageKind::Won) => won.push(value),
+                Some(StageKind::Open) => {
+                    let rank = open.iter().position(|s| s.id == stage_id).unwrap_or(0);
+                    open_deals.push(OpenDeal {
+                        title,
+                        value_home: rates.convert(&value),
+                        stage: open[rank].name.clone(),
+                        stage_rank: rank,
+                        open_stages: open.len(),
+                        in_stage_since: since,
+                    });
+                }
+                _ => {}
+            }
+        }
+        ClientFacts {
+            client_id,
+            tags: self.tags,
+            has_website: !self.website.trim().is_empty(),
+            touches,
+            open_deals,
+            won_home: rates.total(&won).home.minor,
+            won_count: won.len() as i64,
+            home_currency: rates.home.clone(),
+        }
+    }
+}
 
 impl Crm {
     pub async fn score_settings(&self) -> CrmResult<ScoreSettings> {
@@ -59,7 +128,6 @@ impl Crm {
 
     /// What the score of `client_id` is computed from, as of now.
     pub async fn client_facts(&self, client_id: Id, rates: &Rates) -> CrmResult<ClientFacts> {
-        let now = self.now();
         let website: Option<String> =
             sqlx::query_scalar("SELECT website FROM clients WHERE id = ?")
                 .bind(client_id)
@@ -77,68 +145,87 @@ impl Crm {
         .bind(client_id)
         .fetch_all(self.pool())
         .await?;
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        let touches: Vec<TouchRow> = sqlx::query_as(
             "SELECT kind, direction, occurred_at FROM activities WHERE client_id = ? AND occurred_at >= ? \
              AND kind IN ('email', 'sms', 'call', 'meeting')",
         )
         .bind(client_id)
-        .bind(now - TOUCH_DAYS * DAY_MS)
+        .bind(self.now() - TOUCH_DAYS * DAY_MS)
         .fetch_all(self.pool())
         .await?;
-        let touches = rows
+        let deals: Vec<DealRow> = sqlx::query_as(&format!("{DEALS} WHERE d.client_id = ? ORDER BY d.id"))
+            .bind(client_id)
+            .fetch_all(self.pool())
+            .await?;
+        let stages = self.stages().await?;
+        let rows = FactRows {
+            website,
+            tags,
+            touches,
+            deals,
+        };
+        Ok(rows.into_facts(client_id, &stages, rates))
+    }
+
+    /// The facts of every active client, read with four statements instead of four per client.
+    async fn all_client_facts(&self, rates: &Rates) -> CrmResult<Vec<ClientFacts>> {
+        let clients: Vec<(Id, String)> =
+            sqlx::query_as("SELECT id, website FROM clients WHERE archived = 0 ORDER BY id")
+                .fetch_all(self.pool())
+                .await?;
+        let mut by_client: HashMap<Id, FactRows> = clients
             .into_iter()
-            .map(|(kind, direction, at)| {
-                let kind = ActivityKind::from_db(&kind);
-                Touch {
-                    kind,
-                    inbound: direction == "inbound" || kind == ActivityKind::Meeting,
-                    at,
-                }
+            .map(|(id, website)| {
+                let rows = FactRows {
+                    website,
+                    ..FactRows::default()
+                };
+                (id, rows)
             })
             .collect();
-        let stages = self.stages().await?;
-        let open: Vec<_> = stages
-            .iter()
-            .filter(|s| s.kind == StageKind::Open)
-            .collect();
-        let deals: Vec<(String, i64, String, Id, i64)> = sqlx::query_as(
-            "SELECT d.title, d.value_minor, d.currency, d.stage_id, \
-               coalesce((SELECT max(h.entered_at) FROM deal_stage_history h WHERE h.deal_id = d.id AND h.left_at IS NULL), d.updated_at) \
-             FROM deals d WHERE d.client_id = ?",
+        let tags: Vec<(Id, String)> = sqlx::query_as(
+            "SELECT ct.client_id, t.name FROM client_tags ct JOIN tags t ON t.id = ct.tag_id ORDER BY ct.client_id, t.name COLLATE NOCASE",
         )
-        .bind(client_id)
         .fetch_all(self.pool())
         .await?;
-        let mut open_deals = Vec::new();
-        let mut won = Vec::new();
-        for (title, minor, currency, stage_id, since) in deals {
-            let value = Money { minor, currency };
-            match stages.iter().find(|s| s.id == stage_id).map(|s| s.kind) {
-                Some(StageKind::Won) => won.push(value),
-                Some(StageKind::Open) => {
-                    let rank = open.iter().position(|s| s.id == stage_id).unwrap_or(0);
-                    open_deals.push(OpenDeal {
-                        title,
-                        value_home: rates.convert(&value),
-                        stage: open[rank].name.clone(),
-                        stage_rank: rank,
-                        open_stages: open.len(),
-                        in_stage_since: since,
-                    });
-                }
-                _ => {}
+        for (id, tag) in tags {
+            if let Some(rows) = by_client.get_mut(&id) {
+                rows.tags.push(tag);
             }
         }
-        Ok(ClientFacts {
-            client_id,
-            tags,
-            has_website: !website.trim().is_empty(),
-            touches,
-            open_deals,
-            won_home: rates.total(&won).home.minor,
-            won_count: won.len() as i64,
-            home_currency: rates.home.clone(),
-        })
+        // One index seek per client (activities_timeline is client_id, occurred_at).
+        let touches: Vec<(Id, String, String, i64)> = sqlx::query_as(
+            "SELECT a.client_id, a.kind, a.direction, a.occurred_at FROM clients c \
+             JOIN activities a ON a.client_id = c.id AND a.occurred_at >= ? \
+             WHERE c.archived = 0 AND a.kind IN ('email', 'sms', 'call', 'meeting')",
+        )
+        .bind(self.now() - TOUCH_DAYS * DAY_MS)
+        .fetch_all(self.pool())
+        .await?;
+        for (id, kind, direction, at) in touches {
+            if let Some(rows) = by_client.get_mut(&id) {
+                rows.touches.push((kind, direction, at));
+            }
+        }
+        let deals: Vec<(Id, String, i64, String, Id, i64)> =
+            sqlx::query_as(&format!(
+                "{} ORDER BY d.client_id, d.id",
+                DEALS.replacen("SELECT ", "SELECT d.client_id, ", 1)
+            ))
+                .fetch_all(self.pool())
+                .await?;
+        for (id, title, minor, currency, stage_id, since) in deals {
+            if let Some(rows) = by_client.get_mut(&id) {
+                rows.deals.push((title, minor, currency, stage_id, since));
+            }
+        }
+        let stages = self.stages().await?;
+        let mut facts: Vec<ClientFacts> = by_client
+            .into_iter()
+            .map(|(id, rows)| rows.into_facts(id, &stages, rates))
+            .collect();
+        facts.sort_by_key(|f| f.client_id);
+        Ok(facts)
     }
 
     /// Computes and stores one client's score.
@@ -222,14 +309,12 @@ impl Crm {
         let rates = self.rates().await?;
         let settings = self.score_settings().await?;
         let now = self.now();
-        let ids: Vec<Id> =
-            sqlx::query_scalar("SELECT id FROM clients WHERE archived = 0 ORDER BY id")
-                .fetch_all(self.pool())
-                .await?;
-        let mut scores = Vec::with_capacity(ids.len());
-        for id in ids {
-            scores.push(score(&self.client_facts(id, &rates).await?, &settings, now));
-        }
+        let scores: Vec<LeadScore> = self
+            .all_client_facts(&rates)
+            .await?
+            .iter()
+            .map(|facts| score(facts, &settings, now))
+            .collect();
         self.store_scores(&scores).await?;
         Ok(scores.len() as u64)
     }
