@@ -16,22 +16,24 @@ pub struct Sources<'a> {
     /// `src-tauri/app/commands.rs` and the other `*_commands.rs` files (see `FILES`),
     /// concatenated.
     pub handlers: &'a str,
-    /// `ui/src/api.rs` and its submodule `ui/src/api/overview.rs`, concatenated.
+    /// `ui/src/api.rs` and its submodules `ui/src/api/overview.rs` and `webhooks.rs`, concatenated.
     pub api: &'a str,
     /// `src-tauri/capabilities/main.json`
     pub capability: &'a str,
 }
 
 /// The files the contract reads, relative to the workspace root.
-pub const FILES: [&str; 9] = [
+pub const FILES: [&str; 11] = [
     "src-tauri/protocol/src/commands.rs",
     "src-tauri/app/commands.rs",
     "src-tauri/app/desktop_commands.rs",
     "src-tauri/app/texting_commands.rs",
     "src-tauri/app/report_commands.rs",
     "src-tauri/app/clients_commands.rs",
+    "src-tauri/app/webhook_commands.rs",
     "ui/src/api.rs",
     "ui/src/api/overview.rs",
+    "ui/src/api/webhooks.rs",
     "src-tauri/capabilities/main.json",
 ];
 
@@ -41,9 +43,9 @@ pub fn read(root: &std::path::Path) -> [String; 4] {
         |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
     [
         read(FILES[0]),
-        FILES[1..6].iter().map(|f| read(f)).collect(),
-        FILES[6..8].iter().map(|f| read(f)).collect(),
-        read(FILES[8]),
+        FILES[1..7].iter().map(|f| read(f)).collect(),
+        FILES[7..10].iter().map(|f| read(f)).collect(),
+        read(FILES[10]),
     ]
 }
 

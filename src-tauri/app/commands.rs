@@ -582,7 +582,15 @@ macro_rules! all_commands {
             clients_commands::delete_filter,
             clients_commands::client_score,
             clients_commands::score_settings,
-            clients_commands::set_score_settings
+            clients_commands::set_score_settings,
+            webhook_commands::webhook_endpoints,
+            webhook_commands::create_webhook_endpoint,
+            webhook_commands::update_webhook_endpoint,
+            webhook_commands::delete_webhook_endpoint,
+            webhook_commands::rotate_webhook_secret,
+            webhook_commands::webhook_attempts,
+            webhook_commands::send_test_webhook,
+            webhook_commands::redeliver_webhook
         ]
     };
 }

@@ -25,7 +25,10 @@ use crate::links::{self, WindowEvents};
 
 use crate::system_clock::SystemClock;
 use crate::tray::{self, Tray};
-use crate::{clients_commands, commands, desktop_commands, report_commands, texting_commands};
+use crate::{
+    clients_commands, commands, desktop_commands, report_commands, texting_commands,
+    webhook_commands,
+};
 
 /// How often the engine looks at the schedule and the outbox.
 const ENGINE_TICK: Duration = Duration::from_secs(5);

@@ -17,6 +17,7 @@ mod report_commands;
 mod system_clock;
 mod texting_commands;
 mod tray;
+mod webhook_commands;
 
 use std::process::ExitCode;
 

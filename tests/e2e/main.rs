@@ -17,5 +17,6 @@ mod security;
 mod support;
 mod sync;
 mod texting;
+mod webhooks;
 mod window;
 mod workspace;

@@ -36,7 +36,9 @@ async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Rep
 }
 
 mod overview;
+mod webhooks;
 pub use overview::*;
+pub use webhooks::*;
 
 #[derive(Serialize)]
 struct NoArgs {}

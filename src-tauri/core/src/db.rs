@@ -53,7 +53,7 @@ impl DbError {
     }
 }
 
-fn is_busy(e: &sqlx::Error) -> bool {
+pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
     // SQLITE_BUSY (5) and SQLITE_LOCKED (6): another process holds the file.
     matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5") | Some("6")))
         || matches!(e, sqlx::Error::PoolTimedOut)

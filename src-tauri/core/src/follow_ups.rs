@@ -18,6 +18,11 @@ pub fn start(runner: SyncRunner) -> tokio::task::JoinHandle<()> {
             match events.recv().await {
                 Ok(event) => {
                     follow_up(&runner, event).await;
+                    // Whatever the event recorded in the journal goes to the webhook endpoints
+                    // (the deliveries run on their own; the engine's tick catches up on misses).
+                    if let Err(e) = runner.dispatch_events().await {
+                        eprintln!("warning: events not handed to webhooks yet: {e}");
+                    }
                     bus.mark_handled(1);
                 }
                 // Missed events (a burst beyond the bus's capacity) count as handled; the user can
@@ -44,8 +49,7 @@ async fn follow_up(runner: &SyncRunner, event: CrmEvent) {
         CrmEvent::TaskChanged { task_id, .. } => {
             runner.after_task_changed(task_id).await;
         }
-        // What the client did changes its lead score (automation rules and webhooks will
-        // subscribe to these too).
+        // What the client did changes its lead score.
         CrmEvent::ActivitiesRecorded { activities, .. } => {
             let mut clients: Vec<i64> = activities.iter().map(|a| a.client_id).collect();
             clients.sort_unstable();

@@ -103,6 +103,8 @@ pub struct NewJob<'a> {
     pub key: &'a str,
     pub title: &'a str,
     pub priority: i64,
+    /// Attempts before it is given up (most jobs: [`JOB_BACKOFF`]'s).
+    pub max_attempts: u32,
 }
 
 /// Queues a job; a second enqueue with the same key returns the first job's id.
@@ -113,6 +115,7 @@ pub async fn enqueue(db: &Database, job: &NewJob<'_>, now: Timestamp) -> Result<
         key,
         title,
         priority,
+        max_attempts,
     } = *job;
     sqlx::query(
         "INSERT INTO jobs (kind, idempotency_key, payload, title, priority, status, max_attempts, next_run_at, created_at, updated_at) \
@@ -123,7 +126,7 @@ pub async fn enqueue(db: &Database, job: &NewJob<'_>, now: Timestamp) -> Result<
     .bind(payload)
     .bind(title)
     .bind(priority)
-    .bind(i64::from(JOB_BACKOFF.max_attempts))
+    .bind(i64::from(max_attempts))
     .bind(now)
     .bind(now)
     .bind(now)
@@ -153,7 +156,7 @@ pub async fn enqueue_all(
         .bind(job.payload)
         .bind(job.title)
         .bind(job.priority)
-        .bind(i64::from(JOB_BACKOFF.max_attempts))
+        .bind(i64::from(job.max_attempts))
         .bind(due)
         .bind(now)
         .bind(now)

@@ -56,6 +56,15 @@ pub const CLIENT_SCORE: &str = "client_score";
 pub const SCORE_SETTINGS: &str = "score_settings";
 pub const SET_SCORE_SETTINGS: &str = "set_score_settings";
 
+pub const WEBHOOK_ENDPOINTS: &str = "webhook_endpoints";
+pub const CREATE_WEBHOOK_ENDPOINT: &str = "create_webhook_endpoint";
+pub const UPDATE_WEBHOOK_ENDPOINT: &str = "update_webhook_endpoint";
+pub const DELETE_WEBHOOK_ENDPOINT: &str = "delete_webhook_endpoint";
+pub const ROTATE_WEBHOOK_SECRET: &str = "rotate_webhook_secret";
+pub const WEBHOOK_ATTEMPTS: &str = "webhook_attempts";
+pub const SEND_TEST_WEBHOOK: &str = "send_test_webhook";
+pub const REDELIVER_WEBHOOK: &str = "redeliver_webhook";
+
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
 pub const TASK_BOARD: &str = "task_board";
@@ -214,4 +223,12 @@ pub const ALL: &[&str] = &[
     CLIENT_SCORE,
     SCORE_SETTINGS,
     SET_SCORE_SETTINGS,
+    WEBHOOK_ENDPOINTS,
+    CREATE_WEBHOOK_ENDPOINT,
+    UPDATE_WEBHOOK_ENDPOINT,
+    DELETE_WEBHOOK_ENDPOINT,
+    ROTATE_WEBHOOK_SECRET,
+    WEBHOOK_ATTEMPTS,
+    SEND_TEST_WEBHOOK,
+    REDELIVER_WEBHOOK,
 ];

@@ -62,6 +62,8 @@ stored_names! {
         Texts = "texts",
         /// A call log (Twilio Voice).
         Calls = "calls",
+        /// The user's outbound webhook endpoints.
+        Webhooks = "webhooks",
     }
 }
 
@@ -85,6 +87,8 @@ stored_names! {
         Task = "task",
         /// Text reminders before meetings.
         Reminders = "reminders",
+        /// An event pushed to a webhook endpoint.
+        Deliver = "deliver",
     }
 }
 
@@ -115,5 +119,57 @@ stored_names! {
         ExportSheets = "export_sheets",
         TaskEvent = "task_event",
         SendText = "send_text",
+        WebhookDelivery = "webhook_delivery",
+    }
+}
+
+stored_names! {
+    /// Something that happened, as automation rules and webhook endpoints subscribe to it (the
+    /// event journal's `kind`, the `event` field of a webhook payload).
+    EventKind {
+        ClientCreated = "client_created",
+        DealCreated = "deal_created",
+        DealStageChanged = "deal_stage_changed",
+        DealWon = "deal_won",
+        DealLost = "deal_lost",
+        /// A meeting with a contact was put on the calendar (still ahead when recorded).
+        MeetingBooked = "meeting_booked",
+        MeetingCancelled = "meeting_cancelled",
+        /// Mail from a client arrived (within a day of being recorded).
+        EmailReceived = "email_received",
+        /// An SMS or WhatsApp message from a client arrived.
+        TextReceived = "text_received",
+        /// A client's lead score rose to the threshold.
+        ScoreCrossed = "score_crossed",
+        /// "Send test event" on an endpoint.
+        Test = "test",
+    }
+}
+
+impl EventKind {
+    /// What the window calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::ClientCreated => "Client created",
+            EventKind::DealCreated => "Deal created",
+            EventKind::DealStageChanged => "Deal moved to another stage",
+            EventKind::DealWon => "Deal won",
+            EventKind::DealLost => "Deal lost",
+            EventKind::MeetingBooked => "Meeting booked",
+            EventKind::MeetingCancelled => "Meeting cancelled",
+            EventKind::EmailReceived => "Email received",
+            EventKind::TextReceived => "SMS/WhatsApp received",
+            EventKind::ScoreCrossed => "Lead score crossed the threshold",
+            EventKind::Test => "Test event",
+            EventKind::Unknown => "Unknown event",
+        }
+    }
+
+    /// The events an endpoint can subscribe to (not the test event, which is sent on request).
+    pub fn subscribable() -> impl Iterator<Item = EventKind> {
+        EventKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| *k != EventKind::Test)
     }
 }

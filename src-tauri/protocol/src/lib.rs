@@ -17,6 +17,7 @@ pub mod scores;
 pub mod sms;
 pub mod sync;
 pub mod today;
+pub mod webhooks;
 
 /// An error as the UI sees it: a stable machine code to match on and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -92,6 +92,27 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/hooks/{name}", post(receive))
         .route("/_sandbox/webhooks/{name}", post(configure).get(deliveries))
+        .route("/_sandbox/webhooks/{name}/clock", post(set_clock))
+}
+
+#[derive(Deserialize)]
+struct Clock {
+    now: Option<u64>,
+}
+
+/// Moves a receiver's clock (what it has received stays).
+async fn set_clock(
+    State(shared): State<Shared>,
+    Path(name): Path<String>,
+    Json(clock): Json<Clock>,
+) -> Response {
+    match shared.lock().webhooks.receivers.get_mut(&name) {
+        Some(r) => {
+            r.settings.now = clock.now;
+            Json(json!({ "ok": true })).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such receiver").into_response(),
+    }
 }
 
 /// Sets a receiver up (forgetting what it received).

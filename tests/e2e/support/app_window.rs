@@ -174,6 +174,19 @@ impl AppWindow {
             .unwrap_or_else(|e| panic!("cannot set {css} to {value}: {e}"));
     }
 
+    /// Scrolls the page so the element's top is at the top of the window (for a screenshot).
+    pub async fn scroll_to(&self, css: &str) {
+        let element = self.wait_for(css).await;
+        let arg = serde_json::to_value(&element).expect("an element serializes");
+        self.client()
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'start' });",
+                vec![arg],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot scroll to {css}: {e}"));
+    }
+
     /// Chooses the option with this visible label in a `<select>`.
     pub async fn select(&self, css: &str, label: &str) {
         let element = self.wait_for(css).await;

@@ -20,3 +20,4 @@ pub mod tasks;
 pub mod text_composer;
 pub mod today;
 pub mod twilio_card;
+pub mod webhooks;

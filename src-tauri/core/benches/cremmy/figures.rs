@@ -280,7 +280,10 @@ async fn lead_scores(rows: &mut Vec<Row>, w: &World, ids: &[i64], activities: u6
         &format!("lead score, full recompute: {scored} clients, {activities} activities"),
         full.as_secs_f64(),
         "s",
-        &format!("reading each client alone: {} (facts only)", secs(one_by_one)),
+        &format!(
+            "reading each client alone: {} (facts only)",
+            secs(one_by_one)
+        ),
         Some(("< 5 s", full.as_secs_f64() < 5.0)),
     ));
     let mut times = Vec::new();

@@ -88,6 +88,34 @@ impl TokenVault {
             .await
     }
 
+    /// A secret that belongs to no account (a webhook endpoint's signing secret), under
+    /// `<install id>/<name>`.
+    pub async fn named(&self, name: &str) -> AccountsResult<Option<String>> {
+        self.read("read a secret", format!("{}/{name}", self.install_id))
+            .await
+    }
+
+    pub async fn set_named(&self, name: &str, secret: &str) -> AccountsResult<()> {
+        self.write(
+            "store a secret",
+            format!("{}/{name}", self.install_id),
+            secret,
+        )
+        .await
+    }
+
+    pub async fn delete_named(&self, name: &str) -> AccountsResult<()> {
+        self.call(
+            "delete a secret",
+            format!("{}/{name}", self.install_id),
+            |e| match e.delete_credential() {
+                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+                Err(other) => Err(other),
+            },
+        )
+        .await
+    }
+
     /// The OAuth client secret saved in Settings (not a token, but kept as carefully).
     pub async fn client_secret(&self, provider: Provider) -> AccountsResult<Option<String>> {
         self.read(

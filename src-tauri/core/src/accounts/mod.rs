@@ -5,7 +5,7 @@
 mod api_keys;
 mod callback;
 mod connect;
-mod keychain_tokens;
+pub mod keychain_tokens;
 mod login;
 mod loopback;
 mod oauth_client;
@@ -277,6 +277,11 @@ pub struct Accounts {
 }
 
 impl Accounts {
+    /// The keychain, for secrets that belong to no account (webhook signing secrets).
+    pub fn vault(&self) -> &keychain_tokens::TokenVault {
+        &self.keychain
+    }
+
     /// Opens the accounts of `db`; tokens are filed in the keychain under the database's install id.
     pub async fn open(
         db: Database,

@@ -153,10 +153,11 @@ impl Crm {
         .bind(self.now() - TOUCH_DAYS * DAY_MS)
         .fetch_all(self.pool())
         .await?;
-        let deals: Vec<DealRow> = sqlx::query_as(&format!("{DEALS} WHERE d.client_id = ? ORDER BY d.id"))
-            .bind(client_id)
-            .fetch_all(self.pool())
-            .await?;
+        let deals: Vec<DealRow> =
+            sqlx::query_as(&format!("{DEALS} WHERE d.client_id = ? ORDER BY d.id"))
+                .bind(client_id)
+                .fetch_all(self.pool())
+                .await?;
         let stages = self.stages().await?;
         let rows = FactRows {
             website,
@@ -207,13 +208,12 @@ impl Crm {
                 rows.touches.push((kind, direction, at));
             }
         }
-        let deals: Vec<(Id, String, i64, String, Id, i64)> =
-            sqlx::query_as(&format!(
-                "{} ORDER BY d.client_id, d.id",
-                DEALS.replacen("SELECT ", "SELECT d.client_id, ", 1)
-            ))
-                .fetch_all(self.pool())
-                .await?;
+        let deals: Vec<(Id, String, i64, String, Id, i64)> = sqlx::query_as(&format!(
+            "{} ORDER BY d.client_id, d.id",
+            DEALS.replacen("SELECT ", "SELECT d.client_id, ", 1)
+        ))
+        .fetch_all(self.pool())
+        .await?;
         for (id, title, minor, currency, stage_id, since) in deals {
             if let Some(rows) = by_client.get_mut(&id) {
                 rows.deals.push((title, minor, currency, stage_id, since));
@@ -230,11 +230,15 @@ impl Crm {
 
     /// Computes and stores one client's score.
     pub async fn client_score(&self, client_id: Id) -> CrmResult<LeadScore> {
-        let rates = self.rates().await?;
         let settings = self.score_settings().await?;
+        self.score_with(client_id, &settings).await
+    }
+
+    async fn score_with(&self, client_id: Id, settings: &ScoreSettings) -> CrmResult<LeadScore> {
+        let rates = self.rates().await?;
         let s = score(
             &self.client_facts(client_id, &rates).await?,
-            &settings,
+            settings,
             self.now(),
         );
         self.store_scores(std::slice::from_ref(&s)).await?;
@@ -252,7 +256,7 @@ impl Crm {
             .map(|s| s.total)
             .unwrap_or(0);
         let settings = self.score_settings().await?;
-        let now_score = self.client_score(client_id).await?;
+        let now_score = self.score_with(client_id, &settings).await?;
         if before >= settings.threshold || now_score.total < settings.threshold {
             return Ok(now_score);
         }
@@ -285,6 +289,19 @@ impl Crm {
             })
             .await?;
         }
+        let detail = serde_json::json!({ "score": {
+            "from": before, "to": now_score.total, "threshold": settings.threshold,
+        }});
+        sqlx::query(
+            "INSERT INTO event_journal (gid, kind, client_id, detail, occurred_at, recorded_at) \
+             VALUES ('evt_' || lower(hex(randomblob(12))), 'score_crossed', ?, ?, ?, ?)",
+        )
+        .bind(client_id)
+        .bind(detail.to_string())
+        .bind(self.now())
+        .bind(self.now())
+        .execute(self.writer())
+        .await?;
         self.publish(cremmy_protocol::crm::CrmEvent::ScoreCrossed {
             client_id,
             from: before,

@@ -12,3 +12,4 @@ pub mod pipeline_export;
 pub mod task_calendar;
 pub mod templates;
 pub mod texts;
+pub mod webhooks;

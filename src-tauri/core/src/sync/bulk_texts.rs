@@ -79,6 +79,7 @@ impl SyncRunner {
                         key,
                         title,
                         priority: 0,
+                        max_attempts: jobs::JOB_BACKOFF.max_attempts,
                     },
                     *due,
                 )

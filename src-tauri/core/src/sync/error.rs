@@ -26,6 +26,8 @@ pub enum SyncError {
     #[error(transparent)]
     Texts(#[from] crate::features::texts::TextsError),
     #[error(transparent)]
+    Webhooks(#[from] crate::features::webhooks::WebhookError),
+    #[error(transparent)]
     Source(#[from] SourceError),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
@@ -77,6 +79,7 @@ impl SyncError {
     pub fn is_retryable(&self) -> bool {
         match self {
             SyncError::Accounts(e) => e.is_retryable(),
+            SyncError::Webhooks(e) => e.is_retryable(),
             SyncError::NoAccountFor { .. } | SyncError::Invalid { .. } => false,
             SyncError::Queued { .. } | SyncError::JobNotQueued { .. } => false,
             SyncError::BackgroundStopped { .. } => true,
@@ -99,7 +102,10 @@ impl SyncError {
     pub fn is_input_error(&self) -> bool {
         match self.feature() {
             Some(fault) => fault.is_input_error(),
-            None => matches!(self, SyncError::Invalid { .. }),
+            None => match self {
+                SyncError::Webhooks(e) => e.is_input_error(),
+                _ => matches!(self, SyncError::Invalid { .. }),
+            },
         }
     }
 
@@ -124,6 +130,7 @@ impl HasErrorCode for SyncError {
     fn code(&self) -> ErrorCode {
         match self {
             SyncError::Accounts(e) => e.code(),
+            SyncError::Webhooks(e) => e.code(),
             SyncError::NoAccountFor { .. } => ErrorCode::NotConfigured,
             SyncError::Invalid { .. } => ErrorCode::InvalidInput,
             SyncError::Queued { cause, .. } => cause.code(),

@@ -11,6 +11,7 @@ pub mod outbox;
 mod preferences;
 mod pulls;
 mod texting;
+mod webhook_jobs;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use crate::HasErrorCode;
 pub use crate::failure::SourceError;
 
 pub use error::{SyncError, SyncResult};
+pub use webhook_jobs::{Delivered, DELIVERY_ATTEMPTS};
 
 /// Runs syncs and reads the sync log. Cheap to clone.
 #[derive(Clone)]
@@ -94,6 +96,11 @@ impl SyncRunner {
     /// The CRM this runner writes to (the same event bus the window and the engine see).
     pub fn crm(&self) -> &crate::crm::Crm {
         &self.crm
+    }
+
+    /// The providers it works through (another runner on the same database shares them).
+    pub fn providers(&self) -> &Providers {
+        &self.providers
     }
 
     /// The first connected account (of any provider Cremmy connects to) that granted `feature`.

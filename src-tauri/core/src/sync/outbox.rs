@@ -21,6 +21,7 @@ use super::job_bodies::{
     ClientFolderJob, DealDraftJob, ExportSheetsJob, GenerateDocJob, SendEmailJob, TaskEventJob,
 };
 use super::texting::SendTextJob;
+use super::webhook_jobs::WebhookJob;
 use super::{SyncError, SyncResult, SyncRunner};
 use crate::backoff::random_jitter;
 use crate::jobs::{self, after_failure, AfterFailure, Claimed, Failure, NewJob};
@@ -57,6 +58,7 @@ const KINDS: &[(JobKind, Erased)] = &[
     (ExportSheetsJob::KIND, erased::<ExportSheetsJob>),
     (TaskEventJob::KIND, erased::<TaskEventJob>),
     (SendTextJob::KIND, erased::<SendTextJob>),
+    (WebhookJob::KIND, erased::<WebhookJob>),
 ];
 
 /// Reads a stored job of kind `J` and runs one attempt; the result comes back as JSON.
@@ -164,7 +166,15 @@ impl SyncRunner {
     ) -> SyncResult<J::Done> {
         let now = self.clock.now();
         let key = jobs::new_key(J::KIND, now);
-        let id = self.enqueue(&job, &key, title, INTERACTIVE).await?;
+        let id = self
+            .enqueue(
+                &job,
+                &key,
+                title,
+                INTERACTIVE,
+                jobs::JOB_BACKOFF.max_attempts,
+            )
+            .await?;
         let claimed = jobs::claim(&self.db, id, now)
             .await?
             .ok_or(SyncError::JobNotQueued { id })?;
@@ -177,6 +187,7 @@ impl SyncRunner {
         key: &str,
         title: &str,
         priority: i64,
+        max_attempts: u32,
     ) -> SyncResult<i64> {
         let payload = serde_json::to_string(job).map_err(|source| SyncError::UnreadableJob {
             kind: J::KIND,
@@ -188,6 +199,7 @@ impl SyncRunner {
             key,
             title,
             priority,
+            max_attempts,
         };
         Ok(jobs::enqueue(&self.db, &new, self.clock.now()).await?)
     }
@@ -200,7 +212,22 @@ impl SyncRunner {
         key: &str,
         title: &str,
     ) -> Option<tokio::task::JoinHandle<SyncResult<J::Done>>> {
-        let id = self.enqueue(&job, key, title, BACKGROUND).await.ok()?;
+        self.submit_background_with(job, key, title, jobs::JOB_BACKOFF.max_attempts)
+            .await
+    }
+
+    /// [`Self::submit_background`] with its own number of attempts.
+    pub(super) async fn submit_background_with<J: OutboxJob>(
+        &self,
+        job: J,
+        key: &str,
+        title: &str,
+        max_attempts: u32,
+    ) -> Option<tokio::task::JoinHandle<SyncResult<J::Done>>> {
+        let id = self
+            .enqueue(&job, key, title, BACKGROUND, max_attempts)
+            .await
+            .ok()?;
         let claimed = jobs::claim(&self.db, id, self.clock.now()).await.ok()??;
         let runner = self.clone();
         Some(tokio::spawn(async move {
@@ -229,6 +256,12 @@ impl SyncRunner {
     /// Runs every job that is due (the engine's tick). Returns how many attempts were made.
     pub async fn run_due_jobs(&self) -> SyncResult<u32> {
         let mut ran = 0;
+        // Events the bus's follow-ups have not handed to webhook endpoints yet (the app stopped
+        // first, or a change came from another process) go out first.
+        for delivery in self.dispatch_events().await? {
+            ran += 1;
+            let _ = delivery.await;
+        }
         while let Some(job) = jobs::claim_due(&self.db, self.clock.now()).await? {
             ran += 1;
             // A failure is recorded on the job; the others still run.

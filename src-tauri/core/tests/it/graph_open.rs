@@ -157,6 +157,7 @@ async fn claiming_a_job_or_starting_a_run_takes_a_lease_that_the_heartbeat_renew
         key: "claim-me",
         title: "Export",
         priority: 0,
+        max_attempts: cremmy_core::jobs::JOB_BACKOFF.max_attempts,
     };
     let claimed = cremmy_core::jobs::enqueue(db, &export, T0).await.unwrap();
     cremmy_core::jobs::claim(db, claimed, T0)

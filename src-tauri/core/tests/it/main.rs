@@ -45,3 +45,5 @@ mod texting_whatsapp;
 mod today;
 mod twilio_client;
 mod untrusted_input;
+mod webhook_events;
+mod webhooks;

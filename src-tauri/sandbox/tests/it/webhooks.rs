@@ -116,6 +116,23 @@ async fn the_receiver_verifies_signature_and_tolerance() {
     }
     let got = received(&sb).await;
     assert_eq!(got["deliveries"][0]["rejection"], "timestamp too new");
+    let moved = http()
+        .post(format!("{}_sandbox/webhooks/zap/clock", sb.base_url()))
+        .json(&json!({ "now": TS }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200, "{}", moved.text().await.unwrap());
+    assert_eq!(
+        post(&sb, &signed(ID, TS, SIGNATURE), BODY).await.0,
+        200,
+        "the clock moved back"
+    );
+    assert_eq!(
+        received(&sb).await["deliveries"].as_array().unwrap().len(),
+        2,
+        "what was received stays"
+    );
 }
 
 #[tokio::test]

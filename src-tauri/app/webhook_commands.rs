@@ -1,0 +1,101 @@
+//! Commands of Settings → Webhooks: the endpoints, their secrets (shown once), the push log,
+//! "Send test event" and "Redeliver". One-liners like `commands.rs`.
+
+use cremmy_core::HasErrorCode;
+use cremmy_protocol::crm::Id;
+use cremmy_protocol::webhooks::{
+    WebhookAttempt, WebhookEndpoint, WebhookEndpointInput, WebhookSecret,
+};
+use cremmy_protocol::ApiError;
+use tauri::State;
+
+use crate::desktop::Backend;
+
+type Reply<T> = Result<T, ApiError>;
+
+fn api<E: HasErrorCode>(e: E) -> ApiError {
+    e.to_api_error()
+}
+
+#[tauri::command]
+pub async fn webhook_endpoints(b: State<'_, Backend>) -> Reply<Vec<WebhookEndpoint>> {
+    b.opened()?.sync.webhook_endpoints().await.map_err(api)
+}
+
+/// The new endpoint and its signing secret (the only time the window sees it).
+#[tauri::command]
+pub async fn create_webhook_endpoint(
+    b: State<'_, Backend>,
+    input: WebhookEndpointInput,
+) -> Reply<WebhookSecret> {
+    b.opened()?
+        .sync
+        .create_webhook_endpoint(&input)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn update_webhook_endpoint(
+    b: State<'_, Backend>,
+    id: Id,
+    input: WebhookEndpointInput,
+) -> Reply<WebhookEndpoint> {
+    b.opened()?
+        .sync
+        .update_webhook_endpoint(id, &input)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn delete_webhook_endpoint(b: State<'_, Backend>, id: Id) -> Reply<()> {
+    b.opened()?
+        .sync
+        .delete_webhook_endpoint(id)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn rotate_webhook_secret(b: State<'_, Backend>, id: Id) -> Reply<WebhookSecret> {
+    b.opened()?
+        .sync
+        .rotate_webhook_secret(id)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn webhook_attempts(
+    b: State<'_, Backend>,
+    endpoint_id: Id,
+) -> Reply<Vec<WebhookAttempt>> {
+    b.opened()?
+        .sync
+        .webhook_attempts(endpoint_id)
+        .await
+        .map_err(api)
+}
+
+/// "Send test event": the endpoint's HTTP status when it took it.
+#[tauri::command]
+pub async fn send_test_webhook(b: State<'_, Backend>, endpoint_id: Id) -> Reply<u16> {
+    b.opened()?
+        .sync
+        .send_test_webhook(endpoint_id)
+        .await
+        .map(|d| d.status)
+        .map_err(api)
+}
+
+/// "Redeliver" on a push-log row: the same event id and body again.
+#[tauri::command]
+pub async fn redeliver_webhook(b: State<'_, Backend>, attempt_id: Id) -> Reply<u16> {
+    b.opened()?
+        .sync
+        .redeliver_webhook(attempt_id)
+        .await
+        .map(|d| d.status)
+        .map_err(api)
+}
