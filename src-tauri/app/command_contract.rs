@@ -16,7 +16,7 @@ pub struct Sources<'a> {
     /// `src-tauri/app/commands.rs` and the other `*_commands.rs` files (see `FILES`),
     /// concatenated.
     pub handlers: &'a str,
-    /// `ui/src/api.rs` and its submodules `ui/src/api/overview.rs` and `webhooks.rs`, concatenated.
+    /// `ui/src/api.rs` and its submodules `ui/src/api/overview.rs` and `automation.rs`, concatenated.
     pub api: &'a str,
     /// `src-tauri/capabilities/main.json`
     pub capability: &'a str,
@@ -30,10 +30,10 @@ pub const FILES: [&str; 11] = [
     "src-tauri/app/texting_commands.rs",
     "src-tauri/app/report_commands.rs",
     "src-tauri/app/clients_commands.rs",
-    "src-tauri/app/webhook_commands.rs",
+    "src-tauri/app/automation_commands.rs",
     "ui/src/api.rs",
     "ui/src/api/overview.rs",
-    "ui/src/api/webhooks.rs",
+    "ui/src/api/automation.rs",
     "src-tauri/capabilities/main.json",
 ];
 

@@ -583,14 +583,20 @@ macro_rules! all_commands {
             clients_commands::client_score,
             clients_commands::score_settings,
             clients_commands::set_score_settings,
-            webhook_commands::webhook_endpoints,
-            webhook_commands::create_webhook_endpoint,
-            webhook_commands::update_webhook_endpoint,
-            webhook_commands::delete_webhook_endpoint,
-            webhook_commands::rotate_webhook_secret,
-            webhook_commands::webhook_attempts,
-            webhook_commands::send_test_webhook,
-            webhook_commands::redeliver_webhook
+            automation_commands::webhook_endpoints,
+            automation_commands::create_webhook_endpoint,
+            automation_commands::update_webhook_endpoint,
+            automation_commands::delete_webhook_endpoint,
+            automation_commands::rotate_webhook_secret,
+            automation_commands::webhook_attempts,
+            automation_commands::send_test_webhook,
+            automation_commands::redeliver_webhook,
+            automation_commands::automation_rules,
+            automation_commands::create_rule,
+            automation_commands::update_rule,
+            automation_commands::delete_rule,
+            automation_commands::rule_runs,
+            automation_commands::dry_run_rule
         ]
     };
 }

@@ -1,6 +1,7 @@
 //! The desktop shell: parses the command line, then either runs a headless CLI command or opens
 //! the window. It wires the core to Tauri and holds no domain logic.
 
+mod automation_commands;
 mod browser;
 mod cli;
 mod cli_accounts;
@@ -17,7 +18,6 @@ mod report_commands;
 mod system_clock;
 mod texting_commands;
 mod tray;
-mod webhook_commands;
 
 use std::process::ExitCode;
 

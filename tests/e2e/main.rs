@@ -4,6 +4,7 @@
 //! state under `test-output/screenshots/`.
 
 mod accounts;
+mod automation;
 mod cli;
 mod cli_overview;
 mod clients_list;

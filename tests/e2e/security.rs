@@ -32,7 +32,7 @@ fn the_main_window_is_granted_exactly_the_commands_the_ui_uses() {
         "texting_commands.rs",
         "report_commands.rs",
         "clients_commands.rs",
-        "webhook_commands.rs",
+        "automation_commands.rs",
     ]
     .iter()
     .map(|f| {

@@ -35,10 +35,10 @@ async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Rep
     }
 }
 
+mod automation;
 mod overview;
-mod webhooks;
+pub use automation::*;
 pub use overview::*;
-pub use webhooks::*;
 
 #[derive(Serialize)]
 struct NoArgs {}

@@ -1,4 +1,5 @@
-//! Follow-up work, subscribed to the domain event bus: a new client gets its Drive folder (when
+//! Follow-up work, subscribed to the domain event bus: new journal events go to webhook endpoints
+//! and automation rules; a new client gets its Drive folder (when
 //! the user asked for one), a deal entering the drafting stage gets its proposal draft, a task on
 //! the calendar moves its event. Each follow-up is an outbox job, so it survives a crash and
 //! retries on its own; this task only decides and queues.
@@ -22,6 +23,9 @@ pub fn start(runner: SyncRunner) -> tokio::task::JoinHandle<()> {
                     // (the deliveries run on their own; the engine's tick catches up on misses).
                     if let Err(e) = runner.dispatch_events().await {
                         eprintln!("warning: events not handed to webhooks yet: {e}");
+                    }
+                    if let Err(e) = runner.run_rules().await {
+                        eprintln!("warning: automation rules not run yet: {e}");
                     }
                     bus.mark_handled(1);
                 }

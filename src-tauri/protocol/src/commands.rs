@@ -64,6 +64,12 @@ pub const ROTATE_WEBHOOK_SECRET: &str = "rotate_webhook_secret";
 pub const WEBHOOK_ATTEMPTS: &str = "webhook_attempts";
 pub const SEND_TEST_WEBHOOK: &str = "send_test_webhook";
 pub const REDELIVER_WEBHOOK: &str = "redeliver_webhook";
+pub const AUTOMATION_RULES: &str = "automation_rules";
+pub const CREATE_RULE: &str = "create_rule";
+pub const UPDATE_RULE: &str = "update_rule";
+pub const DELETE_RULE: &str = "delete_rule";
+pub const RULE_RUNS: &str = "rule_runs";
+pub const DRY_RUN_RULE: &str = "dry_run_rule";
 
 pub const LOG_NOTE: &str = "log_note";
 pub const TIMELINE: &str = "timeline";
@@ -231,4 +237,10 @@ pub const ALL: &[&str] = &[
     WEBHOOK_ATTEMPTS,
     SEND_TEST_WEBHOOK,
     REDELIVER_WEBHOOK,
+    AUTOMATION_RULES,
+    CREATE_RULE,
+    UPDATE_RULE,
+    DELETE_RULE,
+    RULE_RUNS,
+    DRY_RUN_RULE,
 ];

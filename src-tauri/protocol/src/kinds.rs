@@ -64,6 +64,8 @@ stored_names! {
         Calls = "calls",
         /// The user's outbound webhook endpoints.
         Webhooks = "webhooks",
+        /// The user's automation rules.
+        Automation = "automation",
     }
 }
 
@@ -89,6 +91,8 @@ stored_names! {
         Reminders = "reminders",
         /// An event pushed to a webhook endpoint.
         Deliver = "deliver",
+        /// An automation rule's actions.
+        Rule = "rule",
     }
 }
 
@@ -120,6 +124,7 @@ stored_names! {
         TaskEvent = "task_event",
         SendText = "send_text",
         WebhookDelivery = "webhook_delivery",
+        RuleRun = "rule_run",
     }
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod accounts;
+pub mod automation;
 pub mod commands;
 pub mod crm;
 pub mod csv;

@@ -1,3 +1,4 @@
+pub mod automation;
 pub mod board;
 pub mod bulk_text;
 pub mod client_page;

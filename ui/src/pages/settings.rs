@@ -85,6 +85,7 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
         <super::money_settings::MoneySettingsCard />
         <super::lead_score::ScoreSettingsCard />
+        <super::automation::AutomationCard />
         <super::webhooks::WebhooksCard />
         <super::desktop_settings::DesktopSettingsCard />
         <super::draft_settings::DraftSettings />

@@ -2,10 +2,12 @@
 //! needs from a provider (defined here, where they are used), pure plans with table tests, and
 //! executors. A feature never names a provider, and never imports the sync runner that calls it.
 
+pub mod automation;
 pub mod calendar;
 pub mod call_log;
 pub mod client_folder;
 pub mod doc_templates;
+pub mod event_journal;
 pub mod leads;
 pub mod mail;
 pub mod pipeline_export;

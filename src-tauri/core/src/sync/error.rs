@@ -28,6 +28,8 @@ pub enum SyncError {
     #[error(transparent)]
     Webhooks(#[from] crate::features::webhooks::WebhookError),
     #[error(transparent)]
+    Automation(#[from] crate::features::automation::AutomationError),
+    #[error(transparent)]
     Source(#[from] SourceError),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
@@ -80,6 +82,7 @@ impl SyncError {
         match self {
             SyncError::Accounts(e) => e.is_retryable(),
             SyncError::Webhooks(e) => e.is_retryable(),
+            SyncError::Automation(e) => e.is_retryable(),
             SyncError::NoAccountFor { .. } | SyncError::Invalid { .. } => false,
             SyncError::Queued { .. } | SyncError::JobNotQueued { .. } => false,
             SyncError::BackgroundStopped { .. } => true,
@@ -104,6 +107,7 @@ impl SyncError {
             Some(fault) => fault.is_input_error(),
             None => match self {
                 SyncError::Webhooks(e) => e.is_input_error(),
+                SyncError::Automation(e) => e.is_input_error(),
                 _ => matches!(self, SyncError::Invalid { .. }),
             },
         }
@@ -131,6 +135,7 @@ impl HasErrorCode for SyncError {
         match self {
             SyncError::Accounts(e) => e.code(),
             SyncError::Webhooks(e) => e.code(),
+            SyncError::Automation(e) => e.code(),
             SyncError::NoAccountFor { .. } => ErrorCode::NotConfigured,
             SyncError::Invalid { .. } => ErrorCode::InvalidInput,
             SyncError::Queued { cause, .. } => cause.code(),

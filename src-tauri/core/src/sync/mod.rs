@@ -10,6 +10,7 @@ pub mod log;
 pub mod outbox;
 mod preferences;
 mod pulls;
+mod rule_jobs;
 mod texting;
 mod webhook_jobs;
 
@@ -44,6 +45,9 @@ pub struct SyncRunner {
     running: Arc<tokio::sync::Mutex<()>>,
     /// Folder creation one at a time, so two clicks cannot both find nothing and both create.
     folders: Arc<tokio::sync::Mutex<()>>,
+    /// Rules are judged, and their actions run, one at a time: the events an action causes are
+    /// marked as the rule's before anything judges them.
+    rules_lock: Arc<tokio::sync::Mutex<()>>,
     /// Where the running sync is (`None` between runs).
     progress: Arc<tokio::sync::watch::Sender<Option<SyncProgress>>>,
     /// Bumped when a sync of everything finishes, whoever started it (the engine republishes
@@ -64,6 +68,7 @@ impl SyncRunner {
             mail: MailSettings::default(),
             running: Arc::default(),
             folders: Arc::default(),
+            rules_lock: Arc::default(),
             progress: Arc::new(tokio::sync::watch::channel(None).0),
             finished: Arc::new(tokio::sync::watch::channel(0).0),
         }

@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::job_bodies::{
     ClientFolderJob, DealDraftJob, ExportSheetsJob, GenerateDocJob, SendEmailJob, TaskEventJob,
 };
+use super::rule_jobs::RuleRunJob;
 use super::texting::SendTextJob;
 use super::webhook_jobs::WebhookJob;
 use super::{SyncError, SyncResult, SyncRunner};
@@ -59,6 +60,7 @@ const KINDS: &[(JobKind, Erased)] = &[
     (TaskEventJob::KIND, erased::<TaskEventJob>),
     (SendTextJob::KIND, erased::<SendTextJob>),
     (WebhookJob::KIND, erased::<WebhookJob>),
+    (RuleRunJob::KIND, erased::<RuleRunJob>),
 ];
 
 /// Reads a stored job of kind `J` and runs one attempt; the result comes back as JSON.
@@ -256,11 +258,16 @@ impl SyncRunner {
     /// Runs every job that is due (the engine's tick). Returns how many attempts were made.
     pub async fn run_due_jobs(&self) -> SyncResult<u32> {
         let mut ran = 0;
-        // Events the bus's follow-ups have not handed to webhook endpoints yet (the app stopped
+        // Events the bus's follow-ups have not handed to webhook endpoints or rules yet (the app stopped
         // first, or a change came from another process) go out first.
         for delivery in self.dispatch_events().await? {
             ran += 1;
             let _ = delivery.await;
+        }
+        // And to the automation rules (their due runs are jobs, claimed below or started here).
+        for run in self.run_rules().await? {
+            ran += 1;
+            let _ = run.await;
         }
         while let Some(job) = jobs::claim_due(&self.db, self.clock.now()).await? {
             ran += 1;

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::log::{RunOutcome, RunSpec};
 use super::outbox::{JobRun, OutboxJob};
 use super::{SyncResult, SyncRunner};
-use crate::features::webhooks::payload::{self, JournalEvent, JOURNAL_COLUMNS};
+use crate::features::event_journal::{JournalEvent, JOURNAL_COLUMNS};
+use crate::features::webhooks::payload;
 use crate::features::webhooks::{self as hooks, signing, Outcome, WebhookError};
 
 /// 30 s, 1, 2 … 32 min, then hourly: 80 attempts span about three days.

@@ -372,7 +372,7 @@ fn shell_commands_call_one_core_function() {
         "texting_commands.rs",
         "report_commands.rs",
         "clients_commands.rs",
-        "webhook_commands.rs",
+        "automation_commands.rs",
     ] {
         let text = std::fs::read_to_string(app_src().join(file)).unwrap();
         for piece in text.split("#[tauri::command]").skip(1) {

@@ -4,6 +4,8 @@ mod accounts;
 mod accounts_grants;
 mod accounts_support;
 mod accounts_tokens;
+mod automation;
+mod automation_rules;
 mod backup;
 mod calendar_sync;
 mod client_selection;

@@ -10,30 +10,7 @@ use sqlx::SqlitePool;
 
 use crate::clock::Timestamp;
 use crate::crm::iso_utc;
-
-/// An event journal row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct JournalEvent {
-    pub id: Id,
-    pub gid: String,
-    pub kind: String,
-    pub client_id: Option<Id>,
-    pub deal_id: Option<Id>,
-    pub activity_id: Option<Id>,
-    pub from_stage_id: Option<Id>,
-    pub to_stage_id: Option<Id>,
-    pub detail: Option<String>,
-    pub occurred_at: Timestamp,
-    pub recorded_at: Timestamp,
-}
-
-pub const JOURNAL_COLUMNS: &str = "id, gid, kind, client_id, deal_id, activity_id, from_stage_id, to_stage_id, detail, occurred_at, recorded_at";
-
-impl JournalEvent {
-    pub fn kind(&self) -> EventKind {
-        EventKind::parse(&self.kind)
-    }
-}
+use crate::features::event_journal::JournalEvent;
 
 /// The JSON body for `event`, as it stands in the database now.
 pub async fn build(pool: &SqlitePool, event: &JournalEvent) -> Result<String, sqlx::Error> {

@@ -1,6 +1,7 @@
-//! The typed calls of Settings → Webhooks. Part of `api` (same rules: every call returns
+//! The typed calls of Settings → Automation and Settings → Webhooks. Part of `api` (same rules: every call returns
 //! `Result<T, ApiError>`).
 
+use cremmy_protocol::automation::{DryRun, Rule, RuleInput, RuleRun};
 use cremmy_protocol::commands as cmd;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::webhooks::{
@@ -55,4 +56,30 @@ pub async fn redeliver_webhook(attempt_id: Id) -> Reply<u16> {
         attempt_id: Id,
     }
     call(cmd::REDELIVER_WEBHOOK, &A { attempt_id }).await
+}
+
+pub async fn automation_rules() -> Reply<Vec<Rule>> {
+    call(cmd::AUTOMATION_RULES, &NoArgs {}).await
+}
+pub async fn create_rule(input: RuleInput) -> Reply<Rule> {
+    call(cmd::CREATE_RULE, &InputArg { input: &input }).await
+}
+pub async fn update_rule(id: Id, input: RuleInput) -> Reply<Rule> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        id: Id,
+        input: &'a RuleInput,
+    }
+    call(cmd::UPDATE_RULE, &A { id, input: &input }).await
+}
+pub async fn delete_rule(id: Id) -> Reply<()> {
+    call(cmd::DELETE_RULE, &IdArg { id }).await
+}
+/// The rule's history, newest first.
+pub async fn rule_runs(id: Id) -> Reply<Vec<RuleRun>> {
+    call(cmd::RULE_RUNS, &IdArg { id }).await
+}
+/// What the form's rule would have done over the last 30 days (writes nothing).
+pub async fn dry_run_rule(input: RuleInput) -> Reply<DryRun> {
+    call(cmd::DRY_RUN_RULE, &InputArg { input: &input }).await
 }

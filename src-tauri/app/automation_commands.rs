@@ -1,7 +1,9 @@
-//! Commands of Settings → Webhooks: the endpoints, their secrets (shown once), the push log,
-//! "Send test event" and "Redeliver". One-liners like `commands.rs`.
+//! Commands of Settings → Automation (rules, their history, the dry run) and Settings → Webhooks
+//! (the endpoints, their secrets shown once, the push log, "Send test event" and "Redeliver").
+//! One-liners like `commands.rs`.
 
 use cremmy_core::HasErrorCode;
+use cremmy_protocol::automation::{DryRun, Rule, RuleInput, RuleRun};
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::webhooks::{
     WebhookAttempt, WebhookEndpoint, WebhookEndpointInput, WebhookSecret,
@@ -98,4 +100,37 @@ pub async fn redeliver_webhook(b: State<'_, Backend>, attempt_id: Id) -> Reply<u
         .await
         .map(|d| d.status)
         .map_err(api)
+}
+
+#[tauri::command]
+pub async fn automation_rules(b: State<'_, Backend>) -> Reply<Vec<Rule>> {
+    b.opened()?.sync.automation_rules().await.map_err(api)
+}
+
+/// A new rule; it acts on events from now on.
+#[tauri::command]
+pub async fn create_rule(b: State<'_, Backend>, input: RuleInput) -> Reply<Rule> {
+    b.opened()?.sync.create_rule(&input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn update_rule(b: State<'_, Backend>, id: Id, input: RuleInput) -> Reply<Rule> {
+    b.opened()?.sync.update_rule(id, &input).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn delete_rule(b: State<'_, Backend>, id: Id) -> Reply<()> {
+    b.opened()?.sync.delete_rule(id).await.map_err(api)
+}
+
+/// The rule's history, newest first.
+#[tauri::command]
+pub async fn rule_runs(b: State<'_, Backend>, id: Id) -> Reply<Vec<RuleRun>> {
+    b.opened()?.sync.rule_runs(id).await.map_err(api)
+}
+
+/// What the form's rule would have done over the last 30 days; writes nothing.
+#[tauri::command]
+pub async fn dry_run_rule(b: State<'_, Backend>, input: RuleInput) -> Reply<DryRun> {
+    b.opened()?.sync.dry_run_rule(&input).await.map_err(api)
 }

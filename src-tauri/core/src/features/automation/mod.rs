@@ -1,0 +1,370 @@
+//! Automation rules, the pure half: whether a rule acts on an event (its trigger, conditions and
+//! the loop guard), when (its delay, in the user's local time), what a task title says, and what
+//! a form may save. The runner (`sync::rule_jobs`) reads the facts and does the actions.
+
+pub mod store;
+
+use cremmy_protocol::automation::{Condition, Delay, RuleAction, RuleInput};
+use cremmy_protocol::crm::{Id, Stage};
+use cremmy_protocol::kinds::EventKind;
+use cremmy_protocol::ErrorCode;
+
+use crate::clock::Timestamp;
+
+const DAY_MS: i64 = 86_400_000;
+/// A rule acting on an event made by a rule acting on an event made by a rule… stops here.
+pub const MAX_DEPTH: i64 = 3;
+/// What a task title may ask for.
+pub const TITLE_VARIABLES: &[&str] = &["client", "deal", "stage"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum AutomationError {
+    #[error("Check the rule's {field}: {reason}.")]
+    Invalid { field: &'static str, reason: String },
+    #[error("Rule {id} does not exist (any more).")]
+    NotFound { id: Id },
+    #[error("The rule's action cannot run: {reason}.")]
+    ActionFailed { reason: String },
+    #[error(transparent)]
+    Crm(#[from] crate::crm::CrmError),
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl AutomationError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> AutomationError {
+        AutomationError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AutomationError::Db(e) => crate::db::is_busy(e),
+            _ => false,
+        }
+    }
+
+    pub fn is_input_error(&self) -> bool {
+        matches!(self, AutomationError::Invalid { .. })
+    }
+}
+
+impl crate::HasErrorCode for AutomationError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            AutomationError::Invalid { .. } => ErrorCode::InvalidInput,
+            AutomationError::NotFound { .. } => ErrorCode::NotFound,
+            AutomationError::ActionFailed { .. } => ErrorCode::Conflict,
+            AutomationError::Crm(e) => e.code(),
+            AutomationError::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+pub type AutomationResult<T> = Result<T, AutomationError>;
+
+/// The deal an event is about, as conditions and actions need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealFacts {
+    pub id: Id,
+    pub title: String,
+    pub stage_id: Id,
+    pub stage: String,
+    pub value_minor: i64,
+    pub currency: String,
+}
+
+/// What is known about an event when a rule looks at it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFacts {
+    pub event_id: Id,
+    pub kind: Option<EventKind>,
+    pub occurred_at: Timestamp,
+    pub client_id: Option<Id>,
+    pub client_name: Option<String>,
+    pub deal: Option<DealFacts>,
+    pub tags: Vec<String>,
+    pub has_email: bool,
+    pub has_phone: bool,
+    /// (custom field name, value)
+    pub fields: Vec<(String, String)>,
+    /// The rules whose actions led to this event, and how many in a row.
+    pub chain: Vec<Id>,
+    pub depth: i64,
+}
+
+/// Whether a rule acts on an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Act,
+    /// A condition does not hold (nothing is recorded).
+    Skip,
+    /// It would act, but must not: the reason goes to the rule's history.
+    Refuse(String),
+}
+
+/// Trigger, conditions, then the loop guard. `offset_minutes`: the user's UTC offset at the
+/// event (for the hours condition).
+pub fn judge(
+    rule_id: Id,
+    trigger: EventKind,
+    conditions: &[Condition],
+    e: &EventFacts,
+    offset_minutes: i32,
+) -> Verdict {
+    if e.kind != Some(trigger) || !conditions.iter().all(|c| holds(c, e, offset_minutes)) {
+        return Verdict::Skip;
+    }
+    if e.chain.contains(&rule_id) {
+        return Verdict::Refuse("not run: this rule's own action caused the event".into());
+    }
+    if e.depth >= MAX_DEPTH {
+        return Verdict::Refuse(format!(
+            "not run: {} rules in a row led here; chains stop at {MAX_DEPTH}",
+            e.depth
+        ));
+    }
+    Verdict::Act
+}
+
+fn holds(c: &Condition, e: &EventFacts, offset_minutes: i32) -> bool {
+    let deal = e.deal.as_ref();
+    match c {
+        Condition::Stage { stage_id } => deal.is_some_and(|d| d.stage_id == *stage_id),
+        Condition::HasTag { tag } => e.tags.iter().any(|t| t.eq_ignore_ascii_case(tag.trim())),
+        Condition::ValueAtLeast { minor } => deal.is_some_and(|d| d.value_minor >= *minor),
+        Condition::Currency { currency } => {
+            deal.is_some_and(|d| d.currency.eq_ignore_ascii_case(currency.trim()))
+        }
+        Condition::HasEmail => e.has_email,
+        Condition::HasPhone => e.has_phone,
+        Condition::CustomField { field, equals } => e.fields.iter().any(|(f, v)| {
+            f.eq_ignore_ascii_case(field.trim()) && v.trim().eq_ignore_ascii_case(equals.trim())
+        }),
+        Condition::Hours { from, to } => {
+            let local = e.occurred_at + i64::from(offset_minutes) * 60_000;
+            let hour = local.rem_euclid(DAY_MS) / 3_600_000;
+            let (from, to) = (i64::from(*from), i64::from(*to));
+            if from <= to {
+                (from..to).contains(&hour)
+            } else {
+                hour >= from || hour < to
+            }
+        }
+    }
+}
+
+/// When a rule with `delay` acts on an event at `at` (UTC ms), `offset_minutes` being the
+/// user's UTC offset.
+pub fn due_at(delay: Option<&Delay>, at: Timestamp, offset_minutes: i32) -> Timestamp {
+    match delay {
+        None => at,
+        Some(Delay::After { minutes }) => at + minutes * 60_000,
+        Some(Delay::NextWorkingDayAt { hour, minute }) => {
+            let offset = i64::from(offset_minutes) * 60_000;
+            let mut day = (at + offset).div_euclid(DAY_MS) + 1;
+            // 1970-01-01 was a Thursday: (day + 3) mod 7 is 0 on Mondays.
+            while (day + 3).rem_euclid(7) >= 5 {
+                day += 1;
+            }
+            day * DAY_MS + i64::from(*hour) * 3_600_000 + i64::from(*minute) * 60_000 - offset
+        }
+    }
+}
+
+/// A task title with `{client}`, `{deal}` and `{stage}` filled in (empty when unknown).
+pub fn render_title(title: &str, e: &EventFacts) -> String {
+    let deal = e.deal.as_ref();
+    title
+        .replace("{client}", e.client_name.as_deref().unwrap_or(""))
+        .replace("{deal}", deal.map_or("", |d| d.title.as_str()))
+        .replace("{stage}", deal.map_or("", |d| d.stage.as_str()))
+        .trim()
+        .to_string()
+}
+
+fn deal_event(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::DealCreated
+            | EventKind::DealStageChanged
+            | EventKind::DealWon
+            | EventKind::DealLost
+    )
+}
+
+/// The form as it may be saved: names trimmed, stages and endpoints that exist, title variables
+/// Cremmy knows, deal conditions and actions only on deal events, sane numbers.
+pub fn validate(
+    input: &RuleInput,
+    stages: &[Stage],
+    endpoints: &[Id],
+) -> AutomationResult<RuleInput> {
+    let mut clean = input.clone();
+    clean.name = input.name.trim().to_string();
+    if clean.name.is_empty() || clean.name.chars().count() > 120 {
+        return Err(AutomationError::invalid(
+            "name",
+            "give it a name of 1 to 120 characters",
+        ));
+    }
+    if input.trigger == EventKind::Test || input.trigger == EventKind::Unknown {
+        return Err(AutomationError::invalid("trigger", "choose an event"));
+    }
+    if input.actions.is_empty() || input.actions.len() > 10 {
+        return Err(AutomationError::invalid("actions", "add 1 to 10 actions"));
+    }
+    let on_deal = deal_event(input.trigger);
+    let stage_known = |id: &Id| stages.iter().any(|s| s.id == *id);
+    for c in &input.conditions {
+        let needs_deal = matches!(
+            c,
+            Condition::Stage { .. } | Condition::ValueAtLeast { .. } | Condition::Currency { .. }
+        );
+        if needs_deal && !on_deal {
+            return Err(AutomationError::invalid(
+                "conditions",
+                "stage, value and currency conditions need a deal event as the trigger",
+            ));
+        }
+        match c {
+            Condition::Stage { stage_id } if !stage_known(stage_id) => {
+                return Err(AutomationError::invalid(
+                    "conditions",
+                    "that stage does not exist",
+                ))
+            }
+            Condition::ValueAtLeast { minor } if *minor < 0 => {
+                return Err(AutomationError::invalid(
+                    "conditions",
+                    "a value is 0 or more",
+                ))
+            }
+            Condition::Hours { from, to } if *from > 23 || *to > 24 || from == to => {
+                return Err(AutomationError::invalid(
+                    "conditions",
+                    "hours run from 0 to 24, and from and to differ",
+                ))
+            }
+            Condition::HasTag { tag } | Condition::Currency { currency: tag }
+                if tag.trim().is_empty() =>
+            {
+                return Err(AutomationError::invalid(
+                    "conditions",
+                    "fill in the tag or currency",
+                ))
+            }
+            Condition::CustomField { field, .. } if field.trim().is_empty() => {
+                return Err(AutomationError::invalid(
+                    "conditions",
+                    "name the custom field",
+                ))
+            }
+            _ => {}
+        }
+    }
+    match &input.delay {
+        Some(Delay::After { minutes }) if !(1..=60 * 24 * 90).contains(minutes) => {
+            return Err(AutomationError::invalid("delay", "1 minute to 90 days"))
+        }
+        Some(Delay::NextWorkingDayAt { hour, minute }) if *hour > 23 || *minute > 59 => {
+            return Err(AutomationError::invalid(
+                "delay",
+                "a time of day from 00:00 to 23:59",
+            ))
+        }
+        _ => {}
+    }
+    for a in &input.actions {
+        match a {
+            RuleAction::CreateTask { title, due_in_days } => {
+                if title.trim().is_empty() {
+                    return Err(AutomationError::invalid("task title", "it is empty"));
+                }
+                check_variables(title)?;
+                if !(0..=365).contains(due_in_days) {
+                    return Err(AutomationError::invalid(
+                        "task due date",
+                        "0 to 365 days after",
+                    ));
+                }
+            }
+            RuleAction::MoveDeal { .. } | RuleAction::ProposalDraft if !on_deal => {
+                return Err(AutomationError::invalid(
+                    "actions",
+                    "moving a deal and drafting its proposal need a deal event as the trigger",
+                ))
+            }
+            RuleAction::MoveDeal { stage_id } if !stage_known(stage_id) => {
+                return Err(AutomationError::invalid(
+                    "actions",
+                    "that stage does not exist",
+                ))
+            }
+            RuleAction::AddTag { tag } | RuleAction::RemoveTag { tag } if tag.trim().is_empty() => {
+                return Err(AutomationError::invalid("actions", "fill in the tag"))
+            }
+            RuleAction::CallWebhook { endpoint_id } if !endpoints.contains(endpoint_id) => {
+                return Err(AutomationError::invalid(
+                    "actions",
+                    "that webhook endpoint does not exist",
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(clean)
+}
+
+/// Refuses `{name}` placeholders Cremmy would not fill, naming them.
+fn check_variables(title: &str) -> AutomationResult<()> {
+    let mut rest = title;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(AutomationError::invalid("task title", "a { is not closed"));
+        };
+        let name = &after[..close];
+        if !TITLE_VARIABLES.contains(&name) {
+            return Err(AutomationError::invalid(
+                "task title",
+                format!("it uses {{{name}}}; Cremmy fills {{client}}, {{deal}} and {{stage}}"),
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+/// An action in words, for the dry run and the history.
+pub fn describe(a: &RuleAction, e: &EventFacts, stages: &[Stage]) -> String {
+    let stage = |id: &Id| {
+        stages
+            .iter()
+            .find(|s| s.id == *id)
+            .map_or_else(|| format!("stage #{id}"), |s| s.name.clone())
+    };
+    let deal = e.deal.as_ref().map_or("the deal", |d| d.title.as_str());
+    let client = e.client_name.as_deref().unwrap_or("the client");
+    match a {
+        RuleAction::CreateTask { title, due_in_days } => format!(
+            "task \"{}\" due {}",
+            render_title(title, e),
+            match due_in_days {
+                0 => "the same day".to_string(),
+                1 => "a day later".to_string(),
+                n => format!("{n} days later"),
+            }
+        ),
+        RuleAction::MoveDeal { stage_id } => format!("move {deal} to {}", stage(stage_id)),
+        RuleAction::AddTag { tag } => format!("tag {client} {tag}"),
+        RuleAction::RemoveTag { tag } => format!("untag {client} {tag}"),
+        RuleAction::ClientFolder => format!("make {client}'s Drive folder"),
+        RuleAction::ProposalDraft => format!("draft the proposal for {deal}"),
+        RuleAction::CallWebhook { endpoint_id } => {
+            format!("send the event to webhook #{endpoint_id}")
+        }
+    }
+}

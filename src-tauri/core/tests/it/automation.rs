@@ -1,0 +1,417 @@
+//! Automation rules through the runner the window and the engine use, on a real database and the
+//! sandbox's webhook receiver: a won deal's task, tag and webhook, once per event even after a
+//! restart; a delay that fires at the right time on an injected clock; loops refused; a dry run
+//! that writes nothing.
+
+use cremmy_core::sync::SyncRunner;
+use cremmy_core::HasErrorCode;
+use cremmy_protocol::automation::{Condition, Delay, Rule, RuleAction, RuleInput, RuleRunStatus};
+use cremmy_protocol::crm::{DealInput, DealMove};
+use cremmy_protocol::kinds::EventKind;
+use cremmy_protocol::ErrorCode;
+use serde_json::json;
+
+use crate::support::{client, count, T0};
+use crate::texting::{text_world, TextWorld};
+use crate::webhooks::{endpoint, received, receiver, HOUR};
+
+/// Judges new events and waits for the runs started, until nothing more happens.
+async fn settle(sync: &SyncRunner) {
+    for _ in 0..10 {
+        let started = sync.run_rules().await.unwrap();
+        if started.is_empty() {
+            return;
+        }
+        for run in started {
+            let _ = run.await.unwrap();
+        }
+    }
+    panic!("rules kept acting after ten rounds");
+}
+
+async fn stage(w: &TextWorld, name: &str) -> i64 {
+    w.crm
+        .stages()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .id
+}
+
+async fn rule(
+    w: &TextWorld,
+    trigger: EventKind,
+    conditions: Vec<Condition>,
+    actions: Vec<RuleAction>,
+) -> Rule {
+    w.sync
+        .create_rule(&RuleInput {
+            name: format!("{} rule", trigger.label()),
+            trigger,
+            conditions,
+            delay: None,
+            actions,
+            enabled: true,
+        })
+        .await
+        .expect("the rule is saved")
+}
+
+async fn deal(w: &TextWorld, client_id: i64, title: &str) -> i64 {
+    w.crm
+        .create_deal(&DealInput {
+            client_id,
+            title: title.into(),
+            value_minor: 900_000,
+            ..DealInput::default()
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+async fn move_to(w: &TextWorld, deal_id: i64, name: &str) {
+    let stage_id = stage(w, name).await;
+    w.crm
+        .move_deal(DealMove {
+            deal_id,
+            stage_id,
+            index: 0,
+        })
+        .await
+        .unwrap();
+}
+
+async fn task_titles(w: &TextWorld) -> Vec<String> {
+    sqlx::query_scalar("SELECT title FROM tasks ORDER BY title")
+        .fetch_all(w.crm.database().pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
+    let w = text_world().await;
+    let zap = endpoint(&w, "zap", &[EventKind::ClientCreated]).await;
+    receiver(&w, "zap", &zap.secret, json!([])).await;
+    let won = stage(&w, "Won").await;
+    let r = rule(
+        &w,
+        EventKind::DealWon,
+        vec![Condition::ValueAtLeast { minor: 100_000 }],
+        vec![
+            RuleAction::CreateTask {
+                title: "Invoice {client} for {deal}".into(),
+                due_in_days: 0,
+            },
+            RuleAction::AddTag {
+                tag: "customer".into(),
+            },
+            RuleAction::CallWebhook {
+                endpoint_id: zap.endpoint.id,
+            },
+        ],
+    )
+    .await;
+    let acme = client(&w.crm, "Acme").await;
+    let small = w
+        .crm
+        .create_deal(&DealInput {
+            client_id: acme.id,
+            title: "Tiny".into(),
+            value_minor: 5_000,
+            ..DealInput::default()
+        })
+        .await
+        .unwrap();
+    let big = deal(&w, acme.id, "Audit").await;
+    move_to(&w, small.id, "Won").await;
+    move_to(&w, big, "Won").await;
+    settle(&w.sync).await;
+    assert_eq!(
+        task_titles(&w).await,
+        ["Invoice Acme for Audit"],
+        "the small deal fails the value condition"
+    );
+    assert!(w
+        .crm
+        .client(acme.id)
+        .await
+        .unwrap()
+        .tags
+        .contains(&"customer".to_string()));
+    // The rule hands the event to the outbox; the delivery runs on its own.
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = received(&w, "zap").await.0;
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let won_bodies: Vec<_> = got
+        .iter()
+        .filter(|d| d["body"].as_str().unwrap().contains("deal_won"))
+        .collect();
+    assert_eq!(won_bodies.len(), 1, "the rule's webhook: {got:#?}");
+    assert!(won_bodies[0]["verified"].as_bool().unwrap());
+
+    let history = w.sync.rule_runs(r.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].status, history[0].event),
+        (RuleRunStatus::Done, EventKind::DealWon)
+    );
+    assert!(
+        history[0]
+            .detail
+            .contains("task \"Invoice Acme for Audit\" created"),
+        "{}",
+        history[0].detail
+    );
+    let runs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sync_runs WHERE integration = 'automation'")
+            .fetch_one(w.crm.database().pool())
+            .await
+            .unwrap();
+    assert_eq!(runs, 1, "the run is in Sync history");
+
+    // Judging again, or after a restart, acts on nothing twice.
+    settle(&w.sync).await;
+    let restarted = SyncRunner::new(
+        w.crm.database().clone(),
+        w.clock.clone(),
+        w.sync.providers().clone(),
+    );
+    sqlx::query("DELETE FROM settings WHERE key = 'automation.cursor'")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    settle(&restarted).await;
+    assert_eq!(
+        task_titles(&w).await.len(),
+        1,
+        "once per event, even when the cursor is lost"
+    );
+    assert_eq!(w.sync.rule_runs(r.id).await.unwrap().len(), 1);
+    let _ = won;
+}
+
+#[tokio::test]
+async fn a_delayed_rule_fires_at_its_time() {
+    let w = text_world().await;
+    let mut input = RuleInput {
+        name: "Follow up after booking".into(),
+        trigger: EventKind::MeetingBooked,
+        conditions: vec![],
+        delay: Some(Delay::After {
+            minutes: 2 * 24 * 60,
+        }),
+        actions: vec![RuleAction::CreateTask {
+            title: "Follow up with {client}".into(),
+            due_in_days: 0,
+        }],
+        enabled: true,
+    };
+    let r = w.sync.create_rule(&input).await.unwrap();
+    let acme = client(&w.crm, "Acme").await;
+    w.crm
+        .record_external_activity(&cremmy_core::crm::ExternalActivity {
+            client_id: acme.id,
+            contact_id: None,
+            deal_id: None,
+            kind: cremmy_protocol::crm::ActivityKind::Meeting,
+            direction: cremmy_protocol::crm::Direction::None,
+            subject: "Kick-off".into(),
+            body: String::new(),
+            occurred_at: T0 + 5 * 24 * HOUR,
+            source: cremmy_protocol::crm::ActivitySource::Calendar,
+            external_id: "kick-off-uid".into(),
+        })
+        .await
+        .unwrap();
+    settle(&w.sync).await;
+    assert!(
+        task_titles(&w).await.is_empty(),
+        "not yet: two days after the booking"
+    );
+    let history = w.sync.rule_runs(r.id).await.unwrap();
+    assert_eq!(
+        (history[0].status, history[0].due_at),
+        (RuleRunStatus::Waiting, T0 + 48 * HOUR)
+    );
+    w.clock.advance(47 * HOUR);
+    w.sync.run_due_jobs().await.unwrap();
+    assert!(
+        task_titles(&w).await.is_empty(),
+        "47 hours later, still waiting"
+    );
+    w.clock.advance(HOUR);
+    w.sync.run_due_jobs().await.unwrap();
+    assert_eq!(task_titles(&w).await, ["Follow up with Acme"]);
+    assert_eq!(
+        w.sync.rule_runs(r.id).await.unwrap()[0].status,
+        RuleRunStatus::Done
+    );
+
+    // Switched off before its time, a waiting run does not act.
+    input.enabled = false;
+    let bob = client(&w.crm, "Bob's Bikes").await;
+    w.crm
+        .record_external_activity(&cremmy_core::crm::ExternalActivity {
+            client_id: bob.id,
+            contact_id: None,
+            deal_id: None,
+            kind: cremmy_protocol::crm::ActivityKind::Meeting,
+            direction: cremmy_protocol::crm::Direction::None,
+            subject: "Intro".into(),
+            body: String::new(),
+            occurred_at: T0 + 9 * 24 * HOUR,
+            source: cremmy_protocol::crm::ActivitySource::Calendar,
+            external_id: "intro-uid".into(),
+        })
+        .await
+        .unwrap();
+    settle(&w.sync).await;
+    w.sync.update_rule(r.id, &input).await.unwrap();
+    w.clock.advance(49 * HOUR);
+    w.sync.run_due_jobs().await.unwrap();
+    assert_eq!(task_titles(&w).await.len(), 1, "no task for Bob");
+    let last = &w.sync.rule_runs(r.id).await.unwrap()[0];
+    assert_eq!(last.status, RuleRunStatus::Refused);
+    assert!(last.detail.contains("switched off"), "{}", last.detail);
+}
+
+#[tokio::test]
+async fn loops_are_refused_and_chains_stop() {
+    let w = text_world().await;
+    let (lead, qualified, proposal, negotiation) = (
+        stage(&w, "Lead").await,
+        stage(&w, "Qualified").await,
+        stage(&w, "Proposal").await,
+        stage(&w, "Negotiation").await,
+    );
+    let step = |from: i64, to: i64| {
+        (
+            vec![Condition::Stage { stage_id: from }],
+            vec![RuleAction::MoveDeal { stage_id: to }],
+        )
+    };
+    let mut rules = Vec::new();
+    for (from, to) in [
+        (qualified, proposal),
+        (proposal, negotiation),
+        (negotiation, lead),
+        (lead, qualified),
+    ] {
+        let (c, a) = step(from, to);
+        rules.push(rule(&w, EventKind::DealStageChanged, c, a).await);
+    }
+    let acme = client(&w.crm, "Acme").await;
+    let d = deal(&w, acme.id, "Audit").await;
+    move_to(&w, d, "Qualified").await;
+    settle(&w.sync).await;
+    assert_eq!(
+        w.crm.deal(d).await.unwrap().stage_id,
+        lead,
+        "three rules acted, the fourth was stopped"
+    );
+    let last = &w.sync.rule_runs(rules[3].id).await.unwrap()[0];
+    assert_eq!(last.status, RuleRunStatus::Refused);
+    assert!(last.detail.contains("chains stop at 3"), "{}", last.detail);
+
+    // A rule whose own move would trigger it again.
+    let w = text_world().await;
+    let proposal = stage(&w, "Proposal").await;
+    let r = rule(
+        &w,
+        EventKind::DealStageChanged,
+        vec![],
+        vec![RuleAction::MoveDeal { stage_id: proposal }],
+    )
+    .await;
+    let acme = client(&w.crm, "Acme").await;
+    let d = deal(&w, acme.id, "Audit").await;
+    move_to(&w, d, "Negotiation").await;
+    settle(&w.sync).await;
+    assert_eq!(w.crm.deal(d).await.unwrap().stage_id, proposal);
+    let history = w.sync.rule_runs(r.id).await.unwrap();
+    let statuses: Vec<_> = history.iter().map(|h| h.status).collect();
+    assert_eq!(statuses, [RuleRunStatus::Refused, RuleRunStatus::Done]);
+    assert!(
+        history[0].detail.contains("own action caused the event"),
+        "{}",
+        history[0].detail
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_lists_what_would_happen_and_writes_nothing() {
+    let w = text_world().await;
+    let acme = client(&w.crm, "Acme").await;
+    let bob = client(&w.crm, "Bob's Bikes").await;
+    for (c, title) in [(acme.id, "Audit"), (bob.id, "Fleet")] {
+        let d = deal(&w, c, title).await;
+        move_to(&w, d, "Won").await;
+    }
+    w.clock.advance(HOUR);
+    let input = RuleInput {
+        name: "Invoice".into(),
+        trigger: EventKind::DealWon,
+        conditions: vec![Condition::HasTag { tag: "vip".into() }],
+        delay: Some(Delay::NextWorkingDayAt { hour: 9, minute: 0 }),
+        actions: vec![RuleAction::CreateTask {
+            title: "Invoice {deal}".into(),
+            due_in_days: 3,
+        }],
+        enabled: true,
+    };
+    let tables = [
+        "automation_rules",
+        "rule_runs",
+        "tasks",
+        "jobs",
+        "settings",
+        "event_journal",
+    ];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(count(&w.crm, t).await);
+    }
+    let dry = w.sync.dry_run_rule(&input).await.unwrap();
+    assert_eq!(
+        (dry.events_seen, dry.would.len()),
+        (2, 0),
+        "nobody is tagged vip"
+    );
+    w.crm
+        .edit_clients(&cremmy_protocol::crm::BulkClientEdit {
+            client_ids: vec![bob.id],
+            action: cremmy_protocol::crm::BulkClientAction::AddTag { tag: "VIP".into() },
+        })
+        .await
+        .unwrap();
+    let dry = w.sync.dry_run_rule(&input).await.unwrap();
+    assert_eq!(dry.would.len(), 1);
+    assert_eq!(dry.would[0].client_name.as_deref(), Some("Bob's Bikes"));
+    assert_eq!(
+        dry.would[0].actions,
+        ["task \"Invoice Fleet\" due 3 days later"]
+    );
+    assert!(dry.would[0].due_at > dry.would[0].occurred_at);
+    let mut after = Vec::new();
+    for t in tables {
+        after.push(count(&w.crm, t).await);
+    }
+    assert_eq!(before, after, "a dry run writes nothing: {tables:?}");
+    let mut bad = input.clone();
+    bad.actions = vec![RuleAction::CreateTask {
+        title: "Call {nobody}".into(),
+        due_in_days: 0,
+    }];
+    let e = w.sync.dry_run_rule(&bad).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(e.to_string().contains("{nobody}"), "{e}");
+}
