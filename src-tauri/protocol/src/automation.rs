@@ -87,6 +87,10 @@ pub enum RuleAction {
     MoveDeal {
         stage_id: Id,
     },
+    /// A deal in the first stage, in the home currency; `{client}` is filled in.
+    CreateDeal {
+        title: String,
+    },
     AddTag {
         tag: String,
     },
@@ -97,6 +101,17 @@ pub enum RuleAction {
     ClientFolder,
     /// The deal's proposal draft from the email template (Settings → Drafts).
     ProposalDraft,
+    /// A Google Doc from the kind's template (Settings → Documents), for the client and deal.
+    GenerateDoc {
+        document: crate::crm::DocumentKind,
+    },
+    /// A text to the client's first contact with a phone, from this body (`{{contact_first_name}}`
+    /// and the other text variables), by SMS or WhatsApp.
+    SendText {
+        body: String,
+        #[serde(default)]
+        channel: crate::sms::Channel,
+    },
     /// The event, signed, to one webhook endpoint.
     CallWebhook {
         endpoint_id: Id,

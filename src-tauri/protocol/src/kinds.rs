@@ -140,12 +140,16 @@ stored_names! {
         /// A meeting with a contact was put on the calendar (still ahead when recorded).
         MeetingBooked = "meeting_booked",
         MeetingCancelled = "meeting_cancelled",
+        /// A meeting Cremmy knew of beforehand has ended (and was not cancelled).
+        MeetingCompleted = "meeting_completed",
         /// Mail from a client arrived (within a day of being recorded).
         EmailReceived = "email_received",
         /// An SMS or WhatsApp message from a client arrived.
         TextReceived = "text_received",
         /// A client's lead score rose to the threshold.
         ScoreCrossed = "score_crossed",
+        /// A task not done is due today.
+        TaskDue = "task_due",
         /// "Send test event" on an endpoint.
         Test = "test",
     }
@@ -162,6 +166,8 @@ impl EventKind {
             EventKind::DealLost => "Deal lost",
             EventKind::MeetingBooked => "Meeting booked",
             EventKind::MeetingCancelled => "Meeting cancelled",
+            EventKind::MeetingCompleted => "Meeting completed",
+            EventKind::TaskDue => "Task due",
             EventKind::EmailReceived => "Email received",
             EventKind::TextReceived => "SMS/WhatsApp received",
             EventKind::ScoreCrossed => "Lead score crossed the threshold",

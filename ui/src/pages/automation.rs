@@ -3,8 +3,9 @@
 //! its history and a dry run over the last 30 days.
 
 use cremmy_protocol::automation::{Condition, Delay, DryRun, Rule, RuleAction, RuleInput};
-use cremmy_protocol::crm::{Id, Stage};
+use cremmy_protocol::crm::{DocumentKind, Id, Stage};
 use cremmy_protocol::kinds::EventKind;
+use cremmy_protocol::sms::Channel;
 use cremmy_protocol::webhooks::WebhookEndpoint;
 use leptos::prelude::*;
 
@@ -32,6 +33,10 @@ struct Form {
     task: RwSignal<String>,
     task_due: RwSignal<String>,
     move_to: RwSignal<String>,
+    new_deal: RwSignal<String>,
+    document: RwSignal<String>,
+    text: RwSignal<String>,
+    whatsapp: RwSignal<bool>,
     add_tag: RwSignal<String>,
     remove_tag: RwSignal<String>,
     folder: RwSignal<bool>,
@@ -61,6 +66,10 @@ impl Form {
             task: text(""),
             task_due: text("0"),
             move_to: text(""),
+            new_deal: text(""),
+            document: text(""),
+            text: text(""),
+            whatsapp: RwSignal::new(false),
             add_tag: text(""),
             remove_tag: text(""),
             folder: RwSignal::new(false),
@@ -92,6 +101,9 @@ impl Form {
             (self.task, other.task),
             (self.task_due, other.task_due),
             (self.move_to, other.move_to),
+            (self.new_deal, other.new_deal),
+            (self.document, other.document),
+            (self.text, other.text),
             (self.add_tag, other.add_tag),
             (self.remove_tag, other.remove_tag),
             (self.webhook, other.webhook),
@@ -103,6 +115,7 @@ impl Form {
             (self.has_phone, other.has_phone),
             (self.folder, other.folder),
             (self.draft, other.draft),
+            (self.whatsapp, other.whatsapp),
             (self.enabled, other.enabled),
         ] {
             to.set(from.get_untracked());
@@ -152,6 +165,14 @@ impl Form {
                     self.task_due.set(due_in_days.to_string());
                 }
                 RuleAction::MoveDeal { stage_id } => self.move_to.set(stage_id.to_string()),
+                RuleAction::CreateDeal { title } => self.new_deal.set(title.clone()),
+                RuleAction::SendText { body, channel } => {
+                    self.text.set(body.clone());
+                    self.whatsapp.set(*channel == Channel::Whatsapp);
+                }
+                RuleAction::GenerateDoc { document } => {
+                    self.document.set(format!("{document:?}").to_lowercase())
+                }
                 RuleAction::AddTag { tag } => self.add_tag.set(tag.clone()),
                 RuleAction::RemoveTag { tag } => self.remove_tag.set(tag.clone()),
                 RuleAction::ClientFolder => self.folder.set(true),
@@ -241,6 +262,30 @@ impl Form {
         if let Some(stage_id) = id(self.move_to, "stage to move to")? {
             actions.push(RuleAction::MoveDeal { stage_id });
         }
+        if !get(self.new_deal).is_empty() {
+            actions.push(RuleAction::CreateDeal {
+                title: get(self.new_deal),
+            });
+        }
+        let document = match get(self.document).as_str() {
+            "proposal" => Some(DocumentKind::Proposal),
+            "contract" => Some(DocumentKind::Contract),
+            "invoice" => Some(DocumentKind::Invoice),
+            _ => None,
+        };
+        if let Some(document) = document {
+            actions.push(RuleAction::GenerateDoc { document });
+        }
+        if !get(self.text).is_empty() {
+            actions.push(RuleAction::SendText {
+                body: get(self.text),
+                channel: if self.whatsapp.get_untracked() {
+                    Channel::Whatsapp
+                } else {
+                    Channel::Sms
+                },
+            });
+        }
         if !get(self.add_tag).is_empty() {
             actions.push(RuleAction::AddTag {
                 tag: get(self.add_tag),
@@ -316,9 +361,9 @@ pub fn AutomationCard() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
-            {move || history_of.get().map(|id| view! { <RuleHistory id /> })}
+            {move || history_of.get().map(|id| view! { <super::rule_runs::RuleHistory id /> })}
             <RuleForm form dry stages=Signal::derive(stage_list) endpoints=Signal::derive(endpoint_list) />
-            {move || dry.get().map(|d| view! { <DryRunResult dry=d /> })}
+            {move || dry.get().map(|d| view! { <super::rule_runs::DryRunResult dry=d /> })}
         </section>
     }
 }
@@ -335,6 +380,13 @@ fn summary(rule: &Rule, stages: &[Stage], endpoints: &[WebhookEndpoint]) -> Stri
         .map(|a| match a {
             RuleAction::CreateTask { title, .. } => format!("task \"{title}\""),
             RuleAction::MoveDeal { stage_id } => format!("move to {}", stage(stage_id)),
+            RuleAction::CreateDeal { title } => format!("open deal \"{title}\""),
+            RuleAction::SendText { channel, .. } => {
+                if *channel == Channel::Whatsapp { "WhatsApp".into() } else { "text".into() }
+            }
+            RuleAction::GenerateDoc { document } => {
+                format!("generate {}", format!("{document:?}").to_lowercase())
+            }
             RuleAction::AddTag { tag } => format!("tag {tag}"),
             RuleAction::RemoveTag { tag } => format!("untag {tag}"),
             RuleAction::ClientFolder => "Drive folder".into(),
@@ -407,56 +459,6 @@ fn RuleRow(
                 })>"Delete"</button>
             </td>
         </tr>
-    }
-}
-
-#[component]
-fn RuleHistory(id: Id) -> impl IntoView {
-    let ui = use_ui();
-    let runs = LocalResource::new(move || {
-        ui.revision.track();
-        api::rule_runs(id)
-    });
-    view! {
-        <div id="rule-history">
-            <h3>"History"</h3>
-            <Transition fallback=|| ()>
-                {move || runs.get().map(|r| match r {
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"It has not acted yet."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table">
-                            <thead><tr><th>"Event"</th><th>"Client"</th><th>"Due"</th><th>"Outcome"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|run| view! {
-                                    <tr class="rule-run">
-                                        <td>{format!("{} · {}", run.event.label(), format::datetime(run.occurred_at))}</td>
-                                        <td>{run.client_name.clone().unwrap_or_default()}</td>
-                                        <td class="small">{format::datetime(run.due_at)}</td>
-                                        <td class="small">{format!("{:?}: {}", run.status, run.detail)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                })}
-            </Transition>
-        </div>
-    }
-}
-
-#[component]
-fn DryRunResult(dry: DryRun) -> impl IntoView {
-    let seen = dry.events_seen;
-    view! {
-        <div id="dry-run" class="notice">
-            <p>{format!("Over the last 30 days, {} of {seen} such events would have set it off (judged on today's data). Nothing was written.", dry.would.len())}</p>
-            <ul>
-                {dry.would.into_iter().map(|w| view! {
-                    <li class="would">{format!("{} · {}: {}", format::datetime(w.occurred_at), w.client_name.unwrap_or_default(), w.actions.join("; "))}</li>
-                }).collect_view()}
-            </ul>
-        </div>
     }
 }
 
@@ -544,6 +546,16 @@ fn RuleForm(
                 {text("Create a task", "rule-task", form.task, "Invoice {client} for {deal}")}
                 {text("due in days", "rule-task-due", form.task_due, "0")}
                 <label class="field inline"><span>"Move the deal to"</span>{stage_select("rule-move", form.move_to, "(no move)")}</label>
+                {text("Open a deal titled", "rule-deal", form.new_deal, "{client}: new opportunity")}
+                <label class="field inline"><span>"Generate the document"</span>
+                    <select id="rule-doc" prop:value=move || form.document.get() on:change=move |e| form.document.set(event_target_value(&e))>
+                        {[("", "(none)"), ("proposal", "Proposal"), ("contract", "Contract"), ("invoice", "Invoice")].into_iter().map(|(v, label)| view! {
+                            <option value=v prop:selected=move || form.document.get() == v>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                {text("Send a text", "rule-text", form.text, "Thanks {{contact_first_name}}!")}
+                <label class="check"><input type="checkbox" id="rule-text-whatsapp" prop:checked=move || form.whatsapp.get() on:change=move |e| form.whatsapp.set(event_target_checked(&e)) />"by WhatsApp (else SMS)"</label>
                 {text("Add tag", "rule-add-tag", form.add_tag, "customer")}
                 {text("Remove tag", "rule-remove-tag", form.remove_tag, "prospect")}
                 <label class="check"><input type="checkbox" id="rule-folder" prop:checked=move || form.folder.get() on:change=move |e| form.folder.set(event_target_checked(&e)) />"make the client's Drive folder"</label>

@@ -1,6 +1,6 @@
 //! What the user should hear about now, as native notifications: an account that needs
-//! reconnecting, a client's reply to a tracked email, a task's reminder, a text received. Each is
-//! announced once.
+//! reconnecting, a client's reply to a tracked email, a task's reminder, a text received, a
+//! webhook endpoint Cremmy switched off. Each is announced once.
 
 use cremmy_protocol::engine::Notice;
 
@@ -82,6 +82,20 @@ pub async fn since(
             None => format!("A text from {}", from.trim_start_matches("whatsapp:")),
         },
         body: body.chars().take(140).collect(),
+    }));
+
+    // Webhook endpoints Cremmy switched off (410 Gone, failures that lasted a day).
+    let switched_off: Vec<(String, String)> = sqlx::query_as(
+        "SELECT url, disabled_reason FROM webhook_endpoints \
+         WHERE active = 0 AND disabled_reason IS NOT NULL AND updated_at > ? AND updated_at <= ? ORDER BY id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    notices.extend(switched_off.into_iter().map(|(url, reason)| Notice {
+        title: "A webhook endpoint was switched off".into(),
+        body: format!("{url}: {reason}. Switch it on again in Settings → Webhooks."),
     }));
     Ok(notices)
 }

@@ -24,9 +24,10 @@ pub struct JournalEvent {
     /// The rules whose actions led to it (`,3,7,`), and how many in a row.
     pub cause_chain: String,
     pub depth: i64,
+    pub task_id: Option<Id>,
 }
 
-pub const JOURNAL_COLUMNS: &str = "id, gid, kind, client_id, deal_id, activity_id, from_stage_id, to_stage_id, detail, occurred_at, recorded_at, cause_chain, depth";
+pub const JOURNAL_COLUMNS: &str = "id, gid, kind, client_id, deal_id, activity_id, from_stage_id, to_stage_id, detail, occurred_at, recorded_at, cause_chain, depth, task_id";
 
 impl JournalEvent {
     pub fn kind(&self) -> EventKind {
@@ -92,4 +93,60 @@ pub async fn mark_caused(
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// A meeting counts as completed this long after its end at most (older ones are history).
+const COMPLETED_WITHIN_MS: Timestamp = 86_400_000;
+
+/// Journals what time passing made happen, once each: meetings Cremmy knew of before they ended
+/// whose end (start + their length, else an hour) passed within the last day, not cancelled;
+/// open tasks due on `today` (the user's local date, `YYYY-MM-DD`). Returns how many.
+pub async fn record_time_events(
+    writer: &SqlitePool,
+    now: Timestamp,
+    today: &str,
+) -> Result<u64, sqlx::Error> {
+    let mut recorded = 0;
+    type Meeting = (Id, Id, Option<Id>, String, Timestamp, Timestamp);
+    let meetings: Vec<Meeting> = sqlx::query_as(
+        "SELECT a.id, a.client_id, a.deal_id, a.body, a.occurred_at, a.created_at FROM activities a \
+         WHERE a.kind = 'meeting' AND a.occurred_at BETWEEN ? AND ? AND a.subject NOT LIKE 'Cancelled: %' \
+           AND NOT EXISTS (SELECT 1 FROM event_journal e WHERE e.activity_id = a.id AND e.kind = 'meeting_completed')",
+    )
+    .bind(now - 2 * COMPLETED_WITHIN_MS)
+    .bind(now)
+    .fetch_all(writer)
+    .await?;
+    for (id, client_id, deal_id, body, start, created_at) in meetings {
+        let minutes = crate::features::webhooks::payload::duration_minutes(&body).unwrap_or(60);
+        let end = start + minutes * 60_000;
+        if end > now || now - end > COMPLETED_WITHIN_MS || created_at >= end {
+            continue;
+        }
+        recorded += sqlx::query(
+            "INSERT INTO event_journal (gid, kind, client_id, deal_id, activity_id, occurred_at, recorded_at) \
+             VALUES ('evt_' || lower(hex(randomblob(12))), 'meeting_completed', ?, ?, ?, ?, ?)",
+        )
+        .bind(client_id)
+        .bind(deal_id)
+        .bind(id)
+        .bind(end)
+        .bind(now)
+        .execute(writer)
+        .await?
+        .rows_affected();
+    }
+    recorded += sqlx::query(
+        "INSERT INTO event_journal (gid, kind, client_id, deal_id, task_id, occurred_at, recorded_at) \
+         SELECT 'evt_' || lower(hex(randomblob(12))), 'task_due', t.client_id, t.deal_id, t.id, ?, ? FROM tasks t \
+         WHERE t.done_at IS NULL AND t.due_date = ? \
+           AND NOT EXISTS (SELECT 1 FROM event_journal e WHERE e.task_id = t.id AND e.kind = 'task_due')",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(today)
+    .execute(writer)
+    .await?
+    .rows_affected();
+    Ok(recorded)
 }

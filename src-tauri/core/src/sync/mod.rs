@@ -48,6 +48,8 @@ pub struct SyncRunner {
     /// Rules are judged, and their actions run, one at a time: the events an action causes are
     /// marked as the rule's before anything judges them.
     rules_lock: Arc<tokio::sync::Mutex<()>>,
+    /// When meetings that ended and tasks that fell due were last looked for.
+    time_scan: Arc<std::sync::atomic::AtomicI64>,
     /// Where the running sync is (`None` between runs).
     progress: Arc<tokio::sync::watch::Sender<Option<SyncProgress>>>,
     /// Bumped when a sync of everything finishes, whoever started it (the engine republishes
@@ -69,6 +71,7 @@ impl SyncRunner {
             running: Arc::default(),
             folders: Arc::default(),
             rules_lock: Arc::default(),
+            time_scan: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
             progress: Arc::new(tokio::sync::watch::channel(None).0),
             finished: Arc::new(tokio::sync::watch::channel(0).0),
         }

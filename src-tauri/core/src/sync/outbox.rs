@@ -260,6 +260,7 @@ impl SyncRunner {
         let mut ran = 0;
         // Events the bus's follow-ups have not handed to webhook endpoints or rules yet (the app stopped
         // first, or a change came from another process) go out first.
+        self.record_time_events(false).await?;
         for delivery in self.dispatch_events().await? {
             ran += 1;
             let _ = delivery.await;

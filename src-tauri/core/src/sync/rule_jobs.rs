@@ -9,11 +9,12 @@
 use cremmy_protocol::automation::{
     DryRun, Rule, RuleAction, RuleInput, RuleRun, RuleRunStatus, WouldRun,
 };
-use cremmy_protocol::crm::{BulkClientAction, BulkClientEdit, DealMove, Id, TaskInput};
+use cremmy_protocol::crm::{BulkClientAction, BulkClientEdit, DealInput, DealMove, Id, TaskInput};
+use cremmy_protocol::docs::DocRequest;
 use cremmy_protocol::kinds::{Integration, JobKind, RunKind};
 use serde::{Deserialize, Serialize};
 
-use super::job_bodies::{ClientFolderJob, DealDraftJob};
+use super::job_bodies::{ClientFolderJob, DealDraftJob, GenerateDocJob};
 use super::log::{RunOutcome, RunSpec};
 use super::outbox::{JobRun, OutboxJob};
 use super::webhook_jobs::{WebhookJob, DELIVERY_ATTEMPTS};
@@ -31,6 +32,8 @@ const BATCH: i64 = 200;
 const DAY_MS: i64 = 86_400_000;
 /// How far back the dry run looks.
 pub const DRY_RUN_DAYS: i64 = 30;
+/// How often time passing is looked at.
+const TIME_SCAN_EVERY_MS: i64 = 60_000;
 
 /// One rule acting on one event: its actions, in order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,6 +96,21 @@ impl SyncRunner {
                 .await?;
         }
         Ok(started)
+    }
+
+    /// Journals the meetings that ended and the tasks due today (once each); at most once a
+    /// minute unless `force`.
+    pub async fn record_time_events(&self, force: bool) -> SyncResult<u64> {
+        use std::sync::atomic::Ordering;
+        let now = self.clock.now();
+        let last = self.time_scan.load(Ordering::SeqCst);
+        if !force && last != i64::MIN && now - last < TIME_SCAN_EVERY_MS {
+            return Ok(0);
+        }
+        self.time_scan.store(now, Ordering::SeqCst);
+        let offset = i64::from(system_utc_offset_minutes(now)) * 60_000;
+        let today = crate::crm::Date::from_days((now + offset).div_euclid(DAY_MS)).to_string();
+        Ok(event_journal::record_time_events(self.db.writer(), now, &today).await?)
     }
 
     async fn judge_event(
@@ -185,8 +203,11 @@ impl SyncRunner {
         let mut said: Vec<String> = Vec::new();
         for (i, action) in rule.actions.iter().enumerate().skip(done.max(0) as usize) {
             let before = event_journal::last_id(self.db.writer()).await?;
-            match self.act(action, &rule, &facts, &event, run_id, i).await {
-                Ok(text) => said.push(text),
+            let touched = match self.act(action, &rule, &facts, &event, run_id, i).await {
+                Ok((text, touched)) => {
+                    said.push(text);
+                    touched
+                }
                 Err(e) => {
                     let message = format!("{}: {e}", rules::describe(action, &facts, &[]));
                     if !e.is_retryable() {
@@ -195,16 +216,10 @@ impl SyncRunner {
                     }
                     return Err(e);
                 }
-            }
-            if let Some(deal) = &facts.deal {
-                event_journal::mark_caused(
-                    self.db.writer(),
-                    before,
-                    deal.id,
-                    &chain,
-                    facts.depth + 1,
-                )
-                .await?;
+            };
+            if let Some(deal) = touched {
+                event_journal::mark_caused(self.db.writer(), before, deal, &chain, facts.depth + 1)
+                    .await?;
             }
             store::action_done(&self.db, run_id, i as i64 + 1, &said.join("; "), now).await?;
         }
@@ -221,7 +236,8 @@ impl SyncRunner {
         event: &JournalEvent,
         run_id: Id,
         index: usize,
-    ) -> SyncResult<String> {
+    ) -> SyncResult<(String, Option<Id>)> {
+        let text = |t: String| Ok((t, None));
         let no = |what: &str| AutomationError::ActionFailed {
             reason: format!("the event has no {what}"),
         };
@@ -246,7 +262,7 @@ impl SyncRunner {
                     })
                     .await
                     .map_err(AutomationError::from)?;
-                Ok(format!("task \"{}\" created", task.title))
+                text(format!("task \"{}\" created", task.title))
             }
             RuleAction::MoveDeal { stage_id } => {
                 let deal = deal?;
@@ -259,7 +275,7 @@ impl SyncRunner {
                     })
                     .await
                     .map_err(AutomationError::from)?;
-                Ok(format!("{} moved", moved.title))
+                Ok((format!("{} moved", moved.title), Some(moved.id)))
             }
             RuleAction::AddTag { tag } | RuleAction::RemoveTag { tag } => {
                 let action = match action {
@@ -273,13 +289,13 @@ impl SyncRunner {
                     })
                     .await
                     .map_err(AutomationError::from)?;
-                Ok(format!("tag {tag} changed"))
+                text(format!("tag {tag} changed"))
             }
             RuleAction::ClientFolder => {
                 let job = ClientFolderJob { client_id: client? };
                 let title = format!("Drive folder (rule \"{}\")", rule.name);
                 self.submit_background(job, &key, &title).await;
-                Ok("Drive folder queued".into())
+                text("Drive folder queued".into())
             }
             RuleAction::ProposalDraft => {
                 let deal = deal?;
@@ -288,7 +304,7 @@ impl SyncRunner {
                 let key = format!("deal_draft:{}", deal.id);
                 self.submit_background(DealDraftJob { deal_id: deal.id }, &key, &title)
                     .await;
-                Ok("proposal draft queued".into())
+                text("proposal draft queued".into())
             }
             RuleAction::CallWebhook { endpoint_id } => {
                 let body = payload::build(self.db.pool(), event).await?;
@@ -304,7 +320,48 @@ impl SyncRunner {
                 let title = format!("Webhook (rule \"{}\")", rule.name);
                 self.submit_background_with(job, &key, &title, DELIVERY_ATTEMPTS)
                     .await;
-                Ok("webhook queued".into())
+                text("webhook queued".into())
+            }
+            RuleAction::SendText { body, channel } => {
+                let draft = cremmy_protocol::sms::TextDraft {
+                    client_id: client?,
+                    contact_id: None,
+                    body: body.clone(),
+                    channel: *channel,
+                    template_id: None,
+                    template_values: Default::default(),
+                };
+                let title = format!("Text (rule \"{}\")", rule.name);
+                self.queue_text(&draft, &key, &title).await?;
+                text("text queued".into())
+            }
+            RuleAction::CreateDeal { title } => {
+                let deal = self
+                    .crm
+                    .create_deal(&DealInput {
+                        client_id: client?,
+                        title: rules::render_title(title, facts),
+                        currency: self
+                            .crm
+                            .home_currency()
+                            .await
+                            .map_err(AutomationError::from)?,
+                        ..DealInput::default()
+                    })
+                    .await
+                    .map_err(AutomationError::from)?;
+                Ok((format!("deal \"{}\" opened", deal.title), Some(deal.id)))
+            }
+            RuleAction::GenerateDoc { document: kind } => {
+                let request = DocRequest {
+                    client_id: client?,
+                    kind: *kind,
+                    deal_id: facts.deal.as_ref().map(|d| d.id),
+                };
+                let title = format!("Generate a document (rule \"{}\")", rule.name);
+                self.submit_background(GenerateDocJob { request }, &key, &title)
+                    .await;
+                text("document queued".into())
             }
         }
     }

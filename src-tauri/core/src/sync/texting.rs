@@ -196,6 +196,26 @@ impl SyncRunner {
             .await
     }
 
+    /// A text queued in the background under `key` (an automation rule's action): checked as
+    /// "Send" checks it (number, template variables, opt-out), then an outbox job. `None` if
+    /// that key already ran.
+    pub(super) async fn queue_text(
+        &self,
+        draft: &TextDraft,
+        key: &str,
+        title: &str,
+    ) -> SyncResult<Option<tokio::task::JoinHandle<SyncResult<TextSent>>>> {
+        let now = self.clock.now();
+        let sender = self.sender_for(draft.channel).await?;
+        let preview = send::preview(&self.crm, draft, sender.as_deref(), now).await?;
+        let from = sender.unwrap_or_default();
+        let input = send::ready(draft, &preview, &from, now)?;
+        let title = format!("{title}: {} ({})", preview.contact_name, input.to);
+        Ok(self
+            .submit_background(SendTextJob { input }, key, &title)
+            .await)
+    }
+
     /// The approved message templates (WhatsApp), asked of the provider now and remembered for
     /// the composer's preview.
     pub async fn text_templates(&self) -> SyncResult<Vec<TextTemplate>> {

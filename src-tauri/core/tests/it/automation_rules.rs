@@ -341,6 +341,18 @@ fn the_form_saves_only_what_can_run() {
             form(EventKind::Test, vec![], vec![task("x")]),
             "choose an event",
         ),
+        (
+            "a text variable a text cannot fill",
+            form(
+                EventKind::DealWon,
+                vec![],
+                vec![RuleAction::SendText {
+                    body: "Hi {{first_name}}".into(),
+                    channel: Default::default(),
+                }],
+            ),
+            "{{first_name}}; a text can fill {{client_name}}",
+        ),
     ];
     for (why, input, says) in bad {
         let e = validate(input, &stages(), &[7]).unwrap_err().to_string();

@@ -6,6 +6,7 @@ mod accounts_support;
 mod accounts_tokens;
 mod automation;
 mod automation_rules;
+mod automation_time;
 mod backup;
 mod calendar_sync;
 mod client_selection;

@@ -353,6 +353,19 @@ async fn gone_and_lasting_failures_switch_an_endpoint_off() {
         .as_deref()
         .unwrap()
         .contains("failed deliveries in a row since 2026-03-02"));
+    let told = cremmy_core::engine::notices::since(w.crm.database(), T0 + HOUR, now(&w))
+        .await
+        .unwrap();
+    let told: Vec<_> = told
+        .iter()
+        .filter(|n| n.title.contains("webhook"))
+        .collect();
+    assert_eq!(told.len(), 1, "the user is told, once: {told:?}");
+    assert!(
+        told[0].body.contains("Settings → Webhooks"),
+        "{}",
+        told[0].body
+    );
     // Switched on again, it starts from zero.
     let on = w
         .sync

@@ -174,7 +174,7 @@ pub fn due_at(delay: Option<&Delay>, at: Timestamp, offset_minutes: i32) -> Time
     }
 }
 
-/// A task title with `{client}`, `{deal}` and `{stage}` filled in (empty when unknown).
+/// A task or deal title with `{client}`, `{deal}` and `{stage}` filled in (empty when unknown).
 pub fn render_title(title: &str, e: &EventFacts) -> String {
     let deal = e.deal.as_ref();
     title
@@ -283,13 +283,19 @@ pub fn validate(
                 if title.trim().is_empty() {
                     return Err(AutomationError::invalid("task title", "it is empty"));
                 }
-                check_variables(title)?;
+                check_variables("task title", title)?;
                 if !(0..=365).contains(due_in_days) {
                     return Err(AutomationError::invalid(
                         "task due date",
                         "0 to 365 days after",
                     ));
                 }
+            }
+            RuleAction::CreateDeal { title } => {
+                if title.trim().is_empty() {
+                    return Err(AutomationError::invalid("deal title", "it is empty"));
+                }
+                check_variables("deal title", title)?;
             }
             RuleAction::MoveDeal { .. } | RuleAction::ProposalDraft if !on_deal => {
                 return Err(AutomationError::invalid(
@@ -303,6 +309,7 @@ pub fn validate(
                     "that stage does not exist",
                 ))
             }
+            RuleAction::SendText { body, .. } => check_text(body)?,
             RuleAction::AddTag { tag } | RuleAction::RemoveTag { tag } if tag.trim().is_empty() => {
                 return Err(AutomationError::invalid("actions", "fill in the tag"))
             }
@@ -318,18 +325,38 @@ pub fn validate(
     Ok(clean)
 }
 
+/// A text's body: not empty, and only `{{variables}}` a text can fill.
+fn check_text(body: &str) -> AutomationResult<()> {
+    use crate::features::texts::send::VARIABLES;
+    if body.trim().is_empty() {
+        return Err(AutomationError::invalid("text", "it is empty"));
+    }
+    let used = crate::features::templates::variables(body)
+        .map_err(|e| AutomationError::invalid("text", e.to_string()))?;
+    if let Some(unknown) = used.iter().find(|v| !VARIABLES.contains(&v.as_str())) {
+        return Err(AutomationError::invalid(
+            "text",
+            format!(
+                "it uses {{{{{unknown}}}}}; a text can fill {}",
+                VARIABLES.map(|v| format!("{{{{{v}}}}}")).join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses `{name}` placeholders Cremmy would not fill, naming them.
-fn check_variables(title: &str) -> AutomationResult<()> {
+fn check_variables(field: &'static str, title: &str) -> AutomationResult<()> {
     let mut rest = title;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else {
-            return Err(AutomationError::invalid("task title", "a { is not closed"));
+            return Err(AutomationError::invalid(field, "a { is not closed"));
         };
         let name = &after[..close];
         if !TITLE_VARIABLES.contains(&name) {
             return Err(AutomationError::invalid(
-                "task title",
+                field,
                 format!("it uses {{{name}}}; Cremmy fills {{client}}, {{deal}} and {{stage}}"),
             ));
         }
@@ -363,6 +390,22 @@ pub fn describe(a: &RuleAction, e: &EventFacts, stages: &[Stage]) -> String {
         RuleAction::RemoveTag { tag } => format!("untag {client} {tag}"),
         RuleAction::ClientFolder => format!("make {client}'s Drive folder"),
         RuleAction::ProposalDraft => format!("draft the proposal for {deal}"),
+        RuleAction::SendText { body, channel } => format!(
+            "text {client} by {}: \"{}\"",
+            if *channel == cremmy_protocol::sms::Channel::Whatsapp {
+                "WhatsApp"
+            } else {
+                "SMS"
+            },
+            body.chars().take(60).collect::<String>()
+        ),
+        RuleAction::CreateDeal { title } => format!("open the deal \"{}\"", render_title(title, e)),
+        RuleAction::GenerateDoc { document: kind } => {
+            format!(
+                "generate the {} for {client}",
+                format!("{kind:?}").to_lowercase()
+            )
+        }
         RuleAction::CallWebhook { endpoint_id } => {
             format!("send the event to webhook #{endpoint_id}")
         }

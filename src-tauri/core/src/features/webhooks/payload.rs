@@ -39,6 +39,10 @@ pub async fn build(pool: &SqlitePool, event: &JournalEvent) -> Result<String, sq
         Some(id) => deal(pool, id, event.from_stage_id).await?,
         None => Value::Null,
     };
+    let task = match event.task_id {
+        Some(id) => task(pool, id).await?,
+        None => Value::Null,
+    };
     let score = event
         .detail
         .as_deref()
@@ -55,6 +59,7 @@ pub async fn build(pool: &SqlitePool, event: &JournalEvent) -> Result<String, sq
         "deal": deal,
         "message": message,
         "score": score,
+        "task": task,
     });
     Ok(body.to_string())
 }
@@ -71,6 +76,7 @@ pub fn test_body(webhook_id: &str, now: Timestamp) -> String {
         "deal": Value::Null,
         "message": Value::Null,
         "score": Value::Null,
+        "task": Value::Null,
     })
     .to_string()
 }
@@ -167,7 +173,8 @@ fn meeting(a: &Activity) -> Value {
     })
 }
 
-fn duration_minutes(body: &str) -> Option<i64> {
+/// A synced meeting's length, from the first line of its notes.
+pub fn duration_minutes(body: &str) -> Option<i64> {
     let first = body.lines().next()?;
     let (start, rest) = first.split_once(" – ")?;
     let end = rest.strip_suffix(" UTC")?;
@@ -221,6 +228,17 @@ async fn deal(pool: &SqlitePool, id: Id, from_stage: Option<Id>) -> Result<Value
         "previous_stage": previous,
         "won_at": won_at.map(iso_utc),
         "lost_at": lost_at.map(iso_utc),
+    }))
+}
+
+async fn task(pool: &SqlitePool, id: Id) -> Result<Value, sqlx::Error> {
+    let row: Option<(Option<String>, String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT gid, title, due_date, due_time FROM tasks WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map_or(Value::Null, |(gid, title, due_date, due_time)| {
+        json!({ "id": gid, "title": title, "due_date": due_date, "due_time": due_time })
     }))
 }
 
