@@ -382,7 +382,11 @@ fn summary(rule: &Rule, stages: &[Stage], endpoints: &[WebhookEndpoint]) -> Stri
             RuleAction::MoveDeal { stage_id } => format!("move to {}", stage(stage_id)),
             RuleAction::CreateDeal { title } => format!("open deal \"{title}\""),
             RuleAction::SendText { channel, .. } => {
-                if *channel == Channel::Whatsapp { "WhatsApp".into() } else { "text".into() }
+                if *channel == Channel::Whatsapp {
+                    "WhatsApp".into()
+                } else {
+                    "text".into()
+                }
             }
             RuleAction::GenerateDoc { document } => {
                 format!("generate {}", format!("{document:?}").to_lowercase())

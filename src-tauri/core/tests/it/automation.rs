@@ -415,3 +415,66 @@ async fn a_dry_run_lists_what_would_happen_and_writes_nothing() {
     assert_eq!(e.code(), ErrorCode::InvalidInput);
     assert!(e.to_string().contains("{nobody}"), "{e}");
 }
+
+#[tokio::test]
+async fn an_interrupted_run_goes_on_from_the_next_action() {
+    let w = text_world().await;
+    let r = rule(
+        &w,
+        EventKind::DealWon,
+        vec![],
+        vec![
+            RuleAction::CreateTask {
+                title: "Invoice {client}".into(),
+                due_in_days: 0,
+            },
+            RuleAction::AddTag {
+                tag: "customer".into(),
+            },
+        ],
+    )
+    .await;
+    let acme = client(&w.crm, "Acme").await;
+    let d = deal(&w, acme.id, "Audit").await;
+    move_to(&w, d, "Won").await;
+    settle(&w.sync).await;
+    // As if the process died after the task and before the tag: the run is waiting with one
+    // action done, its job interrupted.
+    sqlx::query("UPDATE rule_runs SET status = 'waiting', actions_done = 1")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    w.crm
+        .edit_clients(&cremmy_protocol::crm::BulkClientEdit {
+            client_ids: vec![acme.id],
+            action: cremmy_protocol::crm::BulkClientAction::RemoveTag {
+                tag: "customer".into(),
+            },
+        })
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'running', owner_pid = NULL, heartbeat_at = NULL WHERE kind = 'rule_run'")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    w.sync.requeue_interrupted_jobs().await.unwrap();
+    w.sync.run_due_jobs().await.unwrap();
+    assert_eq!(
+        task_titles(&w).await,
+        ["Invoice Acme"],
+        "the task is not made twice"
+    );
+    assert!(
+        w.crm
+            .client(acme.id)
+            .await
+            .unwrap()
+            .tags
+            .contains(&"customer".to_string()),
+        "the tag, not done before the crash, is"
+    );
+    assert_eq!(
+        w.sync.rule_runs(r.id).await.unwrap()[0].status,
+        RuleRunStatus::Done
+    );
+}
