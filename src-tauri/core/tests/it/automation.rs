@@ -6,12 +6,11 @@
 use cremmy_core::sync::SyncRunner;
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::automation::{Condition, Delay, Rule, RuleAction, RuleInput, RuleRunStatus};
-use cremmy_protocol::crm::{DealInput, DealMove};
 use cremmy_protocol::kinds::EventKind;
 use cremmy_protocol::ErrorCode;
 use serde_json::json;
 
-use crate::support::{client, count, T0};
+use crate::support::{client, count, deal_in_stage, stage_named, T0};
 use crate::texting::{text_world, TextWorld};
 use crate::webhooks::{endpoint, received, receiver, HOUR};
 
@@ -27,17 +26,6 @@ async fn settle(sync: &SyncRunner) {
         }
     }
     panic!("rules kept acting after ten rounds");
-}
-
-async fn stage(w: &TextWorld, name: &str) -> i64 {
-    w.crm
-        .stages()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap()
-        .id
 }
 
 async fn rule(
@@ -59,31 +47,6 @@ async fn rule(
         .expect("the rule is saved")
 }
 
-async fn deal(w: &TextWorld, client_id: i64, title: &str) -> i64 {
-    w.crm
-        .create_deal(&DealInput {
-            client_id,
-            title: title.into(),
-            value_minor: 900_000,
-            ..DealInput::default()
-        })
-        .await
-        .unwrap()
-        .id
-}
-
-async fn move_to(w: &TextWorld, deal_id: i64, name: &str) {
-    let stage_id = stage(w, name).await;
-    w.crm
-        .move_deal(DealMove {
-            deal_id,
-            stage_id,
-            index: 0,
-        })
-        .await
-        .unwrap();
-}
-
 async fn task_titles(w: &TextWorld) -> Vec<String> {
     sqlx::query_scalar("SELECT title FROM tasks ORDER BY title")
         .fetch_all(w.crm.database().pool())
@@ -96,7 +59,6 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
     let w = text_world().await;
     let zap = endpoint(&w, "zap", &[EventKind::ClientCreated]).await;
     receiver(&w, "zap", &zap.secret, json!([])).await;
-    let won = stage(&w, "Won").await;
     let r = rule(
         &w,
         EventKind::DealWon,
@@ -116,19 +78,8 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
     )
     .await;
     let acme = client(&w.crm, "Acme").await;
-    let small = w
-        .crm
-        .create_deal(&DealInput {
-            client_id: acme.id,
-            title: "Tiny".into(),
-            value_minor: 5_000,
-            ..DealInput::default()
-        })
-        .await
-        .unwrap();
-    let big = deal(&w, acme.id, "Audit").await;
-    move_to(&w, small.id, "Won").await;
-    move_to(&w, big, "Won").await;
+    deal_in_stage(&w.crm, acme.id, "Tiny", (5_000, "USD"), "Won").await;
+    deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Won").await;
     settle(&w.sync).await;
     assert_eq!(
         task_titles(&w).await,
@@ -196,7 +147,6 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
         "once per event, even when the cursor is lost"
     );
     assert_eq!(w.sync.rule_runs(r.id).await.unwrap().len(), 1);
-    let _ = won;
 }
 
 #[tokio::test]
@@ -288,10 +238,10 @@ async fn a_delayed_rule_fires_at_its_time() {
 async fn loops_are_refused_and_chains_stop() {
     let w = text_world().await;
     let (lead, qualified, proposal, negotiation) = (
-        stage(&w, "Lead").await,
-        stage(&w, "Qualified").await,
-        stage(&w, "Proposal").await,
-        stage(&w, "Negotiation").await,
+        stage_named(&w.crm, "Lead").await,
+        stage_named(&w.crm, "Qualified").await,
+        stage_named(&w.crm, "Proposal").await,
+        stage_named(&w.crm, "Negotiation").await,
     );
     let step = |from: i64, to: i64| {
         (
@@ -310,8 +260,7 @@ async fn loops_are_refused_and_chains_stop() {
         rules.push(rule(&w, EventKind::DealStageChanged, c, a).await);
     }
     let acme = client(&w.crm, "Acme").await;
-    let d = deal(&w, acme.id, "Audit").await;
-    move_to(&w, d, "Qualified").await;
+    let d = deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Qualified").await;
     settle(&w.sync).await;
     assert_eq!(
         w.crm.deal(d).await.unwrap().stage_id,
@@ -324,7 +273,7 @@ async fn loops_are_refused_and_chains_stop() {
 
     // A rule whose own move would trigger it again.
     let w = text_world().await;
-    let proposal = stage(&w, "Proposal").await;
+    let proposal = stage_named(&w.crm, "Proposal").await;
     let r = rule(
         &w,
         EventKind::DealStageChanged,
@@ -333,8 +282,7 @@ async fn loops_are_refused_and_chains_stop() {
     )
     .await;
     let acme = client(&w.crm, "Acme").await;
-    let d = deal(&w, acme.id, "Audit").await;
-    move_to(&w, d, "Negotiation").await;
+    let d = deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Negotiation").await;
     settle(&w.sync).await;
     assert_eq!(w.crm.deal(d).await.unwrap().stage_id, proposal);
     let history = w.sync.rule_runs(r.id).await.unwrap();
@@ -353,8 +301,7 @@ async fn a_dry_run_lists_what_would_happen_and_writes_nothing() {
     let acme = client(&w.crm, "Acme").await;
     let bob = client(&w.crm, "Bob's Bikes").await;
     for (c, title) in [(acme.id, "Audit"), (bob.id, "Fleet")] {
-        let d = deal(&w, c, title).await;
-        move_to(&w, d, "Won").await;
+        deal_in_stage(&w.crm, c, title, (900_000, "USD"), "Won").await;
     }
     w.clock.advance(HOUR);
     let input = RuleInput {
@@ -435,8 +382,7 @@ async fn an_interrupted_run_goes_on_from_the_next_action() {
     )
     .await;
     let acme = client(&w.crm, "Acme").await;
-    let d = deal(&w, acme.id, "Audit").await;
-    move_to(&w, d, "Won").await;
+    deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Won").await;
     settle(&w.sync).await;
     // As if the process died after the task and before the tag: the run is waiting with one
     // action done, its job interrupted.

@@ -3,12 +3,10 @@
 
 use cremmy_core::crm::ExternalActivity;
 use cremmy_protocol::automation::{Delay, RuleAction, RuleInput, RuleRunStatus};
-use cremmy_protocol::crm::{
-    ActivityKind, ActivitySource, DealMove, Direction, DocumentKind, TaskInput,
-};
+use cremmy_protocol::crm::{ActivityKind, ActivitySource, Direction, DocumentKind, TaskInput};
 use cremmy_protocol::kinds::EventKind;
 
-use crate::support::{client, T0};
+use crate::support::{client, deal_in_stage, T0};
 use crate::texting::{text_world, TextWorld};
 use crate::webhooks::HOUR;
 
@@ -165,32 +163,7 @@ async fn two_days_after_a_meeting_a_follow_up_task_and_a_win_opens_the_renewal()
         })
         .await
         .unwrap();
-    let deal = w
-        .crm
-        .create_deal(&cremmy_protocol::crm::DealInput {
-            client_id: acme.id,
-            title: "Audit".into(),
-            currency: "EUR".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let won = w
-        .crm
-        .stages()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == "Won")
-        .unwrap();
-    w.crm
-        .move_deal(DealMove {
-            deal_id: deal.id,
-            stage_id: won.id,
-            index: 0,
-        })
-        .await
-        .unwrap();
+    deal_in_stage(&w.crm, acme.id, "Audit", (0, "EUR"), "Won").await;
     for run in w.sync.run_rules().await.unwrap() {
         run.await.unwrap().unwrap();
     }
@@ -250,32 +223,8 @@ async fn a_won_deal_texts_the_client_and_a_client_without_a_phone_is_a_clear_fai
     let (zoe_client, _) =
         crate::texting::client_with_phone(&w, "Acme", "Zoë Adams", "+14155552671").await;
     let nobody = client(&w.crm, "No Phone Ltd").await;
-    let won = w
-        .crm
-        .stages()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == "Won")
-        .unwrap();
     for c in [zoe_client, nobody.id] {
-        let d = w
-            .crm
-            .create_deal(&cremmy_protocol::crm::DealInput {
-                client_id: c,
-                title: "Audit".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        w.crm
-            .move_deal(DealMove {
-                deal_id: d.id,
-                stage_id: won.id,
-                index: 0,
-            })
-            .await
-            .unwrap();
+        deal_in_stage(&w.crm, c, "Audit", (0, "USD"), "Won").await;
     }
     for run in w.sync.run_rules().await.unwrap() {
         let _ = run.await.unwrap();

@@ -67,14 +67,54 @@ pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 
 /// The id of the stage called `name` (the starter pipeline: Lead … Won, Lost).
 pub async fn stage_id(t: &TestCrm, name: &str) -> i64 {
-    t.crm
-        .stages()
+    stage_named(&t.crm, name).await
+}
+
+/// The id of the stage called `name`.
+pub async fn stage_named(crm: &Crm, name: &str) -> i64 {
+    crm.stages()
         .await
         .unwrap()
         .into_iter()
         .find(|s| s.name == name)
         .unwrap_or_else(|| panic!("no stage called {name}"))
         .id
+}
+
+/// Moves a deal to the end of the stage called `stage`, as a drag on the board does.
+pub async fn move_deal_to(crm: &Crm, deal_id: i64, stage: &str) {
+    let stage_id = stage_named(crm, stage).await;
+    crm.move_deal(cremmy_protocol::crm::DealMove {
+        deal_id,
+        stage_id,
+        index: i64::MAX,
+    })
+    .await
+    .unwrap();
+}
+
+/// A deal of `value_minor` (`currency`) for the client, moved to `stage` unless that is Lead.
+pub async fn deal_in_stage(
+    crm: &Crm,
+    client_id: i64,
+    title: &str,
+    (value_minor, currency): (i64, &str),
+    stage: &str,
+) -> i64 {
+    let deal = crm
+        .create_deal(&cremmy_protocol::crm::DealInput {
+            client_id,
+            title: title.into(),
+            value_minor,
+            currency: currency.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    if stage != "Lead" {
+        move_deal_to(crm, deal.id, stage).await;
+    }
+    deal.id
 }
 
 /// An email from the client, as mail sync records it (subject "Hello").

@@ -5,12 +5,12 @@
 //! that loses nothing.
 
 use cremmy_core::sync::SyncRunner;
-use cremmy_protocol::crm::{ContactInput, DealInput, DealMove};
+use cremmy_protocol::crm::ContactInput;
 use cremmy_protocol::kinds::EventKind;
 use cremmy_protocol::webhooks::{WebhookEndpointInput, WebhookSecret};
 use serde_json::{json, Value};
 
-use crate::support::{client, T0};
+use crate::support::{client, deal_in_stage, T0};
 use crate::texting::{text_world, TextWorld};
 
 pub const HOUR: i64 = 3_600_000;
@@ -99,34 +99,7 @@ async fn won_deal(w: &TextWorld) -> i64 {
         })
         .await
         .unwrap();
-    let deal = w
-        .crm
-        .create_deal(&DealInput {
-            client_id: acme.id,
-            title: "Audit".into(),
-            value_minor: 1_250_050,
-            currency: "EUR".into(),
-            ..DealInput::default()
-        })
-        .await
-        .unwrap();
-    let won = w
-        .crm
-        .stages()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == "Won")
-        .unwrap();
-    w.crm
-        .move_deal(DealMove {
-            deal_id: deal.id,
-            stage_id: won.id,
-            index: 0,
-        })
-        .await
-        .unwrap();
-    deal.id
+    deal_in_stage(&w.crm, acme.id, "Audit", (1_250_050, "EUR"), "Won").await
 }
 
 #[tokio::test]
