@@ -183,6 +183,19 @@ impl SyncRunner {
         &self,
     ) -> SyncResult<Vec<tokio::task::JoinHandle<SyncResult<Delivered>>>> {
         let mut started = Vec::new();
+        let listening = hooks::endpoints(&self.db)
+            .await?
+            .iter()
+            .any(|e| e.endpoint.active);
+        if !listening {
+            // Nobody to hand events to: they are handed over as they stand (an endpoint made
+            // later starts after them anyway).
+            sqlx::query("UPDATE event_journal SET dispatched_at = ? WHERE dispatched_at IS NULL")
+                .bind(self.clock.now())
+                .execute(self.db.writer())
+                .await?;
+            return Ok(started);
+        }
         loop {
             let events: Vec<JournalEvent> = sqlx::query_as(&format!(
                 "SELECT {JOURNAL_COLUMNS} FROM event_journal WHERE dispatched_at IS NULL ORDER BY id LIMIT ?"
