@@ -120,17 +120,35 @@ impl Crm {
         if words.chars().count() < 4 {
             return Ok(Vec::new());
         }
-        Ok(sqlx::query_as(
-            "SELECT 3, d.id, d.client_id, d.title, c.name, 'In ' || s.name \
-             FROM stages s JOIN deals d ON d.stage_id = s.id JOIN clients c ON c.id = d.client_id \
-             WHERE s.kind = 'open' AND substr(lower(s.name), 1, length(?1)) = ?1 \
-               AND d.won_at IS NULL AND d.lost_at IS NULL \
-             ORDER BY d.updated_at DESC, d.id DESC LIMIT ?2",
+        // The stages first (a handful of rows): most queries name none, and then no deal is read.
+        let stages: Vec<(Id, String)> = sqlx::query_as(
+            "SELECT id, name FROM stages WHERE kind = 'open' AND substr(lower(name), 1, length(?1)) = ?1 \
+             ORDER BY position",
         )
         .bind(&words)
-        .bind(limit.max(1))
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        let mut hits = Vec::new();
+        for (stage_id, name) in stages {
+            let left = limit.max(1) - hits.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            // deals_by_stage_recent: newest first, stopping at the limit.
+            let rows: Vec<HitRow> = sqlx::query_as(
+                "SELECT 3, d.id, d.client_id, d.title, c.name, 'In ' || ?1 \
+                 FROM deals d JOIN clients c ON c.id = d.client_id \
+                 WHERE d.stage_id = ?2 AND d.won_at IS NULL AND d.lost_at IS NULL \
+                 ORDER BY d.updated_at DESC, d.id DESC LIMIT ?3",
+            )
+            .bind(&name)
+            .bind(stage_id)
+            .bind(left)
+            .fetch_all(self.pool())
+            .await?;
+            hits.extend(rows);
+        }
+        Ok(hits)
     }
 
     /// Everything the client page shows, with the first timeline page.
