@@ -458,6 +458,20 @@ async fn a_crossing_creates_one_task_and_a_deal_and_is_announced() {
         1,
         "the open deal stays the only one"
     );
+    // Each crossing is journalled once, for webhooks and automation rules.
+    let crossings: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM event_journal WHERE kind = 'score_crossed' AND client_id = ? ORDER BY id",
+    )
+    .bind(acme.id)
+    .fetch_all(t.crm.database().pool())
+    .await
+    .unwrap();
+    assert_eq!(crossings.len(), 2, "two crossings: {crossings:?}");
+    assert!(
+        crossings[0].contains("\"from\":0") && crossings[0].contains("\"threshold\":30"),
+        "{}",
+        crossings[0]
+    );
 }
 
 #[tokio::test]
