@@ -150,3 +150,21 @@ pub async fn record_time_events(
     .rows_affected();
     Ok(recorded)
 }
+
+/// How long a journal row is kept once it was handed over and judged.
+pub const KEEP_MS: Timestamp = 90 * 86_400_000;
+
+/// Forgets events recorded more than [`KEEP_MS`] before `now` that were handed to webhooks and
+/// judged by the rules (ids up to `judged`), except those a rule's history points at. Returns
+/// how many.
+pub async fn prune(writer: &SqlitePool, now: Timestamp, judged: Id) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM event_journal WHERE recorded_at < ? AND dispatched_at IS NOT NULL AND id <= ? \
+           AND NOT EXISTS (SELECT 1 FROM rule_runs r WHERE r.event_id = event_journal.id)",
+    )
+    .bind(now - KEEP_MS)
+    .bind(judged)
+    .execute(writer)
+    .await?
+    .rows_affected())
+}

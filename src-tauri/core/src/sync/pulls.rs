@@ -58,6 +58,7 @@ impl SyncRunner {
         let now = self.clock.now();
         log::prune(&self.db, now).await?;
         crate::jobs::prune(&self.db, now).await?;
+        self.prune_journal().await?;
         let steps = self.steps(request).await?;
         let total = steps.len() as u32;
         let mut run_ids = Vec::new();

@@ -108,6 +108,18 @@ impl SyncRunner {
         Ok(started)
     }
 
+    /// Forgets journal events older than 90 days that were handed over and judged (a rule's
+    /// history keeps the ones it points at). Returns how many.
+    pub async fn prune_journal(&self) -> SyncResult<u64> {
+        let judged: Id = self
+            .db
+            .setting(CURSOR)
+            .await?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        Ok(event_journal::prune(self.db.writer(), self.clock.now(), judged).await?)
+    }
+
     /// Journals the meetings that ended and the tasks due today (once each); at most once a
     /// minute unless `force`.
     pub async fn record_time_events(&self, force: bool) -> SyncResult<u64> {

@@ -194,3 +194,72 @@ async fn history_is_not_news_and_meetings_are_journalled() {
         "no contact: no name, never invented"
     );
 }
+
+#[tokio::test]
+async fn the_journal_forgets_old_events_once_handed_over_but_not_what_a_history_shows() {
+    use cremmy_protocol::automation::{RuleAction, RuleInput};
+    let w = text_world().await;
+    let r = w
+        .sync
+        .create_rule(&RuleInput {
+            name: "Tag new clients".into(),
+            trigger: EventKind::ClientCreated,
+            conditions: vec![],
+            delay: None,
+            actions: vec![RuleAction::AddTag { tag: "new".into() }],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    let zap = endpoint(&w, "zap", &[EventKind::DealCreated]).await;
+    receiver(&w, "zap", &zap.secret, json!([])).await;
+    client(&w.crm, "Acme").await;
+    flush(&w.sync).await;
+    for run in w.sync.run_rules().await.unwrap() {
+        run.await.unwrap().unwrap();
+    }
+    let journal = |w: &crate::texting::TextWorld| {
+        let pool = w.crm.database().pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT kind FROM event_journal ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    w.clock.advance(89 * 24 * HOUR);
+    client(&w.crm, "Bob's Bikes").await; // recorded now: judged below, not yet old
+    w.sync.run_due_jobs().await.unwrap();
+    assert_eq!(
+        w.sync.prune_journal().await.unwrap(),
+        0,
+        "nothing is 90 days old yet"
+    );
+    w.clock.advance(2 * 24 * HOUR);
+    sqlx::query("INSERT INTO event_journal (gid, kind, occurred_at, recorded_at) VALUES ('evt_waiting', 'deal_created', 0, 0)")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    let removed = w.sync.prune_journal().await.unwrap();
+    assert_eq!(
+        removed,
+        0,
+        "both old events have a rule run; the odd one is not handed over: {:?}",
+        journal(&w).await
+    );
+    sqlx::query("DELETE FROM rule_runs WHERE rule_id = ?")
+        .bind(r.id)
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.sync.prune_journal().await.unwrap(),
+        1,
+        "Acme's client_created, 91 days old"
+    );
+    assert_eq!(
+        journal(&w).await,
+        ["client_created", "deal_created"],
+        "Bob's (89 days) and the one not handed over stay"
+    );
+}
