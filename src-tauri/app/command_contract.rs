@@ -16,14 +16,15 @@ pub struct Sources<'a> {
     /// `src-tauri/app/commands.rs` and the other `*_commands.rs` files (see `FILES`),
     /// concatenated.
     pub handlers: &'a str,
-    /// `ui/src/api.rs` and its submodules `ui/src/api/overview.rs` and `automation.rs`, concatenated.
+    /// `ui/src/api.rs` and its submodules `ui/src/api/overview.rs`, `automation.rs` and `texting.rs`,
+    /// concatenated.
     pub api: &'a str,
     /// `src-tauri/capabilities/main.json`
     pub capability: &'a str,
 }
 
 /// The files the contract reads, relative to the workspace root.
-pub const FILES: [&str; 11] = [
+pub const FILES: [&str; 13] = [
     "src-tauri/protocol/src/commands.rs",
     "src-tauri/app/commands.rs",
     "src-tauri/app/desktop_commands.rs",
@@ -31,9 +32,11 @@ pub const FILES: [&str; 11] = [
     "src-tauri/app/report_commands.rs",
     "src-tauri/app/clients_commands.rs",
     "src-tauri/app/automation_commands.rs",
+    "src-tauri/app/documents_commands.rs",
     "ui/src/api.rs",
     "ui/src/api/overview.rs",
     "ui/src/api/automation.rs",
+    "ui/src/api/texting.rs",
     "src-tauri/capabilities/main.json",
 ];
 
@@ -43,9 +46,9 @@ pub fn read(root: &std::path::Path) -> [String; 4] {
         |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
     [
         read(FILES[0]),
-        FILES[1..7].iter().map(|f| read(f)).collect(),
-        FILES[7..10].iter().map(|f| read(f)).collect(),
-        read(FILES[10]),
+        FILES[1..8].iter().map(|f| read(f)).collect(),
+        FILES[8..12].iter().map(|f| read(f)).collect(),
+        read(FILES[12]),
     ]
 }
 

@@ -8,9 +8,6 @@ use cremmy_protocol::accounts::{
 };
 use cremmy_protocol::crm::*;
 use cremmy_protocol::csv::{ColumnMapping, ImportPreview, ImportResult};
-use cremmy_protocol::docs::{
-    DocPreview, DocRequest, DocTemplates, GeneratedDoc, TemplateMade, TemplateUpload,
-};
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail, SendEmailInput, SentEmail};
 use cremmy_protocol::sync::{
     LeadSheet, SheetsExport, SyncRequest, SyncRun, SyncRunQuery, SyncTrigger,
@@ -388,70 +385,6 @@ pub async fn set_lead_sheet(b: State<'_, Backend>, input: LeadSheet) -> Reply<Op
     b.opened()?.sync.set_lead_sheet(&input).await.map_err(api)
 }
 
-#[tauri::command]
-pub async fn doc_templates(b: State<'_, Backend>) -> Reply<DocTemplates> {
-    b.opened()?.sync.doc_templates().await.map_err(api)
-}
-
-#[tauri::command]
-pub async fn set_doc_templates(b: State<'_, Backend>, input: DocTemplates) -> Reply<DocTemplates> {
-    b.opened()?
-        .sync
-        .set_doc_templates(&input)
-        .await
-        .map_err(api)
-}
-
-#[tauri::command]
-pub async fn create_doc_template(b: State<'_, Backend>, kind: DocumentKind) -> Reply<TemplateMade> {
-    b.opened()?
-        .sync
-        .create_doc_template(kind)
-        .await
-        .map_err(api)
-}
-
-#[tauri::command]
-pub async fn copy_doc_template(
-    b: State<'_, Backend>,
-    kind: DocumentKind,
-    link: String,
-) -> Reply<TemplateMade> {
-    b.opened()?
-        .sync
-        .copy_doc_template(kind, &link)
-        .await
-        .map_err(api)
-}
-
-#[tauri::command]
-pub async fn upload_doc_template(
-    b: State<'_, Backend>,
-    input: TemplateUpload,
-) -> Reply<TemplateMade> {
-    b.opened()?
-        .sync
-        .upload_doc_template(&input)
-        .await
-        .map_err(api)
-}
-
-/// The template's variables and what is missing, before "Generate".
-#[tauri::command]
-pub async fn preview_document(b: State<'_, Backend>, input: DocRequest) -> Reply<DocPreview> {
-    b.opened()?.sync.preview_document(&input).await.map_err(api)
-}
-
-/// "Generate proposal/contract" on the client page.
-#[tauri::command]
-pub async fn generate_document(b: State<'_, Backend>, input: DocRequest) -> Reply<GeneratedDoc> {
-    b.opened()?
-        .sync
-        .generate_document(&input)
-        .await
-        .map_err(api)
-}
-
 /// "Send email" / "Reply" on the client page.
 #[tauri::command]
 pub async fn send_email(b: State<'_, Backend>, input: SendEmailInput) -> Reply<SentEmail> {
@@ -534,13 +467,13 @@ macro_rules! all_commands {
             commands::save_draft_template,
             commands::lead_sheet,
             commands::set_lead_sheet,
-            commands::doc_templates,
-            commands::set_doc_templates,
-            commands::create_doc_template,
-            commands::copy_doc_template,
-            commands::upload_doc_template,
-            commands::preview_document,
-            commands::generate_document,
+            documents_commands::doc_templates,
+            documents_commands::set_doc_templates,
+            documents_commands::create_doc_template,
+            documents_commands::copy_doc_template,
+            documents_commands::upload_doc_template,
+            documents_commands::preview_document,
+            documents_commands::generate_document,
             desktop_commands::engine_status,
             desktop_commands::set_sync_paused,
             desktop_commands::jobs,

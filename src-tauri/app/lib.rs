@@ -13,6 +13,7 @@ mod clients_commands;
 mod commands;
 mod desktop;
 mod desktop_commands;
+mod documents_commands;
 mod links;
 mod report_commands;
 mod system_clock;

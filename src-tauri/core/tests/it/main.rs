@@ -27,6 +27,7 @@ mod fault_soak;
 mod graph_open;
 mod invariants;
 mod lead_score;
+mod lead_score_recompute;
 mod leads_sheet;
 mod mail_drafts;
 mod mail_labels;
