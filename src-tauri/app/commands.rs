@@ -237,15 +237,6 @@ pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<App
     Ok(settings)
 }
 
-#[tauri::command]
-pub async fn set_client_folder_on_create(b: State<'_, Backend>, on: bool) -> Reply<AppSettings> {
-    b.opened()?
-        .crm
-        .set_client_folder_on_create(on)
-        .await
-        .map_err(api)
-}
-
 /// Every command handler, registered in one place (desktop.rs).
 #[tauri::command]
 pub async fn accounts(b: State<'_, Backend>) -> Reply<Vec<Account>> {
@@ -448,7 +439,6 @@ macro_rules! all_commands {
             commands::commit_import,
             commands::settings,
             commands::set_sync_interval,
-            commands::set_client_folder_on_create,
             commands::accounts,
             commands::connect_account,
             commands::disconnect_account,

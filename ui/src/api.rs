@@ -231,15 +231,6 @@ pub async fn set_sync_interval(minutes: u32) -> Reply<AppSettings> {
     call(cmd::SET_SYNC_INTERVAL, &A { minutes }).await
 }
 
-/// Whether creating a client also makes its Google Drive folder.
-pub async fn set_client_folder_on_create(on: bool) -> Reply<AppSettings> {
-    #[derive(Serialize)]
-    struct A {
-        on: bool,
-    }
-    call(cmd::SET_CLIENT_FOLDER_ON_CREATE, &A { on }).await
-}
-
 pub async fn accounts() -> Reply<Vec<cremmy_protocol::accounts::Account>> {
     call(cmd::ACCOUNTS, &NoArgs {}).await
 }

@@ -1,7 +1,6 @@
 //! Follow-up work, subscribed to the domain event bus: new journal events go to webhook endpoints
-//! and automation rules; a new client gets its Drive folder (when
-//! the user asked for one), a deal entering the drafting stage gets its proposal draft, a task on
-//! the calendar moves its event. Each follow-up is an outbox job, so it survives a crash and
+//! and automation rules (among them the default ones: a new client's Drive folder, a deal entering
+//! Proposal's draft); a task on the calendar moves its event; activities rescore their client. Each follow-up is an outbox job, so it survives a crash and
 //! retries on its own; this task only decides and queues.
 
 use cremmy_protocol::crm::CrmEvent;
@@ -41,13 +40,7 @@ pub fn start(runner: SyncRunner) -> tokio::task::JoinHandle<()> {
 /// Queues what `event` calls for. The job runs in the background; its run is logged.
 async fn follow_up(runner: &SyncRunner, event: CrmEvent) {
     match event {
-        CrmEvent::ClientCreated { client_id, .. } => {
-            runner.after_client_created(client_id).await;
-        }
-        CrmEvent::DealStageChanged {
-            deal_id, client_id, ..
-        } => {
-            runner.after_deal_moved(deal_id).await;
+        CrmEvent::DealStageChanged { client_id, .. } => {
             rescore(runner, &[client_id]).await;
         }
         CrmEvent::TaskChanged { task_id, .. } => {
@@ -62,7 +55,10 @@ async fn follow_up(runner: &SyncRunner, event: CrmEvent) {
         }
         // The stage change before a win or loss already rescored the client; a crossing's own
         // actions are done.
-        CrmEvent::DealWon { .. } | CrmEvent::DealLost { .. } | CrmEvent::ScoreCrossed { .. } => {}
+        CrmEvent::ClientCreated { .. }
+        | CrmEvent::DealWon { .. }
+        | CrmEvent::DealLost { .. }
+        | CrmEvent::ScoreCrossed { .. } => {}
     }
 }
 

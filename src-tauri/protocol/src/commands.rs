@@ -84,7 +84,6 @@ pub const PREVIEW_IMPORT: &str = "preview_import";
 pub const COMMIT_IMPORT: &str = "commit_import";
 pub const SETTINGS: &str = "settings";
 pub const SET_SYNC_INTERVAL: &str = "set_sync_interval";
-pub const SET_CLIENT_FOLDER_ON_CREATE: &str = "set_client_folder_on_create";
 pub const ACCOUNTS: &str = "accounts";
 pub const CONNECT_ACCOUNT: &str = "connect_account";
 pub const DISCONNECT_ACCOUNT: &str = "disconnect_account";
@@ -161,7 +160,6 @@ pub const ALL: &[&str] = &[
     COMMIT_IMPORT,
     SETTINGS,
     SET_SYNC_INTERVAL,
-    SET_CLIENT_FOLDER_ON_CREATE,
     ACCOUNTS,
     CONNECT_ACCOUNT,
     DISCONNECT_ACCOUNT,

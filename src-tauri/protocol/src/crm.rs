@@ -562,7 +562,4 @@ pub struct RecordedActivity {
 pub struct AppSettings {
     /// How often background sync runs, in minutes (1 to 1440; default 5).
     pub sync_interval_minutes: u32,
-    /// Creating a client also makes its Google Drive folder.
-    #[serde(default)]
-    pub client_folder_on_create: bool,
 }

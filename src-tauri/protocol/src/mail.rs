@@ -34,9 +34,6 @@ pub struct SentEmail {
 /// `{{contact_name}}`, `{{contact_first_name}}`, `{{stage}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DraftTemplate {
-    pub enabled: bool,
-    /// The stage (by name) whose deals get a draft.
-    pub stage: String,
     pub subject: String,
     pub body: String,
 }

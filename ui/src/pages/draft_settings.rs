@@ -1,5 +1,5 @@
-//! Settings → Proposal drafts: the stage whose deals get a Gmail draft and the template it is
-//! written from. Unknown variables are refused when saved, with the list of known ones.
+//! Settings → Proposal drafts: the template a deal's Gmail draft is written from (when: the default
+//! rule under Automation, a deal entering Proposal). Unknown variables are refused when saved, with the list of known ones.
 
 use cremmy_protocol::mail::DraftTemplate;
 use leptos::prelude::*;
@@ -31,33 +31,21 @@ pub fn DraftSettings() -> impl IntoView {
 #[component]
 fn DraftForm(template: DraftTemplate) -> impl IntoView {
     let ui = use_ui();
-    let enabled = RwSignal::new(template.enabled);
-    let stage = RwSignal::new(template.stage);
     let subject = RwSignal::new(template.subject);
     let body = RwSignal::new(template.body);
     let save = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         let input = DraftTemplate {
-            enabled: enabled.get_untracked(),
-            stage: stage.get_untracked(),
             subject: subject.get_untracked(),
             body: body.get_untracked(),
         };
-        run(ui, api::save_draft_template(input), move |t| {
-            ui.ok(if t.enabled {
-                format!("Deals entering {} get a Gmail draft", t.stage)
-            } else {
-                "Proposal drafts are off".to_string()
-            });
+        run(ui, api::save_draft_template(input), move |_| {
+            ui.ok("Proposal template saved");
         });
     };
     view! {
         <form on:submit=save>
-            <label class="field inline checkbox">
-                <input id="drafts-enabled" type="checkbox" prop:checked=move || enabled.get() on:change=move |e| enabled.set(event_target_checked(&e)) />
-                <span>"Draft an email in Gmail when a deal enters this stage"</span>
-            </label>
-            <Field label="Stage" value=stage id="drafts-stage" />
+            <p class="muted small">"When a deal enters Proposal, the default rule \"Proposal draft\" under Automation writes this as a Gmail draft; change its stage or switch it off there."</p>
             <Field label="Subject" value=subject id="drafts-subject" />
             <label class="field"><span>"Message"</span>
                 <textarea id="drafts-body" rows="7" prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>

@@ -59,7 +59,7 @@ pub fn SettingsPage() -> impl IntoView {
             </form>
         </section>
         <section class="card" id="sync-settings">
-            <h2>"Sync and Google Drive"</h2>
+            <h2>"Sync"</h2>
             <Transition fallback=|| ()>
                 {move || settings.get().map(|r| match r {
                     Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
@@ -69,16 +69,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <input id="sync-interval" type="number" min="1" max="1440" value=s.sync_interval_minutes on:change=save_interval />
                         </label>
                         <p class="muted small">"Connected integrations sync on start, on \"Sync now\", and at this interval."</p>
-                        <label class="field inline checkbox">
-                            <input id="folder-on-create" type="checkbox" prop:checked=s.client_folder_on_create on:change=move |e| {
-                                let on = event_target_checked(&e);
-                                run(ui, api::set_client_folder_on_create(on), move |s| {
-                                    ui.ok(if s.client_folder_on_create { "New clients get a Google Drive folder" } else { "New clients no longer get a Drive folder" });
-                                    ui.changed();
-                                });
-                            } />
-                            <span>"Create a Google Drive folder for each new client (Cremmy CRM/Clients/<name>)"</span>
-                        </label>
+                        <p class="muted small">"A Google Drive folder for each new client (Cremmy CRM/Clients/<name>) and the proposal draft are default rules: switch them on or off under Automation."</p>
                     }.into_any(),
                 })}
             </Transition>

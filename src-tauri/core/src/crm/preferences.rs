@@ -6,7 +6,6 @@ use cremmy_protocol::engine::DesktopSettings;
 use super::{Crm, CrmError, CrmResult};
 
 const SYNC_INTERVAL: &str = "sync_interval_minutes";
-const FOLDER_ON_CREATE: &str = "drive.folder_on_create";
 const DESKTOP: &str = "desktop";
 pub const DEFAULT_SYNC_INTERVAL_MINUTES: u32 = 5;
 
@@ -19,18 +18,9 @@ impl Crm {
             .and_then(|v| v.parse().ok())
             .filter(|m| (1..=1440).contains(m))
             .unwrap_or(DEFAULT_SYNC_INTERVAL_MINUTES);
-        let folder_on_create = db.setting(FOLDER_ON_CREATE).await?;
         Ok(AppSettings {
             sync_interval_minutes,
-            client_folder_on_create: folder_on_create.as_deref() == Some("true"),
         })
-    }
-
-    /// Whether creating a client also makes its Drive folder.
-    pub async fn set_client_folder_on_create(&self, on: bool) -> CrmResult<AppSettings> {
-        self.put_setting(FOLDER_ON_CREATE, if on { "true" } else { "false" })
-            .await?;
-        self.settings().await
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> CrmResult<()> {

@@ -6,6 +6,7 @@
 //! acts on what it caused and chains stop at `MAX_DEPTH`. The dry run judges the last 30 days and
 //! writes nothing.
 
+use cremmy_protocol::accounts::Feature;
 use cremmy_protocol::automation::{
     DryRun, Rule, RuleAction, RuleInput, RuleRun, RuleRunStatus, WouldRun,
 };
@@ -314,6 +315,9 @@ impl SyncRunner {
                 text(format!("tag {tag} changed"))
             }
             RuleAction::ClientFolder => {
+                if self.account_with(Feature::Drive).await.is_err() {
+                    return text("no folder: no connected account has Drive access".into());
+                }
                 let job = ClientFolderJob { client_id: client? };
                 let title = format!("Drive folder (rule \"{}\")", rule.name);
                 self.submit_background(job, &key, &title).await;
@@ -321,6 +325,9 @@ impl SyncRunner {
             }
             RuleAction::ProposalDraft => {
                 let deal = deal?;
+                if self.account_with(Feature::MailSend).await.is_err() {
+                    return text("no draft: no connected account can write mail".into());
+                }
                 let title = format!("Proposal draft for {} (rule \"{}\")", deal.title, rule.name);
                 // The built-in follow-up's key: never two drafts for one deal.
                 let key = format!("deal_draft:{}", deal.id);

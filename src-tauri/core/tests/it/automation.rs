@@ -10,23 +10,9 @@ use cremmy_protocol::kinds::EventKind;
 use cremmy_protocol::ErrorCode;
 use serde_json::json;
 
-use crate::support::{client, count, deal_in_stage, stage_named, T0};
+use crate::support::{client, count, deal_in_stage, settle_rules, stage_named, T0};
 use crate::texting::{text_world, TextWorld};
 use crate::webhooks::{endpoint, received, receiver, HOUR};
-
-/// Judges new events and waits for the runs started, until nothing more happens.
-async fn settle(sync: &SyncRunner) {
-    for _ in 0..10 {
-        let started = sync.run_rules().await.unwrap();
-        if started.is_empty() {
-            return;
-        }
-        for run in started {
-            let _ = run.await.unwrap();
-        }
-    }
-    panic!("rules kept acting after ten rounds");
-}
 
 async fn rule(
     w: &TextWorld,
@@ -80,7 +66,7 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
     let acme = client(&w.crm, "Acme").await;
     deal_in_stage(&w.crm, acme.id, "Tiny", (5_000, "USD"), "Won").await;
     deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Won").await;
-    settle(&w.sync).await;
+    settle_rules(&w.sync).await;
     assert_eq!(
         task_titles(&w).await,
         ["Invoice Acme for Audit"],
@@ -130,7 +116,7 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
     assert_eq!(runs, 1, "the run is in Sync history");
 
     // Judging again, or after a restart, acts on nothing twice.
-    settle(&w.sync).await;
+    settle_rules(&w.sync).await;
     let restarted = SyncRunner::new(
         w.crm.database().clone(),
         w.clock.clone(),
@@ -140,7 +126,7 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
         .execute(w.crm.database().writer())
         .await
         .unwrap();
-    settle(&restarted).await;
+    settle_rules(&restarted).await;
     assert_eq!(
         task_titles(&w).await.len(),
         1,
@@ -182,7 +168,7 @@ async fn a_delayed_rule_fires_at_its_time() {
         })
         .await
         .unwrap();
-    settle(&w.sync).await;
+    settle_rules(&w.sync).await;
     assert!(
         task_titles(&w).await.is_empty(),
         "not yet: two days after the booking"
@@ -224,7 +210,7 @@ async fn a_delayed_rule_fires_at_its_time() {
         })
         .await
         .unwrap();
-    settle(&w.sync).await;
+    settle_rules(&w.sync).await;
     w.sync.update_rule(r.id, &input).await.unwrap();
     w.clock.advance(49 * HOUR);
     w.sync.run_due_jobs().await.unwrap();
@@ -261,7 +247,7 @@ async fn loops_are_refused_and_chains_stop() {
     }
     let acme = client(&w.crm, "Acme").await;
     let d = deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Qualified").await;
-    settle(&w.sync).await;
+    settle_rules(&w.sync).await;
     assert_eq!(
         w.crm.deal(d).await.unwrap().stage_id,
         lead,
@@ -283,7 +269,7 @@ async fn loops_are_refused_and_chains_stop() {
     .await;
     let acme = client(&w.crm, "Acme").await;
     let d = deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Negotiation").await;
-    settle(&w.sync).await;
+    settle_rules(&w.sync).await;
     assert_eq!(w.crm.deal(d).await.unwrap().stage_id, proposal);
     let history = w.sync.rule_runs(r.id).await.unwrap();
     let statuses: Vec<_> = history.iter().map(|h| h.status).collect();
@@ -383,7 +369,7 @@ async fn an_interrupted_run_goes_on_from_the_next_action() {
     .await;
     let acme = client(&w.crm, "Acme").await;
     deal_in_stage(&w.crm, acme.id, "Audit", (900_000, "USD"), "Won").await;
-    settle(&w.sync).await;
+    settle_rules(&w.sync).await;
     // As if the process died after the task and before the tag: the run is waiting with one
     // action done, its job interrupted.
     sqlx::query("UPDATE rule_runs SET status = 'waiting', actions_done = 1")

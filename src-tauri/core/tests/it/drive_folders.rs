@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::accounts_support::connect;
 use crate::mail_sync::{mail_world, post, requests, MailWorld};
-use crate::support::{client, eventually};
+use crate::support::{client, eventually, settle_rules};
 
 const FOLDER: &str = "application/vnd.google-apps.folder";
 
@@ -264,34 +264,74 @@ async fn faults_are_retried_and_missing_access_says_what_to_do() {
     assert_eq!(missing.code(), ErrorCode::NotFound);
 }
 
-#[tokio::test]
-async fn new_clients_get_a_folder_when_the_setting_is_on() {
-    let w = mail_world().await;
-    connect(&w.t, &[Feature::Drive]).await;
-    let before = client(&w.crm, "Before the setting").await;
-    assert!(
-        w.sync.after_client_created(before.id).await.is_none(),
-        "off by default: nothing happens"
-    );
-    let settings = w.crm.set_client_folder_on_create(true).await.unwrap();
-    assert!(settings.client_folder_on_create);
-    let after = client(&w.crm, "After the setting").await;
-    let made = w
-        .sync
-        .after_client_created(after.id)
-        .await
-        .expect("a folder task starts")
+/// The default rule "Drive folder for each new client".
+async fn rule_id(sync: &SyncRunner) -> i64 {
+    use cremmy_protocol::automation::RuleAction;
+    use cremmy_protocol::kinds::EventKind;
+    sync.automation_rules()
         .await
         .unwrap()
-        .expect("the folder is made");
-    let (id, _) = only_folder(&w, "After the setting");
-    assert_eq!(made.folder_id, id);
+        .into_iter()
+        .find(|r| r.trigger == EventKind::ClientCreated && r.actions == [RuleAction::ClientFolder])
+        .expect("the migration made the default folder rule")
+        .id
+}
+
+/// Switches the default rule "Drive folder for each new client" (made by the migration, off unless
+/// the user had the old setting on) and returns whether it was on before.
+async fn switch_folder_rule(sync: &SyncRunner, on: bool) -> bool {
+    use cremmy_protocol::automation::RuleInput;
+    let id = rule_id(sync).await;
+    let rule = sync
+        .automation_rules()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap();
+    let input = RuleInput {
+        name: rule.name.clone(),
+        trigger: rule.trigger,
+        conditions: rule.conditions.clone(),
+        delay: rule.delay.clone(),
+        actions: rule.actions.clone(),
+        enabled: on,
+    };
+    sync.update_rule(rule.id, &input).await.unwrap();
+    rule.enabled
+}
+
+#[tokio::test]
+async fn new_clients_get_a_folder_when_the_default_rule_is_on() {
+    let w = mail_world().await;
+    connect(&w.t, &[Feature::Drive]).await;
+    let before = client(&w.crm, "Before the rule").await;
+    settle_rules(&w.sync).await;
+    assert!(
+        live_folders(&w).is_empty(),
+        "the default rule is off on a new database: nothing happens for {}",
+        before.name
+    );
+    assert!(
+        !switch_folder_rule(&w.sync, true).await,
+        "off until switched on"
+    );
+    client(&w.crm, "After the rule").await;
+    settle_rules(&w.sync).await;
+    only_folder(&w, "After the rule");
     assert!(
         live_folders(&w)
             .iter()
-            .all(|(_, n, _)| n != "Before the setting"),
+            .all(|(_, n, _)| n != "Before the rule"),
         "only the new client got one"
     );
+    let runs = w.sync.rule_runs(rule_id(&w.sync).await).await.unwrap();
+    assert_eq!(
+        runs.len(),
+        1,
+        "one run, for the client made after: {runs:?}"
+    );
+    assert_eq!(runs[0].client_name.as_deref(), Some("After the rule"));
 }
 
 #[tokio::test]
@@ -299,7 +339,7 @@ async fn clients_made_by_csv_import_get_their_folder_through_the_event_bus() {
     let w = mail_world().await;
     connect(&w.t, &[Feature::Drive]).await;
     let crm = w.sync.crm();
-    crm.set_client_folder_on_create(true).await.unwrap();
+    switch_folder_rule(&w.sync, true).await;
     let follow_ups = cremmy_core::follow_ups::start(w.sync.clone());
     let csv = "Company,Name,Email\nImported Ltd,Ivy,ivy@imported.example\nSecond Co,Sam,sam@second.example\n";
     let result = crm.commit_import(csv.as_bytes(), None).await.unwrap();

@@ -401,9 +401,9 @@ fn shell_commands_call_one_core_function() {
             for word in [
                 "sqlx::",
                 "Crm::new",
-                "after_client_created",
-                "after_deal_moved",
                 "after_task_changed",
+                "run_rules",
+                "dispatch_events",
             ] {
                 if body.contains(word) {
                     offenders.push(format!("{file}: {name} uses {word}"));

@@ -18,6 +18,7 @@ mod crm_search;
 mod crm_tasks;
 mod database;
 mod deep_links;
+mod default_rules;
 mod docs_generation;
 mod doctor;
 mod drive_folders;

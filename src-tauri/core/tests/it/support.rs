@@ -136,3 +136,31 @@ pub fn inbound_email(
         external_id: message_id.into(),
     }
 }
+
+/// Judges new journal events against the automation rules and waits for the runs they start, until
+/// nothing more happens; then for the background jobs their actions queued (a folder, a draft).
+pub async fn settle_rules(sync: &cremmy_core::sync::SyncRunner) {
+    let mut rounds = 0;
+    loop {
+        let started = sync.run_rules().await.unwrap();
+        if started.is_empty() {
+            break;
+        }
+        for run in started {
+            let _ = run.await.unwrap();
+        }
+        rounds += 1;
+        assert!(rounds < 10, "rules kept acting after ten rounds");
+    }
+    for _ in 0..400 {
+        let running: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = 'running'")
+            .fetch_one(sync.crm().database().pool())
+            .await
+            .unwrap();
+        if running == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the rules' background jobs did not finish within 10 s");
+}

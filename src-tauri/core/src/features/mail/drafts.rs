@@ -1,5 +1,5 @@
-//! A Gmail draft when a deal enters the drafting stage (default Proposal): "Proposal for <deal>"
-//! rendered from an editable template. A variable with no value stops the draft and says which
+//! A Gmail draft for a deal (the default rule drafts one when a deal enters Proposal): "Proposal
+//! for <deal>" rendered from an editable template. A variable with no value stops the draft and says which
 //! (a task tells the user); a deal gets one draft however often it re-enters the stage.
 
 use std::collections::BTreeMap;
@@ -30,8 +30,6 @@ pub const VARIABLES: [&str; 7] = [
 
 pub fn default_template() -> DraftTemplate {
     DraftTemplate {
-        enabled: true,
-        stage: "Proposal".into(),
         subject: "Proposal for {{deal_title}}".into(),
         body: "Hi {{contact_first_name}},\n\nThank you for your time. As discussed, here is my proposal \
                for {{deal_title}} ({{deal_value}}).\n\nI look forward to hearing from you.\n\nBest regards"
@@ -53,12 +51,6 @@ pub async fn save_template(
     now: Timestamp,
 ) -> Result<DraftTemplate, MailError> {
     let invalid = |field, reason: String| MailError::Invalid { field, reason };
-    if t.stage.trim().is_empty() {
-        return Err(invalid(
-            "stage",
-            "name the stage whose deals get a draft".into(),
-        ));
-    }
     for (field, text) in [("subject", &t.subject), ("body", &t.body)] {
         let used = templates::variables(text).map_err(|e| invalid(field, e.to_string()))?;
         let unknown: Vec<String> = used
@@ -93,16 +85,14 @@ pub struct DraftDue {
     pub to: Option<(String, String)>,
 }
 
-/// Whether the deal sits in the drafting stage and has no draft yet (no provider call).
+/// The deal's draft, if it has none yet (no provider call). When it is drafted is the default
+/// rule's business (a deal entering Proposal): the rule's action queues the job that asks this.
 pub async fn due(
     db: &Database,
     deal_id: Id,
     now: Timestamp,
 ) -> Result<Option<DraftDue>, MailError> {
     let template = template(db).await?;
-    if !template.enabled {
-        return Ok(None);
-    }
     let deal: Option<(Id, String, i64, String, String, String)> = sqlx::query_as(
         "SELECT d.client_id, d.title, d.value_minor, d.currency, s.name, c.name FROM deals d \
          JOIN stages s ON s.id = d.stage_id JOIN clients c ON c.id = d.client_id \
@@ -114,9 +104,6 @@ pub async fn due(
     let Some((client_id, title, minor, currency, stage, client)) = deal else {
         return Ok(None);
     };
-    if !stage.trim().eq_ignore_ascii_case(template.stage.trim()) {
-        return Ok(None);
-    }
     let contact: Option<(String, String)> = sqlx::query_as(
         "SELECT c.name, e.email FROM contacts c JOIN contact_emails e ON e.contact_id = c.id \
          WHERE c.client_id = ? AND c.archived = 0 ORDER BY e.is_primary DESC, c.id, e.id LIMIT 1",
