@@ -36,7 +36,8 @@ async fn a_rule_made_in_the_form_acts_on_a_won_deal_and_a_dry_run_writes_nothing
     app.wait_for_text("body", "for Route cost review").await;
 
     app.click("#nav-settings").await;
-    app.click("#rules .rule-history").await;
+    // The newest rule is last (after the two default rules).
+    app.click("#rules tr.rule:last-child .rule-history").await;
     let history = app.wait_for_text("#rule-history", "Done").await;
     assert!(
         history.contains("Deal won") && history.contains("created"),

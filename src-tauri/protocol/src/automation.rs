@@ -112,6 +112,15 @@ pub enum RuleAction {
         #[serde(default)]
         channel: crate::sms::Channel,
     },
+    /// An email to the client's first contact with an address, from this subject and body (the
+    /// proposal template's `{{variables}}`): a draft in the mail account with a task to review it,
+    /// or sent at once when the user turned on "send without review" for this rule.
+    Email {
+        subject: String,
+        body: String,
+        #[serde(default)]
+        send_without_review: bool,
+    },
     /// The event, signed, to one webhook endpoint.
     CallWebhook {
         endpoint_id: Id,

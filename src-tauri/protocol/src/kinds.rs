@@ -125,6 +125,8 @@ stored_names! {
         SendText = "send_text",
         WebhookDelivery = "webhook_delivery",
         RuleRun = "rule_run",
+        /// An email draft an automation rule writes (not tied to a deal's proposal).
+        EmailDraft = "email_draft",
     }
 }
 

@@ -262,6 +262,48 @@ impl OutboxJob for DealDraftJob {
     }
 }
 
+/// An automation rule's email, saved as a draft in the first account allowed to write mail (the
+/// same Message-ID on every attempt, so a crash never makes two); logged as a draft run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct EmailDraftJob {
+    pub draft: drafts::EmailDraft,
+}
+
+impl OutboxJob for EmailDraftJob {
+    const KIND: JobKind = JobKind::EmailDraft;
+    type Done = Drafted;
+
+    async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<Drafted> {
+        let account = runner.account_with(Feature::MailSend).await?;
+        let spec = RunSpec {
+            account_id: Some(account.id),
+            integration: Providers::product(account.provider, Capability::MailOutbox).key,
+            kind: RunKind::Draft,
+            trigger: job.trigger,
+        };
+        let session = runner.session(&account, Feature::MailSend)?;
+        let (_, result) = runner
+            .logged(spec, async {
+                let can_read = account.features.contains(&Feature::MailIngest);
+                let outbox = session.mailbox(&account.email, can_read);
+                let result = drafts::create_email(
+                    &runner.db,
+                    &outbox,
+                    &self.draft,
+                    runner.clock.now(),
+                    &job_message_id(&account.email, &job.key),
+                    job.maybe_done_before(),
+                )
+                .await;
+                job.retry_after = session.retry_after();
+                let outcome = RunOutcome::of_job(&result, session.calls());
+                (result, outcome)
+            })
+            .await?;
+        Ok(result?)
+    }
+}
+
 /// The calendar job's body: the task's event written to the first account with Calendar
 /// access (the one it is on, when it is on one).
 #[derive(Debug, Clone, Serialize, Deserialize)]

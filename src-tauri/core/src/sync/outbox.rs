@@ -18,7 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::job_bodies::{
-    ClientFolderJob, DealDraftJob, ExportSheetsJob, GenerateDocJob, SendEmailJob, TaskEventJob,
+    ClientFolderJob, DealDraftJob, EmailDraftJob, ExportSheetsJob, GenerateDocJob, SendEmailJob,
+    TaskEventJob,
 };
 use super::rule_jobs::RuleRunJob;
 use super::texting::SendTextJob;
@@ -61,6 +62,7 @@ const KINDS: &[(JobKind, Erased)] = &[
     (SendTextJob::KIND, erased::<SendTextJob>),
     (WebhookJob::KIND, erased::<WebhookJob>),
     (RuleRunJob::KIND, erased::<RuleRunJob>),
+    (EmailDraftJob::KIND, erased::<EmailDraftJob>),
 ];
 
 /// Reads a stored job of kind `J` and runs one attempt; the result comes back as JSON.

@@ -13,9 +13,12 @@ use cremmy_protocol::automation::{
 use cremmy_protocol::crm::{BulkClientAction, BulkClientEdit, DealInput, DealMove, Id, TaskInput};
 use cremmy_protocol::docs::DocRequest;
 use cremmy_protocol::kinds::{Integration, JobKind, RunKind};
+use cremmy_protocol::mail::SendEmailInput;
 use serde::{Deserialize, Serialize};
 
-use super::job_bodies::{ClientFolderJob, DealDraftJob, GenerateDocJob};
+use super::job_bodies::{
+    ClientFolderJob, DealDraftJob, EmailDraftJob, GenerateDocJob, SendEmailJob,
+};
 use super::log::{RunOutcome, RunSpec};
 use super::outbox::{JobRun, OutboxJob};
 use super::webhook_jobs::{WebhookJob, DELIVERY_ATTEMPTS};
@@ -24,6 +27,7 @@ use crate::clock::system_utc_offset_minutes;
 use crate::features::automation::store::{self, StoredRule};
 use crate::features::automation::{self as rules, AutomationError, EventFacts, Verdict};
 use crate::features::event_journal::{self, JournalEvent};
+use crate::features::mail::drafts;
 use crate::features::webhooks::payload;
 use crate::jobs::{self, NewJob, JOB_BACKOFF};
 
@@ -363,6 +367,53 @@ impl SyncRunner {
                 let title = format!("Text (rule \"{}\")", rule.name);
                 self.queue_text(&draft, &key, &title).await?;
                 text("text queued".into())
+            }
+            RuleAction::Email {
+                subject,
+                body,
+                send_without_review,
+            } => {
+                if self.account_with(Feature::MailSend).await.is_err() {
+                    return text("no email: no connected account can send mail".into());
+                }
+                let client_id = client?;
+                let deal_id = facts.deal.as_ref().map(|d| d.id);
+                let contact_id = drafts::first_contact_with_email(&self.db, client_id)
+                    .await?
+                    .ok_or_else(|| AutomationError::ActionFailed {
+                        reason: "the client has no contact with an email address".into(),
+                    })?;
+                let now = self.clock.now();
+                let rendered =
+                    drafts::render_with(&self.db, contact_id, deal_id, subject, body, now)
+                        .await
+                        .map_err(|e| AutomationError::ActionFailed {
+                            reason: format!("the email could not be written: {e}"),
+                        })?;
+                if *send_without_review {
+                    let input = SendEmailInput {
+                        contact_id,
+                        subject: rendered.subject.clone(),
+                        body: rendered.body,
+                        reply_to: None,
+                        deal_id,
+                    };
+                    let title = format!("Email (rule \"{}\"): {}", rule.name, rendered.subject);
+                    self.submit_background(SendEmailJob { input }, &key, &title)
+                        .await;
+                    return text(format!("email \"{}\" queued to send", rendered.subject));
+                }
+                let draft = drafts::EmailDraft {
+                    client_id,
+                    deal_id,
+                    contact_id,
+                    subject: rendered.subject.clone(),
+                    body: rendered.body,
+                };
+                let title = format!("Email draft (rule \"{}\"): {}", rule.name, rendered.subject);
+                self.submit_background(EmailDraftJob { draft }, &key, &title)
+                    .await;
+                text(format!("email draft \"{}\" queued", rendered.subject))
             }
             RuleAction::CreateDeal { title } => {
                 let deal = self

@@ -5,6 +5,7 @@ mod accounts_grants;
 mod accounts_support;
 mod accounts_tokens;
 mod automation;
+mod automation_email;
 mod automation_rules;
 mod automation_time;
 mod backup;

@@ -310,6 +310,7 @@ pub fn validate(
                 ))
             }
             RuleAction::SendText { body, .. } => check_text(body)?,
+            RuleAction::Email { subject, body, .. } => check_email(subject, body)?,
             RuleAction::AddTag { tag } | RuleAction::RemoveTag { tag } if tag.trim().is_empty() => {
                 return Err(AutomationError::invalid("actions", "fill in the tag"))
             }
@@ -341,6 +342,28 @@ fn check_text(body: &str) -> AutomationResult<()> {
                 VARIABLES.map(|v| format!("{{{{{v}}}}}")).join(", ")
             ),
         ));
+    }
+    Ok(())
+}
+
+/// An email's subject and body: a subject, and only the `{{variables}}` an email can fill.
+fn check_email(subject: &str, body: &str) -> AutomationResult<()> {
+    use crate::features::mail::drafts::VARIABLES;
+    if subject.trim().is_empty() {
+        return Err(AutomationError::invalid("email subject", "it is empty"));
+    }
+    for (field, text) in [("email subject", subject), ("email body", body)] {
+        let used = crate::features::templates::variables(text)
+            .map_err(|e| AutomationError::invalid(field, e.to_string()))?;
+        if let Some(unknown) = used.iter().find(|v| !VARIABLES.contains(&v.as_str())) {
+            return Err(AutomationError::invalid(
+                field,
+                format!(
+                    "it uses {{{{{unknown}}}}}; an email can fill {}",
+                    VARIABLES.map(|v| format!("{{{{{v}}}}}")).join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -409,5 +432,18 @@ pub fn describe(a: &RuleAction, e: &EventFacts, stages: &[Stage]) -> String {
         RuleAction::CallWebhook { endpoint_id } => {
             format!("send the event to webhook #{endpoint_id}")
         }
+        RuleAction::Email {
+            subject,
+            send_without_review,
+            ..
+        } => format!(
+            "{} \"{}\" to {client}",
+            if *send_without_review {
+                "send the email"
+            } else {
+                "draft the email"
+            },
+            subject.chars().take(60).collect::<String>()
+        ),
     }
 }

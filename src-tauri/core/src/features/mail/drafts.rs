@@ -145,6 +145,27 @@ pub async fn render_for_contact(
     now: Timestamp,
 ) -> Result<RenderedEmail, MailError> {
     let template = template(db).await?;
+    render_with(
+        db,
+        contact_id,
+        deal_id,
+        &template.subject,
+        &template.body,
+        now,
+    )
+    .await
+}
+
+/// `subject` and `body` filled in for a message to `contact_id`, as [`render_for_contact`] fills
+/// the proposal template (an automation rule's email has its own).
+pub async fn render_with(
+    db: &Database,
+    contact_id: Id,
+    deal_id: Option<Id>,
+    subject: &str,
+    body: &str,
+    now: Timestamp,
+) -> Result<RenderedEmail, MailError> {
     let contact: Option<(Id, String, String)> = sqlx::query_as(
         "SELECT c.client_id, c.name, k.name FROM contacts c JOIN clients k ON k.id = c.client_id WHERE c.id = ?",
     )
@@ -180,13 +201,11 @@ pub async fn render_for_contact(
         values.insert("stage".into(), stage);
     }
     // Subject and body together, so every missing variable is named at once.
-    let both = templates::render(
-        &format!("{}\u{0}{}", template.subject, template.body),
-        &values,
-    )
-    .map_err(|e| MailError::Invalid {
-        field: "template",
-        reason: e.to_string().trim_end_matches('.').to_string(),
+    let both = templates::render(&format!("{subject}\u{0}{body}"), &values).map_err(|e| {
+        MailError::Invalid {
+            field: "template",
+            reason: e.to_string().trim_end_matches('.').to_string(),
+        }
     })?;
     let (subject, body) = both.split_once('\u{0}').unwrap_or((&both, ""));
     Ok(RenderedEmail {
@@ -245,46 +264,16 @@ pub async fn create(
         field: "draft",
         reason: format!("it could not be encoded: {e}"),
     })?;
-    // An earlier attempt of this job may have made the draft before the process died.
-    let earlier = match maybe_made {
-        true => outbox.find_draft(message_id).await?,
-        false => None,
-    };
-    let draft_id = match earlier {
-        Some(draft) => draft.draft_id,
-        None => outbox.create_draft(raw, None).await?.draft_id,
-    };
+    let draft_id = save_draft(outbox, raw, message_id, maybe_made).await?;
     let mut tx = write::CrmTx::begin(db).await?;
-    let today = Date::from_days(now.div_euclid(86_400_000)).to_string();
-    let review = NewTask {
-        title: &format!("Review and send the draft \u{201c}{subject}\u{201d}"),
-        notes: &format!(
-            "{} draft {draft_id} in {}.",
-            outbox.product_name(),
-            outbox.owner()
-        ),
-        due_date: Some(&today),
-        due_time: None,
-        reminder_at: None,
-        client_id: Some(due.client_id),
-        deal_id: Some(due.deal_id),
-    };
-    let task_id = write::insert_task(&mut tx, &review, now).await?;
-    let entry = NewActivity {
+    let written = Written {
         client_id: due.client_id,
-        contact_id: None,
         deal_id: Some(due.deal_id),
-        kind: ActivityKind::System,
-        direction: Direction::None,
-        subject: &format!("{} draft created: {subject}", outbox.product_name()),
+        subject: &subject,
         body: &body,
-        occurred_at: now,
-        source: ActivitySource::MailDraft,
-        external_id: Some(&draft_id),
+        draft_id: &draft_id,
     };
-    let activity_id: Id = write::insert_activity(&mut tx, &entry, now)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
+    let (task_id, activity_id) = record_draft(&mut tx, outbox, &written, now).await?;
     sqlx::query(
         "INSERT INTO deal_drafts (deal_id, account_id, draft_id, message_id, task_id, activity_id, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -304,6 +293,152 @@ pub async fn create(
         subject,
         task_id,
     })
+}
+
+/// Saves `raw` as a draft, or finds the one an earlier attempt of this job made before the process
+/// died (by its Message-ID): the draft's id.
+async fn save_draft(
+    outbox: &impl MailOutbox,
+    raw: Vec<u8>,
+    message_id: &str,
+    maybe_made: bool,
+) -> Result<String, MailError> {
+    let earlier = match maybe_made {
+        true => outbox.find_draft(message_id).await?,
+        false => None,
+    };
+    Ok(match earlier {
+        Some(draft) => draft.draft_id,
+        None => outbox.create_draft(raw, None).await?.draft_id,
+    })
+}
+
+/// A draft saved in the mailbox, as the CRM records it.
+struct Written<'a> {
+    client_id: Id,
+    deal_id: Option<Id>,
+    subject: &'a str,
+    body: &'a str,
+    draft_id: &'a str,
+}
+
+/// A task to review and send the draft (due today) and a line on the client's timeline: (task,
+/// activity).
+async fn record_draft(
+    tx: &mut write::CrmTx,
+    outbox: &impl MailOutbox,
+    d: &Written<'_>,
+    now: Timestamp,
+) -> Result<(Id, Id), MailError> {
+    let today = Date::from_days(now.div_euclid(86_400_000)).to_string();
+    let review = NewTask {
+        title: &format!("Review and send the draft \u{201c}{}\u{201d}", d.subject),
+        notes: &format!(
+            "{} draft {} in {}.",
+            outbox.product_name(),
+            d.draft_id,
+            outbox.owner()
+        ),
+        due_date: Some(&today),
+        due_time: None,
+        reminder_at: None,
+        client_id: Some(d.client_id),
+        deal_id: d.deal_id,
+    };
+    let task_id = write::insert_task(tx, &review, now).await?;
+    let entry = NewActivity {
+        client_id: d.client_id,
+        contact_id: None,
+        deal_id: d.deal_id,
+        kind: ActivityKind::System,
+        direction: Direction::None,
+        subject: &format!("{} draft created: {}", outbox.product_name(), d.subject),
+        body: d.body,
+        occurred_at: now,
+        source: ActivitySource::MailDraft,
+        external_id: Some(d.draft_id),
+    };
+    let activity_id: Id = write::insert_activity(tx, &entry, now)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    Ok((task_id, activity_id))
+}
+
+/// An email an automation rule drafts: rendered when the rule ran, to one contact.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EmailDraft {
+    pub client_id: Id,
+    pub deal_id: Option<Id>,
+    pub contact_id: Id,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Saves a rule's email as a draft to the contact's primary address and records it (a task to
+/// review it, a timeline line) in one transaction.
+pub async fn create_email(
+    db: &Database,
+    outbox: &impl MailOutbox,
+    draft: &EmailDraft,
+    now: Timestamp,
+    message_id: &str,
+    maybe_made: bool,
+) -> Result<Drafted, MailError> {
+    let to: Option<(String, String)> = sqlx::query_as(
+        "SELECT c.name, e.email FROM contacts c JOIN contact_emails e ON e.contact_id = c.id \
+         WHERE c.id = ? ORDER BY e.is_primary DESC, e.id LIMIT 1",
+    )
+    .bind(draft.contact_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let (name, address) = to.ok_or(MailError::Invalid {
+        field: "to",
+        reason: "the contact no longer has an email address".into(),
+    })?;
+    let raw = Outgoing {
+        from: outbox.owner(),
+        to: Some((&name, &address)),
+        subject: &draft.subject,
+        body: &draft.body,
+        message_id,
+        references: Vec::new(),
+        sent_at: now,
+    }
+    .to_rfc5322()
+    .map_err(|e| MailError::Invalid {
+        field: "draft",
+        reason: format!("it could not be encoded: {e}"),
+    })?;
+    let draft_id = save_draft(outbox, raw, message_id, maybe_made).await?;
+    let mut tx = write::CrmTx::begin(db).await?;
+    let written = Written {
+        client_id: draft.client_id,
+        deal_id: draft.deal_id,
+        subject: &draft.subject,
+        body: &draft.body,
+        draft_id: &draft_id,
+    };
+    let (task_id, _) = record_draft(&mut tx, outbox, &written, now).await?;
+    tx.commit(now).await?;
+    Ok(Drafted {
+        draft_id,
+        subject: draft.subject.clone(),
+        task_id,
+    })
+}
+
+/// The client's first contact with an email address (primary first), if any.
+pub async fn first_contact_with_email(
+    db: &Database,
+    client_id: Id,
+) -> Result<Option<Id>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT c.id FROM contacts c JOIN contact_emails e ON e.contact_id = c.id \
+         WHERE c.client_id = ? AND c.archived = 0 ORDER BY e.is_primary DESC, c.id, e.id LIMIT 1",
+    )
+    .bind(client_id)
+    .fetch_optional(db.pool())
+    .await
 }
 
 /// The user learns why no draft was made: a task on the deal, due today.
