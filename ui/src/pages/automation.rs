@@ -2,319 +2,17 @@
 //! invoice task and tell my Zapier"), made and edited with a form, switched on and off, each with
 //! its history and a dry run over the last 30 days.
 
-use cremmy_protocol::automation::{Condition, Delay, DryRun, Rule, RuleAction, RuleInput};
-use cremmy_protocol::crm::{DocumentKind, Id, Stage};
+use cremmy_protocol::automation::{Delay, DryRun, Rule, RuleAction, RuleInput};
+use cremmy_protocol::crm::{Id, Stage};
 use cremmy_protocol::kinds::EventKind;
 use cremmy_protocol::sms::Channel;
 use cremmy_protocol::webhooks::WebhookEndpoint;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::format;
 use crate::ui_state::{run, use_ui};
 
-/// Every field of the form as text; empty means "not used".
-#[derive(Clone, Copy)]
-struct Form {
-    editing: RwSignal<Option<Id>>,
-    name: RwSignal<String>,
-    trigger: RwSignal<String>,
-    stage: RwSignal<String>,
-    tag: RwSignal<String>,
-    value: RwSignal<String>,
-    currency: RwSignal<String>,
-    has_email: RwSignal<bool>,
-    has_phone: RwSignal<bool>,
-    field: RwSignal<String>,
-    field_value: RwSignal<String>,
-    hours: RwSignal<String>,
-    delay: RwSignal<String>,
-    delay_amount: RwSignal<String>,
-    task: RwSignal<String>,
-    task_due: RwSignal<String>,
-    move_to: RwSignal<String>,
-    new_deal: RwSignal<String>,
-    document: RwSignal<String>,
-    text: RwSignal<String>,
-    whatsapp: RwSignal<bool>,
-    add_tag: RwSignal<String>,
-    remove_tag: RwSignal<String>,
-    folder: RwSignal<bool>,
-    draft: RwSignal<bool>,
-    webhook: RwSignal<String>,
-    enabled: RwSignal<bool>,
-}
-
-impl Form {
-    fn new() -> Form {
-        let text = |s: &str| RwSignal::new(s.to_string());
-        Form {
-            editing: RwSignal::new(None),
-            name: text(""),
-            trigger: text(EventKind::DealWon.as_str()),
-            stage: text(""),
-            tag: text(""),
-            value: text(""),
-            currency: text(""),
-            has_email: RwSignal::new(false),
-            has_phone: RwSignal::new(false),
-            field: text(""),
-            field_value: text(""),
-            hours: text(""),
-            delay: text("none"),
-            delay_amount: text(""),
-            task: text(""),
-            task_due: text("0"),
-            move_to: text(""),
-            new_deal: text(""),
-            document: text(""),
-            text: text(""),
-            whatsapp: RwSignal::new(false),
-            add_tag: text(""),
-            remove_tag: text(""),
-            folder: RwSignal::new(false),
-            draft: RwSignal::new(false),
-            webhook: text(""),
-            enabled: RwSignal::new(true),
-        }
-    }
-
-    fn clear(&self) {
-        let fresh = Form::new();
-        self.load_from(&fresh);
-    }
-
-    fn load_from(&self, other: &Form) {
-        self.editing.set(other.editing.get_untracked());
-        for (to, from) in [
-            (self.name, other.name),
-            (self.trigger, other.trigger),
-            (self.stage, other.stage),
-            (self.tag, other.tag),
-            (self.value, other.value),
-            (self.currency, other.currency),
-            (self.field, other.field),
-            (self.field_value, other.field_value),
-            (self.hours, other.hours),
-            (self.delay, other.delay),
-            (self.delay_amount, other.delay_amount),
-            (self.task, other.task),
-            (self.task_due, other.task_due),
-            (self.move_to, other.move_to),
-            (self.new_deal, other.new_deal),
-            (self.document, other.document),
-            (self.text, other.text),
-            (self.add_tag, other.add_tag),
-            (self.remove_tag, other.remove_tag),
-            (self.webhook, other.webhook),
-        ] {
-            to.set(from.get_untracked());
-        }
-        for (to, from) in [
-            (self.has_email, other.has_email),
-            (self.has_phone, other.has_phone),
-            (self.folder, other.folder),
-            (self.draft, other.draft),
-            (self.whatsapp, other.whatsapp),
-            (self.enabled, other.enabled),
-        ] {
-            to.set(from.get_untracked());
-        }
-    }
-
-    /// The form filled with a saved rule.
-    fn edit(&self, rule: &Rule) {
-        self.clear();
-        self.editing.set(Some(rule.id));
-        self.name.set(rule.name.clone());
-        self.trigger.set(rule.trigger.as_str().to_string());
-        self.enabled.set(rule.enabled);
-        for c in &rule.conditions {
-            match c {
-                Condition::Stage { stage_id } => self.stage.set(stage_id.to_string()),
-                Condition::HasTag { tag } => self.tag.set(tag.clone()),
-                Condition::ValueAtLeast { minor } => {
-                    self.value
-                        .set(format!("{}.{:02}", minor / 100, minor % 100))
-                }
-                Condition::Currency { currency } => self.currency.set(currency.clone()),
-                Condition::HasEmail => self.has_email.set(true),
-                Condition::HasPhone => self.has_phone.set(true),
-                Condition::CustomField { field, equals } => {
-                    self.field.set(field.clone());
-                    self.field_value.set(equals.clone());
-                }
-                Condition::Hours { from, to } => self.hours.set(format!("{from}-{to}")),
-            }
-        }
-        match &rule.delay {
-            None => self.delay.set("none".into()),
-            Some(Delay::After { minutes }) => {
-                self.delay.set("after".into());
-                self.delay_amount.set(format!("{}", *minutes as f64 / 60.0));
-            }
-            Some(Delay::NextWorkingDayAt { hour, minute }) => {
-                self.delay.set("next_working_day".into());
-                self.delay_amount.set(format!("{hour:02}:{minute:02}"));
-            }
-        }
-        for a in &rule.actions {
-            match a {
-                RuleAction::CreateTask { title, due_in_days } => {
-                    self.task.set(title.clone());
-                    self.task_due.set(due_in_days.to_string());
-                }
-                RuleAction::MoveDeal { stage_id } => self.move_to.set(stage_id.to_string()),
-                RuleAction::CreateDeal { title } => self.new_deal.set(title.clone()),
-                RuleAction::SendText { body, channel } => {
-                    self.text.set(body.clone());
-                    self.whatsapp.set(*channel == Channel::Whatsapp);
-                }
-                RuleAction::GenerateDoc { document } => {
-                    self.document.set(format!("{document:?}").to_lowercase())
-                }
-                RuleAction::AddTag { tag } => self.add_tag.set(tag.clone()),
-                RuleAction::RemoveTag { tag } => self.remove_tag.set(tag.clone()),
-                RuleAction::ClientFolder => self.folder.set(true),
-                RuleAction::ProposalDraft => self.draft.set(true),
-                RuleAction::CallWebhook { endpoint_id } => {
-                    self.webhook.set(endpoint_id.to_string())
-                }
-            }
-        }
-    }
-
-    /// What the form says, or why it cannot say it.
-    fn input(&self) -> Result<RuleInput, String> {
-        let get = |s: RwSignal<String>| s.get_untracked().trim().to_string();
-        let id = |s: RwSignal<String>, what: &str| -> Result<Option<Id>, String> {
-            let t = get(s);
-            if t.is_empty() {
-                return Ok(None);
-            }
-            t.parse().map(Some).map_err(|_| format!("choose a {what}"))
-        };
-        let mut conditions = Vec::new();
-        if let Some(stage_id) = id(self.stage, "stage")? {
-            conditions.push(Condition::Stage { stage_id });
-        }
-        if !get(self.tag).is_empty() {
-            conditions.push(Condition::HasTag { tag: get(self.tag) });
-        }
-        if !get(self.value).is_empty() {
-            let minor = format::parse_money(&get(self.value))
-                .ok_or("the value must be an amount like 5000 or 5000.50")?;
-            conditions.push(Condition::ValueAtLeast { minor });
-        }
-        if !get(self.currency).is_empty() {
-            conditions.push(Condition::Currency {
-                currency: get(self.currency).to_uppercase(),
-            });
-        }
-        if self.has_email.get_untracked() {
-            conditions.push(Condition::HasEmail);
-        }
-        if self.has_phone.get_untracked() {
-            conditions.push(Condition::HasPhone);
-        }
-        if !get(self.field).is_empty() {
-            conditions.push(Condition::CustomField {
-                field: get(self.field),
-                equals: get(self.field_value),
-            });
-        }
-        if !get(self.hours).is_empty() {
-            let hours = get(self.hours);
-            let (from, to) = hours
-                .split_once('-')
-                .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
-                .ok_or("hours are written like 9-17")?;
-            conditions.push(Condition::Hours { from, to });
-        }
-        let delay = match get(self.delay).as_str() {
-            "after" => {
-                let hours: f64 = get(self.delay_amount)
-                    .parse()
-                    .map_err(|_| "the delay is a number of hours, like 48")?;
-                Some(Delay::After {
-                    minutes: (hours * 60.0).round() as i64,
-                })
-            }
-            "next_working_day" => {
-                let time = get(self.delay_amount);
-                let (hour, minute) = time
-                    .split_once(':')
-                    .and_then(|(h, m)| Some((h.parse().ok()?, m.parse().ok()?)))
-                    .ok_or("the time is written like 09:00")?;
-                Some(Delay::NextWorkingDayAt { hour, minute })
-            }
-            _ => None,
-        };
-        let mut actions = Vec::new();
-        if !get(self.task).is_empty() {
-            actions.push(RuleAction::CreateTask {
-                title: get(self.task),
-                due_in_days: get(self.task_due)
-                    .parse()
-                    .map_err(|_| "the task's due date is a number of days")?,
-            });
-        }
-        if let Some(stage_id) = id(self.move_to, "stage to move to")? {
-            actions.push(RuleAction::MoveDeal { stage_id });
-        }
-        if !get(self.new_deal).is_empty() {
-            actions.push(RuleAction::CreateDeal {
-                title: get(self.new_deal),
-            });
-        }
-        let document = match get(self.document).as_str() {
-            "proposal" => Some(DocumentKind::Proposal),
-            "contract" => Some(DocumentKind::Contract),
-            "invoice" => Some(DocumentKind::Invoice),
-            _ => None,
-        };
-        if let Some(document) = document {
-            actions.push(RuleAction::GenerateDoc { document });
-        }
-        if !get(self.text).is_empty() {
-            actions.push(RuleAction::SendText {
-                body: get(self.text),
-                channel: if self.whatsapp.get_untracked() {
-                    Channel::Whatsapp
-                } else {
-                    Channel::Sms
-                },
-            });
-        }
-        if !get(self.add_tag).is_empty() {
-            actions.push(RuleAction::AddTag {
-                tag: get(self.add_tag),
-            });
-        }
-        if !get(self.remove_tag).is_empty() {
-            actions.push(RuleAction::RemoveTag {
-                tag: get(self.remove_tag),
-            });
-        }
-        if self.folder.get_untracked() {
-            actions.push(RuleAction::ClientFolder);
-        }
-        if self.draft.get_untracked() {
-            actions.push(RuleAction::ProposalDraft);
-        }
-        if let Some(endpoint_id) = id(self.webhook, "webhook endpoint")? {
-            actions.push(RuleAction::CallWebhook { endpoint_id });
-        }
-        Ok(RuleInput {
-            name: get(self.name),
-            trigger: EventKind::parse(&get(self.trigger)),
-            conditions,
-            delay,
-            actions,
-            enabled: self.enabled.get_untracked(),
-        })
-    }
-}
+use super::rule_form::Form;
 
 fn invalid(message: String) -> cremmy_protocol::ApiError {
     cremmy_protocol::ApiError {
@@ -395,6 +93,18 @@ fn summary(rule: &Rule, stages: &[Stage], endpoints: &[WebhookEndpoint]) -> Stri
             RuleAction::RemoveTag { tag } => format!("untag {tag}"),
             RuleAction::ClientFolder => "Drive folder".into(),
             RuleAction::ProposalDraft => "proposal draft".into(),
+            RuleAction::Email {
+                subject,
+                send_without_review,
+                ..
+            } => format!(
+                "{} \"{subject}\"",
+                if *send_without_review {
+                    "send email"
+                } else {
+                    "email draft"
+                }
+            ),
             RuleAction::CallWebhook { endpoint_id } => format!(
                 "webhook {}",
                 endpoints
@@ -562,6 +272,11 @@ fn RuleForm(
                 <label class="check"><input type="checkbox" id="rule-text-whatsapp" prop:checked=move || form.whatsapp.get() on:change=move |e| form.whatsapp.set(event_target_checked(&e)) />"by WhatsApp (else SMS)"</label>
                 {text("Add tag", "rule-add-tag", form.add_tag, "customer")}
                 {text("Remove tag", "rule-remove-tag", form.remove_tag, "prospect")}
+                {text("Email subject", "rule-email-subject", form.email_subject, "Thank you, {{contact_first_name}}")}
+                <label class="field"><span>"Email message"</span>
+                    <textarea id="rule-email-body" rows="4" placeholder="Hi {{contact_first_name}}, …" prop:value=move || form.email_body.get() on:input=move |e| form.email_body.set(event_target_value(&e))></textarea>
+                </label>
+                <label class="check"><input type="checkbox" id="rule-email-send" prop:checked=move || form.email_send.get() on:change=move |e| form.email_send.set(event_target_checked(&e)) />"send without review (else a draft and a task to review it)"</label>
                 <label class="check"><input type="checkbox" id="rule-folder" prop:checked=move || form.folder.get() on:change=move |e| form.folder.set(event_target_checked(&e)) />"make the client's Drive folder"</label>
                 <label class="check"><input type="checkbox" id="rule-draft" prop:checked=move || form.draft.get() on:change=move |e| form.draft.set(event_target_checked(&e)) />"draft the proposal email (Gmail)"</label>
                 <label class="field inline"><span>"Send to webhook"</span>

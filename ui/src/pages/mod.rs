@@ -15,6 +15,7 @@ pub mod lead_score;
 pub mod lead_sheet_form;
 pub mod money_settings;
 pub mod reports;
+pub mod rule_form;
 pub mod rule_runs;
 pub mod settings;
 pub mod sync_history;
