@@ -1,7 +1,7 @@
 //! Automation rules in the window (issue 24): a rule made with the form in Settings → Automation
 //! acts when a deal is won on the board (a task and a tag), its history says so, and a dry run of
-//! another rule (a task and an email draft) lists what it would have done without writing
-//! anything. Ends with a screenshot of the rule editor and its dry run.
+//! another rule (a task, an email draft and a calendar event) lists what it would have done
+//! without writing anything. Ends with a screenshot of the rule editor and its dry run.
 
 use crate::support::app_window::AppWindow;
 use crate::support::demo_data_dir;
@@ -50,13 +50,22 @@ async fn a_rule_made_in_the_form_acts_on_a_won_deal_and_a_dry_run_writes_nothing
         .await;
     app.type_into("#rule-email-subject", "Thank you, {{contact_first_name}}")
         .await;
-    app.type_into("#rule-email-body", "It was a pleasure.").await;
+    app.type_into("#rule-email-body", "It was a pleasure.")
+        .await;
+    app.type_into("#rule-event", "Follow-up call with {client}")
+        .await;
     app.click("#dry-run-rule").await;
     let dry = app.wait_for_text("#dry-run", "for Route cost review").await;
     assert!(dry.contains("Nothing was written"), "{dry}");
     assert!(
         dry.contains("draft the email \"Thank you, {{contact_first_name}}\""),
         "the email action is read from the form: {dry}"
+    );
+    assert!(
+        dry.contains(
+            "put \"Follow-up call with Driftwood Logistics\" on the calendar 2 days later at 10:00"
+        ),
+        "the calendar action, with its default day and time: {dry}"
     );
     assert_eq!(
         app.text("#rules").await.matches("Thank you note").count(),

@@ -32,6 +32,14 @@ impl Clock for ManualClock {
 
 /// The offset of this machine's time zone from UTC at `at`, in minutes east (UTC+1 is 60). For
 /// the CLI, which has no webview to ask; the window asks its own.
+/// This computer's IANA time zone ("Europe/Berlin"), or "UTC" when the system does not name one.
+pub fn system_time_zone() -> String {
+    jiff::tz::TimeZone::system()
+        .iana_name()
+        .unwrap_or("UTC")
+        .to_string()
+}
+
 pub fn system_utc_offset_minutes(at: Timestamp) -> i32 {
     jiff::Timestamp::from_millisecond(at)
         .map(|t| jiff::tz::TimeZone::system().to_offset(t).seconds() / 60)

@@ -121,6 +121,14 @@ pub enum RuleAction {
         #[serde(default)]
         send_without_review: bool,
     },
+    /// A task due `days_after` the event at `hour:minute` (local time), put on the calendar of the
+    /// account with Calendar access; `{client}`, `{deal}` and `{stage}` are filled in the title.
+    CalendarEvent {
+        title: String,
+        days_after: i64,
+        hour: u8,
+        minute: u8,
+    },
     /// The event, signed, to one webhook endpoint.
     CallWebhook {
         endpoint_id: Id,

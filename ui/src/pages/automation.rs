@@ -93,6 +93,7 @@ fn summary(rule: &Rule, stages: &[Stage], endpoints: &[WebhookEndpoint]) -> Stri
             RuleAction::RemoveTag { tag } => format!("untag {tag}"),
             RuleAction::ClientFolder => "Drive folder".into(),
             RuleAction::ProposalDraft => "proposal draft".into(),
+            RuleAction::CalendarEvent { title, .. } => format!("calendar \"{title}\""),
             RuleAction::Email {
                 subject,
                 send_without_review,
@@ -272,6 +273,9 @@ fn RuleForm(
                 <label class="check"><input type="checkbox" id="rule-text-whatsapp" prop:checked=move || form.whatsapp.get() on:change=move |e| form.whatsapp.set(event_target_checked(&e)) />"by WhatsApp (else SMS)"</label>
                 {text("Add tag", "rule-add-tag", form.add_tag, "customer")}
                 {text("Remove tag", "rule-remove-tag", form.remove_tag, "prospect")}
+                {text("Put on the calendar", "rule-event", form.event_title, "Follow-up call with {client}")}
+                {text("days after", "rule-event-days", form.event_days, "2")}
+                {text("at", "rule-event-time", form.event_time, "10:00")}
                 {text("Email subject", "rule-email-subject", form.email_subject, "Thank you, {{contact_first_name}}")}
                 <label class="field"><span>"Email message"</span>
                     <textarea id="rule-email-body" rows="4" placeholder="Hi {{contact_first_name}}, …" prop:value=move || form.email_body.get() on:input=move |e| form.email_body.set(event_target_value(&e))></textarea>

@@ -33,6 +33,9 @@ pub struct Form {
     pub document: RwSignal<String>,
     pub text: RwSignal<String>,
     pub whatsapp: RwSignal<bool>,
+    pub event_title: RwSignal<String>,
+    pub event_days: RwSignal<String>,
+    pub event_time: RwSignal<String>,
     pub email_subject: RwSignal<String>,
     pub email_body: RwSignal<String>,
     pub email_send: RwSignal<bool>,
@@ -69,6 +72,9 @@ impl Form {
             document: text(""),
             text: text(""),
             whatsapp: RwSignal::new(false),
+            event_title: text(""),
+            event_days: text("2"),
+            event_time: text("10:00"),
             email_subject: text(""),
             email_body: text(""),
             email_send: RwSignal::new(false),
@@ -106,6 +112,9 @@ impl Form {
             (self.new_deal, other.new_deal),
             (self.document, other.document),
             (self.text, other.text),
+            (self.event_title, other.event_title),
+            (self.event_days, other.event_days),
+            (self.event_time, other.event_time),
             (self.email_subject, other.email_subject),
             (self.email_body, other.email_body),
             (self.add_tag, other.add_tag),
@@ -184,6 +193,16 @@ impl Form {
                 RuleAction::ProposalDraft => self.draft.set(true),
                 RuleAction::CallWebhook { endpoint_id } => {
                     self.webhook.set(endpoint_id.to_string())
+                }
+                RuleAction::CalendarEvent {
+                    title,
+                    days_after,
+                    hour,
+                    minute,
+                } => {
+                    self.event_title.set(title.clone());
+                    self.event_days.set(days_after.to_string());
+                    self.event_time.set(format!("{hour:02}:{minute:02}"));
                 }
                 RuleAction::Email {
                     subject,
@@ -298,6 +317,20 @@ impl Form {
                 } else {
                     Channel::Sms
                 },
+            });
+        }
+        if !get(self.event_title).is_empty() {
+            let (hour, minute) = get(self.event_time)
+                .split_once(':')
+                .and_then(|(h, m)| Some((h.parse().ok()?, m.parse().ok()?)))
+                .ok_or("the event's time is written like 10:00")?;
+            actions.push(RuleAction::CalendarEvent {
+                title: get(self.event_title),
+                days_after: get(self.event_days)
+                    .parse()
+                    .map_err(|_| "the event's day is a number of days after")?,
+                hour,
+                minute,
             });
         }
         if !get(self.email_subject).is_empty() {

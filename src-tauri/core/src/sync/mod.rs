@@ -10,6 +10,7 @@ pub mod log;
 pub mod outbox;
 mod preferences;
 mod pulls;
+mod rule_actions;
 mod rule_jobs;
 mod texting;
 mod webhook_jobs;

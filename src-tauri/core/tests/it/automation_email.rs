@@ -213,3 +213,93 @@ async fn what_stops_an_email_is_refused_when_saved_or_said_in_the_history() {
         drafts(&w)
     );
 }
+
+#[tokio::test]
+async fn a_rule_puts_a_follow_up_call_on_the_calendar_two_days_later_once() {
+    let w = mail_world().await;
+    let r = rule(
+        &w,
+        "Follow-up call",
+        EventKind::DealWon,
+        RuleAction::CalendarEvent {
+            title: "Kick-off call with {client}".into(),
+            days_after: 2,
+            hour: 10,
+            minute: 30,
+        },
+    )
+    .await;
+    // Without Calendar access the task is made and the history says why it is not on a calendar.
+    let early = client(&w.crm, "Early Ltd").await;
+    let first = deal_in_stage(&w.crm, early.id, "Pilot", (0, "EUR"), "Negotiation").await;
+    move_deal_to(&w.crm, first, "Won").await;
+    settle_rules(&w.sync).await;
+    let (status, detail) = last_run(&w, &r).await;
+    assert_eq!(status, RuleRunStatus::Done);
+    assert!(
+        detail.contains("not on a calendar: no connected account has Calendar access"),
+        "{detail}"
+    );
+
+    connect(&w.t, &[Feature::Calendar]).await;
+    let acme = client(&w.crm, "Acme").await;
+    let deal = deal_in_stage(&w.crm, acme.id, "Relaunch", (0, "EUR"), "Negotiation").await;
+    move_deal_to(&w.crm, deal, "Won").await;
+    settle_rules(&w.sync).await;
+    let tasks = w.crm.open_tasks_of(acme.id).await.unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t.title == "Kick-off call with Acme")
+        .expect("the task is made");
+    // T0 is 2026-03-02 09:00 UTC; the test machine's zone is the one the rule uses.
+    let local_day = |ms: i64| {
+        let offset = i64::from(cremmy_core::clock::system_utc_offset_minutes(ms)) * 60_000;
+        cremmy_core::crm::Date::from_days((ms + offset).div_euclid(86_400_000) + 2).to_string()
+    };
+    assert_eq!(
+        (task.due_date.clone(), task.due_time.as_deref()),
+        (Some(local_day(crate::support::T0)), Some("10:30")),
+        "two days after the win, at 10:30"
+    );
+    let events = crate::calendar_sync::task_events(&w);
+    assert_eq!(events.len(), 1, "one event: {events:?}");
+    assert_eq!(events[0]["summary"], "Kick-off call with Acme");
+    assert_eq!(
+        events[0]["start"]["timeZone"],
+        cremmy_core::clock::system_time_zone(),
+        "in this computer's time zone: {:?}",
+        events[0]["start"]
+    );
+    assert!(
+        events[0]["start"]["dateTime"]
+            .as_str()
+            .is_some_and(|s| s.contains("T10:30")),
+        "{:?}",
+        events[0]["start"]
+    );
+
+    // A repeated run (as after a crash) finds its task by its note and the job by its key.
+    sqlx::query("UPDATE rule_runs SET status = 'waiting', actions_done = 0 WHERE id = (SELECT max(id) FROM rule_runs)")
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'queued', next_run_at = 0 WHERE id = (SELECT max(id) FROM jobs WHERE kind = 'rule_run')")
+        .execute(w.t.db.writer())
+        .await
+        .unwrap();
+    w.sync.run_due_jobs().await.unwrap();
+    settle_rules(&w.sync).await;
+    assert_eq!(
+        crate::calendar_sync::task_events(&w).len(),
+        1,
+        "still one event"
+    );
+    let made = w.crm.open_tasks_of(acme.id).await.unwrap();
+    assert_eq!(
+        made.iter()
+            .filter(|t| t.title == "Kick-off call with Acme")
+            .count(),
+        1,
+        "and one task (found by the run's note): {made:?}"
+    );
+}

@@ -311,6 +311,26 @@ pub fn validate(
             }
             RuleAction::SendText { body, .. } => check_text(body)?,
             RuleAction::Email { subject, body, .. } => check_email(subject, body)?,
+            RuleAction::CalendarEvent {
+                title,
+                days_after,
+                hour,
+                minute,
+            } => {
+                if title.trim().is_empty() {
+                    return Err(AutomationError::invalid("event title", "it is empty"));
+                }
+                check_variables("event title", title)?;
+                if !(0..=365).contains(days_after) {
+                    return Err(AutomationError::invalid("event day", "0 to 365 days after"));
+                }
+                if *hour > 23 || *minute > 59 {
+                    return Err(AutomationError::invalid(
+                        "event time",
+                        "a time of day from 00:00 to 23:59",
+                    ));
+                }
+            }
             RuleAction::AddTag { tag } | RuleAction::RemoveTag { tag } if tag.trim().is_empty() => {
                 return Err(AutomationError::invalid("actions", "fill in the tag"))
             }
@@ -432,6 +452,20 @@ pub fn describe(a: &RuleAction, e: &EventFacts, stages: &[Stage]) -> String {
         RuleAction::CallWebhook { endpoint_id } => {
             format!("send the event to webhook #{endpoint_id}")
         }
+        RuleAction::CalendarEvent {
+            title,
+            days_after,
+            hour,
+            minute,
+        } => format!(
+            "put \"{}\" on the calendar {} at {hour:02}:{minute:02}",
+            render_title(title, e),
+            match days_after {
+                0 => "the same day".to_string(),
+                1 => "a day later".to_string(),
+                n => format!("{n} days later"),
+            }
+        ),
         RuleAction::Email {
             subject,
             send_without_review,
