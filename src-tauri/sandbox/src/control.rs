@@ -73,6 +73,8 @@ pub async fn record_and_inject(
             let reason = reason.unwrap_or_else(|| default_reason(status).to_string());
             let answer = if path.starts_with(crate::twilio::API) {
                 crate::twilio::fault_error(status, retry_after_secs)
+            } else if crate::stripe::is_stripe_path(&path) {
+                crate::stripe::fault_error(status, retry_after_secs)
             } else {
                 api_error(status, &reason, default_message(status), retry_after_secs)
             };

@@ -9,6 +9,7 @@ pub mod google;
 pub mod log;
 pub mod seed;
 pub mod state;
+pub mod stripe;
 pub mod twilio;
 mod upload;
 pub mod webhooks;
@@ -88,7 +89,7 @@ impl Sandbox {
 }
 
 /// The providers this sandbox speaks, as in `CREMMY_<PROVIDER>_BASE_URL`.
-pub const SERVED: &[&str] = &["GOOGLE", "TWILIO"];
+pub const SERVED: &[&str] = &["GOOGLE", "TWILIO", "STRIPE"];
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -189,6 +190,7 @@ pub fn router(shared: Shared) -> Router {
             post(sheets_api::values_batch_update),
         )
         .merge(twilio::routes())
+        .merge(stripe::routes())
         .merge(webhooks::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -28,6 +28,7 @@ impl Shared {
 pub struct World {
     pub google: GoogleState,
     pub twilio: crate::twilio::TwilioState,
+    pub stripe: crate::stripe::StripeState,
     pub webhooks: crate::webhooks::WebhookState,
     pub faults: Faults,
     pub log: RequestLog,

@@ -17,7 +17,7 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         "one line per served provider, no more: {lines:?}"
     );
     // A provider the sandbox does not speak must not be advertised (it would only answer 404).
-    for unserved in ["MICROSOFT", "HUBSPOT", "PIPEDRIVE", "STRIPE"] {
+    for unserved in ["MICROSOFT", "HUBSPOT", "PIPEDRIVE", "SALESFORCE", "AIRTABLE"] {
         assert!(
             !advertised.contains(&unserved),
             "{unserved} is advertised but not served"
@@ -41,5 +41,13 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         status.as_u16(),
         401,
         "the advertised Twilio origin speaks the 2010 API"
+    );
+    // Stripe: the invoices list without a key is refused as Stripe refuses it.
+    let invoices = format!("{}v1/invoices", sandbox.base_url());
+    let status = http().get(&invoices).send().await.unwrap().status();
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "the advertised Stripe origin speaks the v1 API"
     );
 }

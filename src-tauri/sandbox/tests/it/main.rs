@@ -10,6 +10,7 @@ mod faults;
 mod gmail;
 mod oauth;
 mod sheets;
+mod stripe;
 mod support;
 mod twilio;
 mod webhooks;

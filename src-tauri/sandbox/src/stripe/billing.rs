@@ -1,0 +1,684 @@
+//! Customers, prices, payment links, invoices (+ invoice items, finalize / send / void /
+//! mark_uncollectible) and events, as Stripe's API reference describes them
+//! (https://docs.stripe.com/api/customers, /api/prices, /api/payment-link/create,
+//! /api/invoices, /api/invoiceitems/create, /api/events/list); and the sandbox's own controls: pay
+//! an invoice, refund a charge, complete a payment link's checkout (what a customer does).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde_json::{json, Value};
+
+use super::{authorize, error, error_body, idempotent, list, Params, StripeState};
+use crate::state::Shared;
+
+/// Events are listed for 30 days (https://docs.stripe.com/api/events/list).
+const EVENTS_KEPT_SECS: i64 = 30 * 86_400;
+
+fn query(raw: Option<String>) -> Params {
+    Params(
+        raw.unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (crate::urldecode(k), crate::urldecode(v))
+            })
+            .collect(),
+    )
+}
+
+fn missing(param: &str) -> (u16, Value) {
+    error_body(
+        400,
+        "invalid_request_error",
+        Some("parameter_missing"),
+        &format!("Missing required param: {param}."),
+        Some(param),
+    )
+}
+
+fn no_such(kind: &str, id: &str, param: Option<&str>) -> (u16, Value) {
+    error_body(
+        if param.is_some() { 400 } else { 404 },
+        "invalid_request_error",
+        Some("resource_missing"),
+        &format!("No such {kind}: '{id}'"),
+        param,
+    )
+}
+
+fn answer((status, body): (u16, Value)) -> Response {
+    (
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK),
+        Json(body),
+    )
+        .into_response()
+}
+
+pub async fn create_customer(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let key = match authorize(&shared, &headers) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    let p = Params(form);
+    idempotent(&shared, &key, &headers, "/v1/customers", &p, |s| {
+        let id = s.new_id("cus_");
+        let customer = json!({
+            "id": id,
+            "object": "customer",
+            "email": p.get("email"),
+            "name": p.get("name"),
+            "metadata": p.metadata(),
+            "created": s.now(),
+            "livemode": false,
+        });
+        s.customers.push(customer.clone());
+        s.event("customer.created", &customer);
+        (200, customer)
+    })
+}
+
+/// `email` is a case-sensitive filter (https://docs.stripe.com/api/customers/list).
+pub async fn list_customers(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(e) = authorize(&shared, &headers) {
+        return e;
+    }
+    let q = query(raw);
+    let world = shared.lock();
+    let items = world
+        .stripe
+        .customers
+        .iter()
+        .filter(|c| q.get("email").is_none_or(|e| c["email"] == e.as_str()))
+        .cloned()
+        .collect();
+    match list("/v1/customers", items, &q) {
+        Ok(page) => Json(page).into_response(),
+        Err(e) => e,
+    }
+}
+
+pub async fn create_price(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let key = match authorize(&shared, &headers) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    let p = Params(form);
+    idempotent(&shared, &key, &headers, "/v1/prices", &p, |s| {
+        let Some(currency) = p.get("currency") else {
+            return missing("currency");
+        };
+        let Some(amount) = p.get("unit_amount").and_then(|a| a.parse::<i64>().ok()) else {
+            return missing("unit_amount");
+        };
+        let Some(name) = p.get("product_data[name]").or(p.get("product")) else {
+            return missing("product");
+        };
+        let product = s.new_id("prod_");
+        let id = s.new_id("price_");
+        let price = json!({
+            "id": id,
+            "object": "price",
+            "active": true,
+            "currency": currency.to_lowercase(),
+            "unit_amount": amount,
+            "product": product,
+            "nickname": name,
+            "type": "one_time",
+            "created": s.now(),
+            "livemode": false,
+        });
+        s.prices.push(price.clone());
+        (200, price)
+    })
+}
+
+pub async fn create_payment_link(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let key = match authorize(&shared, &headers) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    let p = Params(form);
+    idempotent(&shared, &key, &headers, "/v1/payment_links", &p, |s| {
+        let Some(price_id) = p.get("line_items[0][price]") else {
+            return missing("line_items[0][price]");
+        };
+        let Some(quantity) = p
+            .get("line_items[0][quantity]")
+            .and_then(|q| q.parse::<i64>().ok())
+        else {
+            return missing("line_items[0][quantity]");
+        };
+        let Some(price) = s
+            .prices
+            .iter()
+            .find(|x| x["id"] == price_id.as_str())
+            .cloned()
+        else {
+            return no_such("price", &price_id, Some("line_items[0][price]"));
+        };
+        let id = s.new_id("plink_");
+        let link = json!({
+            "id": id,
+            "object": "payment_link",
+            "active": true,
+            "currency": price["currency"],
+            "url": format!("https://buy.stripe.com/test_{id}"),
+            "metadata": p.metadata(),
+            "livemode": false,
+            // Not part of Stripe's object (line items are a separate list call): kept for
+            // completing a checkout in the sandbox.
+            "sandbox_amount": price["unit_amount"].as_i64().unwrap_or(0) * quantity,
+        });
+        s.payment_links.push(link.clone());
+        (200, link)
+    })
+}
+
+fn totals(invoice: &mut Value) {
+    let total: i64 = invoice["lines"]["data"]
+        .as_array()
+        .map(|l| l.iter().map(|x| x["amount"].as_i64().unwrap_or(0)).sum())
+        .unwrap_or(0);
+    let paid = invoice["amount_paid"].as_i64().unwrap_or(0);
+    invoice["subtotal"] = json!(total);
+    invoice["total"] = json!(total);
+    invoice["amount_due"] = json!(total);
+    invoice["amount_remaining"] = json!(total - paid);
+}
+
+pub async fn create_invoice(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let key = match authorize(&shared, &headers) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    let p = Params(form);
+    idempotent(&shared, &key, &headers, "/v1/invoices", &p, |s| {
+        let Some(customer) = p.get("customer") else {
+            return missing("customer");
+        };
+        if !s.customers.iter().any(|c| c["id"] == customer.as_str()) {
+            return no_such("customer", &customer, Some("customer"));
+        }
+        let method = p
+            .get("collection_method")
+            .unwrap_or_else(|| "charge_automatically".into());
+        let days = p.get("days_until_due").and_then(|d| d.parse::<i64>().ok());
+        if method == "send_invoice" && days.is_none() && p.get("due_date").is_none() {
+            return error_body(
+                400,
+                "invalid_request_error",
+                None,
+                "Invoices with `collection_method=send_invoice` require `days_until_due` or `due_date`.",
+                Some("days_until_due"),
+            );
+        }
+        let id = s.new_id("in_");
+        let mut invoice = json!({
+            "id": id,
+            "object": "invoice",
+            "customer": customer,
+            "status": "draft",
+            "collection_method": method,
+            "days_until_due": days,
+            "due_date": p.get("due_date").and_then(|d| d.parse::<i64>().ok()),
+            "currency": p.get("currency").unwrap_or_else(|| "usd".into()).to_lowercase(),
+            "description": p.get("description"),
+            "metadata": p.metadata(),
+            "number": null,
+            "hosted_invoice_url": null,
+            "invoice_pdf": null,
+            "amount_paid": 0,
+            "lines": { "object": "list", "data": [], "has_more": false },
+            "status_transitions": { "finalized_at": null, "paid_at": null, "voided_at": null, "marked_uncollectible_at": null },
+            "created": s.now(),
+            "livemode": false,
+        });
+        totals(&mut invoice);
+        s.invoices.push(invoice.clone());
+        s.event("invoice.created", &invoice);
+        (200, invoice)
+    })
+}
+
+/// "You can only add invoice items to draft invoices" (https://docs.stripe.com/api/invoiceitems/create).
+pub async fn create_invoice_item(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let key = match authorize(&shared, &headers) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    let p = Params(form);
+    idempotent(&shared, &key, &headers, "/v1/invoiceitems", &p, |s| {
+        let Some(customer) = p.get("customer") else {
+            return missing("customer");
+        };
+        let Some(amount) = p.get("amount").and_then(|a| a.parse::<i64>().ok()) else {
+            return missing("amount");
+        };
+        let Some(invoice_id) = p.get("invoice") else {
+            return missing("invoice");
+        };
+        let now = s.now();
+        let line_id = s.new_id("ii_");
+        let Some(invoice) = s
+            .invoices
+            .iter_mut()
+            .find(|i| i["id"] == invoice_id.as_str())
+        else {
+            return no_such("invoice", &invoice_id, Some("invoice"));
+        };
+        if invoice["status"] != "draft" {
+            return error_body(
+                400,
+                "invalid_request_error",
+                Some("invoice_not_editable"),
+                "You can only add invoice items to draft invoices.",
+                Some("invoice"),
+            );
+        }
+        if invoice["customer"] != customer.as_str() {
+            return error_body(
+                400,
+                "invalid_request_error",
+                None,
+                "The invoice item's customer must be the invoice's customer.",
+                Some("customer"),
+            );
+        }
+        let currency = p
+            .get("currency")
+            .unwrap_or_else(|| invoice["currency"].as_str().unwrap_or("usd").to_string())
+            .to_lowercase();
+        if invoice["currency"] != currency.as_str() {
+            return error_body(
+                400,
+                "invalid_request_error",
+                None,
+                "The currency of an invoice item must match the invoice's currency.",
+                Some("currency"),
+            );
+        }
+        let item = json!({
+            "id": line_id,
+            "object": "invoiceitem",
+            "amount": amount,
+            "currency": currency,
+            "customer": customer,
+            "description": p.get("description"),
+            "invoice": invoice_id,
+            "metadata": p.metadata(),
+            "date": now,
+        });
+        if let Some(lines) = invoice["lines"]["data"].as_array_mut() {
+            lines.push(item.clone());
+        }
+        totals(invoice);
+        s.invoice_items.push(item.clone());
+        (200, item)
+    })
+}
+
+pub async fn get_invoice(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = authorize(&shared, &headers) {
+        return e;
+    }
+    let world = shared.lock();
+    match world
+        .stripe
+        .invoices
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+    {
+        Some(i) => Json(i.clone()).into_response(),
+        None => answer(no_such("invoice", &id, None)),
+    }
+}
+
+/// `customer` and `status` filters (https://docs.stripe.com/api/invoices/list).
+pub async fn list_invoices(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(e) = authorize(&shared, &headers) {
+        return e;
+    }
+    let q = query(raw);
+    let world = shared.lock();
+    let items = world
+        .stripe
+        .invoices
+        .iter()
+        .filter(|i| {
+            q.get("customer")
+                .is_none_or(|c| i["customer"] == c.as_str())
+        })
+        .filter(|i| q.get("status").is_none_or(|st| i["status"] == st.as_str()))
+        .cloned()
+        .collect();
+    match list("/v1/invoices", items, &q) {
+        Ok(page) => Json(page).into_response(),
+        Err(e) => e,
+    }
+}
+
+/// finalize (draft → open: number, due date, hosted page), send (open), void (open or
+/// uncollectible), mark_uncollectible (open) — https://docs.stripe.com/api/invoices.
+pub async fn invoice_action(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let key = match authorize(&shared, &headers) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    let p = Params(form);
+    let path = format!("/v1/invoices/{id}/{action}");
+    idempotent(&shared, &key, &headers, &path, &p, |s| {
+        let now = s.now();
+        let count = s.invoices.iter().filter(|i| !i["number"].is_null()).count();
+        let Some(invoice) = s.invoices.iter_mut().find(|i| i["id"] == id.as_str()) else {
+            return no_such("invoice", &id, None);
+        };
+        let status = invoice["status"].as_str().unwrap_or("").to_string();
+        let refuse = |message: String| {
+            error_body(
+                400,
+                "invalid_request_error",
+                Some("invoice_unexpected_state"),
+                &message,
+                None,
+            )
+        };
+        let event = match (action.as_str(), status.as_str()) {
+            ("finalize", "draft") => {
+                invoice["status"] = json!("open");
+                invoice["number"] = json!(format!("SBX-{:04}", count + 1));
+                if invoice["due_date"].is_null() {
+                    if let Some(days) = invoice["days_until_due"].as_i64() {
+                        invoice["due_date"] = json!(now + days * 86_400);
+                    }
+                }
+                invoice["hosted_invoice_url"] = json!(format!(
+                    "https://invoice.stripe.com/i/acct_sandbox/test_{id}"
+                ));
+                invoice["invoice_pdf"] = json!(format!(
+                    "https://pay.stripe.com/invoice/acct_sandbox/test_{id}/pdf"
+                ));
+                invoice["status_transitions"]["finalized_at"] = json!(now);
+                "invoice.finalized"
+            }
+            ("finalize", other) => {
+                return refuse(format!(
+                    "This invoice is already finalized (status {other})."
+                ))
+            }
+            ("send", "open") => "invoice.sent",
+            ("send", other) => {
+                return refuse(format!(
+                    "You can only send an open invoice; this one is {other}."
+                ))
+            }
+            ("void", "open" | "uncollectible") => {
+                invoice["status"] = json!("void");
+                invoice["status_transitions"]["voided_at"] = json!(now);
+                "invoice.voided"
+            }
+            ("void", other) => {
+                return refuse(format!(
+                    "You can only void an open or uncollectible invoice; this one is {other}."
+                ))
+            }
+            ("mark_uncollectible", "open") => {
+                invoice["status"] = json!("uncollectible");
+                invoice["status_transitions"]["marked_uncollectible_at"] = json!(now);
+                "invoice.marked_uncollectible"
+            }
+            ("mark_uncollectible", other) => {
+                return refuse(format!(
+                    "You can only mark an open invoice uncollectible; this one is {other}."
+                ))
+            }
+            _ => return no_such("invoice action", &action, None),
+        };
+        let snapshot = invoice.clone();
+        s.event(event, &snapshot);
+        (200, snapshot)
+    })
+}
+
+/// `type` (with `*` wildcards) or `types[]` (at most 20), over the last 30 days.
+pub async fn list_events(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(e) = authorize(&shared, &headers) {
+        return e;
+    }
+    let q = query(raw);
+    let types = q.all("types[]");
+    if types.len() > 20 {
+        return error(
+            400,
+            "invalid_request_error",
+            None,
+            "You may pass at most 20 event types.",
+            Some("types"),
+        );
+    }
+    let single = q.get("type");
+    let matches = |kind: &str| {
+        (types.is_empty() || types.iter().any(|t| t == kind))
+            && single.as_deref().is_none_or(|t| match t.strip_suffix('*') {
+                Some(prefix) => kind.starts_with(prefix),
+                None => kind == t,
+            })
+    };
+    let world = shared.lock();
+    let oldest = world.stripe.now() - EVENTS_KEPT_SECS;
+    let items = world
+        .stripe
+        .events
+        .iter()
+        .filter(|e| e["created"].as_i64().unwrap_or(0) >= oldest)
+        .filter(|e| matches(e["type"].as_str().unwrap_or("")))
+        .cloned()
+        .collect();
+    match list("/v1/events", items, &q) {
+        Ok(page) => Json(page).into_response(),
+        Err(e) => e,
+    }
+}
+
+pub async fn snapshot(State(shared): State<Shared>) -> Json<Value> {
+    let world = shared.lock();
+    let s = &world.stripe;
+    Json(json!({
+        "now": s.now(),
+        "customers": s.customers,
+        "prices": s.prices,
+        "payment_links": s.payment_links,
+        "invoices": s.invoices,
+        "charges": s.charges,
+        "events": s.events,
+    }))
+}
+
+/// `{"now": unix seconds, "requests_per_second": n, "keys": [...]}`, each optional.
+pub async fn configure(State(shared): State<Shared>, Json(body): Json<Value>) -> Json<Value> {
+    let mut world = shared.lock();
+    let s = &mut world.stripe;
+    if let Some(now) = body["now"].as_i64() {
+        s.now = Some(now);
+    }
+    if !body["requests_per_second"].is_null() {
+        s.settings.requests_per_second = body["requests_per_second"].as_u64().map(|n| n as u32);
+    }
+    if let Some(keys) = body["keys"].as_array() {
+        s.settings.keys = keys
+            .iter()
+            .filter_map(|k| k.as_str().map(String::from))
+            .collect();
+    }
+    Json(json!({ "now": s.now() }))
+}
+
+/// A payment of the customer: a succeeded PaymentIntent and its charge; the invoice is paid
+/// when nothing remains. `{"amount": n}` pays part.
+fn pay(
+    s: &mut StripeState,
+    customer: &Value,
+    currency: &Value,
+    amount: i64,
+    invoice: Option<&str>,
+) -> String {
+    let intent = s.new_id("pi_");
+    let charge = s.new_id("ch_");
+    let charge_object = json!({
+        "id": charge, "object": "charge", "amount": amount, "amount_refunded": 0,
+        "currency": currency, "customer": customer, "invoice": invoice,
+        "payment_intent": intent, "paid": true, "refunded": false, "status": "succeeded",
+        "created": s.now(),
+    });
+    s.charges.push(charge_object);
+    let intent_object = json!({
+        "id": intent, "object": "payment_intent", "amount": amount, "amount_received": amount,
+        "currency": currency, "customer": customer, "invoice": invoice,
+        "latest_charge": charge, "status": "succeeded", "created": s.now(),
+    });
+    s.event("payment_intent.succeeded", &intent_object);
+    charge
+}
+
+pub async fn pay_invoice(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    body: Option<Json<Value>>,
+) -> Response {
+    let mut world = shared.lock();
+    let s = &mut world.stripe;
+    let now = s.now();
+    let Some(index) = s.invoices.iter().position(|i| i["id"] == id.as_str()) else {
+        return answer(no_such("invoice", &id, None));
+    };
+    let invoice = s.invoices[index].clone();
+    if invoice["status"] != "open" {
+        return answer(error_body(
+            400,
+            "invalid_request_error",
+            None,
+            "Only an open invoice can be paid.",
+            None,
+        ));
+    }
+    let remaining = invoice["amount_remaining"].as_i64().unwrap_or(0);
+    let amount = body
+        .and_then(|b| b["amount"].as_i64())
+        .unwrap_or(remaining)
+        .min(remaining);
+    let charge = pay(
+        s,
+        &invoice["customer"],
+        &invoice["currency"],
+        amount,
+        Some(&id),
+    );
+    let invoice = &mut s.invoices[index];
+    invoice["amount_paid"] = json!(invoice["amount_paid"].as_i64().unwrap_or(0) + amount);
+    invoice["charge"] = json!(charge);
+    totals(invoice);
+    let fully = invoice["amount_remaining"].as_i64() == Some(0);
+    if fully {
+        invoice["status"] = json!("paid");
+        invoice["status_transitions"]["paid_at"] = json!(now);
+    }
+    let snapshot = invoice.clone();
+    s.event("invoice.payment_succeeded", &snapshot);
+    if fully {
+        s.event("invoice.paid", &snapshot);
+    }
+    Json(json!({ "invoice": snapshot, "charge": charge })).into_response()
+}
+
+pub async fn refund_charge(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
+    let mut world = shared.lock();
+    let s = &mut world.stripe;
+    let Some(charge) = s.charges.iter_mut().find(|c| c["id"] == id.as_str()) else {
+        return answer(no_such("charge", &id, None));
+    };
+    charge["amount_refunded"] = charge["amount"].clone();
+    charge["refunded"] = json!(true);
+    let snapshot = charge.clone();
+    s.event("charge.refunded", &snapshot);
+    Json(snapshot).into_response()
+}
+
+/// A customer paid through the link: `checkout.session.completed` with the link and its
+/// metadata, and the payment.
+pub async fn complete_payment_link(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    body: Option<Json<Value>>,
+) -> Response {
+    let mut world = shared.lock();
+    let s = &mut world.stripe;
+    let Some(link) = s
+        .payment_links
+        .iter()
+        .find(|l| l["id"] == id.as_str())
+        .cloned()
+    else {
+        return answer(no_such("payment_link", &id, None));
+    };
+    let email = body.and_then(|b| b["email"].as_str().map(String::from));
+    let amount = link["sandbox_amount"].as_i64().unwrap_or(0);
+    let charge = pay(s, &Value::Null, &link["currency"], amount, None);
+    let session = s.new_id("cs_");
+    let intent = s
+        .charges
+        .last()
+        .map(|c| c["payment_intent"].clone())
+        .unwrap_or(Value::Null);
+    let object = json!({
+        "id": session, "object": "checkout.session", "payment_link": id,
+        "amount_total": amount, "currency": link["currency"], "metadata": link["metadata"],
+        "customer_details": { "email": email }, "payment_intent": intent,
+        "payment_status": "paid", "status": "complete", "mode": "payment",
+        "created": s.now(),
+    });
+    s.event("checkout.session.completed", &object);
+    Json(json!({ "session": object, "charge": charge })).into_response()
+}
