@@ -58,10 +58,12 @@ pub enum Feature {
     Sms,
     /// The provider's call log.
     Calls,
+    /// Invoices, payment links and payments (Stripe).
+    Payments,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 9] = [
+    pub const ALL: [Feature; 10] = [
         Feature::MailIngest,
         Feature::MailSend,
         Feature::Drive,
@@ -71,6 +73,7 @@ impl Feature {
         Feature::DocsRead,
         Feature::Sms,
         Feature::Calls,
+        Feature::Payments,
     ];
 
     pub fn label(self) -> &'static str {
@@ -84,6 +87,7 @@ impl Feature {
             Feature::DocsRead => "Read your own Docs (to copy a template)",
             Feature::Sms => "Text messages (SMS and WhatsApp)",
             Feature::Calls => "Call log",
+            Feature::Payments => "Invoices, payment links and payments",
         }
     }
 }

@@ -332,6 +332,8 @@ pub enum ActivitySource {
     Text,
     /// A call from the provider's call log, keyed by the provider's call id.
     Call,
+    /// A payment (or its refund) to an invoice or payment link, keyed by the provider's payment id.
+    Payment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

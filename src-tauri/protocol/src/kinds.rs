@@ -66,6 +66,8 @@ stored_names! {
         Webhooks = "webhooks",
         /// The user's automation rules.
         Automation = "automation",
+        /// Invoices, payment links and payments (Stripe).
+        Payments = "payments",
     }
 }
 
@@ -93,6 +95,10 @@ stored_names! {
         Deliver = "deliver",
         /// An automation rule's actions.
         Rule = "rule",
+        /// An invoice made at the payment provider.
+        Invoice = "invoice",
+        /// A payment link made at the payment provider.
+        PaymentLink = "payment_link",
     }
 }
 
@@ -127,6 +133,10 @@ stored_names! {
         RuleRun = "rule_run",
         /// An email draft an automation rule writes (not tied to a deal's proposal).
         EmailDraft = "email_draft",
+        /// "Create invoice" on a deal.
+        CreateInvoice = "create_invoice",
+        /// "Payment link" on a deal.
+        CreatePaymentLink = "create_payment_link",
     }
 }
 
@@ -152,6 +162,10 @@ stored_names! {
         ScoreCrossed = "score_crossed",
         /// A task not done is due today.
         TaskDue = "task_due",
+        /// A payment to an invoice or payment link arrived.
+        PaymentReceived = "payment_received",
+        /// An open invoice passed its due date.
+        InvoiceOverdue = "invoice_overdue",
         /// "Send test event" on an endpoint.
         Test = "test",
     }
@@ -173,6 +187,8 @@ impl EventKind {
             EventKind::EmailReceived => "Email received",
             EventKind::TextReceived => "SMS/WhatsApp received",
             EventKind::ScoreCrossed => "Lead score crossed the threshold",
+            EventKind::PaymentReceived => "Payment received",
+            EventKind::InvoiceOverdue => "Invoice overdue",
             EventKind::Test => "Test event",
             EventKind::Unknown => "Unknown event",
         }

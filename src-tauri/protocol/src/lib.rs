@@ -13,6 +13,7 @@ pub mod docs;
 pub mod engine;
 pub mod kinds;
 pub mod mail;
+pub mod payments;
 pub mod reports;
 pub mod scores;
 pub mod sms;

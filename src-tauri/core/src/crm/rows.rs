@@ -72,6 +72,7 @@ impl Stored for ActivitySource {
         (ActivitySource::Generated, "generated"),
         (ActivitySource::Text, "text"),
         (ActivitySource::Call, "call"),
+        (ActivitySource::Payment, "payment"),
     ];
 }
 impl Stored for DocumentKind {

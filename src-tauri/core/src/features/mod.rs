@@ -10,6 +10,7 @@ pub mod doc_templates;
 pub mod event_journal;
 pub mod leads;
 pub mod mail;
+pub mod payments;
 pub mod pipeline_export;
 pub mod task_calendar;
 pub mod templates;

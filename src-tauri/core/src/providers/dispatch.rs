@@ -11,7 +11,7 @@ use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
 use super::registry::{registration, Capability, Product};
-use super::{google, twilio};
+use super::{google, stripe, twilio};
 use crate::accounts::Accounts;
 use crate::accounts::AccountsError;
 use crate::clock::Timestamp;
@@ -33,6 +33,7 @@ use crate::file_links::FileLinks;
 pub struct Providers {
     google: google::Google,
     twilio: twilio::Twilio,
+    stripe: stripe::Stripe,
 }
 
 /// Tests and benchmarks that build a runner from Google alone get Twilio on the same endpoints.
@@ -40,13 +41,34 @@ impl From<google::Google> for Providers {
     fn from(google: google::Google) -> Providers {
         let accounts = google.accounts();
         let twilio = twilio::Twilio::new(accounts.http().clone(), accounts.endpoints());
-        Providers { google, twilio }
+        Providers::new(google, twilio)
     }
 }
 
 impl Providers {
     pub fn new(google: google::Google, twilio: twilio::Twilio) -> Providers {
-        Providers { google, twilio }
+        let accounts = google.accounts();
+        let stripe = stripe::Stripe::new(accounts.http().clone(), accounts.endpoints());
+        Providers {
+            google,
+            twilio,
+            stripe,
+        }
+    }
+
+    /// The account's payments (invoices, links, what was paid); `None` for a provider that does
+    /// not take payments.
+    pub async fn payments(&self, account: &Account) -> Result<Option<Payments>, AccountsError> {
+        match account.provider {
+            Provider::Stripe => {
+                let key = self.accounts().api_key(account.id).await?;
+                Ok(Some(Payments::Stripe(stripe::gateway::StripePayments {
+                    stripe: self.stripe.fresh(),
+                    key: stripe::StripeKey(key),
+                })))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The account's texting and call log; `None` for a provider that does not text. A key
@@ -82,6 +104,11 @@ impl Providers {
         match request.provider {
             Provider::Twilio => {
                 twilio::connect::connect(&self.twilio, self.accounts(), request).await
+            }
+            Provider::Stripe => {
+                stripe::connect::connect(&self.stripe, self.accounts(), &request.secret)
+                    .await
+                    .map(|account| (account, Vec::new()))
             }
             other => Err(AccountsError::Unsupported(other)),
         }
@@ -457,6 +484,66 @@ impl CallLog for Texting {
     async fn calls_since(&self, since: Timestamp) -> Result<Vec<CallRecord>, SourceError> {
         match self {
             Texting::Twilio(t) => t.calls_since(since).await,
+        }
+    }
+}
+
+/// A payment provider, by account.
+pub enum Payments {
+    Stripe(stripe::gateway::StripePayments),
+}
+
+impl crate::features::payments::PaymentGateway for Payments {
+    fn product_name(&self) -> &'static str {
+        match self {
+            Payments::Stripe(p) => p.product_name(),
+        }
+    }
+
+    async fn create_invoice(
+        &self,
+        charge: &crate::features::payments::Charge,
+        idempotency_key: &str,
+    ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteInvoice> {
+        match self {
+            Payments::Stripe(p) => p.create_invoice(charge, idempotency_key).await,
+        }
+    }
+
+    async fn create_link(
+        &self,
+        charge: &crate::features::payments::Charge,
+        idempotency_key: &str,
+    ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteLink> {
+        match self {
+            Payments::Stripe(p) => p.create_link(charge, idempotency_key).await,
+        }
+    }
+
+    async fn changes_since(
+        &self,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> crate::features::payments::PaymentsResult<
+        Option<Vec<(crate::features::payments::PaymentChange, Timestamp)>>,
+    > {
+        match self {
+            Payments::Stripe(p) => p.changes_since(since, now).await,
+        }
+    }
+
+    async fn invoice(
+        &self,
+        remote_id: &str,
+    ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteInvoice> {
+        match self {
+            Payments::Stripe(p) => p.invoice(remote_id).await,
+        }
+    }
+
+    fn calls(&self) -> u32 {
+        match self {
+            Payments::Stripe(p) => p.stripe.calls(),
         }
     }
 }

@@ -5,8 +5,9 @@
 mod dispatch;
 pub mod google;
 pub mod registry;
+pub mod stripe;
 pub mod twilio;
 
 pub use dispatch::{
-    Calendar, Documents, Folders, Mailbox, Providers, Session, Spreadsheets, Texting,
+    Calendar, Documents, Folders, Mailbox, Payments, Providers, Session, Spreadsheets, Texting,
 };

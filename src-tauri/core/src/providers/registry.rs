@@ -81,6 +81,8 @@ pub enum Capability {
     Texting,
     /// Reading the call log.
     CallLog,
+    /// Invoices, payment links and the payments made to them.
+    Payments,
 }
 
 /// The provider's product that does one capability (Gmail is Google's mail source), as runs and
@@ -130,18 +132,18 @@ impl Registration {
 }
 
 /// Every provider Cremmy connects to.
-pub const REGISTRY: [&Registration; 2] = [
+pub const REGISTRY: [&Registration; 3] = [
     &super::google::registration::REGISTRATION,
     &super::twilio::registration::REGISTRATION,
+    &super::stripe::registration::REGISTRATION,
 ];
 
 /// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).
-const PLANNED: [(Provider, &str); 6] = [
+const PLANNED: [(Provider, &str); 5] = [
     (Provider::Microsoft, "https://graph.microsoft.com/"),
     (Provider::Hubspot, "https://api.hubapi.com/"),
     (Provider::Pipedrive, "https://api.pipedrive.com/"),
     (Provider::Salesforce, "https://login.salesforce.com/"),
-    (Provider::Stripe, "https://api.stripe.com/"),
     (Provider::Webhooks, ""),
 ];
 

@@ -26,6 +26,8 @@ pub enum SyncError {
     #[error(transparent)]
     Texts(#[from] crate::features::texts::TextsError),
     #[error(transparent)]
+    Payments(#[from] crate::features::payments::PaymentsError),
+    #[error(transparent)]
     Webhooks(#[from] crate::features::webhooks::WebhookError),
     #[error(transparent)]
     Automation(#[from] crate::features::automation::AutomationError),
@@ -72,6 +74,7 @@ impl SyncError {
             SyncError::Leads(e) => e.fault(),
             SyncError::Export(e) => e.fault(),
             SyncError::Texts(e) => e.fault(),
+            SyncError::Payments(e) => e.fault(),
             SyncError::Source(e) => Fault::Provider(e),
             SyncError::Db(_) => Fault::Storage,
             _ => return None,
@@ -96,6 +99,7 @@ impl SyncError {
             | SyncError::Leads(_)
             | SyncError::Export(_)
             | SyncError::Texts(_)
+            | SyncError::Payments(_)
             | SyncError::Source(_)
             | SyncError::Db(_) => self.feature().is_some_and(Fault::is_retryable),
         }
@@ -150,6 +154,7 @@ impl HasErrorCode for SyncError {
             | SyncError::Leads(_)
             | SyncError::Export(_)
             | SyncError::Texts(_)
+            | SyncError::Payments(_)
             | SyncError::Source(_)
             | SyncError::Db(_) => self.feature().map_or(ErrorCode::Internal, Fault::code),
         }

@@ -8,6 +8,7 @@ mod follow_up;
 mod job_bodies;
 pub mod log;
 pub mod outbox;
+mod payment_jobs;
 mod preferences;
 mod pulls;
 mod rule_actions;

@@ -21,6 +21,7 @@ use super::job_bodies::{
     ClientFolderJob, DealDraftJob, EmailDraftJob, ExportSheetsJob, GenerateDocJob, SendEmailJob,
     TaskEventJob,
 };
+use super::payment_jobs::{InvoiceJob, PaymentLinkJob};
 use super::rule_jobs::RuleRunJob;
 use super::texting::SendTextJob;
 use super::webhook_jobs::WebhookJob;
@@ -63,6 +64,8 @@ const KINDS: &[(JobKind, Erased)] = &[
     (WebhookJob::KIND, erased::<WebhookJob>),
     (RuleRunJob::KIND, erased::<RuleRunJob>),
     (EmailDraftJob::KIND, erased::<EmailDraftJob>),
+    (InvoiceJob::KIND, erased::<InvoiceJob>),
+    (PaymentLinkJob::KIND, erased::<PaymentLinkJob>),
 ];
 
 /// Reads a stored job of kind `J` and runs one attempt; the result comes back as JSON.

@@ -23,6 +23,7 @@ enum Step {
     Texts(Account),
     Calls(Account),
     Reminders(Account),
+    Payments(Account),
 }
 
 impl Step {
@@ -42,6 +43,7 @@ impl Step {
             Step::Texts(a) => of(a, Capability::Texting),
             Step::Calls(a) => of(a, Capability::CallLog),
             Step::Reminders(_) => "Meeting reminders".into(),
+            Step::Payments(a) => of(a, Capability::Payments),
         }
     }
 }
@@ -75,6 +77,7 @@ impl SyncRunner {
                 Step::Texts(account) => self.sync_texts(account, trigger).await,
                 Step::Calls(account) => self.sync_calls(account, trigger).await,
                 Step::Reminders(account) => self.send_meeting_reminders(account, trigger).await,
+                Step::Payments(account) => self.sync_payments_of(account, trigger).await,
             };
             match run {
                 Ok(id) => run_ids.push(id),
@@ -135,7 +138,10 @@ impl SyncRunner {
                 steps.push(Step::Texts(account.clone()));
             }
             if account.features.contains(&Feature::Calls) {
-                steps.push(Step::Calls(account));
+                steps.push(Step::Calls(account.clone()));
+            }
+            if account.features.contains(&Feature::Payments) {
+                steps.push(Step::Payments(account));
             }
         }
         if request.account_id.is_none() {

@@ -37,6 +37,7 @@ mod mail_send;
 mod mail_sync;
 mod outbox;
 mod outbox_planning;
+mod payments;
 mod provider_calls;
 mod reports;
 mod reports_rules;

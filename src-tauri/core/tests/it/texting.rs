@@ -49,7 +49,10 @@ pub async fn text_world() -> TextWorld {
     let clock = Arc::new(ManualClock::at(T0));
     let base = sandbox.base_url();
     let endpoints = Endpoints::from_lookup(|k| {
-        (k == "CREMMY_GOOGLE_BASE_URL" || k == "CREMMY_TWILIO_BASE_URL").then(|| base.clone())
+        (k == "CREMMY_GOOGLE_BASE_URL"
+            || k == "CREMMY_TWILIO_BASE_URL"
+            || k == "CREMMY_STRIPE_BASE_URL")
+            .then(|| base.clone())
     });
     let accounts = Accounts::open(
         db.clone(),

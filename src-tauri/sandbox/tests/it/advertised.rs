@@ -17,7 +17,13 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         "one line per served provider, no more: {lines:?}"
     );
     // A provider the sandbox does not speak must not be advertised (it would only answer 404).
-    for unserved in ["MICROSOFT", "HUBSPOT", "PIPEDRIVE", "SALESFORCE", "AIRTABLE"] {
+    for unserved in [
+        "MICROSOFT",
+        "HUBSPOT",
+        "PIPEDRIVE",
+        "SALESFORCE",
+        "AIRTABLE",
+    ] {
         assert!(
             !advertised.contains(&unserved),
             "{unserved} is advertised but not served"

@@ -1,0 +1,506 @@
+//! Payments against the provider sandbox's Stripe (which follows Stripe's pages), through the
+//! same runner the window and the CLI use: connecting with a key (nothing stored when refused), an
+//! invoice and a payment link made from a deal exactly once across a crash and a retry, payments
+//! on the timeline and the deal paid after a sync, refunds, overdue invoices, and the failure
+//! paths (a declined card, 429, an expired change cursor, a revoked key).
+
+use cremmy_core::HasErrorCode;
+use cremmy_protocol::accounts::{AccountStatus, Feature};
+use cremmy_protocol::crm::ActivityKind;
+use cremmy_protocol::payments::{DealPaid, InvoiceRequest, InvoiceStatus};
+use cremmy_protocol::sms::ApiKeyConnect;
+use cremmy_protocol::sync::SyncTrigger;
+use cremmy_protocol::{ErrorCode, Provider};
+use serde_json::{json, Value};
+
+use crate::support::{client, contact, deal_in_stage, T0};
+use crate::texting::{text_world, TextWorld};
+
+const KEY: &str = "sk_test_sandbox0000000000000000";
+const DAY: i64 = 86_400_000;
+
+async fn stripe(w: &TextWorld, path: &str, body: Value) -> Value {
+    let r = crate::accounts_support::http()
+        .post(format!("{}_sandbox/stripe{path}", w.sandbox.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "sandbox control {path}");
+    r.json().await.unwrap()
+}
+
+async fn snapshot(w: &TextWorld) -> Value {
+    crate::accounts_support::http()
+        .get(format!("{}_sandbox/stripe", w.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn faults(w: &TextWorld, rules: Value) {
+    let r = crate::accounts_support::http()
+        .post(format!("{}_sandbox/faults", w.sandbox.base_url()))
+        .json(&json!({ "rules": rules }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
+fn request(secret: &str) -> ApiKeyConnect {
+    ApiKeyConnect {
+        provider: Provider::Stripe,
+        account: String::new(),
+        key_id: None,
+        secret: secret.into(),
+    }
+}
+
+/// Moves both clocks (the app's and the sandbox's Stripe) to `at`.
+async fn set_time(w: &TextWorld, at: i64) {
+    w.clock.set(at);
+    stripe(w, "", json!({ "now": at / 1000 })).await;
+}
+
+/// A world with Stripe connected and a client (Acme, Zoë's email) with a 12,500 EUR deal.
+async fn world() -> (TextWorld, i64, i64) {
+    let w = text_world().await;
+    set_time(&w, T0).await;
+    w.sync
+        .providers()
+        .connect_with_key(&request(KEY))
+        .await
+        .expect("the sandbox's test key");
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    let deal = deal_in_stage(&w.crm, acme.id, "Relaunch", (1_250_000, "EUR"), "Won").await;
+    (w, acme.id, deal)
+}
+
+fn invoice_request(deal_id: i64) -> InvoiceRequest {
+    InvoiceRequest {
+        deal_id,
+        days_until_due: 14,
+        memo: "Thank you for your business.".into(),
+        send: true,
+    }
+}
+
+async fn payment_lines(w: &TextWorld, client_id: i64) -> Vec<String> {
+    let mut lines: Vec<String> = w
+        .crm
+        .timeline(client_id, None, 0)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|a| a.kind == ActivityKind::Payment)
+        .map(|a| a.subject)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn a_key_is_checked_before_anything_is_stored() {
+    let w = text_world().await;
+    let cases = [
+        (
+            "pk_test_publishable00000000000",
+            "starts with rk_test_",
+            "not a secret or restricted key",
+        ),
+        (
+            "sk_test_wrong0000000000000000000",
+            "did not accept this key",
+            "a key Stripe refuses",
+        ),
+    ];
+    for (key, says, why) in cases {
+        let e = w
+            .sync
+            .providers()
+            .connect_with_key(&request(key))
+            .await
+            .expect_err(why);
+        assert_eq!(e.code(), ErrorCode::InvalidInput, "{why}: {e}");
+        assert!(e.to_string().contains(says), "{why}: {e}");
+    }
+    assert!(
+        w.accounts.list().await.unwrap().is_empty(),
+        "nothing stored for refused keys"
+    );
+    let (account, _) = w
+        .sync
+        .providers()
+        .connect_with_key(&request(&format!("  {KEY} ")))
+        .await
+        .unwrap();
+    assert_eq!(account.email, "Stripe test mode, secret key …0000");
+    assert!(account.features.contains(&Feature::Payments));
+    assert_eq!(
+        w.accounts.api_key(account.id).await.unwrap(),
+        KEY,
+        "the key is in the keychain, trimmed"
+    );
+}
+
+#[tokio::test]
+async fn an_invoice_is_made_once_across_a_crash_and_its_payments_come_back() {
+    let (w, acme, deal) = world().await;
+    let invoice = w.sync.create_invoice(&invoice_request(deal)).await.unwrap();
+    assert_eq!(
+        (
+            invoice.status,
+            invoice.total_minor,
+            invoice.currency.as_str()
+        ),
+        (InvoiceStatus::Open, 1_250_000, "EUR")
+    );
+    assert_eq!(invoice.due_at, Some(T0 + 14 * DAY), "due 14 days after");
+    assert!(invoice
+        .url
+        .as_deref()
+        .unwrap()
+        .starts_with("https://invoice.stripe.com/"));
+    let at_stripe = snapshot(&w).await;
+    assert_eq!(at_stripe["customers"].as_array().unwrap().len(), 1);
+    assert_eq!(at_stripe["customers"][0]["email"], "zoe@acme.example");
+    assert_eq!(
+        at_stripe["invoices"][0]["lines"]["data"][0]["description"],
+        "Relaunch"
+    );
+
+    // The job made everything at Stripe, then the process died before recording it: the retry
+    // sends the same requests with the same keys and Stripe answers with what it made.
+    sqlx::query("DELETE FROM invoices")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    let job: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'create_invoice'")
+        .fetch_one(w.crm.database().pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'queued' WHERE id = ?")
+        .bind(job)
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    w.sync.run_job(job, SyncTrigger::Manual).await.unwrap();
+    let at_stripe = snapshot(&w).await;
+    assert_eq!(
+        (
+            at_stripe["customers"].as_array().unwrap().len(),
+            at_stripe["invoices"].as_array().unwrap().len(),
+            at_stripe["invoices"][0]["lines"]["data"]
+                .as_array()
+                .unwrap()
+                .len(),
+        ),
+        (1, 1, 1),
+        "one customer, one invoice, one line"
+    );
+    let listed = w.sync.client_payments(acme).await.unwrap();
+    assert_eq!(listed.invoices.len(), 1, "recorded once");
+    assert_eq!(listed.outstanding, [("EUR".to_string(), 1_250_000)]);
+    let remote = at_stripe["invoices"][0]["id"].as_str().unwrap().to_string();
+
+    // Paid in two parts at Stripe; each sync brings what is new.
+    stripe(
+        &w,
+        &format!("/invoices/{remote}/pay"),
+        json!({ "amount": 250_000 }),
+    )
+    .await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    assert_eq!(w.sync.deal_paid(deal).await.unwrap(), DealPaid::Partially);
+    stripe(&w, &format!("/invoices/{remote}/pay"), json!({})).await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    let number = listed.invoices[0].number.clone().unwrap();
+    assert_eq!(
+        payment_lines(&w, acme).await,
+        [
+            format!("Payment received: 10,000.00 EUR for invoice {number}"),
+            format!("Payment received: 2,500.00 EUR for invoice {number}"),
+        ],
+        "each payment once, however often it is synced"
+    );
+    assert_eq!(w.sync.deal_paid(deal).await.unwrap(), DealPaid::Fully);
+    let now = w.sync.client_payments(acme).await.unwrap();
+    assert_eq!(now.invoices[0].status, InvoiceStatus::Paid);
+    assert!(now.outstanding.is_empty(), "{:?}", now.outstanding);
+    let journalled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM event_journal WHERE kind = 'payment_received' AND client_id = ?",
+    )
+    .bind(acme)
+    .fetch_one(w.crm.database().pool())
+    .await
+    .unwrap();
+    assert_eq!(journalled, 2, "rules and webhooks hear each payment");
+}
+
+#[tokio::test]
+async fn a_payment_link_is_made_once_and_its_checkout_and_refund_come_back() {
+    let (w, acme, deal) = world().await;
+    let link = w.sync.create_payment_link(deal).await.unwrap();
+    assert!(
+        link.url.starts_with("https://buy.stripe.com/"),
+        "{}",
+        link.url
+    );
+    assert_eq!(
+        (link.amount_minor, link.currency.as_str()),
+        (1_250_000, "EUR")
+    );
+    let remote = snapshot(&w).await["payment_links"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stripe(
+        &w,
+        &format!("/payment_links/{remote}/complete"),
+        json!({ "email": "zoe@acme.example" }),
+    )
+    .await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    assert_eq!(
+        payment_lines(&w, acme).await,
+        ["Payment received: 12,500.00 EUR through a payment link"]
+    );
+    assert_eq!(w.sync.deal_paid(deal).await.unwrap(), DealPaid::Fully);
+    let listed = w.sync.client_payments(acme).await.unwrap();
+    assert_eq!(listed.links[0].paid_minor, 1_250_000);
+
+    let charge = snapshot(&w).await["charges"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stripe(&w, &format!("/charges/{charge}/refund"), json!({})).await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    assert_eq!(
+        payment_lines(&w, acme).await,
+        [
+            "Payment received: 12,500.00 EUR through a payment link",
+            "Refund: 12,500.00 EUR"
+        ],
+        "the refund once"
+    );
+    assert_eq!(w.sync.deal_paid(deal).await.unwrap(), DealPaid::Unpaid);
+}
+
+#[tokio::test]
+async fn an_overdue_invoice_is_listed_and_journalled_once() {
+    let (w, acme, deal) = world().await;
+    let invoice = w.sync.create_invoice(&invoice_request(deal)).await.unwrap();
+    assert!(w.sync.overdue_invoices().await.unwrap().is_empty());
+    set_time(&w, T0 + 15 * DAY).await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    let overdue = w.sync.overdue_invoices().await.unwrap();
+    assert_eq!(overdue.len(), 1);
+    assert!(overdue[0].overdue && overdue[0].id == invoice.id);
+    let events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM event_journal WHERE kind = 'invoice_overdue' AND client_id = ?",
+    )
+    .bind(acme)
+    .fetch_one(w.crm.database().pool())
+    .await
+    .unwrap();
+    assert_eq!(events, 1, "journalled once");
+}
+
+#[tokio::test]
+async fn failures_are_said_and_recovered_from() {
+    let (w, acme, deal) = world().await;
+    // A declined card (402) is Stripe's own words, not worth retrying.
+    faults(&w, json!([{ "path": "/v1/invoices", "method": "POST", "times": 1, "fault": { "kind": "status", "status": 402 } }])).await;
+    let declined = w
+        .sync
+        .create_invoice(&invoice_request(deal))
+        .await
+        .expect_err("402");
+    assert_eq!(declined.code(), ErrorCode::InvalidInput, "{declined}");
+    assert!(
+        declined.to_string().contains("Your card was declined"),
+        "{declined}"
+    );
+    // A 429 is waited out and retried: one invoice.
+    faults(&w, json!([{ "path": "/v1/invoices", "method": "POST", "times": 1, "fault": { "kind": "status", "status": 429 } }])).await;
+    w.sync
+        .create_invoice(&invoice_request(deal))
+        .await
+        .expect("after the 429");
+    assert_eq!(snapshot(&w).await["invoices"].as_array().unwrap().len(), 1);
+
+    // Offline for 40 days: Stripe no longer lists that far back, so the invoices not yet settled
+    // are read one by one instead.
+    let remote = snapshot(&w).await["invoices"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stripe(&w, &format!("/invoices/{remote}/pay"), json!({})).await;
+    set_time(&w, T0 + 40 * DAY).await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    let listed = w.sync.client_payments(acme).await.unwrap();
+    assert_eq!(listed.invoices[0].status, InvoiceStatus::Paid, "re-read");
+    let runs = w
+        .sync
+        .runs(&cremmy_protocol::sync::SyncRunQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(runs[0].kind.as_str(), "reconcile", "{:?}", runs[0]);
+
+    // The key is revoked: the account asks to be reconnected, nothing crashes.
+    stripe(
+        &w,
+        "",
+        json!({ "keys": ["sk_test_another000000000000000"] }),
+    )
+    .await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    let account = w.accounts.list().await.unwrap().remove(0);
+    assert_eq!(account.status, AccountStatus::NeedsReauth, "{account:?}");
+}
+
+#[test]
+fn the_planner_writes_only_what_concerns_cremmys_invoices_and_links() {
+    use cremmy_core::features::payments::{plan, Known, PaymentChange, PaymentOp, RemoteInvoice};
+    let known = Known {
+        invoices: [("in_1".to_string(), (10, 1, Some(5)))].into(),
+        links: [("plink_1".to_string(), (20, 2, None))].into(),
+    };
+    let invoice = |id: &str| RemoteInvoice {
+        remote_id: id.into(),
+        status: InvoiceStatus::Paid,
+        currency: "EUR".into(),
+        total_minor: 100,
+        paid_minor: 100,
+        due_at: None,
+        number: Some("A-1".into()),
+        url: None,
+    };
+    let paid = |id: &str, invoice: Option<&str>, link: Option<&str>| PaymentChange::Paid {
+        remote_id: id.into(),
+        invoice: invoice.map(String::from),
+        link: link.map(String::from),
+        currency: "EUR".into(),
+        amount_minor: 100,
+        at: 7,
+    };
+    let record = |id: &str, client: i64, deal: Option<i64>, inv: Option<i64>, link: Option<i64>| {
+        PaymentOp::RecordPayment {
+            remote_id: id.into(),
+            client_id: client,
+            deal_id: deal,
+            invoice_id: inv,
+            link_id: link,
+            currency: "EUR".into(),
+            amount_minor: 100,
+            at: 7,
+        }
+    };
+    let cases: Vec<(&str, Vec<PaymentChange>, Vec<PaymentOp>)> = vec![
+        ("nothing happened", vec![], vec![]),
+        (
+            "our invoice changed",
+            vec![PaymentChange::Invoice(invoice("in_1"))],
+            vec![PaymentOp::SetInvoice {
+                invoice_id: 10,
+                state: invoice("in_1"),
+            }],
+        ),
+        (
+            "someone else's invoice is left alone",
+            vec![
+                PaymentChange::Invoice(invoice("in_other")),
+                paid("pi_x", Some("in_other"), None),
+            ],
+            vec![],
+        ),
+        (
+            "a payment to our invoice is the deal's",
+            vec![paid("pi_1", Some("in_1"), None)],
+            vec![record("pi_1", 1, Some(5), Some(10), None)],
+        ),
+        (
+            "a payment through our link",
+            vec![paid("pi_2", None, Some("plink_1"))],
+            vec![record("pi_2", 2, None, None, Some(20))],
+        ),
+        (
+            "a refund is passed on (the store knows whether the payment is ours)",
+            vec![PaymentChange::Refunded {
+                payment: "pi_1".into(),
+                refunded_minor: 40,
+                at: 9,
+            }],
+            vec![PaymentOp::Refund {
+                payment: "pi_1".into(),
+                refunded_minor: 40,
+                at: 9,
+            }],
+        ),
+    ];
+    for (case, changes, want) in cases {
+        assert_eq!(plan(&known, &changes), want, "{case}");
+    }
+}
+
+#[test]
+fn stripe_events_read_as_payment_changes() {
+    use cremmy_core::features::payments::PaymentChange;
+    use cremmy_core::providers::stripe::gateway::change_of;
+    use cremmy_core::providers::stripe::WireEvent;
+    let event = |kind: &str, object: Value| -> WireEvent {
+        serde_json::from_value(json!({ "id": "evt_1", "created": 1_700_000_000, "type": kind, "data": { "object": object } }))
+            .unwrap()
+    };
+    let intent = json!({ "id": "pi_1", "amount": 500, "amount_received": 500, "currency": "eur", "invoice": "in_1" });
+    assert_eq!(
+        change_of(&event("payment_intent.succeeded", intent)),
+        Some(PaymentChange::Paid {
+            remote_id: "pi_1".into(),
+            invoice: Some("in_1".into()),
+            link: None,
+            currency: "EUR".into(),
+            amount_minor: 500,
+            at: 1_700_000_000_000,
+        })
+    );
+    let link_intent = json!({ "id": "pi_2", "amount": 500, "currency": "eur", "invoice": null });
+    assert_eq!(
+        change_of(&event("payment_intent.succeeded", link_intent)),
+        None,
+        "a link's payment comes with its checkout session, not twice"
+    );
+    let session = json!({ "id": "cs_1", "payment_intent": "pi_2", "payment_link": "plink_1", "amount_total": 500, "currency": "eur" });
+    assert!(matches!(
+        change_of(&event("checkout.session.completed", session)),
+        Some(PaymentChange::Paid { ref remote_id, link: Some(_), .. }) if remote_id == "pi_2"
+    ));
+    let refund =
+        json!({ "id": "ch_1", "payment_intent": "pi_2", "amount": 500, "amount_refunded": 200 });
+    assert_eq!(
+        change_of(&event("charge.refunded", refund)),
+        Some(PaymentChange::Refunded {
+            payment: "pi_2".into(),
+            refunded_minor: 200,
+            at: 1_700_000_000_000
+        })
+    );
+    let invoice = json!({ "id": "in_1", "customer": "cus_1", "status": "void", "currency": "eur", "total": 500, "amount_paid": 0, "created": 1 });
+    assert!(matches!(
+        change_of(&event("invoice.voided", invoice)),
+        Some(PaymentChange::Invoice(ref i)) if i.status == InvoiceStatus::Void && i.currency == "EUR"
+    ));
+    assert_eq!(
+        change_of(&event("customer.created", json!({ "id": "cus_1" }))),
+        None
+    );
+}
