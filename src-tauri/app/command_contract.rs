@@ -16,7 +16,7 @@ pub struct Sources<'a> {
     /// `src-tauri/app/commands.rs` and the other `*_commands.rs` files (see `FILES`),
     /// concatenated.
     pub handlers: &'a str,
-    /// `ui/src/api.rs` and its submodules `ui/src/api/overview.rs`, `automation.rs` and `texting.rs`,
+    /// `ui/src/api.rs` and its submodules `ui/src/api/overview.rs`, `automation.rs`, `texting.rs` and `payments.rs`,
     /// concatenated.
     pub api: &'a str,
     /// `src-tauri/capabilities/main.json`
@@ -24,7 +24,7 @@ pub struct Sources<'a> {
 }
 
 /// The files the contract reads, relative to the workspace root.
-pub const FILES: [&str; 13] = [
+pub const FILES: [&str; 15] = [
     "src-tauri/protocol/src/commands.rs",
     "src-tauri/app/commands.rs",
     "src-tauri/app/desktop_commands.rs",
@@ -33,10 +33,12 @@ pub const FILES: [&str; 13] = [
     "src-tauri/app/clients_commands.rs",
     "src-tauri/app/automation_commands.rs",
     "src-tauri/app/documents_commands.rs",
+    "src-tauri/app/payments_commands.rs",
     "ui/src/api.rs",
     "ui/src/api/overview.rs",
     "ui/src/api/automation.rs",
     "ui/src/api/texting.rs",
+    "ui/src/api/payments.rs",
     "src-tauri/capabilities/main.json",
 ];
 
@@ -46,9 +48,9 @@ pub fn read(root: &std::path::Path) -> [String; 4] {
         |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
     [
         read(FILES[0]),
-        FILES[1..8].iter().map(|f| read(f)).collect(),
-        FILES[8..12].iter().map(|f| read(f)).collect(),
-        read(FILES[12]),
+        FILES[1..9].iter().map(|f| read(f)).collect(),
+        FILES[9..14].iter().map(|f| read(f)).collect(),
+        read(FILES[14]),
     ]
 }
 

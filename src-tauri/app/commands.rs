@@ -519,7 +519,12 @@ macro_rules! all_commands {
             automation_commands::update_rule,
             automation_commands::delete_rule,
             automation_commands::rule_runs,
-            automation_commands::dry_run_rule
+            automation_commands::dry_run_rule,
+            payments_commands::connect_payments,
+            payments_commands::client_payments,
+            payments_commands::create_invoice,
+            payments_commands::create_payment_link,
+            payments_commands::overdue_invoices
         ]
     };
 }

@@ -27,7 +27,7 @@ use crate::system_clock::SystemClock;
 use crate::tray::{self, Tray};
 use crate::{
     automation_commands, clients_commands, commands, desktop_commands, documents_commands,
-    report_commands, texting_commands,
+    payments_commands, report_commands, texting_commands,
 };
 
 /// How often the engine looks at the schedule and the outbox.

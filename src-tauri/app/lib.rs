@@ -15,6 +15,7 @@ mod desktop;
 mod desktop_commands;
 mod documents_commands;
 mod links;
+mod payments_commands;
 mod report_commands;
 mod system_clock;
 mod texting_commands;

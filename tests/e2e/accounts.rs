@@ -23,6 +23,7 @@ pub(crate) fn sandbox_env(sb: &Sandbox) -> Vec<(String, String)> {
     vec![
         ("CREMMY_GOOGLE_BASE_URL".into(), sb.base_url()),
         ("CREMMY_TWILIO_BASE_URL".into(), sb.base_url()),
+        ("CREMMY_STRIPE_BASE_URL".into(), sb.base_url()),
         ("CREMMY_GOOGLE_CLIENT_ID".into(), s.client_id),
         ("CREMMY_GOOGLE_CLIENT_SECRET".into(), s.client_secret),
     ]

@@ -12,6 +12,7 @@ mod deep_links;
 mod engine;
 mod lead_score;
 mod palette;
+mod payments;
 mod reports;
 mod scenarios;
 mod security;

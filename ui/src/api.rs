@@ -37,9 +37,11 @@ async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Rep
 
 mod automation;
 mod overview;
+mod payments;
 mod texting;
 pub use automation::*;
 pub use overview::*;
+pub use payments::*;
 pub use texting::*;
 
 #[derive(Serialize)]

@@ -129,6 +129,15 @@ pub enum RuleAction {
         hour: u8,
         minute: u8,
     },
+    /// An invoice for the deal at the payment provider, due `days_until_due` after it is
+    /// finalised, sent at once (or left a draft).
+    CreateInvoice {
+        days_until_due: u32,
+        #[serde(default)]
+        send: bool,
+    },
+    /// A payment link for the deal's value.
+    PaymentLink,
     /// The event, signed, to one webhook endpoint.
     CallWebhook {
         endpoint_id: Id,

@@ -25,6 +25,11 @@ pub const MOVE_DEAL: &str = "move_deal";
 
 pub const CONNECT_WITH_KEY: &str = "connect_with_key";
 pub const TEXTING_SETUP: &str = "texting_setup";
+pub const CONNECT_PAYMENTS: &str = "connect_payments";
+pub const CLIENT_PAYMENTS: &str = "client_payments";
+pub const CREATE_INVOICE: &str = "create_invoice";
+pub const CREATE_PAYMENT_LINK: &str = "create_payment_link";
+pub const OVERDUE_INVOICES: &str = "overdue_invoices";
 pub const SAVE_TEXTING_SETTINGS: &str = "save_texting_settings";
 pub const TEXT_PREVIEW: &str = "text_preview";
 pub const SEND_TEXT: &str = "send_text";
@@ -199,6 +204,11 @@ pub const ALL: &[&str] = &[
     WINDOW_READY,
     CONNECT_WITH_KEY,
     TEXTING_SETUP,
+    CONNECT_PAYMENTS,
+    CLIENT_PAYMENTS,
+    CREATE_INVOICE,
+    CREATE_PAYMENT_LINK,
+    OVERDUE_INVOICES,
     SAVE_TEXTING_SETTINGS,
     TEXT_PREVIEW,
     SEND_TEXT,

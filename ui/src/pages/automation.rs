@@ -94,6 +94,14 @@ fn summary(rule: &Rule, stages: &[Stage], endpoints: &[WebhookEndpoint]) -> Stri
             RuleAction::ClientFolder => "Drive folder".into(),
             RuleAction::ProposalDraft => "proposal draft".into(),
             RuleAction::CalendarEvent { title, .. } => format!("calendar \"{title}\""),
+            RuleAction::CreateInvoice { send, .. } => {
+                if *send {
+                    "send invoice".into()
+                } else {
+                    "draft invoice".into()
+                }
+            }
+            RuleAction::PaymentLink => "payment link".into(),
             RuleAction::Email {
                 subject,
                 send_without_review,
@@ -273,6 +281,9 @@ fn RuleForm(
                 <label class="check"><input type="checkbox" id="rule-text-whatsapp" prop:checked=move || form.whatsapp.get() on:change=move |e| form.whatsapp.set(event_target_checked(&e)) />"by WhatsApp (else SMS)"</label>
                 {text("Add tag", "rule-add-tag", form.add_tag, "customer")}
                 {text("Remove tag", "rule-remove-tag", form.remove_tag, "prospect")}
+                {text("Invoice the deal, due in days", "rule-invoice-days", form.invoice_days, "14")}
+                <label class="check"><input type="checkbox" id="rule-invoice-send" prop:checked=move || form.invoice_send.get() on:change=move |e| form.invoice_send.set(event_target_checked(&e)) />"send the invoice (else a draft at Stripe)"</label>
+                <label class="check"><input type="checkbox" id="rule-payment-link" prop:checked=move || form.payment_link.get() on:change=move |e| form.payment_link.set(event_target_checked(&e)) />"make a payment link for the deal"</label>
                 {text("Put on the calendar", "rule-event", form.event_title, "Follow-up call with {client}")}
                 {text("days after", "rule-event-days", form.event_days, "2")}
                 {text("at", "rule-event-time", form.event_time, "10:00")}

@@ -150,6 +150,7 @@ fn ClientView(page: ClientPage) -> impl IntoView {
                     </ul>
                     <AddDeal client_id=id />
                 </section>
+                <super::client_payments::PaymentsCard client_id=id deals=page.deals.clone() />
                 <section class="card" id="client-tasks">
                     <h2>"Open tasks"</h2>
                     <ul class="list">

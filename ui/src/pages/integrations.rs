@@ -118,6 +118,9 @@ fn IntegrationCard(
         Provider::Twilio => {
             view! { <super::twilio_card::TwilioSettings accounts=accounts /> }.into_any()
         }
+        Provider::Stripe => {
+            view! { <super::stripe_card::StripeSettings accounts=accounts /> }.into_any()
+        }
         _ => {
             let state = match &status.state {
                 IntegrationState::NotConfigured => "Not configured".to_string(),

@@ -33,6 +33,9 @@ pub struct Form {
     pub document: RwSignal<String>,
     pub text: RwSignal<String>,
     pub whatsapp: RwSignal<bool>,
+    pub invoice_days: RwSignal<String>,
+    pub invoice_send: RwSignal<bool>,
+    pub payment_link: RwSignal<bool>,
     pub event_title: RwSignal<String>,
     pub event_days: RwSignal<String>,
     pub event_time: RwSignal<String>,
@@ -72,6 +75,9 @@ impl Form {
             document: text(""),
             text: text(""),
             whatsapp: RwSignal::new(false),
+            invoice_days: text(""),
+            invoice_send: RwSignal::new(true),
+            payment_link: RwSignal::new(false),
             event_title: text(""),
             event_days: text("2"),
             event_time: text("10:00"),
@@ -112,6 +118,7 @@ impl Form {
             (self.new_deal, other.new_deal),
             (self.document, other.document),
             (self.text, other.text),
+            (self.invoice_days, other.invoice_days),
             (self.event_title, other.event_title),
             (self.event_days, other.event_days),
             (self.event_time, other.event_time),
@@ -130,6 +137,8 @@ impl Form {
             (self.draft, other.draft),
             (self.whatsapp, other.whatsapp),
             (self.email_send, other.email_send),
+            (self.invoice_send, other.invoice_send),
+            (self.payment_link, other.payment_link),
             (self.enabled, other.enabled),
         ] {
             to.set(from.get_untracked());
@@ -194,6 +203,14 @@ impl Form {
                 RuleAction::CallWebhook { endpoint_id } => {
                     self.webhook.set(endpoint_id.to_string())
                 }
+                RuleAction::CreateInvoice {
+                    days_until_due,
+                    send,
+                } => {
+                    self.invoice_days.set(days_until_due.to_string());
+                    self.invoice_send.set(*send);
+                }
+                RuleAction::PaymentLink => self.payment_link.set(true),
                 RuleAction::CalendarEvent {
                     title,
                     days_after,
@@ -318,6 +335,17 @@ impl Form {
                     Channel::Sms
                 },
             });
+        }
+        if !get(self.invoice_days).is_empty() {
+            actions.push(RuleAction::CreateInvoice {
+                days_until_due: get(self.invoice_days)
+                    .parse()
+                    .map_err(|_| "the invoice's due date is a number of days, like 14")?,
+                send: self.invoice_send.get_untracked(),
+            });
+        }
+        if self.payment_link.get_untracked() {
+            actions.push(RuleAction::PaymentLink);
         }
         if !get(self.event_title).is_empty() {
             let (hour, minute) = get(self.event_time)

@@ -161,6 +161,7 @@ fn TodayView(today: Today) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </section>
+            <super::client_payments::OverdueInvoices />
             <section class="card" id="today-hot">
                 <h2>"Hot leads"</h2>
                 {today.hot.is_empty().then(|| view! { <Empty text="No client's lead score is above the threshold (Settings → Lead score)." /> })}

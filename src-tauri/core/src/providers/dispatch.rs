@@ -56,6 +56,12 @@ impl Providers {
         }
     }
 
+    /// Connects the payment provider with a pasted key (Stripe: `rk_…` or `sk_…`), checked with
+    /// the provider before anything is stored.
+    pub async fn connect_payments(&self, key: &str) -> Result<Account, AccountsError> {
+        stripe::connect::connect(&self.stripe, self.accounts(), key).await
+    }
+
     /// The account's payments (invoices, links, what was paid); `None` for a provider that does
     /// not take payments.
     pub async fn payments(&self, account: &Account) -> Result<Option<Payments>, AccountsError> {

@@ -57,6 +57,12 @@ impl SyncRunner {
         }
     }
 
+    /// Integrations → Stripe → Connect: the pasted key is checked with Stripe, then kept in the
+    /// keychain.
+    pub async fn connect_payments(&self, key: &str) -> SyncResult<Account> {
+        Ok(self.providers.connect_payments(key).await?)
+    }
+
     /// "Create invoice" on a deal: made at the payment provider (finalised and sent unless asked
     /// to stay a draft) and listed on the client page.
     pub async fn create_invoice(&self, request: &InvoiceRequest) -> SyncResult<Invoice> {

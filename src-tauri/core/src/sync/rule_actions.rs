@@ -11,6 +11,7 @@ use cremmy_protocol::mail::SendEmailInput;
 use super::job_bodies::{
     ClientFolderJob, DealDraftJob, EmailDraftJob, GenerateDocJob, SendEmailJob, TaskEventJob,
 };
+use super::payment_jobs::{InvoiceJob, PaymentLinkJob};
 use super::webhook_jobs::{WebhookJob, DELIVERY_ATTEMPTS};
 use super::{SyncResult, SyncRunner};
 use crate::clock::system_utc_offset_minutes;
@@ -130,6 +131,35 @@ impl SyncRunner {
                 let title = format!("Text (rule \"{}\")", rule.name);
                 self.queue_text(&draft, &key, &title).await?;
                 text("text queued".into())
+            }
+            RuleAction::CreateInvoice {
+                days_until_due,
+                send,
+            } => {
+                let deal = deal?;
+                if self.account_with(Feature::Payments).await.is_err() {
+                    return text("no invoice: no payments account is connected".into());
+                }
+                let request = cremmy_protocol::payments::InvoiceRequest {
+                    deal_id: deal.id,
+                    days_until_due: *days_until_due,
+                    memo: String::new(),
+                    send: *send,
+                };
+                let title = format!("Invoice for {} (rule \"{}\")", deal.title, rule.name);
+                self.submit_background(InvoiceJob { request }, &key, &title)
+                    .await;
+                text("invoice queued".into())
+            }
+            RuleAction::PaymentLink => {
+                let deal = deal?;
+                if self.account_with(Feature::Payments).await.is_err() {
+                    return text("no payment link: no payments account is connected".into());
+                }
+                let title = format!("Payment link for {} (rule \"{}\")", deal.title, rule.name);
+                self.submit_background(PaymentLinkJob { deal_id: deal.id }, &key, &title)
+                    .await;
+                text("payment link queued".into())
             }
             RuleAction::CalendarEvent {
                 title,

@@ -504,3 +504,75 @@ fn stripe_events_read_as_payment_changes() {
         None
     );
 }
+
+#[tokio::test]
+async fn rules_bill_a_won_deal_once_and_hear_its_payment() {
+    use cremmy_protocol::automation::{RuleAction, RuleInput};
+    use cremmy_protocol::kinds::EventKind;
+    let (w, acme, _) = world().await;
+    let rule = |name: &str, trigger, action| RuleInput {
+        name: name.into(),
+        trigger,
+        conditions: vec![],
+        delay: None,
+        actions: vec![action],
+        enabled: true,
+    };
+    w.sync
+        .create_rule(&rule(
+            "Bill on win",
+            EventKind::DealWon,
+            RuleAction::CreateInvoice {
+                days_until_due: 30,
+                send: true,
+            },
+        ))
+        .await
+        .unwrap();
+    w.sync
+        .create_rule(&rule(
+            "Thank on payment",
+            EventKind::PaymentReceived,
+            RuleAction::CreateTask {
+                title: "Thank {client} for paying".into(),
+                due_in_days: 0,
+            },
+        ))
+        .await
+        .unwrap();
+    let audit = deal_in_stage(&w.crm, acme, "Audit", (90_000, "EUR"), "Negotiation").await;
+    crate::support::move_deal_to(&w.crm, audit, "Won").await;
+    crate::support::settle_rules(&w.sync).await;
+    let invoices = snapshot(&w).await["invoices"].clone();
+    assert_eq!(invoices.as_array().unwrap().len(), 1, "{invoices}");
+    assert_eq!(invoices[0]["total"], 90_000);
+    assert_eq!(invoices[0]["status"], "open", "sent");
+
+    // The rule's run again from its first action (a crash before it was marked done): the job's
+    // key finds the invoice already made.
+    sqlx::query("UPDATE rule_runs SET status = 'waiting', actions_done = 0")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'queued', next_run_at = 0 WHERE kind = 'rule_run'")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    w.sync.run_due_jobs().await.unwrap();
+    crate::support::settle_rules(&w.sync).await;
+    assert_eq!(
+        snapshot(&w).await["invoices"].as_array().unwrap().len(),
+        1,
+        "still one invoice"
+    );
+
+    let remote = invoices[0]["id"].as_str().unwrap().to_string();
+    stripe(&w, &format!("/invoices/{remote}/pay"), json!({})).await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    crate::support::settle_rules(&w.sync).await;
+    let tasks = w.crm.open_tasks_of(acme).await.unwrap();
+    assert!(
+        tasks.iter().any(|t| t.title == "Thank Acme for paying"),
+        "the payment set off its rule: {tasks:?}"
+    );
+}

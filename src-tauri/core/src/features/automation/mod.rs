@@ -297,10 +297,21 @@ pub fn validate(
                 }
                 check_variables("deal title", title)?;
             }
-            RuleAction::MoveDeal { .. } | RuleAction::ProposalDraft if !on_deal => {
+            RuleAction::MoveDeal { .. }
+            | RuleAction::ProposalDraft
+            | RuleAction::CreateInvoice { .. }
+            | RuleAction::PaymentLink
+                if !on_deal =>
+            {
                 return Err(AutomationError::invalid(
                     "actions",
-                    "moving a deal and drafting its proposal need a deal event as the trigger",
+                    "moving a deal, drafting its proposal and billing it need a deal event as the trigger",
+                ))
+            }
+            RuleAction::CreateInvoice { days_until_due, .. } if !(1..=365).contains(days_until_due) => {
+                return Err(AutomationError::invalid(
+                    "invoice due date",
+                    "1 to 365 days after it is sent",
                 ))
             }
             RuleAction::MoveDeal { stage_id } if !stage_known(stage_id) => {
@@ -452,6 +463,14 @@ pub fn describe(a: &RuleAction, e: &EventFacts, stages: &[Stage]) -> String {
         RuleAction::CallWebhook { endpoint_id } => {
             format!("send the event to webhook #{endpoint_id}")
         }
+        RuleAction::CreateInvoice {
+            days_until_due,
+            send,
+        } => format!(
+            "{} an invoice for {deal}, due in {days_until_due} days",
+            if *send { "send" } else { "draft" }
+        ),
+        RuleAction::PaymentLink => format!("make a payment link for {deal}"),
         RuleAction::CalendarEvent {
             title,
             days_after,
