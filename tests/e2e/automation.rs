@@ -54,6 +54,7 @@ async fn a_rule_made_in_the_form_acts_on_a_won_deal_and_a_dry_run_writes_nothing
         .await;
     app.type_into("#rule-event", "Follow-up call with {client}")
         .await;
+    app.type_into("#rule-task-remind", "9").await;
     app.click("#dry-run-rule").await;
     let dry = app.wait_for_text("#dry-run", "for Route cost review").await;
     assert!(dry.contains("Nothing was written"), "{dry}");
@@ -66,6 +67,10 @@ async fn a_rule_made_in_the_form_acts_on_a_won_deal_and_a_dry_run_writes_nothing
             "put \"Follow-up call with Driftwood Logistics\" on the calendar 2 days later at 10:00"
         ),
         "the calendar action, with its default day and time: {dry}"
+    );
+    assert!(
+        dry.contains("reminder at 09:00"),
+        "the task's reminder is read from the form: {dry}"
     );
     assert_eq!(
         app.text("#rules").await.matches("Thank you note").count(),

@@ -83,6 +83,9 @@ pub enum RuleAction {
     CreateTask {
         title: String,
         due_in_days: i64,
+        /// A reminder at this local hour of the due day (the desktop notification).
+        #[serde(default)]
+        remind_at_hour: Option<u8>,
     },
     MoveDeal {
         stage_id: Id,

@@ -268,6 +268,7 @@ fn RuleForm(
                 <legend>"Do"</legend>
                 {text("Create a task", "rule-task", form.task, "Invoice {client} for {deal}")}
                 {text("due in days", "rule-task-due", form.task_due, "0")}
+                {text("remind at hour", "rule-task-remind", form.task_remind, "9")}
                 <label class="field inline"><span>"Move the deal to"</span>{stage_select("rule-move", form.move_to, "(no move)")}</label>
                 {text("Open a deal titled", "rule-deal", form.new_deal, "{client}: new opportunity")}
                 <label class="field inline"><span>"Generate the document"</span>

@@ -28,6 +28,7 @@ pub struct Form {
     pub delay_amount: RwSignal<String>,
     pub task: RwSignal<String>,
     pub task_due: RwSignal<String>,
+    pub task_remind: RwSignal<String>,
     pub move_to: RwSignal<String>,
     pub new_deal: RwSignal<String>,
     pub document: RwSignal<String>,
@@ -70,6 +71,7 @@ impl Form {
             delay_amount: text(""),
             task: text(""),
             task_due: text("0"),
+            task_remind: text(""),
             move_to: text(""),
             new_deal: text(""),
             document: text(""),
@@ -114,6 +116,7 @@ impl Form {
             (self.delay_amount, other.delay_amount),
             (self.task, other.task),
             (self.task_due, other.task_due),
+            (self.task_remind, other.task_remind),
             (self.move_to, other.move_to),
             (self.new_deal, other.new_deal),
             (self.document, other.document),
@@ -183,7 +186,13 @@ impl Form {
         }
         for a in &rule.actions {
             match a {
-                RuleAction::CreateTask { title, due_in_days } => {
+                RuleAction::CreateTask {
+                    title,
+                    due_in_days,
+                    remind_at_hour,
+                } => {
+                    self.task_remind
+                        .set(remind_at_hour.map(|h| h.to_string()).unwrap_or_default());
                     self.task.set(title.clone());
                     self.task_due.set(due_in_days.to_string());
                 }
@@ -307,6 +316,14 @@ impl Form {
                 due_in_days: get(self.task_due)
                     .parse()
                     .map_err(|_| "the task's due date is a number of days")?,
+                remind_at_hour: match get(self.task_remind).as_str() {
+                    "" => None,
+                    h => Some(
+                        h.trim_end_matches(":00")
+                            .parse()
+                            .map_err(|_| "the reminder is an hour of the day, like 9")?,
+                    ),
+                },
             });
         }
         if let Some(stage_id) = id(self.move_to, "stage to move to")? {

@@ -42,12 +42,20 @@ impl SyncRunner {
         let deal = facts.deal.as_ref().ok_or_else(|| no("deal"));
         let key = format!("rule:{run_id}:{index}");
         match action {
-            RuleAction::CreateTask { title, due_in_days } => {
+            RuleAction::CreateTask {
+                title,
+                due_in_days,
+                remind_at_hour,
+            } => {
                 let offset = i64::from(system_utc_offset_minutes(self.clock.now())) * 60_000;
                 let today = (self.clock.now() + offset).div_euclid(DAY_MS);
+                let due = today + due_in_days;
                 let input = TaskInput {
                     title: rules::render_title(title, facts),
-                    due_date: Some(crate::crm::Date::from_days(today + due_in_days).to_string()),
+                    due_date: Some(crate::crm::Date::from_days(due).to_string()),
+                    // The local hour on the due day, as an instant.
+                    reminder_at: remind_at_hour
+                        .map(|h| due * DAY_MS + i64::from(h) * 3_600_000 - offset),
                     client_id: facts.client_id,
                     deal_id: facts.deal.as_ref().map(|d| d.id),
                     ..TaskInput::default()

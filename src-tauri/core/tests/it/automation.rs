@@ -52,7 +52,8 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
         vec![
             RuleAction::CreateTask {
                 title: "Invoice {client} for {deal}".into(),
-                due_in_days: 0,
+                due_in_days: 2,
+                remind_at_hour: Some(9),
             },
             RuleAction::AddTag {
                 tag: "customer".into(),
@@ -71,6 +72,21 @@ async fn a_won_deal_gets_its_task_tag_and_webhook_once() {
         task_titles(&w).await,
         ["Invoice Acme for Audit"],
         "the small deal fails the value condition"
+    );
+    // Due two days later with a reminder at 09:00 local time that day.
+    let (due, reminder): (String, Option<i64>) = sqlx::query_as(
+        "SELECT due_date, reminder_at FROM tasks WHERE title = 'Invoice Acme for Audit'",
+    )
+    .fetch_one(w.crm.database().pool())
+    .await
+    .unwrap();
+    let offset = i64::from(cremmy_core::clock::system_utc_offset_minutes(T0)) * 60_000;
+    let day = (T0 + offset).div_euclid(86_400_000) + 2;
+    assert_eq!(due, cremmy_core::crm::Date::from_days(day).to_string());
+    assert_eq!(
+        reminder,
+        Some(day * 86_400_000 + 9 * 3_600_000 - offset),
+        "the reminder is 09:00 on the due day, local time"
     );
     assert!(w
         .crm
@@ -148,6 +164,7 @@ async fn a_delayed_rule_fires_at_its_time() {
         actions: vec![RuleAction::CreateTask {
             title: "Follow up with {client}".into(),
             due_in_days: 0,
+            remind_at_hour: None,
         }],
         enabled: true,
     };
@@ -298,6 +315,7 @@ async fn a_dry_run_lists_what_would_happen_and_writes_nothing() {
         actions: vec![RuleAction::CreateTask {
             title: "Invoice {deal}".into(),
             due_in_days: 3,
+            remind_at_hour: None,
         }],
         enabled: true,
     };
@@ -343,6 +361,7 @@ async fn a_dry_run_lists_what_would_happen_and_writes_nothing() {
     bad.actions = vec![RuleAction::CreateTask {
         title: "Call {nobody}".into(),
         due_in_days: 0,
+        remind_at_hour: None,
     }];
     let e = w.sync.dry_run_rule(&bad).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidInput);
@@ -360,6 +379,7 @@ async fn an_interrupted_run_goes_on_from_the_next_action() {
             RuleAction::CreateTask {
                 title: "Invoice {client}".into(),
                 due_in_days: 0,
+                remind_at_hour: None,
             },
             RuleAction::AddTag {
                 tag: "customer".into(),

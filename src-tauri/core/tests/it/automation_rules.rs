@@ -265,6 +265,7 @@ fn the_form_saves_only_what_can_run() {
     let task = |title: &str| RuleAction::CreateTask {
         title: title.into(),
         due_in_days: 1,
+        remind_at_hour: None,
     };
     let good = form(
         EventKind::DealWon,
@@ -308,6 +309,43 @@ fn the_form_saves_only_what_can_run() {
                 vec![task("x")],
             ),
             "need a deal event",
+        ),
+        (
+            "a reminder at an hour that does not exist",
+            form(
+                EventKind::DealWon,
+                vec![],
+                vec![RuleAction::CreateTask {
+                    title: "x".into(),
+                    due_in_days: 0,
+                    remind_at_hour: Some(24),
+                }],
+            ),
+            "0 to 23",
+        ),
+        (
+            "an invoice for a client event",
+            form(
+                EventKind::ClientCreated,
+                vec![],
+                vec![RuleAction::CreateInvoice {
+                    days_until_due: 14,
+                    send: true,
+                }],
+            ),
+            "need a deal event",
+        ),
+        (
+            "an invoice due after a year",
+            form(
+                EventKind::DealWon,
+                vec![],
+                vec![RuleAction::CreateInvoice {
+                    days_until_due: 400,
+                    send: true,
+                }],
+            ),
+            "1 to 365",
         ),
         (
             "a stage that does not exist",

@@ -120,6 +120,7 @@ async fn two_days_after_a_meeting_a_follow_up_task_and_a_win_opens_the_renewal()
             actions: vec![RuleAction::CreateTask {
                 title: "Follow up with {client}".into(),
                 due_in_days: 0,
+                remind_at_hour: None,
             }],
             enabled: true,
         })

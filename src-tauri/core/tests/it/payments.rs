@@ -536,6 +536,7 @@ async fn rules_bill_a_won_deal_once_and_hear_its_payment() {
             RuleAction::CreateTask {
                 title: "Thank {client} for paying".into(),
                 due_in_days: 0,
+                remind_at_hour: None,
             },
         ))
         .await

@@ -279,7 +279,17 @@ pub fn validate(
     }
     for a in &input.actions {
         match a {
-            RuleAction::CreateTask { title, due_in_days } => {
+            RuleAction::CreateTask {
+                title,
+                due_in_days,
+                remind_at_hour,
+            } => {
+                if remind_at_hour.is_some_and(|h| h > 23) {
+                    return Err(AutomationError::invalid(
+                        "task reminder",
+                        "an hour of the day, 0 to 23",
+                    ));
+                }
                 if title.trim().is_empty() {
                     return Err(AutomationError::invalid("task title", "it is empty"));
                 }
@@ -430,14 +440,19 @@ pub fn describe(a: &RuleAction, e: &EventFacts, stages: &[Stage]) -> String {
     let deal = e.deal.as_ref().map_or("the deal", |d| d.title.as_str());
     let client = e.client_name.as_deref().unwrap_or("the client");
     match a {
-        RuleAction::CreateTask { title, due_in_days } => format!(
-            "task \"{}\" due {}",
+        RuleAction::CreateTask {
+            title,
+            due_in_days,
+            remind_at_hour,
+        } => format!(
+            "task \"{}\" due {}{}",
             render_title(title, e),
             match due_in_days {
                 0 => "the same day".to_string(),
                 1 => "a day later".to_string(),
                 n => format!("{n} days later"),
-            }
+            },
+            remind_at_hour.map_or(String::new(), |h| format!(", reminder at {h:02}:00"))
         ),
         RuleAction::MoveDeal { stage_id } => format!("move {deal} to {}", stage(stage_id)),
         RuleAction::AddTag { tag } => format!("tag {client} {tag}"),
