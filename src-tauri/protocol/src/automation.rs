@@ -114,6 +114,10 @@ pub enum RuleAction {
         body: String,
         #[serde(default)]
         channel: crate::sms::Channel,
+        /// WhatsApp: an approved template (its id) sent instead of `body`, the only way to
+        /// write first or more than 24 hours after the contact's last message.
+        #[serde(default)]
+        whatsapp_template: Option<String>,
     },
     /// An email to the client's first contact with an address, from this subject and body (the
     /// proposal template's `{{variables}}`): a draft in the mail account with a task to review it,

@@ -79,6 +79,10 @@ fn summary(rule: &Rule, stages: &[Stage], endpoints: &[WebhookEndpoint]) -> Stri
             RuleAction::CreateTask { title, .. } => format!("task \"{title}\""),
             RuleAction::MoveDeal { stage_id } => format!("move to {}", stage(stage_id)),
             RuleAction::CreateDeal { title } => format!("open deal \"{title}\""),
+            RuleAction::SendText {
+                whatsapp_template: Some(_),
+                ..
+            } => "WhatsApp template".into(),
             RuleAction::SendText { channel, .. } => {
                 if *channel == Channel::Whatsapp {
                     "WhatsApp".into()
@@ -207,6 +211,8 @@ fn RuleForm(
             }
         }
     };
+    // The account's approved WhatsApp templates (none without Twilio).
+    let templates = LocalResource::new(api::text_templates);
     let try_it = move || match form.input() {
         Err(message) => ui.error(&invalid(message)),
         Ok(input) => run(ui, api::dry_run_rule(input), move |d| dry.set(Some(d))),
@@ -280,6 +286,16 @@ fn RuleForm(
                 </label>
                 {text("Send a text", "rule-text", form.text, "Thanks {{contact_first_name}}!")}
                 <label class="check"><input type="checkbox" id="rule-text-whatsapp" prop:checked=move || form.whatsapp.get() on:change=move |e| form.whatsapp.set(event_target_checked(&e)) />"by WhatsApp (else SMS)"</label>
+                <label class="field inline"><span>"or a WhatsApp template"</span>
+                    <select id="rule-whatsapp-template" prop:value=move || form.whatsapp_template.get() on:change=move |e| form.whatsapp_template.set(event_target_value(&e))>
+                        <option value="">"(none: the text above)"</option>
+                        {move || templates.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| {
+                            let v = t.id.clone();
+                            let selected = v.clone();
+                            view! { <option value=v prop:selected=move || form.whatsapp_template.get() == selected>{t.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
                 {text("Add tag", "rule-add-tag", form.add_tag, "customer")}
                 {text("Remove tag", "rule-remove-tag", form.remove_tag, "prospect")}
                 {text("Invoice the deal, due in days", "rule-invoice-days", form.invoice_days, "14")}

@@ -34,6 +34,8 @@ pub struct Form {
     pub document: RwSignal<String>,
     pub text: RwSignal<String>,
     pub whatsapp: RwSignal<bool>,
+    /// An approved WhatsApp template's id (empty: the text above).
+    pub whatsapp_template: RwSignal<String>,
     pub invoice_days: RwSignal<String>,
     pub invoice_send: RwSignal<bool>,
     pub payment_link: RwSignal<bool>,
@@ -77,6 +79,7 @@ impl Form {
             document: text(""),
             text: text(""),
             whatsapp: RwSignal::new(false),
+            whatsapp_template: text(""),
             invoice_days: text(""),
             invoice_send: RwSignal::new(true),
             payment_link: RwSignal::new(false),
@@ -121,6 +124,7 @@ impl Form {
             (self.new_deal, other.new_deal),
             (self.document, other.document),
             (self.text, other.text),
+            (self.whatsapp_template, other.whatsapp_template),
             (self.invoice_days, other.invoice_days),
             (self.event_title, other.event_title),
             (self.event_days, other.event_days),
@@ -198,8 +202,14 @@ impl Form {
                 }
                 RuleAction::MoveDeal { stage_id } => self.move_to.set(stage_id.to_string()),
                 RuleAction::CreateDeal { title } => self.new_deal.set(title.clone()),
-                RuleAction::SendText { body, channel } => {
+                RuleAction::SendText {
+                    body,
+                    channel,
+                    whatsapp_template,
+                } => {
                     self.text.set(body.clone());
+                    self.whatsapp_template
+                        .set(whatsapp_template.clone().unwrap_or_default());
                     self.whatsapp.set(*channel == Channel::Whatsapp);
                 }
                 RuleAction::GenerateDoc { document } => {
@@ -343,14 +353,16 @@ impl Form {
         if let Some(document) = document {
             actions.push(RuleAction::GenerateDoc { document });
         }
-        if !get(self.text).is_empty() {
+        let template = get(self.whatsapp_template);
+        if !get(self.text).is_empty() || !template.is_empty() {
             actions.push(RuleAction::SendText {
                 body: get(self.text),
-                channel: if self.whatsapp.get_untracked() {
+                channel: if self.whatsapp.get_untracked() || !template.is_empty() {
                     Channel::Whatsapp
                 } else {
                     Channel::Sms
                 },
+                whatsapp_template: (!template.is_empty()).then_some(template),
             });
         }
         if !get(self.invoice_days).is_empty() {

@@ -127,13 +127,17 @@ impl SyncRunner {
                     .await;
                 text("webhook queued".into())
             }
-            RuleAction::SendText { body, channel } => {
+            RuleAction::SendText {
+                body,
+                channel,
+                whatsapp_template,
+            } => {
                 let draft = cremmy_protocol::sms::TextDraft {
                     client_id: client?,
                     contact_id: None,
                     body: body.clone(),
                     channel: *channel,
-                    template_id: None,
+                    template_id: whatsapp_template.clone(),
                     template_values: Default::default(),
                 };
                 let title = format!("Text (rule \"{}\")", rule.name);

@@ -387,6 +387,7 @@ fn the_form_saves_only_what_can_run() {
                 vec![RuleAction::SendText {
                     body: "Hi {{first_name}}".into(),
                     channel: Default::default(),
+                    whatsapp_template: None,
                 }],
             ),
             "{{first_name}}; a text can fill {{client_name}}",

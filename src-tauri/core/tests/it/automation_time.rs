@@ -216,6 +216,7 @@ async fn a_won_deal_texts_the_client_and_a_client_without_a_phone_is_a_clear_fai
             actions: vec![RuleAction::SendText {
                 body: "Thank you {{contact_first_name}}, welcome aboard!".into(),
                 channel: cremmy_protocol::sms::Channel::Sms,
+                whatsapp_template: None,
             }],
             enabled: true,
         })
@@ -261,5 +262,59 @@ async fn a_won_deal_texts_the_client_and_a_client_without_a_phone_is_a_clear_fai
         history[0].detail.to_lowercase().contains("phone"),
         "the reason is given: {}",
         history[0].detail
+    );
+}
+
+#[tokio::test]
+async fn a_rule_writes_first_on_whatsapp_with_an_approved_template() {
+    let w = crate::texting::connected().await;
+    let template = |id: &str| RuleInput {
+        name: "Welcome on WhatsApp".into(),
+        trigger: EventKind::DealWon,
+        conditions: vec![],
+        delay: None,
+        actions: vec![RuleAction::SendText {
+            body: String::new(),
+            channel: cremmy_protocol::sms::Channel::Whatsapp,
+            whatsapp_template: Some(id.into()),
+        }],
+        enabled: true,
+    };
+    let mut by_sms = template("HX00000000000000000000000000000001");
+    by_sms.actions = vec![RuleAction::SendText {
+        body: String::new(),
+        channel: cremmy_protocol::sms::Channel::Sms,
+        whatsapp_template: Some("HX00000000000000000000000000000001".into()),
+    }];
+    let refused = w
+        .sync
+        .create_rule(&by_sms)
+        .await
+        .expect_err("SMS has no templates");
+    assert!(refused.to_string().contains("for WhatsApp"), "{refused}");
+    w.sync
+        .create_rule(&template("HX00000000000000000000000000000001"))
+        .await
+        .unwrap();
+    let (acme, _) =
+        crate::texting::client_with_phone(&w, "Acme", "Zoë Adams", "+14155552671").await;
+    deal_in_stage(&w.crm, acme, "Audit", (0, "USD"), "Won").await;
+    for run in w.sync.run_rules().await.unwrap() {
+        let _ = run.await.unwrap();
+    }
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        sent = crate::texting::sandbox_sent(&w);
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, "whatsapp:+14155552671");
+    assert!(
+        sent[0].1.starts_with("Hi Zoë, following up"),
+        "the approved template, {{1}} the contact's first name: {:?}",
+        sent[0].1
     );
 }

@@ -330,6 +330,21 @@ pub fn validate(
                     "that stage does not exist",
                 ))
             }
+            RuleAction::SendText {
+                whatsapp_template: Some(template),
+                channel,
+                ..
+            } => {
+                if *channel != cremmy_protocol::sms::Channel::Whatsapp {
+                    return Err(AutomationError::invalid(
+                        "text",
+                        "approved templates are for WhatsApp; choose WhatsApp or write a text",
+                    ));
+                }
+                if template.trim().is_empty() {
+                    return Err(AutomationError::invalid("text", "choose the template"));
+                }
+            }
             RuleAction::SendText { body, .. } => check_text(body)?,
             RuleAction::Email { subject, body, .. } => check_email(subject, body)?,
             RuleAction::CalendarEvent {
@@ -459,7 +474,11 @@ pub fn describe(a: &RuleAction, e: &EventFacts, stages: &[Stage]) -> String {
         RuleAction::RemoveTag { tag } => format!("untag {client} {tag}"),
         RuleAction::ClientFolder => format!("make {client}'s Drive folder"),
         RuleAction::ProposalDraft => format!("draft the proposal for {deal}"),
-        RuleAction::SendText { body, channel } => format!(
+        RuleAction::SendText {
+            whatsapp_template: Some(template),
+            ..
+        } => format!("WhatsApp {client} the approved template {template}"),
+        RuleAction::SendText { body, channel, .. } => format!(
             "text {client} by {}: \"{}\"",
             if *channel == cremmy_protocol::sms::Channel::Whatsapp {
                 "WhatsApp"
