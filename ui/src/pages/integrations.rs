@@ -344,3 +344,27 @@ fn capitalised(text: &str) -> String {
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
         .unwrap_or_default()
 }
+
+/// "Sync now" on one account's card: runs its sync, then says what came in (`summary` of the
+/// number of new items) or the first problem. `syncing` is on while it runs.
+pub fn sync_account_now(ui: Ui, id: i64, syncing: RwSignal<bool>, summary: fn(i64) -> String) {
+    syncing.set(true);
+    let request = SyncRequest {
+        account_id: Some(id),
+        ..SyncRequest::default()
+    };
+    leptos::task::spawn_local(async move {
+        match api::sync_now(request).await {
+            Ok(runs) => match runs.iter().find_map(|r| r.error.clone()) {
+                Some(problem) => ui.error(&ApiError {
+                    code: ErrorCode::ProviderUnavailable,
+                    message: problem,
+                }),
+                None => ui.ok(summary(runs.iter().map(|r| r.created).sum())),
+            },
+            Err(e) => ui.error(&e),
+        }
+        syncing.set(false);
+        ui.changed();
+    });
+}

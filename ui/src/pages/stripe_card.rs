@@ -3,7 +3,6 @@
 //! "reconnect" when Stripe stops accepting the key.
 
 use cremmy_protocol::accounts::{Account, AccountStatus};
-use cremmy_protocol::sync::SyncRequest;
 use cremmy_protocol::Provider;
 use leptos::prelude::*;
 
@@ -41,28 +40,9 @@ fn Connected(account: Account) -> impl IntoView {
     let id = account.id;
     let syncing = RwSignal::new(false);
     let sync_now = move |_| {
-        syncing.set(true);
-        let request = SyncRequest {
-            account_id: Some(id),
-            ..SyncRequest::default()
-        };
-        leptos::task::spawn_local(async move {
-            match api::sync_now(request).await {
-                Ok(runs) => match runs.iter().find_map(|r| r.error.clone()) {
-                    Some(problem) => ui.error(&cremmy_protocol::ApiError {
-                        code: cremmy_protocol::ErrorCode::ProviderUnavailable,
-                        message: problem,
-                    }),
-                    None => {
-                        let new: i64 = runs.iter().map(|r| r.created).sum();
-                        ui.ok(format!("Stripe synced: {new} new payment(s)."));
-                    }
-                },
-                Err(e) => ui.error(&e),
-            }
-            syncing.set(false);
-            ui.changed();
-        });
+        super::integrations::sync_account_now(ui, id, syncing, |new| {
+            format!("Stripe synced: {new} new payment(s).")
+        })
     };
     view! {
         <ul class="accounts">

@@ -8,7 +8,6 @@ use cremmy_protocol::crm::SearchKind;
 use cremmy_protocol::sms::{
     ApiKeyConnect, AttachText, AttachToNewContact, Channel, TextingSettings, TextingSetup,
 };
-use cremmy_protocol::sync::SyncRequest;
 use cremmy_protocol::Provider;
 use leptos::prelude::*;
 
@@ -109,28 +108,9 @@ fn Connected(
     };
     let syncing = RwSignal::new(false);
     let sync_now = move |_| {
-        syncing.set(true);
-        let request = SyncRequest {
-            account_id: Some(id),
-            ..SyncRequest::default()
-        };
-        leptos::task::spawn_local(async move {
-            match api::sync_now(request).await {
-                Ok(runs) => match runs.iter().find_map(|r| r.error.clone()) {
-                    Some(problem) => ui.error(&cremmy_protocol::ApiError {
-                        code: cremmy_protocol::ErrorCode::ProviderUnavailable,
-                        message: problem,
-                    }),
-                    None => {
-                        let new: i64 = runs.iter().map(|r| r.created).sum();
-                        ui.ok(format!("Twilio synced: {new} new text(s) and call(s)."));
-                    }
-                },
-                Err(e) => ui.error(&e),
-            }
-            syncing.set(false);
-            ui.changed();
-        });
+        super::integrations::sync_account_now(ui, id, syncing, |new| {
+            format!("Twilio synced: {new} new text(s) and call(s).")
+        })
     };
     view! {
         <ul class="accounts">

@@ -13,29 +13,9 @@ use crate::mail_drafts::drafts;
 use crate::mail_sync::{mail_world, MailWorld};
 use crate::support::{client, contact, deal_in_stage, move_deal_to, settle_rules};
 
-const OWNER: &str = "consultant@sandbox.example";
-
 /// The sandbox mailbox's sent messages: (Subject, To, body).
 fn sent(w: &MailWorld) -> Vec<(String, String, String)> {
-    let world = w.t.sandbox.shared.lock();
-    world
-        .google
-        .mailboxes
-        .get(OWNER)
-        .map(|m| {
-            m.messages
-                .iter()
-                .filter(|m| m.label_ids.iter().any(|l| l == "SENT"))
-                .map(|m| {
-                    (
-                        m.header("Subject").unwrap_or_default().to_string(),
-                        m.header("To").unwrap_or_default().to_string(),
-                        m.body.clone(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::mail_drafts::labelled(w, "SENT")
 }
 
 fn email(subject: &str, body: &str, send_without_review: bool) -> RuleAction {

@@ -61,6 +61,11 @@ fn templates_fill_every_variable_or_name_the_missing_ones() {
 
 /// Drafts in the sandbox mailbox: (subject, To, body).
 pub fn drafts(w: &MailWorld) -> Vec<(String, String, String)> {
+    labelled(w, "DRAFT")
+}
+
+/// The sandbox mailbox's messages with `label` (DRAFT, SENT): (subject, To, body).
+pub fn labelled(w: &MailWorld, label: &str) -> Vec<(String, String, String)> {
     let world = w.t.sandbox.shared.lock();
     world
         .google
@@ -69,7 +74,7 @@ pub fn drafts(w: &MailWorld) -> Vec<(String, String, String)> {
         .map(|m| {
             m.messages
                 .iter()
-                .filter(|m| m.label_ids.iter().any(|l| l == "DRAFT"))
+                .filter(|m| m.label_ids.iter().any(|l| l == label))
                 .map(|m| {
                     (
                         m.header("Subject").unwrap_or_default().to_string(),

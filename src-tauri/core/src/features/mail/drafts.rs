@@ -250,21 +250,8 @@ pub async fn create(
             });
         }
     };
-    let raw = Outgoing {
-        from: outbox.owner(),
-        to: due.to.as_ref().map(|(n, a)| (n.as_str(), a.as_str())),
-        subject: &subject,
-        body: &body,
-        message_id,
-        references: Vec::new(),
-        sent_at: now,
-    }
-    .to_rfc5322()
-    .map_err(|e| MailError::Invalid {
-        field: "draft",
-        reason: format!("it could not be encoded: {e}"),
-    })?;
-    let draft_id = save_draft(outbox, raw, message_id, maybe_made).await?;
+    let to = due.to.as_ref().map(|(n, a)| (n.as_str(), a.as_str()));
+    let draft_id = save_draft(outbox, to, (&subject, &body), message_id, now, maybe_made).await?;
     let mut tx = write::CrmTx::begin(db).await?;
     let written = Written {
         client_id: due.client_id,
@@ -295,14 +282,30 @@ pub async fn create(
     })
 }
 
-/// Saves `raw` as a draft, or finds the one an earlier attempt of this job made before the process
-/// died (by its Message-ID): the draft's id.
+/// Saves the message (subject, body) to `to` as a draft, or finds the one an earlier attempt of
+/// this job made before the process died (by its Message-ID): the draft's id.
 async fn save_draft(
     outbox: &impl MailOutbox,
-    raw: Vec<u8>,
+    to: Option<(&str, &str)>,
+    (subject, body): (&str, &str),
     message_id: &str,
+    now: Timestamp,
     maybe_made: bool,
 ) -> Result<String, MailError> {
+    let raw = Outgoing {
+        from: outbox.owner(),
+        to,
+        subject,
+        body,
+        message_id,
+        references: Vec::new(),
+        sent_at: now,
+    }
+    .to_rfc5322()
+    .map_err(|e| MailError::Invalid {
+        field: "draft",
+        reason: format!("it could not be encoded: {e}"),
+    })?;
     let earlier = match maybe_made {
         true => outbox.find_draft(message_id).await?,
         false => None,
@@ -395,21 +398,9 @@ pub async fn create_email(
         field: "to",
         reason: "the contact no longer has an email address".into(),
     })?;
-    let raw = Outgoing {
-        from: outbox.owner(),
-        to: Some((&name, &address)),
-        subject: &draft.subject,
-        body: &draft.body,
-        message_id,
-        references: Vec::new(),
-        sent_at: now,
-    }
-    .to_rfc5322()
-    .map_err(|e| MailError::Invalid {
-        field: "draft",
-        reason: format!("it could not be encoded: {e}"),
-    })?;
-    let draft_id = save_draft(outbox, raw, message_id, maybe_made).await?;
+    let text = (draft.subject.as_str(), draft.body.as_str());
+    let to = Some((name.as_str(), address.as_str()));
+    let draft_id = save_draft(outbox, to, text, message_id, now, maybe_made).await?;
     let mut tx = write::CrmTx::begin(db).await?;
     let written = Written {
         client_id: draft.client_id,
