@@ -1,8 +1,8 @@
 //! Customers, prices, payment links, invoices (+ invoice items, finalize / send / void /
 //! mark_uncollectible) and events, as Stripe's API reference describes them
 //! (https://docs.stripe.com/api/customers, /api/prices, /api/payment-link/create,
-//! /api/invoices, /api/invoiceitems/create, /api/events/list); and the sandbox's own controls: pay
-//! an invoice, refund a charge, complete a payment link's checkout (what a customer does).
+//! /api/invoices, /api/invoiceitems/create, /api/events/list). The sandbox's own controls (what a
+//! customer does) are in `controls.rs`.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde_json::{json, Value};
 
-use super::{authorize, error, error_body, idempotent, list, Params, StripeState};
+use super::{authorize, error, error_body, idempotent, list, Params};
 use crate::state::Shared;
 
 /// Events are listed for 30 days (https://docs.stripe.com/api/events/list).
@@ -39,7 +39,7 @@ fn missing(param: &str) -> (u16, Value) {
     )
 }
 
-fn no_such(kind: &str, id: &str, param: Option<&str>) -> (u16, Value) {
+pub(super) fn no_such(kind: &str, id: &str, param: Option<&str>) -> (u16, Value) {
     error_body(
         if param.is_some() { 400 } else { 404 },
         "invalid_request_error",
@@ -49,7 +49,7 @@ fn no_such(kind: &str, id: &str, param: Option<&str>) -> (u16, Value) {
     )
 }
 
-fn answer((status, body): (u16, Value)) -> Response {
+pub(super) fn answer((status, body): (u16, Value)) -> Response {
     (
         axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK),
         Json(body),
@@ -193,7 +193,7 @@ pub async fn create_payment_link(
     })
 }
 
-fn totals(invoice: &mut Value) {
+pub(super) fn totals(invoice: &mut Value) {
     let total: i64 = invoice["lines"]["data"]
         .as_array()
         .map(|l| l.iter().map(|x| x["amount"].as_i64().unwrap_or(0)).sum())
@@ -521,164 +521,4 @@ pub async fn list_events(
         Ok(page) => Json(page).into_response(),
         Err(e) => e,
     }
-}
-
-pub async fn snapshot(State(shared): State<Shared>) -> Json<Value> {
-    let world = shared.lock();
-    let s = &world.stripe;
-    Json(json!({
-        "now": s.now(),
-        "customers": s.customers,
-        "prices": s.prices,
-        "payment_links": s.payment_links,
-        "invoices": s.invoices,
-        "charges": s.charges,
-        "events": s.events,
-    }))
-}
-
-/// `{"now": unix seconds, "requests_per_second": n, "keys": [...]}`, each optional.
-pub async fn configure(State(shared): State<Shared>, Json(body): Json<Value>) -> Json<Value> {
-    let mut world = shared.lock();
-    let s = &mut world.stripe;
-    if let Some(now) = body["now"].as_i64() {
-        s.now = Some(now);
-    }
-    if !body["requests_per_second"].is_null() {
-        s.settings.requests_per_second = body["requests_per_second"].as_u64().map(|n| n as u32);
-    }
-    if let Some(keys) = body["keys"].as_array() {
-        s.settings.keys = keys
-            .iter()
-            .filter_map(|k| k.as_str().map(String::from))
-            .collect();
-    }
-    Json(json!({ "now": s.now() }))
-}
-
-/// A payment of the customer: a succeeded PaymentIntent and its charge; the invoice is paid
-/// when nothing remains. `{"amount": n}` pays part.
-fn pay(
-    s: &mut StripeState,
-    customer: &Value,
-    currency: &Value,
-    amount: i64,
-    invoice: Option<&str>,
-) -> String {
-    let intent = s.new_id("pi_");
-    let charge = s.new_id("ch_");
-    let charge_object = json!({
-        "id": charge, "object": "charge", "amount": amount, "amount_refunded": 0,
-        "currency": currency, "customer": customer, "invoice": invoice,
-        "payment_intent": intent, "paid": true, "refunded": false, "status": "succeeded",
-        "created": s.now(),
-    });
-    s.charges.push(charge_object);
-    let intent_object = json!({
-        "id": intent, "object": "payment_intent", "amount": amount, "amount_received": amount,
-        "currency": currency, "customer": customer, "invoice": invoice,
-        "latest_charge": charge, "status": "succeeded", "created": s.now(),
-    });
-    s.event("payment_intent.succeeded", &intent_object);
-    charge
-}
-
-pub async fn pay_invoice(
-    State(shared): State<Shared>,
-    Path(id): Path<String>,
-    body: Option<Json<Value>>,
-) -> Response {
-    let mut world = shared.lock();
-    let s = &mut world.stripe;
-    let now = s.now();
-    let Some(index) = s.invoices.iter().position(|i| i["id"] == id.as_str()) else {
-        return answer(no_such("invoice", &id, None));
-    };
-    let invoice = s.invoices[index].clone();
-    if invoice["status"] != "open" {
-        return answer(error_body(
-            400,
-            "invalid_request_error",
-            None,
-            "Only an open invoice can be paid.",
-            None,
-        ));
-    }
-    let remaining = invoice["amount_remaining"].as_i64().unwrap_or(0);
-    let amount = body
-        .and_then(|b| b["amount"].as_i64())
-        .unwrap_or(remaining)
-        .min(remaining);
-    let charge = pay(
-        s,
-        &invoice["customer"],
-        &invoice["currency"],
-        amount,
-        Some(&id),
-    );
-    let invoice = &mut s.invoices[index];
-    invoice["amount_paid"] = json!(invoice["amount_paid"].as_i64().unwrap_or(0) + amount);
-    invoice["charge"] = json!(charge);
-    totals(invoice);
-    let fully = invoice["amount_remaining"].as_i64() == Some(0);
-    if fully {
-        invoice["status"] = json!("paid");
-        invoice["status_transitions"]["paid_at"] = json!(now);
-    }
-    let snapshot = invoice.clone();
-    s.event("invoice.payment_succeeded", &snapshot);
-    if fully {
-        s.event("invoice.paid", &snapshot);
-    }
-    Json(json!({ "invoice": snapshot, "charge": charge })).into_response()
-}
-
-pub async fn refund_charge(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
-    let mut world = shared.lock();
-    let s = &mut world.stripe;
-    let Some(charge) = s.charges.iter_mut().find(|c| c["id"] == id.as_str()) else {
-        return answer(no_such("charge", &id, None));
-    };
-    charge["amount_refunded"] = charge["amount"].clone();
-    charge["refunded"] = json!(true);
-    let snapshot = charge.clone();
-    s.event("charge.refunded", &snapshot);
-    Json(snapshot).into_response()
-}
-
-/// A customer paid through the link: `checkout.session.completed` with the link and its
-/// metadata, and the payment.
-pub async fn complete_payment_link(
-    State(shared): State<Shared>,
-    Path(id): Path<String>,
-    body: Option<Json<Value>>,
-) -> Response {
-    let mut world = shared.lock();
-    let s = &mut world.stripe;
-    let Some(link) = s
-        .payment_links
-        .iter()
-        .find(|l| l["id"] == id.as_str())
-        .cloned()
-    else {
-        return answer(no_such("payment_link", &id, None));
-    };
-    let email = body.and_then(|b| b["email"].as_str().map(String::from));
-    let amount = link["sandbox_amount"].as_i64().unwrap_or(0);
-    let charge = pay(s, &Value::Null, &link["currency"], amount, None);
-    let session = s.new_id("cs_");
-    let intent = s
-        .charges
-        .last()
-        .map(|c| c["payment_intent"].clone())
-        .unwrap_or(Value::Null);
-    let object = json!({
-        "id": session, "object": "checkout.session", "payment_link": id,
-        "amount_total": amount, "currency": link["currency"], "metadata": link["metadata"],
-        "customer_details": { "email": email }, "payment_intent": intent,
-        "payment_status": "paid", "status": "complete", "mode": "payment",
-        "created": s.now(),
-    });
-    s.event("checkout.session.completed", &object);
-    Json(json!({ "session": object, "charge": charge })).into_response()
 }

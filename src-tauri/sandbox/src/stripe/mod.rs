@@ -20,6 +20,7 @@
 //!   (https://docs.stripe.com/api/events/list).
 
 pub mod billing;
+pub mod controls;
 
 use std::collections::HashMap;
 
@@ -464,6 +465,7 @@ pub fn list(url: &str, items: Vec<Value>, q: &Params) -> Result<Value, Response>
 
 pub fn routes() -> Router<Shared> {
     use billing::*;
+    use controls::*;
     Router::new()
         .route("/v1/customers", get(list_customers).post(create_customer))
         .route("/v1/prices", post(create_price))
