@@ -42,6 +42,11 @@ pub struct ClientFacts {
     pub won_home: i64,
     pub won_count: i64,
     pub home_currency: String,
+    /// Invoices paid in full by their due date, and paid after it.
+    pub paid_on_time: i64,
+    pub paid_late: i64,
+    /// What is owed on open invoices past their due date, in the home currency's minor units.
+    pub overdue_home: i64,
 }
 
 /// "today", "yesterday", "5 days ago".
@@ -255,6 +260,26 @@ pub fn score(f: &ClientFacts, s: &ScoreSettings, now: i64) -> LeadScore {
     }
     if f.won_count >= 2 {
         financial.add(25, format!("repeat client ({} deals won)", f.won_count));
+    }
+    if f.paid_on_time >= 1 {
+        let n = f.paid_on_time;
+        financial.add(
+            15,
+            format!("paid {n} invoice{} on time", if n == 1 { "" } else { "s" }),
+        );
+    }
+    if f.paid_late >= 1 {
+        let n = f.paid_late;
+        financial.add(
+            -10,
+            format!("paid {n} invoice{} late", if n == 1 { "" } else { "s" }),
+        );
+    }
+    if f.overdue_home > 0 {
+        financial.add(
+            -30,
+            format!("{} overdue", money(f.overdue_home, &f.home_currency)),
+        );
     }
 
     let parts = [

@@ -19,6 +19,12 @@ const DEALS: &str = "SELECT d.title, d.value_minor, d.currency, d.stage_id, \
     FROM deals d";
 
 type TouchRow = (String, String, i64);
+/// An invoice: status, currency, total, owed, due (ms), last paid (ms).
+type InvoiceRow = (String, String, i64, i64, Option<i64>, Option<i64>);
+/// Every invoice with when it was last paid; `{}`: a filter.
+const INVOICES: &str =
+    "SELECT i.client_id, i.status, i.currency, i.total_minor, i.total_minor - i.paid_minor, \
+    i.due_at, (SELECT max(p.paid_at) FROM payments p WHERE p.invoice_id = i.id) FROM invoices i";
 type DealRow = (String, i64, String, Id, i64);
 
 /// A client's rows as read from the database, before they become `ClientFacts`.
@@ -28,10 +34,23 @@ struct FactRows {
     tags: Vec<String>,
     touches: Vec<TouchRow>,
     deals: Vec<DealRow>,
+    invoices: Vec<InvoiceRow>,
 }
 
 impl FactRows {
-    fn into_facts(self, client_id: Id, stages: &[Stage], rates: &Rates) -> ClientFacts {
+    fn into_facts(self, client_id: Id, stages: &[Stage], rates: &Rates, now: i64) -> ClientFacts {
+        let (mut paid_on_time, mut paid_late, mut overdue) = (0, 0, Vec::new());
+        for (status, currency, _total, owed, due, paid_at) in &self.invoices {
+            match (status.as_str(), due, paid_at) {
+                ("paid", Some(due), Some(at)) if at > due => paid_late += 1,
+                ("paid", _, _) => paid_on_time += 1,
+                ("open", Some(due), _) if *due < now && *owed > 0 => overdue.push(Money {
+                    minor: *owed,
+                    currency: currency.clone(),
+                }),
+                _ => {}
+            }
+        }
         let touches = self
             .touches
             .into_iter()
@@ -77,6 +96,9 @@ impl FactRows {
             won_home: rates.total(&won).home.minor,
             won_count: won.len() as i64,
             home_currency: rates.home.clone(),
+            paid_on_time,
+            paid_late,
+            overdue_home: rates.total(&overdue).home.minor,
         }
     }
 }
@@ -158,14 +180,23 @@ impl Crm {
                 .bind(client_id)
                 .fetch_all(self.pool())
                 .await?;
+        let invoices: Vec<(Id, String, String, i64, i64, Option<i64>, Option<i64>)> =
+            sqlx::query_as(&format!("{INVOICES} WHERE i.client_id = ?"))
+                .bind(client_id)
+                .fetch_all(self.pool())
+                .await?;
         let stages = self.stages().await?;
         let rows = FactRows {
             website,
             tags,
             touches,
             deals,
+            invoices: invoices
+                .into_iter()
+                .map(|(_, s, c, t, o, d, p)| (s, c, t, o, d, p))
+                .collect(),
         };
-        Ok(rows.into_facts(client_id, &stages, rates))
+        Ok(rows.into_facts(client_id, &stages, rates, self.now()))
     }
 
     /// The facts of every active client, read with four statements instead of four per client.
@@ -219,10 +250,19 @@ impl Crm {
                 rows.deals.push((title, minor, currency, stage_id, since));
             }
         }
+        let invoices: Vec<(Id, String, String, i64, i64, Option<i64>, Option<i64>)> =
+            sqlx::query_as(INVOICES).fetch_all(self.pool()).await?;
+        for (id, status, currency, total, owed, due, paid) in invoices {
+            if let Some(rows) = by_client.get_mut(&id) {
+                rows.invoices
+                    .push((status, currency, total, owed, due, paid));
+            }
+        }
         let stages = self.stages().await?;
+        let now = self.now();
         let mut facts: Vec<ClientFacts> = by_client
             .into_iter()
-            .map(|(id, rows)| rows.into_facts(id, &stages, rates))
+            .map(|(id, rows)| rows.into_facts(id, &stages, rates, now))
             .collect();
         facts.sort_by_key(|f| f.client_id);
         Ok(facts)

@@ -134,7 +134,7 @@ impl SyncRunner {
             .logged(spec, async {
                 let result = self.pull_payments(account, &gateway).await;
                 let outcome = match &result {
-                    Ok((n, reconcile)) => RunOutcome {
+                    Ok((n, reconcile, _)) => RunOutcome {
                         created: *n as i64,
                         api_calls: i64::from(gateway.calls()),
                         kind: reconcile.then_some(RunKind::Reconcile),
@@ -157,17 +157,29 @@ impl SyncRunner {
                     .await?;
             }
         }
-        store::journal_overdue(&self.db, self.clock.now()).await?;
+        // What was paid and what turned overdue move the clients' lead scores (financial).
+        let mut clients = match &result {
+            Ok((_, _, touched)) => touched.clone(),
+            Err(_) => Vec::new(),
+        };
+        clients.extend(store::journal_overdue(&self.db, self.clock.now()).await?);
+        clients.sort_unstable();
+        clients.dedup();
+        for client_id in clients {
+            if let Err(e) = self.crm.rescore(client_id).await {
+                eprintln!("warning: lead score of client {client_id} not updated: {e}");
+            }
+        }
         Ok(run_id)
     }
 
     /// One account's changes since its cursor: (new payments, whether the cursor had expired and
-    /// the unsettled invoices were re-read instead).
+    /// the unsettled invoices were re-read instead, the clients the changes were about).
     async fn pull_payments(
         &self,
         account: &Account,
         gateway: &Payments,
-    ) -> PaymentsResult<(u64, bool)> {
+    ) -> PaymentsResult<(u64, bool, Vec<Id>)> {
         let now = self.clock.now();
         let key = cursor_key(account.id);
         let cursor: Timestamp = self
@@ -192,7 +204,22 @@ impl SyncRunner {
         self.db
             .put_setting(&key, Some(&now.to_string()), now)
             .await?;
-        Ok((new, reconciled))
+        let invoice_client = |id: &i64| {
+            known
+                .invoices
+                .values()
+                .find(|(local, _, _)| local == id)
+                .map(|(_, client, _)| *client)
+        };
+        let touched = ops
+            .iter()
+            .filter_map(|op| match op {
+                payments::PaymentOp::SetInvoice { invoice_id, .. } => invoice_client(invoice_id),
+                payments::PaymentOp::RecordPayment { client_id, .. } => Some(*client_id),
+                payments::PaymentOp::Refund { .. } => None,
+            })
+            .collect();
+        Ok((new, reconciled, touched))
     }
 }
 

@@ -189,6 +189,44 @@ fn fit_momentum_and_financial_rules() {
 }
 
 #[test]
+fn payments_move_the_financial_subscore() {
+    let s = ScoreSettings::default();
+    let cases: [(&str, (i64, i64, i64), Vec<(&str, i32)>); 4] = [
+        ("no invoices: nothing said", (0, 0, 0), vec![]),
+        (
+            "paid on time",
+            (2, 0, 0),
+            vec![("paid 2 invoices on time", 15)],
+        ),
+        (
+            "paid late once, and something overdue",
+            (0, 1, 450_000),
+            vec![("paid 1 invoice late", -10), ("USD 4,500 overdue", -30)],
+        ),
+        (
+            "a good payer with one overdue",
+            (1, 0, 100),
+            vec![("paid 1 invoice on time", 15), ("USD 1 overdue", -30)],
+        ),
+    ];
+    for (case, (paid_on_time, paid_late, overdue_home), want) in cases {
+        let f = ClientFacts {
+            paid_on_time,
+            paid_late,
+            overdue_home,
+            ..facts()
+        };
+        let got: Vec<(String, i32)> = signals(&f, &s)
+            .into_iter()
+            .filter(|g| g.0 == Subscore::Financial)
+            .map(|g| (g.1, g.2))
+            .collect();
+        let want: Vec<(String, i32)> = want.into_iter().map(|(t, p)| (t.to_string(), p)).collect();
+        assert_eq!(got, want, "{case}");
+    }
+}
+
+#[test]
 fn weights_make_the_total_and_the_settings_change_it() {
     let f = ClientFacts {
         touches: vec![touch(ActivityKind::Email, true, 1.0)],

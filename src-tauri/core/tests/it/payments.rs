@@ -297,6 +297,7 @@ async fn a_payment_link_is_made_once_and_its_checkout_and_refund_come_back() {
 #[tokio::test]
 async fn an_overdue_invoice_is_listed_and_journalled_once() {
     let (w, acme, deal) = world().await;
+    w.crm.set_home_currency("EUR").await.unwrap();
     let invoice = w.sync.create_invoice(&invoice_request(deal)).await.unwrap();
     assert!(w.sync.overdue_invoices().await.unwrap().is_empty());
     set_time(&w, T0 + 15 * DAY).await;
@@ -313,6 +314,36 @@ async fn an_overdue_invoice_is_listed_and_journalled_once() {
     .await
     .unwrap();
     assert_eq!(events, 1, "journalled once");
+
+    // The lead score's financial part hears it: overdue, then paid late.
+    let financial = |w: &TextWorld| {
+        let w = w.crm.clone();
+        async move {
+            w.stored_score(acme)
+                .await
+                .unwrap()
+                .expect("scored")
+                .signals
+                .into_iter()
+                .filter(|g| g.subscore == cremmy_protocol::scores::Subscore::Financial)
+                .map(|g| g.text)
+                .collect::<Vec<_>>()
+        }
+    };
+    let said = financial(&w).await;
+    assert!(said.contains(&"EUR 12,500 overdue".to_string()), "{said:?}");
+    let remote = snapshot(&w).await["invoices"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stripe(&w, &format!("/invoices/{remote}/pay"), json!({})).await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    let said = financial(&w).await;
+    assert!(
+        said.contains(&"paid 1 invoice late".to_string())
+            && !said.iter().any(|t| t.ends_with("overdue")),
+        "{said:?}"
+    );
 }
 
 #[tokio::test]

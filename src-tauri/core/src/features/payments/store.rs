@@ -440,17 +440,18 @@ pub async fn deal_paid(db: &Database, deal_id: Id) -> PaymentsResult<DealPaid> {
     })
 }
 
-/// Journals `invoice_overdue` once for each open invoice past its due date.
-pub async fn journal_overdue(db: &Database, now: Timestamp) -> PaymentsResult<u64> {
-    Ok(sqlx::query(
+/// Journals `invoice_overdue` once for each open invoice past its due date: the clients of the
+/// invoices that just turned overdue.
+pub async fn journal_overdue(db: &Database, now: Timestamp) -> PaymentsResult<Vec<Id>> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO event_journal (gid, kind, client_id, deal_id, invoice_id, occurred_at, recorded_at) \
          SELECT 'evt_' || lower(hex(randomblob(12))), 'invoice_overdue', i.client_id, i.deal_id, i.id, i.due_at, ? \
          FROM invoices i WHERE i.status = 'open' AND i.due_at < ? AND NOT EXISTS \
-         (SELECT 1 FROM event_journal j WHERE j.invoice_id = i.id AND j.kind = 'invoice_overdue')",
+         (SELECT 1 FROM event_journal j WHERE j.invoice_id = i.id AND j.kind = 'invoice_overdue') \
+         RETURNING client_id",
     )
     .bind(now)
     .bind(now)
-    .execute(db.writer())
-    .await?
-    .rows_affected())
+    .fetch_all(db.writer())
+    .await?)
 }
