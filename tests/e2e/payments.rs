@@ -1,7 +1,8 @@
 //! Payments in the window against the provider sandbox's Stripe (issue 23): connecting Stripe
 //! with a key on its Integrations card, "Create invoice" on a client page, the customer paying
-//! at Stripe, and after "Sync now" the invoice paid and the payment on the timeline. Screenshots
-//! of the Stripe card and of the client page with its invoices.
+//! at Stripe, and after "Sync now" the invoice paid, the payment on the timeline and in the
+//! revenue report. Screenshots of the Stripe card, the client page with its invoices and the
+//! revenue chart.
 
 use crate::accounts::{sandbox, sandbox_env};
 use crate::support::app_window::AppWindow;
@@ -62,6 +63,15 @@ async fn an_invoice_made_on_the_client_page_is_paid_at_stripe_and_shows_after_a_
     app.wait_for_text("#invoices .invoice-line", "paid").await;
     app.wait_for_text("#timeline", "Payment received").await;
     app.scroll_to("#payments").await;
+    app.screenshot().await;
+
+    // Reports: this month's revenue is the payment; nothing is owed any more.
+    let app = app.renamed("reports-revenue");
+    app.click("#nav-reports").await;
+    app.wait_for_text("#report-revenue", "(1 payment)").await;
+    app.wait_for_text("#report-outstanding", "No open invoice")
+        .await;
+    app.scroll_to("#report-revenue").await;
     app.screenshot().await;
     app.close().await;
 }

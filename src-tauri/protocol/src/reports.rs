@@ -116,6 +116,29 @@ pub struct Reports {
     pub top_clients: Vec<ClientValue>,
     /// Currencies in the data without a rate to the home currency.
     pub missing_rates: Vec<String>,
+    /// Paid per month over the same months as `outcomes` (payments less refunds).
+    #[serde(default)]
+    pub revenue: Vec<MonthRevenue>,
+    /// What clients owe on open invoices, the most first.
+    #[serde(default)]
+    pub outstanding: Vec<ClientOwed>,
+}
+
+/// Payments received in one local month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthRevenue {
+    /// 'YYYY-MM'.
+    pub month: String,
+    pub payments: i64,
+    pub paid: HomeTotal,
+}
+
+/// A client's open invoices' balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientOwed {
+    pub client_id: Id,
+    pub name: String,
+    pub owed: HomeTotal,
 }
 
 /// Which report a CSV export writes.

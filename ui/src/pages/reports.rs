@@ -173,6 +173,25 @@ fn ReportsView(reports: Reports, months: RwSignal<u8>) -> impl IntoView {
             .flat_map(|c| [&c.won, &c.open])
             .collect::<Vec<_>>(),
     );
+    let revenue_bars: Vec<Bar> = reports
+        .revenue
+        .iter()
+        .map(|r| Bar {
+            label: r.month.clone(),
+            values: vec![(
+                r.paid.home.minor,
+                format!(
+                    "{} ({} payment{})",
+                    money(&r.paid.home),
+                    r.payments,
+                    if r.payments == 1 { "" } else { "s" }
+                ),
+            )],
+        })
+        .collect();
+    let revenue_apart = apart(&reports.revenue.iter().map(|r| &r.paid).collect::<Vec<_>>());
+    let no_revenue = reports.revenue.iter().all(|r| r.payments == 0);
+    let outstanding = reports.outstanding.clone();
     let forecast = home_total_text(&reports.forecast);
     let no_outcomes = reports
         .outcomes
@@ -227,7 +246,24 @@ fn ReportsView(reports: Reports, months: RwSignal<u8>) -> impl IntoView {
             <BarChart aria="Top clients by won and open value".into() series=vec![Series { name: "Won", class: "series-won" }, Series { name: "Open", class: "series-a" }] currency=home.clone() bars=client_bars />
             <Unconverted amounts=clients_apart />
         </section>
-        <p class="muted small">"Revenue per month appears here once a payments account (Stripe, QuickBooks or Xero) is connected."</p>
+        <section class="card chart" id="report-revenue">
+            <div class="card-header"><h2>"Revenue per month (paid)"</h2></div>
+            {no_revenue.then(|| view! { <p class="muted">"No payment arrived in these months. Invoices and payment links from a client page (Integrations → Stripe) bring them in with each sync."</p> })}
+            <BarChart aria="Payments received per month".into() series=vec![Series { name: "Paid", class: "series-won" }] currency=home.clone() bars=revenue_bars />
+            <Unconverted amounts=revenue_apart />
+        </section>
+        <section class="card" id="report-outstanding">
+            <h2>"Outstanding by client"</h2>
+            {outstanding.is_empty().then(|| view! { <p class="muted">"No open invoice is waiting to be paid."</p> })}
+            <ul class="list">
+                {outstanding.into_iter().map(|c| view! {
+                    <li class="deal-line" data-client=c.name.clone()>
+                        <span>{c.name.clone()}</span>
+                        <span class="num">{home_total_text(&c.owed)}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
     }
     .into_any()
 }

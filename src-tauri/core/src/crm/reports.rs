@@ -8,7 +8,8 @@ use std::io::Write;
 
 use cremmy_protocol::crm::{HomeTotal, Id, Money, Stage, StageKind};
 use cremmy_protocol::reports::{
-    ClientValue, MonthOutcome, ReportKind, ReportRequest, Reports, StageFlow, StageForecast,
+    ClientOwed, ClientValue, MonthOutcome, MonthRevenue, ReportKind, ReportRequest, Reports,
+    StageFlow, StageForecast,
 };
 
 use super::dates::{days_from_civil, Date};
@@ -87,6 +88,31 @@ pub fn outcomes(
                 won: rates.total(won),
                 lost_count: lost.len() as i64,
                 lost: rates.total(lost),
+            }
+        })
+        .collect()
+}
+
+/// Paid per month over `months` (oldest first): each payment (less what was refunded) in the
+/// local month it arrived.
+pub fn revenue(
+    rates: &Rates,
+    paid: &[(Money, i64)],
+    months: &[(i32, u32)],
+    offset: i32,
+) -> Vec<MonthRevenue> {
+    months
+        .iter()
+        .map(|&(y, m)| {
+            let in_month: Vec<&Money> = paid
+                .iter()
+                .filter(|(_, at)| local_month(*at, offset) == (y, m))
+                .map(|(money, _)| money)
+                .collect();
+            MonthRevenue {
+                month: format!("{y:04}-{m:02}"),
+                payments: in_month.len() as i64,
+                paid: rates.total(in_month),
             }
         })
         .collect()
@@ -305,7 +331,51 @@ impl Crm {
             .collect();
         missing_rates.sort();
         missing_rates.dedup();
+        let first = months
+            .first()
+            .map(|&(y, m)| month_start(y, m, req.utc_offset_minutes))
+            .unwrap_or(0);
+        let payments: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT currency, amount_minor - refunded_minor, paid_at FROM payments WHERE paid_at >= ?",
+        )
+        .bind(first)
+        .fetch_all(self.pool())
+        .await?;
+        let paid: Vec<(Money, i64)> = payments
+            .into_iter()
+            .map(|(currency, minor, at)| (Money { minor, currency }, at))
+            .collect();
+        let owed_rows: Vec<(Id, String, String, i64)> = sqlx::query_as(
+            "SELECT c.id, c.name, i.currency, sum(i.total_minor - i.paid_minor) FROM invoices i \
+             JOIN clients c ON c.id = i.client_id WHERE i.status = 'open' GROUP BY c.id, i.currency",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut owed: BTreeMap<Id, (String, Vec<Money>)> = BTreeMap::new();
+        for (id, name, currency, minor) in owed_rows {
+            owed.entry(id)
+                .or_insert_with(|| (name, Vec::new()))
+                .1
+                .push(Money { minor, currency });
+        }
+        let mut outstanding: Vec<ClientOwed> = owed
+            .into_iter()
+            .map(|(client_id, (name, amounts))| ClientOwed {
+                client_id,
+                name,
+                owed: rates.total(&amounts),
+            })
+            .collect();
+        outstanding.sort_by(|a, b| {
+            b.owed
+                .home
+                .minor
+                .cmp(&a.owed.home.minor)
+                .then_with(|| a.name.cmp(&b.name))
+        });
         Ok(Reports {
+            revenue: revenue(&rates, &paid, &months, req.utc_offset_minutes),
+            outstanding,
             missing_rates,
             home_currency: rates.home.clone(),
             outcomes: outcomes(&rates, &closed, &months, req.utc_offset_minutes),

@@ -152,6 +152,16 @@ async fn a_key_is_checked_before_anything_is_stored() {
 #[tokio::test]
 async fn an_invoice_is_made_once_across_a_crash_and_its_payments_come_back() {
     let (w, acme, deal) = world().await;
+    w.crm.set_home_currency("EUR").await.unwrap();
+    let report = || async {
+        w.crm
+            .reports(cremmy_protocol::reports::ReportRequest {
+                utc_offset_minutes: 0,
+                months: 3,
+            })
+            .await
+            .unwrap()
+    };
     let invoice = w.sync.create_invoice(&invoice_request(deal)).await.unwrap();
     assert_eq!(
         (
@@ -208,6 +218,14 @@ async fn an_invoice_is_made_once_across_a_crash_and_its_payments_come_back() {
     assert_eq!(listed.invoices.len(), 1, "recorded once");
     assert_eq!(listed.outstanding, [("EUR".to_string(), 1_250_000)]);
     let remote = at_stripe["invoices"][0]["id"].as_str().unwrap().to_string();
+    let owed = report().await.outstanding;
+    assert_eq!(
+        owed.iter()
+            .map(|c| (c.name.as_str(), c.owed.home.minor))
+            .collect::<Vec<_>>(),
+        [("Acme", 1_250_000)],
+        "Reports: outstanding by client"
+    );
 
     // Paid in two parts at Stripe; each sync brings what is new.
     stripe(
@@ -234,6 +252,14 @@ async fn an_invoice_is_made_once_across_a_crash_and_its_payments_come_back() {
     let now = w.sync.client_payments(acme).await.unwrap();
     assert_eq!(now.invoices[0].status, InvoiceStatus::Paid);
     assert!(now.outstanding.is_empty(), "{:?}", now.outstanding);
+    let r = report().await;
+    assert!(r.outstanding.is_empty(), "nothing owed once paid");
+    let this_month = r.revenue.last().unwrap();
+    assert_eq!(
+        (this_month.payments, this_month.paid.home.minor),
+        (2, 1_250_000),
+        "Reports: this month's revenue is both payments"
+    );
     let journalled: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM event_journal WHERE kind = 'payment_received' AND client_id = ?",
     )

@@ -1,9 +1,9 @@
 //! The pure rules behind money and reports, table by table: rates, conversion by each currency's
 //! minor units, totals that keep unrated currencies apart, default stage probabilities, local
-//! months, won/lost per month, and stage-to-stage flow.
+//! months, won/lost per month, paid per month, and stage-to-stage flow.
 
 use cremmy_core::crm::reports::{
-    local_month, major, month_start, months_ending, outcomes, stage_flow, Closed, Visit,
+    local_month, major, month_start, months_ending, outcomes, revenue, stage_flow, Closed, Visit,
 };
 use cremmy_core::crm::{days_from_civil, format_rate, parse_rate, probability, weighted, Rates};
 use cremmy_protocol::crm::{Id, Money, Stage, StageKind};
@@ -278,4 +278,41 @@ fn csv_amounts_are_major_units() {
         }),
         "0.05"
     );
+}
+
+#[test]
+fn revenue_sums_each_months_payments_in_the_home_currency() {
+    let rates = Rates::new("USD").with("EUR", 1_100_000);
+    let at = |y, m, d| days_from_civil(y, m, d) * DAY_MS + 12 * HOUR_MS;
+    let paid = vec![
+        (usd(100_000), at(2026, 10, 3)),
+        (m(100_000, "EUR"), at(2026, 10, 31)),
+        (m(50_000, "GBP"), at(2026, 11, 2)),
+        (usd(999), at(2026, 6, 1)),
+        // Refunded in full: counted as nothing.
+        (usd(0), at(2026, 11, 5)),
+    ];
+    let rows = revenue(&rates, &paid, &[(2026, 10), (2026, 11)], 0);
+    let got: Vec<(&str, i64, i64, Vec<Money>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.month.as_str(),
+                r.payments,
+                r.paid.home.minor,
+                r.paid.unconverted.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2026-10", 2, 210_000, vec![]),
+            ("2026-11", 2, 0, vec![m(50_000, "GBP")]),
+        ],
+        "USD as is, EUR at 1.10, GBP without a rate kept apart; June is outside the months"
+    );
+    // Noon on the 31st in UTC is already November twelve hours and a minute east.
+    let east = revenue(&rates, &paid[1..2], &[(2026, 10), (2026, 11)], 12 * 60 + 1);
+    assert_eq!((east[0].payments, east[1].payments), (0, 1));
 }
