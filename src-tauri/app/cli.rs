@@ -189,6 +189,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Invoice a deal at the payment provider (Stripe): due N days after it is sent.
+    Invoice {
+        /// The deal's id.
+        deal_id: i64,
+        /// Days until it is due.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        /// Leave it a draft at the provider instead of sending it.
+        #[arg(long)]
+        draft: bool,
+    },
+    /// A payment link for a deal's value (Stripe).
+    PaymentLink {
+        /// The deal's id.
+        deal_id: i64,
+    },
     /// Lead scores: one client's breakdown, or recompute every client's (--all).
     Score {
         /// The client's id (see `cremmy search`).
@@ -315,6 +331,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
         let code = match command {
             Command::Connect { provider, features, no_browser, login_hint, account_sid, key_sid } => match provider.oauth() {
                 Some(p) => crate::cli_accounts::connect(accounts, p, &features, no_browser, login_hint).await,
+                None if matches!(provider, crate::cli_accounts::ProviderArg::Stripe) => crate::cli_payments::connect(sync).await,
                 None => crate::cli_texting::connect(sync, account_sid.unwrap_or_default(), key_sid).await,
             },
             Command::TextBulk { message, tag, stage, clients, dry_run } => {
@@ -360,6 +377,8 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             ),
             Command::SyncLog { failed, limit, json } => crate::cli_sync::sync_log(sync, failed, limit, json).await,
             Command::Today { json } => crate::cli_overview::today(crm, SystemClock.now(), json).await,
+            Command::Invoice { deal_id, days, draft } => crate::cli_payments::invoice(sync, deal_id, days, draft).await,
+            Command::PaymentLink { deal_id } => crate::cli_payments::payment_link(sync, deal_id).await,
             Command::Score { client_id, all, json } => crate::cli_overview::score(crm, client_id, all, json).await,
             Command::Report { kind, months } => crate::cli_overview::report_csv(crm, SystemClock.now(), kind, months).await,
             Command::Search { words, limit, json } => crate::cli_sync::search(crm, &words.join(" "), limit, json).await,

@@ -14,6 +14,9 @@ pub enum ProviderArg {
     /// Twilio (SMS, WhatsApp, calls): with --account-sid and --key-sid; the secret from
     /// $CREMMY_TWILIO_SECRET, the terminal, or stdin.
     Twilio,
+    /// Stripe (invoices, payment links, payments): the key (rk_… or sk_…) from $CREMMY_STRIPE_KEY,
+    /// the terminal, or stdin.
+    Stripe,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -44,7 +47,7 @@ impl ProviderArg {
     pub fn oauth(self) -> Option<Provider> {
         match self {
             ProviderArg::Google => Some(Provider::Google),
-            ProviderArg::Twilio => None,
+            ProviderArg::Twilio | ProviderArg::Stripe => None,
         }
     }
 }

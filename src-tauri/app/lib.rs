@@ -7,6 +7,7 @@ mod cli;
 mod cli_accounts;
 mod cli_backup;
 mod cli_overview;
+mod cli_payments;
 mod cli_sync;
 mod cli_texting;
 mod clients_commands;

@@ -75,3 +75,42 @@ async fn an_invoice_made_on_the_client_page_is_paid_at_stripe_and_shows_after_a_
     app.screenshot().await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn the_cli_connects_stripe_and_invoices_a_deal_once() {
+    use crate::support::stdout;
+    let sb = sandbox().await;
+    let dir = demo_data_dir();
+    let mut env = sandbox_env(&sb);
+    env.push((
+        "CREMMY_STRIPE_KEY".into(),
+        "sk_test_wrong000000000000000".into(),
+    ));
+    let refused = crate::sync::cli(dir.path(), &env, &["connect", "stripe"]).await;
+    assert!(!refused.status.success(), "a key Stripe refuses");
+    env.pop();
+    env.push(("CREMMY_STRIPE_KEY".into(), KEY.into()));
+    let connected = crate::sync::cli(dir.path(), &env, &["connect", "stripe"]).await;
+    assert!(connected.status.success(), "{}", stdout(&connected));
+    assert!(
+        stdout(&connected).contains("Stripe test mode"),
+        "{}",
+        stdout(&connected)
+    );
+    let invoiced = crate::sync::cli(dir.path(), &env, &["invoice", "1", "--days", "30"]).await;
+    assert!(invoiced.status.success(), "{}", stdout(&invoiced));
+    assert!(
+        stdout(&invoiced).contains("Invoice SBX-0001 (open)"),
+        "{}",
+        stdout(&invoiced)
+    );
+    let link = crate::sync::cli(dir.path(), &env, &["payment-link", "1"]).await;
+    assert!(
+        stdout(&link).contains("https://buy.stripe.com/"),
+        "{}",
+        stdout(&link)
+    );
+    let world = sb.shared.lock();
+    assert_eq!(world.stripe.invoices.len(), 1);
+    assert_eq!(world.stripe.payment_links.len(), 1);
+}
