@@ -38,6 +38,7 @@ mod mail_sync;
 mod outbox;
 mod outbox_planning;
 mod payments;
+mod payments_plan;
 mod provider_calls;
 mod reports;
 mod reports_rules;
