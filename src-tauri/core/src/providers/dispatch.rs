@@ -547,6 +547,16 @@ impl crate::features::payments::PaymentGateway for Payments {
         }
     }
 
+    async fn invoice_payments(
+        &self,
+        remote_id: &str,
+    ) -> crate::features::payments::PaymentsResult<Vec<crate::features::payments::PaymentChange>>
+    {
+        match self {
+            Payments::Stripe(p) => p.invoice_payments(remote_id).await,
+        }
+    }
+
     fn calls(&self) -> u32 {
         match self {
             Payments::Stripe(p) => p.stripe.calls(),

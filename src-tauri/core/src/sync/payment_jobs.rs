@@ -189,16 +189,20 @@ impl SyncRunner {
             .and_then(|c| c.parse().ok())
             .unwrap_or(account.connected_at);
         let known = store::known(&self.db, account.id).await?;
-        let (changes, reconciled) = match gateway.changes_since(cursor - OVERLAP_MS, now).await? {
-            Some(changes) => (changes.into_iter().map(|(c, _)| c).collect(), false),
-            None => {
-                let mut changes: Vec<PaymentChange> = Vec::new();
-                for remote_id in store::unsettled(&self.db, account.id).await? {
-                    changes.push(PaymentChange::Invoice(gateway.invoice(&remote_id).await?));
+        let (mut changes, reconciled) =
+            match gateway.changes_since(cursor - OVERLAP_MS, now).await? {
+                Some(changes) => (changes.into_iter().map(|(c, _)| c).collect(), false),
+                None => {
+                    let mut changes: Vec<PaymentChange> = Vec::new();
+                    for remote_id in store::unsettled(&self.db, account.id).await? {
+                        changes.push(PaymentChange::Invoice(gateway.invoice(&remote_id).await?));
+                    }
+                    (changes, true)
                 }
-                (changes, true)
-            }
-        };
+            };
+        for remote_id in payments::payments_to_read(&known, &changes) {
+            changes.extend(gateway.invoice_payments(&remote_id).await?);
+        }
         let ops = payments::plan(&known, &changes);
         let new = store::apply(&self.db, account.id, gateway.product_name(), &ops, now).await?;
         self.db

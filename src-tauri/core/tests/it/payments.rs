@@ -268,6 +268,24 @@ async fn an_invoice_is_made_once_across_a_crash_and_its_payments_come_back() {
     .await
     .unwrap();
     assert_eq!(journalled, 2, "rules and webhooks hear each payment");
+
+    // A refund names the PaymentIntent only; the invoice's payments named it too.
+    let first_charge = snapshot(&w).await["charges"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stripe(&w, &format!("/charges/{first_charge}/refund"), json!({})).await;
+    w.sync.sync_payments(SyncTrigger::Manual).await.unwrap();
+    assert_eq!(
+        payment_lines(&w, acme).await,
+        [
+            format!("Payment received: 10,000.00 EUR for invoice {number}"),
+            format!("Payment received: 2,500.00 EUR for invoice {number}"),
+            "Refund: 2,500.00 EUR".to_string(),
+        ],
+        "the part payment's refund is found through its PaymentIntent"
+    );
+    assert_eq!(w.sync.deal_paid(deal).await.unwrap(), DealPaid::Partially);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Customers, prices, payment links, invoices (+ invoice items, finalize / send / void /
 //! mark_uncollectible) and events, as Stripe's API reference describes them
 //! (https://docs.stripe.com/api/customers, /api/prices, /api/payment-link/create,
-//! /api/invoices, /api/invoiceitems/create, /api/events/list). The sandbox's own controls (what a
+//! /api/invoices, /api/invoiceitems/create, /api/invoice-payment, /api/events/list). The sandbox's own controls (what a
 //! customer does) are in `controls.rs`.
 
 use axum::extract::{Path, RawQuery, State};
@@ -90,19 +90,36 @@ pub async fn list_customers(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(e) = authorize(&shared, &headers) {
+    list_filtered(&shared, &headers, raw, "/v1/customers", &["email"], |s| {
+        &s.customers
+    })
+}
+
+/// A list endpoint: the objects whose fields equal each of `filters` given in the query, as
+/// [`list`] pages them.
+fn list_filtered(
+    shared: &Shared,
+    headers: &HeaderMap,
+    raw: Option<String>,
+    url: &str,
+    filters: &[&str],
+    objects: impl Fn(&super::StripeState) -> &Vec<Value>,
+) -> Response {
+    if let Err(e) = authorize(shared, headers) {
         return e;
     }
     let q = query(raw);
     let world = shared.lock();
-    let items = world
-        .stripe
-        .customers
+    let items = objects(&world.stripe)
         .iter()
-        .filter(|c| q.get("email").is_none_or(|e| c["email"] == e.as_str()))
+        .filter(|o| {
+            filters
+                .iter()
+                .all(|f| q.get(f).is_none_or(|want| o[*f] == want.as_str()))
+        })
         .cloned()
         .collect();
-    match list("/v1/customers", items, &q) {
+    match list(url, items, &q) {
         Ok(page) => Json(page).into_response(),
         Err(e) => e,
     }
@@ -370,26 +387,14 @@ pub async fn list_invoices(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(e) = authorize(&shared, &headers) {
-        return e;
-    }
-    let q = query(raw);
-    let world = shared.lock();
-    let items = world
-        .stripe
-        .invoices
-        .iter()
-        .filter(|i| {
-            q.get("customer")
-                .is_none_or(|c| i["customer"] == c.as_str())
-        })
-        .filter(|i| q.get("status").is_none_or(|st| i["status"] == st.as_str()))
-        .cloned()
-        .collect();
-    match list("/v1/invoices", items, &q) {
-        Ok(page) => Json(page).into_response(),
-        Err(e) => e,
-    }
+    list_filtered(
+        &shared,
+        &headers,
+        raw,
+        "/v1/invoices",
+        &["customer", "status"],
+        |s| &s.invoices,
+    )
 }
 
 /// finalize (draft → open: number, due date, hosted page), send (open), void (open or
@@ -474,9 +479,54 @@ pub async fn invoice_action(
             _ => return no_such("invoice action", &action, None),
         };
         let snapshot = invoice.clone();
+        match event {
+            "invoice.finalized" => default_payment(s, &snapshot, now),
+            "invoice.voided" => {
+                for p in s.invoice_payments.iter_mut() {
+                    if p["invoice"] == id.as_str() && p["status"] == "open" {
+                        p["status"] = json!("canceled");
+                        p["status_transitions"]["canceled_at"] = json!(now);
+                    }
+                }
+            }
+            _ => {}
+        }
         s.event(event, &snapshot);
         (200, snapshot)
     })
+}
+
+/// "Stripe automatically creates a default InvoicePayment when the invoice is finalized, and keeps
+/// it synchronized with the invoice's amount_remaining"
+/// (https://docs.stripe.com/api/invoice-payment/object, `is_default`); its PaymentIntent waits for
+/// the customer.
+fn default_payment(s: &mut super::StripeState, invoice: &Value, now: i64) {
+    let id = s.new_id("inpay_");
+    let intent = s.new_id("pi_");
+    s.invoice_payments.push(json!({
+        "id": id, "object": "invoice_payment", "amount_paid": null,
+        "amount_requested": invoice["amount_remaining"], "created": now,
+        "currency": invoice["currency"], "invoice": invoice["id"], "is_default": true,
+        "livemode": false, "payment": { "type": "payment_intent", "payment_intent": intent },
+        "status": "open", "status_transitions": { "canceled_at": null, "paid_at": null },
+    }));
+}
+
+/// The payments of an invoice (https://docs.stripe.com/api/invoice-payment/list): filtered by
+/// `invoice` and `status`, newest first, paged as every list.
+pub async fn list_invoice_payments(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    list_filtered(
+        &shared,
+        &headers,
+        raw,
+        "/v1/invoice_payments",
+        &["invoice", "status"],
+        |s| &s.invoice_payments,
+    )
 }
 
 /// `type` (with `*` wildcards) or `types[]` (at most 20), over the last 30 days.

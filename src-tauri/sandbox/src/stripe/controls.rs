@@ -22,6 +22,7 @@ pub async fn snapshot(State(shared): State<Shared>) -> Json<Value> {
         "payment_links": s.payment_links,
         "invoices": s.invoices,
         "charges": s.charges,
+        "invoice_payments": s.invoice_payments,
         "events": s.events,
     }))
 }
@@ -45,33 +46,38 @@ pub async fn configure(State(shared): State<Shared>, Json(body): Json<Value>) ->
     Json(json!({ "now": s.now() }))
 }
 
-/// A payment of the customer: a succeeded PaymentIntent and its charge; the invoice is paid
-/// when nothing remains. `{"amount": n}` pays part.
+/// A payment of the customer: a succeeded PaymentIntent (`intent`, or a new one) and its charge.
+/// Neither names an invoice: API version 2025-03-31.basil removed `invoice` from both, the
+/// InvoicePayment links them instead
+/// (https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices).
 fn pay(
     s: &mut StripeState,
     customer: &Value,
     currency: &Value,
     amount: i64,
-    invoice: Option<&str>,
-) -> String {
-    let intent = s.new_id("pi_");
+    intent: Option<String>,
+) -> (String, String) {
+    let intent = intent.unwrap_or_else(|| s.new_id("pi_"));
     let charge = s.new_id("ch_");
     let charge_object = json!({
         "id": charge, "object": "charge", "amount": amount, "amount_refunded": 0,
-        "currency": currency, "customer": customer, "invoice": invoice,
+        "currency": currency, "customer": customer,
         "payment_intent": intent, "paid": true, "refunded": false, "status": "succeeded",
         "created": s.now(),
     });
     s.charges.push(charge_object);
     let intent_object = json!({
         "id": intent, "object": "payment_intent", "amount": amount, "amount_received": amount,
-        "currency": currency, "customer": customer, "invoice": invoice,
+        "currency": currency, "customer": customer,
         "latest_charge": charge, "status": "succeeded", "created": s.now(),
     });
     s.event("payment_intent.succeeded", &intent_object);
-    charge
+    (intent, charge)
 }
 
+/// Pays an open invoice, in full or `{"amount": n}` of it. In full, the default InvoicePayment
+/// is paid; a part is a payment of its own and the default asks for what remains
+/// (https://docs.stripe.com/api/invoice-payment/object).
 pub async fn pay_invoice(
     State(shared): State<Shared>,
     Path(id): Path<String>,
@@ -98,18 +104,48 @@ pub async fn pay_invoice(
         .and_then(|b| b["amount"].as_i64())
         .unwrap_or(remaining)
         .min(remaining);
-    let charge = pay(
+    let fully = amount == remaining;
+    let default = s.invoice_payments.iter().position(|p| {
+        p["invoice"] == id.as_str() && p["is_default"] == true && p["status"] == "open"
+    });
+    let default_intent = default.and_then(|d| {
+        s.invoice_payments[d]["payment"]["payment_intent"]
+            .as_str()
+            .map(String::from)
+    });
+    let (intent, charge) = pay(
         s,
         &invoice["customer"],
         &invoice["currency"],
         amount,
-        Some(&id),
+        default_intent.filter(|_| fully),
     );
+    let paid = json!({ "canceled_at": null, "paid_at": now });
+    match default {
+        Some(d) if fully => {
+            let p = &mut s.invoice_payments[d];
+            p["status"] = json!("paid");
+            p["amount_paid"] = json!(amount);
+            p["amount_requested"] = json!(amount);
+            p["status_transitions"] = paid;
+        }
+        _ => {
+            if let Some(d) = default {
+                s.invoice_payments[d]["amount_requested"] = json!(remaining - amount);
+            }
+            let inpay = s.new_id("inpay_");
+            s.invoice_payments.push(json!({
+                "id": inpay, "object": "invoice_payment", "amount_paid": amount,
+                "amount_requested": amount, "created": now, "currency": invoice["currency"],
+                "invoice": id, "is_default": false, "livemode": false,
+                "payment": { "type": "payment_intent", "payment_intent": intent },
+                "status": "paid", "status_transitions": paid,
+            }));
+        }
+    }
     let invoice = &mut s.invoices[index];
     invoice["amount_paid"] = json!(invoice["amount_paid"].as_i64().unwrap_or(0) + amount);
-    invoice["charge"] = json!(charge);
     totals(invoice);
-    let fully = invoice["amount_remaining"].as_i64() == Some(0);
     if fully {
         invoice["status"] = json!("paid");
         invoice["status_transitions"]["paid_at"] = json!(now);
@@ -119,7 +155,7 @@ pub async fn pay_invoice(
     if fully {
         s.event("invoice.paid", &snapshot);
     }
-    Json(json!({ "invoice": snapshot, "charge": charge })).into_response()
+    Json(json!({ "invoice": snapshot, "payment_intent": intent, "charge": charge })).into_response()
 }
 
 pub async fn refund_charge(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
@@ -154,13 +190,8 @@ pub async fn complete_payment_link(
     };
     let email = body.and_then(|b| b["email"].as_str().map(String::from));
     let amount = link["sandbox_amount"].as_i64().unwrap_or(0);
-    let charge = pay(s, &Value::Null, &link["currency"], amount, None);
+    let (intent, charge) = pay(s, &Value::Null, &link["currency"], amount, None);
     let session = s.new_id("cs_");
-    let intent = s
-        .charges
-        .last()
-        .map(|c| c["payment_intent"].clone())
-        .unwrap_or(Value::Null);
     let object = json!({
         "id": session, "object": "checkout.session", "payment_link": id,
         "amount_total": amount, "currency": link["currency"], "metadata": link["metadata"],

@@ -34,12 +34,13 @@ use serde_json::{json, Value};
 use crate::state::Shared;
 
 /// The resources of Stripe's API this sandbox serves (for the fault shapes).
-pub const PATHS: [&str; 6] = [
+pub const PATHS: [&str; 7] = [
     "/v1/customers",
     "/v1/invoices",
     "/v1/invoiceitems",
     "/v1/prices",
     "/v1/payment_links",
+    "/v1/invoice_payments",
     "/v1/events",
 ];
 
@@ -86,6 +87,10 @@ pub struct StripeState {
     pub payment_links: Vec<Value>,
     pub invoices: Vec<Value>,
     pub invoice_items: Vec<Value>,
+    /// Payments towards invoices (`inpay_…`): since API version 2025-03-31.basil the link between
+    /// an invoice and its PaymentIntents; PaymentIntents and Charges no longer name the invoice
+    /// (https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices).
+    pub invoice_payments: Vec<Value>,
     pub charges: Vec<Value>,
     pub events: Vec<Value>,
     /// (key, Idempotency-Key) → the first answer.
@@ -474,6 +479,7 @@ pub fn routes() -> Router<Shared> {
         .route("/v1/invoices/{id}", get(get_invoice))
         .route("/v1/invoices/{id}/{action}", post(invoice_action))
         .route("/v1/invoiceitems", post(create_invoice_item))
+        .route("/v1/invoice_payments", get(list_invoice_payments))
         .route("/v1/events", get(list_events))
         .route("/_sandbox/stripe", get(snapshot).post(configure))
         .route("/_sandbox/stripe/invoices/{id}/pay", post(pay_invoice))

@@ -56,6 +56,15 @@ async fn control(sb: &cremmy_sandbox::Sandbox, path: &str, body: Value) -> Value
     r.json().await.unwrap()
 }
 
+async fn control_get(sb: &cremmy_sandbox::Sandbox) -> Value {
+    let r = http()
+        .get(format!("{}_sandbox/stripe", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn keys_are_checked_and_errors_have_stripes_shape() {
     let sb = sandbox().await;
@@ -259,6 +268,56 @@ async fn an_invoice_is_drafted_itemised_finalised_sent_and_paid_with_its_events(
     let paid = control(&sb, &format!("/invoices/{id}/pay"), json!({})).await;
     assert_eq!(paid["invoice"]["status"], "paid");
     assert_eq!(paid["invoice"]["amount_paid"], 1_250_000);
+    assert!(
+        paid["invoice"].get("charge").is_none() && paid["invoice"].get("payment_intent").is_none(),
+        "since 2025-03-31.basil an invoice names no charge or PaymentIntent: {}",
+        paid["invoice"]
+    );
+
+    // The invoice's payments: the part paid, then the default one (made at finalising) paid with
+    // the rest (https://docs.stripe.com/api/invoice-payment/list).
+    let payments = call(
+        &sb,
+        "GET",
+        &format!("/v1/invoice_payments?invoice={id}&status=paid&limit=100"),
+        KEY,
+        None,
+        &[],
+    )
+    .await
+    .body;
+    let rows: Vec<(i64, bool, &str)> = payments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["amount_paid"].as_i64().unwrap(),
+                p["is_default"].as_bool().unwrap(),
+                p["payment"]["payment_intent"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let mut amounts: Vec<(i64, bool)> = rows.iter().map(|(a, d, _)| (*a, *d)).collect();
+    amounts.sort();
+    assert_eq!(
+        amounts,
+        [(250_000, false), (1_000_000, true)],
+        "a part payment and the default payment for the rest: {payments}"
+    );
+    assert_eq!(payments["object"], "list");
+    assert!(
+        rows.iter()
+            .any(|(_, _, pi)| *pi == paid["payment_intent"].as_str().unwrap()),
+        "the last payment's PaymentIntent is listed"
+    );
+    let snapshot = control_get(&sb).await;
+    for charge in snapshot["charges"].as_array().unwrap() {
+        assert!(
+            charge.get("invoice").is_none(),
+            "a charge names no invoice: {charge}"
+        );
+    }
 
     let events = call(
         &sb,

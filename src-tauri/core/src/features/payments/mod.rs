@@ -130,6 +130,9 @@ pub trait PaymentGateway {
         now: Timestamp,
     ) -> PaymentsResult<Option<Vec<(PaymentChange, Timestamp)>>>;
     async fn invoice(&self, remote_id: &str) -> PaymentsResult<RemoteInvoice>;
+    /// The payments made to an invoice, each a [`PaymentChange::Paid`] known by the same id a
+    /// refund names.
+    async fn invoice_payments(&self, remote_id: &str) -> PaymentsResult<Vec<PaymentChange>>;
     /// Requests made so far (for the run log).
     fn calls(&self) -> u32;
 }
@@ -141,6 +144,24 @@ pub struct Known {
     pub invoices: HashMap<String, (i64, i64, Option<i64>)>,
     /// Link provider id → (local id, client, deal).
     pub links: HashMap<String, (i64, i64, Option<i64>)>,
+    /// Invoice provider id → the amount Cremmy last knew paid on it (minor units).
+    pub paid: HashMap<String, i64>,
+}
+
+/// The known invoices whose paid amount rose in `changes`: their payments are to be read (the
+/// provider reports an invoice's state and its payments apart), each once, in order of mention.
+pub fn payments_to_read(known: &Known, changes: &[PaymentChange]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for change in changes {
+        if let PaymentChange::Invoice(state) = change {
+            let before = known.paid.get(&state.remote_id);
+            let rose = before.is_some_and(|&paid| state.paid_minor > paid);
+            if rose && !ids.contains(&state.remote_id) {
+                ids.push(state.remote_id.clone());
+            }
+        }
+    }
+    ids
 }
 
 /// A write the executor makes.

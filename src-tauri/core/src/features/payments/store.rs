@@ -148,8 +148,9 @@ pub async fn save_link(
 
 /// The account's invoices and links by provider id.
 pub async fn known(db: &Database, account_id: Id) -> PaymentsResult<Known> {
-    let invoices: Vec<(String, Id, Id, Option<Id>)> = sqlx::query_as(
-        "SELECT provider_id, id, client_id, deal_id FROM invoices WHERE account_id = ?",
+    let invoices: Vec<(String, Id, Id, Option<Id>, i64)> = sqlx::query_as(
+        "SELECT provider_id, id, client_id, deal_id, paid_minor FROM invoices \
+         WHERE account_id = ?",
     )
     .bind(account_id)
     .fetch_all(db.writer())
@@ -161,9 +162,13 @@ pub async fn known(db: &Database, account_id: Id) -> PaymentsResult<Known> {
     .fetch_all(db.writer())
     .await?;
     Ok(Known {
+        paid: invoices
+            .iter()
+            .map(|(p, _, _, _, paid)| (p.clone(), *paid))
+            .collect(),
         invoices: invoices
             .into_iter()
-            .map(|(p, id, c, d)| (p, (id, c, d)))
+            .map(|(p, id, c, d, _)| (p, (id, c, d)))
             .collect(),
         links: links
             .into_iter()

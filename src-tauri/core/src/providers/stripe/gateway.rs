@@ -1,13 +1,17 @@
 //! Stripe as a [`PaymentGateway`]: the customer found by the client's id in its metadata (or made,
 //! keyed by the job), the invoice drafted, itemised, finalised and sent, each step with its own
 //! idempotency key; a price and a payment link; and the Events API read into payment changes
-//! (`invoice.*` for the invoice's state, `payment_intent.succeeded` with an invoice and
-//! `checkout.session.completed` for a link's payment, `charge.refunded`).
+//! (`invoice.*` for the invoice's state, `checkout.session.completed` for a link's payment,
+//! `charge.refunded`); an invoice's payments are read from its InvoicePayments, because since API
+//! version 2025-03-31.basil neither PaymentIntents nor Charges name their invoice
+//! (https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices).
 
 use cremmy_protocol::payments::InvoiceStatus;
 use cremmy_protocol::Provider;
 
-use super::{InvoiceDraft, Stripe, StripeError, StripeKey, WireEvent, WireInvoice};
+use super::{
+    InvoiceDraft, Stripe, StripeError, StripeKey, WireEvent, WireInvoice, WireInvoicePayment,
+};
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 use crate::features::payments::{
@@ -15,14 +19,13 @@ use crate::features::payments::{
 };
 
 /// The events Cremmy reads (https://docs.stripe.com/api/events/types).
-pub const EVENT_TYPES: [&str; 9] = [
+pub const EVENT_TYPES: [&str; 8] = [
     "invoice.finalized",
     "invoice.paid",
     "invoice.payment_succeeded",
     "invoice.voided",
     "invoice.marked_uncollectible",
     "invoice.updated",
-    "payment_intent.succeeded",
     "charge.refunded",
     "checkout.session.completed",
 ];
@@ -68,6 +71,23 @@ pub fn invoice_of(w: &WireInvoice) -> RemoteInvoice {
     }
 }
 
+/// A paid InvoicePayment as a payment, known by its PaymentIntent (what a refund names).
+pub fn payment_of(p: &WireInvoicePayment) -> Option<PaymentChange> {
+    Some(PaymentChange::Paid {
+        remote_id: p
+            .payment
+            .payment_intent
+            .clone()
+            .or(p.payment.charge.clone())
+            .unwrap_or(p.id.clone()),
+        invoice: Some(p.invoice.clone()),
+        link: None,
+        currency: p.currency.to_uppercase(),
+        amount_minor: p.amount_paid?,
+        at: p.status_transitions.paid_at.unwrap_or(p.created) * 1000,
+    })
+}
+
 /// What an event says, in Cremmy's terms; `None` for what Cremmy does not follow.
 pub fn change_of(e: &WireEvent) -> Option<PaymentChange> {
     let o = &e.data.object;
@@ -78,15 +98,6 @@ pub fn change_of(e: &WireEvent) -> Option<PaymentChange> {
             let wire: WireInvoice = serde_json::from_value(o.clone()).ok()?;
             Some(PaymentChange::Invoice(invoice_of(&wire)))
         }
-        "payment_intent.succeeded" => Some(PaymentChange::Paid {
-            remote_id: text(&o["id"])?,
-            // A link's payment intent has no invoice: its checkout session reports it.
-            invoice: Some(text(&o["invoice"])?),
-            link: None,
-            currency: text(&o["currency"])?.to_uppercase(),
-            amount_minor: o["amount_received"].as_i64().or(o["amount"].as_i64())?,
-            at,
-        }),
         "checkout.session.completed" => Some(PaymentChange::Paid {
             remote_id: text(&o["payment_intent"]).or(text(&o["id"]))?,
             invoice: None,
@@ -212,6 +223,15 @@ impl PaymentGateway for StripePayments {
 
     fn calls(&self) -> u32 {
         self.stripe.calls()
+    }
+
+    async fn invoice_payments(&self, remote_id: &str) -> PaymentsResult<Vec<PaymentChange>> {
+        let payments = self
+            .stripe
+            .invoice_payments(&self.key, remote_id)
+            .await
+            .map_err(source)?;
+        Ok(payments.iter().filter_map(payment_of).collect())
     }
 
     async fn invoice(&self, remote_id: &str) -> PaymentsResult<RemoteInvoice> {

@@ -61,6 +61,36 @@ pub struct WireInvoice {
     pub created: i64,
 }
 
+/// A payment towards an invoice (https://docs.stripe.com/api/invoice-payment/object): since API
+/// version 2025-03-31.basil the only link between an invoice and the PaymentIntents that paid it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WireInvoicePayment {
+    pub id: String,
+    pub invoice: String,
+    /// Null until the payment is `paid`.
+    #[serde(default)]
+    pub amount_paid: Option<i64>,
+    pub currency: String,
+    pub payment: WirePaymentRef,
+    pub status_transitions: WirePaidAt,
+    pub created: i64,
+}
+
+/// `type` is `payment_intent` (or `charge` for a charge without one, or `payment_record`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WirePaymentRef {
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub charge: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WirePaidAt {
+    #[serde(default)]
+    pub paid_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WirePaymentLink {
     pub id: String,
@@ -368,6 +398,32 @@ impl Stripe {
             &format!("{idempotency_key}:link"),
         )
         .await
+    }
+
+    /// The paid payments of an invoice, every page
+    /// (https://docs.stripe.com/api/invoice-payment/list).
+    pub async fn invoice_payments(
+        &self,
+        key: &StripeKey,
+        invoice: &str,
+    ) -> Result<Vec<WireInvoicePayment>, StripeError> {
+        let mut payments: Vec<WireInvoicePayment> = Vec::new();
+        loop {
+            let mut path = format!(
+                "v1/invoice_payments?invoice={}&status=paid&limit={PAGE}",
+                query_value(invoice)
+            );
+            if let Some(last) = payments.last() {
+                path.push_str(&format!("&starting_after={}", last.id));
+            }
+            let page: List<WireInvoicePayment> =
+                self.get("Stripe invoice payments list", key, &path).await?;
+            let done = !page.has_more || page.data.is_empty();
+            payments.extend(page.data);
+            if done {
+                return Ok(payments);
+            }
+        }
     }
 
     /// Events of `types` created at or after `since` (Unix seconds; Stripe lists the last 30
