@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod cli_accounts;
 mod cli_backup;
+mod cli_csv;
 mod cli_overview;
 mod cli_payments;
 mod cli_sync;
