@@ -187,7 +187,13 @@ impl Database {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // 16 MiB of page cache per connection (SQLite's default is 2 MiB): with a million
+            // activities, the board's and a client page's reads evicted the search index's pages
+            // between searches, doubling a common word's search (p95 12.2 → 6.0 ms measured,
+            // `docs/benchmarks.md` figure 5; 8 MiB: 8.7 ms, 32 MiB: no better). Pages are
+            // allocated as they are read, so a small database never grows to it.
+            .pragma("cache_size", "-16384");
         // No idle or lifetime limits: a desktop app keeps its few connections, and sqlx's
         // maintenance task then never holds one while the pool closes (a closed database must
         // leave the file free, e.g. for a restore in the same process).

@@ -217,3 +217,108 @@ async fn a_stages_name_finds_the_open_deals_in_it_first() {
         "three letters are a word prefix, not a stage"
     );
 }
+
+/// What a search lists first, for a set of queries: the relevance the search must keep whatever
+/// makes it faster (issue 27). Names rank by bm25 (a client named with the word before a deal
+/// that mentions it in passing); activities newest first, words matched whole before words they
+/// begin, prefixes when whole words leave places (a word still being typed).
+#[tokio::test]
+async fn relevance_table_for_a_set_of_queries() {
+    let t = test_crm().await;
+    let harbor = client(&t.crm, "Harbor Labs").await;
+    let maple = client(&t.crm, "Maple Partners").await;
+    contact(&t.crm, maple.id, "Ines Harbor", &["ines@maple.example"]).await;
+    t.crm
+        .create_deal(&DealInput {
+            client_id: maple.id,
+            title: "Renewal of the harbor pilot programme".into(),
+            ..DealInput::default()
+        })
+        .await
+        .unwrap();
+    // Oldest first; the search lists them newest first.
+    let notes = [
+        (harbor.id, "Proposals drafted for the board"),
+        (harbor.id, "Proposal sent to Harbor"),
+        (maple.id, "Proposal accepted"),
+        (maple.id, "Proposalwriting workshop booked"),
+    ];
+    for (client_id, body) in notes {
+        t.crm
+            .log_note(&NoteInput {
+                client_id,
+                body: body.into(),
+                ..NoteInput::default()
+            })
+            .await
+            .unwrap();
+    }
+    let top = |hits: &[cremmy_protocol::crm::SearchHit], n: usize| -> Vec<String> {
+        hits.iter()
+            .take(n)
+            .map(|h| match h.kind {
+                SearchKind::Activity => format!("note: {}", h.snippet),
+                kind => format!("{kind:?}: {}", h.title),
+            })
+            .collect()
+    };
+    // (query, places, the expected first results, why)
+    let table: Vec<(&str, i64, Vec<&str>, &str)> = vec![
+        (
+            "harbor",
+            30,
+            vec![
+                "Client: Harbor Labs",
+                "Contact: Ines Harbor",
+                "Deal: Renewal of the harbor pilot programme",
+                "note: Proposal sent to Harbor",
+            ],
+            "a name that is the word ranks before a longer title that mentions it; then activities",
+        ),
+        (
+            "propos",
+            30,
+            vec![
+                "note: Proposalwriting workshop booked",
+                "note: Proposal accepted",
+                "note: Proposal sent to Harbor",
+                "note: Proposals drafted for the board",
+            ],
+            "a word still being typed matches every word it begins, newest first",
+        ),
+        (
+            "proposal harbor",
+            30,
+            vec!["note: Proposal sent to Harbor"],
+            "every word must match",
+        ),
+        (
+            "ines@maple",
+            30,
+            vec!["Contact: Ines Harbor"],
+            "a contact by the address's words",
+        ),
+    ];
+    for (query, places, want, why) in table {
+        let hits = t.crm.search(query, places).await.unwrap();
+        assert_eq!(top(&hits, want.len()), want, "{query:?}: {why}");
+    }
+    // With few places, whole words fill them; with places left, prefixes fill the rest.
+    let two = t.crm.search("proposal", 2).await.unwrap();
+    assert_eq!(
+        top(&two, 2),
+        ["note: Proposal accepted", "note: Proposal sent to Harbor"],
+        "the whole word fills the places it has, newest first"
+    );
+    let all = t.crm.search("proposal", 30).await.unwrap();
+    assert_eq!(
+        top(&all, 4),
+        [
+            "note: Proposalwriting workshop booked",
+            "note: Proposal accepted",
+            "note: Proposal sent to Harbor",
+            "note: Proposals drafted for the board",
+        ],
+        "places left after the whole word: the words it begins too, newest first"
+    );
+}
