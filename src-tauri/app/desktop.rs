@@ -129,6 +129,16 @@ pub fn apply_start_at_login(app: &AppHandle, on: bool) -> Result<(), ApiError> {
 /// When the process started (for the start-up time the benchmark reads).
 static STARTED: OnceLock<std::time::Instant> = OnceLock::new();
 
+/// With `CREMMY_REPORT_STARTUP` set: when a start-up step ended, in ms after the process started
+/// (the profile behind figure 6 in docs/benchmarks.md).
+fn startup_step(step: &str) {
+    if std::env::var_os("CREMMY_REPORT_STARTUP").is_some() {
+        if let Some(started) = STARTED.get() {
+            eprintln!("cremmy: {step} {} ms after start", started.elapsed().as_millis());
+        }
+    }
+}
+
 /// Prints the time from process start to the window's first frame, once, if asked to.
 pub fn report_startup() {
     static REPORTED: OnceLock<()> = OnceLock::new();
@@ -161,9 +171,11 @@ pub fn run(data_dir: PathBuf, minimized: bool) -> ExitCode {
         ))
         .manage(WindowEvents::default())
         .setup(move |app| {
+            startup_step("setup began");
             let (notices, notices_out) = mpsc::unbounded_channel();
             let opened = tauri::async_runtime::block_on(open_backend(&data_dir, notices))
                 .inspect_err(|e| eprintln!("error: {}", e.message));
+            startup_step("core opened");
             let desktop = match &opened {
                 Ok((o, _)) => {
                     tauri::async_runtime::block_on(o.crm.desktop_settings()).unwrap_or_default()
@@ -183,6 +195,7 @@ pub fn run(data_dir: PathBuf, minimized: bool) -> ExitCode {
             });
             if let Some(engine) = engine_handle {
                 let shown = tray::build(app.handle(), &engine);
+                startup_step("tray built");
                 let backend = app.state::<Backend>();
                 let _ = backend.tray.set((shown.tray.is_some(), shown.note.clone()));
                 if let Some(note) = &shown.note {
@@ -208,6 +221,7 @@ pub fn run(data_dir: PathBuf, minimized: bool) -> ExitCode {
                     links::handle(app.handle(), url.as_str());
                 }
             }
+            startup_step("setup done");
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -227,6 +241,7 @@ pub fn run(data_dir: PathBuf, minimized: bool) -> ExitCode {
         })
         .invoke_handler(crate::all_commands!())
         .build(tauri::generate_context!());
+    startup_step("app built");
     let app = match built {
         Ok(app) => app,
         Err(e) => {
