@@ -135,6 +135,12 @@ impl Pacer {
         Duration::from_millis((start - now).max(0) as u64)
     }
 
+    /// The most units one reservation can take at once within every limit (a batch of calls
+    /// sent together must cost no more, or it would land in one window over the limit).
+    pub fn burst(&self) -> u32 {
+        self.quotas.iter().map(|q| q.units).min().unwrap_or(u32::MAX)
+    }
+
     /// Units reserved so far (what the calls paced through it cost).
     pub fn charged(&self) -> u64 {
         self.charged.load(Ordering::SeqCst)

@@ -108,7 +108,8 @@ pub fn router(shared: Shared) -> Router {
         .route("/token", post(oauth::token))
         .route("/revoke", post(oauth::revoke))
         .route("/v1/userinfo", get(oauth::userinfo))
-        // Gmail.
+        // Gmail (and its batch endpoint, whose parts come back through this router).
+        .route("/batch/gmail/v1", post(google::batch::batch))
         .route("/gmail/v1/users/{user}/profile", get(gmail::profile))
         .route("/gmail/v1/users/{user}/messages", get(gmail::list_messages))
         .route(

@@ -241,8 +241,8 @@ impl MailSource for Mailbox {
     ) -> Result<Changes, SourceError> {
         each!(self, m => m.changes_since(cursor, page).await)
     }
-    async fn headers(&self, id: &str) -> Result<Option<MailHeaders>, SourceError> {
-        each!(self, m => m.headers(id).await)
+    async fn headers(&self, ids: &[String]) -> Result<Vec<Option<MailHeaders>>, SourceError> {
+        each!(self, m => m.headers(ids).await)
     }
 }
 

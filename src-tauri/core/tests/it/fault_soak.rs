@@ -45,7 +45,7 @@ async fn fifty_runs_under_twenty_percent_faults_lose_and_duplicate_nothing() {
         "faults",
         json!({ "seed": 20261130, "rules": [
             { "path": "/gmail/v1/users/me/messages/", "probability": 0.2, "fault": { "kind": "status", "status": 503 },
-              "or": [ { "kind": "status", "status": 401 } ] },
+              "or": [ { "kind": "status", "status": 401 }, { "kind": "malformed_json" } ] },
             { "path": "/gmail/v1/users/me/messages", "probability": 0.2, "fault": { "kind": "malformed_json" } },
             { "path": "/gmail/v1/users/me/history", "probability": 0.2, "fault": { "kind": "status", "status": 429, "retry_after_secs": 0, "reason": "rateLimitExceeded" } },
             { "path": "/gmail/v1/users/me/profile", "probability": 0.2, "fault": { "kind": "status", "status": 401 } },

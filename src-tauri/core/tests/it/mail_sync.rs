@@ -57,7 +57,7 @@ pub async fn post(w: &MailWorld, path: &str, body: Value) -> Value {
 }
 
 /// Three clients' mail (4 messages each, alternating in/out), the newest an hour before T0.
-async fn seed_mail(w: &MailWorld) {
+pub async fn seed_mail(w: &MailWorld) {
     post(
         w,
         "google/seed",
@@ -67,7 +67,7 @@ async fn seed_mail(w: &MailWorld) {
 }
 
 /// Clients 1 and 2 of the seed as CRM clients with their contact.
-async fn two_clients(w: &MailWorld) -> (i64, i64) {
+pub async fn two_clients(w: &MailWorld) -> (i64, i64) {
     let c1 = client(&w.crm, "Client One").await;
     contact(&w.crm, c1.id, "Contact One", &["contact1@client1.example"]).await;
     let c2 = client(&w.crm, "Client Two").await;
@@ -154,7 +154,15 @@ async fn a_full_sync_then_increments_import_client_mail_once() {
         first.skipped, 5,
         "client 3 (not in the CRM) and the newsletter: {first:?}"
     );
-    assert_eq!(first.api_calls, 15, "profile + list + 13 gets: {first:?}");
+    assert_eq!(
+        first.api_calls, 3,
+        "profile + list + one Gmail batch carrying the 13 gets: {first:?}"
+    );
+    assert_eq!(
+        requests(&w, |m, p| m == "GET" && p.starts_with("/gmail/v1/users/me/messages/")).len(),
+        13,
+        "the batch's parts reached Gmail as 13 messages.get calls"
+    );
     assert_eq!((emails_on(&w, c1).await, emails_on(&w, c2).await), (4, 4));
     let directions: Vec<(String, String)> = sqlx::query_as(
         "SELECT direction, subject FROM activities WHERE client_id = ? AND kind = 'email' ORDER BY occurred_at",
@@ -377,8 +385,14 @@ async fn faults_are_retried_and_nothing_is_lost_or_duplicated() {
     assert_eq!(run.created, 8);
     assert_eq!(
         run.api_calls,
-        1 + 2 + 12 + 3,
-        "profile, list (+1 after the drop), 12 gets (+3 after 429, 429, 503): retries are counted: {run:?}"
+        1 + 2 + 1 + 1,
+        "profile, list (+1 after the drop), one batch of 12 gets, one more batch for the 3 parts \
+         answered 429, 429, 503: retries are counted: {run:?}"
+    );
+    assert_eq!(
+        requests(&w, |m, p| m == "GET" && p.starts_with("/gmail/v1/users/me/messages/")).len(),
+        12 + 3,
+        "only the parts that failed were asked for again"
     );
     let waited: Vec<String> =
         w.t.sandbox

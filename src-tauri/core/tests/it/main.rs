@@ -26,6 +26,7 @@ mod drive_folders;
 mod endpoints;
 mod engine;
 mod fault_soak;
+mod gmail_batch;
 mod graph_open;
 mod invariants;
 mod lead_score;

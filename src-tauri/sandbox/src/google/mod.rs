@@ -2,6 +2,7 @@
 
 pub mod a1;
 pub mod auth;
+pub mod batch;
 pub mod calendar;
 pub mod doc_model;
 pub mod docs;

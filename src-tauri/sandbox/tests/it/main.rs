@@ -8,6 +8,7 @@ mod docs;
 mod drive;
 mod faults;
 mod gmail;
+mod gmail_batch;
 mod oauth;
 mod sheets;
 mod stripe;

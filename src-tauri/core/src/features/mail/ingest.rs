@@ -16,8 +16,10 @@ use crate::db::Database;
 use crate::failure::SourceError;
 use crate::features::mail::MailError;
 
-/// Header fetches in flight at once (the pacer still spaces them to the quota).
-const CONCURRENT_FETCHES: usize = 8;
+/// Messages whose headers one request reads (Gmail's batch: Google advises at most 50 calls a
+/// batch), and such requests in flight at once (the pacer still spaces their calls to the quota).
+const HEADERS_PER_REQUEST: usize = 50;
+const CONCURRENT_FETCHES: usize = 2;
 
 /// Messages fetched and committed together when catching up on changes.
 pub const IMPORT_CHUNK: usize = 250;
@@ -224,14 +226,17 @@ impl<S: MailSource> MailSync<'_, S> {
         ids.retain(|id| !known.contains(id));
         // The futures are made up front (not by a closure inside the stream), which keeps the
         // whole sync future `Send` for the app's command handlers.
-        let requests: Vec<_> = ids.iter().map(|id| self.source.headers(id)).collect();
-        let fetched: Vec<Option<MailHeaders>> = stream::iter(requests)
+        let requests: Vec<_> = ids
+            .chunks(HEADERS_PER_REQUEST)
+            .map(|chunk| self.source.headers(chunk))
+            .collect();
+        let fetched: Vec<Vec<Option<MailHeaders>>> = stream::iter(requests)
             .buffered(CONCURRENT_FETCHES)
             .try_collect()
             .await?;
         let book: ContactBook = store::contact_book(self.db).await?;
         let mut batch: Vec<(MailHeaders, MailMatch)> = Vec::new();
-        for headers in fetched.into_iter().flatten() {
+        for headers in fetched.into_iter().flatten().flatten() {
             run.fetched += 1;
             if !headers.filed.is_mail() {
                 // A draft, spam or trash: not client email (not remembered either, so a message

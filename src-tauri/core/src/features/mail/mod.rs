@@ -140,11 +140,12 @@ pub trait MailSource: Sync {
         cursor: &str,
         page: Option<String>,
     ) -> impl Future<Output = Result<Changes, SourceError>> + Send;
-    /// A message's headers; `None` if it was deleted meanwhile.
+    /// Several messages' headers, in the order of `ids` (`None` for one deleted meanwhile), in
+    /// as few requests as the provider allows.
     fn headers(
         &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<MailHeaders>, SourceError>> + Send;
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Option<MailHeaders>>, SourceError>> + Send;
 }
 
 /// Who a contact address belongs to.

@@ -185,11 +185,27 @@ pub(super) async fn json_call(
     body: &serde_json::Value,
 ) -> super::GoogleResult<serde_json::Value> {
     use super::GoogleError;
+    let payload =
+        serde_json::to_vec(body).map_err(|source| GoogleError::Garbled { api, source })?;
+    let (_, answer) = raw_call(http, meter, api, method, url, "application/json", payload).await?;
+    serde_json::from_slice(&answer).map_err(|source| GoogleError::Garbled { api, source })
+}
+
+/// A request with any body (a Gmail batch's `multipart/mixed`), under the same token, retry and
+/// counting rules as every hub call: a success's content type and bytes.
+pub(super) async fn raw_call(
+    http: &super::HttpClient,
+    meter: &CallMeter,
+    api: &'static str,
+    method: &str,
+    url: &str,
+    content_type: &str,
+    payload: Vec<u8>,
+) -> super::GoogleResult<(String, Vec<u8>)> {
+    use super::GoogleError;
     use google_gmail1::common::{to_body, to_bytes};
     use google_gmail1::hyper;
 
-    let payload =
-        serde_json::to_vec(body).map_err(|source| GoogleError::Garbled { api, source })?;
     let token = meter.token_source();
     let mut policy = meter.policy();
     loop {
@@ -207,7 +223,7 @@ pub(super) async fn json_call(
             .method(method)
             .uri(url)
             .header(hyper::header::AUTHORIZATION, format!("Bearer {bearer}"))
-            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::CONTENT_TYPE, content_type)
             .body(to_body(Some(payload.clone())))
             .map_err(|source| GoogleError::Request { api, source })?;
         let response = match http.request(request).await {
@@ -221,11 +237,22 @@ pub(super) async fn json_call(
             },
         };
         let (parts, answer) = response.into_parts();
-        let answer = to_bytes(answer).await.unwrap_or_default();
         if parts.status.is_success() {
-            return serde_json::from_slice(&answer)
-                .map_err(|source| GoogleError::Garbled { api, source });
+            let Some(answer) = to_bytes(answer).await else {
+                // A body that broke off (or was cut at the size cap): unreadable, as the hubs
+                // find it.
+                let source = serde_json::from_slice::<serde_json::Value>(b"").unwrap_err();
+                return Err(GoogleError::Garbled { api, source });
+            };
+            let answer_type = parts
+                .headers
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            return Ok((answer_type, answer.to_vec()));
         }
+        let answer = to_bytes(answer).await.unwrap_or_default();
         let error: Option<serde_json::Value> = serde_json::from_slice(&answer).ok();
         let response = hyper::Response::from_parts(parts, to_body(Some(answer)));
         match policy.http_failure(&response, error.as_ref()) {
