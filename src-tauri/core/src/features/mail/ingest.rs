@@ -3,7 +3,6 @@
 //! cursor or addresses it covers.
 
 use cremmy_protocol::kinds::RunKind;
-use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::plan::{plan, MailOp, MailPlanInput, MailSettings};
 use super::store::{self, Advance};
@@ -16,10 +15,6 @@ use crate::db::Database;
 use crate::failure::SourceError;
 use crate::features::mail::MailError;
 
-/// Messages whose headers one request reads (Gmail's batch: Google advises at most 50 calls a
-/// batch), and such requests in flight at once (the pacer still spaces their calls to the quota).
-const HEADERS_PER_REQUEST: usize = 50;
-const CONCURRENT_FETCHES: usize = 2;
 
 /// Messages fetched and committed together when catching up on changes.
 pub const IMPORT_CHUNK: usize = 250;
@@ -226,17 +221,11 @@ impl<S: MailSource> MailSync<'_, S> {
         ids.retain(|id| !known.contains(id));
         // The futures are made up front (not by a closure inside the stream), which keeps the
         // whole sync future `Send` for the app's command handlers.
-        let requests: Vec<_> = ids
-            .chunks(HEADERS_PER_REQUEST)
-            .map(|chunk| self.source.headers(chunk))
-            .collect();
-        let fetched: Vec<Vec<Option<MailHeaders>>> = stream::iter(requests)
-            .buffered(CONCURRENT_FETCHES)
-            .try_collect()
-            .await?;
+        // The source reads them in as few requests as it can (Gmail: batches sized to its quota).
+        let fetched: Vec<Option<MailHeaders>> = self.source.headers(&ids).await?;
         let book: ContactBook = store::contact_book(self.db).await?;
         let mut batch: Vec<(MailHeaders, MailMatch)> = Vec::new();
-        for headers in fetched.into_iter().flatten().flatten() {
+        for headers in fetched.into_iter().flatten() {
             run.fetched += 1;
             if !headers.filed.is_mail() {
                 // A draft, spam or trash: not client email (not remembered either, so a message
