@@ -20,6 +20,8 @@ pub struct AppWindow {
     client: Option<Client>,
     driver: Child,
     name: String,
+    /// The data folder the app was started on (to see that it has exited).
+    data_dir: PathBuf,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -75,6 +77,7 @@ impl AppWindow {
             client: None,
             driver,
             name: name.to_string(),
+            data_dir: data_dir.to_path_buf(),
             _turn: turn,
         };
         let capabilities = serde_json::json!({
@@ -340,6 +343,27 @@ impl AppWindow {
             let _ = client.close().await;
         }
         stop_gently(&mut self.driver);
+        // The session's end asks the app to quit; it may still be closing its database when the
+        // driver is gone. What runs next on the same folder (a start that restores a backup, a
+        // CLI command) must find it released, as a user restarting Cremmy would.
+        wait_until_exited(&self.data_dir);
+    }
+}
+
+/// Waits (up to 20 s) until no process runs with `--data-dir data_dir`.
+fn wait_until_exited(data_dir: &Path) {
+    let mut wanted = b"--data-dir\0".to_vec();
+    wanted.extend_from_slice(data_dir.as_os_str().as_encoded_bytes());
+    wanted.push(0);
+    let running = || {
+        std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|cmd| cmd.windows(wanted.len()).any(|w| w == wanted.as_slice()))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -213,9 +213,12 @@ async fn an_invoice_is_drafted_itemised_finalised_sent_and_paid_with_its_events(
     .body;
     assert_eq!(open["status"], "open");
     assert_eq!(open["amount_due"], 1_250_000);
+    // The second it was finalised (the clock may have turned since `now` was read).
+    let finalized_at = open["status_transitions"]["finalized_at"].as_i64().unwrap();
+    assert!((now..=now + 2).contains(&finalized_at), "{open}");
     assert_eq!(
         open["due_date"],
-        now + 14 * 86_400,
+        finalized_at + 14 * 86_400,
         "due 14 days after finalising"
     );
     assert!(open["hosted_invoice_url"]
