@@ -125,7 +125,7 @@ pub struct CallPolicy {
 
 /// Whether Google's error says "slow down" (403 with a rate-limit reason counts, as Google's
 /// backoff guide says).
-fn is_rate_limit(status: u16, error: Option<&serde_json::Value>) -> bool {
+pub(super) fn is_rate_limit(status: u16, error: Option<&serde_json::Value>) -> bool {
     if status == 429 {
         return true;
     }

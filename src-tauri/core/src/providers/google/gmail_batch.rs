@@ -135,12 +135,11 @@ fn outcome(part: Option<&PartAnswer>) -> Outcome {
     let Some(part) = part else {
         return Outcome::Alone;
     };
-    let rate_limited = part.status == 403 && {
-        let error: serde_json::Value = serde_json::from_slice(&part.body).unwrap_or_default();
-        matches!(
-            error["error"]["errors"][0]["reason"].as_str(),
-            Some("rateLimitExceeded" | "userRateLimitExceeded")
-        )
+    // The same "slow down" the call policy retries (429, or 403 with a rate-limit reason); the
+    // error body is read only for a part that failed.
+    let rate_limited = || {
+        let error: Option<serde_json::Value> = serde_json::from_slice(&part.body).ok();
+        super::call::is_rate_limit(part.status, error.as_ref())
     };
     match part.status {
         200 => match serde_json::from_slice::<Message>(&part.body) {
@@ -148,8 +147,8 @@ fn outcome(part: Option<&PartAnswer>) -> Outcome {
             Err(_) => Outcome::Alone,
         },
         404 => Outcome::Read(None),
-        429 | 500.. => Outcome::Retry(part.retry_after),
-        _ if rate_limited => Outcome::Retry(part.retry_after),
+        500.. => Outcome::Retry(part.retry_after),
+        _ if rate_limited() => Outcome::Retry(part.retry_after),
         _ => Outcome::Alone,
     }
 }
