@@ -14,6 +14,7 @@ pub mod twilio;
 mod upload;
 pub mod webhooks;
 mod wire;
+pub mod xero;
 
 use std::net::SocketAddr;
 
@@ -89,7 +90,7 @@ impl Sandbox {
 }
 
 /// The providers this sandbox speaks, as in `CREMMY_<PROVIDER>_BASE_URL`.
-pub const SERVED: &[&str] = &["GOOGLE", "TWILIO", "STRIPE"];
+pub const SERVED: &[&str] = &["GOOGLE", "TWILIO", "STRIPE", "XERO"];
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -192,6 +193,7 @@ pub fn router(shared: Shared) -> Router {
         )
         .merge(twilio::routes())
         .merge(stripe::routes())
+        .merge(xero::routes())
         .merge(webhooks::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(

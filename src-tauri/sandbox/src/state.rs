@@ -29,6 +29,7 @@ pub struct World {
     pub google: GoogleState,
     pub twilio: crate::twilio::TwilioState,
     pub stripe: crate::stripe::StripeState,
+    pub xero: crate::xero::XeroState,
     pub webhooks: crate::webhooks::WebhookState,
     pub faults: Faults,
     pub log: RequestLog,

@@ -68,7 +68,10 @@ pub async fn batch(State(shared): State<Shared>, headers: HeaderMap, body: Bytes
     let answer_boundary = format!("batch_sandbox_{:016x}", crate::unix_nanos());
     let mut out: Vec<u8> = Vec::new();
     for (n, call) in calls.into_iter().enumerate() {
-        let id = call.content_id.clone().unwrap_or_else(|| (n + 1).to_string());
+        let id = call
+            .content_id
+            .clone()
+            .unwrap_or_else(|| (n + 1).to_string());
         let answer = answer(&shared, call, outer_auth.clone()).await;
         out.extend_from_slice(format!("--{answer_boundary}\r\n").as_bytes());
         out.extend_from_slice(b"Content-Type: application/http\r\n");
@@ -148,7 +151,11 @@ fn request_of(call: Call, outer_auth: Option<HeaderValue>) -> Option<Request<Bod
 fn boundary_of(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("content-type")?.to_str().ok()?;
     let mut params = value.split(';');
-    if !params.next()?.trim().eq_ignore_ascii_case("multipart/mixed") {
+    if !params
+        .next()?
+        .trim()
+        .eq_ignore_ascii_case("multipart/mixed")
+    {
         return None;
     }
     params.find_map(|p| {
@@ -222,7 +229,9 @@ fn call_of(part: &str) -> Result<Call, String> {
     let request_line = lines.next().unwrap_or("").trim();
     let mut words = request_line.split_whitespace();
     let (Some(method), Some(target)) = (words.next(), words.next()) else {
-        return Err(format!("Malformed request line in batch part: {request_line:?}"));
+        return Err(format!(
+            "Malformed request line in batch part: {request_line:?}"
+        ));
     };
     let headers = lines
         .filter_map(|line| {

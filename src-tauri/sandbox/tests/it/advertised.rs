@@ -56,4 +56,12 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         401,
         "the advertised Stripe origin speaks the v1 API"
     );
+    // Xero: the Accounting API without a token is refused as Xero refuses it.
+    let invoices = format!("{}api.xro/2.0/Invoices", sandbox.base_url());
+    let status = http().get(&invoices).send().await.unwrap().status();
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "the advertised Xero origin speaks the Accounting API"
+    );
 }

@@ -28,7 +28,10 @@ fn parts_of(content_type: &str, body: &str) -> Vec<(String, u16, Option<String>,
         .expect("the answer names its boundary")
         .trim_matches('"');
     let end = format!("--{boundary}--");
-    assert!(body.contains(&end), "the answer ends with its closing delimiter");
+    assert!(
+        body.contains(&end),
+        "the answer ends with its closing delimiter"
+    );
     body.split(&format!("--{boundary}"))
         .skip(1)
         .filter(|p| !p.starts_with("--"))
@@ -42,7 +45,12 @@ fn parts_of(content_type: &str, body: &str) -> Vec<(String, u16, Option<String>,
                 .trim_matches(|c| c == '<' || c == '>')
                 .to_string();
             let (inner_head, json) = inner.split_once("\r\n\r\n").unwrap();
-            let status: u16 = inner_head.split_whitespace().nth(1).unwrap().parse().unwrap();
+            let status: u16 = inner_head
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
             let retry_after = inner_head
                 .lines()
                 .find_map(|l| l.strip_prefix("retry-after: "))
@@ -53,11 +61,18 @@ fn parts_of(content_type: &str, body: &str) -> Vec<(String, u16, Option<String>,
         .collect()
 }
 
-async fn post_batch(sb: &cremmy_sandbox::Sandbox, token: &str, body: String) -> (u16, String, String) {
+async fn post_batch(
+    sb: &cremmy_sandbox::Sandbox,
+    token: &str,
+    body: String,
+) -> (u16, String, String) {
     let r = http()
         .post(format!("{}batch/gmail/v1", sb.base_url()))
         .bearer_auth(token)
-        .header("content-type", format!("multipart/mixed; boundary={BOUNDARY}"))
+        .header(
+            "content-type",
+            format!("multipart/mixed; boundary={BOUNDARY}"),
+        )
         .body(body)
         .send()
         .await
@@ -98,22 +113,43 @@ async fn each_part_is_answered_as_its_own_call_and_paired_by_content_id() {
         .collect();
     assert_eq!(ids.len(), 4);
     // One part fails the way a busy mailbox does; the others are answered regardless.
-    control(&sb, "faults", json!({ "rules": [
-        { "path": format!("/messages/{}", ids[1]), "times": 1,
-          "fault": { "kind": "status", "status": 429, "retry_after_secs": 3 } },
-    ]}))
+    control(
+        &sb,
+        "faults",
+        json!({ "rules": [
+            { "path": format!("/messages/{}", ids[1]), "times": 1,
+              "fault": { "kind": "status", "status": 429, "retry_after_secs": 3 } },
+        ]}),
+    )
     .await;
-    let units_before = get_json(&sb, "counters").await["gmail_quota_units"].as_u64().unwrap();
+    let units_before = get_json(&sb, "counters").await["gmail_quota_units"]
+        .as_u64()
+        .unwrap();
     let metadata = "?format=metadata&metadataHeaders=From&metadataHeaders=Subject";
     let calls = vec![
-        ("a", format!("/gmail/v1/users/me/messages/{}{metadata}", ids[0])),
-        ("b", format!("/gmail/v1/users/me/messages/{}{metadata}", ids[1])),
-        ("c", format!("/gmail/v1/users/me/messages/no-such-message{metadata}")),
-        ("d", format!("/gmail/v1/users/me/messages/{}{metadata}", ids[2])),
+        (
+            "a",
+            format!("/gmail/v1/users/me/messages/{}{metadata}", ids[0]),
+        ),
+        (
+            "b",
+            format!("/gmail/v1/users/me/messages/{}{metadata}", ids[1]),
+        ),
+        (
+            "c",
+            format!("/gmail/v1/users/me/messages/no-such-message{metadata}"),
+        ),
+        (
+            "d",
+            format!("/gmail/v1/users/me/messages/{}{metadata}", ids[2]),
+        ),
     ];
     let (status, content_type, body) = post_batch(&sb, &token, batch_body(&calls)).await;
     assert_eq!(status, 200, "the batch itself succeeds: {body}");
-    assert!(content_type.starts_with("multipart/mixed"), "{content_type}");
+    assert!(
+        content_type.starts_with("multipart/mixed"),
+        "{content_type}"
+    );
     let parts = parts_of(&content_type, &body);
     let by_id = |id: &str| {
         parts
@@ -129,7 +165,11 @@ async fn each_part_is_answered_as_its_own_call_and_paired_by_content_id() {
         .iter()
         .map(|h| h["name"].as_str().unwrap())
         .collect();
-    assert_eq!(headers, ["From", "Subject"], "the inner query string is honoured");
+    assert_eq!(
+        headers,
+        ["From", "Subject"],
+        "the inner query string is honoured"
+    );
     let b = by_id("b");
     assert_eq!(
         (b.1, b.2.as_deref(), b.3["error"]["status"].as_str()),
@@ -138,7 +178,10 @@ async fn each_part_is_answered_as_its_own_call_and_paired_by_content_id() {
     );
     assert_eq!(by_id("c").1, 404, "a missing message is that part's 404");
     assert_eq!(by_id("d").1, 200);
-    let units = get_json(&sb, "counters").await["gmail_quota_units"].as_u64().unwrap() - units_before;
+    let units = get_json(&sb, "counters").await["gmail_quota_units"]
+        .as_u64()
+        .unwrap()
+        - units_before;
     assert_eq!(
         units, 15,
         "three parts reached messages.get (two found, one 404) at 5 units each; the one turned \

@@ -15,3 +15,4 @@ mod stripe;
 mod support;
 mod twilio;
 mod webhooks;
+mod xero;
