@@ -134,7 +134,10 @@ static STARTED: OnceLock<std::time::Instant> = OnceLock::new();
 fn startup_step(step: &str) {
     if std::env::var_os("CREMMY_REPORT_STARTUP").is_some() {
         if let Some(started) = STARTED.get() {
-            eprintln!("cremmy: {step} {} ms after start", started.elapsed().as_millis());
+            eprintln!(
+                "cremmy: {step} {} ms after start",
+                started.elapsed().as_millis()
+            );
         }
     }
 }

@@ -138,7 +138,11 @@ impl Pacer {
     /// The most units one reservation can take at once within every limit (a batch of calls
     /// sent together must cost no more, or it would land in one window over the limit).
     pub fn burst(&self) -> u32 {
-        self.quotas.iter().map(|q| q.units).min().unwrap_or(u32::MAX)
+        self.quotas
+            .iter()
+            .map(|q| q.units)
+            .min()
+            .unwrap_or(u32::MAX)
     }
 
     /// Units reserved so far (what the calls paced through it cost).

@@ -113,11 +113,12 @@ pub enum Provider {
     Pipedrive,
     Salesforce,
     Stripe,
+    Xero,
     Webhooks,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 8] = [
+    pub const ALL: [Provider; 9] = [
         Provider::Google,
         Provider::Microsoft,
         Provider::Twilio,
@@ -125,6 +126,7 @@ impl Provider {
         Provider::Pipedrive,
         Provider::Salesforce,
         Provider::Stripe,
+        Provider::Xero,
         Provider::Webhooks,
     ];
 
@@ -139,6 +141,7 @@ impl Provider {
             Provider::Pipedrive => "pipedrive",
             Provider::Salesforce => "salesforce",
             Provider::Stripe => "stripe",
+            Provider::Xero => "xero",
             Provider::Webhooks => "webhooks",
         }
     }
@@ -152,6 +155,7 @@ impl Provider {
             Provider::Pipedrive => "Pipedrive",
             Provider::Salesforce => "Salesforce",
             Provider::Stripe => "Stripe",
+            Provider::Xero => "Xero",
             Provider::Webhooks => "Webhooks",
         }
     }

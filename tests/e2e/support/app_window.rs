@@ -356,10 +356,14 @@ fn wait_until_exited(data_dir: &Path) {
     wanted.extend_from_slice(data_dir.as_os_str().as_encoded_bytes());
     wanted.push(0);
     let running = || {
-        std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
-            std::fs::read(entry.path().join("cmdline"))
-                .is_ok_and(|cmd| cmd.windows(wanted.len()).any(|w| w == wanted.as_slice()))
-        })
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                std::fs::read(entry.path().join("cmdline"))
+                    .is_ok_and(|cmd| cmd.windows(wanted.len()).any(|w| w == wanted.as_slice()))
+            })
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while running() && Instant::now() < deadline {

@@ -52,8 +52,10 @@ pub fn parse(raw: &str) -> Result<Callback, CallbackRejection> {
         return Err(CallbackRejection::TooLong(raw.len()));
     }
     let url = Url::parse(raw.trim()).map_err(|_| CallbackRejection::Malformed)?;
+    // `localhost` where the provider's app registered its redirect URI with that name (Xero).
+    let host = url.host_str().unwrap_or("");
     let loopback = url.scheme() == "http"
-        && url.host_str() == Some("127.0.0.1")
+        && (host == "127.0.0.1" || host == "localhost")
         && url.port().is_some()
         && url.path() == LOOPBACK_PATH;
     let deep_link = url.scheme() == "cremmy"
@@ -66,10 +68,7 @@ pub fn parse(raw: &str) -> Result<Callback, CallbackRejection> {
     let redirect_uri = if deep_link {
         DEEP_LINK_REDIRECT.to_string()
     } else {
-        format!(
-            "http://127.0.0.1:{}{LOOPBACK_PATH}",
-            url.port().unwrap_or(0)
-        )
+        format!("http://{host}:{}{LOOPBACK_PATH}", url.port().unwrap_or(0))
     };
     let param = |key: &str| {
         url.query_pairs()

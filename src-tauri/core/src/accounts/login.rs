@@ -23,6 +23,7 @@ use super::store::Granted;
 use super::{Accounts, AccountsError, AccountsResult};
 use crate::clock::Timestamp;
 use crate::http::call::{CallPolicy, Caller};
+use crate::providers::registry::registration;
 
 /// How long a started sign-in stays valid.
 pub const PENDING_LIFETIME_MS: i64 = 10 * 60 * 1000;
@@ -100,8 +101,12 @@ impl Accounts {
             .ok_or(AccountsError::Unsupported(provider))?;
         let app = self.oauth_app(provider).await?;
         let bad_url = |_| AccountsError::Unsupported(provider);
-        let client = BasicClient::new(ClientId::new(app.client_id.clone()))
-            .set_client_secret(ClientSecret::new(app.client_secret.clone()))
+        let mut client = BasicClient::new(ClientId::new(app.client_id.clone()));
+        // A public client (Xero's PKCE apps) has no secret: its id goes in the request body.
+        if endpoints.client_secret_required {
+            client = client.set_client_secret(ClientSecret::new(app.client_secret.clone()));
+        }
+        let client = client
             .set_auth_uri(AuthUrl::new(endpoints.authorize.clone()).map_err(bad_url)?)
             .set_token_uri(TokenUrl::new(endpoints.token.clone()).map_err(bad_url)?);
         Ok((endpoints, client))
@@ -127,10 +132,11 @@ impl Accounts {
                     .into_iter()
                     .map(Scope::new),
             )
-            .set_pkce_challenge(challenge)
-            .add_extra_param("access_type", "offline")
-            .add_extra_param("prompt", "consent")
-            .add_extra_param("include_granted_scopes", "true");
+            .set_pkce_challenge(challenge);
+        for (name, value) in registration(request.provider).map_or(&[][..], |r| r.authorize_params)
+        {
+            auth = auth.add_extra_param(*name, *value);
+        }
         if let Some(hint) = request.login_hint.as_deref().filter(|h| !h.is_empty()) {
             auth = auth.add_extra_param("login_hint", hint.to_string());
         }
@@ -288,7 +294,8 @@ impl Accounts {
         open: impl FnOnce(&str) -> Result<(), String>,
         timeout: Duration,
     ) -> AccountsResult<Account> {
-        let listener = LoopbackListener::bind()
+        let port = registration(request.provider).and_then(|r| r.loopback_port);
+        let listener = LoopbackListener::bind(port)
             .await
             .map_err(AccountsError::Loopback)?;
         let start = self.begin_login(request, &listener.redirect_uri()).await?;

@@ -15,6 +15,9 @@ const READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct LoopbackListener {
     listener: TcpListener,
     port: u16,
+    /// The host the redirect URI names: `127.0.0.1`, or `localhost` where the provider's app was
+    /// registered with `http://localhost:<port>/callback`.
+    host: &'static str,
 }
 
 /// A browser request that reached `/callback`, waiting for its answer page.
@@ -23,14 +26,25 @@ pub struct PendingReply {
 }
 
 impl LoopbackListener {
-    pub async fn bind() -> std::io::Result<LoopbackListener> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    /// Listens on 127.0.0.1: on any free port (`None`), or on the one the provider's app
+    /// registered (its redirect URI then names `localhost`, as registered).
+    pub async fn bind(registered_port: Option<u16>) -> std::io::Result<LoopbackListener> {
+        let listener = TcpListener::bind(("127.0.0.1", registered_port.unwrap_or(0))).await?;
         let port = listener.local_addr()?.port();
-        Ok(LoopbackListener { listener, port })
+        let host = if registered_port.is_some() {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        };
+        Ok(LoopbackListener {
+            listener,
+            port,
+            host,
+        })
     }
 
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{LOOPBACK_PATH}", self.port)
+        format!("http://{}:{}{LOOPBACK_PATH}", self.host, self.port)
     }
 
     /// The next request for `/callback`, as a full URL. Runs until one arrives; the caller bounds it.
@@ -51,7 +65,7 @@ impl LoopbackListener {
             match target {
                 Some(target) if target == LOOPBACK_PATH || target.starts_with("/callback?") => {
                     return Ok((
-                        format!("http://127.0.0.1:{}{target}", self.port),
+                        format!("http://{}:{}{target}", self.host, self.port),
                         PendingReply { stream },
                     ));
                 }

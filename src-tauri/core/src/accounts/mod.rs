@@ -200,6 +200,30 @@ pub enum AccountsError {
 }
 
 impl AccountsError {
+    /// What kind of failure this is, for features that do not know accounts.
+    pub fn failure_kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind;
+        match self {
+            AccountsError::ReconnectNeeded { .. } | AccountsError::NotConnected { .. } => {
+                FailureKind::Unauthorized
+            }
+            AccountsError::Network { .. } => FailureKind::Offline,
+            AccountsError::Call(e) => e.kind(),
+            AccountsError::ProviderGarbled { .. } => FailureKind::Server,
+            e @ (AccountsError::Keychain { .. }
+            | AccountsError::KeychainTask(_)
+            | AccountsError::KeychainTimedOut { .. }) => {
+                if e.is_retryable() {
+                    FailureKind::LocalUnavailable
+                } else {
+                    FailureKind::Local
+                }
+            }
+            AccountsError::Http(_) | AccountsError::Db(_) => FailureKind::Local,
+            _ => FailureKind::Invalid,
+        }
+    }
+
     pub fn is_retryable(&self) -> bool {
         match self {
             AccountsError::Network { .. } | AccountsError::ProviderGarbled { .. } => true,
@@ -306,6 +330,15 @@ impl Accounts {
     /// The HTTP client accounts call providers with (shared by the providers' clients).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The database the accounts live in (a provider keeps per-account choices in its settings).
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub(crate) fn now(&self) -> crate::clock::Timestamp {
+        self.clock.now()
     }
 
     /// Where each provider lives.

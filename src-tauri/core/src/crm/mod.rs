@@ -8,7 +8,7 @@ mod clients;
 mod contacts;
 mod csv_export;
 mod csv_import;
-mod dates;
+pub(crate) mod dates;
 mod documents;
 mod money;
 mod pipeline;

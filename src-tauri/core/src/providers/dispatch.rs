@@ -11,7 +11,7 @@ use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::Provider;
 
 use super::registry::{registration, Capability, Product};
-use super::{google, stripe, twilio};
+use super::{google, stripe, twilio, xero};
 use crate::accounts::Accounts;
 use crate::accounts::AccountsError;
 use crate::clock::Timestamp;
@@ -34,6 +34,7 @@ pub struct Providers {
     google: google::Google,
     twilio: twilio::Twilio,
     stripe: stripe::Stripe,
+    xero: xero::Xero,
 }
 
 /// Tests and benchmarks that build a runner from Google alone get Twilio on the same endpoints.
@@ -49,10 +50,12 @@ impl Providers {
     pub fn new(google: google::Google, twilio: twilio::Twilio) -> Providers {
         let accounts = google.accounts();
         let stripe = stripe::Stripe::new(accounts.http().clone(), accounts.endpoints());
+        let xero = xero::Xero::new(accounts.clone());
         Providers {
             google,
             twilio,
             stripe,
+            xero,
         }
     }
 
@@ -73,8 +76,30 @@ impl Providers {
                     key: stripe::StripeKey(key),
                 })))
             }
+            Provider::Xero => Ok(Some(Payments::Xero(xero::gateway::XeroPayments {
+                xero: self.xero.session(account.id),
+            }))),
             _ => Ok(None),
         }
+    }
+
+    /// The organisations a Xero account reaches, and the one it works in.
+    pub async fn xero_organisations(
+        &self,
+        account: &Account,
+    ) -> Result<(Vec<xero::Connection>, String), xero::XeroError> {
+        let session = self.xero.session(account.id);
+        let chosen = session.tenant().await?;
+        Ok((session.connections().await?, chosen))
+    }
+
+    /// Makes a Xero account work in another of its organisations.
+    pub async fn choose_xero_organisation(
+        &self,
+        account: &Account,
+        tenant_id: &str,
+    ) -> Result<(), xero::XeroError> {
+        self.xero.session(account.id).choose_tenant(tenant_id).await
     }
 
     /// The account's texting and call log; `None` for a provider that does not text. A key
@@ -497,12 +522,14 @@ impl CallLog for Texting {
 /// A payment provider, by account.
 pub enum Payments {
     Stripe(stripe::gateway::StripePayments),
+    Xero(xero::gateway::XeroPayments),
 }
 
 impl crate::features::payments::PaymentGateway for Payments {
     fn product_name(&self) -> &'static str {
         match self {
             Payments::Stripe(p) => p.product_name(),
+            Payments::Xero(p) => p.product_name(),
         }
     }
 
@@ -513,6 +540,7 @@ impl crate::features::payments::PaymentGateway for Payments {
     ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteInvoice> {
         match self {
             Payments::Stripe(p) => p.create_invoice(charge, idempotency_key).await,
+            Payments::Xero(p) => p.create_invoice(charge, idempotency_key).await,
         }
     }
 
@@ -523,6 +551,7 @@ impl crate::features::payments::PaymentGateway for Payments {
     ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteLink> {
         match self {
             Payments::Stripe(p) => p.create_link(charge, idempotency_key).await,
+            Payments::Xero(p) => p.create_link(charge, idempotency_key).await,
         }
     }
 
@@ -535,6 +564,7 @@ impl crate::features::payments::PaymentGateway for Payments {
     > {
         match self {
             Payments::Stripe(p) => p.changes_since(since, now).await,
+            Payments::Xero(p) => p.changes_since(since, now).await,
         }
     }
 
@@ -544,6 +574,7 @@ impl crate::features::payments::PaymentGateway for Payments {
     ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteInvoice> {
         match self {
             Payments::Stripe(p) => p.invoice(remote_id).await,
+            Payments::Xero(p) => p.invoice(remote_id).await,
         }
     }
 
@@ -554,12 +585,14 @@ impl crate::features::payments::PaymentGateway for Payments {
     {
         match self {
             Payments::Stripe(p) => p.invoice_payments(remote_id).await,
+            Payments::Xero(p) => p.invoice_payments(remote_id).await,
         }
     }
 
     fn calls(&self) -> u32 {
         match self {
             Payments::Stripe(p) => p.stripe.calls(),
+            Payments::Xero(p) => p.calls(),
         }
     }
 }

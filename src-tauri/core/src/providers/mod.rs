@@ -7,6 +7,7 @@ pub mod google;
 pub mod registry;
 pub mod stripe;
 pub mod twilio;
+pub mod xero;
 
 pub use dispatch::{
     Calendar, Documents, Folders, Mailbox, Payments, Providers, Session, Spreadsheets, Texting,

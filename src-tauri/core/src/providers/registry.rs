@@ -104,6 +104,11 @@ pub struct Registration {
     /// The real origin of its API (`CREMMY_<PROVIDER>_BASE_URL` overrides it).
     pub base_url: &'static str,
     pub oauth: Option<OAuthUrls>,
+    /// Extra parameters of the authorize URL (Google's offline access and incremental consent).
+    pub authorize_params: &'static [(&'static str, &'static str)],
+    /// The loopback port the app's redirect URI was registered with, for a provider that
+    /// matches redirect URIs exactly, port included (Xero); `None`: any free port (RFC 8252).
+    pub loopback_port: Option<u16>,
     /// Scopes that identify the account (always asked for).
     pub identity_scopes: &'static [&'static str],
     /// The narrowest scopes each feature needs.
@@ -132,10 +137,11 @@ impl Registration {
 }
 
 /// Every provider Cremmy connects to.
-pub const REGISTRY: [&Registration; 3] = [
+pub const REGISTRY: [&Registration; 4] = [
     &super::google::registration::REGISTRATION,
     &super::twilio::registration::REGISTRATION,
     &super::stripe::registration::REGISTRATION,
+    &super::xero::registration::REGISTRATION,
 ];
 
 /// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).

@@ -194,6 +194,19 @@ async fn garbage_callbacks_are_refused_without_side_effects() {
             CallbackRejection::NotAllowed,
         ),
         ("javascript:alert(1)".into(), CallbackRejection::NotAllowed),
+        // `localhost` is a loopback name (Xero's registered redirect); look-alikes are not.
+        (
+            "http://localhost.evil.example:48620/callback?state=s&code=c".into(),
+            CallbackRejection::NotAllowed,
+        ),
+        (
+            "http://localhost/callback?state=s&code=c".into(),
+            CallbackRejection::NotAllowed,
+        ),
+        (
+            "http://localhost:48620/callback?state=unknown&code=c".into(),
+            CallbackRejection::UnknownState,
+        ),
         (
             "cremmy://oauth/elsewhere?state=s&code=c".into(),
             CallbackRejection::NotAllowed,

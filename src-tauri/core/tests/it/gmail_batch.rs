@@ -42,7 +42,12 @@ fn batch_answers_are_read_part_by_part() {
             lf,
             Some(vec![part("0", 404, None, "{}")]),
         ),
-        ("no boundary in the content type", "multipart/mixed", crlf, None),
+        (
+            "no boundary in the content type",
+            "multipart/mixed",
+            crlf,
+            None,
+        ),
         (
             "an answer cut before its closing delimiter",
             "multipart/mixed; boundary=b1",
@@ -97,5 +102,9 @@ async fn a_part_that_fails_is_fetched_alone_and_a_gone_one_is_skipped() {
     let gets = requests(&w, |m, p| {
         m == "GET" && p.starts_with("/gmail/v1/users/me/messages/")
     });
-    assert_eq!(gets.len(), 13, "12 parts and the refused one again: {gets:?}");
+    assert_eq!(
+        gets.len(),
+        13,
+        "12 parts and the refused one again: {gets:?}"
+    );
 }

@@ -159,7 +159,9 @@ async fn a_full_sync_then_increments_import_client_mail_once() {
         "profile + list + one Gmail batch carrying the 13 gets: {first:?}"
     );
     assert_eq!(
-        requests(&w, |m, p| m == "GET" && p.starts_with("/gmail/v1/users/me/messages/")).len(),
+        requests(&w, |m, p| m == "GET"
+            && p.starts_with("/gmail/v1/users/me/messages/"))
+        .len(),
         13,
         "the batch's parts reached Gmail as 13 messages.get calls"
     );
@@ -390,7 +392,9 @@ async fn faults_are_retried_and_nothing_is_lost_or_duplicated() {
          answered 429, 429, 503: retries are counted: {run:?}"
     );
     assert_eq!(
-        requests(&w, |m, p| m == "GET" && p.starts_with("/gmail/v1/users/me/messages/")).len(),
+        requests(&w, |m, p| m == "GET"
+            && p.starts_with("/gmail/v1/users/me/messages/"))
+        .len(),
         12 + 3,
         "only the parts that failed were asked for again"
     );

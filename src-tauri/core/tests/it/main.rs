@@ -40,6 +40,7 @@ mod outbox;
 mod outbox_planning;
 mod payments;
 mod payments_plan;
+mod payments_xero;
 mod provider_calls;
 mod reports;
 mod reports_rules;

@@ -81,7 +81,7 @@ async fn world() -> (TextWorld, i64, i64) {
     (w, acme.id, deal)
 }
 
-fn invoice_request(deal_id: i64) -> InvoiceRequest {
+pub fn invoice_request(deal_id: i64) -> InvoiceRequest {
     InvoiceRequest {
         deal_id,
         days_until_due: 14,
@@ -90,7 +90,7 @@ fn invoice_request(deal_id: i64) -> InvoiceRequest {
     }
 }
 
-async fn payment_lines(w: &TextWorld, client_id: i64) -> Vec<String> {
+pub async fn payment_lines(w: &TextWorld, client_id: i64) -> Vec<String> {
     let mut lines: Vec<String> = w
         .crm
         .timeline(client_id, None, 0)

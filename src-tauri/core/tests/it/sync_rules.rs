@@ -372,7 +372,11 @@ fn a_batch_of_calls_fits_in_one_window_of_every_limit() {
         )
     };
     let pacer = gmail("gmail");
-    assert_eq!(pacer.burst(), 230, "92 % of 250 units a second, the tighter limit");
+    assert_eq!(
+        pacer.burst(),
+        230,
+        "92 % of 250 units a second, the tighter limit"
+    );
     // Batches of 46 gets back to back: no second of calls holds more than 230 units.
     let mut starts = Vec::new();
     let mut at = NOW;

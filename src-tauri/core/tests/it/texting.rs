@@ -41,6 +41,11 @@ pub struct TextWorld {
 }
 
 pub async fn text_world() -> TextWorld {
+    text_world_with(OAuthApps::default()).await
+}
+
+/// The same world, with these OAuth apps (a provider signed in to through the sandbox).
+pub async fn text_world_with(apps: OAuthApps) -> TextWorld {
     let sandbox = Sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("sandbox");
@@ -51,17 +56,13 @@ pub async fn text_world() -> TextWorld {
     let endpoints = Endpoints::from_lookup(|k| {
         (k == "CREMMY_GOOGLE_BASE_URL"
             || k == "CREMMY_TWILIO_BASE_URL"
-            || k == "CREMMY_STRIPE_BASE_URL")
+            || k == "CREMMY_STRIPE_BASE_URL"
+            || k == "CREMMY_XERO_BASE_URL")
             .then(|| base.clone())
     });
-    let accounts = Accounts::open(
-        db.clone(),
-        clock.clone(),
-        endpoints.clone(),
-        OAuthApps::default(),
-    )
-    .await
-    .unwrap();
+    let accounts = Accounts::open(db.clone(), clock.clone(), endpoints.clone(), apps)
+        .await
+        .unwrap();
     let google = Google::new(accounts.clone(), clock.clone(), &endpoints).unwrap();
     let sync = SyncRunner::new(db.clone(), clock.clone(), google);
     TextWorld {

@@ -176,6 +176,17 @@ pub async fn expire_tokens(State(shared): State<Shared>) -> Json<Value> {
     Json(json!({ "expired": x.access_tokens.len() }))
 }
 
+/// The user disconnected Cremmy's app in Xero: every token stops working (a refresh is
+/// `invalid_grant`).
+pub async fn revoke_grants(State(shared): State<Shared>) -> Json<Value> {
+    let mut world = shared.lock();
+    let x = &mut world.xero;
+    let revoked = x.refresh_tokens.len();
+    x.refresh_tokens.clear();
+    x.access_tokens.clear();
+    Json(json!({ "revoked": revoked }))
+}
+
 /// `{"tenant", "Name", "EmailAddress"}`: a contact the user made in Xero.
 pub async fn add_contact(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {
     let mut world = shared.lock();

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -338,5 +338,9 @@ pub fn routes() -> Router<Shared> {
             "/_sandbox/xero/tokens/expire",
             post(controls::expire_tokens),
         )
-        .route("/_sandbox/xero/contacts", put(controls::add_contact))
+        .route("/_sandbox/xero/contacts", post(controls::add_contact))
+        .route(
+            "/_sandbox/xero/grants/revoke",
+            post(controls::revoke_grants),
+        )
 }

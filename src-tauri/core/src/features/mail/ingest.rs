@@ -15,7 +15,6 @@ use crate::db::Database;
 use crate::failure::SourceError;
 use crate::features::mail::MailError;
 
-
 /// Messages fetched and committed together when catching up on changes.
 pub const IMPORT_CHUNK: usize = 250;
 

@@ -423,7 +423,10 @@ impl MailOutbox for GmailMailbox {
         if !self.can_read {
             return Ok(None);
         }
-        Ok(self.headers_alone(provider_id).await?.and_then(|h| h.message_id))
+        Ok(self
+            .headers_alone(provider_id)
+            .await?
+            .and_then(|h| h.message_id))
     }
 
     async fn find_draft(&self, message_id: &str) -> Result<Option<DraftRef>, SourceError> {

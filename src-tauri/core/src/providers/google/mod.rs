@@ -222,25 +222,7 @@ impl GoogleError {
     /// What kind of failure this is, for features that do not know Google.
     pub fn kind(&self) -> FailureKind {
         match self {
-            GoogleError::Account(e) => match e {
-                AccountsError::ReconnectNeeded { .. } | AccountsError::NotConnected { .. } => {
-                    FailureKind::Unauthorized
-                }
-                AccountsError::Network { .. } => FailureKind::Offline,
-                AccountsError::Call(e) => e.kind(),
-                AccountsError::ProviderGarbled { .. } => FailureKind::Server,
-                e @ (AccountsError::Keychain { .. }
-                | AccountsError::KeychainTask(_)
-                | AccountsError::KeychainTimedOut { .. }) => {
-                    if e.is_retryable() {
-                        FailureKind::LocalUnavailable
-                    } else {
-                        FailureKind::Local
-                    }
-                }
-                AccountsError::Http(_) | AccountsError::Db(_) => FailureKind::Local,
-                _ => FailureKind::Invalid,
-            },
+            GoogleError::Account(e) => e.failure_kind(),
             GoogleError::Unreachable { .. } => FailureKind::Offline,
             GoogleError::RateLimited { .. } => FailureKind::RateLimited,
             GoogleError::Status { status, .. } => match status {

@@ -61,6 +61,14 @@ pub const REGISTRATION: Registration = Registration {
             path: "v1/userinfo",
         },
     }),
+    // Offline access (a refresh token) on every consent, and incremental authorization
+    // (https://developers.google.com/identity/protocols/oauth2/native-app, step 2).
+    authorize_params: &[
+        ("access_type", "offline"),
+        ("prompt", "consent"),
+        ("include_granted_scopes", "true"),
+    ],
+    loopback_port: None,
     identity_scopes: &["openid", "email"],
     feature_scopes: &[
         (Feature::MailIngest, &[GMAIL_READ]),

@@ -16,6 +16,8 @@ pub const REGISTRATION: Registration = Registration {
     auth: Auth::ApiKey,
     base_url: "https://api.stripe.com/",
     oauth: None,
+    authorize_params: &[],
+    loopback_port: None,
     identity_scopes: &[],
     feature_scopes: &[(Feature::Payments, &["invoices", "payment_links", "events"])],
     rate_limits: &[RateLimit {

@@ -21,6 +21,8 @@ pub const REGISTRATION: Registration = Registration {
     auth: Auth::ApiKey,
     base_url: "https://api.twilio.com/",
     oauth: None,
+    authorize_params: &[],
+    loopback_port: None,
     identity_scopes: &[],
     feature_scopes: &[(Feature::Sms, &[MESSAGES]), (Feature::Calls, &[CALLS])],
     rate_limits: &[],
