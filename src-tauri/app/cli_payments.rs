@@ -31,6 +31,7 @@ pub async fn invoice(sync: &SyncRunner, deal_id: i64, days: u32, draft: bool) ->
         days_until_due: days,
         memo: String::new(),
         send: !draft,
+        account_id: None,
     };
     report(sync.create_invoice(&request).await.map(|i| {
         format!(

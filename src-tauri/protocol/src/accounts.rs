@@ -128,6 +128,14 @@ pub struct OAuthClientSetup {
     pub client_id: Option<String>,
     /// Set by `CREMMY_<PROVIDER>_CLIENT_ID` (which wins over Settings).
     pub from_environment: bool,
+    /// The provider's clients have a secret to give (Google's); a public client (Xero's PKCE
+    /// apps) has none.
+    #[serde(default = "secret_by_default")]
+    pub secret_required: bool,
+}
+
+fn secret_by_default() -> bool {
+    true
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -80,6 +80,25 @@ pub struct InvoiceRequest {
     pub memo: String,
     /// Finalise and send it by email (else it stays a draft at the provider).
     pub send: bool,
+    /// The payments account to invoice with (Stripe or Xero) when several are connected; `None`:
+    /// the first connected.
+    #[serde(default)]
+    pub account_id: Option<Id>,
+}
+
+/// A set of books an accounting account can work in (a Xero organisation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: String,
+    pub name: String,
+}
+
+/// The organisations an accounting account reaches, and the one it works in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisations {
+    pub account_id: Id,
+    pub chosen: String,
+    pub list: Vec<Organisation>,
 }
 
 /// A client's invoices and links, with what is still owed per currency.

@@ -13,17 +13,21 @@ fn client_id_key(provider: Provider) -> String {
     format!("oauth.{}.client_id", provider.key())
 }
 
-/// What a provider's client ids look like, to catch a pasted secret or URL early.
-fn check(input: &OAuthClientInput) -> Result<(), AccountsError> {
+/// What a provider's client ids look like, to catch a pasted secret or URL early. A public
+/// client (`secret_required` off: Xero's PKCE apps) has no secret to give.
+fn check(input: &OAuthClientInput, secret_required: bool) -> Result<(), AccountsError> {
     let invalid = |problem: &str| AccountsError::InvalidOAuthClient {
         provider: input.provider,
         problem: problem.to_string(),
     };
     let id = input.client_id.trim();
-    if id.is_empty() || input.client_secret.trim().is_empty() {
+    if secret_required && (id.is_empty() || input.client_secret.trim().is_empty()) {
         return Err(invalid(
             "both the client ID and the client secret are needed",
         ));
+    }
+    if id.is_empty() {
+        return Err(invalid("the client ID is needed"));
     }
     if id.len() > 200
         || input.client_secret.trim().len() > 200
@@ -89,6 +93,8 @@ impl Accounts {
             provider,
             client_id,
             from_environment,
+            secret_required: OAuthEndpoints::of(provider, &self.endpoints)
+                .is_some_and(|e| e.client_secret_required),
         })
     }
 
@@ -97,13 +103,15 @@ impl Accounts {
         &self,
         input: &OAuthClientInput,
     ) -> AccountsResult<OAuthClientSetup> {
-        if OAuthEndpoints::of(input.provider, &self.endpoints).is_none() {
+        let Some(endpoints) = OAuthEndpoints::of(input.provider, &self.endpoints) else {
             return Err(AccountsError::Unsupported(input.provider));
+        };
+        check(input, endpoints.client_secret_required)?;
+        if endpoints.client_secret_required {
+            self.keychain
+                .set_client_secret(input.provider, input.client_secret.trim())
+                .await?;
         }
-        check(input)?;
-        self.keychain
-            .set_client_secret(input.provider, input.client_secret.trim())
-            .await?;
         sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
             .bind(client_id_key(input.provider))
             .bind(input.client_id.trim())

@@ -32,6 +32,14 @@ pub struct CallPolicy {
     /// The provider's own way of saying "slow down" besides 429 (Google: a 403 with reason
     /// `rateLimitExceeded`), from the status and the body.
     pub slow_down: fn(u16, &[u8]) -> bool,
+    /// The provider's own words for a failed call, read from the whole answer (an excerpt of
+    /// its start may cut them off); `None`: the excerpt is said.
+    pub explain: fn(u16, &[u8]) -> Option<String>,
+}
+
+/// No explanation beyond the answer's start.
+pub fn no_explanation(_status: u16, _body: &[u8]) -> Option<String> {
+    None
 }
 
 /// Only 429 means "slow down" (the HTTP standard; most providers).
@@ -49,6 +57,7 @@ impl CallPolicy {
             attempt_timeout: Duration::from_secs(60),
             max_body_bytes: 16 << 20,
             slow_down: only_429,
+            explain: no_explanation,
         }
     }
 
@@ -68,7 +77,14 @@ impl CallPolicy {
             attempt_timeout: Duration::from_secs(20),
             max_body_bytes: 1 << 20,
             slow_down: only_429,
+            explain: no_explanation,
         }
+    }
+
+    /// A copy that reads failed answers with `explain`.
+    pub const fn with_explain(mut self, explain: fn(u16, &[u8]) -> Option<String>) -> CallPolicy {
+        self.explain = explain;
+        self
     }
 
     /// A copy with a different answer size cap.
@@ -315,7 +331,7 @@ impl Caller {
             status,
             retry_after,
             slowed_down: (p.slow_down)(status, &body),
-            excerpt: excerpt(&body),
+            excerpt: (p.explain)(status, &body).unwrap_or_else(|| excerpt(&body)),
         })
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::kinds::Integration;
+use cremmy_protocol::payments::Organisation;
 use cremmy_protocol::Provider;
 
 use super::registry::{registration, Capability, Product};
@@ -83,23 +84,49 @@ impl Providers {
         }
     }
 
-    /// The organisations a Xero account reaches, and the one it works in.
-    pub async fn xero_organisations(
+    /// The organisations an accounting account reaches, and the one it works in; an account of
+    /// a provider without organisations has none to choose.
+    pub async fn organisations(
         &self,
         account: &Account,
-    ) -> Result<(Vec<xero::Connection>, String), xero::XeroError> {
-        let session = self.xero.session(account.id);
-        let chosen = session.tenant().await?;
-        Ok((session.connections().await?, chosen))
+    ) -> Result<(Vec<Organisation>, String), SourceError> {
+        match account.provider {
+            Provider::Xero => {
+                let session = self.xero.session(account.id);
+                let chosen = session.tenant().await?;
+                let list = session
+                    .connections()
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.tenant_type == "ORGANISATION")
+                    .map(|c| Organisation {
+                        name: c.tenant_name.unwrap_or_else(|| c.tenant_id.clone()),
+                        id: c.tenant_id,
+                    })
+                    .collect();
+                Ok((list, chosen))
+            }
+            _ => Ok((Vec::new(), String::new())),
+        }
     }
 
-    /// Makes a Xero account work in another of its organisations.
-    pub async fn choose_xero_organisation(
+    /// Makes an accounting account work in another of its organisations; `None` for a provider
+    /// without organisations.
+    pub async fn choose_organisation(
         &self,
         account: &Account,
-        tenant_id: &str,
-    ) -> Result<(), xero::XeroError> {
-        self.xero.session(account.id).choose_tenant(tenant_id).await
+        organisation: &str,
+    ) -> Option<Result<(), SourceError>> {
+        match account.provider {
+            Provider::Xero => Some(
+                self.xero
+                    .session(account.id)
+                    .choose_tenant(organisation)
+                    .await
+                    .map_err(SourceError::from),
+            ),
+            _ => None,
+        }
     }
 
     /// The account's texting and call log; `None` for a provider that does not text. A key

@@ -7,7 +7,9 @@
 use cremmy_protocol::accounts::{Account, Feature};
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::kinds::{Integration, JobKind, RunKind};
-use cremmy_protocol::payments::{ClientPayments, DealPaid, Invoice, InvoiceRequest, PaymentLink};
+use cremmy_protocol::payments::{
+    ClientPayments, DealPaid, Invoice, InvoiceRequest, Organisations, PaymentLink,
+};
 use cremmy_protocol::sync::SyncTrigger;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +48,65 @@ impl SyncRunner {
             .ok_or(SyncError::NoAccountFor {
                 feature: Feature::Payments,
             })
+    }
+
+    /// The payments account asked for (it must take payments), else the first connected.
+    async fn payments_account(&self, asked: Option<Id>) -> SyncResult<Account> {
+        match asked {
+            None => self.account_with(Feature::Payments).await,
+            Some(id) => {
+                let account = self.account(id).await?;
+                if account.features.contains(&Feature::Payments) {
+                    Ok(account)
+                } else {
+                    Err(SyncError::NoAccountFor {
+                        feature: Feature::Payments,
+                    })
+                }
+            }
+        }
+    }
+
+    /// The organisations an accounting account (Xero) reaches, and the one it works in.
+    pub async fn accounting_organisations(&self, account_id: Id) -> SyncResult<Organisations> {
+        let account = self.account(account_id).await?;
+        let (list, chosen) = self
+            .providers
+            .organisations(&account)
+            .await
+            .map_err(PaymentsError::Source)?;
+        Ok(Organisations {
+            account_id,
+            chosen,
+            list,
+        })
+    }
+
+    /// Makes an accounting account work in another of the organisations it reaches.
+    pub async fn choose_accounting_organisation(
+        &self,
+        account_id: Id,
+        organisation: &str,
+    ) -> SyncResult<Organisations> {
+        let account = self.account(account_id).await?;
+        match self
+            .providers
+            .choose_organisation(&account, organisation)
+            .await
+        {
+            Some(chosen) => chosen.map_err(PaymentsError::Source)?,
+            None => {
+                return Err(PaymentsError::Invalid {
+                    field: "account",
+                    reason: format!(
+                        "{} keeps no separate organisations to choose from",
+                        account.provider.display_name()
+                    ),
+                }
+                .into())
+            }
+        }
+        self.accounting_organisations(account_id).await
     }
 
     fn payments_run(account: &Account, kind: RunKind, trigger: SyncTrigger) -> RunSpec {
@@ -233,7 +294,7 @@ impl OutboxJob for InvoiceJob {
 
     async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<Invoice> {
         let r = &self.request;
-        let account = runner.account_with(Feature::Payments).await?;
+        let account = runner.payments_account(r.account_id).await?;
         let gateway = runner.payments_of(&account).await?;
         let spec = SyncRunner::payments_run(&account, RunKind::Invoice, job.trigger);
         let (_, result) = runner

@@ -157,6 +157,7 @@ impl SyncRunner {
                     days_until_due: *days_until_due,
                     memo: String::new(),
                     send: *send,
+                    account_id: None,
                 };
                 let title = format!("Invoice for {} (rule \"{}\")", deal.title, rule.name);
                 self.submit_background(InvoiceJob { request }, &key, &title)

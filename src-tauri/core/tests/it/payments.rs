@@ -87,6 +87,7 @@ pub fn invoice_request(deal_id: i64) -> InvoiceRequest {
         days_until_due: 14,
         memo: "Thank you for your business.".into(),
         send: true,
+        account_id: None,
     }
 }
 

@@ -6,6 +6,7 @@
 
 use cremmy_core::accounts::{OAuthApp, OAuthApps};
 use cremmy_core::features::payments::PaymentGateway;
+use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::{Account, AccountStatus, ConnectRequest, Feature};
 use cremmy_protocol::payments::{DealPaid, InvoiceStatus};
 use cremmy_protocol::sync::SyncTrigger;
@@ -130,29 +131,66 @@ async fn xero_signs_in_without_a_secret_and_works_in_a_connected_organisation() 
         "the granular accounting scopes were granted: {:?}",
         account.features
     );
-    let (organisations, chosen) = w
-        .sync
-        .providers()
-        .xero_organisations(&account)
-        .await
-        .unwrap();
+    let organisations = w.sync.accounting_organisations(account.id).await.unwrap();
     assert_eq!(
-        chosen, TENANT,
+        organisations.chosen, TENANT,
         "the first organisation until the user picks another"
     );
-    assert_eq!(
-        organisations[0].tenant_name.as_deref(),
-        Some("Demo Company (Global)")
-    );
+    assert_eq!(organisations.list[0].name, "Demo Company (Global)");
     let refused = w
         .sync
-        .providers()
-        .choose_xero_organisation(&account, "not-a-connected-tenant")
+        .choose_accounting_organisation(account.id, "not-a-connected-tenant")
         .await
         .unwrap_err();
     assert!(
         refused.to_string().contains("not among those connected"),
         "only a connected organisation can be chosen: {refused}"
+    );
+
+    // The user ticks a second organisation in Xero and picks it: invoices go to its books.
+    let mut all: Value = http()
+        .get(format!("{}_sandbox/xero", w.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let second = "b4e2f6d1-0000-4000-8000-000000000002";
+    all["settings"]["tenants"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!([second, "Second Ltd"]));
+    control(&w, "/configure", json!({ "settings": all["settings"] })).await;
+    let chosen = w
+        .sync
+        .choose_accounting_organisation(account.id, second)
+        .await
+        .unwrap();
+    assert_eq!(chosen.chosen, second);
+    assert_eq!(chosen.list.len(), 2);
+    let acme = client(&w.crm, "Acme Two").await;
+    let deal = deal_in_stage(&w.crm, acme.id, "Audit", (90_000, "EUR"), "Won").await;
+    let mut request = invoice_request(deal);
+    request.account_id = Some(account.id);
+    w.sync.create_invoice(&request).await.unwrap();
+    let all: Value = http()
+        .get(format!("{}_sandbox/xero", w.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["books"][second]["invoices"].as_array().map(Vec::len),
+        Some(1),
+        "the invoice went to the chosen organisation: {all}"
+    );
+    assert!(all["books"][TENANT]["invoices"].is_null());
+    assert_eq!(
+        all["books"][second]["invoices"][0]["SentToContact"], false,
+        "a client without an email is not emailed: its online invoice is the way to pay"
     );
 }
 
@@ -302,6 +340,17 @@ async fn a_contact_made_in_xero_is_matched_not_duplicated_and_a_draft_stays_unse
     );
     assert_eq!(at_xero["invoices"][0]["Status"], "DRAFT");
     assert_eq!(at_xero["invoices"][0]["SentToContact"], false);
+    // Sent this time: Xero refuses to email a contact without an address, in its own words.
+    let mut send = invoice_request(deal);
+    send.memo = "Second attempt".into();
+    let refused = w.sync.create_invoice(&send).await.unwrap_err();
+    assert_eq!(refused.code(), cremmy_protocol::ErrorCode::InvalidInput);
+    assert!(
+        refused
+            .to_string()
+            .contains("The contact does not have an email address."),
+        "Xero's words, read from its whole answer: {refused}"
+    );
     // Xero makes no payment links: said plainly, nothing made.
     let refused = w.sync.create_payment_link(deal).await.unwrap_err();
     assert!(

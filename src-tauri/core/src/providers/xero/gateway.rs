@@ -22,12 +22,12 @@ pub struct XeroPayments {
 }
 
 fn source(e: XeroError) -> PaymentsError {
-    match e.validation_messages() {
-        // Xero's own words (a contact name taken, an account code the organisation lacks): the
-        // user's to act on.
-        Some(messages) => PaymentsError::Invalid {
+    match e.refusal() {
+        // Xero's own words (a contact without an email, an account code the organisation
+        // lacks): the user's to act on.
+        Some(words) => PaymentsError::Invalid {
             field: "Xero request",
-            reason: messages.join(" "),
+            reason: words.to_string(),
         },
         None => PaymentsError::Source(SourceError::from(e)),
     }
@@ -153,9 +153,13 @@ impl PaymentGateway for XeroPayments {
             .map_err(source)?;
         let mut url = None;
         if charge.send {
-            x.email_invoice(&made.invoice_id, &format!("{idempotency_key}-email"))
-                .await
-                .map_err(source)?;
+            // Xero emails the contact; a client without an email gets the approved invoice
+            // through its online link instead.
+            if payer.email.is_some() {
+                x.email_invoice(&made.invoice_id, &format!("{idempotency_key}-email"))
+                    .await
+                    .map_err(source)?;
+            }
             url = x.online_invoice(&made.invoice_id).await.map_err(source)?;
         }
         Ok(invoice_of(&made, url))

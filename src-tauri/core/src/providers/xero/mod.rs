@@ -54,31 +54,39 @@ impl XeroError {
         }
     }
 
-    /// Xero's validation messages in a 400's answer
-    /// (`{"Type":"ValidationException","Elements":[{"ValidationErrors":[{"Message"}]}]}`).
-    pub fn validation_messages(&self) -> Option<Vec<String>> {
-        let XeroError::Call(CallError::Status {
-            status: 400,
-            excerpt,
-            ..
-        }) = self
-        else {
-            return None;
-        };
-        let v: serde_json::Value = serde_json::from_str(excerpt).ok()?;
-        let messages: Vec<String> = v["Elements"]
-            .as_array()?
-            .iter()
-            .flat_map(|e| {
-                e["ValidationErrors"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|m| m["Message"].as_str().map(str::to_string))
-            .collect();
-        (!messages.is_empty()).then_some(messages)
+    /// Xero's words for a refused request (400): its validation messages, as [`explain`] read
+    /// them.
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            XeroError::Call(CallError::Status {
+                status: 400,
+                excerpt,
+                ..
+            }) => Some(excerpt),
+            _ => None,
+        }
     }
+}
+
+/// Xero's own words in a failed answer: a `ValidationException`'s messages
+/// (`{"Elements":[{…,"ValidationErrors":[{"Message"}]}]}`, each element echoed whole, so often
+/// longer than an excerpt), else its `Message` or `Detail`.
+pub fn explain(_status: u16, body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let messages: Vec<&str> = v["Elements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["ValidationErrors"].as_array().into_iter().flatten())
+        .filter_map(|m| m["Message"].as_str())
+        .collect();
+    if !messages.is_empty() {
+        return Some(messages.join(" "));
+    }
+    v["Message"]
+        .as_str()
+        .or(v["Detail"].as_str())
+        .map(str::to_string)
 }
 
 impl crate::HasErrorCode for XeroError {
@@ -144,7 +152,7 @@ impl Xero {
         XeroSession {
             caller: Caller::new(
                 self.accounts.http().clone(),
-                CallPolicy::api(Provider::Xero),
+                CallPolicy::api(Provider::Xero).with_explain(explain),
             ),
             accounts: self.accounts.clone(),
             origin: self.origin.clone(),
