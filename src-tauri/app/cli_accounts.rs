@@ -17,6 +17,9 @@ pub enum ProviderArg {
     /// Stripe (invoices, payment links, payments): the key (rk_… or sk_…) from $CREMMY_STRIPE_KEY,
     /// the terminal, or stdin.
     Stripe,
+    /// Xero (invoices and payments in your books): signs in in the browser with your Xero app
+    /// ($CREMMY_XERO_CLIENT_ID or Integrations → Xero).
+    Xero,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -47,6 +50,7 @@ impl ProviderArg {
     pub fn oauth(self) -> Option<Provider> {
         match self {
             ProviderArg::Google => Some(Provider::Google),
+            ProviderArg::Xero => Some(Provider::Xero),
             ProviderArg::Twilio | ProviderArg::Stripe => None,
         }
     }
@@ -60,7 +64,11 @@ pub async fn connect(
     login_hint: Option<String>,
 ) -> ExitCode {
     let features: Vec<Feature> = if features.is_empty() {
-        vec![Feature::MailIngest]
+        // What the provider is connected for when nothing more is asked.
+        match provider {
+            Provider::Xero => vec![Feature::Payments],
+            _ => vec![Feature::MailIngest],
+        }
     } else {
         features.iter().map(|f| (*f).into()).collect()
     };

@@ -524,7 +524,9 @@ macro_rules! all_commands {
             payments_commands::client_payments,
             payments_commands::create_invoice,
             payments_commands::create_payment_link,
-            payments_commands::overdue_invoices
+            payments_commands::overdue_invoices,
+            payments_commands::accounting_organisations,
+            payments_commands::choose_accounting_organisation
         ]
     };
 }

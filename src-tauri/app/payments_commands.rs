@@ -4,7 +4,7 @@
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::crm::Id;
-use cremmy_protocol::payments::{ClientPayments, Invoice, InvoiceRequest, PaymentLink};
+use cremmy_protocol::payments::{ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink};
 use cremmy_protocol::ApiError;
 use tauri::State;
 
@@ -50,4 +50,31 @@ pub async fn create_payment_link(b: State<'_, Backend>, deal_id: Id) -> Reply<Pa
 #[tauri::command]
 pub async fn overdue_invoices(b: State<'_, Backend>) -> Reply<Vec<Invoice>> {
     b.opened()?.sync.overdue_invoices().await.map_err(api)
+}
+
+/// Integrations → Xero: the organisations the account reaches, and the one it works in.
+#[tauri::command]
+pub async fn accounting_organisations(
+    b: State<'_, Backend>,
+    account_id: Id,
+) -> Reply<Organisations> {
+    b.opened()?
+        .sync
+        .accounting_organisations(account_id)
+        .await
+        .map_err(api)
+}
+
+/// Integrations → Xero → Organisation: invoices go to the chosen organisation's books.
+#[tauri::command]
+pub async fn choose_accounting_organisation(
+    b: State<'_, Backend>,
+    account_id: Id,
+    organisation: String,
+) -> Reply<Organisations> {
+    b.opened()?
+        .sync
+        .choose_accounting_organisation(account_id, &organisation)
+        .await
+        .map_err(api)
 }

@@ -22,3 +22,4 @@ mod texting;
 mod webhooks;
 mod window;
 mod workspace;
+mod xero;

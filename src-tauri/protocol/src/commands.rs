@@ -30,6 +30,8 @@ pub const CLIENT_PAYMENTS: &str = "client_payments";
 pub const CREATE_INVOICE: &str = "create_invoice";
 pub const CREATE_PAYMENT_LINK: &str = "create_payment_link";
 pub const OVERDUE_INVOICES: &str = "overdue_invoices";
+pub const ACCOUNTING_ORGANISATIONS: &str = "accounting_organisations";
+pub const CHOOSE_ACCOUNTING_ORGANISATION: &str = "choose_accounting_organisation";
 pub const SAVE_TEXTING_SETTINGS: &str = "save_texting_settings";
 pub const TEXT_PREVIEW: &str = "text_preview";
 pub const SEND_TEXT: &str = "send_text";
@@ -209,6 +211,8 @@ pub const ALL: &[&str] = &[
     CREATE_INVOICE,
     CREATE_PAYMENT_LINK,
     OVERDUE_INVOICES,
+    ACCOUNTING_ORGANISATIONS,
+    CHOOSE_ACCOUNTING_ORGANISATION,
     SAVE_TEXTING_SETTINGS,
     TEXT_PREVIEW,
     SEND_TEXT,

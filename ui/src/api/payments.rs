@@ -4,7 +4,7 @@
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::commands as cmd;
 use cremmy_protocol::crm::Id;
-use cremmy_protocol::payments::{ClientPayments, Invoice, InvoiceRequest, PaymentLink};
+use cremmy_protocol::payments::{ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink};
 use serde::Serialize;
 
 use super::{call, NoArgs, Reply};
@@ -43,4 +43,32 @@ pub async fn create_payment_link(deal_id: Id) -> Reply<PaymentLink> {
 /// Open invoices past their due date, across clients.
 pub async fn overdue_invoices() -> Reply<Vec<Invoice>> {
     call(cmd::OVERDUE_INVOICES, &NoArgs {}).await
+}
+/// The organisations an accounting account (Xero) reaches, and the one it works in.
+pub async fn accounting_organisations(account_id: Id) -> Reply<Organisations> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        account_id: Id,
+    }
+    call(cmd::ACCOUNTING_ORGANISATIONS, &A { account_id }).await
+}
+pub async fn choose_accounting_organisation(
+    account_id: Id,
+    organisation: String,
+) -> Reply<Organisations> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        account_id: Id,
+        organisation: String,
+    }
+    call(
+        cmd::CHOOSE_ACCOUNTING_ORGANISATION,
+        &A {
+            account_id,
+            organisation,
+        },
+    )
+    .await
 }

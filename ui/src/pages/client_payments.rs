@@ -1,6 +1,7 @@
 //! The client page's Payments card: invoices (status, overdue, paid so far, the provider's page)
 //! and payment links made from the client's deals, what is still owed per currency, and "Create
-//! invoice" / "Payment link" for a deal (Integrations → Stripe must be connected).
+//! invoice" / "Payment link" for a deal at a connected payments account (Stripe or Xero; "Invoice
+//! with" chooses when several are connected).
 
 use cremmy_protocol::crm::{Deal, Id, Money};
 use cremmy_protocol::payments::{ClientPayments, Invoice, InvoiceRequest, InvoiceStatus};
@@ -49,6 +50,18 @@ pub fn PaymentsCard(client_id: Id, deals: Vec<Deal>) -> impl IntoView {
             .unwrap_or_default(),
     );
     let days = RwSignal::new("14".to_string());
+    // The connected payments accounts; with several, "Invoice with" picks one (else the first).
+    let payment_accounts = LocalResource::new(move || async move {
+        api::accounts().await.map(|list| {
+            list.into_iter()
+                .filter(|a| {
+                    a.status == cremmy_protocol::accounts::AccountStatus::Connected
+                        && a.features.contains(&cremmy_protocol::accounts::Feature::Payments)
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let with = RwSignal::new(String::new());
     let send = RwSignal::new(true);
     let busy = RwSignal::new(false);
     let chosen = move || deal.get_untracked().parse::<Id>().ok();
@@ -67,12 +80,13 @@ pub fn PaymentsCard(client_id: Id, deals: Vec<Deal>) -> impl IntoView {
             days_until_due,
             memo: String::new(),
             send: send.get_untracked(),
+            account_id: with.get_untracked().parse::<Id>().ok(),
         };
         run(ui, api::create_invoice(request), move |i| {
             busy.set(false);
             ui.ok(match i.number {
                 Some(n) => format!("Invoice {n} sent"),
-                None => "Invoice drafted at Stripe".to_string(),
+                None => "Invoice drafted".to_string(),
             });
             ui.changed();
         });
@@ -108,6 +122,16 @@ pub fn PaymentsCard(client_id: Id, deals: Vec<Deal>) -> impl IntoView {
                     <label class="field inline"><span>"due in days"</span>
                         <input id="bill-days" size="4" prop:value=move || days.get() on:input=move |e| days.set(event_target_value(&e)) />
                     </label>
+                    {move || payment_accounts.get().and_then(Result::ok).filter(|l| l.len() > 1).map(|list| view! {
+                        <label class="field inline"><span>"Invoice with"</span>
+                            <select id="bill-with" prop:value=move || with.get() on:change=move |e| with.set(event_target_value(&e))>
+                                <option value="">"First connected"</option>
+                                {list.into_iter().map(|a| view! {
+                                    <option value=a.id.to_string()>{format!("{} ({})", a.provider.display_name(), a.email)}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    })}
                     <label class="check"><input type="checkbox" id="bill-send" prop:checked=move || send.get() on:change=move |e| send.set(event_target_checked(&e)) />"send it now (else a draft)"</label>
                     <button class="button primary small" id="create-invoice" disabled=move || busy.get() on:click=invoice>"Create invoice"</button>
                     <button class="button small secondary" id="create-payment-link" disabled=move || busy.get() on:click=link>"Payment link"</button>

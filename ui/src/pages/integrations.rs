@@ -121,6 +121,9 @@ fn IntegrationCard(
         Provider::Stripe => {
             view! { <super::stripe_card::StripeSettings accounts=accounts /> }.into_any()
         }
+        Provider::Xero => {
+            view! { <super::xero_card::XeroSettings accounts=accounts /> }.into_any()
+        }
         _ => {
             let state = match &status.state {
                 IntegrationState::NotConfigured => "Not configured".to_string(),
@@ -267,7 +270,8 @@ fn GoogleSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> impl Int
                     }.into_any()
                 }
             })}
-            <OAuthClientForm />
+            <OAuthClientForm provider=Provider::Google placeholder="…apps.googleusercontent.com"
+                help="Cremmy signs in with your own Google OAuth client: in the Google Cloud console create an OAuth client of type “Desktop app” and paste its ID and secret here." />
             <super::lead_sheet_form::LeadSheetForm />
             <div class="card-actions">
                 <button class="button primary connect" disabled=move || busy.get()
@@ -288,27 +292,37 @@ fn GoogleSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> impl Int
     }
 }
 
-/// The user's own Google OAuth client ("Desktop app"): shown until one is set, then folded into
-/// one line. The secret goes to the keychain and is never shown again.
+/// The user's own OAuth client for `provider` (Google: a "Desktop app"; Xero: a "Mobile or
+/// desktop app", which has no secret): shown until one is set, then folded into one line. A
+/// secret goes to the keychain and is never shown again. `help` says where to make the client.
 #[component]
-fn OAuthClientForm() -> impl IntoView {
+pub fn OAuthClientForm(
+    provider: Provider,
+    help: &'static str,
+    placeholder: &'static str,
+) -> impl IntoView {
     let ui = use_ui();
     let setup = LocalResource::new(move || {
         ui.revision.track();
-        api::oauth_client(Provider::Google)
+        api::oauth_client(provider)
     });
     let editing = RwSignal::new(false);
     let (client_id, client_secret) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let name = provider.display_name();
     let save = move |_| {
         let input = OAuthClientInput {
-            provider: Provider::Google,
+            provider,
             client_id: client_id.get_untracked(),
             client_secret: client_secret.get_untracked(),
         };
-        crate::ui_state::run(ui, api::save_oauth_client(input), move |_| {
+        crate::ui_state::run(ui, api::save_oauth_client(input), move |setup| {
             client_secret.set(String::new());
             editing.set(false);
-            ui.ok("Saved the Google OAuth client. The secret is in your system keychain.");
+            ui.ok(if setup.secret_required {
+                format!("Saved the {name} OAuth client. The secret is in your system keychain.")
+            } else {
+                format!("Saved the {name} OAuth client.")
+            });
             ui.changed();
         });
     };
@@ -316,7 +330,7 @@ fn OAuthClientForm() -> impl IntoView {
         {move || setup.get().and_then(Result::ok).map(|s| {
             let configured = s.client_id.is_some();
             if configured && !editing.get() {
-                let source = if s.from_environment { "from CREMMY_GOOGLE_CLIENT_ID" } else { "saved in Cremmy" };
+                let source = if s.from_environment { format!("from CREMMY_{}_CLIENT_ID", provider.key().to_uppercase()) } else { "saved in Cremmy".to_string() };
                 return view! {
                     <p class="muted small oauth-client">
                         {format!("OAuth client {} ({source})", s.client_id.unwrap_or_default())}
@@ -325,10 +339,10 @@ fn OAuthClientForm() -> impl IntoView {
                 }.into_any();
             }
             view! {
-                <div class="oauth-client-form">
-                    <p class="small">"Cremmy signs in with your own Google OAuth client: in the Google Cloud console create an OAuth client of type " <strong>"Desktop app"</strong> " and paste its ID and secret here."</p>
-                    <Field label="Client ID" value=client_id id="oauth-client-id" placeholder="…apps.googleusercontent.com" />
-                    <Field label="Client secret" value=client_secret id="oauth-client-secret" kind="password" />
+                <div class="oauth-client-form" data-provider=provider.key()>
+                    <p class="small">{help}</p>
+                    <Field label="Client ID" value=client_id id="oauth-client-id" placeholder=placeholder />
+                    {s.secret_required.then(|| view! { <Field label="Client secret" value=client_secret id="oauth-client-secret" kind="password" /> })}
                     <button class="button secondary small" id="save-oauth-client" on:click=save>"Save client"</button>
                 </div>
             }.into_any()
