@@ -4,7 +4,9 @@
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::crm::Id;
-use cremmy_protocol::payments::{ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink};
+use cremmy_protocol::payments::{
+    ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink,
+};
 use cremmy_protocol::ApiError;
 use tauri::State;
 

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -234,7 +235,7 @@ pub async fn restore(
     now: Timestamp,
 ) -> Result<Restored, BackupError> {
     if !crate::backup_encryption::is_sealed(file) {
-        return restore_plain(data_dir, file, now).await;
+        return restore_plain(data_dir, file, now, BRIEFLY).await;
     }
     let passphrase = passphrase.ok_or_else(|| BackupError::NeedsPassphrase {
         path: file.to_path_buf(),
@@ -247,13 +248,36 @@ pub async fn restore(
             path: file.to_path_buf(),
             source: std::io::Error::other(e),
         })??;
-    restore_plain(data_dir, &opened.0, now).await
+    restore_plain(data_dir, &opened.0, now, BRIEFLY).await
+}
+
+/// How long a restore asks again whether the database is free: a restore asked by hand says
+/// "in use" after three seconds.
+const BRIEFLY: Duration = Duration::from_secs(3);
+/// A restore queued for the next start (Settings → Restore, then "Restart now") runs while the
+/// previous process may still be closing the database: it waits up to this long for it.
+pub const AFTER_A_QUIT: Duration = Duration::from_secs(30);
+
+/// Restores a plain (unsealed) backup at start-up, waiting up to [`AFTER_A_QUIT`] for the
+/// process that ran before to release the database.
+pub async fn restore_at_start(
+    data_dir: &Path,
+    file: &Path,
+    now: Timestamp,
+) -> Result<Restored, BackupError> {
+    if crate::backup_encryption::is_sealed(file) {
+        return Err(BackupError::NeedsPassphrase {
+            path: file.to_path_buf(),
+        });
+    }
+    restore_plain(data_dir, file, now, AFTER_A_QUIT).await
 }
 
 async fn restore_plain(
     data_dir: &Path,
     file: &Path,
     now: Timestamp,
+    patience: Duration,
 ) -> Result<Restored, BackupError> {
     let schema_version = check(file).await?;
     let current = paths::database_path(data_dir);
@@ -270,10 +294,12 @@ async fn restore_plain(
         let mut conn = options.connect().await.map_err(|_| BackupError::InUse)?;
         // Leaving WAL mode needs the only connection; it also checkpoints the WAL into the file.
         // A connection closed a moment ago (a core this process just closed: SQLite connections
-        // close on their own threads, later under load) may still be finishing, so the answer is
-        // asked again for up to three seconds before it counts.
+        // close on their own threads, later under load; the process before this one, still
+        // quitting) may still be finishing, so the answer is asked again for `patience` before
+        // it counts.
         let mut left_wal = false;
-        for _ in 0..15 {
+        let tries = (patience.as_millis() / 200).max(1);
+        for _ in 0..tries {
             let mode: Option<String> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
                 .fetch_one(&mut conn)
                 .await

@@ -138,7 +138,7 @@ pub async fn restore_pending(
         };
         return Some((name, Err(error)));
     };
-    let outcome = backup::restore(data_dir, &file, None, now).await;
+    let outcome = backup::restore_at_start(data_dir, &file, now).await;
     if file.file_name().is_some_and(|n| n == OPENED) {
         let _ = std::fs::remove_file(&file);
     }

@@ -4,7 +4,9 @@
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::commands as cmd;
 use cremmy_protocol::crm::Id;
-use cremmy_protocol::payments::{ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink};
+use cremmy_protocol::payments::{
+    ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink,
+};
 use serde::Serialize;
 
 use super::{call, NoArgs, Reply};

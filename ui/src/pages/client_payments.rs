@@ -56,7 +56,8 @@ pub fn PaymentsCard(client_id: Id, deals: Vec<Deal>) -> impl IntoView {
             list.into_iter()
                 .filter(|a| {
                     a.status == cremmy_protocol::accounts::AccountStatus::Connected
-                        && a.features.contains(&cremmy_protocol::accounts::Feature::Payments)
+                        && a.features
+                            .contains(&cremmy_protocol::accounts::Feature::Payments)
                 })
                 .collect::<Vec<_>>()
         })

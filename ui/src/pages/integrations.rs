@@ -121,9 +121,7 @@ fn IntegrationCard(
         Provider::Stripe => {
             view! { <super::stripe_card::StripeSettings accounts=accounts /> }.into_any()
         }
-        Provider::Xero => {
-            view! { <super::xero_card::XeroSettings accounts=accounts /> }.into_any()
-        }
+        Provider::Xero => view! { <super::xero_card::XeroSettings accounts=accounts /> }.into_any(),
         _ => {
             let state = match &status.state {
                 IntegrationState::NotConfigured => "Not configured".to_string(),

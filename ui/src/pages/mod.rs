@@ -25,5 +25,5 @@ pub mod tasks;
 pub mod text_composer;
 pub mod today;
 pub mod twilio_card;
-pub mod xero_card;
 pub mod webhooks;
+pub mod xero_card;

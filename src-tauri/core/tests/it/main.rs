@@ -9,6 +9,7 @@ mod automation_email;
 mod automation_rules;
 mod automation_time;
 mod backup;
+mod backup_restart;
 mod calendar_sync;
 mod client_selection;
 mod crm_clients;
