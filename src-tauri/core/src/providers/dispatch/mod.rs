@@ -11,8 +11,10 @@ use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::payments::Organisation;
 use cremmy_protocol::Provider;
 
-use super::registry::{registration, Capability, Product};
-use super::{google, stripe, twilio, xero};
+mod payments;
+
+pub use payments::Payments;
+
 use crate::accounts::Accounts;
 use crate::accounts::AccountsError;
 use crate::clock::Timestamp;
@@ -28,6 +30,8 @@ use crate::features::pipeline_export::{CellBlock, Grid, SheetCell, SpreadsheetSi
 use crate::features::task_calendar::{CalendarWriter, TimedEvent};
 use crate::features::texts::{OutgoingText, SendOutcome, TextGateway, TextState};
 use crate::file_links::FileLinks;
+use crate::providers::registry::{registration, Capability, Product};
+use crate::providers::{google, stripe, twilio, xero};
 
 /// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
 #[derive(Clone)]
@@ -542,84 +546,6 @@ impl CallLog for Texting {
     async fn calls_since(&self, since: Timestamp) -> Result<Vec<CallRecord>, SourceError> {
         match self {
             Texting::Twilio(t) => t.calls_since(since).await,
-        }
-    }
-}
-
-/// A payment provider, by account.
-pub enum Payments {
-    Stripe(stripe::gateway::StripePayments),
-    Xero(xero::gateway::XeroPayments),
-}
-
-impl crate::features::payments::PaymentGateway for Payments {
-    fn product_name(&self) -> &'static str {
-        match self {
-            Payments::Stripe(p) => p.product_name(),
-            Payments::Xero(p) => p.product_name(),
-        }
-    }
-
-    async fn create_invoice(
-        &self,
-        charge: &crate::features::payments::Charge,
-        idempotency_key: &str,
-    ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteInvoice> {
-        match self {
-            Payments::Stripe(p) => p.create_invoice(charge, idempotency_key).await,
-            Payments::Xero(p) => p.create_invoice(charge, idempotency_key).await,
-        }
-    }
-
-    async fn create_link(
-        &self,
-        charge: &crate::features::payments::Charge,
-        idempotency_key: &str,
-    ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteLink> {
-        match self {
-            Payments::Stripe(p) => p.create_link(charge, idempotency_key).await,
-            Payments::Xero(p) => p.create_link(charge, idempotency_key).await,
-        }
-    }
-
-    async fn changes_since(
-        &self,
-        since: Timestamp,
-        now: Timestamp,
-    ) -> crate::features::payments::PaymentsResult<
-        Option<Vec<(crate::features::payments::PaymentChange, Timestamp)>>,
-    > {
-        match self {
-            Payments::Stripe(p) => p.changes_since(since, now).await,
-            Payments::Xero(p) => p.changes_since(since, now).await,
-        }
-    }
-
-    async fn invoice(
-        &self,
-        remote_id: &str,
-    ) -> crate::features::payments::PaymentsResult<crate::features::payments::RemoteInvoice> {
-        match self {
-            Payments::Stripe(p) => p.invoice(remote_id).await,
-            Payments::Xero(p) => p.invoice(remote_id).await,
-        }
-    }
-
-    async fn invoice_payments(
-        &self,
-        remote_id: &str,
-    ) -> crate::features::payments::PaymentsResult<Vec<crate::features::payments::PaymentChange>>
-    {
-        match self {
-            Payments::Stripe(p) => p.invoice_payments(remote_id).await,
-            Payments::Xero(p) => p.invoice_payments(remote_id).await,
-        }
-    }
-
-    fn calls(&self) -> u32 {
-        match self {
-            Payments::Stripe(p) => p.stripe.calls(),
-            Payments::Xero(p) => p.calls(),
         }
     }
 }
