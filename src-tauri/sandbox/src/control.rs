@@ -77,6 +77,8 @@ pub async fn record_and_inject(
                 crate::stripe::fault_error(status, retry_after_secs)
             } else if crate::xero::is_xero_path(&path) {
                 crate::xero::fault_error(status, retry_after_secs)
+            } else if crate::quickbooks::is_quickbooks_path(&path) {
+                crate::quickbooks::fault_error(status, retry_after_secs)
             } else {
                 api_error(status, &reason, default_message(status), retry_after_secs)
             };

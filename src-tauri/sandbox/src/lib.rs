@@ -7,6 +7,7 @@ pub mod control;
 pub mod faults;
 pub mod google;
 pub mod log;
+pub mod quickbooks;
 pub mod seed;
 pub mod state;
 pub mod stripe;
@@ -194,6 +195,7 @@ pub fn router(shared: Shared) -> Router {
         .merge(twilio::routes())
         .merge(stripe::routes())
         .merge(xero::routes())
+        .merge(quickbooks::routes())
         .merge(webhooks::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(

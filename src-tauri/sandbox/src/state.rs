@@ -30,6 +30,7 @@ pub struct World {
     pub twilio: crate::twilio::TwilioState,
     pub stripe: crate::stripe::StripeState,
     pub xero: crate::xero::XeroState,
+    pub quickbooks: crate::quickbooks::QuickBooksState,
     pub webhooks: crate::webhooks::WebhookState,
     pub faults: Faults,
     pub log: RequestLog,

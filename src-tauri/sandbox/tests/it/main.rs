@@ -10,6 +10,7 @@ mod faults;
 mod gmail;
 mod gmail_batch;
 mod oauth;
+mod quickbooks;
 mod sheets;
 mod stripe;
 mod support;
