@@ -20,6 +20,9 @@ pub enum ProviderArg {
     /// Xero (invoices and payments in your books): signs in in the browser with your Xero app
     /// ($CREMMY_XERO_CLIENT_ID or Integrations → Xero).
     Xero,
+    /// QuickBooks Online (invoices and payments in your company): signs in in the browser with
+    /// your Intuit app ($CREMMY_QUICKBOOKS_CLIENT_ID and _SECRET, or Integrations → QuickBooks).
+    Quickbooks,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -51,6 +54,7 @@ impl ProviderArg {
         match self {
             ProviderArg::Google => Some(Provider::Google),
             ProviderArg::Xero => Some(Provider::Xero),
+            ProviderArg::Quickbooks => Some(Provider::QuickBooks),
             ProviderArg::Twilio | ProviderArg::Stripe => None,
         }
     }
@@ -66,7 +70,7 @@ pub async fn connect(
     let features: Vec<Feature> = if features.is_empty() {
         // What the provider is connected for when nothing more is asked.
         match provider {
-            Provider::Xero => vec![Feature::Payments],
+            Provider::Xero | Provider::QuickBooks => vec![Feature::Payments],
             _ => vec![Feature::MailIngest],
         }
     } else {

@@ -132,6 +132,13 @@ pub struct OAuthClientSetup {
     /// apps) has none.
     #[serde(default = "secret_by_default")]
     pub secret_required: bool,
+    /// The https page the provider redirects to, which forwards to Cremmy's loopback address
+    /// (Intuit's production keys take no `http://localhost` redirect).
+    #[serde(default)]
+    pub redirect_page: Option<String>,
+    /// The provider may need such a page (QuickBooks).
+    #[serde(default)]
+    pub redirect_page_allowed: bool,
 }
 
 fn secret_by_default() -> bool {
@@ -143,6 +150,9 @@ pub struct OAuthClientInput {
     pub provider: Provider,
     pub client_id: String,
     pub client_secret: String,
+    /// An https forwarding page to redirect to instead of the loopback address (empty: none).
+    #[serde(default)]
+    pub redirect_page: Option<String>,
 }
 
 /// The secret never reaches a log or a panic message.
@@ -152,6 +162,7 @@ impl std::fmt::Debug for OAuthClientInput {
             .field("provider", &self.provider)
             .field("client_id", &self.client_id)
             .field("client_secret", &"<hidden>")
+            .field("redirect_page", &self.redirect_page)
             .finish()
     }
 }

@@ -114,11 +114,14 @@ pub enum Provider {
     Salesforce,
     Stripe,
     Xero,
+    /// QuickBooks Online (Intuit).
+    #[serde(rename = "quickbooks")]
+    QuickBooks,
     Webhooks,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 9] = [
+    pub const ALL: [Provider; 10] = [
         Provider::Google,
         Provider::Microsoft,
         Provider::Twilio,
@@ -127,6 +130,7 @@ impl Provider {
         Provider::Salesforce,
         Provider::Stripe,
         Provider::Xero,
+        Provider::QuickBooks,
         Provider::Webhooks,
     ];
 
@@ -142,6 +146,7 @@ impl Provider {
             Provider::Salesforce => "salesforce",
             Provider::Stripe => "stripe",
             Provider::Xero => "xero",
+            Provider::QuickBooks => "quickbooks",
             Provider::Webhooks => "webhooks",
         }
     }
@@ -156,6 +161,7 @@ impl Provider {
             Provider::Salesforce => "Salesforce",
             Provider::Stripe => "Stripe",
             Provider::Xero => "Xero",
+            Provider::QuickBooks => "QuickBooks Online",
             Provider::Webhooks => "Webhooks",
         }
     }

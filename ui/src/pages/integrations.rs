@@ -121,7 +121,10 @@ fn IntegrationCard(
         Provider::Stripe => {
             view! { <super::stripe_card::StripeSettings accounts=accounts /> }.into_any()
         }
-        Provider::Xero => view! { <super::xero_card::XeroSettings accounts=accounts /> }.into_any(),
+        Provider::Xero | Provider::QuickBooks => view! {
+            <super::accounting_card::AccountingSettings provider=status.provider accounts=accounts />
+        }
+        .into_any(),
         _ => {
             let state = match &status.state {
                 IntegrationState::NotConfigured => "Not configured".to_string(),
@@ -306,12 +309,14 @@ pub fn OAuthClientForm(
     });
     let editing = RwSignal::new(false);
     let (client_id, client_secret) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let redirect_page = RwSignal::new(String::new());
     let name = provider.display_name();
     let save = move |_| {
         let input = OAuthClientInput {
             provider,
             client_id: client_id.get_untracked(),
             client_secret: client_secret.get_untracked(),
+            redirect_page: Some(redirect_page.get_untracked()).filter(|p| !p.trim().is_empty()),
         };
         crate::ui_state::run(ui, api::save_oauth_client(input), move |setup| {
             client_secret.set(String::new());
@@ -332,6 +337,7 @@ pub fn OAuthClientForm(
                 return view! {
                     <p class="muted small oauth-client">
                         {format!("OAuth client {} ({source})", s.client_id.unwrap_or_default())}
+                        {s.redirect_page.map(|p| format!(", redirected through {p}"))}
                         {(!s.from_environment).then(|| view! { " " <button class="link small" on:click=move |_| editing.set(true)>"Change"</button> })}
                     </p>
                 }.into_any();
@@ -341,6 +347,9 @@ pub fn OAuthClientForm(
                     <p class="small">{help}</p>
                     <Field label="Client ID" value=client_id id="oauth-client-id" placeholder=placeholder />
                     {s.secret_required.then(|| view! { <Field label="Client secret" value=client_secret id="oauth-client-secret" kind="password" /> })}
+                    {s.redirect_page_allowed.then(|| view! {
+                        <Field label="Forwarding page (production keys; leave empty for development keys)" value=redirect_page id="oauth-redirect-page" placeholder="https://you.example/cremmy-callback" />
+                    })}
                     <button class="button secondary small" id="save-oauth-client" on:click=save>"Save client"</button>
                 </div>
             }.into_any()

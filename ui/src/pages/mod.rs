@@ -1,3 +1,4 @@
+pub mod accounting_card;
 pub mod automation;
 pub mod board;
 pub mod bulk_text;
@@ -26,4 +27,3 @@ pub mod text_composer;
 pub mod today;
 pub mod twilio_card;
 pub mod webhooks;
-pub mod xero_card;

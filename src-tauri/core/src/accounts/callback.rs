@@ -93,3 +93,17 @@ pub fn parse(raw: &str) -> Result<Callback, CallbackRejection> {
         answer,
     })
 }
+
+/// What the redirect's `name` parameter says the grant reaches (QuickBooks' `realmId`): kept
+/// only if it looks like an id (letters, digits, `-`, at most 64).
+pub fn company(raw: &str, name: &str) -> Option<String> {
+    let url = Url::parse(raw.trim()).ok()?;
+    let value = url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())?;
+    let plausible = !value.is_empty()
+        && value.len() <= 64
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    plausible.then_some(value)
+}

@@ -23,7 +23,12 @@ use super::store::Granted;
 use super::{Accounts, AccountsError, AccountsResult};
 use crate::clock::Timestamp;
 use crate::http::call::{CallPolicy, Caller};
-use crate::providers::registry::registration;
+use crate::providers::registry::{registration, Revocation};
+
+/// The settings key of the company an account's grant reaches.
+fn company_key(account_id: i64) -> String {
+    format!("oauth.company.{account_id}")
+}
 
 /// How long a started sign-in stays valid.
 pub const PENDING_LIFETIME_MS: i64 = 10 * 60 * 1000;
@@ -38,7 +43,14 @@ pub(super) type ConfiguredClient =
 struct Attempt {
     provider: Provider,
     verifier: String,
+    /// The redirect URI the provider was given (and the token exchange names).
     redirect_uri: String,
+    /// Where the redirect arrives: `redirect_uri` itself, or the loopback address an https
+    /// forwarding page sends it on to.
+    arrives_at: String,
+    /// The scopes asked for: granted as asked when the answer names none (RFC 6749 §5.1;
+    /// Intuit's token answers carry no `scope`).
+    scopes: Vec<String>,
     started_at: Timestamp,
 }
 
@@ -120,18 +132,27 @@ impl Accounts {
         request: &ConnectRequest,
         redirect_uri: &str,
     ) -> AccountsResult<LoginStart> {
+        self.begin_login_at(request, redirect_uri, redirect_uri)
+            .await
+    }
+
+    /// [`Self::begin_login`] with a redirect URI (an https forwarding page) that sends the
+    /// browser on to `arrives_at`.
+    async fn begin_login_at(
+        &self,
+        request: &ConnectRequest,
+        redirect_uri: &str,
+        arrives_at: &str,
+    ) -> AccountsResult<LoginStart> {
         let (_, client) = self.oauth(request.provider).await?;
         let redirect = RedirectUrl::new(redirect_uri.to_string())
             .map_err(|_| AccountsError::Callback(CallbackRejection::Malformed))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let client = client.set_redirect_uri(redirect);
+        let scopes = scopes_for(request.provider, &request.features);
         let mut auth = client
             .authorize_url(CsrfToken::new_random)
-            .add_scopes(
-                scopes_for(request.provider, &request.features)
-                    .into_iter()
-                    .map(Scope::new),
-            )
+            .add_scopes(scopes.iter().cloned().map(Scope::new))
             .set_pkce_challenge(challenge);
         for (name, value) in registration(request.provider).map_or(&[][..], |r| r.authorize_params)
         {
@@ -146,6 +167,8 @@ impl Accounts {
             provider: request.provider,
             verifier: verifier.secret().clone(),
             redirect_uri: redirect_uri.to_string(),
+            arrives_at: arrives_at.to_string(),
+            scopes,
             started_at: now,
         };
         self.lock_pending()
@@ -168,10 +191,11 @@ impl Accounts {
         let attempt = self
             .lock_pending()
             .take(&callback.state, self.clock.now())?;
-        if attempt.redirect_uri != callback.redirect_uri {
+        if attempt.arrives_at != callback.redirect_uri {
             return Err(CallbackRejection::RedirectMismatch.into());
         }
         let provider = attempt.provider;
+        let asked = attempt.scopes.clone();
         let code = match callback.answer {
             Answer::Code(code) => code,
             Answer::Denied => return Err(AccountsError::Cancelled(provider)),
@@ -212,7 +236,7 @@ impl Accounts {
             let scopes: Vec<String> = token
                 .scopes()
                 .map(|s| s.iter().map(|x| x.to_string()).collect())
-                .unwrap_or_default();
+                .unwrap_or(asked);
             let now = self.clock.now();
             let lifetime = token.expires_in().map(|d| d.as_millis() as i64);
             let stored = async {
@@ -246,10 +270,44 @@ impl Accounts {
             stored
         }
         .await;
+        let kept = match (kept, endpoints.company_param) {
+            (Ok(account), Some(param)) => {
+                self.keep_company(&account, callback::company(callback_url, param))
+                    .await
+            }
+            (other, _) => other,
+        };
         if kept.is_err() {
             self.revoke_quietly(&endpoints, &refresh).await;
         }
         kept
+    }
+
+    /// Keeps what the grant reaches with the account; a redirect without it is refused (the
+    /// account could make no call).
+    async fn keep_company(
+        &self,
+        account: &Account,
+        company: Option<String>,
+    ) -> AccountsResult<Account> {
+        let Some(company) = company else {
+            return Err(AccountsError::SignInRefused {
+                provider: account.provider,
+                error: "no_company".into(),
+                description: Some(
+                    "the sign-in named no company; connect again and pick one".into(),
+                ),
+            });
+        };
+        self.db
+            .put_setting(&company_key(account.id), Some(&company), self.clock.now())
+            .await?;
+        Ok(account.clone())
+    }
+
+    /// The company (QuickBooks realm) the account's grant reaches.
+    pub async fn company(&self, account_id: i64) -> AccountsResult<Option<String>> {
+        Ok(self.db.setting(&company_key(account_id)).await?)
     }
 
     /// Revokes a token at the provider, best effort (offline is fine: the grant was never used).
@@ -258,8 +316,20 @@ impl Accounts {
             self.http.clone(),
             CallPolicy::interactive(endpoints.provider).with_max_body(64 << 10),
         );
-        let revoke = caller.send("revoke", |http| {
-            http.post(&endpoints.revoke).form(&[("token", token)])
+        let app = match endpoints.revocation {
+            Revocation::Form => None,
+            Revocation::JsonWithBasicClient => match self.oauth_app(endpoints.provider).await {
+                Ok(app) => Some(app),
+                Err(_) => return,
+            },
+        };
+        let revoke = caller.send("revoke", |http| match &app {
+            None => http.post(&endpoints.revoke).form(&[("token", token)]),
+            Some(app) => http
+                .post(&endpoints.revoke)
+                .basic_auth(&app.client_id, Some(&app.client_secret))
+                .header("accept", "application/json")
+                .json(&serde_json::json!({ "token": token })),
         });
         let _ = revoke.await;
     }
@@ -298,7 +368,13 @@ impl Accounts {
         let listener = LoopbackListener::bind(port)
             .await
             .map_err(AccountsError::Loopback)?;
-        let start = self.begin_login(request, &listener.redirect_uri()).await?;
+        let arrives_at = listener.redirect_uri();
+        let page = match OAuthEndpoints::of(request.provider, &self.endpoints) {
+            Some(e) if e.https_redirect_page => self.redirect_page(request.provider).await?,
+            _ => None,
+        };
+        let sent = page.as_deref().unwrap_or(&arrives_at);
+        let start = self.begin_login_at(request, sent, &arrives_at).await?;
         if let Err(e) = open(&start.authorize_url) {
             self.abandon_login(&start.state);
             return Err(AccountsError::Browser(e));

@@ -43,6 +43,34 @@ fn check(input: &OAuthClientInput, secret_required: bool) -> Result<(), Accounts
     Ok(())
 }
 
+fn redirect_page_key(provider: Provider) -> String {
+    format!("oauth.{}.redirect_page", provider.key())
+}
+
+/// A forwarding page as Intuit takes redirect URIs: https, a host name (no IP address, no
+/// localhost), no user, no fragment, at most 300 characters.
+fn check_redirect_page(provider: Provider, page: &str) -> Result<String, AccountsError> {
+    let invalid = |problem: &str| AccountsError::InvalidOAuthClient {
+        provider,
+        problem: problem.to_string(),
+    };
+    let url =
+        url::Url::parse(page).map_err(|_| invalid("the forwarding page is not a web address"))?;
+    let named_host =
+        matches!(url.host(), Some(url::Host::Domain(d)) if d != "localhost" && d.contains('.'));
+    if url.scheme() != "https" || !named_host {
+        return Err(invalid(
+            "the forwarding page must be an https address with a host name (not an IP address or localhost)",
+        ));
+    }
+    if page.len() > 300 || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid(
+            "the forwarding page must be a plain https address without # or a user",
+        ));
+    }
+    Ok(url.to_string())
+}
+
 impl Accounts {
     /// The client sign-ins use: the environment's, else the saved one.
     /// The client sign-ins use, with its secret when the provider requires one (a missing
@@ -89,13 +117,21 @@ impl Accounts {
             .await
             .ok()
             .map(|(a, _)| a.client_id);
+        let endpoints = OAuthEndpoints::of(provider, &self.endpoints);
         Ok(OAuthClientSetup {
             provider,
             client_id,
             from_environment,
-            secret_required: OAuthEndpoints::of(provider, &self.endpoints)
-                .is_some_and(|e| e.client_secret_required),
+            secret_required: endpoints.as_ref().is_some_and(|e| e.client_secret_required),
+            redirect_page: self.redirect_page(provider).await?,
+            redirect_page_allowed: endpoints.is_some_and(|e| e.https_redirect_page),
         })
+    }
+
+    /// The https page the provider redirects to instead of the loopback address, if the user
+    /// named one.
+    pub(super) async fn redirect_page(&self, provider: Provider) -> AccountsResult<Option<String>> {
+        Ok(self.db.setting(&redirect_page_key(provider)).await?)
     }
 
     /// Saves the client from Settings: the id in the database, the secret in the keychain.
@@ -107,6 +143,18 @@ impl Accounts {
             return Err(AccountsError::Unsupported(input.provider));
         };
         check(input, endpoints.client_secret_required)?;
+        let page = match input.redirect_page.as_deref().map(str::trim) {
+            Some(page) if !page.is_empty() => {
+                if !endpoints.https_redirect_page {
+                    return Err(AccountsError::InvalidOAuthClient {
+                        provider: input.provider,
+                        problem: "this provider redirects to Cremmy directly; it needs no forwarding page".into(),
+                    });
+                }
+                Some(check_redirect_page(input.provider, page)?)
+            }
+            _ => None,
+        };
         if endpoints.client_secret_required {
             self.keychain
                 .set_client_secret(input.provider, input.client_secret.trim())
@@ -117,6 +165,13 @@ impl Accounts {
             .bind(input.client_id.trim())
             .bind(self.clock.now())
             .execute(self.db.writer())
+            .await?;
+        self.db
+            .put_setting(
+                &redirect_page_key(input.provider),
+                page.as_deref(),
+                self.clock.now(),
+            )
             .await?;
         self.oauth_client_setup(input.provider).await
     }

@@ -7,7 +7,7 @@ use cremmy_protocol::Provider;
 use crate::endpoints::Endpoints;
 
 pub use crate::providers::registry::RedirectStrategy;
-use crate::providers::registry::{registration, Endpoint};
+use crate::providers::registry::{registration, Endpoint, Revocation};
 
 pub const DEEP_LINK_REDIRECT: &str = "cremmy://oauth/callback";
 
@@ -22,6 +22,11 @@ pub struct OAuthEndpoints {
     pub redirect: RedirectStrategy,
     /// The token endpoint requires the client's secret.
     pub client_secret_required: bool,
+    pub revocation: Revocation,
+    /// The redirect's parameter naming what the grant reaches (QuickBooks' `realmId`).
+    pub company_param: Option<&'static str>,
+    /// An https forwarding page may stand in for the loopback redirect.
+    pub https_redirect_page: bool,
 }
 
 impl OAuthEndpoints {
@@ -52,6 +57,9 @@ impl OAuthEndpoints {
             userinfo: at(urls.userinfo),
             redirect,
             client_secret_required,
+            revocation: urls.revocation,
+            company_param: urls.company_param,
+            https_redirect_page: urls.https_redirect_page,
         })
     }
 }

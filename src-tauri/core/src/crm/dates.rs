@@ -79,3 +79,16 @@ pub fn civil_from_days(days: i64) -> (i32, u32, u32) {
     let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
     (year, month, day)
 }
+
+/// `2026-12-01T09:30:00`: a Unix ms time in UTC, to the second, without a zone.
+pub fn utc_seconds(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

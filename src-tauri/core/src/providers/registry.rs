@@ -52,6 +52,24 @@ pub struct OAuthUrls {
     pub revoke: Endpoint,
     /// Who signed in (OpenID userinfo).
     pub userinfo: Endpoint,
+    /// How a token is revoked.
+    pub revocation: Revocation,
+    /// A parameter of the redirect that names what the grant reaches, kept with the account
+    /// (QuickBooks' `realmId`, the company).
+    pub company_param: Option<&'static str>,
+    /// The provider's production apps take only https redirect URIs that are not IP addresses
+    /// (Intuit): the user may name an https page that forwards the redirect to the loopback
+    /// address.
+    pub https_redirect_page: bool,
+}
+
+/// How the revocation endpoint takes a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// RFC 7009: `token=` in a form body (Google, Xero).
+    Form,
+    /// `{"token": …}` as JSON, the client in a Basic header (Intuit).
+    JsonWithBasicClient,
 }
 
 /// A documented limit, with the page that documents it. Cremmy paces to it: every limit with the
@@ -137,11 +155,12 @@ impl Registration {
 }
 
 /// Every provider Cremmy connects to.
-pub const REGISTRY: [&Registration; 4] = [
+pub const REGISTRY: [&Registration; 5] = [
     &super::google::registration::REGISTRATION,
     &super::twilio::registration::REGISTRATION,
     &super::stripe::registration::REGISTRATION,
     &super::xero::registration::REGISTRATION,
+    &super::quickbooks::registration::REGISTRATION,
 ];
 
 /// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).

@@ -438,6 +438,7 @@ async fn an_oauth_client_saved_in_settings_is_used_and_its_secret_stays_in_the_k
         provider: cremmy_protocol::Provider::Google,
         client_id: id.to_string(),
         client_secret: secret.to_string(),
+        redirect_page: None,
     };
     for (id, secret) in [
         ("", "s"),

@@ -14,6 +14,7 @@ fn the_oauth_client_secret_never_shows_in_debug_output() {
         provider: cremmy_protocol::Provider::Google,
         client_id: "id.apps.googleusercontent.com".into(),
         client_secret: "GOCSPX-very-secret".into(),
+        redirect_page: None,
     };
     let shown = format!("{input:?}");
     assert!(!shown.contains("very-secret"), "{shown}");

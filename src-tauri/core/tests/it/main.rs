@@ -41,6 +41,7 @@ mod outbox;
 mod outbox_planning;
 mod payments;
 mod payments_plan;
+mod payments_quickbooks;
 mod payments_xero;
 mod provider_calls;
 mod reports;

@@ -100,6 +100,15 @@ fn entity_name(entity: &str) -> &'static str {
 /// The first answer to a `requestid`, if this is a repeat.
 fn replayed(q: &mut QuickBooksState, realm: &str, p: &HashMap<String, String>) -> Option<Response> {
     let id = p.get("requestid")?;
+    // "The RequestID can have a maximum of 50 characters for all operations except batch"
+    // (blogs.intuit.com/2015/04/06/15346); Intuit names no error code for a longer one.
+    if id.chars().count() > 50 {
+        return Some(validation(
+            "4000",
+            "Invalid requestid",
+            "requestid is longer than 50 characters",
+        ));
+    }
     let (status, body) = q.company(realm).requests.get(id)?.clone();
     Some(
         (
@@ -338,6 +347,29 @@ pub async fn read_invoice(
     {
         Some(invoice) => Json(answer(now, "Invoice", with_link(invoice, &p))).into_response(),
         None => object_not_found("invoices"),
+    }
+}
+
+/// GET /v3/company/{realm}/payment/{id}
+pub async fn read_payment(
+    State(shared): State<Shared>,
+    Path((realm, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = shared.lock();
+    let q = &mut world.quickbooks;
+    if let Err(refused) = admit(q, &headers, &realm) {
+        return refused;
+    }
+    let now = q.now_ms();
+    match q
+        .company(&realm)
+        .payments
+        .iter()
+        .find(|p| p["Id"] == id.as_str())
+    {
+        Some(payment) => Json(answer(now, "Payment", payment.clone())).into_response(),
+        None => object_not_found("payments"),
     }
 }
 

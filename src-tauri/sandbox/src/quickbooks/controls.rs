@@ -94,6 +94,10 @@ pub async fn pay(
         + 1)
     .to_string());
     invoice["MetaData"]["LastUpdatedTime"] = json!(qb_time(now));
+    // An invoice lists the payments applied to it.
+    let mut linked = invoice["LinkedTxn"].as_array().cloned().unwrap_or_default();
+    linked.push(json!({ "TxnId": payment_id, "TxnType": "Payment" }));
+    invoice["LinkedTxn"] = Value::Array(linked);
     let payment = json!({
         "Id": payment_id,
         "SyncToken": "0",
@@ -129,6 +133,9 @@ pub async fn delete_payment(State(shared): State<Shared>, Path(id): Path<String>
                 {
                     let balance = invoice["Balance"].as_f64().unwrap_or(0.0);
                     invoice["Balance"] = json!(cents(balance + amount));
+                    if let Some(links) = invoice["LinkedTxn"].as_array_mut() {
+                        links.retain(|l| l["TxnId"] != id.as_str());
+                    }
                     invoice["MetaData"]["LastUpdatedTime"] = json!(qb_time(now));
                 }
             }

@@ -331,6 +331,10 @@ pub fn routes() -> Router<Shared> {
             "/v3/company/{realm}/invoice/{id}/send",
             post(accounting::send_invoice),
         )
+        .route(
+            "/v3/company/{realm}/payment/{id}",
+            get(accounting::read_payment),
+        )
         .route("/v3/company/{realm}/cdc", get(accounting::cdc))
         .route("/_sandbox/quickbooks", get(controls::snapshot))
         .route("/_sandbox/quickbooks/configure", post(controls::configure))

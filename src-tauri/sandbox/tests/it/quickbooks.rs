@@ -397,6 +397,20 @@ async fn invoices_are_checked_replayed_by_request_id_sent_and_their_payments_com
         replay.body["Invoice"]["Id"], invoice["Id"],
         "the same requestid answers the first invoice"
     );
+    let long = format!("invoice?requestid={}", "x".repeat(51));
+    let long = api(
+        &sb,
+        reqwest::Method::POST,
+        &long,
+        &token,
+        Some(invoice_body(&customer, 1.0, "USD")),
+    )
+    .await;
+    assert_eq!(
+        long.status, 400,
+        "a requestid has at most 50 characters: {}",
+        long.body
+    );
     let id = invoice["Id"].as_str().unwrap().to_string();
     let unsent = api(
         &sb,

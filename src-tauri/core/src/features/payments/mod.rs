@@ -96,7 +96,8 @@ pub enum PaymentChange {
         amount_minor: i64,
         at: Timestamp,
     },
-    /// (Part of) a payment went back.
+    /// (Part of) a payment went back: `refunded_minor` in all so far, at most the payment's
+    /// amount (`i64::MAX`: all of it, for a provider that reports only that it was deleted).
     Refunded {
         payment: String,
         refunded_minor: i64,
@@ -240,4 +241,23 @@ pub fn plan(known: &Known, changes: &[PaymentChange]) -> Vec<PaymentOp> {
         }
     }
     ops
+}
+
+/// A decimal amount (as accounting APIs write them) in the currency's minor units (cents; yen
+/// are whole).
+pub fn to_minor(amount: f64, currency: &str) -> i64 {
+    if cremmy_protocol::crm::ZERO_DECIMAL.contains(&currency) {
+        amount.round() as i64
+    } else {
+        (amount * 100.0).round() as i64
+    }
+}
+
+/// Minor units as a decimal amount.
+pub fn from_minor(minor: i64, currency: &str) -> f64 {
+    if cremmy_protocol::crm::ZERO_DECIMAL.contains(&currency) {
+        minor as f64
+    } else {
+        minor as f64 / 100.0
+    }
 }

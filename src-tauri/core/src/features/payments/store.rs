@@ -293,14 +293,13 @@ pub async fn apply(
                 at,
             } => {
                 let row: Option<(Id, Option<Id>, String, i64)> = sqlx::query_as(
-                    "UPDATE payments SET refunded_minor = ? WHERE account_id = ? AND provider_id = ? \
-                     AND refunded_minor < ? RETURNING client_id, deal_id, currency, ?",
+                    "UPDATE payments SET refunded_minor = min(?1, amount_minor) \
+                     WHERE account_id = ?2 AND provider_id = ?3 AND refunded_minor < min(?1, amount_minor) \
+                     RETURNING client_id, deal_id, currency, refunded_minor",
                 )
                 .bind(refunded_minor)
                 .bind(account_id)
                 .bind(payment)
-                .bind(refunded_minor)
-                .bind(refunded_minor)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((client_id, deal_id, currency, refunded)) = row else {

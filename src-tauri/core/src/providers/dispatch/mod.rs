@@ -31,7 +31,7 @@ use crate::features::task_calendar::{CalendarWriter, TimedEvent};
 use crate::features::texts::{OutgoingText, SendOutcome, TextGateway, TextState};
 use crate::file_links::FileLinks;
 use crate::providers::registry::{registration, Capability, Product};
-use crate::providers::{google, stripe, twilio, xero};
+use crate::providers::{google, quickbooks, stripe, twilio, xero};
 
 /// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +40,7 @@ pub struct Providers {
     twilio: twilio::Twilio,
     stripe: stripe::Stripe,
     xero: xero::Xero,
+    quickbooks: quickbooks::QuickBooks,
 }
 
 /// Tests and benchmarks that build a runner from Google alone get Twilio on the same endpoints.
@@ -56,11 +57,13 @@ impl Providers {
         let accounts = google.accounts();
         let stripe = stripe::Stripe::new(accounts.http().clone(), accounts.endpoints());
         let xero = xero::Xero::new(accounts.clone());
+        let quickbooks = quickbooks::QuickBooks::new(accounts.clone());
         Providers {
             google,
             twilio,
             stripe,
             xero,
+            quickbooks,
         }
     }
 
@@ -84,6 +87,11 @@ impl Providers {
             Provider::Xero => Ok(Some(Payments::Xero(xero::gateway::XeroPayments {
                 xero: self.xero.session(account.id),
             }))),
+            Provider::QuickBooks => Ok(Some(Payments::QuickBooks(
+                quickbooks::gateway::QuickBooksPayments {
+                    quickbooks: self.quickbooks.session(account.id),
+                },
+            ))),
             _ => Ok(None),
         }
     }

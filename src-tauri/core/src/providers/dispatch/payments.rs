@@ -1,12 +1,13 @@
 //! The payment providers, one variant each, behind the payments feature's trait.
 
 use crate::clock::Timestamp;
-use crate::providers::{stripe, xero};
+use crate::providers::{quickbooks, stripe, xero};
 
 /// A payment provider, by account.
 pub enum Payments {
     Stripe(stripe::gateway::StripePayments),
     Xero(xero::gateway::XeroPayments),
+    QuickBooks(quickbooks::gateway::QuickBooksPayments),
 }
 
 impl crate::features::payments::PaymentGateway for Payments {
@@ -14,6 +15,7 @@ impl crate::features::payments::PaymentGateway for Payments {
         match self {
             Payments::Stripe(p) => p.product_name(),
             Payments::Xero(p) => p.product_name(),
+            Payments::QuickBooks(p) => p.product_name(),
         }
     }
 
@@ -25,6 +27,7 @@ impl crate::features::payments::PaymentGateway for Payments {
         match self {
             Payments::Stripe(p) => p.create_invoice(charge, idempotency_key).await,
             Payments::Xero(p) => p.create_invoice(charge, idempotency_key).await,
+            Payments::QuickBooks(p) => p.create_invoice(charge, idempotency_key).await,
         }
     }
 
@@ -36,6 +39,7 @@ impl crate::features::payments::PaymentGateway for Payments {
         match self {
             Payments::Stripe(p) => p.create_link(charge, idempotency_key).await,
             Payments::Xero(p) => p.create_link(charge, idempotency_key).await,
+            Payments::QuickBooks(p) => p.create_link(charge, idempotency_key).await,
         }
     }
 
@@ -49,6 +53,7 @@ impl crate::features::payments::PaymentGateway for Payments {
         match self {
             Payments::Stripe(p) => p.changes_since(since, now).await,
             Payments::Xero(p) => p.changes_since(since, now).await,
+            Payments::QuickBooks(p) => p.changes_since(since, now).await,
         }
     }
 
@@ -59,6 +64,7 @@ impl crate::features::payments::PaymentGateway for Payments {
         match self {
             Payments::Stripe(p) => p.invoice(remote_id).await,
             Payments::Xero(p) => p.invoice(remote_id).await,
+            Payments::QuickBooks(p) => p.invoice(remote_id).await,
         }
     }
 
@@ -70,6 +76,7 @@ impl crate::features::payments::PaymentGateway for Payments {
         match self {
             Payments::Stripe(p) => p.invoice_payments(remote_id).await,
             Payments::Xero(p) => p.invoice_payments(remote_id).await,
+            Payments::QuickBooks(p) => p.invoice_payments(remote_id).await,
         }
     }
 
@@ -77,6 +84,7 @@ impl crate::features::payments::PaymentGateway for Payments {
         match self {
             Payments::Stripe(p) => p.stripe.calls(),
             Payments::Xero(p) => p.calls(),
+            Payments::QuickBooks(p) => p.calls(),
         }
     }
 }

@@ -10,6 +10,7 @@ use cremmy_protocol::Provider;
 
 use crate::providers::registry::{
     Auth, Capability, Endpoint, OAuthUrls, Product, RateLimit, RedirectStrategy, Registration,
+    Revocation,
 };
 
 const fn product(capability: Capability, key: Integration, name: &'static str) -> Product {
@@ -60,6 +61,9 @@ pub const REGISTRATION: Registration = Registration {
             real: "https://openidconnect.googleapis.com/v1/userinfo",
             path: "v1/userinfo",
         },
+        revocation: Revocation::Form,
+        company_param: None,
+        https_redirect_page: false,
     }),
     // Offline access (a refresh token) on every consent, and incremental authorization
     // (https://developers.google.com/identity/protocols/oauth2/native-app, step 2).

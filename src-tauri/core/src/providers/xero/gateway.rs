@@ -7,11 +7,12 @@
 
 use cremmy_protocol::payments::InvoiceStatus;
 
-use super::{from_minor, parse_date, to_minor, WireInvoice, WirePayment, XeroError, XeroSession};
+use super::{parse_date, WireInvoice, WirePayment, XeroError, XeroSession};
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 use crate::features::payments::{
-    Charge, PaymentChange, PaymentGateway, PaymentsError, PaymentsResult, RemoteInvoice, RemoteLink,
+    from_minor, to_minor, Charge, PaymentChange, PaymentGateway, PaymentsError, PaymentsResult,
+    RemoteInvoice, RemoteLink,
 };
 
 /// The revenue account invoice lines post to: "200 Sales" in Xero's default chart of accounts.

@@ -17,7 +17,6 @@ use wire::{Contacts, Invoices, OnlineInvoices, Payments};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cremmy_protocol::crm::ZERO_DECIMAL;
 use cremmy_protocol::Provider;
 
 use crate::accounts::{Accounts, AccountsError};
@@ -474,16 +473,7 @@ fn query_value(value: &str) -> String {
 
 /// `If-Modified-Since` as Xero reads it: UTC `yyyy-mm-ddThh:mm:ss`.
 pub fn utc(ms: Timestamp) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = crate::crm::dates::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::crm::dates::utc_seconds(ms)
 }
 
 /// `/Date(1700000000000+0000)/` → Unix ms.
@@ -496,22 +486,4 @@ pub fn parse_date(text: &str) -> Option<Timestamp> {
         .map(|(_, c)| c)
         .collect();
     digits.parse().ok()
-}
-
-/// A decimal amount in the currency's minor units (cents; yen are whole).
-pub fn to_minor(amount: f64, currency: &str) -> i64 {
-    if ZERO_DECIMAL.contains(&currency) {
-        amount.round() as i64
-    } else {
-        (amount * 100.0).round() as i64
-    }
-}
-
-/// Minor units as the decimal amount Xero takes.
-pub fn from_minor(minor: i64, currency: &str) -> f64 {
-    if ZERO_DECIMAL.contains(&currency) {
-        minor as f64
-    } else {
-        minor as f64 / 100.0
-    }
 }

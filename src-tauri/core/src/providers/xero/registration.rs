@@ -14,6 +14,7 @@ use cremmy_protocol::Provider;
 
 use crate::providers::registry::{
     Auth, Capability, Endpoint, OAuthUrls, Product, RateLimit, RedirectStrategy, Registration,
+    Revocation,
 };
 
 /// The port of the redirect URI the user registers for their Xero app.
@@ -45,6 +46,9 @@ pub const REGISTRATION: Registration = Registration {
             real: "https://identity.xero.com/connect/userinfo",
             path: "connect/userinfo",
         },
+        revocation: Revocation::Form,
+        company_param: None,
+        https_redirect_page: false,
     }),
     authorize_params: &[],
     loopback_port: Some(LOOPBACK_PORT),
