@@ -13,6 +13,7 @@ mod engine;
 mod lead_score;
 mod palette;
 mod payments;
+mod quickbooks;
 mod reports;
 mod scenarios;
 mod security;

@@ -12,9 +12,9 @@
 //! clock: a wait is real time passing, and a test's manual clock does not move while a call
 //! sleeps.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::clock::Timestamp;
@@ -148,5 +148,32 @@ impl Pacer {
     /// Units reserved so far (what the calls paced through it cost).
     pub fn charged(&self) -> u64 {
         self.charged.load(Ordering::SeqCst)
+    }
+}
+
+/// One pacer per account for a provider's documented limits (all at once), kept across runs so
+/// a new run starts where the last left the window. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct AccountPacers(Arc<Mutex<HashMap<i64, Arc<Pacer>>>>);
+
+impl AccountPacers {
+    /// The account's pacer, made from `limits` the first time.
+    pub fn of(
+        &self,
+        account_id: i64,
+        limits: &[crate::providers::registry::RateLimit],
+    ) -> Arc<Pacer> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(account_id)
+            .or_insert_with(|| {
+                let quotas = limits
+                    .iter()
+                    .map(|l| Quota::within(l.units, l.per))
+                    .collect();
+                Arc::new(Pacer::all_of(quotas))
+            })
+            .clone()
     }
 }

@@ -91,7 +91,7 @@ impl Sandbox {
 }
 
 /// The providers this sandbox speaks, as in `CREMMY_<PROVIDER>_BASE_URL`.
-pub const SERVED: &[&str] = &["GOOGLE", "TWILIO", "STRIPE", "XERO"];
+pub const SERVED: &[&str] = &["GOOGLE", "TWILIO", "STRIPE", "XERO", "QUICKBOOKS"];
 
 impl Drop for Sandbox {
     fn drop(&mut self) {

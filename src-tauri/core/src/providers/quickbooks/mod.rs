@@ -12,8 +12,7 @@ mod wire;
 
 pub use wire::{Changes, QueryResponse, WireCustomer, WireInvoice, WirePayment};
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use cremmy_protocol::Provider;
 
@@ -21,7 +20,7 @@ use crate::accounts::{Accounts, AccountsError};
 use crate::clock::Timestamp;
 use crate::failure::FailureKind;
 use crate::http::call::{CallError, CallPolicy, Caller};
-use crate::pacing::{Pacer, Quota};
+use crate::pacing::{AccountPacers, Pacer};
 
 /// The minor version every call names: 75, the lowest Intuit serves since 1 August 2025
 /// (…/learn/explore-the-quickbooks-online-api/minor-versions).
@@ -127,7 +126,7 @@ pub struct QuickBooks {
     /// Origin of the API, ending in `/` (`https://quickbooks.api.intuit.com/`, or the sandbox).
     origin: String,
     /// Per account, the per-company limits (kept across runs).
-    pacers: Arc<Mutex<HashMap<i64, Arc<Pacer>>>>,
+    pacers: AccountPacers,
 }
 
 impl QuickBooks {
@@ -138,7 +137,7 @@ impl QuickBooks {
                 .base_url(Provider::QuickBooks)
                 .to_string(),
             accounts,
-            pacers: Arc::default(),
+            pacers: AccountPacers::default(),
         }
     }
 
@@ -146,18 +145,7 @@ impl QuickBooks {
     pub fn session(&self, account_id: i64) -> QuickBooksSession {
         let pacer = self
             .pacers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(account_id)
-            .or_insert_with(|| {
-                let quotas = registration::REGISTRATION
-                    .rate_limits
-                    .iter()
-                    .map(|l| Quota::within(l.units, l.per))
-                    .collect();
-                Arc::new(Pacer::all_of(quotas))
-            })
-            .clone();
+            .of(account_id, registration::REGISTRATION.rate_limits);
         QuickBooksSession {
             caller: Caller::new(
                 self.accounts.http().clone(),

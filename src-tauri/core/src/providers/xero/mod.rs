@@ -14,8 +14,7 @@ pub use wire::{
 };
 use wire::{Contacts, Invoices, OnlineInvoices, Payments};
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use cremmy_protocol::Provider;
 
@@ -23,7 +22,7 @@ use crate::accounts::{Accounts, AccountsError};
 use crate::clock::Timestamp;
 use crate::failure::FailureKind;
 use crate::http::call::{CallError, CallPolicy, Caller};
-use crate::pacing::{Pacer, Quota};
+use crate::pacing::{AccountPacers, Pacer};
 
 /// How a Xero call failed.
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +119,7 @@ pub struct Xero {
     /// Origin of the API, ending in `/` (`https://api.xero.com/`, or the sandbox).
     origin: String,
     /// Per account, the per-organisation limits (kept across runs).
-    pacers: Arc<Mutex<HashMap<i64, Arc<Pacer>>>>,
+    pacers: AccountPacers,
 }
 
 impl Xero {
@@ -128,7 +127,7 @@ impl Xero {
         Xero {
             origin: accounts.endpoints().base_url(Provider::Xero).to_string(),
             accounts,
-            pacers: Arc::default(),
+            pacers: AccountPacers::default(),
         }
     }
 
@@ -136,18 +135,7 @@ impl Xero {
     pub fn session(&self, account_id: i64) -> XeroSession {
         let pacer = self
             .pacers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(account_id)
-            .or_insert_with(|| {
-                let quotas = registration::REGISTRATION
-                    .rate_limits
-                    .iter()
-                    .map(|l| Quota::within(l.units, l.per))
-                    .collect();
-                Arc::new(Pacer::all_of(quotas))
-            })
-            .clone();
+            .of(account_id, registration::REGISTRATION.rate_limits);
         XeroSession {
             caller: Caller::new(
                 self.accounts.http().clone(),
