@@ -81,6 +81,25 @@ async fn world() -> (TextWorld, i64, i64) {
     (w, acme.id, deal)
 }
 
+/// The invoice job made everything at the provider, then the process died before recording it:
+/// its invoice row is gone and the job is queued again, then run.
+pub async fn rerun_invoice_job_as_after_a_crash(w: &TextWorld) {
+    sqlx::query("DELETE FROM invoices")
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    let job: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'create_invoice'")
+        .fetch_one(w.crm.database().pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'queued' WHERE id = ?")
+        .bind(job)
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    w.sync.run_job(job, SyncTrigger::Manual).await.unwrap();
+}
+
 pub fn invoice_request(deal_id: i64) -> InvoiceRequest {
     InvoiceRequest {
         deal_id,
@@ -188,20 +207,7 @@ async fn an_invoice_is_made_once_across_a_crash_and_its_payments_come_back() {
 
     // The job made everything at Stripe, then the process died before recording it: the retry
     // sends the same requests with the same keys and Stripe answers with what it made.
-    sqlx::query("DELETE FROM invoices")
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
-    let job: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'create_invoice'")
-        .fetch_one(w.crm.database().pool())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE jobs SET status = 'queued' WHERE id = ?")
-        .bind(job)
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
-    w.sync.run_job(job, SyncTrigger::Manual).await.unwrap();
+    rerun_invoice_job_as_after_a_crash(&w).await;
     let at_stripe = snapshot(&w).await;
     assert_eq!(
         (

@@ -15,7 +15,7 @@ use cremmy_protocol::Provider;
 use serde_json::{json, Value};
 
 use crate::accounts_support::{consent, http};
-use crate::payments::{invoice_request, payment_lines};
+use crate::payments::{invoice_request, payment_lines, rerun_invoice_job_as_after_a_crash};
 use crate::support::{client, contact, deal_in_stage, T0};
 use crate::texting::{text_world_with, TextWorld};
 
@@ -241,20 +241,7 @@ async fn an_invoice_reaches_quickbooks_once_across_a_crash_and_its_payments_come
     // Everything was made at QuickBooks, then the process died before recording it: the retry
     // sends the same request ids and QuickBooks answers with what it made; the send is not
     // repeated.
-    sqlx::query("DELETE FROM invoices")
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
-    let job: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'create_invoice'")
-        .fetch_one(w.crm.database().pool())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE jobs SET status = 'queued' WHERE id = ?")
-        .bind(job)
-        .execute(w.crm.database().writer())
-        .await
-        .unwrap();
-    w.sync.run_job(job, SyncTrigger::Manual).await.unwrap();
+    rerun_invoice_job_as_after_a_crash(&w).await;
     let at_qb = books(&w).await;
     assert_eq!(
         (
