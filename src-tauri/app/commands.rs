@@ -526,7 +526,8 @@ macro_rules! all_commands {
             payments_commands::create_payment_link,
             payments_commands::overdue_invoices,
             payments_commands::accounting_organisations,
-            payments_commands::choose_accounting_organisation
+            payments_commands::choose_accounting_organisation,
+            payments_commands::push_clients
         ]
     };
 }

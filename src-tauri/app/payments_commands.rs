@@ -5,7 +5,7 @@ use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::payments::{
-    ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink,
+    ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink, PushedClients,
 };
 use cremmy_protocol::ApiError;
 use tauri::State;
@@ -65,6 +65,12 @@ pub async fn accounting_organisations(
         .accounting_organisations(account_id)
         .await
         .map_err(api)
+}
+
+/// Integrations → Xero / QuickBooks → "Push all clients": every client a contact / customer.
+#[tauri::command]
+pub async fn push_clients(b: State<'_, Backend>, account_id: Id) -> Reply<PushedClients> {
+    b.opened()?.sync.push_clients(account_id).await.map_err(api)
 }
 
 /// Integrations → Xero → Organisation: invoices go to the chosen organisation's books.

@@ -1,8 +1,9 @@
 //! QuickBooks Online in the window against the provider sandbox's QuickBooks (issue 23): the
 //! user's Intuit app saved on its Integrations card (a client id and a secret; the forwarding
 //! page field is there for production keys and left empty for development keys), Connect through
-//! the browser to the registered loopback port, and "Create invoice" on a client page landing in
-//! the company's books, the client pushed as a customer. A screenshot of the card.
+//! the browser to the registered loopback port, "Push all clients", and "Create invoice" on a
+//! client page landing in the company's books for the customer pushed before. A screenshot of
+//! the card.
 
 use crate::accounts::{sandbox, sandbox_env};
 use crate::support::app_window::AppWindow;
@@ -47,6 +48,17 @@ async fn quickbooks_connects_from_its_card_and_invoices_land_in_the_company() {
     app.click("#quickbooks-connect").await;
     app.wait_for_text("#quickbooks-connected", "owner@consultancy.example")
         .await;
+    app.click("#quickbooks-push-clients").await;
+    app.wait_for_text(".toasts", "clients are in QuickBooks.")
+        .await;
+    let pushed = sb
+        .shared
+        .lock()
+        .quickbooks
+        .companies
+        .get(&realm)
+        .map_or(0, |c| c.customers.len());
+    assert!(pushed > 1, "every demo client became a customer: {pushed}");
     app.scroll_to("#quickbooks-settings").await;
     app.screenshot().await;
 
@@ -61,8 +73,8 @@ async fn quickbooks_connects_from_its_card_and_invoices_land_in_the_company() {
     let company = world.quickbooks.companies.get(&realm);
     assert_eq!(
         company.map(|c| (c.customers.len(), c.invoices.len())),
-        Some((1, 1)),
-        "the client became a customer and the deal its invoice"
+        Some((pushed, 1)),
+        "the deal became an invoice for the customer pushed before, not a second one"
     );
     drop(world);
     app.close().await;

@@ -32,6 +32,7 @@ pub const CREATE_PAYMENT_LINK: &str = "create_payment_link";
 pub const OVERDUE_INVOICES: &str = "overdue_invoices";
 pub const ACCOUNTING_ORGANISATIONS: &str = "accounting_organisations";
 pub const CHOOSE_ACCOUNTING_ORGANISATION: &str = "choose_accounting_organisation";
+pub const PUSH_CLIENTS: &str = "push_clients";
 pub const SAVE_TEXTING_SETTINGS: &str = "save_texting_settings";
 pub const TEXT_PREVIEW: &str = "text_preview";
 pub const SEND_TEXT: &str = "send_text";
@@ -213,6 +214,7 @@ pub const ALL: &[&str] = &[
     OVERDUE_INVOICES,
     ACCOUNTING_ORGANISATIONS,
     CHOOSE_ACCOUNTING_ORGANISATION,
+    PUSH_CLIENTS,
     SAVE_TEXTING_SETTINGS,
     TEXT_PREVIEW,
     SEND_TEXT,

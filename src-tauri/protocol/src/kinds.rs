@@ -99,6 +99,8 @@ stored_names! {
         Invoice = "invoice",
         /// A payment link made at the payment provider.
         PaymentLink = "payment_link",
+        /// Clients pushed to an accounting provider as its customers or contacts.
+        Push = "push",
     }
 }
 

@@ -101,6 +101,16 @@ pub struct Organisations {
     pub list: Vec<Organisation>,
 }
 
+/// "Push all clients" to an accounting provider: how many are there now (found or made), and
+/// the ones that could not be, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedClients {
+    pub account_id: Id,
+    pub pushed: u32,
+    /// "Client name: why".
+    pub failed: Vec<String>,
+}
+
 /// A client's invoices and links, with what is still owed per currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPayments {

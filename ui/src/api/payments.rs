@@ -5,7 +5,7 @@ use cremmy_protocol::accounts::Account;
 use cremmy_protocol::commands as cmd;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::payments::{
-    ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink,
+    ClientPayments, Invoice, InvoiceRequest, Organisations, PaymentLink, PushedClients,
 };
 use serde::Serialize;
 
@@ -54,6 +54,15 @@ pub async fn accounting_organisations(account_id: Id) -> Reply<Organisations> {
         account_id: Id,
     }
     call(cmd::ACCOUNTING_ORGANISATIONS, &A { account_id }).await
+}
+/// "Push all clients" to an accounting account: each client a customer / contact, never twice.
+pub async fn push_clients(account_id: Id) -> Reply<PushedClients> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        account_id: Id,
+    }
+    call(cmd::PUSH_CLIENTS, &A { account_id }).await
 }
 pub async fn choose_accounting_organisation(
     account_id: Id,

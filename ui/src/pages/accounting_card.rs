@@ -130,6 +130,28 @@ fn AccountingAccount(provider: Provider, account: Account) -> impl IntoView {
         };
         super::integrations::sync_account_now(ui, id, syncing, said)
     };
+    let pushing = RwSignal::new(false);
+    let push = move |_| {
+        pushing.set(true);
+        leptos::task::spawn_local(async move {
+            match api::push_clients(id).await {
+                Ok(p) if p.failed.is_empty() => ui.ok(format!(
+                    "{} clients are in {}.",
+                    p.pushed,
+                    words(provider).name
+                )),
+                Ok(p) => ui.ok(format!(
+                    "{} clients are in {}; {} could not be: {}",
+                    p.pushed,
+                    words(provider).name,
+                    p.failed.len(),
+                    p.failed.join("; ")
+                )),
+                Err(e) => ui.error(&e),
+            }
+            pushing.set(false);
+        });
+    };
     let disconnect = move |_| {
         run(ui, api::disconnect_account(id), move |a| {
             ui.ok(format!("Disconnected {}", a.email));
@@ -171,6 +193,12 @@ fn AccountingAccount(provider: Provider, account: Account) -> impl IntoView {
                     {connected.then(|| view! {
                         <button class="button secondary small" id=format!("{key}-sync-now") disabled=move || syncing.get() on:click=sync_now>
                             {move || if syncing.get() { "Syncing…" } else { "Sync now" }}
+                        </button>
+                    })}
+                    {connected.then(|| view! {
+                        <button class="button secondary small" id=format!("{key}-push-clients") disabled=move || pushing.get() on:click=push
+                            title="Every client becomes a customer / contact there (found by its link, email or name first; never twice)">
+                            {move || if pushing.get() { "Pushing…" } else { "Push all clients" }}
                         </button>
                     })}
                     <button class="button secondary small disconnect" on:click=disconnect>"Disconnect"</button>

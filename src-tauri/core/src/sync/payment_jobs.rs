@@ -8,7 +8,7 @@ use cremmy_protocol::accounts::{Account, Feature};
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::kinds::{Integration, JobKind, RunKind};
 use cremmy_protocol::payments::{
-    ClientPayments, DealPaid, Invoice, InvoiceRequest, Organisations, PaymentLink,
+    ClientPayments, DealPaid, Invoice, InvoiceRequest, Organisations, PaymentLink, PushedClients,
 };
 use cremmy_protocol::sync::SyncTrigger;
 use serde::{Deserialize, Serialize};
@@ -107,6 +107,43 @@ impl SyncRunner {
             }
         }
         self.accounting_organisations(account_id).await
+    }
+
+    /// "Push all clients": each client not archived becomes (or is found as) a customer or
+    /// contact at the account's provider, never twice (the provider's own matching, and a key
+    /// per client and account that a repeat replays). A client the provider refuses is listed
+    /// with its words and the rest go on; a refused grant or an outage stops the run.
+    pub async fn push_clients(&self, account_id: Id) -> SyncResult<PushedClients> {
+        let account = self.payments_account(Some(account_id)).await?;
+        let gateway = self.payments_of(&account).await?;
+        let payers = store::payers(&self.db).await?;
+        let spec = Self::payments_run(&account, RunKind::Push, SyncTrigger::Manual);
+        let (_, result) = self
+            .logged(spec, async {
+                let mut pushed = PushedClients {
+                    account_id,
+                    pushed: 0,
+                    failed: Vec::new(),
+                };
+                let mut result = Ok(());
+                for payer in &payers {
+                    let key = format!("push-{account_id}-{}", payer.client_gid);
+                    match gateway.push_client(payer, &key).await {
+                        Ok(_) => pushed.pushed += 1,
+                        Err(PaymentsError::Invalid { reason, .. }) => {
+                            pushed.failed.push(format!("{}: {reason}", payer.name))
+                        }
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                let outcome = RunOutcome::made(i64::from(pushed.pushed), gateway.calls());
+                (result.map(|()| pushed), outcome)
+            })
+            .await?;
+        Ok(result?)
     }
 
     fn payments_run(account: &Account, kind: RunKind, trigger: SyncTrigger) -> RunSpec {

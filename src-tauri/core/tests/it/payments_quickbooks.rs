@@ -446,3 +446,40 @@ async fn a_429_is_waited_out_and_a_grant_revoked_in_quickbooks_asks_to_reconnect
     let after = w.accounts.get(account.id).await.unwrap();
     assert_eq!(after.status, AccountStatus::NeedsReauth, "{after:?}");
 }
+
+#[tokio::test]
+async fn pushing_all_clients_makes_each_a_customer_once() {
+    let (w, account, _, _) = world().await;
+    // Beta is already in QuickBooks (matched by its name); Gamma is new.
+    control(&w, "/customers", json!({ "DisplayName": "Beta" })).await;
+    client(&w.crm, "Beta").await;
+    client(&w.crm, "Gamma").await;
+    let first = w.sync.push_clients(account.id).await.unwrap();
+    assert_eq!((first.pushed, first.failed.len()), (3, 0), "{first:?}");
+    let names = |books: &Value| -> Vec<String> {
+        let mut names: Vec<String> = books["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["DisplayName"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&books(&w).await), ["Acme", "Beta", "Gamma"]);
+    let again = w.sync.push_clients(account.id).await.unwrap();
+    assert_eq!(again.pushed, 3);
+    assert_eq!(
+        names(&books(&w).await),
+        ["Acme", "Beta", "Gamma"],
+        "a second push finds every client: nothing is duplicated"
+    );
+    let creates = log(&w)
+        .await
+        .iter()
+        .filter(|e| {
+            e["method"] == "POST" && e["path"].as_str().is_some_and(|p| p.ends_with("/customer"))
+        })
+        .count();
+    assert_eq!(creates, 2, "only Acme and Gamma were made, once each");
+}

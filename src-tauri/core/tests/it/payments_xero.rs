@@ -353,6 +353,17 @@ async fn a_contact_made_in_xero_is_matched_not_duplicated_and_a_draft_stays_unse
         .unwrap();
     assert_eq!(gateway.product_name(), "Xero");
     let _ = acme;
+    // "Push all clients": Acme is found (its name), Gamma is made; twice changes nothing.
+    client(&w.crm, "Gamma").await;
+    for _ in 0..2 {
+        let pushed = w.sync.push_clients(account.id).await.unwrap();
+        assert_eq!((pushed.pushed, pushed.failed.len()), (2, 0), "{pushed:?}");
+        assert_eq!(
+            books(&w).await["contacts"].as_array().unwrap().len(),
+            2,
+            "one contact per client, however often they are pushed"
+        );
+    }
 }
 
 #[tokio::test]

@@ -123,6 +123,9 @@ pub trait PaymentGateway {
         charge: &Charge,
         idempotency_key: &str,
     ) -> PaymentsResult<RemoteLink>;
+    /// The client's customer (contact) at the provider: found as the provider allows (the link
+    /// Cremmy gave it, its email, its name), else made with `idempotency_key`; its id.
+    async fn push_client(&self, payer: &Payer, idempotency_key: &str) -> PaymentsResult<String>;
     /// Changes since `since` (Unix ms), oldest first; `Ok(None)` when the provider no longer
     /// lists that far back (the caller re-reads the invoices it knows instead).
     async fn changes_since(

@@ -76,6 +76,26 @@ pub async fn charge_for(
     Ok((charge, client_id))
 }
 
+/// Every client not archived, as a payer (its first contact's email, as [`charge_for`] finds
+/// it), by name.
+pub async fn payers(db: &Database) -> PaymentsResult<Vec<Payer>> {
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT c.gid, c.name, (SELECT e.email FROM contacts k JOIN contact_emails e ON e.contact_id = k.id \
+           WHERE k.client_id = c.id AND k.archived = 0 ORDER BY e.is_primary DESC, k.id, e.id LIMIT 1) \
+         FROM clients c WHERE c.archived = 0 ORDER BY c.name COLLATE NOCASE, c.id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(client_gid, name, email)| Payer {
+            client_gid,
+            name,
+            email,
+        })
+        .collect())
+}
+
 /// Records the invoice the provider made for the deal (once: a repeat finds the row).
 pub async fn save_invoice(
     db: &Database,

@@ -43,6 +43,18 @@ impl crate::features::payments::PaymentGateway for Payments {
         }
     }
 
+    async fn push_client(
+        &self,
+        payer: &crate::features::payments::Payer,
+        idempotency_key: &str,
+    ) -> crate::features::payments::PaymentsResult<String> {
+        match self {
+            Payments::Stripe(p) => p.push_client(payer, idempotency_key).await,
+            Payments::Xero(p) => p.push_client(payer, idempotency_key).await,
+            Payments::QuickBooks(p) => p.push_client(payer, idempotency_key).await,
+        }
+    }
+
     async fn changes_since(
         &self,
         since: Timestamp,

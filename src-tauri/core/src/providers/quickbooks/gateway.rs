@@ -12,8 +12,8 @@ use super::{parse_time, QuickBooksError, QuickBooksSession, WireInvoice, WirePay
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 use crate::features::payments::{
-    from_minor, to_minor, Charge, PaymentChange, PaymentGateway, PaymentsError, PaymentsResult,
-    RemoteInvoice, RemoteLink,
+    from_minor, to_minor, Charge, Payer, PaymentChange, PaymentGateway, PaymentsError,
+    PaymentsResult, RemoteInvoice, RemoteLink,
 };
 
 /// How far back change data capture reaches (30 days), less a day's margin for clocks.
@@ -141,12 +141,15 @@ fn customer_key(account_id: i64, client_gid: &str) -> String {
     format!("quickbooks.customer.{account_id}.{client_gid}")
 }
 
-impl QuickBooksPayments {
+impl PaymentGateway for QuickBooksPayments {
+    fn product_name(&self) -> &'static str {
+        "QuickBooks Online"
+    }
+
     /// The client's customer: the one linked before (if it still exists), else one with its
     /// email or name, else a new one; linked for next time.
-    async fn customer_for(&self, charge: &Charge, key: &str) -> PaymentsResult<String> {
+    async fn push_client(&self, payer: &Payer, key: &str) -> PaymentsResult<String> {
         let q = &self.quickbooks;
-        let payer = &charge.payer;
         let db = q.accounts.database();
         let link = customer_key(q.account_id, &payer.client_gid);
         let linked = db.setting(&link).await.map_err(|e| {
@@ -183,12 +186,6 @@ impl QuickBooksPayments {
             })?;
         Ok(id)
     }
-}
-
-impl PaymentGateway for QuickBooksPayments {
-    fn product_name(&self) -> &'static str {
-        "QuickBooks Online"
-    }
 
     async fn create_invoice(
         &self,
@@ -196,7 +193,7 @@ impl PaymentGateway for QuickBooksPayments {
         idempotency_key: &str,
     ) -> PaymentsResult<RemoteInvoice> {
         let q = &self.quickbooks;
-        let customer = self.customer_for(charge, idempotency_key).await?;
+        let customer = self.push_client(&charge.payer, idempotency_key).await?;
         let item = q.services_item().await.map_err(source)?;
         let today = q.accounts.now();
         let due = today + i64::from(charge.days_until_due) * 86_400_000;

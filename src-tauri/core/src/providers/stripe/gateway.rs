@@ -15,7 +15,8 @@ use super::{
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 use crate::features::payments::{
-    Charge, PaymentChange, PaymentGateway, PaymentsError, PaymentsResult, RemoteInvoice, RemoteLink,
+    Charge, Payer, PaymentChange, PaymentGateway, PaymentsError, PaymentsResult, RemoteInvoice,
+    RemoteLink,
 };
 
 /// The events Cremmy reads (https://docs.stripe.com/api/events/types).
@@ -120,30 +121,35 @@ impl PaymentGateway for StripePayments {
         Provider::Stripe.display_name()
     }
 
-    async fn create_invoice(&self, c: &Charge, key: &str) -> PaymentsResult<RemoteInvoice> {
+    async fn push_client(&self, payer: &Payer, key: &str) -> PaymentsResult<String> {
         let s = &self.stripe;
-        let found = match &c.payer.email {
+        let found = match &payer.email {
             Some(email) => s
                 .customer_by_email(&self.key, email)
                 .await
                 .map_err(source)?,
             None => None,
         };
-        let customer = match found {
+        Ok(match found {
             Some(customer) => customer.id,
             None => {
                 s.create_customer(
                     &self.key,
-                    &c.payer.name,
-                    c.payer.email.as_deref(),
-                    &c.payer.client_gid,
+                    &payer.name,
+                    payer.email.as_deref(),
+                    &payer.client_gid,
                     &format!("{key}:customer"),
                 )
                 .await
                 .map_err(source)?
                 .id
             }
-        };
+        })
+    }
+
+    async fn create_invoice(&self, c: &Charge, key: &str) -> PaymentsResult<RemoteInvoice> {
+        let s = &self.stripe;
+        let customer = self.push_client(&c.payer, key).await?;
         let draft = InvoiceDraft {
             customer: &customer,
             deal_gid: &c.deal_gid,

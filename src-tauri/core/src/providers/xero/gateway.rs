@@ -11,8 +11,8 @@ use super::{parse_date, WireInvoice, WirePayment, XeroError, XeroSession};
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
 use crate::features::payments::{
-    from_minor, to_minor, Charge, PaymentChange, PaymentGateway, PaymentsError, PaymentsResult,
-    RemoteInvoice, RemoteLink,
+    from_minor, to_minor, Charge, Payer, PaymentChange, PaymentGateway, PaymentsError,
+    PaymentsResult, RemoteInvoice, RemoteLink,
 };
 
 /// The revenue account invoice lines post to: "200 Sales" in Xero's default chart of accounts.
@@ -104,13 +104,8 @@ impl PaymentGateway for XeroPayments {
         "Xero"
     }
 
-    async fn create_invoice(
-        &self,
-        charge: &Charge,
-        idempotency_key: &str,
-    ) -> PaymentsResult<RemoteInvoice> {
+    async fn push_client(&self, payer: &Payer, idempotency_key: &str) -> PaymentsResult<String> {
         let x = &self.xero;
-        let payer = &charge.payer;
         let contact = match x
             .find_contact(&payer.client_gid, payer.email.as_deref(), &payer.name)
             .await
@@ -130,11 +125,22 @@ impl PaymentGateway for XeroPayments {
                     .map_err(source)?
             }
         };
+        Ok(contact.contact_id)
+    }
+
+    async fn create_invoice(
+        &self,
+        charge: &Charge,
+        idempotency_key: &str,
+    ) -> PaymentsResult<RemoteInvoice> {
+        let x = &self.xero;
+        let payer = &charge.payer;
+        let contact_id = self.push_client(payer, idempotency_key).await?;
         let today = x.accounts.now();
         let due = today + i64::from(charge.days_until_due) * 86_400_000;
         let invoice = serde_json::json!({
             "Type": "ACCREC",
-            "Contact": { "ContactID": contact.contact_id },
+            "Contact": { "ContactID": contact_id },
             "Date": day(today),
             "DueDate": day(due),
             "LineAmountTypes": "NoTax",
