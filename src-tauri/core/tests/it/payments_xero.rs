@@ -192,6 +192,26 @@ async fn xero_signs_in_without_a_secret_and_works_in_a_connected_organisation() 
         all["books"][second]["invoices"][0]["SentToContact"], false,
         "a client without an email is not emailed: its online invoice is the way to pay"
     );
+
+    // The user unticks Second Ltd in Xero (or reconnects without it): the chosen organisation
+    // is no longer reached, so invoices go to the first one still connected, not into refusals.
+    let mut settings = all["settings"].clone();
+    settings["tenants"] = json!([[TENANT, "Demo Company (Global)"]]);
+    control(&w, "/configure", json!({ "settings": settings })).await;
+    let next = deal_in_stage(&w.crm, acme.id, "Follow-up", (40_000, "EUR"), "Won").await;
+    let mut request = invoice_request(next);
+    request.account_id = Some(account.id);
+    w.sync.create_invoice(&request).await.unwrap();
+    assert_eq!(
+        books(&w).await["invoices"].as_array().map(Vec::len),
+        Some(1),
+        "the invoice went to the organisation still connected"
+    );
+    let organisations = w.sync.accounting_organisations(account.id).await.unwrap();
+    assert_eq!(
+        organisations.chosen, TENANT,
+        "and that one is now the chosen one"
+    );
 }
 
 #[tokio::test]

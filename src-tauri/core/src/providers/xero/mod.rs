@@ -229,21 +229,30 @@ impl XeroSession {
             .map_err(|source| XeroError::Garbled { what, source })
     }
 
-    /// The organisation this account works in: the one chosen for it, else the first connected
-    /// (then remembered).
+    /// The organisation this account works in: the one chosen for it while the grant still
+    /// reaches it, else the first connected (then remembered). Checked once a session: a user
+    /// who unticked the chosen organisation in Xero, or reconnected without it, gets the first
+    /// one they kept instead of every call refused.
     pub async fn tenant(&self) -> Result<String, XeroError> {
         self.tenant
             .get_or_try_init(|| async {
                 let key = tenant_key(self.account_id);
                 let db = self.accounts.database();
-                if let Some(chosen) = db.setting(&key).await.map_err(AccountsError::Db)? {
-                    return Ok(chosen);
-                }
-                let first = self
+                let chosen = db.setting(&key).await.map_err(AccountsError::Db)?;
+                let connected: Vec<Connection> = self
                     .connections()
                     .await?
                     .into_iter()
-                    .find(|c| c.tenant_type == "ORGANISATION")
+                    .filter(|c| c.tenant_type == "ORGANISATION")
+                    .collect();
+                if let Some(chosen) = chosen {
+                    if connected.iter().any(|c| c.tenant_id == chosen) {
+                        return Ok(chosen);
+                    }
+                }
+                let first = connected
+                    .into_iter()
+                    .next()
                     .ok_or(XeroError::NoOrganisation)?;
                 db.put_setting(&key, Some(&first.tenant_id), self.accounts.now())
                     .await
