@@ -170,24 +170,37 @@ fn books<'a>(x: &'a mut XeroState, tenant: &str) -> &'a mut Books {
     x.books.entry(tenant.to_string()).or_default()
 }
 
+/// A call in the caller's organisation: the token, tenant header and per-minute limit checked
+/// first (their refusal is the answer), the remaining-calls headers added to what `answer` says.
+fn in_tenant(
+    shared: &Shared,
+    headers: &HeaderMap,
+    answer: impl FnOnce(&mut XeroState, &str) -> Response,
+) -> Response {
+    let mut world = shared.lock();
+    let x = &mut world.xero;
+    let tenant = match admit(x, headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let said = answer(x, &tenant);
+    with_limits(x, &tenant, said)
+}
+
 pub async fn list_contacts(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Query(q): Query<Query_>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let now = x.now_ms();
-    let known = ["ContactNumber", "EmailAddress", "Name", "ContactStatus"];
-    let answer = match select(&books(x, &tenant).contacts, &headers, &q, &known) {
-        Ok(kept) => Json(envelope(now, "Contacts", kept)).into_response(),
-        Err(r) => r,
-    };
-    with_limits(x, &tenant, answer)
+    in_tenant(&shared, &headers, |x, tenant| {
+        let now = x.now_ms();
+        let known = ["ContactNumber", "EmailAddress", "Name", "ContactStatus"];
+        let answer = match select(&books(x, &tenant).contacts, &headers, &q, &known) {
+            Ok(kept) => Json(envelope(now, "Contacts", kept)).into_response(),
+            Err(r) => r,
+        };
+        answer
+    })
 }
 
 /// Makes a contact from a PUT body's item, or says why not.
@@ -233,23 +246,19 @@ pub async fn create_contacts(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let answer = once(x, &tenant, &headers, |x| {
-        let mut made = Vec::new();
-        for item in items_of(&body, "Contacts") {
-            match new_contact(x, &tenant, &item) {
-                Ok(c) => made.push(c),
-                Err(element) => return (400, validation_body(element)),
+    in_tenant(&shared, &headers, |x, tenant| {
+        let answer = once(x, &tenant, &headers, |x| {
+            let mut made = Vec::new();
+            for item in items_of(&body, "Contacts") {
+                match new_contact(x, &tenant, &item) {
+                    Ok(c) => made.push(c),
+                    Err(element) => return (400, validation_body(element)),
+                }
             }
-        }
-        (200, envelope(x.now_ms(), "Contacts", made))
-    });
-    with_limits(x, &tenant, answer)
+            (200, envelope(x.now_ms(), "Contacts", made))
+        });
+        answer
+    })
 }
 
 fn validation_body(element: Value) -> Value {
@@ -356,23 +365,19 @@ pub async fn create_invoices(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let answer = once(x, &tenant, &headers, |x| {
-        let mut made = Vec::new();
-        for item in items_of(&body, "Invoices") {
-            match new_invoice(x, &tenant, &item) {
-                Ok(i) => made.push(i),
-                Err(element) => return (400, validation_body(element)),
+    in_tenant(&shared, &headers, |x, tenant| {
+        let answer = once(x, &tenant, &headers, |x| {
+            let mut made = Vec::new();
+            for item in items_of(&body, "Invoices") {
+                match new_invoice(x, &tenant, &item) {
+                    Ok(i) => made.push(i),
+                    Err(element) => return (400, validation_body(element)),
+                }
             }
-        }
-        (200, envelope(x.now_ms(), "Invoices", made))
-    });
-    with_limits(x, &tenant, answer)
+            (200, envelope(x.now_ms(), "Invoices", made))
+        });
+        answer
+    })
 }
 
 pub async fn list_invoices(
@@ -380,25 +385,21 @@ pub async fn list_invoices(
     headers: HeaderMap,
     Query(q): Query<Query_>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let now = x.now_ms();
-    let known = [
-        "Type",
-        "Status",
-        "Contact.ContactID",
-        "InvoiceNumber",
-        "Reference",
-    ];
-    let answer = match select(&books(x, &tenant).invoices, &headers, &q, &known) {
-        Ok(kept) => Json(envelope(now, "Invoices", kept)).into_response(),
-        Err(r) => r,
-    };
-    with_limits(x, &tenant, answer)
+    in_tenant(&shared, &headers, |x, tenant| {
+        let now = x.now_ms();
+        let known = [
+            "Type",
+            "Status",
+            "Contact.ContactID",
+            "InvoiceNumber",
+            "Reference",
+        ];
+        let answer = match select(&books(x, &tenant).invoices, &headers, &q, &known) {
+            Ok(kept) => Json(envelope(now, "Invoices", kept)).into_response(),
+            Err(r) => r,
+        };
+        answer
+    })
 }
 
 pub async fn get_invoice(
@@ -406,23 +407,19 @@ pub async fn get_invoice(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let now = x.now_ms();
-    let found = books(x, &tenant)
-        .invoices
-        .iter()
-        .find(|i| i["InvoiceID"] == id.as_str())
-        .cloned();
-    let answer = match found {
-        Some(invoice) => Json(envelope(now, "Invoices", vec![invoice])).into_response(),
-        None => not_found(),
-    };
-    with_limits(x, &tenant, answer)
+    in_tenant(&shared, &headers, |x, tenant| {
+        let now = x.now_ms();
+        let found = books(x, &tenant)
+            .invoices
+            .iter()
+            .find(|i| i["InvoiceID"] == id.as_str())
+            .cloned();
+        let answer = match found {
+            Some(invoice) => Json(envelope(now, "Invoices", vec![invoice])).into_response(),
+            None => not_found(),
+        };
+        answer
+    })
 }
 
 /// POST /Invoices/{id}/Email: Xero emails an approved sales invoice to its contact (204).
@@ -431,37 +428,33 @@ pub async fn email_invoice(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let b = books(x, &tenant);
-    let Some(index) = b
-        .invoices
-        .iter()
-        .position(|i| i["InvoiceID"] == id.as_str())
-    else {
-        return with_limits(x, &tenant, not_found());
-    };
-    let invoice = b.invoices[index].clone();
-    let email = b
-        .contacts
-        .iter()
-        .find(|c| c["ContactID"] == invoice["Contact"]["ContactID"])
-        .and_then(|c| c["EmailAddress"].as_str())
-        .unwrap_or("")
-        .to_string();
-    let answer = if !matches!(invoice["Status"].as_str(), Some("AUTHORISED" | "PAID")) {
-        validation(invoice, &["Only approved sales invoices can be emailed."])
-    } else if email.is_empty() {
-        validation(invoice, &["The contact does not have an email address."])
-    } else {
-        b.invoices[index]["SentToContact"] = json!(true);
-        StatusCode::NO_CONTENT.into_response()
-    };
-    with_limits(x, &tenant, answer)
+    in_tenant(&shared, &headers, |x, tenant| {
+        let b = books(x, &tenant);
+        let Some(index) = b
+            .invoices
+            .iter()
+            .position(|i| i["InvoiceID"] == id.as_str())
+        else {
+            return not_found();
+        };
+        let invoice = b.invoices[index].clone();
+        let email = b
+            .contacts
+            .iter()
+            .find(|c| c["ContactID"] == invoice["Contact"]["ContactID"])
+            .and_then(|c| c["EmailAddress"].as_str())
+            .unwrap_or("")
+            .to_string();
+        let answer = if !matches!(invoice["Status"].as_str(), Some("AUTHORISED" | "PAID")) {
+            validation(invoice, &["Only approved sales invoices can be emailed."])
+        } else if email.is_empty() {
+            validation(invoice, &["The contact does not have an email address."])
+        } else {
+            b.invoices[index]["SentToContact"] = json!(true);
+            StatusCode::NO_CONTENT.into_response()
+        };
+        answer
+    })
 }
 
 /// GET /Invoices/{id}/OnlineInvoice: the link the customer views and pays at (not for drafts).
@@ -470,32 +463,28 @@ pub async fn online_invoice(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let now = x.now_ms();
-    let found = books(x, &tenant)
-        .invoices
-        .iter()
-        .find(|i| i["InvoiceID"] == id.as_str())
-        .cloned();
-    let answer = match found {
-        None => not_found(),
-        Some(i) if matches!(i["Status"].as_str(), Some("DRAFT" | "SUBMITTED")) => validation(
-            i,
-            &["An online invoice cannot be created for a draft invoice."],
-        ),
-        Some(_) => Json(envelope(
-            now,
-            "OnlineInvoices",
-            vec![json!({ "OnlineInvoiceUrl": format!("https://in.xero.com/sandbox{id}") })],
-        ))
-        .into_response(),
-    };
-    with_limits(x, &tenant, answer)
+    in_tenant(&shared, &headers, |x, tenant| {
+        let now = x.now_ms();
+        let found = books(x, &tenant)
+            .invoices
+            .iter()
+            .find(|i| i["InvoiceID"] == id.as_str())
+            .cloned();
+        let answer = match found {
+            None => not_found(),
+            Some(i) if matches!(i["Status"].as_str(), Some("DRAFT" | "SUBMITTED")) => validation(
+                i,
+                &["An online invoice cannot be created for a draft invoice."],
+            ),
+            Some(_) => Json(envelope(
+                now,
+                "OnlineInvoices",
+                vec![json!({ "OnlineInvoiceUrl": format!("https://in.xero.com/sandbox{id}") })],
+            ))
+            .into_response(),
+        };
+        answer
+    })
 }
 
 pub async fn list_payments(
@@ -503,17 +492,13 @@ pub async fn list_payments(
     headers: HeaderMap,
     Query(q): Query<Query_>,
 ) -> Response {
-    let mut world = shared.lock();
-    let x = &mut world.xero;
-    let tenant = match admit(x, &headers) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let now = x.now_ms();
-    let known = ["Status", "PaymentType", "Invoice.InvoiceID"];
-    let answer = match select(&books(x, &tenant).payments, &headers, &q, &known) {
-        Ok(kept) => Json(envelope(now, "Payments", kept)).into_response(),
-        Err(r) => r,
-    };
-    with_limits(x, &tenant, answer)
+    in_tenant(&shared, &headers, |x, tenant| {
+        let now = x.now_ms();
+        let known = ["Status", "PaymentType", "Invoice.InvoiceID"];
+        let answer = match select(&books(x, &tenant).payments, &headers, &q, &known) {
+            Ok(kept) => Json(envelope(now, "Payments", kept)).into_response(),
+            Err(r) => r,
+        };
+        answer
+    })
 }
