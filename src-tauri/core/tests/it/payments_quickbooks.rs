@@ -450,12 +450,15 @@ async fn a_429_is_waited_out_and_a_grant_revoked_in_quickbooks_asks_to_reconnect
 #[tokio::test]
 async fn pushing_all_clients_makes_each_a_customer_once() {
     let (w, account, _, _) = world().await;
-    // Beta is already in QuickBooks (matched by its name); Gamma is new.
+    // Beta is already in QuickBooks (matched by its name); Gamma is new; Delta's name is a
+    // vendor's, which a customer may not take (6240): it becomes "Delta (client)".
     control(&w, "/customers", json!({ "DisplayName": "Beta" })).await;
+    control(&w, "/vendors", json!({ "DisplayName": "Delta" })).await;
     client(&w.crm, "Beta").await;
     client(&w.crm, "Gamma").await;
+    client(&w.crm, "Delta").await;
     let first = w.sync.push_clients(account.id).await.unwrap();
-    assert_eq!((first.pushed, first.failed.len()), (3, 0), "{first:?}");
+    assert_eq!((first.pushed, first.failed.len()), (4, 0), "{first:?}");
     let names = |books: &Value| -> Vec<String> {
         let mut names: Vec<String> = books["customers"]
             .as_array()
@@ -466,12 +469,13 @@ async fn pushing_all_clients_makes_each_a_customer_once() {
         names.sort();
         names
     };
-    assert_eq!(names(&books(&w).await), ["Acme", "Beta", "Gamma"]);
+    let all = ["Acme", "Beta", "Delta (client)", "Gamma"];
+    assert_eq!(names(&books(&w).await), all);
     let again = w.sync.push_clients(account.id).await.unwrap();
-    assert_eq!(again.pushed, 3);
+    assert_eq!(again.pushed, 4);
     assert_eq!(
         names(&books(&w).await),
-        ["Acme", "Beta", "Gamma"],
+        all,
         "a second push finds every client: nothing is duplicated"
     );
     let creates = log(&w)
@@ -481,5 +485,8 @@ async fn pushing_all_clients_makes_each_a_customer_once() {
             e["method"] == "POST" && e["path"].as_str().is_some_and(|p| p.ends_with("/customer"))
         })
         .count();
-    assert_eq!(creates, 2, "only Acme and Gamma were made, once each");
+    assert_eq!(
+        creates, 4,
+        "Acme and Gamma made once each, Delta refused once under its own name then made as its alias"
+    );
 }

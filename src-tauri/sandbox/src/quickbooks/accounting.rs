@@ -165,11 +165,15 @@ pub async fn create_customer(
             "Required parameter DisplayName is missing in the request",
         );
     }
-    let taken = q.company(&realm).customers.iter().any(|c| {
+    let company = q.company(&realm);
+    let taken = company.customers.iter().any(|c| {
         c["DisplayName"]
             .as_str()
             .is_some_and(|n| n.eq_ignore_ascii_case(&name))
-    });
+    }) || company
+        .vendors
+        .iter()
+        .any(|v| v.eq_ignore_ascii_case(&name));
     if taken {
         return validation(
             "6240",

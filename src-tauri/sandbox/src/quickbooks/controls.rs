@@ -165,6 +165,17 @@ pub async fn add_customer(State(shared): State<Shared>, Json(body): Json<Value>)
     Json(customer).into_response()
 }
 
+/// A vendor the user keeps in QuickBooks: `{"DisplayName"}` (its name is then taken for
+/// customers).
+pub async fn add_vendor(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {
+    let mut world = shared.lock();
+    let q = &mut world.quickbooks;
+    let realm = q.settings.realm_id.clone();
+    let name = body["DisplayName"].as_str().unwrap_or("").to_string();
+    q.company(&realm).vendors.push(name);
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// Every access token expires now (refresh tokens keep working).
 pub async fn expire_tokens(State(shared): State<Shared>) -> Response {
     let mut world = shared.lock();

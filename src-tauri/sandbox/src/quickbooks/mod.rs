@@ -105,6 +105,9 @@ pub struct QbToken {
 #[derive(Debug, Clone, Default)]
 pub struct Company {
     pub customers: Vec<Value>,
+    /// Vendors' names: a customer may not take one (names are unique across customers,
+    /// vendors and employees).
+    pub vendors: Vec<String>,
     pub items: Vec<Value>,
     pub invoices: Vec<Value>,
     pub payments: Vec<Value>,
@@ -350,6 +353,7 @@ pub fn routes() -> Router<Shared> {
             "/_sandbox/quickbooks/customers",
             post(controls::add_customer),
         )
+        .route("/_sandbox/quickbooks/vendors", post(controls::add_vendor))
         .route(
             "/_sandbox/quickbooks/tokens/expire",
             post(controls::expire_tokens),

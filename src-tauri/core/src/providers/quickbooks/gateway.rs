@@ -159,12 +159,17 @@ impl PaymentGateway for QuickBooksPayments {
         if let Some(id) = linked {
             found = q.customer(&id).await.map_err(source)?.map(|c| c.id);
         }
-        if found.is_none() {
-            found = q
-                .find_customer(payer.email.as_deref(), &payer.name)
-                .await
-                .map_err(source)?
-                .map(|c| c.id);
+        // A name a vendor or employee holds cannot be a customer's (QuickBooks keeps names
+        // unique across them): such a client is the customer "<name> (client)".
+        let alias = format!("{} (client)", payer.name);
+        for name in [&payer.name, &alias] {
+            if found.is_none() {
+                found = q
+                    .find_customer(payer.email.as_deref(), name)
+                    .await
+                    .map_err(source)?
+                    .map(|c| c.id);
+            }
         }
         let id = match found {
             Some(id) => id,
@@ -173,10 +178,17 @@ impl PaymentGateway for QuickBooksPayments {
                 if let Some(email) = &payer.email {
                     new["PrimaryEmailAddr"] = serde_json::json!({ "Address": email });
                 }
-                q.create_customer(&new, &format!("{key}-customer"))
-                    .await
-                    .map_err(source)?
-                    .id
+                match q.create_customer(&new, &format!("{key}-customer")).await {
+                    Ok(made) => made.id,
+                    Err(e) if e.fault_code() == Some("6240") => {
+                        new["DisplayName"] = serde_json::json!(alias);
+                        q.create_customer(&new, &format!("{key}-customer-alias"))
+                            .await
+                            .map_err(source)?
+                            .id
+                    }
+                    Err(e) => return Err(source(e)),
+                }
             }
         };
         db.put_setting(&link, Some(&id), q.accounts.now())
