@@ -25,6 +25,11 @@
 //!   Id); an expired or unknown token 401 with `"type":"AUTHENTICATION"` (code 3200); a company
 //!   the token does not reach 403 (code 3100); throttling 429 with code 3001 (…/learn/limits-and-throttles:
 //!   500 requests a minute per company, then wait 60 s; Intuit documents no `Retry-After`).
+//! - Not re-read on Intuit's pages (from third-party reports of real answers, to be checked
+//!   against a live sandbox company): the default "Services" item (Id 1) of a new company; the
+//!   codes 6070 (amount ≠ price × quantity), 6000 (currency without multicurrency) and 2050 (send
+//!   without an address); the ValidationFault for a `requestid` over 50 characters and for a
+//!   CDC `changedSince` past 30 days; the 5xx body.
 
 pub mod accounting;
 pub mod controls;
