@@ -79,6 +79,8 @@ pub async fn record_and_inject(
                 crate::xero::fault_error(status, retry_after_secs)
             } else if crate::quickbooks::is_quickbooks_path(&path) {
                 crate::quickbooks::fault_error(status, retry_after_secs)
+            } else if crate::microsoft::is_microsoft_path(&path) {
+                crate::microsoft::fault_error(status, retry_after_secs)
             } else {
                 api_error(status, &reason, default_message(status), retry_after_secs)
             };

@@ -7,6 +7,7 @@ pub mod control;
 pub mod faults;
 pub mod google;
 pub mod log;
+pub mod microsoft;
 pub mod quickbooks;
 pub mod seed;
 pub mod state;
@@ -91,7 +92,14 @@ impl Sandbox {
 }
 
 /// The providers this sandbox speaks, as in `CREMMY_<PROVIDER>_BASE_URL`.
-pub const SERVED: &[&str] = &["GOOGLE", "TWILIO", "STRIPE", "XERO", "QUICKBOOKS"];
+pub const SERVED: &[&str] = &[
+    "GOOGLE",
+    "TWILIO",
+    "STRIPE",
+    "XERO",
+    "QUICKBOOKS",
+    "MICROSOFT",
+];
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -196,6 +204,7 @@ pub fn router(shared: Shared) -> Router {
         .merge(stripe::routes())
         .merge(xero::routes())
         .merge(quickbooks::routes())
+        .merge(microsoft::routes())
         .merge(webhooks::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(

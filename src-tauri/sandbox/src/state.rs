@@ -31,6 +31,7 @@ pub struct World {
     pub stripe: crate::stripe::StripeState,
     pub xero: crate::xero::XeroState,
     pub quickbooks: crate::quickbooks::QuickBooksState,
+    pub microsoft: crate::microsoft::MicrosoftState,
     pub webhooks: crate::webhooks::WebhookState,
     pub faults: Faults,
     pub log: RequestLog,

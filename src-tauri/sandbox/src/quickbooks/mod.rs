@@ -191,7 +191,7 @@ pub fn parse_time(text: &str) -> Option<i64> {
     } else {
         (text, 0)
     };
-    Some(crate::xero::parse_utc(body)? - offset_ms)
+    Some(crate::wire::parse_utc(body)? - offset_ms)
 }
 
 /// The error shape of every refused request.

@@ -148,25 +148,7 @@ pub fn parse_xero_date(text: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// `yyyy-mm-dd` or `yyyy-mm-ddThh:mm:ss[.fff][Z]` (UTC) → Unix ms.
-pub fn parse_utc(text: &str) -> Option<i64> {
-    let text = text.trim().trim_end_matches('Z');
-    let (date, time) = text.split_once('T').unwrap_or((text, "00:00:00"));
-    let d: Vec<i64> = date
-        .split('-')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let time = time.split('.').next()?;
-    let t: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    if d.len() != 3 || t.len() != 3 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) {
-        return None;
-    }
-    let days = crate::days_from_civil(d[0], d[1], d[2]);
-    Some(((days * 24 + t[0]) * 60 + t[1]) * 60_000 + t[2] * 1000)
-}
+pub use crate::wire::parse_utc;
 
 /// `2026-12-01T00:00:00`, the `…String` twin of a date.
 pub fn date_string(ms: i64) -> String {

@@ -9,6 +9,7 @@ mod drive;
 mod faults;
 mod gmail;
 mod gmail_batch;
+mod microsoft;
 mod oauth;
 mod quickbooks;
 mod sheets;
