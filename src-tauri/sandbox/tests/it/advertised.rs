@@ -18,7 +18,6 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
     );
     // A provider the sandbox does not speak must not be advertised (it would only answer 404).
     for unserved in [
-        "MICROSOFT",
         "HUBSPOT",
         "PIPEDRIVE",
         "SALESFORCE",
@@ -64,4 +63,8 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         401,
         "the advertised Xero origin speaks the Accounting API"
     );
+    // Microsoft: Graph without a token is refused as Graph refuses it.
+    let me = format!("{}v1.0/me", sandbox.base_url());
+    let status = http().get(&me).send().await.unwrap().status();
+    assert_eq!(status.as_u16(), 401, "the advertised Microsoft origin speaks Graph");
 }
