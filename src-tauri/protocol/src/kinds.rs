@@ -68,6 +68,8 @@ stored_names! {
         Automation = "automation",
         /// Invoices, payment links and payments (Stripe).
         Payments = "payments",
+        /// Outlook mail (Microsoft 365 / Outlook.com through Graph).
+        Outlook = "outlook",
     }
 }
 

@@ -317,6 +317,7 @@ impl Accounts {
             CallPolicy::interactive(endpoints.provider).with_max_body(64 << 10),
         );
         let app = match endpoints.revocation {
+            Revocation::None => return,
             Revocation::Form => None,
             Revocation::JsonWithBasicClient => match self.oauth_app(endpoints.provider).await {
                 Ok(app) => Some(app),

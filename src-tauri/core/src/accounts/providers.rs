@@ -90,14 +90,18 @@ pub fn scopes_for(provider: Provider, features: &[Feature]) -> Vec<String> {
     out
 }
 
-/// The features whose scopes are all among `granted`. Google reports `email` as
-/// `https://www.googleapis.com/auth/userinfo.email`, which this does not need to know.
+/// The features whose scopes are all among `granted`, compared without regard to case (scope
+/// names are case-insensitive at Microsoft, whose answers may lower-case them). Google reports
+/// `email` as `https://www.googleapis.com/auth/userinfo.email`, which this does not need to know.
 pub fn granted_features(provider: Provider, granted: &[String]) -> Vec<Feature> {
     Feature::ALL
         .into_iter()
         .filter(|f| {
             let needed = feature_scopes(provider, *f);
-            !needed.is_empty() && needed.iter().all(|s| granted.iter().any(|g| g == s))
+            !needed.is_empty()
+                && needed
+                    .iter()
+                    .all(|s| granted.iter().any(|g| g.eq_ignore_ascii_case(s)))
         })
         .collect()
 }

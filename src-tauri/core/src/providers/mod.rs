@@ -4,6 +4,7 @@
 
 mod dispatch;
 pub mod google;
+pub mod microsoft;
 pub mod quickbooks;
 pub mod registry;
 pub mod stripe;

@@ -70,6 +70,9 @@ pub enum Revocation {
     Form,
     /// `{"token": …}` as JSON, the client in a Basic header (Intuit).
     JsonWithBasicClient,
+    /// The provider has no endpoint that revokes one grant (Microsoft's identity platform): the
+    /// user removes Cremmy's access in their account's settings.
+    None,
 }
 
 /// A documented limit, with the page that documents it. Cremmy paces to it: every limit with the
@@ -155,17 +158,17 @@ impl Registration {
 }
 
 /// Every provider Cremmy connects to.
-pub const REGISTRY: [&Registration; 5] = [
+pub const REGISTRY: [&Registration; 6] = [
     &super::google::registration::REGISTRATION,
     &super::twilio::registration::REGISTRATION,
     &super::stripe::registration::REGISTRATION,
     &super::xero::registration::REGISTRATION,
     &super::quickbooks::registration::REGISTRATION,
+    &super::microsoft::registration::REGISTRATION,
 ];
 
 /// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).
-const PLANNED: [(Provider, &str); 5] = [
-    (Provider::Microsoft, "https://graph.microsoft.com/"),
+const PLANNED: [(Provider, &str); 4] = [
     (Provider::Hubspot, "https://api.hubapi.com/"),
     (Provider::Pipedrive, "https://api.pipedrive.com/"),
     (Provider::Salesforce, "https://login.salesforce.com/"),

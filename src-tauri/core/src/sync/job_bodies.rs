@@ -10,7 +10,7 @@ use cremmy_protocol::sync::SheetsExport;
 
 use super::log::{RunOutcome, RunSpec};
 use super::outbox::{JobRun, OutboxJob};
-use super::{SyncError, SyncResult, SyncRunner};
+use super::{able, SyncError, SyncResult, SyncRunner};
 use crate::features::client_folder::{ensure_client_folder, FolderRun};
 use crate::features::doc_templates;
 use crate::features::mail::drafts::{self, Drafted};
@@ -41,11 +41,12 @@ impl OutboxJob for ExportSheetsJob {
             trigger,
         };
         let session = runner.session(&account, Feature::Sheets)?;
+        let sheets = able(session.spreadsheets(), Feature::Sheets)?;
         let (_, result) = runner
             .logged(spec, async {
                 let result = export_pipeline(
                     &runner.db,
-                    &session.spreadsheets(),
+                    &sheets,
                     account.id,
                     runner.clock.now(),
                     job.maybe_done_before(),
@@ -90,12 +91,13 @@ impl OutboxJob for ClientFolderJob {
             trigger,
         };
         let session = runner.session(&account, Feature::Drive)?;
+        let folders = able(session.folders(), Feature::Drive)?;
         let (_, result) = runner
             .logged(spec, async {
                 let mut run = FolderRun::default();
                 let result = ensure_client_folder(
                     &runner.db,
-                    &session.folders(),
+                    &folders,
                     account.id,
                     client_id,
                     runner.clock.now(),
@@ -136,10 +138,10 @@ impl OutboxJob for SendEmailJob {
             trigger,
         };
         let session = runner.session(&account, Feature::MailSend)?;
+        let can_read = account.features.contains(&Feature::MailIngest);
+        let outbox = able(session.outbox(&account.email, can_read), Feature::MailSend)?;
         let (_, result) = runner
             .logged(spec, async {
-                let can_read = account.features.contains(&Feature::MailIngest);
-                let outbox = session.mailbox(&account.email, can_read);
                 let attempt = SendAttempt {
                     message_id: job_message_id(&account.email, &job.key),
                     maybe_sent: job.maybe_done_before(),
@@ -177,6 +179,8 @@ impl OutboxJob for GenerateDocJob {
         };
         let crm = &runner.crm;
         let session = runner.session(&account, Feature::Docs)?;
+        let tree = able(session.folders(), Feature::Drive)?;
+        let documents = able(session.documents(), Feature::Docs)?;
         let (_, result) = runner
             .logged(spec, async {
                 let mut folders = FolderRun::default();
@@ -185,7 +189,7 @@ impl OutboxJob for GenerateDocJob {
                         let _one_at_a_time = runner.folders.lock().await;
                         ensure_client_folder(
                             &runner.db,
-                            &session.folders(),
+                            &tree,
                             account.id,
                             request.client_id,
                             runner.clock.now(),
@@ -195,7 +199,7 @@ impl OutboxJob for GenerateDocJob {
                     };
                     let document = doc_templates::generate(
                         crm,
-                        &session.documents(),
+                        &documents,
                         request,
                         &folder.folder_id,
                         runner.clock.now(),
@@ -239,10 +243,10 @@ impl OutboxJob for DealDraftJob {
             trigger: job.trigger,
         };
         let session = runner.session(&account, Feature::MailSend)?;
+        let can_read = account.features.contains(&Feature::MailIngest);
+        let outbox = able(session.outbox(&account.email, can_read), Feature::MailSend)?;
         let (_, result) = runner
             .logged(spec, async {
-                let can_read = account.features.contains(&Feature::MailIngest);
-                let outbox = session.mailbox(&account.email, can_read);
                 let result = drafts::create(
                     &runner.db,
                     &outbox,
@@ -282,10 +286,10 @@ impl OutboxJob for EmailDraftJob {
             trigger: job.trigger,
         };
         let session = runner.session(&account, Feature::MailSend)?;
+        let can_read = account.features.contains(&Feature::MailIngest);
+        let outbox = able(session.outbox(&account.email, can_read), Feature::MailSend)?;
         let (_, result) = runner
             .logged(spec, async {
-                let can_read = account.features.contains(&Feature::MailIngest);
-                let outbox = session.mailbox(&account.email, can_read);
                 let result = drafts::create_email(
                     &runner.db,
                     &outbox,
@@ -333,11 +337,12 @@ impl OutboxJob for TaskEventJob {
             trigger: job.trigger,
         };
         let session = runner.session(&account, Feature::Calendar)?;
+        let calendar = able(session.calendar(), Feature::Calendar)?;
         let (_, result) = runner
             .logged(spec, async {
                 let result = task_calendar::add(
                     &runner.db,
-                    &session.calendar(),
+                    &calendar,
                     account_id,
                     task_id,
                     zone,

@@ -159,3 +159,9 @@ impl SyncRunner {
         Ok(log::logged(&self.db, self.clock.as_ref(), spec, Box::pin(work)).await?)
     }
 }
+
+/// What an account's session can do for `feature`; `None` (its provider cannot) reads as "no
+/// account can" (the account would not have been chosen for a feature its provider lacks).
+fn able<T>(capability: Option<T>, feature: Feature) -> SyncResult<T> {
+    capability.ok_or(SyncError::NoAccountFor { feature })
+}

@@ -7,7 +7,7 @@ use cremmy_protocol::docs::{DocPreview, DocRequest, DocTemplates, TemplateMade, 
 use cremmy_protocol::mail::{DraftTemplate, RenderedEmail};
 use cremmy_protocol::sync::LeadSheet;
 
-use super::{SyncError, SyncResult, SyncRunner};
+use super::{able, SyncError, SyncResult, SyncRunner};
 use crate::features::doc_templates;
 use crate::features::leads::{self};
 use crate::features::mail::drafts::{self};
@@ -30,10 +30,13 @@ impl SyncRunner {
     pub async fn create_doc_template(&self, kind: DocumentKind) -> SyncResult<TemplateMade> {
         let account = self.account_with(Feature::Docs).await?;
         let session = self.session(&account, Feature::Docs)?;
-        Ok(
-            doc_templates::create_template(&self.db, &session.documents(), kind, self.clock.now())
-                .await?,
+        Ok(doc_templates::create_template(
+            &self.db,
+            &able(session.documents(), Feature::Docs)?,
+            kind,
+            self.clock.now(),
         )
+        .await?)
     }
 
     /// "Copy an existing Doc": needs an account that granted reading the user's Docs
@@ -48,7 +51,7 @@ impl SyncRunner {
         let links = file_links(Capability::DocStore)?;
         Ok(doc_templates::copy_existing_template(
             &self.db,
-            &session.documents(),
+            &able(session.documents(), Feature::Docs)?,
             kind,
             link,
             links,
@@ -61,25 +64,26 @@ impl SyncRunner {
     pub async fn upload_doc_template(&self, upload: &TemplateUpload) -> SyncResult<TemplateMade> {
         let account = self.account_with(Feature::Docs).await?;
         let session = self.session(&account, Feature::Docs)?;
-        Ok(
-            doc_templates::upload_template(
-                &self.db,
-                &session.documents(),
-                upload,
-                self.clock.now(),
-            )
-            .await?,
+        Ok(doc_templates::upload_template(
+            &self.db,
+            &able(session.documents(), Feature::Docs)?,
+            upload,
+            self.clock.now(),
         )
+        .await?)
     }
 
     /// What the template asks for, before "Generate".
     pub async fn preview_document(&self, request: &DocRequest) -> SyncResult<DocPreview> {
         let account = self.account_with(Feature::Docs).await?;
         let session = self.session(&account, Feature::Docs)?;
-        Ok(
-            doc_templates::preview(&self.crm, &session.documents(), request, self.clock.now())
-                .await?,
+        Ok(doc_templates::preview(
+            &self.crm,
+            &able(session.documents(), Feature::Docs)?,
+            request,
+            self.clock.now(),
         )
+        .await?)
     }
 
     /// The Leads sheet read on each sync, if one is set.

@@ -169,12 +169,13 @@ impl SyncRunner {
             trigger,
         };
         let session = self.session(account, Feature::Calendar)?;
+        let source = super::able(session.calendar(), Feature::Calendar)?;
         let (run_id, _) = self
             .logged(spec, async {
                 let mut run = calendar::CalendarRun::default();
                 let result = calendar::sync(
                     &self.db,
-                    &session.calendar(),
+                    &source,
                     account.id,
                     &account.email.to_lowercase(),
                     self.clock.now(),
@@ -207,7 +208,7 @@ impl SyncRunner {
         let session = self.session(account, Feature::MailIngest)?;
         let (run_id, _) = self
             .logged(spec, async {
-                let mailbox = session.mailbox(&account.email, true);
+                let mailbox = session.mailbox(&account.email);
                 let mut run = MailRun::default();
                 let result = MailSync {
                     db: &self.db,
@@ -249,12 +250,14 @@ impl SyncRunner {
         };
         let (run_id, _) = self
             .logged(spec, async {
-                let session = match account.and_then(|a| self.session(&a, Feature::Sheets)) {
-                    Ok(session) => session,
+                let session = account.and_then(|a| self.session(&a, Feature::Sheets));
+                let (session, sheets) = match session
+                    .and_then(|s| super::able(s.spreadsheets(), Feature::Sheets).map(|t| (s, t)))
+                {
+                    Ok(found) => found,
                     Err(e) => return (Err(e), RunOutcome::default()),
                 };
                 let mut run = LeadRun::default();
-                let sheets = session.spreadsheets();
                 let result =
                     leads::ingest(&self.db, &sheets, sheet, self.clock.now(), &mut run).await;
                 let outcome = RunOutcome {

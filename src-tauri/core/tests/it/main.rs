@@ -35,6 +35,7 @@ mod lead_score_recompute;
 mod leads_sheet;
 mod mail_drafts;
 mod mail_labels;
+mod mail_outlook;
 mod mail_send;
 mod mail_sync;
 mod outbox;

@@ -79,7 +79,7 @@ pub async fn deliver(State(shared): State<Shared>, Json(body): Json<Value>) -> R
         "subject": body["subject"].as_str().unwrap_or_default(),
         "bodyPreview": body["preview"].as_str().unwrap_or_default(),
         "importance": "normal",
-        "parentFolderId": format!("AQMkAD{folder}"),
+        "parentFolderId": super::mail::folder_id(&folder),
         "conversationId": body["conversation_id"].as_str().map(str::to_string)
             .unwrap_or_else(|| format!("AAQkAGI2{}", m.next_id)),
         "isRead": folder != "inbox",
@@ -123,7 +123,7 @@ pub async fn move_message(
             .unwrap_or("deleteditems")
             .to_ascii_lowercase();
         m.messages[at].folder = to.clone();
-        m.messages[at].resource["parentFolderId"] = json!(format!("AQMkAD{to}"));
+        m.messages[at].resource["parentFolderId"] = json!(super::mail::folder_id(&to));
         m.changed(&from, &id, true);
         m.changed(&to, &id, false);
     }

@@ -1,6 +1,7 @@
 //! Graph's Outlook mail, the part Cremmy reads: `/me`, a folder's messages delta
-//! (learn.microsoft.com/graph/api/message-delta), a folder's message list
-//! (learn.microsoft.com/graph/api/user-list-messages) and one message
+//! (learn.microsoft.com/graph/api/message-delta), the mailbox's or a folder's message list
+//! (learn.microsoft.com/graph/api/user-list-messages, …/mailfolder-list-messages), a folder and
+//! one message
 //! (learn.microsoft.com/graph/api/message-get).
 
 use std::collections::HashMap;
@@ -163,7 +164,7 @@ pub async fn delta(
     };
     let origin = origin(&headers);
     if let Some(token) = q.get("$skiptoken") {
-        return match m.cursors.remove(token) {
+        return match m.cursors.get(token).cloned() {
             Some(DeltaCursor::Rest {
                 rows,
                 page_size,
@@ -174,14 +175,15 @@ pub async fn delta(
     }
     let seq_now = m.seq;
     if let Some(token) = q.get("$deltatoken") {
-        // A delta token serves once: its round's last page hands out the next one.
+        // A delta link may be followed again (a client that lost the next one replays it) until
+        // Graph forgets it (the expire control).
         let Some(DeltaCursor::Delta {
             folder: tracked,
             since_ms,
             strict,
             seq,
             select,
-        }) = m.cursors.remove(token)
+        }) = m.cursors.get(token).cloned()
         else {
             return graph_error(410, "SyncStateNotFound", "The sync state is not found.");
         };
@@ -247,20 +249,38 @@ pub async fn delta(
 }
 
 /// GET /v1.0/me/mailFolders/{folder}/messages: newest first by default.
-pub async fn list(
+pub async fn list_folder(
     State(shared): State<Shared>,
     Path(folder): Path<String>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut world = shared.lock();
-    let m = &mut world.microsoft;
-    if let Err(r) = admit(m, &headers, &MAIL_SCOPES) {
-        return r;
-    }
     let Some(folder) = folder_name(&folder) else {
         return graph_error(404, "ErrorInvalidIdMalformed", "Id is malformed.");
     };
+    list(&shared, Some(folder), &headers, &q)
+}
+
+/// GET /v1.0/me/messages: every folder's messages, newest first by default.
+pub async fn list_all(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    list(&shared, None, &headers, &q)
+}
+
+fn list(
+    shared: &Shared,
+    folder: Option<String>,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Response {
+    let mut world = shared.lock();
+    let m = &mut world.microsoft;
+    if let Err(r) = admit(m, headers, &MAIL_SCOPES) {
+        return r;
+    }
     let (since_ms, strict) = match q.get("$filter") {
         None => (None, false),
         Some(f) => match received_filter(f) {
@@ -277,7 +297,8 @@ pub async fn list(
     let mut found: Vec<&super::StoredMessage> = m
         .messages
         .iter()
-        .filter(|x| x.folder == folder && matches_filter(x.received_ms, since_ms, strict))
+        .filter(|x| folder.as_ref().is_none_or(|f| &x.folder == f))
+        .filter(|x| matches_filter(x.received_ms, since_ms, strict))
         .collect();
     let ascending = q
         .get("$orderby")
@@ -309,9 +330,13 @@ pub async fn list(
             .iter()
             .map(|(k, v)| format!("{k}={}", crate::urlencode(v)))
             .collect();
+        let path = match &folder {
+            Some(f) => format!("me/mailFolders/{f}/messages"),
+            None => "me/messages".to_string(),
+        };
         body["@odata.nextLink"] = json!(format!(
-            "{}/v1.0/me/mailFolders/{folder}/messages?{}",
-            origin(&headers),
+            "{}/v1.0/{path}?{}",
+            origin(headers),
             query.join("&")
         ));
     }
@@ -340,4 +365,36 @@ pub async fn get(
             "The specified object was not found in the store.",
         ),
     }
+}
+
+/// GET /v1.0/me/mailFolders/{folder} (learn.microsoft.com/graph/api/mailfolder-get): a
+/// well-known folder's id and counts.
+pub async fn folder(
+    State(shared): State<Shared>,
+    Path(folder): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = shared.lock();
+    let m = &mut world.microsoft;
+    if let Err(r) = admit(m, &headers, &MAIL_SCOPES) {
+        return r;
+    }
+    let Some(folder) = folder_name(&folder) else {
+        return graph_error(404, "ErrorInvalidIdMalformed", "Id is malformed.");
+    };
+    let held = m.messages.iter().filter(|x| x.folder == folder).count();
+    Json(json!({
+        "id": folder_id(&folder),
+        "displayName": folder,
+        "parentFolderId": "AQMkADroot",
+        "childFolderCount": 0,
+        "totalItemCount": held,
+        "unreadItemCount": 0,
+    }))
+    .into_response()
+}
+
+/// A folder's id (what messages carry as `parentFolderId`).
+pub fn folder_id(folder: &str) -> String {
+    format!("AQMkAD{folder}")
 }

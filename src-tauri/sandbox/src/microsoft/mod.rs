@@ -19,9 +19,11 @@
 //!   ge|gt`, pages of 10 unless `Prefer: odata.maxpagesize=N`; `@odata.nextLink` until the last
 //!   page, which carries `@odata.deltaLink` (the links are absolute and carry every option); a
 //!   removed message is `{"id", "@removed": {"reason": "deleted"}}`; an expired link answers 410.
-//!   Listing: `GET /v1.0/me/mailFolders/{id}/messages` with `$filter`, `$top` (≤ 1000), `$skip`,
-//!   `$select`, `$orderby` (learn.microsoft.com/graph/api/user-list-messages); one message at
-//!   `GET /v1.0/me/messages/{id}` (404 `ErrorItemNotFound`).
+//!   Listing: `GET /v1.0/me/messages` (every folder) or `/v1.0/me/mailFolders/{id}/messages`
+//!   with `$filter`, `$top` (≤ 1000), `$skip`, `$select`, `$orderby`
+//!   (learn.microsoft.com/graph/api/user-list-messages); a well-known folder at
+//!   `GET /v1.0/me/mailFolders/{name}` (learn.microsoft.com/graph/api/mailfolder-get); one message
+//!   at `GET /v1.0/me/messages/{id}` (404 `ErrorItemNotFound`).
 //! - Errors (learn.microsoft.com/graph/errors): `{"error":{"code","message","innerError":{"date",
 //!   "request-id","client-request-id"}}}`; 401 `InvalidAuthenticationToken`, 403
 //!   `ErrorAccessDenied`. Throttling (learn.microsoft.com/graph/throttling-limits, Outlook
@@ -289,7 +291,12 @@ pub fn routes() -> Router<Shared> {
             "/v1.0/me/mailFolders/{folder}/messages/delta",
             get(mail::delta),
         )
-        .route("/v1.0/me/mailFolders/{folder}/messages", get(mail::list))
+        .route(
+            "/v1.0/me/mailFolders/{folder}/messages",
+            get(mail::list_folder),
+        )
+        .route("/v1.0/me/messages", get(mail::list_all))
+        .route("/v1.0/me/mailFolders/{folder}", get(mail::folder))
         .route("/v1.0/me/messages/{id}", get(mail::get))
         .route("/_sandbox/microsoft", get(controls::snapshot))
         .route("/_sandbox/microsoft/configure", post(controls::configure))

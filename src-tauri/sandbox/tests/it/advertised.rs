@@ -17,12 +17,7 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         "one line per served provider, no more: {lines:?}"
     );
     // A provider the sandbox does not speak must not be advertised (it would only answer 404).
-    for unserved in [
-        "HUBSPOT",
-        "PIPEDRIVE",
-        "SALESFORCE",
-        "AIRTABLE",
-    ] {
+    for unserved in ["HUBSPOT", "PIPEDRIVE", "SALESFORCE", "AIRTABLE"] {
         assert!(
             !advertised.contains(&unserved),
             "{unserved} is advertised but not served"
@@ -66,5 +61,9 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
     // Microsoft: Graph without a token is refused as Graph refuses it.
     let me = format!("{}v1.0/me", sandbox.base_url());
     let status = http().get(&me).send().await.unwrap().status();
-    assert_eq!(status.as_u16(), 401, "the advertised Microsoft origin speaks Graph");
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "the advertised Microsoft origin speaks Graph"
+    );
 }

@@ -31,7 +31,7 @@ use crate::features::task_calendar::{CalendarWriter, TimedEvent};
 use crate::features::texts::{OutgoingText, SendOutcome, TextGateway, TextState};
 use crate::file_links::FileLinks;
 use crate::providers::registry::{registration, Capability, Product};
-use crate::providers::{google, quickbooks, stripe, twilio, xero};
+use crate::providers::{google, microsoft, quickbooks, stripe, twilio, xero};
 
 /// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
 #[derive(Clone)]
@@ -41,6 +41,7 @@ pub struct Providers {
     stripe: stripe::Stripe,
     xero: xero::Xero,
     quickbooks: quickbooks::QuickBooks,
+    microsoft: microsoft::Microsoft,
 }
 
 /// Tests and benchmarks that build a runner from Google alone get Twilio on the same endpoints.
@@ -58,12 +59,14 @@ impl Providers {
         let stripe = stripe::Stripe::new(accounts.http().clone(), accounts.endpoints());
         let xero = xero::Xero::new(accounts.clone());
         let quickbooks = quickbooks::QuickBooks::new(accounts.clone());
+        let microsoft = microsoft::Microsoft::new(accounts.clone());
         Providers {
             google,
             twilio,
             stripe,
             xero,
             quickbooks,
+            microsoft,
         }
     }
 
@@ -193,6 +196,7 @@ impl Providers {
     pub fn session(&self, account: &Account) -> Option<Session> {
         match account.provider {
             Provider::Google => Some(Session::Google(self.google.session(account.id))),
+            Provider::Microsoft => Some(Session::Microsoft(self.microsoft.session(account.id))),
             _ => None,
         }
     }
@@ -226,12 +230,24 @@ impl Providers {
     }
 }
 
-/// One run's calls to one account.
+/// One run's calls to one account. A capability the provider lacks is `None` (the registry
+/// says which it has, so the runner never picks such an account for it).
 pub enum Session {
     Google(google::Session),
+    Microsoft(microsoft::GraphSession),
 }
 
 macro_rules! each {
+    ($value:expr, $inner:ident => $call:expr) => {
+        match $value {
+            Self::Google($inner) => $call,
+            Self::Outlook($inner) => $call,
+        }
+    };
+}
+
+/// The variants of a capability Google alone provides.
+macro_rules! google_only {
     ($value:expr, $inner:ident => $call:expr) => {
         match $value {
             Self::Google($inner) => $call,
@@ -241,46 +257,80 @@ macro_rules! each {
 
 impl Session {
     pub fn calls(&self) -> u32 {
-        each!(self, s => s.meter().calls())
+        match self {
+            Session::Google(s) => s.meter().calls(),
+            Session::Microsoft(s) => s.calls(),
+        }
     }
 
     /// The provider's last `Retry-After` in this session.
     pub fn retry_after(&self) -> Option<Duration> {
-        each!(self, s => s.meter().retry_after())
+        match self {
+            Session::Google(s) => s.meter().retry_after(),
+            Session::Microsoft(s) => s.retry_after(),
+        }
     }
 
-    /// The account's mailbox; `can_read` false when the grant only allows sending.
-    pub fn mailbox(&self, owner: &str, can_read: bool) -> Mailbox {
+    /// The account's mailbox, read.
+    pub fn mailbox(&self, owner: &str) -> Mailbox {
         match self {
-            Session::Google(s) => {
-                let mailbox = google::gmail::GmailMailbox::new(s, owner);
-                Mailbox::Google(if can_read {
-                    mailbox
-                } else {
-                    mailbox.without_read_access()
-                })
+            Session::Google(s) => Mailbox::Google(google::gmail::GmailMailbox::new(s, owner)),
+            Session::Microsoft(s) => {
+                Mailbox::Outlook(microsoft::outlook::OutlookMailbox::new(s.clone(), owner))
             }
         }
     }
 
-    pub fn calendar(&self) -> Calendar {
-        each!(self, s => Calendar::Google(google::calendar::GoogleCalendar::new(s)))
+    /// The account's outbox; `can_read` false when the grant only allows sending.
+    pub fn outbox(&self, owner: &str, can_read: bool) -> Option<Outbox> {
+        match self {
+            Session::Google(s) => {
+                let mailbox = google::gmail::GmailMailbox::new(s, owner);
+                Some(Outbox::Google(if can_read {
+                    mailbox
+                } else {
+                    mailbox.without_read_access()
+                }))
+            }
+            Session::Microsoft(_) => None,
+        }
     }
 
-    pub fn folders(&self) -> Folders {
-        each!(self, s => Folders::Google(google::drive::GoogleDrive::new(s)))
+    pub fn calendar(&self) -> Option<Calendar> {
+        match self {
+            Session::Google(s) => Some(Calendar::Google(google::calendar::GoogleCalendar::new(s))),
+            Session::Microsoft(_) => None,
+        }
     }
 
-    pub fn documents(&self) -> Documents {
-        each!(self, s => Documents::Google(google::docs::GoogleDocs::new(s)))
+    pub fn folders(&self) -> Option<Folders> {
+        match self {
+            Session::Google(s) => Some(Folders::Google(google::drive::GoogleDrive::new(s))),
+            Session::Microsoft(_) => None,
+        }
     }
 
-    pub fn spreadsheets(&self) -> Spreadsheets {
-        each!(self, s => Spreadsheets::Google(google::sheets::GoogleSheets::new(s)))
+    pub fn documents(&self) -> Option<Documents> {
+        match self {
+            Session::Google(s) => Some(Documents::Google(google::docs::GoogleDocs::new(s))),
+            Session::Microsoft(_) => None,
+        }
+    }
+
+    pub fn spreadsheets(&self) -> Option<Spreadsheets> {
+        match self {
+            Session::Google(s) => Some(Spreadsheets::Google(google::sheets::GoogleSheets::new(s))),
+            Session::Microsoft(_) => None,
+        }
     }
 }
 
 pub enum Mailbox {
+    Google(google::gmail::GmailMailbox),
+    Outlook(microsoft::outlook::OutlookMailbox),
+}
+
+pub enum Outbox {
     Google(google::gmail::GmailMailbox),
 }
 
@@ -310,31 +360,31 @@ impl MailSource for Mailbox {
     }
 }
 
-impl MailOutbox for Mailbox {
+impl MailOutbox for Outbox {
     fn product_name(&self) -> &'static str {
-        each!(self, m => m.product_name())
+        google_only!(self, m => m.product_name())
     }
     fn owner(&self) -> &str {
-        each!(self, m => MailOutbox::owner(m))
+        google_only!(self, m => MailOutbox::owner(m))
     }
     async fn create_draft(
         &self,
         raw: Vec<u8>,
         thread_id: Option<&str>,
     ) -> Result<DraftRef, SourceError> {
-        each!(self, m => m.create_draft(raw, thread_id).await)
+        google_only!(self, m => m.create_draft(raw, thread_id).await)
     }
     async fn send_draft(&self, draft_id: &str) -> Result<Option<Sent>, SourceError> {
-        each!(self, m => m.send_draft(draft_id).await)
+        google_only!(self, m => m.send_draft(draft_id).await)
     }
     async fn stored_message_id(&self, provider_id: &str) -> Result<Option<String>, SourceError> {
-        each!(self, m => m.stored_message_id(provider_id).await)
+        google_only!(self, m => m.stored_message_id(provider_id).await)
     }
     async fn find_message(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
-        each!(self, m => m.find_message(message_id).await)
+        google_only!(self, m => m.find_message(message_id).await)
     }
     async fn find_draft(&self, message_id: &str) -> Result<Option<DraftRef>, SourceError> {
-        each!(self, m => m.find_draft(message_id).await)
+        google_only!(self, m => m.find_draft(message_id).await)
     }
 }
 
@@ -349,16 +399,16 @@ impl CalendarSource for Calendar {
         since: Timestamp,
         page: Option<String>,
     ) -> Result<EventPage, SourceError> {
-        each!(self, c => c.events(sync_token, since, page).await)
+        google_only!(self, c => c.events(sync_token, since, page).await)
     }
 }
 
 impl CalendarWriter for Calendar {
     async fn insert(&self, key: &str, event: &TimedEvent) -> Result<String, SourceError> {
-        each!(self, c => c.insert(key, event).await)
+        google_only!(self, c => c.insert(key, event).await)
     }
     async fn update(&self, id: &str, event: &TimedEvent) -> Result<bool, SourceError> {
-        each!(self, c => c.update(id, event).await)
+        google_only!(self, c => c.update(id, event).await)
     }
 }
 
@@ -368,20 +418,20 @@ pub enum Folders {
 
 impl FolderTree for Folders {
     async fn folder(&self, id: &str) -> Result<Option<Folder>, SourceError> {
-        each!(self, f => f.folder(id).await)
+        google_only!(self, f => f.folder(id).await)
     }
     async fn children_named(
         &self,
         parent: Option<&str>,
         name: &str,
     ) -> Result<Vec<Folder>, SourceError> {
-        each!(self, f => f.children_named(parent, name).await)
+        google_only!(self, f => f.children_named(parent, name).await)
     }
     async fn create(&self, parent: Option<&str>, name: &str) -> Result<Folder, SourceError> {
-        each!(self, f => f.create(parent, name).await)
+        google_only!(self, f => f.create(parent, name).await)
     }
     async fn trash(&self, id: &str) -> Result<(), SourceError> {
-        each!(self, f => f.trash(id).await)
+        google_only!(self, f => f.trash(id).await)
     }
 }
 
@@ -391,13 +441,13 @@ pub enum Documents {
 
 impl DocStore for Documents {
     fn provider(&self) -> Provider {
-        each!(self, d => d.provider())
+        google_only!(self, d => d.provider())
     }
     fn document_noun(&self) -> &'static str {
-        each!(self, d => d.document_noun())
+        google_only!(self, d => d.document_noun())
     }
     async fn read(&self, id: &str) -> Result<Option<(String, String)>, SourceError> {
-        each!(self, d => d.read(id).await)
+        google_only!(self, d => d.read(id).await)
     }
     async fn copy_into(
         &self,
@@ -405,27 +455,27 @@ impl DocStore for Documents {
         name: &str,
         folder: &str,
     ) -> Result<(String, String), SourceError> {
-        each!(self, d => d.copy_into(id, name, folder).await)
+        google_only!(self, d => d.copy_into(id, name, folder).await)
     }
     async fn replace_all(&self, id: &str, pairs: &[(String, String)]) -> Result<(), SourceError> {
-        each!(self, d => d.replace_all(id, pairs).await)
+        google_only!(self, d => d.replace_all(id, pairs).await)
     }
     async fn trash(&self, id: &str) -> Result<(), SourceError> {
-        each!(self, d => DocStore::trash(d, id).await)
+        google_only!(self, d => DocStore::trash(d, id).await)
     }
     async fn create_with_text(
         &self,
         title: &str,
         text: &str,
     ) -> Result<(String, String), SourceError> {
-        each!(self, d => d.create_with_text(title, text).await)
+        google_only!(self, d => d.create_with_text(title, text).await)
     }
     async fn import_docx(
         &self,
         title: &str,
         bytes: Vec<u8>,
     ) -> Result<(String, String), SourceError> {
-        each!(self, d => d.import_docx(title, bytes).await)
+        google_only!(self, d => d.import_docx(title, bytes).await)
     }
 }
 
@@ -435,10 +485,10 @@ pub enum Spreadsheets {
 
 impl SpreadsheetSink for Spreadsheets {
     async fn live_grid(&self, id: &str) -> Result<Option<Grid>, SourceError> {
-        each!(self, s => s.live_grid(id).await)
+        google_only!(self, s => s.live_grid(id).await)
     }
     async fn find_made(&self, title: &str) -> Result<Option<String>, SourceError> {
-        each!(self, s => s.find_made(title).await)
+        google_only!(self, s => s.find_made(title).await)
     }
     async fn create(
         &self,
@@ -447,10 +497,10 @@ impl SpreadsheetSink for Spreadsheets {
         rows: u32,
         columns: u32,
     ) -> Result<Grid, SourceError> {
-        each!(self, s => s.create(title, sheet_title, rows, columns).await)
+        google_only!(self, s => s.create(title, sheet_title, rows, columns).await)
     }
     async fn add_rows(&self, grid: &Grid, rows: u32) -> Result<(), SourceError> {
-        each!(self, s => s.add_rows(grid, rows).await)
+        google_only!(self, s => s.add_rows(grid, rows).await)
     }
     async fn write(
         &self,
@@ -458,7 +508,7 @@ impl SpreadsheetSink for Spreadsheets {
         block: &CellBlock,
         values: Vec<Vec<SheetCell>>,
     ) -> Result<(), SourceError> {
-        each!(self, s => s.write(grid, block, values).await)
+        google_only!(self, s => s.write(grid, block, values).await)
     }
 }
 
@@ -468,24 +518,24 @@ impl SheetTable for Spreadsheets {
         spreadsheet_id: &str,
         sheet: &str,
     ) -> Result<Vec<Vec<String>>, SourceError> {
-        each!(self, s => s.rows(spreadsheet_id, sheet).await)
+        google_only!(self, s => s.rows(spreadsheet_id, sheet).await)
     }
     async fn rows_and_grid(
         &self,
         spreadsheet_id: &str,
         sheet: &str,
     ) -> Result<Option<(Vec<Vec<String>>, Grid)>, SourceError> {
-        each!(self, s => s.rows_and_grid(spreadsheet_id, sheet).await)
+        google_only!(self, s => s.rows_and_grid(spreadsheet_id, sheet).await)
     }
     async fn add_columns(&self, grid: &Grid, columns: u32) -> Result<(), SourceError> {
-        each!(self, s => s.add_columns(grid, columns).await)
+        google_only!(self, s => s.add_columns(grid, columns).await)
     }
     async fn write_blocks(
         &self,
         spreadsheet_id: &str,
         blocks: Vec<(CellBlock, Vec<Vec<String>>)>,
     ) -> Result<(), SourceError> {
-        each!(self, s => s.write_blocks(spreadsheet_id, blocks).await)
+        google_only!(self, s => s.write_blocks(spreadsheet_id, blocks).await)
     }
 }
 

@@ -1,0 +1,232 @@
+//! Microsoft 365 / Outlook.com through Microsoft Graph: a thin client (JSON over the one call
+//! policy, `http::call`) with the account's OAuth token, refreshed once after a 401, and every
+//! call paced to Outlook's per-mailbox limit (registry). Graph's paging and delta links are
+//! absolute URLs: they are followed only on the configured Graph origin, so a garbled or hostile
+//! link never receives the token. Facts and their pages: `../shared/notes/providers/msgraph.md`;
+//! the provider sandbox speaks the same subset (`src-tauri/sandbox/src/microsoft/`).
+
+pub mod outlook;
+pub mod registration;
+mod wire;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cremmy_protocol::Provider;
+
+use crate::accounts::{Accounts, AccountsError};
+use crate::failure::{FailureKind, SourceError};
+use crate::http::call::{Answer, CallError, CallPolicy, Caller};
+use crate::pacing::{AccountPacers, Pacer};
+
+/// How a Graph call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error(transparent)]
+    Account(#[from] AccountsError),
+    #[error("Microsoft Graph's answer to {what} did not read as Graph documents it: {source}")]
+    Garbled {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("Microsoft Graph sent a link outside {origin} ({link}); Cremmy does not follow it. Please report this.")]
+    ForeignLink { origin: String, link: String },
+}
+
+impl GraphError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            GraphError::Call(e) => e.kind(),
+            GraphError::Account(e) => e.failure_kind(),
+            GraphError::Garbled { .. } | GraphError::ForeignLink { .. } => FailureKind::Invalid,
+        }
+    }
+
+    /// Graph forgot the delta state (410 Gone, `SyncStateNotFound`).
+    pub fn is_gone(&self) -> bool {
+        matches!(self, GraphError::Call(e) if e.status() == Some(410))
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, GraphError::Call(e) if e.status() == Some(404))
+    }
+}
+
+impl crate::HasErrorCode for GraphError {
+    fn code(&self) -> cremmy_protocol::ErrorCode {
+        use cremmy_protocol::ErrorCode as C;
+        match self.kind() {
+            FailureKind::Unauthorized => C::ReconnectNeeded,
+            FailureKind::NotFound | FailureKind::Gone => C::NotFound,
+            FailureKind::Local => C::Internal,
+            _ => C::ProviderUnavailable,
+        }
+    }
+}
+
+impl From<GraphError> for SourceError {
+    fn from(e: GraphError) -> SourceError {
+        use crate::HasErrorCode;
+        SourceError::provider(Provider::Microsoft, e.kind(), e.code(), e)
+    }
+}
+
+/// Graph's own words in a failed answer: `{"error": {"code", "message"}}`.
+pub fn explain(_status: u16, body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = v["error"]["code"].as_str()?;
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    Some(format!("{code}: {message}"))
+}
+
+/// Microsoft for the whole app. Cheap to clone.
+#[derive(Clone)]
+pub struct Microsoft {
+    accounts: Accounts,
+    /// Graph's origin, ending in `/` (`https://graph.microsoft.com/`, or the sandbox).
+    origin: String,
+    /// Per account (mailbox), Outlook's limit, kept across runs.
+    pacers: AccountPacers,
+}
+
+impl Microsoft {
+    pub fn new(accounts: Accounts) -> Microsoft {
+        Microsoft {
+            origin: accounts
+                .endpoints()
+                .base_url(Provider::Microsoft)
+                .to_string(),
+            accounts,
+            pacers: AccountPacers::default(),
+        }
+    }
+
+    /// A session for one account's run (its own call count).
+    pub fn session(&self, account_id: i64) -> GraphSession {
+        GraphSession {
+            caller: Caller::new(
+                self.accounts.http().clone(),
+                CallPolicy::api(Provider::Microsoft).with_explain(explain),
+            ),
+            accounts: self.accounts.clone(),
+            origin: self.origin.clone(),
+            account_id,
+            pacer: self
+                .pacers
+                .of(account_id, registration::REGISTRATION.rate_limits),
+            retry_after: Arc::default(),
+        }
+    }
+}
+
+/// One account's Graph calls during one run.
+#[derive(Clone)]
+pub struct GraphSession {
+    caller: Caller,
+    accounts: Accounts,
+    origin: String,
+    account_id: i64,
+    pacer: Arc<Pacer>,
+    /// Graph's last `Retry-After` in this session (a call that still failed after it).
+    retry_after: Arc<Mutex<Option<Duration>>>,
+}
+
+impl GraphSession {
+    pub fn calls(&self) -> u32 {
+        self.caller.calls()
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        *self.retry_after.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The URL of `path_and_query` under `/v1.0/`.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}v1.0/{path_and_query}", self.origin)
+    }
+
+    /// The time the accounts' clock says (for filters relative to now).
+    pub fn now(&self) -> crate::clock::Timestamp {
+        self.accounts.now()
+    }
+
+    /// GETs `url` (a Graph URL: built by [`Self::url`] or a paging link Graph sent) with the
+    /// account's token, once more with a fresh token after a 401. `page_size`: `Prefer:
+    /// odata.maxpagesize`.
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        url: &str,
+        page_size: Option<u32>,
+    ) -> Result<T, GraphError> {
+        if !url.starts_with(&self.origin) {
+            return Err(GraphError::ForeignLink {
+                origin: self.origin.clone(),
+                link: url.chars().take(120).collect(),
+            });
+        }
+        let answer = self.send(what, url, page_size).await?;
+        answer
+            .json()
+            .map_err(|source| GraphError::Garbled { what, source })
+    }
+
+    async fn send(
+        &self,
+        what: &'static str,
+        url: &str,
+        page_size: Option<u32>,
+    ) -> Result<Answer, GraphError> {
+        let mut token = self.accounts.access_token(self.account_id).await?;
+        let mut refreshed = false;
+        loop {
+            let wait = self.pacer.reserve(1, crate::pacing::elapsed_ms());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            let answer = self
+                .caller
+                .send(what, |http| {
+                    let r = http
+                        .get(url)
+                        .bearer_auth(&token)
+                        .header("accept", "application/json");
+                    match page_size {
+                        Some(n) => r.header("prefer", format!("odata.maxpagesize={n}")),
+                        None => r,
+                    }
+                })
+                .await;
+            match answer {
+                Err(CallError::Status { status: 401, .. }) if !refreshed => {
+                    token = self
+                        .accounts
+                        .access_token_after_401(self.account_id, &token)
+                        .await?;
+                    refreshed = true;
+                }
+                Err(CallError::Status {
+                    retry_after: Some(wait),
+                    status,
+                    what,
+                    provider,
+                    slowed_down,
+                    excerpt,
+                }) => {
+                    *self.retry_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
+                    return Err(GraphError::Call(CallError::Status {
+                        retry_after: Some(wait),
+                        status,
+                        what,
+                        provider,
+                        slowed_down,
+                        excerpt,
+                    }));
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! Outlook mail as a [`MailSource`]. Changes: the Inbox and Sent Items, each tracked by Graph's
+//! per-folder messages delta (learn.microsoft.com/graph/delta-query-messages); the cursor is the
+//! two folders' delta links. A message a folder's delta reports removed is looked up: deleted, or
+//! in Deleted Items or Junk Email, it is gone; filed in another folder (by the user or a rule), it
+//! is still mail. Listings (full sync, back-fill, reconciliation) read the whole mailbox's
+//! messages received since a time (`/me/messages`, every folder), so mail a rule files away on
+//! arrival is found by the daily reconciliation. Every listing carries the properties Cremmy
+//! reads (`$select`), so listed messages cost no further call. Graph takes no address search
+//! together with the date filter, so a search lists every message since the time and the mail
+//! feature matches addresses locally; within one run a time is listed once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::wire::{Collection, WireFolder, WireMessage};
+use super::{GraphError, GraphSession};
+use crate::clock::Timestamp;
+use crate::failure::SourceError;
+use crate::features::mail::{
+    Changes, Filing, MailHeaders, MailQuery, MailSource, MessageChange, MessageRef, Page,
+};
+
+/// The folders whose changes are tracked, by their well-known names, and how a message in each
+/// is filed.
+const FOLDERS: [(&str, Filing); 2] = [("inbox", Filing::Received), ("sentitems", Filing::Sent)];
+/// The message properties Cremmy reads (never the body).
+const SELECT: &str = "id,conversationId,receivedDateTime,from,toRecipients,ccRecipients,subject,bodyPreview,internetMessageId,isDraft,parentFolderId";
+/// Messages per page (`Prefer: odata.maxpagesize` for delta, `$top` for listings).
+const PAGE: u32 = 100;
+/// How far before now a new delta round starts: mail received meanwhile by a slow clock is
+/// still caught (and deduplicated by its id).
+const CURSOR_MARGIN_MS: i64 = 3_600_000;
+
+/// Where a paged walk over the folders is: the folder, the page to read, and (for changes) the
+/// delta links the finished folders gave and the stored ones still to read.
+#[derive(Debug, Serialize, Deserialize)]
+struct Walk {
+    folder: usize,
+    url: String,
+    #[serde(default)]
+    done: Vec<String>,
+    #[serde(default)]
+    stored: Vec<String>,
+}
+
+impl Walk {
+    fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn decode(page: &str) -> Option<Walk> {
+        serde_json::from_str(page).ok()
+    }
+}
+
+/// One Outlook mailbox for one run.
+pub struct OutlookMailbox {
+    graph: GraphSession,
+    owner: String,
+    /// Headers read with listings and changes, by message id.
+    seen: Mutex<HashMap<String, MailHeaders>>,
+    /// Times whose messages were listed in full this run.
+    listed: Mutex<HashSet<Timestamp>>,
+    /// The ids of the folders that decide how a message is filed, read once.
+    folders: tokio::sync::OnceCell<FolderIds>,
+}
+
+/// The ids of Sent Items, Deleted Items and Junk Email.
+struct FolderIds {
+    sent: String,
+    deleted: String,
+    junk: String,
+}
+
+impl FolderIds {
+    fn filing(&self, m: &WireMessage) -> Filing {
+        match m.parent_folder_id.as_deref() {
+            Some(f) if f == self.deleted => Filing::Trash,
+            Some(f) if f == self.junk => Filing::Spam,
+            Some(f) if f == self.sent => Filing::Sent,
+            _ => Filing::Received,
+        }
+    }
+}
+
+fn instant(ms: Timestamp) -> String {
+    format!("{}Z", crate::crm::dates::utc_seconds(ms))
+}
+
+fn millis(text: &str) -> Option<Timestamp> {
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
+impl OutlookMailbox {
+    pub fn new(graph: GraphSession, owner: &str) -> OutlookMailbox {
+        OutlookMailbox {
+            graph,
+            owner: owner.to_lowercase(),
+            seen: Mutex::default(),
+            listed: Mutex::default(),
+            folders: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub fn calls(&self) -> u32 {
+        self.graph.calls()
+    }
+
+    fn remember(&self, m: &WireMessage, filed: Filing) -> Option<MessageRef> {
+        let headers = headers_of(m, filed)?;
+        let r = MessageRef {
+            provider_id: headers.provider_id.clone(),
+            thread_id: headers.thread_id.clone(),
+        };
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(r.provider_id.clone(), headers);
+        Some(r)
+    }
+
+    fn listing_url(&self, after: Timestamp) -> String {
+        self.graph.url(&format!(
+            "me/messages?$select={SELECT}&$filter=receivedDateTime%20ge%20{}&$top={PAGE}",
+            instant(after)
+        ))
+    }
+
+    fn delta_url(&self, folder: usize, after: Timestamp) -> String {
+        self.graph.url(&format!(
+            "me/mailFolders/{}/messages/delta?$select={SELECT}&$filter=receivedDateTime%20ge%20{}",
+            FOLDERS[folder].0,
+            instant(after)
+        ))
+    }
+
+    async fn folder_ids(&self) -> Result<&FolderIds, GraphError> {
+        self.folders
+            .get_or_try_init(|| async {
+                let mut ids = Vec::new();
+                for name in ["sentitems", "deleteditems", "junkemail"] {
+                    let url = self.graph.url(&format!("me/mailFolders/{name}?$select=id"));
+                    let folder: WireFolder =
+                        self.graph.get("Outlook mail folder", &url, None).await?;
+                    ids.push(folder.id);
+                }
+                let [sent, deleted, junk] = <[String; 3]>::try_from(ids).unwrap_or_default();
+                Ok(FolderIds {
+                    sent,
+                    deleted,
+                    junk,
+                })
+            })
+            .await
+    }
+
+    /// Where a message a folder's delta reported removed went: `None` when it left the user's
+    /// mail (deleted, or in Deleted Items or Junk Email), else the message, still mail.
+    async fn after_removal(&self, id: &str) -> Result<Option<MessageRef>, GraphError> {
+        let url = self
+            .graph
+            .url(&format!("me/messages/{id}?$select={SELECT}"));
+        match self
+            .graph
+            .get::<WireMessage>("Outlook message", &url, None)
+            .await
+        {
+            Ok(m) => {
+                let filed = self.folder_ids().await?.filing(&m);
+                Ok(if filed.is_mail() {
+                    self.remember(&m, filed)
+                } else {
+                    None
+                })
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What Cremmy keeps of a message; `None` for a removal.
+fn headers_of(m: &WireMessage, filed: Filing) -> Option<MailHeaders> {
+    if m.removed.is_some() {
+        return None;
+    }
+    let list = |r: &[super::wire::Recipient]| r.iter().filter_map(|x| x.address()).collect();
+    Some(MailHeaders {
+        provider_id: m.id.clone(),
+        thread_id: m.conversation_id.clone().unwrap_or_else(|| m.id.clone()),
+        received_at: m
+            .received_date_time
+            .as_deref()
+            .and_then(millis)
+            .unwrap_or(0),
+        from: m.from.iter().filter_map(|f| f.address()).collect(),
+        to: list(&m.to_recipients),
+        cc: list(&m.cc_recipients),
+        subject: m.subject.clone().unwrap_or_default(),
+        snippet: m.body_preview.clone().unwrap_or_default(),
+        message_id: m.internet_message_id.clone().filter(|s| !s.is_empty()),
+        // Graph's message resource has no In-Reply-To property (replies are found by thread).
+        in_reply_to: None,
+        filed: if m.is_draft == Some(true) {
+            Filing::Draft
+        } else {
+            filed
+        },
+    })
+}
+
+impl MailSource for OutlookMailbox {
+    fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Starts a delta round in each folder from just before now (a round over mail received
+    /// since then is short) and returns their delta links.
+    async fn current_cursor(&self) -> Result<String, SourceError> {
+        let from = self.graph.now() - CURSOR_MARGIN_MS;
+        let mut links = Vec::new();
+        for (i, (_, filed)) in FOLDERS.iter().enumerate() {
+            let mut url = self.delta_url(i, from);
+            loop {
+                let page: Collection<WireMessage> = self
+                    .graph
+                    .get("Outlook messages delta", &url, Some(PAGE))
+                    .await?;
+                for m in &page.value {
+                    self.remember(m, *filed);
+                }
+                match (page.next_link, page.delta_link) {
+                    (Some(next), _) => url = next,
+                    (None, Some(delta)) => {
+                        links.push(delta);
+                        break;
+                    }
+                    (None, None) => {
+                        return Err(GraphError::Garbled {
+                            what: "Outlook messages delta",
+                            source: serde::de::Error::custom("a page with neither link"),
+                        }
+                        .into())
+                    }
+                }
+            }
+        }
+        Ok(serde_json::to_string(&links).unwrap_or_default())
+    }
+
+    async fn search(
+        &self,
+        query: &MailQuery,
+        page: Option<String>,
+    ) -> Result<Page<MessageRef>, SourceError> {
+        let url = match page {
+            Some(next) => next,
+            None => {
+                let already = self
+                    .listed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .contains(&query.after);
+                if already && !query.addresses.is_empty() {
+                    // Listed in full this run: these addresses' mail is among it.
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next: None,
+                    });
+                }
+                self.listing_url(query.after)
+            }
+        };
+        let found: Collection<WireMessage> = self.graph.get("Outlook messages", &url, None).await?;
+        let folders = self.folder_ids().await?;
+        let items = found
+            .value
+            .iter()
+            .filter_map(|m| {
+                let filed = folders.filing(m);
+                if filed.is_mail() {
+                    self.remember(m, filed)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if found.next_link.is_none() {
+            self.listed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(query.after);
+        }
+        Ok(Page {
+            items,
+            next: found.next_link,
+        })
+    }
+
+    async fn changes_since(
+        &self,
+        cursor: &str,
+        page: Option<String>,
+    ) -> Result<Changes, SourceError> {
+        let walk = match page.as_deref().and_then(Walk::decode) {
+            Some(walk) => walk,
+            None => {
+                // A cursor of another shape (or another folder list) cannot be continued.
+                let stored: Vec<String> = match serde_json::from_str::<Vec<String>>(cursor) {
+                    Ok(links) if links.len() == FOLDERS.len() => links,
+                    _ => return Err(SourceError::CursorExpired),
+                };
+                Walk {
+                    folder: 0,
+                    url: stored[0].clone(),
+                    done: Vec::new(),
+                    stored,
+                }
+            }
+        };
+        let page: Collection<WireMessage> = match self
+            .graph
+            .get("Outlook messages delta", &walk.url, Some(PAGE))
+            .await
+        {
+            Err(e) if e.is_gone() => return Err(SourceError::CursorExpired),
+            other => other?,
+        };
+        let filed = FOLDERS[walk.folder.min(FOLDERS.len() - 1)].1;
+        let mut changes = Vec::new();
+        for m in &page.value {
+            if m.removed.is_some() {
+                changes.push(match self.after_removal(&m.id).await? {
+                    Some(still) => MessageChange::Appeared(still),
+                    None => MessageChange::Gone {
+                        provider_id: m.id.clone(),
+                    },
+                });
+            } else if let Some(r) = self.remember(m, filed) {
+                changes.push(MessageChange::Appeared(r));
+            }
+        }
+        let mut walk = walk;
+        let next = match (page.next_link, page.delta_link) {
+            (Some(url), _) => Some(Walk { url, ..walk }),
+            (None, Some(delta)) => {
+                walk.done.push(delta);
+                match walk.stored.get(walk.folder + 1).cloned() {
+                    Some(url) => Some(Walk {
+                        folder: walk.folder + 1,
+                        url,
+                        ..walk
+                    }),
+                    None => {
+                        return Ok(Changes {
+                            changes,
+                            next_page: None,
+                            cursor: serde_json::to_string(&walk.done).unwrap_or_default(),
+                        })
+                    }
+                }
+            }
+            (None, None) => {
+                return Err(GraphError::Garbled {
+                    what: "Outlook messages delta",
+                    source: serde::de::Error::custom("a page with neither link"),
+                }
+                .into())
+            }
+        };
+        Ok(Changes {
+            changes,
+            next_page: next.map(|w| w.encode()),
+            cursor: cursor.to_string(),
+        })
+    }
+
+    async fn headers(&self, ids: &[String]) -> Result<Vec<Option<MailHeaders>>, SourceError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let known = self
+                .seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(id)
+                .cloned();
+            if let Some(h) = known {
+                out.push(Some(h));
+                continue;
+            }
+            // Not read with a listing (rare): one GET.
+            let url = self
+                .graph
+                .url(&format!("me/messages/{id}?$select={SELECT}"));
+            match self
+                .graph
+                .get::<WireMessage>("Outlook message", &url, None)
+                .await
+            {
+                Ok(m) => {
+                    let filed = self.folder_ids().await?.filing(&m);
+                    out.push(headers_of(&m, filed))
+                }
+                Err(e) if e.is_not_found() => out.push(None),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+}
