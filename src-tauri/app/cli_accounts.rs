@@ -23,6 +23,9 @@ pub enum ProviderArg {
     /// QuickBooks Online (invoices and payments in your company): signs in in the browser with
     /// your Intuit app ($CREMMY_QUICKBOOKS_CLIENT_ID and _SECRET, or Integrations → QuickBooks).
     Quickbooks,
+    /// Microsoft 365 / Outlook.com (Outlook mail): signs in in the browser with your Microsoft
+    /// app registration ($CREMMY_MICROSOFT_CLIENT_ID or Integrations → Microsoft 365).
+    Microsoft,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -55,6 +58,7 @@ impl ProviderArg {
             ProviderArg::Google => Some(Provider::Google),
             ProviderArg::Xero => Some(Provider::Xero),
             ProviderArg::Quickbooks => Some(Provider::QuickBooks),
+            ProviderArg::Microsoft => Some(Provider::Microsoft),
             ProviderArg::Twilio | ProviderArg::Stripe => None,
         }
     }

@@ -11,6 +11,7 @@ mod clients_list;
 mod deep_links;
 mod engine;
 mod lead_score;
+mod microsoft;
 mod palette;
 mod payments;
 mod quickbooks;

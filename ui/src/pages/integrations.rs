@@ -121,6 +121,9 @@ fn IntegrationCard(
         Provider::Stripe => {
             view! { <super::stripe_card::StripeSettings accounts=accounts /> }.into_any()
         }
+        Provider::Microsoft => {
+            view! { <super::microsoft_card::MicrosoftSettings accounts=accounts /> }.into_any()
+        }
         Provider::Xero | Provider::QuickBooks => view! {
             <super::accounting_card::AccountingSettings provider=status.provider accounts=accounts />
         }

@@ -15,6 +15,7 @@ pub mod forms;
 pub mod integrations;
 pub mod lead_score;
 pub mod lead_sheet_form;
+pub mod microsoft_card;
 pub mod money_settings;
 pub mod reports;
 pub mod rule_form;
