@@ -1,6 +1,9 @@
 //! Where tokens live: one OS-keychain entry per token (service `app.cremmy.crm`, user
-//! `<install id>/<provider>/<email>/<refresh|access>`). Separate entries keep each secret far
-//! under Windows Credential Manager's 2,560-byte cap.
+//! `<install id>/<provider>/<email>/<refresh|access>`). A token longer than one entry holds on
+//! Windows (2,560 bytes of UTF-16; Microsoft's run longer) is split: its pieces go to entries
+//! `<user>/<generation>/<i>` and the token's own entry names them (`cremmy-split/v1 <generation>
+//! <count>`). The pieces are written before the entry that names them and the previous
+//! generation's removed after, so a crash midway leaves the old token whole.
 
 use cremmy_protocol::Provider;
 
@@ -134,14 +137,32 @@ impl TokenVault {
         .await
     }
 
+    /// A token; a split one is put back together (`None` when a piece is missing: the token is
+    /// lost, as if never stored).
     pub async fn get(
         &self,
         provider: Provider,
         email: &str,
         kind: TokenKind,
     ) -> AccountsResult<Option<String>> {
-        self.read("read a token", self.user(provider, email, kind))
-            .await
+        let user = self.user(provider, email, kind);
+        let Some(stored) = self.read("read a token", user.clone()).await? else {
+            return Ok(None);
+        };
+        let Some((generation, count)) = split_manifest(&stored) else {
+            return Ok(Some(stored));
+        };
+        let mut whole = String::new();
+        for i in 0..count {
+            match self
+                .read("read a token", part_user(&user, &generation, i))
+                .await?
+            {
+                Some(piece) => whole.push_str(&piece),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(whole))
     }
 
     pub async fn set(
@@ -151,8 +172,29 @@ impl TokenVault {
         kind: TokenKind,
         secret: &str,
     ) -> AccountsResult<()> {
-        self.write("store a token", self.user(provider, email, kind), secret)
-            .await
+        let user = self.user(provider, email, kind);
+        let before = self.read("read a token", user.clone()).await?;
+        let parts = super::login::keychain_parts(secret);
+        if parts.len() == 1 {
+            self.write("store a token", user.clone(), secret).await?;
+        } else {
+            let old = before.as_deref().and_then(split_manifest).map(|(g, _)| g);
+            let mut generation = new_generation();
+            if old.as_deref() == Some(generation.as_str()) {
+                generation.push('x');
+            }
+            for (i, piece) in parts.iter().enumerate() {
+                self.write("store a token", part_user(&user, &generation, i), piece)
+                    .await?;
+            }
+            let manifest = format!("{SPLIT} {generation} {}", parts.len());
+            self.write("store a token", user.clone(), &manifest).await?;
+        }
+        // The previous generation (never the one just written: its name differs).
+        if let Some((old, count)) = before.as_deref().and_then(split_manifest) {
+            self.delete_parts(&user, &old, count).await?;
+        }
+        Ok(())
     }
 
     pub async fn delete(
@@ -161,14 +203,81 @@ impl TokenVault {
         email: &str,
         kind: TokenKind,
     ) -> AccountsResult<()> {
-        self.call(
-            "delete a token",
-            self.user(provider, email, kind),
-            |e| match e.delete_credential() {
-                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
-                Err(other) => Err(other),
-            },
-        )
+        let user = self.user(provider, email, kind);
+        let before = self.read("read a token", user.clone()).await?;
+        self.remove("delete a token", user.clone()).await?;
+        if let Some((old, count)) = before.as_deref().and_then(split_manifest) {
+            self.delete_parts(&user, &old, count).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_parts(&self, user: &str, generation: &str, count: usize) -> AccountsResult<()> {
+        for i in 0..count {
+            self.remove("delete a token", part_user(user, generation, i))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn remove(&self, action: &'static str, user: String) -> AccountsResult<()> {
+        self.call(action, user, |e| match e.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(other) => Err(other),
+        })
         .await
     }
+
+    /// Whether the keychain holds a piece of a split token (for tests that check clean-up).
+    pub async fn holds_part(
+        &self,
+        provider: Provider,
+        email: &str,
+        kind: TokenKind,
+        generation: &str,
+        i: usize,
+    ) -> AccountsResult<bool> {
+        let user = self.user(provider, email, kind);
+        Ok(self
+            .read("read a token", part_user(&user, generation, i))
+            .await?
+            .is_some())
+    }
+
+    /// The entry a token is stored in, as stored (a split token's names its pieces).
+    pub async fn raw(
+        &self,
+        provider: Provider,
+        email: &str,
+        kind: TokenKind,
+    ) -> AccountsResult<Option<String>> {
+        self.read("read a token", self.user(provider, email, kind))
+            .await
+    }
+}
+
+/// What a split token's own entry starts with.
+pub const SPLIT: &str = "cremmy-split/v1";
+
+/// A split token's generation and piece count, from its entry; `None` for a whole token.
+pub fn split_manifest(stored: &str) -> Option<(String, usize)> {
+    let mut words = stored.strip_prefix(SPLIT)?.split_whitespace();
+    let generation = words.next()?.to_string();
+    let count: usize = words.next()?.parse().ok()?;
+    (words.next().is_none() && count <= super::login::KEYCHAIN_MAX_PARTS)
+        .then_some((generation, count))
+}
+
+fn part_user(user: &str, generation: &str, i: usize) -> String {
+    format!("{user}/{generation}/{i}")
+}
+
+/// Eight random hex digits: a new generation's name.
+fn new_generation() -> String {
+    let mut bytes = [0u8; 4];
+    // Without randomness the name is fixed; `set` never reuses the previous generation's name.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = [0x0a, 0x0b, 0x0c, 0x0d];
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

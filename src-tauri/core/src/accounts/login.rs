@@ -478,15 +478,35 @@ pub(super) fn token_error(
     }
 }
 
-/// The largest secret every platform's keychain takes: Windows Credential Manager stores at most
-/// 2,560 bytes per credential (`CRED_MAX_CREDENTIAL_BLOB_SIZE`), and its keyring store writes the
-/// secret as UTF-16. Checked on every platform, so a token that could not be kept on Windows is
-/// found out everywhere, before anything is stored.
+/// The largest secret one keychain entry takes on every platform: Windows Credential Manager
+/// stores at most 2,560 bytes per credential (`CRED_MAX_CREDENTIAL_BLOB_SIZE`), and its keyring
+/// store writes the secret as UTF-16. A longer secret (Microsoft's tokens run into kilobytes) is
+/// kept in several entries ([`KEYCHAIN_MAX_PARTS`] at most); the limit is applied on every
+/// platform, so what works here works on Windows.
 pub const KEYCHAIN_SECRET_LIMIT_BYTES: usize = 2_560;
 
-/// Whether `secret` fits every platform's keychain.
+/// The most entries one secret is split into.
+pub const KEYCHAIN_MAX_PARTS: usize = 8;
+
+/// Whether `secret` fits one keychain entry on every platform.
 pub fn fits_keychain(secret: &str) -> bool {
     secret.encode_utf16().count() * 2 <= KEYCHAIN_SECRET_LIMIT_BYTES
+}
+
+/// `secret` in pieces that each fit one keychain entry (one piece when it fits already).
+pub fn keychain_parts(secret: &str) -> Vec<&str> {
+    let limit_units = KEYCHAIN_SECRET_LIMIT_BYTES / 2;
+    let mut parts = Vec::new();
+    let (mut start, mut units) = (0, 0);
+    for (at, c) in secret.char_indices() {
+        if units + c.len_utf16() > limit_units {
+            parts.push(&secret[start..at]);
+            (start, units) = (at, 0);
+        }
+        units += c.len_utf16();
+    }
+    parts.push(&secret[start..]);
+    parts
 }
 
 pub(super) fn check_secret_size(
@@ -494,7 +514,7 @@ pub(super) fn check_secret_size(
     what: &'static str,
     secret: &str,
 ) -> AccountsResult<()> {
-    if fits_keychain(secret) {
+    if keychain_parts(secret).len() <= KEYCHAIN_MAX_PARTS {
         Ok(())
     } else {
         Err(AccountsError::SecretTooLarge {

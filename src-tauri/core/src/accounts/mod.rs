@@ -25,7 +25,10 @@ use crate::endpoints::{provider_variable, Endpoints};
 use crate::HasErrorCode;
 
 pub use callback::CallbackRejection;
-pub use login::{fits_keychain, LoginStart, KEYCHAIN_SECRET_LIMIT_BYTES, PENDING_LIFETIME_MS};
+pub use login::{
+    fits_keychain, keychain_parts, LoginStart, KEYCHAIN_MAX_PARTS, KEYCHAIN_SECRET_LIMIT_BYTES,
+    PENDING_LIFETIME_MS,
+};
 pub use loopback::LOOPBACK_PATH;
 
 /// A provider's OAuth client (a Google "Desktop app" client: its secret is not confidential,
@@ -185,7 +188,7 @@ pub enum AccountsError {
     },
     #[error("The keychain call did not finish: {0}")]
     KeychainTask(String),
-    #[error("{}'s {what} is {bytes} bytes, more than the {} a keychain entry can hold on every platform. The sign-in was undone; please report this.", provider.display_name(), login::KEYCHAIN_SECRET_LIMIT_BYTES)]
+    #[error("{}'s {what} is {bytes} bytes, more than the {} keychain entries of {} bytes Cremmy splits a secret into. The sign-in was undone; please report this.", provider.display_name(), login::KEYCHAIN_MAX_PARTS, login::KEYCHAIN_SECRET_LIMIT_BYTES)]
     SecretTooLarge {
         provider: Provider,
         what: &'static str,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cremmy_protocol::accounts::Feature;
+use cremmy_protocol::Provider;
 
 use crate::accounts_support::*;
 
@@ -75,4 +76,88 @@ fn secrets_are_checked_against_the_smallest_keychain_limit() {
         fits_keychain("1//0g-typical-google-refresh-token"),
         "real tokens fit"
     );
+}
+
+#[test]
+fn a_secret_is_split_into_pieces_that_each_fit_one_entry() {
+    use cremmy_core::accounts::{keychain_parts, KEYCHAIN_MAX_PARTS};
+    assert_eq!(keychain_parts(&"a".repeat(1_280)).len(), 1);
+    let over = "a".repeat(1_281);
+    let pieces = keychain_parts(&over);
+    assert_eq!(
+        pieces.iter().map(|p| p.len()).collect::<Vec<_>>(),
+        vec![1_280, 1]
+    );
+    // UTF-16: "😀" is two units, so a piece ends before one that would not fit whole.
+    let emoji = format!("{}😀", "a".repeat(1_279));
+    let pieces = keychain_parts(&emoji);
+    assert_eq!(
+        pieces,
+        vec!["a".repeat(1_279).as_str(), "😀"],
+        "a character is never cut"
+    );
+    assert_eq!(
+        keychain_parts(&"a".repeat(1_280 * KEYCHAIN_MAX_PARTS + 1)).len(),
+        KEYCHAIN_MAX_PARTS + 1,
+        "longer than the most pieces: refused at sign-in"
+    );
+}
+
+/// Microsoft's tokens run longer than one Windows credential: kept in pieces in the real
+/// keychain, read back whole, and no piece is left behind when the token shrinks or goes.
+#[tokio::test]
+async fn a_long_token_is_kept_in_pieces_and_its_old_pieces_are_removed() {
+    use cremmy_core::accounts::keychain_tokens::{split_manifest, TokenKind};
+    let t = crate::accounts_support::test_accounts().await;
+    let vault = t.accounts.vault();
+    let (p, who, kind) = (
+        Provider::Microsoft,
+        "long@outlook.example",
+        TokenKind::Access,
+    );
+    let long: String = (0..5_000)
+        .map(|i| char::from(b'A' + (i % 26) as u8))
+        .collect();
+    vault.set(p, who, kind, &long).await.unwrap();
+    assert_eq!(
+        vault.get(p, who, kind).await.unwrap().as_deref(),
+        Some(long.as_str())
+    );
+    let raw = vault.raw(p, who, kind).await.unwrap().unwrap();
+    let (first, count) = split_manifest(&raw).expect("the entry names its pieces");
+    assert_eq!(count, 4, "5,000 characters in pieces of 1,280");
+
+    let longer = format!("{long}-rotated");
+    vault.set(p, who, kind, &longer).await.unwrap();
+    assert_eq!(
+        vault.get(p, who, kind).await.unwrap().as_deref(),
+        Some(longer.as_str())
+    );
+    for i in 0..count {
+        assert!(
+            !vault.holds_part(p, who, kind, &first, i).await.unwrap(),
+            "the previous generation's piece {i} is gone"
+        );
+    }
+    let raw = vault.raw(p, who, kind).await.unwrap().unwrap();
+    let (second, count) = split_manifest(&raw).unwrap();
+    vault.set(p, who, kind, "short").await.unwrap();
+    assert_eq!(
+        vault.get(p, who, kind).await.unwrap().as_deref(),
+        Some("short")
+    );
+    assert!(!vault.holds_part(p, who, kind, &second, 0).await.unwrap());
+
+    vault.set(p, who, kind, &long).await.unwrap();
+    let raw = vault.raw(p, who, kind).await.unwrap().unwrap();
+    let (third, count3) = split_manifest(&raw).unwrap();
+    vault.delete(p, who, kind).await.unwrap();
+    assert_eq!(vault.get(p, who, kind).await.unwrap(), None);
+    for i in 0..count3 {
+        assert!(
+            !vault.holds_part(p, who, kind, &third, i).await.unwrap(),
+            "deleted with the token"
+        );
+    }
+    let _ = count;
 }

@@ -69,6 +69,21 @@ pub struct MicrosoftSettings {
     pub access_token_ttl_secs: i64,
     /// Requests per 10 minutes per mailbox before 429 (Outlook: 10,000); `None`: no limit.
     pub requests_per_window: Option<u32>,
+    /// How long issued tokens are. Microsoft documents no length (an access token for Graph is
+    /// opaque to the app: learn.microsoft.com/entra/identity-platform/access-tokens); real ones
+    /// run to kilobytes, more than one Windows credential holds, so the sandbox's are as long.
+    #[serde(default = "default_access_length")]
+    pub access_token_length: usize,
+    #[serde(default = "default_refresh_length")]
+    pub refresh_token_length: usize,
+}
+
+fn default_access_length() -> usize {
+    2_400
+}
+
+fn default_refresh_length() -> usize {
+    1_600
 }
 
 impl Default for MicrosoftSettings {
@@ -84,6 +99,8 @@ impl Default for MicrosoftSettings {
             consent: true,
             access_token_ttl_secs: 3600,
             requests_per_window: None,
+            access_token_length: default_access_length(),
+            refresh_token_length: default_refresh_length(),
         }
     }
 }
@@ -167,6 +184,15 @@ impl MicrosoftState {
     pub fn new_secret(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:016x}{:08}", crate::unix_nanos(), self.next_id)
+    }
+
+    /// A token `length` characters long (at least its unique part).
+    pub fn new_token(&mut self, prefix: &str, length: usize) -> String {
+        let mut token = self.new_secret(prefix);
+        let fill = "AQABAAIAAAD--DLA3VO7QrddgJg7WevrNwy".chars().cycle();
+        let missing = length.saturating_sub(token.len());
+        token.extend(fill.take(missing));
+        token
     }
 
     /// Records a change to `id` in `folder`.

@@ -158,7 +158,8 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 }
 
 fn issue(m: &mut MicrosoftState, scopes: Vec<String>) -> Response {
-    let access = m.new_secret("EwB4A8l6BAAU");
+    let length = m.settings.access_token_length;
+    let access = m.new_token("EwB4A8l6BAAU", length);
     let ttl = m.settings.access_token_ttl_secs;
     let expires_at = m.now_ms() + ttl * 1000;
     m.access_tokens.insert(
@@ -181,7 +182,8 @@ fn issue(m: &mut MicrosoftState, scopes: Vec<String>) -> Response {
         "access_token": access,
     });
     if scopes.iter().any(|s| s == "offline_access") {
-        let refresh = m.new_secret("M.C5_BL2.");
+        let length = m.settings.refresh_token_length;
+        let refresh = m.new_token("M.C5_BL2.", length);
         m.refresh_tokens.insert(refresh.clone(), scopes.clone());
         body["refresh_token"] = json!(refresh);
     }

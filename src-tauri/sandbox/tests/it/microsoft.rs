@@ -185,6 +185,10 @@ async fn a_public_client_signs_in_with_pkce_and_no_secret() {
         body["refresh_token"].is_string(),
         "a refresh brings a new refresh token"
     );
+    assert!(
+        body["access_token"].as_str().unwrap().len() >= 2_400,
+        "tokens as long as real ones: more than one Windows credential (1,280 UTF-16 units) holds"
+    );
 }
 
 #[tokio::test]
