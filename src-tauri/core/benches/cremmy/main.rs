@@ -105,6 +105,9 @@ fn main() {
         } else if run(5) || run(8) {
             figures::scale(&mut rows, 10_000, 50_000, 1_000_000, 200).await;
         }
+        if run(9) {
+            figures::outlook(&mut rows, if quick { 2_000 } else { 10_000 }).await;
+        }
         if run(7) {
             figures::idle_cpu(&mut rows, Duration::from_secs(if quick { 60 } else { 300 })).await;
         }

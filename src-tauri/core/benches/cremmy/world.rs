@@ -58,16 +58,26 @@ pub async fn world(quotas: Quotas) -> World {
     let db = Database::open_in(dir.path()).await.unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let base = sandbox.base_url();
-    let endpoints =
-        Endpoints::from_lookup(|k| (k == "CREMMY_GOOGLE_BASE_URL").then(|| base.clone()));
+    let endpoints = Endpoints::from_lookup(|k| {
+        (k == "CREMMY_GOOGLE_BASE_URL" || k == "CREMMY_MICROSOFT_BASE_URL").then(|| base.clone())
+    });
     let settings = sandbox.shared.lock().google.settings.clone();
-    let apps = OAuthApps::default().with(
-        Provider::Google,
-        OAuthApp {
-            client_id: settings.client_id,
-            client_secret: settings.client_secret,
-        },
-    );
+    let microsoft = sandbox.shared.lock().microsoft.settings.clone();
+    let apps = OAuthApps::default()
+        .with(
+            Provider::Google,
+            OAuthApp {
+                client_id: settings.client_id,
+                client_secret: settings.client_secret,
+            },
+        )
+        .with(
+            Provider::Microsoft,
+            OAuthApp {
+                client_id: microsoft.client_id,
+                client_secret: String::new(),
+            },
+        );
     let accounts = Accounts::open(db.clone(), clock.clone(), endpoints.clone(), apps)
         .await
         .expect("accounts");
@@ -95,10 +105,15 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-/// The loopback sign-in, with a "browser" that consents and follows the redirect.
+/// The loopback sign-in to Google, with a "browser" that consents and follows the redirect.
 pub async fn connect(w: &World, features: &[Feature]) -> Account {
+    connect_to(w, Provider::Google, features).await
+}
+
+/// The loopback sign-in to `provider`.
+pub async fn connect_to(w: &World, provider: Provider, features: &[Feature]) -> Account {
     let request = ConnectRequest {
-        provider: Provider::Google,
+        provider,
         features: features.to_vec(),
         login_hint: None,
     };
