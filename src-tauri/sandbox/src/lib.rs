@@ -8,6 +8,7 @@ pub mod faults;
 pub mod google;
 pub mod log;
 pub mod microsoft;
+mod oauth_wire;
 pub mod quickbooks;
 pub mod seed;
 pub mod state;

@@ -3,6 +3,7 @@
 //! callers, `invalid_grant` → "reconnect", disconnect with best-effort revoke.
 
 mod api_keys;
+mod bearer_calls;
 mod callback;
 mod connect;
 pub mod keychain_tokens;
@@ -24,6 +25,7 @@ use crate::db::Database;
 use crate::endpoints::{provider_variable, Endpoints};
 use crate::HasErrorCode;
 
+pub use bearer_calls::BearerCallError;
 pub use callback::CallbackRejection;
 pub use login::{
     fits_keychain, keychain_parts, LoginStart, KEYCHAIN_MAX_PARTS, KEYCHAIN_SECRET_LIMIT_BYTES,

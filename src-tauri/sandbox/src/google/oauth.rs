@@ -10,9 +10,9 @@ use axum::{Form, Json};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::errors::oauth_error;
+use crate::oauth_wire::pkce_matches;
 use crate::state::{Shared, TokenGrant};
 
 const CODE_LIFETIME_SECS: u64 = 600;
@@ -146,11 +146,6 @@ fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (S
         form.get("client_id").cloned().unwrap_or_default(),
         form.get("client_secret").cloned().unwrap_or_default(),
     )
-}
-
-fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-    let digest = Sha256::digest(verifier.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == challenge
 }
 
 /// POST /token: `authorization_code` (with PKCE) and `refresh_token` grants.

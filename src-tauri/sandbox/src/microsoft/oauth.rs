@@ -9,47 +9,16 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use base64::Engine;
-use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::{graph_error, normalise_scope, MicrosoftCode, MicrosoftState, MicrosoftToken};
+use crate::oauth_wire::{found, pkce_matches, AuthorizeParams};
 use crate::state::Shared;
 
 /// Authorization codes last about 10 minutes (the auth-code flow page).
 const CODE_LIFETIME_MS: i64 = 10 * 60_000;
 /// Scopes that are not the resource's: not listed in the token answer's `scope`.
 const OIDC: [&str; 4] = ["openid", "email", "profile", "offline_access"];
-
-#[derive(Debug, Deserialize)]
-pub struct AuthorizeParams {
-    #[serde(default)]
-    client_id: String,
-    #[serde(default)]
-    redirect_uri: String,
-    #[serde(default)]
-    response_type: String,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    code_challenge: Option<String>,
-    #[serde(default)]
-    code_challenge_method: Option<String>,
-}
-
-fn found(uri: &str, params: &[(&str, &str)]) -> Response {
-    let mut location = uri.to_string();
-    for (i, (k, v)) in params.iter().enumerate() {
-        location.push(if i == 0 { '?' } else { '&' });
-        location.push_str(k);
-        location.push('=');
-        location.push_str(&crate::urlencode(v));
-    }
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-}
 
 fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
     (
@@ -150,11 +119,6 @@ pub async fn authorize(State(shared): State<Shared>, Query(p): Query<AuthorizePa
         },
     );
     found(&p.redirect_uri, &[("code", &code), ("state", &state)])
-}
-
-fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-    let digest = Sha256::digest(verifier.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == challenge
 }
 
 fn issue(m: &mut MicrosoftState, scopes: Vec<String>) -> Response {

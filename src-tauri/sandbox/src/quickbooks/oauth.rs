@@ -12,40 +12,15 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{QbCode, QbToken, QuickBooksState};
+use crate::oauth_wire::{found, AuthorizeParams};
 use crate::state::Shared;
 
 const CODE_LIFETIME_MS: i64 = 5 * 60_000;
 /// Refresh tokens last 100 days (…/authentication-and-authorization/faq).
 const REFRESH_LIFETIME_SECS: i64 = 100 * 86_400;
-
-#[derive(Debug, Deserialize)]
-pub struct AuthorizeParams {
-    #[serde(default)]
-    client_id: String,
-    #[serde(default)]
-    redirect_uri: String,
-    #[serde(default)]
-    response_type: String,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    state: Option<String>,
-}
-
-fn found(uri: &str, params: &[(&str, &str)]) -> Response {
-    let mut location = uri.to_string();
-    for (i, (k, v)) in params.iter().enumerate() {
-        location.push(if i == 0 { '?' } else { '&' });
-        location.push_str(k);
-        location.push('=');
-        location.push_str(&crate::urlencode(v));
-    }
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-}
 
 fn oauth_error(error: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()

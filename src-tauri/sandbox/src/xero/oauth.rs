@@ -10,48 +10,13 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use base64::Engine;
-use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::{problem, XeroCode, XeroState, XeroToken};
+use crate::oauth_wire::{found, pkce_matches, AuthorizeParams};
 use crate::state::Shared;
 
 const CODE_LIFETIME_MS: i64 = 5 * 60_000;
-
-#[derive(Debug, Deserialize)]
-pub struct AuthorizeParams {
-    #[serde(default)]
-    client_id: String,
-    #[serde(default)]
-    redirect_uri: String,
-    #[serde(default)]
-    response_type: String,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    code_challenge: Option<String>,
-    #[serde(default)]
-    code_challenge_method: Option<String>,
-}
-
-fn found(uri: &str, params: &[(&str, &str)]) -> Response {
-    let mut location = uri.to_string();
-    for (i, (k, v)) in params.iter().enumerate() {
-        location.push(if i == 0 && !uri.contains('?') {
-            '?'
-        } else {
-            '&'
-        });
-        location.push_str(k);
-        location.push('=');
-        location.push_str(&crate::urlencode(v));
-    }
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-}
 
 fn oauth_error(status: StatusCode, error: &str) -> Response {
     (status, Json(json!({ "error": error }))).into_response()
@@ -114,11 +79,6 @@ pub async fn authorize(State(shared): State<Shared>, Query(p): Query<AuthorizePa
         &p.redirect_uri,
         &[("code", &code), ("scope", &p.scope), ("state", &state)],
     )
-}
-
-fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-    let digest = Sha256::digest(verifier.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == challenge
 }
 
 fn issue(x: &mut XeroState, scopes: Vec<String>) -> Response {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use cremmy_protocol::Provider;
 
-use crate::accounts::{Accounts, AccountsError};
+use crate::accounts::{Accounts, AccountsError, BearerCallError};
 use crate::failure::{FailureKind, SourceError};
 use crate::http::call::{Answer, CallError, CallPolicy, Caller};
 use crate::pacing::{AccountPacers, Pacer};
@@ -33,6 +33,15 @@ pub enum GraphError {
     },
     #[error("Microsoft Graph sent a link outside {origin} ({link}); Cremmy does not follow it. Please report this.")]
     ForeignLink { origin: String, link: String },
+}
+
+impl From<BearerCallError> for GraphError {
+    fn from(e: BearerCallError) -> GraphError {
+        match e {
+            BearerCallError::Call(e) => GraphError::Call(e),
+            BearerCallError::Account(e) => GraphError::Account(e),
+        }
+    }
 }
 
 impl GraphError {
@@ -179,54 +188,32 @@ impl GraphSession {
         url: &str,
         page_size: Option<u32>,
     ) -> Result<Answer, GraphError> {
-        let mut token = self.accounts.access_token(self.account_id).await?;
-        let mut refreshed = false;
-        loop {
-            let wait = self.pacer.reserve(1, crate::pacing::elapsed_ms());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            let answer = self
-                .caller
-                .send(what, |http| {
+        let answer = self
+            .accounts
+            .call_with_token(
+                self.account_id,
+                &self.caller,
+                &self.pacer,
+                what,
+                |http, token| {
                     let r = http
                         .get(url)
-                        .bearer_auth(&token)
+                        .bearer_auth(token)
                         .header("accept", "application/json");
                     match page_size {
                         Some(n) => r.header("prefer", format!("odata.maxpagesize={n}")),
                         None => r,
                     }
-                })
-                .await;
-            match answer {
-                Err(CallError::Status { status: 401, .. }) if !refreshed => {
-                    token = self
-                        .accounts
-                        .access_token_after_401(self.account_id, &token)
-                        .await?;
-                    refreshed = true;
-                }
-                Err(CallError::Status {
-                    retry_after: Some(wait),
-                    status,
-                    what,
-                    provider,
-                    slowed_down,
-                    excerpt,
-                }) => {
-                    *self.retry_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
-                    return Err(GraphError::Call(CallError::Status {
-                        retry_after: Some(wait),
-                        status,
-                        what,
-                        provider,
-                        slowed_down,
-                        excerpt,
-                    }));
-                }
-                other => return Ok(other?),
-            }
+                },
+            )
+            .await;
+        if let Err(BearerCallError::Call(CallError::Status {
+            retry_after: Some(wait),
+            ..
+        })) = &answer
+        {
+            *self.retry_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(*wait);
         }
+        answer.map_err(GraphError::from)
     }
 }

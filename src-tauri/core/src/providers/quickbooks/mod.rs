@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use cremmy_protocol::Provider;
 
-use crate::accounts::{Accounts, AccountsError};
+use crate::accounts::{Accounts, AccountsError, BearerCallError};
 use crate::clock::Timestamp;
 use crate::failure::FailureKind;
 use crate::http::call::{CallError, CallPolicy, Caller};
@@ -42,6 +42,15 @@ pub enum QuickBooksError {
     NoCompany,
     #[error("The QuickBooks company has no item named \"Services\" to put invoice lines on. Add a service item called Services in QuickBooks (Sales > Products and services).")]
     NoServicesItem,
+}
+
+impl From<BearerCallError> for QuickBooksError {
+    fn from(e: BearerCallError) -> QuickBooksError {
+        match e {
+            BearerCallError::Call(e) => QuickBooksError::Call(e),
+            BearerCallError::Account(e) => QuickBooksError::Account(e),
+        }
+    }
 }
 
 impl QuickBooksError {
@@ -174,7 +183,7 @@ impl QuickBooksSession {
         self.caller.calls()
     }
 
-    /// One call with the account's token, once more with a fresh token after a 401.
+    /// One call with the account's token (once more with a fresh token after a 401).
     async fn send(
         &self,
         what: &'static str,
@@ -182,41 +191,24 @@ impl QuickBooksSession {
         url: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<crate::http::call::Answer, QuickBooksError> {
-        let mut token = self.accounts.access_token(self.account_id).await?;
-        let mut refreshed = false;
-        loop {
-            let wait = self.pacer.reserve(1, crate::pacing::elapsed_ms());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            let answer = self
-                .caller
-                .send(what, |http| {
-                    let r = http
-                        .request(method.clone(), url)
-                        .bearer_auth(&token)
-                        .header("accept", "application/json");
-                    match body {
-                        Some(v) => r.json(v),
-                        // The send call takes no body (Intuit's example sends it as octet-stream).
-                        None if method == reqwest::Method::POST => {
-                            r.header("content-type", "application/octet-stream")
-                        }
-                        None => r.header("content-type", "text/plain"),
-                    }
-                })
-                .await;
-            match answer {
-                Err(CallError::Status { status: 401, .. }) if !refreshed => {
-                    token = self
-                        .accounts
-                        .access_token_after_401(self.account_id, &token)
-                        .await?;
-                    refreshed = true;
+        let make = |http: &reqwest::Client, token: &str| {
+            let r = http
+                .request(method.clone(), url)
+                .bearer_auth(token)
+                .header("accept", "application/json");
+            match body {
+                Some(v) => r.json(v),
+                // The send call takes no body (Intuit's example sends it as octet-stream).
+                None if method == reqwest::Method::POST => {
+                    r.header("content-type", "application/octet-stream")
                 }
-                other => return Ok(other?),
+                None => r.header("content-type", "text/plain"),
             }
-        }
+        };
+        Ok(self
+            .accounts
+            .call_with_token(self.account_id, &self.caller, &self.pacer, what, make)
+            .await?)
     }
 
     /// The company this account's grant reaches.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use cremmy_protocol::Provider;
 
-use crate::accounts::{Accounts, AccountsError};
+use crate::accounts::{Accounts, AccountsError, BearerCallError};
 use crate::clock::Timestamp;
 use crate::failure::FailureKind;
 use crate::http::call::{CallError, CallPolicy, Caller};
@@ -40,6 +40,15 @@ pub enum XeroError {
     NoOrganisation,
     #[error("The Xero organisation {0} is not among those connected to Cremmy. Reconnect Xero and tick it.")]
     UnknownOrganisation(String),
+}
+
+impl From<BearerCallError> for XeroError {
+    fn from(e: BearerCallError) -> XeroError {
+        match e {
+            BearerCallError::Call(e) => XeroError::Call(e),
+            BearerCallError::Account(e) => XeroError::Account(e),
+        }
+    }
 }
 
 impl XeroError {
@@ -172,7 +181,7 @@ impl XeroSession {
         self.caller.calls()
     }
 
-    /// One call with the account's token, once more with a fresh token after a 401.
+    /// One call with the account's token (once more with a fresh token after a 401).
     async fn send(
         &self,
         what: &'static str,
@@ -181,40 +190,23 @@ impl XeroSession {
         headers: &[(&str, String)],
         body: Body<'_>,
     ) -> Result<crate::http::call::Answer, XeroError> {
-        let mut token = self.accounts.access_token(self.account_id).await?;
-        let mut refreshed = false;
-        loop {
-            let wait = self.pacer.reserve(1, crate::pacing::elapsed_ms());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+        let make = |http: &reqwest::Client, token: &str| {
+            let mut r = http
+                .request(method.clone(), url)
+                .bearer_auth(token)
+                .header("accept", "application/json");
+            for (k, v) in headers {
+                r = r.header(*k, v);
             }
-            let answer = self
-                .caller
-                .send(what, |http| {
-                    let mut r = http
-                        .request(method.clone(), url)
-                        .bearer_auth(&token)
-                        .header("accept", "application/json");
-                    for (k, v) in headers {
-                        r = r.header(*k, v);
-                    }
-                    match body {
-                        Body::None => r,
-                        Body::Json(v) => r.json(v),
-                    }
-                })
-                .await;
-            match answer {
-                Err(CallError::Status { status: 401, .. }) if !refreshed => {
-                    token = self
-                        .accounts
-                        .access_token_after_401(self.account_id, &token)
-                        .await?;
-                    refreshed = true;
-                }
-                other => return Ok(other?),
+            match body {
+                Body::None => r,
+                Body::Json(v) => r.json(v),
             }
-        }
+        };
+        Ok(self
+            .accounts
+            .call_with_token(self.account_id, &self.caller, &self.pacer, what, make)
+            .await?)
     }
 
     /// The organisations this account's grant reaches.
