@@ -296,6 +296,30 @@ async fn outlook_signs_in_as_a_public_client_and_imports_client_mail_once() {
     );
     let after = sync(&w).await;
     assert_eq!((after.kind.as_str(), after.created), ("incremental", 0));
+
+    // A cursor stored while another Graph origin was configured is not followed (the token would
+    // go there): a full sync starts over, without duplicates.
+    sqlx::query("UPDATE sync_cursors SET cursor = ? WHERE stream = 'mail'")
+        .bind(r#"["https://graph.example/v1.0/me/mailFolders/inbox/messages/delta?$deltatoken=x","https://graph.example/v1.0/me/mailFolders/sentitems/messages/delta?$deltatoken=y"]"#)
+        .execute(w.crm.database().writer())
+        .await
+        .unwrap();
+    let moved = sync(&w).await;
+    assert_eq!(
+        (moved.kind.as_str(), moved.status, moved.created),
+        ("full", SyncRunStatus::Ok, 0),
+        "links to another origin start a full sync: {moved:?}"
+    );
+    assert!(
+        w.sandbox
+            .shared
+            .lock()
+            .log
+            .entries
+            .iter()
+            .all(|e| !e.query.contains("deltatoken=x")),
+        "the foreign link was never called"
+    );
 }
 
 #[tokio::test]

@@ -156,6 +156,12 @@ impl GraphSession {
         format!("{}v1.0/{path_and_query}", self.origin)
     }
 
+    /// Whether `url` is on the Graph origin this session calls (a link Graph sent, or one stored
+    /// while another origin was configured).
+    pub fn is_on_origin(&self, url: &str) -> bool {
+        url.starts_with(&self.origin)
+    }
+
     /// The time the accounts' clock says (for filters relative to now).
     pub fn now(&self) -> crate::clock::Timestamp {
         self.accounts.now()
@@ -170,7 +176,7 @@ impl GraphSession {
         url: &str,
         page_size: Option<u32>,
     ) -> Result<T, GraphError> {
-        if !url.starts_with(&self.origin) {
+        if !self.is_on_origin(url) {
             return Err(GraphError::ForeignLink {
                 origin: self.origin.clone(),
                 link: url.chars().take(120).collect(),

@@ -309,9 +309,15 @@ impl MailSource for OutlookMailbox {
         let walk = match page.as_deref().and_then(Walk::decode) {
             Some(walk) => walk,
             None => {
-                // A cursor of another shape (or another folder list) cannot be continued.
+                // A cursor of another shape (or another folder list), or links to another Graph
+                // origin (stored while the sandbox was configured), cannot be continued.
                 let stored: Vec<String> = match serde_json::from_str::<Vec<String>>(cursor) {
-                    Ok(links) if links.len() == FOLDERS.len() => links,
+                    Ok(links)
+                        if links.len() == FOLDERS.len()
+                            && links.iter().all(|l| self.graph.is_on_origin(l)) =>
+                    {
+                        links
+                    }
                     _ => return Err(SourceError::CursorExpired),
                 };
                 Walk {
