@@ -30,8 +30,11 @@
 //!   service limits): 10,000 requests per 10 minutes per app and mailbox, then 429
 //!   `TooManyRequests` with `Retry-After` seconds.
 //!
-//! Not re-read on Microsoft's pages, so this sandbox's assumption: the filter grammar beyond
-//! `receivedDateTime ge|gt <instant>` is refused with 400 (Graph accepts much more).
+//! Not found on Microsoft's pages, so these are this sandbox's assumptions: the filter grammar
+//! beyond `receivedDateTime ge|gt <instant>` is refused with 400 (Graph accepts much more); a
+//! delta round's `@removed` rows are reported whatever the round's reception-date filter; a delta
+//! link may be followed again until forgotten; a message moved out of a folder is reported by
+//! that folder's delta as removed with reason `deleted`; tokens are 2,400 / 1,600 characters.
 
 pub mod controls;
 pub mod mail;
