@@ -33,15 +33,13 @@ const PAGE: u32 = 100;
 /// still caught (and deduplicated by its id).
 const CURSOR_MARGIN_MS: i64 = 3_600_000;
 
-/// Where a paged walk over the folders is: the folder, the page to read, and (for changes) the
-/// delta links the finished folders gave and the stored ones still to read.
+/// Where a walk over the folders' changes is: the folder, the page to read, the delta links the
+/// finished folders gave and the stored ones still to read.
 #[derive(Debug, Serialize, Deserialize)]
 struct Walk {
     folder: usize,
     url: String,
-    #[serde(default)]
     done: Vec<String>,
-    #[serde(default)]
     stored: Vec<String>,
 }
 
@@ -158,9 +156,8 @@ impl OutlookMailbox {
             .await
     }
 
-    /// Where a message a folder's delta reported removed went: `None` when it left the user's
-    /// mail (deleted, or in Deleted Items or Junk Email), else the message, still mail.
-    async fn after_removal(&self, id: &str) -> Result<Option<MessageRef>, GraphError> {
+    /// One message, read alone, and how it is filed; `None` when it no longer exists.
+    async fn message(&self, id: &str) -> Result<Option<(WireMessage, Filing)>, GraphError> {
         let url = self
             .graph
             .url(&format!("me/messages/{id}?$select={SELECT}"));
@@ -171,15 +168,20 @@ impl OutlookMailbox {
         {
             Ok(m) => {
                 let filed = self.folder_ids().await?.filing(&m);
-                Ok(if filed.is_mail() {
-                    self.remember(&m, filed)
-                } else {
-                    None
-                })
+                Ok(Some((m, filed)))
             }
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Where a message a folder's delta reported removed went: `None` when it left the user's
+    /// mail (deleted, or in Deleted Items or Junk Email), else the message, still mail.
+    async fn after_removal(&self, id: &str) -> Result<Option<MessageRef>, GraphError> {
+        Ok(match self.message(id).await? {
+            Some((m, filed)) if filed.is_mail() => self.remember(&m, filed),
+            _ => None,
+        })
     }
 }
 
@@ -399,21 +401,8 @@ impl MailSource for OutlookMailbox {
                 continue;
             }
             // Not read with a listing (rare): one GET.
-            let url = self
-                .graph
-                .url(&format!("me/messages/{id}?$select={SELECT}"));
-            match self
-                .graph
-                .get::<WireMessage>("Outlook message", &url, None)
-                .await
-            {
-                Ok(m) => {
-                    let filed = self.folder_ids().await?.filing(&m);
-                    out.push(headers_of(&m, filed))
-                }
-                Err(e) if e.is_not_found() => out.push(None),
-                Err(e) => return Err(e.into()),
-            }
+            let found = self.message(id).await?;
+            out.push(found.and_then(|(m, filed)| headers_of(&m, filed)));
         }
         Ok(out)
     }
