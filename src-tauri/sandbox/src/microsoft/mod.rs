@@ -34,7 +34,12 @@
 //! beyond `receivedDateTime ge|gt <instant>` is refused with 400 (Graph accepts much more); a
 //! delta round's `@removed` rows are reported whatever the round's reception-date filter; a delta
 //! link may be followed again until forgotten; a message moved out of a folder is reported by
-//! that folder's delta as removed with reason `deleted`; tokens are 2,400 / 1,600 characters.
+//! that folder's delta as removed with reason `deleted`; tokens are 2,400 / 1,600 characters;
+//! scope names are compared without case and answered lower-case (the auth-code page's example
+//! answers `https://graph.microsoft.com/mail.read`); a 429's `Retry-After` is the rest of the
+//! 10-minute window (the throttling page says one is sent, not its value); a well-known folder
+//! answers `{id, displayName, parentFolderId, childFolderCount, totalItemCount,
+//! unreadItemCount}`.
 
 pub mod controls;
 pub mod mail;
