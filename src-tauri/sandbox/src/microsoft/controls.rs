@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{MicrosoftSettings, StoredMessage};
+use super::compose::NewMail;
+use super::MicrosoftSettings;
 use crate::state::Shared;
 
 pub async fn snapshot(State(shared): State<Shared>) -> Json<Value> {
@@ -38,67 +39,39 @@ pub async fn configure(State(shared): State<Shared>, Json(body): Json<Value>) ->
     Json(json!({ "now_ms": m.now_ms() })).into_response()
 }
 
-fn recipient(address: &Value) -> Value {
-    let address = address.as_str().unwrap_or_default();
-    json!({ "emailAddress": { "name": address, "address": address } })
-}
-
 /// A message lands in a folder: `{"folder": "inbox"|"sentitems"|"drafts", "from", "to": […],
-/// "cc": […], "subject", "preview", "received_ms", "internet_message_id", "conversation_id"}`.
-/// Answers its id.
+/// "cc": […], "subject", "preview", "received_ms", "internet_message_id", "conversation_id",
+/// "in_reply_to"}`. Answers its id and Message-ID.
 pub async fn deliver(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {
     let mut world = shared.lock();
     let m = &mut world.microsoft;
-    let folder = body["folder"]
-        .as_str()
-        .unwrap_or("inbox")
-        .to_ascii_lowercase();
-    let received_ms = body["received_ms"].as_i64().unwrap_or_else(|| m.now_ms());
-    m.next_id += 1;
-    let id = format!("AAMkAGI2TG93AAA{:08}=", m.next_id);
-    let internet_id = body["internet_message_id"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("<sandbox.{}@outlook.example>", m.next_id));
-    let at = crate::rfc3339(received_ms);
-    let list = |key: &str| -> Vec<Value> {
+    let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
+    let list = |key: &str| -> Vec<String> {
         body[key]
             .as_array()
-            .map(|a| a.iter().map(recipient).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    let resource = json!({
-        "@odata.etag": format!("W/\"CQAAABYAAAA{}\"", m.next_id),
-        "id": id,
-        "createdDateTime": at,
-        "lastModifiedDateTime": at,
-        "receivedDateTime": at,
-        "sentDateTime": at,
-        "hasAttachments": false,
-        "internetMessageId": internet_id,
-        "subject": body["subject"].as_str().unwrap_or_default(),
-        "bodyPreview": body["preview"].as_str().unwrap_or_default(),
-        "importance": "normal",
-        "parentFolderId": super::mail::folder_id(&folder),
-        "conversationId": body["conversation_id"].as_str().map(str::to_string)
-            .unwrap_or_else(|| format!("AAQkAGI2{}", m.next_id)),
-        "isRead": folder != "inbox",
-        "isDraft": folder == "drafts",
-        "webLink": format!("https://outlook.live.com/owa/?ItemID={id}"),
-        "from": recipient(&body["from"]),
-        "sender": recipient(&body["from"]),
-        "toRecipients": list("to"),
-        "ccRecipients": list("cc"),
-        "bccRecipients": [],
-        "replyTo": [],
+    let (id, internet_id) = m.store(NewMail {
+        folder: body["folder"].as_str().unwrap_or("inbox").to_string(),
+        from: text("from"),
+        to: list("to"),
+        cc: list("cc"),
+        subject: text("subject"),
+        body: text("preview"),
+        received_ms: body["received_ms"].as_i64(),
+        internet_message_id: body["internet_message_id"].as_str().map(str::to_string),
+        conversation_id: body["conversation_id"].as_str().map(str::to_string),
+        answers: body["in_reply_to"]
+            .as_str()
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
     });
-    m.messages.push(StoredMessage {
-        id: id.clone(),
-        folder: folder.clone(),
-        received_ms,
-        resource,
-    });
-    m.changed(&folder, &id, false);
     Json(json!({ "id": id, "internetMessageId": internet_id })).into_response()
 }
 

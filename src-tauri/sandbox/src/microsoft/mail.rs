@@ -61,6 +61,17 @@ fn received_filter(filter: &str) -> Option<(i64, bool)> {
     Some((crate::wire::parse_utc(value.trim_matches('\''))?, strict))
 }
 
+/// `internetMessageId eq '<…>'` → the Message-ID (OData doubles a quote inside a string).
+fn message_id_filter(filter: &str) -> Option<String> {
+    let (field, rest) = filter.trim().split_once(char::is_whitespace)?;
+    let value = rest.trim_start().strip_prefix("eq")?.trim();
+    if !field.eq_ignore_ascii_case("internetMessageId") {
+        return None;
+    }
+    let inner = value.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace("''", "'"))
+}
+
 fn matches_filter(received: i64, since: Option<i64>, strict: bool) -> bool {
     match since {
         None => true,
@@ -281,13 +292,21 @@ fn list(
     if let Err(r) = admit(m, headers, &MAIL_SCOPES) {
         return r;
     }
-    let (since_ms, strict) = match q.get("$filter") {
-        None => (None, false),
-        Some(f) => match received_filter(f) {
-            Some((at, strict)) => (Some(at), strict),
-            None => return bad_query("The sandbox understands only receivedDateTime ge|gt."),
-        },
-    };
+    let mut message_id = None;
+    let (since_ms, strict) =
+        match q.get("$filter") {
+            None => (None, false),
+            Some(f) => match (received_filter(f), message_id_filter(f)) {
+                (Some((at, strict)), _) => (Some(at), strict),
+                (None, Some(id)) => {
+                    message_id = Some(id);
+                    (None, false)
+                }
+                (None, None) => return bad_query(
+                    "The sandbox understands only receivedDateTime ge|gt and internetMessageId eq.",
+                ),
+            },
+        };
     let top: usize = match q.get("$top").map(|t| t.parse::<usize>()) {
         None => DEFAULT_PAGE,
         Some(Ok(n)) if (1..=1000).contains(&n) => n,
@@ -299,6 +318,11 @@ fn list(
         .iter()
         .filter(|x| folder.as_ref().is_none_or(|f| &x.folder == f))
         .filter(|x| matches_filter(x.received_ms, since_ms, strict))
+        .filter(|x| {
+            message_id
+                .as_deref()
+                .is_none_or(|id| x.resource["internetMessageId"].as_str() == Some(id))
+        })
         .collect();
     let ascending = q
         .get("$orderby")

@@ -30,8 +30,10 @@
 //!   service limits): 10,000 requests per 10 minutes per app and mailbox, then 429
 //!   `TooManyRequests` with `Retry-After` seconds.
 //!
+//! - Writing mail (drafts from MIME, sending them, immutable ids): `compose.rs`.
+//!
 //! Not found on Microsoft's pages, so these are this sandbox's assumptions: the filter grammar
-//! beyond `receivedDateTime ge|gt <instant>` is refused with 400 (Graph accepts much more); a
+//! beyond `receivedDateTime ge|gt <instant>` and `internetMessageId eq '<…>'` is refused with 400 (Graph accepts much more); a
 //! delta round's `@removed` rows are reported whatever the round's reception-date filter; a delta
 //! link may be followed again until forgotten; a message moved out of a folder is reported by
 //! that folder's delta as removed with reason `deleted`; tokens are 2,400 / 1,600 characters;
@@ -41,6 +43,7 @@
 //! answers `{id, displayName, parentFolderId, childFolderCount, totalItemCount,
 //! unreadItemCount}`.
 
+pub mod compose;
 pub mod controls;
 pub mod mail;
 pub mod oauth;
@@ -121,6 +124,8 @@ pub struct StoredMessage {
     pub folder: String,
     pub received_ms: i64,
     pub resource: Value,
+    /// Created with `Prefer: IdType="ImmutableId"`: its id survives being sent.
+    pub created_immutable: bool,
 }
 
 /// A change in a folder, for delta rounds.
@@ -329,7 +334,11 @@ pub fn routes() -> Router<Shared> {
             "/v1.0/me/mailFolders/{folder}/messages",
             get(mail::list_folder),
         )
-        .route("/v1.0/me/messages", get(mail::list_all))
+        .route(
+            "/v1.0/me/messages",
+            get(mail::list_all).post(compose::create),
+        )
+        .route("/v1.0/me/messages/{id}/send", post(compose::send))
         .route("/v1.0/me/mailFolders/{folder}", get(mail::folder))
         .route("/v1.0/me/messages/{id}", get(mail::get))
         .route("/_sandbox/microsoft", get(controls::snapshot))

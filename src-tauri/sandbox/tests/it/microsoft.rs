@@ -17,6 +17,15 @@ async fn consent(
     challenge: &str,
     redirect: &str,
 ) -> reqwest::Response {
+    consent_to(sb, challenge, redirect, SCOPE).await
+}
+
+async fn consent_to(
+    sb: &cremmy_sandbox::Sandbox,
+    challenge: &str,
+    redirect: &str,
+    scope: &str,
+) -> reqwest::Response {
     http()
         .get(format!("{}common/oauth2/v2.0/authorize", sb.base_url()))
         .query(&[
@@ -24,7 +33,7 @@ async fn consent(
             ("response_type", "code"),
             ("redirect_uri", redirect),
             ("response_mode", "query"),
-            ("scope", SCOPE),
+            ("scope", scope),
             ("state", "s1"),
             ("code_challenge", challenge),
             ("code_challenge_method", "S256"),
@@ -46,8 +55,13 @@ async fn token(sb: &cremmy_sandbox::Sandbox, form: &[(&str, &str)]) -> (u16, Val
 
 /// A signed-in access token (and its refresh token).
 async fn sign_in(sb: &cremmy_sandbox::Sandbox) -> (String, String) {
+    sign_in_to(sb, SCOPE).await
+}
+
+/// A signed-in access token for `scope` (and its refresh token).
+pub async fn sign_in_to(sb: &cremmy_sandbox::Sandbox, scope: &str) -> (String, String) {
     let (verifier, challenge) = pkce_pair("a-verifier-of-at-least-forty-three-characters-long");
-    let r = consent(sb, &challenge, REDIRECT).await;
+    let r = consent_to(sb, &challenge, REDIRECT, scope).await;
     assert_eq!(r.status().as_u16(), 302, "consent redirects back");
     let code = param(&location_params(&r), "code").expect("a code");
     let (status, body) = token(
@@ -58,7 +72,7 @@ async fn sign_in(sb: &cremmy_sandbox::Sandbox) -> (String, String) {
             ("code", &code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &verifier),
-            ("scope", SCOPE),
+            ("scope", scope),
         ],
     )
     .await;
@@ -69,7 +83,7 @@ async fn sign_in(sb: &cremmy_sandbox::Sandbox) -> (String, String) {
     )
 }
 
-async fn graph(
+pub async fn graph(
     sb: &cremmy_sandbox::Sandbox,
     url: &str,
     token: &str,
