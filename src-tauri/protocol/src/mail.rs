@@ -17,6 +17,10 @@ pub struct SendEmailInput {
     /// The deal it is about; a reply to tracked mail then shows on the deal.
     #[serde(default)]
     pub deal_id: Option<Id>,
+    /// The connected account it is sent from ("Send from"); `None`: the account that holds the
+    /// mail a reply answers, else the first one allowed to send.
+    #[serde(default)]
+    pub from_account: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,8 @@
-//! "Send email" and "Reply" on the client page: one dialog, sent through the connected Google
-//! account and logged on the timeline as a tracked outgoing email.
+//! "Send email" and "Reply" on the client page: one dialog, sent through a connected mail account
+//! (Gmail or Outlook; "Send from" when several can send) and logged on the timeline as a tracked
+//! outgoing email.
 
+use cremmy_protocol::accounts::{Account, AccountStatus, Feature};
 use cremmy_protocol::crm::{Activity, Contact, Id};
 use cremmy_protocol::mail::SendEmailInput;
 use leptos::prelude::*;
@@ -63,6 +65,14 @@ fn ComposeDialog(start: Compose, contacts: Vec<Contact>) -> impl IntoView {
     let sending = RwSignal::new(false);
     let (reply_to, deal_id) = (start.reply_to, start.deal_id);
     let no_contacts = contacts.is_empty();
+    // "Send from": `None` lets Cremmy choose (a reply: the account the mail came to).
+    let from = RwSignal::new(None::<i64>);
+    let senders = LocalResource::new(|| async {
+        api::accounts()
+            .await
+            .map(|all| all.into_iter().filter(can_send).collect::<Vec<Account>>())
+            .unwrap_or_default()
+    });
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         let Some(contact_id) = to.get_untracked() else {
@@ -74,6 +84,7 @@ fn ComposeDialog(start: Compose, contacts: Vec<Contact>) -> impl IntoView {
             body: body.get_untracked(),
             reply_to,
             deal_id,
+            from_account: from.get_untracked(),
         };
         sending.set(true);
         leptos::task::spawn_local(async move {
@@ -104,6 +115,21 @@ fn ComposeDialog(start: Compose, contacts: Vec<Contact>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
+                {move || senders.get().filter(|list| list.len() > 1).map(|list| view! {
+                    <label class="field"><span>"Send from"</span>
+                        <select id="email-from" on:change=move |e| from.set(event_target_value(&e).parse().ok())>
+                            {match reply_to {
+                                Some(_) => Some(view! { <option value="" selected=move || from.get().is_none()>"The account the mail came to"</option> }),
+                                None => None,
+                            }}
+                            {list.iter().enumerate().map(|(i, a)| {
+                                let id = a.id;
+                                let first_of_new = reply_to.is_none() && i == 0;
+                                view! { <option value=id.to_string() selected=move || from.get() == Some(id) || (first_of_new && from.get().is_none())>{format!("{} ({})", a.email, a.provider.display_name())}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
                 {reply_to.is_none().then(|| view! {
                     <label class="field"><span>"Template"</span>
                         <select id="email-template" on:change=move |e| {
@@ -139,4 +165,9 @@ fn ComposeDialog(start: Compose, contacts: Vec<Contact>) -> impl IntoView {
             </form>
         </div>
     }
+}
+
+/// Connected and allowed to send.
+fn can_send(a: &Account) -> bool {
+    a.status == AccountStatus::Connected && a.features.contains(&Feature::MailSend)
 }

@@ -116,8 +116,8 @@ impl OutboxJob for ClientFolderJob {
     }
 }
 
-/// "Send email": from the first connected Google account allowed to send, recorded as a tracked
-/// outgoing activity; logged as a run.
+/// "Send email": from the account chosen (or the one holding the mail a reply answers, or the
+/// first allowed to send), recorded as a tracked outgoing activity; logged as a run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct SendEmailJob {
     pub input: SendEmailInput,
@@ -130,7 +130,7 @@ impl OutboxJob for SendEmailJob {
     async fn run(&self, runner: &SyncRunner, job: &mut JobRun) -> SyncResult<SentEmail> {
         let input = &self.input;
         let trigger = job.trigger;
-        let account = runner.account_with(Feature::MailSend).await?;
+        let account = runner.sender(input.from_account, input.reply_to).await?;
         let spec = RunSpec {
             account_id: Some(account.id),
             integration: Providers::product(account.provider, Capability::MailOutbox).key,

@@ -62,6 +62,13 @@ pub struct SyncRunner {
 /// The settings key of the last finished sync ([`LastSync`] as JSON).
 pub const LAST_SYNC: &str = "sync.last";
 
+/// Connected, granted `feature`, and of a provider this build knows.
+fn usable_for(a: &Account, feature: Feature) -> bool {
+    a.status == AccountStatus::Connected
+        && a.features.contains(&feature)
+        && registration(a.provider).is_some()
+}
+
 impl SyncRunner {
     pub fn new(db: Database, clock: Arc<dyn Clock>, providers: impl Into<Providers>) -> SyncRunner {
         SyncRunner {
@@ -120,11 +127,48 @@ impl SyncRunner {
             .list()
             .await?
             .into_iter()
-            .find(|a| {
-                a.status == AccountStatus::Connected
-                    && a.features.contains(&feature)
-                    && registration(a.provider).is_some()
-            })
+            .find(|a| usable_for(a, feature))
+            .ok_or(SyncError::NoAccountFor { feature })
+    }
+
+    /// The account an email goes from: the one chosen ("Send from"); else, for a reply, an
+    /// account whose mailbox holds the mail answered (the reply stays in that conversation);
+    /// else the first allowed to send.
+    async fn sender(
+        &self,
+        chosen: Option<i64>,
+        reply_to: Option<cremmy_protocol::crm::Id>,
+    ) -> SyncResult<Account> {
+        let feature = Feature::MailSend;
+        let accounts = self.providers.accounts().list().await?;
+        if let Some(id) = chosen {
+            return accounts
+                .into_iter()
+                .find(|a| a.id == id && usable_for(a, feature))
+                .ok_or_else(|| SyncError::Invalid {
+                    field: "Send from",
+                    reason: "that account is not connected for sending; reconnect it on the \
+                             Integrations page or choose another"
+                        .into(),
+                });
+        }
+        if let Some(answered) = reply_to {
+            let holders: Vec<i64> = sqlx::query_scalar(
+                "SELECT account_id FROM mailbox_messages WHERE activity_id = ? ORDER BY account_id",
+            )
+            .bind(answered)
+            .fetch_all(self.db.pool())
+            .await?;
+            if let Some(a) = accounts
+                .iter()
+                .find(|a| holders.contains(&a.id) && usable_for(a, feature))
+            {
+                return Ok(a.clone());
+            }
+        }
+        accounts
+            .into_iter()
+            .find(|a| usable_for(a, feature))
             .ok_or(SyncError::NoAccountFor { feature })
     }
 

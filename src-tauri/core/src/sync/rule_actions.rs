@@ -234,6 +234,7 @@ impl SyncRunner {
                         body: rendered.body,
                         reply_to: None,
                         deal_id,
+                        from_account: None,
                     };
                     let title = format!("Email (rule \"{}\"): {}", rule.name, rendered.subject);
                     self.submit_background(SendEmailJob { input }, &key, &title)

@@ -18,10 +18,10 @@ use crate::support::{client, contact, T0};
 use crate::texting::{text_world_with, TextWorld};
 
 const CLIENT_ID: &str = "6f1c2b3a-0000-4000-8000-00000000c0de";
-const OWNER: &str = "consultant@outlook.example";
+pub const OWNER: &str = "consultant@outlook.example";
 const DAY: i64 = 86_400_000;
 
-async fn control(w: &TextWorld, path: &str, body: Value) -> Value {
+pub async fn control(w: &TextWorld, path: &str, body: Value) -> Value {
     let r = http()
         .post(format!("{}_sandbox/{path}", w.sandbox.base_url()))
         .json(&body)
@@ -37,7 +37,7 @@ async fn control(w: &TextWorld, path: &str, body: Value) -> Value {
 }
 
 /// Mail in the sandbox's Outlook mailbox; returns its Graph id.
-async fn outlook_mail(
+pub async fn outlook_mail(
     w: &TextWorld,
     folder: &str,
     from: &str,
@@ -58,6 +58,11 @@ async fn outlook_mail(
 /// A world with the sandbox's Microsoft app (a public client: no secret) and Google's, and a
 /// Microsoft account signed in as a click on Connect does it.
 async fn world() -> (TextWorld, Account) {
+    world_with(vec![Feature::MailIngest]).await
+}
+
+/// The same, the Microsoft account granted `features`.
+pub async fn world_with(features: Vec<Feature>) -> (TextWorld, Account) {
     let google = cremmy_sandbox::state::GoogleSettings::default();
     let apps = OAuthApps::default()
         .with(
@@ -78,7 +83,7 @@ async fn world() -> (TextWorld, Account) {
     control(&w, "microsoft/configure", json!({ "now_ms": T0 })).await;
     let request = ConnectRequest {
         provider: Provider::Microsoft,
-        features: vec![Feature::MailIngest],
+        features,
         login_hint: None,
     };
     let account = w
@@ -89,7 +94,7 @@ async fn world() -> (TextWorld, Account) {
     (w, account)
 }
 
-async fn sync(w: &TextWorld) -> SyncRun {
+pub async fn sync(w: &TextWorld) -> SyncRun {
     let runs = w
         .sync
         .sync_now(&SyncRequest::default(), SyncTrigger::Cli)
@@ -103,7 +108,7 @@ async fn sync(w: &TextWorld) -> SyncRun {
     outlook.into_iter().next().unwrap()
 }
 
-async fn emails(w: &TextWorld, client_id: i64) -> Vec<(String, String)> {
+pub async fn emails(w: &TextWorld, client_id: i64) -> Vec<(String, String)> {
     sqlx::query_as(
         "SELECT subject, direction FROM activities WHERE kind = 'email' AND client_id = ? ORDER BY occurred_at",
     )
@@ -113,7 +118,7 @@ async fn emails(w: &TextWorld, client_id: i64) -> Vec<(String, String)> {
     .unwrap()
 }
 
-fn graph_requests(w: &TextWorld) -> Vec<String> {
+pub fn graph_requests(w: &TextWorld) -> Vec<String> {
     w.sandbox
         .shared
         .lock()

@@ -210,6 +210,7 @@ async fn sent_mail_is_logged_tracked_and_marked_replied_when_the_client_answers(
                 body: "Great, I'll send the contract.".into(),
                 reply_to: Some(reply.id),
                 deal_id: Some(deal.id),
+                from_account: None,
             },
             SyncTrigger::Manual,
         )
@@ -412,6 +413,7 @@ async fn a_reply_to_mail_synced_through_another_account_joins_the_senders_thread
                 body: "The second week.".into(),
                 reply_to: Some(question),
                 deal_id: None,
+                from_account: None,
             },
             SyncTrigger::Manual,
         )

@@ -36,6 +36,7 @@ mod leads_sheet;
 mod mail_drafts;
 mod mail_labels;
 mod mail_outlook;
+mod mail_outlook_send;
 mod mail_send;
 mod mail_sync;
 mod outbox;

@@ -1,5 +1,5 @@
 //! The mail capabilities, one variant per provider: a mailbox Cremmy reads (Gmail, Outlook) and
-//! an outbox it sends from (Gmail).
+//! an outbox it sends from (Gmail, Outlook).
 
 use crate::failure::SourceError;
 use crate::features::mail::send::{DraftRef, MailOutbox, Sent};
@@ -13,6 +13,7 @@ pub enum Mailbox {
 
 pub enum Outbox {
     Google(google::gmail::GmailMailbox),
+    Outlook(microsoft::outlook::OutlookMailbox),
 }
 
 impl MailSource for Mailbox {
@@ -43,28 +44,28 @@ impl MailSource for Mailbox {
 
 impl MailOutbox for Outbox {
     fn product_name(&self) -> &'static str {
-        google_only!(self, m => m.product_name())
+        each!(self, m => m.product_name())
     }
     fn owner(&self) -> &str {
-        google_only!(self, m => MailOutbox::owner(m))
+        each!(self, m => MailOutbox::owner(m))
     }
     async fn create_draft(
         &self,
         raw: Vec<u8>,
         thread_id: Option<&str>,
     ) -> Result<DraftRef, SourceError> {
-        google_only!(self, m => m.create_draft(raw, thread_id).await)
+        each!(self, m => m.create_draft(raw, thread_id).await)
     }
     async fn send_draft(&self, draft_id: &str) -> Result<Option<Sent>, SourceError> {
-        google_only!(self, m => m.send_draft(draft_id).await)
+        each!(self, m => m.send_draft(draft_id).await)
     }
     async fn stored_message_id(&self, provider_id: &str) -> Result<Option<String>, SourceError> {
-        google_only!(self, m => m.stored_message_id(provider_id).await)
+        each!(self, m => m.stored_message_id(provider_id).await)
     }
     async fn find_message(&self, message_id: &str) -> Result<Option<Sent>, SourceError> {
-        google_only!(self, m => m.find_message(message_id).await)
+        each!(self, m => m.find_message(message_id).await)
     }
     async fn find_draft(&self, message_id: &str) -> Result<Option<DraftRef>, SourceError> {
-        google_only!(self, m => m.find_draft(message_id).await)
+        each!(self, m => m.find_draft(message_id).await)
     }
 }

@@ -283,7 +283,8 @@ impl Session {
         }
     }
 
-    /// The account's outbox; `can_read` false when the grant only allows sending.
+    /// The account's outbox; `can_read` false when the grant only allows sending (Outlook's
+    /// drafts permission, `Mail.ReadWrite`, always reads).
     pub fn outbox(&self, owner: &str, can_read: bool) -> Option<Outbox> {
         match self {
             Session::Google(s) => {
@@ -294,7 +295,9 @@ impl Session {
                     mailbox.without_read_access()
                 }))
             }
-            Session::Microsoft(_) => None,
+            Session::Microsoft(s) => Some(Outbox::Outlook(
+                microsoft::outlook::OutlookMailbox::new(s.clone(), owner),
+            )),
         }
     }
 

@@ -6,6 +6,7 @@
 //! the provider sandbox speaks the same subset (`src-tauri/sandbox/src/microsoft/`).
 
 pub mod outlook;
+mod outlook_send;
 pub mod registration;
 mod wire;
 
@@ -130,6 +131,19 @@ impl Microsoft {
     }
 }
 
+const IMMUTABLE_IDS: &str = "IdType=\"ImmutableId\"";
+
+/// What one Graph call does.
+enum Request {
+    Get {
+        page_size: Option<u32>,
+    },
+    /// `mime`: the message, base64 (`Content-Type: text/plain`); `None`: no body.
+    Post {
+        mime: Option<String>,
+    },
+}
+
 /// One account's Graph calls during one run.
 #[derive(Clone)]
 pub struct GraphSession {
@@ -182,17 +196,30 @@ impl GraphSession {
                 link: url.chars().take(120).collect(),
             });
         }
-        let answer = self.send(what, url, page_size).await?;
+        let answer = self.send(what, url, Request::Get { page_size }).await?;
         answer
             .json()
             .map_err(|source| GraphError::Garbled { what, source })
+    }
+
+    /// POSTs to `url` (built by [`Self::url`]): a MIME message (base64, as Graph takes it), or
+    /// nothing (an action such as `send`).
+    pub async fn post(
+        &self,
+        what: &'static str,
+        url: &str,
+        mime: Option<&[u8]>,
+    ) -> Result<Answer, GraphError> {
+        use base64::Engine;
+        let body = mime.map(|raw| base64::engine::general_purpose::STANDARD.encode(raw));
+        self.send(what, url, Request::Post { mime: body }).await
     }
 
     async fn send(
         &self,
         what: &'static str,
         url: &str,
-        page_size: Option<u32>,
+        request: Request,
     ) -> Result<Answer, GraphError> {
         let answer = self
             .accounts
@@ -202,14 +229,27 @@ impl GraphSession {
                 &self.pacer,
                 what,
                 |http, token| {
-                    let r = http
-                        .get(url)
-                        .bearer_auth(token)
-                        .header("accept", "application/json");
-                    match page_size {
-                        Some(n) => r.header("prefer", format!("odata.maxpagesize={n}")),
-                        None => r,
-                    }
+                    let r = match &request {
+                        Request::Get { page_size } => {
+                            let r = http.get(url);
+                            match page_size {
+                                Some(n) => r.header("prefer", format!("odata.maxpagesize={n}")),
+                                None => r,
+                            }
+                        }
+                        Request::Post { mime: Some(text) } => http
+                            .post(url)
+                            .header("content-type", "text/plain")
+                            .body(text.clone()),
+                        Request::Post { mime: None } => {
+                            http.post(url).header("content-length", "0")
+                        }
+                    };
+                    // Ids that stay when a message moves (a draft sent to Sent Items, mail filed
+                    // by a rule): learn.microsoft.com/graph/outlook-immutable-id.
+                    r.bearer_auth(token)
+                        .header("accept", "application/json")
+                        .header("prefer", IMMUTABLE_IDS)
                 },
             )
             .await;

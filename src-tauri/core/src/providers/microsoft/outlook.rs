@@ -55,8 +55,10 @@ impl Walk {
 
 /// One Outlook mailbox for one run.
 pub struct OutlookMailbox {
-    graph: GraphSession,
-    owner: String,
+    pub(super) graph: GraphSession,
+    pub(super) owner: String,
+    /// The Message-IDs of drafts read before sending them, by id.
+    pub(super) sent_ids: Mutex<HashMap<String, String>>,
     /// Headers read with listings and changes, by message id.
     seen: Mutex<HashMap<String, MailHeaders>>,
     /// Times whose messages were listed in full this run.
@@ -98,6 +100,7 @@ impl OutlookMailbox {
         OutlookMailbox {
             graph,
             owner: owner.to_lowercase(),
+            sent_ids: Mutex::default(),
             seen: Mutex::default(),
             listed: Mutex::default(),
             folders: tokio::sync::OnceCell::new(),

@@ -21,6 +21,11 @@ use crate::providers::registry::{
 /// Reading mail, the bodies' preview included (`Mail.ReadBasic` leaves out `bodyPreview`).
 pub const MAIL_READ: &str = "https://graph.microsoft.com/Mail.Read";
 
+/// Drafts (saved, then sent: learn.microsoft.com/graph/api/user-post-messages) and sending them
+/// (learn.microsoft.com/graph/api/message-send).
+pub const MAIL_READ_WRITE: &str = "https://graph.microsoft.com/Mail.ReadWrite";
+pub const MAIL_SEND: &str = "https://graph.microsoft.com/Mail.Send";
+
 pub const REGISTRATION: Registration = Registration {
     provider: Provider::Microsoft,
     auth: Auth::OAuthPkce {
@@ -53,7 +58,10 @@ pub const REGISTRATION: Registration = Registration {
     authorize_params: &[("response_mode", "query"), ("prompt", "select_account")],
     loopback_port: None,
     identity_scopes: &["openid", "email", "offline_access"],
-    feature_scopes: &[(Feature::MailIngest, &[MAIL_READ])],
+    feature_scopes: &[
+        (Feature::MailIngest, &[MAIL_READ]),
+        (Feature::MailSend, &[MAIL_READ_WRITE, MAIL_SEND]),
+    ],
     rate_limits: &[RateLimit {
         pacer: "outlook",
         what: "Outlook requests per app and mailbox",
@@ -62,9 +70,16 @@ pub const REGISTRATION: Registration = Registration {
         documented_at:
             "https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits",
     }],
-    products: &[Product {
-        capability: Capability::MailSource,
-        key: Integration::Outlook,
-        name: "Outlook",
-    }],
+    products: &[
+        Product {
+            capability: Capability::MailSource,
+            key: Integration::Outlook,
+            name: "Outlook",
+        },
+        Product {
+            capability: Capability::MailOutbox,
+            key: Integration::Outlook,
+            name: "Outlook",
+        },
+    ],
 };
