@@ -1,8 +1,8 @@
 //! Microsoft 365 in the window against the provider sandbox's Microsoft (issue 21): the user's app
 //! registration saved on its Integrations card (an application id, no secret field: a public
 //! client), Connect through the browser to a loopback port Microsoft does not compare, "Sync now"
-//! on the mailbox, and the Outlook mail on the client's timeline. Screenshots of the card and of
-//! the timeline.
+//! on the mailbox, the Outlook mail on the client's timeline, and Send email going from the
+//! Outlook mailbox. Screenshots of the card and of the timeline.
 
 use crate::accounts::{sandbox, sandbox_env};
 use crate::support::app_window::AppWindow;
@@ -81,5 +81,29 @@ async fn microsoft_connects_from_its_card_and_outlook_mail_reaches_the_timeline(
         "the reply sent from Outlook is on the timeline too: {timeline}"
     );
     app.screenshot().await;
+
+    // Send email goes from the Outlook mailbox.
+    app.click("#send-email").await;
+    app.wait_for("#email-composer").await;
+    app.type_into("#email-subject", "Pipeline tables").await;
+    app.type_into("#email-body", "Hi Dana, here are the tables.").await;
+    app.click("#email-send").await;
+    app.wait_for_text(".toasts", "Email sent from consultant@outlook.example")
+        .await;
+    app.wait_for_text("#timeline", "Pipeline tables").await;
+    let sent: Vec<(String, bool)> = sb
+        .shared
+        .lock()
+        .microsoft
+        .messages
+        .iter()
+        .filter(|m| m.resource["subject"] == "Pipeline tables")
+        .map(|m| (m.folder.clone(), m.resource["isDraft"] == true))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![("sentitems".to_string(), false)],
+        "sent through Graph, kept in Sent Items"
+    );
     app.close().await;
 }

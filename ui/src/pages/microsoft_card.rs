@@ -22,7 +22,7 @@ pub fn MicrosoftSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> i
         busy.set(true);
         let request = ConnectRequest {
             provider: Provider::Microsoft,
-            features: vec![Feature::MailIngest],
+            features: vec![Feature::MailIngest, Feature::MailSend],
             login_hint,
         };
         leptos::task::spawn_local(async move {
@@ -50,7 +50,7 @@ pub fn MicrosoftSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> i
     };
     view! {
         <div class="provider-settings" id="microsoft-settings">
-            <p class="muted small">"Outlook mail to and from your clients on their timelines (Microsoft 365 work or school accounts, and Outlook.com). You sign in in your browser; Cremmy keeps the keys in your system keychain and reads messages' headers and preview, never their bodies."</p>
+            <p class="muted small">"Outlook mail to and from your clients on their timelines (Microsoft 365 work or school accounts, and Outlook.com). You sign in in your browser; Cremmy keeps the keys in your system keychain and reads messages' headers and preview, never their bodies; the emails you write from Cremmy go from your mailbox, and proposal drafts wait in its Drafts."</p>
             {move || {
                 let list = shown();
                 if list.is_empty() {
