@@ -86,7 +86,8 @@ async fn microsoft_connects_from_its_card_and_outlook_mail_reaches_the_timeline(
     app.click("#send-email").await;
     app.wait_for("#email-composer").await;
     app.type_into("#email-subject", "Pipeline tables").await;
-    app.type_into("#email-body", "Hi Dana, here are the tables.").await;
+    app.type_into("#email-body", "Hi Dana, here are the tables.")
+        .await;
     app.click("#email-send").await;
     app.wait_for_text(".toasts", "Email sent from consultant@outlook.example")
         .await;

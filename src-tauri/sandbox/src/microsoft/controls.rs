@@ -103,9 +103,11 @@ pub async fn move_message(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Forgets every delta and skip token: the next use answers 410.
+/// Forgets every delta and skip token (mail and calendar): the next use answers 410.
 pub async fn expire_delta(State(shared): State<Shared>) -> StatusCode {
-    shared.lock().microsoft.cursors.clear();
+    let mut world = shared.lock();
+    world.microsoft.cursors.clear();
+    world.microsoft.calendar_cursors.clear();
     StatusCode::NO_CONTENT
 }
 

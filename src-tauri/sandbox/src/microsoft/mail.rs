@@ -20,7 +20,7 @@ const MAIL_SCOPES: [&str; 3] = ["mail.readbasic", "mail.read", "mail.readwrite"]
 const WELL_KNOWN: [&str; 5] = ["inbox", "sentitems", "drafts", "deleteditems", "junkemail"];
 const DEFAULT_PAGE: usize = 10;
 
-fn origin(headers: &HeaderMap) -> String {
+pub fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -34,7 +34,7 @@ fn folder_name(folder: &str) -> Option<String> {
 }
 
 /// `Prefer: odata.maxpagesize=N`.
-fn page_size(headers: &HeaderMap) -> usize {
+pub fn page_size(headers: &HeaderMap) -> usize {
     headers
         .get_all("prefer")
         .iter()

@@ -31,6 +31,7 @@
 //!   `TooManyRequests` with `Retry-After` seconds.
 //!
 //! - Writing mail (drafts from MIME, sending them, immutable ids): `compose.rs`.
+//! - The calendar (calendarView delta, events created, updated, deleted): `calendar.rs`.
 //!
 //! Not found on Microsoft's pages, so these are this sandbox's assumptions: the filter grammar
 //! beyond `receivedDateTime ge|gt <instant>` and `internetMessageId eq '<…>'` is refused with 400 (Graph accepts much more); a
@@ -43,6 +44,7 @@
 //! answers `{id, displayName, parentFolderId, childFolderCount, totalItemCount,
 //! unreadItemCount}`.
 
+pub mod calendar;
 pub mod compose;
 pub mod controls;
 pub mod mail;
@@ -186,6 +188,9 @@ pub struct MicrosoftState {
     /// Requests in the current window: (window start, count).
     pub window: (i64, u32),
     pub next_id: u64,
+    /// The user's calendar (changes recorded in `changes` under the feed `calendar`).
+    pub events: Vec<calendar::StoredEvent>,
+    pub calendar_cursors: HashMap<String, calendar::CalendarCursor>,
 }
 
 impl MicrosoftState {
@@ -339,6 +344,14 @@ pub fn routes() -> Router<Shared> {
             get(mail::list_all).post(compose::create),
         )
         .route("/v1.0/me/messages/{id}/send", post(compose::send))
+        .route("/v1.0/me/calendarView/delta", get(calendar::delta))
+        .route("/v1.0/me/events", post(calendar::create))
+        .route(
+            "/v1.0/me/events/{id}",
+            axum::routing::patch(calendar::update).delete(calendar::delete),
+        )
+        .route("/_sandbox/microsoft/events", post(calendar::deliver))
+        .route("/_sandbox/microsoft/events/{id}", post(calendar::change))
         .route("/v1.0/me/mailFolders/{folder}", get(mail::folder))
         .route("/v1.0/me/messages/{id}", get(mail::get))
         .route("/_sandbox/microsoft", get(controls::snapshot))
