@@ -237,6 +237,18 @@ pub async fn set_sync_interval(b: State<'_, Backend>, minutes: u32) -> Reply<App
     Ok(settings)
 }
 
+#[tauri::command]
+pub async fn set_task_calendar(
+    b: State<'_, Backend>,
+    account_id: Option<i64>,
+) -> Reply<AppSettings> {
+    b.opened()?
+        .crm
+        .set_task_calendar(account_id)
+        .await
+        .map_err(api)
+}
+
 /// Every command handler, registered in one place (desktop.rs).
 #[tauri::command]
 pub async fn accounts(b: State<'_, Backend>) -> Reply<Vec<Account>> {
@@ -439,6 +451,7 @@ macro_rules! all_commands {
             commands::commit_import,
             commands::settings,
             commands::set_sync_interval,
+            commands::set_task_calendar,
             commands::accounts,
             commands::connect_account,
             commands::disconnect_account,

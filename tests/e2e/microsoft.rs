@@ -1,7 +1,7 @@
 //! Microsoft 365 in the window against the provider sandbox's Microsoft (issue 21): the user's app
 //! registration saved on its Integrations card (an application id, no secret field: a public
 //! client), Connect through the browser to a loopback port Microsoft does not compare, "Sync now"
-//! on the mailbox, the Outlook mail on the client's timeline, and Send email going from the
+//! on the mailbox, the Outlook mail and meeting on the client's timeline, and Send email going from the
 //! Outlook mailbox. Screenshots of the card and of the timeline.
 
 use crate::accounts::{sandbox, sandbox_env};
@@ -10,6 +10,7 @@ use crate::support::demo_data_dir;
 use crate::sync::browser_script;
 
 const SUBJECT: &str = "Data warehouse scoping call";
+const MEETING: &str = "Scoping workshop";
 
 #[tokio::test]
 async fn microsoft_connects_from_its_card_and_outlook_mail_reaches_the_timeline() {
@@ -47,6 +48,21 @@ async fn microsoft_connects_from_its_card_and_outlook_mail_reaches_the_timeline(
         assert!(r.status().is_success(), "deliver: {}", r.status());
     }
 
+    // And a meeting Dana organised, in the Outlook calendar.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let r = http
+        .post(format!("{}_sandbox/microsoft/events", sb.base_url()))
+        .json(&serde_json::json!({ "subject": MEETING, "organizer": "dana@acme-analytics.example",
+                                    "attendees": ["consultant@outlook.example"], "start_ms": now_ms - 86_400_000,
+                                    "join_url": "https://teams.example/l/scoping" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "event: {}", r.status());
+
     let app = AppWindow::launch_with_env("integrations-microsoft", dir.path(), &env).await;
     app.click("#nav-integrations").await;
     app.scroll_to("#microsoft-settings").await;
@@ -64,7 +80,7 @@ async fn microsoft_connects_from_its_card_and_outlook_mail_reaches_the_timeline(
     app.wait_for_text("#microsoft-connected", "consultant@outlook.example")
         .await;
     app.click("#microsoft-sync-now").await;
-    app.wait_for_text(".toasts", "Outlook synced: 2 new email(s).")
+    app.wait_for_text(".toasts", "Outlook synced: 2 new email(s), 1 new meeting(s).")
         .await;
     app.wait_for_text("#microsoft-last-sync", "2 new email(s)")
         .await;
@@ -79,6 +95,10 @@ async fn microsoft_connects_from_its_card_and_outlook_mail_reaches_the_timeline(
     assert!(
         timeline.contains("Re: Data warehouse scoping call"),
         "the reply sent from Outlook is on the timeline too: {timeline}"
+    );
+    assert!(
+        timeline.contains(MEETING),
+        "the Outlook meeting is on the timeline: {timeline}"
     );
     app.screenshot().await;
 

@@ -233,6 +233,16 @@ pub async fn set_sync_interval(minutes: u32) -> Reply<AppSettings> {
     call(cmd::SET_SYNC_INTERVAL, &A { minutes }).await
 }
 
+/// The calendar "Add to calendar" writes tasks to; `None`: the first with one.
+pub async fn set_task_calendar(account_id: Option<i64>) -> Reply<AppSettings> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        account_id: Option<i64>,
+    }
+    call(cmd::SET_TASK_CALENDAR, &A { account_id }).await
+}
+
 pub async fn accounts() -> Reply<Vec<cremmy_protocol::accounts::Account>> {
     call(cmd::ACCOUNTS, &NoArgs {}).await
 }
@@ -342,7 +352,7 @@ pub async fn create_client_folder(client_id: Id) -> Reply<cremmy_protocol::crm::
     }
     call(cmd::CREATE_CLIENT_FOLDER, &A { client_id }).await
 }
-/// Sends an email (or a reply) to a client's contact through the connected Google account.
+/// Sends an email (or a reply) to a client's contact through a connected mail account.
 pub async fn send_email(
     input: cremmy_protocol::mail::SendEmailInput,
 ) -> Reply<cremmy_protocol::mail::SentEmail> {

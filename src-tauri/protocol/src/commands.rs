@@ -92,6 +92,7 @@ pub const PREVIEW_IMPORT: &str = "preview_import";
 pub const COMMIT_IMPORT: &str = "commit_import";
 pub const SETTINGS: &str = "settings";
 pub const SET_SYNC_INTERVAL: &str = "set_sync_interval";
+pub const SET_TASK_CALENDAR: &str = "set_task_calendar";
 pub const ACCOUNTS: &str = "accounts";
 pub const CONNECT_ACCOUNT: &str = "connect_account";
 pub const DISCONNECT_ACCOUNT: &str = "disconnect_account";
@@ -168,6 +169,7 @@ pub const ALL: &[&str] = &[
     COMMIT_IMPORT,
     SETTINGS,
     SET_SYNC_INTERVAL,
+    SET_TASK_CALENDAR,
     ACCOUNTS,
     CONNECT_ACCOUNT,
     DISCONNECT_ACCOUNT,

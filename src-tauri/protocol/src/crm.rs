@@ -564,4 +564,8 @@ pub struct RecordedActivity {
 pub struct AppSettings {
     /// How often background sync runs, in minutes (1 to 1440; default 5).
     pub sync_interval_minutes: u32,
+    /// The account whose calendar "Add to calendar" writes tasks to (Google or Microsoft);
+    /// `None`: the first connected account with a calendar.
+    #[serde(default)]
+    pub task_calendar_account: Option<i64>,
 }

@@ -70,6 +70,8 @@ stored_names! {
         Payments = "payments",
         /// Outlook mail (Microsoft 365 / Outlook.com through Graph).
         Outlook = "outlook",
+        /// The Outlook calendar (meetings in, tasks out).
+        OutlookCalendar = "outlook_calendar",
     }
 }
 

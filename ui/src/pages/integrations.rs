@@ -372,6 +372,18 @@ fn capitalised(text: &str) -> String {
 /// "Sync now" on one account's card: runs its sync, then says what came in (`summary` of the
 /// number of new items) or the first problem. `syncing` is on while it runs.
 pub fn sync_account_now(ui: Ui, id: i64, syncing: RwSignal<bool>, summary: fn(i64) -> String) {
+    sync_account_runs(ui, id, syncing, move |runs| {
+        summary(runs.iter().map(|r| r.created).sum())
+    })
+}
+
+/// The same, summarised from each run (an account whose sync is several services).
+pub fn sync_account_runs(
+    ui: Ui,
+    id: i64,
+    syncing: RwSignal<bool>,
+    summary: impl Fn(&[cremmy_protocol::sync::SyncRun]) -> String + 'static,
+) {
     syncing.set(true);
     let request = SyncRequest {
         account_id: Some(id),
@@ -384,7 +396,7 @@ pub fn sync_account_now(ui: Ui, id: i64, syncing: RwSignal<bool>, summary: fn(i6
                     code: ErrorCode::ProviderUnavailable,
                     message: problem,
                 }),
-                None => ui.ok(summary(runs.iter().map(|r| r.created).sum())),
+                None => ui.ok(summary(&runs)),
             },
             Err(e) => ui.error(&e),
         }

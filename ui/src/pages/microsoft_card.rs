@@ -22,7 +22,7 @@ pub fn MicrosoftSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> i
         busy.set(true);
         let request = ConnectRequest {
             provider: Provider::Microsoft,
-            features: vec![Feature::MailIngest, Feature::MailSend],
+            features: vec![Feature::MailIngest, Feature::MailSend, Feature::Calendar],
             login_hint,
         };
         leptos::task::spawn_local(async move {
@@ -50,7 +50,7 @@ pub fn MicrosoftSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> i
     };
     view! {
         <div class="provider-settings" id="microsoft-settings">
-            <p class="muted small">"Outlook mail to and from your clients on their timelines (Microsoft 365 work or school accounts, and Outlook.com). You sign in in your browser; Cremmy keeps the keys in your system keychain and reads messages' headers and preview, never their bodies; the emails you write from Cremmy go from your mailbox, and proposal drafts wait in its Drafts."</p>
+            <p class="muted small">"Outlook mail to and from your clients on their timelines (Microsoft 365 work or school accounts, and Outlook.com). You sign in in your browser; Cremmy keeps the keys in your system keychain and reads messages' headers and preview, never their bodies; the emails you write from Cremmy go from your mailbox, and proposal drafts wait in its Drafts. Meetings with your contacts come from your Outlook calendar, and tasks can go onto it (Settings → Sync)."</p>
             {move || {
                 let list = shown();
                 if list.is_empty() {
@@ -102,8 +102,24 @@ fn Mailbox(
     };
     let syncing = RwSignal::new(false);
     let sync_now = move |_| {
-        super::integrations::sync_account_now(ui, id, syncing, |new| {
-            format!("Outlook synced: {new} new email(s).")
+        super::integrations::sync_account_runs(ui, id, syncing, |runs| {
+            let made = |key: Integration| -> i64 {
+                runs.iter()
+                    .filter(|r| r.integration == key)
+                    .map(|r| r.created)
+                    .sum()
+            };
+            let meetings = made(Integration::OutlookCalendar);
+            match meetings {
+                0 => format!(
+                    "Outlook synced: {} new email(s).",
+                    made(Integration::Outlook)
+                ),
+                n => format!(
+                    "Outlook synced: {} new email(s), {n} new meeting(s).",
+                    made(Integration::Outlook)
+                ),
+            }
         })
     };
     let disconnect = move |_| {

@@ -69,6 +69,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <input id="sync-interval" type="number" min="1" max="1440" value=s.sync_interval_minutes on:change=save_interval />
                         </label>
                         <p class="muted small">"Connected integrations sync on start, on \"Sync now\", and at this interval."</p>
+                        <TaskCalendarChoice chosen=s.task_calendar_account />
                         <p class="muted small">"A Google Drive folder for each new client (Cremmy CRM/Clients/<name>) and the proposal draft are default rules: switch them on or off under Automation."</p>
                     }.into_any(),
                 })}
@@ -124,5 +125,46 @@ fn StageList(stages: Vec<Stage>) -> impl IntoView {
                 }
             }).collect_view()}
         </ul>
+    }
+}
+
+/// Where "Add to calendar" puts tasks, when more than one account has a calendar.
+#[component]
+fn TaskCalendarChoice(chosen: Option<i64>) -> impl IntoView {
+    use cremmy_protocol::accounts::{AccountStatus, Feature};
+    let ui = use_ui();
+    let calendars = LocalResource::new(|| async {
+        api::accounts()
+            .await
+            .map(|all| {
+                all.into_iter()
+                    .filter(|a| {
+                        a.status == AccountStatus::Connected
+                            && a.features.contains(&Feature::Calendar)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    let choose = move |e: leptos::ev::Event| {
+        let id = event_target_value(&e).parse::<i64>().ok();
+        run(ui, api::set_task_calendar(id), move |_| {
+            ui.ok("Tasks added to the calendar now go there.");
+            ui.changed();
+        });
+    };
+    view! {
+        {move || calendars.get().filter(|list| list.len() > 1).map(|list| view! {
+            <label class="field inline">
+                <span>"Tasks go to the calendar of"</span>
+                <select id="task-calendar" on:change=choose>
+                    <option value="" selected=chosen.is_none()>"The first account with a calendar"</option>
+                    {list.into_iter().map(|a| {
+                        let id = a.id;
+                        view! { <option value=id.to_string() selected=chosen == Some(id)>{format!("{} ({})", a.email, a.provider.display_name())}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        })}
     }
 }

@@ -7,6 +7,7 @@ use super::{Crm, CrmError, CrmResult};
 
 const SYNC_INTERVAL: &str = "sync_interval_minutes";
 const DESKTOP: &str = "desktop";
+const TASK_CALENDAR: &str = "task_calendar_account";
 pub const DEFAULT_SYNC_INTERVAL_MINUTES: u32 = 5;
 
 impl Crm {
@@ -18,8 +19,13 @@ impl Crm {
             .and_then(|v| v.parse().ok())
             .filter(|m| (1..=1440).contains(m))
             .unwrap_or(DEFAULT_SYNC_INTERVAL_MINUTES);
+        let task_calendar_account = db
+            .setting(TASK_CALENDAR)
+            .await?
+            .and_then(|v| v.parse().ok());
         Ok(AppSettings {
             sync_interval_minutes,
+            task_calendar_account,
         })
     }
 
@@ -38,6 +44,16 @@ impl Crm {
             ));
         }
         self.put_setting(SYNC_INTERVAL, &minutes.to_string())
+            .await?;
+        self.settings().await
+    }
+
+    /// The calendar tasks go to ("Add to calendar"); `None`: the first account with one. An
+    /// account that no longer has a calendar is passed over when a task is added.
+    pub async fn set_task_calendar(&self, account_id: Option<i64>) -> CrmResult<AppSettings> {
+        let value = account_id.map(|id| id.to_string());
+        self.database()
+            .put_setting(TASK_CALENDAR, value.as_deref(), self.now())
             .await?;
         self.settings().await
     }

@@ -308,8 +308,8 @@ impl OutboxJob for EmailDraftJob {
     }
 }
 
-/// The calendar job's body: the task's event written to the first account with Calendar
-/// access (the one it is on, when it is on one).
+/// The calendar job's body: the task's event written to the calendar chosen for tasks, else the
+/// first account with Calendar access (the one it is on, when it is on one).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct TaskEventJob {
     pub task_id: i64,
@@ -327,7 +327,7 @@ impl OutboxJob for TaskEventJob {
             .map(|(link, _)| link.account_id);
         let account = match on {
             Some(account_id) => runner.account(account_id).await?,
-            None => runner.account_with(Feature::Calendar).await?,
+            None => runner.task_calendar().await?,
         };
         let account_id = account.id;
         let spec = RunSpec {

@@ -131,6 +131,26 @@ impl SyncRunner {
             .ok_or(SyncError::NoAccountFor { feature })
     }
 
+    /// The account tasks go to: the one chosen in Settings while it can still write a calendar,
+    /// else the first with Calendar access.
+    async fn task_calendar(&self) -> SyncResult<Account> {
+        let chosen = self
+            .crm
+            .settings()
+            .await
+            .ok()
+            .and_then(|s| s.task_calendar_account);
+        let accounts = self.providers.accounts().list().await?;
+        accounts
+            .iter()
+            .find(|a| Some(a.id) == chosen && usable_for(a, Feature::Calendar))
+            .or_else(|| accounts.iter().find(|a| usable_for(a, Feature::Calendar)))
+            .cloned()
+            .ok_or(SyncError::NoAccountFor {
+                feature: Feature::Calendar,
+            })
+    }
+
     /// The account an email goes from: the one chosen ("Send from"); else, for a reply, an
     /// account whose mailbox holds the mail answered (the reply stays in that conversation);
     /// else the first allowed to send.

@@ -10,6 +10,7 @@ mod automation_rules;
 mod automation_time;
 mod backup;
 mod backup_restart;
+mod calendar_outlook;
 mod calendar_sync;
 mod client_selection;
 mod crm_clients;

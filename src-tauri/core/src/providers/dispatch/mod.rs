@@ -304,7 +304,9 @@ impl Session {
     pub fn calendar(&self) -> Option<Calendar> {
         match self {
             Session::Google(s) => Some(Calendar::Google(google::calendar::GoogleCalendar::new(s))),
-            Session::Microsoft(_) => None,
+            Session::Microsoft(s) => Some(Calendar::Outlook(
+                microsoft::calendar::OutlookCalendar::new(s.clone()),
+            )),
         }
     }
 
@@ -332,6 +334,7 @@ impl Session {
 
 pub enum Calendar {
     Google(google::calendar::GoogleCalendar),
+    Outlook(microsoft::calendar::OutlookCalendar),
 }
 
 impl CalendarSource for Calendar {
@@ -341,16 +344,16 @@ impl CalendarSource for Calendar {
         since: Timestamp,
         page: Option<String>,
     ) -> Result<EventPage, SourceError> {
-        google_only!(self, c => c.events(sync_token, since, page).await)
+        each!(self, c => c.events(sync_token, since, page).await)
     }
 }
 
 impl CalendarWriter for Calendar {
     async fn insert(&self, key: &str, event: &TimedEvent) -> Result<String, SourceError> {
-        google_only!(self, c => c.insert(key, event).await)
+        each!(self, c => c.insert(key, event).await)
     }
     async fn update(&self, id: &str, event: &TimedEvent) -> Result<bool, SourceError> {
-        google_only!(self, c => c.update(id, event).await)
+        each!(self, c => c.update(id, event).await)
     }
 }
 

@@ -5,6 +5,7 @@
 //! link never receives the token. Facts and their pages: `../shared/notes/providers/msgraph.md`;
 //! the provider sandbox speaks the same subset (`src-tauri/sandbox/src/microsoft/`).
 
+pub mod calendar;
 pub mod outlook;
 mod outlook_send;
 pub mod registration;
@@ -135,13 +136,16 @@ const IMMUTABLE_IDS: &str = "IdType=\"ImmutableId\"";
 
 /// What one Graph call does.
 enum Request {
-    Get {
-        page_size: Option<u32>,
-    },
-    /// `mime`: the message, base64 (`Content-Type: text/plain`); `None`: no body.
-    Post {
-        mime: Option<String>,
-    },
+    Get { page_size: Option<u32> },
+    Write(reqwest::Method, Body),
+}
+
+/// A written call's body.
+enum Body {
+    /// A MIME message, base64 (`Content-Type: text/plain`).
+    Mime(String),
+    Json(String),
+    Empty,
 }
 
 /// One account's Graph calls during one run.
@@ -211,8 +215,32 @@ impl GraphSession {
         mime: Option<&[u8]>,
     ) -> Result<Answer, GraphError> {
         use base64::Engine;
-        let body = mime.map(|raw| base64::engine::general_purpose::STANDARD.encode(raw));
-        self.send(what, url, Request::Post { mime: body }).await
+        let body = match mime {
+            Some(raw) => Body::Mime(base64::engine::general_purpose::STANDARD.encode(raw)),
+            None => Body::Empty,
+        };
+        self.send(what, url, Request::Write(reqwest::Method::POST, body))
+            .await
+    }
+
+    /// POSTs or PATCHes JSON to `url` (built by [`Self::url`]); the answer is read as `T`.
+    pub async fn write_json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        method: reqwest::Method,
+        url: &str,
+        json: &serde_json::Value,
+    ) -> Result<T, GraphError> {
+        let answer = self
+            .send(
+                what,
+                url,
+                Request::Write(method, Body::Json(json.to_string())),
+            )
+            .await?;
+        answer
+            .json()
+            .map_err(|source| GraphError::Garbled { what, source })
     }
 
     async fn send(
@@ -237,12 +265,17 @@ impl GraphSession {
                                 None => r,
                             }
                         }
-                        Request::Post { mime: Some(text) } => http
-                            .post(url)
-                            .header("content-type", "text/plain")
-                            .body(text.clone()),
-                        Request::Post { mime: None } => {
-                            http.post(url).header("content-length", "0")
+                        Request::Write(method, body) => {
+                            let r = http.request(method.clone(), url);
+                            match body {
+                                Body::Mime(text) => {
+                                    r.header("content-type", "text/plain").body(text.clone())
+                                }
+                                Body::Json(text) => r
+                                    .header("content-type", "application/json")
+                                    .body(text.clone()),
+                                Body::Empty => r.header("content-length", "0"),
+                            }
                         }
                     };
                     // Ids that stay when a message moves (a draft sent to Sent Items, mail filed

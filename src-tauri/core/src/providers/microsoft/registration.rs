@@ -26,6 +26,10 @@ pub const MAIL_READ: &str = "https://graph.microsoft.com/Mail.Read";
 pub const MAIL_READ_WRITE: &str = "https://graph.microsoft.com/Mail.ReadWrite";
 pub const MAIL_SEND: &str = "https://graph.microsoft.com/Mail.Send";
 
+/// Meetings read (calendarView delta) and task events written
+/// (learn.microsoft.com/graph/api/event-delta, …/graph/api/user-post-events).
+pub const CALENDARS_READ_WRITE: &str = "https://graph.microsoft.com/Calendars.ReadWrite";
+
 pub const REGISTRATION: Registration = Registration {
     provider: Provider::Microsoft,
     auth: Auth::OAuthPkce {
@@ -61,6 +65,7 @@ pub const REGISTRATION: Registration = Registration {
     feature_scopes: &[
         (Feature::MailIngest, &[MAIL_READ]),
         (Feature::MailSend, &[MAIL_READ_WRITE, MAIL_SEND]),
+        (Feature::Calendar, &[CALENDARS_READ_WRITE]),
     ],
     rate_limits: &[RateLimit {
         pacer: "outlook",
@@ -80,6 +85,16 @@ pub const REGISTRATION: Registration = Registration {
             capability: Capability::MailOutbox,
             key: Integration::Outlook,
             name: "Outlook",
+        },
+        Product {
+            capability: Capability::CalendarSource,
+            key: Integration::OutlookCalendar,
+            name: "Outlook Calendar",
+        },
+        Product {
+            capability: Capability::CalendarWriter,
+            key: Integration::OutlookCalendar,
+            name: "Outlook Calendar",
         },
     ],
 };
