@@ -96,7 +96,15 @@ pub struct LoginStart {
 /// Who signed in, from OpenID userinfo.
 #[derive(serde::Deserialize)]
 struct UserInfo {
-    email: String,
+    email: Option<String>,
+}
+
+/// Who signed in, from the provider's profile (Graph's user).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    mail: Option<String>,
+    user_principal_name: Option<String>,
 }
 
 /// Time to refresh a token that lives `lifetime_ms` from `now`.
@@ -350,11 +358,26 @@ impl Accounts {
                 http.get(&endpoints.userinfo).bearer_auth(access)
             })
             .await?;
-        let info: UserInfo = answer.json().map_err(|_| AccountsError::ProviderGarbled {
-            provider,
-            what: "userinfo",
-        })?;
-        Ok(info.email.trim().to_ascii_lowercase())
+        let garbled = |what| AccountsError::ProviderGarbled { provider, what };
+        let info: UserInfo = answer.json().map_err(|_| garbled("userinfo"))?;
+        let address = |a: Option<String>| {
+            a.map(|a| a.trim().to_ascii_lowercase())
+                .filter(|a| a.contains('@'))
+        };
+        if let Some(email) = address(info.email) {
+            return Ok(email);
+        }
+        // No email claim (a work account without a mailbox address): the profile says.
+        let Some(profile) = &endpoints.profile else {
+            return Err(garbled("userinfo (no email)"));
+        };
+        let answer = caller
+            .send("profile", |http| http.get(profile).bearer_auth(access))
+            .await?;
+        let p: Profile = answer.json().map_err(|_| garbled("profile"))?;
+        address(p.mail)
+            .or_else(|| address(p.user_principal_name))
+            .ok_or(garbled("profile (no address)"))
     }
 
     /// The whole loopback sign-in: listen on 127.0.0.1, let `open` show the authorize URL (the

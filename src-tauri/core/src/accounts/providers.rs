@@ -27,6 +27,8 @@ pub struct OAuthEndpoints {
     pub company_param: Option<&'static str>,
     /// An https forwarding page may stand in for the loopback redirect.
     pub https_redirect_page: bool,
+    /// Who signed in, when userinfo has no email (Graph's `/me`).
+    pub profile: Option<String>,
 }
 
 impl OAuthEndpoints {
@@ -60,6 +62,7 @@ impl OAuthEndpoints {
             revocation: urls.revocation,
             company_param: urls.company_param,
             https_redirect_page: urls.https_redirect_page,
+            profile: urls.profile.map(at),
         })
     }
 }

@@ -61,6 +61,9 @@ pub struct OAuthUrls {
     /// (Intuit): the user may name an https page that forwards the redirect to the loopback
     /// address.
     pub https_redirect_page: bool,
+    /// Where to read who signed in when userinfo carries no email (a work account without a
+    /// mailbox address): a JSON user with `mail`, else `userPrincipalName` (Graph's `/me`).
+    pub profile: Option<Endpoint>,
 }
 
 /// How the revocation endpoint takes a token.

@@ -414,3 +414,30 @@ async fn throttling_waits_for_retry_after_and_a_refused_token_refreshes_once() {
         "the throttled call was made once, then retried"
     );
 }
+
+/// A work account whose userinfo has no email (no mailbox address): who signed in comes from
+/// Graph's `/me` (its sign-in name), so the account still connects under the right name.
+#[tokio::test]
+async fn a_work_account_without_an_email_claim_connects_by_its_sign_in_name() {
+    let (w, first) = world().await;
+    w.sandbox.shared.lock().microsoft.settings.has_email_address = false;
+    let request = ConnectRequest {
+        provider: Provider::Microsoft,
+        features: vec![Feature::MailIngest],
+        login_hint: None,
+    };
+    let again = w
+        .accounts
+        .connect_with_loopback(&request, browser(Arc::default()), Duration::from_secs(20))
+        .await
+        .expect("the sign-in completes without an email claim");
+    assert_eq!(again.email, OWNER, "the userPrincipalName from /me");
+    assert_eq!(again.id, first.id, "the same account, not a second one");
+    assert!(
+        graph_requests(&w)
+            .iter()
+            .any(|r| r.starts_with("GET /v1.0/me?")),
+        "the profile was asked: {:#?}",
+        graph_requests(&w)
+    );
+}

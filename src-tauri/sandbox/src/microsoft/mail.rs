@@ -113,7 +113,7 @@ pub async fn me(State(shared): State<Shared>, headers: HeaderMap) -> Response {
         "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
         "id": "87d349ed44d4fc",
         "displayName": m.settings.display_name,
-        "mail": m.settings.email,
+        "mail": m.settings.has_email_address.then(|| m.settings.email.clone()),
         "userPrincipalName": m.settings.email,
     }))
     .into_response()

@@ -89,6 +89,16 @@ pub struct MicrosoftSettings {
     pub access_token_length: usize,
     #[serde(default = "default_refresh_length")]
     pub refresh_token_length: usize,
+    /// Whether the user has an email address. A work account may not (userinfo's `email` is
+    /// "the user's email address, if available": learn.microsoft.com/entra/identity-platform/
+    /// userinfo): false leaves it out of userinfo and makes `/me`'s `mail` null, its
+    /// `userPrincipalName` still the sign-in name (learn.microsoft.com/graph/api/user-get).
+    #[serde(default = "has_address")]
+    pub has_email_address: bool,
+}
+
+fn has_address() -> bool {
+    true
 }
 
 fn default_access_length() -> usize {
@@ -114,6 +124,7 @@ impl Default for MicrosoftSettings {
             requests_per_window: None,
             access_token_length: default_access_length(),
             refresh_token_length: default_refresh_length(),
+            has_email_address: true,
         }
     }
 }

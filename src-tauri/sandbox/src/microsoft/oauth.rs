@@ -240,7 +240,7 @@ pub async fn userinfo(State(shared): State<Shared>, headers: HeaderMap) -> Respo
                 "name": m.settings.display_name,
                 "picture": "https://graph.microsoft.com/v1.0/me/photo/$value",
             });
-            if t.scopes.iter().any(|s| s == "email") {
+            if t.scopes.iter().any(|s| s == "email") && m.settings.has_email_address {
                 claims["email"] = json!(m.settings.email);
             }
             Json(claims).into_response()

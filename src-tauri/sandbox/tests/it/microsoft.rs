@@ -328,3 +328,33 @@ async fn listing_pages_newest_first_and_throttling_says_when_to_come_back() {
         "Retry-After: the rest of the 10-minute window"
     );
 }
+
+#[tokio::test]
+async fn a_user_without_an_email_address_has_none_in_userinfo_and_a_null_mail_in_me() {
+    let sb = sandbox().await;
+    sb.shared.lock().microsoft.settings.has_email_address = false;
+    let (token, _) = sign_in_to(
+        &sb,
+        "openid email offline_access https://graph.microsoft.com/User.Read",
+    )
+    .await;
+    let (status, info, _) = graph(
+        &sb,
+        &format!("{}oidc/userinfo", sb.base_url()),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{info}");
+    assert!(
+        info.get("email").is_none(),
+        "no address, no email claim: {info}"
+    );
+    let (status, me, _) = graph(&sb, &format!("{}v1.0/me", sb.base_url()), &token, None).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["mail"], Value::Null);
+    assert_eq!(me["userPrincipalName"], "consultant@outlook.example");
+    let (reader, _) = sign_in(&sb).await;
+    let (status, _, _) = graph(&sb, &format!("{}v1.0/me", sb.base_url()), &reader, None).await;
+    assert_eq!(status, 403, "/me needs User.Read");
+}

@@ -64,6 +64,7 @@ pub const REGISTRATION: Registration = Registration {
         revocation: Revocation::Form,
         company_param: None,
         https_redirect_page: false,
+        profile: None,
     }),
     // Offline access (a refresh token) on every consent, and incremental authorization
     // (https://developers.google.com/identity/protocols/oauth2/native-app, step 2).

@@ -58,10 +58,21 @@ pub const REGISTRATION: Registration = Registration {
         revocation: Revocation::None,
         company_param: None,
         https_redirect_page: false,
+        // Work accounts may have no email claim: their mailbox address or sign-in name
+        // (learn.microsoft.com/graph/api/user-get, `mail`, `userPrincipalName`; needs User.Read).
+        profile: Some(Endpoint {
+            real: "https://graph.microsoft.com/v1.0/me",
+            path: "v1.0/me",
+        }),
     }),
     authorize_params: &[("response_mode", "query"), ("prompt", "select_account")],
     loopback_port: None,
-    identity_scopes: &["openid", "email", "offline_access"],
+    identity_scopes: &[
+        "openid",
+        "email",
+        "offline_access",
+        "https://graph.microsoft.com/User.Read",
+    ],
     feature_scopes: &[
         (Feature::MailIngest, &[MAIL_READ]),
         (Feature::MailSend, &[MAIL_READ_WRITE, MAIL_SEND]),

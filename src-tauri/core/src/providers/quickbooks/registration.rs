@@ -50,6 +50,7 @@ pub const REGISTRATION: Registration = Registration {
         revocation: Revocation::JsonWithBasicClient,
         company_param: Some("realmId"),
         https_redirect_page: true,
+        profile: None,
     }),
     authorize_params: &[],
     loopback_port: Some(LOOPBACK_PORT),

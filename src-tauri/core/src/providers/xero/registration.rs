@@ -49,6 +49,7 @@ pub const REGISTRATION: Registration = Registration {
         revocation: Revocation::Form,
         company_param: None,
         https_redirect_page: false,
+        profile: None,
     }),
     authorize_params: &[],
     loopback_port: Some(LOOPBACK_PORT),
