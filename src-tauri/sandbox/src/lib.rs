@@ -210,6 +210,10 @@ pub fn router(shared: Shared) -> Router {
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
+            microsoft::mailbox_concurrency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
             control::record_and_inject,
         ))
         .with_state(shared)

@@ -441,3 +441,37 @@ async fn a_work_account_without_an_email_claim_connects_by_its_sign_in_name() {
         graph_requests(&w)
     );
 }
+
+/// Runs of one mailbox at once (a sync, sends, a calendar write) share Outlook's four
+/// concurrent requests: the fifth waits its turn instead of drawing a 429.
+#[tokio::test]
+async fn requests_to_one_mailbox_stay_within_four_at_once() {
+    use cremmy_core::features::mail::send::MailOutbox;
+    let (w, account) = world_with(vec![Feature::MailIngest, Feature::MailSend]).await;
+    w.sandbox.shared.lock().microsoft.settings.latency_ms = 150;
+    let outboxes: Vec<_> = (0..10)
+        .map(|_| {
+            w.sync
+                .providers()
+                .session(&account)
+                .expect("a session")
+                .outbox(&account.email, true)
+                .expect("an outbox")
+        })
+        .collect();
+    let lookups = outboxes
+        .iter()
+        .map(|o| o.find_message("<nothing@acme.example>"));
+    for found in futures_util::future::join_all(lookups).await {
+        assert_eq!(found.expect("each lookup is answered"), None);
+    }
+    let world = w.sandbox.shared.lock();
+    assert_eq!(
+        world.microsoft.max_in_flight, 4,
+        "ten runs' requests overlapped, four at a time"
+    );
+    assert!(
+        world.log.entries.iter().all(|e| e.status != 429),
+        "none was refused for concurrency"
+    );
+}

@@ -95,6 +95,9 @@ pub struct MicrosoftSettings {
     /// `userPrincipalName` still the sign-in name (learn.microsoft.com/graph/api/user-get).
     #[serde(default = "has_address")]
     pub has_email_address: bool,
+    /// How long each Graph request takes (0: at once), so that requests overlap.
+    #[serde(default)]
+    pub latency_ms: u64,
 }
 
 fn has_address() -> bool {
@@ -125,6 +128,7 @@ impl Default for MicrosoftSettings {
             access_token_length: default_access_length(),
             refresh_token_length: default_refresh_length(),
             has_email_address: true,
+            latency_ms: 0,
         }
     }
 }
@@ -202,6 +206,9 @@ pub struct MicrosoftState {
     /// The user's calendar (changes recorded in `changes` under the feed `calendar`).
     pub events: Vec<calendar::StoredEvent>,
     pub calendar_cursors: HashMap<String, calendar::CalendarCursor>,
+    /// Graph requests being answered now, and the most there have been at once.
+    pub in_flight: u32,
+    pub max_in_flight: u32,
 }
 
 impl MicrosoftState {
@@ -276,6 +283,44 @@ pub fn throttled(retry_after_secs: u64) -> Response {
         r.headers_mut().insert("retry-after", v);
     }
     r
+}
+
+/// Outlook's concurrent requests per app and mailbox (learn.microsoft.com/graph/throttling-limits,
+/// Outlook service limits: 4); one more is answered 429 "over its MailboxConcurrency limit".
+pub const MAILBOX_CONCURRENCY: u32 = 4;
+
+/// Counts Graph requests in flight (the sandbox has one mailbox) and refuses a fifth.
+pub async fn mailbox_concurrency(
+    axum::extract::State(shared): axum::extract::State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !request.uri().path().starts_with(GRAPH) {
+        return next.run(request).await;
+    }
+    let latency = {
+        let mut world = shared.lock();
+        let m = &mut world.microsoft;
+        if m.in_flight >= MAILBOX_CONCURRENCY {
+            return throttled(1);
+        }
+        m.in_flight += 1;
+        m.max_in_flight = m.max_in_flight.max(m.in_flight);
+        m.settings.latency_ms
+    };
+    /// Ends the count however the request ends (answered, or dropped by the client).
+    struct Done(Shared);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            let mut world = self.0.lock();
+            world.microsoft.in_flight = world.microsoft.in_flight.saturating_sub(1);
+        }
+    }
+    let _done = Done(shared.clone());
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
+    next.run(request).await
 }
 
 /// A fault rule's status on a Microsoft path, in Graph's shapes.

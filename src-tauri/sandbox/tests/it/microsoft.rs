@@ -358,3 +358,37 @@ async fn a_user_without_an_email_address_has_none_in_userinfo_and_a_null_mail_in
     let (status, _, _) = graph(&sb, &format!("{}v1.0/me", sb.base_url()), &reader, None).await;
     assert_eq!(status, 403, "/me needs User.Read");
 }
+
+#[tokio::test]
+async fn a_fifth_request_at_once_on_a_mailbox_is_throttled() {
+    let sb = sandbox().await;
+    sb.shared.lock().microsoft.settings.latency_ms = 300;
+    let (token, _) = sign_in_to(
+        &sb,
+        "openid email offline_access https://graph.microsoft.com/User.Read",
+    )
+    .await;
+    let url = format!("{}v1.0/me", sb.base_url());
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (url, token) = (url.clone(), token.clone());
+        calls.spawn(async move {
+            let r = http().get(url).bearer_auth(token).send().await.unwrap();
+            (r.status().as_u16(), r.headers().contains_key("retry-after"))
+        });
+    }
+    let answers = calls.join_all().await;
+    assert_eq!(
+        answers.iter().filter(|(s, _)| *s == 200).count(),
+        4,
+        "four at once per mailbox (Outlook service limits): {answers:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s == 429)
+            .all(|(_, retry)| *retry),
+        "the rest throttled, with Retry-After: {answers:?}"
+    );
+    assert_eq!(sb.shared.lock().microsoft.max_in_flight, 4);
+}

@@ -11,8 +11,11 @@ mod outlook_send;
 pub mod registration;
 mod wire;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 use cremmy_protocol::Provider;
 
@@ -100,7 +103,13 @@ pub struct Microsoft {
     origin: String,
     /// Per account (mailbox), Outlook's limit, kept across runs.
     pacers: AccountPacers,
+    /// Per account (mailbox), the requests allowed at once, shared by every run.
+    slots: Arc<Mutex<HashMap<i64, Arc<Semaphore>>>>,
 }
+
+/// Outlook's concurrent requests per app and mailbox
+/// (learn.microsoft.com/graph/throttling-limits, Outlook service limits).
+pub const MAILBOX_CONCURRENCY: usize = 4;
 
 impl Microsoft {
     pub fn new(accounts: Accounts) -> Microsoft {
@@ -111,6 +120,7 @@ impl Microsoft {
                 .to_string(),
             accounts,
             pacers: AccountPacers::default(),
+            slots: Arc::default(),
         }
     }
 
@@ -127,6 +137,13 @@ impl Microsoft {
             pacer: self
                 .pacers
                 .of(account_id, registration::REGISTRATION.rate_limits),
+            slots: self
+                .slots
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(account_id)
+                .or_insert_with(|| Arc::new(Semaphore::new(MAILBOX_CONCURRENCY)))
+                .clone(),
             retry_after: Arc::default(),
         }
     }
@@ -156,6 +173,8 @@ pub struct GraphSession {
     origin: String,
     account_id: i64,
     pacer: Arc<Pacer>,
+    /// The mailbox's requests at once (shared with its other sessions).
+    slots: Arc<Semaphore>,
     /// Graph's last `Retry-After` in this session (a call that still failed after it).
     retry_after: Arc<Mutex<Option<Duration>>>,
 }
@@ -249,6 +268,8 @@ impl GraphSession {
         url: &str,
         request: Request,
     ) -> Result<Answer, GraphError> {
+        // Closed only if the semaphore were dropped, which the session itself prevents.
+        let _slot = self.slots.acquire().await.ok();
         let answer = self
             .accounts
             .call_with_token(
