@@ -80,8 +80,11 @@ async fn microsoft_connects_from_its_card_and_outlook_mail_reaches_the_timeline(
     app.wait_for_text("#microsoft-connected", "consultant@outlook.example")
         .await;
     app.click("#microsoft-sync-now").await;
-    app.wait_for_text(".toasts", "Outlook synced: 2 new email(s), 1 new meeting(s).")
-        .await;
+    app.wait_for_text(
+        ".toasts",
+        "Outlook synced: 2 new email(s), 1 new meeting(s).",
+    )
+    .await;
     app.wait_for_text("#microsoft-last-sync", "2 new email(s)")
         .await;
     app.scroll_to("#microsoft-settings").await;

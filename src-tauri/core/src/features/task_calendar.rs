@@ -44,6 +44,20 @@ pub trait CalendarWriter: Sync {
     ) -> impl Future<Output = Result<bool, SourceError>> + Send;
 }
 
+/// A 128-bit digest of a job's key (two FNV-1a variants): the same on every attempt, for the
+/// event ids or transaction ids a provider lets the client choose.
+pub fn key_digest(job_key: &str) -> (u64, u64) {
+    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut b: u64 = 0x8422_2325_cbf2_9ce4;
+    for byte in job_key.bytes() {
+        a = (a ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        b = (b ^ u64::from(byte))
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(5);
+    }
+    (a, b)
+}
+
 /// `YYYY-MM-DD` + `HH:MM` → local start and end (`YYYY-MM-DDTHH:MM:00`), the end crossing midnight
 /// when it must. `None` if either is malformed.
 pub fn wall_clock_span(date: &str, time: &str, minutes: i64) -> Option<(String, String)> {

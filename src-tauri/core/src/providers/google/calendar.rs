@@ -152,13 +152,6 @@ impl CalendarWriter for GoogleCalendar {
 /// The calendar event id a job uses: base32hex (digits and a–v), as Google requires of ids a
 /// client chooses, derived from the job's key.
 pub fn job_event_id(job_key: &str) -> String {
-    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut b: u64 = 0x8422_2325_cbf2_9ce4;
-    for byte in job_key.bytes() {
-        a = (a ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        b = (b ^ u64::from(byte))
-            .wrapping_mul(0x0000_0100_0000_01b3)
-            .rotate_left(5);
-    }
+    let (a, b) = crate::features::task_calendar::key_digest(job_key);
     format!("crtask{a:016x}{b:016x}")
 }

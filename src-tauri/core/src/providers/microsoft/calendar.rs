@@ -91,12 +91,7 @@ fn event_of(e: WireEvent) -> CalendarEvent {
 
 /// A GUID-shaped `transactionId` from a job's key: the same for every attempt.
 pub fn transaction_id(key: &str) -> String {
-    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut b: u64 = 0x8422_2325_cbf2_9ce4;
-    for byte in key.bytes() {
-        a = (a ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        b = (b ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3 ^ 0x9e37);
-    }
+    let (a, b) = crate::features::task_calendar::key_digest(key);
     let hex = format!("{a:016x}{b:016x}");
     format!(
         "{}-{}-{}-{}-{}",
