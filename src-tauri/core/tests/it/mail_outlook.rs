@@ -475,3 +475,52 @@ async fn requests_to_one_mailbox_stay_within_four_at_once() {
         "none was refused for concurrency"
     );
 }
+
+/// Messages a delta page reports removed are looked up together, and so are the folders that
+/// decide where they went: one `$batch` each instead of a call per message and per folder.
+#[tokio::test]
+async fn removals_in_a_delta_page_are_looked_up_in_one_batch() {
+    let (w, _) = world().await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    let mut ids = Vec::new();
+    for (i, subject) in ["Deleted", "Junk", "Filed", "Gone"].iter().enumerate() {
+        ids.push(
+            outlook_mail(
+                &w,
+                "inbox",
+                "zoe@acme.example",
+                OWNER,
+                subject,
+                T0 - DAY + i as i64 * 60_000,
+            )
+            .await,
+        );
+    }
+    assert_eq!(sync(&w).await.created, 4);
+    for (id, change) in ids.iter().zip([
+        json!({ "folder": "deleteditems" }),
+        json!({ "folder": "junkemail" }),
+        json!({ "folder": "clients" }),
+        json!({ "delete": true }),
+    ]) {
+        control(&w, &format!("microsoft/messages/{id}/move"), change).await;
+    }
+    let before = graph_requests(&w).len();
+    let run = sync(&w).await;
+    assert_eq!(
+        run.api_calls, 4,
+        "two folders' delta links, one batch for the four removed messages, one for the three folders: {run:?}"
+    );
+    assert_eq!(
+        emails(&w, acme.id).await,
+        vec![("Filed".to_string(), "inbound".to_string())],
+        "deleted, junk and gone leave the timeline; filed away stays"
+    );
+    let calls = graph_requests(&w)[before..].to_vec();
+    let batches = calls
+        .iter()
+        .filter(|r| r.starts_with("POST /v1.0/$batch"))
+        .count();
+    assert_eq!(batches, 2, "{calls:#?}");
+}

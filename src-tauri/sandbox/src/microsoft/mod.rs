@@ -32,6 +32,7 @@
 //!
 //! - Writing mail (drafts from MIME, sending them, immutable ids): `compose.rs`.
 //! - The calendar (calendarView delta, events created, updated, deleted): `calendar.rs`.
+//! - JSON batching (`$batch`, up to 20 requests answered one by one): `batch.rs`.
 //!
 //! Not found on Microsoft's pages, so these are this sandbox's assumptions: the filter grammar
 //! beyond `receivedDateTime ge|gt <instant>` and `internetMessageId eq '<…>'` is refused with 400 (Graph accepts much more); a
@@ -44,6 +45,7 @@
 //! answers `{id, displayName, parentFolderId, childFolderCount, totalItemCount,
 //! unreadItemCount}`.
 
+pub mod batch;
 pub mod calendar;
 pub mod compose;
 pub mod controls;
@@ -400,6 +402,7 @@ pub fn routes() -> Router<Shared> {
             get(mail::list_all).post(compose::create),
         )
         .route("/v1.0/me/messages/{id}/send", post(compose::send))
+        .route("/v1.0/$batch", post(batch::batch))
         .route("/v1.0/me/calendarView/delta", get(calendar::delta))
         .route("/v1.0/me/events", post(calendar::create))
         .route(

@@ -10,6 +10,7 @@ mod faults;
 mod gmail;
 mod gmail_batch;
 mod microsoft;
+mod microsoft_batch;
 mod microsoft_calendar;
 mod microsoft_compose;
 mod oauth;

@@ -5,6 +5,7 @@
 //! link never receives the token. Facts and their pages: `../shared/notes/providers/msgraph.md`;
 //! the provider sandbox speaks the same subset (`src-tauri/sandbox/src/microsoft/`).
 
+mod batch;
 pub mod calendar;
 pub mod outlook;
 mod outlook_send;

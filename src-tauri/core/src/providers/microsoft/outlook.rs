@@ -142,49 +142,49 @@ impl OutlookMailbox {
     async fn folder_ids(&self) -> Result<&FolderIds, GraphError> {
         self.folders
             .get_or_try_init(|| async {
-                let mut ids = Vec::new();
-                for name in ["sentitems", "deleteditems", "junkemail"] {
-                    let url = self.graph.url(&format!("me/mailFolders/{name}?$select=id"));
-                    let folder: WireFolder =
-                        self.graph.get("Outlook mail folder", &url, None).await?;
-                    ids.push(folder.id);
-                }
-                let [sent, deleted, junk] = <[String; 3]>::try_from(ids).unwrap_or_default();
+                let paths: Vec<String> = ["sentitems", "deleteditems", "junkemail"]
+                    .iter()
+                    .map(|name| format!("me/mailFolders/{name}?$select=id"))
+                    .collect();
+                let found: Vec<Option<WireFolder>> =
+                    self.graph.get_many("Outlook mail folders", &paths).await?;
+                let mut ids = found
+                    .into_iter()
+                    .map(|f| f.map(|f| f.id).unwrap_or_default());
                 Ok(FolderIds {
-                    sent,
-                    deleted,
-                    junk,
+                    sent: ids.next().unwrap_or_default(),
+                    deleted: ids.next().unwrap_or_default(),
+                    junk: ids.next().unwrap_or_default(),
                 })
             })
             .await
     }
 
-    /// One message, read alone, and how it is filed; `None` when it no longer exists.
-    async fn message(&self, id: &str) -> Result<Option<(WireMessage, Filing)>, GraphError> {
-        let url = self
-            .graph
-            .url(&format!("me/messages/{id}?$select={SELECT}"));
-        match self
-            .graph
-            .get::<WireMessage>("Outlook message", &url, None)
-            .await
-        {
-            Ok(m) => {
-                let filed = self.folder_ids().await?.filing(&m);
-                Ok(Some((m, filed)))
-            }
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
+    /// Messages read by id (in batches), each with how it is filed; `None` for one that no
+    /// longer exists.
+    async fn messages(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<Option<(WireMessage, Filing)>>, GraphError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-    }
-
-    /// Where a message a folder's delta reported removed went: `None` when it left the user's
-    /// mail (deleted, or in Deleted Items or Junk Email), else the message, still mail.
-    async fn after_removal(&self, id: &str) -> Result<Option<MessageRef>, GraphError> {
-        Ok(match self.message(id).await? {
-            Some((m, filed)) if filed.is_mail() => self.remember(&m, filed),
-            _ => None,
-        })
+        let paths: Vec<String> = ids
+            .iter()
+            .map(|id| format!("me/messages/{id}?$select={SELECT}"))
+            .collect();
+        let found: Vec<Option<WireMessage>> =
+            self.graph.get_many("Outlook message", &paths).await?;
+        let folders = self.folder_ids().await?;
+        Ok(found
+            .into_iter()
+            .map(|m| {
+                m.map(|m| {
+                    let filed = folders.filing(&m);
+                    (m, filed)
+                })
+            })
+            .collect())
     }
 }
 
@@ -342,11 +342,28 @@ impl MailSource for OutlookMailbox {
             other => other?,
         };
         let filed = FOLDERS[walk.folder.min(FOLDERS.len() - 1)].1;
+        // Where each message the page reports removed went: deleted, or in Deleted Items or Junk
+        // Email, it left the user's mail; filed in another folder, it is still mail.
+        let removed: Vec<String> = page
+            .value
+            .iter()
+            .filter(|m| m.removed.is_some())
+            .map(|m| m.id.clone())
+            .collect();
+        let mut still_mail: HashMap<String, MessageRef> = HashMap::new();
+        for found in self.messages(&removed).await?.into_iter().flatten() {
+            let (m, filed) = found;
+            if filed.is_mail() {
+                if let Some(r) = self.remember(&m, filed) {
+                    still_mail.insert(m.id.clone(), r);
+                }
+            }
+        }
         let mut changes = Vec::new();
         for m in &page.value {
             if m.removed.is_some() {
-                changes.push(match self.after_removal(&m.id).await? {
-                    Some(still) => MessageChange::Appeared(still),
+                changes.push(match still_mail.get(&m.id) {
+                    Some(still) => MessageChange::Appeared(still.clone()),
                     None => MessageChange::Gone {
                         provider_id: m.id.clone(),
                     },
@@ -391,22 +408,27 @@ impl MailSource for OutlookMailbox {
     }
 
     async fn headers(&self, ids: &[String]) -> Result<Vec<Option<MailHeaders>>, SourceError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let known = self
-                .seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(id)
-                .cloned();
-            if let Some(h) = known {
-                out.push(Some(h));
-                continue;
-            }
-            // Not read with a listing (rare): one GET.
-            let found = self.message(id).await?;
-            out.push(found.and_then(|(m, filed)| headers_of(&m, filed)));
-        }
-        Ok(out)
+        let known: Vec<Option<MailHeaders>> = {
+            let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            ids.iter().map(|id| seen.get(id).cloned()).collect()
+        };
+        // Not read with a listing (rare): read together.
+        let missing: Vec<String> = ids
+            .iter()
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut read = self.messages(&missing).await?.into_iter();
+        Ok(known
+            .into_iter()
+            .map(|k| match k {
+                Some(h) => Some(h),
+                None => read
+                    .next()
+                    .flatten()
+                    .and_then(|(m, filed)| headers_of(&m, filed)),
+            })
+            .collect())
     }
 }
