@@ -334,3 +334,45 @@ async fn a_retried_event_create_is_the_same_event() {
         "an event deleted in Outlook reads as gone, not as a failure"
     );
 }
+
+/// A delta round's window is fixed when it starts; six months before its end a new round starts
+/// from now, so a meeting more than a year ahead comes in once it is within a year, and the
+/// meetings already recorded are not recorded again.
+#[tokio::test]
+async fn the_calendar_window_is_renewed_before_it_ends() {
+    const DAY: i64 = 24 * HOUR;
+    let (w, _) = world_with(vec![Feature::Calendar]).await;
+    let acme = client(&w.crm, "Acme").await;
+    contact(&w.crm, acme.id, "Zoë Müller", &["zoe@acme.example"]).await;
+    for (subject, at) in [("Kick-off", T0 + HOUR), ("Far ahead", T0 + 500 * DAY)] {
+        event(
+            &w,
+            json!({ "subject": subject, "start_ms": at, "organizer": "zoe@acme.example", "attendees": [OWNER] }),
+        )
+        .await;
+    }
+    let first = calendar_runs(&w).await;
+    assert_eq!(first[0].created, 1, "a year ahead at most: {first:?}");
+    let later = T0 + 150 * DAY;
+    w.clock.set(later);
+    control(&w, "microsoft/configure", json!({ "now_ms": later })).await;
+    let still = calendar_runs(&w).await;
+    assert_eq!(
+        (still[0].kind.as_str(), still[0].created),
+        ("incremental", 0),
+        "seven months left in the window: the delta link goes on: {still:?}"
+    );
+    let renewed_at = T0 + 200 * DAY;
+    w.clock.set(renewed_at);
+    control(&w, "microsoft/configure", json!({ "now_ms": renewed_at })).await;
+    let renewed = calendar_runs(&w).await;
+    assert_eq!(
+        (renewed[0].kind.as_str(), renewed[0].created),
+        ("full", 1),
+        "under six months left: a new window from now, which reaches the far meeting: {renewed:?}"
+    );
+    assert_eq!(
+        meetings(&w).await,
+        vec!["Kick-off".to_string(), "Far ahead".to_string()]
+    );
+}

@@ -1,12 +1,13 @@
 //! The Outlook calendar as a [`CalendarSource`] and a [`CalendarWriter`]. Meetings: Graph's
 //! calendarView delta over the look-back window and a year ahead
-//! (learn.microsoft.com/graph/api/event-delta); the last page's delta link is the sync token, and
-//! a forgotten one (410) or one on another origin means a full sync. A removed event reads as
+//! (learn.microsoft.com/graph/api/event-delta); the last page's delta link, with the end of the
+//! round's window, is the sync token; a forgotten one (410), one on another origin, or one whose
+//! window ends within six months means a full sync (a new window from now). A removed event reads as
 //! cancelled. Tasks: `POST /me/events` with a `transactionId` derived from the job's key, so a
 //! retried create is the same event (learn.microsoft.com/graph/api/resources/event), and `PATCH`
 //! to move it (learn.microsoft.com/graph/api/event-update).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::wire::{Collection, Recipient};
@@ -112,6 +113,28 @@ fn wire(event: &TimedEvent) -> serde_json::Value {
     })
 }
 
+/// A delta round's window is fixed when it starts (learn.microsoft.com/graph/delta-query-events):
+/// once its end is this close, a new round starts from now, so meetings further ahead come in.
+const RENEW_MS: i64 = 180 * 86_400_000;
+
+/// A link of a delta round (a next page, or the delta link) and the end of its window: the
+/// cursor Cremmy stores.
+#[derive(Debug, Serialize, Deserialize)]
+struct Round {
+    link: String,
+    until: Timestamp,
+}
+
+impl Round {
+    fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn decode(text: &str) -> Option<Round> {
+        serde_json::from_str(text).ok()
+    }
+}
+
 /// One account's Outlook calendar for one run.
 pub struct OutlookCalendar {
     graph: GraphSession,
@@ -130,22 +153,28 @@ impl CalendarSource for OutlookCalendar {
         since: Timestamp,
         page: Option<String>,
     ) -> Result<EventPage, SourceError> {
-        let url = match (page, sync_token) {
-            (Some(next), _) => next,
-            // A link stored while another Graph origin was configured cannot be followed.
-            (None, Some(token)) if !self.graph.is_on_origin(token) => {
-                return Err(SourceError::CursorExpired)
-            }
-            (None, Some(token)) => token.to_string(),
+        let now = self.graph.now();
+        let round = match (page, sync_token) {
+            (Some(next), _) => Round::decode(&next).ok_or(SourceError::CursorExpired)?,
+            (None, Some(token)) => match Round::decode(token) {
+                // Far enough from the window's end, and on the Graph origin configured now.
+                Some(r) if r.until - now >= RENEW_MS && self.graph.is_on_origin(&r.link) => r,
+                _ => return Err(SourceError::CursorExpired),
+            },
             (None, None) => {
                 let utc = |ms| format!("{}Z", crate::crm::dates::utc_seconds(ms));
-                self.graph.url(&format!(
-                    "me/calendarView/delta?startDateTime={}&endDateTime={}",
-                    utc(since),
-                    utc(self.graph.now() + AHEAD_MS)
-                ))
+                let until = now + AHEAD_MS;
+                Round {
+                    link: self.graph.url(&format!(
+                        "me/calendarView/delta?startDateTime={}&endDateTime={}",
+                        utc(since),
+                        utc(until)
+                    )),
+                    until,
+                }
             }
         };
+        let url = round.link.clone();
         let listed: Collection<WireEvent> = match self
             .graph
             .get("Outlook calendar delta", &url, Some(PAGE))
@@ -156,10 +185,17 @@ impl CalendarSource for OutlookCalendar {
             }
             other => other?,
         };
+        let carry = |link: String| {
+            Round {
+                link,
+                until: round.until,
+            }
+            .encode()
+        };
         Ok(EventPage {
             events: listed.value.into_iter().map(event_of).collect(),
-            next_page: listed.next_link,
-            next_sync_token: listed.delta_link,
+            next_page: listed.next_link.map(carry),
+            next_sync_token: listed.delta_link.map(carry),
         })
     }
 }
