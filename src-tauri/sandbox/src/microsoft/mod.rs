@@ -91,10 +91,10 @@ pub struct MicrosoftSettings {
     pub access_token_length: usize,
     #[serde(default = "default_refresh_length")]
     pub refresh_token_length: usize,
-    /// Whether the user has an email address. A work account may not (userinfo's `email` is
-    /// "the user's email address, if available": learn.microsoft.com/entra/identity-platform/
-    /// userinfo): false leaves it out of userinfo and makes `/me`'s `mail` null, its
-    /// `userPrincipalName` still the sign-in name (learn.microsoft.com/graph/api/user-get).
+    /// Whether the user has an email address. A work account may not: userinfo gives "email
+    /// when available and consented to" (learn.microsoft.com/entra/identity-platform/userinfo).
+    /// False leaves it out of userinfo and makes `/me`'s `mail` null, its `userPrincipalName`
+    /// still the sign-in name (learn.microsoft.com/graph/api/user-get).
     #[serde(default = "has_address")]
     pub has_email_address: bool,
     /// How long each Graph request takes (0: at once), so that requests overlap.

@@ -14,11 +14,10 @@ mod wire;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 use cremmy_protocol::Provider;
+use tokio::sync::Semaphore;
 
 use crate::accounts::{Accounts, AccountsError, BearerCallError};
 use crate::failure::{FailureKind, SourceError};
