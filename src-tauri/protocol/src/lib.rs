@@ -14,6 +14,7 @@ pub mod engine;
 pub mod kinds;
 pub mod mail;
 pub mod payments;
+pub mod provider_versions;
 pub mod reports;
 pub mod scores;
 pub mod sms;

@@ -81,6 +81,8 @@ pub async fn record_and_inject(
                 crate::quickbooks::fault_error(status, retry_after_secs)
             } else if crate::microsoft::is_microsoft_path(&path) {
                 crate::microsoft::fault_error(status, retry_after_secs)
+            } else if crate::hubspot::is_hubspot_path(&path) {
+                crate::hubspot::fault_error(status, retry_after_secs)
             } else {
                 api_error(status, &reason, default_message(status), retry_after_secs)
             };

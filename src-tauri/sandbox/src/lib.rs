@@ -6,6 +6,7 @@
 pub mod control;
 pub mod faults;
 pub mod google;
+pub mod hubspot;
 pub mod log;
 pub mod microsoft;
 mod oauth_wire;
@@ -100,6 +101,7 @@ pub const SERVED: &[&str] = &[
     "XERO",
     "QUICKBOOKS",
     "MICROSOFT",
+    "HUBSPOT",
 ];
 
 impl Drop for Sandbox {
@@ -206,6 +208,7 @@ pub fn router(shared: Shared) -> Router {
         .merge(xero::routes())
         .merge(quickbooks::routes())
         .merge(microsoft::routes())
+        .merge(hubspot::routes())
         .merge(webhooks::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -32,6 +32,7 @@ pub struct World {
     pub xero: crate::xero::XeroState,
     pub quickbooks: crate::quickbooks::QuickBooksState,
     pub microsoft: crate::microsoft::MicrosoftState,
+    pub hubspot: crate::hubspot::HubSpotState,
     pub webhooks: crate::webhooks::WebhookState,
     pub faults: Faults,
     pub log: RequestLog,

@@ -17,7 +17,7 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         "one line per served provider, no more: {lines:?}"
     );
     // A provider the sandbox does not speak must not be advertised (it would only answer 404).
-    for unserved in ["HUBSPOT", "PIPEDRIVE", "SALESFORCE", "AIRTABLE"] {
+    for unserved in ["PIPEDRIVE", "SALESFORCE", "AIRTABLE"] {
         assert!(
             !advertised.contains(&unserved),
             "{unserved} is advertised but not served"
@@ -65,5 +65,17 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         status.as_u16(),
         401,
         "the advertised Microsoft origin speaks Graph"
+    );
+    // HubSpot: the CRM without a token is refused as HubSpot refuses it.
+    let contacts = format!(
+        "{}crm/objects/{}/contacts",
+        sandbox.base_url(),
+        cremmy_protocol::provider_versions::HUBSPOT
+    );
+    let status = http().get(&contacts).send().await.unwrap().status();
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "the advertised HubSpot origin speaks the CRM API"
     );
 }

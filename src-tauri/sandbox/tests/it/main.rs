@@ -9,6 +9,7 @@ mod drive;
 mod faults;
 mod gmail;
 mod gmail_batch;
+mod hubspot;
 mod microsoft;
 mod microsoft_batch;
 mod microsoft_calendar;
