@@ -40,6 +40,9 @@ pub enum Role {
     Meeting,
     /// The event a task was put on the calendar as (one per task).
     TaskEvent,
+    /// The record at the user's CRM a client, contact or deal is kept in step with (one per
+    /// record and account); its remote id is typed (`companies/123`).
+    CrmRecord,
 }
 
 impl Role {
@@ -48,6 +51,7 @@ impl Role {
             Role::Folder => "folder",
             Role::Meeting => "meeting",
             Role::TaskEvent => "task_event",
+            Role::CrmRecord => "crm_record",
         }
     }
 }
@@ -176,4 +180,19 @@ pub async fn of_remote(
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(link))
+}
+
+/// Every link of an account in `role`: remote id → local id.
+pub async fn of_account(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    role: Role,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT remote_id, local_id FROM external_links WHERE account_id = ? AND role = ?",
+    )
+    .bind(account_id)
+    .bind(role.as_str())
+    .fetch_all(&mut *conn)
+    .await
 }

@@ -60,10 +60,13 @@ pub enum Feature {
     Calls,
     /// Invoices, payment links and payments (Stripe).
     Payments,
+    /// Companies, contacts and deals kept in step with the user's CRM (HubSpot, Pipedrive,
+    /// Salesforce).
+    CrmSync,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 10] = [
+    pub const ALL: [Feature; 11] = [
         Feature::MailIngest,
         Feature::MailSend,
         Feature::Drive,
@@ -74,6 +77,7 @@ impl Feature {
         Feature::Sms,
         Feature::Calls,
         Feature::Payments,
+        Feature::CrmSync,
     ];
 
     pub fn label(self) -> &'static str {
@@ -88,6 +92,7 @@ impl Feature {
             Feature::Sms => "Text messages (SMS and WhatsApp)",
             Feature::Calls => "Call log",
             Feature::Payments => "Invoices, payment links and payments",
+            Feature::CrmSync => "Companies, contacts and deals from your CRM",
         }
     }
 }

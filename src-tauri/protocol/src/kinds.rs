@@ -72,6 +72,8 @@ stored_names! {
         Outlook = "outlook",
         /// The Outlook calendar (meetings in, tasks out).
         OutlookCalendar = "outlook_calendar",
+        /// The user's CRM (HubSpot, Pipedrive, Salesforce): import and two-way sync.
+        Crm = "crm",
     }
 }
 
@@ -105,6 +107,8 @@ stored_names! {
         PaymentLink = "payment_link",
         /// Clients pushed to an accounting provider as its customers or contacts.
         Push = "push",
+        /// A first import of a CRM's customers, confirmed from its preview.
+        Import = "import",
     }
 }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod automation;
 pub mod commands;
 pub mod crm;
+pub mod crm_sync;
 pub mod csv;
 pub mod data;
 pub mod docs;

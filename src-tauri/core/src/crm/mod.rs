@@ -22,6 +22,8 @@ mod search;
 mod tasks;
 mod today;
 mod validate;
+/// The lower-case host of a website or domain, without `www.` (what clients match on).
+pub use validate::domain_of;
 pub(crate) mod write;
 
 use std::sync::Arc;

@@ -192,6 +192,82 @@ pub async fn insert_contact(tx: &mut SqliteConnection, c: &NewContact<'_>) -> sq
     Ok(id)
 }
 
+/// What a record at the user's CRM brings to the client it was matched with.
+pub struct MergedClient<'a> {
+    /// Replaces the client's name (the user chose the CRM's); `None` keeps it.
+    pub name: Option<&'a str>,
+    /// Fills an empty website (or replaces it, with `name`).
+    pub website: &'a str,
+    /// Fills an empty domain.
+    pub domain: &'a str,
+}
+
+/// Merges a CRM's company into the client it matched: what the client lacks is filled in.
+pub async fn merge_into_client(
+    tx: &mut SqliteConnection,
+    id: Id,
+    m: &MergedClient<'_>,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE clients SET \
+           name = coalesce(?2, name), \
+           website = CASE WHEN (?2 IS NOT NULL OR website = '') AND ?3 <> '' THEN ?3 ELSE website END, \
+           domain = CASE WHEN domain = '' THEN ?4 ELSE domain END, \
+           updated_at = ?5 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(m.name)
+    .bind(m.website)
+    .bind(m.domain)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What a person at the user's CRM brings to the contact it was matched with.
+pub struct MergedContact<'a> {
+    /// Replaces the contact's name (the user chose the CRM's); `None` keeps it.
+    pub name: Option<&'a str>,
+    /// Fills an empty title (or replaces it, with `name`).
+    pub title: &'a str,
+    /// Becomes the primary phone of a contact without one.
+    pub phone: Option<&'a str>,
+}
+
+/// Merges a CRM's person into the contact it matched: what the contact lacks is filled in.
+pub async fn merge_into_contact(
+    tx: &mut SqliteConnection,
+    id: Id,
+    m: &MergedContact<'_>,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE contacts SET \
+           name = coalesce(?2, name), \
+           title = CASE WHEN (?2 IS NOT NULL OR title = '') AND ?3 <> '' THEN ?3 ELSE title END, \
+           updated_at = ?4 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(m.name)
+    .bind(m.title)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(phone) = m.phone {
+        sqlx::query(
+            "INSERT INTO contact_phones (contact_id, phone, is_primary) \
+             SELECT ?1, ?2, 1 WHERE NOT EXISTS (SELECT 1 FROM contact_phones WHERE contact_id = ?1)",
+        )
+        .bind(id)
+        .bind(phone)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
 pub struct NewDeal<'a> {
     pub client_id: Id,
     pub title: &'a str,

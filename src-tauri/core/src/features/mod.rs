@@ -6,6 +6,7 @@ pub mod automation;
 pub mod calendar;
 pub mod call_log;
 pub mod client_folder;
+pub mod crm_sync;
 pub mod doc_templates;
 pub mod event_journal;
 pub mod leads;

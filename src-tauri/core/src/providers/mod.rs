@@ -4,6 +4,7 @@
 
 mod dispatch;
 pub mod google;
+pub mod hubspot;
 pub mod microsoft;
 pub mod quickbooks;
 pub mod registry;
@@ -12,5 +13,6 @@ pub mod twilio;
 pub mod xero;
 
 pub use dispatch::{
-    Calendar, Documents, Folders, Mailbox, Payments, Providers, Session, Spreadsheets, Texting,
+    Calendar, Crms, Documents, Folders, Mailbox, Payments, Providers, Session, Spreadsheets,
+    Texting,
 };

@@ -107,6 +107,8 @@ pub enum Capability {
     CallLog,
     /// Invoices, payment links and the payments made to them.
     Payments,
+    /// Companies, contacts and deals at the user's CRM.
+    CrmRecords,
 }
 
 /// The provider's product that does one capability (Gmail is Google's mail source), as runs and
@@ -161,18 +163,18 @@ impl Registration {
 }
 
 /// Every provider Cremmy connects to.
-pub const REGISTRY: [&Registration; 6] = [
+pub const REGISTRY: [&Registration; 7] = [
     &super::google::registration::REGISTRATION,
     &super::twilio::registration::REGISTRATION,
     &super::stripe::registration::REGISTRATION,
     &super::xero::registration::REGISTRATION,
     &super::quickbooks::registration::REGISTRATION,
     &super::microsoft::registration::REGISTRATION,
+    &super::hubspot::registration::REGISTRATION,
 ];
 
 /// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).
-const PLANNED: [(Provider, &str); 4] = [
-    (Provider::Hubspot, "https://api.hubapi.com/"),
+const PLANNED: [(Provider, &str); 3] = [
     (Provider::Pipedrive, "https://api.pipedrive.com/"),
     (Provider::Salesforce, "https://login.salesforce.com/"),
     (Provider::Webhooks, ""),

@@ -28,6 +28,8 @@ pub enum SyncError {
     #[error(transparent)]
     Payments(#[from] crate::features::payments::PaymentsError),
     #[error(transparent)]
+    CrmSync(#[from] crate::features::crm_sync::CrmSyncError),
+    #[error(transparent)]
     Webhooks(#[from] crate::features::webhooks::WebhookError),
     #[error(transparent)]
     Automation(#[from] crate::features::automation::AutomationError),
@@ -75,6 +77,7 @@ impl SyncError {
             SyncError::Export(e) => e.fault(),
             SyncError::Texts(e) => e.fault(),
             SyncError::Payments(e) => e.fault(),
+            SyncError::CrmSync(e) => e.fault(),
             SyncError::Source(e) => Fault::Provider(e),
             SyncError::Db(_) => Fault::Storage,
             _ => return None,
@@ -100,6 +103,7 @@ impl SyncError {
             | SyncError::Export(_)
             | SyncError::Texts(_)
             | SyncError::Payments(_)
+            | SyncError::CrmSync(_)
             | SyncError::Source(_)
             | SyncError::Db(_) => self.feature().is_some_and(Fault::is_retryable),
         }
@@ -155,6 +159,7 @@ impl HasErrorCode for SyncError {
             | SyncError::Export(_)
             | SyncError::Texts(_)
             | SyncError::Payments(_)
+            | SyncError::CrmSync(_)
             | SyncError::Source(_)
             | SyncError::Db(_) => self.feature().map_or(ErrorCode::Internal, Fault::code),
         }

@@ -3,6 +3,7 @@
 //! error the user can act on).
 
 mod bulk_texts;
+mod crm_import;
 mod error;
 mod follow_up;
 mod job_bodies;

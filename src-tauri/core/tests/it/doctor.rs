@@ -62,6 +62,11 @@ async fn doctor_follows_the_google_connection_through_its_states() {
     );
     assert_eq!(
         state_of(&t, Provider::Hubspot).await,
+        IntegrationState::NotConnected,
+        "HubSpot takes a pasted token: ready to connect without an OAuth client"
+    );
+    assert_eq!(
+        state_of(&t, Provider::Pipedrive).await,
         IntegrationState::NotConfigured,
         "a provider without a connector"
     );

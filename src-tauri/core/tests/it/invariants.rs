@@ -334,7 +334,9 @@ fn a_provider_never_imports_another_provider_or_the_sync_runner() {
         "providers/google exists"
     );
     let mut offenders = Vec::new();
-    for name in &names {
+    // `dispatch` is where an account is handed to its provider: it names every provider, and
+    // only it (and the registry) may.
+    for name in names.iter().filter(|n| *n != "dispatch") {
         for (file, text) in rust_files(&providers.join(name)) {
             for (n, line) in text.lines().enumerate() {
                 let code = code_of(line);

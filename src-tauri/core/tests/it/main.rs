@@ -15,6 +15,7 @@ mod calendar_sync;
 mod client_selection;
 mod crm_clients;
 mod crm_csv;
+mod crm_import;
 mod crm_pipeline;
 mod crm_sample_data;
 mod crm_search;

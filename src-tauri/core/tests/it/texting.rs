@@ -59,7 +59,8 @@ pub async fn text_world_with(apps: OAuthApps) -> TextWorld {
             || k == "CREMMY_STRIPE_BASE_URL"
             || k == "CREMMY_XERO_BASE_URL"
             || k == "CREMMY_QUICKBOOKS_BASE_URL"
-            || k == "CREMMY_MICROSOFT_BASE_URL")
+            || k == "CREMMY_MICROSOFT_BASE_URL"
+            || k == "CREMMY_HUBSPOT_BASE_URL")
             .then(|| base.clone())
     });
     let accounts = Accounts::open(db.clone(), clock.clone(), endpoints.clone(), apps)

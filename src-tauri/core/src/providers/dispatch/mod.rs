@@ -11,8 +11,10 @@ use cremmy_protocol::kinds::Integration;
 use cremmy_protocol::payments::Organisation;
 use cremmy_protocol::Provider;
 
+mod crm;
 mod payments;
 
+pub use crm::Crms;
 pub use payments::Payments;
 
 use crate::accounts::Accounts;
@@ -29,7 +31,7 @@ use crate::features::task_calendar::{CalendarWriter, TimedEvent};
 use crate::features::texts::{OutgoingText, SendOutcome, TextGateway, TextState};
 use crate::file_links::FileLinks;
 use crate::providers::registry::{registration, Capability, Product};
-use crate::providers::{google, microsoft, quickbooks, stripe, twilio, xero};
+use crate::providers::{google, hubspot, microsoft, quickbooks, stripe, twilio, xero};
 
 /// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +42,7 @@ pub struct Providers {
     xero: xero::Xero,
     quickbooks: quickbooks::QuickBooks,
     microsoft: microsoft::Microsoft,
+    hubspot: hubspot::HubSpot,
 }
 
 /// Tests and benchmarks that build a runner from Google alone get Twilio on the same endpoints.
@@ -58,6 +61,7 @@ impl Providers {
         let xero = xero::Xero::new(accounts.clone());
         let quickbooks = quickbooks::QuickBooks::new(accounts.clone());
         let microsoft = microsoft::Microsoft::new(accounts.clone());
+        let hubspot = hubspot::HubSpot::new(accounts.clone());
         Providers {
             google,
             twilio,
@@ -65,6 +69,30 @@ impl Providers {
             xero,
             quickbooks,
             microsoft,
+            hubspot,
+        }
+    }
+
+    /// Connects a CRM with a pasted token (HubSpot: a private app's or a service key's), checked
+    /// with the provider before anything is stored.
+    pub async fn connect_crm(
+        &self,
+        provider: Provider,
+        token: &str,
+    ) -> Result<Account, AccountsError> {
+        match provider {
+            Provider::Hubspot => hubspot::connect::connect(&self.hubspot, token).await,
+            other => Err(AccountsError::Unsupported(other)),
+        }
+    }
+
+    /// The account's CRM; `None` for a provider that is not a CRM.
+    pub fn crm(&self, account: &Account) -> Option<Crms> {
+        match account.provider {
+            Provider::Hubspot => Some(Crms::HubSpot(hubspot::records::HubSpotCrm {
+                session: self.hubspot.session(account.id),
+            })),
+            _ => None,
         }
     }
 

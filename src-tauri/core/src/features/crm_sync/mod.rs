@@ -1,0 +1,101 @@
+//! CRM sync (issue 22), provider-neutral: Cremmy's clients, contacts and deals kept in step with
+//! the user's CRM (HubSpot, Pipedrive, Salesforce). A provider implements [`CrmRemote`] and hands
+//! back records already mapped to the types here; [`preview::plan`] decides, without I/O, what a
+//! first import does (table-tested); `store` reads what Cremmy holds and writes the import in one
+//! transaction, linking every record it touches (`external_links`, role `crm_record`) so later
+//! runs update instead of creating.
+
+pub mod preview;
+pub mod store;
+
+use cremmy_protocol::crm_sync::CrmProfile;
+
+use crate::clock::Timestamp;
+use crate::failure::SourceError;
+use crate::feature_error::{Fault, FeatureError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CrmSyncError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{provider}'s answer did not say {what}.")]
+    Incomplete {
+        provider: &'static str,
+        what: &'static str,
+    },
+    #[error("{}", crate::db::describe(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+impl FeatureError for CrmSyncError {
+    fn fault(&self) -> Fault<'_> {
+        match self {
+            CrmSyncError::Source(e) => Fault::Provider(e),
+            CrmSyncError::Incomplete { .. } => Fault::Input,
+            CrmSyncError::Db(_) => Fault::Storage,
+        }
+    }
+}
+
+pub type CrmSyncResult<T> = Result<T, CrmSyncError>;
+
+/// A company at the CRM (a client in Cremmy). `remote_id` is typed: `companies/123`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteCompany {
+    pub remote_id: String,
+    pub name: String,
+    /// Lower-case host, without `www.`; empty if unknown.
+    pub domain: String,
+    pub website: String,
+    pub modified: Timestamp,
+}
+
+/// A person at the CRM (a contact in Cremmy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemotePerson {
+    pub remote_id: String,
+    pub name: String,
+    /// Lower-case.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: String,
+    /// The company's `remote_id`.
+    pub company: Option<String>,
+    pub modified: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteDeal {
+    pub remote_id: String,
+    pub title: String,
+    pub value_minor: i64,
+    /// ISO 4217, upper-case.
+    pub currency: String,
+    pub won: bool,
+    pub closed_at: Option<Timestamp>,
+    pub company: Option<String>,
+    /// The people's `remote_id`s.
+    pub people: Vec<String>,
+    pub modified: Timestamp,
+}
+
+/// The CRM's existing customers: won deals and the companies and people behind them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Customers {
+    pub companies: Vec<RemoteCompany>,
+    pub people: Vec<RemotePerson>,
+    pub deals: Vec<RemoteDeal>,
+}
+
+/// What a CRM provider does for the sync.
+#[allow(async_fn_in_trait)]
+pub trait CrmRemote {
+    /// What the user reads ("HubSpot").
+    fn product_name(&self) -> &'static str;
+
+    /// The connected account.
+    async fn profile(&self) -> CrmSyncResult<CrmProfile>;
+
+    /// The won deals, with their companies and people.
+    async fn won_customers(&self) -> CrmSyncResult<Customers>;
+}

@@ -1,0 +1,95 @@
+//! CRM sync (issue 22): the import preview a first connection shows, what the user decides on it,
+//! and what the import did.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crm::Id;
+
+/// What a remote record is to Cremmy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A company (a client in Cremmy).
+    Company,
+    /// A person (a contact in Cremmy).
+    Person,
+    Deal,
+}
+
+/// What importing a remote record will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportAction {
+    /// Nothing in Cremmy matches: a new record.
+    New,
+    /// A record in Cremmy matches (same email, else same domain) and nothing they both hold
+    /// differs: linked, and what Cremmy lacks is filled in.
+    Merge,
+    /// A record matches but a field differs on both sides: Cremmy's value stays unless the user
+    /// picks the remote one.
+    Conflict,
+    /// Already linked by an earlier import: nothing to do.
+    Linked,
+}
+
+/// A field both sides hold with different values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDifference {
+    pub field: String,
+    pub cremmy: String,
+    pub remote: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub kind: RecordKind,
+    /// The record's id at the provider (`companies/123`).
+    pub remote_id: String,
+    /// What the row shows: a name, a deal's title.
+    pub name: String,
+    /// An email, a domain, a deal's value.
+    pub detail: String,
+    pub action: ImportAction,
+    /// The matched Cremmy record.
+    pub local_id: Option<Id>,
+    pub differences: Vec<FieldDifference>,
+}
+
+/// Who the connected CRM account is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmProfile {
+    /// "HubSpot account 24680135".
+    pub name: String,
+    pub currency: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    pub account_id: i64,
+    pub provider_name: String,
+    pub profile: CrmProfile,
+    pub rows: Vec<ImportRow>,
+}
+
+impl ImportPreview {
+    pub fn count(&self, action: ImportAction) -> usize {
+        self.rows.iter().filter(|r| r.action == action).count()
+    }
+}
+
+/// The user's answer to a preview: the conflicts where the remote values win.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportDecision {
+    pub account_id: i64,
+    #[serde(default)]
+    pub remote_wins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub created: u32,
+    pub merged: u32,
+    pub unchanged: u32,
+}
