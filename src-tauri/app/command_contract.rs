@@ -24,7 +24,7 @@ pub struct Sources<'a> {
 }
 
 /// The files the contract reads, relative to the workspace root.
-pub const FILES: [&str; 15] = [
+pub const FILES: [&str; 17] = [
     "src-tauri/protocol/src/commands.rs",
     "src-tauri/app/commands.rs",
     "src-tauri/app/desktop_commands.rs",
@@ -34,11 +34,13 @@ pub const FILES: [&str; 15] = [
     "src-tauri/app/automation_commands.rs",
     "src-tauri/app/documents_commands.rs",
     "src-tauri/app/payments_commands.rs",
+    "src-tauri/app/crm_sync_commands.rs",
     "ui/src/api.rs",
     "ui/src/api/overview.rs",
     "ui/src/api/automation.rs",
     "ui/src/api/texting.rs",
     "ui/src/api/payments.rs",
+    "ui/src/api/crm_sync.rs",
     "src-tauri/capabilities/main.json",
 ];
 
@@ -48,9 +50,9 @@ pub fn read(root: &std::path::Path) -> [String; 4] {
         |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}"));
     [
         read(FILES[0]),
-        FILES[1..9].iter().map(|f| read(f)).collect(),
-        FILES[9..14].iter().map(|f| read(f)).collect(),
-        read(FILES[14]),
+        FILES[1..10].iter().map(|f| read(f)).collect(),
+        FILES[10..16].iter().map(|f| read(f)).collect(),
+        read(FILES[16]),
     ]
 }
 

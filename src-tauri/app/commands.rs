@@ -540,7 +540,10 @@ macro_rules! all_commands {
             payments_commands::overdue_invoices,
             payments_commands::accounting_organisations,
             payments_commands::choose_accounting_organisation,
-            payments_commands::push_clients
+            payments_commands::push_clients,
+            crm_sync_commands::connect_crm,
+            crm_sync_commands::crm_import_preview,
+            crm_sync_commands::crm_import
         ]
     };
 }

@@ -26,8 +26,8 @@ use crate::links::{self, WindowEvents};
 use crate::system_clock::SystemClock;
 use crate::tray::{self, Tray};
 use crate::{
-    automation_commands, clients_commands, commands, desktop_commands, documents_commands,
-    payments_commands, report_commands, texting_commands,
+    automation_commands, clients_commands, commands, crm_sync_commands, desktop_commands,
+    documents_commands, payments_commands, report_commands, texting_commands,
 };
 
 /// How often the engine looks at the schedule and the outbox.

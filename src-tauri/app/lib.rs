@@ -13,6 +13,7 @@ mod cli_sync;
 mod cli_texting;
 mod clients_commands;
 mod commands;
+mod crm_sync_commands;
 mod desktop;
 mod desktop_commands;
 mod documents_commands;

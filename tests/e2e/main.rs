@@ -10,6 +10,7 @@ mod cli_overview;
 mod clients_list;
 mod deep_links;
 mod engine;
+mod hubspot;
 mod lead_score;
 mod microsoft;
 mod palette;

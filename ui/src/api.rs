@@ -36,10 +36,12 @@ async fn call<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Rep
 }
 
 mod automation;
+mod crm_sync;
 mod overview;
 mod payments;
 mod texting;
 pub use automation::*;
+pub use crm_sync::*;
 pub use overview::*;
 pub use payments::*;
 pub use texting::*;

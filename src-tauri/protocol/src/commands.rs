@@ -33,6 +33,9 @@ pub const OVERDUE_INVOICES: &str = "overdue_invoices";
 pub const ACCOUNTING_ORGANISATIONS: &str = "accounting_organisations";
 pub const CHOOSE_ACCOUNTING_ORGANISATION: &str = "choose_accounting_organisation";
 pub const PUSH_CLIENTS: &str = "push_clients";
+pub const CONNECT_CRM: &str = "connect_crm";
+pub const CRM_IMPORT_PREVIEW: &str = "crm_import_preview";
+pub const CRM_IMPORT: &str = "crm_import";
 pub const SAVE_TEXTING_SETTINGS: &str = "save_texting_settings";
 pub const TEXT_PREVIEW: &str = "text_preview";
 pub const SEND_TEXT: &str = "send_text";
@@ -217,6 +220,9 @@ pub const ALL: &[&str] = &[
     ACCOUNTING_ORGANISATIONS,
     CHOOSE_ACCOUNTING_ORGANISATION,
     PUSH_CLIENTS,
+    CONNECT_CRM,
+    CRM_IMPORT_PREVIEW,
+    CRM_IMPORT,
     SAVE_TEXTING_SETTINGS,
     TEXT_PREVIEW,
     SEND_TEXT,

@@ -121,6 +121,9 @@ fn IntegrationCard(
         Provider::Stripe => {
             view! { <super::stripe_card::StripeSettings accounts=accounts /> }.into_any()
         }
+        Provider::Hubspot => {
+            view! { <super::hubspot_card::HubSpotSettings accounts=accounts /> }.into_any()
+        }
         Provider::Microsoft => {
             view! { <super::microsoft_card::MicrosoftSettings accounts=accounts /> }.into_any()
         }

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod draft_settings;
 pub mod email_composer;
 pub mod forms;
+pub mod hubspot_card;
 pub mod integrations;
 pub mod lead_score;
 pub mod lead_sheet_form;
