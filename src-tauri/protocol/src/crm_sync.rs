@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::crm::Id;
 
 /// What a remote record is to Cremmy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// A company (a client in Cremmy).
@@ -92,4 +92,67 @@ pub struct ImportReport {
     pub created: u32,
     pub merged: u32,
     pub unchanged: u32,
+}
+
+/// Who wins when Cremmy and the CRM both changed a field since the last sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictRule {
+    /// The side changed last (by modification time).
+    #[default]
+    LastWriterWins,
+    CremmyWins,
+    RemoteWins,
+}
+
+impl ConflictRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictRule::LastWriterWins => "last_writer_wins",
+            ConflictRule::CremmyWins => "cremmy_wins",
+            ConflictRule::RemoteWins => "remote_wins",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ConflictRule> {
+        [
+            ConflictRule::LastWriterWins,
+            ConflictRule::CremmyWins,
+            ConflictRule::RemoteWins,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+    }
+}
+
+/// A conflict a sync resolved, as Sync history lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedConflict {
+    pub account_id: i64,
+    pub kind: RecordKind,
+    pub local_id: Id,
+    pub remote_id: String,
+    pub field: String,
+    pub cremmy: String,
+    pub remote: String,
+    /// Whether the CRM's value won.
+    pub remote_won: bool,
+    /// Unix ms.
+    pub resolved_at: i64,
+}
+
+/// A CRM connection's sync settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CrmSyncSettings {
+    pub account_id: i64,
+    pub conflict_rule: ConflictRule,
+}
+
+/// What a two-way sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmSyncReport {
+    pub pulled: u32,
+    pub pushed: u32,
+    pub conflicts: u32,
 }

@@ -268,6 +268,138 @@ pub async fn merge_into_contact(
     Ok(())
 }
 
+/// Values a two-way CRM sync brings in for a client (`None`: unchanged).
+#[derive(Default)]
+pub struct SyncedClient<'a> {
+    pub name: Option<&'a str>,
+    /// The domain follows the website.
+    pub website: Option<&'a str>,
+}
+
+pub async fn set_synced_client(
+    tx: &mut SqliteConnection,
+    id: Id,
+    c: &SyncedClient<'_>,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    let domain = c.website.map(super::validate::domain_of);
+    sqlx::query(
+        "UPDATE clients SET name = coalesce(nullif(?2, ''), name), website = coalesce(?3, website), \
+         domain = coalesce(?4, domain), updated_at = ?5 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(c.name)
+    .bind(c.website)
+    .bind(domain)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Values a two-way CRM sync brings in for a contact (`None`: unchanged).
+#[derive(Default)]
+pub struct SyncedContact<'a> {
+    pub name: Option<&'a str>,
+    pub title: Option<&'a str>,
+    /// The primary email; an address another contact holds is left as it was.
+    pub email: Option<&'a str>,
+    /// The primary phone; empty removes it.
+    pub phone: Option<&'a str>,
+}
+
+pub async fn set_synced_contact(
+    tx: &mut SqliteConnection,
+    id: Id,
+    c: &SyncedContact<'_>,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE contacts SET name = coalesce(nullif(?2, ''), name), title = coalesce(?3, title), \
+         updated_at = ?4 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(c.name)
+    .bind(c.title)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(email) = c.email.map(str::to_lowercase).filter(|e| e.contains('@')) {
+        let updated = sqlx::query(
+            "UPDATE OR IGNORE contact_emails SET email = ?2 WHERE contact_id = ?1 AND is_primary = 1",
+        )
+        .bind(id)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(
+                "INSERT OR IGNORE INTO contact_emails (contact_id, email, is_primary) \
+                 SELECT ?1, ?2, 1 WHERE NOT EXISTS \
+                   (SELECT 1 FROM contact_emails WHERE contact_id = ?1 AND is_primary = 1)",
+            )
+            .bind(id)
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    match c.phone {
+        Some("") => {
+            sqlx::query("DELETE FROM contact_phones WHERE contact_id = ? AND is_primary = 1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Some(phone) => {
+            let updated = sqlx::query(
+                "UPDATE contact_phones SET phone = ?2 WHERE contact_id = ?1 AND is_primary = 1",
+            )
+            .bind(id)
+            .bind(phone)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 0 {
+                sqlx::query(
+                    "INSERT INTO contact_phones (contact_id, phone, is_primary) VALUES (?, ?, 1)",
+                )
+                .bind(id)
+                .bind(phone)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// Values a two-way CRM sync brings in for a deal (`None`: unchanged).
+#[derive(Default)]
+pub struct SyncedDeal<'a> {
+    pub title: Option<&'a str>,
+    pub value_minor: Option<i64>,
+}
+
+pub async fn set_synced_deal(
+    tx: &mut SqliteConnection,
+    id: Id,
+    d: &SyncedDeal<'_>,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE deals SET title = coalesce(nullif(?2, ''), title), \
+         value_minor = coalesce(?3, value_minor), updated_at = ?4 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(d.title)
+    .bind(d.value_minor.map(|v| v.max(0)))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 pub struct NewDeal<'a> {
     pub client_id: Id,
     pub title: &'a str,

@@ -21,7 +21,7 @@ impl SyncRunner {
         Ok(self.providers.connect_crm(provider, token).await?)
     }
 
-    async fn crm_of(&self, account_id: i64) -> SyncResult<(Account, Crms)> {
+    pub(super) async fn crm_of(&self, account_id: i64) -> SyncResult<(Account, Crms)> {
         let account = self.account(account_id).await?;
         let crm = self.providers.crm(&account).ok_or(SyncError::Invalid {
             field: "account",

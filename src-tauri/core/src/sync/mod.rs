@@ -4,6 +4,7 @@
 
 mod bulk_texts;
 mod crm_import;
+mod crm_two_way;
 mod error;
 mod follow_up;
 mod job_bodies;

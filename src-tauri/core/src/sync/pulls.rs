@@ -24,6 +24,7 @@ enum Step {
     Calls(Account),
     Reminders(Account),
     Payments(Account),
+    Crm(Account),
 }
 
 impl Step {
@@ -44,6 +45,7 @@ impl Step {
             Step::Calls(a) => of(a, Capability::CallLog),
             Step::Reminders(_) => "Meeting reminders".into(),
             Step::Payments(a) => of(a, Capability::Payments),
+            Step::Crm(a) => of(a, Capability::CrmRecords),
         }
     }
 }
@@ -78,6 +80,7 @@ impl SyncRunner {
                 Step::Calls(account) => self.sync_calls(account, trigger).await,
                 Step::Reminders(account) => self.send_meeting_reminders(account, trigger).await,
                 Step::Payments(account) => self.sync_payments_of(account, trigger).await,
+                Step::Crm(account) => self.sync_crm_of(account, trigger).await,
             };
             match run {
                 Ok(id) => run_ids.push(id),
@@ -139,6 +142,9 @@ impl SyncRunner {
             }
             if account.features.contains(&Feature::Calls) {
                 steps.push(Step::Calls(account.clone()));
+            }
+            if account.features.contains(&Feature::CrmSync) {
+                steps.push(Step::Crm(account.clone()));
             }
             if account.features.contains(&Feature::Payments) {
                 steps.push(Step::Payments(account));

@@ -20,6 +20,7 @@ mod crm_pipeline;
 mod crm_sample_data;
 mod crm_search;
 mod crm_tasks;
+mod crm_two_way;
 mod database;
 mod deep_links;
 mod default_rules;

@@ -48,10 +48,11 @@ pub async fn snapshot(State(shared): State<Shared>) -> Json<Value> {
 pub async fn configure(State(shared): State<Shared>, Json(body): Json<Value>) -> Json<Value> {
     let mut world = shared.lock();
     let s = &mut world.hubspot;
-    s.ensure_seeded();
+    // The clock first: a new account is seeded at the time asked for.
     if let Some(now) = body["now"].as_i64() {
         s.now = Some(now);
     }
+    s.ensure_seeded();
     if let Ok(settings) = serde_json::from_value::<HubSpotSettings>(body["settings"].clone()) {
         s.settings = settings;
     }

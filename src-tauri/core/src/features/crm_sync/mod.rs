@@ -5,10 +5,12 @@
 //! transaction, linking every record it touches (`external_links`, role `crm_record`) so later
 //! runs update instead of creating.
 
+pub mod linked;
 pub mod preview;
+pub mod reconcile;
 pub mod store;
 
-use cremmy_protocol::crm_sync::CrmProfile;
+use cremmy_protocol::crm_sync::{CrmProfile, RecordKind};
 
 use crate::clock::Timestamp;
 use crate::failure::SourceError;
@@ -38,6 +40,9 @@ impl FeatureError for CrmSyncError {
 }
 
 pub type CrmSyncResult<T> = Result<T, CrmSyncError>;
+
+/// The sync cursor's stream: the CRM's modification time (Unix ms) up to which changes are in.
+pub const CURSOR_STREAM: &str = "crm";
 
 /// A company at the CRM (a client in Cremmy). `remote_id` is typed: `companies/123`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +92,15 @@ pub struct Customers {
     pub deals: Vec<RemoteDeal>,
 }
 
+/// A linked record as the CRM holds it now, in the provider-neutral fields of
+/// [`reconcile::Fields`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRecord {
+    pub remote_id: String,
+    pub fields: reconcile::Fields,
+    pub modified: Timestamp,
+}
+
 /// What a CRM provider does for the sync.
 #[allow(async_fn_in_trait)]
 pub trait CrmRemote {
@@ -98,4 +112,50 @@ pub trait CrmRemote {
 
     /// The won deals, with their companies and people.
     async fn won_customers(&self) -> CrmSyncResult<Customers>;
+
+    /// Records of `kind` changed at or after `since` (Unix ms), oldest change first.
+    async fn changed_since(
+        &self,
+        kind: RecordKind,
+        since: Timestamp,
+    ) -> CrmSyncResult<Vec<RemoteRecord>>;
+
+    /// Records by remote id; one that no longer exists is left out.
+    async fn read(
+        &self,
+        kind: RecordKind,
+        remote_ids: &[String],
+    ) -> CrmSyncResult<Vec<RemoteRecord>>;
+
+    /// Writes `fields` to each record.
+    async fn write(
+        &self,
+        kind: RecordKind,
+        changes: &[(String, reconcile::Fields)],
+    ) -> CrmSyncResult<()>;
+}
+
+/// The synced fields of an imported company, person or deal (what the CRM held then).
+pub fn company_fields(c: &RemoteCompany) -> reconcile::Fields {
+    fields(&[("name", &c.name), ("website", &c.website)])
+}
+
+pub fn person_fields(p: &RemotePerson) -> reconcile::Fields {
+    fields(&[
+        ("name", &p.name),
+        ("title", &p.title),
+        ("email", p.email.as_deref().unwrap_or("")),
+        ("phone", p.phone.as_deref().unwrap_or("")),
+    ])
+}
+
+pub fn deal_fields(d: &RemoteDeal) -> reconcile::Fields {
+    fields(&[("title", &d.title), ("value", &d.value_minor.to_string())])
+}
+
+pub fn fields(pairs: &[(&str, &str)]) -> reconcile::Fields {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect()
 }

@@ -7,7 +7,8 @@ use cremmy_protocol::crm::{ClientKind, Id};
 use cremmy_protocol::crm_sync::{ImportAction, ImportReport, ImportRow};
 
 use super::preview::{LocalBook, LocalClient, LocalContact};
-use super::Customers;
+use super::reconcile::Fields;
+use super::{company_fields, deal_fields, person_fields, Customers};
 use crate::clock::Timestamp;
 use crate::crm::write::{self, CrmTx, MergedClient, MergedContact, NewClient, NewContact, NewDeal};
 use crate::db::Database;
@@ -64,9 +65,11 @@ async fn link(
     local_id: Id,
     remote_id: &str,
     modified: Timestamp,
+    base: &Fields,
     now: Timestamp,
 ) -> sqlx::Result<()> {
     let version = modified.to_string();
+    let state = serde_json::json!({ "base": base }).to_string();
     external_links::put(
         tx,
         &NewLink {
@@ -77,7 +80,7 @@ async fn link(
             remote_id,
             url: None,
             remote_version: Some(&version),
-            state: None,
+            state: Some(&state),
         },
         now,
     )
@@ -146,6 +149,7 @@ pub async fn import(
             id,
             &company.remote_id,
             company.modified,
+            &company_fields(company),
             now,
         )
         .await?;
@@ -177,6 +181,7 @@ pub async fn import(
                     id,
                     &person.remote_id,
                     person.modified,
+                    &person_fields(person),
                     now,
                 )
                 .await?;
@@ -220,6 +225,7 @@ pub async fn import(
                     id,
                     &person.remote_id,
                     person.modified,
+                    &person_fields(person),
                     now,
                 )
                 .await?;
@@ -281,6 +287,29 @@ pub async fn import(
             id,
             &deal.remote_id,
             deal.modified,
+            &deal_fields(deal),
+            now,
+        )
+        .await?;
+    }
+    // Later syncs pull what changed at the CRM since what this import saw.
+    let seen = remote
+        .companies
+        .iter()
+        .map(|c| c.modified)
+        .chain(remote.people.iter().map(|p| p.modified))
+        .chain(remote.deals.iter().map(|d| d.modified))
+        .max();
+    if let Some(seen) = seen {
+        let cursor = seen.to_string();
+        crate::cursors::advance(
+            &mut tx,
+            account_id,
+            super::CURSOR_STREAM,
+            crate::cursors::Advance {
+                cursor: Some(&cursor),
+                ..Default::default()
+            },
             now,
         )
         .await?;

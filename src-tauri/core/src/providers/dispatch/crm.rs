@@ -1,8 +1,10 @@
 //! The CRM providers, one variant each, behind the CRM sync's trait.
 
-use cremmy_protocol::crm_sync::CrmProfile;
+use cremmy_protocol::crm_sync::{CrmProfile, RecordKind};
 
-use crate::features::crm_sync::{CrmRemote, CrmSyncResult, Customers};
+use crate::clock::Timestamp;
+use crate::features::crm_sync::reconcile::Fields;
+use crate::features::crm_sync::{CrmRemote, CrmSyncResult, Customers, RemoteRecord};
 use crate::providers::hubspot;
 
 /// A CRM, by account.
@@ -35,6 +37,32 @@ impl CrmRemote for Crms {
     async fn won_customers(&self) -> CrmSyncResult<Customers> {
         match self {
             Crms::HubSpot(c) => c.won_customers().await,
+        }
+    }
+
+    async fn changed_since(
+        &self,
+        kind: RecordKind,
+        since: Timestamp,
+    ) -> CrmSyncResult<Vec<RemoteRecord>> {
+        match self {
+            Crms::HubSpot(c) => c.changed_since(kind, since).await,
+        }
+    }
+
+    async fn read(
+        &self,
+        kind: RecordKind,
+        remote_ids: &[String],
+    ) -> CrmSyncResult<Vec<RemoteRecord>> {
+        match self {
+            Crms::HubSpot(c) => c.read(kind, remote_ids).await,
+        }
+    }
+
+    async fn write(&self, kind: RecordKind, changes: &[(String, Fields)]) -> CrmSyncResult<()> {
+        match self {
+            Crms::HubSpot(c) => c.write(kind, changes).await,
         }
     }
 }

@@ -286,5 +286,30 @@ impl HubSpotSession {
     }
 }
 
+impl HubSpotSession {
+    /// Sets properties on records, at most 100 a call; a record that no longer exists is
+    /// skipped (HubSpot answers 207 with it in `errors`).
+    pub async fn batch_update(
+        &self,
+        object_type: &str,
+        changes: &[(String, serde_json::Map<String, serde_json::Value>)],
+    ) -> Result<(), HubSpotError> {
+        for chunk in changes.chunks(BATCH) {
+            let inputs: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|(id, properties)| serde_json::json!({ "id": id, "properties": properties }))
+                .collect();
+            let _: serde_json::Value = self
+                .send(
+                    "HubSpot batch update",
+                    &format!("crm/objects/{{v}}/{object_type}/batch/update"),
+                    Some(&serde_json::json!({ "inputs": inputs })),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// The most inputs a batch takes ("Batch operations are limited to 100 records").
 pub const BATCH: usize = 100;

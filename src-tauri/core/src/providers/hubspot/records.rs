@@ -4,14 +4,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use cremmy_protocol::crm_sync::CrmProfile;
+use cremmy_protocol::crm_sync::{CrmProfile, RecordKind};
 use serde_json::json;
 
 use super::wire::Record;
 use super::{HubSpotError, HubSpotSession};
 use crate::clock::Timestamp;
+use crate::features::crm_sync::reconcile::Fields;
 use crate::features::crm_sync::{
-    CrmRemote, CrmSyncResult, Customers, RemoteCompany, RemoteDeal, RemotePerson,
+    company_fields, deal_fields, person_fields, CrmRemote, CrmSyncResult, Customers, RemoteCompany,
+    RemoteDeal, RemotePerson, RemoteRecord,
 };
 
 /// A search answers at most 10,000 results; past them the window starts again after the last id
@@ -114,30 +116,44 @@ fn person(r: &Record, company: Option<String>) -> RemotePerson {
 }
 
 impl HubSpotCrm {
-    /// Every deal in `stages`, in id order, through as many 10,000-result windows as it takes.
-    async fn deals_in(&self, stages: &[String]) -> Result<Vec<Record>, HubSpotError> {
+    /// Every record of `object_type` matching `filters`, in `key` order, through as many
+    /// 10,000-result windows as it takes: each new window starts after (or, for a key that
+    /// several records share, at) the last key seen, and records seen twice are kept once.
+    async fn search_all(
+        &self,
+        object_type: &str,
+        filters: Vec<serde_json::Value>,
+        properties: &[&str],
+        key: &str,
+        unique_key: bool,
+    ) -> Result<Vec<Record>, HubSpotError> {
         let mut out: Vec<Record> = Vec::new();
-        let mut after_id: Option<String> = None;
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut from: Option<String> = None;
         loop {
-            let mut filters =
-                vec![json!({ "propertyName": "dealstage", "operator": "IN", "values": stages })];
-            if let Some(id) = &after_id {
-                filters
-                    .push(json!({ "propertyName": "hs_object_id", "operator": "GT", "value": id }));
+            let mut window = filters.clone();
+            if let Some(value) = &from {
+                let operator = if unique_key { "GT" } else { "GTE" };
+                window.push(json!({ "propertyName": key, "operator": operator, "value": value }));
             }
             let mut offset = 0usize;
             let mut window_full = false;
+            let before = out.len();
             loop {
                 let body = json!({
-                    "filterGroups": [{ "filters": filters }],
-                    "sorts": [{ "propertyName": "hs_object_id", "direction": "ASCENDING" }],
-                    "properties": DEAL_PROPERTIES,
+                    "filterGroups": [{ "filters": window }],
+                    "sorts": [{ "propertyName": key, "direction": "ASCENDING" }],
+                    "properties": properties,
                     "limit": SEARCH_PAGE,
                     "after": offset.to_string(),
                 });
-                let page = self.session.search("deals", &body).await?;
+                let page = self.session.search(object_type, &body).await?;
                 let n = page.results.len();
-                out.extend(page.results);
+                for r in page.results {
+                    if seen.insert(r.id.clone()) {
+                        out.push(r);
+                    }
+                }
                 let next = page.paging.and_then(|p| p.next).map(|n| n.after);
                 match next.and_then(|a| a.parse::<usize>().ok()) {
                     Some(next) if next + SEARCH_PAGE <= SEARCH_WINDOW => offset = next,
@@ -151,12 +167,126 @@ impl HubSpotCrm {
                     break;
                 }
             }
-            if !window_full {
+            // A full window that brought nothing new cannot move on (10,000 records share one
+            // key): stop rather than loop.
+            if !window_full || out.len() == before {
                 return Ok(out);
             }
-            after_id = out.last().map(|r| r.id.clone());
+            from = out.last().map(|r| {
+                if unique_key {
+                    r.id.clone()
+                } else {
+                    r.get(key).to_string()
+                }
+            });
         }
     }
+
+    /// Every deal in `stages`, in id order.
+    async fn deals_in(&self, stages: &[String]) -> Result<Vec<Record>, HubSpotError> {
+        let filters =
+            vec![json!({ "propertyName": "dealstage", "operator": "IN", "values": stages })];
+        self.search_all("deals", filters, &DEAL_PROPERTIES, "hs_object_id", true)
+            .await
+    }
+}
+
+fn object_type(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Company => "companies",
+        RecordKind::Person => "contacts",
+        RecordKind::Deal => "deals",
+    }
+}
+
+fn properties_of(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Company => &COMPANY_PROPERTIES,
+        RecordKind::Person => &CONTACT_PROPERTIES,
+        RecordKind::Deal => &DEAL_PROPERTIES,
+    }
+}
+
+fn modified_property(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Person => "lastmodifieddate",
+        _ => "hs_lastmodifieddate",
+    }
+}
+
+fn deal(d: &Record, currency: &str) -> RemoteDeal {
+    RemoteDeal {
+        remote_id: format!("deals/{}", d.id),
+        title: Some(d.get("dealname"))
+            .filter(|t| !t.is_empty())
+            .map_or_else(|| format!("HubSpot deal {}", d.id), str::to_string),
+        value_minor: minor_units(d.get("amount")),
+        currency: Some(d.get("deal_currency_code").to_uppercase())
+            .filter(|c| c.len() == 3)
+            .unwrap_or_else(|| currency.to_uppercase()),
+        won: true,
+        closed_at: instant(d.get("closedate")),
+        company: None,
+        people: vec![],
+        modified: modified(d, "hs_lastmodifieddate"),
+    }
+}
+
+/// A record in the sync's provider-neutral fields (mapped as the import maps it, so an
+/// imported record reads back as it was imported).
+fn neutral(kind: RecordKind, r: &Record) -> RemoteRecord {
+    let (fields, modified) = match kind {
+        RecordKind::Company => {
+            let c = company(r);
+            (company_fields(&c), c.modified)
+        }
+        RecordKind::Person => {
+            let p = person(r, None);
+            (person_fields(&p), p.modified)
+        }
+        RecordKind::Deal => {
+            let d = deal(r, "");
+            (deal_fields(&d), d.modified)
+        }
+    };
+    RemoteRecord {
+        remote_id: format!("{}/{}", object_type(kind), r.id),
+        fields,
+        modified,
+    }
+}
+
+/// Neutral fields as HubSpot properties (a name splits into first and last name at its first
+/// space; a value in minor units becomes a decimal amount).
+fn hubspot_properties(
+    kind: RecordKind,
+    fields: &Fields,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (field, value) in fields {
+        match (kind, field.as_str()) {
+            (RecordKind::Company, "name") => out.insert("name".into(), json!(value)),
+            (RecordKind::Company, "website") => out.insert("website".into(), json!(value)),
+            (RecordKind::Person, "name") => {
+                let (first, last) = value.split_once(' ').unwrap_or((value, ""));
+                out.insert("firstname".into(), json!(first));
+                out.insert("lastname".into(), json!(last.trim()))
+            }
+            (RecordKind::Person, "title") => out.insert("jobtitle".into(), json!(value)),
+            (RecordKind::Person, "email") => out.insert("email".into(), json!(value)),
+            (RecordKind::Person, "phone") => out.insert("phone".into(), json!(value)),
+            (RecordKind::Deal, "title") => out.insert("dealname".into(), json!(value)),
+            (RecordKind::Deal, "value") => {
+                let minor: i64 = value.parse().unwrap_or(0);
+                out.insert(
+                    "amount".into(),
+                    json!(format!("{}.{:02}", minor / 100, minor % 100)),
+                )
+            }
+            _ => None,
+        };
+    }
+    out
 }
 
 impl CrmRemote for HubSpotCrm {
@@ -254,16 +384,6 @@ impl CrmRemote for HubSpotCrm {
             deals: deals
                 .iter()
                 .map(|d| RemoteDeal {
-                    remote_id: format!("deals/{}", d.id),
-                    title: Some(d.get("dealname"))
-                        .filter(|t| !t.is_empty())
-                        .map_or_else(|| format!("HubSpot deal {}", d.id), str::to_string),
-                    value_minor: minor_units(d.get("amount")),
-                    currency: Some(d.get("deal_currency_code").to_uppercase())
-                        .filter(|c| c.len() == 3)
-                        .unwrap_or_else(|| currency.to_uppercase()),
-                    won: true,
-                    closed_at: instant(d.get("closedate")),
                     company: companies_of
                         .get(&d.id)
                         .and_then(|c| c.first())
@@ -272,9 +392,60 @@ impl CrmRemote for HubSpotCrm {
                         .get(&d.id)
                         .map(|ps| ps.iter().map(|p| format!("contacts/{p}")).collect())
                         .unwrap_or_default(),
-                    modified: modified(d, "hs_lastmodifieddate"),
+                    ..deal(d, &currency)
                 })
                 .collect(),
         })
+    }
+
+    async fn changed_since(
+        &self,
+        kind: RecordKind,
+        since: Timestamp,
+    ) -> CrmSyncResult<Vec<RemoteRecord>> {
+        let key = modified_property(kind);
+        let filters =
+            vec![json!({ "propertyName": key, "operator": "GTE", "value": since.to_string() })];
+        let records = self
+            .search_all(object_type(kind), filters, properties_of(kind), key, false)
+            .await
+            .map_err(crate::failure::SourceError::from)?;
+        Ok(records.iter().map(|r| neutral(kind, r)).collect())
+    }
+
+    async fn read(
+        &self,
+        kind: RecordKind,
+        remote_ids: &[String],
+    ) -> CrmSyncResult<Vec<RemoteRecord>> {
+        let prefix = format!("{}/", object_type(kind));
+        let ids: Vec<String> = remote_ids
+            .iter()
+            .filter_map(|id| id.strip_prefix(&prefix).map(str::to_string))
+            .collect();
+        let records = self
+            .session
+            .batch_read(object_type(kind), &ids, properties_of(kind))
+            .await
+            .map_err(crate::failure::SourceError::from)?;
+        Ok(records.iter().map(|r| neutral(kind, r)).collect())
+    }
+
+    async fn write(&self, kind: RecordKind, changes: &[(String, Fields)]) -> CrmSyncResult<()> {
+        let prefix = format!("{}/", object_type(kind));
+        let inputs: Vec<(String, serde_json::Map<String, serde_json::Value>)> = changes
+            .iter()
+            .filter_map(|(id, fields)| {
+                Some((
+                    id.strip_prefix(&prefix)?.to_string(),
+                    hubspot_properties(kind, fields),
+                ))
+            })
+            .collect();
+        self.session
+            .batch_update(object_type(kind), &inputs)
+            .await
+            .map_err(crate::failure::SourceError::from)?;
+        Ok(())
     }
 }
