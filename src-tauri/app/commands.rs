@@ -543,7 +543,10 @@ macro_rules! all_commands {
             payments_commands::push_clients,
             crm_sync_commands::connect_crm,
             crm_sync_commands::crm_import_preview,
-            crm_sync_commands::crm_import
+            crm_sync_commands::crm_import,
+            crm_sync_commands::crm_sync_settings,
+            crm_sync_commands::set_crm_sync_settings,
+            crm_sync_commands::crm_conflicts
         ]
     };
 }

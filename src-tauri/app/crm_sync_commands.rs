@@ -3,7 +3,9 @@
 
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::Account;
-use cremmy_protocol::crm_sync::{ImportDecision, ImportPreview, ImportReport};
+use cremmy_protocol::crm_sync::{
+    CrmSyncSettings, ImportDecision, ImportPreview, ImportReport, ResolvedConflict,
+};
 use cremmy_protocol::{ApiError, Provider};
 use tauri::State;
 
@@ -43,4 +45,36 @@ pub async fn crm_import_preview(b: State<'_, Backend>, account_id: i64) -> Reply
 #[tauri::command]
 pub async fn crm_import(b: State<'_, Backend>, decision: ImportDecision) -> Reply<ImportReport> {
     b.opened()?.sync.crm_import(&decision).await.map_err(api)
+}
+
+/// The connection's conflict rule.
+#[tauri::command]
+pub async fn crm_sync_settings(b: State<'_, Backend>, account_id: i64) -> Reply<CrmSyncSettings> {
+    b.opened()?
+        .sync
+        .crm_sync_settings(account_id)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn set_crm_sync_settings(
+    b: State<'_, Backend>,
+    settings: CrmSyncSettings,
+) -> Reply<CrmSyncSettings> {
+    b.opened()?
+        .sync
+        .set_crm_sync_settings(&settings)
+        .await
+        .map_err(api)
+}
+
+/// The conflicts the connection's syncs resolved, newest first, with both values.
+#[tauri::command]
+pub async fn crm_conflicts(b: State<'_, Backend>, account_id: i64) -> Reply<Vec<ResolvedConflict>> {
+    b.opened()?
+        .sync
+        .crm_conflicts(account_id)
+        .await
+        .map_err(api)
 }

@@ -1,8 +1,9 @@
 //! HubSpot in the window against the provider sandbox's HubSpot (issue 22): connecting with a
 //! private app's token on its Integrations card (a refused token first), the import preview of
 //! the won customers against the demo clients (new, will merge, a conflict with both values),
-//! the import with HubSpot's name picked for the conflict, and a second preview with nothing
-//! left to do. Screenshots of the card and of the preview.
+//! the import with HubSpot's name picked for the conflict, a second preview with nothing left
+//! to do, and a rename at HubSpot brought in by "Sync now". Screenshots of the card and of
+//! the preview.
 
 use crate::accounts::{sandbox, sandbox_env};
 use crate::support::app_window::AppWindow;
@@ -87,6 +88,35 @@ async fn connecting_hubspot_previews_then_imports_the_won_customers_once() {
     app.scroll_to("#hubspot-settings").await;
     app.click("#crm-preview").await;
     app.wait_for_text("#crm-preview-counts", "0 new · 0 will merge · 0 conflicts")
+        .await;
+    app.click("#crm-preview-panel .button.secondary").await;
+
+    // Renamed at HubSpot: "Sync now" brings the new name in.
+    let northwind = {
+        let world = sb.shared.lock();
+        world.hubspot.records["companies"]
+            .values()
+            .find(|r| r.properties.get("domain").map(String::as_str) == Some("northwind.example"))
+            .map(|r| r.id)
+            .expect("Northwind at HubSpot")
+    };
+    let url = format!(
+        "{}_sandbox/hubspot/records/companies/{northwind}",
+        sb.base_url()
+    );
+    let r = reqwest::Client::new()
+        .patch(&url)
+        .json(&serde_json::json!({ "properties": { "name": "Northwind Traders plc" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    app.click("#hubspot-sync-now").await;
+    // One change in (the name); Cremmy's website and Dana's title fill HubSpot's blanks.
+    app.wait_for_text(".toasts", "HubSpot synced: 3 change(s)")
+        .await;
+    app.click("#nav-clients").await;
+    app.wait_for_text("#clients-table", "Northwind Traders plc")
         .await;
     app.close().await;
 }

@@ -36,6 +36,9 @@ pub const PUSH_CLIENTS: &str = "push_clients";
 pub const CONNECT_CRM: &str = "connect_crm";
 pub const CRM_IMPORT_PREVIEW: &str = "crm_import_preview";
 pub const CRM_IMPORT: &str = "crm_import";
+pub const CRM_SYNC_SETTINGS: &str = "crm_sync_settings";
+pub const SET_CRM_SYNC_SETTINGS: &str = "set_crm_sync_settings";
+pub const CRM_CONFLICTS: &str = "crm_conflicts";
 pub const SAVE_TEXTING_SETTINGS: &str = "save_texting_settings";
 pub const TEXT_PREVIEW: &str = "text_preview";
 pub const SEND_TEXT: &str = "send_text";
@@ -223,6 +226,9 @@ pub const ALL: &[&str] = &[
     CONNECT_CRM,
     CRM_IMPORT_PREVIEW,
     CRM_IMPORT,
+    CRM_SYNC_SETTINGS,
+    SET_CRM_SYNC_SETTINGS,
+    CRM_CONFLICTS,
     SAVE_TEXTING_SETTINGS,
     TEXT_PREVIEW,
     SEND_TEXT,

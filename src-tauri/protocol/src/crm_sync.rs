@@ -131,6 +131,8 @@ pub struct ResolvedConflict {
     pub account_id: i64,
     pub kind: RecordKind,
     pub local_id: Id,
+    /// The record's name in Cremmy now.
+    pub name: String,
     pub remote_id: String,
     pub field: String,
     pub cremmy: String,

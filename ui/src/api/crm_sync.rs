@@ -3,7 +3,9 @@
 
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::commands as cmd;
-use cremmy_protocol::crm_sync::{ImportDecision, ImportPreview, ImportReport};
+use cremmy_protocol::crm_sync::{
+    CrmSyncSettings, ImportDecision, ImportPreview, ImportReport, ResolvedConflict,
+};
 use cremmy_protocol::Provider;
 use serde::Serialize;
 
@@ -36,4 +38,32 @@ pub async fn crm_import(decision: ImportDecision) -> Reply<ImportReport> {
         decision: ImportDecision,
     }
     call(cmd::CRM_IMPORT, &A { decision }).await
+}
+
+/// The connection's conflict rule.
+pub async fn crm_sync_settings(account_id: i64) -> Reply<CrmSyncSettings> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        account_id: i64,
+    }
+    call(cmd::CRM_SYNC_SETTINGS, &A { account_id }).await
+}
+
+pub async fn set_crm_sync_settings(settings: CrmSyncSettings) -> Reply<CrmSyncSettings> {
+    #[derive(Serialize)]
+    struct A {
+        settings: CrmSyncSettings,
+    }
+    call(cmd::SET_CRM_SYNC_SETTINGS, &A { settings }).await
+}
+
+/// The conflicts the connection's syncs resolved, newest first.
+pub async fn crm_conflicts(account_id: i64) -> Reply<Vec<ResolvedConflict>> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        account_id: i64,
+    }
+    call(cmd::CRM_CONFLICTS, &A { account_id }).await
 }

@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 
 use cremmy_protocol::accounts::{Account, AccountStatus};
-use cremmy_protocol::crm_sync::{ImportAction, ImportDecision, ImportPreview, RecordKind};
+use cremmy_protocol::crm_sync::{
+    ConflictRule, CrmSyncSettings, ImportAction, ImportDecision, ImportPreview, RecordKind,
+};
 use cremmy_protocol::Provider;
 use leptos::prelude::*;
 
@@ -89,6 +91,12 @@ fn Connected(account: Account) -> impl IntoView {
     let preview: RwSignal<Option<ImportPreview>> = RwSignal::new(None);
     let remote_wins: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let busy = RwSignal::new(false);
+    let syncing = RwSignal::new(false);
+    let sync_now = move |_| {
+        super::integrations::sync_account_now(ui, id, syncing, |n| {
+            format!("HubSpot synced: {n} change(s) either way.")
+        })
+    };
     let load = move |_| {
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -134,9 +142,13 @@ fn Connected(account: Account) -> impl IntoView {
                     <button class="button secondary small" id="crm-preview" disabled=move || busy.get() on:click=load>
                         {move || if busy.get() { "Reading HubSpot…" } else { "Preview import" }}
                     </button>
+                    <button class="button secondary small" id="hubspot-sync-now" disabled=move || syncing.get() on:click=sync_now>
+                        {move || if syncing.get() { "Syncing…" } else { "Sync now" }}
+                    </button>
                 </div>
             </li>
         </ul>
+        <SyncSettings account_id=id />
         {move || preview.get().map(|p| {
             let counts = format!(
                 "{} new · {} will merge · {} conflicts · {} already linked",
@@ -189,5 +201,64 @@ fn Connected(account: Account) -> impl IntoView {
                 </div>
             }
         })}
+    }
+}
+
+/// Who wins a field changed on both sides, and the conflicts resolved so far with both values.
+#[component]
+fn SyncSettings(account_id: i64) -> impl IntoView {
+    let ui = use_ui();
+    let settings = LocalResource::new(move || {
+        ui.revision.track();
+        api::crm_sync_settings(account_id)
+    });
+    let conflicts = LocalResource::new(move || {
+        ui.revision.track();
+        api::crm_conflicts(account_id)
+    });
+    let choose = move |e: leptos::ev::Event| {
+        let rule = match event_target_value(&e).as_str() {
+            "cremmy_wins" => ConflictRule::CremmyWins,
+            "remote_wins" => ConflictRule::RemoteWins,
+            _ => ConflictRule::LastWriterWins,
+        };
+        let s = CrmSyncSettings {
+            account_id,
+            conflict_rule: rule,
+        };
+        run(ui, api::set_crm_sync_settings(s), move |_| {
+            ui.ok("Conflict rule saved.")
+        });
+    };
+    let current = move || {
+        settings
+            .get()
+            .and_then(Result::ok)
+            .map(|s| s.conflict_rule.as_str())
+            .unwrap_or("last_writer_wins")
+    };
+    view! {
+        <p class="muted small">"Every sync keeps the imported companies, contacts and won deals in step both ways: names, websites, titles, emails, phones, deal titles and values. A field changed on both sides since the last sync goes to:"</p>
+        <label class="field"><span>"When both sides changed a field"</span>
+            <select id="crm-conflict-rule" on:change=choose prop:value=current>
+                <option value="last_writer_wins">"The side changed last"</option>
+                <option value="cremmy_wins">"Cremmy's value"</option>
+                <option value="remote_wins">"HubSpot's value"</option>
+            </select>
+        </label>
+        {move || {
+            let list = conflicts.get().and_then(Result::ok).unwrap_or_default();
+            (!list.is_empty()).then(|| view! {
+                <h3 class="small">"Conflicts resolved"</h3>
+                <ul class="crm-conflicts small" id="crm-conflicts">
+                    {list.into_iter().take(10).map(|c| {
+                        let won = if c.remote_won { "HubSpot's kept" } else { "Cremmy's kept" };
+                        view! {
+                            <li>{format!("{} “{}” · {}: Cremmy “{}”, HubSpot “{}” — {won}", kind_label(c.kind), c.name, c.field, c.cremmy, c.remote)}</li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })
+        }}
     }
 }

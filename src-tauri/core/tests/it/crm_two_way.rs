@@ -318,6 +318,10 @@ async fn a_field_changed_on_both_sides_follows_the_rule_and_is_logged_with_both_
         (RecordKind::Company, "name")
     );
     assert_eq!(
+        logged[0].name, "Northwind (HubSpot)",
+        "listed by the client's name now"
+    );
+    assert_eq!(
         (
             logged[0].cremmy.as_str(),
             logged[0].remote.as_str(),

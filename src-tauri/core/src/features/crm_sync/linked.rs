@@ -222,9 +222,26 @@ pub async fn conflicts(
     account_id: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<ResolvedConflict>> {
-    let rows: Vec<(String, Id, String, String, String, String, bool, i64)> = sqlx::query_as(
-        "SELECT entity_kind, local_id, remote_id, field, cremmy_value, remote_value, remote_won, resolved_at \
-         FROM crm_sync_conflicts WHERE account_id = ? ORDER BY resolved_at DESC, id DESC LIMIT ?",
+    type Row = (
+        String,
+        Id,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        bool,
+        i64,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT k.entity_kind, k.local_id, \
+           CASE k.entity_kind \
+             WHEN 'client' THEN (SELECT name FROM clients WHERE id = k.local_id) \
+             WHEN 'contact' THEN (SELECT name FROM contacts WHERE id = k.local_id) \
+             ELSE (SELECT title FROM deals WHERE id = k.local_id) END, \
+           k.remote_id, k.field, k.cremmy_value, k.remote_value, k.remote_won, k.resolved_at \
+         FROM crm_sync_conflicts k WHERE k.account_id = ? \
+         ORDER BY k.resolved_at DESC, k.id DESC LIMIT ?",
     )
     .bind(account_id)
     .bind(limit)
@@ -233,17 +250,18 @@ pub async fn conflicts(
     Ok(rows
         .into_iter()
         .filter_map(
-            |(e, local_id, remote_id, field, cremmy, remote, remote_won, resolved_at)| {
+            |(e, local_id, name, remote_id, field, cremmy, remote, remote_won, at)| {
                 Some(ResolvedConflict {
                     account_id,
                     kind: kind_of(&e)?,
                     local_id,
+                    name: name.unwrap_or_default(),
                     remote_id,
                     field,
                     cremmy,
                     remote,
                     remote_won,
-                    resolved_at,
+                    resolved_at: at,
                 })
             },
         )
