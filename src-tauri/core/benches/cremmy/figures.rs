@@ -204,6 +204,59 @@ pub async fn outlook(rows: &mut Vec<Row>, messages: u64) {
     ));
 }
 
+/// 10. HubSpot's first import of `customers` won customers (a company, a contact and a won deal
+/// each) with the sandbox enforcing HubSpot's documented limits for a private app on
+/// Free/Starter: 100 requests per 10 s, search 5 per second (Cremmy paces to both).
+pub async fn hubspot_import(rows: &mut Vec<Row>, customers: u64) {
+    let w = world(Quotas::Off).await;
+    control(&w, "hubspot", json!({ "documented_limits": true })).await;
+    control(
+        &w,
+        "hubspot/generate",
+        json!({ "won_customers": customers }),
+    )
+    .await;
+    let account = w
+        .sync
+        .connect_crm(
+            cremmy_protocol::Provider::Hubspot,
+            cremmy_sandbox::hubspot::SANDBOX_TOKEN,
+        )
+        .await
+        .expect("the sandbox's token");
+    let started = Instant::now();
+    let report = w
+        .sync
+        .crm_import(&cremmy_protocol::crm_sync::ImportDecision {
+            account_id: account.id,
+            remote_wins: vec![],
+        })
+        .await
+        .expect("the import");
+    let took = started.elapsed().as_secs_f64();
+    let log = w.sandbox.shared.lock().log.entries.clone();
+    let crm: Vec<_> = log.iter().filter(|e| e.path.starts_with("/crm/")).collect();
+    let searches = crm.iter().filter(|e| e.path.ends_with("/search")).count();
+    let others = crm.len() - searches;
+    let refused = crm.iter().filter(|e| e.status == 429).count();
+    let per_min = f64::from(report.created) / took * 60.0;
+    rows.push(Row::new(
+        10,
+        &format!(
+            "first HubSpot import of {customers} won customers ({} records): records/min",
+            report.created
+        ),
+        per_min,
+        "records/min",
+        &format!(
+            "{others} calls = {:.0}% of the 100 per 10 s over {took:.0} s; {searches} searches = {:.0}% of 5/s; {refused} answered 429",
+            others as f64 / (took / 10.0 * 100.0) * 100.0,
+            searches as f64 / (took * 5.0) * 100.0,
+        ),
+        Some(("no 429", refused == 0)),
+    ));
+}
+
 /// 4. Export `deals` deals to Sheets; ingest `leads` rows from a Leads sheet.
 pub async fn sheets(rows: &mut Vec<Row>, deals: u64, leads: u64) {
     let w = world(Quotas::Real).await;

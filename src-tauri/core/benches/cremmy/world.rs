@@ -59,7 +59,13 @@ pub async fn world(quotas: Quotas) -> World {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let base = sandbox.base_url();
     let endpoints = Endpoints::from_lookup(|k| {
-        (k == "CREMMY_GOOGLE_BASE_URL" || k == "CREMMY_MICROSOFT_BASE_URL").then(|| base.clone())
+        [
+            "CREMMY_GOOGLE_BASE_URL",
+            "CREMMY_MICROSOFT_BASE_URL",
+            "CREMMY_HUBSPOT_BASE_URL",
+        ]
+        .contains(&k)
+        .then(|| base.clone())
     });
     let settings = sandbox.shared.lock().google.settings.clone();
     let microsoft = sandbox.shared.lock().microsoft.settings.clone();
