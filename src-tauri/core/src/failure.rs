@@ -35,6 +35,19 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
+    /// The code a REST provider's failure of this kind shows the UI as: a refused grant asks for
+    /// reconnecting, a missing or gone item is not found, a refused request is the input's fault,
+    /// a local failure is internal, anything else is the provider being unavailable.
+    pub fn api_error_code(self) -> ErrorCode {
+        match self {
+            FailureKind::Unauthorized => ErrorCode::ReconnectNeeded,
+            FailureKind::NotFound | FailureKind::Gone => ErrorCode::NotFound,
+            FailureKind::Invalid | FailureKind::Forbidden => ErrorCode::InvalidInput,
+            FailureKind::Local => ErrorCode::Internal,
+            _ => ErrorCode::ProviderUnavailable,
+        }
+    }
+
     /// Whether the same call later may succeed.
     pub fn is_retryable(self) -> bool {
         matches!(

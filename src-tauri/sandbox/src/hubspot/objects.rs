@@ -20,7 +20,9 @@
 //!   or a value its type refuses, is a 400 `VALIDATION_ERROR` "Property values were not valid".
 //! - Associations (…/latest/crm/associations/associate-records/batch/get-associations):
 //!   `POST /crm/associations/2026-03/{from}/{to}/batch/read` `{inputs:[{id}]}` →
-//!   `{results:[{from:{id}, to:[{toObjectId, associationTypes:[{category, typeId, label}]}]}]}`.
+//!   `{results:[{from:{id}, to:[{toObjectId, associationTypes:[{category, typeId, label}]}]}]}`;
+//!   at most 1,000 ids a request (changelog "Bug Fix: Batch Read Limit for HubSpot Associations
+//!   API", effective 2025-02-10).
 //!
 //! Assumptions (not on the pages read): records list in id order, and search too unless sorted;
 //! `after` of a search is the offset; an id with no associations is left out of the answer; a
@@ -110,6 +112,18 @@ fn known_type(object_type: &str) -> Result<(), Response> {
     }
 }
 
+/// The token, the limits and the object type of a request on `object_type`.
+fn admit_on(
+    s: &mut HubSpotState,
+    headers: &HeaderMap,
+    object_type: &str,
+    search: bool,
+) -> Result<super::Admitted, Response> {
+    let admitted = admit(s, headers, search)?;
+    known_type(object_type)?;
+    Ok(admitted)
+}
+
 fn query_params(raw: &Option<String>) -> Vec<(String, String)> {
     raw.as_deref()
         .unwrap_or("")
@@ -130,13 +144,10 @@ pub async fn list(
 ) -> Response {
     let mut world = shared.lock();
     let s = &mut world.hubspot;
-    let admitted = match admit(s, &headers, false) {
+    let admitted = match admit_on(s, &headers, &object_type, false) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(r) = known_type(&object_type) {
-        return r;
-    }
     let params = query_params(&raw);
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let limit = get("limit")
@@ -252,13 +263,10 @@ pub async fn search(
 ) -> Response {
     let mut world = shared.lock();
     let s = &mut world.hubspot;
-    let admitted = match admit(s, &headers, true) {
+    let admitted = match admit_on(s, &headers, &object_type, true) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(r) = known_type(&object_type) {
-        return r;
-    }
     let limit = body["limit"].as_u64().unwrap_or(10) as usize;
     if limit > 200 {
         return error(400, "VALIDATION_ERROR", "limit must be at most 200");
@@ -418,13 +426,10 @@ pub async fn batch(
 ) -> Response {
     let mut world = shared.lock();
     let s = &mut world.hubspot;
-    let admitted = match admit(s, &headers, false) {
+    let admitted = match admit_on(s, &headers, &object_type, false) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(r) = known_type(&object_type) {
-        return r;
-    }
     let inputs: Vec<Value> = body["inputs"].as_array().cloned().unwrap_or_default();
     if inputs.len() > BATCH_MAX {
         return error(

@@ -156,15 +156,7 @@ impl StripeError {
 
 impl crate::HasErrorCode for StripeError {
     fn code(&self) -> cremmy_protocol::ErrorCode {
-        use crate::failure::FailureKind as K;
-        use cremmy_protocol::ErrorCode as C;
-        match self.kind() {
-            K::Unauthorized => C::ReconnectNeeded,
-            K::NotFound | K::Gone => C::NotFound,
-            K::Invalid | K::Forbidden => C::InvalidInput,
-            K::Local => C::Internal,
-            _ => C::ProviderUnavailable,
-        }
+        self.kind().api_error_code()
     }
 }
 

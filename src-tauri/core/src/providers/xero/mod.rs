@@ -98,14 +98,7 @@ pub fn explain(_status: u16, body: &[u8]) -> Option<String> {
 
 impl crate::HasErrorCode for XeroError {
     fn code(&self) -> cremmy_protocol::ErrorCode {
-        use cremmy_protocol::ErrorCode as C;
-        match self.kind() {
-            FailureKind::Unauthorized => C::ReconnectNeeded,
-            FailureKind::NotFound | FailureKind::Gone => C::NotFound,
-            FailureKind::Invalid | FailureKind::Forbidden => C::InvalidInput,
-            FailureKind::Local => C::Internal,
-            _ => C::ProviderUnavailable,
-        }
+        self.kind().api_error_code()
     }
 }
 
