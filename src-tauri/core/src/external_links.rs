@@ -181,18 +181,3 @@ pub async fn of_remote(
     .await?;
     Ok(row.map(link))
 }
-
-/// Every link of an account in `role`: remote id → local id.
-pub async fn of_account(
-    conn: &mut SqliteConnection,
-    account_id: i64,
-    role: Role,
-) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(
-        "SELECT remote_id, local_id FROM external_links WHERE account_id = ? AND role = ?",
-    )
-    .bind(account_id)
-    .bind(role.as_str())
-    .fetch_all(&mut *conn)
-    .await
-}

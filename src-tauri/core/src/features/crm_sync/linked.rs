@@ -43,7 +43,8 @@ fn kind_of(entity: &str) -> Option<RecordKind> {
 
 /// Every record the account links, by remote id.
 pub async fn links(db: &Database, account_id: i64) -> sqlx::Result<HashMap<String, Linked>> {
-    let rows: Vec<(String, Id, String, Option<String>, i64)> = sqlx::query_as(
+    // `changed` is NULL when Cremmy's record is gone (deleted since): such a link is skipped.
+    let rows: Vec<(String, Id, String, Option<String>, Option<i64>)> = sqlx::query_as(
         "SELECT l.entity_kind, l.local_id, l.remote_id, l.state, \
            CASE l.entity_kind \
              WHEN 'client' THEN (SELECT updated_at > l.last_synced_at FROM clients WHERE id = l.local_id) \
@@ -69,7 +70,7 @@ pub async fn links(db: &Database, account_id: i64) -> sqlx::Result<HashMap<Strin
                     local_id,
                     remote_id,
                     base,
-                    changed_here: changed == 1,
+                    changed_here: changed? == 1,
                 },
             ))
         })

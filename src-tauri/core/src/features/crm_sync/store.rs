@@ -28,7 +28,19 @@ pub async fn local_book(db: &Database, account_id: i64) -> sqlx::Result<LocalBoo
     )
     .fetch_all(&mut *conn)
     .await?;
-    let links = external_links::of_account(&mut conn, account_id, Role::CrmRecord).await?;
+    // Links whose record Cremmy still has (a deleted record is imported again).
+    let links: Vec<(String, Id)> = sqlx::query_as(
+        "SELECT l.remote_id, l.local_id FROM external_links l \
+         WHERE l.account_id = ? AND l.role = ? AND CASE l.entity_kind \
+           WHEN 'client' THEN EXISTS (SELECT 1 FROM clients WHERE id = l.local_id) \
+           WHEN 'contact' THEN EXISTS (SELECT 1 FROM contacts WHERE id = l.local_id) \
+           WHEN 'deal' THEN EXISTS (SELECT 1 FROM deals WHERE id = l.local_id) \
+           ELSE 0 END",
+    )
+    .bind(account_id)
+    .bind(Role::CrmRecord.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(LocalBook {
         clients: clients
             .into_iter()
