@@ -24,6 +24,7 @@ mod today;
 mod validate;
 /// The lower-case host of a website or domain, without `www.` (what clients match on).
 pub use validate::domain_of;
+pub(crate) mod synced_writes;
 pub(crate) mod write;
 
 use std::sync::Arc;

@@ -28,6 +28,7 @@
 //! `policyName` is `SECONDLY`; no 429 carries `Retry-After` (none is documented); ids are
 //! numbers counted per account across object types.
 
+pub mod batch;
 pub mod controls;
 pub mod objects;
 mod seed;
@@ -491,7 +492,7 @@ pub fn routes() -> Router<Shared> {
         )
         .route(
             &format!("/crm/objects/{VERSION}/{{object_type}}/batch/{{action}}"),
-            post(batch),
+            post(batch::batch),
         )
         .route(
             &format!("/crm/associations/{VERSION}/{{from}}/{{to}}/batch/read"),

@@ -10,7 +10,8 @@ use cremmy_protocol::crm_sync::{RecordKind, ResolvedConflict};
 
 use super::reconcile::{Conflict, Fields, Side};
 use crate::clock::Timestamp;
-use crate::crm::write::{self, CrmTx, SyncedClient, SyncedContact, SyncedDeal};
+use crate::crm::synced_writes::{self, SyncedClient, SyncedContact, SyncedDeal};
+use crate::crm::write::CrmTx;
 use crate::db::Database;
 
 /// A linked record.
@@ -155,7 +156,7 @@ pub async fn write_decisions(
                     name: f("name"),
                     website: f("website"),
                 };
-                write::set_synced_client(&mut tx, id, &c, now).await?
+                synced_writes::set_synced_client(&mut tx, id, &c, now).await?
             }
             RecordKind::Person if !d.to_cremmy.is_empty() => {
                 let c = SyncedContact {
@@ -164,7 +165,7 @@ pub async fn write_decisions(
                     email: f("email"),
                     phone: f("phone"),
                 };
-                write::set_synced_contact(&mut tx, id, &c, now).await?
+                synced_writes::set_synced_contact(&mut tx, id, &c, now).await?
             }
             RecordKind::Deal if !d.to_cremmy.is_empty() => {
                 let value_minor = f("value").and_then(|v| v.parse().ok());
@@ -172,7 +173,7 @@ pub async fn write_decisions(
                     title: f("title"),
                     value_minor,
                 };
-                write::set_synced_deal(&mut tx, id, &deal, now).await?
+                synced_writes::set_synced_deal(&mut tx, id, &deal, now).await?
             }
             _ => {}
         }

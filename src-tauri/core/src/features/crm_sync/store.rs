@@ -10,7 +10,8 @@ use super::preview::{LocalBook, LocalClient, LocalContact};
 use super::reconcile::Fields;
 use super::{company_fields, deal_fields, person_fields, Customers};
 use crate::clock::Timestamp;
-use crate::crm::write::{self, CrmTx, MergedClient, MergedContact, NewClient, NewContact, NewDeal};
+use crate::crm::synced_writes::{self, MergedClient, MergedContact};
+use crate::crm::write::{self, CrmTx, NewClient, NewContact, NewDeal};
 use crate::db::Database;
 use crate::external_links::{self, EntityKind, NewLink, Role};
 
@@ -134,7 +135,7 @@ pub async fn import(
                     website: &company.website,
                     domain: &company.domain,
                 };
-                write::merge_into_client(&mut tx, id, &merged, now).await?;
+                synced_writes::merge_into_client(&mut tx, id, &merged, now).await?;
                 report.merged += 1;
                 id
             }
@@ -184,7 +185,7 @@ pub async fn import(
                     title: &person.title,
                     phone: person.phone.as_deref(),
                 };
-                write::merge_into_contact(&mut tx, id, &merged, now).await?;
+                synced_writes::merge_into_contact(&mut tx, id, &merged, now).await?;
                 report.merged += 1;
                 link(
                     &mut tx,

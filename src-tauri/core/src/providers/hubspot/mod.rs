@@ -101,7 +101,7 @@ impl HubSpot {
             ),
             accounts: self.accounts.clone(),
             origin: self.origin.clone(),
-            token: Token::Account(account_id),
+            token: Token::Account(account_id, Arc::default()),
             pacer: self
                 .pacers
                 .of(account_id, std::slice::from_ref(&registration::BURST)),
@@ -129,7 +129,8 @@ impl HubSpot {
 
 #[derive(Clone)]
 enum Token {
-    Account(i64),
+    /// A connected account's, read from the keychain once per session.
+    Account(i64, Arc<tokio::sync::OnceCell<String>>),
     Pasted(String),
 }
 
@@ -165,7 +166,10 @@ impl HubSpotSession {
         };
         let token = match &self.token {
             Token::Pasted(t) => t.clone(),
-            Token::Account(id) => self.accounts.api_key(*id).await?,
+            Token::Account(id, read) => read
+                .get_or_try_init(|| self.accounts.api_key(*id))
+                .await?
+                .clone(),
         };
         let wait = pacer.reserve(1, crate::pacing::elapsed_ms());
         if !wait.is_zero() {
@@ -182,7 +186,7 @@ impl HubSpotSession {
             })
             .await;
         let answer = match (result, &self.token) {
-            (Err(CallError::Status { status: 401, .. }), Token::Account(id)) => {
+            (Err(CallError::Status { status: 401, .. }), Token::Account(id, _)) => {
                 // A private-app token does not refresh: HubSpot refused it (rotated, deleted).
                 let problem = "HubSpot refused Cremmy's token (it may have been rotated or deleted): paste a new one.";
                 self.accounts.key_refused(*id, problem).await?;
