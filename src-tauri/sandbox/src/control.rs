@@ -83,6 +83,8 @@ pub async fn record_and_inject(
                 crate::microsoft::fault_error(status, retry_after_secs)
             } else if crate::hubspot::is_hubspot_path(&path) {
                 crate::hubspot::fault_error(status, retry_after_secs)
+            } else if crate::pipedrive::is_pipedrive_path(&path) {
+                crate::pipedrive::fault_error(status, retry_after_secs)
             } else {
                 api_error(status, &reason, default_message(status), retry_after_secs)
             };

@@ -10,6 +10,7 @@ pub mod hubspot;
 pub mod log;
 pub mod microsoft;
 mod oauth_wire;
+pub mod pipedrive;
 pub mod quickbooks;
 pub mod seed;
 pub mod state;
@@ -102,6 +103,7 @@ pub const SERVED: &[&str] = &[
     "QUICKBOOKS",
     "MICROSOFT",
     "HUBSPOT",
+    "PIPEDRIVE",
 ];
 
 impl Drop for Sandbox {
@@ -209,6 +211,7 @@ pub fn router(shared: Shared) -> Router {
         .merge(quickbooks::routes())
         .merge(microsoft::routes())
         .merge(hubspot::routes())
+        .merge(pipedrive::routes())
         .merge(webhooks::routes())
         .merge(control::routes())
         .layer(axum::middleware::from_fn_with_state(

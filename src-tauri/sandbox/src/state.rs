@@ -33,6 +33,7 @@ pub struct World {
     pub quickbooks: crate::quickbooks::QuickBooksState,
     pub microsoft: crate::microsoft::MicrosoftState,
     pub hubspot: crate::hubspot::HubSpotState,
+    pub pipedrive: crate::pipedrive::PipedriveState,
     pub webhooks: crate::webhooks::WebhookState,
     pub faults: Faults,
     pub log: RequestLog,

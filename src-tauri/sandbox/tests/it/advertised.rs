@@ -17,7 +17,7 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         "one line per served provider, no more: {lines:?}"
     );
     // A provider the sandbox does not speak must not be advertised (it would only answer 404).
-    for unserved in ["PIPEDRIVE", "SALESFORCE", "AIRTABLE"] {
+    for unserved in ["SALESFORCE", "AIRTABLE"] {
         assert!(
             !advertised.contains(&unserved),
             "{unserved} is advertised but not served"
@@ -77,5 +77,13 @@ async fn it_advertises_only_the_providers_it_serves_and_each_answers() {
         status.as_u16(),
         401,
         "the advertised HubSpot origin speaks the CRM API"
+    );
+    // Pipedrive: API v2 without a token is refused as Pipedrive refuses it.
+    let persons = format!("{}api/v2/persons", sandbox.base_url());
+    let status = http().get(&persons).send().await.unwrap().status();
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "the advertised Pipedrive origin speaks API v2"
     );
 }

@@ -15,6 +15,7 @@ mod microsoft_batch;
 mod microsoft_calendar;
 mod microsoft_compose;
 mod oauth;
+mod pipedrive;
 mod quickbooks;
 mod sheets;
 mod stripe;
