@@ -6,6 +6,7 @@ mod dispatch;
 pub mod google;
 pub mod hubspot;
 pub mod microsoft;
+pub mod pipedrive;
 pub mod quickbooks;
 pub mod registry;
 pub mod stripe;

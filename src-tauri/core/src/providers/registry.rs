@@ -163,7 +163,7 @@ impl Registration {
 }
 
 /// Every provider Cremmy connects to.
-pub const REGISTRY: [&Registration; 7] = [
+pub const REGISTRY: [&Registration; 8] = [
     &super::google::registration::REGISTRATION,
     &super::twilio::registration::REGISTRATION,
     &super::stripe::registration::REGISTRATION,
@@ -171,11 +171,11 @@ pub const REGISTRY: [&Registration; 7] = [
     &super::quickbooks::registration::REGISTRATION,
     &super::microsoft::registration::REGISTRATION,
     &super::hubspot::registration::REGISTRATION,
+    &super::pipedrive::registration::REGISTRATION,
 ];
 
 /// Where the providers Cremmy does not connect to yet live (shown by `cremmy doctor`).
-const PLANNED: [(Provider, &str); 3] = [
-    (Provider::Pipedrive, "https://api.pipedrive.com/"),
+const PLANNED: [(Provider, &str); 2] = [
     (Provider::Salesforce, "https://login.salesforce.com/"),
     (Provider::Webhooks, ""),
 ];

@@ -66,7 +66,7 @@ async fn doctor_follows_the_google_connection_through_its_states() {
         "HubSpot takes a pasted token: ready to connect without an OAuth client"
     );
     assert_eq!(
-        state_of(&t, Provider::Pipedrive).await,
+        state_of(&t, Provider::Salesforce).await,
         IntegrationState::NotConfigured,
         "a provider without a connector"
     );

@@ -16,6 +16,7 @@ mod client_selection;
 mod crm_clients;
 mod crm_csv;
 mod crm_import;
+mod crm_pipedrive;
 mod crm_pipeline;
 mod crm_sample_data;
 mod crm_search;

@@ -60,7 +60,8 @@ pub async fn text_world_with(apps: OAuthApps) -> TextWorld {
             || k == "CREMMY_XERO_BASE_URL"
             || k == "CREMMY_QUICKBOOKS_BASE_URL"
             || k == "CREMMY_MICROSOFT_BASE_URL"
-            || k == "CREMMY_HUBSPOT_BASE_URL")
+            || k == "CREMMY_HUBSPOT_BASE_URL"
+            || k == "CREMMY_PIPEDRIVE_BASE_URL")
             .then(|| base.clone())
     });
     let accounts = Accounts::open(db.clone(), clock.clone(), endpoints.clone(), apps)

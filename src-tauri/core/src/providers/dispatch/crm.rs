@@ -5,11 +5,12 @@ use cremmy_protocol::crm_sync::{CrmProfile, RecordKind};
 use crate::clock::Timestamp;
 use crate::features::crm_sync::reconcile::Fields;
 use crate::features::crm_sync::{CrmRemote, CrmSyncResult, Customers, RemoteRecord};
-use crate::providers::hubspot;
+use crate::providers::{hubspot, pipedrive};
 
 /// A CRM, by account.
 pub enum Crms {
     HubSpot(hubspot::records::HubSpotCrm),
+    Pipedrive(pipedrive::records::PipedriveCrm),
 }
 
 impl Crms {
@@ -17,6 +18,7 @@ impl Crms {
     pub fn calls(&self) -> u32 {
         match self {
             Crms::HubSpot(c) => c.session.calls(),
+            Crms::Pipedrive(c) => c.session.calls(),
         }
     }
 }
@@ -25,18 +27,21 @@ impl CrmRemote for Crms {
     fn product_name(&self) -> &'static str {
         match self {
             Crms::HubSpot(c) => c.product_name(),
+            Crms::Pipedrive(c) => c.product_name(),
         }
     }
 
     async fn profile(&self) -> CrmSyncResult<CrmProfile> {
         match self {
             Crms::HubSpot(c) => c.profile().await,
+            Crms::Pipedrive(c) => c.profile().await,
         }
     }
 
     async fn won_customers(&self) -> CrmSyncResult<Customers> {
         match self {
             Crms::HubSpot(c) => c.won_customers().await,
+            Crms::Pipedrive(c) => c.won_customers().await,
         }
     }
 
@@ -47,6 +52,7 @@ impl CrmRemote for Crms {
     ) -> CrmSyncResult<Vec<RemoteRecord>> {
         match self {
             Crms::HubSpot(c) => c.changed_since(kind, since).await,
+            Crms::Pipedrive(c) => c.changed_since(kind, since).await,
         }
     }
 
@@ -57,12 +63,14 @@ impl CrmRemote for Crms {
     ) -> CrmSyncResult<Vec<RemoteRecord>> {
         match self {
             Crms::HubSpot(c) => c.read(kind, remote_ids).await,
+            Crms::Pipedrive(c) => c.read(kind, remote_ids).await,
         }
     }
 
     async fn write(&self, kind: RecordKind, changes: &[(String, Fields)]) -> CrmSyncResult<()> {
         match self {
             Crms::HubSpot(c) => c.write(kind, changes).await,
+            Crms::Pipedrive(c) => c.write(kind, changes).await,
         }
     }
 }

@@ -31,7 +31,7 @@ use crate::features::task_calendar::{CalendarWriter, TimedEvent};
 use crate::features::texts::{OutgoingText, SendOutcome, TextGateway, TextState};
 use crate::file_links::FileLinks;
 use crate::providers::registry::{registration, Capability, Product};
-use crate::providers::{google, hubspot, microsoft, quickbooks, stripe, twilio, xero};
+use crate::providers::{google, hubspot, microsoft, pipedrive, quickbooks, stripe, twilio, xero};
 
 /// Every provider Cremmy talks to, built once by `Core::open`. Cheap to clone.
 #[derive(Clone)]
@@ -43,6 +43,7 @@ pub struct Providers {
     quickbooks: quickbooks::QuickBooks,
     microsoft: microsoft::Microsoft,
     hubspot: hubspot::HubSpot,
+    pipedrive: pipedrive::Pipedrive,
 }
 
 /// Tests and benchmarks that build a runner from Google alone get Twilio on the same endpoints.
@@ -62,6 +63,7 @@ impl Providers {
         let quickbooks = quickbooks::QuickBooks::new(accounts.clone());
         let microsoft = microsoft::Microsoft::new(accounts.clone());
         let hubspot = hubspot::HubSpot::new(accounts.clone());
+        let pipedrive = pipedrive::Pipedrive::new(accounts.clone());
         Providers {
             google,
             twilio,
@@ -70,10 +72,12 @@ impl Providers {
             quickbooks,
             microsoft,
             hubspot,
+            pipedrive,
         }
     }
 
-    /// Connects a CRM with a pasted token (HubSpot: a private app's or a service key's), checked
+    /// Connects a CRM with a pasted token (HubSpot: a private app's or a service key's; Pipedrive:
+    /// the user's personal API token), checked
     /// with the provider before anything is stored.
     pub async fn connect_crm(
         &self,
@@ -82,6 +86,7 @@ impl Providers {
     ) -> Result<Account, AccountsError> {
         match provider {
             Provider::Hubspot => hubspot::connect::connect(&self.hubspot, token).await,
+            Provider::Pipedrive => pipedrive::connect::connect(&self.pipedrive, token).await,
             other => Err(AccountsError::Unsupported(other)),
         }
     }
@@ -91,6 +96,9 @@ impl Providers {
         match account.provider {
             Provider::Hubspot => Some(Crms::HubSpot(hubspot::records::HubSpotCrm {
                 session: self.hubspot.session(account.id),
+            })),
+            Provider::Pipedrive => Some(Crms::Pipedrive(pipedrive::records::PipedriveCrm {
+                session: self.pipedrive.session(account.id),
             })),
             _ => None,
         }

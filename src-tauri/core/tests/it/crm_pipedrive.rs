@@ -1,0 +1,377 @@
+//! CRM sync with Pipedrive (issue 22), against the provider sandbox's Pipedrive (which follows
+//! Pipedrive's pages), through the runner the window uses: connecting with a personal API token
+//! (nothing stored when refused), the preview and import of the won customers (once), and
+//! two-way sync: an edit on either side reaches the other, a person's other emails survive
+//! Cremmy's change of the primary one, a second sync writes nothing, and a field changed on both
+//! sides follows the rule and is logged.
+
+use cremmy_core::HasErrorCode;
+use cremmy_protocol::accounts::{Account, Feature};
+use cremmy_protocol::crm::ClientInput;
+use cremmy_protocol::crm_sync::{ImportAction, ImportDecision, RecordKind};
+use cremmy_protocol::sync::{SyncRequest, SyncTrigger};
+use cremmy_protocol::{ErrorCode, Provider};
+use serde_json::{json, Value};
+
+use crate::support::{contact, count, T0};
+use crate::texting::{text_world, TextWorld};
+
+const TOKEN: &str = cremmy_sandbox::pipedrive::SANDBOX_TOKEN;
+const HOUR: i64 = 3_600_000;
+
+async fn pipedrive(w: &TextWorld, method: &str, path: &str, body: Value) -> Value {
+    let http = crate::accounts_support::http();
+    let url = format!("{}_sandbox/pipedrive{path}", w.sandbox.base_url());
+    let r = match method {
+        "PATCH" => http.patch(url),
+        "GET" => http.get(url),
+        _ => http.post(url),
+    }
+    .json(&body)
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success(), "sandbox control {path}");
+    r.json().await.unwrap()
+}
+
+/// Pipedrive's entity of `kind` whose `field` is `value`.
+async fn at_pipedrive(w: &TextWorld, kind: &str, field: &str, value: &str) -> Value {
+    let snapshot = pipedrive(w, "GET", "", json!({})).await;
+    snapshot["entities"][kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e[field] == value)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} with {field} = {value}: {snapshot}"))
+}
+
+async fn patches(w: &TextWorld) -> usize {
+    let log: Value = crate::accounts_support::http()
+        .get(format!("{}_sandbox/log", w.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["method"] == "PATCH"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/api/v2/"))
+        })
+        .count()
+}
+
+async fn scalar(w: &TextWorld, sql: &str) -> String {
+    sqlx::query_scalar(sql)
+        .fetch_one(w.crm.database().pool())
+        .await
+        .unwrap()
+}
+
+async fn connected(w: &TextWorld) -> Account {
+    pipedrive(w, "POST", "", json!({ "now": T0 - HOUR })).await;
+    w.sync
+        .connect_crm(Provider::Pipedrive, TOKEN)
+        .await
+        .expect("the sandbox's token connects")
+}
+
+async fn sync(w: &TextWorld, account: &Account) {
+    let runs = w
+        .sync
+        .sync_now(
+            &SyncRequest {
+                account_id: Some(account.id),
+                reconcile: false,
+            },
+            SyncTrigger::Manual,
+        )
+        .await
+        .unwrap();
+    assert!(runs.iter().all(|r| r.error.is_none()), "{runs:?}");
+}
+
+#[tokio::test]
+async fn connecting_pipedrive_checks_the_token_and_stores_nothing_when_refused() {
+    let w = text_world().await;
+    let refused = w
+        .sync
+        .connect_crm(
+            Provider::Pipedrive,
+            "ffffffffffffffffffffffffffffffffffffffff",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidInput, "{refused}");
+    assert!(
+        w.accounts.list().await.unwrap().is_empty(),
+        "a refused token stores nothing"
+    );
+    let garbage = w
+        .sync
+        .connect_crm(Provider::Pipedrive, "not a token")
+        .await
+        .unwrap_err();
+    assert!(
+        garbage.to_string().contains("API token"),
+        "the error says what to paste: {garbage}"
+    );
+
+    let account = connected(&w).await;
+    assert_eq!(account.email, "alex@harbour.example at Harbour Consulting");
+    assert!(account.features.contains(&Feature::CrmSync));
+}
+
+#[tokio::test]
+async fn pipedrive_won_customers_are_previewed_then_imported_once() {
+    let w = text_world().await;
+    let fabrikam = crate::support::client(&w.crm, "Fabrikam Ltd").await;
+    contact(
+        &w.crm,
+        fabrikam.id,
+        "Ravi Patel",
+        &["ravi@fabrikam.example"],
+    )
+    .await;
+    let account = connected(&w).await;
+
+    let before = count(&w.crm, "clients").await;
+    let preview = w.sync.crm_import_preview(account.id).await.unwrap();
+    assert_eq!(
+        count(&w.crm, "clients").await,
+        before,
+        "a preview writes nothing"
+    );
+    assert_eq!(
+        (
+            preview.profile.currency.as_str(),
+            preview.profile.time_zone.as_str()
+        ),
+        ("GBP", "Europe/London")
+    );
+    let action = |name: &str| {
+        preview
+            .rows
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no row {name}: {:#?}", preview.rows))
+            .action
+    };
+    assert_eq!(
+        action("Fabrikam Ltd"),
+        ImportAction::Merge,
+        "matched through Ravi's email"
+    );
+    assert_eq!(action("Ravi Patel"), ImportAction::Merge);
+    assert_eq!(action("Northwind Traders"), ImportAction::New);
+    assert_eq!(
+        action("Mia Solo"),
+        ImportAction::New,
+        "a won customer without an organization"
+    );
+    let deals: Vec<&str> = preview
+        .rows
+        .iter()
+        .filter(|r| r.kind == RecordKind::Deal)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(
+        deals,
+        [
+            "Northwind retainer 2026",
+            "Fabrikam audit",
+            "Mia's brand refresh"
+        ],
+        "won deals only"
+    );
+
+    let decision = ImportDecision {
+        account_id: account.id,
+        remote_wins: vec![],
+    };
+    let report = w.sync.crm_import(&decision).await.unwrap();
+    assert_eq!(
+        (report.created, report.merged, report.unchanged),
+        (6, 2, 0),
+        "Northwind, Nancy, Mia and three deals made; Fabrikam and Ravi merged"
+    );
+    assert_eq!(
+        scalar(&w, "SELECT CAST(value_minor AS TEXT) || currency FROM deals WHERE title = 'Fabrikam audit'").await,
+        "450050GBP",
+        "a v2 value (4500.5) in minor units"
+    );
+    assert_eq!(
+        scalar(&w, "SELECT cl.name FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.name = 'Nancy Davolio'").await,
+        "Northwind Traders",
+        "a person under their organization"
+    );
+    let again = w.sync.crm_import(&decision).await.unwrap();
+    assert_eq!(
+        (again.created, again.merged),
+        (0, 0),
+        "a second import changes nothing: {again:?}"
+    );
+    assert_eq!(
+        scalar(
+            &w,
+            "SELECT CAST(count(*) AS TEXT) FROM external_links WHERE role = 'crm_record'"
+        )
+        .await,
+        "8",
+        "every imported record linked once: 2 organizations, 3 persons, 3 deals"
+    );
+}
+
+#[tokio::test]
+async fn pipedrive_edits_reach_the_other_side_and_conflicts_follow_the_rule() {
+    let w = text_world().await;
+    let account = connected(&w).await;
+    w.sync
+        .crm_import(&ImportDecision {
+            account_id: account.id,
+            remote_wins: vec![],
+        })
+        .await
+        .unwrap();
+    let ravi = at_pipedrive(&w, "persons", "name", "Ravi Patel").await;
+    let nancy = at_pipedrive(&w, "persons", "name", "Nancy Davolio").await;
+    // In Pipedrive: Ravi has a second email, Nancy a new title.
+    pipedrive(&w, "POST", "", json!({ "now": T0 + HOUR })).await;
+    pipedrive(
+        &w,
+        "PATCH",
+        &format!("/entities/persons/{}", ravi["id"]),
+        json!({ "emails": [
+            {"value": "ravi@fabrikam.example", "primary": true, "label": "work"},
+            {"value": "ravi.p@home.example", "primary": false, "label": "home"}
+        ] }),
+    )
+    .await;
+    pipedrive(
+        &w,
+        "PATCH",
+        &format!("/entities/persons/{}", nancy["id"]),
+        json!({ "job_title": "COO" }),
+    )
+    .await;
+    // In Cremmy: Fabrikam renamed, Ravi's primary email changed.
+    w.clock.set(T0 + 2 * HOUR);
+    let fabrikam: i64 = scalar(
+        &w,
+        "SELECT CAST(id AS TEXT) FROM clients WHERE name = 'Fabrikam Ltd'",
+    )
+    .await
+    .parse()
+    .unwrap();
+    w.crm
+        .update_client(
+            fabrikam,
+            &ClientInput {
+                name: "Fabrikam Group".into(),
+                ..ClientInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    sqlx::query("UPDATE contact_emails SET email = 'ravi@fabrikam-group.example' WHERE email = 'ravi@fabrikam.example'")
+        .execute(w.crm.database().pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE contacts SET updated_at = ? WHERE name = 'Ravi Patel'")
+        .bind(T0 + 2 * HOUR)
+        .execute(w.crm.database().pool())
+        .await
+        .unwrap();
+    w.clock.set(T0 + 3 * HOUR);
+    sync(&w, &account).await;
+
+    assert_eq!(
+        scalar(
+            &w,
+            "SELECT title FROM contacts WHERE name = 'Nancy Davolio'"
+        )
+        .await,
+        "COO",
+        "Pipedrive's edit reached Cremmy"
+    );
+    at_pipedrive(&w, "organizations", "name", "Fabrikam Group").await;
+    let ravi = at_pipedrive(&w, "persons", "name", "Ravi Patel").await;
+    assert_eq!(
+        ravi["emails"],
+        json!([
+            {"value": "ravi@fabrikam-group.example", "primary": true, "label": "work"},
+            {"value": "ravi.p@home.example", "primary": false, "label": "other"}
+        ]),
+        "Cremmy's new email is Ravi's primary one at Pipedrive, his other email kept"
+    );
+
+    let before = patches(&w).await;
+    w.clock.set(T0 + 4 * HOUR);
+    sync(&w, &account).await;
+    assert_eq!(
+        patches(&w).await,
+        before,
+        "a second sync writes nothing at Pipedrive"
+    );
+    assert!(
+        w.sync.crm_conflicts(account.id).await.unwrap().is_empty(),
+        "no conflict where one side changed"
+    );
+
+    // Both sides rename Northwind; Pipedrive's edit is later and wins (the default rule).
+    let northwind = at_pipedrive(&w, "organizations", "name", "Northwind Traders").await;
+    w.clock.set(T0 + 5 * HOUR);
+    let client: i64 = scalar(
+        &w,
+        "SELECT CAST(id AS TEXT) FROM clients WHERE name = 'Northwind Traders'",
+    )
+    .await
+    .parse()
+    .unwrap();
+    w.crm
+        .update_client(
+            client,
+            &ClientInput {
+                name: "Northwind (Cremmy)".into(),
+                ..ClientInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    pipedrive(&w, "POST", "", json!({ "now": T0 + 6 * HOUR })).await;
+    pipedrive(
+        &w,
+        "PATCH",
+        &format!("/entities/organizations/{}", northwind["id"]),
+        json!({ "name": "Northwind (Pipedrive)" }),
+    )
+    .await;
+    w.clock.set(T0 + 7 * HOUR);
+    sync(&w, &account).await;
+    assert_eq!(
+        scalar(&w, &format!("SELECT name FROM clients WHERE id = {client}")).await,
+        "Northwind (Pipedrive)"
+    );
+    let logged = w.sync.crm_conflicts(account.id).await.unwrap();
+    assert_eq!(
+        logged
+            .iter()
+            .map(|c| (
+                c.field.as_str(),
+                c.cremmy.as_str(),
+                c.remote.as_str(),
+                c.remote_won
+            ))
+            .collect::<Vec<_>>(),
+        [("name", "Northwind (Cremmy)", "Northwind (Pipedrive)", true)],
+        "the conflict is logged with both values"
+    );
+}
