@@ -15,6 +15,7 @@ mod lead_score;
 mod microsoft;
 mod palette;
 mod payments;
+mod pipedrive;
 mod quickbooks;
 mod reports;
 mod scenarios;

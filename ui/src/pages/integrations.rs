@@ -121,9 +121,10 @@ fn IntegrationCard(
         Provider::Stripe => {
             view! { <super::stripe_card::StripeSettings accounts=accounts /> }.into_any()
         }
-        Provider::Hubspot => {
-            view! { <super::hubspot_card::HubSpotSettings accounts=accounts /> }.into_any()
+        Provider::Hubspot | Provider::Pipedrive => view! {
+            <super::crm_card::CrmSettings provider=status.provider accounts=accounts />
         }
+        .into_any(),
         Provider::Microsoft => {
             view! { <super::microsoft_card::MicrosoftSettings accounts=accounts /> }.into_any()
         }

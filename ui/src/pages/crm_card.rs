@@ -1,7 +1,8 @@
-//! HubSpot's part of its Integrations card: connect with a private app's token (checked by
-//! HubSpot before anything is stored), then the first import: a preview of the won customers
-//! against Cremmy's clients (new, will merge, conflicts with both values, already linked) and
-//! the import the user confirms, with a choice per conflict.
+//! A CRM's part of its Integrations card (HubSpot, Pipedrive): connect with a pasted token
+//! (checked by the CRM before anything is stored), then the first import: a preview of the won
+//! customers against Cremmy's clients (new, will merge, conflicts with both values, already
+//! linked) and the import the user confirms, with a choice per conflict; then the sync's
+//! conflict rule and the conflicts it resolved.
 
 use std::collections::BTreeSet;
 
@@ -15,41 +16,73 @@ use leptos::prelude::*;
 use crate::api;
 use crate::ui_state::{run, use_ui};
 
+/// What a CRM's card says: its name, where its token comes from, what the token looks like.
+#[derive(Clone, Copy)]
+struct CrmCopy {
+    name: &'static str,
+    help: &'static str,
+    token_label: &'static str,
+    placeholder: &'static str,
+}
+
+fn copy_of(provider: Provider) -> CrmCopy {
+    match provider {
+        Provider::Pipedrive => CrmCopy {
+            name: "Pipedrive",
+            help: "Your Pipedrive customers in Cremmy: the organizations and people behind your won deals, matched to your clients by email, imported once you have seen the preview. In Pipedrive, open Settings → Personal preferences → API and paste your personal API token. Cremmy keeps it in your system keychain.",
+            token_label: "Personal API token",
+            placeholder: "40 letters and digits",
+        },
+        _ => CrmCopy {
+            name: "HubSpot",
+            help: "Your HubSpot customers in Cremmy: the companies and contacts behind your won deals, matched to your clients by email and domain, imported once you have seen the preview. In HubSpot, make a private app (Settings → Integrations → Private Apps) with the CRM scopes for companies, contacts and deals (read and write) and deal schemas (read), and paste its access token. Cremmy keeps it in your system keychain.",
+            token_label: "Private app access token",
+            placeholder: "pat-na1-…",
+        },
+    }
+}
+
 #[component]
-pub fn HubSpotSettings(accounts: LocalResource<api::Reply<Vec<Account>>>) -> impl IntoView {
+pub fn CrmSettings(
+    provider: Provider,
+    accounts: LocalResource<api::Reply<Vec<Account>>>,
+) -> impl IntoView {
+    let copy = copy_of(provider);
+    let key = provider.key();
     let account = move || -> Option<Account> {
         accounts.get().and_then(Result::ok).and_then(|l| {
-            l.into_iter().find(|a| {
-                a.provider == Provider::Hubspot && a.status != AccountStatus::Disconnected
-            })
+            l.into_iter()
+                .find(|a| a.provider == provider && a.status != AccountStatus::Disconnected)
         })
     };
     view! {
-        <div class="provider-settings" id="hubspot-settings">
-            <p class="muted small">"Your HubSpot customers in Cremmy: the companies and contacts behind your won deals, matched to your clients by email and domain, imported once you have seen the preview. In HubSpot, make a private app (Settings → Integrations → Private Apps) with the CRM scopes for companies, contacts and deals (read and write) and deal schemas (read), and paste its access token. Cremmy keeps it in your system keychain."</p>
+        <div class="provider-settings" id=format!("{key}-settings")>
+            <p class="muted small">{copy.help}</p>
             {move || match account() {
                 Some(a) if a.status == AccountStatus::Connected => view! {
-                    <Connected account=a />
+                    <Connected provider=provider account=a />
                 }.into_any(),
                 Some(a) => view! {
-                    <p class="error small" id="hubspot-reconnect">{a.problem.clone().unwrap_or_else(|| "HubSpot no longer accepts the token.".into())}</p>
-                    <TokenForm />
+                    <p class="error small" id=format!("{key}-reconnect")>{a.problem.clone().unwrap_or_else(|| format!("{} no longer accepts the token.", copy.name))}</p>
+                    <TokenForm provider=provider />
                 }.into_any(),
-                None => view! { <p class="state">"Not connected"</p><TokenForm /> }.into_any(),
+                None => view! { <p class="state">"Not connected"</p><TokenForm provider=provider /> }.into_any(),
             }}
         </div>
     }
 }
 
 #[component]
-fn TokenForm() -> impl IntoView {
+fn TokenForm(provider: Provider) -> impl IntoView {
     let ui = use_ui();
+    let copy = copy_of(provider);
+    let key = provider.key();
     let token = RwSignal::new(String::new());
     let connect = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         run(
             ui,
-            api::connect_crm(Provider::Hubspot, token.get_untracked()),
+            api::connect_crm(provider, token.get_untracked()),
             move |a| {
                 token.set(String::new());
                 ui.ok(format!("Connected {}", a.email));
@@ -59,10 +92,10 @@ fn TokenForm() -> impl IntoView {
     };
     view! {
         <form on:submit=connect>
-            <label class="field"><span>"Private app access token"</span>
-                <input id="hubspot-token" type="password" autocomplete="off" placeholder="pat-na1-…" prop:value=move || token.get() on:input=move |e| token.set(event_target_value(&e)) on:change=move |e| token.set(event_target_value(&e)) />
+            <label class="field"><span>{copy.token_label}</span>
+                <input id=format!("{key}-token") type="password" autocomplete="off" placeholder=copy.placeholder prop:value=move || token.get() on:input=move |e| token.set(event_target_value(&e)) on:change=move |e| token.set(event_target_value(&e)) />
             </label>
-            <button type="submit" class="button primary" id="hubspot-connect">"Connect HubSpot"</button>
+            <button type="submit" class="button primary" id=format!("{key}-connect")>{format!("Connect {}", copy.name)}</button>
         </form>
     }
 }
@@ -85,16 +118,19 @@ fn kind_label(k: RecordKind) -> &'static str {
 }
 
 #[component]
-fn Connected(account: Account) -> impl IntoView {
+fn Connected(provider: Provider, account: Account) -> impl IntoView {
     let ui = use_ui();
+    let name = copy_of(provider).name;
+    let key = provider.key();
     let id = account.id;
     let preview: RwSignal<Option<ImportPreview>> = RwSignal::new(None);
     let remote_wins: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let busy = RwSignal::new(false);
     let syncing = RwSignal::new(false);
     let sync_now = move |_| {
-        super::integrations::sync_account_now(ui, id, syncing, |n| {
-            format!("HubSpot synced: {n} change(s) either way.")
+        super::integrations::sync_account_runs(ui, id, syncing, move |runs| {
+            let n: i64 = runs.iter().map(|r| r.created).sum();
+            format!("{name} synced: {n} change(s) either way.")
         })
     };
     let load = move |_| {
@@ -121,7 +157,7 @@ fn Connected(account: Account) -> impl IntoView {
                 Ok(r) => {
                     preview.set(None);
                     ui.ok(format!(
-                        "Imported from HubSpot: {} new, {} merged, {} already linked.",
+                        "Imported from {name}: {} new, {} merged, {} already linked.",
                         r.created, r.merged, r.unchanged
                     ));
                     ui.changed();
@@ -135,20 +171,20 @@ fn Connected(account: Account) -> impl IntoView {
         <ul class="accounts">
             <li class="account" data-status="connected">
                 <div>
-                    <strong id="hubspot-connected">{account.email.clone()}</strong>
+                    <strong id=format!("{key}-connected")>{account.email.clone()}</strong>
                     <span class="badge ok">"Connected"</span>
                 </div>
                 <div class="actions">
                     <button class="button secondary small" id="crm-preview" disabled=move || busy.get() on:click=load>
-                        {move || if busy.get() { "Reading HubSpot…" } else { "Preview import" }}
+                        {move || if busy.get() { format!("Reading {name}…") } else { "Preview import".to_string() }}
                     </button>
-                    <button class="button secondary small" id="hubspot-sync-now" disabled=move || syncing.get() on:click=sync_now>
+                    <button class="button secondary small" id=format!("{key}-sync-now") disabled=move || syncing.get() on:click=sync_now>
                         {move || if syncing.get() { "Syncing…" } else { "Sync now" }}
                     </button>
                 </div>
             </li>
         </ul>
-        <SyncSettings account_id=id />
+        <SyncSettings name=name account_id=id />
         {move || preview.get().map(|p| {
             let counts = format!(
                 "{} new · {} will merge · {} conflicts · {} already linked",
@@ -161,24 +197,24 @@ fn Connected(account: Account) -> impl IntoView {
             view! {
                 <div class="overlay" on:click=move |_| preview.set(None)>
                 <div class="dialog wide crm-preview" id="crm-preview-panel" on:click=|e| e.stop_propagation()>
-                    <h2>"Import from HubSpot"</h2>
+                    <h2>{format!("Import from {name}")}</h2>
                     <p class="small"><strong>{p.profile.name.clone()}</strong>" · "{p.profile.currency.clone()}" · "{p.profile.time_zone.clone()}</p>
                     <p class="small" id="crm-preview-counts">{counts}</p>
-                    <p class="muted small">"Nothing is written until you import. Where both sides hold a field with different values, Cremmy's stays unless you tick HubSpot's."</p>
+                    <p class="muted small">{format!("Nothing is written until you import. Where both sides hold a field with different values, Cremmy's stays unless you tick {name}'s.")}</p>
                     <table class="table" id="crm-preview-rows">
                         <thead><tr><th>"Record"</th><th>"Name"</th><th>"Detail"</th><th>"Import"</th><th>"Differences"</th></tr></thead>
                         <tbody>
                             {p.rows.iter().map(|r| {
                                 let (label, tone) = action_label(r.action);
                                 let remote_id = r.remote_id.clone();
-                                let differences = r.differences.iter().map(|d| format!("{}: Cremmy “{}”, HubSpot “{}”", d.field, d.cremmy, d.remote)).collect::<Vec<_>>().join("; ");
+                                let differences = r.differences.iter().map(|d| format!("{}: Cremmy “{}”, {name} “{}”", d.field, d.cremmy, d.remote)).collect::<Vec<_>>().join("; ");
                                 let pick = (r.action == ImportAction::Conflict).then(|| {
                                     let key = remote_id.clone();
                                     view! {
                                         <label class="small"><input type="checkbox" class="crm-remote-wins" data-remote-id=remote_id.clone() on:change=move |e| {
                                             let on = event_target_checked(&e);
                                             remote_wins.update(|s| { if on { s.insert(key.clone()); } else { s.remove(&key); } });
-                                        } />" Use HubSpot's"</label>
+                                        } />{format!(" Use {name}'s")}</label>
                                     }
                                 });
                                 view! {
@@ -206,7 +242,7 @@ fn Connected(account: Account) -> impl IntoView {
 
 /// Who wins a field changed on both sides, and the conflicts resolved so far with both values.
 #[component]
-fn SyncSettings(account_id: i64) -> impl IntoView {
+fn SyncSettings(name: &'static str, account_id: i64) -> impl IntoView {
     let ui = use_ui();
     let settings = LocalResource::new(move || {
         ui.revision.track();
@@ -238,12 +274,12 @@ fn SyncSettings(account_id: i64) -> impl IntoView {
             .unwrap_or("last_writer_wins")
     };
     view! {
-        <p class="muted small">"Every sync keeps the imported companies, contacts and won deals in step both ways: names, websites, titles, emails, phones, deal titles and values. A field changed on both sides since the last sync goes to:"</p>
+        <p class="muted small">"Every sync keeps the imported companies, contacts and won deals in step both ways: names, titles, emails, phones, deal titles and values, and websites where the CRM keeps them. A field changed on both sides since the last sync goes to:"</p>
         <label class="field"><span>"When both sides changed a field"</span>
             <select id="crm-conflict-rule" on:change=choose prop:value=current>
                 <option value="last_writer_wins">"The side changed last"</option>
                 <option value="cremmy_wins">"Cremmy's value"</option>
-                <option value="remote_wins">"HubSpot's value"</option>
+                <option value="remote_wins">{format!("{name}'s value")}</option>
             </select>
         </label>
         {move || {
@@ -252,9 +288,9 @@ fn SyncSettings(account_id: i64) -> impl IntoView {
                 <h3 class="small">"Conflicts resolved"</h3>
                 <ul class="crm-conflicts small" id="crm-conflicts">
                     {list.into_iter().take(10).map(|c| {
-                        let won = if c.remote_won { "HubSpot's kept" } else { "Cremmy's kept" };
+                        let won = if c.remote_won { format!("{name}'s kept") } else { "Cremmy's kept".to_string() };
                         view! {
-                            <li>{format!("{} “{}” · {}: Cremmy “{}”, HubSpot “{}” — {won}", kind_label(c.kind), c.name, c.field, c.cremmy, c.remote)}</li>
+                            <li>{format!("{} “{}” · {}: Cremmy “{}”, {name} “{}” — {won}", kind_label(c.kind), c.name, c.field, c.cremmy, c.remote)}</li>
                         }
                     }).collect_view()}
                 </ul>
