@@ -2,9 +2,10 @@
 //! reads back the linked records changed in Cremmy since their last sync, reconciles each pair
 //! field by field (`features::crm_sync::reconcile`), writes the CRM's side first (in batches),
 //! then Cremmy's side, the links' new bases, the resolved conflicts and the cursor in one
-//! transaction. A record unchanged on both sides costs nothing; a second sync changes nothing.
+//! transaction. A deal won at the CRM after the import brings its customer in as the import
+//! would. A record unchanged on both sides costs nothing; a second sync changes nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::crm::Id;
@@ -18,7 +19,7 @@ use super::log::{RunOutcome, RunSpec};
 use super::{SyncResult, SyncRunner};
 use crate::features::crm_sync::linked::{self, Decided};
 use crate::features::crm_sync::reconcile::{reconcile, Fields, Side};
-use crate::features::crm_sync::{CrmRemote, RemoteRecord, CURSOR_STREAM};
+use crate::features::crm_sync::{preview, store, CrmRemote, RemoteRecord, CURSOR_STREAM};
 use crate::providers::Crms;
 
 /// Search results lag changes "a few moments" (HubSpot's search guide): each pull reaches back
@@ -106,6 +107,7 @@ impl SyncRunner {
             .cursor
             .and_then(|c| c.parse::<i64>().ok());
         let mut remote: HashMap<String, RemoteRecord> = HashMap::new();
+        let mut unlinked_deals: Vec<String> = Vec::new();
         let mut reached = since;
         if let Some(since) = since {
             for kind in KINDS {
@@ -113,9 +115,17 @@ impl SyncRunner {
                     reached = reached.max(Some(r.modified));
                     if links.contains_key(&r.remote_id) {
                         remote.insert(r.remote_id.clone(), r);
+                    } else if kind == RecordKind::Deal {
+                        unlinked_deals.push(r.remote_id);
                     }
                 }
             }
+        }
+        let mut report = CrmSyncReport::default();
+        if !unlinked_deals.is_empty() {
+            report.pulled += self
+                .import_new_customers(account, crm, &unlinked_deals)
+                .await?;
         }
         for kind in KINDS {
             let ids: Vec<String> = links
@@ -131,7 +141,6 @@ impl SyncRunner {
         }
         let mut decided: Vec<Decided> = Vec::new();
         let mut to_remote: HashMap<RecordKind, Vec<(String, Fields)>> = HashMap::new();
-        let mut report = CrmSyncReport::default();
         for (remote_id, r) in &remote {
             let link = &links[remote_id];
             let Some(local) = linked::local_side(&self.db, link.kind, link.local_id).await? else {
@@ -173,5 +182,33 @@ impl SyncRunner {
             linked::write_decisions(&self.db, account.id, &decided, cursor, now).await?;
         }
         Ok(report)
+    }
+
+    /// Deals won at the CRM since the import (or won since): their customers are imported as
+    /// the first import would (matched, merged, linked; Cremmy's values stay on a conflict), in
+    /// one transaction. Records made this way count as pulled.
+    async fn import_new_customers(
+        &self,
+        account: &Account,
+        crm: &Crms,
+        deal_ids: &[String],
+    ) -> SyncResult<u32> {
+        let customers = crm.won_customers_among(deal_ids).await?;
+        if customers.deals.is_empty() {
+            return Ok(0);
+        }
+        let book = store::local_book(&self.db, account.id).await?;
+        let rows = preview::plan(&book, &customers);
+        let now = self.clock.now();
+        let report = store::import(
+            &self.db,
+            account.id,
+            &customers,
+            &rows,
+            &HashSet::new(),
+            now,
+        )
+        .await?;
+        Ok(report.created + report.merged)
     }
 }

@@ -375,3 +375,94 @@ async fn pipedrive_edits_reach_the_other_side_and_conflicts_follow_the_rule() {
         "the conflict is logged with both values"
     );
 }
+
+#[tokio::test]
+async fn a_deal_won_after_the_import_brings_its_customer_in_on_the_next_sync() {
+    let w = text_world().await;
+    let account = connected(&w).await;
+    w.sync
+        .crm_import(&ImportDecision {
+            account_id: account.id,
+            remote_wins: vec![],
+        })
+        .await
+        .unwrap();
+    let clients = count(&w.crm, "clients").await;
+    // At Pipedrive, later: a new customer wins a deal; Northwind wins another; Contoso's open
+    // deal stays open.
+    pipedrive(&w, "POST", "", json!({ "now": T0 + HOUR })).await;
+    let globex = pipedrive(
+        &w,
+        "POST",
+        "/entities/organizations",
+        json!({ "name": "Globex" }),
+    )
+    .await["id"]
+        .clone();
+    let hank = pipedrive(
+        &w,
+        "POST",
+        "/entities/persons",
+        json!({ "name": "Hank Scorpio", "org_id": globex, "emails": [{"value": "hank@globex.example", "primary": true, "label": "work"}] }),
+    )
+    .await["id"]
+        .clone();
+    pipedrive(&w, "POST", "/entities/deals", json!({ "title": "Globex launch", "value": 7000, "status": "won", "org_id": globex, "person_id": hank })).await;
+    let northwind =
+        at_pipedrive(&w, "organizations", "name", "Northwind Traders").await["id"].clone();
+    pipedrive(&w, "POST", "/entities/deals", json!({ "title": "Northwind phase 2", "value": 3000, "status": "won", "org_id": northwind })).await;
+    pipedrive(
+        &w,
+        "POST",
+        "/entities/deals",
+        json!({ "title": "Initech pitch", "value": 900, "status": "open" }),
+    )
+    .await;
+    w.clock.set(T0 + 2 * HOUR);
+    sync(&w, &account).await;
+
+    assert_eq!(
+        count(&w.crm, "clients").await,
+        clients + 1,
+        "Globex is new; Northwind is not made twice"
+    );
+    assert_eq!(
+        scalar(&w, "SELECT cl.name FROM deals d JOIN clients cl ON cl.id = d.client_id WHERE d.title = 'Northwind phase 2'").await,
+        "Northwind Traders",
+        "a linked customer's new won deal lands on its client"
+    );
+    assert_eq!(
+        scalar(&w, "SELECT cl.name || ' / ' || c.name FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.name = 'Hank Scorpio'").await,
+        "Globex / Hank Scorpio"
+    );
+    assert_eq!(
+        scalar(
+            &w,
+            "SELECT CAST(count(*) AS TEXT) FROM deals WHERE title = 'Initech pitch'"
+        )
+        .await,
+        "0",
+        "an open deal is not a customer"
+    );
+    let links = scalar(
+        &w,
+        "SELECT CAST(count(*) AS TEXT) FROM external_links WHERE role = 'crm_record'",
+    )
+    .await;
+    w.clock.set(T0 + 3 * HOUR);
+    sync(&w, &account).await;
+    assert_eq!(
+        scalar(
+            &w,
+            "SELECT CAST(count(*) AS TEXT) FROM external_links WHERE role = 'crm_record'"
+        )
+        .await,
+        links,
+        "the next sync links nothing twice"
+    );
+    assert_eq!(
+        count(&w.crm, "clients").await,
+        clients + 1,
+        "nor makes anything twice"
+    );
+}

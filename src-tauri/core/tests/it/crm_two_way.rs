@@ -362,3 +362,67 @@ async fn a_field_changed_on_both_sides_follows_the_rule_and_is_logged_with_both_
         "the newest conflict was won by Cremmy: {logged:?}"
     );
 }
+
+#[tokio::test]
+async fn a_deal_won_at_hubspot_after_the_import_brings_its_customer_in() {
+    let w = text_world().await;
+    let account = imported(&w).await;
+    let clients = crate::support::count(&w.crm, "clients").await;
+    hubspot(&w, "POST", "", json!({ "now": T0 + HOUR })).await;
+    let globex = hubspot(
+        &w,
+        "POST",
+        "/records/companies",
+        json!({ "properties": { "name": "Globex", "domain": "globex.example" } }),
+    )
+    .await;
+    let globex = globex["id"].as_str().unwrap().to_string();
+    let hank = hubspot(
+        &w,
+        "POST",
+        "/records/contacts",
+        json!({ "properties": { "email": "hank@globex.example", "firstname": "Hank", "lastname": "Scorpio" }, "associations": [["companies", globex]] }),
+    )
+    .await;
+    let hank = hank["id"].as_str().unwrap().to_string();
+    hubspot(
+        &w,
+        "POST",
+        "/records/deals",
+        json!({
+            "properties": { "dealname": "Globex launch", "amount": "7000", "dealstage": "closedwon", "pipeline": "default" },
+            "associations": [["companies", globex], ["contacts", hank]],
+        }),
+    )
+    .await;
+    hubspot(
+        &w,
+        "POST",
+        "/records/deals",
+        json!({ "properties": { "dealname": "Initech pitch", "amount": "900", "dealstage": "appointmentscheduled", "pipeline": "default" } }),
+    )
+    .await;
+    w.clock.set(T0 + 2 * HOUR);
+    sync(&w, &account).await;
+    assert_eq!(
+        crate::support::count(&w.crm, "clients").await,
+        clients + 1,
+        "Globex came in"
+    );
+    assert_eq!(
+        scalar(&w, "SELECT cl.name || ' / ' || c.name FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.name = 'Hank Scorpio'").await,
+        "Globex / Hank Scorpio"
+    );
+    assert_eq!(
+        scalar(&w, "SELECT CAST(count(*) AS TEXT) FROM deals WHERE title IN ('Globex launch', 'Initech pitch')").await,
+        "1",
+        "the won deal only"
+    );
+    w.clock.set(T0 + 3 * HOUR);
+    sync(&w, &account).await;
+    assert_eq!(
+        crate::support::count(&w.crm, "clients").await,
+        clients + 1,
+        "nothing made twice"
+    );
+}

@@ -113,6 +113,10 @@ pub trait CrmRemote {
     /// The won deals, with their companies and people.
     async fn won_customers(&self) -> CrmSyncResult<Customers>;
 
+    /// The won deals among `deal_ids` (remote ids), with their companies and people: what a
+    /// sync imports when deals it has not linked changed at the CRM.
+    async fn won_customers_among(&self, deal_ids: &[String]) -> CrmSyncResult<Customers>;
+
     /// Records of `kind` changed at or after `since` (Unix ms), oldest change first.
     async fn changed_since(
         &self,

@@ -45,6 +45,13 @@ impl CrmRemote for Crms {
         }
     }
 
+    async fn won_customers_among(&self, deal_ids: &[String]) -> CrmSyncResult<Customers> {
+        match self {
+            Crms::HubSpot(c) => c.won_customers_among(deal_ids).await,
+            Crms::Pipedrive(c) => c.won_customers_among(deal_ids).await,
+        }
+    }
+
     async fn changed_since(
         &self,
         kind: RecordKind,

@@ -289,25 +289,9 @@ fn hubspot_properties(
     out
 }
 
-impl CrmRemote for HubSpotCrm {
-    fn product_name(&self) -> &'static str {
-        "HubSpot"
-    }
-
-    async fn profile(&self) -> CrmSyncResult<CrmProfile> {
-        let d = self
-            .session
-            .account_details()
-            .await
-            .map_err(crate::failure::SourceError::from)?;
-        Ok(CrmProfile {
-            name: super::connect::identifier(d.portal_id),
-            currency: d.company_currency,
-            time_zone: d.time_zone,
-        })
-    }
-
-    async fn won_customers(&self) -> CrmSyncResult<Customers> {
+impl HubSpotCrm {
+    /// The account's currency, and the deal stages (in any pipeline) that are won.
+    async fn won_stages(&self) -> CrmSyncResult<(String, Vec<String>)> {
         let go = |e: HubSpotError| crate::failure::SourceError::from(e);
         let currency = self
             .session
@@ -316,15 +300,17 @@ impl CrmRemote for HubSpotCrm {
             .map_err(go)?
             .company_currency;
         let pipelines = self.session.deal_pipelines().await.map_err(go)?;
-        let won: Vec<String> = pipelines
+        let won = pipelines
             .results
             .iter()
             .flat_map(|p| p.stages.iter().filter(|s| s.is_won()).map(|s| s.id.clone()))
             .collect();
-        if won.is_empty() {
-            return Ok(Customers::default());
-        }
-        let deals = self.deals_in(&won).await.map_err(go)?;
+        Ok((currency, won))
+    }
+
+    /// Won `deals` with their companies and contacts (associations, batch reads).
+    async fn customers_of(&self, deals: Vec<Record>, currency: &str) -> CrmSyncResult<Customers> {
+        let go = |e: HubSpotError| crate::failure::SourceError::from(e);
         let deal_ids: Vec<String> = deals.iter().map(|d| d.id.clone()).collect();
         let companies_of: HashMap<String, Vec<String>> = self
             .session
@@ -392,10 +378,64 @@ impl CrmRemote for HubSpotCrm {
                         .get(&d.id)
                         .map(|ps| ps.iter().map(|p| format!("contacts/{p}")).collect())
                         .unwrap_or_default(),
-                    ..deal(d, &currency)
+                    ..deal(d, currency)
                 })
                 .collect(),
         })
+    }
+}
+
+impl CrmRemote for HubSpotCrm {
+    fn product_name(&self) -> &'static str {
+        "HubSpot"
+    }
+
+    async fn profile(&self) -> CrmSyncResult<CrmProfile> {
+        let d = self
+            .session
+            .account_details()
+            .await
+            .map_err(crate::failure::SourceError::from)?;
+        Ok(CrmProfile {
+            name: super::connect::identifier(d.portal_id),
+            currency: d.company_currency,
+            time_zone: d.time_zone,
+        })
+    }
+
+    async fn won_customers(&self) -> CrmSyncResult<Customers> {
+        let (currency, won) = self.won_stages().await?;
+        if won.is_empty() {
+            return Ok(Customers::default());
+        }
+        let deals = self
+            .deals_in(&won)
+            .await
+            .map_err(crate::failure::SourceError::from)?;
+        self.customers_of(deals, &currency).await
+    }
+
+    async fn won_customers_among(&self, deal_ids: &[String]) -> CrmSyncResult<Customers> {
+        let ids: Vec<String> = deal_ids
+            .iter()
+            .filter_map(|id| id.strip_prefix("deals/").map(str::to_string))
+            .collect();
+        if ids.is_empty() {
+            return Ok(Customers::default());
+        }
+        let (currency, won) = self.won_stages().await?;
+        let deals: Vec<Record> = self
+            .session
+            .batch_read("deals", &ids, &DEAL_PROPERTIES)
+            .await
+            .map_err(crate::failure::SourceError::from)?
+            .into_iter()
+            .filter(|d| won.iter().any(|w| w == d.get("dealstage")))
+            .collect();
+        if deals.is_empty() {
+            return Ok(Customers::default());
+        }
+        self.customers_of(deals, &currency).await
     }
 
     async fn changed_since(

@@ -177,6 +177,43 @@ impl PipedriveCrm {
             .collect())
     }
 
+    /// Won `deals` with their organizations and persons (read by id, 100 a call).
+    async fn customers_of(&self, deals: Vec<Deal>, currency: &str) -> CrmSyncResult<Customers> {
+        let s = &self.session;
+        let org_ids: BTreeSet<u64> = deals.iter().filter_map(|d| d.org_id).collect();
+        let person_ids: BTreeSet<u64> = deals.iter().filter_map(|d| d.person_id).collect();
+        let orgs: Vec<Organization> = s
+            .by_ids(
+                Entity::Organizations,
+                &org_ids.into_iter().collect::<Vec<_>>(),
+            )
+            .await
+            .map_err(go)?;
+        let people: Vec<Person> = s
+            .by_ids(Entity::Persons, &person_ids.into_iter().collect::<Vec<_>>())
+            .await
+            .map_err(go)?;
+        let fetched: BTreeSet<u64> = orgs.iter().map(|o| o.id).collect();
+        // A person's company: their own organization if it is a customer, else their won deal's.
+        let mut deal_org_of: HashMap<u64, u64> = HashMap::new();
+        for d in &deals {
+            if let (Some(p), Some(o)) = (d.person_id, d.org_id) {
+                deal_org_of.entry(p).or_insert(o);
+            }
+        }
+        let company_of = |p: &Person| {
+            p.org_id
+                .filter(|o| fetched.contains(o))
+                .or_else(|| deal_org_of.get(&p.id).copied())
+                .map(|o| remote_id(Entity::Organizations, o))
+        };
+        Ok(Customers {
+            companies: orgs.iter().map(company).collect(),
+            people: people.iter().map(|p| person(p, company_of(p))).collect(),
+            deals: deals.iter().map(|d| deal(d, currency)).collect(),
+        })
+    }
+
     /// A person's PATCH body: the name and job title as they are; a new email or phone replaces
     /// the primary entry and keeps the others (`current` is the person as Pipedrive holds it).
     fn person_patch(fields: &Fields, current: Option<&Person>) -> serde_json::Value {
@@ -242,38 +279,30 @@ impl CrmRemote for PipedriveCrm {
             .list_all(Entity::Deals, "status=won&sort_by=id")
             .await
             .map_err(go)?;
-        let org_ids: BTreeSet<u64> = deals.iter().filter_map(|d| d.org_id).collect();
-        let person_ids: BTreeSet<u64> = deals.iter().filter_map(|d| d.person_id).collect();
-        let orgs: Vec<Organization> = s
-            .by_ids(
-                Entity::Organizations,
-                &org_ids.into_iter().collect::<Vec<_>>(),
-            )
-            .await
-            .map_err(go)?;
-        let people: Vec<Person> = s
-            .by_ids(Entity::Persons, &person_ids.into_iter().collect::<Vec<_>>())
-            .await
-            .map_err(go)?;
-        let fetched: BTreeSet<u64> = orgs.iter().map(|o| o.id).collect();
-        // A person's company: their own organization if it is a customer, else their won deal's.
-        let mut deal_org_of: HashMap<u64, u64> = HashMap::new();
-        for d in &deals {
-            if let (Some(p), Some(o)) = (d.person_id, d.org_id) {
-                deal_org_of.entry(p).or_insert(o);
-            }
+        self.customers_of(deals, &currency).await
+    }
+
+    async fn won_customers_among(&self, deal_ids: &[String]) -> CrmSyncResult<Customers> {
+        let ids: Vec<u64> = deal_ids
+            .iter()
+            .filter_map(|id| local_number(RecordKind::Deal, id))
+            .collect();
+        if ids.is_empty() {
+            return Ok(Customers::default());
         }
-        let company_of = |p: &Person| {
-            p.org_id
-                .filter(|o| fetched.contains(o))
-                .or_else(|| deal_org_of.get(&p.id).copied())
-                .map(|o| remote_id(Entity::Organizations, o))
-        };
-        Ok(Customers {
-            companies: orgs.iter().map(company).collect(),
-            people: people.iter().map(|p| person(p, company_of(p))).collect(),
-            deals: deals.iter().map(|d| deal(d, &currency)).collect(),
-        })
+        let s = &self.session;
+        let currency = s.current_user().await.map_err(go)?.default_currency;
+        let deals: Vec<Deal> = s
+            .by_ids::<Deal>(Entity::Deals, &ids)
+            .await
+            .map_err(go)?
+            .into_iter()
+            .filter(|d| d.status.as_deref() == Some("won"))
+            .collect();
+        if deals.is_empty() {
+            return Ok(Customers::default());
+        }
+        self.customers_of(deals, &currency).await
     }
 
     async fn changed_since(
