@@ -1,6 +1,8 @@
 //! Accounts whose secret the user pastes (an API key and its secret) instead of signing in with
 //! OAuth: the secret goes to the keychain, the row records what the provider let it reach.
 
+use std::sync::Arc;
+
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::Provider;
 
@@ -73,5 +75,52 @@ impl Accounts {
             Some(problem),
         )
         .await
+    }
+}
+
+/// The key a pasted-key provider's session calls with: a connected account's, read from the
+/// keychain once per session, or a pasted one being checked before anything is stored.
+#[derive(Clone)]
+pub enum SessionKey {
+    Account(i64, Arc<tokio::sync::OnceCell<String>>),
+    Pasted(String),
+}
+
+impl SessionKey {
+    pub fn of_account(id: i64) -> SessionKey {
+        SessionKey::Account(id, Arc::default())
+    }
+
+    pub fn pasted(key: &str) -> SessionKey {
+        SessionKey::Pasted(key.to_string())
+    }
+
+    pub async fn get(&self, accounts: &Accounts) -> AccountsResult<String> {
+        match self {
+            SessionKey::Pasted(k) => Ok(k.clone()),
+            SessionKey::Account(id, read) => Ok(read
+                .get_or_try_init(|| accounts.api_key(*id))
+                .await?
+                .clone()),
+        }
+    }
+
+    /// The provider answered 401 (`refusal`). A stored key does not refresh: the account turns
+    /// to "reconnect" with `problem` and the error says so (`Err`). A pasted key's refusal is
+    /// handed back (`Ok`) for the caller to report; nothing was stored.
+    pub async fn refused<E>(
+        &self,
+        accounts: &Accounts,
+        provider: Provider,
+        problem: &str,
+        refusal: E,
+    ) -> Result<E, AccountsError> {
+        match self {
+            SessionKey::Pasted(_) => Ok(refusal),
+            SessionKey::Account(id, _) => {
+                accounts.key_refused(*id, problem).await?;
+                Err(AccountsError::KeyRefused { provider })
+            }
+        }
     }
 }

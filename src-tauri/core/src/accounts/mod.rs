@@ -25,6 +25,7 @@ use crate::db::Database;
 use crate::endpoints::{provider_variable, Endpoints};
 use crate::HasErrorCode;
 
+pub use api_keys::SessionKey;
 pub use bearer_calls::BearerCallError;
 pub use callback::CallbackRejection;
 pub use login::{

@@ -15,6 +15,7 @@ use cremmy_protocol::crm_sync::{ImportAction, ImportDecision, ImportPreview, Rec
 use cremmy_protocol::{ErrorCode, Provider};
 use serde_json::{json, Value};
 
+use crate::crm_support::sandbox_control;
 use crate::support::{contact, count};
 use crate::texting::{text_world, TextWorld};
 
@@ -150,14 +151,7 @@ fn the_preview_matches_by_link_then_email_then_domain() {
 }
 
 async fn hubspot(w: &TextWorld, path: &str, body: Value) -> Value {
-    let r = crate::accounts_support::http()
-        .post(format!("{}_sandbox/hubspot{path}", w.sandbox.base_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "sandbox control {path}");
-    r.json().await.unwrap()
+    sandbox_control(w, "POST", &format!("hubspot{path}"), body).await
 }
 
 async fn connected(w: &TextWorld) -> Account {

@@ -9,10 +9,10 @@ use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::{Account, Feature};
 use cremmy_protocol::crm::ClientInput;
 use cremmy_protocol::crm_sync::{ImportAction, ImportDecision, RecordKind};
-use cremmy_protocol::sync::{SyncRequest, SyncTrigger};
 use cremmy_protocol::{ErrorCode, Provider};
 use serde_json::{json, Value};
 
+use crate::crm_support::{logged_requests, sandbox_control, scalar, sync_account};
 use crate::support::{contact, count, T0};
 use crate::texting::{text_world, TextWorld};
 
@@ -20,19 +20,7 @@ const TOKEN: &str = cremmy_sandbox::pipedrive::SANDBOX_TOKEN;
 const HOUR: i64 = 3_600_000;
 
 async fn pipedrive(w: &TextWorld, method: &str, path: &str, body: Value) -> Value {
-    let http = crate::accounts_support::http();
-    let url = format!("{}_sandbox/pipedrive{path}", w.sandbox.base_url());
-    let r = match method {
-        "PATCH" => http.patch(url),
-        "GET" => http.get(url),
-        _ => http.post(url),
-    }
-    .json(&body)
-    .send()
-    .await
-    .unwrap();
-    assert!(r.status().is_success(), "sandbox control {path}");
-    r.json().await.unwrap()
+    sandbox_control(w, method, &format!("pipedrive{path}"), body).await
 }
 
 /// Pipedrive's entity of `kind` whose `field` is `value`.
@@ -48,17 +36,8 @@ async fn at_pipedrive(w: &TextWorld, kind: &str, field: &str, value: &str) -> Va
 }
 
 async fn patches(w: &TextWorld) -> usize {
-    let log: Value = crate::accounts_support::http()
-        .get(format!("{}_sandbox/log", w.sandbox.base_url()))
-        .send()
+    logged_requests(w)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    log["requests"]
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|r| {
             r["method"] == "PATCH"
@@ -69,34 +48,12 @@ async fn patches(w: &TextWorld) -> usize {
         .count()
 }
 
-async fn scalar(w: &TextWorld, sql: &str) -> String {
-    sqlx::query_scalar(sql)
-        .fetch_one(w.crm.database().pool())
-        .await
-        .unwrap()
-}
-
 async fn connected(w: &TextWorld) -> Account {
     pipedrive(w, "POST", "", json!({ "now": T0 - HOUR })).await;
     w.sync
         .connect_crm(Provider::Pipedrive, TOKEN)
         .await
         .expect("the sandbox's token connects")
-}
-
-async fn sync(w: &TextWorld, account: &Account) {
-    let runs = w
-        .sync
-        .sync_now(
-            &SyncRequest {
-                account_id: Some(account.id),
-                reconcile: false,
-            },
-            SyncTrigger::Manual,
-        )
-        .await
-        .unwrap();
-    assert!(runs.iter().all(|r| r.error.is_none()), "{runs:?}");
 }
 
 #[tokio::test]
@@ -291,7 +248,7 @@ async fn pipedrive_edits_reach_the_other_side_and_conflicts_follow_the_rule() {
         .await
         .unwrap();
     w.clock.set(T0 + 3 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
 
     assert_eq!(
         scalar(
@@ -315,7 +272,7 @@ async fn pipedrive_edits_reach_the_other_side_and_conflicts_follow_the_rule() {
 
     let before = patches(&w).await;
     w.clock.set(T0 + 4 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         patches(&w).await,
         before,
@@ -355,7 +312,7 @@ async fn pipedrive_edits_reach_the_other_side_and_conflicts_follow_the_rule() {
     )
     .await;
     w.clock.set(T0 + 7 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         scalar(&w, &format!("SELECT name FROM clients WHERE id = {client}")).await,
         "Northwind (Pipedrive)"
@@ -419,7 +376,7 @@ async fn a_deal_won_after_the_import_brings_its_customer_in_on_the_next_sync() {
     )
     .await;
     w.clock.set(T0 + 2 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
 
     assert_eq!(
         count(&w.crm, "clients").await,
@@ -450,7 +407,7 @@ async fn a_deal_won_after_the_import_brings_its_customer_in_on_the_next_sync() {
     )
     .await;
     w.clock.set(T0 + 3 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         scalar(
             &w,

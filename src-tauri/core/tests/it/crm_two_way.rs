@@ -9,10 +9,10 @@ use cremmy_core::features::crm_sync::reconcile::{reconcile, Side};
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::crm::ClientInput;
 use cremmy_protocol::crm_sync::{ConflictRule, CrmSyncSettings, ImportDecision, RecordKind};
-use cremmy_protocol::sync::{SyncRequest, SyncTrigger};
 use cremmy_protocol::Provider;
 use serde_json::{json, Value};
 
+use crate::crm_support::{logged_requests, sandbox_control, scalar, sync_account};
 use crate::support::T0;
 use crate::texting::{text_world, TextWorld};
 
@@ -107,19 +107,7 @@ fn each_field_goes_from_the_side_that_changed_it() {
 }
 
 async fn hubspot(w: &TextWorld, method: &str, path: &str, body: Value) -> Value {
-    let http = crate::accounts_support::http();
-    let url = format!("{}_sandbox/hubspot{path}", w.sandbox.base_url());
-    let r = match method {
-        "PATCH" => http.patch(url),
-        "GET" => http.get(url),
-        _ => http.post(url),
-    }
-    .json(&body)
-    .send()
-    .await
-    .unwrap();
-    assert!(r.status().is_success(), "sandbox control {path}");
-    r.json().await.unwrap()
+    sandbox_control(w, method, &format!("hubspot{path}"), body).await
 }
 
 /// HubSpot's record of `object_type` whose `property` is `value`.
@@ -151,33 +139,9 @@ async fn imported(w: &TextWorld) -> Account {
     account
 }
 
-async fn sync(w: &TextWorld, account: &Account) {
-    let runs = w
-        .sync
-        .sync_now(
-            &SyncRequest {
-                account_id: Some(account.id),
-                reconcile: false,
-            },
-            SyncTrigger::Manual,
-        )
-        .await
-        .unwrap();
-    assert!(runs.iter().all(|r| r.error.is_none()), "{runs:?}");
-}
-
 async fn batch_updates(w: &TextWorld) -> usize {
-    let log: Value = crate::accounts_support::http()
-        .get(format!("{}_sandbox/log", w.sandbox.base_url()))
-        .send()
+    logged_requests(w)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    log["requests"]
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|r| {
             r["path"]
@@ -185,13 +149,6 @@ async fn batch_updates(w: &TextWorld) -> usize {
                 .is_some_and(|p| p.ends_with("/batch/update"))
         })
         .count()
-}
-
-async fn scalar(w: &TextWorld, sql: &str) -> String {
-    sqlx::query_scalar(sql)
-        .fetch_one(w.crm.database().pool())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -226,7 +183,7 @@ async fn edits_on_either_side_reach_the_other_and_a_second_sync_changes_nothing(
         .unwrap();
     w.clock.set(T0 + 3 * HOUR);
 
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         scalar(
             &w,
@@ -247,7 +204,7 @@ async fn edits_on_either_side_reach_the_other_and_a_second_sync_changes_nothing(
         scalar(&w, "SELECT group_concat(name || updated_at) FROM clients").await,
     );
     w.clock.set(T0 + 4 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         batch_updates(&w).await,
         updates,
@@ -302,7 +259,7 @@ async fn a_field_changed_on_both_sides_follows_the_rule_and_is_logged_with_both_
     )
     .await;
     w.clock.set(T0 + 3 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         scalar(
             &w,
@@ -349,7 +306,7 @@ async fn a_field_changed_on_both_sides_follows_the_rule_and_is_logged_with_both_
     )
     .await;
     w.clock.set(T0 + 6 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         at_hubspot(&w, "companies", "domain", "northwind.example").await["properties"]["name"],
         "Northwind Trading (Cremmy)",
@@ -403,7 +360,7 @@ async fn a_deal_won_at_hubspot_after_the_import_brings_its_customer_in() {
     )
     .await;
     w.clock.set(T0 + 2 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         crate::support::count(&w.crm, "clients").await,
         clients + 1,
@@ -419,7 +376,7 @@ async fn a_deal_won_at_hubspot_after_the_import_brings_its_customer_in() {
         "the won deal only"
     );
     w.clock.set(T0 + 3 * HOUR);
-    sync(&w, &account).await;
+    sync_account(&w, &account).await;
     assert_eq!(
         crate::support::count(&w.crm, "clients").await,
         clients + 1,

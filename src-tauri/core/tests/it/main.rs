@@ -20,6 +20,7 @@ mod crm_pipedrive;
 mod crm_pipeline;
 mod crm_sample_data;
 mod crm_search;
+mod crm_support;
 mod crm_tasks;
 mod crm_two_way;
 mod database;

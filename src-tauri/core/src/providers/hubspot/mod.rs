@@ -15,7 +15,7 @@ use std::sync::Arc;
 use cremmy_protocol::provider_versions::HUBSPOT as VERSION;
 use cremmy_protocol::Provider;
 
-use crate::accounts::{Accounts, AccountsError};
+use crate::accounts::{Accounts, AccountsError, SessionKey};
 use crate::failure::FailureKind;
 use crate::http::call::{CallError, CallPolicy, Caller};
 use crate::pacing::{AccountPacers, Pacer};
@@ -101,7 +101,7 @@ impl HubSpot {
             ),
             accounts: self.accounts.clone(),
             origin: self.origin.clone(),
-            token: Token::Account(account_id, Arc::default()),
+            token: SessionKey::of_account(account_id),
             pacer: self
                 .pacers
                 .of(account_id, std::slice::from_ref(&registration::BURST)),
@@ -120,18 +120,11 @@ impl HubSpot {
             ),
             accounts: self.accounts.clone(),
             origin: self.origin.clone(),
-            token: Token::Pasted(token.to_string()),
+            token: SessionKey::pasted(token),
             pacer: Arc::new(Pacer::all_of(vec![])),
             search_pacer: Arc::new(Pacer::all_of(vec![])),
         }
     }
-}
-
-#[derive(Clone)]
-enum Token {
-    /// A connected account's, read from the keychain once per session.
-    Account(i64, Arc<tokio::sync::OnceCell<String>>),
-    Pasted(String),
 }
 
 /// One account's calls during one run.
@@ -140,7 +133,7 @@ pub struct HubSpotSession {
     caller: Caller,
     accounts: Accounts,
     origin: String,
-    token: Token,
+    token: SessionKey,
     pacer: Arc<Pacer>,
     search_pacer: Arc<Pacer>,
 }
@@ -164,13 +157,7 @@ impl HubSpotSession {
         } else {
             &self.pacer
         };
-        let token = match &self.token {
-            Token::Pasted(t) => t.clone(),
-            Token::Account(id, read) => read
-                .get_or_try_init(|| self.accounts.api_key(*id))
-                .await?
-                .clone(),
-        };
+        let token = self.token.get(&self.accounts).await?;
         let wait = pacer.reserve(1, crate::pacing::elapsed_ms());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
@@ -185,16 +172,22 @@ impl HubSpotSession {
                 r.bearer_auth(&token).header("accept", "application/json")
             })
             .await;
-        let answer = match (result, &self.token) {
-            (Err(CallError::Status { status: 401, .. }), Token::Account(id, _)) => {
-                // A private-app token does not refresh: HubSpot refused it (rotated, deleted).
+        let answer = match result {
+            Err(refusal @ CallError::Status { status: 401, .. }) => {
+                // A pasted key does not refresh: HubSpot refused it (rotated, deleted).
                 let problem = "HubSpot refused Cremmy's token (it may have been rotated or deleted): paste a new one.";
-                self.accounts.key_refused(*id, problem).await?;
-                return Err(HubSpotError::Account(AccountsError::KeyRefused {
-                    provider: Provider::Hubspot,
-                }));
+                return Err(
+                    match self
+                        .token
+                        .refused(&self.accounts, Provider::Hubspot, problem, refusal)
+                        .await
+                    {
+                        Ok(refusal) => refusal.into(),
+                        Err(e) => e.into(),
+                    },
+                );
             }
-            (other, _) => other?,
+            other => other?,
         };
         answer
             .json()

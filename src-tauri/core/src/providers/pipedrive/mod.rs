@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use cremmy_protocol::Provider;
 
-use crate::accounts::{Accounts, AccountsError};
+use crate::accounts::{Accounts, AccountsError, SessionKey};
 use crate::failure::FailureKind;
 use crate::http::call::{CallError, CallPolicy, Caller};
 use crate::pacing::{AccountPacers, Pacer};
@@ -95,7 +95,7 @@ impl Pipedrive {
             ),
             accounts: self.accounts.clone(),
             origin: self.origin.clone(),
-            token: Token::Account(account_id, Arc::default()),
+            token: SessionKey::of_account(account_id),
             pacer: self
                 .pacers
                 .of(account_id, std::slice::from_ref(&registration::BURST)),
@@ -111,17 +111,10 @@ impl Pipedrive {
             ),
             accounts: self.accounts.clone(),
             origin: self.origin.clone(),
-            token: Token::Pasted(token.to_string()),
+            token: SessionKey::pasted(token),
             pacer: Arc::new(Pacer::all_of(vec![])),
         }
     }
-}
-
-#[derive(Clone)]
-enum Token {
-    /// A connected account's, read from the keychain once per session.
-    Account(i64, Arc<tokio::sync::OnceCell<String>>),
-    Pasted(String),
 }
 
 /// One account's calls during one run.
@@ -130,7 +123,7 @@ pub struct PipedriveSession {
     caller: Caller,
     accounts: Accounts,
     origin: String,
-    token: Token,
+    token: SessionKey,
     pacer: Arc<Pacer>,
 }
 
@@ -174,13 +167,7 @@ impl PipedriveSession {
         body: Option<&serde_json::Value>,
     ) -> Result<T, PipedriveError> {
         let url = format!("{}{}", self.origin, path);
-        let token = match &self.token {
-            Token::Pasted(t) => t.clone(),
-            Token::Account(id, read) => read
-                .get_or_try_init(|| self.accounts.api_key(*id))
-                .await?
-                .clone(),
-        };
+        let token = self.token.get(&self.accounts).await?;
         let wait = self.pacer.reserve(1, crate::pacing::elapsed_ms());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
@@ -196,15 +183,22 @@ impl PipedriveSession {
                     .header("accept", "application/json")
             })
             .await;
-        let answer = match (result, &self.token) {
-            (Err(CallError::Status { status: 401, .. }), Token::Account(id, _)) => {
+        let answer = match result {
+            Err(refusal @ CallError::Status { status: 401, .. }) => {
+                // A pasted key does not refresh: Pipedrive refused it (rotated, deleted).
                 let problem = "Pipedrive refused Cremmy's API token (it may have been regenerated): paste the new one.";
-                self.accounts.key_refused(*id, problem).await?;
-                return Err(PipedriveError::Account(AccountsError::KeyRefused {
-                    provider: Provider::Pipedrive,
-                }));
+                return Err(
+                    match self
+                        .token
+                        .refused(&self.accounts, Provider::Pipedrive, problem, refusal)
+                        .await
+                    {
+                        Ok(refusal) => refusal.into(),
+                        Err(e) => e.into(),
+                    },
+                );
             }
-            (other, _) => other?,
+            other => other?,
         };
         answer
             .json()
