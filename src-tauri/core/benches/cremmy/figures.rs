@@ -257,6 +257,59 @@ pub async fn hubspot_import(rows: &mut Vec<Row>, customers: u64) {
     ));
 }
 
+/// 10. Pipedrive's first import of `customers` won customers under the burst limit Pipedrive
+/// documents for an API token on its smallest plan (20 requests per 2 s).
+pub async fn pipedrive_import(rows: &mut Vec<Row>, customers: u64) {
+    let w = world(Quotas::Off).await;
+    control(&w, "pipedrive", json!({ "documented_limits": true })).await;
+    control(
+        &w,
+        "pipedrive/generate",
+        json!({ "won_customers": customers }),
+    )
+    .await;
+    let account = w
+        .sync
+        .connect_crm(
+            cremmy_protocol::Provider::Pipedrive,
+            cremmy_sandbox::pipedrive::SANDBOX_TOKEN,
+        )
+        .await
+        .expect("the sandbox's token");
+    let started = Instant::now();
+    let report = w
+        .sync
+        .crm_import(&cremmy_protocol::crm_sync::ImportDecision {
+            account_id: account.id,
+            remote_wins: vec![],
+        })
+        .await
+        .expect("the import");
+    let took = started.elapsed().as_secs_f64();
+    let log = w.sandbox.shared.lock().log.entries.clone();
+    let api: Vec<_> = log
+        .iter()
+        .filter(|e| e.path.starts_with("/api/v2/") || e.path.starts_with("/v1/users"))
+        .collect();
+    let refused = api.iter().filter(|e| e.status == 429).count();
+    let per_min = f64::from(report.created) / took * 60.0;
+    rows.push(Row::new(
+        10,
+        &format!(
+            "first Pipedrive import of {customers} won customers ({} records): records/min",
+            report.created
+        ),
+        per_min,
+        "records/min",
+        &format!(
+            "{} calls = {:.0}% of the 20 per 2 s over {took:.0} s; {refused} answered 429",
+            api.len(),
+            api.len() as f64 / (took / 2.0 * 20.0) * 100.0,
+        ),
+        Some(("no 429", refused == 0)),
+    ));
+}
+
 /// 4. Export `deals` deals to Sheets; ingest `leads` rows from a Leads sheet.
 pub async fn sheets(rows: &mut Vec<Row>, deals: u64, leads: u64) {
     let w = world(Quotas::Real).await;

@@ -110,6 +110,7 @@ fn main() {
         }
         if run(10) {
             figures::hubspot_import(&mut rows, if quick { 2_000 } else { 10_000 }).await;
+            figures::pipedrive_import(&mut rows, if quick { 2_000 } else { 10_000 }).await;
         }
         if run(7) {
             figures::idle_cpu(&mut rows, Duration::from_secs(if quick { 60 } else { 300 })).await;

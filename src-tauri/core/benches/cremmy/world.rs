@@ -63,6 +63,7 @@ pub async fn world(quotas: Quotas) -> World {
             "CREMMY_GOOGLE_BASE_URL",
             "CREMMY_MICROSOFT_BASE_URL",
             "CREMMY_HUBSPOT_BASE_URL",
+            "CREMMY_PIPEDRIVE_BASE_URL",
         ]
         .contains(&k)
         .then(|| base.clone())
