@@ -1,8 +1,9 @@
 //! Pipedrive in the window against the provider sandbox's Pipedrive (issue 22): connecting with
 //! a personal API token on its Integrations card (a refused token first), the import preview of
 //! the won customers against the demo clients (new, will merge, a conflict with both values),
-//! the import with Pipedrive's name picked for the conflict, and a rename at Pipedrive brought
-//! in by "Sync now". Screenshots of the connected card and of the preview.
+//! the import with Pipedrive's name picked for the conflict, deals taken out of the sync, and a
+//! rename at Pipedrive brought in by "Sync now". Screenshots of the connected card, the preview
+//! and the sync settings.
 
 use crate::accounts::{sandbox, sandbox_env};
 use crate::support::app_window::AppWindow;
@@ -109,6 +110,13 @@ async fn connecting_pipedrive_previews_then_imports_the_won_customers() {
     assert!(r.status().is_success());
     app.click("#nav-integrations").await;
     app.scroll_to("#pipedrive-settings").await;
+    // Deals are kept out of the sync; companies still come both ways.
+    app.select(".crm-direction[data-kind='Won deal']", "Not synced")
+        .await;
+    app.wait_for_text(".toasts", "Sync directions saved").await;
+    let app = app.renamed("pipedrive-sync-settings");
+    app.scroll_to("#crm-directions").await;
+    app.screenshot().await;
     app.click("#pipedrive-sync-now").await;
     app.wait_for_text(".toasts", "Pipedrive synced").await;
     app.click("#nav-clients").await;

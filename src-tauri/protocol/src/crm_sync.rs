@@ -143,12 +143,87 @@ pub struct ResolvedConflict {
     pub resolved_at: i64,
 }
 
+/// Which way one kind of record syncs with the CRM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncDirection {
+    /// Not synced.
+    Off,
+    /// From the CRM to Cremmy only.
+    Pull,
+    /// From Cremmy to the CRM only.
+    Push,
+    #[default]
+    Both,
+}
+
+impl SyncDirection {
+    pub const ALL: [SyncDirection; 4] = [
+        SyncDirection::Both,
+        SyncDirection::Pull,
+        SyncDirection::Push,
+        SyncDirection::Off,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncDirection::Off => "off",
+            SyncDirection::Pull => "pull",
+            SyncDirection::Push => "push",
+            SyncDirection::Both => "both",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SyncDirection> {
+        SyncDirection::ALL.into_iter().find(|d| d.as_str() == text)
+    }
+
+    /// The CRM's changes come into Cremmy.
+    pub fn pulls(self) -> bool {
+        matches!(self, SyncDirection::Pull | SyncDirection::Both)
+    }
+
+    /// Cremmy's changes go to the CRM.
+    pub fn pushes(self) -> bool {
+        matches!(self, SyncDirection::Push | SyncDirection::Both)
+    }
+}
+
+/// The direction of each kind of record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directions {
+    pub companies: SyncDirection,
+    pub contacts: SyncDirection,
+    pub deals: SyncDirection,
+}
+
+impl Directions {
+    pub fn of(&self, kind: RecordKind) -> SyncDirection {
+        match kind {
+            RecordKind::Company => self.companies,
+            RecordKind::Person => self.contacts,
+            RecordKind::Deal => self.deals,
+        }
+    }
+
+    pub fn set(&mut self, kind: RecordKind, direction: SyncDirection) {
+        match kind {
+            RecordKind::Company => self.companies = direction,
+            RecordKind::Person => self.contacts = direction,
+            RecordKind::Deal => self.deals = direction,
+        }
+    }
+}
+
 /// A CRM connection's sync settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CrmSyncSettings {
     pub account_id: i64,
     pub conflict_rule: ConflictRule,
+    /// Absent in settings saved before directions existed: both ways for every kind.
+    #[serde(default)]
+    pub directions: Directions,
 }
 
 /// What a two-way sync did.

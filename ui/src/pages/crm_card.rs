@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use cremmy_protocol::accounts::{Account, AccountStatus};
 use cremmy_protocol::crm_sync::{
     ConflictRule, CrmSyncSettings, ImportAction, ImportDecision, ImportPreview, RecordKind,
+    SyncDirection,
 };
 use cremmy_protocol::Provider;
 use leptos::prelude::*;
@@ -240,6 +241,15 @@ fn Connected(provider: Provider, account: Account) -> impl IntoView {
     }
 }
 
+fn direction_label(d: SyncDirection, name: &str) -> String {
+    match d {
+        SyncDirection::Both => "Both ways".into(),
+        SyncDirection::Pull => format!("From {name} only"),
+        SyncDirection::Push => format!("To {name} only"),
+        SyncDirection::Off => "Not synced".into(),
+    }
+}
+
 /// Who wins a field changed on both sides, and the conflicts resolved so far with both values.
 #[component]
 fn SyncSettings(name: &'static str, account_id: i64) -> impl IntoView {
@@ -252,31 +262,64 @@ fn SyncSettings(name: &'static str, account_id: i64) -> impl IntoView {
         ui.revision.track();
         api::crm_conflicts(account_id)
     });
-    let choose = move |e: leptos::ev::Event| {
-        let rule = match event_target_value(&e).as_str() {
-            "cremmy_wins" => ConflictRule::CremmyWins,
-            "remote_wins" => ConflictRule::RemoteWins,
-            _ => ConflictRule::LastWriterWins,
-        };
-        let s = CrmSyncSettings {
-            account_id,
-            conflict_rule: rule,
-        };
-        run(ui, api::set_crm_sync_settings(s), move |_| {
-            ui.ok("Conflict rule saved.")
-        });
-    };
     let current = move || {
+        settings
+            .get_untracked()
+            .and_then(Result::ok)
+            .unwrap_or(CrmSyncSettings {
+                account_id,
+                ..CrmSyncSettings::default()
+            })
+    };
+    let save = move |s: CrmSyncSettings, what: &'static str| {
+        run(ui, api::set_crm_sync_settings(s), move |_| ui.ok(what));
+    };
+    let choose = move |e: leptos::ev::Event| {
+        let mut s = current();
+        s.conflict_rule = ConflictRule::parse(&event_target_value(&e)).unwrap_or_default();
+        save(s, "Conflict rule saved.");
+    };
+    let rule_now = move || {
         settings
             .get()
             .and_then(Result::ok)
             .map(|s| s.conflict_rule.as_str())
             .unwrap_or("last_writer_wins")
     };
+    let direction = move |kind: RecordKind, label: &'static str| {
+        let pick = move |e: leptos::ev::Event| {
+            if let Some(d) = SyncDirection::parse(&event_target_value(&e)) {
+                let mut s = current();
+                s.directions.set(kind, d);
+                save(s, "Sync directions saved.");
+            }
+        };
+        let now = move || {
+            settings
+                .get()
+                .and_then(Result::ok)
+                .map(|s| s.directions.of(kind).as_str())
+                .unwrap_or("both")
+        };
+        view! {
+            <label class="field"><span>{label}</span>
+                <select class="crm-direction" data-kind=kind_label(kind) on:change=pick prop:value=now>
+                    {SyncDirection::ALL.into_iter().map(|d| view! {
+                        <option value=d.as_str()>{direction_label(d, name)}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
     view! {
-        <p class="muted small">"Every sync keeps the imported companies, contacts and won deals in step both ways: names, titles, emails, phones, deal titles and values, and websites where the CRM keeps them. A field changed on both sides since the last sync goes to:"</p>
+        <p class="muted small">"Every sync keeps the imported companies, contacts and won deals in step, each kind the way chosen here: names, titles, emails, phones, deal titles and values, and websites where the CRM keeps them. Deals won at the CRM later come in when deals come from it."</p>
+        <div class="crm-directions" id="crm-directions">
+            {direction(RecordKind::Company, "Companies")}
+            {direction(RecordKind::Person, "Contacts")}
+            {direction(RecordKind::Deal, "Deals")}
+        </div>
         <label class="field"><span>"When both sides changed a field"</span>
-            <select id="crm-conflict-rule" on:change=choose prop:value=current>
+            <select id="crm-conflict-rule" on:change=choose prop:value=rule_now>
                 <option value="last_writer_wins">"The side changed last"</option>
                 <option value="cremmy_wins">"Cremmy's value"</option>
                 <option value="remote_wins">{format!("{name}'s value")}</option>

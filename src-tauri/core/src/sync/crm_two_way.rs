@@ -10,7 +10,8 @@ use std::collections::{HashMap, HashSet};
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::crm::Id;
 use cremmy_protocol::crm_sync::{
-    ConflictRule, CrmSyncReport, CrmSyncSettings, RecordKind, ResolvedConflict,
+    ConflictRule, CrmSyncReport, CrmSyncSettings, Directions, RecordKind, ResolvedConflict,
+    SyncDirection,
 };
 use cremmy_protocol::kinds::{Integration, RunKind};
 use cremmy_protocol::sync::SyncTrigger;
@@ -18,7 +19,7 @@ use cremmy_protocol::sync::SyncTrigger;
 use super::log::{RunOutcome, RunSpec};
 use super::{SyncResult, SyncRunner};
 use crate::features::crm_sync::linked::{self, Decided};
-use crate::features::crm_sync::reconcile::{reconcile, Fields, Side};
+use crate::features::crm_sync::reconcile::{reconcile, restrict, rule_for, Fields, Side};
 use crate::features::crm_sync::{preview, store, CrmRemote, RemoteRecord, CURSOR_STREAM};
 use crate::providers::Crms;
 
@@ -32,6 +33,10 @@ fn rule_key(account_id: i64) -> String {
     format!("crm_conflict_rule:{account_id}")
 }
 
+fn directions_key(account_id: i64) -> String {
+    format!("crm_directions:{account_id}")
+}
+
 impl SyncRunner {
     /// A CRM connection's sync settings (the conflict rule).
     pub async fn crm_sync_settings(&self, account_id: i64) -> SyncResult<CrmSyncSettings> {
@@ -41,9 +46,16 @@ impl SyncRunner {
             .await?
             .and_then(|r| ConflictRule::parse(&r))
             .unwrap_or_default();
+        let directions = self
+            .db
+            .setting(&directions_key(account_id))
+            .await?
+            .and_then(|d| serde_json::from_str::<Directions>(&d).ok())
+            .unwrap_or_default();
         Ok(CrmSyncSettings {
             account_id,
             conflict_rule: rule,
+            directions,
         })
     }
 
@@ -53,6 +65,14 @@ impl SyncRunner {
             .put_setting(
                 &rule_key(s.account_id),
                 Some(s.conflict_rule.as_str()),
+                self.clock.now(),
+            )
+            .await?;
+        let directions = serde_json::to_string(&s.directions).unwrap_or_default();
+        self.db
+            .put_setting(
+                &directions_key(s.account_id),
+                Some(&directions),
                 self.clock.now(),
             )
             .await?;
@@ -101,7 +121,12 @@ impl SyncRunner {
         if links.is_empty() {
             return Ok(CrmSyncReport::default());
         }
-        let rule = self.crm_sync_settings(account.id).await?.conflict_rule;
+        let settings = self.crm_sync_settings(account.id).await?;
+        let directions = settings.directions;
+        let kinds: Vec<RecordKind> = KINDS
+            .into_iter()
+            .filter(|k| directions.of(*k) != SyncDirection::Off)
+            .collect();
         let since = crate::cursors::read(&self.db, account.id, CURSOR_STREAM)
             .await?
             .cursor
@@ -110,7 +135,7 @@ impl SyncRunner {
         let mut unlinked_deals: Vec<String> = Vec::new();
         let mut reached = since;
         if let Some(since) = since {
-            for kind in KINDS {
+            for &kind in &kinds {
                 for r in crm.changed_since(kind, since - SEARCH_LAG_MS).await? {
                     reached = reached.max(Some(r.modified));
                     if links.contains_key(&r.remote_id) {
@@ -122,12 +147,12 @@ impl SyncRunner {
             }
         }
         let mut report = CrmSyncReport::default();
-        if !unlinked_deals.is_empty() {
+        if !unlinked_deals.is_empty() && directions.deals.pulls() {
             report.pulled += self
                 .import_new_customers(account, crm, &unlinked_deals)
                 .await?;
         }
-        for kind in KINDS {
+        for &kind in &kinds {
             let ids: Vec<String> = links
                 .values()
                 .filter(|l| l.kind == kind && l.changed_here && !remote.contains_key(&l.remote_id))
@@ -150,7 +175,13 @@ impl SyncRunner {
                 fields: r.fields.clone(),
                 modified: r.modified,
             };
-            let out = reconcile(&link.base, &local, &theirs, rule);
+            let direction = directions.of(link.kind);
+            let rule = rule_for(direction, settings.conflict_rule);
+            let out = restrict(
+                reconcile(&link.base, &local, &theirs, rule),
+                &link.base,
+                direction,
+            );
             if out.is_noop() && out.base == link.base && !link.changed_here {
                 continue;
             }

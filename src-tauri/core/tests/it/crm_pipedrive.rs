@@ -8,7 +8,9 @@
 use cremmy_core::HasErrorCode;
 use cremmy_protocol::accounts::{Account, Feature};
 use cremmy_protocol::crm::ClientInput;
-use cremmy_protocol::crm_sync::{ImportAction, ImportDecision, RecordKind};
+use cremmy_protocol::crm_sync::{
+    CrmSyncSettings, Directions, ImportAction, ImportDecision, RecordKind, SyncDirection,
+};
 use cremmy_protocol::{ErrorCode, Provider};
 use serde_json::{json, Value};
 
@@ -421,5 +423,123 @@ async fn a_deal_won_after_the_import_brings_its_customer_in_on_the_next_sync() {
         count(&w.crm, "clients").await,
         clients + 1,
         "nor makes anything twice"
+    );
+}
+
+#[tokio::test]
+async fn each_kind_syncs_only_the_way_the_user_chose() {
+    let w = text_world().await;
+    let account = connected(&w).await;
+    w.sync
+        .crm_import(&ImportDecision {
+            account_id: account.id,
+            remote_wins: vec![],
+        })
+        .await
+        .unwrap();
+    let mut directions = Directions::default();
+    directions.set(RecordKind::Person, SyncDirection::Pull);
+    directions.set(RecordKind::Deal, SyncDirection::Off);
+    let saved = w
+        .sync
+        .set_crm_sync_settings(&CrmSyncSettings {
+            account_id: account.id,
+            directions,
+            ..CrmSyncSettings::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(saved.directions, directions, "the directions are kept");
+    assert_eq!(
+        w.sync
+            .crm_sync_settings(account.id)
+            .await
+            .unwrap()
+            .directions,
+        directions
+    );
+
+    // Pipedrive: Nancy's title and the retainer's value change; Cremmy: Ravi's title and the
+    // audit's title change.
+    let nancy = at_pipedrive(&w, "persons", "name", "Nancy Davolio").await;
+    let retainer = at_pipedrive(&w, "deals", "title", "Northwind retainer 2026").await;
+    pipedrive(&w, "POST", "", json!({ "now": T0 + HOUR })).await;
+    pipedrive(
+        &w,
+        "PATCH",
+        &format!("/entities/persons/{}", nancy["id"]),
+        json!({ "job_title": "COO" }),
+    )
+    .await;
+    pipedrive(
+        &w,
+        "PATCH",
+        &format!("/entities/deals/{}", retainer["id"]),
+        json!({ "value": 13000 }),
+    )
+    .await;
+    w.clock.set(T0 + 2 * HOUR);
+    for sql in [
+        "UPDATE contacts SET title = 'Finance lead' WHERE name = 'Ravi Patel'",
+        "UPDATE deals SET title = 'Fabrikam audit (signed)' WHERE title = 'Fabrikam audit'",
+    ] {
+        sqlx::query(sql)
+            .execute(w.crm.database().pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE contacts SET updated_at = ? WHERE name = 'Ravi Patel'")
+        .bind(T0 + 2 * HOUR)
+        .execute(w.crm.database().pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE deals SET updated_at = ? WHERE title = 'Fabrikam audit (signed)'")
+        .bind(T0 + 2 * HOUR)
+        .execute(w.crm.database().pool())
+        .await
+        .unwrap();
+    let before = patches(&w).await;
+    w.clock.set(T0 + 3 * HOUR);
+    sync_account(&w, &account).await;
+
+    assert_eq!(
+        scalar(
+            &w,
+            "SELECT title FROM contacts WHERE name = 'Nancy Davolio'"
+        )
+        .await,
+        "COO",
+        "contacts are pulled"
+    );
+    assert_eq!(
+        patches(&w).await,
+        before,
+        "nothing is pushed: contacts pull only, deals are off"
+    );
+    assert_eq!(
+        at_pipedrive(&w, "persons", "name", "Ravi Patel").await["job_title"],
+        Value::Null,
+        "Ravi's title stays Cremmy's"
+    );
+    assert_eq!(
+        scalar(
+            &w,
+            "SELECT CAST(value_minor AS TEXT) FROM deals WHERE title = 'Northwind retainer 2026'"
+        )
+        .await,
+        "1200000",
+        "deals are off: Pipedrive's new value stays there"
+    );
+    let logged = patches(&w).await;
+    w.clock.set(T0 + 4 * HOUR);
+    sync_account(&w, &account).await;
+    assert_eq!(
+        patches(&w).await,
+        logged,
+        "the next sync drops the same changes again, writing nothing"
+    );
+    assert_eq!(
+        scalar(&w, "SELECT title FROM contacts WHERE name = 'Ravi Patel'").await,
+        "Finance lead"
     );
 }

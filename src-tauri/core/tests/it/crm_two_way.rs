@@ -5,10 +5,12 @@
 //! values.
 
 use cremmy_core::features::crm_sync::fields;
-use cremmy_core::features::crm_sync::reconcile::{reconcile, Side};
+use cremmy_core::features::crm_sync::reconcile::{reconcile, restrict, rule_for, Side};
 use cremmy_protocol::accounts::Account;
 use cremmy_protocol::crm::ClientInput;
-use cremmy_protocol::crm_sync::{ConflictRule, CrmSyncSettings, ImportDecision, RecordKind};
+use cremmy_protocol::crm_sync::{
+    ConflictRule, CrmSyncSettings, ImportDecision, RecordKind, SyncDirection,
+};
 use cremmy_protocol::Provider;
 use serde_json::{json, Value};
 
@@ -103,6 +105,47 @@ fn each_field_goes_from_the_side_that_changed_it() {
             out.base["name"], agreed,
             "the next base is what both hold: {case}"
         );
+    }
+}
+
+#[test]
+fn a_kind_synced_one_way_drops_the_other_way_and_keeps_its_base() {
+    use SyncDirection::*;
+    // (direction, Cremmy's name, the CRM's name) with base "A", Cremmy changed at 2, the CRM at 3
+    // → (to Cremmy, to the CRM, next base)
+    let cases: [(
+        (SyncDirection, &str, &str),
+        (Option<&str>, Option<&str>, &str),
+    ); 8] = [
+        ((Both, "A", "C"), (Some("C"), None, "C")),
+        ((Pull, "A", "C"), (Some("C"), None, "C")),
+        ((Push, "A", "C"), (None, None, "A")),
+        ((Both, "B", "A"), (None, Some("B"), "B")),
+        ((Pull, "B", "A"), (None, None, "A")),
+        ((Push, "B", "A"), (None, Some("B"), "B")),
+        ((Push, "B", "C"), (None, Some("B"), "B")),
+        ((Pull, "B", "C"), (Some("C"), None, "C")),
+    ];
+    let base = fields(&[("name", "A")]);
+    for ((direction, mine, theirs), (to_cremmy, to_remote, next)) in cases {
+        let rule = rule_for(direction, ConflictRule::LastWriterWins);
+        let out = restrict(
+            reconcile(&base, &side(mine, 2), &side(theirs, 3), rule),
+            &base,
+            direction,
+        );
+        let case = format!("{direction:?}: Cremmy {mine}, CRM {theirs}");
+        assert_eq!(
+            out.to_cremmy.get("name").map(String::as_str),
+            to_cremmy,
+            "to Cremmy: {case}"
+        );
+        assert_eq!(
+            out.to_remote.get("name").map(String::as_str),
+            to_remote,
+            "to the CRM: {case}"
+        );
+        assert_eq!(out.base["name"], next, "the next base: {case}");
     }
 }
 
@@ -292,6 +335,7 @@ async fn a_field_changed_on_both_sides_follows_the_rule_and_is_logged_with_both_
         .set_crm_sync_settings(&CrmSyncSettings {
             account_id: account.id,
             conflict_rule: ConflictRule::CremmyWins,
+            ..CrmSyncSettings::default()
         })
         .await
         .unwrap();

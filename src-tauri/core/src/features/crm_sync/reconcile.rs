@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use cremmy_protocol::crm_sync::ConflictRule;
+use cremmy_protocol::crm_sync::{ConflictRule, SyncDirection};
 
 use crate::clock::Timestamp;
 
@@ -88,6 +88,35 @@ pub fn reconcile(base: &Fields, cremmy: &Side, remote: &Side, rule: ConflictRule
             }
         };
         out.base.insert(field.clone(), value.to_string());
+    }
+    out
+}
+
+/// The rule a conflict follows when the kind syncs one way only: that way's side wins.
+pub fn rule_for(direction: SyncDirection, rule: ConflictRule) -> ConflictRule {
+    match direction {
+        SyncDirection::Pull => ConflictRule::RemoteWins,
+        SyncDirection::Push => ConflictRule::CremmyWins,
+        SyncDirection::Both | SyncDirection::Off => rule,
+    }
+}
+
+/// Keeps what `direction` allows of `out`: a change that may not travel is dropped and its
+/// field keeps its old base, so the next sync sees the same difference and drops it again
+/// (nothing is written either way).
+pub fn restrict(mut out: Reconciled, base: &Fields, direction: SyncDirection) -> Reconciled {
+    let mut dropped: Vec<String> = Vec::new();
+    if !direction.pulls() {
+        dropped.extend(std::mem::take(&mut out.to_cremmy).into_keys());
+    }
+    if !direction.pushes() {
+        dropped.extend(std::mem::take(&mut out.to_remote).into_keys());
+    }
+    for field in dropped {
+        match base.get(&field) {
+            Some(before) => out.base.insert(field, before.clone()),
+            None => out.base.remove(&field),
+        };
     }
     out
 }
