@@ -61,6 +61,7 @@ impl SyncRunner {
 
     pub async fn set_crm_sync_settings(&self, s: &CrmSyncSettings) -> SyncResult<CrmSyncSettings> {
         self.crm_of(s.account_id).await?;
+        let before = self.crm_sync_settings(s.account_id).await?.directions;
         self.db
             .put_setting(
                 &rule_key(s.account_id),
@@ -76,6 +77,13 @@ impl SyncRunner {
                 self.clock.now(),
             )
             .await?;
+        // A kind whose direction changed is compared in full on the next sync: what changed on
+        // either side while it did not travel that way is caught up.
+        for kind in KINDS {
+            if before.of(kind) != s.directions.of(kind) {
+                linked::compare_again(&self.db, s.account_id, kind).await?;
+            }
+        }
         self.crm_sync_settings(s.account_id).await
     }
 

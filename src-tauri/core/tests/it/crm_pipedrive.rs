@@ -542,4 +542,30 @@ async fn each_kind_syncs_only_the_way_the_user_chose() {
         scalar(&w, "SELECT title FROM contacts WHERE name = 'Ravi Patel'").await,
         "Finance lead"
     );
+
+    // Both ways again: what did not travel while it could not is caught up.
+    w.sync
+        .set_crm_sync_settings(&CrmSyncSettings {
+            account_id: account.id,
+            ..CrmSyncSettings::default()
+        })
+        .await
+        .unwrap();
+    w.clock.set(T0 + 5 * HOUR);
+    sync_account(&w, &account).await;
+    assert_eq!(
+        scalar(
+            &w,
+            "SELECT CAST(value_minor AS TEXT) FROM deals WHERE title = 'Northwind retainer 2026'"
+        )
+        .await,
+        "1300000",
+        "Pipedrive's value made while deals were off came in"
+    );
+    assert_eq!(
+        at_pipedrive(&w, "persons", "name", "Ravi Patel").await["job_title"],
+        "Finance lead",
+        "Cremmy's title made while contacts were pull-only went out"
+    );
+    at_pipedrive(&w, "deals", "title", "Fabrikam audit (signed)").await;
 }

@@ -7,7 +7,8 @@
 //!   `PATCH` for updates, does not coerce strings to numbers and keeps custom fields in
 //!   `custom_fields`. The user (`GET /v1/users/me`, "Get current user data") has no v2
 //!   equivalent and stays on v1.
-//! - Auth (…/docs/core-api-concepts-authentication; the clients' `api_key` scheme): the personal
+//! - Auth (pipedrive.readme.io/docs/marketplace-oauth-authorization, and the official clients'
+//!   `api_key` scheme, `setApiKey('api_token', …)` in client-php's v2 API docs): the personal
 //!   API token as the `x-api-token` header or the `api_token` query parameter. A missing or unknown
 //!   token is 401 with Pipedrive's error body (…/docs/core-api-concepts-responses):
 //!   `{"success":false,"error","errorCode","error_info":"Please check developers.pipedrive.com",

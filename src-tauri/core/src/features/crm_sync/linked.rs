@@ -218,6 +218,20 @@ pub async fn write_decisions(
     tx.commit(now).await
 }
 
+/// Makes every linked record of `kind` count as changed in Cremmy, so the next sync reads it
+/// back and compares both sides in full.
+pub async fn compare_again(db: &Database, account_id: i64, kind: RecordKind) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE external_links SET last_synced_at = 0 \
+         WHERE account_id = ? AND role = 'crm_record' AND entity_kind = ?",
+    )
+    .bind(account_id)
+    .bind(entity(kind))
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 /// The conflicts syncs of the account resolved, newest first.
 pub async fn conflicts(
     db: &Database,
